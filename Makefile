@@ -1,0 +1,32 @@
+# The README's commands. Each creates .venv on first use and reinstalls when
+# pyproject.toml (the one list of dependencies) changes.
+PYTHON3 ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.rxlab-installed
+
+.PHONY: report test lab bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON3) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/rxlab report --out reports
+
+# The whole suite compiled, then again as plain Python (NUMBA_DISABLE_JIT=1), as
+# stumpy does: the jitted engine and its interpreted form must agree.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -m "not jit_only"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) reports

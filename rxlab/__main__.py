@@ -1,0 +1,5 @@
+import sys
+
+from rxlab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,174 @@
+"""MANA RX buffer geometry, before and after the page_pool fragment patch (seed 000).
+
+Follows drivers/net/ethernet/microsoft/mana/mana_en.c (mana_get_rxbuf_cfg,
+mana_create_page_pool, mana_build_skb) and include/net/mana/mana.h.
+"""
+
+from dataclasses import asdict, dataclass
+
+from rxlab.errors import bad, check_choice, check_int_range
+from rxlab.kernel.pagepool import page_pool_alloc
+from rxlab.kernel.sizes import (
+    ETH_HLEN,
+    ETH_MIN_MTU,
+    MAX_SKB_FRAGS_DEFAULT,
+    XDP_PACKET_HEADROOM,
+    align,
+    arch_info,
+    build_skb_truesize,
+    check_page_size,
+    get_order,
+    skb_data_align,
+    skb_shinfo_aligned,
+)
+
+MANA_RX_FRAG_ALIGNMENT = 64  # include/net/mana/mana.h (added by the fragment patch)
+DEF_RX_BUFFERS_PER_QUEUE = 1024  # include/net/mana/mana.h
+MIN_RX_BUFFERS_PER_QUEUE = 128
+MAX_RX_BUFFERS_PER_QUEUE = 8192
+MANA_DEF_NUM_QUEUES = 16  # include/net/mana/mana.h
+MANA_MAX_NUM_QUEUES = 64
+# gc->adapter_mtu is what the device reports (mana_query_device_cfg, GDMA_MESSAGE_V2+),
+# else ETH_FRAME_LEN. 9014 admits the MTU 9000 seed 000 tested; it is a parameter.
+ADAPTER_MTU_DEFAULT = 9014
+ADAPTER_MTU_RANGE = (ETH_MIN_MTU + ETH_HLEN, 65535)  # u16; below this the driver returns -EPROTO
+
+VARIANTS = ("pre", "post")
+
+
+def mana_rxbuf_pad(arch="arm64", max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
+    """MANA_RXBUF_PAD = SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) + ETH_HLEN (mana.h): 334."""
+    return skb_shinfo_aligned(max_skb_frags, arch_info(arch).smp_cache_bytes) + ETH_HLEN
+
+
+def mana_xdp_mtu_max(page_size, arch="arm64", max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
+    """MANA_XDP_MTU_MAX = PAGE_SIZE - MANA_RXBUF_PAD - XDP_PACKET_HEADROOM (mana.h)."""
+    return page_size - mana_rxbuf_pad(arch, max_skb_frags) - XDP_PACKET_HEADROOM
+
+
+def mtu_range(page_size, xdp, arch="arm64", adapter_mtu=ADAPTER_MTU_DEFAULT, max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
+    """The MTUs the netdev accepts: ETH_MIN_MTU..max_mtu, where max_mtu is
+    gc->adapter_mtu - ETH_HLEN, or MANA_XDP_MTU_MAX while an XDP program is attached
+    (mana_bpf.c, mana_xdp_set(); mana_en.c, mana_probe_port())."""
+    hi = adapter_mtu - ETH_HLEN
+    if xdp:
+        hi = min(hi, mana_xdp_mtu_max(page_size, arch, max_skb_frags))
+    return ETH_MIN_MTU, hi
+
+
+def mana_get_rxbuf_cfg(page_size, mtu, xdp=False, variant="post", arch="arm64",
+                       max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
+    """mana_get_rxbuf_cfg(): (datasize, alloc_size, headroom, frag_count).
+
+    ``variant="pre"``: before commit 730ff06d3f5c ("net: mana: Use page pool fragments
+    for RX buffers ..."): headroom is XDP_PACKET_HEADROOM unless mtu > MANA_XDP_MTU_MAX;
+    alloc_size = SKB_DATA_ALIGN(mtu + MANA_RXBUF_PAD + headroom), raised to PAGE_SIZE;
+    one buffer per (possibly higher-order) page.
+
+    ``variant="post"``: with XDP attached, or when mtu + MANA_RXBUF_PAD > PAGE_SIZE / 2,
+    one buffer per page (XDP: headroom 256, alloc_size PAGE_SIZE; jumbo: headroom 0,
+    alloc_size SKB_DATA_ALIGN(mtu + MANA_RXBUF_PAD)); otherwise headroom 0,
+    alloc_size = ALIGN(SKB_DATA_ALIGN(mtu + MANA_RXBUF_PAD), MANA_RX_FRAG_ALIGNMENT) and
+    frag_count = PAGE_SIZE / alloc_size.
+    """
+    check_choice("variant", variant, VARIANTS)
+    cache = arch_info(arch).smp_cache_bytes
+    pad = mana_rxbuf_pad(arch, max_skb_frags)
+    datasize = mtu + ETH_HLEN
+    if variant == "pre":
+        headroom = 0 if mtu > mana_xdp_mtu_max(page_size, arch, max_skb_frags) else XDP_PACKET_HEADROOM
+        alloc_size = max(skb_data_align(mtu + pad + headroom, cache), page_size)
+        return datasize, alloc_size, headroom, 1
+    if mtu + pad > page_size // 2 or xdp:
+        if xdp:
+            return datasize, page_size, XDP_PACKET_HEADROOM, 1
+        return datasize, skb_data_align(mtu + pad, cache), 0, 1
+    buf_size = align(skb_data_align(mtu + pad, cache), MANA_RX_FRAG_ALIGNMENT)
+    return datasize, buf_size, 0, page_size // buf_size
+
+
+@dataclass(frozen=True)
+class RxGeometry:
+    """One RX queue's buffer layout and the memory it pins.
+
+    datasize, alloc_size, headroom, frag_count: mana_get_rxbuf_cfg().
+    order, pool_size: the page_pool_params of mana_create_page_pool().
+    frags_per_page: buffers page_pool actually carves from one page (page_pool_alloc_frag
+    rounds each to dma_get_cache_alignment(): on arm64 to 128 bytes, so it can be fewer
+    than frag_count); 1 in full-page mode.
+    truesize: skb->truesize the driver reports, napi_build_skb(va, alloc_size).
+    truesize_pinned: what one packet's buffer really holds: its share of the page
+    (PAGE_SIZE << order) / frags_per_page, plus the sk_buff, as SKB_TRUESIZE would count it.
+    ring_pages, ring_bytes: pages (and bytes) pinned by ring_size posted buffers per queue,
+    buffers packed frags_per_page to a page. nic_bytes: ring_bytes x queues.
+    """
+
+    variant: str
+    arch: str
+    page_size: int
+    mtu: int
+    xdp: bool
+    ring_size: int
+    queues: int
+    datasize: int
+    alloc_size: int
+    headroom: int
+    frag_count: int
+    frags_per_page: int
+    order: int
+    pool_size: int
+    truesize: int
+    truesize_pinned: int
+    ring_pages: int
+    ring_bytes: int
+    nic_bytes: int
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def mana_rx_geometry(page_size, mtu, xdp=False, variant="post", arch="arm64",
+                     ring_size=DEF_RX_BUFFERS_PER_QUEUE, queues=MANA_DEF_NUM_QUEUES,
+                     adapter_mtu=ADAPTER_MTU_DEFAULT, max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
+    """The full RX buffer geometry of one MANA queue and of the NIC; validates every input.
+
+    Pool parameters follow mana_create_page_pool(): pool_size = rx_queue_size (pre), or
+    rx_queue_size / frag_count + 1 (post); order = get_order(alloc_size). Truesize follows
+    mana_build_skb(): napi_build_skb(buf_va, rxq->alloc_size) (net/core/skbuff.c,
+    __build_skb_around).
+    """
+    check_choice("variant", variant, VARIANTS)
+    arch_info(arch)
+    check_page_size(page_size, arch)
+    check_int_range("adapter_mtu", adapter_mtu, *ADAPTER_MTU_RANGE)
+    if xdp not in (False, True):
+        raise bad("xdp", xdp, "True or False")
+    xdp = bool(xdp)
+    lo, hi = mtu_range(page_size, xdp, arch, adapter_mtu, max_skb_frags)
+    if isinstance(mtu, bool) or not isinstance(mtu, int) or not lo <= mtu <= hi:
+        why = f" (MANA_XDP_MTU_MAX with XDP on {page_size}-byte pages)" if xdp and hi < adapter_mtu - ETH_HLEN \
+            else f" (adapter_mtu {adapter_mtu} - ETH_HLEN)"
+        raise bad("mtu", mtu, f"{lo}..{hi}{why}")
+    check_int_range("ring_size", ring_size, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
+    check_int_range("queues", queues, 1, MANA_MAX_NUM_QUEUES)
+
+    datasize, alloc_size, headroom, frag_count = mana_get_rxbuf_cfg(
+        page_size, mtu, xdp, variant, arch, max_skb_frags)
+    order = get_order(alloc_size, page_size)
+    unit = page_size << order
+    pool_size = ring_size if variant == "pre" else ring_size // frag_count + 1
+    # Post-patch with frag_count > 1 the driver asks page_pool_dev_alloc_frag() for
+    # alloc_size-byte slices; page_pool aligns each one itself.
+    frags_per_page = page_pool_alloc(alloc_size, page_size, order, arch).per_page if frag_count > 1 else 1
+    ring_pages = -(-ring_size // frags_per_page)
+    sk_buff = build_skb_truesize(alloc_size, arch, max_skb_frags) - alloc_size
+    return RxGeometry(
+        variant=variant, arch=arch, page_size=page_size, mtu=mtu, xdp=xdp,
+        ring_size=ring_size, queues=queues,
+        datasize=datasize, alloc_size=alloc_size, headroom=headroom, frag_count=frag_count,
+        frags_per_page=frags_per_page, order=order, pool_size=pool_size,
+        truesize=build_skb_truesize(alloc_size, arch, max_skb_frags),
+        truesize_pinned=-(-unit // frags_per_page) + sk_buff,
+        ring_pages=ring_pages, ring_bytes=ring_pages * unit, nic_bytes=ring_pages * unit * queues,
+    )
+
