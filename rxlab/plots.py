@@ -10,8 +10,8 @@ def plot_geometry(frame):
     colors = {p: f"C{i}" for i, p in enumerate(sorted(ok["page_size"].unique()))}
     for (variant, page_size), g in ok.groupby(["variant", "page_size"], observed=True):
         g = g.sort_values("mtu")
-        style = dict(ls="-", marker="o") if variant == "post" else dict(ls="--", marker="s")
-        kw = dict(color=colors[page_size], label=f"{variant}, {page_size // 1024} KB pages", ms=4, **style)
+        style = {"ls": "-", "marker": "o"} if variant == "post" else {"ls": "--", "marker": "s"}
+        kw = {"color": colors[page_size], "label": f"{variant}, {page_size // 1024} KB pages", "ms": 4, **style}
         ax1.plot(g["mtu"], g["frags_per_page"], **kw)
         ax2.plot(g["mtu"], g["ring_bytes"] / 2**20, **kw)
     ax1.set(xlabel="MTU", ylabel="RX buffers per page", title="Buffers per page (no XDP)", yscale="log")

@@ -1,0 +1,141 @@
+"""Every counter rxlab keeps, documented once.
+
+The engine counts into one int64 array indexed by :class:`Ctr`. Names follow the
+kernel's netlink page-pool stats (``page-pool-stats-get``, with underscores) where
+the kernel has one; the rest are rxlab's operation counts for the cost model.
+"""
+
+from enum import IntEnum
+
+
+class Ctr(IntEnum):
+    # page_pool allocation stats (net/core/page_pool.c, alloc_stat_inc)
+    alloc_fast = 0
+    alloc_slow = 1
+    alloc_slow_high_order = 2
+    alloc_empty = 3
+    alloc_refill = 4
+    alloc_waive = 5
+    # page_pool recycle stats (recycle_stat_inc)
+    recycle_cached = 6
+    recycle_cache_full = 7
+    recycle_ring = 8
+    recycle_ring_full = 9
+    recycle_released_refcnt = 10
+    # refcount traffic on struct page (page->_refcount and pp_ref_count share its cache line)
+    atomic_rmw = 11
+    atomic_rmw_remote = 12
+    refcnt_store = 13
+    refcnt_store_remote = 14
+    refcnt_read_remote = 15
+    # page allocator
+    page_alloc_bulk_calls = 16
+    page_alloc_order0 = 17
+    page_alloc_order1 = 18
+    page_alloc_order2 = 19
+    page_alloc_order3 = 20
+    page_free_order0 = 21
+    page_free_order1 = 22
+    page_free_order2 = 23
+    page_free_order3 = 24
+    page_alloc_fail = 25
+    # DMA API
+    dma_map = 26
+    dma_map_bytes = 27
+    dma_unmap = 28
+    dma_sync_dev = 29
+    dma_sync_dev_bytes = 30
+    dma_map_fail = 31
+    # ptr_ring
+    ptr_ring_produce = 32
+    ptr_ring_consume = 33
+    # fragments
+    pp_frag_alloc = 34
+    pp_frag_drain = 35
+    page_frag_alloc = 36
+    page_frag_refill = 37
+    page_frag_reuse = 38
+    # skb paths
+    skb_build = 39
+    skb_clone = 40
+    skb_dataref_rmw = 41
+    skb_coalesce = 42
+    skb_coalesce_refused = 43
+    skb_free = 44
+    skb_small_head = 45
+    bytes_copied = 46
+    xdp_save_reuse = 47
+
+
+N_COUNTERS = len(Ctr)
+
+# name -> (meaning, kernel equivalent or source)
+DOC = {
+    "alloc_fast": ("page_pool allocations served from the lockless alloc cache", "page-pool-stats alloc-fast"),
+    "alloc_slow": ("order-0 slow-path allocations (one per bulk refill from the page allocator)",
+                   "alloc-slow; __page_pool_alloc_netmems_slow"),
+    "alloc_slow_high_order": ("slow-path allocations of an order > 0 page (no bulk)",
+                              "alloc-slow-high-order; __page_pool_alloc_page_order"),
+    "alloc_empty": ("alloc cache empty and ptr_ring empty: the slow path follows",
+                    "alloc-empty; page_pool_refill_alloc_cache"),
+    "alloc_refill": ("alloc cache refilled from the ptr_ring (once per refill, up to 64 pages)",
+                     "alloc-refill; page_pool_refill_alloc_cache"),
+    "alloc_waive": ("pages dropped at refill for being on a foreign NUMA node; rxlab models one node, so 0",
+                    "alloc-waive"),
+    "recycle_cached": ("pages returned directly into the alloc cache (NAPI context of the pool's CPU)",
+                       "recycle-cached; page_pool_recycle_in_cache"),
+    "recycle_cache_full": ("direct returns that found the alloc cache full (then tried the ring)",
+                           "recycle-cache-full"),
+    "recycle_ring": ("pages returned into the ptr_ring", "recycle-ring; page_pool_recycle_in_ring"),
+    "recycle_ring_full": ("returns that found the ptr_ring full: page released to the page allocator",
+                          "recycle-ring-full"),
+    "recycle_released_refcnt": ("returns of a page still referenced elsewhere (page_ref_count != 1): released",
+                                "recycle-released-refcnt; __page_pool_put_page"),
+    "atomic_rmw": ("atomic read-modify-writes on a page's _refcount or pp_ref_count",
+                   "atomic_long_sub_return, page_ref_add, page_ref_dec_and_test, ..."),
+    "atomic_rmw_remote": (("of atomic_rmw, those whose struct page line was last written by another CPU "
+                           "(a cache-line transfer)"), "rxlab"),
+    "refcnt_store": ("plain stores to a refcount (atomic_long_set of BIAS, set_page_count)",
+                     "page_pool_fragment_netmem, page_pool_unref_netmem, set_page_count"),
+    "refcnt_store_remote": ("of refcnt_store, those on a line last written by another CPU", "rxlab"),
+    "refcnt_read_remote": (("refcount reads of a line last written by another CPU (the 'count == nr' "
+                            "shortcut of page_pool_unref_netmem)"), "rxlab"),
+    "page_alloc_bulk_calls": ("alloc_pages_bulk_node() calls (each up to 64 order-0 pages)",
+                              "__page_pool_alloc_netmems_slow"),
+    "page_alloc_order0": ("order-0 pages taken from the page allocator", "alloc_pages*"),
+    "page_alloc_order1": ("order-1 pages taken from the page allocator", "alloc_pages*"),
+    "page_alloc_order2": ("order-2 pages taken from the page allocator", "alloc_pages*"),
+    "page_alloc_order3": ("pages of order 3 or more taken from the page allocator", "alloc_pages*"),
+    "page_free_order0": ("order-0 pages given back to the page allocator", "put_page / free_unref_page"),
+    "page_free_order1": ("order-1 pages given back to the page allocator", "put_page / free_unref_page"),
+    "page_free_order2": ("order-2 pages given back to the page allocator", "put_page / free_unref_page"),
+    "page_free_order3": ("pages of order 3 or more given back to the page allocator", "put_page"),
+    "page_alloc_fail": ("page allocations that failed (memory limit or injected failure)",
+                        "qstats rx-alloc-fail when in the RX path"),
+    "dma_map": ("DMA mappings made", "dma_map_single / page_pool_dma_map"),
+    "dma_map_bytes": ("bytes mapped", "dma_map_single size / PAGE_SIZE << order"),
+    "dma_unmap": ("DMA unmappings", "dma_unmap_single / __page_pool_release_netmem_dma"),
+    "dma_sync_dev": ("syncs for device on recycle (PP_FLAG_DMA_SYNC_DEV)", "page_pool_dma_sync_for_device"),
+    "dma_sync_dev_bytes": ("bytes synced for device: min(dma_sync_size, max_len)", "page_pool_dma_sync_for_device"),
+    "dma_map_fail": ("DMA mappings that failed (injected)", "dma_mapping_error"),
+    "ptr_ring_produce": ("pages produced into a pool's ptr_ring", "ptr_ring_produce"),
+    "ptr_ring_consume": ("pages consumed from a pool's ptr_ring", "__ptr_ring_consume"),
+    "pp_frag_alloc": ("page_pool fragments handed out", "page_pool_alloc_frag_netmem"),
+    "pp_frag_drain": ("pages whose unused fragment references were dropped when the next slice did not fit",
+                      "page_pool_drain_frag"),
+    "page_frag_alloc": ("page_frag cache allocations", "__page_frag_alloc_align"),
+    "page_frag_refill": ("page_frag cache pages taken from the page allocator", "__page_frag_cache_refill"),
+    "page_frag_reuse": ("page_frag cache pages reused in place because every fragment had come back",
+                        "__page_frag_alloc_align"),
+    "skb_build": ("skbs built around an RX buffer", "napi_build_skb"),
+    "skb_clone": ("skb clones", "skb_clone"),
+    "skb_dataref_rmw": ("atomic RMWs on skb_shared_info dataref (clone and free of a cloned skb)",
+                        "skb_clone, skb_release_data"),
+    "skb_coalesce": ("skbs merged into the previous one on a receive queue", "skb_try_coalesce"),
+    "skb_coalesce_refused": ("coalesce attempts refused (pp_recycle mismatch, cloned, no frag slot)",
+                             "skb_try_coalesce"),
+    "skb_free": ("skbs freed", "kfree_skb / napi_consume_skb"),
+    "skb_small_head": ("copy-break skbs whose head came from kmalloc, not a page", "__napi_alloc_skb"),
+    "bytes_copied": ("packet bytes copied (copy-break)", "skb_copy_to_linear_data"),
+    "xdp_save_reuse": ("refills served by the page the driver kept from an XDP_DROP", "mana_get_rxfrag xdp_save_va"),
+}

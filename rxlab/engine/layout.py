@@ -1,0 +1,126 @@
+"""Column layout of the engine's state arrays (struct-of-arrays, one row per object).
+
+IntEnums are compile-time constants to numba and plain ints to Python, so the same
+code runs jitted and under NUMBA_DISABLE_JIT=1.
+"""
+
+from enum import IntEnum
+
+NONE = -1
+BIAS_MAX = (2**63 - 1) >> 1  # include/net/page_pool/types.h: BIAS_MAX (LONG_MAX >> 1)
+MAX_SKB_FRAGS = 17
+
+
+class Loc(IntEnum):
+    """Where a page is."""
+
+    free = 0  # in the page allocator
+    alloc_cache = 1  # a page_pool's lockless alloc cache
+    ptr_ring = 2  # a page_pool's ptr_ring
+    in_use = 3  # out of any cache: posted to the device, held by skbs/XDP, or a frag cache's page
+
+
+class PF(IntEnum):
+    """pages[]: one row per page slot."""
+
+    loc = 0
+    refcnt = 1  # page->_refcount
+    ppref = 2  # pp_ref_count (page_pool pages only)
+    pool = 3  # owning page_pool, or NONE
+    order = 4
+    dma = 5  # mapped by its page_pool (PP_FLAG_DMA_MAP)
+    last_cpu = 6  # CPU that last wrote the struct page cache line
+    users = 7  # live buffer/fragment references (driver buffers + skb data)
+    ext = 8  # page references taken by get_page() outside rxlab's buffers
+    n = 9
+
+
+class PL(IntEnum):
+    """pools[]: one row per page_pool (one per RX queue and configuration)."""
+
+    state = 0  # PoolState
+    cache_count = 1
+    ring_head = 2  # next slot to consume
+    ring_count = 3
+    ring_size = 4  # ptr_ring size = pool_size
+    order = 5
+    dma_map = 6  # PP_FLAG_DMA_MAP
+    dma_sync = 7  # PP_FLAG_DMA_SYNC_DEV
+    max_len = 8  # dma sync length for a full-page put (dma_sync_size = -1)
+    napi_cpu = 9  # CPU the pool's NAPI runs on: direct recycling only there
+    frag_page = 10
+    frag_offset = 11
+    frag_users = 12
+    frag_refs = 13  # pp references taken when the current frag page was started
+    upfront = 14  # 1: take PAGE_SIZE/size references up front (seed 001) instead of BIAS_MAX
+    hold_cnt = 15  # pages_state_hold_cnt
+    release_cnt = 16  # pages_state_release_cnt
+    n = 17
+
+
+class PoolState(IntEnum):
+    unused = 0
+    live = 1
+    destroying = 2  # page_pool_destroy() done; waits for inflight pages to come back
+    retired = 3  # inflight reached 0: page_pool_release() freed it
+
+
+class FC(IntEnum):
+    """frag_caches[]: one page_frag cache per CPU (napi_alloc_cache)."""
+
+    page = 0
+    offset = 1
+    bias = 2  # pagecnt_bias
+    size = 3  # PAGE_SIZE << order of the current page
+    n = 4
+
+
+class BF(IntEnum):
+    """bufs[]: RX buffers the driver owns (posted to the device, XDP-held, or saved)."""
+
+    page = 0  # NONE when the slot is free
+    offset = 1
+    size = 2  # truesize the buffer accounts for
+    kind = 3  # BufKind
+    queue = 4
+    n = 5
+
+
+class BufKind(IntEnum):
+    pp_frag = 0  # a page_pool fragment (pool maps DMA)
+    pp_page = 1  # a whole page_pool page, mapped by the driver (full-page mode)
+    page = 2  # a page not from a pool (pre-allocation, xdp_save_va)
+
+
+class SK(IntEnum):
+    """skbs[]: one row per sk_buff."""
+
+    data = 0  # index into data[], NONE when the skb slot is free
+    truesize = 1
+    len = 2
+    n = 3
+
+
+class DT(IntEnum):
+    """data[]: one row per skb data area (skb_shared_info), shared by clones."""
+
+    dataref = 0  # NONE when free
+    head_page = 1  # NONE for a kmalloc'ed head
+    head_off = 2
+    nr_frags = 3
+    pp_recycle = 4
+    cloned = 5  # skb->cloned: set on both skbs once cloned
+    n = 6
+
+
+class G(IntEnum):
+    """glob[]: scalars of the whole state."""
+
+    page_top = 0  # free page-slot stack depth
+    mem_used = 1  # bytes in pages out of the page allocator
+    mem_limit = 2
+    buf_top = 3
+    skb_top = 4
+    data_top = 5
+    page_size = 6
+    n = 7

@@ -1,0 +1,316 @@
+"""page_pool: alloc cache, ptr_ring, slow path, fragments and recycling (net/core/page_pool.c).
+
+One row of ``st.pools`` is one ``struct page_pool``. rxlab models one NUMA node, so
+the NUMA checks of the kernel (alloc_waive) never fire.
+"""
+
+from numba import njit
+
+from rxlab.counters import Ctr
+from rxlab.engine.dma import dma_map, dma_sync_for_device, dma_unmap
+from rxlab.engine.layout import BIAS_MAX, NONE, PF, PL, G, Loc, PoolState
+from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
+
+PP_ALLOC_CACHE_SIZE = 128  # include/net/page_pool/types.h
+PP_ALLOC_CACHE_REFILL = 64
+
+
+@njit(cache=True)
+def pool_create(st, q, pool_size, order, dma_map_flag, dma_sync_flag, max_len, napi_cpu, upfront):
+    """page_pool_create() with the given page_pool_params into row ``q``.
+
+    ``upfront`` selects seed 001's proposal: a fresh fragment page takes
+    PAGE_SIZE/size pp references instead of BIAS_MAX.
+    """
+    p = st.pools[q]
+    p[:] = 0
+    p[PL.state] = PoolState.live
+    p[PL.ring_size] = pool_size
+    p[PL.order] = order
+    p[PL.dma_map] = dma_map_flag
+    p[PL.dma_sync] = dma_sync_flag
+    p[PL.max_len] = max_len
+    p[PL.napi_cpu] = napi_cpu
+    p[PL.frag_page] = NONE
+    p[PL.upfront] = upfront
+
+
+@njit(cache=True)
+def pool_inflight(st, q):
+    """page_pool_inflight(): pages_state_hold_cnt - pages_state_release_cnt."""
+    return st.pools[q, PL.hold_cnt] - st.pools[q, PL.release_cnt]
+
+
+@njit(cache=True)
+def _cache_push(st, q, pid):
+    n = st.pools[q, PL.cache_count]
+    st.pool_cache[q, n] = pid
+    st.pools[q, PL.cache_count] = n + 1
+    st.pages[pid, PF.loc] = Loc.alloc_cache
+
+
+@njit(cache=True)
+def _cache_pop(st, q):
+    n = st.pools[q, PL.cache_count] - 1
+    st.pools[q, PL.cache_count] = n
+    pid = st.pool_cache[q, n]
+    st.pool_cache[q, n] = NONE
+    st.pages[pid, PF.loc] = Loc.in_use
+    return pid
+
+
+@njit(cache=True)
+def _ring_produce(st, q, pid):
+    """ptr_ring_produce(): False when the ring is full."""
+    p = st.pools[q]
+    if p[PL.ring_count] == p[PL.ring_size]:
+        return False
+    st.pool_ring[q, (p[PL.ring_head] + p[PL.ring_count]) % p[PL.ring_size]] = pid
+    p[PL.ring_count] += 1
+    st.pages[pid, PF.loc] = Loc.ptr_ring
+    st.c[Ctr.ptr_ring_produce] += 1
+    return True
+
+
+@njit(cache=True)
+def _ring_consume(st, q):
+    p = st.pools[q]
+    head = p[PL.ring_head]
+    pid = st.pool_ring[q, head]
+    st.pool_ring[q, head] = NONE
+    p[PL.ring_head] = (head + 1) % p[PL.ring_size]
+    p[PL.ring_count] -= 1
+    st.c[Ctr.ptr_ring_consume] += 1
+    return pid
+
+
+@njit(cache=True)
+def _page_bytes(st, q):
+    return st.glob[G.page_size] << st.pools[q, PL.order]
+
+
+@njit(cache=True)
+def _sync_for_device(st, q, dma_sync_size):
+    """page_pool_dma_sync_for_device(): min(dma_sync_size, max_len) bytes; -1 means max_len."""
+    if st.pools[q, PL.dma_sync]:
+        n = st.pools[q, PL.max_len]
+        if 0 <= dma_sync_size < n:
+            n = dma_sync_size
+        dma_sync_for_device(st, n)
+
+
+@njit(cache=True)
+def _new_page(st, q, cpu):
+    """One page from the page allocator, DMA-mapped and marked as the pool's
+    (__page_pool_alloc_page_order / the bulk loop: page_pool_dma_map, page_pool_set_pp_info)."""
+    pid = page_alloc(st, st.pools[q, PL.order], cpu)
+    if pid == NONE:
+        return NONE
+    if st.pools[q, PL.dma_map]:
+        dma_map(st, _page_bytes(st, q))
+        st.pages[pid, PF.dma] = 1
+        # page_pool_dma_map() syncs max_len for the device after mapping
+        _sync_for_device(st, q, -1)
+    st.pages[pid, PF.pool] = q
+    # page_pool_fragment_netmem(netmem, 1): every page starts as one piece
+    st.pages[pid, PF.ppref] = 1
+    touch(st, pid, cpu, STORE)
+    st.pools[q, PL.hold_cnt] += 1
+    return pid
+
+
+@njit(cache=True)
+def pp_alloc_pages(st, q, cpu):
+    """page_pool_alloc_netmems(): alloc cache, then a refill of up to 64 pages from the
+    ptr_ring, then the page allocator (bulk of 64 for order 0). NONE on failure."""
+    p = st.pools[q]
+    if p[PL.cache_count] > 0:
+        st.c[Ctr.alloc_fast] += 1
+        return _cache_pop(st, q)
+    # page_pool_refill_alloc_cache()
+    if p[PL.ring_count] > 0:
+        while p[PL.ring_count] > 0 and p[PL.cache_count] < PP_ALLOC_CACHE_REFILL:
+            _cache_push(st, q, _ring_consume(st, q))
+        st.c[Ctr.alloc_refill] += 1
+        return _cache_pop(st, q)
+    st.c[Ctr.alloc_empty] += 1
+    # __page_pool_alloc_netmems_slow()
+    if p[PL.order] > 0:
+        pid = _new_page(st, q, cpu)
+        if pid != NONE:
+            st.c[Ctr.alloc_slow_high_order] += 1
+        return pid
+    st.c[Ctr.page_alloc_bulk_calls] += 1
+    for _ in range(PP_ALLOC_CACHE_REFILL):
+        pid = _new_page(st, q, cpu)
+        if pid == NONE:
+            break
+        _cache_push(st, q, pid)
+    if p[PL.cache_count] == 0:
+        return NONE
+    st.c[Ctr.alloc_slow] += 1
+    return _cache_pop(st, q)
+
+
+@njit(cache=True)
+def pp_unref(st, pid, nr, cpu, drain):
+    """page_pool_unref_netmem(netmem, nr): the pp references left.
+
+    When the count equals ``nr`` the atomic is skipped (a read of the line; for the
+    non-constant ``nr`` of a drain the count is then set back to 1). Otherwise
+    atomic_long_sub_return(), and a count that reaches 0 is set back to 1.
+    """
+    if st.pages[pid, PF.ppref] == nr:
+        touch(st, pid, cpu, READ)
+        if drain:
+            touch(st, pid, cpu, STORE)
+        st.pages[pid, PF.ppref] = 1
+        return 0
+    touch(st, pid, cpu, RMW)
+    st.pages[pid, PF.ppref] -= nr
+    ret = st.pages[pid, PF.ppref]
+    if ret == 0:
+        touch(st, pid, cpu, STORE)
+        st.pages[pid, PF.ppref] = 1
+    return ret
+
+
+@njit(cache=True)
+def pp_return_page(st, q, pid, cpu):
+    """page_pool_return_page(): unmap, count the release, clear pp info, put_page()."""
+    if st.pages[pid, PF.dma]:
+        dma_unmap(st)
+        st.pages[pid, PF.dma] = 0
+    st.pools[q, PL.release_cnt] += 1
+    st.pages[pid, PF.pool] = NONE
+    st.pages[pid, PF.ppref] = 0
+    st.pages[pid, PF.loc] = Loc.in_use
+    put_page(st, pid, cpu)
+    if st.pools[q, PL.state] == PoolState.destroying and pool_inflight(st, q) == 0:
+        st.pools[q, PL.state] = PoolState.retired
+
+
+@njit(cache=True)
+def pp_put_unrefed(st, q, pid, cpu, allow_direct, softirq, dma_sync_size):
+    """page_pool_put_unrefed_netmem() / __page_pool_put_page(): recycle a page whose last
+    pp reference was dropped.
+
+    Direct (into the alloc cache) only when ``allow_direct`` or in softirq on the pool's
+    NAPI CPU (page_pool_napi_local); else into the ptr_ring; released when the ring is
+    full or the page is still referenced elsewhere (page_ref_count != 1). A pool being
+    destroyed takes nothing back: its pages are released (the kernel's release worker
+    empties the ring it would have used).
+    """
+    p = st.pools[q]
+    if p[PL.state] != PoolState.live:
+        pp_return_page(st, q, pid, cpu)
+        return
+    if st.pages[pid, PF.refcnt] != 1:
+        st.c[Ctr.recycle_released_refcnt] += 1
+        pp_return_page(st, q, pid, cpu)
+        return
+    _sync_for_device(st, q, dma_sync_size)
+    if allow_direct or (softirq and cpu == p[PL.napi_cpu]):
+        if p[PL.cache_count] < PP_ALLOC_CACHE_SIZE:
+            _cache_push(st, q, pid)
+            st.c[Ctr.recycle_cached] += 1
+            return
+        st.c[Ctr.recycle_cache_full] += 1
+    if _ring_produce(st, q, pid):
+        st.c[Ctr.recycle_ring] += 1
+        return
+    st.c[Ctr.recycle_ring_full] += 1
+    pp_return_page(st, q, pid, cpu)
+
+
+@njit(cache=True)
+def pp_put_page(st, pid, cpu, allow_direct, softirq, dma_sync_size):
+    """page_pool_put_netmem(): drop one pp reference; the last one recycles the page."""
+    if pp_unref(st, pid, 1, cpu, False) != 0:
+        return
+    pp_put_unrefed(st, st.pages[pid, PF.pool], pid, cpu, allow_direct, softirq, dma_sync_size)
+
+
+@njit(cache=True)
+def _drain_frag(st, q, pid, cpu):
+    """page_pool_drain_frag(): drop the references taken for slices never handed out.
+    Returns the page when every slice has already come back and it can be reused."""
+    drain = st.pools[q, PL.frag_refs] - st.pools[q, PL.frag_users]
+    if drain == 0:
+        # up-front scheme, page fully used: its last user recycles it
+        return NONE
+    st.c[Ctr.pp_frag_drain] += 1
+    if pp_unref(st, pid, drain, cpu, True) != 0:
+        return NONE
+    if st.pages[pid, PF.refcnt] == 1:
+        _sync_for_device(st, q, -1)
+        return pid
+    pp_return_page(st, q, pid, cpu)
+    return NONE
+
+
+@njit(cache=True)
+def pp_alloc_frag(st, q, size, align, cpu):
+    """page_pool_alloc_frag_netmem(): (page, offset) of a ``size``-byte slice, size first
+    rounded up to ``align`` (dma_get_cache_alignment()); (NONE, 0) on failure.
+
+    A fresh page gets BIAS_MAX pp references (or, up front, PAGE_SIZE/size of them);
+    when the next slice does not fit, the unused ones are dropped (_drain_frag).
+    """
+    p = st.pools[q]
+    max_size = _page_bytes(st, q)
+    size = (size + align - 1) // align * align
+    pid = p[PL.frag_page]
+    offset = p[PL.frag_offset]
+    fresh = False
+    if pid != NONE and offset + size > max_size:
+        pid = _drain_frag(st, q, pid, cpu)
+        if pid != NONE:
+            st.c[Ctr.recycle_cached] += 1
+            st.c[Ctr.alloc_fast] += 1
+            fresh = True
+    if pid == NONE:
+        pid = pp_alloc_pages(st, q, cpu)
+        if pid == NONE:
+            p[PL.frag_page] = NONE
+            return NONE, 0
+        fresh = True
+    st.c[Ctr.pp_frag_alloc] += 1
+    if fresh:
+        refs = max_size // size if p[PL.upfront] else BIAS_MAX
+        p[PL.frag_page] = pid
+        p[PL.frag_users] = 1
+        p[PL.frag_offset] = size
+        p[PL.frag_refs] = refs
+        st.pages[pid, PF.ppref] = refs
+        touch(st, pid, cpu, STORE)
+        return pid, 0
+    p[PL.frag_users] += 1
+    p[PL.frag_offset] = offset + size
+    if p[PL.frag_users] > p[PL.frag_refs]:
+        # up front guessed too few slices (smaller requests): one more reference
+        p[PL.frag_refs] += 1
+        st.pages[pid, PF.ppref] += 1
+        touch(st, pid, cpu, RMW)
+    return pid, offset
+
+
+@njit(cache=True)
+def pool_destroy(st, q, cpu):
+    """page_pool_destroy(): drop the frag page's unused references (page_pool_free_frag),
+    release every page in the alloc cache and the ptr_ring (page_pool_scrub); the pool
+    is retired once its inflight pages have all come back."""
+    p = st.pools[q]
+    pid = p[PL.frag_page]
+    p[PL.frag_page] = NONE
+    if pid != NONE:
+        drain = p[PL.frag_refs] - p[PL.frag_users]
+        if drain > 0 and pp_unref(st, pid, drain, cpu, True) == 0:
+            pp_return_page(st, q, pid, cpu)
+    p[PL.state] = PoolState.destroying
+    while p[PL.cache_count] > 0:
+        pp_return_page(st, q, _cache_pop(st, q), cpu)
+    while p[PL.ring_count] > 0:
+        pp_return_page(st, q, _ring_consume(st, q), cpu)
+    if pool_inflight(st, q) == 0:
+        p[PL.state] = PoolState.retired

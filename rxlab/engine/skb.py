@@ -1,0 +1,205 @@
+"""RX buffers the driver owns, and the skbs built on them (net/core/skbuff.c).
+
+A reference to a page moves from a driver buffer (``bufs``) into an skb's data area
+at build_skb; clones share the data area (dataref); skb_try_coalesce moves one skb's
+head into another's frags. Whoever drops the last reference returns the page: to its
+page_pool when the skb is marked pp_recycle (napi_pp_put_page), else put_page().
+"""
+
+from numba import njit
+
+from rxlab.counters import Ctr
+from rxlab.engine.layout import BF, DT, MAX_SKB_FRAGS, NONE, PF, SK, BufKind, G
+from rxlab.engine.page_frag import frag_alloc
+from rxlab.engine.page_pool import pp_put_page
+from rxlab.engine.pages import put_page
+
+
+@njit(cache=True)
+def _pop(stack, glob, top_field):
+    top = glob[top_field]
+    if top == 0:
+        return NONE
+    glob[top_field] = top - 1
+    return stack[top - 1]
+
+
+@njit(cache=True)
+def _push(stack, glob, top_field, idx):
+    stack[glob[top_field]] = idx
+    glob[top_field] += 1
+
+
+@njit(cache=True)
+def buf_new(st, pid, offset, size, kind, queue):
+    """Record a buffer the driver now owns (a new reference to ``pid``); NONE if the
+    buffer table is full."""
+    b = _pop(st.buf_stack, st.glob, G.buf_top)
+    if b == NONE:
+        return NONE
+    st.bufs[b, BF.page] = pid
+    st.bufs[b, BF.offset] = offset
+    st.bufs[b, BF.size] = size
+    st.bufs[b, BF.kind] = kind
+    st.bufs[b, BF.queue] = queue
+    st.pages[pid, PF.users] += 1
+    return b
+
+
+@njit(cache=True)
+def _buf_forget(st, b):
+    st.bufs[b, BF.page] = NONE
+    _push(st.buf_stack, st.glob, G.buf_top, b)
+
+
+@njit(cache=True)
+def page_ref_put(st, pid, pp_recycle, cpu, allow_direct, softirq):
+    """Drop one buffer reference to ``pid``: to its page_pool when pp-recycled and the
+    page is a pool page (napi_pp_put_page -> page_pool_put_full_netmem, dma_sync_size -1),
+    otherwise put_page() (page_frag_free)."""
+    st.pages[pid, PF.users] -= 1
+    if pp_recycle and st.pages[pid, PF.pool] != NONE:
+        pp_put_page(st, pid, cpu, allow_direct, softirq, -1)
+    else:
+        put_page(st, pid, cpu)
+
+
+@njit(cache=True)
+def buf_put(st, b, cpu, allow_direct):
+    """The driver drops a buffer it owns (XDP_DROP, teardown): page_pool_put_page(..., -1,
+    allow_direct) for pool buffers, put_page() otherwise. Runs in NAPI (softirq) context."""
+    pid = st.bufs[b, BF.page]
+    kind = st.bufs[b, BF.kind]
+    _buf_forget(st, b)
+    page_ref_put(st, pid, kind != BufKind.page, cpu, allow_direct, True)
+
+
+@njit(cache=True)
+def _new_data(st, pid, offset, pp_recycle):
+    d = _pop(st.data_stack, st.glob, G.data_top)
+    if d == NONE:
+        return NONE
+    st.data[d, DT.dataref] = 1
+    st.data[d, DT.head_page] = pid
+    st.data[d, DT.head_off] = offset
+    st.data[d, DT.nr_frags] = 0
+    st.data[d, DT.pp_recycle] = pp_recycle
+    st.data[d, DT.cloned] = 0
+    return d
+
+
+@njit(cache=True)
+def _new_skb(st, d, truesize, length):
+    s = _pop(st.skb_stack, st.glob, G.skb_top)
+    if s == NONE:
+        return NONE
+    st.skbs[s, SK.data] = d
+    st.skbs[s, SK.truesize] = truesize
+    st.skbs[s, SK.len] = length
+    return s
+
+
+@njit(cache=True)
+def skb_build(st, b, truesize, length):
+    """napi_build_skb() on driver buffer ``b``; pool buffers are marked for recycling
+    (skb_mark_for_recycle). The buffer's page reference moves into the skb. NONE if the
+    skb table is full (the buffer is then left with the driver)."""
+    if st.glob[G.skb_top] == 0 or st.glob[G.data_top] == 0:
+        return NONE
+    pid = st.bufs[b, BF.page]
+    d = _new_data(st, pid, st.bufs[b, BF.offset], st.bufs[b, BF.kind] != BufKind.page)
+    s = _new_skb(st, d, truesize, length)
+    _buf_forget(st, b)
+    st.c[Ctr.skb_build] += 1
+    return s
+
+
+@njit(cache=True)
+def skb_alloc_copy(st, cpu, length, head_size, truesize, small_head):
+    """Copy-break: napi_alloc_skb() and a copy of ``length`` bytes; the RX buffer stays
+    with the driver. A ``small_head`` comes from kmalloc (no page); otherwise the head is
+    ``head_size`` bytes of this CPU's page_frag cache. NONE on failure."""
+    if st.glob[G.skb_top] == 0 or st.glob[G.data_top] == 0:
+        return NONE
+    if small_head:
+        pid, offset = NONE, 0
+        st.c[Ctr.skb_small_head] += 1
+    else:
+        pid, offset = frag_alloc(st, cpu, head_size)
+        if pid == NONE:
+            return NONE
+        st.pages[pid, PF.users] += 1
+    d = _new_data(st, pid, offset, 0)
+    st.c[Ctr.bytes_copied] += length
+    return _new_skb(st, d, truesize, length)
+
+
+@njit(cache=True)
+def skb_clone(st, s):
+    """skb_clone(): a new sk_buff sharing the data area (atomic_inc of dataref)."""
+    d = st.skbs[s, SK.data]
+    c = _new_skb(st, d, st.skbs[s, SK.truesize], st.skbs[s, SK.len])
+    if c == NONE:
+        return NONE
+    st.data[d, DT.dataref] += 1
+    st.data[d, DT.cloned] = 1
+    st.c[Ctr.skb_dataref_rmw] += 1
+    st.c[Ctr.skb_clone] += 1
+    return c
+
+
+@njit(cache=True)
+def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
+    """skb_try_coalesce(to, from): merge ``frm`` into ``to`` by stealing its head into a
+    frag of ``to``; returns the truesize delta charged to ``to`` (from->truesize -
+    SKB_DATA_ALIGN(sizeof(struct sk_buff))), or -1 when refused: pp_recycle differs,
+    either skb is cloned, a kmalloc'ed head cannot be stolen, or no frag slot is left."""
+    dt = st.skbs[to, SK.data]
+    df = st.skbs[frm, SK.data]
+    nt = st.data[dt, DT.nr_frags]
+    nf = st.data[df, DT.nr_frags]
+    if (st.data[dt, DT.pp_recycle] != st.data[df, DT.pp_recycle] or st.data[dt, DT.cloned]
+            or st.data[df, DT.cloned] or st.data[df, DT.head_page] == NONE or nt + nf >= MAX_SKB_FRAGS):
+        st.c[Ctr.skb_coalesce_refused] += 1
+        return -1
+    st.data_frags[dt, 2 * nt] = st.data[df, DT.head_page]
+    st.data_frags[dt, 2 * nt + 1] = st.data[df, DT.head_off]
+    for i in range(2 * nf):
+        st.data_frags[dt, 2 * (nt + 1) + i] = st.data_frags[df, i]
+        st.data_frags[df, i] = NONE
+    st.data[dt, DT.nr_frags] = nt + 1 + nf
+    delta = st.skbs[frm, SK.truesize] - sizeof_sk_buff_aligned
+    st.skbs[to, SK.truesize] += delta
+    st.skbs[to, SK.len] += st.skbs[frm, SK.len]
+    # kfree_skb_partial(from, head_stolen): only the sk_buff goes; its pages moved
+    st.data[df, DT.dataref] = NONE
+    _push(st.data_stack, st.glob, G.data_top, df)
+    st.skbs[frm, SK.data] = NONE
+    _push(st.skb_stack, st.glob, G.skb_top, frm)
+    st.c[Ctr.skb_coalesce] += 1
+    return delta
+
+
+@njit(cache=True)
+def skb_free(st, s, cpu, softirq):
+    """kfree_skb()/napi_consume_skb() on ``cpu``: the data area goes with its last clone
+    (skb_release_data: an atomic on dataref only if it was ever cloned), returning the
+    head page and every frag page (direct recycling only in softirq on the pool's CPU)."""
+    d = st.skbs[s, SK.data]
+    st.skbs[s, SK.data] = NONE
+    _push(st.skb_stack, st.glob, G.skb_top, s)
+    st.c[Ctr.skb_free] += 1
+    if st.data[d, DT.cloned]:
+        st.c[Ctr.skb_dataref_rmw] += 1
+    st.data[d, DT.dataref] -= 1
+    if st.data[d, DT.dataref] > 0:
+        return
+    pp = st.data[d, DT.pp_recycle]
+    if st.data[d, DT.head_page] != NONE:
+        page_ref_put(st, st.data[d, DT.head_page], pp, cpu, False, softirq)
+    for i in range(st.data[d, DT.nr_frags]):
+        page_ref_put(st, st.data_frags[d, 2 * i], pp, cpu, False, softirq)
+        st.data_frags[d, 2 * i] = NONE
+        st.data_frags[d, 2 * i + 1] = NONE
+    st.data[d, DT.dataref] = NONE
+    _push(st.data_stack, st.glob, G.data_top, d)
