@@ -124,3 +124,122 @@ class G(IntEnum):
     data_top = 5
     page_size = 6
     n = 7
+
+
+class Mode(IntEnum):
+    """How a queue's RX buffers are allocated."""
+
+    full = 0  # a whole page_pool page per buffer, DMA-mapped by the driver (pre-patch; XDP; jumbo)
+    frag = 1  # page_pool fragments, pool-mapped (post-patch)
+    pfc = 2  # the NAPI CPU's page_frag cache, DMA-mapped by the driver per buffer
+
+
+class QP(IntEnum):
+    """qp[]: one RX queue's parameters and driver state."""
+
+    pool = 0
+    napi_cpu = 1
+    mode = 2
+    alloc_size = 3  # bytes asked of the allocator per buffer
+    align = 4  # dma_get_cache_alignment()
+    datasize = 5  # bytes the driver DMA-maps per buffer (mtu + ETH_HLEN)
+    truesize = 6  # skb->truesize the driver reports
+    truesize_pinned = 7  # memory one buffer really pins
+    xdp = 8  # an XDP program is attached
+    save = 9  # buffer kept by XDP_DROP for reuse (rxq->xdp_save_va), or NONE
+    ring_head = 10
+    hold_head = 11
+    hold_count = 12
+    n = 13
+
+
+class QS(IntEnum):
+    """qstats[]: per-queue totals (the queue stats of the netdev netlink API, and rxlab's)."""
+
+    rx_packets = 0
+    rx_bytes = 1
+    rx_alloc_fail = 2  # refill failed: packet dropped, old buffer reused
+    alloc_fail_injected = 3
+    dma_map_fail_injected = 4
+    xdp_pass = 5
+    xdp_drop = 6
+    xdp_tx = 7
+    xdp_redirect = 8
+    acks = 9
+    copybreak = 10
+    napi_polls = 11
+    n = 12
+
+
+class CN(IntEnum):
+    """conn[]: one TCP connection's receive side."""
+
+    queue = 0
+    app_cpu = 1
+    rmem = 2  # sk_rmem_alloc: truesize charged
+    head = 3  # receive queue FIFO (indices into rcvq[c])
+    count = 4
+    delivered = 5  # payload bytes read by the application
+    packets = 6
+    rmem_drops = 7  # dropped: receive memory full
+    stalls = 8  # times the sender found a zero window
+    scaling = 9  # len/truesize ratio << 8 (tcp_measure_rcv_mss scaling_ratio)
+    n = 10
+
+
+class CF(IntEnum):
+    """connf[]: a connection's times (µs)."""
+
+    next_send = 0
+    next_read = 1
+    n = 2
+
+
+class RC(IntEnum):
+    """rc[]: run-wide integer parameters."""
+
+    queues = 0
+    conns = 1
+    packets = 2
+    mtu = 3
+    napi_budget = 4
+    rcvbuf = 5
+    gro = 6
+    copybreak = 7  # 0: off
+    defer_free = 8
+    sample_every = 9
+    sizeof_sk_buff = 10  # SKB_DATA_ALIGN(sizeof(struct sk_buff))
+    small_head = 11  # copy-break lengths up to this get a kmalloc'ed head
+    copy_head = 12  # SKB_HEAD_ALIGN overhead added to a copied length
+    copy_truesize_extra = 13  # truesize of a copied skb minus its SKB_DATA_ALIGN'ed length
+    honest = 14
+    n = 15
+
+
+class RF(IntEnum):
+    """rf[]: run-wide float parameters."""
+
+    ack_fraction = 0
+    clone_fraction = 1
+    xdp_pass = 2
+    xdp_drop = 3
+    xdp_tx = 4
+    xdp_redirect = 5
+    app_read_us = 6
+    xdp_hold_us = 7
+    link_gbps = 8
+    rtt_us = 9
+    alloc_fail_rate = 10
+    dma_map_fail_rate = 11
+    n = 12
+
+
+class SM(IntEnum):
+    """samples[]: memory over model time."""
+
+    t_us = 0
+    mem_used = 1  # bytes out of the page allocator
+    inflight = 2  # pages in flight over all pools (page_pool_inflight)
+    rmem = 3  # receive memory charged over all sockets
+    queued = 4  # skbs waiting in receive queues
+    n = 5

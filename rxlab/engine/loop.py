@@ -1,0 +1,304 @@
+"""The RX path, packet by packet: sender, device rings and NAPI refill, XDP, skbs, TCP receive
+queues and the applications that read them (drivers/net/ethernet/microsoft/mana/mana_en.c,
+net/ipv4/tcp_input.c).
+
+Model time is in µs. Every packet takes its wire time at the link rate; a connection may
+send only as fast as its advertised window allows per RTT, and not at all into a zero
+window, so window- and memory-limited throughput show up in delivered bytes.
+"""
+
+import numpy as np
+from numba import njit
+
+from rxlab.counters import Ctr
+from rxlab.engine.dma import dma_map, dma_unmap
+from rxlab.engine.layout import BF, CF, CN, NONE, PL, QP, QS, RC, RF, SK, SM, BufKind, G, Mode
+from rxlab.engine.page_frag import frag_alloc, frag_cache_drain
+from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
+from rxlab.engine.skb import buf_new, buf_put, skb_alloc_copy, skb_build, skb_clone, skb_free, skb_try_coalesce
+
+ACK_LEN = 52  # a pure ACK: IPv4 20 + TCP with timestamps 32
+WIRE_OVERHEAD = 38  # Ethernet header 14, FCS 4, preamble 8, inter-frame gap 12
+TCP_DEFAULT_SCALING_RATIO = 128  # include/net/tcp.h: 1 << (TCP_RMEM_TO_WIN_SCALE - 1)
+
+
+@njit(cache=True)
+def alloc_buf(st, qp, qstats, rf, q):
+    """mana_get_rxfrag(): a new RX buffer for queue ``q`` or NONE (the caller counts rx_alloc_fail).
+
+    full: the page XDP_DROP kept (xdp_save_va) or page_pool_dev_alloc_pages(), then
+    dma_map_single(datasize); frag: page_pool_dev_alloc_frag(), already mapped by the
+    pool; pfc: napi_alloc_frag() and dma_map_single().
+    """
+    p = qp[q]
+    cpu = p[QP.napi_cpu]
+    if rf[RF.alloc_fail_rate] > 0.0 and np.random.random() < rf[RF.alloc_fail_rate]:
+        qstats[q, QS.alloc_fail_injected] += 1
+        return NONE
+    mode = p[QP.mode]
+    if mode == Mode.frag:
+        pid, off = pp_alloc_frag(st, p[QP.pool], p[QP.alloc_size], p[QP.align], cpu)
+        if pid == NONE:
+            return NONE
+        return buf_new(st, pid, off, p[QP.alloc_size], BufKind.pp_frag, q)
+    if mode == Mode.full:
+        if p[QP.save] != NONE:
+            b = p[QP.save]
+            p[QP.save] = NONE
+            st.c[Ctr.xdp_save_reuse] += 1
+        else:
+            pid = pp_alloc_pages(st, p[QP.pool], cpu)
+            if pid == NONE:
+                return NONE
+            b = buf_new(st, pid, 0, st.glob[G.page_size] << st.pools[p[QP.pool], PL.order], BufKind.pp_page, q)
+    else:
+        pid, off = frag_alloc(st, cpu, p[QP.alloc_size])
+        if pid == NONE:
+            return NONE
+        b = buf_new(st, pid, off, p[QP.alloc_size], BufKind.page, q)
+    if rf[RF.dma_map_fail_rate] > 0.0 and np.random.random() < rf[RF.dma_map_fail_rate]:
+        # dma_mapping_error(): mana_put_rx_page()
+        qstats[q, QS.dma_map_fail_injected] += 1
+        st.c[Ctr.dma_map_fail] += 1
+        buf_put(st, b, cpu, False)
+        return NONE
+    dma_map(st, p[QP.datasize])
+    return b
+
+
+@njit(cache=True)
+def release_holds(st, qp, hold_buf, hold_t, q, t):
+    """XDP_TX / XDP_REDIRECT completions due by ``t``: the frame's page goes back to its pool
+    from the queue's NAPI CPU (xdp_return_frame)."""
+    p = qp[q]
+    cap = hold_buf.shape[1]
+    while p[QP.hold_count] > 0 and hold_t[q, p[QP.hold_head]] <= t:
+        buf_put(st, hold_buf[q, p[QP.hold_head]], p[QP.napi_cpu], False)
+        p[QP.hold_head] = (p[QP.hold_head] + 1) % cap
+        p[QP.hold_count] -= 1
+
+
+@njit(cache=True)
+def _hold(st, qp, hold_buf, hold_t, q, b, until):
+    p = qp[q]
+    cap = hold_buf.shape[1]
+    if p[QP.hold_count] == cap:  # the oldest completes early rather than lose a buffer
+        release_holds(st, qp, hold_buf, hold_t, q, hold_t[q, p[QP.hold_head]])
+    i = (p[QP.hold_head] + p[QP.hold_count]) % cap
+    hold_buf[q, i] = b
+    hold_t[q, i] = until
+    p[QP.hold_count] += 1
+
+
+@njit(cache=True)
+def tcp_queue(st, rc, conn, rcvq, c, s, cpu):
+    """tcp_data_queue(): drop when sk_rmem_alloc already exceeds sk_rcvbuf (rxlab does not
+    model collapsing), else tcp_try_coalesce() into the tail or queue the skb, charging
+    truesize (or the coalesce delta); update the len/truesize scaling ratio
+    (tcp_measure_rcv_mss)."""
+    k = conn[c]
+    if k[CN.rmem] > rc[RC.rcvbuf]:
+        k[CN.rmem_drops] += 1
+        skb_free(st, s, cpu, True)
+        return
+    k[CN.packets] += 1
+    k[CN.scaling] = max(1, min(255, (st.skbs[s, SK.len] << 8) // st.skbs[s, SK.truesize]))
+    cap = rcvq.shape[1]
+    if rc[RC.gro] and k[CN.count] > 0:
+        tail = rcvq[c, (k[CN.head] + k[CN.count] - 1) % cap]
+        delta = skb_try_coalesce(st, tail, s, rc[RC.sizeof_sk_buff])
+        if delta >= 0:
+            k[CN.rmem] += delta
+            return
+    rcvq[c, (k[CN.head] + k[CN.count]) % cap] = s
+    k[CN.count] += 1
+    k[CN.rmem] += st.skbs[s, SK.truesize]
+
+
+@njit(cache=True)
+def app_read(st, qp, rc, conn, connf, rcvq, c, t):
+    """The application drains its socket (tcp_recvmsg): each skb is freed on the reading CPU,
+    or handed back to the CPU that allocated it (skb_attempt_defer_free) and freed there in
+    softirq, where its pages can go straight to the pool's alloc cache."""
+    k = conn[c]
+    cap = rcvq.shape[1]
+    napi = qp[k[CN.queue], QP.napi_cpu]
+    while k[CN.count] > 0:
+        s = rcvq[c, k[CN.head]]
+        k[CN.head] = (k[CN.head] + 1) % cap
+        k[CN.count] -= 1
+        k[CN.rmem] -= st.skbs[s, SK.truesize]
+        k[CN.delivered] += st.skbs[s, SK.len]
+        if rc[RC.defer_free] and k[CN.app_cpu] != napi:
+            skb_free(st, s, napi, True)
+        else:
+            skb_free(st, s, k[CN.app_cpu], False)
+    if connf[c, CF.next_send] > t:
+        connf[c, CF.next_send] = t
+
+
+@njit(cache=True)
+def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq, q, c, length, is_ack, t):
+    """One completion on queue ``q``: mana_process_rx_cqe() -> mana_refill_rx_oob() (refill
+    before the packet goes up; on failure drop it and repost the old buffer) ->
+    mana_rx_skb() (XDP verdict, napi_build_skb, hand to TCP)."""
+    p = qp[q]
+    cpu = p[QP.napi_cpu]
+    qstats[q, QS.rx_packets] += 1
+    qstats[q, QS.rx_bytes] += length
+    if qstats[q, QS.rx_packets] % rc[RC.napi_budget] == 1 or rc[RC.napi_budget] == 1:
+        qstats[q, QS.napi_polls] += 1
+    release_holds(st, qp, hold_buf, hold_t, q, t)
+    head = p[QP.ring_head]
+    b = ring[q, head]
+    p[QP.ring_head] = (head + 1) % ring.shape[1]
+    if rc[RC.copybreak] and length <= rc[RC.copybreak] and not p[QP.xdp]:
+        # copy-break: copy into a napi_alloc_skb() head, repost the same buffer
+        ring[q, head] = b
+        aligned = (length + 63) // 64 * 64
+        s = skb_alloc_copy(st, cpu, length, aligned + rc[RC.copy_head],
+                           aligned + rc[RC.copy_truesize_extra], length <= rc[RC.small_head])
+        if s == NONE:
+            qstats[q, QS.rx_alloc_fail] += 1
+            return
+        qstats[q, QS.copybreak] += 1
+        if is_ack:
+            qstats[q, QS.acks] += 1
+            skb_free(st, s, cpu, True)
+        else:
+            tcp_queue(st, rc, conn, rcvq, c, s, cpu)
+        return
+    nb = alloc_buf(st, qp, qstats, rf, q)
+    if nb == NONE:
+        qstats[q, QS.rx_alloc_fail] += 1
+        ring[q, head] = b
+        return
+    ring[q, head] = nb
+    if st.bufs[b, BF.kind] != BufKind.pp_frag:
+        # mana_refill_rx_oob(): "if (!rxoob->from_pool || rxq->frag_count == 1)" unmap the old one
+        dma_unmap(st)
+    if p[QP.xdp]:
+        r = np.random.random()
+        if r < rf[RF.xdp_pass]:
+            qstats[q, QS.xdp_pass] += 1
+        elif r < rf[RF.xdp_pass] + rf[RF.xdp_drop]:
+            qstats[q, QS.xdp_drop] += 1
+            if st.bufs[b, BF.kind] == BufKind.page and p[QP.save] == NONE:
+                p[QP.save] = b
+            else:
+                buf_put(st, b, cpu, True)
+            return
+        else:
+            if r < rf[RF.xdp_pass] + rf[RF.xdp_drop] + rf[RF.xdp_tx]:
+                qstats[q, QS.xdp_tx] += 1
+            else:
+                qstats[q, QS.xdp_redirect] += 1
+            _hold(st, qp, hold_buf, hold_t, q, b, t + rf[RF.xdp_hold_us])
+            return
+    truesize = p[QP.truesize_pinned] if rc[RC.honest] else p[QP.truesize]
+    s = skb_build(st, b, truesize, length)
+    if is_ack:
+        qstats[q, QS.acks] += 1
+        skb_free(st, s, cpu, True)
+        return
+    if rf[RF.clone_fraction] > 0.0 and np.random.random() < rf[RF.clone_fraction]:
+        # a tap (packet socket) gets a clone and consumes it in softirq
+        skb_free(st, skb_clone(st, s), cpu, True)
+    tcp_queue(st, rc, conn, rcvq, c, s, cpu)
+
+
+@njit(cache=True)
+def _sample(st, conn, samples, i, t):
+    samples[i, SM.t_us] = t
+    samples[i, SM.mem_used] = st.glob[G.mem_used]
+    infl = 0
+    for q in range(st.pools.shape[0]):
+        infl += st.pools[q, PL.hold_cnt] - st.pools[q, PL.release_cnt]
+    samples[i, SM.inflight] = infl
+    samples[i, SM.rmem] = conn[:, CN.rmem].sum()
+    samples[i, SM.queued] = conn[:, CN.count].sum()
+
+
+@njit(cache=True)
+def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq, samples, ratio_hist, seed):
+    """Send ``rc[RC.packets]`` packets through the RX path; returns the model time (µs)."""
+    np.random.seed(seed)
+    C = rc[RC.conns]
+    mtu = rc[RC.mtu]
+    wire_us = (mtu + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
+    ack_us = (ACK_LEN + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
+    rtt = rf[RF.rtt_us]
+    t = 0.0
+    next_read_any = 0.0
+    cursor = 0
+    n_samples = 0
+    sent = 0
+    nbins = ratio_hist.shape[0]
+    while sent < rc[RC.packets]:
+        if t >= next_read_any:
+            next_read_any = np.inf
+            for c in range(C):
+                if connf[c, CF.next_read] <= t:
+                    app_read(st, qp, rc, conn, connf, rcvq, c, t)
+                    connf[c, CF.next_read] = t + rf[RF.app_read_us]
+                next_read_any = min(next_read_any, connf[c, CF.next_read])
+        if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:
+            c = np.random.randint(C)
+            rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq, conn[c, CN.queue], c,
+                      ACK_LEN, True, t)
+            t += ack_us
+        else:
+            pick = NONE
+            soonest = np.inf
+            for k in range(C):
+                c = (cursor + k) % C
+                if connf[c, CF.next_send] <= t:
+                    pick = c
+                    break
+                soonest = min(soonest, connf[c, CF.next_send])
+            if pick == NONE:
+                t = max(t, min(soonest, next_read_any))
+                continue
+            cursor = pick + 1
+            k = conn[pick]
+            rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq, k[CN.queue], pick, mtu, False, t)
+            # the window the receiver now advertises: tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc)
+            ratio = k[CN.scaling] if k[CN.scaling] > 0 else TCP_DEFAULT_SCALING_RATIO
+            wnd = max(0, rc[RC.rcvbuf] - k[CN.rmem]) * ratio >> 8
+            if wnd < mtu:
+                k[CN.stalls] += 1
+                connf[pick, CF.next_send] = connf[pick, CF.next_read]
+            else:
+                connf[pick, CF.next_send] = max(connf[pick, CF.next_send], t) + mtu * rtt / wnd
+            ratio_hist[min(nbins - 1, ratio * nbins // 256)] += 1
+            t += wire_us
+        sent += 1
+        if sent % rc[RC.sample_every] == 0 and n_samples < samples.shape[0]:
+            _sample(st, conn, samples, n_samples, t)
+            n_samples += 1
+    return t, n_samples
+
+
+@njit(cache=True)
+def teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq):
+    """Stop traffic and free everything, as unloading the driver does: applications read what
+    is queued, XDP frames complete, mana_destroy_rxq() returns the posted buffers, and
+    page_pool_destroy() runs on every pool."""
+    for c in range(rc[RC.conns]):
+        app_read(st, qp, rc, conn, connf, rcvq, c, np.inf)
+    for q in range(rc[RC.queues]):
+        release_holds(st, qp, hold_buf, hold_t, q, np.inf)
+        cpu = qp[q, QP.napi_cpu]
+        for i in range(ring.shape[1]):
+            b = ring[q, i]
+            frag = st.bufs[b, BF.kind] == BufKind.pp_frag
+            if not frag:
+                dma_unmap(st)
+            buf_put(st, b, cpu, frag)
+            ring[q, i] = NONE
+        if qp[q, QP.save] != NONE:
+            buf_put(st, qp[q, QP.save], cpu, False)
+            qp[q, QP.save] = NONE
+        pool_destroy(st, qp[q, QP.pool], cpu)
+    for cpu in range(st.frag_caches.shape[0]):
+        frag_cache_drain(st, cpu)

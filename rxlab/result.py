@@ -1,0 +1,101 @@
+"""What a simulated run produced, as tidy pandas DataFrames."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rxlab.counters import Ctr
+from rxlab.engine.layout import CN, QS, SM
+
+TCP_IP_HEADERS = 52  # IPv4 20 + TCP with timestamps 32: payload = len - 52 per segment
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """Counters and samples of one run (see rxlab.counters for every counter's meaning).
+
+    ``counters``: engine counters over the run; ``qstats`` per RX queue; ``conn`` per
+    connection; ``samples`` memory over model time; ``ratio_hist`` the len/truesize ratio
+    (tcp scaling_ratio / 256) of arriving data packets in 64 bins over 0..1.
+    """
+
+    config: object
+    geometry: object
+    counters: np.ndarray
+    qstats: np.ndarray
+    conn: np.ndarray
+    samples: np.ndarray
+    ratio_hist: np.ndarray
+    t_us: float
+    mem_used_end: int
+    inflight_end: np.ndarray
+    page_bytes: int
+
+    def counter(self, name):
+        return int(self.counters[Ctr[name]])
+
+    @property
+    def delivered_bytes(self):
+        """Payload bytes the applications read."""
+        segs = self.conn[:, CN.delivered] / self.config.mtu
+        return float((self.conn[:, CN.delivered] - segs * TCP_IP_HEADERS).sum())
+
+    @property
+    def goodput_gbps(self):
+        """Payload delivered to applications per model time."""
+        return self.delivered_bytes * 8 / (self.t_us * 1e3) if self.t_us > 0 else 0.0
+
+    def drops(self):
+        """Packets dropped, by cause."""
+        q = self.qstats.sum(axis=0)
+        return {
+            "rx_alloc_fail": int(q[QS.rx_alloc_fail]),
+            "xdp_drop": int(q[QS.xdp_drop]),
+            "tcp_rmem": int(self.conn[:, CN.rmem_drops].sum()),
+        }
+
+    def metrics(self):
+        """Derived figures of the run."""
+        pk = int(self.qstats[:, QS.rx_packets].sum())
+        return {
+            "packets": pk,
+            "model_time_us": self.t_us,
+            "goodput_gbps": self.goodput_gbps,
+            "mem_peak_bytes": float(self.samples[:, SM.mem_used].max()) if len(self.samples) else 0.0,
+            "mem_end_bytes": self.mem_used_end,
+            "inflight_end": int(self.inflight_end.sum()),
+            "inflight_mem_end": int(self.inflight_end.sum()) * self.page_bytes,
+            "atomic_rmw_per_packet": self.counter("atomic_rmw") / max(pk, 1),
+            "atomic_rmw_remote_per_packet": self.counter("atomic_rmw_remote") / max(pk, 1),
+            "zero_window_stalls": int(self.conn[:, CN.stalls].sum()),
+            **{f"drop_{k}": v for k, v in self.drops().items()},
+        }
+
+    def to_frame(self):
+        """One row: the configuration, every counter and every derived metric."""
+        row = {k: (str(v) if isinstance(v, tuple) else v) for k, v in self.config.to_dict().items()}
+        row.update({c.name: int(self.counters[c]) for c in Ctr})
+        row.update(self.metrics())
+        return pd.DataFrame([row])
+
+    def counters_frame(self):
+        """Long form: counter, value, per packet."""
+        pk = max(int(self.qstats[:, QS.rx_packets].sum()), 1)
+        return pd.DataFrame({"counter": [c.name for c in Ctr], "value": self.counters.astype(np.int64),
+                             "per_packet": self.counters / pk})
+
+    def queues_frame(self):
+        return pd.DataFrame(self.qstats, columns=[s.name for s in QS]).rename_axis("queue").reset_index()
+
+    def connections_frame(self):
+        return pd.DataFrame(self.conn, columns=[s.name for s in CN]).rename_axis("connection").reset_index()
+
+    def samples_frame(self):
+        return pd.DataFrame(self.samples, columns=[s.name for s in SM])
+
+    def truesize_frame(self):
+        """The len/truesize ratio histogram of arriving data packets."""
+        n = len(self.ratio_hist)
+        return pd.DataFrame({"ratio_low": np.arange(n) / n, "ratio_high": np.arange(1, n + 1) / n,
+                             "packets": self.ratio_hist})
