@@ -31,6 +31,7 @@ class Result:
     mem_used_end: int
     inflight_end: np.ndarray
     page_bytes: int
+    events: tuple = ()  # reconfigurations: at_packet, t_us, mtu, xdp, ok, error
 
     def counter(self, name):
         return int(self.counters[Ctr[name]])

@@ -220,21 +220,27 @@ def _sample(st, conn, samples, i, t):
 
 
 @njit(cache=True)
-def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq, samples, ratio_hist, seed):
-    """Send ``rc[RC.packets]`` packets through the RX path; returns the model time (µs)."""
+def seed_rng(seed):
+    """Seed the generator the run draws from (numba's own under JIT, NumPy's without)."""
     np.random.seed(seed)
+
+
+@njit(cache=True)
+def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq, samples, ratio_hist, prog, t, stop):
+    """Send packets through the RX path until ``stop`` have been sent; returns the model time (µs).
+
+    ``prog`` carries [packets sent, sender cursor, samples taken] from one call to the next,
+    so a run can stop for a reconfiguration and go on.
+    """
     C = rc[RC.conns]
     mtu = rc[RC.mtu]
     wire_us = (mtu + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
     ack_us = (ACK_LEN + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
     rtt = rf[RF.rtt_us]
-    t = 0.0
-    next_read_any = 0.0
-    cursor = 0
-    n_samples = 0
-    sent = 0
+    next_read_any = t
+    sent, cursor, n_samples = prog[0], prog[1], prog[2]
     nbins = ratio_hist.shape[0]
-    while sent < rc[RC.packets]:
+    while sent < stop:
         if t >= next_read_any:
             next_read_any = np.inf
             for c in range(C):
@@ -276,16 +282,15 @@ def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq, sampl
         if sent % rc[RC.sample_every] == 0 and n_samples < samples.shape[0]:
             _sample(st, conn, samples, n_samples, t)
             n_samples += 1
-    return t, n_samples
+    prog[0], prog[1], prog[2] = sent, cursor, n_samples
+    return t
 
 
 @njit(cache=True)
-def teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq):
-    """Stop traffic and free everything, as unloading the driver does: applications read what
-    is queued, XDP frames complete, mana_destroy_rxq() returns the posted buffers, and
-    page_pool_destroy() runs on every pool."""
-    for c in range(rc[RC.conns]):
-        app_read(st, qp, rc, conn, connf, rcvq, c, np.inf)
+def detach_queues(st, qp, rc, ring, hold_buf, hold_t):
+    """mana_destroy_rxq() on every queue: XDP frames complete, posted buffers go back (DMA
+    unmapped unless pool-mapped fragments), and page_pool_destroy() runs; a pool whose pages
+    are still in sockets retires when the last one comes back."""
     for q in range(rc[RC.queues]):
         release_holds(st, qp, hold_buf, hold_t, q, np.inf)
         cpu = qp[q, QP.napi_cpu]
@@ -300,5 +305,14 @@ def teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq):
             buf_put(st, qp[q, QP.save], cpu, False)
             qp[q, QP.save] = NONE
         pool_destroy(st, qp[q, QP.pool], cpu)
+
+
+@njit(cache=True)
+def teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq):
+    """Stop traffic and free everything, as unloading the driver does: applications read what
+    is queued, the queues are detached, and the per-CPU page_frag caches are drained."""
+    for c in range(rc[RC.conns]):
+        app_read(st, qp, rc, conn, connf, rcvq, c, np.inf)
+    detach_queues(st, qp, rc, ring, hold_buf, hold_t)
     for cpu in range(st.frag_caches.shape[0]):
         frag_cache_drain(st, cpu)
