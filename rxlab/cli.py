@@ -26,10 +26,54 @@ def _geometry(args):
         print(f"{k:<{width}}  {v}")
 
 
+def _simulate(args):
+    from dataclasses import fields
+
+    from rxlab.config import SimConfig, check_xdp, xdp_only
+    from rxlab.counters import Ctr
+    from rxlab.simulate import simulate
+
+    kw = {f.name: getattr(args, f.name) for f in fields(SimConfig)
+          if getattr(args, f.name, None) is not None and f.name != "xdp"}
+    if args.xdp:
+        kw["xdp"] = check_xdp(tuple(float(x) for x in args.xdp.split(","))) if "," in args.xdp \
+            else xdp_only(args.xdp)
+    r = simulate(SimConfig(**kw))
+    counters = {c.name: r.counter(c.name) for c in Ctr}
+    if args.json:
+        print(json.dumps({"config": {k: v for k, v in r.config.to_dict().items() if k != "reconfigs"},
+                          "metrics": r.metrics(), "counters": counters,
+                          "queues": r.queues_frame().to_dict(orient="records")}))
+        return
+    for k, v in r.metrics().items():
+        print(f"{k:<30} {v:.6g}" if isinstance(v, float) else f"{k:<30} {v}")
+    for k, v in counters.items():
+        if v:
+            print(f"{k:<30} {v}")
+
+
 def _report(args):
     from rxlab.report import build_reports
 
     build_reports(args.out)
+
+
+def _config_options(p):
+    """One option per scalar SimConfig field (--page-size, --strategy, --gro/--no-gro, ...)."""
+    from dataclasses import MISSING, fields
+
+    from rxlab.config import XDP_VERDICTS, SimConfig
+
+    for f in fields(SimConfig):
+        opt = "--" + f.name.replace("_", "-")
+        if f.name == "xdp":
+            p.add_argument(opt, help=f"one verdict ({', '.join(XDP_VERDICTS)}) or four fractions P,D,T,R")
+        elif f.type in ("bool", bool):
+            p.add_argument(opt, action=argparse.BooleanOptionalAction, default=None,
+                           help=f"default {f.default}")
+        elif f.type in ("int", "float", "str", int, float, str) and f.default is not MISSING:
+            kind = {"int": int, "float": float, "str": str}.get(f.type, f.type)
+            p.add_argument(opt, type=kind, default=None, help=f"default {f.default}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +97,11 @@ def parser():
                    help="MTU the adapter reports, including the Ethernet header")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.set_defaults(run=_geometry)
+
+    s = sub.add_parser("simulate", help="simulate the RX path for one configuration and print its counters")
+    _config_options(s)
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(run=_simulate)
 
     r = sub.add_parser("report", help="write the HTML reports")
     r.add_argument("--out", default="reports", help="output folder (default reports/)")

@@ -83,6 +83,7 @@ class SimConfig:
     seed: int = 0
     packets: int = 100_000
     samples: int = 200
+    max_skbs: int = 65536  # skbs in flight at most (queued in sockets); more drop as skb_table_full
 
     def __post_init__(self):
         check_choice("strategy", self.strategy, STRATEGIES)
@@ -96,6 +97,7 @@ class SimConfig:
         check_int_range("seed", self.seed, 0, 2**63 - 1)
         check_int_range("packets", self.packets, 1, 10**10)
         check_int_range("samples", self.samples, 1, 100_000)
+        check_int_range("max_skbs", self.max_skbs, 64, 1 << 24)
         for name in ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate"):
             _check_fraction(name, getattr(self, name))
         for name, hi in (("app_read_us", 1e6), ("xdp_hold_us", 1e6), ("link_gbps", 1e4), ("rtt_us", 1e6)):

@@ -8,6 +8,11 @@ import pandas as pd
 from rxlab.counters import Ctr
 from rxlab.engine.layout import CN, QS, SM
 
+
+def _cols(layout):
+    return [m.name for m in layout if m.name != "n"]
+
+
 TCP_IP_HEADERS = 52  # IPv4 20 + TCP with timestamps 32: payload = len - 52 per segment
 
 
@@ -54,6 +59,7 @@ class Result:
             "rx_alloc_fail": int(q[QS.rx_alloc_fail]),
             "xdp_drop": int(q[QS.xdp_drop]),
             "tcp_rmem": int(self.conn[:, CN.rmem_drops].sum()),
+            "skb_table_full": int(q[QS.skb_table_full]),
         }
 
     def metrics(self):
@@ -87,13 +93,13 @@ class Result:
                              "per_packet": self.counters / pk})
 
     def queues_frame(self):
-        return pd.DataFrame(self.qstats, columns=[s.name for s in QS]).rename_axis("queue").reset_index()
+        return pd.DataFrame(self.qstats, columns=_cols(QS)).rename_axis("queue").reset_index()
 
     def connections_frame(self):
-        return pd.DataFrame(self.conn, columns=[s.name for s in CN]).rename_axis("connection").reset_index()
+        return pd.DataFrame(self.conn, columns=_cols(CN)).rename_axis("connection").reset_index()
 
     def samples_frame(self):
-        return pd.DataFrame(self.samples, columns=[s.name for s in SM])
+        return pd.DataFrame(self.samples, columns=_cols(SM))
 
     def truesize_frame(self):
         """The len/truesize ratio histogram of arriving data packets."""

@@ -11,7 +11,7 @@ from rxlab.engine.layout import CF, CN, NONE, PL, QP, QS, RC, RF, SM, BufKind, G
 from rxlab.engine.loop import WIRE_OVERHEAD, alloc_buf, detach_queues, run, seed_rng, teardown
 from rxlab.engine.page_pool import pool_create
 from rxlab.engine.pages import page_alloc
-from rxlab.engine.skb import buf_put, buf_new
+from rxlab.engine.skb import buf_new, buf_put
 from rxlab.engine.state import PAGE_FRAG_CACHE_MAX_SIZE, make_state
 from rxlab.kernel.pagepool import dma_get_cache_alignment
 from rxlab.kernel.sizes import arch_info, get_order, skb_data_align, skb_shinfo_aligned
@@ -84,17 +84,18 @@ def simulate(config=None, **kw):
     any_xdp = any(x.xdp for x in geoms)
     charged = min(x.truesize_pinned if cfg.truesize_honest else x.truesize for x in geoms)
     small = skb_data_align(64) + NET_SKB_PAD + 576
-    # receive queues: the most skbs a socket can hold before sk_rmem_alloc passes sk_rcvbuf
-    rcvq_cap = cfg.tcp_rmem // min(charged, small) + 2
+    # skbs in flight: what the sockets can hold before sk_rmem_alloc passes sk_rcvbuf, at most
+    # max_skbs (rxlab's stand-in for tcp_mem pressure; beyond it packets drop as skb_table_full)
+    n_skbs = min(C * (cfg.tcp_rmem // min(charged, small) + 2), cfg.max_skbs) + Q * 4 + 16
     link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(x.mtu for x in geoms)) + WIRE_OVERHEAD) * 8)
     hold_cap = int(cfg.xdp_hold_us * link_pps) + 64 if any_xdp else 1
     n_rc = len(cfg.reconfigs)
     unit = max(max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size), *(cfg.page_size << x.order for x in geoms))
     n_pages = (Q * (1 + n_rc) * (2 * R + 128 + max(x.pool_size for x in geoms) + 64 + hold_cap)
-               + C * rcvq_cap + 2 * Q + 64)
+               + 2 * n_skbs + 64)
     st = make_state(page_size=cfg.page_size, n_pages=n_pages, n_pools=Q * (1 + n_rc),
                     ring_max=max(x.pool_size for x in geoms), n_cpus=2 * Q,
-                    n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=C * rcvq_cap + Q * 4 + 16,
+                    n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs,
                     mem_limit=n_pages * unit)
 
     qp = np.zeros((Q, QP.n), np.int64)
@@ -132,7 +133,7 @@ def simulate(config=None, **kw):
     conn[:, CN.queue] = [rss_queue(c, Q) for c in range(C)]
     conn[:, CN.app_cpu] = (Q + np.arange(C) % Q) if cfg.app_cpus == "remote" else conn[:, CN.queue]
     connf = np.zeros((C, CF.n), np.float64)
-    rcvq = np.full((C, rcvq_cap), NONE, np.int64)
+    rcvq_next = np.full(n_skbs, NONE, np.int64)
     hold_buf = np.full((Q, hold_cap), NONE, np.int64)
     hold_t = np.zeros((Q, hold_cap), np.float64)
     samples = np.zeros((cfg.samples, SM.n), np.float64)
@@ -144,7 +145,7 @@ def simulate(config=None, **kw):
     t = 0.0
     cur_mtu, cur_xdp = cfg.mtu, cfg.xdp
     for i, r in enumerate(cfg.reconfigs):
-        t = run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq, samples, ratio_hist, prog, t,
+        t = run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, samples, ratio_hist, prog, t,
                 r.at_packet)
         mtu = cur_mtu if r.mtu is None else r.mtu
         xdp = cur_xdp if r.xdp is None else r.xdp
@@ -168,7 +169,7 @@ def simulate(config=None, **kw):
         cur_mtu, cur_xdp, g = mtu, xdp, g2
         event["ok"] = True
         check_invariants(st)
-    t = run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq, samples, ratio_hist, prog, t,
+    t = run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, samples, ratio_hist, prog, t,
             cfg.packets)
     check_invariants(st)
     inflight = st.pools[:, PL.hold_cnt] - st.pools[:, PL.release_cnt]
@@ -176,6 +177,6 @@ def simulate(config=None, **kw):
                     samples=samples[:prog[2]].copy(), ratio_hist=ratio_hist, t_us=float(t),
                     mem_used_end=int(st.glob[G.mem_used]), inflight_end=inflight,
                     page_bytes=cfg.page_size << g.order, events=tuple(events))
-    teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq)
+    teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq_next)
     check_no_leak(st)
     return result

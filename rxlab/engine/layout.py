@@ -168,7 +168,8 @@ class QS(IntEnum):
     acks = 9
     copybreak = 10
     napi_polls = 11
-    n = 12
+    skb_table_full = 12  # dropped: rxlab's bound on skbs in flight (SimConfig.max_skbs) reached
+    n = 13
 
 
 class CN(IntEnum):
@@ -177,14 +178,15 @@ class CN(IntEnum):
     queue = 0
     app_cpu = 1
     rmem = 2  # sk_rmem_alloc: truesize charged
-    head = 3  # receive queue FIFO (indices into rcvq[c])
+    head = 3  # first skb of the receive queue (a list linked through rcvq_next[])
     count = 4
     delivered = 5  # payload bytes read by the application
     packets = 6
     rmem_drops = 7  # dropped: receive memory full
     stalls = 8  # times the sender found a zero window
     scaling = 9  # len/truesize ratio << 8 (tcp_measure_rcv_mss scaling_ratio)
-    n = 10
+    tail = 10  # last skb of the receive queue
+    n = 11
 
 
 class CF(IntEnum):

@@ -15,7 +15,15 @@ from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.layout import BF, CF, CN, NONE, PL, QP, QS, RC, RF, SK, SM, BufKind, G, Mode
 from rxlab.engine.page_frag import frag_alloc, frag_cache_drain
 from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
-from rxlab.engine.skb import buf_new, buf_put, skb_alloc_copy, skb_build, skb_clone, skb_free, skb_try_coalesce
+from rxlab.engine.skb import (
+    buf_new,
+    buf_put,
+    skb_alloc_copy,
+    skb_build,
+    skb_clone,
+    skb_free,
+    skb_try_coalesce,
+)
 
 ACK_LEN = 52  # a pure ACK: IPv4 20 + TCP with timestamps 32
 WIRE_OVERHEAD = 38  # Ethernet header 14, FCS 4, preamble 8, inter-frame gap 12
@@ -91,7 +99,7 @@ def _hold(st, qp, hold_buf, hold_t, q, b, until):
 
 
 @njit(cache=True)
-def tcp_queue(st, rc, conn, rcvq, c, s, cpu):
+def tcp_queue(st, rc, conn, rcvq_next, c, s, cpu):
     """tcp_data_queue(): drop when sk_rmem_alloc already exceeds sk_rcvbuf (rxlab does not
     model collapsing), else tcp_try_coalesce() into the tail or queue the skb, charging
     truesize (or the coalesce delta); update the len/truesize scaling ratio
@@ -103,29 +111,31 @@ def tcp_queue(st, rc, conn, rcvq, c, s, cpu):
         return
     k[CN.packets] += 1
     k[CN.scaling] = max(1, min(255, (st.skbs[s, SK.len] << 8) // st.skbs[s, SK.truesize]))
-    cap = rcvq.shape[1]
     if rc[RC.gro] and k[CN.count] > 0:
-        tail = rcvq[c, (k[CN.head] + k[CN.count] - 1) % cap]
-        delta = skb_try_coalesce(st, tail, s, rc[RC.sizeof_sk_buff])
+        delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff])
         if delta >= 0:
             k[CN.rmem] += delta
             return
-    rcvq[c, (k[CN.head] + k[CN.count]) % cap] = s
+    rcvq_next[s] = NONE
+    if k[CN.count] == 0:
+        k[CN.head] = s
+    else:
+        rcvq_next[k[CN.tail]] = s
+    k[CN.tail] = s
     k[CN.count] += 1
     k[CN.rmem] += st.skbs[s, SK.truesize]
 
 
 @njit(cache=True)
-def app_read(st, qp, rc, conn, connf, rcvq, c, t):
+def app_read(st, qp, rc, conn, connf, rcvq_next, c, t):
     """The application drains its socket (tcp_recvmsg): each skb is freed on the reading CPU,
     or handed back to the CPU that allocated it (skb_attempt_defer_free) and freed there in
     softirq, where its pages can go straight to the pool's alloc cache."""
     k = conn[c]
-    cap = rcvq.shape[1]
     napi = qp[k[CN.queue], QP.napi_cpu]
     while k[CN.count] > 0:
-        s = rcvq[c, k[CN.head]]
-        k[CN.head] = (k[CN.head] + 1) % cap
+        s = k[CN.head]
+        k[CN.head] = rcvq_next[s]
         k[CN.count] -= 1
         k[CN.rmem] -= st.skbs[s, SK.truesize]
         k[CN.delivered] += st.skbs[s, SK.len]
@@ -133,12 +143,11 @@ def app_read(st, qp, rc, conn, connf, rcvq, c, t):
             skb_free(st, s, napi, True)
         else:
             skb_free(st, s, k[CN.app_cpu], False)
-    if connf[c, CF.next_send] > t:
-        connf[c, CF.next_send] = t
+    connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
 
 
 @njit(cache=True)
-def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq, q, c, length, is_ack, t):
+def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q, c, length, is_ack, t):
     """One completion on queue ``q``: mana_process_rx_cqe() -> mana_refill_rx_oob() (refill
     before the packet goes up; on failure drop it and repost the old buffer) ->
     mana_rx_skb() (XDP verdict, napi_build_skb, hand to TCP)."""
@@ -156,6 +165,9 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq, q, c, 
         # copy-break: copy into a napi_alloc_skb() head, repost the same buffer
         ring[q, head] = b
         aligned = (length + 63) // 64 * 64
+        if st.glob[G.skb_top] == 0:
+            qstats[q, QS.skb_table_full] += 1
+            return
         s = skb_alloc_copy(st, cpu, length, aligned + rc[RC.copy_head],
                            aligned + rc[RC.copy_truesize_extra], length <= rc[RC.small_head])
         if s == NONE:
@@ -166,7 +178,7 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq, q, c, 
             qstats[q, QS.acks] += 1
             skb_free(st, s, cpu, True)
         else:
-            tcp_queue(st, rc, conn, rcvq, c, s, cpu)
+            tcp_queue(st, rc, conn, rcvq_next, c, s, cpu)
         return
     nb = alloc_buf(st, qp, qstats, rf, q)
     if nb == NONE:
@@ -197,14 +209,20 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq, q, c, 
             return
     truesize = p[QP.truesize_pinned] if rc[RC.honest] else p[QP.truesize]
     s = skb_build(st, b, truesize, length)
+    if s == NONE:
+        qstats[q, QS.skb_table_full] += 1
+        buf_put(st, b, cpu, True)
+        return
     if is_ack:
         qstats[q, QS.acks] += 1
         skb_free(st, s, cpu, True)
         return
     if rf[RF.clone_fraction] > 0.0 and np.random.random() < rf[RF.clone_fraction]:
         # a tap (packet socket) gets a clone and consumes it in softirq
-        skb_free(st, skb_clone(st, s), cpu, True)
-    tcp_queue(st, rc, conn, rcvq, c, s, cpu)
+        cl = skb_clone(st, s)
+        if cl != NONE:
+            skb_free(st, cl, cpu, True)
+    tcp_queue(st, rc, conn, rcvq_next, c, s, cpu)
 
 
 @njit(cache=True)
@@ -226,7 +244,7 @@ def seed_rng(seed):
 
 
 @njit(cache=True)
-def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq, samples, ratio_hist, prog, t, stop):
+def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, samples, ratio_hist, prog, t, stop):
     """Send packets through the RX path until ``stop`` have been sent; returns the model time (µs).
 
     ``prog`` carries [packets sent, sender cursor, samples taken] from one call to the next,
@@ -245,12 +263,12 @@ def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq, sampl
             next_read_any = np.inf
             for c in range(C):
                 if connf[c, CF.next_read] <= t:
-                    app_read(st, qp, rc, conn, connf, rcvq, c, t)
+                    app_read(st, qp, rc, conn, connf, rcvq_next, c, t)
                     connf[c, CF.next_read] = t + rf[RF.app_read_us]
                 next_read_any = min(next_read_any, connf[c, CF.next_read])
         if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:
             c = np.random.randint(C)
-            rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq, conn[c, CN.queue], c,
+            rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, conn[c, CN.queue], c,
                       ACK_LEN, True, t)
             t += ack_us
         else:
@@ -267,7 +285,7 @@ def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq, sampl
                 continue
             cursor = pick + 1
             k = conn[pick]
-            rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq, k[CN.queue], pick, mtu, False, t)
+            rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, k[CN.queue], pick, mtu, False, t)
             # the window the receiver now advertises: tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc)
             ratio = k[CN.scaling] if k[CN.scaling] > 0 else TCP_DEFAULT_SCALING_RATIO
             wnd = max(0, rc[RC.rcvbuf] - k[CN.rmem]) * ratio >> 8
@@ -308,11 +326,11 @@ def detach_queues(st, qp, rc, ring, hold_buf, hold_t):
 
 
 @njit(cache=True)
-def teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq):
+def teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq_next):
     """Stop traffic and free everything, as unloading the driver does: applications read what
     is queued, the queues are detached, and the per-CPU page_frag caches are drained."""
     for c in range(rc[RC.conns]):
-        app_read(st, qp, rc, conn, connf, rcvq, c, np.inf)
+        app_read(st, qp, rc, conn, connf, rcvq_next, c, np.inf)
     detach_queues(st, qp, rc, ring, hold_buf, hold_t)
     for cpu in range(st.frag_caches.shape[0]):
         frag_cache_drain(st, cpu)
