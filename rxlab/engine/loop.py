@@ -8,10 +8,10 @@ window, so window- and memory-limited throughput show up in delivered bytes.
 """
 
 import numpy as np
-from numba import njit
 
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_unmap
+from rxlab.engine.jit import kernel
 from rxlab.engine.layout import BF, CF, CN, NONE, PL, QP, QS, RC, RF, SK, SM, BufKind, G, Mode
 from rxlab.engine.page_frag import frag_alloc, frag_cache_drain
 from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
@@ -30,7 +30,7 @@ WIRE_OVERHEAD = 38  # Ethernet header 14, FCS 4, preamble 8, inter-frame gap 12
 TCP_DEFAULT_SCALING_RATIO = 128  # include/net/tcp.h: 1 << (TCP_RMEM_TO_WIN_SCALE - 1)
 
 
-@njit(cache=True)
+@kernel
 def alloc_buf(st, qp, qstats, rf, q):
     """mana_get_rxfrag(): a new RX buffer for queue ``q`` or NONE (the caller counts rx_alloc_fail).
 
@@ -74,7 +74,7 @@ def alloc_buf(st, qp, qstats, rf, q):
     return b
 
 
-@njit(cache=True)
+@kernel
 def release_holds(st, qp, hold_buf, hold_t, q, t):
     """XDP_TX / XDP_REDIRECT completions due by ``t``: the frame's page goes back to its pool
     from the queue's NAPI CPU (xdp_return_frame)."""
@@ -86,7 +86,7 @@ def release_holds(st, qp, hold_buf, hold_t, q, t):
         p[QP.hold_count] -= 1
 
 
-@njit(cache=True)
+@kernel
 def _hold(st, qp, hold_buf, hold_t, q, b, until):
     p = qp[q]
     cap = hold_buf.shape[1]
@@ -98,7 +98,7 @@ def _hold(st, qp, hold_buf, hold_t, q, b, until):
     p[QP.hold_count] += 1
 
 
-@njit(cache=True)
+@kernel
 def tcp_queue(st, rc, conn, rcvq_next, c, s, cpu):
     """tcp_data_queue(): drop when sk_rmem_alloc already exceeds sk_rcvbuf (rxlab does not
     model collapsing), else tcp_try_coalesce() into the tail or queue the skb, charging
@@ -126,7 +126,7 @@ def tcp_queue(st, rc, conn, rcvq_next, c, s, cpu):
     k[CN.rmem] += st.skbs[s, SK.truesize]
 
 
-@njit(cache=True)
+@kernel
 def app_read(st, qp, rc, conn, connf, rcvq_next, c, t):
     """The application drains its socket (tcp_recvmsg): each skb is freed on the reading CPU,
     or handed back to the CPU that allocated it (skb_attempt_defer_free) and freed there in
@@ -146,7 +146,7 @@ def app_read(st, qp, rc, conn, connf, rcvq_next, c, t):
     connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
 
 
-@njit(cache=True)
+@kernel
 def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q, c, length, is_ack, t):
     """One completion on queue ``q``: mana_process_rx_cqe() -> mana_refill_rx_oob() (refill
     before the packet goes up; on failure drop it and repost the old buffer) ->
@@ -225,7 +225,7 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
     tcp_queue(st, rc, conn, rcvq_next, c, s, cpu)
 
 
-@njit(cache=True)
+@kernel
 def _sample(st, conn, samples, i, t):
     samples[i, SM.t_us] = t
     samples[i, SM.mem_used] = st.glob[G.mem_used]
@@ -233,17 +233,22 @@ def _sample(st, conn, samples, i, t):
     for q in range(st.pools.shape[0]):
         infl += st.pools[q, PL.hold_cnt] - st.pools[q, PL.release_cnt]
     samples[i, SM.inflight] = infl
-    samples[i, SM.rmem] = conn[:, CN.rmem].sum()
-    samples[i, SM.queued] = conn[:, CN.count].sum()
+    rmem = 0
+    queued = 0
+    for c in range(conn.shape[0]):
+        rmem += conn[c, CN.rmem]
+        queued += conn[c, CN.count]
+    samples[i, SM.rmem] = rmem
+    samples[i, SM.queued] = queued
 
 
-@njit(cache=True)
+@kernel
 def seed_rng(seed):
     """Seed the generator the run draws from (numba's own under JIT, NumPy's without)."""
     np.random.seed(seed)
 
 
-@njit(cache=True)
+@kernel
 def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, samples, ratio_hist, prog, t, stop):
     """Send packets through the RX path until ``stop`` have been sent; returns the model time (µs).
 
@@ -304,7 +309,7 @@ def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, 
     return t
 
 
-@njit(cache=True)
+@kernel
 def detach_queues(st, qp, rc, ring, hold_buf, hold_t):
     """mana_destroy_rxq() on every queue: XDP frames complete, posted buffers go back (DMA
     unmapped unless pool-mapped fragments), and page_pool_destroy() runs; a pool whose pages
@@ -325,7 +330,7 @@ def detach_queues(st, qp, rc, ring, hold_buf, hold_t):
         pool_destroy(st, qp[q, QP.pool], cpu)
 
 
-@njit(cache=True)
+@kernel
 def teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq_next):
     """Stop traffic and free everything, as unloading the driver does: applications read what
     is queued, the queues are detached, and the per-CPU page_frag caches are drained."""

@@ -5,14 +5,13 @@ offset 0 upwards; its _refcount is raised once by a large bias and pagecnt_bias 
 decremented per fragment, so allocation itself needs no atomic.
 """
 
-from numba import njit
-
 from rxlab.counters import Ctr
+from rxlab.engine.jit import kernel
 from rxlab.engine.layout import FC, NONE, PF, G
 from rxlab.engine.pages import RMW, STORE, page_alloc, page_free, touch
 
 
-@njit(cache=True)
+@kernel
 def _refill(st, cpu):
     """__page_frag_cache_refill(): try PAGE_FRAG_CACHE_MAX_ORDER, fall back to order 0;
     then page_ref_add(page, PAGE_FRAG_CACHE_MAX_SIZE)."""
@@ -34,7 +33,7 @@ def _refill(st, cpu):
     return pid
 
 
-@njit(cache=True)
+@kernel
 def frag_alloc(st, cpu, fragsz):
     """__page_frag_alloc_align(): (page, offset) of ``fragsz`` bytes, (NONE, 0) on failure.
 
@@ -64,7 +63,7 @@ def frag_alloc(st, cpu, fragsz):
     return f[FC.page], offset
 
 
-@njit(cache=True)
+@kernel
 def frag_cache_drain(st, cpu):
     """__page_frag_cache_drain(page, pagecnt_bias): the cache lets go of its page."""
     f = st.frag_caches[cpu]

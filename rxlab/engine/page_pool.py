@@ -4,10 +4,9 @@ One row of ``st.pools`` is one ``struct page_pool``. rxlab models one NUMA node,
 the NUMA checks of the kernel (alloc_waive) never fire.
 """
 
-from numba import njit
-
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_sync_for_device, dma_unmap
+from rxlab.engine.jit import kernel
 from rxlab.engine.layout import BIAS_MAX, NONE, PF, PL, G, Loc, PoolState
 from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
 
@@ -15,7 +14,7 @@ PP_ALLOC_CACHE_SIZE = 128  # include/net/page_pool/types.h
 PP_ALLOC_CACHE_REFILL = 64
 
 
-@njit(cache=True)
+@kernel
 def pool_create(st, q, pool_size, order, dma_map_flag, dma_sync_flag, max_len, napi_cpu, upfront):
     """page_pool_create() with the given page_pool_params into row ``q``.
 
@@ -35,13 +34,13 @@ def pool_create(st, q, pool_size, order, dma_map_flag, dma_sync_flag, max_len, n
     p[PL.upfront] = upfront
 
 
-@njit(cache=True)
+@kernel
 def pool_inflight(st, q):
     """page_pool_inflight(): pages_state_hold_cnt - pages_state_release_cnt."""
     return st.pools[q, PL.hold_cnt] - st.pools[q, PL.release_cnt]
 
 
-@njit(cache=True)
+@kernel
 def _cache_push(st, q, pid):
     n = st.pools[q, PL.cache_count]
     st.pool_cache[q, n] = pid
@@ -49,7 +48,7 @@ def _cache_push(st, q, pid):
     st.pages[pid, PF.loc] = Loc.alloc_cache
 
 
-@njit(cache=True)
+@kernel
 def _cache_pop(st, q):
     n = st.pools[q, PL.cache_count] - 1
     st.pools[q, PL.cache_count] = n
@@ -59,7 +58,7 @@ def _cache_pop(st, q):
     return pid
 
 
-@njit(cache=True)
+@kernel
 def _ring_produce(st, q, pid):
     """ptr_ring_produce(): False when the ring is full."""
     p = st.pools[q]
@@ -72,7 +71,7 @@ def _ring_produce(st, q, pid):
     return True
 
 
-@njit(cache=True)
+@kernel
 def _ring_consume(st, q):
     p = st.pools[q]
     head = p[PL.ring_head]
@@ -84,12 +83,12 @@ def _ring_consume(st, q):
     return pid
 
 
-@njit(cache=True)
+@kernel
 def _page_bytes(st, q):
     return st.glob[G.page_size] << st.pools[q, PL.order]
 
 
-@njit(cache=True)
+@kernel
 def _sync_for_device(st, q, dma_sync_size):
     """page_pool_dma_sync_for_device(): min(dma_sync_size, max_len) bytes; -1 means max_len."""
     if st.pools[q, PL.dma_sync]:
@@ -99,7 +98,7 @@ def _sync_for_device(st, q, dma_sync_size):
         dma_sync_for_device(st, n)
 
 
-@njit(cache=True)
+@kernel
 def _new_page(st, q, cpu):
     """One page from the page allocator, DMA-mapped and marked as the pool's
     (__page_pool_alloc_page_order / the bulk loop: page_pool_dma_map, page_pool_set_pp_info)."""
@@ -119,7 +118,7 @@ def _new_page(st, q, cpu):
     return pid
 
 
-@njit(cache=True)
+@kernel
 def pp_alloc_pages(st, q, cpu):
     """page_pool_alloc_netmems(): alloc cache, then a refill of up to 64 pages from the
     ptr_ring, then the page allocator (bulk of 64 for order 0). NONE on failure."""
@@ -152,7 +151,7 @@ def pp_alloc_pages(st, q, cpu):
     return _cache_pop(st, q)
 
 
-@njit(cache=True)
+@kernel
 def pp_unref(st, pid, nr, cpu, drain):
     """page_pool_unref_netmem(netmem, nr): the pp references left.
 
@@ -175,7 +174,7 @@ def pp_unref(st, pid, nr, cpu, drain):
     return ret
 
 
-@njit(cache=True)
+@kernel
 def pp_return_page(st, q, pid, cpu):
     """page_pool_return_page(): unmap, count the release, clear pp info, put_page()."""
     if st.pages[pid, PF.dma]:
@@ -190,7 +189,7 @@ def pp_return_page(st, q, pid, cpu):
         st.pools[q, PL.state] = PoolState.retired
 
 
-@njit(cache=True)
+@kernel
 def pp_put_unrefed(st, q, pid, cpu, allow_direct, softirq, dma_sync_size):
     """page_pool_put_unrefed_netmem() / __page_pool_put_page(): recycle a page whose last
     pp reference was dropped.
@@ -223,7 +222,7 @@ def pp_put_unrefed(st, q, pid, cpu, allow_direct, softirq, dma_sync_size):
     pp_return_page(st, q, pid, cpu)
 
 
-@njit(cache=True)
+@kernel
 def pp_put_page(st, pid, cpu, allow_direct, softirq, dma_sync_size):
     """page_pool_put_netmem(): drop one pp reference; the last one recycles the page."""
     if pp_unref(st, pid, 1, cpu, False) != 0:
@@ -231,7 +230,7 @@ def pp_put_page(st, pid, cpu, allow_direct, softirq, dma_sync_size):
     pp_put_unrefed(st, st.pages[pid, PF.pool], pid, cpu, allow_direct, softirq, dma_sync_size)
 
 
-@njit(cache=True)
+@kernel
 def _drain_frag(st, q, pid, cpu):
     """page_pool_drain_frag(): drop the references taken for slices never handed out.
     Returns the page when every slice has already come back and it can be reused."""
@@ -249,7 +248,7 @@ def _drain_frag(st, q, pid, cpu):
     return NONE
 
 
-@njit(cache=True)
+@kernel
 def pp_alloc_frag(st, q, size, align, cpu):
     """page_pool_alloc_frag_netmem(): (page, offset) of a ``size``-byte slice, size first
     rounded up to ``align`` (dma_get_cache_alignment()); (NONE, 0) on failure.
@@ -295,7 +294,7 @@ def pp_alloc_frag(st, q, size, align, cpu):
     return pid, offset
 
 
-@njit(cache=True)
+@kernel
 def pool_destroy(st, q, cpu):
     """page_pool_destroy(): drop the frag page's unused references (page_pool_free_frag),
     release every page in the alloc cache and the ptr_ring (page_pool_scrub); the pool

@@ -5,9 +5,8 @@ is charged to one line; an access by a CPU other than the line's last writer is 
 cache-line transfer (counted as *_remote).
 """
 
-from numba import njit
-
 from rxlab.counters import Ctr
+from rxlab.engine.jit import kernel
 from rxlab.engine.layout import NONE, PF, G, Loc
 
 RMW = 0
@@ -15,7 +14,7 @@ STORE = 1
 READ = 2
 
 
-@njit(cache=True)
+@kernel
 def touch(st, pid, cpu, kind):
     """Count one access of ``kind`` (RMW, STORE, READ) to page ``pid``'s struct page line."""
     last = st.pages[pid, PF.last_cpu]
@@ -34,7 +33,7 @@ def touch(st, pid, cpu, kind):
         st.c[Ctr.refcnt_read_remote] += 1
 
 
-@njit(cache=True)
+@kernel
 def page_alloc(st, order, cpu):
     """alloc_pages(gfp, order): a page with _refcount 1, or NONE (counted in page_alloc_fail)
     when no slot is left or the memory limit would be passed."""
@@ -61,7 +60,7 @@ def page_alloc(st, order, cpu):
     return pid
 
 
-@njit(cache=True)
+@kernel
 def page_free(st, pid):
     """Give a page whose _refcount reached 0 back to the page allocator."""
     order = st.pages[pid, PF.order]
@@ -74,7 +73,7 @@ def page_free(st, pid):
     st.c[Ctr.page_free_order0 + min(order, 3)] += 1
 
 
-@njit(cache=True)
+@kernel
 def put_page(st, pid, cpu):
     """put_page(): page_ref_dec_and_test(), freeing the page at zero (include/linux/mm.h)."""
     touch(st, pid, cpu, RMW)
@@ -83,7 +82,7 @@ def put_page(st, pid, cpu):
         page_free(st, pid)
 
 
-@njit(cache=True)
+@kernel
 def get_page(st, pid, cpu):
     """get_page() by a holder outside rxlab's buffers (splice, zero-copy receive, ...)."""
     touch(st, pid, cpu, RMW)
@@ -91,7 +90,7 @@ def get_page(st, pid, cpu):
     st.pages[pid, PF.ext] += 1
 
 
-@njit(cache=True)
+@kernel
 def put_ext(st, pid, cpu):
     """That outside holder's put_page()."""
     st.pages[pid, PF.ext] -= 1

@@ -6,16 +6,15 @@ head into another's frags. Whoever drops the last reference returns the page: to
 page_pool when the skb is marked pp_recycle (napi_pp_put_page), else put_page().
 """
 
-from numba import njit
-
 from rxlab.counters import Ctr
+from rxlab.engine.jit import kernel
 from rxlab.engine.layout import BF, DT, MAX_SKB_FRAGS, NONE, PF, SK, BufKind, G
 from rxlab.engine.page_frag import frag_alloc
 from rxlab.engine.page_pool import pp_put_page
 from rxlab.engine.pages import put_page
 
 
-@njit(cache=True)
+@kernel
 def _pop(stack, glob, top_field):
     top = glob[top_field]
     if top == 0:
@@ -24,13 +23,13 @@ def _pop(stack, glob, top_field):
     return stack[top - 1]
 
 
-@njit(cache=True)
+@kernel
 def _push(stack, glob, top_field, idx):
     stack[glob[top_field]] = idx
     glob[top_field] += 1
 
 
-@njit(cache=True)
+@kernel
 def buf_new(st, pid, offset, size, kind, queue):
     """Record a buffer the driver now owns (a new reference to ``pid``); NONE if the
     buffer table is full."""
@@ -46,13 +45,13 @@ def buf_new(st, pid, offset, size, kind, queue):
     return b
 
 
-@njit(cache=True)
+@kernel
 def _buf_forget(st, b):
     st.bufs[b, BF.page] = NONE
     _push(st.buf_stack, st.glob, G.buf_top, b)
 
 
-@njit(cache=True)
+@kernel
 def page_ref_put(st, pid, pp_recycle, cpu, allow_direct, softirq):
     """Drop one buffer reference to ``pid``: to its page_pool when pp-recycled and the
     page is a pool page (napi_pp_put_page -> page_pool_put_full_netmem, dma_sync_size -1),
@@ -64,7 +63,7 @@ def page_ref_put(st, pid, pp_recycle, cpu, allow_direct, softirq):
         put_page(st, pid, cpu)
 
 
-@njit(cache=True)
+@kernel
 def buf_put(st, b, cpu, allow_direct):
     """The driver drops a buffer it owns (XDP_DROP, teardown): page_pool_put_page(..., -1,
     allow_direct) for pool buffers, put_page() otherwise. Runs in NAPI (softirq) context."""
@@ -74,7 +73,7 @@ def buf_put(st, b, cpu, allow_direct):
     page_ref_put(st, pid, kind != BufKind.page, cpu, allow_direct, True)
 
 
-@njit(cache=True)
+@kernel
 def _new_data(st, pid, offset, pp_recycle):
     d = _pop(st.data_stack, st.glob, G.data_top)
     if d == NONE:
@@ -88,7 +87,7 @@ def _new_data(st, pid, offset, pp_recycle):
     return d
 
 
-@njit(cache=True)
+@kernel
 def _new_skb(st, d, truesize, length):
     s = _pop(st.skb_stack, st.glob, G.skb_top)
     if s == NONE:
@@ -99,7 +98,7 @@ def _new_skb(st, d, truesize, length):
     return s
 
 
-@njit(cache=True)
+@kernel
 def skb_build(st, b, truesize, length):
     """napi_build_skb() on driver buffer ``b``; pool buffers are marked for recycling
     (skb_mark_for_recycle). The buffer's page reference moves into the skb. NONE if the
@@ -114,7 +113,7 @@ def skb_build(st, b, truesize, length):
     return s
 
 
-@njit(cache=True)
+@kernel
 def skb_alloc_copy(st, cpu, length, head_size, truesize, small_head):
     """Copy-break: napi_alloc_skb() and a copy of ``length`` bytes; the RX buffer stays
     with the driver. A ``small_head`` comes from kmalloc (no page); otherwise the head is
@@ -134,7 +133,7 @@ def skb_alloc_copy(st, cpu, length, head_size, truesize, small_head):
     return _new_skb(st, d, truesize, length)
 
 
-@njit(cache=True)
+@kernel
 def skb_clone(st, s):
     """skb_clone(): a new sk_buff sharing the data area (atomic_inc of dataref)."""
     d = st.skbs[s, SK.data]
@@ -148,7 +147,7 @@ def skb_clone(st, s):
     return c
 
 
-@njit(cache=True)
+@kernel
 def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
     """skb_try_coalesce(to, from): merge ``frm`` into ``to`` by stealing its head into a
     frag of ``to``; returns the truesize delta charged to ``to`` (from->truesize -
@@ -180,7 +179,7 @@ def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
     return delta
 
 
-@njit(cache=True)
+@kernel
 def skb_free(st, s, cpu, softirq):
     """kfree_skb()/napi_consume_skb() on ``cpu``: the data area goes with its last clone
     (skb_release_data: an atomic on dataref only if it was ever cloned), returning the
