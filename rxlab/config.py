@@ -94,7 +94,7 @@ class SimConfig:
         check_int_range("connections", self.connections, 1, 65536)
         check_int_range("tcp_rmem", self.tcp_rmem, 4096, 1 << 31)
         check_int_range("copybreak", self.copybreak, 0, 4096)
-        check_int_range("seed", self.seed, 0, 2**63 - 1)
+        check_int_range("seed", self.seed, 0, 2**32 - 1)  # np.random.seed: 32 bits
         check_int_range("packets", self.packets, 1, 10**10)
         check_int_range("samples", self.samples, 1, 100_000)
         check_int_range("max_skbs", self.max_skbs, 64, 1 << 24)
