@@ -34,9 +34,9 @@ ONSET_SHORTFALL = 5.0  # percent: the smallest shortfall counted as a regression
 # times (steady state); defer_free=False frees skbs on the reading CPU, the cross-CPU refcount
 # traffic the reviewer asked about (skb_attempt_defer_free falls back to that when the
 # owning CPU's defer list is full).
-SEED001 = dict(page_size=4096, mtu=1500, queues=16, ring_size=256, defer_free=False, link_gbps=200.0)
+SEED001 = {"page_size": 4096, "mtu": 1500, "queues": 16, "ring_size": 256, "defer_free": False, "link_gbps": 200.0}
 # Seed 000's test: iperf3's default single stream on a 64 KB-page ARM64 VM, MANA defaults.
-SEED000 = dict(page_size=65536, mtu=1500, arch="arm64", connections=1, queues=16, link_gbps=200.0)
+SEED000 = {"page_size": 65536, "mtu": 1500, "arch": "arm64", "connections": 1, "queues": 16, "link_gbps": 200.0}
 QUICK_PACKETS = 60_000
 
 
@@ -155,18 +155,21 @@ def ev_frag_path_max_mtu(ctx, claim):
                  f"not MTU > PAGE_SIZE/2")
 
 
+def _len_truesize(r):
+    """Mean len/truesize of a run's arriving data packets (the window's scaling ratio)."""
+    return float(r.truesize_frame().eval("(ratio_low + ratio_high) / 2 * packets").sum() / max(r.ratio_hist.sum(), 1))
+
+
 def ev_throughput_gain(ctx, claim):
     prof = ctx.profiles["typical_arm64"]
     frag, full = (ctx.sim(strategy=s, **SEED000) for s in ("pp_frag", "full_page"))
     tf, tu = throughput(frag, prof).iloc[0], throughput(full, prof).iloc[0]
-    gain = (tf.gbps / tu.gbps - 1) * 100
-    ratio = lambda r: float((r.truesize_frame().eval("(ratio_low + ratio_high) / 2 * packets")).sum()  # noqa: E731
-                            / max(r.ratio_hist.sum(), 1))
-    dma = lambda r: (r.counter("dma_map") + r.counter("dma_unmap")) / r.metrics()["packets"]  # noqa: E731
-    return gain, (f"{prof.name}, 1 stream: pp_frag {tf.gbps:.1f} Gbps ({tf.binds}), full_page {tu.gbps:.1f} "
-                  f"({tu.binds}); full pages: len/truesize {ratio(full):.3f} vs {ratio(frag):.3f} shrinks the "
-                  f"window; DMA map+unmap {dma(full):.2f}/pkt vs {dma(frag):.3f}; cycles/pkt "
-                  f"{tu.cycles_per_packet:.0f} vs {tf.cycles_per_packet:.0f}")
+    dma = [(r.counter("dma_map") + r.counter("dma_unmap")) / r.metrics()["packets"] for r in (full, frag)]
+    return (tf.gbps / tu.gbps - 1) * 100, (
+        f"{prof.name}, 1 stream: pp_frag {tf.gbps:.1f} Gbps ({tf.binds}), full_page {tu.gbps:.1f} ({tu.binds}); "
+        f"full pages: len/truesize {_len_truesize(full):.3f} vs {_len_truesize(frag):.3f} shrinks the window; "
+        f"DMA map+unmap {dma[0]:.2f}/pkt vs {dma[1]:.3f}; cycles/pkt {tu.cycles_per_packet:.0f} vs "
+        f"{tf.cycles_per_packet:.0f}")
 
 
 def ev_line_rate(ctx, claim):
@@ -222,7 +225,7 @@ def ev_upfront_gain(ctx, claim):
 
 def _truesize_pair(ctx):
     # window-limited on purpose: 4 connections with a 256 KB rcvbuf, so the window is visible
-    kw = dict(strategy="pp_frag", page_size=4096, connections=4, tcp_rmem=262144)
+    kw = {"strategy": "pp_frag", "page_size": 4096, "connections": 4, "tcp_rmem": 262144}
     return ctx.sim(truesize_honest=False, **kw), ctx.sim(truesize_honest=True, **kw)
 
 
@@ -243,8 +246,7 @@ def ev_truesize_rmem(ctx, claim):
 
 def ev_truesize_window(ctx, claim):
     lie, honest = _truesize_pair(ctx)
-    ratio = [float((r.truesize_frame().eval("(ratio_low + ratio_high) / 2 * packets")).sum()
-                   / max(r.ratio_hist.sum(), 1)) for r in (lie, honest)]
+    ratio = [_len_truesize(r) for r in (lie, honest)]
     return (1 - ratio[1] / ratio[0]) * 100, (
         f"len/truesize {ratio[0]:.3f} -> {ratio[1]:.3f}; goodput with 256 KB rcvbuf, 4 streams: "
         f"{lie.goodput_gbps:.1f} -> {honest.goodput_gbps:.1f} Gbps")

@@ -10,6 +10,7 @@ import pytest
 import rxlab
 from rxlab.cost import ESTIMATE_NOTE, OPERATIONS, PARAMS, Profile, load_platforms, throughput
 from rxlab.result import TCP_IP_HEADERS
+from rxlab.simulate import rss_queue
 
 PLATFORMS = ("x86_64_server", "typical_arm64", "affected_arm64")
 
@@ -103,7 +104,7 @@ def test_three_bounds_and_which_binds(run, profiles):
     line_sim = float(row["link_gbps"][0]) * payload / (mtu + 38)
     row["goodput_gbps"] = line_sim * 0.99  # the link, not the window, limited the simulation
     t = throughput(row, p).iloc[0]
-    cores = len({rxlab.simulate.__globals__["rss_queue"](c, 2) for c in range(4)})
+    cores = len({rss_queue(c, 2) for c in range(4)})
     assert t.rx_cores == cores
     assert t.pps_per_core == pytest.approx(p["clock_ghz"] * 1e9 / p["stack_per_packet"])
     assert t.gbps_cpu == pytest.approx(cores * t.pps_per_core * payload * 8 / 1e9)
