@@ -94,8 +94,8 @@ class Result:
         return throughput(self.to_frame(), profile)
 
     def attribution(self, profile):
-        """A "perf top" of the cost model for this run: category, operation, count per packet,
-        cycles per op, cycles per packet, share and the source of each cost (an ESTIMATE)."""
+        """A "perf top" of the cost model for this run, costliest first: category, operation, count
+        per packet, cycles per op, cycles per packet, share and the source of each cost (an ESTIMATE)."""
         from rxlab.cost import attribution_frame
 
         return attribution_frame(self.to_frame(), profile).drop(columns="row")
