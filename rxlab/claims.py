@@ -32,8 +32,8 @@ ONSET_SHORTFALL = 5.0  # percent: the smallest shortfall counted as a regression
 # Seed 001's measurement, as rxlab simulates it: 4 KB pages, MTU 1500, MANA's 16 queues at
 # 200 Gbps. ring_size 256 (not 1024) so that tens of thousands of packets wrap every ring many
 # times (steady state); defer_free=False frees skbs on the reading CPU, the cross-CPU refcount
-# traffic the reviewer asked about (skb_attempt_defer_free falls back to that when the
-# owning CPU's defer list is full).
+# traffic the reviewer asked about: net/core/skbuff.c skb_attempt_defer_free() frees locally
+# ("goto nodefer") once the allocating CPU's defer_count reaches net.core.skb_defer_max (64).
 SEED001 = {"page_size": 4096, "mtu": 1500, "queues": 16, "ring_size": 256, "defer_free": False, "link_gbps": 200.0}
 # Seed 000's test: iperf3's default single stream on a 64 KB-page ARM64 VM, MANA defaults.
 SEED000 = {"page_size": 65536, "mtu": 1500, "arch": "arm64", "connections": 1, "queues": 16, "link_gbps": 200.0}

@@ -190,14 +190,24 @@ def platform(name):
     return profiles[name]
 
 
+NEEDED = ("packets", "mtu", "ack_fraction", "connections", "queues", "link_gbps", "goodput_gbps")
+
+
 def _frame(rows):
     if isinstance(rows, pd.DataFrame):
-        return rows.reset_index(drop=True)
-    if isinstance(rows, pd.Series):
-        return rows.to_frame().T.reset_index(drop=True)
-    if hasattr(rows, "to_frame"):  # a Result
+        df = rows.reset_index(drop=True)
+    elif isinstance(rows, pd.Series):
+        df = rows.to_frame().T.reset_index(drop=True)
+    elif hasattr(rows, "to_frame"):  # a Result
         return rows.to_frame()
-    raise bad("rows", type(rows).__name__, "a Result, a tidy row (Series) or frame of Result.to_frame()")
+    else:
+        raise bad("rows", type(rows).__name__, "a Result, a tidy row (Series) or frame of Result.to_frame()")
+    counters = {part for _, _, expr, _ in OPERATIONS for part in expr.split("-")}
+    missing = sorted((counters | set(NEEDED)) - set(df.columns))
+    if missing:
+        raise bad(f"rows[{missing[0]!r}]", None, "a column of Result.to_frame() (configuration, every counter, "
+                  "every metric)")
+    return df
 
 
 def _count(df, expr):

@@ -82,6 +82,13 @@ def test_file_errors(tmp_path):
         rxlab.platform("nope")
 
 
+def test_rows_must_be_tidy_result_rows(run, profiles):
+    with pytest.raises(ValueError, match=r"rows\['atomic_rmw_remote'\]=None is not allowed: a column of Result"):
+        throughput(run.to_frame().drop(columns="atomic_rmw_remote"), profiles["x86_64_server"])
+    with pytest.raises(ValueError, match=r"rows='list' is not allowed: a Result"):
+        throughput([1, 2], profiles["x86_64_server"])
+
+
 def test_cycles_per_packet_by_hand(run, profiles):
     p = profiles["typical_arm64"]
     row = zero_row(run, packets=1000, atomic_rmw=500, atomic_rmw_remote=200, dma_map=1000, dma_unmap=1000,
