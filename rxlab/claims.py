@@ -286,6 +286,30 @@ EVALUATORS = {
 }
 
 
+def seed001_comparison(packets=QUICK_PACKETS, platforms=("affected_arm64", "typical_arm64", "x86_64_server"),
+                       measured_on="affected_arm64"):
+    """Seed 001's table against the model, tidy: platform, connections, measured (only on the SKU it
+    was measured on, else NaN) and modelled Gbps with fragments and with full pages, what binds,
+    and both shortfalls (%)."""
+    ctx = _Ctx(packets)
+    out = []
+    for name in platforms:
+        t = ctx.table(name)
+        w = _shortfall(t)
+        m = t.pivot(index="connections", columns="strategy", values="measured")
+        if name != measured_on:
+            m[:] = np.nan
+        out.append(pd.DataFrame({
+            "platform": name, "connections": w.index, "measured_frag": m["pp_frag"].values,
+            "measured_full_page": m["full_page"].values, "model_frag": w["pp_frag"].values,
+            "model_full_page": w["full_page"].values, "binds": w["binds"].values,
+            "shortfall_measured": ((1 - m["pp_frag"] / m["full_page"]) * 100).values,
+            "shortfall_model": w["shortfall"].values}))
+    df = pd.concat(out, ignore_index=True)
+    df.attrs["note"] = ESTIMATE_NOTE
+    return df
+
+
 def evaluate_claims(packets=QUICK_PACKETS, ids=None):
     """The scoreboard as a tidy frame: id, claim, claimed, model, unit, verdict, reason."""
     ctx = _Ctx(packets)

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from rxlab.claims import EVALUATORS, VERDICTS, evaluate_claims, verdict
+from rxlab.claims import EVALUATORS, VERDICTS, evaluate_claims, seed001_comparison, verdict
 from rxlab.cli import main
-from rxlab.data import load_claims
+from rxlab.data import load_claims, load_connection_table
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -88,3 +88,20 @@ def test_scoreboard_table(capsys):
     assert lines[0].startswith("ESTIMATE")
     assert len(lines) == 1 + len(EVALUATORS)
     assert any(ln.startswith("shortfall_beyond_16") and "not reproduced" in ln for ln in lines)
+
+
+@pytest.mark.jit_only  # 28 simulations of 60,000 packets
+def test_seed001_comparison():
+    df = seed001_comparison()
+    assert len(df) == 3 * 7 and "ESTIMATE" in df.attrs["note"]
+    hit = df[df.platform == "affected_arm64"].set_index("connections")
+    table = load_connection_table().set_index("connections")
+    assert (hit.measured_frag == table.gbps_frag).all()
+    assert df[df.platform != "affected_arm64"].measured_frag.isna().all()
+    # fitted on the CPU-bound 4-connection rows; line rate (188.3 Gbps of payload) from 8 connections up
+    assert hit.loc[4, "model_frag"] == pytest.approx(139.0, abs=0.1)
+    assert (hit.loc[8:, "model_frag"].round(1) == 188.3).all() and (hit.loc[8:, "binds"] == "line/line").all()
+    # on x86_64 and the typical ARM64 fragments are cheaper per packet than full pages (no DMA map/unmap)
+    for name in ("x86_64_server", "typical_arm64"):
+        four = df[(df.platform == name) & (df.connections == 4)].iloc[0]
+        assert four.binds == "cpu/cpu" and four.shortfall_model < -3
