@@ -20,7 +20,8 @@ from rxlab.errors import bad
 @dataclass(frozen=True)
 class Calibration:
     """``profile``: the fitted profile; ``residuals``: one row per table row (measured, model,
-    residual, relative, binds, train); ``parameters``: name, start, fitted, identifiable."""
+    residual, relative, binds, train); ``parameters``: name, start, fitted, rel_stderr (linearised
+    relative standard error), identifiable."""
 
     profile: object
     residuals: pd.DataFrame
@@ -91,6 +92,7 @@ def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, 
             break
     fitted = np.exp(theta)
     ident = [bool(np.any(jac[:, j] != 0)) for j in range(len(free))]
+    rel_err = _relative_stderr(jac, r, ident)
     n_train = int(mask.sum())
     note = source or f"fitted by rxlab.calibrate to {n_train} measured rows (free: {', '.join(free)})"
     out = profile.with_values(source=note, **{k: (float(v) if ok else float(s)) for k, v, s, ok
@@ -103,5 +105,20 @@ def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, 
     keep = [c for c in ("strategy", "connections", "page_size", "mtu") if c in df.columns]
     res = pd.concat([df[keep], res], axis=1)
     params = pd.DataFrame({"parameter": list(free), "start": start, "fitted": [out[k] for k in free],
-                           "identifiable": ident, "unit": [PARAMS[k][2] for k in free]})
+                           "rel_stderr": rel_err, "identifiable": ident, "unit": [PARAMS[k][2] for k in free]})
     return Calibration(out, res, params)
+
+
+def _relative_stderr(jac, r, ident):
+    """Linearised standard errors of the fitted parameters, relative (the fit is in log space):
+    sqrt(diag(s^2 (J'J)^-1)) with s^2 = RSS / (rows - parameters); NaN where not identifiable or
+    when there are no more rows than parameters."""
+    out = np.full(len(ident), np.nan)
+    cols = [j for j, ok in enumerate(ident) if ok]
+    dof = len(r) - len(cols)
+    if not cols or dof <= 0:
+        return out
+    jj = jac[:, cols]
+    cov = np.linalg.pinv(jj.T @ jj) * float(r @ r) / dof
+    out[cols] = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    return out

@@ -36,7 +36,7 @@ def test_recovers_known_parameters(rows, base):
     assert fitted["stack_per_packet"] == pytest.approx(1500.0, rel=1e-3)
     assert fitted["atomic_rmw_remote"] == pytest.approx(400.0, rel=1e-3)
     assert cal.rms() < 1e-3
-    assert cal.parameters.identifiable.all()
+    assert cal.parameters.identifiable.all() and (cal.parameters.rel_stderr < 1e-3).all()
     assert cal.profile["stack_per_packet"] == pytest.approx(1500.0, rel=1e-3)
     assert "fitted by rxlab.calibrate to 4 measured rows" in cal.profile.sources["atomic_rmw_remote"]
     assert cal.profile.sources["dma_map"] == base.sources["dma_map"]  # untouched parameters keep theirs
@@ -61,6 +61,7 @@ def test_unidentifiable_parameter_is_left_alone(rows, base):
     cal = rxlab.calibrate(base, table, ["stack_per_packet", "dma_unmap_iommu"])
     p = cal.parameters.set_index("parameter")
     assert not p.identifiable["dma_unmap_iommu"] and p.fitted["dma_unmap_iommu"] == base["dma_unmap_iommu"]
+    assert np.isnan(p.rel_stderr["dma_unmap_iommu"])
     assert p.identifiable["stack_per_packet"] and p.fitted["stack_per_packet"] > base["stack_per_packet"]
 
 
@@ -91,6 +92,9 @@ def test_seed001_fit_reproduces_the_stored_profile_and_reports_held_out_error():
     # connections up is line-bound at 188 Gbps, so the fragment rows' drop is not reproduced
     assert cal.rms(train=True) == pytest.approx(19.9, abs=0.1)
     assert cal.rms(train=False) == pytest.approx(27.2, abs=0.1)
+    # only the 1 Gbps gap between the two 4-connection rows speaks to the cross-CPU atomic
+    err = cal.parameters.set_index("parameter").rel_stderr
+    assert err["stack_per_packet"] == pytest.approx(0.21, abs=0.01) and err["atomic_rmw_remote"] > 2
     res = cal.residuals.set_index(["connections", "strategy"])
     assert res.loc[(4, "pp_frag"), "residual"] == pytest.approx(0.0, abs=0.01)
     assert (res.loc[(32, "pp_frag"), "binds"], round(res.loc[(32, "pp_frag"), "residual"])) == ("line", 52)
