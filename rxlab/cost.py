@@ -262,8 +262,9 @@ def attribution_frame(rows, profile):
         "source": np.tile([profile.sources[n] for n in names], n_rows),
     })
     att["share"] = att["cycles_per_packet"] / att.groupby("row")["cycles_per_packet"].transform("sum")
-    return att.sort_values(["row", "cycles_per_packet"], ascending=[True, False], kind="stable",
-                           ignore_index=True)
+    att = att.sort_values(["row", "cycles_per_packet"], ascending=[True, False], kind="stable", ignore_index=True)
+    att.attrs["note"] = ESTIMATE_NOTE
+    return att
 
 
 def cycles_per_packet(rows, profile):

@@ -140,7 +140,10 @@ def test_attribution_is_a_perf_top(run, profiles):
     att = run.attribution(p)
     assert list(att.columns) == ["platform", "category", "operation", "counter", "count_per_packet", "parameter",
                                  "cycles_per_op", "cycles_per_packet", "source", "share"]
-    assert len(att) == len(OPERATIONS)
+    assert len(att) == len(OPERATIONS) and "ESTIMATE" in att.attrs["note"]
+    assert att["cycles_per_packet"].is_monotonic_decreasing  # costliest first
+    params = p.frame()
+    assert len(params) == len(PARAMS) and params.source.str.len().min() > 0
     assert att["share"].sum() == pytest.approx(1.0)
     assert att["cycles_per_packet"].sum() == pytest.approx(run.throughput(p).cycles_per_packet[0])
     remote = att.set_index("operation").loc["atomic_rmw_remote"]
