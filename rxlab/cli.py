@@ -52,6 +52,19 @@ def _simulate(args):
             print(f"{k:<30} {v}")
 
 
+def _claims(args):
+    from rxlab.claims import evaluate_claims
+
+    df = evaluate_claims(packets=args.packets)
+    if args.json:
+        print(json.dumps({"note": df.attrs["note"], "claims": json.loads(df.to_json(orient="records"))}))
+        return
+    print(df.attrs["note"])
+    for r in df.itertuples():
+        model = "-" if r.model != r.model else f"{r.model:.4g}"
+        print(f"{r.id:<28} {r.verdict:<17} claimed {r.claimed:>7} {r.unit:<12} model {model:>8}  {r.reason}")
+
+
 def _report(args):
     from rxlab.report import build_reports
 
@@ -102,6 +115,12 @@ def parser():
     _config_options(s)
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(run=_simulate)
+
+    c = sub.add_parser("claims", help="evaluate every seed claim in data/claims.csv with the model")
+    c.add_argument("--packets", type=int, default=60_000,
+                   help="packets per simulation behind the throughput claims (default 60000)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.set_defaults(run=_claims)
 
     r = sub.add_parser("report", help="write the HTML reports")
     r.add_argument("--out", default="reports", help="output folder (default reports/)")

@@ -86,6 +86,20 @@ class Result:
         row.update(self.metrics())
         return pd.DataFrame([row])
 
+    def throughput(self, profile):
+        """The cost model's throughput ESTIMATE of this run under a platform profile (one row:
+        cycles per packet, line / CPU / window bounds, the smallest, and which binds); see rxlab.cost."""
+        from rxlab.cost import throughput
+
+        return throughput(self.to_frame(), profile)
+
+    def attribution(self, profile):
+        """A "perf top" of the cost model for this run, costliest first: category, operation, count
+        per packet, cycles per op, cycles per packet, share and the source of each cost (an ESTIMATE)."""
+        from rxlab.cost import attribution_frame
+
+        return attribution_frame(self.to_frame(), profile).drop(columns="row")
+
     def counters_frame(self):
         """Long form: counter, value, per packet."""
         pk = max(int(self.qstats[:, QS.rx_packets].sum()), 1)

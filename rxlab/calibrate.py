@@ -1,0 +1,124 @@
+"""Fit a platform profile's free parameters to a measured (configuration -> Gbps) table.
+
+Least squares on the Gbps residuals, by Levenberg-Marquardt over the logarithm of each
+free parameter (so they stay positive and differ in scale by orders of magnitude), with
+finite-difference derivatives. The model is piecewise (throughput is a minimum of three
+bounds), so a parameter that only moves a bound that never binds has no effect: it is
+reported as ``identifiable = False`` and left at its start value. numpy only: the fit has a
+handful of parameters, which does not justify scipy as a dependency.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rxlab.cost import PARAMS, throughput
+from rxlab.errors import bad
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """``profile``: the fitted profile; ``residuals``: one row per table row (measured, model,
+    residual, relative, binds, train); ``parameters``: name, start, fitted, rel_stderr (linearised
+    relative standard error), identifiable."""
+
+    profile: object
+    residuals: pd.DataFrame
+    parameters: pd.DataFrame
+
+    def rms(self, train=None):
+        """Root-mean-square residual in Gbps (over training rows, held-out rows, or all)."""
+        r = self.residuals if train is None else self.residuals[self.residuals["train"] == train]
+        return float(np.sqrt((r["residual"] ** 2).mean())) if len(r) else float("nan")
+
+
+def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, source=None):
+    """Fit the parameters named in ``free`` so that ``throughput(measured, profile)`` matches
+    ``measured[target]``.
+
+    ``measured``: rows of ``Result.to_frame()`` (configuration, counters, metrics) with the
+    measured Gbps in column ``target``. ``train``: boolean mask of the rows to fit on (default
+    all); the others are only scored. Returns a :class:`Calibration`.
+    """
+    if not isinstance(free, (list, tuple)) or not free:
+        raise bad("free", free, "a non-empty list of parameter names")
+    for name in free:
+        if name not in PARAMS or name in ("rx_cores", "iommu"):
+            raise bad("free", name, "names of continuous profile parameters: "
+                      + ", ".join(k for k in PARAMS if k not in ("rx_cores", "iommu")))
+    if target not in measured.columns:
+        raise bad("target", target, "a column of the measured table")
+    df = measured.reset_index(drop=True)
+    y = df[target].astype(float).to_numpy()
+    mask = np.ones(len(df), bool) if train is None else np.asarray(train, bool)
+    if mask.shape != (len(df),) or not mask.any():
+        raise bad("train", train, f"a boolean mask of {len(df)} rows selecting at least one")
+    lo = np.log([max(PARAMS[k][0], 1e-6) for k in free])
+    hi = np.log([PARAMS[k][1] for k in free])
+    start = np.array([float(profile[k]) for k in free])
+    theta = np.clip(np.log(np.maximum(start, 1e-6)), lo, hi)
+
+    def model(th):
+        return throughput(df, profile.with_values(**dict(zip(free, np.exp(th))))).gbps.to_numpy()
+
+    def cost(th):
+        r = model(th)[mask] - y[mask]
+        return r, float(r @ r)
+
+    r, c = cost(theta)
+    lam = 1e-2
+    h = 1e-4
+    for _ in range(max_iter):
+        jac = np.empty((mask.sum(), len(free)))
+        for j in range(len(free)):
+            t2 = theta.copy()
+            t2[j] += h
+            jac[:, j] = (cost(t2)[0] - r) / h
+        g = jac.T @ r
+        a = jac.T @ jac
+        improved = False
+        while lam < 1e8:
+            step = np.linalg.solve(a + lam * np.diag(np.diag(a) + 1e-9), -g)
+            t_new = np.clip(theta + step, lo, hi)
+            r_new, c_new = cost(t_new)
+            if c_new < c:
+                improved = abs(c - c_new) > 1e-10 * max(c, 1e-12)
+                theta, r, c = t_new, r_new, c_new
+                lam = max(lam / 3, 1e-9)
+                break
+            lam *= 4
+        if not improved:
+            break
+    fitted = np.exp(theta)
+    ident = [bool(np.any(jac[:, j] != 0)) for j in range(len(free))]
+    rel_err = _relative_stderr(jac, r, ident)
+    n_train = int(mask.sum())
+    note = source or f"fitted by rxlab.calibrate to {n_train} measured rows (free: {', '.join(free)})"
+    out = profile.with_values(source=note, **{k: (float(v) if ok else float(s)) for k, v, s, ok
+                                              in zip(free, fitted, start, ident)})
+    tp = throughput(df, out)
+    res = pd.DataFrame({"measured": y, "model": tp.gbps.to_numpy(), "binds": tp.binds.to_numpy(),
+                        "train": mask})
+    res["residual"] = res["model"] - res["measured"]
+    res["relative"] = res["residual"] / res["measured"]
+    keep = [c for c in ("strategy", "connections", "page_size", "mtu") if c in df.columns]
+    res = pd.concat([df[keep], res], axis=1)
+    params = pd.DataFrame({"parameter": list(free), "start": start, "fitted": [out[k] for k in free],
+                           "rel_stderr": rel_err, "identifiable": ident, "unit": [PARAMS[k][2] for k in free]})
+    return Calibration(out, res, params)
+
+
+def _relative_stderr(jac, r, ident):
+    """Linearised standard errors of the fitted parameters, relative (the fit is in log space):
+    sqrt(diag(s^2 (J'J)^-1)) with s^2 = RSS / (rows - parameters); NaN where not identifiable or
+    when there are no more rows than parameters."""
+    out = np.full(len(ident), np.nan)
+    cols = [j for j, ok in enumerate(ident) if ok]
+    dof = len(r) - len(cols)
+    if not cols or dof <= 0:
+        return out
+    jj = jac[:, cols]
+    cov = np.linalg.pinv(jj.T @ jj) * float(r @ r) / dof
+    out[cols] = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    return out
