@@ -21,3 +21,52 @@ def plot_geometry(frame):
         ax.grid(True, which="both", alpha=0.3)
     ax2.legend(fontsize=8)
     return fig
+
+
+def _axes(ax, figsize=(5, 3.6)):
+    """(figure, axes): draw into ``ax`` when given (a panel of a larger figure), else a new figure."""
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    return fig, ax
+
+
+def plot_memory(samples, ax=None):
+    """Memory over model time from ``Result.samples_frame()``: pages out of the page allocator
+    (mem_used) and the truesize the sockets are charged (rmem), in MiB."""
+    fig, ax = _axes(ax)
+    t = samples["t_us"]
+    ax.plot(t, samples["mem_used"] / 2**20, label="pages out of the allocator (mem_used)")
+    ax.plot(t, samples["rmem"] / 2**20, label="charged to sockets (sk_rmem_alloc)")
+    ax.set(xlabel="model time (µs)", ylabel="MiB", title="RX memory over time")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    return fig
+
+
+# the operations a cost model prices, in the order a packet meets them
+PER_PACKET = ("alloc_fast", "alloc_slow", "recycle_cached", "recycle_ring", "recycle_ring_full",
+              "recycle_released_refcnt", "atomic_rmw", "atomic_rmw_remote", "refcnt_store", "dma_map",
+              "dma_sync_dev", "page_alloc_order0", "pp_frag_alloc", "page_frag_alloc", "skb_coalesce")
+
+
+def plot_per_packet(counters, ax=None, names=PER_PACKET):
+    """Per-packet operation counts from ``Result.counters_frame()`` as horizontal bars."""
+    fig, ax = _axes(ax)
+    c = counters.set_index("counter").loc[list(names)]
+    ax.barh(c.index[::-1], c["per_packet"].to_numpy()[::-1], color="C2")
+    ax.set(xlabel="per packet", title="Kernel operations per packet")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(True, axis="x", alpha=0.3)
+    return fig
+
+
+def plot_truesize_ratio(hist, ax=None):
+    """The len/truesize ratio of arriving data packets from ``Result.truesize_frame()``: the
+    scaling_ratio TCP derives its advertised window from."""
+    fig, ax = _axes(ax)
+    width = hist["ratio_high"] - hist["ratio_low"]
+    ax.bar(hist["ratio_low"], hist["packets"], width=width, align="edge", color="C1")
+    ax.set(xlabel="skb->len / skb->truesize", ylabel="packets", xlim=(0, 1), title="len / truesize")
+    ax.grid(True, alpha=0.3)
+    return fig

@@ -29,13 +29,17 @@ COLUMNS = ["variant", "page_size", "mtu", "xdp", "datasize", "alloc_size", "head
            "error"]
 
 
-def figure_html(fig, alt):
-    """A matplotlib figure as an inline PNG <img> (base64), so the page needs no other file."""
+def png_base64(fig):
+    """A matplotlib figure as base64 PNG text; the figure is closed (pyplot keeps no reference)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     matplotlib.pyplot.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode()
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def figure_html(fig, alt):
+    """A matplotlib figure as an inline PNG <img> (base64), so the page needs no other file."""
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png_base64(fig)}">'
 
 
 def write_page(path, title, body):
