@@ -13,6 +13,7 @@ what the notebook itself computed.
 import html
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -82,5 +83,7 @@ def execute(path, quick=True, timeout=TIMEOUT_S):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env=env)
+    # the kernel's own stderr is only its start-up chatter; a cell's error comes back through the
+    # protocol (CellExecutionError) and a crash as DeadKernelError
+    client.execute(env=env, stderr=subprocess.DEVNULL)
     return nb

@@ -1,6 +1,17 @@
 """Figures. Each function takes a tidy frame and returns a matplotlib Figure."""
 
+import base64
+import io
+
 import matplotlib.pyplot as plt
+
+
+def png_base64(fig):
+    """A figure as base64 PNG text; the figure is closed (pyplot keeps no reference to it)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
 
 
 def plot_geometry(frame):

@@ -14,8 +14,7 @@ from matplotlib.figure import Figure
 
 from rxlab.config import STRATEGIES, SimConfig, xdp_only
 from rxlab.counters import DOC
-from rxlab.plots import plot_memory, plot_per_packet, plot_truesize_ratio
-from rxlab.report import png_base64
+from rxlab.plots import plot_memory, plot_per_packet, plot_truesize_ratio, png_base64
 from rxlab.simulate import simulate
 
 # Packets per run: enough for every posted buffer to turn over a few times (4 queues x 1024),

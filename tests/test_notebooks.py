@@ -4,7 +4,7 @@ import nbformat
 import pytest
 
 import rxlab
-from rxlab.notebooks import execute, notebook_paths, records
+from rxlab.notebooks import notebook_paths, records
 
 
 def check_00_explorer(r):
@@ -33,6 +33,5 @@ def test_committed_clean_with_parameters(path):
 
 @pytest.mark.jit_only  # interpreted, each notebook would take minutes
 @pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
-def test_notebook(path):
-    nb = execute(path, quick=True)
-    CHECKS[path.stem](records(nb))
+def test_notebook(path, executed_notebook):
+    CHECKS[path.stem](records(executed_notebook(path)))
