@@ -128,6 +128,7 @@ class Explorer(w.HBox):
         self.status = w.HTML()
         self.result = self.figure = self.png = None
         self.error = ""
+        self._held = False
         super().__init__([w.VBox(list(self.controls.values()), layout=w.Layout(min_width="360px")),
                           w.VBox([self.status, self.figure_out, self.counters])])
         for c in self.controls.values():
@@ -139,8 +140,20 @@ class Explorer(w.HBox):
         return SimConfig(packets=self.packets, samples=100,
                          **{k: c.value for k, c in self.controls.items()})
 
+    def set(self, **values):
+        """Set several controls (by SimConfig field) and re-run once, not once per control."""
+        self._held = True
+        try:
+            for k, v in values.items():
+                self.controls[k].value = v
+        finally:
+            self._held = False
+        self.update()
+
     def update(self, change=None):
         """Re-run the simulation and redraw; a refused configuration shows the reason instead."""
+        if self._held:
+            return
         self.status.value = "<i>simulating ...</i>"
         try:
             result = simulate(self.config())

@@ -54,9 +54,8 @@ def test_change_reruns_and_redraws(panel):
 
 
 def test_refused_configuration_says_why(panel):
-    panel.controls["page_size"].value = 4096
-    panel.controls["xdp"].value = panel.controls["xdp"].options[1][1]  # XDP PASS
-    panel.controls["mtu"].value = 9000  # above MANA_XDP_MTU_MAX on 4 KB pages
+    # XDP PASS with MTU 9000: above MANA_XDP_MTU_MAX on 4 KB pages
+    panel.set(page_size=4096, connections=64, xdp=panel.controls["xdp"].options[1][1], mtu=9000)
     assert panel.result is None and "mtu" in panel.error
     assert "rxlab-error" in panel.status.value and panel.figure_out.outputs == ()
     assert "mtu" in panel.static_html()
