@@ -13,9 +13,9 @@ from contextlib import contextmanager
 import pytest
 
 NAMES = ("chromium", "chromium-browser")
-# Every host name resolves to nothing, so the browser itself cannot reach the internet even where a
-# request escaped the page's route; the tests only ever use file:, data: and the literal 127.0.0.1.
-ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND"]
+# Every address but 127.0.0.1 resolves to nothing, so the browser itself cannot reach the internet even
+# where a request escaped the page's route; the tests only ever use file:, data: and 127.0.0.1.
+ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
 @functools.lru_cache(maxsize=None)
