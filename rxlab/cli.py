@@ -55,7 +55,11 @@ def _simulate(args):
 def _report(args):
     from rxlab.report import build_reports
 
-    build_reports(args.out)
+    _, failed = build_reports(args.out, quick=args.quick, notebooks=args.notebooks)
+    if failed:
+        print(f"rxlab report: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _config_options(p):
@@ -103,8 +107,10 @@ def parser():
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(run=_simulate)
 
-    r = sub.add_parser("report", help="write the HTML reports")
+    r = sub.add_parser("report", help="execute every notebook and write standalone HTML reports")
     r.add_argument("--out", default="reports", help="output folder (default reports/)")
+    r.add_argument("--quick", action="store_true", help="run the notebooks in quick mode (few packets)")
+    r.add_argument("--notebooks", default=None, help="notebooks folder (default: the checkout's notebooks/)")
     r.set_defaults(run=_report)
     return p
 
@@ -112,8 +118,7 @@ def parser():
 def main(argv=None):
     args = parser().parse_args(argv)
     try:
-        args.run(args)
-    except ValueError as e:
+        return args.run(args) or 0
+    except (ValueError, FileNotFoundError) as e:
         print(f"rxlab {args.command}: error: {e}", file=sys.stderr)
         return 2
-    return 0

@@ -7,6 +7,10 @@ import pandas as pd
 from rxlab.kernel.mana import DEF_RX_BUFFERS_PER_QUEUE, MANA_DEF_NUM_QUEUES, mana_rx_geometry
 
 REPORT_MTUS = (576, 1500, 1714, 1715, 3000, 3506, 4000, 9000)
+# the columns a report's geometry table shows
+REPORT_COLUMNS = ["variant", "page_size", "mtu", "xdp", "datasize", "alloc_size", "headroom", "frag_count",
+                  "frags_per_page", "order", "pool_size", "truesize", "truesize_pinned", "ring_bytes",
+                  "nic_bytes", "error"]
 
 
 def geometry_frame(page_sizes=(4096, 16384, 65536), mtus=REPORT_MTUS, xdp=(False, True),

@@ -1,6 +1,17 @@
 """Figures. Each function takes a tidy frame and returns a matplotlib Figure."""
 
+import base64
+import io
+
 import matplotlib.pyplot as plt
+
+
+def png_base64(fig):
+    """A figure as base64 PNG text; the figure is closed (pyplot keeps no reference to it)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
 
 
 def plot_geometry(frame):
@@ -20,4 +31,144 @@ def plot_geometry(frame):
     for ax in (ax1, ax2):
         ax.grid(True, which="both", alpha=0.3)
     ax2.legend(fontsize=8)
+    return fig
+
+
+def _axes(ax, figsize=(5, 3.6)):
+    """(figure, axes): draw into ``ax`` when given (a panel of a larger figure), else a new figure."""
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    return fig, ax
+
+
+def plot_memory(samples, ax=None):
+    """Memory over model time from ``Result.samples_frame()``: pages out of the page allocator
+    (mem_used) and the truesize the sockets are charged (rmem), in MiB."""
+    fig, ax = _axes(ax)
+    t = samples["t_us"]
+    ax.plot(t, samples["mem_used"] / 2**20, label="pages out of the allocator (mem_used)")
+    ax.plot(t, samples["rmem"] / 2**20, label="charged to sockets (sk_rmem_alloc)")
+    ax.set(xlabel="model time (µs)", ylabel="MiB", title="RX memory over time")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    return fig
+
+
+# the operations a cost model prices, in the order a packet meets them
+PER_PACKET = ("alloc_fast", "alloc_slow", "recycle_cached", "recycle_ring", "recycle_ring_full",
+              "recycle_released_refcnt", "atomic_rmw", "atomic_rmw_remote", "refcnt_store", "dma_map",
+              "dma_sync_dev", "page_alloc_order0", "pp_frag_alloc", "page_frag_alloc", "skb_coalesce")
+
+
+def plot_per_packet(counters, ax=None, names=PER_PACKET):
+    """Per-packet operation counts from ``Result.counters_frame()`` as horizontal bars."""
+    fig, ax = _axes(ax)
+    c = counters.set_index("counter").loc[list(names)]
+    ax.barh(c.index[::-1], c["per_packet"].to_numpy()[::-1], color="C2")
+    ax.set(xlabel="per packet", title="Kernel operations per packet")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(True, axis="x", alpha=0.3)
+    return fig
+
+
+def plot_truesize_ratio(hist, ax=None):
+    """The len/truesize ratio of arriving data packets from ``Result.truesize_frame()``: the
+    scaling_ratio TCP derives its advertised window from."""
+    fig, ax = _axes(ax)
+    width = hist["ratio_high"] - hist["ratio_low"]
+    ax.bar(hist["ratio_low"], hist["packets"], width=width, align="edge", color="C1")
+    ax.set(xlabel="skb->len / skb->truesize", ylabel="packets", xlim=(0, 1), title="len / truesize")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def plot_fallback(frame):
+    """Buffers per page against MTU on a fine grid (one ``geometry_frame`` variant, no XDP): the
+    driver's frag_count and what page_pool carves, falling to one buffer per page where
+    mana_get_rxbuf_cfg() gives up on fragments (mtu + MANA_RXBUF_PAD > PAGE_SIZE / 2)."""
+    ok = frame[(frame["error"] == "") & (~frame["xdp"])]
+    fig, ax = plt.subplots(figsize=(9, 4), constrained_layout=True)
+    for i, (page_size, g) in enumerate(ok.groupby("page_size")):
+        g = g.sort_values("mtu")
+        kb = page_size // 1024
+        ax.step(g["mtu"], g["frag_count"], where="post", color=f"C{i}", ls="--", lw=1,
+                label=f"{kb} KB: driver frag_count")
+        ax.step(g["mtu"], g["frags_per_page"], where="post", color=f"C{i}", label=f"{kb} KB: page_pool carves")
+        last = g.loc[g["frag_count"] > 1, "mtu"]
+        if len(last) and last.max() < g["mtu"].max():
+            ax.axvline(last.max(), color=f"C{i}", ls=":", lw=1)
+            ax.annotate(f"last MTU with fragments: {last.max()}", (last.max(), 1.2), rotation=90,
+                        fontsize=7, color=f"C{i}", ha="right", va="bottom")
+    ax.set(xlabel="MTU", ylabel="RX buffers per page", yscale="log",
+           title="Fragment path and its full-page fallback (no XDP)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, ncol=3)
+    return fig
+
+
+def _label(row):
+    return f"{row.strategy}, {row.page_size // 1024} KB"
+
+
+def plot_truesize_tcp(frame):
+    """Runs over page size x strategy x truesize_honest x tcp_rmem (one row each, with
+    ``goodput_gbps``, ``scaling_ratio``, ``rmem_peak_bytes``): goodput against receive buffer with
+    the reported truesize, the len/truesize ratio TCP sees, and receive memory charged vs pinned."""
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4), constrained_layout=True)
+    keys = frame[["strategy", "page_size"]].drop_duplicates().sort_values(["page_size", "strategy"])
+    for i, k in enumerate(keys.itertuples()):
+        g = frame[(frame["strategy"] == k.strategy) & (frame["page_size"] == k.page_size)]
+        for honest, ls in ((False, "-"), (True, ":")):
+            h = g[g["truesize_honest"] == honest].sort_values("tcp_rmem")
+            ax1.plot(h["tcp_rmem"] / 1024, h["goodput_gbps"], ls=ls, marker="o", ms=3, color=f"C{i}",
+                     label=f"{_label(k)}{', honest' if honest else ''}")
+        top = g[g["tcp_rmem"] == g["tcp_rmem"].max()]
+        for honest, off in ((False, -0.2), (True, 0.2)):
+            t = top[top["truesize_honest"] == honest]
+            ax2.bar(i + off, t["scaling_ratio"].mean(), width=0.4, color=f"C{i}", alpha=1.0 if not honest else 0.5)
+            ax3.bar(i + off, t["rmem_peak_bytes"].mean() / 2**20, width=0.4, color=f"C{i}",
+                    alpha=1.0 if not honest else 0.5)
+    names = [_label(k) for k in keys.itertuples()]
+    for ax in (ax2, ax3):
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=7)
+        ax.grid(True, axis="y", alpha=0.3)
+    ax1.set(xscale="log", xlabel="tcp_rmem (sk_rcvbuf), KiB", ylabel="goodput, Gbps (model clock)",
+            title="Goodput vs receive buffer (dotted: honest truesize)")
+    ax1.grid(True, which="both", alpha=0.3)
+    ax1.legend(fontsize=6)
+    ax2.set(ylabel="mean len / truesize", title="scaling_ratio (dark: reported, light: honest)")
+    ax3.set(ylabel="MiB", title="peak receive memory charged (dark: reported, light: honest)")
+    return fig
+
+
+RETURNS = ("recycle_cached", "recycle_ring", "recycle_ring_full", "recycle_released_refcnt")
+
+
+def plot_lifecycles(frame):
+    """Scenarios (one ``Result.to_frame()`` row each, with a ``scenario`` column): how pages come
+    back (page_pool recycle stats per packet), refcount atomics per packet (local and remote),
+    and peak RX memory."""
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4.5), constrained_layout=True)
+    y = range(len(frame))
+    pk = frame["packets"].clip(lower=1).to_numpy()
+    left = 0.0
+    for i, name in enumerate(RETURNS):
+        v = frame[name].to_numpy() / pk
+        ax1.barh(y, v, left=left, color=f"C{i}", label=name)
+        left = left + v
+    remote = frame["atomic_rmw_remote"].to_numpy() / pk
+    ax2.barh(y, frame["atomic_rmw"].to_numpy() / pk - remote, color="C0", label="same CPU")
+    ax2.barh(y, remote, left=frame["atomic_rmw"].to_numpy() / pk - remote, color="C3",
+             label="line last written by another CPU")
+    ax3.barh(y, frame["mem_peak_bytes"] / 2**20, color="C2")
+    for ax in (ax1, ax2, ax3):
+        ax.set_yticks(list(y), frame["scenario"] if ax is ax1 else [""] * len(frame), fontsize=8)
+        ax.invert_yaxis()
+        ax.grid(True, axis="x", alpha=0.3)
+    ax1.set(xlabel="page returns per packet", title="How pages return to page_pool")
+    ax2.set(xlabel="atomic RMWs per packet", title="Refcount atomics")
+    ax3.set(xlabel="MiB", title="Peak RX memory")
+    ax1.legend(fontsize=7)
+    ax2.legend(fontsize=7)
     return fig

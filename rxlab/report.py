@@ -1,15 +1,20 @@
-"""Offline HTML reports: every figure inlined, no script or style fetched at view time."""
+"""Offline HTML reports: every notebook executed and rendered as a standalone page, and an index.
 
-import base64
+Nothing is fetched at view time. Notebooks are rendered with nbconvert's ``basic`` template (cells
+only, no require.js, MathJax or widget-renderer CDN links, which the ``lab`` and ``classic``
+templates add) inside rxlab's own page with an inline stylesheet. Widgets need a live kernel, so
+their views are dropped from the page and the static HTML each panel offers beside them (its
+figure and counters at the state it was executed in) is shown instead.
+"""
+
 import html
-import io
+import re
 import sys
+import time
 from pathlib import Path
 
-import matplotlib
-
-from rxlab.geometry import geometry_frame
-from rxlab.plots import plot_geometry
+from rxlab import __version__
+from rxlab.plots import png_base64
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -18,63 +23,123 @@ body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; }}
 table {{ border-collapse: collapse; font-size: 12px; }}
 th, td {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; }}
 th {{ background: #eee; }}
+{style}
 </style></head>
 <body>
 {body}
 </body></html>
 """
 
-COLUMNS = ["variant", "page_size", "mtu", "xdp", "datasize", "alloc_size", "headroom", "frag_count",
-           "frags_per_page", "order", "pool_size", "truesize", "truesize_pinned", "ring_bytes", "nic_bytes",
-           "error"]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def figure_html(fig, alt):
     """A matplotlib figure as an inline PNG <img> (base64), so the page needs no other file."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    matplotlib.pyplot.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode()
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png_base64(fig)}">'
 
 
-def write_page(path, title, body):
+def write_page(path, title, body, style=""):
     """Write an HTML page atomically: a reader never sees a half-written file."""
+    path = Path(path)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(PAGE.format(title=html.escape(title), body=body), encoding="utf-8")
+    tmp.write_text(PAGE.format(title=html.escape(title), body=body, style=style), encoding="utf-8")
     tmp.replace(path)
 
 
-def geometry_report(out, arch="arm64"):
-    """Write ``geometry.html``: the MANA RX buffer table and its plot. Returns the path."""
-    frame = geometry_frame(arch=arch)
-    body = (
-        f"<h1>MANA RX buffer geometry ({arch})</h1>"
-        "<p>Kernel arithmetic of <code>mana_get_rxbuf_cfg()</code> before (<i>pre</i>) and after "
-        "(<i>post</i>) the page_pool fragment patch (drivers/net/ethernet/microsoft/mana/mana_en.c), "
-        "with page_pool's own fragment alignment (net/core/page_pool.c, "
-        "<code>page_pool_alloc_frag_netmem</code>). Exact, not estimated. "
-        "<code>frag_count</code> is the driver's count, <code>frags_per_page</code> what page_pool "
-        "carves; <code>truesize</code> is what the driver reports, <code>truesize_pinned</code> the "
-        "memory a packet's buffer really holds.</p>"
-        + figure_html(plot_geometry(frame), "buffers per page and RX memory per queue against MTU")
-        + frame[COLUMNS].to_html(index=False, border=0)
-    )
-    path = Path(out) / "geometry.html"
-    write_page(path, "rxlab: RX buffer geometry", body)
-    return path
+def _notebook_style():
+    from pygments.formatters import HtmlFormatter
+
+    return (HtmlFormatter().get_style_defs(".highlight") + """
+.cell { margin: 0.6em 0; }
+.input_area pre { background: #f7f7f7; border: 1px solid #e0e0e0; padding: 0.5em; overflow-x: auto; }
+.prompt { color: #888; font-size: 11px; font-family: monospace; }
+.output_subarea { overflow-x: auto; }
+.output_subarea pre { margin: 0.3em 0; }
+.output_stderr pre { background: #fdd; }
+img { max-width: 100%; }
+.rxlab-counters td:last-child { text-align: left; }
+.rxlab-report-meta { color: #666; font-size: 12px; }
+""")
 
 
-def build_reports(out="reports", log=sys.stderr):
-    """Write every report and an ``index.html`` linking them; print progress to ``log``."""
+def notebook_title(nb):
+    """The first Markdown heading of a notebook."""
+    for cell in nb.cells:
+        m = re.search(r"^#+\s*(.+)$", cell.source, re.MULTILINE) if cell.cell_type == "markdown" else None
+        if m:
+            return m.group(1).strip()
+    return ""
+
+
+def notebook_html(nb):
+    """An executed notebook as static HTML cells: widget views and widget state removed."""
+    from nbconvert import HTMLExporter
+
+    nb = nb.copy()
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for out in cell.get("outputs", ()):
+            out.get("data", {}).pop(WIDGET_VIEW, None)
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+    return body
+
+
+def index_html(pages, quick, scoreboard=None):
+    """The index: a link per notebook page (or why it failed), and the claims scoreboard.
+
+    ``pages``: (stem, title, file name or None, error) per notebook. ``scoreboard``: HTML of the
+    seed claims against the model; until the cost model exists there is none, and the index
+    says so rather than showing verdicts it cannot compute."""
+    items = "".join(
+        f'<li><a href="{f}">{html.escape(title or stem)}</a></li>' if f else
+        f'<li>{html.escape(title or stem)}: <b class="rxlab-error">failed</b> {html.escape(err)}</li>'
+        for stem, title, f, err in pages)
+    board = scoreboard or ("<p>No verdicts yet: judging the seed claims' throughput figures needs the "
+                           "cost model (issue 5), which has not landed. The claims themselves are in "
+                           "<code>data/claims.csv</code>.</p>")
+    mode = "quick mode (few packets per simulation)" if quick else "full mode"
+    return (f"<h1>rxlab reports</h1><p class=\"rxlab-report-meta\">{_meta(quick)}; {mode}</p>"
+            f'<section id="notebooks"><h2>Notebooks</h2><ul>{items}</ul></section>'
+            f'<section id="claims-scoreboard"><h2>Claims scoreboard</h2>{board}</section>')
+
+
+def _meta(quick):
+    return f"generated by rxlab {__version__} on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+
+
+def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboard=None):
+    """Execute every notebook (``quick`` injected), write ``<stem>.html`` for each and an
+    ``index.html`` linking them; print one progress line per notebook to ``log``.
+
+    Returns (index path, names of notebooks that failed); a failed notebook gets no page."""
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
+
+    from rxlab.notebooks import NOTEBOOK_DIR, execute, notebook_paths
+
+    log = log or sys.stderr
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    pages = []
-    for name, make in (("RX buffer geometry", geometry_report),):
-        print(f"rxlab report: {name} ...", file=log, flush=True)
-        pages.append((name, make(out)))
-    links = "".join(f'<li><a href="{p.name}">{html.escape(n)}</a></li>' for n, p in pages)
+    paths = notebook_paths(notebooks or NOTEBOOK_DIR)
+    style = _notebook_style()
+    pages, failed = [], []
+    for i, path in enumerate(paths, 1):
+        print(f"rxlab report: [{i}/{len(paths)}] {path.stem} ...", end="", file=log, flush=True)
+        t0 = time.monotonic()
+        try:
+            nb = execute(path, quick=quick)
+        except (CellExecutionError, DeadKernelError, TimeoutError) as e:
+            err = f"{e.ename}: {e.evalue}" if isinstance(e, CellExecutionError) else f"{type(e).__name__}: {e}"
+            print(f" FAILED: {err}", file=log, flush=True)
+            pages.append((path.stem, path.stem, None, err))
+            failed.append(path.stem)
+            continue
+        title = notebook_title(nb)
+        meta = f'<p class="rxlab-report-meta">{_meta(quick)} from notebooks/{path.name}' + \
+            (", quick mode" if quick else "") + ' · <a href="index.html">all reports</a></p>'
+        write_page(out / f"{path.stem}.html", f"rxlab: {title}", meta + notebook_html(nb), style)
+        pages.append((path.stem, title, f"{path.stem}.html", ""))
+        print(f" {time.monotonic() - t0:.1f} s", file=log, flush=True)
     index = out / "index.html"
-    write_page(index, "rxlab reports", f"<h1>rxlab reports</h1><ul>{links}</ul>")
+    write_page(index, "rxlab reports", index_html(pages, quick, scoreboard))
     print(f"rxlab report: wrote {index}", file=log, flush=True)
-    return index
+    return index, failed

@@ -1,17 +1,62 @@
-"""The HTML report is standalone: inline figures, no network references."""
+"""Reports: every notebook rendered as a standalone page that fetches nothing at view time."""
 
 import re
+import shutil
 
-from rxlab.report import build_reports
+import nbformat
+import pytest
+
+from rxlab.cli import main
+from rxlab.notebooks import NOTEBOOK_DIR, notebook_paths
+from rxlab.report import notebook_html, write_page
+
+# any script, stylesheet, image, frame or link whose address leaves the file
+REMOTE = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|@import|url\(\s*["']?(https?:)?//""", re.IGNORECASE)
 
 
-def test_geometry_report(tmp_path):
-    with open(tmp_path / "log", "w") as log:
-        index = build_reports(tmp_path / "r", log=log)
-    assert index.name == "index.html"
-    page = (tmp_path / "r" / "geometry.html").read_text()
-    assert 'src="data:image/png;base64,' in page
-    assert not re.search(r"(src|href)=\"(https?:)?//", page)
-    assert "<table" in page and "1856" in page
-    assert 'href="geometry.html"' in index.read_text()
-    assert not list((tmp_path / "r").glob("*.tmp"))
+def test_remote_pattern_catches_cdn_links():
+    assert REMOTE.search('<script src="https://cdnjs.cloudflare.com/require.js">')
+    assert REMOTE.search("<link rel=stylesheet href='//unpkg.com/x.css'>")
+    assert not REMOTE.search('<img src="data:image/png;base64,AAAA"><a href="01_buffer_geometry.html">')
+
+
+@pytest.mark.jit_only
+@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
+def test_notebook_page_is_offline(path, executed_notebook, tmp_path):
+    nb = executed_notebook(path)
+    write_page(tmp_path / "p.html", "t", notebook_html(nb))
+    page = (tmp_path / "p.html").read_text()
+    assert not REMOTE.search(page), REMOTE.search(page)
+    assert "<script" not in page  # nothing runs: widgets shown as their static snapshot
+    assert "widget-view" not in page
+    data = [o.get("data", {}) for c in nb.cells for o in c.get("outputs", ())]
+    figures = sum("image/png" in d for d in data) + sum(d.get("text/html", "").count("data:image/png") for d in data)
+    assert page.count('src="data:image/png;base64,') == figures >= 1  # every figure inlined, once
+
+
+@pytest.mark.jit_only
+def test_rxlab_report_cli(tmp_path, capsys):
+    """The command end to end on the explorer and a notebook that fails: pages, index, progress."""
+    nbs = tmp_path / "nb"
+    nbs.mkdir()
+    shutil.copy(NOTEBOOK_DIR / "00_explorer.ipynb", nbs)
+    bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("quick = False", metadata={"tags": ["parameters"]}),
+                                          nbformat.v4.new_code_cell("1 / 0")])
+    nbformat.write(bad, nbs / "09_broken.ipynb")
+    out = tmp_path / "r"
+    assert main(["report", "--quick", "--out", str(out), "--notebooks", str(nbs)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("rxlab report: [1/2] 00_explorer ... ") and err[0].endswith(" s")
+    assert err[1].startswith("rxlab report: [2/2] 09_broken ... FAILED") and "ZeroDivisionError" in err[1]
+    assert sorted(p.name for p in out.iterdir()) == ["00_explorer.html", "index.html"]  # no .tmp left
+    index = (out / "index.html").read_text()
+    assert 'href="00_explorer.html"' in index and "09_broken" in index and "failed" in index
+    assert '<section id="claims-scoreboard">' in index and "quick mode" in index
+    page = (out / "00_explorer.html").read_text()
+    assert '<table class="rxlab-counters">' in page and "celltag_injected-parameters" in page
+    assert not REMOTE.search(page) and not REMOTE.search(index)
+
+
+def test_report_needs_notebooks(tmp_path, capsys):
+    assert main(["report", "--out", str(tmp_path / "r"), "--notebooks", str(tmp_path / "none")]) == 2
+    assert "notebooks folder" in capsys.readouterr().err

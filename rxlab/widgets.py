@@ -1,0 +1,172 @@
+"""Interactive panels (ipywidgets) over the simulation. Notebooks only create and display them.
+
+A panel re-runs :func:`rxlab.simulate` whenever a control changes and shows the figure as a PNG
+in an ``Output`` widget and the kernel counters in an ``HTML`` widget. Its controls are
+``panel.controls[field]`` (keyed by SimConfig field), so tests drive it from Python. Displayed in
+a static page (an HTML report, where no widget renderer runs) a panel falls back to a snapshot of
+its current state: the same figure and table as plain HTML.
+"""
+
+import html
+
+import ipywidgets as w
+from matplotlib.figure import Figure
+
+from rxlab.config import STRATEGIES, SimConfig, xdp_only
+from rxlab.counters import DOC
+from rxlab.plots import plot_memory, plot_per_packet, plot_truesize_ratio, png_base64
+from rxlab.simulate import simulate
+
+# Packets per run: enough for every posted buffer to turn over a few times (4 queues x 1024),
+# few enough that a change redraws in well under a second.
+PACKETS = 20_000
+QUICK_PACKETS = 3_000
+
+PAGE_SIZES = (("4 KB", 4096), ("16 KB", 16384), ("64 KB", 65536))
+MTUS = (576, 1500, 1714, 1715, 3000, 3506, 4000, 9000)
+XDP = (("none", ()), *((v.upper(), xdp_only(v)) for v in ("pass", "drop", "tx", "redirect")))
+RING_SIZES = tuple(128 << i for i in range(7))  # MIN_RX_BUFFERS_PER_QUEUE .. MAX_RX_BUFFERS_PER_QUEUE
+TCP_RMEM = (("128 KiB", 131072), ("1 MiB", 1 << 20), ("6 MiB", 6291456), ("16 MiB", 16 << 20))
+
+STYLE = {"description_width": "110px"}
+
+
+def _controls():
+    """One widget per SimConfig field the explorer exposes, keyed by the field's name."""
+    def drop(desc, options, value):
+        return w.Dropdown(description=desc, options=options, value=value, style=STYLE)
+
+    def islider(desc, lo, hi, value, step=1):
+        return w.IntSlider(description=desc, min=lo, max=hi, step=step, value=value,
+                           continuous_update=False, style=STYLE)
+
+    def fslider(desc, lo, hi, value, step):
+        return w.FloatSlider(description=desc, min=lo, max=hi, step=step, value=value,
+                             continuous_update=False, style=STYLE)
+
+    def check(desc, value):
+        return w.Checkbox(description=desc, value=value, indent=False)
+
+    d = SimConfig()
+    return {
+        "page_size": drop("page size", PAGE_SIZES, d.page_size),
+        "mtu": drop("MTU", MTUS, d.mtu),
+        "xdp": drop("XDP", XDP, d.xdp),
+        "strategy": drop("strategy", STRATEGIES, d.strategy),
+        "arch": drop("arch", ("arm64", "x86_64"), d.arch),
+        "ring_size": w.SelectionSlider(description="ring size", options=RING_SIZES, value=d.ring_size,
+                                       continuous_update=False, style=STYLE),
+        "queues": islider("queues", 1, 16, d.queues),
+        "connections": islider("connections", 1, 256, d.connections),
+        "app_cpus": drop("app CPUs", ("remote", "napi"), d.app_cpus),
+        "tcp_rmem": drop("tcp_rmem", TCP_RMEM, d.tcp_rmem),
+        "ack_fraction": fslider("pure ACKs", 0.0, 0.9, d.ack_fraction, 0.05),
+        "clone_fraction": fslider("clones (tap)", 0.0, 1.0, d.clone_fraction, 0.05),
+        "copybreak": islider("copybreak", 0, 1024, d.copybreak, 64),
+        "link_gbps": fslider("link Gbps", 10.0, 400.0, d.link_gbps, 10.0),
+        "alloc_fail_rate": fslider("alloc fail rate", 0.0, 0.05, d.alloc_fail_rate, 0.001),
+        "truesize_honest": check("truesize honest", d.truesize_honest),
+        "gro": check("GRO coalescing", d.gro),
+        "defer_free": check("defer free to NAPI CPU", d.defer_free),
+    }
+
+
+def _row(name, value, per_packet="", meaning=""):
+    value = f"{value:,.4g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else value
+    per = f"{per_packet:.4g}" if isinstance(per_packet, float) else per_packet
+    return (f"<tr><th>{html.escape(name)}</th><td>{html.escape(str(value))}</td><td>{per}</td>"
+            f"<td>{html.escape(meaning)}</td></tr>")
+
+
+def counters_html(result):
+    """``<table class="rxlab-counters">``: the run's metrics, its buffer geometry and every counter."""
+    g = result.geometry
+    metrics = "".join(_row(k, v) for k, v in result.metrics().items())
+    geometry = "".join(_row(k, getattr(g, k)) for k in ("alloc_size", "frag_count", "frags_per_page",
+                                                         "truesize", "truesize_pinned", "ring_bytes"))
+    counters = "".join(_row(r.counter, int(r.value), float(r.per_packet), DOC[r.counter][0])
+                       for r in result.counters_frame().itertuples())
+    head = "<tr><th>name</th><th>value</th><th>per packet</th><th>meaning</th></tr>"
+    return ('<table class="rxlab-counters">'
+            f"<thead>{head}</thead>"
+            f'<tbody class="metrics"><tr><th colspan="4">metrics</th></tr>{metrics}</tbody>'
+            f'<tbody class="geometry"><tr><th colspan="4">RX buffer geometry</th></tr>{geometry}</tbody>'
+            f'<tbody class="counters"><tr><th colspan="4">kernel counters</th></tr>{counters}</tbody>'
+            "</table>")
+
+
+def run_figure(result):
+    """The explorer's figure: memory over time, operations per packet, the len/truesize ratio."""
+    fig = Figure(figsize=(13, 3.8), layout="constrained")
+    ax = fig.subplots(1, 3)
+    plot_memory(result.samples_frame(), ax=ax[0])
+    plot_per_packet(result.counters_frame(), ax=ax[1])
+    plot_truesize_ratio(result.truesize_frame(), ax=ax[2])
+    c = result.config
+    fig.suptitle(f"{c.strategy}, {c.page_size // 1024} KB pages, MTU {c.mtu}, "
+                 f"{'XDP, ' if c.xdp else ''}{c.connections} connections, {c.queues} queues x {c.ring_size}",
+                 fontsize=10)
+    return fig
+
+
+class Explorer(w.HBox):
+    """One panel over the simulation's knobs (see the module docstring)."""
+
+    def __init__(self, quick=False):
+        self.packets = QUICK_PACKETS if quick else PACKETS
+        self.controls = _controls()
+        self.figure_out = w.Output(layout=w.Layout(min_height="380px"))
+        self.counters = w.HTML(layout=w.Layout(max_height="420px", overflow="auto"))
+        self.status = w.HTML()
+        self.result = self.figure = self.png = None
+        self.error = ""
+        super().__init__([w.VBox(list(self.controls.values()), layout=w.Layout(min_width="360px")),
+                          w.VBox([self.status, self.figure_out, self.counters])])
+        for c in self.controls.values():
+            c.observe(self.update, names="value")
+        self.update()
+
+    def config(self):
+        """The SimConfig the controls describe (raises ValueError naming a refused field)."""
+        return SimConfig(packets=self.packets, samples=100,
+                         **{k: c.value for k, c in self.controls.items()})
+
+    def update(self, change=None):
+        """Re-run the simulation and redraw; a refused configuration shows the reason instead."""
+        self.status.value = "<i>simulating ...</i>"
+        try:
+            result = simulate(self.config())
+        except ValueError as e:
+            self.error, self.result, self.figure, self.png = str(e), None, None, None
+            self.figure_out.outputs = ()
+            self.counters.value = ""
+            self.status.value = f'<p class="rxlab-error">refused: {html.escape(self.error)}</p>'
+            return
+        self.error, self.result = "", result
+        self.figure = run_figure(result)
+        self.png = png_base64(self.figure)
+        self.figure_out.outputs = ({"output_type": "display_data", "metadata": {},
+                                    "data": {"image/png": self.png, "text/plain": "<rxlab explorer figure>"}},)
+        self.counters.value = counters_html(result)
+        m = result.metrics()
+        self.status.value = (f"{m['packets']:,} packets simulated; goodput {m['goodput_gbps']:.1f} Gbps on "
+                             f"the model clock (link-bound, not a CPU model); peak RX memory "
+                             f"{m['mem_peak_bytes'] / 2**20:.1f} MiB")
+
+    def static_html(self):
+        """The panel's current state as plain HTML (figure inlined): what a static page shows."""
+        if self.result is None:
+            return f'<p class="rxlab-error">refused: {html.escape(self.error)}</p>'
+        alt = "memory over time, operations per packet, len/truesize"
+        return (f"<div class=\"rxlab-explorer\"><p>{self.status.value}</p>"
+                f'<img alt="{alt}" src="data:image/png;base64,{self.png}">{counters_html(self.result)}</div>')
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.static_html()
+        return bundle
+
+
+def explorer(quick=False):
+    """The explorer panel; ``quick`` simulates fewer packets (tests, reports)."""
+    return Explorer(quick=quick)
