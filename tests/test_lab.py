@@ -15,7 +15,6 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
-
 from headless import Watch, launch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,14 +41,15 @@ def lab(root_dir, scratch):
 
     Its settings, workspaces and runtime files live in ``scratch`` so no user configuration leaks in; the
     kernel imports the rxlab under test (PYTHONPATH). On exit the server is asked to shut down, which stops
-    its kernels; a server that does not is killed with its whole process group.
+    its kernels; a server that does not is killed with its process group (a kernel, in a session of its
+    own, exits when ipykernel's parent poller sees the server gone).
     """
     port, token = free_port(), secrets.token_hex(16)
     base = f"http://{HOST}:{port}"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
                JUPYTER_CONFIG_DIR=str(scratch / "config"), JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(scratch / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"), MPLBACKEND="agg")
+               JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"))
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--ServerApp.ip={HOST}",
            f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root_dir}",
            f"--IdentityProvider.token={token}",
@@ -62,20 +62,20 @@ def lab(root_dir, scratch):
     news = scratch / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps({"fetchNews": "false"}))
-    log = open(scratch / "jupyter.log", "w")
-    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log = scratch / "jupyter.log"
+    with open(log, "w") as out:  # the server keeps its own descriptor
+        server = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
             if server.poll() is not None:
-                pytest.fail(f"jupyter lab exited ({server.returncode}):\n{(scratch / 'jupyter.log').read_text()}")
+                pytest.fail(f"jupyter lab exited ({server.returncode}):\n{log.read_text()}")
             try:
                 api(base, token, "/api/status")
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"jupyter lab not answering on {base} after 60 s:\n"
-                                f"{(scratch / 'jupyter.log').read_text()}")
+                    pytest.fail(f"jupyter lab not answering on {base} after 60 s:\n{log.read_text()}")
                 time.sleep(0.25)
         yield base, token
     finally:
@@ -85,7 +85,6 @@ def lab(root_dir, scratch):
         except (OSError, subprocess.TimeoutExpired):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=10)
-        log.close()
 
 
 def explorer_state(page):
