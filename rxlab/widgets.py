@@ -71,11 +71,22 @@ def _controls():
     }
 
 
+def fmt_value(v):
+    """A table value: integers and large floats with thousands separators, small floats to 4 digits."""
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
 def _row(name, value, per_packet="", meaning=""):
-    value = f"{value:,.4g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else value
+    value = fmt_value(value)
     per = f"{per_packet:.4g}" if isinstance(per_packet, float) else per_packet
-    return (f"<tr><th>{html.escape(name)}</th><td>{html.escape(str(value))}</td><td>{per}</td>"
-            f"<td>{html.escape(meaning)}</td></tr>")
+    return (f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td><td>{per}</td>"
+            f'<td style="text-align: left">{html.escape(meaning)}</td></tr>')
+
+
+def _section(cls, title, rows):
+    return f'<tbody class="{cls}"><tr><th colspan="4" style="text-align: left">{title}</th></tr>{rows}</tbody>'
 
 
 def counters_html(result):
@@ -87,12 +98,9 @@ def counters_html(result):
     counters = "".join(_row(r.counter, int(r.value), float(r.per_packet), DOC[r.counter][0])
                        for r in result.counters_frame().itertuples())
     head = "<tr><th>name</th><th>value</th><th>per packet</th><th>meaning</th></tr>"
-    return ('<table class="rxlab-counters">'
-            f"<thead>{head}</thead>"
-            f'<tbody class="metrics"><tr><th colspan="4">metrics</th></tr>{metrics}</tbody>'
-            f'<tbody class="geometry"><tr><th colspan="4">RX buffer geometry</th></tr>{geometry}</tbody>'
-            f'<tbody class="counters"><tr><th colspan="4">kernel counters</th></tr>{counters}</tbody>'
-            "</table>")
+    return (f'<table class="rxlab-counters"><thead>{head}</thead>'
+            + _section("metrics", "metrics", metrics) + _section("geometry", "RX buffer geometry", geometry)
+            + _section("counters", "kernel counters", counters) + "</table>")
 
 
 def run_figure(result):
@@ -120,6 +128,7 @@ class Explorer(w.HBox):
         self.status = w.HTML()
         self.result = self.figure = self.png = None
         self.error = ""
+        self._held = False
         super().__init__([w.VBox(list(self.controls.values()), layout=w.Layout(min_width="360px")),
                           w.VBox([self.status, self.figure_out, self.counters])])
         for c in self.controls.values():
@@ -131,8 +140,20 @@ class Explorer(w.HBox):
         return SimConfig(packets=self.packets, samples=100,
                          **{k: c.value for k, c in self.controls.items()})
 
+    def set(self, **values):
+        """Set several controls (by SimConfig field) and re-run once, not once per control."""
+        self._held = True
+        try:
+            for k, v in values.items():
+                self.controls[k].value = v
+        finally:
+            self._held = False
+        self.update()
+
     def update(self, change=None):
         """Re-run the simulation and redraw; a refused configuration shows the reason instead."""
+        if self._held:
+            return
         self.status.value = "<i>simulating ...</i>"
         try:
             result = simulate(self.config())

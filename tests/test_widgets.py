@@ -48,15 +48,14 @@ def test_change_reruns_and_redraws(panel):
     assert panel.png != before[1] and panel.figure_out.outputs[0]["data"]["image/png"] == panel.png
     assert _lines(panel.figure) != before[2]  # memory over time moved: 64 KB pages pin more
     peak = panel.result.metrics()["mem_peak_bytes"]
-    assert _value(panel.counters.value, "mem_peak_bytes") == f"{peak:,.4g}"
+    assert _value(panel.counters.value, "mem_peak_bytes") == f"{peak:,.0f}"
     panel.controls["connections"].value = 8
     assert panel.result.config.connections == 8 and panel.result.conn.shape[0] == 8
 
 
 def test_refused_configuration_says_why(panel):
-    panel.controls["page_size"].value = 4096
-    panel.controls["xdp"].value = panel.controls["xdp"].options[1][1]  # XDP PASS
-    panel.controls["mtu"].value = 9000  # above MANA_XDP_MTU_MAX on 4 KB pages
+    # XDP PASS with MTU 9000: above MANA_XDP_MTU_MAX on 4 KB pages
+    panel.set(page_size=4096, connections=64, xdp=panel.controls["xdp"].options[1][1], mtu=9000)
     assert panel.result is None and "mtu" in panel.error
     assert "rxlab-error" in panel.status.value and panel.figure_out.outputs == ()
     assert "mtu" in panel.static_html()
