@@ -14,9 +14,12 @@ import html
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 import rxlab
@@ -72,17 +75,25 @@ def inject_parameters(nb, **params):
     return nb
 
 
+class _ThisPython(KernelSpecManager):
+    """The kernel is this interpreter, whatever ``python3`` kernelspec the user has installed."""
+
+    def get_kernel_spec(self, kernel_name):
+        return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                          display_name=f"Python ({sys.executable})", language="python")
+
+
 def execute(path, quick=True, timeout=TIMEOUT_S):
     """Run notebook ``path`` (with ``quick`` injected) in a fresh kernel and return it executed.
 
-    The kernel starts in the notebook's folder with this ``rxlab`` first on its path, so a
-    worktree's notebooks run against that worktree's package."""
+    The kernel is this Python, started in the notebook's folder with this ``rxlab`` first on its
+    path, so the notebooks run against the package that runs them."""
     path = Path(path)
     nb = inject_parameters(nbformat.read(path, as_version=4), quick=quick)
     root = str(Path(rxlab.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    km = KernelManager(kernel_name="python3", kernel_spec_manager=_ThisPython())
+    client = NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(path.parent)}})
     # the kernel's own stderr is only its start-up chatter; a cell's error comes back through the
     # protocol (CellExecutionError) and a crash as DeadKernelError
     client.execute(env=env, stderr=subprocess.DEVNULL)

@@ -157,11 +157,11 @@ class Explorer(w.HBox):
         self.status.value = "<i>simulating ...</i>"
         try:
             result = simulate(self.config())
-        except ValueError as e:
+        except (ValueError, MemoryError) as e:  # a field refused; rings that cannot be filled
             self.error, self.result, self.figure, self.png = str(e), None, None, None
             self.figure_out.outputs = ()
             self.counters.value = ""
-            self.status.value = f'<p class="rxlab-error">refused: {html.escape(self.error)}</p>'
+            self.status.value = f'<p class="rxlab-error">not simulated: {html.escape(self.error)}</p>'
             return
         self.error, self.result = "", result
         self.figure = run_figure(result)
@@ -177,7 +177,7 @@ class Explorer(w.HBox):
     def static_html(self):
         """The panel's current state as plain HTML (figure inlined): what a static page shows."""
         if self.result is None:
-            return f'<p class="rxlab-error">refused: {html.escape(self.error)}</p>'
+            return f'<p class="rxlab-error">not simulated: {html.escape(self.error)}</p>'
         alt = "memory over time, operations per packet, len/truesize"
         return (f"<div class=\"rxlab-explorer\"><p>{self.status.value}</p>"
                 f'<img alt="{alt}" src="data:image/png;base64,{self.png}">{counters_html(self.result)}</div>')

@@ -1,11 +1,13 @@
 """Every notebook executes in quick mode, and its recorded numbers are checked against the package."""
 
+import sys
+
 import nbformat
 import pytest
 
 import rxlab
 from rxlab.kernel.mana import mana_rxbuf_pad
-from rxlab.notebooks import notebook_paths, records
+from rxlab.notebooks import execute, notebook_paths, records
 
 
 def check_00_explorer(r):
@@ -85,3 +87,13 @@ def test_committed_clean_with_parameters(path):
 @pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
 def test_notebook(path, executed_notebook):
     CHECKS[path.stem](records(executed_notebook(path)))
+
+
+def test_kernel_is_this_python_and_this_rxlab(tmp_path):
+    cells = [nbformat.v4.new_code_cell("quick = False", metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_code_cell("import sys, rxlab\nfrom rxlab.notebooks import record\n"
+                                       "record(python=sys.executable, rxlab=rxlab.__file__, quick=quick)")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "t.ipynb")
+    nb = execute(tmp_path / "t.ipynb", quick=True)
+    assert records(nb) == {"python": sys.executable, "rxlab": rxlab.__file__, "quick": True}
+    assert [c.metadata.get("tags") for c in nb.cells[:2]] == [["parameters"], ["injected-parameters"]]
