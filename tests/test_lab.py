@@ -39,7 +39,7 @@ def api(base, token, path, method="GET"):
 def lab(root_dir, scratch):
     """JupyterLab serving ``root_dir`` on 127.0.0.1 with a token of our own; yields (base URL, token).
 
-    Its settings, workspaces and runtime files live in ``scratch`` so no user configuration leaks in; the
+    Its settings, data, workspaces and runtime files live in ``scratch`` so no user configuration leaks in; the
     kernel imports the rxlab under test (PYTHONPATH). On exit the server is asked to shut down, which stops
     its kernels; a server that does not is killed with its process group (a kernel, in a session of its
     own, exits when ipykernel's parent poller sees the server gone).
@@ -48,6 +48,8 @@ def lab(root_dir, scratch):
     base = f"http://{HOST}:{port}"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
                JUPYTER_CONFIG_DIR=str(scratch / "config"), JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
+               # no user kernelspec or lab extension: the python3 kernel is this interpreter's
+               JUPYTER_DATA_DIR=str(scratch / "data"),
                JUPYTERLAB_SETTINGS_DIR=str(scratch / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"))
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--ServerApp.ip={HOST}",
