@@ -7,6 +7,7 @@ their views are dropped from the page and the static HTML each panel offers besi
 figure and counters at the state it was executed in) is shown instead.
 """
 
+import copy
 import html
 import re
 import sys
@@ -14,7 +15,6 @@ import time
 from pathlib import Path
 
 from rxlab import __version__
-from rxlab.plots import png_base64
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -31,11 +31,6 @@ th {{ background: #eee; }}
 """
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
-def figure_html(fig, alt):
-    """A matplotlib figure as an inline PNG <img> (base64), so the page needs no other file."""
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png_base64(fig)}">'
 
 
 def write_page(path, title, body, style=""):
@@ -75,7 +70,7 @@ def notebook_html(nb):
     """An executed notebook as static HTML cells: widget views and widget state removed."""
     from nbconvert import HTMLExporter
 
-    nb = nb.copy()
+    nb = copy.deepcopy(nb)  # the caller's notebook keeps its widget views
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         for out in cell.get("outputs", ()):
