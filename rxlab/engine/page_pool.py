@@ -64,7 +64,8 @@ def _ring_produce(st, q, pid):
     p = st.pools[q]
     if p[PL.ring_count] == p[PL.ring_size]:
         return False
-    st.pool_ring[q, (p[PL.ring_head] + p[PL.ring_count]) % p[PL.ring_size]] = pid
+    i = p[PL.ring_head] + p[PL.ring_count]
+    st.pool_ring[q, i - p[PL.ring_size] if i >= p[PL.ring_size] else i] = pid
     p[PL.ring_count] += 1
     st.pages[pid, PF.loc] = Loc.ptr_ring
     st.c[Ctr.ptr_ring_produce] += 1
@@ -77,7 +78,7 @@ def _ring_consume(st, q):
     head = p[PL.ring_head]
     pid = st.pool_ring[q, head]
     st.pool_ring[q, head] = NONE
-    p[PL.ring_head] = (head + 1) % p[PL.ring_size]
+    p[PL.ring_head] = head + 1 if head + 1 < p[PL.ring_size] else 0
     p[PL.ring_count] -= 1
     st.c[Ctr.ptr_ring_consume] += 1
     return pid
@@ -258,7 +259,7 @@ def pp_alloc_frag(st, q, size, align, cpu):
     """
     p = st.pools[q]
     max_size = _page_bytes(st, q)
-    size = (size + align - 1) // align * align
+    size = (size + align - 1) & -align  # ALIGN(): align is a power of two
     pid = p[PL.frag_page]
     offset = p[PL.frag_offset]
     fresh = False
