@@ -252,7 +252,7 @@ def _drain_frag(st, q, pid, cpu):
 @kernel
 def pp_alloc_frag(st, q, size, align, cpu):
     """page_pool_alloc_frag_netmem(): (page, offset) of a ``size``-byte slice, size first
-    rounded up to ``align`` (dma_get_cache_alignment()); (NONE, 0) on failure.
+    rounded up to ``align`` (dma_get_cache_alignment(), a power of two); (NONE, 0) on failure.
 
     A fresh page gets BIAS_MAX pp references (or, up front, PAGE_SIZE/size of them);
     when the next slice does not fit, the unused ones are dropped (_drain_frag).
