@@ -47,8 +47,9 @@ def _attach(st, cfg, g, qp, pool_base):
     for q in range(cfg.queues):
         pool_create(st, pool_base + q, g.pool_size, order, dma, dma, cfg.page_size, q,
                     cfg.strategy == "pp_frag_upfront")
+        # the NAPI poll in progress goes on across the reconfiguration
         qp[q] = [pool_base + q, q, mode, g.alloc_size, align, g.datasize, g.truesize, pinned, g.xdp,
-                 NONE, 0, 0, 0]
+                 NONE, 0, 0, 0, qp[q, QP.napi_left], 0, 0, 0]
 
 
 def _pre_alloc(st, cfg, g, fail):

@@ -150,7 +150,11 @@ class QP(IntEnum):
     ring_head = 10
     hold_head = 11
     hold_count = 12
-    n = 13
+    napi_left = 13  # packets the current NAPI poll may still take (counts down from napi_budget)
+    ratio_len = 14  # memo of the last len/truesize scaling ratio: its len,
+    ratio_truesize = 15  # truesize,
+    ratio = 16  # and (len << 8) // truesize clamped to 1..255
+    n = 17
 
 
 class QS(IntEnum):

@@ -82,7 +82,7 @@ def release_holds(st, qp, hold_buf, hold_t, q, t):
     cap = hold_buf.shape[1]
     while p[QP.hold_count] > 0 and hold_t[q, p[QP.hold_head]] <= t:
         buf_put(st, hold_buf[q, p[QP.hold_head]], p[QP.napi_cpu], False)
-        p[QP.hold_head] = (p[QP.hold_head] + 1) % cap
+        p[QP.hold_head] = p[QP.hold_head] + 1 if p[QP.hold_head] + 1 < cap else 0
         p[QP.hold_count] -= 1
 
 
@@ -92,25 +92,39 @@ def _hold(st, qp, hold_buf, hold_t, q, b, until):
     cap = hold_buf.shape[1]
     if p[QP.hold_count] == cap:  # the oldest completes early rather than lose a buffer
         release_holds(st, qp, hold_buf, hold_t, q, hold_t[q, p[QP.hold_head]])
-    i = (p[QP.hold_head] + p[QP.hold_count]) % cap
+    i = p[QP.hold_head] + p[QP.hold_count]
+    if i >= cap:
+        i -= cap
     hold_buf[q, i] = b
     hold_t[q, i] = until
     p[QP.hold_count] += 1
 
 
 @kernel
-def tcp_queue(st, rc, conn, rcvq_next, c, s, cpu):
+def scaling_ratio(p, length, truesize):
+    """tcp_measure_rcv_mss(): (len << 8) / truesize, clamped to 1..255, memoized in queue
+    row ``p``: a queue's packets mostly share len and truesize, and the division per packet
+    was a tenth of the run's time."""
+    if length != p[QP.ratio_len] or truesize != p[QP.ratio_truesize]:
+        p[QP.ratio_len] = length
+        p[QP.ratio_truesize] = truesize
+        p[QP.ratio] = max(1, min(255, (length << 8) // truesize))
+    return p[QP.ratio]
+
+
+@kernel
+def tcp_queue(st, rc, conn, rcvq_next, c, s, cpu, scaling):
     """tcp_data_queue(): drop when sk_rmem_alloc already exceeds sk_rcvbuf (rxlab does not
     model collapsing), else tcp_try_coalesce() into the tail or queue the skb, charging
-    truesize (or the coalesce delta); update the len/truesize scaling ratio
-    (tcp_measure_rcv_mss)."""
+    truesize (or the coalesce delta); update the len/truesize ``scaling`` ratio
+    (tcp_measure_rcv_mss, see scaling_ratio)."""
     k = conn[c]
     if k[CN.rmem] > rc[RC.rcvbuf]:
         k[CN.rmem_drops] += 1
         skb_free(st, s, cpu, True)
         return
     k[CN.packets] += 1
-    k[CN.scaling] = max(1, min(255, (st.skbs[s, SK.len] << 8) // st.skbs[s, SK.truesize]))
+    k[CN.scaling] = scaling
     if rc[RC.gro] and k[CN.count] > 0:
         delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff])
         if delta >= 0:
@@ -155,12 +169,14 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
     cpu = p[QP.napi_cpu]
     qstats[q, QS.rx_packets] += 1
     qstats[q, QS.rx_bytes] += length
-    if qstats[q, QS.rx_packets] % rc[RC.napi_budget] == 1 or rc[RC.napi_budget] == 1:
+    if p[QP.napi_left] == 0:  # a new poll takes up to napi_budget packets
         qstats[q, QS.napi_polls] += 1
+        p[QP.napi_left] = rc[RC.napi_budget]
+    p[QP.napi_left] -= 1
     release_holds(st, qp, hold_buf, hold_t, q, t)
     head = p[QP.ring_head]
     b = ring[q, head]
-    p[QP.ring_head] = (head + 1) % ring.shape[1]
+    p[QP.ring_head] = head + 1 if head + 1 < ring.shape[1] else 0
     if rc[RC.copybreak] and length <= rc[RC.copybreak] and not p[QP.xdp]:
         # copy-break: copy into a napi_alloc_skb() head, repost the same buffer
         ring[q, head] = b
@@ -168,8 +184,8 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
         if st.glob[G.skb_top] == 0:
             qstats[q, QS.skb_table_full] += 1
             return
-        s = skb_alloc_copy(st, cpu, length, aligned + rc[RC.copy_head],
-                           aligned + rc[RC.copy_truesize_extra], length <= rc[RC.small_head])
+        truesize = aligned + rc[RC.copy_truesize_extra]
+        s = skb_alloc_copy(st, cpu, length, aligned + rc[RC.copy_head], truesize, length <= rc[RC.small_head])
         if s == NONE:
             qstats[q, QS.rx_alloc_fail] += 1
             return
@@ -178,7 +194,7 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
             qstats[q, QS.acks] += 1
             skb_free(st, s, cpu, True)
         else:
-            tcp_queue(st, rc, conn, rcvq_next, c, s, cpu)
+            tcp_queue(st, rc, conn, rcvq_next, c, s, cpu, scaling_ratio(p, length, truesize))
         return
     nb = alloc_buf(st, qp, qstats, rf, q)
     if nb == NONE:
@@ -222,7 +238,7 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
         cl = skb_clone(st, s)
         if cl != NONE:
             skb_free(st, cl, cpu, True)
-    tcp_queue(st, rc, conn, rcvq_next, c, s, cpu)
+    tcp_queue(st, rc, conn, rcvq_next, c, s, cpu, scaling_ratio(p, length, truesize))
 
 
 @kernel
@@ -262,6 +278,8 @@ def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, 
     rtt = rf[RF.rtt_us]
     next_read_any = t
     sent, cursor, n_samples = prog[0], prog[1], prog[2]
+    every = rc[RC.sample_every]
+    next_sample = (sent // every + 1) * every
     nbins = ratio_hist.shape[0]
     while sent < stop:
         if t >= next_read_any:
@@ -279,12 +297,13 @@ def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, 
         else:
             pick = NONE
             soonest = np.inf
-            for k in range(C):
-                c = (cursor + k) % C
+            c = cursor if cursor < C else 0
+            for _ in range(C):
                 if connf[c, CF.next_send] <= t:
                     pick = c
                     break
                 soonest = min(soonest, connf[c, CF.next_send])
+                c = c + 1 if c + 1 < C else 0
             if pick == NONE:
                 t = max(t, min(soonest, next_read_any))
                 continue
@@ -302,9 +321,11 @@ def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, 
             ratio_hist[min(nbins - 1, ratio * nbins // 256)] += 1
             t += wire_us
         sent += 1
-        if sent % rc[RC.sample_every] == 0 and n_samples < samples.shape[0]:
-            _sample(st, conn, samples, n_samples, t)
-            n_samples += 1
+        if sent == next_sample:
+            next_sample += every
+            if n_samples < samples.shape[0]:
+                _sample(st, conn, samples, n_samples, t)
+                n_samples += 1
     prog[0], prog[1], prog[2] = sent, cursor, n_samples
     return t
 

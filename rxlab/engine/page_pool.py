@@ -64,7 +64,8 @@ def _ring_produce(st, q, pid):
     p = st.pools[q]
     if p[PL.ring_count] == p[PL.ring_size]:
         return False
-    st.pool_ring[q, (p[PL.ring_head] + p[PL.ring_count]) % p[PL.ring_size]] = pid
+    i = p[PL.ring_head] + p[PL.ring_count]
+    st.pool_ring[q, i - p[PL.ring_size] if i >= p[PL.ring_size] else i] = pid
     p[PL.ring_count] += 1
     st.pages[pid, PF.loc] = Loc.ptr_ring
     st.c[Ctr.ptr_ring_produce] += 1
@@ -77,7 +78,7 @@ def _ring_consume(st, q):
     head = p[PL.ring_head]
     pid = st.pool_ring[q, head]
     st.pool_ring[q, head] = NONE
-    p[PL.ring_head] = (head + 1) % p[PL.ring_size]
+    p[PL.ring_head] = head + 1 if head + 1 < p[PL.ring_size] else 0
     p[PL.ring_count] -= 1
     st.c[Ctr.ptr_ring_consume] += 1
     return pid
@@ -251,14 +252,14 @@ def _drain_frag(st, q, pid, cpu):
 @kernel
 def pp_alloc_frag(st, q, size, align, cpu):
     """page_pool_alloc_frag_netmem(): (page, offset) of a ``size``-byte slice, size first
-    rounded up to ``align`` (dma_get_cache_alignment()); (NONE, 0) on failure.
+    rounded up to ``align`` (dma_get_cache_alignment(), a power of two); (NONE, 0) on failure.
 
     A fresh page gets BIAS_MAX pp references (or, up front, PAGE_SIZE/size of them);
     when the next slice does not fit, the unused ones are dropped (_drain_frag).
     """
     p = st.pools[q]
     max_size = _page_bytes(st, q)
-    size = (size + align - 1) // align * align
+    size = (size + align - 1) & -align  # ALIGN(): align is a power of two
     pid = p[PL.frag_page]
     offset = p[PL.frag_offset]
     fresh = False
