@@ -10,10 +10,9 @@ inlined into ``run`` by LLVM (cheap to compile, unlike numba's IR-level ``inline
 A call that is not inlined passes the State's 16 arrays as ~130 scalar arguments
 (~80 ns); inlined, the arguments vanish. Measured: 3.5 -> 13 M packets/s.
 
-``cache=True`` keys each function's cache on its own source file only, and a cached
-kernel holds the code of every kernel inlined into it: after editing one engine module,
-delete ``rxlab/engine/__pycache__`` (or set NUMBA_CACHE_DIR to a fresh directory) before
-trusting a run.
+``cache=True`` keys each function's cache on its own source file only, while a cached
+kernel holds the code of every kernel inlined into it: ``rxlab.engine.cache`` drops the
+engine's cache whenever any engine source changes.
 """
 
 from numba import njit
