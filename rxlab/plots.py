@@ -254,10 +254,13 @@ def plot_gain_sweep(frame):
             ax1.plot(w.index, w[s], ls=ls, marker=".", color=f"C{i}", label=f"{s}, tcp_rmem {rmem // 1024} KiB")
         ax2.plot(w.index, (w["pp_frag"] / w["full_page"] - 1) * 100, marker="o", color=f"C{i}",
                  label=f"tcp_rmem {rmem // 1024} KiB")
+    conns = sorted(frame["connections"].unique())
     for ax in (ax1, ax2):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(conns, conns)
         ax.grid(True, which="both", alpha=0.3)
         ax.set_xlabel("TCP connections")
+    ax2.set_ylim(bottom=0, top=max(ax2.get_ylim()[1] * 2, 400))
     ax1.set(ylabel="Gbps (ESTIMATE)", title="64 KB pages: fragments (solid) vs full pages (dashed)")
     ax2.set(ylabel="% gain of fragments over full pages", title="The gain, where it matters")
     ax2.set_yscale("symlog", linthresh=10)
