@@ -18,6 +18,8 @@ def check_00_explorer(r):
     assert r["atomic_rmw_per_packet"] == pytest.approx(res.metrics()["atomic_rmw_per_packet"])
     assert r["mem_peak_bytes"] == res.metrics()["mem_peak_bytes"]
     assert r["frags_per_page"] == 2
+    t = res.throughput(rxlab.platform(r["platform"])).iloc[0]  # the panel's default platform
+    assert r["platform"] == "typical_arm64" and (r["estimate_gbps"], r["estimate_binds"]) == (pytest.approx(t.gbps), t.binds)
 
 
 def check_01_buffer_geometry(r):
