@@ -9,6 +9,7 @@ figure and counters at the state it was executed in) is shown instead.
 
 import copy
 import html
+import math
 import re
 import sys
 import time
@@ -94,7 +95,7 @@ def scoreboard_html(claims, packets):
     claim, what the seed claims, the model's value, the verdict (colour-coded) and the one-line
     reason, under the cost model's ESTIMATE note."""
     def fmt(v):
-        return "-" if v != v else f"{v:.4g}"
+        return "-" if math.isnan(v) else f"{v:.4g}"
 
     rows = "".join(
         f'<tr><td class="text"><code>{html.escape(r.id)}</code></td><td class="claim">{html.escape(r.claim)}</td>'
