@@ -1,0 +1,168 @@
+"""The interactive use, end to end: JupyterLab on 127.0.0.1, 00_explorer opened and run in headless Chromium,
+a widget moved, and the figure and the counters it shows checked to change."""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import pytest
+from headless import Watch, launch
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+
+pytestmark = pytest.mark.jit_only  # the explorer runs simulations: minutes without numba
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def api(base, token, path, method="GET"):
+    req = urllib.request.Request(f"{base}{path}", method=method, headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read() or "null")
+
+
+@contextmanager
+def lab(root_dir, scratch):
+    """JupyterLab serving ``root_dir`` on 127.0.0.1 with a token of our own; yields (base URL, token).
+
+    Its settings, data, workspaces and runtime files live in ``scratch`` so no user configuration leaks in; the
+    kernel imports the rxlab under test (PYTHONPATH). On exit the server is asked to shut down, which stops
+    its kernels; a server that does not is killed with its process group (a kernel, in a session of its
+    own, exits when ipykernel's parent poller sees the server gone).
+    """
+    port, token = free_port(), secrets.token_hex(16)
+    base = f"http://{HOST}:{port}"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+               JUPYTER_CONFIG_DIR=str(scratch / "config"), JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
+               # no user kernelspec or lab extension: the python3 kernel is this interpreter's
+               JUPYTER_DATA_DIR=str(scratch / "data"),
+               JUPYTERLAB_SETTINGS_DIR=str(scratch / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"))
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--ServerApp.ip={HOST}",
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root_dir}",
+           f"--IdentityProvider.token={token}",
+           # nothing fetched from the internet: no news feed, no update check, no PyPI extension listing
+           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           "--LabApp.extension_manager=readonly",
+           # window.jupyterapp, to ask the notebook's session whether its kernel is ready
+           "--LabApp.expose_app_in_browser=True"]
+    # and no "get notified about official Jupyter news?" toast over the notebook
+    news = scratch / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text(json.dumps({"fetchNews": "false"}))
+    log = scratch / "jupyter.log"
+    with open(log, "w") as out:  # the server keeps its own descriptor
+        server = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"jupyter lab exited ({server.returncode}):\n{log.read_text()}")
+            try:
+                api(base, token, "/api/status")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"jupyter lab not answering on {base} after 60 s:\n{log.read_text()}")
+                time.sleep(0.25)
+        yield base, token
+    finally:
+        try:
+            api(base, token, "/api/shutdown", method="POST")
+            server.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+
+
+def explorer_state(page):
+    """The src of the explorer's figure and the text of its counters table (None where not shown)."""
+    return page.evaluate("""() => {
+        const img = document.querySelector('.jp-Notebook .widget-output img');
+        const table = document.querySelector('.jp-Notebook table.rxlab-counters');
+        return {figure: img ? img.src : null, counters: table ? table.innerText : null};
+    }""")
+
+
+def wait_for_change(page, before, timeout):
+    """Wait until both the figure and the counters differ from ``before`` (and are shown); the caller
+    asserts on what it then reads, so a timeout here is not an error of its own."""
+    from playwright.sync_api import TimeoutError
+
+    with suppress(TimeoutError):
+        page.wait_for_function("""before => {
+            const img = document.querySelector('.jp-Notebook .widget-output img');
+            const table = document.querySelector('.jp-Notebook table.rxlab-counters');
+            return img && img.complete && img.naturalWidth > 0 && img.src !== before.figure
+                && table && table.innerText !== before.counters;
+        }""", arg=before, timeout=timeout)
+
+
+def run_explorer(browser, base, token, shot):
+    """Open 00_explorer.ipynb in JupyterLab, run every cell, change the page size and the connections; return
+    the explorer's state after each step and the page's problems."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    watch = Watch(page, lambda url: url.startswith((f"{base}/", "data:", "blob:")))
+    try:
+        page.goto(f"{base}/lab/tree/00_explorer.ipynb?reset&token={token}", timeout=60_000)
+        # run only once the notebook's own kernel is connected and idle (earlier, JupyterLab asks which kernel)
+        page.wait_for_function("""() => {
+            const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+            const kernel = panel && panel.sessionContext && panel.sessionContext.session
+                && panel.sessionContext.session.kernel;
+            return kernel && panel.title.label === '00_explorer.ipynb'
+                && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+        }""", timeout=90_000)
+        page.click(".lm-MenuBar-item >> text=Run", timeout=10_000)
+        page.click(".lm-Menu-item[data-command='runmenu:run-all']", timeout=10_000)
+        page.wait_for_selector(".jp-Notebook table.rxlab-counters", timeout=90_000)
+        page.wait_for_selector(".jp-Notebook .widget-output img", timeout=30_000)
+        states = [explorer_state(page)]
+
+        dropdown = page.locator(".jp-Notebook .widget-dropdown", has=page.locator("label", has_text="page size"))
+        select = dropdown.locator("select")
+        # ipywidgets writes each label as the option's value (its text has &nbsp; for the space)
+        choice = next(o for o in ("4 KB", "16 KB", "64 KB") if o != select.input_value())
+        select.select_option(value=choice, timeout=10_000)
+        wait_for_change(page, states[-1], 60_000)
+        states.append(explorer_state(page))
+
+        slider = page.locator(".jp-Notebook .widget-slider", has=page.locator("label", has_text="connections"))
+        handle = slider.locator(".noUi-handle")
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        handle.focus()
+        page.keyboard.press("Home" if at_max else "End")  # to the slider's minimum or maximum
+        wait_for_change(page, states[-1], 60_000)
+        states.append(explorer_state(page))
+        return states, watch.problems
+    finally:
+        from playwright.sync_api import Error
+
+        with suppress(Error):  # a failed screenshot must not hide why the test failed
+            page.screenshot(path=shot, full_page=True, timeout=30_000)
+            print(f"screenshot of 00_explorer in JupyterLab: {shot}")
+        page.close()
+
+
+def test_explorer_in_jupyterlab(tmp_path):
+    notebooks = shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    assert (notebooks / "00_explorer.ipynb").exists()
+    with launch() as browser, lab(notebooks, tmp_path) as (base, token):
+        states, problems = run_explorer(browser, base, token, tmp_path / "explorer.png")
+    assert not problems
+    assert len({s["figure"] for s in states}) == 3, "the figure did not change with each widget"
+    assert len({s["counters"] for s in states}) == 3, "the counters did not change with each widget"
