@@ -37,7 +37,8 @@ ONSET_SHORTFALL = 5.0  # percent: the smallest shortfall counted as a regression
 SEED001 = {"page_size": 4096, "mtu": 1500, "queues": 16, "ring_size": 256, "defer_free": False, "link_gbps": 200.0}
 # Seed 000's test: iperf3's default single stream on a 64 KB-page ARM64 VM, MANA defaults.
 SEED000 = {"page_size": 65536, "mtu": 1500, "arch": "arm64", "connections": 1, "queues": 16, "link_gbps": 200.0}
-QUICK_PACKETS = 60_000
+QUICK_PACKETS = 60_000  # rxlab claims' default, rxlab report --quick
+FULL_PACKETS = 250_000  # rxlab report (same verdicts, steadier numbers; ~5 s)
 
 
 def seed001_table(arch="arm64", packets=QUICK_PACKETS):

@@ -66,9 +66,20 @@ def _claims(args):
 
 
 def _report(args):
-    from rxlab.report import build_reports
+    import time
 
-    _, failed = build_reports(args.out, quick=args.quick, notebooks=args.notebooks)
+    from rxlab.claims import FULL_PACKETS, QUICK_PACKETS, evaluate_claims
+    from rxlab.notebooks import NOTEBOOK_DIR, notebook_paths
+    from rxlab.report import build_reports, scoreboard_html
+
+    notebook_paths(args.notebooks or NOTEBOOK_DIR)  # no notebooks: say so before the scoreboard's seconds
+    packets = QUICK_PACKETS if args.quick else FULL_PACKETS
+    print(f"rxlab report: claims scoreboard ({packets:,} packets per simulation) ...", end="", file=sys.stderr,
+          flush=True)
+    t0 = time.monotonic()
+    board = scoreboard_html(evaluate_claims(packets=packets), packets)
+    print(f" {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
+    _, failed = build_reports(args.out, quick=args.quick, notebooks=args.notebooks, scoreboard=board)
     if failed:
         print(f"rxlab report: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1

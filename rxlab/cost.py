@@ -303,3 +303,44 @@ def price(rows, profiles):
     df = _frame(rows)
     out = [pd.concat([df, throughput(df, p).drop(columns="note")], axis=1) for p in profiles]
     return pd.concat(out, ignore_index=True)
+
+
+CATEGORIES = tuple(dict.fromkeys(cat for cat, *_ in OPERATIONS))
+SAME_RUN = ("mtu", "ack_fraction", "connections", "queues")
+
+
+def mechanism_steps(base, target, profile, order=("window", *CATEGORIES)):
+    """Which mechanism gives how much: from ``base`` to ``target`` (a Result or one tidy row each)
+    one mechanism at a time, the throughput ESTIMATE after each swap.
+
+    ``window`` gives the base the target's simulated goodput and link rate (so the target's
+    window, not the base's); a category of :data:`OPERATIONS` gives it the target's counts per
+    packet of that category's operations. The last step is the target's own estimate. Because
+    throughput is the smallest of three bounds, how much a step gives depends on the order (a
+    CPU saving is worth nothing while the window binds). With the default ``order`` (every
+    category) the last step is the target's own estimate. Tidy: step, mechanism, gbps, binds,
+    cycles_per_packet, delta_gbps, note."""
+    b, t = _frame(base).iloc[[0]], _frame(target).iloc[0]
+    for k in SAME_RUN:
+        if b[k].iloc[0] != t[k]:
+            raise bad(f"target.{k}", t[k], f"equal to the base's {b[k].iloc[0]} (the same traffic)")
+    unknown = sorted(set(order) - {"window", *CATEGORIES})
+    if unknown:
+        raise bad("order", unknown[0], "window or one of " + ", ".join(CATEGORIES))
+    scale = float(b["packets"].iloc[0]) / max(float(t["packets"]), 1.0)
+    cur, rows = b.copy(), [b.copy()]
+    for m in order:
+        cur = cur.copy()
+        if m == "window":
+            cur["goodput_gbps"], cur["link_gbps"] = t["goodput_gbps"], t["link_gbps"]
+        for cat, _, expr, _ in OPERATIONS:
+            if cat == m and expr != "packets":
+                for counter in expr.split("-"):
+                    cur[counter] = t[counter] * scale
+        rows.append(cur)
+    tp = throughput(pd.concat(rows, ignore_index=True), profile)
+    out = pd.DataFrame({"step": range(len(rows)), "mechanism": ["base", *order], "gbps": tp["gbps"],
+                        "binds": tp["binds"], "cycles_per_packet": tp["cycles_per_packet"]})
+    out["delta_gbps"] = out["gbps"].diff().fillna(0.0)
+    out["note"] = ESTIMATE_NOTE
+    return out

@@ -172,3 +172,100 @@ def plot_lifecycles(frame):
     ax1.legend(fontsize=7)
     ax2.legend(fontsize=7)
     return fig
+
+
+def plot_seed001(comparison):
+    """Seed 001's table beside the model (``rxlab.claims.seed001_comparison()``): Gbps against
+    connections with fragments and full pages, measured on the affected SKU and modelled on each
+    platform; and the shortfall of fragments behind full pages."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2), constrained_layout=True)
+    platforms = list(dict.fromkeys(comparison["platform"]))
+    for i, (name, g) in enumerate(comparison.groupby("platform", sort=False)):
+        g = g.sort_values("connections")
+        for col, ls, label in (("model_frag", "-", "fragments"), ("model_full_page", "--", "full pages")):
+            ax1.plot(g["connections"], g[col], ls=ls, color=f"C{i}", label=f"model, {name}: {label}")
+        ax2.plot(g["connections"], g["shortfall_model"], color=f"C{i}", marker=".", label=f"model, {name}")
+        if g["measured_frag"].notna().any():
+            ax1.plot(g["connections"], g["measured_frag"], "o", color="k", label=f"measured ({name}): fragments")
+            ax1.plot(g["connections"], g["measured_full_page"], "s", mfc="none", color="k",
+                     label=f"measured ({name}): full pages")
+            ax2.plot(g["connections"], g["shortfall_measured"], "o-", color="k", label=f"measured ({name})")
+    for ax in (ax1, ax2):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sorted(comparison["connections"].unique()), sorted(comparison["connections"].unique()))
+        ax.grid(True, alpha=0.3)
+        ax.set_xlabel("TCP connections")
+    ax1.set(ylabel="Gbps (model: ESTIMATE)", title="Seed 001: 4 KB pages, MTU 1500, 16 queues")
+    ax2.set(ylabel="% fragments behind full pages", title="Shortfall of fragments")
+    ax2.axhline(0, color="grey", lw=0.8)
+    ax1.legend(fontsize=6, ncol=1 + (len(platforms) > 2))
+    ax2.legend(fontsize=7)
+    return fig
+
+
+def plot_attribution(att, label="label"):
+    """Modelled cycles per packet by category (from ``Result.attribution(profile)`` frames with a
+    ``label`` column, one label per run) as stacked horizontal bars: a perf top of the model."""
+    cyc = att.pivot_table(index=label, columns="category", values="cycles_per_packet", aggfunc="sum", sort=False)
+    cyc = cyc.loc[:, cyc.sum() > 0.5]
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(cyc) + 1.6), constrained_layout=True)
+    left = 0.0
+    for i, cat in enumerate(cyc.columns):
+        ax.barh(range(len(cyc)), cyc[cat], left=left, color=f"C{i}", label=cat)
+        left = left + cyc[cat].to_numpy()
+    ax.set_yticks(range(len(cyc)), cyc.index, fontsize=8)
+    ax.invert_yaxis()
+    ax.set(xlabel="modelled cycles per packet on an RX core (ESTIMATE)", title="Where the cycles go")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig
+
+
+def plot_mechanisms(steps, case="case"):
+    """Waterfalls of ``rxlab.cost.mechanism_steps`` frames (one panel per ``case``): the throughput
+    estimate after each mechanism is swapped, the bar coloured by the bound that binds."""
+    cases = list(dict.fromkeys(steps[case]))
+    fig, axes = plt.subplots(1, len(cases), figsize=(6 * len(cases), 4), constrained_layout=True, squeeze=False)
+    colors = {"line": "C0", "cpu": "C3", "window": "C1"}
+    for ax, name in zip(axes[0], cases):
+        g = steps[steps[case] == name]
+        prev = g["gbps"].shift(1).fillna(0.0).to_numpy()
+        first = g["step"].to_numpy() == 0
+        bottom = [0.0 if f else min(p, v) for f, p, v in zip(first, prev, g["gbps"])]
+        height = [v if f else abs(v - p) for f, p, v in zip(first, prev, g["gbps"])]
+        ax.bar(range(len(g)), height, bottom=bottom, color=[colors[b] for b in g["binds"]])
+        for x, (v, d) in enumerate(zip(g["gbps"], g["delta_gbps"])):
+            ax.annotate(f"{v:.1f}" if x == 0 else f"{d:+.1f}", (x, v), ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(range(len(g)), g["mechanism"], rotation=30, ha="right", fontsize=8)
+        ax.set(ylabel="Gbps (ESTIMATE)", title=name)
+        ax.grid(True, axis="y", alpha=0.3)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors.values()]
+    axes[0][0].legend(handles, [f"{b} binds" for b in colors], fontsize=7)
+    return fig
+
+
+def plot_gain_sweep(frame):
+    """Runs over connections x tcp_rmem x strategy (one row each, with the estimate's ``gbps`` and
+    ``binds``): Gbps of each strategy, and the gain of fragments over full pages, against connections."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2), constrained_layout=True)
+    for i, (rmem, g) in enumerate(frame.groupby("tcp_rmem")):
+        w = g.pivot(index="connections", columns="strategy", values="gbps")
+        for s, ls in (("pp_frag", "-"), ("full_page", "--")):
+            ax1.plot(w.index, w[s], ls=ls, marker=".", color=f"C{i}", label=f"{s}, tcp_rmem {rmem // 1024} KiB")
+        ax2.plot(w.index, (w["pp_frag"] / w["full_page"] - 1) * 100, marker="o", color=f"C{i}",
+                 label=f"tcp_rmem {rmem // 1024} KiB")
+    conns = sorted(frame["connections"].unique())
+    for ax in (ax1, ax2):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(conns, conns)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.set_xlabel("TCP connections")
+    ax2.set_ylim(bottom=0, top=max(ax2.get_ylim()[1] * 2, 400))
+    ax1.set(ylabel="Gbps (ESTIMATE)", title="64 KB pages: fragments (solid) vs full pages (dashed)")
+    ax2.set(ylabel="% gain of fragments over full pages", title="The gain, where it matters")
+    ax2.set_yscale("symlog", linthresh=10)
+    ax2.axhline(200, color="k", ls=":", lw=1)
+    ax2.annotate("seed 000: ~200%", (frame["connections"].min(), 200), fontsize=7, va="bottom")
+    ax1.legend(fontsize=6)
+    ax2.legend(fontsize=7)
+    return fig

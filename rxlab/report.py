@@ -9,6 +9,7 @@ figure and counters at the state it was executed in) is shown instead.
 
 import copy
 import html
+import math
 import re
 import sys
 import time
@@ -79,19 +80,49 @@ def notebook_html(nb):
     return body
 
 
+VERDICT_COLOURS = {"reproduced": "#d4edda", "within tolerance": "#fff3cd", "not reproduced": "#f8d7da"}
+SCOREBOARD_STYLE = """
+.rxlab-scoreboard td.text { text-align: left; }
+.rxlab-scoreboard td.claim { text-align: left; font-style: italic; max-width: 22em; }
+.rxlab-scoreboard td.reason { text-align: left; font-size: 11px; max-width: 40em; }
+.rxlab-estimate { border-left: 4px solid #e0a800; padding-left: 0.6em; }
+""" + "".join(f".rxlab-scoreboard td.verdict-{v.replace(' ', '-')} {{ background: {c}; text-align: left; }}\n"
+              for v, c in VERDICT_COLOURS.items())
+
+
+def scoreboard_html(claims, packets):
+    """The claims scoreboard (a frame of :func:`rxlab.claims.evaluate_claims`) as a table: each
+    claim, what the seed claims, the model's value, the verdict (colour-coded) and the one-line
+    reason, under the cost model's ESTIMATE note."""
+    def fmt(v):
+        return "-" if math.isnan(v) else f"{v:.4g}"
+
+    rows = "".join(
+        f'<tr><td class="text"><code>{html.escape(r.id)}</code></td><td class="claim">{html.escape(r.claim)}</td>'
+        f"<td>{html.escape(r.claimed)} {html.escape(r.unit)}</td><td>{fmt(r.model)}</td>"
+        f'<td class="verdict-{r.verdict.replace(" ", "-")}">{html.escape(r.verdict)}</td>'
+        f'<td class="reason">{html.escape(r.reason)}</td></tr>' for r in claims.itertuples())
+    counts = claims["verdict"].value_counts()
+    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_COLOURS)
+    return (f'<p class="rxlab-estimate">{html.escape(claims.attrs["note"])}. Throughput claims are judged '
+            f"on simulations of {packets:,} packets each; the verdict rules are in rxlab/claims.py.</p>"
+            f"<p>{len(claims)} claims of the seed threads (<code>data/claims.csv</code>): {summary}.</p>"
+            '<table class="rxlab-scoreboard"><thead><tr><th>id</th><th>claim</th><th>claimed</th><th>model</th>'
+            f"<th>verdict</th><th>why</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
 def index_html(pages, quick, scoreboard=None):
     """The index: a link per notebook page (or why it failed), and the claims scoreboard.
 
-    ``pages``: (stem, title, file name or None, error) per notebook. ``scoreboard``: HTML of the
-    seed claims against the model; until the cost model exists there is none, and the index
-    says so rather than showing verdicts it cannot compute."""
+    ``pages``: (stem, title, file name or None, error) per notebook. ``scoreboard``: HTML of
+    the seed claims against the model (:func:`scoreboard_html`); without it the index says
+    where the claims are rather than showing verdicts it has not computed."""
     items = "".join(
         f'<li><a href="{f}">{html.escape(title or stem)}</a></li>' if f else
         f'<li>{html.escape(title or stem)}: <b class="rxlab-error">failed</b> {html.escape(err)}</li>'
         for stem, title, f, err in pages)
-    board = scoreboard or ("<p>No verdicts yet: judging the seed claims' throughput figures needs the "
-                           "cost model (issue 5), which has not landed. The claims themselves are in "
-                           "<code>data/claims.csv</code>.</p>")
+    board = scoreboard or ("<p>No scoreboard was computed for this report (<code>rxlab claims</code> "
+                           "prints it). The claims themselves are in <code>data/claims.csv</code>.</p>")
     mode = "quick mode (few packets per simulation)" if quick else "full mode"
     return (f"<h1>rxlab reports</h1><p class=\"rxlab-report-meta\">{_meta(quick)}; {mode}</p>"
             f'<section id="notebooks"><h2>Notebooks</h2><ul>{items}</ul></section>'
@@ -135,6 +166,6 @@ def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboa
         pages.append((path.stem, title, f"{path.stem}.html", ""))
         print(f" {time.monotonic() - t0:.1f} s", file=log, flush=True)
     index = out / "index.html"
-    write_page(index, "rxlab reports", index_html(pages, quick, scoreboard))
+    write_page(index, "rxlab reports", index_html(pages, quick, scoreboard), SCOREBOARD_STYLE)
     print(f"rxlab report: wrote {index}", file=log, flush=True)
     return index, failed

@@ -2,7 +2,9 @@
 
 A panel re-runs :func:`rxlab.simulate` whenever a control changes and shows the figure as a PNG
 in an ``Output`` widget and the kernel counters in an ``HTML`` widget. Its controls are
-``panel.controls[field]`` (keyed by SimConfig field), so tests drive it from Python. Displayed in
+``panel.controls[field]`` (keyed by SimConfig field), so tests drive it from Python. Beside the
+counters, the cost model's throughput ESTIMATE of the run under ``panel.platform`` (a profile of
+``data/platforms.toml``; changing it re-prices the same run, it does not simulate again). Displayed in
 a static page (an HTML report, where no widget renderer runs) a panel falls back to a snapshot of
 its current state: the same figure and table as plain HTML.
 """
@@ -13,6 +15,7 @@ import ipywidgets as w
 from matplotlib.figure import Figure
 
 from rxlab.config import STRATEGIES, SimConfig, xdp_only
+from rxlab.cost import ESTIMATE_NOTE, load_platforms
 from rxlab.counters import DOC
 from rxlab.plots import plot_memory, plot_per_packet, plot_truesize_ratio, png_base64
 from rxlab.simulate import simulate
@@ -29,6 +32,8 @@ RING_SIZES = tuple(128 << i for i in range(7))  # MIN_RX_BUFFERS_PER_QUEUE .. MA
 TCP_RMEM = (("128 KiB", 131072), ("1 MiB", 1 << 20), ("6 MiB", 6291456), ("16 MiB", 16 << 20))
 
 STYLE = {"description_width": "110px"}
+DEFAULT_PLATFORM = "typical_arm64"
+TOP_OPERATIONS = 5
 
 
 def _controls():
@@ -103,6 +108,26 @@ def counters_html(result):
             + _section("counters", "kernel counters", counters) + "</table>")
 
 
+def estimate_html(result, profile):
+    """``<table class="rxlab-estimate">``: the cost model's throughput ESTIMATE of a run under one
+    platform profile (the bound that binds, the three bounds) and the top of its attribution."""
+    t = result.throughput(profile).iloc[0]
+    att = result.attribution(profile).head(TOP_OPERATIONS)
+    bounds = "".join(f"<tr><th>{name}</th><td>{f'{v:.1f} Gbps' if v < float('inf') else 'not limiting'}</td>"
+                     "<td></td><td></td></tr>" for name, v in
+                     (("line bound", t.gbps_line), ("CPU bound", t.gbps_cpu), ("window bound", t.gbps_window)))
+    top = "".join(f'<tr><th>{html.escape(r.operation)}</th><td>{r.count_per_packet:.3g} x {r.cycles_per_op:.4g}</td>'
+                  f"<td>{r.cycles_per_packet:.1f}</td><td>{r.share:.0%}</td></tr>" for r in att.itertuples())
+    warn = "" if profile.arch == result.config.arch else (
+        f'<p class="rxlab-error">the profile is {profile.arch}, the simulated geometry {result.config.arch}</p>')
+    return (f'<p><b>ESTIMATE</b> on <code>{html.escape(profile.name)}</code>: <b>{t.gbps:.1f} Gbps</b>, '
+            f"<b>{t.binds}</b> binds ({t.cycles_per_packet:.0f} cycles per packet on {t.rx_cores:.0f} RX cores)</p>"
+            f"{warn}"
+            '<table class="rxlab-estimate"><thead><tr><th>bound / top operations</th><th>value / count x cycles</th>'
+            f"<th>cycles per packet</th><th>share</th></tr></thead><tbody>{bounds}{top}</tbody></table>"
+            f'<p style="font-size: 10px">{html.escape(ESTIMATE_NOTE)}</p>')
+
+
 def run_figure(result):
     """The explorer's figure: memory over time, operations per packet, the len/truesize ratio."""
     fig = Figure(figsize=(13, 3.8), layout="constrained")
@@ -125,14 +150,19 @@ class Explorer(w.HBox):
         self.controls = _controls()
         self.figure_out = w.Output(layout=w.Layout(min_height="380px"))
         self.counters = w.HTML(layout=w.Layout(max_height="420px", overflow="auto"))
+        self.profiles = load_platforms()
+        self.platform = w.Dropdown(description="platform", options=tuple(self.profiles), value=DEFAULT_PLATFORM,
+                                   style=STYLE)
+        self.estimate = w.HTML()
         self.status = w.HTML()
         self.result = self.figure = self.png = None
         self.error = ""
         self._held = False
-        super().__init__([w.VBox(list(self.controls.values()), layout=w.Layout(min_width="360px")),
-                          w.VBox([self.status, self.figure_out, self.counters])])
+        super().__init__([w.VBox([*self.controls.values(), self.platform], layout=w.Layout(min_width="360px")),
+                          w.VBox([self.status, self.figure_out, self.estimate, self.counters])])
         for c in self.controls.values():
             c.observe(self.update, names="value")
+        self.platform.observe(self.reprice, names="value")
         self.update()
 
     def config(self):
@@ -160,7 +190,7 @@ class Explorer(w.HBox):
         except (ValueError, MemoryError) as e:  # a field refused; rings that cannot be filled
             self.error, self.result, self.figure, self.png = str(e), None, None, None
             self.figure_out.outputs = ()
-            self.counters.value = ""
+            self.counters.value = self.estimate.value = ""
             self.status.value = f'<p class="rxlab-error">not simulated: {html.escape(self.error)}</p>'
             return
         self.error, self.result = "", result
@@ -169,10 +199,16 @@ class Explorer(w.HBox):
         self.figure_out.outputs = ({"output_type": "display_data", "metadata": {},
                                     "data": {"image/png": self.png, "text/plain": "<rxlab explorer figure>"}},)
         self.counters.value = counters_html(result)
+        self.reprice()
         m = result.metrics()
         self.status.value = (f"{m['packets']:,} packets simulated; goodput {m['goodput_gbps']:.1f} Gbps on "
-                             f"the model clock (link-bound, not a CPU model); peak RX memory "
+                             f"the model clock (link and window only; the estimate adds the CPU); peak RX memory "
                              f"{m['mem_peak_bytes'] / 2**20:.1f} MiB")
+
+    def reprice(self, change=None):
+        """Show the run's throughput estimate under the selected platform (no new simulation)."""
+        if self.result is not None:
+            self.estimate.value = estimate_html(self.result, self.profiles[self.platform.value])
 
     def static_html(self):
         """The panel's current state as plain HTML (figure inlined): what a static page shows."""
@@ -180,7 +216,8 @@ class Explorer(w.HBox):
             return f'<p class="rxlab-error">not simulated: {html.escape(self.error)}</p>'
         alt = "memory over time, operations per packet, len/truesize"
         return (f"<div class=\"rxlab-explorer\"><p>{self.status.value}</p>"
-                f'<img alt="{alt}" src="data:image/png;base64,{self.png}">{counters_html(self.result)}</div>')
+                f'<img alt="{alt}" src="data:image/png;base64,{self.png}">{self.estimate.value}'
+                f"{counters_html(self.result)}</div>")
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)

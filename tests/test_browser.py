@@ -73,9 +73,8 @@ def test_index_shows_the_claims_scoreboard(visited):
     assert visited["index.html"]["board"], "index.html has no visible element with id claims-scoreboard"
 
 
-@pytest.mark.xfail(strict=True, reason="index.html's #claims-scoreboard holds only a placeholder until the "
-                   "cost model (issue 5) judges the claims; remove this marker when it does")
 def test_scoreboard_judges_every_claim(visited):
     board = visited["index.html"]["board"] or ""
     missing = [c for c in rxlab.load_claims()["id"] if c not in board]
     assert not missing, f"claims missing from the scoreboard: {missing}"
+    assert "ESTIMATE" in board and "not reproduced" in board and "reproduced" in board

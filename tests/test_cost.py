@@ -171,3 +171,31 @@ def test_frames_are_priced_without_the_result(run, profiles):
     assert unmap[1] == pytest.approx(1.0, abs=0.01)
     # fragments: unmapped only when a page leaves its pool (ptr_ring full on cross-CPU returns)
     assert unmap[0] == pytest.approx(run.counter("dma_unmap") / run.metrics()["packets"]) and unmap[0] < 0.5
+
+
+def test_mechanism_steps(run, profiles):
+    """From full pages to fragments one mechanism at a time: each step swaps only its own counts, the
+    last step is the target's estimate, and a window that binds hides every CPU saving behind it."""
+    full = rxlab.simulate(run.config.replace(strategy="full_page"))
+    p = profiles["typical_arm64"]
+    steps = rxlab.cost.mechanism_steps(full, run, p)
+    assert list(steps["mechanism"]) == ["base", "window", *rxlab.cost.CATEGORIES]
+    assert steps["gbps"].iloc[0] == pytest.approx(full.throughput(p).gbps[0])
+    assert steps["gbps"].iloc[-1] == pytest.approx(run.throughput(p).gbps[0])
+    assert steps["cycles_per_packet"].iloc[-1] == pytest.approx(run.throughput(p).cycles_per_packet[0])
+    assert steps["delta_gbps"].sum() == pytest.approx(steps["gbps"].iloc[-1] - steps["gbps"].iloc[0])
+    assert "ESTIMATE" in steps["note"].iloc[0]
+    # the dma step moves the cycles by exactly the difference of the two runs' dma cycles per packet
+    dma = [r.attribution(p).groupby("category").cycles_per_packet.sum()["dma"] for r in (full, run)]
+    s = steps.set_index("mechanism")
+    before = s.loc[rxlab.cost.CATEGORIES[rxlab.cost.CATEGORIES.index("dma") - 1], "cycles_per_packet"]
+    assert s.loc["dma", "cycles_per_packet"] == pytest.approx(before - dma[0] + dma[1])
+    # a base held by a small window: a CPU-only step gives nothing until the window is swapped
+    row = full.to_frame()
+    row["goodput_gbps"] = 1.0
+    held = rxlab.cost.mechanism_steps(row, run, p, order=("dma", "window"))
+    assert list(held["binds"]) == ["window", "window", held["binds"].iloc[2]] and held["delta_gbps"].iloc[1] == 0
+    with pytest.raises(ValueError, match="target.connections"):
+        rxlab.cost.mechanism_steps(full, rxlab.simulate(run.config.replace(connections=8)), p)
+    with pytest.raises(ValueError, match="order"):
+        rxlab.cost.mechanism_steps(full, run, p, order=("window", "tlb"))

@@ -6,9 +6,10 @@ import shutil
 import nbformat
 import pytest
 
+from rxlab.claims import EVALUATORS, QUICK_PACKETS, evaluate_claims
 from rxlab.cli import main
 from rxlab.notebooks import NOTEBOOK_DIR, notebook_paths
-from rxlab.report import notebook_html, write_page
+from rxlab.report import index_html, notebook_html, scoreboard_html, write_page
 
 # any script, stylesheet, image, frame or link whose address leaves the file
 REMOTE = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|@import|url\(\s*["']?(https?:)?//""", re.IGNORECASE)
@@ -49,15 +50,39 @@ def test_rxlab_report_cli(tmp_path, capsys):
     out = tmp_path / "r"
     assert main(["report", "--quick", "--out", str(out), "--notebooks", str(nbs)]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("rxlab report: [1/2] 00_explorer ... ") and err[0].endswith(" s")
-    assert err[1].startswith("rxlab report: [2/2] 09_broken ... FAILED") and "ZeroDivisionError" in err[1]
+    assert err[0].startswith(f"rxlab report: claims scoreboard ({QUICK_PACKETS:,} packets per simulation) ... ")
+    assert err[1].startswith("rxlab report: [1/2] 00_explorer ... ") and err[1].endswith(" s")
+    assert err[2].startswith("rxlab report: [2/2] 09_broken ... FAILED") and "ZeroDivisionError" in err[2]
     assert sorted(p.name for p in out.iterdir()) == ["00_explorer.html", "index.html"]  # no .tmp left
     index = (out / "index.html").read_text()
     assert 'href="00_explorer.html"' in index and "09_broken" in index and "failed" in index
     assert '<section id="claims-scoreboard">' in index and "quick mode" in index
+    # the scoreboard inside its section: every claim with its verdict, colour-coded, and the ESTIMATE note
+    board = index.split('<section id="claims-scoreboard">', 1)[1].split("</section>", 1)[0]
+    assert '<table class="rxlab-scoreboard">' in board and "ESTIMATE" in board
+    assert all(f"<code>{i}</code>" in board for i in EVALUATORS)
+    assert re.search(r"<code>shortfall_beyond_16</code>.*?<td class=\"verdict-not-reproduced\">not reproduced</td>",
+                     board)
+    assert f"simulations of {QUICK_PACKETS:,} packets" in board and ".verdict-reproduced { background:" in index
     page = (out / "00_explorer.html").read_text()
     assert '<table class="rxlab-counters">' in page and "celltag_injected-parameters" in page
     assert not REMOTE.search(page) and not REMOTE.search(index)
+
+
+def test_scoreboard_table():
+    """Rendered from evaluate_claims (the geometry claims: no simulation), values and reasons escaped."""
+    ids = ["buffers_per_page_post", "fallback_jumbo_threshold", "fallback_xdp"]
+    df = evaluate_claims(ids=ids)
+    html = scoreboard_html(df, 1000)
+    rows = re.findall(r"<tr><td class=\"text\"><code>(\w+)</code>.*?<td>([^<]*)</td>"
+                      r"<td class=\"verdict-([\w-]+)\">([^<]*)</td>", html)
+    assert [(i, m, v) for i, m, _, v in rows] == [
+        (r.id, f"{r.model:.4g}", r.verdict) for r in df.itertuples()]
+    assert [c for *_, c, v in rows] == [v.replace(" ", "-") for v in df["verdict"]]
+    assert ("fallback_jumbo_threshold", "1714", "not reproduced") in [(i, m, v) for i, m, _, v in rows]
+    assert "1 not reproduced" in html and "2 reproduced" in html and "ESTIMATE" in html
+    index = index_html([("00_x", "X", "00_x.html", "")], True, html)
+    assert '<section id="claims-scoreboard"><h2>Claims scoreboard</h2><p class="rxlab-estimate">' in index
 
 
 def test_report_needs_notebooks(tmp_path, capsys):

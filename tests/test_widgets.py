@@ -5,6 +5,8 @@ import re
 import ipywidgets as w
 import pytest
 
+import rxlab
+from rxlab.cost import load_platforms
 from rxlab.widgets import explorer
 
 
@@ -53,11 +55,50 @@ def test_change_reruns_and_redraws(panel):
     assert panel.result.config.connections == 8 and panel.result.conn.shape[0] == 8
 
 
+def _estimate(html):
+    m = re.search(r"ESTIMATE</b> on <code>(\w+)</code>: <b>([\d.]+) Gbps</b>, <b>(\w+)</b> binds", html)
+    return m.group(1), float(m.group(2)), m.group(3)
+
+
+def test_platform_estimate(panel):
+    """The platform control re-prices the same run; the estimate, what binds and the top operations
+    are those of Result.throughput / Result.attribution under that profile, labelled an estimate."""
+    plat = panel.platform
+    assert isinstance(plat, w.Dropdown) and plat.description == "platform"
+    assert plat.options == tuple(load_platforms()) and plat in panel.children[0].children
+    assert panel.estimate in panel.children[1].children
+    panel.set(page_size=4096, connections=4, queues=4, strategy="pp_frag")
+    run = panel.result
+    for name in plat.options:
+        plat.value = name
+        assert panel.result is run  # re-priced, not re-simulated
+        t = run.throughput(rxlab.platform(name)).iloc[0]
+        shown = _estimate(panel.estimate.value)
+        assert shown[0] == name and shown[1] == pytest.approx(t.gbps, abs=0.05) and shown[2] == t.binds
+        assert '<table class="rxlab-estimate">' in panel.estimate.value and "ESTIMATE:" in panel.estimate.value
+        top = run.attribution(rxlab.platform(name)).operation.head(5)
+        assert re.findall(r"<tr><th>([^<]+)</th><td>[\d.e+-]+ x ", panel.estimate.value) == \
+            list(top)
+    # the fitted cross-CPU atomic of the affected SKU costs more than the typical one's
+    plat.value = "typical_arm64"
+    typical = _estimate(panel.estimate.value)[1]
+    plat.value = "affected_arm64"
+    assert _estimate(panel.estimate.value)[1] != typical
+    assert "the profile is x86_64" not in panel.estimate.value
+    plat.value = "x86_64_server"
+    assert "the profile is x86_64, the simulated geometry arm64" in panel.estimate.value
+    panel.controls["strategy"].value = "full_page"  # a new run is priced under the selected platform
+    assert panel.result is not run and _estimate(panel.estimate.value)[1] == pytest.approx(
+        panel.result.throughput(rxlab.platform("x86_64_server")).gbps[0], abs=0.05)
+    assert "ESTIMATE" in panel.static_html() and 'class="rxlab-estimate"' in panel.static_html()
+    plat.value = "typical_arm64"
+
+
 def test_refused_configuration_says_why(panel):
     # XDP PASS with MTU 9000: above MANA_XDP_MTU_MAX on 4 KB pages
     panel.set(page_size=4096, connections=64, xdp=panel.controls["xdp"].options[1][1], mtu=9000)
     assert panel.result is None and "mtu" in panel.error
-    assert "rxlab-error" in panel.status.value and panel.figure_out.outputs == ()
+    assert "rxlab-error" in panel.status.value and panel.figure_out.outputs == () and panel.estimate.value == ""
     assert "mtu" in panel.static_html()
     panel.controls["mtu"].value = 1500
     assert panel.result is not None and panel.result.geometry.frag_count == 1  # XDP: a page per buffer
