@@ -72,6 +72,8 @@ class SimConfig:
     truesize_honest: bool = False  # charge the memory really pinned instead of the driver's truesize
     app_read_us: float = 50.0  # each application thread drains its socket every this many µs
     defer_free: bool = True  # skb_attempt_defer_free: frees go back to the NAPI CPU
+    skb_defer_max: int = 128  # net.core.skb_defer_max (net/core/hotdata.c; 64 before Linux 6.19)
+    reader_cpus: int = 64  # app_cpus='remote': connection c reads on the (c mod reader_cpus)-th other CPU
     xdp_hold_us: float = 20.0  # XDP_TX / XDP_REDIRECT hold a buffer until completion
     link_gbps: float = 200.0
     rtt_us: float = 50.0
@@ -98,6 +100,8 @@ class SimConfig:
         check_int_range("packets", self.packets, 1, 10**10)
         check_int_range("samples", self.samples, 1, 100_000)
         check_int_range("max_skbs", self.max_skbs, 64, 1 << 24)
+        check_int_range("skb_defer_max", self.skb_defer_max, 0, 1 << 20)
+        check_int_range("reader_cpus", self.reader_cpus, 1, 4096)
         for name in ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate"):
             _check_fraction(name, getattr(self, name))
         for name, hi in (("app_read_us", 1e6), ("xdp_hold_us", 1e6), ("link_gbps", 1e4), ("rtt_us", 1e6)):

@@ -65,6 +65,9 @@ class Ctr(IntEnum):
     skb_small_head = 45
     bytes_copied = 46
     xdp_save_reuse = 47
+    # skb_attempt_defer_free
+    skb_defer_free = 48
+    skb_defer_full = 49
 
 
 N_COUNTERS = len(Ctr)
@@ -138,4 +141,10 @@ DOC = {
     "skb_small_head": ("copy-break skbs whose head came from kmalloc, not a page", "__napi_alloc_skb"),
     "bytes_copied": ("packet bytes copied (copy-break)", "skb_copy_to_linear_data"),
     "xdp_save_reuse": ("refills served by the page the driver kept from an XDP_DROP", "mana_get_rxfrag xdp_save_va"),
+    "skb_defer_free": (("skbs a reading CPU queued back to their NAPI CPU (an atomic on that CPU's "
+                        "defer_count and an llist_add on its defer list), freed there at the next poll"),
+                       "skb_attempt_defer_free, skb_defer_free_flush (net/core/skbuff.c, net/core/dev.c)"),
+    "skb_defer_full": (("skbs freed on the reading CPU because the NAPI CPU's defer_count had reached "
+                        "net.core.skb_defer_max: their pages go back through the ptr_ring"),
+                       "skb_attempt_defer_free 'goto nodefer'"),
 }

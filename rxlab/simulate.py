@@ -49,7 +49,7 @@ def _attach(st, cfg, g, qp, pool_base):
                     cfg.strategy == "pp_frag_upfront")
         # the NAPI poll in progress goes on across the reconfiguration
         qp[q] = [pool_base + q, q, mode, g.alloc_size, align, g.datasize, g.truesize, pinned, g.xdp,
-                 NONE, 0, 0, 0, qp[q, QP.napi_left], 0, 0, 0]
+                 NONE, 0, 0, 0, qp[q, QP.napi_left], 0, 0, 0, qp[q, QP.defer_count]]
 
 
 def _pre_alloc(st, cfg, g, fail):
@@ -95,7 +95,7 @@ def simulate(config=None, **kw):
     n_pages = (Q * (1 + n_rc) * (2 * R + 128 + max(x.pool_size for x in geoms) + 64 + hold_cap)
                + 2 * n_skbs + 64)
     st = make_state(page_size=cfg.page_size, n_pages=n_pages, n_pools=Q * (1 + n_rc),
-                    ring_max=max(x.pool_size for x in geoms), n_cpus=2 * Q,
+                    ring_max=max(x.pool_size for x in geoms), n_cpus=Q + cfg.reader_cpus,
                     n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs,
                     mem_limit=n_pages * unit)
 
@@ -108,6 +108,7 @@ def simulate(config=None, **kw):
     rc[RC.napi_budget], rc[RC.rcvbuf], rc[RC.gro] = cfg.napi_budget, cfg.tcp_rmem, cfg.gro
     rc[RC.copybreak] = cfg.copybreak if cfg.strategy == "copybreak" else 0
     rc[RC.defer_free], rc[RC.honest] = cfg.defer_free, cfg.truesize_honest
+    rc[RC.defer_max] = cfg.skb_defer_max
     rc[RC.sample_every] = max(1, cfg.packets // cfg.samples)
     rc[RC.sizeof_sk_buff] = skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes)
     rc[RC.small_head] = SMALL_HEAD_MAX
@@ -132,7 +133,8 @@ def simulate(config=None, **kw):
 
     conn = np.zeros((C, CN.n), np.int64)
     conn[:, CN.queue] = [rss_queue(c, Q) for c in range(C)]
-    conn[:, CN.app_cpu] = (Q + np.arange(C) % Q) if cfg.app_cpus == "remote" else conn[:, CN.queue]
+    # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
+    conn[:, CN.app_cpu] = (Q + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" else conn[:, CN.queue]
     connf = np.zeros((C, CF.n), np.float64)
     rcvq_next = np.full(n_skbs, NONE, np.int64)
     hold_buf = np.full((Q, hold_cap), NONE, np.int64)

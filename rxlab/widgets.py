@@ -64,6 +64,7 @@ def _controls():
         "queues": islider("queues", 1, 16, d.queues),
         "connections": islider("connections", 1, 256, d.connections),
         "app_cpus": drop("app CPUs", ("remote", "napi"), d.app_cpus),
+        "reader_cpus": islider("reader CPUs", 1, 256, d.reader_cpus),
         "tcp_rmem": drop("tcp_rmem", TCP_RMEM, d.tcp_rmem),
         "ack_fraction": fslider("pure ACKs", 0.0, 0.9, d.ack_fraction, 0.05),
         "clone_fraction": fslider("clones (tap)", 0.0, 1.0, d.clone_fraction, 0.05),
@@ -73,6 +74,7 @@ def _controls():
         "truesize_honest": check("truesize honest", d.truesize_honest),
         "gro": check("GRO coalescing", d.gro),
         "defer_free": check("defer free to NAPI CPU", d.defer_free),
+        "skb_defer_max": islider("skb_defer_max", 0, 1024, d.skb_defer_max, 16),
     }
 
 

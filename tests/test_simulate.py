@@ -12,6 +12,7 @@ from hypothesis import strategies as hst
 
 from rxlab.cli import main
 from rxlab.config import STRATEGIES, Reconfig, SimConfig, xdp_only
+from rxlab.counters import Ctr
 from rxlab.engine.layout import CN, QS
 from rxlab.simulate import simulate
 
@@ -186,6 +187,10 @@ def test_config_errors_name_the_field():
         SimConfig(packets=10, reconfigs=(Reconfig(10, mtu=1400),))
     with pytest.raises(ValueError, match=r"seed=4294967296 is not allowed: 0..4294967295"):
         SimConfig(seed=2**32)
+    with pytest.raises(ValueError, match=r"reader_cpus=0 is not allowed: 1..4096"):
+        SimConfig(reader_cpus=0)
+    with pytest.raises(ValueError, match=r"skb_defer_max=-1 is not allowed: 0..1048576"):
+        SimConfig(skb_defer_max=-1)
 
 
 def test_cli_simulate_json(capsys):
@@ -193,3 +198,41 @@ def test_cli_simulate_json(capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["metrics"]["packets"] == 1000 and d["counters"]["pp_frag_alloc"] == 0
     assert main(["simulate", "--xdp", "0.5,0.6,0,0"]) == 2
+
+
+def test_skb_defer_max_bounds_what_a_napi_cpu_takes_back_between_polls():
+    """skb_attempt_defer_free(): a reading CPU queues skbs to the NAPI CPU until that CPU's
+    defer_count reaches skb_defer_max since its last poll; the rest it frees itself."""
+    cfg = SimConfig(packets=N, queues=2, connections=64, gro=False, app_read_us=10.0)
+    roomy, tight, none = (simulate(cfg.replace(skb_defer_max=m)) for m in (1 << 20, 8, 0))
+    for r in (roomy, tight, none):  # every skb an application read went one of the two ways
+        assert r.counter("skb_defer_free") + r.counter("skb_defer_full") == r.counter("skb_free")
+    assert roomy.counter("skb_defer_full") == 0 and none.counter("skb_defer_free") == 0
+    # between two polls (64 packets) the NAPI CPU takes at most 7 skbs back
+    polls = int(tight.qstats[:, QS.napi_polls].sum())
+    assert 0 < tight.counter("skb_defer_free") <= 7 * (polls + 2)
+    assert tight.counter("skb_defer_full") > 0
+    # deferred skbs recycle directly (the ring only takes a full alloc cache's overflow); skbs
+    # freed on the reading CPU go to the ptr_ring
+    overflow = {k: r.counter("recycle_ring") + r.counter("recycle_ring_full") - r.counter("recycle_cache_full")
+                for k, r in (("roomy", roomy), ("tight", tight))}
+    assert overflow["roomy"] == 0 < overflow["tight"]
+    assert none.counter("recycle_cached") == 0 == none.counter("recycle_cache_full")
+    # skb_defer_max=0 is defer_free=False, operation for operation
+    off = simulate(cfg.replace(defer_free=False))
+    same = [c.name for c in Ctr if c.name not in ("skb_defer_full",)]
+    assert [off.counter(c) for c in same] == [none.counter(c) for c in same]
+
+
+def test_fragments_freed_on_two_reader_cpus_cost_a_cross_cpu_read_of_their_page():
+    """2 fragments per 4 KB page at MTU 1500; consecutive fragments of a queue go to different
+    connections once connections outnumber queues. The last fragment's page_pool_unref_netmem()
+    reads a struct page line the other reader wrote, unless both readers share one CPU."""
+    cfg = SimConfig(packets=N, queues=4, connections=16, defer_free=False, app_read_us=5.0)
+    spread, shared = simulate(cfg.replace(reader_cpus=64)), simulate(cfg.replace(reader_cpus=1))
+    one_each = simulate(cfg.replace(connections=4))  # one connection per queue
+    for r in (spread, shared, one_each):  # every page came back through the ring, none released
+        assert r.counter("recycle_ring") > 0 and r.counter("recycle_cached") == 0
+    # one cross-CPU read per recycled page when its two fragments had different readers
+    assert spread.counter("refcnt_read_remote") == spread.counter("recycle_ring")
+    assert shared.counter("refcnt_read_remote") == 0 == one_each.counter("refcnt_read_remote")

@@ -154,7 +154,8 @@ class QP(IntEnum):
     ratio_len = 14  # memo of the last len/truesize scaling ratio: its len,
     ratio_truesize = 15  # truesize,
     ratio = 16  # and (len << 8) // truesize clamped to 1..255
-    n = 17
+    defer_count = 17  # skbs other CPUs deferred to this NAPI CPU since its last poll (defer_count)
+    n = 18
 
 
 class QS(IntEnum):
@@ -219,7 +220,8 @@ class RC(IntEnum):
     copy_head = 12  # SKB_HEAD_ALIGN overhead added to a copied length
     copy_truesize_extra = 13  # truesize of a copied skb minus its SKB_DATA_ALIGN'ed length
     honest = 14
-    n = 15
+    defer_max = 15  # net.core.skb_defer_max
+    n = 16
 
 
 class RF(IntEnum):

@@ -144,9 +144,12 @@ def tcp_queue(st, rc, conn, rcvq_next, c, s, cpu, scaling):
 def app_read(st, qp, rc, conn, connf, rcvq_next, c, t):
     """The application drains its socket (tcp_recvmsg): each skb is freed on the reading CPU,
     or handed back to the CPU that allocated it (skb_attempt_defer_free) and freed there in
-    softirq, where its pages can go straight to the pool's alloc cache."""
+    softirq, where its pages can go straight to the pool's alloc cache. That CPU takes at most
+    skb_defer_max - 1 skbs between two polls (``atomic_long_inc_return(&defer_count) >=
+    defer_max`` -> nodefer): the rest are freed here, on the reading CPU."""
     k = conn[c]
-    napi = qp[k[CN.queue], QP.napi_cpu]
+    p = qp[k[CN.queue]]
+    napi = p[QP.napi_cpu]
     while k[CN.count] > 0:
         s = k[CN.head]
         k[CN.head] = rcvq_next[s]
@@ -154,9 +157,13 @@ def app_read(st, qp, rc, conn, connf, rcvq_next, c, t):
         k[CN.rmem] -= st.skbs[s, SK.truesize]
         k[CN.delivered] += st.skbs[s, SK.len]
         if rc[RC.defer_free] and k[CN.app_cpu] != napi:
-            skb_free(st, s, napi, True)
-        else:
-            skb_free(st, s, k[CN.app_cpu], False)
+            p[QP.defer_count] += 1
+            if p[QP.defer_count] < rc[RC.defer_max]:
+                st.c[Ctr.skb_defer_free] += 1
+                skb_free(st, s, napi, True)
+                continue
+            st.c[Ctr.skb_defer_full] += 1
+        skb_free(st, s, k[CN.app_cpu], False)
     connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
 
 
@@ -171,6 +178,9 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
     qstats[q, QS.rx_bytes] += length
     if p[QP.napi_left] == 0:  # a new poll takes up to napi_budget packets
         qstats[q, QS.napi_polls] += 1
+        # net_rx_action() -> skb_defer_free_flush(): the deferred skbs were freed (below, at
+        # deferral time, since nothing else touches their pages meanwhile) and the count restarts
+        p[QP.defer_count] = 0
         p[QP.napi_left] = rc[RC.napi_budget]
     p[QP.napi_left] -= 1
     release_holds(st, qp, hold_buf, hold_t, q, t)
