@@ -32,8 +32,8 @@ ONSET_SHORTFALL = 5.0  # percent: the smallest shortfall counted as a regression
 # Seed 001's measurement, as rxlab simulates it: 4 KB pages, MTU 1500, MANA's 16 queues at
 # 200 Gbps. ring_size 256 (not 1024) so that tens of thousands of packets wrap every ring many
 # times (steady state); defer_free=False frees skbs on the reading CPU, the cross-CPU refcount
-# traffic the reviewer asked about: net/core/skbuff.c skb_attempt_defer_free() frees locally
-# ("goto nodefer") once the allocating CPU's defer_count reaches net.core.skb_defer_max (64).
+# traffic the reviewer asked about. (With defer on, net/core/skbuff.c skb_attempt_defer_free()
+# frees on the reading CPU only past net.core.skb_defer_max, SimConfig.skb_defer_max.)
 SEED001 = {"page_size": 4096, "mtu": 1500, "queues": 16, "ring_size": 256, "defer_free": False, "link_gbps": 200.0}
 # Seed 000's test: iperf3's default single stream on a 64 KB-page ARM64 VM, MANA defaults.
 SEED000 = {"page_size": 65536, "mtu": 1500, "arch": "arm64", "connections": 1, "queues": 16, "link_gbps": 200.0}
@@ -95,11 +95,15 @@ class _Ctx:
             self._sims[key] = simulate(SimConfig(packets=self.packets, **kw))
         return self._sims[key]
 
-    def table(self, platform):
+    def rows(self, platform):
+        """seed001_table() for the platform's arch (simulated once per arch)."""
         arch = self.profiles[platform].arch
         if arch not in self._tables:
             self._tables[arch] = seed001_table(arch, self.packets)
-        df = self._tables[arch]
+        return self._tables[arch]
+
+    def table(self, platform):
+        df = self.rows(platform)
         tp = throughput(df, self.profiles[platform])
         return pd.concat([df[["connections", "strategy"]], df["gbps"].rename("measured"), tp], axis=1)
 
@@ -193,13 +197,22 @@ def ev_shortfall(ctx, claim):
     return _regression(ctx, claim, "affected_arm64")
 
 
+REMOTE = ("atomic_rmw_remote", "refcnt_read_remote", "refcnt_store_remote")
+
+
 def ev_onset(ctx, claim):
     w = _seed001(ctx, "affected_arm64")
     hit = w.index[w["shortfall"] >= ONSET_SHORTFALL]
     onset = float(hit.min()) if len(hit) else math.nan
+    # what the simulation itself says changes with the connection count: struct page lines
+    # touched last by another CPU, per packet
+    rows = ctx.rows("affected_arm64")
+    remote = rows[list(REMOTE)].sum(axis=1) / rows["packets"]
+    x = remote.groupby([rows["strategy"], rows["connections"]]).mean()
+    lines = "; ".join(f"{s} " + ", ".join(f"{c}: {v:.2f}" for c, v in x[s].items()) for s in ("pp_frag", "full_page"))
     return onset, (f"first connection count with a shortfall >= {ONSET_SHORTFALL:g}%: "
-                   f"{'none' if math.isnan(onset) else int(onset)}; the simulation's counts per packet do "
-                   f"not depend on the connection count, only the busy RX cores do (RSS)")
+                   f"{'none' if math.isnan(onset) else int(onset)}; cross-CPU struct page line accesses per "
+                   f"packet by connections: {lines}")
 
 
 def ev_no_regression(platform):

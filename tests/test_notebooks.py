@@ -63,6 +63,11 @@ def check_02_connection_scaling(r):
     assert r["remote_atomic_cycles_needed_32"] > r["remote_atomic_cycles_bound_16"] > 10 * p["atomic_rmw_remote"]
     assert r["remote_atomics_per_packet_128"] == pytest.approx(remote)
     assert abs(r["remote_atomics_per_packet_4"] - remote) < 0.01 and remote > 0.4  # flat in connections
+    # ... but beyond 16 connections (MANA's 16 queues) a page's two fragments have two readers
+    reads = {c: rxlab.simulate(rxlab.SimConfig(connections=c, packets=n, **SEED001)) for c in (16, 32)}
+    reads = {c: x.counter("refcnt_read_remote") / x.metrics()["packets"] for c, x in reads.items()}
+    assert (r["remote_reads_per_packet_16"], r["remote_reads_per_packet_32"]) == pytest.approx((reads[16], reads[32]))
+    assert reads[16] < 0.05 and 0.35 < reads[32] < 0.55
     a, b = (sim[s].metrics()["atomic_rmw_per_packet"] for s in ("pp_frag", "pp_frag_upfront"))
     assert r["upfront_atomics_saved_per_packet"] == pytest.approx(a - b) and abs(a - b - 0.5) < 0.01
     assert 0.5 < r["upfront_gain_4"] < 2 and 0 < r["upfront_gain_32_what_if"] < 1
