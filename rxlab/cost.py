@@ -105,6 +105,10 @@ OPERATIONS = (
     ("dma", "dma_sync_dev", "dma_sync_dev", "dma_sync_dev"),
     ("copy", "bytes_copied", "bytes_copied", "copy_per_byte"),
     ("copy", "skb_small_head", "skb_small_head", "kmalloc_small"),
+    # skb_attempt_defer_free(): atomic_long_inc_return() of the NAPI CPU's defer_count (its line
+    # last written over there), then llist_add() on the list beside it (now local)
+    ("skb_defer", "skb_defer_free: defer_count inc", "skb_defer_free", "atomic_rmw_remote"),
+    ("skb_defer", "skb_defer_free: llist_add", "skb_defer_free", "atomic_rmw"),
 )
 DMA_IOMMU = {"dma_map": "dma_map_iommu", "dma_unmap": "dma_unmap_iommu", "dma_sync_dev": "dma_sync_dev_iommu"}
 
