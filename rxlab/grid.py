@@ -9,6 +9,12 @@ MANA_XDP_MTU_MAX) is not run and is listed, with SimConfig's error, among the in
 
 import itertools
 from dataclasses import fields
+from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 from rxlab.config import FIELDS, Reconfig, SimConfig, check_xdp, xdp_only
 from rxlab.errors import bad, check_int_range
@@ -142,3 +148,21 @@ def expand(grid, seeds=None):
                 except (ValueError, TypeError) as e:
                     raise ValueError(f"grid: {e}") from None
     return list(configs), invalid
+
+
+def load_grid(path):
+    """A grid from a TOML file: SimConfig fields with lists of values (their cartesian product),
+    or an array of ``[[configs]]`` tables, one per configuration."""
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        raise bad("grid", str(path), f"a readable TOML file ({e.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise bad("grid", str(path), f"a TOML file ({e})") from None
+    if "configs" in data:
+        if len(data) > 1:
+            raise bad("grid", str(path), "either fields with lists of values or [[configs]] tables, not both")
+        return data["configs"]
+    return data
