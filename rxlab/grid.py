@@ -16,7 +16,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from rxlab.config import FIELDS, Reconfig, SimConfig, check_xdp, xdp_only
+from rxlab.config import FIELDS, Reconfig, SimConfig, xdp_only
 from rxlab.errors import bad, check_int_range
 
 _FLOAT_FIELDS = {f.name for f in fields(SimConfig) if f.type in (float, "float")}

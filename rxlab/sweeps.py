@@ -5,8 +5,8 @@ it arrives, so an interrupted sweep resumes where it stopped."""
 import multiprocessing
 import os
 import warnings
-from contextlib import closing
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing
 
 import pandas as pd
 import pyarrow as pa
@@ -99,8 +99,8 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
         progress = not os.environ.get("CI")
     configs, invalid = expand(grid, seeds)
     if invalid:
-        warnings.warn(f"{len(invalid)} of {len(invalid) + len(configs)} runs are invalid combinations and were "
-                      f"not run (df.attrs['invalid'] lists them); first: {invalid[0]['error']}", stacklevel=2)
+        warnings.warn(f"{len(invalid)} configurations of the grid are invalid combinations and were not run "
+                      f"(df.attrs['invalid'] lists them); first: {invalid[0]['error']}", stacklevel=2)
     store = _cache.ResultCache(cache)
     keys = {cfg: _cache.run_key(cfg) for cfg in configs}
     tables = {}
