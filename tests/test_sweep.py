@@ -204,17 +204,35 @@ def test_kill_9_mid_sweep_then_resume(tmp_path, counted):
     pd.testing.assert_frame_equal(df, quiet_sweep(GRID, 3, cache=tmp_path / "reference", workers=1))
 
 
-def test_serial_process_pool_and_dask_agree(tmp_path):
-    serial = quiet_sweep(GRID, 2, cache=tmp_path / "serial", workers=1)
-    pool = quiet_sweep(GRID, 2, cache=tmp_path / "pool", workers=2)
-    assert serial.attrs["sweep"]["computed"] == pool.attrs["sweep"]["computed"] == 2 * RUNS
-    pd.testing.assert_frame_equal(serial, pool)
+@pytest.fixture(scope="module")
+def dask_client():
+    """A local Dask cluster of two single-threaded worker processes (needs the dask extra)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        dask = quiet_sweep(GRID, 2, cache=tmp_path / "dask", client=client)
-    assert dask.attrs["sweep"]["computed"] == 2 * RUNS
+        yield client
+
+
+def test_serial_process_pool_and_dask_agree(tmp_path, dask_client):
+    serial = quiet_sweep(GRID, 2, cache=tmp_path / "serial", workers=1)
+    pool = quiet_sweep(GRID, 2, cache=tmp_path / "pool", workers=2)
+    dask = quiet_sweep(GRID, 2, cache=tmp_path / "dask", client=dask_client)
+    assert all(df.attrs["sweep"]["computed"] == 2 * RUNS for df in (serial, pool, dask))
+    pd.testing.assert_frame_equal(serial, pool)
     pd.testing.assert_frame_equal(serial, dask)
+
+
+def test_cli_on_a_dask_scheduler(tmp_path, dask_client, capsys):
+    toml = tmp_path / "grid.toml"
+    toml.write_text('page_size = [4096, 65536]\nring_size = [128]\nqueues = [2]\nconnections = [8]\n'
+                    f'max_skbs = [256]\npackets = [{N}]\n')
+    out = tmp_path / "results.parquet"
+    argv = ["sweep", "--grid", str(toml), "--out", str(out), "--cache", str(tmp_path / "c"), "--seeds", "2",
+            "--scheduler", dask_client.scheduler.address]
+    assert main(argv) == 0
+    assert "4 runs (4 computed, 0 from the cache" in capsys.readouterr().out
+    want = quiet_sweep({"page_size": [4096, 65536], **SMALL}, 2, cache=tmp_path / "serial", workers=1)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), want, check_categorical=False, check_dtype=False)
 
 
 def test_progress_bar_silent_in_ci(tmp_path, monkeypatch, capsys):
