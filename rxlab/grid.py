@@ -16,7 +16,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from rxlab.config import FIELDS, Reconfig, SimConfig, xdp_only
+from rxlab.config import FIELDS, XDP_VERDICTS, Reconfig, SimConfig, xdp_only
 from rxlab.errors import bad, check_int_range
 
 _FLOAT_FIELDS = {f.name for f in fields(SimConfig) if f.type in (float, "float")}
@@ -44,7 +44,7 @@ def _xdp(v):
     if v == "off" or (isinstance(v, list) and not v):
         return ()
     if isinstance(v, str):
-        return xdp_only(v) if v in ("pass", "drop", "tx", "redirect") else v
+        return xdp_only(v) if v in XDP_VERDICTS else v
     if isinstance(v, (list, tuple)) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
         return tuple(float(x) for x in v)
     return v
