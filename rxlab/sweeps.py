@@ -24,20 +24,29 @@ def _run(cfg):
     return pa.Table.from_pandas(simulate(cfg).to_frame(), preserve_index=False)
 
 
-def _serial(todo):
+def _run_stored(cfg, store, key):
+    """One run, written to the cache by the process that ran it (a worker shares the disk)."""
+    table = _run(cfg)
+    store.put(key, table)
+    return table
+
+
+# Each executor yields (configuration, table) for every run of ``todo``, already in ``store``.
+
+def _serial(todo, store, keys):
     for cfg in todo:
-        yield cfg, _run(cfg)
+        yield cfg, _run_stored(cfg, store, keys[cfg])
 
 
-def _processes(todo, workers):
+def _processes(todo, store, keys, workers):
     # The first run here: the engine is then compiled (or loaded from numba's cache) once, and
     # the workers forked from this process start with it, instead of each compiling at once.
-    yield todo[0], _run(todo[0])
+    yield todo[0], _run_stored(todo[0], store, keys[todo[0]])
     # fork where the platform has it: no "if __name__ == '__main__'" guard needed in scripts
     # (spawn re-imports the main module in each worker); the workers run only rxlab code
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(min(workers, len(todo) - 1), mp_context=multiprocessing.get_context(method)) as ex:
-        futures = {ex.submit(_run, cfg): cfg for cfg in todo[1:]}
+        futures = {ex.submit(_run_stored, cfg, store, keys[cfg]): cfg for cfg in todo[1:]}
         try:
             for f in as_completed(futures):
                 yield futures[f], f.result()
@@ -45,15 +54,17 @@ def _processes(todo, workers):
             ex.shutdown(cancel_futures=True)
 
 
-def _dask(todo, client):
+def _dask(todo, store, keys, client):
     from distributed import as_completed as dask_completed
 
-    keys = [f"rxlab-run-{_cache.run_key(cfg)}" for cfg in todo]
-    futures = client.map(_run, todo, key=keys)
-    by_key = dict(zip(keys, todo))
+    # the cluster's workers need not share this machine's disk: results are written here
+    names = {f"rxlab-run-{keys[cfg]}": cfg for cfg in todo}
+    futures = client.map(_run, todo, key=list(names))
     try:
         for f, table in dask_completed(futures, with_results=True):
-            yield by_key[f.key], table
+            cfg = names[f.key]
+            store.put(keys[cfg], table)
+            yield cfg, table
     finally:
         client.cancel(futures)
 
@@ -110,15 +121,14 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
             tables[cfg] = t
     todo = [cfg for cfg in configs if cfg not in tables]
     if client is not None:
-        runs = _dask(todo, client)
+        runs = _dask(todo, store, keys, client)
     elif (workers or _cpus()) > 1 and len(todo) > 1:
-        runs = _processes(todo, workers or _cpus())
+        runs = _processes(todo, store, keys, workers or _cpus())
     else:
-        runs = _serial(todo)
+        runs = _serial(todo, store, keys)
     with closing(runs), tqdm(total=len(configs), initial=len(tables), disable=not progress,
                              desc="rxlab sweep", unit="run") as bar:
         for cfg, table in runs:
-            store.put(keys[cfg], table)
             tables[cfg] = table
             bar.update()
     df = _frame([tables[cfg] for cfg in configs])
