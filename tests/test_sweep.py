@@ -89,6 +89,18 @@ def test_equal_spellings_are_one_run(tmp_path):
     assert len(quiet_sweep(grid, cache=tmp_path)) == 1
 
 
+def test_reconfigurations_in_a_grid(tmp_path):
+    grid = {"reconfigs": [[], [{"at_packet": N // 2, "mtu": 9000}], (rxlab.Reconfig(N // 2, mtu=9000),),
+                          [{"at_packet": N // 2, "xdp": "pass"}]], **SMALL}
+    df = quiet_sweep(grid, cache=tmp_path, workers=1)
+    assert list(df.reconfigs) == [
+        "()",
+        f"({{'at_packet': {N // 2}, 'mtu': 9000, 'xdp': None, 'fail': False}},)",
+        f"({{'at_packet': {N // 2}, 'mtu': None, 'xdp': (1.0, 0.0, 0.0, 0.0), 'fail': False}},)",
+    ]
+    assert df.mtu.astype(int).tolist() == [1500] * 3  # the configured MTU; the change is in reconfigs
+
+
 @pytest.mark.parametrize("grid,seeds,kw,needle", [
     ({"mtus": [1500]}, None, {}, "grid field='mtus' is not allowed: a SimConfig field"),
     ({"strategy": ["pp_frag", "bogus"]}, None, {}, "strategy='bogus' is not allowed: one of"),
