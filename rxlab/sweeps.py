@@ -4,6 +4,8 @@ it arrives, so an interrupted sweep resumes where it stopped."""
 
 import multiprocessing
 import os
+import threading
+import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import closing
@@ -38,6 +40,17 @@ def _serial(todo, store, keys):
         yield cfg, _run_stored(cfg, store, keys[cfg])
 
 
+def _exit_with_parent(parent):
+    """Pool worker initializer: exit as soon as the sweep's process is gone (even by kill -9),
+    instead of waiting forever for work that will never come."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)  # mid-run at worst: a .tmp file is left, never a result
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _processes(todo, store, keys, workers):
     # The first run here: the engine is then compiled (or loaded from numba's cache) once, and
     # the workers forked from this process start with it, instead of each compiling at once.
@@ -45,7 +58,8 @@ def _processes(todo, store, keys, workers):
     # fork where the platform has it: no "if __name__ == '__main__'" guard needed in scripts
     # (spawn re-imports the main module in each worker); the workers run only rxlab code
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(min(workers, len(todo) - 1), mp_context=multiprocessing.get_context(method)) as ex:
+    with ProcessPoolExecutor(min(workers, len(todo) - 1), mp_context=multiprocessing.get_context(method),
+                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as ex:
         futures = {ex.submit(_run_stored, cfg, store, keys[cfg]): cfg for cfg in todo[1:]}
         try:
             for f in as_completed(futures):

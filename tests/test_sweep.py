@@ -196,6 +196,26 @@ rxlab.sweep(eval(sys.argv[1]), 3, cache=sys.argv[2], workers=2, progress=False)
 """
 
 
+def children(pid):
+    """Live (not zombie) child processes of ``pid``, from /proc."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def alive(pid):
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_kill_9_mid_sweep_then_resume(tmp_path, counted):
     cache = tmp_path / "c"
     total = 3 * RUNS
@@ -204,8 +224,16 @@ def test_kill_9_mid_sweep_then_resume(tmp_path, counted):
     deadline = time.monotonic() + 600  # a cold numba cache compiles first
     while len(files(cache)) < 4 and time.monotonic() < deadline and p.poll() is None:
         time.sleep(0.02)
-    os.killpg(p.pid, signal.SIGKILL)  # the sweep and its workers
+    workers = children(p.pid)
+    os.kill(p.pid, signal.SIGKILL)  # the sweep's process only: its workers must notice and exit
     p.wait()
+    deadline = time.monotonic() + 10
+    while any(map(alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [w for w in workers if alive(w)]
+    if left:  # don't leave them running when the check fails
+        os.killpg(p.pid, signal.SIGKILL)
+    assert len(workers) == 2 and not left, "pool workers outlived the sweep"
     done = {f: f.stat().st_mtime_ns for f in files(cache)}
     assert 4 <= len(done) < total, "the kill should land mid-sweep"
     for f in done:
