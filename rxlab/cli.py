@@ -68,7 +68,8 @@ def _sweep(args):
             except ImportError:
                 raise ValueError("--scheduler needs Dask: pip install 'rxlab[dask]'") from None
             with Client(args.scheduler) as client:
-                df = sweep(grid, args.seeds, cache=args.cache, client=client, progress=args.progress)
+                df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, client=client,
+                           progress=args.progress)
         else:
             df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, progress=args.progress)
     invalid = df.attrs["invalid"]
@@ -80,8 +81,13 @@ def _sweep(args):
         if len(invalid) > 10:
             print(f"  ... and {len(invalid) - 10} more", file=sys.stderr)
     tmp = f"{args.out}.tmp{os.getpid()}"
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, args.out)  # atomic: no half-written results file
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, args.out)  # atomic: no half-written results file
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     s = df.attrs["sweep"]
     print(f"rxlab sweep: {s['runs']} runs ({s['computed']} computed, {s['cached']} from the cache "
           f"{s['cache']}) written to {args.out}")
