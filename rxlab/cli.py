@@ -56,6 +56,7 @@ def _sweep(args):
     import os
     import warnings
 
+    from rxlab.errors import bad
     from rxlab.grid import load_grid
     from rxlab.sweeps import sweep
 
@@ -84,9 +85,11 @@ def _sweep(args):
     try:
         df.to_parquet(tmp, index=False)
         os.replace(tmp, args.out)  # atomic: no half-written results file
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise bad("out", args.out, f"a writable file ({e.strerror or e})") from None
         raise
     s = df.attrs["sweep"]
     print(f"rxlab sweep: {s['runs']} runs ({s['computed']} computed, {s['cached']} from the cache "

@@ -308,3 +308,8 @@ def test_cli(tmp_path, capsys):
     toml.write_text('mtu = [1500]\nstrategy = ["pp_frag", "page_pool"]\n')
     assert main(argv) == 2
     assert "strategy='page_pool' is not allowed" in capsys.readouterr().err
+
+    toml.write_text(f'mtu = [1500]\nring_size = [128]\nqueues = [2]\nmax_skbs = [256]\npackets = [{N}]\n')
+    assert main([*argv[:3], "--out", str(tmp_path / "no" / "such" / "dir.parquet"), *argv[5:]]) == 2
+    assert "out=" in capsys.readouterr().err
+    assert not list(tmp_path.rglob("*.tmp*"))
