@@ -10,7 +10,7 @@ STAMP := $(VENV)/.rxlab-installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON3) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	touch $(STAMP)
 
 report: $(STAMP)

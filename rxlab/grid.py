@@ -1,0 +1,168 @@
+"""Sweep grids: a dict of value lists (their cartesian product) or an explicit list of
+configurations, expanded into validated, canonical SimConfigs, one per (configuration, seed).
+
+A value that no configuration of the grid accepts (an unknown strategy, a page size the kernel
+does not have, a string where a number belongs) raises an error naming the field. A combination
+the kernel refuses while each of its values is fine elsewhere (XDP with an MTU above
+MANA_XDP_MTU_MAX) is not run and is listed, with SimConfig's error, among the invalid ones.
+"""
+
+import itertools
+from dataclasses import fields
+from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+from rxlab.config import FIELDS, XDP_VERDICTS, Reconfig, SimConfig, xdp_only
+from rxlab.errors import bad, check_int_range
+
+_FLOAT_FIELDS = {f.name for f in fields(SimConfig) if f.type in (float, "float")}
+
+CLAIMS_PACKETS = 200_000
+"""Packets per run of CLAIMS_GRID: memory peaks, goodput and atomics per packet of the grid's
+configurations no longer move beyond 100,000 (4 queues x 1024 ring entries cycle ~25 times)."""
+
+CLAIMS_GRID = {
+    "page_size": [4096, 16384, 65536],
+    "mtu": [1500, 9000],
+    "xdp": [(), xdp_only("pass")],
+    "connections": [4, 16, 64, 128],
+    "strategy": ["full_page", "pp_frag", "pp_frag_upfront"],
+    "packets": [CLAIMS_PACKETS],
+}
+"""The grid around the seed claims: 4/16/64 KB pages, MTU 1500/9000, XDP off/on, 4..128
+connections, one page per buffer (pre-patch), page_pool fragments (post-patch) and seed 001's
+up-front fragment references. XDP at MTU 9000 on 4 KB pages is beyond MANA_XDP_MTU_MAX: those
+12 combinations are reported as invalid, as the driver refuses them."""
+
+
+def _xdp(v):
+    """XDP as the grid may spell it: () / [] / "off", a verdict name, or four fractions."""
+    if v == "off" or (isinstance(v, list) and not v):
+        return ()
+    if isinstance(v, str):
+        return xdp_only(v) if v in XDP_VERDICTS else v
+    if isinstance(v, (list, tuple)) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        return tuple(float(x) for x in v)
+    return v
+
+
+def _reconfigs(v):
+    if not isinstance(v, (list, tuple)):
+        return v
+    out = []
+    for r in v:
+        if isinstance(r, dict):
+            try:
+                r = Reconfig(**r)
+            except TypeError:
+                raise bad("reconfigs", r, "Reconfig fields at_packet, mtu, xdp, fail") from None
+        if isinstance(r, Reconfig) and r.xdp is not None:
+            r = Reconfig(r.at_packet, r.mtu, _xdp(r.xdp), r.fail)
+        out.append(r)
+    return tuple(out)
+
+
+def _normal(name, v):
+    """One canonical spelling per value, so that equal runs hash equally."""
+    if name == "xdp":
+        return _xdp(v)
+    if name == "reconfigs":
+        return _reconfigs(v)
+    if name in _FLOAT_FIELDS and isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    return v
+
+
+def _check_names(names):
+    for name in names:
+        if name not in FIELDS:
+            raise bad("grid field", name, "a SimConfig field: " + ", ".join(FIELDS))
+
+
+def _points(grid):
+    """The grid as a list of {field: value} dicts."""
+    if isinstance(grid, dict):
+        _check_names(grid)
+        lists = {}
+        for name, values in grid.items():
+            if isinstance(values, range):
+                values = list(values)
+            if not isinstance(values, list) or not values:
+                raise bad(name, values, "a non-empty list of values in a grid (one value: [value])")
+            lists[name] = values
+        return [dict(zip(lists, combo)) for combo in itertools.product(*lists.values())]
+    if isinstance(grid, (list, tuple)):
+        points = []
+        for c in grid:
+            if isinstance(c, SimConfig):
+                c = {f: getattr(c, f) for f in FIELDS}
+            if not isinstance(c, dict):
+                raise bad("grid", c, "a dict of lists, or a list of dicts or SimConfigs")
+            _check_names(c)
+            points.append(dict(c))
+        return points
+    raise bad("grid", grid, "a dict of lists, or a list of dicts or SimConfigs")
+
+
+def _seeds(seeds):
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        return list(range(check_int_range("seeds", seeds, 1, 1_000_000)))
+    if isinstance(seeds, (list, tuple, range)) and len(seeds) > 0:
+        return list(dict.fromkeys(check_int_range("seeds", s, 0, 2**32 - 1) for s in seeds))
+    raise bad("seeds", seeds, "a count (1..1000000) or a non-empty list of seeds (0..2**32-1)")
+
+
+def expand(grid, seeds=None):
+    """``(configs, invalid)``: the grid's valid configurations, one canonical SimConfig per
+    (configuration, seed) in grid order without duplicates; and the combinations SimConfig
+    refused, as dicts of the given fields plus ``error``.
+
+    ``seeds``: None keeps each configuration's own seed (SimConfig's default 0 unless the grid
+    sets ``seed``); a count n runs seeds 0..n-1; a list runs those seeds.
+    """
+    points = [{k: _normal(k, v) for k, v in p.items()} for p in _points(grid)]
+    if seeds is not None:
+        if any("seed" in p for p in points):
+            raise bad("seeds", seeds, "not together with a 'seed' field in the grid")
+        seed_list = _seeds(seeds)
+    configs, invalid, accepted = {}, [], set()
+    for p in points:
+        try:
+            cfg = SimConfig(**p)
+        except (ValueError, TypeError) as e:
+            invalid.append({**p, "error": str(e)})
+            continue
+        accepted.update((k, repr(v)) for k, v in p.items())
+        for s in seed_list if seeds is not None else [cfg.seed]:
+            configs.setdefault(cfg.replace(seed=s), None)  # a dict keeps grid order, drops repeats
+    # a value in no accepted configuration is wrong in itself if SimConfig refuses it alone
+    for p in invalid:
+        for k, v in p.items():
+            if k != "error" and (k, repr(v)) not in accepted:
+                try:
+                    SimConfig(**{k: v})
+                except (ValueError, TypeError) as e:
+                    raise ValueError(f"grid: {e}") from None
+    return list(configs), invalid
+
+
+def load_grid(path):
+    """A grid from a TOML file: SimConfig fields with lists of values (their cartesian product),
+    or an array of ``[[configs]]`` tables, one per configuration."""
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        raise bad("grid", str(path), f"a readable TOML file ({e.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise bad("grid", str(path), f"a TOML file ({e})") from None
+    if "configs" in data:
+        if len(data) > 1:
+            raise bad("grid", str(path), "either fields with lists of values or [[configs]] tables, not both")
+        return data["configs"]
+    return data

@@ -1,0 +1,152 @@
+"""``sweep(grid) -> DataFrame``: every run of a grid, from the result cache when it is there,
+otherwise computed serially, on a local process pool or on a Dask cluster, and cached as soon as
+it arrives, so an interrupted sweep resumes where it stopped."""
+
+import multiprocessing
+import os
+import threading
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing
+
+import pandas as pd
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from rxlab import cache as _cache
+from rxlab.config import FIELDS
+from rxlab.errors import bad, check_int_range
+from rxlab.grid import expand
+from rxlab.simulate import simulate
+
+
+def _run(cfg):
+    """One run as a one-row table: Result.to_frame() (configuration, counters, metrics)."""
+    return pa.Table.from_pandas(simulate(cfg).to_frame(), preserve_index=False)
+
+
+def _run_stored(cfg, store, key):
+    """One run, written to the cache by the process that ran it (a worker shares the disk)."""
+    table = _run(cfg)
+    store.put(key, table)
+    return table
+
+
+# Each executor yields (configuration, table) for every run of ``todo``, already in ``store``.
+
+def _serial(todo, store, keys):
+    for cfg in todo:
+        yield cfg, _run_stored(cfg, store, keys[cfg])
+
+
+def _exit_with_parent(parent):
+    """Pool worker initializer: exit as soon as the sweep's process is gone (even by kill -9),
+    instead of waiting forever for work that will never come."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)  # mid-run at worst: a .tmp file is left, never a result
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _processes(todo, store, keys, workers):
+    # The first run here: the engine is then compiled (or loaded from numba's cache) once, and
+    # the workers forked from this process start with it, instead of each compiling at once.
+    yield todo[0], _run_stored(todo[0], store, keys[todo[0]])
+    # fork where the platform has it: no "if __name__ == '__main__'" guard needed in scripts
+    # (spawn re-imports the main module in each worker); the workers run only rxlab code
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(min(workers, len(todo) - 1), mp_context=multiprocessing.get_context(method),
+                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as ex:
+        futures = {ex.submit(_run_stored, cfg, store, keys[cfg]): cfg for cfg in todo[1:]}
+        try:
+            for f in as_completed(futures):
+                yield futures[f], f.result()
+        finally:  # an error, or the caller stopped: start no further run
+            ex.shutdown(cancel_futures=True)
+
+
+def _dask(todo, store, keys, client):
+    from distributed import as_completed as dask_completed
+
+    # the cluster's workers need not share this machine's disk: results are written here
+    names = {f"rxlab-run-{keys[cfg]}": cfg for cfg in todo}
+    futures = client.map(_run, todo, key=list(names))
+    try:
+        for f, table in dask_completed(futures, with_results=True):
+            cfg = names[f.key]
+            store.put(keys[cfg], table)
+            yield cfg, table
+    finally:
+        client.cancel(futures)
+
+
+def _cpus():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _frame(tables):
+    """The rows in grid order; configuration columns as categoricals in grid order."""
+    if not tables:
+        return pd.DataFrame(columns=list(FIELDS))
+    df = pa.concat_tables(tables, promote_options="default").to_pandas()
+    for c in FIELDS:
+        df[c] = pd.Categorical(df[c], categories=pd.unique(df[c]))
+    return df
+
+
+def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=None):
+    """Run every configuration of ``grid`` and return one tidy row per (configuration, seed):
+    the configuration (categorical columns; ``xdp`` and ``reconfigs`` as their str()), every
+    counter and every derived metric, as ``Result.to_frame()`` gives them.
+
+    grid: a dict {field: [values]} (the cartesian product) or a list of configurations (dicts
+        or SimConfigs); see ``rxlab.grid.expand``. XDP may be written (), "off", a verdict
+        ("pass", ...) or four fractions. Combinations SimConfig refuses are not run: a warning
+        says how many, and ``df.attrs["invalid"]`` lists them (the fields and the error).
+    seeds: None (each configuration's own seed), a count n (seeds 0..n-1) or a list of seeds.
+    cache: the result cache folder (default ``$RXLAB_CACHE_DIR`` or ``.rxlab-cache``). Runs
+        found there (same configuration, same ``rxlab.MODEL_VERSION``) are not recomputed.
+    workers: processes on this machine (default: one per CPU; 1 runs in this process).
+    client: a ``distributed.Client``; runs then go to its cluster (``workers`` must be None).
+    progress: show a tqdm progress bar (default: yes, unless the environment variable CI is set).
+
+    ``df.attrs["sweep"]`` says how many runs there were, how many were computed and how many
+    came from the cache.
+    """
+    if client is not None and workers is not None:
+        raise bad("workers", workers, "None when client= is given (the cluster has its own workers)")
+    if workers is not None:
+        check_int_range("workers", workers, 1, 4096)
+    if progress is None:
+        progress = not os.environ.get("CI")
+    configs, invalid = expand(grid, seeds)
+    if invalid:
+        warnings.warn(f"{len(invalid)} configurations of the grid are invalid combinations and were not run "
+                      f"(df.attrs['invalid'] lists them); first: {invalid[0]['error']}", stacklevel=2)
+    store = _cache.ResultCache(cache)
+    keys = {cfg: _cache.run_key(cfg) for cfg in configs}
+    tables = {}
+    for cfg, key in keys.items():
+        t = store.get(key)
+        if t is not None:
+            tables[cfg] = t
+    todo = [cfg for cfg in configs if cfg not in tables]
+    if client is not None:
+        runs = _dask(todo, store, keys, client)
+    elif (workers or _cpus()) > 1 and len(todo) > 1:
+        runs = _processes(todo, store, keys, workers or _cpus())
+    else:
+        runs = _serial(todo, store, keys)
+    with closing(runs), tqdm(total=len(configs), initial=len(tables), disable=not progress,
+                             desc="rxlab sweep", unit="run") as bar:
+        for cfg, table in runs:
+            tables[cfg] = table
+            bar.update()
+    df = _frame([tables[cfg] for cfg in configs])
+    df.attrs["sweep"] = {"runs": len(configs), "computed": len(todo), "cached": len(configs) - len(todo),
+                         "model_version": _cache.MODEL_VERSION, "cache": str(store.root)}
+    df.attrs["invalid"] = invalid
+    return df
