@@ -3,7 +3,3 @@
 Plain ``@njit(cache=True)`` functions over the arrays of a :class:`State`
 (a namedtuple, so the same code runs under NUMBA_DISABLE_JIT=1).
 """
-
-from rxlab.engine.cache import refresh
-
-refresh()  # before any kernel module loads its cached machine code

@@ -1,4 +1,4 @@
-"""The one decorator for engine kernels.
+"""The one decorator for engine kernels, and the freshness of their on-disk cache.
 
 ``_nrt=False``: engine kernels never allocate, and without it numba reference-counts
 every array of the State namedtuple on each call (two atomics per array, ~100 ns a
@@ -11,10 +11,79 @@ A call that is not inlined passes the State's 16 arrays as ~130 scalar arguments
 (~80 ns); inlined, the arguments vanish. Measured: 3.5 -> 13 M packets/s.
 
 ``cache=True`` keys each function's cache on its own source file only, while a cached
-kernel holds the code of every kernel inlined into it: ``rxlab.engine.cache`` drops the
-engine's cache whenever any engine source changes.
+kernel holds the code of every kernel inlined into it and the counter and layout constants
+are compiled in: after an edit to ``page_pool.py`` (or a ``git pull`` that changes only it),
+``loop.run`` would load stale machine code. So the cache directory carries a digest of every
+source the engine compiles, and a different digest drops the whole directory's entries
+(:func:`refresh`, run when this module is imported, before any kernel is compiled or loaded).
 """
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
 
 from numba import njit
 
+STAMP = "rxlab-engine-sources.sha256"
+
+
+def sources_digest():
+    """sha256 over the engine's modules and rxlab/counters.py, in a fixed order."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(here.glob("*.py")) + [here.parent / "counters.py"]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def drop_if_stale(cache_dir, digest):
+    """Delete numba's index and data files in ``cache_dir`` unless its stamp is ``digest``;
+    then stamp it. Returns the number of files deleted."""
+    cache_dir = Path(cache_dir)
+    stamp = cache_dir / STAMP
+    if stamp.is_file() and stamp.read_text().strip() == digest:
+        return 0
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    gone = 0
+    for f in list(cache_dir.glob("*.nbi")) + list(cache_dir.glob("*.nbc")):
+        f.unlink(missing_ok=True)  # another process may be dropping the same files
+        gone += 1
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=STAMP)
+    with os.fdopen(fd, "w") as f:
+        f.write(digest + "\n")
+    os.replace(tmp, stamp)
+    return gone
+
+
+def engine_cache_dir():
+    """The directory numba caches this package's engine kernels in (the first of numba's
+    locators that accepts the engine's folder, as numba itself picks it), or None."""
+    from numba.core import caching
+
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # renamed in numba 0.61
+    def probe():
+        pass
+
+    probe.__module__ = __name__
+    for cls in impl._locator_classes:
+        locator = cls.from_function(probe, __file__)
+        if locator is not None:
+            return locator.get_cache_path()
+    return None
+
+
+def refresh():
+    """Called once when the engine is imported."""
+    if os.environ.get("NUMBA_DISABLE_JIT") == "1":
+        return
+    cache_dir = engine_cache_dir()
+    if cache_dir is not None:
+        try:
+            drop_if_stale(cache_dir, sources_digest())
+        except OSError:
+            pass  # a read-only cache cannot be written stale by us either
+
+
+refresh()
 kernel = njit(cache=True, _nrt=False, forceinline=True)
