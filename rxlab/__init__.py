@@ -25,8 +25,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CLAIMS_GRID",
-    "Calibration",
     "MODEL_VERSION",
+    "Calibration",
     "Profile",
     "Reconfig",
     "Result",

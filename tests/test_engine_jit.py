@@ -31,5 +31,5 @@ def test_the_digest_covers_every_engine_module_and_the_counters():
 def test_the_stamped_directory_is_where_numba_caches_the_engine():
     from rxlab.engine.loop import run
 
-    assert Path(run._jit._cache_path) == Path(jit.engine_cache_dir())
+    assert Path(run._cache._cache_path) == Path(jit.engine_cache_dir())
     assert (Path(jit.engine_cache_dir()) / jit.STAMP).read_text().strip() == jit.sources_digest()
