@@ -178,8 +178,8 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
     qstats[q, QS.rx_bytes] += length
     if p[QP.napi_left] == 0:  # a new poll takes up to napi_budget packets
         qstats[q, QS.napi_polls] += 1
-        # net_rx_action() -> skb_defer_free_flush(): the deferred skbs were freed (below, at
-        # deferral time, since nothing else touches their pages meanwhile) and the count restarts
+        # net_rx_action() -> skb_defer_free_flush(): the count restarts (rxlab frees a deferred
+        # skb on this CPU when app_read defers it, not here: see the README's simplifications)
         p[QP.defer_count] = 0
         p[QP.napi_left] = rc[RC.napi_budget]
     p[QP.napi_left] -= 1
