@@ -14,6 +14,7 @@ in the simulation); ``binds`` names which of the three is the smallest.
 """
 
 import math
+import re
 import sys
 from dataclasses import dataclass, field, replace
 
@@ -77,7 +78,7 @@ PARAMS = {
 INT_PARAMS = ("rx_cores", "iommu")
 
 # (category, operation, counter(s) it counts, parameter); counts are per received packet.
-# A counter expression "a-b" subtracts (the remote part of a total is priced separately).
+# A counter expression "a-b" subtracts (the remote part of a total is priced separately), "a+b" adds.
 OPERATIONS = (
     ("stack", "per-packet stack (CQE, napi_build_skb, GRO, TCP)", "packets", "stack_per_packet"),
     ("page_pool", "alloc_fast", "alloc_fast", "pp_alloc_fast"),
@@ -105,9 +106,9 @@ OPERATIONS = (
     ("dma", "dma_sync_dev", "dma_sync_dev", "dma_sync_dev"),
     ("copy", "bytes_copied", "bytes_copied", "copy_per_byte"),
     ("copy", "skb_small_head", "skb_small_head", "kmalloc_small"),
-    # skb_attempt_defer_free(): atomic_long_inc_return() of the NAPI CPU's defer_count (its line
-    # last written over there), then llist_add() on the list beside it (now local)
-    ("skb_defer", "skb_defer_free: defer_count inc", "skb_defer_free", "atomic_rmw_remote"),
+    # skb_attempt_defer_free(): atomic_long_inc_return() of the NAPI CPU's defer_count on every
+    # attempt (its line last written over there), then, if not full, llist_add() beside it
+    ("skb_defer", "skb_attempt_defer_free: defer_count inc", "skb_defer_free+skb_defer_full", "atomic_rmw_remote"),
     ("skb_defer", "skb_defer_free: llist_add", "skb_defer_free", "atomic_rmw"),
 )
 DMA_IOMMU = {"dma_map": "dma_map_iommu", "dma_unmap": "dma_unmap_iommu", "dma_sync_dev": "dma_sync_dev_iommu"}
@@ -206,7 +207,7 @@ def _frame(rows):
         return rows.to_frame()
     else:
         raise bad("rows", type(rows).__name__, "a Result, a tidy row (Series) or frame of Result.to_frame()")
-    counters = {part for _, _, expr, _ in OPERATIONS for part in expr.split("-")}
+    counters = {part for _, _, expr, _ in OPERATIONS for part in re.split("[-+]", expr)}
     missing = sorted((counters | set(NEEDED)) - set(df.columns))
     if missing:
         raise bad(f"rows[{missing[0]!r}]", None, "a column of Result.to_frame() (configuration, every counter, "
@@ -215,9 +216,9 @@ def _frame(rows):
 
 
 def _count(df, expr):
-    a, _, b = expr.partition("-")
+    a, op, b = re.split("([-+])", expr) if re.search("[-+]", expr) else (expr, "", "")
     v = df[a].astype(float)
-    return v - df[b].astype(float) if b else v
+    return v + (df[b].astype(float) if op == "+" else -df[b].astype(float)) if op else v
 
 
 def _param(profile, name):
@@ -321,16 +322,21 @@ def mechanism_steps(base, target, profile, order=("window", *CATEGORIES)):
     window, not the base's); a category of :data:`OPERATIONS` gives it the target's counts per
     packet of that category's operations. The last step is the target's own estimate. Because
     throughput is the smallest of three bounds, how much a step gives depends on the order (a
-    CPU saving is worth nothing while the window binds). With the default ``order`` (every
-    category) the last step is the target's own estimate. Tidy: step, mechanism, gbps, binds,
+    CPU saving is worth nothing while the window binds); ``order`` must name each mechanism
+    once. Tidy: step, mechanism, gbps, binds,
     cycles_per_packet, delta_gbps, note."""
     b, t = _frame(base).iloc[[0]], _frame(target).iloc[0]
     for k in SAME_RUN:
         if b[k].iloc[0] != t[k]:
             raise bad(f"target.{k}", t[k], f"equal to the base's {b[k].iloc[0]} (the same traffic)")
-    unknown = sorted(set(order) - {"window", *CATEGORIES})
+    every = ("window", *CATEGORIES)
+    unknown = sorted(set(order) - set(every))
     if unknown:
         raise bad("order", unknown[0], "window or one of " + ", ".join(CATEGORIES))
+    missing = [m for m in every if m not in order]
+    if missing or len(order) != len(every):
+        # a partial order would end short of the target and still look like its estimate
+        raise bad("order", tuple(order), "each of " + ", ".join(every) + " once, in any order")
     scale = float(b["packets"].iloc[0]) / max(float(t["packets"]), 1.0)
     cur, rows = b.copy(), [b.copy()]
     for m in order:
@@ -339,7 +345,7 @@ def mechanism_steps(base, target, profile, order=("window", *CATEGORIES)):
             cur["goodput_gbps"], cur["link_gbps"] = t["goodput_gbps"], t["link_gbps"]
         for cat, _, expr, _ in OPERATIONS:
             if cat == m and expr != "packets":
-                for counter in expr.split("-"):
+                for counter in re.split("[-+]", expr):
                     cur[counter] = t[counter] * scale
         rows.append(cur)
     tp = throughput(pd.concat(rows, ignore_index=True), profile)

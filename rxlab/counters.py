@@ -142,7 +142,7 @@ DOC = {
     "bytes_copied": ("packet bytes copied (copy-break)", "skb_copy_to_linear_data"),
     "xdp_save_reuse": ("refills served by the page the driver kept from an XDP_DROP", "mana_get_rxfrag xdp_save_va"),
     "skb_defer_free": (("skbs a reading CPU queued back to their NAPI CPU (an atomic on that CPU's "
-                        "defer_count and an llist_add on its defer list), freed there at the next poll"),
+                        "defer_count and an llist_add on its defer list); rxlab frees them there at once"),
                        "skb_attempt_defer_free, skb_defer_free_flush (net/core/skbuff.c, net/core/dev.c)"),
     "skb_defer_full": (("skbs freed on the reading CPU because the NAPI CPU's defer_count had reached "
                         "net.core.skb_defer_max: their pages go back through the ptr_ring"),

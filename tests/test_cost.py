@@ -193,9 +193,25 @@ def test_mechanism_steps(run, profiles):
     # a base held by a small window: a CPU-only step gives nothing until the window is swapped
     row = full.to_frame()
     row["goodput_gbps"] = 1.0
-    held = rxlab.cost.mechanism_steps(row, run, p, order=("dma", "window"))
-    assert list(held["binds"]) == ["window", "window", held["binds"].iloc[2]] and held["delta_gbps"].iloc[1] == 0
+    rest = tuple(c for c in rxlab.cost.CATEGORIES if c != "dma")
+    held = rxlab.cost.mechanism_steps(row, run, p, order=("dma", "window", *rest))
+    assert list(held["binds"][:2]) == ["window", "window"] and held["delta_gbps"].iloc[1] == 0
     with pytest.raises(ValueError, match="target.connections"):
         rxlab.cost.mechanism_steps(full, rxlab.simulate(run.config.replace(connections=8)), p)
     with pytest.raises(ValueError, match="order"):
         rxlab.cost.mechanism_steps(full, run, p, order=("window", "tlb"))
+    with pytest.raises(ValueError, match="order=.*each of window"):  # a partial order ends short of the target
+        rxlab.cost.mechanism_steps(full, run, p, order=("dma", "window"))
+
+
+def test_every_defer_attempt_pays_the_defer_count_atomic(profiles):
+    """skb_attempt_defer_free() increments defer_count before it finds the list full: the
+    atomic is priced per attempt, the llist_add only for the skbs really deferred."""
+    r = rxlab.simulate(rxlab.SimConfig(packets=2000, queues=2, connections=64, gro=False, app_read_us=10.0,
+                                       skb_defer_max=8))
+    assert r.counter("skb_defer_full") > 0 and r.counter("skb_defer_free") > 0
+    att = r.attribution(profiles["typical_arm64"]).set_index("operation")["count_per_packet"]
+    pk = r.metrics()["packets"]
+    assert att["skb_attempt_defer_free: defer_count inc"] == pytest.approx(
+        (r.counter("skb_defer_free") + r.counter("skb_defer_full")) / pk)
+    assert att["skb_defer_free: llist_add"] == pytest.approx(r.counter("skb_defer_free") / pk)

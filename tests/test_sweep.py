@@ -164,10 +164,11 @@ def test_model_version_invalidates_the_cache(tmp_path, counted, monkeypatch):
     assert len(counted) == RUNS
     quiet_sweep(GRID, cache=tmp_path, workers=1)
     assert len(counted) == RUNS
-    monkeypatch.setattr(rxlab.cache, "MODEL_VERSION", rxlab.cache.MODEL_VERSION + 1)
+    v = rxlab.cache.MODEL_VERSION
+    monkeypatch.setattr(rxlab.cache, "MODEL_VERSION", v + 1)
     df = quiet_sweep(GRID, cache=tmp_path, workers=1)
     assert len(counted) == 2 * RUNS and df.attrs["sweep"]["computed"] == RUNS
-    assert {p.parent.parent.name for p in files(tmp_path)} == {"model-1", "model-2"}
+    assert {p.parent.parent.name for p in files(tmp_path)} == {f"model-{v}", f"model-{v + 1}"}
 
 
 def test_a_damaged_or_half_written_file_is_never_read(tmp_path, counted):
