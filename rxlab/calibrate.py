@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rxlab.cost import PARAMS, throughput
-from rxlab.errors import bad
+from rxlab.cost import INT_PARAMS, PARAMS, throughput
+from rxlab.errors import bad, check_int_range
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,12 @@ def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, 
     if not isinstance(free, (list, tuple)) or not free:
         raise bad("free", free, "a non-empty list of parameter names")
     for name in free:
-        if name not in PARAMS or name in ("rx_cores", "iommu"):
+        if name not in PARAMS or name in INT_PARAMS:
             raise bad("free", name, "names of continuous profile parameters: "
-                      + ", ".join(k for k in PARAMS if k not in ("rx_cores", "iommu")))
+                      + ", ".join(k for k in PARAMS if k not in INT_PARAMS))
+    if len(set(free)) != len(free):
+        raise bad("free", free, "each parameter named once")
+    check_int_range("max_iter", max_iter, 1, 100_000)
     if target not in measured.columns:
         raise bad("target", target, "a column of the measured table")
     df = measured.reset_index(drop=True)
@@ -66,15 +69,18 @@ def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, 
         r = model(th)[mask] - y[mask]
         return r, float(r @ r)
 
-    r, c = cost(theta)
-    lam = 1e-2
-    h = 1e-4
-    for _ in range(max_iter):
+    def jacobian(th, r, h=1e-4):
         jac = np.empty((mask.sum(), len(free)))
         for j in range(len(free)):
-            t2 = theta.copy()
+            t2 = th.copy()
             t2[j] += h
             jac[:, j] = (cost(t2)[0] - r) / h
+        return jac
+
+    r, c = cost(theta)
+    lam = 1e-2
+    for _ in range(max_iter):
+        jac = jacobian(theta, r)
         g = jac.T @ r
         a = jac.T @ jac
         improved = False
@@ -91,6 +97,7 @@ def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, 
         if not improved:
             break
     fitted = np.exp(theta)
+    jac = jacobian(theta, r)  # at the fitted point: what the data says about it
     ident = [bool(np.any(jac[:, j] != 0)) for j in range(len(free))]
     rel_err = _relative_stderr(jac, r, ident)
     n_train = int(mask.sum())

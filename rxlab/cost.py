@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rxlab.data import DATA_DIR
+from rxlab.engine.loop import ACK_LEN, WIRE_OVERHEAD
 from rxlab.errors import bad, check_choice
 from rxlab.kernel.sizes import ARCHES
 from rxlab.result import TCP_IP_HEADERS
@@ -34,8 +35,6 @@ else:  # pragma: no cover
 
 ESTIMATE_NOTE = ("ESTIMATE: operation counts are simulated exactly; cycles per operation come from the "
                  "platform profile, each with its source (data/platforms.toml)")
-WIRE_OVERHEAD = 38  # Ethernet header 14, FCS 4, preamble 8, inter-frame gap 12 (as rxlab.engine.loop)
-ACK_LEN = 52
 # the simulation's goodput is "window-limited" when it falls this far below its own line rate;
 # above it the sender was limited by the link (and a few bytes still queued at the end)
 WINDOW_SLACK = 0.97

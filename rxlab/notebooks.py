@@ -23,6 +23,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 import rxlab
+from rxlab.errors import bad
 
 NOTEBOOK_DIR = Path(rxlab.__file__).resolve().parents[1] / "notebooks"
 RECORD_MIME = "application/vnd.rxlab.record+json"
@@ -33,7 +34,7 @@ def notebook_paths(folder=NOTEBOOK_DIR):
     """Every notebook of ``folder``, in name order (00_, 01_, ...)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"notebooks folder {folder} not found (rxlab report needs a source checkout)")
+        raise bad("notebooks", str(folder), "an existing folder of NN_*.ipynb (rxlab report needs a source checkout)")
     return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
 
 

@@ -95,7 +95,7 @@ def simulate(config=None, **kw):
     n_pages = (Q * (1 + n_rc) * (2 * R + 128 + max(x.pool_size for x in geoms) + 64 + hold_cap)
                + 2 * n_skbs + 64)
     st = make_state(page_size=cfg.page_size, n_pages=n_pages, n_pools=Q * (1 + n_rc),
-                    ring_max=max(x.pool_size for x in geoms), n_cpus=Q + cfg.reader_cpus,
+                    ring_max=max(x.pool_size for x in geoms), n_cpus=Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0),
                     n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs,
                     mem_limit=n_pages * unit)
 

@@ -14,9 +14,12 @@ import html
 import ipywidgets as w
 from matplotlib.figure import Figure
 
-from rxlab.config import STRATEGIES, SimConfig, xdp_only
+from rxlab.config import APP_CPUS, STRATEGIES, SimConfig, xdp_only
 from rxlab.cost import ESTIMATE_NOTE, load_platforms
 from rxlab.counters import DOC
+from rxlab.geometry import REPORT_MTUS
+from rxlab.kernel.mana import MAX_RX_BUFFERS_PER_QUEUE, MIN_RX_BUFFERS_PER_QUEUE
+from rxlab.kernel.sizes import ARCHES
 from rxlab.plots import plot_memory, plot_per_packet, plot_truesize_ratio, png_base64
 from rxlab.simulate import simulate
 
@@ -26,9 +29,9 @@ PACKETS = 20_000
 QUICK_PACKETS = 3_000
 
 PAGE_SIZES = (("4 KB", 4096), ("16 KB", 16384), ("64 KB", 65536))
-MTUS = (576, 1500, 1714, 1715, 3000, 3506, 4000, 9000)
 XDP = (("none", ()), *((v.upper(), xdp_only(v)) for v in ("pass", "drop", "tx", "redirect")))
-RING_SIZES = tuple(128 << i for i in range(7))  # MIN_RX_BUFFERS_PER_QUEUE .. MAX_RX_BUFFERS_PER_QUEUE
+RING_SIZES = tuple(MIN_RX_BUFFERS_PER_QUEUE << i
+                   for i in range((MAX_RX_BUFFERS_PER_QUEUE // MIN_RX_BUFFERS_PER_QUEUE).bit_length()))
 TCP_RMEM = (("128 KiB", 131072), ("1 MiB", 1 << 20), ("6 MiB", 6291456), ("16 MiB", 16 << 20))
 
 STYLE = {"description_width": "110px"}
@@ -55,15 +58,15 @@ def _controls():
     d = SimConfig()
     return {
         "page_size": drop("page size", PAGE_SIZES, d.page_size),
-        "mtu": drop("MTU", MTUS, d.mtu),
+        "mtu": drop("MTU", REPORT_MTUS, d.mtu),
         "xdp": drop("XDP", XDP, d.xdp),
         "strategy": drop("strategy", STRATEGIES, d.strategy),
-        "arch": drop("arch", ("arm64", "x86_64"), d.arch),
+        "arch": drop("arch", tuple(ARCHES), d.arch),
         "ring_size": w.SelectionSlider(description="ring size", options=RING_SIZES, value=d.ring_size,
                                        continuous_update=False, style=STYLE),
         "queues": islider("queues", 1, 16, d.queues),
         "connections": islider("connections", 1, 256, d.connections),
-        "app_cpus": drop("app CPUs", ("remote", "napi"), d.app_cpus),
+        "app_cpus": drop("app CPUs", APP_CPUS, d.app_cpus),
         "reader_cpus": islider("reader CPUs", 1, 256, d.reader_cpus),
         "tcp_rmem": drop("tcp_rmem", TCP_RMEM, d.tcp_rmem),
         "ack_fraction": fslider("pure ACKs", 0.0, 0.9, d.ack_fraction, 0.05),

@@ -69,6 +69,8 @@ def test_unidentifiable_parameter_is_left_alone(rows, base):
     ({"free": []}, "free=[] is not allowed: a non-empty list"),
     ({"free": ["warp"]}, "free='warp' is not allowed: names of continuous profile parameters"),
     ({"free": ["rx_cores"]}, "free='rx_cores' is not allowed"),
+    ({"free": ["stack_per_packet", "stack_per_packet"]}, "each parameter named once"),
+    ({"free": ["stack_per_packet"], "max_iter": 0}, "max_iter=0 is not allowed: 1..100000"),
     ({"free": ["stack_per_packet"], "target": "measured_gbps"}, "target='measured_gbps' is not allowed"),
     ({"free": ["stack_per_packet"], "train": [True]}, "train=[True] is not allowed: a boolean mask of 4 rows"),
 ])

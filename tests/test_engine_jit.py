@@ -24,7 +24,25 @@ def test_the_digest_covers_every_engine_module_and_the_counters():
     engine = Path(jit.__file__).parent
     sources = {p.name for p in engine.glob("*.py")}
     assert {"loop.py", "page_pool.py", "layout.py", "jit.py"} <= sources
-    assert len(jit.sources_digest()) == 64 and jit.sources_digest() == jit.sources_digest()
+    assert len(jit.sources_digest()) == 64
+
+
+def test_an_edit_to_any_engine_module_changes_the_digest(tmp_path, monkeypatch):
+    import shutil
+
+    engine = Path(jit.__file__).parent
+    copy = tmp_path / "rxlab" / "engine"
+    shutil.copytree(engine, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(engine.parent / "counters.py", copy.parent / "counters.py")
+    monkeypatch.setattr(jit, "__file__", str(copy / "jit.py"))
+    before = jit.sources_digest()
+    assert before == jit.sources_digest()
+    for name in ("page_pool.py", "../counters.py"):
+        with open(copy / name, "a") as f:
+            f.write("\n# an edit\n")
+        after = jit.sources_digest()
+        assert after != before
+        before = after
 
 
 @pytest.mark.jit_only

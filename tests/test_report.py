@@ -87,4 +87,4 @@ def test_scoreboard_table():
 
 def test_report_needs_notebooks(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "r"), "--notebooks", str(tmp_path / "none")]) == 2
-    assert "notebooks folder" in capsys.readouterr().err
+    assert "notebooks=" in (err := capsys.readouterr().err) and "an existing folder of NN_*.ipynb" in err
