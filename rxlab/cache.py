@@ -9,11 +9,12 @@ or none: a half-written file only ever carries a ``.tmp`` name and is never read
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from rxlab.atomic import atomic_path
 
 MODEL_VERSION = 2  # 2: reader_cpus and skb_defer_max (skb_defer_free, skb_defer_full)
 """Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
@@ -61,11 +62,5 @@ class ResultCache:
         """Write ``table`` atomically: to a temporary name, then renamed over the final one."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pq.write_table(table, f)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_path(path) as tmp:
+            pq.write_table(table, tmp)

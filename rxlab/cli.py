@@ -53,9 +53,9 @@ def _simulate(args):
 
 
 def _sweep(args):
-    import os
     import warnings
 
+    from rxlab.atomic import atomic_path
     from rxlab.errors import bad
     from rxlab.grid import load_grid
     from rxlab.sweeps import sweep
@@ -81,16 +81,11 @@ def _sweep(args):
                   file=sys.stderr)
         if len(invalid) > 10:
             print(f"  ... and {len(invalid) - 10} more", file=sys.stderr)
-    tmp = f"{args.out}.tmp{os.getpid()}"
     try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, args.out)  # atomic: no half-written results file
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise bad("out", args.out, f"a writable file ({e.strerror or e})") from None
-        raise
+        with atomic_path(args.out) as tmp:  # no half-written results file
+            df.to_parquet(tmp, index=False)
+    except OSError as e:
+        raise bad("out", args.out, f"a writable file ({e.strerror or e})") from None
     s = df.attrs["sweep"]
     print(f"rxlab sweep: {s['runs']} runs ({s['computed']} computed, {s['cached']} from the cache "
           f"{s['cache']}) written to {args.out}")

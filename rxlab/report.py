@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from rxlab import __version__
+from rxlab.atomic import atomic_path
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -36,10 +37,8 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 def write_page(path, title, body, style=""):
     """Write an HTML page atomically: a reader never sees a half-written file."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(PAGE.format(title=html.escape(title), body=body, style=style), encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(PAGE.format(title=html.escape(title), body=body, style=style), encoding="utf-8")
 
 
 def _notebook_style():

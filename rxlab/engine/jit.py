@@ -20,10 +20,11 @@ source the engine compiles, and a different digest drops the whole directory's e
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from numba import njit
+
+from rxlab.atomic import atomic_path
 
 STAMP = "rxlab-engine-sources.sha256"
 
@@ -49,10 +50,8 @@ def drop_if_stale(cache_dir, digest):
     for f in list(cache_dir.glob("*.nbi")) + list(cache_dir.glob("*.nbc")):
         f.unlink(missing_ok=True)  # another process may be dropping the same files
         gone += 1
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=STAMP)
-    with os.fdopen(fd, "w") as f:
-        f.write(digest + "\n")
-    os.replace(tmp, stamp)
+    with atomic_path(stamp) as tmp:
+        Path(tmp).write_text(digest + "\n")
     return gone
 
 
