@@ -55,6 +55,11 @@ def seed001_table(arch="arm64", packets=QUICK_PACKETS):
     return pd.concat(rows, ignore_index=True)
 
 
+def model_text(v):
+    """A model value as the scoreboard prints it: "-" when the model has none."""
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+
+
 def verdict(comparison, claimed, model, high=math.nan, unit=""):
     """(verdict, margin text) of a model value against a claim."""
     if model is None or (isinstance(model, float) and math.isnan(model)):
@@ -117,10 +122,6 @@ def _shortfall(t):
     return w
 
 
-def _seed001(ctx, platform):
-    return _shortfall(ctx.table(platform))
-
-
 def _fmt_rows(w, conns):
     return ", ".join(f"{c}: {w.loc[c, 'pp_frag']:.0f}/{w.loc[c, 'full_page']:.0f} ({w.loc[c, 'binds']})"
                      for c in conns)
@@ -128,7 +129,7 @@ def _fmt_rows(w, conns):
 
 def _regression(ctx, claim, platform):
     lo, _, hi = claim["conditions"].get("connections", "32..128").partition("..")
-    w = _seed001(ctx, platform)
+    w = _shortfall(ctx.table(platform))
     sel = w.loc[int(lo):int(hi)] if hi else w.loc[[int(lo)]]
     return float(sel["shortfall"].mean()), (
         f"{platform}, frag/full Gbps (binds) by connections: {_fmt_rows(w, sel.index)}; mean shortfall "
@@ -193,15 +194,11 @@ def ev_line_rate(ctx, claim):
     return top, f"{prof.name}: link_gbps {prof['link_gbps']:g} is a profile input taken from this seed, not evidence"
 
 
-def ev_shortfall(ctx, claim):
-    return _regression(ctx, claim, "affected_arm64")
-
-
 REMOTE = ("atomic_rmw_remote", "refcnt_read_remote", "refcnt_store_remote")
 
 
 def ev_onset(ctx, claim):
-    w = _seed001(ctx, "affected_arm64")
+    w = _shortfall(ctx.table("affected_arm64"))
     hit = w.index[w["shortfall"] >= ONSET_SHORTFALL]
     onset = float(hit.min()) if len(hit) else math.nan
     # what the simulation itself says changes with the connection count: struct page lines
@@ -215,7 +212,8 @@ def ev_onset(ctx, claim):
                    f"packet by connections: {lines}")
 
 
-def ev_no_regression(platform):
+def ev_shortfall(platform):
+    """Fragments' mean shortfall behind full pages on ``platform`` over the claim's connections."""
     return lambda ctx, claim: _regression(ctx, claim, platform)
 
 
@@ -291,10 +289,10 @@ EVALUATORS = {
     "fallback_jumbo_9000": ev_buffers_per_page,
     "fallback_xdp": ev_buffers_per_page,
     "line_rate": ev_line_rate,
-    "shortfall_beyond_16": ev_shortfall,
+    "shortfall_beyond_16": ev_shortfall("affected_arm64"),
     "shortfall_onset": ev_onset,
-    "no_regression_x86": ev_no_regression("x86_64_server"),
-    "no_regression_arm64": ev_no_regression("typical_arm64"),
+    "no_regression_x86": ev_shortfall("x86_64_server"),
+    "no_regression_arm64": ev_shortfall("typical_arm64"),
     "upfront_refs_save_drain": ev_drain_atomics,
     "upfront_atomics_per_packet": ev_upfront_atomics,
     "upfront_throughput_gain": ev_upfront_gain,

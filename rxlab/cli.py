@@ -92,7 +92,7 @@ def _sweep(args):
 
 
 def _claims(args):
-    from rxlab.claims import QUICK_PACKETS, evaluate_claims
+    from rxlab.claims import QUICK_PACKETS, evaluate_claims, model_text
 
     df = evaluate_claims(packets=QUICK_PACKETS if args.packets is None else args.packets)
     if args.json:
@@ -100,8 +100,8 @@ def _claims(args):
         return
     print(df.attrs["note"])
     for r in df.itertuples():
-        model = "-" if r.model != r.model else f"{r.model:.4g}"
-        print(f"{r.id:<28} {r.verdict:<17} claimed {r.claimed:>7} {r.unit:<12} model {model:>8}  {r.reason}")
+        print(f"{r.id:<28} {r.verdict:<17} claimed {r.claimed:>7} {r.unit:<12} model {model_text(r.model):>8}  "
+              f"{r.reason}")
 
 
 def _report(args):

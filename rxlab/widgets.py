@@ -222,7 +222,7 @@ class Explorer(w.HBox):
         alt = "memory over time, operations per packet, len/truesize"
         return (f"<div class=\"rxlab-explorer\"><p>{self.status.value}</p>"
                 f'<img alt="{alt}" src="data:image/png;base64,{self.png}">{self.estimate.value}'
-                f"{counters_html(self.result)}</div>")
+                f"{self.counters.value}</div>")
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
