@@ -47,9 +47,15 @@ def _attach(st, cfg, g, qp, pool_base):
     for q in range(cfg.queues):
         pool_create(st, pool_base + q, g.pool_size, order, dma, dma, cfg.page_size, q,
                     cfg.strategy == "pp_frag_upfront")
-        # the NAPI poll in progress goes on across the reconfiguration
-        qp[q] = [pool_base + q, q, mode, g.alloc_size, align, g.datasize, g.truesize, pinned, g.xdp,
-                 NONE, 0, 0, 0, qp[q, QP.napi_left], 0, 0, 0, qp[q, QP.defer_count]]
+        p = qp[q]
+        p[QP.pool], p[QP.napi_cpu], p[QP.mode] = pool_base + q, q, mode
+        p[QP.alloc_size], p[QP.align], p[QP.datasize] = g.alloc_size, align, g.datasize
+        p[QP.truesize], p[QP.truesize_pinned], p[QP.xdp] = g.truesize, pinned, g.xdp
+        # a new rxq: no saved XDP buffer, rings from slot 0; the NAPI CPU's state (the poll in
+        # progress, its defer list) goes on across the reconfiguration
+        p[QP.save] = NONE
+        p[QP.ring_head] = p[QP.hold_head] = p[QP.hold_count] = 0
+        p[QP.ratio_len] = p[QP.ratio_truesize] = p[QP.ratio] = 0
 
 
 def _pre_alloc(st, cfg, g, fail):
