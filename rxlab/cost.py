@@ -175,14 +175,19 @@ def load_platforms(path=None):
         doc = tomllib.load(f)
     out = {}
     for name, table in doc.items():
-        values, sources = {}, {}
+        values, sources, arch = {}, {}, table.get("arch", "arm64")
+        if "base" in table:  # a variant: the base profile's parameters, then its own
+            base = out.get(table["base"])
+            if base is None:
+                raise bad(f"{name}.base", table["base"], "a platform defined above it: " + ", ".join(out))
+            values, sources, arch = dict(base.values), dict(base.sources), table.get("arch", base.arch)
         for k, v in table.items():
-            if k in ("description", "arch"):
+            if k in ("description", "arch", "base"):
                 continue
             if not isinstance(v, dict) or set(v) != {"value", "source"}:
                 raise bad(f"{name}.{k}", v, "an inline table { value = ..., source = \"...\" }")
             values[k], sources[k] = v["value"], v["source"]
-        out[name] = Profile(name, table.get("description", ""), table.get("arch", "arm64"), values, sources)
+        out[name] = Profile(name, table.get("description", ""), arch, values, sources)
     return out
 
 

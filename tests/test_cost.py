@@ -80,6 +80,17 @@ def test_file_errors(tmp_path):
         load_platforms(f)
     with pytest.raises(ValueError, match=r"platform='nope' is not allowed: one of x86_64_server"):
         rxlab.platform("nope")
+    f.write_text('[box]\nbase = "later"\n[later]\narch = "arm64"\n')
+    with pytest.raises(ValueError, match=r"box.base='later' is not allowed: a platform defined above it"):
+        load_platforms(f)
+
+
+def test_a_variant_takes_its_base_parameters_and_sources(profiles):
+    t, a = profiles["typical_arm64"], profiles["affected_arm64"]
+    own = {"clock_ghz", "stack_per_packet", "atomic_rmw_remote"}  # what data/platforms.toml gives it
+    assert set(a.values) == set(t.values) and a.arch == t.arch
+    assert all(a.values[k] == t.values[k] and a.sources[k] == t.sources[k] for k in set(t.values) - own)
+    assert a["stack_per_packet"] != t["stack_per_packet"] and "fitted" in a.sources["stack_per_packet"]
 
 
 def test_rows_must_be_tidy_result_rows(run, profiles):
