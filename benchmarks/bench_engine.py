@@ -26,8 +26,8 @@ CONFIGS = {
 def rate(kw, packets):
     """[first-call seconds, packets per wall second, packets per CPU second] of simulate() itself
     (model set-up and teardown included, compilation excluded)."""
-    from rxlab.config import SimConfig
-    from rxlab.simulate import simulate
+    from rxlab.model.config import SimConfig
+    from rxlab.model.simulate import simulate
 
     w = time.perf_counter()
     simulate(SimConfig(**kw, packets=1000))  # compile, or load the compiled cache

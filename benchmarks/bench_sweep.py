@@ -50,7 +50,7 @@ def measure(numba_cache, cache, workers, packets, seeds):
 
 
 def main():
-    from rxlab.grid import CLAIMS_PACKETS
+    from rxlab.studies.grid import CLAIMS_PACKETS
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--packets", type=int, default=CLAIMS_PACKETS, help="packets per run")

@@ -16,7 +16,7 @@ CHANGES = [("page_size", 65536), ("page_size", 4096), ("connections", 128), ("co
 
 
 def explorer_latency(repeat, quick):
-    from rxlab.widgets import explorer
+    from rxlab.views.widgets import explorer
 
     panel = explorer(quick=quick)  # compiles, or loads the compiled cache
     times = {}
@@ -39,7 +39,7 @@ def main():
     for k, v in times.items():
         print(f"  {k:<22} median {statistics.median(v):.3f}  max {max(v):.3f}")
     if args.report:
-        from rxlab.report import build_reports
+        from rxlab.views.report import build_reports
 
         with tempfile.TemporaryDirectory() as out:
             t = time.perf_counter()

@@ -29,9 +29,9 @@ def _geometry(args):
 def _simulate(args):
     from dataclasses import fields
 
-    from rxlab.config import SimConfig, check_xdp, xdp_only
     from rxlab.counters import Ctr
-    from rxlab.simulate import simulate
+    from rxlab.model.config import SimConfig, check_xdp, xdp_only
+    from rxlab.model.simulate import simulate
 
     kw = {f.name: getattr(args, f.name) for f in fields(SimConfig)
           if getattr(args, f.name, None) is not None and f.name != "xdp"}
@@ -57,8 +57,8 @@ def _sweep(args):
 
     from rxlab.atomic import atomic_path
     from rxlab.errors import bad
-    from rxlab.grid import load_grid
-    from rxlab.sweeps import sweep
+    from rxlab.studies.grid import load_grid
+    from rxlab.studies.sweep import sweep
 
     grid = load_grid(args.grid)
     with warnings.catch_warnings():
@@ -92,7 +92,7 @@ def _sweep(args):
 
 
 def _claims(args):
-    from rxlab.claims import QUICK_PACKETS, evaluate_claims, model_text
+    from rxlab.studies.claims import QUICK_PACKETS, evaluate_claims, model_text
 
     df = evaluate_claims(packets=QUICK_PACKETS if args.packets is None else args.packets)
     if args.json:
@@ -107,9 +107,9 @@ def _claims(args):
 def _report(args):
     import time
 
-    from rxlab.claims import FULL_PACKETS, QUICK_PACKETS, evaluate_claims
-    from rxlab.notebooks import NOTEBOOK_DIR, notebook_paths
-    from rxlab.report import build_reports, scoreboard_html
+    from rxlab.studies.claims import FULL_PACKETS, QUICK_PACKETS, evaluate_claims
+    from rxlab.views.notebooks import NOTEBOOK_DIR, notebook_paths
+    from rxlab.views.report import build_reports, scoreboard_html
 
     notebook_paths(args.notebooks or NOTEBOOK_DIR)  # no notebooks: say so before the scoreboard's seconds
     packets = QUICK_PACKETS if args.quick else FULL_PACKETS
@@ -129,7 +129,7 @@ def _config_options(p):
     """One option per scalar SimConfig field (--page-size, --strategy, --gro/--no-gro, ...)."""
     from dataclasses import MISSING, fields
 
-    from rxlab.config import XDP_VERDICTS, SimConfig
+    from rxlab.model.config import XDP_VERDICTS, SimConfig
 
     for f in fields(SimConfig):
         opt = "--" + f.name.replace("_", "-")
@@ -184,7 +184,7 @@ def parser():
 
     c = sub.add_parser("claims", help="evaluate every seed claim in data/claims.csv with the model")
     c.add_argument("--packets", type=int, default=None,
-                   help="packets per simulation behind the throughput claims (default rxlab.claims.QUICK_PACKETS)")
+                   help="packets per simulation behind the throughput claims (default rxlab.studies.claims.QUICK_PACKETS)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(run=_claims)
 

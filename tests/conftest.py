@@ -2,7 +2,7 @@
 
 import pytest
 
-from rxlab.notebooks import execute
+from rxlab.views.notebooks import execute
 
 _executed = {}
 

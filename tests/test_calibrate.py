@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import rxlab
-from rxlab.claims import seed001_table
-from rxlab.cost import load_platforms, throughput
+from rxlab.cost.pricing import throughput
+from rxlab.cost.profiles import load_platforms
+from rxlab.studies.claims import seed001_table
 
 
 @pytest.fixture(scope="module")

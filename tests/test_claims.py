@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from rxlab.claims import EVALUATORS, VERDICTS, evaluate_claims, seed001_comparison, verdict
 from rxlab.cli import main
 from rxlab.data import load_claims, load_connection_table
+from rxlab.studies.claims import EVALUATORS, VERDICTS, evaluate_claims, seed001_comparison, verdict
 
 
 @pytest.mark.parametrize("args,expected", [

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 import rxlab
-from rxlab.cost import ESTIMATE_NOTE, OPERATIONS, PARAMS, Profile, load_platforms, throughput
-from rxlab.result import TCP_IP_HEADERS
-from rxlab.simulate import rss_queue
+from rxlab.cost.pricing import ESTIMATE_NOTE, OPERATIONS, throughput
+from rxlab.cost.profiles import PARAMS, Profile, load_platforms
+from rxlab.kernel.rss import rss_queue
+from rxlab.kernel.tcp import TCP_IP_HEADERS
 
 PLATFORMS = ("x86_64_server", "typical_arm64", "affected_arm64")
 
@@ -107,11 +108,11 @@ def test_cycles_per_packet_by_hand(run, profiles):
     want = (p["stack_per_packet"] + 0.3 * p["atomic_rmw"] + 0.2 * p["atomic_rmw_remote"] + p["dma_map"]
             + p["dma_unmap"] + 0.25 * p["ptr_ring_produce"] + 0.1 * p["cacheline_transfer"]
             + 64 * p["copy_per_byte"] + 0.01 * p["page_alloc_order3"])
-    assert rxlab.cost.cycles_per_packet(row, p)[0] == pytest.approx(want)
+    assert rxlab.cost.pricing.cycles_per_packet(row, p)[0] == pytest.approx(want)
     # behind an IOMMU the same counts are priced with the IOMMU costs
     q = p.with_values(iommu=1, source="test")
     extra = q["dma_map_iommu"] - p["dma_map"] + q["dma_unmap_iommu"] - p["dma_unmap"]
-    assert rxlab.cost.cycles_per_packet(row, q)[0] == pytest.approx(want + extra)
+    assert rxlab.cost.pricing.cycles_per_packet(row, q)[0] == pytest.approx(want + extra)
 
 
 def test_three_bounds_and_which_binds(run, profiles):
@@ -148,7 +149,7 @@ def test_rx_cores_follow_rss_and_the_profile(run, profiles):
 
 def test_attribution_is_a_perf_top(run, profiles):
     p = profiles["affected_arm64"]
-    att = run.attribution(p)
+    att = rxlab.attribution_frame(run, p)
     assert list(att.columns) == ["platform", "category", "operation", "counter", "count_per_packet", "parameter",
                                  "cycles_per_op", "cycles_per_packet", "source", "share"]
     assert len(att) == len(OPERATIONS) and "ESTIMATE" in att.attrs["note"]
@@ -156,7 +157,7 @@ def test_attribution_is_a_perf_top(run, profiles):
     params = p.frame()
     assert len(params) == len(PARAMS) and params.source.str.len().min() > 0
     assert att["share"].sum() == pytest.approx(1.0)
-    assert att["cycles_per_packet"].sum() == pytest.approx(run.throughput(p).cycles_per_packet[0])
+    assert att["cycles_per_packet"].sum() == pytest.approx(rxlab.throughput(run, p).cycles_per_packet[0])
     remote = att.set_index("operation").loc["atomic_rmw_remote"]
     pk = run.metrics()["packets"]
     assert remote.count_per_packet == pytest.approx(run.counter("atomic_rmw_remote") / pk)
@@ -172,9 +173,9 @@ def test_frames_are_priced_without_the_result(run, profiles):
     p = profiles["x86_64_server"]
     both = throughput(cached, p)
     for i, r in enumerate((run, other)):
-        one = r.throughput(p).iloc[0]
+        one = rxlab.throughput(r, p).iloc[0]
         assert both.gbps[i] == pytest.approx(one.gbps) and both.binds[i] == one.binds
-    priced = rxlab.cost.price(cached, [profiles[n] for n in PLATFORMS])
+    priced = rxlab.cost.pricing.price(cached, [profiles[n] for n in PLATFORMS])
     assert len(priced) == 6 and set(priced.platform) == set(PLATFORMS)
     # full pages are DMA-mapped and unmapped by the driver per packet; fragments are mapped per page
     att = rxlab.attribution_frame(cached, p)
@@ -189,30 +190,30 @@ def test_mechanism_steps(run, profiles):
     last step is the target's estimate, and a window that binds hides every CPU saving behind it."""
     full = rxlab.simulate(run.config.replace(strategy="full_page"))
     p = profiles["typical_arm64"]
-    steps = rxlab.cost.mechanism_steps(full, run, p)
-    assert list(steps["mechanism"]) == ["base", "window", *rxlab.cost.CATEGORIES]
-    assert steps["gbps"].iloc[0] == pytest.approx(full.throughput(p).gbps[0])
-    assert steps["gbps"].iloc[-1] == pytest.approx(run.throughput(p).gbps[0])
-    assert steps["cycles_per_packet"].iloc[-1] == pytest.approx(run.throughput(p).cycles_per_packet[0])
+    steps = rxlab.cost.pricing.mechanism_steps(full, run, p)
+    assert list(steps["mechanism"]) == ["base", "window", *rxlab.cost.pricing.CATEGORIES]
+    assert steps["gbps"].iloc[0] == pytest.approx(rxlab.throughput(full, p).gbps[0])
+    assert steps["gbps"].iloc[-1] == pytest.approx(rxlab.throughput(run, p).gbps[0])
+    assert steps["cycles_per_packet"].iloc[-1] == pytest.approx(rxlab.throughput(run, p).cycles_per_packet[0])
     assert steps["delta_gbps"].sum() == pytest.approx(steps["gbps"].iloc[-1] - steps["gbps"].iloc[0])
     assert "ESTIMATE" in steps["note"].iloc[0]
     # the dma step moves the cycles by exactly the difference of the two runs' dma cycles per packet
-    dma = [r.attribution(p).groupby("category").cycles_per_packet.sum()["dma"] for r in (full, run)]
+    dma = [rxlab.attribution_frame(r, p).groupby("category").cycles_per_packet.sum()["dma"] for r in (full, run)]
     s = steps.set_index("mechanism")
-    before = s.loc[rxlab.cost.CATEGORIES[rxlab.cost.CATEGORIES.index("dma") - 1], "cycles_per_packet"]
+    before = s.loc[rxlab.cost.pricing.CATEGORIES[rxlab.cost.pricing.CATEGORIES.index("dma") - 1], "cycles_per_packet"]
     assert s.loc["dma", "cycles_per_packet"] == pytest.approx(before - dma[0] + dma[1])
     # a base held by a small window: a CPU-only step gives nothing until the window is swapped
     row = full.to_frame()
     row["goodput_gbps"] = 1.0
-    rest = tuple(c for c in rxlab.cost.CATEGORIES if c != "dma")
-    held = rxlab.cost.mechanism_steps(row, run, p, order=("dma", "window", *rest))
+    rest = tuple(c for c in rxlab.cost.pricing.CATEGORIES if c != "dma")
+    held = rxlab.cost.pricing.mechanism_steps(row, run, p, order=("dma", "window", *rest))
     assert list(held["binds"][:2]) == ["window", "window"] and held["delta_gbps"].iloc[1] == 0
     with pytest.raises(ValueError, match="target.connections"):
-        rxlab.cost.mechanism_steps(full, rxlab.simulate(run.config.replace(connections=8)), p)
+        rxlab.cost.pricing.mechanism_steps(full, rxlab.simulate(run.config.replace(connections=8)), p)
     with pytest.raises(ValueError, match="order"):
-        rxlab.cost.mechanism_steps(full, run, p, order=("window", "tlb"))
+        rxlab.cost.pricing.mechanism_steps(full, run, p, order=("window", "tlb"))
     with pytest.raises(ValueError, match="order=.*each of window"):  # a partial order ends short of the target
-        rxlab.cost.mechanism_steps(full, run, p, order=("dma", "window"))
+        rxlab.cost.pricing.mechanism_steps(full, run, p, order=("dma", "window"))
 
 
 def test_every_defer_attempt_pays_the_defer_count_atomic(profiles):
@@ -221,7 +222,7 @@ def test_every_defer_attempt_pays_the_defer_count_atomic(profiles):
     r = rxlab.simulate(rxlab.SimConfig(packets=2000, queues=2, connections=64, gro=False, app_read_us=10.0,
                                        skb_defer_max=8))
     assert r.counter("skb_defer_full") > 0 and r.counter("skb_defer_free") > 0
-    att = r.attribution(profiles["typical_arm64"]).set_index("operation")["count_per_packet"]
+    att = rxlab.attribution_frame(r, profiles["typical_arm64"]).set_index("operation")["count_per_packet"]
     pk = r.metrics()["packets"]
     assert att["skb_attempt_defer_free: defer_count inc"] == pytest.approx(
         (r.counter("skb_defer_free") + r.counter("skb_defer_full")) / pk)

@@ -20,7 +20,7 @@ def test_a_different_digest_drops_every_cached_kernel(tmp_path):
     assert not list(tmp_path.glob(jit.STAMP + "?*"))  # no temporary stamp left behind
 
 
-def test_the_digest_covers_every_engine_module_and_the_counters():
+def test_the_digest_covers_every_engine_module_the_counters_and_the_kernel_constants():
     engine = Path(jit.__file__).parent
     sources = {p.name for p in engine.glob("*.py")}
     assert {"loop.py", "page_pool.py", "layout.py", "jit.py"} <= sources
@@ -34,10 +34,11 @@ def test_an_edit_to_any_engine_module_changes_the_digest(tmp_path, monkeypatch):
     copy = tmp_path / "rxlab" / "engine"
     shutil.copytree(engine, copy, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(engine.parent / "counters.py", copy.parent / "counters.py")
+    shutil.copytree(engine.parent / "kernel", copy.parent / "kernel", ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(jit, "__file__", str(copy / "jit.py"))
     before = jit.sources_digest()
     assert before == jit.sources_digest()
-    for name in ("page_pool.py", "../counters.py"):
+    for name in ("page_pool.py", "../counters.py", "../kernel/pagepool.py"):
         with open(copy / name, "a") as f:
             f.write("\n# an edit\n")
         after = jit.sources_digest()

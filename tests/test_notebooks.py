@@ -6,9 +6,9 @@ import nbformat
 import pytest
 
 import rxlab
-from rxlab.claims import SEED000, SEED001, seed001_comparison
 from rxlab.kernel.mana import mana_rxbuf_pad
-from rxlab.notebooks import execute, notebook_paths, records
+from rxlab.studies.claims import SEED000, SEED001, seed001_comparison
+from rxlab.views.notebooks import execute, notebook_paths, records
 
 
 def check_00_explorer(r):
@@ -18,7 +18,7 @@ def check_00_explorer(r):
     assert r["atomic_rmw_per_packet"] == pytest.approx(res.metrics()["atomic_rmw_per_packet"])
     assert r["mem_peak_bytes"] == res.metrics()["mem_peak_bytes"]
     assert r["frags_per_page"] == 2
-    t = res.throughput(rxlab.platform(r["platform"])).iloc[0]  # the panel's default platform
+    t = rxlab.throughput(res, rxlab.platform(r["platform"])).iloc[0]  # the panel's default platform
     assert r["platform"] == "typical_arm64" and (r["estimate_gbps"], r["estimate_binds"]) == (pytest.approx(t.gbps), t.binds)
 
 
@@ -54,7 +54,7 @@ def check_02_connection_scaling(r):
     p = rxlab.platform("affected_arm64")
     sim = {s: rxlab.simulate(rxlab.SimConfig(strategy=s, connections=32, packets=n, **SEED001))
            for s in ("pp_frag", "pp_frag_upfront")}
-    t = sim["pp_frag"].throughput(p).iloc[0]
+    t = rxlab.throughput(sim["pp_frag"], p).iloc[0]
     need = t.cycles_per_packet * t.gbps_cpu / 136
     remote = sim["pp_frag"].metrics()["atomic_rmw_remote_per_packet"]
     assert r["cycles_needed_frag_32"] == pytest.approx(need)
@@ -82,18 +82,18 @@ def check_03_large_pages(r):
     prof = rxlab.platform("typical_arm64")
     iommu = prof.with_values(iommu=1, source="test")
     frag, full = (rxlab.simulate(rxlab.SimConfig(strategy=s, packets=n, **SEED000)) for s in ("pp_frag", "full_page"))
-    tf, tu = frag.throughput(prof).iloc[0], full.throughput(prof).iloc[0]
+    tf, tu = rxlab.throughput(frag, prof).iloc[0], rxlab.throughput(full, prof).iloc[0]
     assert (r["gbps_pp_frag"], r["binds_pp_frag"]) == (pytest.approx(tf.gbps), "cpu")
     assert (r["gbps_full_page"], r["binds_full_page"]) == (pytest.approx(tu.gbps), "window")
     assert r["gain_pct"] == pytest.approx((tf.gbps / tu.gbps - 1) * 100) and 140 < r["gain_pct"] < 200
     assert r["cpu_gain_pct"] == pytest.approx((tf.gbps_cpu / tu.gbps_cpu - 1) * 100) and 2 < r["cpu_gain_pct"] < 10
-    ti, ui = frag.throughput(iommu).iloc[0], full.throughput(iommu).iloc[0]
+    ti, ui = rxlab.throughput(frag, iommu).iloc[0], rxlab.throughput(full, iommu).iloc[0]
     assert r["gain_iommu_pct"] == pytest.approx((ti.gbps / ui.gbps - 1) * 100) and r["gain_iommu_pct"] > r["gain_pct"]
     assert ui.binds == "cpu" and r["window_step_iommu_gbps"] == 0  # behind an IOMMU the window no longer binds
     # the window step lifts full pages from their window to their CPU bound; the DMA step then prices
     # the fragment run's DMA cycles instead of the driver's map + unmap per packet
     assert r["window_step_gbps"] == pytest.approx(tu.gbps_cpu - tu.gbps)
-    dma = {k: x.attribution(prof).groupby("category").cycles_per_packet.sum()["dma"] for k, x in
+    dma = {k: rxlab.attribution_frame(x, prof).groupby("category").cycles_per_packet.sum()["dma"] for k, x in
            (("frag", frag), ("full", full))}
     assert dma["full"] == pytest.approx(70) and dma["frag"] < 1  # dma_map 40 + dma_unmap 30 per packet
     after = tu.gbps_cpu * tu.cycles_per_packet / (tu.cycles_per_packet - dma["full"] + dma["frag"])
@@ -104,8 +104,9 @@ def check_03_large_pages(r):
     assert r["page_alloc_per_packet_full_page"] < 0.05  # pages recycle: only the rings' first fill
 
     def gain(c, rmem):
-        g = [rxlab.simulate(rxlab.SimConfig(strategy=s, packets=n, **{**SEED000, "connections": c, "tcp_rmem": rmem}))
-             .throughput(prof).gbps[0] for s in ("pp_frag", "full_page")]
+        g = [rxlab.throughput(rxlab.simulate(rxlab.SimConfig(strategy=s, packets=n, **{**SEED000, "connections": c,
+                                                                          "tcp_rmem": rmem})), prof).gbps[0]
+             for s in ("pp_frag", "full_page")]
         return (g[0] / g[1] - 1) * 100
     assert r["gain_16_streams_6m"] == pytest.approx(gain(16, 6291456)) and r["gain_16_streams_6m"] < 30
     assert r["gain_1_stream_128k"] == pytest.approx(gain(1, 131072)) and r["gain_1_stream_128k"] > 1000
@@ -167,7 +168,7 @@ def test_notebook(path, executed_notebook):
 
 def test_kernel_is_this_python_and_this_rxlab(tmp_path):
     cells = [nbformat.v4.new_code_cell("quick = False", metadata={"tags": ["parameters"]}),
-             nbformat.v4.new_code_cell("import sys, rxlab\nfrom rxlab.notebooks import record\n"
+             nbformat.v4.new_code_cell("import sys, rxlab\nfrom rxlab.views.notebooks import record\n"
                                        "record(python=sys.executable, rxlab=rxlab.__file__, quick=quick)")]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "t.ipynb")
     nb = execute(tmp_path / "t.ipynb", quick=True)

@@ -6,10 +6,10 @@ import shutil
 import nbformat
 import pytest
 
-from rxlab.claims import EVALUATORS, QUICK_PACKETS, evaluate_claims
 from rxlab.cli import main
-from rxlab.notebooks import NOTEBOOK_DIR, notebook_paths
-from rxlab.report import index_html, notebook_html, scoreboard_html, write_page
+from rxlab.studies.claims import EVALUATORS, QUICK_PACKETS, evaluate_claims
+from rxlab.views.notebooks import NOTEBOOK_DIR, notebook_paths
+from rxlab.views.report import index_html, notebook_html, scoreboard_html, write_page
 
 # any script, stylesheet, image, frame or link whose address leaves the file
 REMOTE = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|@import|url\(\s*["']?(https?:)?//""", re.IGNORECASE)

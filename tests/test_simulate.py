@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as hst
 
 from rxlab.cli import main
-from rxlab.config import STRATEGIES, Reconfig, SimConfig, xdp_only
 from rxlab.counters import Ctr
 from rxlab.engine.layout import CN, QS
-from rxlab.simulate import simulate
+from rxlab.model.config import STRATEGIES, Reconfig, SimConfig, xdp_only
+from rxlab.model.simulate import simulate
 
 NOJIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 N = 400 if NOJIT else 4000  # packets per run: the interpreted pass runs the same paths, shorter

@@ -14,12 +14,12 @@ import pyarrow.parquet as pq
 import pytest
 
 import rxlab
-import rxlab.cache
-import rxlab.sweeps
+import rxlab.studies.cache
+import rxlab.studies.sweep
 from rxlab.cli import main
-from rxlab.config import SimConfig, xdp_only
-from rxlab.grid import CLAIMS_GRID, expand
-from rxlab.simulate import simulate
+from rxlab.model.config import SimConfig, xdp_only
+from rxlab.model.simulate import simulate
+from rxlab.studies.grid import CLAIMS_GRID, expand
 
 ROOT = Path(__file__).resolve().parents[1]
 NOJIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
@@ -164,7 +164,7 @@ def test_model_version_invalidates_the_cache(tmp_path, counted, monkeypatch):
     assert len(counted) == RUNS
     quiet_sweep(GRID, cache=tmp_path, workers=1)
     assert len(counted) == RUNS
-    v = rxlab.cache.MODEL_VERSION
+    v = rxlab.studies.cache.MODEL_VERSION
     monkeypatch.setattr(rxlab.cache, "MODEL_VERSION", v + 1)
     df = quiet_sweep(GRID, cache=tmp_path, workers=1)
     assert len(counted) == 2 * RUNS and df.attrs["sweep"]["computed"] == RUNS
@@ -180,7 +180,7 @@ def test_a_damaged_or_half_written_file_is_never_read(tmp_path, counted):
     b.unlink()
     counted.clear()
     df = quiet_sweep(grid, cache=tmp_path, workers=1)
-    assert {rxlab.cache.run_key(c) for c in counted} == {a.stem, b.stem}
+    assert {rxlab.studies.cache.run_key(c) for c in counted} == {a.stem, b.stem}
     assert df.attrs["sweep"]["computed"] == 2
     pq.read_table(a)  # rewritten whole
 
@@ -188,11 +188,11 @@ def test_a_damaged_or_half_written_file_is_never_read(tmp_path, counted):
 CHILD = """
 import sys, time
 import rxlab, rxlab.sweeps
-from rxlab.simulate import simulate
+from rxlab.model.simulate import simulate
 def slow(cfg):  # long enough runs that the kill lands mid-sweep
     time.sleep(0.2)
     return simulate(cfg)
-rxlab.sweeps.simulate = slow  # forked workers inherit it
+rxlab.studies.sweep.simulate = slow  # forked workers inherit it
 rxlab.sweep(eval(sys.argv[1]), 3, cache=sys.argv[2], workers=2, progress=False)
 """
 

@@ -6,8 +6,8 @@ import ipywidgets as w
 import pytest
 
 import rxlab
-from rxlab.cost import load_platforms
-from rxlab.widgets import explorer
+from rxlab.cost.profiles import load_platforms
+from rxlab.views.widgets import explorer
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +72,11 @@ def test_platform_estimate(panel):
     for name in plat.options:
         plat.value = name
         assert panel.result is run  # re-priced, not re-simulated
-        t = run.throughput(rxlab.platform(name)).iloc[0]
+        t = rxlab.throughput(run, rxlab.platform(name)).iloc[0]
         shown = _estimate(panel.estimate.value)
         assert shown[0] == name and shown[1] == pytest.approx(t.gbps, abs=0.05) and shown[2] == t.binds
         assert '<table class="rxlab-estimate">' in panel.estimate.value and "ESTIMATE:" in panel.estimate.value
-        top = run.attribution(rxlab.platform(name)).operation.head(5)
+        top = rxlab.attribution_frame(run, rxlab.platform(name)).operation.head(5)
         assert re.findall(r"<tr><th>([^<]+)</th><td>[\d.e+-]+ x ", panel.estimate.value) == \
             list(top)
     # the fitted cross-CPU atomic of the affected SKU costs more than the typical one's
@@ -89,7 +89,7 @@ def test_platform_estimate(panel):
     assert "the profile is x86_64, the simulated geometry arm64" in panel.estimate.value
     panel.controls["strategy"].value = "full_page"  # a new run is priced under the selected platform
     assert panel.result is not run and _estimate(panel.estimate.value)[1] == pytest.approx(
-        panel.result.throughput(rxlab.platform("x86_64_server")).gbps[0], abs=0.05)
+        rxlab.throughput(panel.result, rxlab.platform("x86_64_server")).gbps[0], abs=0.05)
     assert "ESTIMATE" in panel.static_html() and 'class="rxlab-estimate"' in panel.static_html()
     plat.value = "typical_arm64"
 

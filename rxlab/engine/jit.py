@@ -14,8 +14,10 @@ A call that is not inlined passes the State's 16 arrays as ~130 scalar arguments
 kernel holds the code of every kernel inlined into it and the counter and layout constants
 are compiled in: after an edit to ``page_pool.py`` (or a ``git pull`` that changes only it),
 ``loop.run`` would load stale machine code. So the cache directory carries a digest of every
-source the engine compiles, and a different digest drops the whole directory's entries
-(:func:`refresh`, run when this module is imported, before any kernel is compiled or loaded).
+source the engine compiles (its own modules, ``rxlab/counters.py`` and the ``rxlab/kernel``
+constants it compiles in), and a different digest drops the whole directory's entries
+(:func:`ensure_fresh`, run once when the engine is first used: every use starts with
+``make_state``, before any kernel is compiled or loaded).
 """
 
 import hashlib
@@ -30,11 +32,11 @@ STAMP = "rxlab-engine-sources.sha256"
 
 
 def sources_digest():
-    """sha256 over the engine's modules and rxlab/counters.py, in a fixed order."""
+    """sha256 over the engine's modules, rxlab/counters.py and rxlab/kernel/*.py, in a fixed order."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in sorted(here.glob("*.py")) + [here.parent / "counters.py"]:
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(here.glob("*.py")) + [here.parent / "counters.py"] + sorted(here.parent.glob("kernel/*.py")):
+        h.update(path.relative_to(here.parent).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -72,10 +74,15 @@ def engine_cache_dir():
     return None
 
 
-def refresh():
-    """Called once when the engine is imported."""
-    if os.environ.get("NUMBA_DISABLE_JIT") == "1":
+_fresh = False
+
+
+def ensure_fresh():
+    """Drop a stale engine cache, once per process, before the first kernel is loaded."""
+    global _fresh
+    if _fresh or os.environ.get("NUMBA_DISABLE_JIT") == "1":
         return
+    _fresh = True
     cache_dir = engine_cache_dir()
     if cache_dir is not None:
         try:
@@ -84,5 +91,4 @@ def refresh():
             pass  # a read-only cache cannot be written stale by us either
 
 
-refresh()
 kernel = njit(cache=True, _nrt=False, forceinline=True)

@@ -6,9 +6,11 @@ code runs jitted and under NUMBA_DISABLE_JIT=1.
 
 from enum import IntEnum
 
+from rxlab.kernel.sizes import MAX_SKB_FRAGS_DEFAULT
+
 NONE = -1
 BIAS_MAX = (2**63 - 1) >> 1  # include/net/page_pool/types.h: BIAS_MAX (LONG_MAX >> 1)
-MAX_SKB_FRAGS = 17
+MAX_SKB_FRAGS = MAX_SKB_FRAGS_DEFAULT  # the engine's skbs have the default CONFIG_MAX_SKB_FRAGS
 
 
 class Loc(IntEnum):

@@ -24,10 +24,8 @@ from rxlab.engine.skb import (
     skb_free,
     skb_try_coalesce,
 )
-
-ACK_LEN = 52  # a pure ACK: IPv4 20 + TCP with timestamps 32
-WIRE_OVERHEAD = 38  # Ethernet header 14, FCS 4, preamble 8, inter-frame gap 12
-TCP_DEFAULT_SCALING_RATIO = 128  # include/net/tcp.h: 1 << (TCP_RMEM_TO_WIN_SCALE - 1)
+from rxlab.kernel.sizes import WIRE_OVERHEAD
+from rxlab.kernel.tcp import ACK_LEN, TCP_DEFAULT_SCALING_RATIO
 
 
 @kernel

@@ -9,9 +9,7 @@ from rxlab.engine.dma import dma_map, dma_sync_for_device, dma_unmap
 from rxlab.engine.jit import kernel
 from rxlab.engine.layout import BIAS_MAX, NONE, PF, PL, G, Loc, PoolState
 from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
-
-PP_ALLOC_CACHE_SIZE = 128  # include/net/page_pool/types.h
-PP_ALLOC_CACHE_REFILL = 64
+from rxlab.kernel.pagepool import PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
 
 
 @kernel

@@ -8,23 +8,23 @@ from collections import namedtuple
 import numpy as np
 
 from rxlab.counters import N_COUNTERS
+from rxlab.engine.jit import ensure_fresh
 from rxlab.engine.layout import BF, DT, FC, MAX_SKB_FRAGS, NONE, PF, PL, SK, G
 from rxlab.errors import check_int_range
+from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_SIZE
 from rxlab.kernel.sizes import check_page_size, get_order
 
 State = namedtuple("State", [
     "glob",  # int64[G.n]
     "c",  # int64[N_COUNTERS], indexed by rxlab.counters.Ctr
     "pages", "page_stack",  # int64[n_pages, PF.n], free page slots (LIFO)
-    "pools", "pool_cache", "pool_ring",  # int64[n_pools, PL.n], [n_pools, 128], [n_pools, ring_max]
+    "pools", "pool_cache", "pool_ring",  # int64[n_pools, PL.n], [n_pools, PP_ALLOC_CACHE_SIZE], [n_pools, ring_max]
     "frag_caches",  # int64[n_cpus, FC.n]: one page_frag cache per CPU
     "bufs", "buf_stack",  # int64[n_bufs, BF.n]
     "skbs", "skb_stack",  # int64[n_skbs, SK.n]
     "data", "data_frags", "data_stack",  # int64[n_skbs, DT.n], [n_skbs, MAX_SKB_FRAGS] (page, offset) pairs
     "fc_cfg",  # int64[2]: page_frag cache page order, and the refcount bias it takes per page
 ])
-
-PAGE_FRAG_CACHE_MAX_SIZE = 32768
 
 
 def _stack(n):
@@ -39,6 +39,7 @@ def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2,
     ``mem_limit`` (bytes, default unlimited) makes the page allocator fail like a
     machine under memory pressure; ``n_pages`` bounds page slots the same way.
     """
+    ensure_fresh()
     check_page_size(page_size)
     for name, v, hi in (("n_pages", n_pages, 1 << 26), ("n_pools", n_pools, 4096), ("ring_max", ring_max, 1 << 20),
                         ("n_cpus", n_cpus, 4096), ("n_bufs", n_bufs, 1 << 26), ("n_skbs", n_skbs, 1 << 26)):
@@ -64,14 +65,14 @@ def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2,
     data[:, DT.dataref] = NONE
     pools = np.zeros((n_pools, PL.n), np.int64)
     pools[:, PL.frag_page] = NONE
-    # mm/page_frag_cache.c: PAGE_FRAG_CACHE_MAX_SIZE = __ALIGN_MASK(32768, ~PAGE_MASK),
-    # PAGE_FRAG_CACHE_MAX_ORDER = get_order(that); the bias taken is the same constant.
+    # mm/page_frag_cache.c: PAGE_FRAG_CACHE_MAX_ORDER = get_order(PAGE_FRAG_CACHE_MAX_SIZE); the
+    # bias taken is the same constant
     fc_size = max(PAGE_FRAG_CACHE_MAX_SIZE, page_size)
     fc_cfg = np.array([get_order(fc_size, page_size), fc_size], np.int64)
     return State(
         glob=glob, c=np.zeros(N_COUNTERS, np.int64),
         pages=pages, page_stack=_stack(n_pages),
-        pools=pools, pool_cache=np.full((n_pools, 128), NONE, np.int64),
+        pools=pools, pool_cache=np.full((n_pools, PP_ALLOC_CACHE_SIZE), NONE, np.int64),
         pool_ring=np.full((n_pools, ring_max), NONE, np.int64),
         frag_caches=frag_caches,
         bufs=bufs, buf_stack=_stack(n_bufs),

@@ -17,6 +17,9 @@ DMA_CACHE_ALIGNMENT = {"x86_64": 1, "arm64": 128}
 
 PP_ALLOC_CACHE_SIZE = 128  # include/net/page_pool/types.h
 PP_ALLOC_CACHE_REFILL = 64  # include/net/page_pool/types.h
+# mm/page_frag_cache.c: PAGE_FRAG_CACHE_MAX_SIZE = __ALIGN_MASK(32768, ~PAGE_MASK); the per-CPU
+# page_frag cache takes pages of this size (at least PAGE_SIZE) and the same number as refcount bias
+PAGE_FRAG_CACHE_MAX_SIZE = 32768
 MAX_ORDER = 10  # include/linux/mmzone.h: MAX_PAGE_ORDER default
 
 

@@ -13,6 +13,13 @@ ETH_HLEN = 14  # include/uapi/linux/if_ether.h
 ETH_MIN_MTU = 68  # include/uapi/linux/if_ether.h
 ETH_FRAME_LEN = 1514  # include/uapi/linux/if_ether.h
 XDP_PACKET_HEADROOM = 256  # include/uapi/linux/bpf.h
+WIRE_OVERHEAD = 38  # on the wire besides the MTU: Ethernet header 14, FCS 4, preamble 8, inter-frame gap 12
+NET_SKB_PAD = 64  # include/linux/skbuff.h: max(32, L1_CACHE_BYTES)
+# net/core/skbuff.c: the kmalloc cache of small skb heads, SKB_SMALL_HEAD_CACHE_SIZE (640 on 64-bit
+# with the default MAX_TCP_HEADER); __napi_alloc_skb() gives a length up to SKB_WITH_OVERHEAD of it,
+# minus the NET_SKB_PAD it adds, a head from that cache instead of a page fragment
+SKB_SMALL_HEAD_CACHE_SIZE = 640
+SKB_DEFER_MAX_DEFAULT = 128  # net/core/hotdata.c: net.core.skb_defer_max (64 before Linux 6.19)
 
 MAX_SKB_FRAGS_DEFAULT = 17  # include/linux/skbuff.h: CONFIG_MAX_SKB_FRAGS default
 MAX_SKB_FRAGS_RANGE = (17, 45)  # net/Kconfig: config MAX_SKB_FRAGS, range 17 45
@@ -90,6 +97,12 @@ def sizeof_skb_shared_info(max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
 def skb_shinfo_aligned(max_skb_frags=MAX_SKB_FRAGS_DEFAULT, smp_cache_bytes=64):
     """SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) (include/linux/skbuff.h)."""
     return skb_data_align(sizeof_skb_shared_info(max_skb_frags), smp_cache_bytes)
+
+
+def napi_small_head_max(max_skb_frags=MAX_SKB_FRAGS_DEFAULT, smp_cache_bytes=64):
+    """The longest packet ``__napi_alloc_skb()`` (net/core/skbuff.c) puts in a kmalloc'ed small head:
+    ``SKB_WITH_OVERHEAD(SKB_SMALL_HEAD_CACHE_SIZE)`` less the ``NET_SKB_PAD`` it reserves."""
+    return SKB_SMALL_HEAD_CACHE_SIZE - skb_shinfo_aligned(max_skb_frags, smp_cache_bytes) - NET_SKB_PAD
 
 
 def skb_truesize(x, arch="x86_64", max_skb_frags=MAX_SKB_FRAGS_DEFAULT):

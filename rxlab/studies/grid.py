@@ -16,8 +16,8 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from rxlab.config import FIELDS, XDP_VERDICTS, Reconfig, SimConfig, xdp_only
 from rxlab.errors import bad, check_int_range
+from rxlab.model.config import FIELDS, XDP_VERDICTS, Reconfig, SimConfig, xdp_only
 
 _FLOAT_FIELDS = {f.name for f in fields(SimConfig) if f.type in (float, "float")}
 

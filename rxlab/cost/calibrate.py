@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rxlab.cost import INT_PARAMS, PARAMS, throughput
+from rxlab.cost.pricing import throughput
+from rxlab.cost.profiles import INT_PARAMS, PARAMS
 from rxlab.errors import bad, check_int_range
 
 

@@ -17,11 +17,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from rxlab.config import SimConfig
-from rxlab.cost import ESTIMATE_NOTE, load_platforms, throughput
+from rxlab.cost.pricing import ESTIMATE_NOTE, attribution_frame, throughput
+from rxlab.cost.profiles import load_platforms
 from rxlab.data import load_claims, load_connection_table
 from rxlab.kernel.mana import mana_rx_geometry, mtu_range
-from rxlab.simulate import simulate
+from rxlab.model.config import SimConfig
+from rxlab.model.simulate import simulate
 
 VERDICTS = ("reproduced", "within tolerance", "not reproduced")
 APPROX_REL = 0.10
@@ -175,8 +176,8 @@ def ev_throughput_gain(ctx, claim):
     frag, full = (ctx.sim(strategy=s, **SEED000) for s in ("pp_frag", "full_page"))
     tf, tu = throughput(frag, prof).iloc[0], throughput(full, prof).iloc[0]
     # where the per-packet cycles differ, by category (full pages minus fragments)
-    delta = (full.attribution(prof).groupby("category").cycles_per_packet.sum()
-             - frag.attribution(prof).groupby("category").cycles_per_packet.sum())
+    delta = (attribution_frame(full, prof).groupby("category").cycles_per_packet.sum()
+             - attribution_frame(frag, prof).groupby("category").cycles_per_packet.sum())
     delta = ", ".join(f"{k} {v:+.0f}" for k, v in delta.items() if abs(v) >= 1)
     return (tf.gbps / tu.gbps - 1) * 100, (
         f"{prof.name}, 1 stream: pp_frag {tf.gbps:.1f} Gbps ({tf.binds}), full_page {tu.gbps:.1f} ({tu.binds}). "
@@ -337,7 +338,7 @@ def evaluate_claims(packets=QUICK_PACKETS, ids=None):
     for _, c in claims.iterrows():
         ev = EVALUATORS.get(c["id"])
         if ev is None:
-            raise KeyError(f"claims.csv id={c['id']!r} has no evaluator in rxlab.claims.EVALUATORS")
+            raise KeyError(f"claims.csv id={c['id']!r} has no evaluator in rxlab.studies.claims.EVALUATORS")
         model, reason = ev(ctx, c)
         v, margin = verdict(c["comparison"], c["value"], float(model), c["value_high"], c["unit"])
         claimed = {"eq": "", "approx": "~", "ge": ">=", "gt": ">", "range": ""}[c["comparison"]] + f"{c['value']:g}" \

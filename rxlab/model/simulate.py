@@ -4,29 +4,29 @@ nothing leaked."""
 
 import numpy as np
 
-from rxlab.config import SimConfig
 from rxlab.engine.dma import dma_map
 from rxlab.engine.invariants import check_invariants, check_no_leak
 from rxlab.engine.layout import CF, CN, NONE, PL, QP, QS, RC, RF, SM, BufKind, G, Mode
-from rxlab.engine.loop import WIRE_OVERHEAD, alloc_buf, detach_queues, run, seed_rng, teardown
+from rxlab.engine.loop import alloc_buf, detach_queues, run, seed_rng, teardown
 from rxlab.engine.page_pool import pool_create
 from rxlab.engine.pages import page_alloc
 from rxlab.engine.skb import buf_new, buf_put
-from rxlab.engine.state import PAGE_FRAG_CACHE_MAX_SIZE, make_state
-from rxlab.kernel.pagepool import dma_get_cache_alignment
-from rxlab.kernel.sizes import arch_info, get_order, skb_data_align, skb_shinfo_aligned
-from rxlab.result import Result
+from rxlab.engine.state import make_state
+from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment
+from rxlab.kernel.rss import rss_queue
+from rxlab.kernel.sizes import (
+    NET_SKB_PAD,
+    WIRE_OVERHEAD,
+    arch_info,
+    get_order,
+    napi_small_head_max,
+    skb_data_align,
+    skb_shinfo_aligned,
+)
+from rxlab.model.config import SimConfig
+from rxlab.model.result import Result
 
 RATIO_BINS = 64
-NET_SKB_PAD = 64  # include/linux/skbuff.h: max(32, L1_CACHE_BYTES)
-# __napi_alloc_skb(): lengths up to SKB_WITH_OVERHEAD(SKB_SMALL_HEAD_CACHE_SIZE) minus
-# NET_SKB_PAD get a kmalloc'ed head (640-byte small-head cache, 320 bytes of shinfo)
-SMALL_HEAD_MAX = 640 - 320 - NET_SKB_PAD
-
-
-def rss_queue(conn, queues):
-    """The RX queue a connection hashes to (a fixed multiplicative hash standing in for Toeplitz)."""
-    return ((conn * 2654435761) & 0xFFFFFFFF) % queues
 
 
 def _queue_layout(cfg, g):
@@ -117,7 +117,7 @@ def simulate(config=None, **kw):
     rc[RC.defer_max] = cfg.skb_defer_max
     rc[RC.sample_every] = max(1, cfg.packets // cfg.samples)
     rc[RC.sizeof_sk_buff] = skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes)
-    rc[RC.small_head] = SMALL_HEAD_MAX
+    rc[RC.small_head] = napi_small_head_max()
     rc[RC.copy_head] = NET_SKB_PAD + skb_shinfo_aligned()
     rc[RC.copy_truesize_extra] = NET_SKB_PAD + rc[RC.sizeof_sk_buff] + skb_shinfo_aligned()
     rf = np.zeros(RF.n, np.float64)

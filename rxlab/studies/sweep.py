@@ -14,11 +14,11 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from rxlab import cache as _cache
-from rxlab.config import FIELDS
 from rxlab.errors import bad, check_int_range
-from rxlab.grid import expand
-from rxlab.simulate import simulate
+from rxlab.model.config import FIELDS
+from rxlab.model.simulate import simulate
+from rxlab.studies import cache as _cache
+from rxlab.studies.grid import expand
 
 
 def _run(cfg):
@@ -103,7 +103,7 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     counter and every derived metric, as ``Result.to_frame()`` gives them.
 
     grid: a dict {field: [values]} (the cartesian product) or a list of configurations (dicts
-        or SimConfigs); see ``rxlab.grid.expand``. XDP may be written (), "off", a verdict
+        or SimConfigs); see ``rxlab.studies.grid.expand``. XDP may be written (), "off", a verdict
         ("pass", ...) or four fractions. Combinations SimConfig refuses are not run: a warning
         says how many, and ``df.attrs["invalid"]`` lists them (the fields and the error).
     seeds: None (each configuration's own seed), a count n (seeds 0..n-1) or a list of seeds.

@@ -33,7 +33,7 @@ def default_cache_dir():
 def run_key(cfg):
     """SHA-256 of the configuration (every field, the seed included) and MODEL_VERSION.
 
-    The configuration must be canonical (as ``rxlab.grid.expand`` makes it: floats as floats,
+    The configuration must be canonical (as ``rxlab.studies.grid.expand`` makes it: floats as floats,
     XDP fractions as a tuple of floats) so that equal runs hash equally."""
     text = json.dumps({"model_version": MODEL_VERSION, "config": cfg.to_dict()}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -175,7 +175,7 @@ def plot_lifecycles(frame):
 
 
 def plot_seed001(comparison):
-    """Seed 001's table beside the model (``rxlab.claims.seed001_comparison()``): Gbps against
+    """Seed 001's table beside the model (``rxlab.studies.claims.seed001_comparison()``): Gbps against
     connections with fragments and full pages, measured on the affected SKU and modelled on each
     platform; and the shortfall of fragments behind full pages."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2), constrained_layout=True)
@@ -204,7 +204,7 @@ def plot_seed001(comparison):
 
 
 def plot_attribution(att, label="label"):
-    """Modelled cycles per packet by category (from ``Result.attribution(profile)`` frames with a
+    """Modelled cycles per packet by category (from ``rxlab.attribution_frame(result, profile)`` frames with a
     ``label`` column, one label per run) as stacked horizontal bars: a perf top of the model."""
     cyc = att.pivot_table(index=label, columns="category", values="cycles_per_packet", aggfunc="sum", sort=False)
     cyc = cyc.loc[:, cyc.sum() > 0.5]
@@ -222,7 +222,7 @@ def plot_attribution(att, label="label"):
 
 
 def plot_mechanisms(steps, case="case"):
-    """Waterfalls of ``rxlab.cost.mechanism_steps`` frames (one panel per ``case``): the throughput
+    """Waterfalls of ``rxlab.cost.pricing.mechanism_steps`` frames (one panel per ``case``): the throughput
     estimate after each mechanism is swapped, the bar coloured by the bound that binds."""
     cases = list(dict.fromkeys(steps[case]))
     fig, axes = plt.subplots(1, len(cases), figsize=(6 * len(cases), 4), constrained_layout=True, squeeze=False)

@@ -14,14 +14,15 @@ import html
 import ipywidgets as w
 from matplotlib.figure import Figure
 
-from rxlab.config import APP_CPUS, STRATEGIES, SimConfig, xdp_only
-from rxlab.cost import ESTIMATE_NOTE, load_platforms
+from rxlab.cost.pricing import ESTIMATE_NOTE, attribution_frame, throughput
+from rxlab.cost.profiles import load_platforms
 from rxlab.counters import DOC
-from rxlab.geometry import REPORT_MTUS
 from rxlab.kernel.mana import MAX_RX_BUFFERS_PER_QUEUE, MIN_RX_BUFFERS_PER_QUEUE
 from rxlab.kernel.sizes import ARCHES
-from rxlab.plots import plot_memory, plot_per_packet, plot_truesize_ratio, png_base64
-from rxlab.simulate import simulate
+from rxlab.model.config import APP_CPUS, STRATEGIES, SimConfig, xdp_only
+from rxlab.model.simulate import simulate
+from rxlab.studies.geometry import REPORT_MTUS
+from rxlab.views.plots import plot_memory, plot_per_packet, plot_truesize_ratio, png_base64
 
 # Packets per run: enough for every posted buffer to turn over a few times (4 queues x 1024),
 # few enough that a change redraws in well under a second.
@@ -116,8 +117,8 @@ def counters_html(result):
 def estimate_html(result, profile):
     """``<table class="rxlab-estimate">``: the cost model's throughput ESTIMATE of a run under one
     platform profile (the bound that binds, the three bounds) and the top of its attribution."""
-    t = result.throughput(profile).iloc[0]
-    att = result.attribution(profile).head(TOP_OPERATIONS)
+    t = throughput(result, profile).iloc[0]
+    att = attribution_frame(result, profile).head(TOP_OPERATIONS)
     bounds = "".join(f"<tr><th>{name}</th><td>{f'{v:.1f} Gbps' if v < float('inf') else 'not limiting'}</td>"
                      "<td></td><td></td></tr>" for name, v in
                      (("line bound", t.gbps_line), ("CPU bound", t.gbps_cpu), ("window bound", t.gbps_window)))

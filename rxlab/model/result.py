@@ -7,13 +7,11 @@ import pandas as pd
 
 from rxlab.counters import Ctr
 from rxlab.engine.layout import CN, QS, SM
+from rxlab.kernel.tcp import TCP_IP_HEADERS
 
 
 def _cols(layout):
     return [m.name for m in layout if m.name != "n"]
-
-
-TCP_IP_HEADERS = 52  # IPv4 20 + TCP with timestamps 32: payload = len - 52 per segment
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,20 +83,6 @@ class Result:
         row.update({c.name: int(self.counters[c]) for c in Ctr})
         row.update(self.metrics())
         return pd.DataFrame([row])
-
-    def throughput(self, profile):
-        """The cost model's throughput ESTIMATE of this run under a platform profile (one row:
-        cycles per packet, line / CPU / window bounds, the smallest, and which binds); see rxlab.cost."""
-        from rxlab.cost import throughput
-
-        return throughput(self.to_frame(), profile)
-
-    def attribution(self, profile):
-        """A "perf top" of the cost model for this run, costliest first: category, operation, count
-        per packet, cycles per op, cycles per packet, share and the source of each cost (an ESTIMATE)."""
-        from rxlab.cost import attribution_frame
-
-        return attribution_frame(self.to_frame(), profile).drop(columns="row")
 
     def counters_frame(self):
         """Long form: counter, value, per packet."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rxlab import __version__
 from rxlab.atomic import atomic_path
-from rxlab.claims import model_text
+from rxlab.studies.claims import model_text
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -90,7 +90,7 @@ SCOREBOARD_STYLE = """
 
 
 def scoreboard_html(claims, packets):
-    """The claims scoreboard (a frame of :func:`rxlab.claims.evaluate_claims`) as a table: each
+    """The claims scoreboard (a frame of :func:`rxlab.studies.claims.evaluate_claims`) as a table: each
     claim, what the seed claims, the model's value, the verdict (colour-coded) and the one-line
     reason, under the cost model's ESTIMATE note."""
     rows = "".join(
@@ -136,7 +136,7 @@ def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboa
     Returns (index path, names of notebooks that failed); a failed notebook gets no page."""
     from nbclient.exceptions import CellExecutionError, DeadKernelError
 
-    from rxlab.notebooks import NOTEBOOK_DIR, execute, notebook_paths
+    from rxlab.views.notebooks import NOTEBOOK_DIR, execute, notebook_paths
 
     log = log or sys.stderr
     out = Path(out)
