@@ -10,6 +10,7 @@ from rxlab.kernel.mana import (
     MIN_RX_BUFFERS_PER_QUEUE,
     mana_rx_geometry,
 )
+from rxlab.model import defaults
 
 STRATEGIES = ("full_page", "pp_frag", "pp_frag_upfront", "page_frag_cache", "copybreak")
 XDP_VERDICTS = ("pass", "drop", "tx", "redirect")
@@ -83,7 +84,7 @@ class SimConfig:
     adapter_mtu: int = ADAPTER_MTU_DEFAULT
     reconfigs: tuple = ()
     seed: int = 0
-    packets: int = 100_000
+    packets: int = defaults.RUN
     samples: int = 200
     max_skbs: int = 65536  # skbs in flight at most (queued in sockets); more drop as skb_table_full
 

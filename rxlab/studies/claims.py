@@ -21,6 +21,7 @@ from rxlab.cost.pricing import ESTIMATE_NOTE, attribution_frame, throughput
 from rxlab.cost.profiles import load_platforms
 from rxlab.data import load_claims, load_connection_table
 from rxlab.kernel.mana import mana_rx_geometry, mtu_range
+from rxlab.model import defaults
 from rxlab.model.config import SimConfig
 from rxlab.model.simulate import simulate
 
@@ -38,8 +39,7 @@ ONSET_SHORTFALL = 5.0  # percent: the smallest shortfall counted as a regression
 SEED001 = {"page_size": 4096, "mtu": 1500, "queues": 16, "ring_size": 256, "defer_free": False, "link_gbps": 200.0}
 # Seed 000's test: iperf3's default single stream on a 64 KB-page ARM64 VM, MANA defaults.
 SEED000 = {"page_size": 65536, "mtu": 1500, "arch": "arm64", "connections": 1, "queues": 16, "link_gbps": 200.0}
-QUICK_PACKETS = 60_000  # rxlab claims' default, rxlab report --quick
-FULL_PACKETS = 250_000  # rxlab report (same verdicts, steadier numbers; ~5 s)
+QUICK_PACKETS, FULL_PACKETS = defaults.CLAIMS  # rxlab claims and report --quick; rxlab report
 
 
 def seed001_table(arch="arm64", packets=QUICK_PACKETS):

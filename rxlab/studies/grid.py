@@ -17,11 +17,12 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 from rxlab.errors import bad, check_int_range
+from rxlab.model import defaults
 from rxlab.model.config import FIELDS, XDP_VERDICTS, Reconfig, SimConfig, xdp_only
 
 _FLOAT_FIELDS = {f.name for f in fields(SimConfig) if f.type in (float, "float")}
 
-CLAIMS_PACKETS = 200_000
+CLAIMS_PACKETS = defaults.CLAIMS_GRID
 """Packets per run of CLAIMS_GRID: memory peaks, goodput and atomics per packet of the grid's
 configurations no longer move beyond 100,000 (4 queues x 1024 ring entries cycle ~25 times)."""
 

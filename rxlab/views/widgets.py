@@ -19,6 +19,7 @@ from rxlab.cost.profiles import load_platforms
 from rxlab.counters import DOC
 from rxlab.kernel.mana import MAX_RX_BUFFERS_PER_QUEUE, MIN_RX_BUFFERS_PER_QUEUE
 from rxlab.kernel.sizes import ARCHES
+from rxlab.model import defaults
 from rxlab.model.config import APP_CPUS, STRATEGIES, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.studies.geometry import REPORT_MTUS
@@ -26,8 +27,6 @@ from rxlab.views.plots import plot_memory, plot_per_packet, plot_truesize_ratio,
 
 # Packets per run: enough for every posted buffer to turn over a few times (4 queues x 1024),
 # few enough that a change redraws in well under a second.
-PACKETS = 20_000
-QUICK_PACKETS = 3_000
 
 PAGE_SIZES = (("4 KB", 4096), ("16 KB", 16384), ("64 KB", 65536))
 XDP = (("none", ()), *((v.upper(), xdp_only(v)) for v in ("pass", "drop", "tx", "redirect")))
@@ -152,7 +151,7 @@ class Explorer(w.HBox):
     """One panel over the simulation's knobs (see the module docstring)."""
 
     def __init__(self, quick=False):
-        self.packets = QUICK_PACKETS if quick else PACKETS
+        self.packets = defaults.EXPLORER(quick)
         self.controls = _controls()
         self.figure_out = w.Output(layout=w.Layout(min_height="380px"))
         self.counters = w.HTML(layout=w.Layout(max_height="420px", overflow="auto"))

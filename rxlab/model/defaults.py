@@ -1,0 +1,21 @@
+"""Packets per run, in one place: each study's quick count (tests, ``rxlab report --quick``) and
+full count. Numbers of packets, not of seconds: a run's time grows with them linearly."""
+
+from typing import NamedTuple
+
+
+class Packets(NamedTuple):
+    quick: int
+    full: int
+
+    def __call__(self, quick):
+        return self.quick if quick else self.full
+
+
+RUN = 100_000  # SimConfig.packets
+CLAIMS = Packets(60_000, 250_000)  # the claims scoreboard: rxlab claims (quick), rxlab report (full)
+CLAIMS_GRID = 200_000  # rxlab.studies.grid.CLAIMS_GRID, the sweep benchmark's grid
+EXPLORER = Packets(3_000, 20_000)  # notebook 00's panel, a redraw per control change
+CONNECTION_SCALING = Packets(20_000, 100_000)  # notebook 02
+LARGE_PAGES = Packets(5_000, 50_000)  # notebook 03
+TRUESIZE = Packets(3_000, 50_000)  # notebook 04
