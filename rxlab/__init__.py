@@ -25,7 +25,7 @@ _HOME = {
     "Profile": "rxlab.cost.profiles",
     "Reconfig": "rxlab.model.config",
     "Result": "rxlab.model.result",
-    "RxGeometry": "rxlab.kernel.mana",
+    "RxGeometry": "rxlab.kernel.geometry",
     "SimConfig": "rxlab.model.config",
     "attribution_frame": "rxlab.cost.pricing",
     "buffers_per_page": "rxlab.kernel.pagepool",

@@ -13,8 +13,9 @@ from hypothesis import strategies as hst
 from rxlab.cli import main
 from rxlab.counters import Ctr
 from rxlab.engine.layout import CN, QS
-from rxlab.model.config import STRATEGIES, Reconfig, SimConfig, xdp_only
+from rxlab.model.config import Reconfig, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
+from rxlab.model.strategies import STRATEGIES
 
 NOJIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 N = 400 if NOJIT else 4000  # packets per run: the interpreted pass runs the same paths, shorter
@@ -34,7 +35,7 @@ def configs(draw):
     kw = {
         "page_size": draw(hst.sampled_from([4096, 16384, 65536])),
         "mtu": draw(hst.sampled_from([576, 1500, 1714, 1715, 3000, 9000])),
-        "strategy": draw(hst.sampled_from(STRATEGIES)),
+        "strategy": draw(hst.sampled_from(tuple(STRATEGIES))),
         "xdp": tuple(x / sum(xdp) for x in xdp),
         "ring_size": 128 if NOJIT else draw(hst.sampled_from([128, 256])),
         "queues": draw(hst.integers(1, 3)),

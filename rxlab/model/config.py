@@ -8,11 +8,10 @@ from rxlab.kernel.mana import (
     MANA_MAX_NUM_QUEUES,
     MAX_RX_BUFFERS_PER_QUEUE,
     MIN_RX_BUFFERS_PER_QUEUE,
-    mana_rx_geometry,
 )
 from rxlab.model import defaults
+from rxlab.model.strategies import lookup
 
-STRATEGIES = ("full_page", "pp_frag", "pp_frag_upfront", "page_frag_cache", "copybreak")
 XDP_VERDICTS = ("pass", "drop", "tx", "redirect")
 APP_CPUS = ("remote", "napi")
 
@@ -44,12 +43,9 @@ class Reconfig:
 class SimConfig:
     """Everything one simulated run depends on.
 
-    Strategies: ``full_page`` (pre-patch MANA: a page per buffer, driver-mapped DMA),
-    ``pp_frag`` (post-patch: page_pool fragments with BIAS), ``pp_frag_upfront`` (seed
-    001's proposal: PAGE_SIZE/size references up front), ``page_frag_cache`` (buffers from
-    the per-CPU page_frag cache, netdev_alloc_frag style), ``copybreak`` (post-patch
-    buffers, packets up to ``copybreak`` bytes copied into a napi_alloc_skb head and the
-    RX buffer reused at once).
+    ``strategy`` names a registered :class:`~rxlab.model.strategies.Strategy` (``full_page``,
+    ``pp_frag``, ``pp_frag_upfront``, ``page_frag_cache``, ``copybreak``, or one added with
+    ``rxlab.model.strategies.register``); ``spec`` is that description, resolved once here.
 
     XDP: ``xdp`` gives the fractions of packets an attached program returns PASS, DROP,
     TX and REDIRECT; empty means no program. An attached program forces one buffer per
@@ -89,7 +85,7 @@ class SimConfig:
     max_skbs: int = 65536  # skbs in flight at most (queued in sockets); more drop as skb_table_full
 
     def __post_init__(self):
-        check_choice("strategy", self.strategy, STRATEGIES)
+        object.__setattr__(self, "spec", lookup(self.strategy))  # not a field: not hashed or stored
         check_choice("app_cpus", self.app_cpus, APP_CPUS)
         check_int_range("queues", self.queues, 1, MANA_MAX_NUM_QUEUES)
         check_int_range("ring_size", self.ring_size, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
@@ -123,15 +119,11 @@ class SimConfig:
             if r.xdp is not None:
                 check_xdp(r.xdp, "reconfigs.xdp")
 
-    @property
-    def variant(self):
-        return "pre" if self.strategy == "full_page" else "post"
-
     def geometry(self, mtu=None, xdp=None):
         """The RX buffer geometry of this configuration (or of a reconfigured one)."""
-        return mana_rx_geometry(self.page_size, self.mtu if mtu is None else mtu,
-                                bool(self.xdp if xdp is None else xdp), self.variant, self.arch,
-                                self.ring_size, self.queues, self.adapter_mtu)
+        return self.spec.geometry(self.page_size, self.mtu if mtu is None else mtu,
+                                  bool(self.xdp if xdp is None else xdp), self.spec.variant, self.arch,
+                                  self.ring_size, self.queues, self.adapter_mtu)
 
     def to_dict(self):
         return asdict(self)

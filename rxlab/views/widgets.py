@@ -20,8 +20,9 @@ from rxlab.counters import DOC
 from rxlab.kernel.mana import MAX_RX_BUFFERS_PER_QUEUE, MIN_RX_BUFFERS_PER_QUEUE
 from rxlab.kernel.sizes import ARCHES
 from rxlab.model import defaults
-from rxlab.model.config import APP_CPUS, STRATEGIES, SimConfig, xdp_only
+from rxlab.model.config import APP_CPUS, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
+from rxlab.model.strategies import STRATEGIES
 from rxlab.studies.geometry import REPORT_MTUS
 from rxlab.views.plots import plot_memory, plot_per_packet, plot_truesize_ratio, png_base64
 
@@ -60,7 +61,7 @@ def _controls():
         "page_size": drop("page size", PAGE_SIZES, d.page_size),
         "mtu": drop("MTU", REPORT_MTUS, d.mtu),
         "xdp": drop("XDP", XDP, d.xdp),
-        "strategy": drop("strategy", STRATEGIES, d.strategy),
+        "strategy": drop("strategy", tuple(STRATEGIES), d.strategy),
         "arch": drop("arch", tuple(ARCHES), d.arch),
         "ring_size": w.SelectionSlider(description="ring size", options=RING_SIZES, value=d.ring_size,
                                        continuous_update=False, style=STYLE),

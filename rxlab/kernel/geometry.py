@@ -1,0 +1,46 @@
+"""The contract between a driver model and the engine: one RX queue's buffer geometry."""
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class RxGeometry:
+    """One RX queue's buffer layout and the memory it pins: what the engine needs from a driver.
+
+    Driver-neutral: a driver model is a function returning one of these (MANA's is
+    :func:`rxlab.kernel.mana.mana_rx_geometry`); the field notes say where MANA takes each.
+    variant: the driver's layout, e.g. MANA before ("pre") or after ("post") the fragment patch.
+    datasize, alloc_size, headroom, frag_count: mana_get_rxbuf_cfg().
+    order, pool_size: the page_pool_params of mana_create_page_pool().
+    frags_per_page: buffers page_pool actually carves from one page (page_pool_alloc_frag
+    rounds each to dma_get_cache_alignment(): on arm64 to 128 bytes, so it can be fewer
+    than frag_count); 1 in full-page mode.
+    truesize: skb->truesize the driver reports, napi_build_skb(va, alloc_size).
+    truesize_pinned: what one packet's buffer really holds: its share of the page
+    (PAGE_SIZE << order) / frags_per_page, plus the sk_buff, as SKB_TRUESIZE would count it.
+    ring_pages, ring_bytes: pages (and bytes) pinned by ring_size posted buffers per queue,
+    buffers packed frags_per_page to a page. nic_bytes: ring_bytes x queues.
+    """
+
+    variant: str
+    arch: str
+    page_size: int
+    mtu: int
+    xdp: bool
+    ring_size: int
+    queues: int
+    datasize: int
+    alloc_size: int
+    headroom: int
+    frag_count: int
+    frags_per_page: int
+    order: int
+    pool_size: int
+    truesize: int
+    truesize_pinned: int
+    ring_pages: int
+    ring_bytes: int
+    nic_bytes: int
+
+    def to_dict(self):
+        return asdict(self)

@@ -1,0 +1,88 @@
+"""RX buffer strategies as data: one frozen description each, looked up by name.
+
+A strategy says which driver geometry it posts (a provider returning an
+:class:`~rxlab.kernel.geometry.RxGeometry`) and how the engine allocates and returns
+those buffers. ``SimConfig`` resolves its ``strategy`` name here once; nothing else
+compares strategy names. To add one, :func:`register` a :class:`Strategy` (ARCHITECTURE.md,
+"Add a strategy"): a new combination of the switches below needs no other file; a new
+mechanism also needs its engine code.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rxlab.errors import bad, check_choice
+from rxlab.kernel.mana import mana_rx_geometry
+
+FRAG_SOURCES = ("page_pool", "page_frag_cache")
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """How RX buffers are laid out, allocated and returned.
+
+    ``geometry``: the driver model, called as ``geometry(page_size, mtu, xdp, variant, arch,
+    ring_size, queues, adapter_mtu)``; ``variant``: the layout it is asked for (MANA: "pre",
+    a page per buffer; "post", page_pool fragments where ``frag_count > 1``).
+    ``frag_source``: where a multi-buffer page comes from: ``page_pool`` (the pool maps DMA,
+    page_pool_alloc_frag) or ``page_frag_cache`` (the NAPI CPU's per-CPU cache,
+    napi_alloc_frag, each buffer mapped by the driver). A one-buffer-per-page layout (XDP,
+    jumbo, "pre") always takes whole page_pool pages.
+    ``upfront_refs``: a fragment page takes PAGE_SIZE/size pp references when started (seed
+    001's proposal) instead of BIAS_MAX and a drain.
+    ``copybreak``: packets up to ``SimConfig.copybreak`` bytes are copied into a new head and
+    the buffer is reposted at once.
+    """
+
+    name: str
+    summary: str
+    variant: str
+    frag_source: str = "page_pool"
+    upfront_refs: bool = False
+    copybreak: bool = False
+    geometry: Callable = mana_rx_geometry
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise bad("strategy.name", self.name, "an identifier")
+        check_choice(f"{self.name}.frag_source", self.frag_source, FRAG_SOURCES)
+        for k in ("upfront_refs", "copybreak"):
+            if not isinstance(getattr(self, k), bool):
+                raise bad(f"{self.name}.{k}", getattr(self, k), "True or False")
+        if not callable(self.geometry):
+            raise bad(f"{self.name}.geometry", self.geometry, "a function returning an RxGeometry")
+
+
+STRATEGIES = {}
+
+
+def register(strategy):
+    """Add ``strategy`` under its name (a name is registered once); returns it."""
+    if not isinstance(strategy, Strategy):
+        raise bad("strategy", strategy, "an rxlab.model.strategies.Strategy")
+    if strategy.name in STRATEGIES:
+        raise bad("strategy.name", strategy.name, "a name not registered yet: " + ", ".join(STRATEGIES))
+    STRATEGIES[strategy.name] = strategy
+    return strategy
+
+
+def unregister(name):
+    """Remove a registered strategy (a test's or a notebook's own)."""
+    check_choice("strategy", name, tuple(STRATEGIES))
+    del STRATEGIES[name]
+
+
+def lookup(name):
+    """The registered strategy called ``name``."""
+    check_choice("strategy", name, tuple(STRATEGIES))
+    return STRATEGIES[name]
+
+
+register(Strategy("full_page", "pre-patch MANA: a page_pool page per buffer, DMA-mapped by the driver", "pre"))
+register(Strategy("pp_frag", "post-patch MANA: page_pool fragments, BIAS_MAX then a drain per page", "post"))
+register(Strategy("pp_frag_upfront", "post-patch layout, PAGE_SIZE/size pp references taken up front (seed 001)",
+                  "post", upfront_refs=True))
+register(Strategy("page_frag_cache", "post-patch layout from the per-CPU page_frag cache (netdev_alloc_frag style)",
+                  "post", frag_source="page_frag_cache"))
+register(Strategy("copybreak", "post-patch buffers; short packets copied into a napi_alloc_skb head, buffer reused",
+                  "post", copybreak=True))
