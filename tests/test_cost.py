@@ -150,8 +150,8 @@ def test_rx_cores_follow_rss_and_the_profile(run, profiles):
 def test_attribution_is_a_perf_top(run, profiles):
     p = profiles["affected_arm64"]
     att = rxlab.attribution_frame(run, p)
-    assert list(att.columns) == ["platform", "category", "operation", "counter", "count_per_packet", "parameter",
-                                 "cycles_per_op", "cycles_per_packet", "source", "share"]
+    assert list(att.columns) == ["row", "platform", "category", "operation", "counter", "count_per_packet",
+                                 "parameter", "cycles_per_op", "cycles_per_packet", "source", "share"]
     assert len(att) == len(OPERATIONS) and "ESTIMATE" in att.attrs["note"]
     assert att["cycles_per_packet"].is_monotonic_decreasing  # costliest first
     params = p.frame()
