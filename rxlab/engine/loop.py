@@ -29,13 +29,14 @@ from rxlab.kernel.tcp import ACK_LEN, TCP_DEFAULT_SCALING_RATIO
 
 
 @kernel
-def alloc_buf(st, qp, qstats, rf, q):
+def alloc_buf(st, rx, q):
     """mana_get_rxfrag(): a new RX buffer for queue ``q`` or NONE (the caller counts rx_alloc_fail).
 
     full: the page XDP_DROP kept (xdp_save_va) or page_pool_dev_alloc_pages(), then
     dma_map_single(datasize); frag: page_pool_dev_alloc_frag(), already mapped by the
     pool; pfc: napi_alloc_frag() and dma_map_single().
     """
+    qp, qstats, rf = rx.qp, rx.qstats, rx.rf
     p = qp[q]
     cpu = p[QP.napi_cpu]
     if rf[RF.alloc_fail_rate] > 0.0 and np.random.random() < rf[RF.alloc_fail_rate]:
@@ -73,9 +74,10 @@ def alloc_buf(st, qp, qstats, rf, q):
 
 
 @kernel
-def release_holds(st, qp, hold_buf, hold_t, q, t):
+def release_holds(st, rx, q, t):
     """XDP_TX / XDP_REDIRECT completions due by ``t``: the frame's page goes back to its pool
     from the queue's NAPI CPU (xdp_return_frame)."""
+    qp, hold_buf, hold_t = rx.qp, rx.hold_buf, rx.hold_t
     p = qp[q]
     cap = hold_buf.shape[1]
     while p[QP.hold_count] > 0 and hold_t[q, p[QP.hold_head]] <= t:
@@ -85,11 +87,12 @@ def release_holds(st, qp, hold_buf, hold_t, q, t):
 
 
 @kernel
-def _hold(st, qp, hold_buf, hold_t, q, b, until):
+def _hold(st, rx, q, b, until):
+    qp, hold_buf, hold_t = rx.qp, rx.hold_buf, rx.hold_t
     p = qp[q]
     cap = hold_buf.shape[1]
     if p[QP.hold_count] == cap:  # the oldest completes early rather than lose a buffer
-        release_holds(st, qp, hold_buf, hold_t, q, hold_t[q, p[QP.hold_head]])
+        release_holds(st, rx, q, hold_t[q, p[QP.hold_head]])
     i = p[QP.hold_head] + p[QP.hold_count]
     if i >= cap:
         i -= cap
@@ -111,11 +114,12 @@ def scaling_ratio(p, length, truesize):
 
 
 @kernel
-def tcp_queue(st, rc, conn, rcvq_next, c, s, cpu, scaling):
+def tcp_queue(st, rx, c, s, cpu, scaling):
     """tcp_data_queue(): drop when sk_rmem_alloc already exceeds sk_rcvbuf (rxlab does not
     model collapsing), else tcp_try_coalesce() into the tail or queue the skb, charging
     truesize (or the coalesce delta); update the len/truesize ``scaling`` ratio
     (tcp_measure_rcv_mss, see scaling_ratio)."""
+    rc, conn, rcvq_next = rx.rc, rx.conn, rx.rcvq_next
     k = conn[c]
     if k[CN.rmem] > rc[RC.rcvbuf]:
         k[CN.rmem_drops] += 1
@@ -139,12 +143,13 @@ def tcp_queue(st, rc, conn, rcvq_next, c, s, cpu, scaling):
 
 
 @kernel
-def app_read(st, qp, rc, conn, connf, rcvq_next, c, t):
+def app_read(st, rx, c, t):
     """The application drains its socket (tcp_recvmsg): each skb is freed on the reading CPU,
     or handed back to the CPU that allocated it (skb_attempt_defer_free) and freed there in
     softirq, where its pages can go straight to the pool's alloc cache. That CPU takes at most
     skb_defer_max - 1 skbs between two polls (``atomic_long_inc_return(&defer_count) >=
     defer_max`` -> nodefer): the rest are freed here, on the reading CPU."""
+    qp, rc, conn, connf, rcvq_next = rx.qp, rx.rc, rx.conn, rx.connf, rx.rcvq_next
     k = conn[c]
     p = qp[k[CN.queue]]
     napi = p[QP.napi_cpu]
@@ -166,10 +171,11 @@ def app_read(st, qp, rc, conn, connf, rcvq_next, c, t):
 
 
 @kernel
-def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q, c, length, is_ack, t):
+def rx_packet(st, rx, q, c, length, is_ack, t):
     """One completion on queue ``q``: mana_process_rx_cqe() -> mana_refill_rx_oob() (refill
     before the packet goes up; on failure drop it and repost the old buffer) ->
     mana_rx_skb() (XDP verdict, napi_build_skb, hand to TCP)."""
+    qp, qstats, rc, rf, ring = rx.qp, rx.qstats, rx.rc, rx.rf, rx.ring
     p = qp[q]
     cpu = p[QP.napi_cpu]
     qstats[q, QS.rx_packets] += 1
@@ -181,7 +187,7 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
         p[QP.defer_count] = 0
         p[QP.napi_left] = rc[RC.napi_budget]
     p[QP.napi_left] -= 1
-    release_holds(st, qp, hold_buf, hold_t, q, t)
+    release_holds(st, rx, q, t)
     head = p[QP.ring_head]
     b = ring[q, head]
     p[QP.ring_head] = head + 1 if head + 1 < ring.shape[1] else 0
@@ -202,9 +208,9 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
             qstats[q, QS.acks] += 1
             skb_free(st, s, cpu, True)
         else:
-            tcp_queue(st, rc, conn, rcvq_next, c, s, cpu, scaling_ratio(p, length, truesize))
+            tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length, truesize))
         return
-    nb = alloc_buf(st, qp, qstats, rf, q)
+    nb = alloc_buf(st, rx, q)
     if nb == NONE:
         qstats[q, QS.rx_alloc_fail] += 1
         ring[q, head] = b
@@ -229,7 +235,7 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
                 qstats[q, QS.xdp_tx] += 1
             else:
                 qstats[q, QS.xdp_redirect] += 1
-            _hold(st, qp, hold_buf, hold_t, q, b, t + rf[RF.xdp_hold_us])
+            _hold(st, rx, q, b, t + rf[RF.xdp_hold_us])
             return
     truesize = p[QP.truesize_pinned] if rc[RC.honest] else p[QP.truesize]
     s = skb_build(st, b, truesize, length)
@@ -246,11 +252,12 @@ def rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, q
         cl = skb_clone(st, s)
         if cl != NONE:
             skb_free(st, cl, cpu, True)
-    tcp_queue(st, rc, conn, rcvq_next, c, s, cpu, scaling_ratio(p, length, truesize))
+    tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length, truesize))
 
 
 @kernel
-def _sample(st, conn, samples, i, t):
+def _sample(st, rx, i, t):
+    conn, samples = rx.conn, rx.samples
     samples[i, SM.t_us] = t
     samples[i, SM.mem_used] = st.glob[G.mem_used]
     infl = 0
@@ -273,12 +280,13 @@ def seed_rng(seed):
 
 
 @kernel
-def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, samples, ratio_hist, prog, t, stop):
+def run(st, rx, t, stop):
     """Send packets through the RX path until ``stop`` have been sent; returns the model time (µs).
 
     ``prog`` carries [packets sent, sender cursor, samples taken] from one call to the next,
     so a run can stop for a reconfiguration and go on.
     """
+    rc, rf, conn, connf, samples, ratio_hist, prog = rx.rc, rx.rf, rx.conn, rx.connf, rx.samples, rx.ratio_hist, rx.prog
     C = rc[RC.conns]
     mtu = rc[RC.mtu]
     wire_us = (mtu + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
@@ -294,13 +302,12 @@ def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, 
             next_read_any = np.inf
             for c in range(C):
                 if connf[c, CF.next_read] <= t:
-                    app_read(st, qp, rc, conn, connf, rcvq_next, c, t)
+                    app_read(st, rx, c, t)
                     connf[c, CF.next_read] = t + rf[RF.app_read_us]
                 next_read_any = min(next_read_any, connf[c, CF.next_read])
         if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:
             c = np.random.randint(C)
-            rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, conn[c, CN.queue], c,
-                      ACK_LEN, True, t)
+            rx_packet(st, rx, conn[c, CN.queue], c, ACK_LEN, True, t)
             t += ack_us
         else:
             pick = NONE
@@ -317,7 +324,7 @@ def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, 
                 continue
             cursor = pick + 1
             k = conn[pick]
-            rx_packet(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, rcvq_next, k[CN.queue], pick, mtu, False, t)
+            rx_packet(st, rx, k[CN.queue], pick, mtu, False, t)
             # the window the receiver now advertises: tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc)
             ratio = k[CN.scaling] if k[CN.scaling] > 0 else TCP_DEFAULT_SCALING_RATIO
             wnd = max(0, rc[RC.rcvbuf] - k[CN.rmem]) * ratio >> 8
@@ -332,19 +339,20 @@ def run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, 
         if sent == next_sample:
             next_sample += every
             if n_samples < samples.shape[0]:
-                _sample(st, conn, samples, n_samples, t)
+                _sample(st, rx, n_samples, t)
                 n_samples += 1
     prog[0], prog[1], prog[2] = sent, cursor, n_samples
     return t
 
 
 @kernel
-def detach_queues(st, qp, rc, ring, hold_buf, hold_t):
+def detach_queues(st, rx):
     """mana_destroy_rxq() on every queue: XDP frames complete, posted buffers go back (DMA
     unmapped unless pool-mapped fragments), and page_pool_destroy() runs; a pool whose pages
     are still in sockets retires when the last one comes back."""
+    qp, rc, ring = rx.qp, rx.rc, rx.ring
     for q in range(rc[RC.queues]):
-        release_holds(st, qp, hold_buf, hold_t, q, np.inf)
+        release_holds(st, rx, q, np.inf)
         cpu = qp[q, QP.napi_cpu]
         for i in range(ring.shape[1]):
             b = ring[q, i]
@@ -360,11 +368,12 @@ def detach_queues(st, qp, rc, ring, hold_buf, hold_t):
 
 
 @kernel
-def teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq_next):
+def teardown(st, rx):
     """Stop traffic and free everything, as unloading the driver does: applications read what
     is queued, the queues are detached, and the per-CPU page_frag caches are drained."""
+    rc = rx.rc
     for c in range(rc[RC.conns]):
-        app_read(st, qp, rc, conn, connf, rcvq_next, c, np.inf)
-    detach_queues(st, qp, rc, ring, hold_buf, hold_t)
+        app_read(st, rx, c, np.inf)
+    detach_queues(st, rx)
     for cpu in range(st.frag_caches.shape[0]):
         frag_cache_drain(st, cpu)

@@ -1,4 +1,5 @@
-"""Allocation of the engine's state arrays.
+"""Allocation of the engine's arrays: the accounting core (:class:`State`) and the RX path
+(:class:`Rx`), each a namedtuple of NumPy arrays so kernels take two arguments, jitted or not.
 
 Sizes follow pages and objects in flight, never the packet count.
 """
@@ -9,7 +10,7 @@ import numpy as np
 
 from rxlab.counters import N_COUNTERS
 from rxlab.engine.jit import ensure_fresh
-from rxlab.engine.layout import BF, DT, FC, MAX_SKB_FRAGS, NONE, PF, PL, SK, G
+from rxlab.engine.layout import BF, CF, CN, DT, FC, MAX_SKB_FRAGS, NONE, PF, PL, QP, QS, RC, RF, SK, SM, G
 from rxlab.errors import check_int_range
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_SIZE
 from rxlab.kernel.sizes import check_page_size, get_order
@@ -79,4 +80,35 @@ def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2,
         skbs=skbs, skb_stack=_stack(n_skbs),
         data=data, data_frags=np.full((n_skbs, 2 * MAX_SKB_FRAGS), NONE, np.int64), data_stack=_stack(n_skbs),
         fc_cfg=fc_cfg,
+    )
+
+
+Rx = namedtuple("Rx", [
+    "qp",  # int64[queues, QP.n]: each RX queue's parameters and driver state
+    "qstats",  # int64[queues, QS.n]: per-queue totals
+    "rc", "rf",  # int64[RC.n], float64[RF.n]: run-wide parameters
+    "ring",  # int64[queues, ring_size]: the buffer posted in each RX ring slot
+    "hold_buf", "hold_t",  # int64/float64[queues, hold_cap]: XDP_TX/REDIRECT buffers until completion
+    "conn", "connf",  # int64[conns, CN.n], float64[conns, CF.n]: each connection's receive side
+    "rcvq_next",  # int64[n_skbs]: receive queues, linked through the skb after each one
+    "samples",  # float64[samples, SM.n]: memory over model time
+    "ratio_hist",  # int64[ratio_bins]: len/truesize of arriving data packets
+    "prog",  # int64[3]: packets sent, sender cursor, samples taken (a run stops and goes on)
+])
+
+
+def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins):
+    """Zeroed RX-path arrays: rings and holds empty (NONE), receive queues unlinked."""
+    for name, v in (("queues", queues), ("ring_size", ring_size), ("conns", conns), ("n_skbs", n_skbs),
+                    ("hold_cap", hold_cap), ("samples", samples), ("ratio_bins", ratio_bins)):
+        check_int_range(name, v, 1, 1 << 26)
+    return Rx(
+        qp=np.zeros((queues, QP.n), np.int64), qstats=np.zeros((queues, QS.n), np.int64),
+        rc=np.zeros(RC.n, np.int64), rf=np.zeros(RF.n, np.float64),
+        ring=np.full((queues, ring_size), NONE, np.int64),
+        hold_buf=np.full((queues, hold_cap), NONE, np.int64), hold_t=np.zeros((queues, hold_cap), np.float64),
+        conn=np.zeros((conns, CN.n), np.int64), connf=np.zeros((conns, CF.n), np.float64),
+        rcvq_next=np.full(n_skbs, NONE, np.int64),
+        samples=np.zeros((samples, SM.n), np.float64), ratio_hist=np.zeros(ratio_bins, np.int64),
+        prog=np.zeros(3, np.int64),
     )

@@ -1,18 +1,25 @@
-"""``simulate(config) -> Result``: build the engine's arrays from a validated SimConfig, run the
-RX path (stopping for each reconfiguration), check every invariant, tear down and check that
-nothing leaked."""
+"""``simulate(config) -> Result``: size and build the engine's arrays from a validated SimConfig
+(:func:`size_run`, :func:`build`), run the RX path stopping for each reconfiguration
+(:func:`run_all`), then take the Result, tear down and check that nothing leaked (:func:`finish`)."""
+
+from typing import NamedTuple
 
 import numpy as np
 
 from rxlab.engine.dma import dma_map
 from rxlab.engine.invariants import check_invariants, check_no_leak
-from rxlab.engine.layout import CF, CN, NONE, PL, QP, QS, RC, RF, SM, BufKind, G, Mode
+from rxlab.engine.layout import CN, NONE, PL, QP, RC, RF, BufKind, G, Mode
 from rxlab.engine.loop import alloc_buf, detach_queues, run, seed_rng, teardown
 from rxlab.engine.page_pool import pool_create
 from rxlab.engine.pages import page_alloc
 from rxlab.engine.skb import buf_new, buf_put
-from rxlab.engine.state import make_state
-from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment
+from rxlab.engine.state import make_rx, make_state
+from rxlab.kernel.pagepool import (
+    PAGE_FRAG_CACHE_MAX_SIZE,
+    PP_ALLOC_CACHE_REFILL,
+    PP_ALLOC_CACHE_SIZE,
+    dma_get_cache_alignment,
+)
 from rxlab.kernel.rss import rss_queue
 from rxlab.kernel.sizes import (
     NET_SKB_PAD,
@@ -33,7 +40,7 @@ def _queue_layout(cfg, g):
     """(mode, pool page order, pool maps DMA, pinned truesize) for geometry ``g``."""
     if g.frag_count == 1:
         return Mode.full, g.order, 0, g.truesize_pinned
-    if cfg.strategy == "page_frag_cache":
+    if cfg.spec.frag_source == "page_frag_cache":
         fc = max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size)
         return Mode.pfc, 0, 0, -(-fc // (fc // g.alloc_size)) + g.truesize - g.alloc_size
     return Mode.frag, g.order, 1, g.truesize_pinned
@@ -46,7 +53,7 @@ def _attach(st, cfg, g, qp, pool_base):
     align = dma_get_cache_alignment(cfg.arch)
     for q in range(cfg.queues):
         pool_create(st, pool_base + q, g.pool_size, order, dma, dma, cfg.page_size, q,
-                    cfg.strategy == "pp_frag_upfront")
+                    cfg.spec.upfront_refs)
         p = qp[q]
         p[QP.pool], p[QP.napi_cpu], p[QP.mode] = pool_base + q, q, mode
         p[QP.alloc_size], p[QP.align], p[QP.datasize] = g.alloc_size, align, g.datasize
@@ -77,115 +84,171 @@ def _pre_alloc(st, cfg, g, fail):
     return got
 
 
+class Sizes(NamedTuple):
+    """How large the run's tables are: enough for what the run can hold at once, whatever its length."""
+
+    n_pages: int
+    n_pools: int
+    ring_max: int
+    n_cpus: int
+    n_bufs: int
+    n_skbs: int
+    hold_cap: int
+    mem_limit: int
+
+
+def copy_truesize_extra(arch):
+    """truesize of a copied skb beyond its SKB_DATA_ALIGN'ed length: the NET_SKB_PAD it reserves,
+    the sk_buff and the shared info (__napi_alloc_skb, SKB_TRUESIZE)."""
+    a = arch_info(arch)
+    return NET_SKB_PAD + skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes) + skb_shinfo_aligned()
+
+
+def size_run(cfg, geoms):
+    """Table sizes for ``cfg`` and every geometry its reconfigurations may switch to."""
+    Q, C, R = cfg.queues, cfg.connections, cfg.ring_size
+    any_xdp = any(x.xdp for x in geoms)
+    charged = min(x.truesize_pinned if cfg.truesize_honest else x.truesize for x in geoms)
+    smallest = skb_data_align(1) + copy_truesize_extra(cfg.arch)  # a copied one-byte packet
+    # skbs in flight: what the sockets can hold before sk_rmem_alloc passes sk_rcvbuf, at most
+    # max_skbs (rxlab's stand-in for tcp_mem pressure; beyond it packets drop as skb_table_full)
+    n_skbs = min(C * (cfg.tcp_rmem // min(charged, smallest) + 2), cfg.max_skbs) + Q * 4 + 16
+    link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(x.mtu for x in geoms)) + WIRE_OVERHEAD) * 8)
+    # XDP_TX / REDIRECT buffers awaiting completion: the packets of xdp_hold_us at line rate
+    hold_cap = int(cfg.xdp_hold_us * link_pps) + 64 if any_xdp else 1
+    configs = 1 + len(cfg.reconfigs)  # each reconfiguration attaches new pools beside the old
+    pool_size = max(x.pool_size for x in geoms)
+    # per queue and configuration: the posted ring and a pre-allocated one, a full alloc cache and
+    # ptr_ring, a bulk refill in flight and the XDP holds; then each skb's head and one coalesced page
+    n_pages = (Q * configs * (2 * R + PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL + hold_cap)
+               + 2 * n_skbs + 64)
+    unit = max(max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size), *(cfg.page_size << x.order for x in geoms))
+    return Sizes(n_pages=n_pages, n_pools=Q * configs, ring_max=pool_size,
+                 n_cpus=Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0),
+                 n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs, hold_cap=hold_cap, mem_limit=n_pages * unit)
+
+
+def _xdp_fractions(xdp):
+    return xdp or (1.0, 0.0, 0.0, 0.0)
+
+
+def _pack_params(cfg, rx):
+    """Fill ``rx.rc`` / ``rx.rf`` from the configuration: one entry per column of RC and RF."""
+    a = arch_info(cfg.arch)
+    ints = {
+        RC.queues: cfg.queues, RC.conns: cfg.connections, RC.packets: cfg.packets, RC.mtu: cfg.mtu,
+        RC.napi_budget: cfg.napi_budget, RC.rcvbuf: cfg.tcp_rmem, RC.gro: cfg.gro,
+        RC.copybreak: cfg.copybreak if cfg.spec.copybreak else 0,
+        RC.defer_free: cfg.defer_free, RC.honest: cfg.truesize_honest, RC.defer_max: cfg.skb_defer_max,
+        RC.sample_every: max(1, cfg.packets // cfg.samples),
+        RC.sizeof_sk_buff: skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes),
+        RC.small_head: napi_small_head_max(),
+        RC.copy_head: NET_SKB_PAD + skb_shinfo_aligned(),
+        RC.copy_truesize_extra: copy_truesize_extra(cfg.arch),
+    }
+    p, d, tx, r = _xdp_fractions(cfg.xdp)
+    floats = {
+        RF.ack_fraction: cfg.ack_fraction, RF.clone_fraction: cfg.clone_fraction,
+        RF.xdp_pass: p, RF.xdp_drop: d, RF.xdp_tx: tx, RF.xdp_redirect: r,
+        RF.app_read_us: cfg.app_read_us, RF.xdp_hold_us: cfg.xdp_hold_us,
+        RF.link_gbps: cfg.link_gbps, RF.rtt_us: cfg.rtt_us,
+        RF.alloc_fail_rate: cfg.alloc_fail_rate, RF.dma_map_fail_rate: cfg.dma_map_fail_rate,
+    }
+    for table, column, arr in ((ints, RC, rx.rc), (floats, RF, rx.rf)):
+        assert set(table) == set(column) - {column.n}, "every column filled once"
+        for k, v in table.items():
+            arr[k] = v
+
+
+def build(cfg, geoms):
+    """The engine's arrays for ``cfg``: pools and queues attached, rings filled before traffic
+    (mana_alloc_rx_wqe, without failure injection), connections hashed to their queues."""
+    g, sz = geoms[0], size_run(cfg, geoms)
+    st = make_state(page_size=cfg.page_size, n_pages=sz.n_pages, n_pools=sz.n_pools, ring_max=sz.ring_max,
+                    n_cpus=sz.n_cpus, n_bufs=sz.n_bufs, n_skbs=sz.n_skbs, mem_limit=sz.mem_limit)
+    rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS)
+    _attach(st, cfg, g, rx.qp, 0)
+    _pack_params(cfg, rx)
+    fail = rx.rf[RF.alloc_fail_rate], rx.rf[RF.dma_map_fail_rate]
+    rx.rf[RF.alloc_fail_rate] = rx.rf[RF.dma_map_fail_rate] = 0.0
+    for q in range(cfg.queues):
+        for i in range(cfg.ring_size):
+            rx.ring[q, i] = alloc_buf(st, rx, q)
+    rx.rf[RF.alloc_fail_rate], rx.rf[RF.dma_map_fail_rate] = fail
+    if (rx.ring == NONE).any():
+        raise MemoryError("could not fill the RX rings before traffic")
+    C = cfg.connections
+    rx.conn[:, CN.queue] = [rss_queue(c, cfg.queues) for c in range(C)]
+    # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
+    rx.conn[:, CN.app_cpu] = (cfg.queues + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" \
+        else rx.conn[:, CN.queue]
+    return st, rx
+
+
+def _reconfigure(st, rx, cfg, i, r, cur, t):
+    """Reconfiguration ``i`` (``r``) at model time ``t`` from the current (mtu, xdp, geometry):
+    mana_change_mtu / mana_xdp_set pre-allocate the new layout's buffers, detach the queues and
+    attach new ones; a refused layout or a failed pre-allocation keeps the old configuration.
+    Returns the event record and the (mtu, xdp, geometry) now in force."""
+    mtu = cur[0] if r.mtu is None else r.mtu
+    xdp = cur[1] if r.xdp is None else r.xdp
+    event = {"at_packet": r.at_packet, "t_us": float(t), "mtu": mtu, "xdp": xdp, "ok": False, "error": ""}
+    try:
+        g2 = cfg.geometry(mtu=mtu, xdp=xdp)
+    except ValueError as e:  # e.g. XDP with an MTU above MANA_XDP_MTU_MAX: refused
+        event["error"] = str(e)
+        return event, cur
+    bufs = _pre_alloc(st, cfg, g2, r.fail)
+    if bufs is None:
+        event["error"] = "Insufficient memory for tx/rx re-config: old configuration kept"
+        check_invariants(st)
+        return event, cur
+    detach_queues(st, rx)
+    _attach(st, cfg, g2, rx.qp, cfg.queues * (i + 1))
+    rx.ring[:] = np.array(bufs, np.int64).reshape(cfg.queues, cfg.ring_size)
+    rx.rc[RC.mtu] = mtu
+    rx.rf[RF.xdp_pass:RF.xdp_redirect + 1] = _xdp_fractions(xdp)
+    event["ok"] = True
+    check_invariants(st)
+    return event, (mtu, xdp, g2)
+
+
+def run_all(st, rx, cfg, g):
+    """Traffic until ``cfg.packets`` have been sent, stopping at each reconfiguration.
+    Returns (model time in µs, the reconfiguration events, the geometry in force at the end)."""
+    seed_rng(cfg.seed)
+    t, events, cur = 0.0, [], (cfg.mtu, cfg.xdp, g)
+    for i, r in enumerate(cfg.reconfigs):
+        t = run(st, rx, t, r.at_packet)
+        event, cur = _reconfigure(st, rx, cfg, i, r, cur, t)
+        events.append(event)
+    t = run(st, rx, t, cfg.packets)
+    check_invariants(st)
+    return t, tuple(events), cur[2]
+
+
+def finish(st, rx, cfg, g, t, events, before):
+    """The Result, then teardown (as unloading the driver) and the check that nothing leaked."""
+    inflight = st.pools[:, PL.hold_cnt] - st.pools[:, PL.release_cnt]
+    result = Result(config=cfg, geometry=g, counters=st.c - before, qstats=rx.qstats.copy(), conn=rx.conn.copy(),
+                    samples=rx.samples[:rx.prog[2]].copy(), ratio_hist=rx.ratio_hist, t_us=float(t),
+                    mem_used_end=int(st.glob[G.mem_used]), inflight_end=inflight,
+                    page_bytes=cfg.page_size << g.order, events=events)
+    teardown(st, rx)
+    check_no_leak(st)
+    return result
+
+
 def simulate(config=None, **kw):
     """Run one configuration (a SimConfig, or its fields as keywords) and return a Result."""
     cfg = config.replace(**kw) if config is not None else SimConfig(**kw)
-    g = cfg.geometry()
-    Q, C, R = cfg.queues, cfg.connections, cfg.ring_size
-    geoms = [g]
+    geoms = [cfg.geometry()]
     for r in cfg.reconfigs:  # sizes must cover every layout the run may switch to
         try:
             geoms.append(cfg.geometry(mtu=r.mtu, xdp=r.xdp))
         except ValueError:
             pass  # refused when it comes, as the kernel refuses it
-    any_xdp = any(x.xdp for x in geoms)
-    charged = min(x.truesize_pinned if cfg.truesize_honest else x.truesize for x in geoms)
-    small = skb_data_align(64) + NET_SKB_PAD + 576
-    # skbs in flight: what the sockets can hold before sk_rmem_alloc passes sk_rcvbuf, at most
-    # max_skbs (rxlab's stand-in for tcp_mem pressure; beyond it packets drop as skb_table_full)
-    n_skbs = min(C * (cfg.tcp_rmem // min(charged, small) + 2), cfg.max_skbs) + Q * 4 + 16
-    link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(x.mtu for x in geoms)) + WIRE_OVERHEAD) * 8)
-    hold_cap = int(cfg.xdp_hold_us * link_pps) + 64 if any_xdp else 1
-    n_rc = len(cfg.reconfigs)
-    unit = max(max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size), *(cfg.page_size << x.order for x in geoms))
-    n_pages = (Q * (1 + n_rc) * (2 * R + 128 + max(x.pool_size for x in geoms) + 64 + hold_cap)
-               + 2 * n_skbs + 64)
-    st = make_state(page_size=cfg.page_size, n_pages=n_pages, n_pools=Q * (1 + n_rc),
-                    ring_max=max(x.pool_size for x in geoms), n_cpus=Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0),
-                    n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs,
-                    mem_limit=n_pages * unit)
-
-    qp = np.zeros((Q, QP.n), np.int64)
-    _attach(st, cfg, g, qp, 0)
-    qstats = np.zeros((Q, QS.n), np.int64)
-    a = arch_info(cfg.arch)
-    rc = np.zeros(RC.n, np.int64)
-    rc[RC.queues], rc[RC.conns], rc[RC.packets], rc[RC.mtu] = Q, C, cfg.packets, cfg.mtu
-    rc[RC.napi_budget], rc[RC.rcvbuf], rc[RC.gro] = cfg.napi_budget, cfg.tcp_rmem, cfg.gro
-    rc[RC.copybreak] = cfg.copybreak if cfg.strategy == "copybreak" else 0
-    rc[RC.defer_free], rc[RC.honest] = cfg.defer_free, cfg.truesize_honest
-    rc[RC.defer_max] = cfg.skb_defer_max
-    rc[RC.sample_every] = max(1, cfg.packets // cfg.samples)
-    rc[RC.sizeof_sk_buff] = skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes)
-    rc[RC.small_head] = napi_small_head_max()
-    rc[RC.copy_head] = NET_SKB_PAD + skb_shinfo_aligned()
-    rc[RC.copy_truesize_extra] = NET_SKB_PAD + rc[RC.sizeof_sk_buff] + skb_shinfo_aligned()
-    rf = np.zeros(RF.n, np.float64)
-    rf[RF.ack_fraction], rf[RF.clone_fraction] = cfg.ack_fraction, cfg.clone_fraction
-    rf[RF.xdp_pass:RF.xdp_redirect + 1] = cfg.xdp or (1.0, 0.0, 0.0, 0.0)
-    rf[RF.app_read_us], rf[RF.xdp_hold_us] = cfg.app_read_us, cfg.xdp_hold_us
-    rf[RF.link_gbps], rf[RF.rtt_us] = cfg.link_gbps, cfg.rtt_us
-    rf[RF.alloc_fail_rate], rf[RF.dma_map_fail_rate] = cfg.alloc_fail_rate, cfg.dma_map_fail_rate
-
-    # fill every ring (mana_alloc_rx_wqe) before traffic, without failure injection
-    no_fail = rf.copy()
-    no_fail[RF.alloc_fail_rate] = no_fail[RF.dma_map_fail_rate] = 0.0
-    ring = np.full((Q, R), NONE, np.int64)
-    for q in range(Q):
-        for i in range(R):
-            ring[q, i] = alloc_buf(st, qp, qstats, no_fail, q)
-    if (ring == NONE).any():
-        raise MemoryError("could not fill the RX rings before traffic")
-
-    conn = np.zeros((C, CN.n), np.int64)
-    conn[:, CN.queue] = [rss_queue(c, Q) for c in range(C)]
-    # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
-    conn[:, CN.app_cpu] = (Q + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" else conn[:, CN.queue]
-    connf = np.zeros((C, CF.n), np.float64)
-    rcvq_next = np.full(n_skbs, NONE, np.int64)
-    hold_buf = np.full((Q, hold_cap), NONE, np.int64)
-    hold_t = np.zeros((Q, hold_cap), np.float64)
-    samples = np.zeros((cfg.samples, SM.n), np.float64)
-    ratio_hist = np.zeros(RATIO_BINS, np.int64)
-    prog = np.zeros(3, np.int64)
-    pre = st.c.copy()
-    events = []
-    seed_rng(cfg.seed)
-    t = 0.0
-    cur_mtu, cur_xdp = cfg.mtu, cfg.xdp
-    for i, r in enumerate(cfg.reconfigs):
-        t = run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, samples, ratio_hist, prog, t,
-                r.at_packet)
-        mtu = cur_mtu if r.mtu is None else r.mtu
-        xdp = cur_xdp if r.xdp is None else r.xdp
-        event = {"at_packet": r.at_packet, "t_us": t, "mtu": mtu, "xdp": xdp, "ok": False, "error": ""}
-        events.append(event)
-        try:
-            g2 = cfg.geometry(mtu=mtu, xdp=xdp)
-        except ValueError as e:  # e.g. XDP with an MTU above MANA_XDP_MTU_MAX: refused
-            event["error"] = str(e)
-            continue
-        bufs = _pre_alloc(st, cfg, g2, r.fail)
-        if bufs is None:
-            event["error"] = "Insufficient memory for tx/rx re-config: old configuration kept"
-            check_invariants(st)
-            continue
-        detach_queues(st, qp, rc, ring, hold_buf, hold_t)
-        _attach(st, cfg, g2, qp, Q * (i + 1))
-        ring[:] = np.array(bufs, np.int64).reshape(Q, R)
-        rc[RC.mtu] = mtu
-        rf[RF.xdp_pass:RF.xdp_redirect + 1] = xdp or (1.0, 0.0, 0.0, 0.0)
-        cur_mtu, cur_xdp, g = mtu, xdp, g2
-        event["ok"] = True
-        check_invariants(st)
-    t = run(st, qp, qstats, rc, rf, ring, hold_buf, hold_t, conn, connf, rcvq_next, samples, ratio_hist, prog, t,
-            cfg.packets)
-    check_invariants(st)
-    inflight = st.pools[:, PL.hold_cnt] - st.pools[:, PL.release_cnt]
-    result = Result(config=cfg, geometry=g, counters=st.c - pre, qstats=qstats.copy(), conn=conn.copy(),
-                    samples=samples[:prog[2]].copy(), ratio_hist=ratio_hist, t_us=float(t),
-                    mem_used_end=int(st.glob[G.mem_used]), inflight_end=inflight,
-                    page_bytes=cfg.page_size << g.order, events=tuple(events))
-    teardown(st, qp, rc, ring, hold_buf, hold_t, conn, connf, rcvq_next)
-    check_no_leak(st)
-    return result
+    st, rx = build(cfg, geoms)
+    before = st.c.copy()  # the rings' first fill is not the run's
+    t, events, g = run_all(st, rx, cfg, geoms[0])
+    return finish(st, rx, cfg, g, t, events, before)
