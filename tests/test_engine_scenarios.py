@@ -260,10 +260,11 @@ def test_destroyed_pool_retires_when_last_page_returns():
 
 
 @pytest.mark.parametrize("corrupt,msg", [
-    (lambda st, p: st.pages.__setitem__((p, PF.ppref), 7), r"page \d+: pp_ref_count 7"),
-    (lambda st, p: st.pages.__setitem__((p, PF.users), 0), r"page \d+: users count 0 but 1"),
-    (lambda st, p: st.pages.__setitem__((p, PF.refcnt), -1), r"page \d+: field 1 is negative"),
-    (lambda st, p: st.bufs.__setitem__((1, 0), p), r"page \d+: the buffer at offset 0 is held twice"),
+    (lambda st, p: st.pages.__setitem__((p, PF.ppref), 7), r"^pp_ref_count: page \d+: pp_ref_count 7"),
+    (lambda st, p: st.pages.__setitem__((p, PF.users), 0), r"^page_users: page \d+: users count 0 but 1"),
+    (lambda st, p: st.pages.__setitem__((p, PF.refcnt), -1), r"^page_field_negative: page \d+: field 1 is negative"),
+    (lambda st, p: st.bufs.__setitem__((1, 0), p),
+     r"^buffer_held_twice: page \d+: the buffer at offset 0 is held twice"),
 ])
 def test_checker_catches_corruption(corrupt, msg):
     st = new(page_size=4096, pool_size=8)
@@ -271,8 +272,9 @@ def test_checker_catches_corruption(corrupt, msg):
     skb.buf_new(st, p, 0, 4096, BufKind.pp_page, 0)
     check_invariants(st)
     corrupt(st, p)
-    with pytest.raises(InvariantError, match=msg):
+    with pytest.raises(InvariantError, match=msg) as e:
         check_invariants(st)
+    assert e.value.invariant == msg[1:msg.index(":")]
 
 
 def test_checker_catches_a_leak():
@@ -280,5 +282,5 @@ def test_checker_catches_a_leak():
     b = skb.buf_new(st, page_pool.pp_alloc_pages(st, 0, NAPI), 0, 4096, BufKind.pp_page, 0)
     st.bufs[b, 0] = NONE  # the driver forgets its buffer without putting the page
     st.pages[st.pages[:, PF.users] == 1, PF.users] = 0
-    with pytest.raises(InvariantError, match=r"leaked: out of every cache with no holder"):
+    with pytest.raises(InvariantError, match=r"^page_leaked: page \d+: leaked: out of every cache with no holder"):
         check_invariants(st)

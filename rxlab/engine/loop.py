@@ -286,7 +286,8 @@ def run(st, rx, t, stop):
     ``prog`` carries [packets sent, sender cursor, samples taken] from one call to the next,
     so a run can stop for a reconfiguration and go on.
     """
-    rc, rf, conn, connf, samples, ratio_hist, prog = rx.rc, rx.rf, rx.conn, rx.connf, rx.samples, rx.ratio_hist, rx.prog
+    rc, rf, conn, connf = rx.rc, rx.rf, rx.conn, rx.connf
+    samples, ratio_hist, prog = rx.samples, rx.ratio_hist, rx.prog
     C = rc[RC.conns]
     mtu = rc[RC.mtu]
     wire_us = (mtu + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
