@@ -125,7 +125,8 @@ def size_run(cfg, geoms):
     unit = max(max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size), *(cfg.page_size << x.order for x in geoms))
     return Sizes(n_pages=n_pages, n_pools=Q * configs, ring_max=pool_size,
                  n_cpus=Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0),
-                 n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs, hold_cap=hold_cap, mem_limit=n_pages * unit)
+                 n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs, hold_cap=hold_cap,
+                 mem_limit=n_pages * unit)
 
 
 def _xdp_fractions(xdp):
@@ -230,8 +231,8 @@ def run_all(st, rx, cfg, g):
 def finish(st, rx, cfg, g, t, events, before):
     """The Result, then teardown (as unloading the driver) and the check that nothing leaked."""
     inflight = st.pools[:, PL.hold_cnt] - st.pools[:, PL.release_cnt]
-    result = Result(config=cfg, geometry=g, counters=st.c - before, qstats=rx.qstats.copy(), conn=rx.conn.copy(),
-                    samples=rx.samples[:rx.prog[2]].copy(), ratio_hist=rx.ratio_hist, t_us=float(t),
+    result = Result(config=cfg, geometry=g, counters=st.c - before, qstats=rx.qstats.copy(),
+                    conn=rx.conn.copy(), samples=rx.samples[:rx.prog[2]].copy(), ratio_hist=rx.ratio_hist, t_us=float(t),
                     mem_used_end=int(st.glob[G.mem_used]), inflight_end=inflight,
                     page_bytes=cfg.page_size << g.order, events=events)
     teardown(st, rx)
