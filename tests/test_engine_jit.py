@@ -20,30 +20,28 @@ def test_a_different_digest_drops_every_cached_kernel(tmp_path):
     assert not list(tmp_path.glob(jit.STAMP + "?*"))  # no temporary stamp left behind
 
 
-def test_the_digest_covers_every_engine_module_the_counters_and_the_kernel_constants():
-    engine = Path(jit.__file__).parent
-    sources = {p.name for p in engine.glob("*.py")}
-    assert {"loop.py", "page_pool.py", "layout.py", "jit.py"} <= sources
-    assert len(jit.sources_digest()) == 64
-
-
-def test_an_edit_to_any_engine_module_changes_the_digest(tmp_path, monkeypatch):
+def test_an_edit_to_any_compiled_source_changes_the_digest_and_nothing_else_does(tmp_path, monkeypatch):
+    """Every file whose code or constants the kernels compile in (engine/, counters.py, kernel/)
+    is in the digest; a file the engine never imports is not."""
     import shutil
 
-    engine = Path(jit.__file__).parent
-    copy = tmp_path / "rxlab" / "engine"
-    shutil.copytree(engine, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(engine.parent / "counters.py", copy.parent / "counters.py")
-    shutil.copytree(engine.parent / "kernel", copy.parent / "kernel", ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(jit, "__file__", str(copy / "jit.py"))
+    root = Path(jit.__file__).parent.parent
+    copy = tmp_path / "rxlab"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(jit, "__file__", str(copy / "engine" / "jit.py"))
+    compiled = sorted(copy.glob("engine/*.py")) + [copy / "counters.py"] + sorted(copy.glob("kernel/*.py"))
+    assert {"loop.py", "page_pool.py", "layout.py", "mana.py", "sizes.py"} <= {p.name for p in compiled}
     before = jit.sources_digest()
-    assert before == jit.sources_digest()
-    for name in ("page_pool.py", "../counters.py", "../kernel/pagepool.py"):
-        with open(copy / name, "a") as f:
+    assert len(before) == 64 and jit.sources_digest() == before
+    for path in compiled:
+        with open(path, "a") as f:
             f.write("\n# an edit\n")
         after = jit.sources_digest()
-        assert after != before
+        assert after != before, path
         before = after
+    with open(copy / "model" / "config.py", "a") as f:
+        f.write("\n# an edit\n")
+    assert jit.sources_digest() == before
 
 
 @pytest.mark.jit_only
