@@ -1,4 +1,61 @@
-"""Which RX queue a connection's packets arrive on."""
+"""Which RX queue a connection's packets arrive on: the Toeplitz hash over the TCP/IPv4 4-tuple,
+through the driver's indirection table, as the NIC computes it.
+
+MANA (drivers/net/ethernet/microsoft/mana/mana_en.c): ``netdev_rss_key_fill()`` gives the port a
+random 40-byte key (``MANA_HASH_KEY_SIZE``); ``mana_rss_table_init()`` fills the
+``MANA_INDIRECT_TABLE_DEF_SIZE`` = 64-entry table with ``ethtool_rxfh_indir_default(i, num_queues)``
+= i mod num_queues; the hardware sends a packet to ``indir_table[hash mod table size]``.
+"""
+
+import random
+
+MANA_HASH_KEY_SIZE = 40  # include/net/mana/mana.h
+MANA_INDIRECT_TABLE_DEF_SIZE = 64  # include/net/mana/mana.h: the table size unless the vPort reports one
+# Microsoft's RSS verification key ("Verifying the RSS Hash Calculation", NDIS documentation)
+MS_VERIFICATION_KEY = bytes.fromhex(
+    "6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa")
+EPHEMERAL_PORTS = (32768, 60999)  # net.ipv4.ip_local_port_range default (include/net/ip.h)
+SERVER_PORT = 5201  # iperf3's default port: the tests behind the seed threads are iperf runs
+
+
+def toeplitz(key, data):
+    """The Toeplitz hash of ``data`` (bytes) under ``key``: for each input bit from the most
+    significant bit of data[0] on, when it is 1 XOR in the key's leftmost 32 bits, then shift
+    the key left by one bit."""
+    k = int.from_bytes(key, "big")
+    width = 8 * len(key)
+    h = 0
+    for i, byte in enumerate(data):
+        for b in range(8):
+            if byte & (0x80 >> b):
+                h ^= (k >> (width - 32 - (8 * i + b))) & 0xFFFFFFFF
+    return h
+
+
+def tcp4_input(src_ip, dst_ip, src_port, dst_port):
+    """The hash input for TCP/IPv4: source address, destination address, source port, destination
+    port, in network byte order (addresses as dotted strings or 4 bytes)."""
+    def addr(a):
+        return bytes(int(x) for x in a.split(".")) if isinstance(a, str) else bytes(a)
+    return addr(src_ip) + addr(dst_ip) + src_port.to_bytes(2, "big") + dst_port.to_bytes(2, "big")
+
+
+def indirection_table(queues, size=MANA_INDIRECT_TABLE_DEF_SIZE):
+    """mana_rss_table_init(): entry i -> queue i mod queues (ethtool_rxfh_indir_default)."""
+    return [i % queues for i in range(size)]
+
+
+def flow_queues(connections, queues, seed):
+    """The RX queue of each of ``connections`` TCP flows from one client to one server port, as a
+    list: the port's key and each flow's ephemeral source port drawn from ``seed`` (distinct
+    ports, as one client's sockets have), hashed and looked up in the default table."""
+    rng = random.Random(seed)
+    key = rng.randbytes(MANA_HASH_KEY_SIZE)
+    lo, hi = EPHEMERAL_PORTS
+    ports = rng.sample(range(lo, hi + 1), connections)
+    table = indirection_table(queues)
+    client, server = (10, 0, 0, 2), (10, 0, 0, 1)
+    return [table[toeplitz(key, tcp4_input(client, server, p, SERVER_PORT)) % len(table)] for p in ports]
 
 
 def rss_queue(conn, queues):
