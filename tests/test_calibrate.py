@@ -97,7 +97,7 @@ def test_seed001_fit_reproduces_the_stored_profile_and_reports_held_out_error():
     assert cal.rms(train=False) == pytest.approx(27.2, abs=0.1)
     # only the 1 Gbps gap between the two 4-connection rows speaks to the cross-CPU atomic
     err = cal.parameters.set_index("parameter").rel_stderr
-    assert err["stack_per_packet"] == pytest.approx(0.21, abs=0.01) and err["atomic_rmw_remote"] > 2
+    assert err["stack_per_packet"] == pytest.approx(0.41, abs=0.01) and err["atomic_rmw_remote"] > 1.5
     res = cal.residuals.set_index(["connections", "strategy"])
     assert res.loc[(4, "pp_frag"), "residual"] == pytest.approx(0.0, abs=0.01)
     assert (res.loc[(32, "pp_frag"), "binds"], round(res.loc[(32, "pp_frag"), "residual"])) == ("line", 52)

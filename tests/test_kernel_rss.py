@@ -35,6 +35,22 @@ def test_flows_collide_like_balls_in_bins():
     assert min(distinct) < 8 and max(distinct) == 8
 
 
+def test_flow_queues_hash_each_flow_with_the_reference_toeplitz(monkeypatch):
+    from rxlab.kernel import rss
+
+    seen = []
+    monkeypatch.setattr(rss, "indirection_table", lambda q: list(range(64)))  # the hash's low 6 bits
+    monkeypatch.setattr(rss.random.Random, "sample", lambda self, pop, k: seen.extend(pop[:k]) or list(pop[:k]))
+    got = rss.flow_queues(3, 16, 5)
+    key = rss.random.Random(5).randbytes(40)
+    assert got == [toeplitz(key, tcp4_input((10, 0, 1, 2), (10, 0, 0, 1), p, 5201)) % 64 for p in seen]
+
+
+def test_flows_beyond_the_ephemeral_ports_come_from_more_clients():
+    q = flow_queues(65536, 64, 3)
+    assert len(q) == 65536 and len(set(q)) == 64
+
+
 def test_flows_are_seeded_and_stay_on_their_queue():
     assert flow_queues(64, 16, 7) == flow_queues(64, 16, 7) != flow_queues(64, 16, 8)
     assert all(0 <= q < 5 for q in flow_queues(100, 5, 1))

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from rxlab.errors import bad
-from rxlab.kernel.rss import rss_queue
 from rxlab.kernel.sizes import WIRE_OVERHEAD
 from rxlab.kernel.tcp import ACK_LEN, TCP_IP_HEADERS
 
@@ -67,7 +66,7 @@ OPERATIONS = (
 DMA_IOMMU = {"dma_map": "dma_map_iommu", "dma_unmap": "dma_unmap_iommu", "dma_sync_dev": "dma_sync_dev_iommu"}
 
 
-NEEDED = ("packets", "mtu", "ack_fraction", "connections", "queues", "link_gbps", "goodput_gbps")
+NEEDED = ("packets", "mtu", "ack_fraction", "connections", "queues", "rx_queues_busy", "link_gbps", "goodput_gbps")
 
 
 def _frame(rows):
@@ -98,12 +97,9 @@ def _param(profile, name):
 
 
 def rx_cores_busy(df, profile):
-    """RX cores doing work: the queues RSS spreads the connections over (rxlab.kernel.rss.rss_queue),
-    at most the profile's ``rx_cores``."""
-    pairs = df[["connections", "queues"]].astype(int)
-    hit = {(c, q): len({rss_queue(i, q) for i in range(c)}) for c, q in set(map(tuple, pairs.values))}
-    busy = np.array([hit[(c, q)] for c, q in pairs.values], float)
-    return np.minimum(busy, profile["rx_cores"])
+    """RX cores doing work: the queues that received packets in the run (RSS put its flows there,
+    rxlab.kernel.rss), at most the profile's ``rx_cores``."""
+    return np.minimum(df["rx_queues_busy"].astype(float).to_numpy(), profile["rx_cores"])
 
 
 def _payload_fraction(df):

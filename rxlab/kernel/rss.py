@@ -45,17 +45,29 @@ def indirection_table(queues, size=MANA_INDIRECT_TABLE_DEF_SIZE):
     return [i % queues for i in range(size)]
 
 
+def _byte_table(key, i):
+    """table[v]: the hash contribution of byte value v at input position i (Toeplitz is linear:
+    the hash of an input is the XOR of its bytes' contributions)."""
+    return [toeplitz(key, bytes(i) + bytes([v])) for v in range(256)]
+
+
 def flow_queues(connections, queues, seed):
-    """The RX queue of each of ``connections`` TCP flows from one client to one server port, as a
-    list: the port's key and each flow's ephemeral source port drawn from ``seed`` (distinct
-    ports, as one client's sockets have), hashed and looked up in the default table."""
+    """The RX queue of each of ``connections`` TCP flows to one server port, as a list: the port's
+    key and each flow's ephemeral source port drawn from ``seed``. A client's flows have distinct
+    source ports; past the ephemeral range the next flows come from another client address."""
     rng = random.Random(seed)
     key = rng.randbytes(MANA_HASH_KEY_SIZE)
-    lo, hi = EPHEMERAL_PORTS
-    ports = rng.sample(range(lo, hi + 1), connections)
+    hi_byte, lo_byte = _byte_table(key, 8), _byte_table(key, 9)  # the source port's two bytes
     table = indirection_table(queues)
-    client, server = (10, 0, 0, 2), (10, 0, 0, 1)
-    return [table[toeplitz(key, tcp4_input(client, server, p, SERVER_PORT)) % len(table)] for p in ports]
+    lo, hi = EPHEMERAL_PORTS
+    out = []
+    for client in range(-(-connections // (hi - lo + 1))):
+        base = toeplitz(key, tcp4_input((10, 0, 1 + client // 250, 2 + client % 250), (10, 0, 0, 1), 0,
+                                        SERVER_PORT))
+        for port in rng.sample(range(lo, hi + 1), min(connections - len(out), hi - lo + 1)):
+            h = base ^ hi_byte[port >> 8] ^ lo_byte[port & 0xFF]
+            out.append(table[h % len(table)])
+    return out
 
 
 def rss_queue(conn, queues):

@@ -65,6 +65,7 @@ class Result:
         pk = int(self.qstats[:, QS.rx_packets].sum())
         return {
             "packets": pk,
+            "rx_queues_busy": int((self.qstats[:, QS.rx_packets] > 0).sum()),
             "model_time_us": self.t_us,
             "goodput_gbps": self.goodput_gbps,
             "mem_peak_bytes": float(self.samples[:, SM.mem_used].max()) if len(self.samples) else 0.0,

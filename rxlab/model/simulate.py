@@ -20,7 +20,7 @@ from rxlab.kernel.pagepool import (
     PP_ALLOC_CACHE_SIZE,
     dma_get_cache_alignment,
 )
-from rxlab.kernel.rss import rss_queue
+from rxlab.kernel.rss import flow_queues
 from rxlab.kernel.sizes import (
     NET_SKB_PAD,
     WIRE_OVERHEAD,
@@ -179,7 +179,7 @@ def build(cfg, geoms):
     if (rx.ring == NONE).any():
         raise MemoryError("could not fill the RX rings before traffic")
     C = cfg.connections
-    rx.conn[:, CN.queue] = [rss_queue(c, cfg.queues) for c in range(C)]
+    rx.conn[:, CN.queue] = flow_queues(C, cfg.queues, cfg.seed)  # RSS: Toeplitz, indirection table
     # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
     rx.conn[:, CN.app_cpu] = (cfg.queues + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" \
         else rx.conn[:, CN.queue]
