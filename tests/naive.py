@@ -376,10 +376,12 @@ class Naive:
         else:
             self.put_page(pid, cpu)
 
-    def buf_put(self, b, cpu, allow_direct):
+    def buf_put(self, b, cpu, allow_direct, softirq=True):
+        """The driver drops a buffer: in NAPI (softirq) unless told otherwise (a queue torn down
+        from process context, mana_destroy_rxq)."""
         pid, _, _, kind, _ = self.bufs.pop(b)
         self.free_bufs.append(b)
-        self._ref_put(pid, kind != 2, cpu, allow_direct, True)
+        self._ref_put(pid, kind != 2, cpu, allow_direct, softirq)
 
     def _new_skb(self, d, truesize, length):
         s = self.free_skbs.pop()
