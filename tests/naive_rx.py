@@ -61,7 +61,13 @@ QUIRKS = frozenset({
     # mana_pre_alloc_rxbufs() that fails calls mana_pre_dealloc_rxbufs(): dma_unmap_single() and
     # put_page() for each buffer taken so far. The engine puts the pages without counting the unmaps.
     "pre_dealloc_without_unmap",
+    # mana_pre_alloc_rxbufs() takes a buffer larger than a page with netdev_alloc_frag(alloc_size):
+    # a slice of the CPU's netdev_alloc_cache (a page_frag cache of PAGE_FRAG_CACHE_MAX_SIZE
+    # compound pages), refused if that page is of a lower order than get_order(alloc_size). The
+    # engine takes one page of get_order(alloc_size) per buffer instead.
+    "pre_alloc_high_order_page",
 })
+NETDEV_ALLOC_CACHE = ("netdev_alloc_cache", 0)  # CPU 0's, where the reconfiguration runs
 
 QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "dma_map_fail_injected",
             "xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "acks", "copybreak", "napi_polls",
@@ -160,7 +166,7 @@ class NaiveRx:
         n_skbs, self.hold_cap = rxlab_bounds(cfg, self.geoms)
         Q = cfg.queues
         n_cpus = Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0)
-        # pages and driver buffers are not bounded here: if the engine ran out of either, it would show
+        # page slots and driver buffers far beyond a small run's: if the engine ran out of either, it would show
         self.core = Naive(page_size=cfg.page_size, n_pages=1 << 18, n_pools=Q * (1 + len(cfg.reconfigs)),
                           ring_max=1, n_cpus=n_cpus, n_bufs=1 << 18, n_skbs=n_skbs)
         self.rng = np.random.RandomState(cfg.seed)  # the engine's np.random.seed(cfg.seed) sequence
@@ -443,22 +449,34 @@ class NaiveRx:
 
     # -- reconfiguration ---------------------------------------------------------------------------
     def mana_pre_alloc_rxbufs(self, g, fail):
-        """A page per buffer of every queue (dev_alloc_page; rxlab: one page of get_order(alloc_size)
-        when alloc_size > PAGE_SIZE), DMA-mapped, before anything is torn down; ``fail`` makes the
-        allocation half way fail. On failure mana_pre_dealloc_rxbufs() unmaps and puts, last first."""
+        """A buffer for every slot of every queue, DMA-mapped, before anything is torn down, on
+        CPU 0: dev_alloc_page(), or netdev_alloc_frag(alloc_size) when alloc_size > PAGE_SIZE
+        (refused when the frag cache fell back to a smaller page); ``fail`` makes the allocation
+        half way fail. On failure mana_pre_dealloc_rxbufs() unmaps and puts each, last first."""
         cfg, core = self.cfg, self.core
         n = cfg.queues * cfg.ring_size
-        order = get_order(g.alloc_size, cfg.page_size) if g.alloc_size > cfg.page_size else 0
+        large = g.alloc_size > cfg.page_size
+        order = get_order(g.alloc_size, cfg.page_size) if large else 0
         pre = []
         for i in range(n):
-            pid = NONE if fail and i == n // 2 else core.page_alloc(order, 0)
+            pid, off, size = NONE, 0, cfg.page_size << order
+            if fail and i == n // 2:
+                pass
+            elif large and "pre_alloc_high_order_page" not in self.quirks:
+                size = skb_data_align(g.alloc_size)
+                pid, off = core.frag_alloc(0, size, NETDEV_ALLOC_CACHE)
+                if pid != NONE and core.pages[pid].order < order:
+                    core.put_page(pid, 0)
+                    pid = NONE
+            else:
+                pid = core.page_alloc(order, 0)
             if pid == NONE:
                 while pre:
                     if "pre_dealloc_without_unmap" not in self.quirks:
                         self.dma_unmap_single()
                     core.buf_put(pre.pop(), 0, False)
                 return None
-            pre.append(core.buf_new(pid, 0, cfg.page_size << order, PAGE, i // cfg.ring_size))
+            pre.append(core.buf_new(pid, off, size, PAGE, i // cfg.ring_size))
             self.dma_map_single(g.datasize)
         return pre
 
@@ -507,15 +525,14 @@ class NaiveRx:
         Q = cfg.queues
         self.rxqs = [self.mana_create_rxq(q, Q * (i + 1) + q, g, xdp, pre) for q in range(Q)]
         assert not pre
-        self.mtu, self.xdp, self.geometry = mtu, xdp, g
+        self.mtu, self.xdp = mtu, xdp
         event["ok"] = True
         return event
 
     # -- a run -------------------------------------------------------------------------------------
     def run(self):
         cfg, core = self.cfg, self.core
-        self.geometry = self.geoms[0]
-        self.rxqs = [self.mana_create_rxq(q, q, self.geometry, cfg.xdp) for q in range(cfg.queues)]
+        self.rxqs = [self.mana_create_rxq(q, q, self.geoms[0], cfg.xdp) for q in range(cfg.queues)]
         base = Counter(core.c)  # the run's counters start after the rings are filled
         self.inject = True
         events = []
@@ -548,8 +565,11 @@ class NaiveRx:
         for sock in self.socks:
             self.tcp_recvmsg(sock, np.inf)
         self.mana_detach()
-        for cpu in list(self.core.fcache):
-            self.core.frag_cache_drain(cpu)
+        for key in list(self.core.fcache):
+            if key == NETDEV_ALLOC_CACHE:
+                self.core.frag_cache_drain(key[1], key)
+            else:
+                self.core.frag_cache_drain(key)
         assert not self.core.pages and self.core.mem_used == 0, "the naive RX model leaked pages"
         assert not self.core.bufs and not self.core.skbs, "the naive RX model leaked buffers or skbs"
 
