@@ -1,0 +1,579 @@
+"""A slow, obviously correct model of rxlab's RX path, written from the kernel control flow on top
+of the naive core (tests/naive.py: pages, page_pool, page_frag cache, skbs).
+
+Each step names the kernel function it stands for:
+
+- drivers/net/ethernet/microsoft/mana/mana_en.c: mana_create_rxq / mana_alloc_rx_wqe (fill the
+  ring), mana_process_rx_cqe -> mana_refill_rx_oob -> mana_get_rxfrag (refill before the packet
+  goes up; on failure the packet is dropped and the old buffer stays posted) -> mana_rx_skb (XDP
+  verdict, napi_build_skb, hand to the stack), mana_pre_alloc_rxbufs / mana_pre_dealloc_rxbufs,
+  mana_change_mtu and mana_bpf.c mana_xdp_set (pre-allocate, detach, attach),
+  mana_dealloc_queues / mana_destroy_rxq (detach);
+- net/core/dev.c net_rx_action (a poll of up to napi_budget packets, skb_defer_free_flush);
+- net/ipv4/tcp_input.c tcp_data_queue / tcp_queue_rcv / tcp_try_coalesce, tcp_measure_rcv_mss
+  (scaling_ratio), tcp_win_from_space; net/ipv4/tcp.c tcp_recvmsg -> tcp_eat_recv_skb;
+- net/core/skbuff.c skb_attempt_defer_free, napi_alloc_skb (copy-break), skb_clone.
+
+The data structures are deliberately not the engine's: the device ring is the driver's
+``rx_oobs`` list with a ``buf_index``, a socket's receive queue is a deque of skb ids, XDP frames
+waiting for completion are a deque of (time, buffer), per-CPU softnet state is a dict, queue and
+connection statistics are Counters keyed by name, and every page, buffer and skb lives in the naive
+core's dicts.
+
+rxlab's own modelling choices (README, "Simplifications") are reproduced as such: the sender sees
+the window at once, a deferred skb is freed on its NAPI CPU at once, a tap consumes its clone at
+once in softirq, XDP_TX/REDIRECT frames complete ``xdp_hold_us`` later in the queue's NAPI, skbs
+in flight are bounded (``skb_table_full``), failures are injected at the rates the configuration
+gives. Where the engine departs from the kernel without saying so, the model follows the kernel;
+``quirks`` switches on the engine's behaviour instead (see QUIRKS).
+"""
+
+from collections import Counter, deque
+from dataclasses import dataclass
+
+import numpy as np
+from naive import Naive
+
+from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment
+from rxlab.kernel.rss import rss_queue
+from rxlab.kernel.sizes import (
+    NET_SKB_PAD,
+    WIRE_OVERHEAD,
+    arch_info,
+    get_order,
+    napi_small_head_max,
+    skb_data_align,
+    skb_shinfo_aligned,
+)
+from rxlab.kernel.tcp import ACK_LEN, TCP_DEFAULT_SCALING_RATIO
+
+PP_FRAG, PP_PAGE, PAGE = 0, 1, 2  # the naive core's buffer kinds: a pool fragment, a pool page, any other page
+NONE = -1  # the naive core's "no page / no skb"
+RATIO_BINS = 64  # rxlab's len/truesize histogram: 64 bins over 0..1
+PRE_ALLOC_FAILED = "Insufficient memory for tx/rx re-config: old configuration kept"
+
+QUIRKS = frozenset({
+    # mana_destroy_rxq() runs in process context (mana_detach under RTNL, NAPI disabled):
+    # page_pool_put_full_page(pool, page, false) for a full-page pool buffer is not NAPI-local
+    # there (page_pool_napi_local: !in_softirq()), so it goes to the ptr_ring. The engine recycles
+    # it as if in the queue's NAPI softirq: into the alloc cache.
+    "detach_in_napi",
+    # mana_pre_alloc_rxbufs() that fails calls mana_pre_dealloc_rxbufs(): dma_unmap_single() and
+    # put_page() for each buffer taken so far. The engine puts the pages without counting the unmaps.
+    "pre_dealloc_without_unmap",
+    # mana_pre_alloc_rxbufs() takes a buffer larger than a page with netdev_alloc_frag(alloc_size):
+    # a slice of the CPU's netdev_alloc_cache (a page_frag cache of PAGE_FRAG_CACHE_MAX_SIZE
+    # compound pages), refused if that page is of a lower order than get_order(alloc_size). The
+    # engine takes one page of get_order(alloc_size) per buffer instead.
+    "pre_alloc_high_order_page",
+})
+NETDEV_ALLOC_CACHE = ("netdev_alloc_cache", 0)  # CPU 0's, where the reconfiguration runs
+
+QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "dma_map_fail_injected",
+            "xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "acks", "copybreak", "napi_polls",
+            "skb_table_full")
+CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
+              "scaling", "tail")
+SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued")
+
+
+@dataclass
+class NaiveResult:
+    """What the model produced, by name: counters {name: n}; qstats and conn one dict per queue or
+    connection; samples one dict per sample; inflight_end {pool id: pages}."""
+
+    counters: dict
+    qstats: list
+    conn: list
+    samples: list
+    ratio_hist: list
+    t_us: float
+    mem_used_end: int
+    inflight_end: dict
+    events: tuple
+
+
+def rxlab_bounds(cfg, geoms):
+    """rxlab's bounds on objects in flight (rxlab/model/simulate.py), which a run can reach and so
+    must be the same here: skbs (beyond them a packet drops as skb_table_full) and XDP frames
+    awaiting completion (beyond them the oldest completes early)."""
+    charged = min(g.truesize_pinned if cfg.truesize_honest else g.truesize for g in geoms)
+    small = skb_data_align(64) + NET_SKB_PAD + 576
+    n_skbs = min(cfg.connections * (cfg.tcp_rmem // min(charged, small) + 2), cfg.max_skbs) + cfg.queues * 4 + 16
+    link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(g.mtu for g in geoms)) + WIRE_OVERHEAD) * 8)
+    hold_cap = int(cfg.xdp_hold_us * link_pps) + 64 if any(g.xdp for g in geoms) else 1
+    return n_skbs, hold_cap
+
+
+class RxQueue:
+    """struct mana_rxq: one RX queue, its page_pool, its NAPI CPU and its ring of posted buffers."""
+
+    def __init__(self, q, pool, g, cfg, xdp, stats):
+        self.q = q
+        self.pool = pool
+        self.napi_cpu = q  # queue q's interrupts and NAPI run on CPU q
+        self.frag_count = g.frag_count
+        self.from_frag_cache = g.frag_count > 1 and cfg.strategy == "page_frag_cache"
+        self.order = g.order if not self.from_frag_cache else 0
+        self.alloc_size = g.alloc_size
+        self.datasize = g.datasize
+        self.truesize = g.truesize  # napi_build_skb(va, alloc_size)
+        if self.from_frag_cache:
+            # rxlab's memory a page_frag cache buffer really pins: its share of the cache page
+            fc = max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size)
+            self.truesize_pinned = -(-fc // (fc // g.alloc_size)) + g.truesize - g.alloc_size
+        else:
+            self.truesize_pinned = g.truesize_pinned
+        self.xdp_prog = xdp if g.xdp else None  # (pass, drop, tx, redirect)
+        self.rx_oobs = []  # posted buffer ids, by buf_index
+        self.buf_index = 0
+        self.xdp_save = None  # rxq->xdp_save_va
+        self.xdp_pending = deque()  # (completion time, buffer): XDP_TX/REDIRECT frames in flight
+        self.stats = stats  # the queue's statistics outlive its reconfigurations
+
+
+class Socket:
+    """One TCP connection's receive side: sk_receive_queue (a deque of skb ids), sk_rmem_alloc,
+    the scaling_ratio, and the sender's and reader's next times."""
+
+    def __init__(self, queue, app_cpu):
+        self.queue = queue
+        self.app_cpu = app_cpu
+        self.receive_queue = deque()
+        self.rmem_alloc = 0
+        self.scaling_ratio = 0
+        self.stats = Counter()
+        self.ever_queued = False
+        self.last_queued = 0
+        self.next_send = 0.0
+        self.next_read = 0.0
+
+
+class NaiveRx:
+    """One run of ``cfg`` (a rxlab SimConfig). ``run()`` returns a NaiveResult."""
+
+    def __init__(self, cfg, quirks=()):
+        unknown = set(quirks) - set(QUIRKS)
+        assert not unknown, f"unknown quirks {unknown}"
+        self.cfg = cfg
+        self.quirks = frozenset(quirks)
+        self.geoms = [cfg.geometry()]
+        for r in cfg.reconfigs:
+            try:
+                self.geoms.append(cfg.geometry(mtu=r.mtu, xdp=r.xdp))
+            except ValueError:
+                pass
+        n_skbs, self.hold_cap = rxlab_bounds(cfg, self.geoms)
+        Q = cfg.queues
+        n_cpus = Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0)
+        # page slots and driver buffers far beyond a small run's: if the engine ran out of either, it would show
+        self.core = Naive(page_size=cfg.page_size, n_pages=1 << 18, n_pools=Q * (1 + len(cfg.reconfigs)),
+                          ring_max=1, n_cpus=n_cpus, n_bufs=1 << 18, n_skbs=n_skbs)
+        self.rng = np.random.RandomState(cfg.seed)  # the engine's np.random.seed(cfg.seed) sequence
+        a = arch_info(cfg.arch)
+        self.sizeof_sk_buff = skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes)
+        self.align = dma_get_cache_alignment(cfg.arch)
+        self.copybreak = cfg.copybreak if cfg.strategy == "copybreak" else 0
+        self.qstats = [Counter() for _ in range(Q)]
+        self.softnet = {cpu: {"napi_left": 0, "defer_count": 0} for cpu in range(Q)}
+        self.socks = [Socket(rss_queue(c, Q), Q + c % cfg.reader_cpus if cfg.app_cpus == "remote"
+                             else rss_queue(c, Q)) for c in range(cfg.connections)]
+        self.mtu = cfg.mtu
+        self.xdp = cfg.xdp
+        self.t = 0.0
+        self.sent = 0
+        self.cursor = 0
+        self.samples = []
+        self.ratio_hist = [0] * RATIO_BINS
+        self.inject = False
+
+    # -- DMA and random draws ----------------------------------------------------------------------
+    def dma_map_single(self, nbytes):
+        self.core.c["dma_map"] += 1
+        self.core.c["dma_map_bytes"] += nbytes
+
+    def dma_unmap_single(self):
+        self.core.c["dma_unmap"] += 1
+
+    def draw(self, p):
+        """A fault or a choice with probability ``p``: one draw, only when p > 0 (as the engine draws)."""
+        return p > 0.0 and self.rng.random_sample() < p
+
+    # -- the driver --------------------------------------------------------------------------------
+    def mana_get_rxfrag(self, rxq):
+        """A new RX buffer for ``rxq``, or None: the page XDP_DROP kept (xdp_save_va), else a full
+        page_pool page (frag_count 1) DMA-mapped by the driver, else a page_pool fragment the pool
+        mapped (page_pool_dev_alloc_frag) -- or, for rxlab's page_frag_cache strategy, a slice of the
+        NAPI CPU's page_frag cache (napi_alloc_frag) that the driver maps."""
+        core, cpu = self.core, rxq.napi_cpu
+        if self.inject and self.draw(self.cfg.alloc_fail_rate):
+            rxq.stats["alloc_fail_injected"] += 1
+            return None
+        if rxq.xdp_save is not None:
+            b, rxq.xdp_save = rxq.xdp_save, None
+            core.c["xdp_save_reuse"] += 1
+        elif rxq.frag_count == 1:
+            pid = core.pp_alloc_pages(rxq.pool, cpu)
+            if pid == NONE:
+                return None
+            b = core.buf_new(pid, 0, self.cfg.page_size << rxq.order, PP_PAGE, rxq.q)
+        elif rxq.from_frag_cache:
+            pid, off = core.frag_alloc(cpu, rxq.alloc_size)
+            if pid == NONE:
+                return None
+            b = core.buf_new(pid, off, rxq.alloc_size, PAGE, rxq.q)
+        else:
+            pid, off = core.pp_alloc_frag(rxq.pool, rxq.alloc_size, self.align, cpu)
+            if pid == NONE:
+                return None
+            return core.buf_new(pid, off, rxq.alloc_size, PP_FRAG, rxq.q)  # page_pool_get_dma_addr()
+        if self.inject and self.draw(self.cfg.dma_map_fail_rate):
+            # dma_mapping_error(): mana_put_rx_page(), in NAPI on the queue's CPU
+            rxq.stats["dma_map_fail_injected"] += 1
+            core.c["dma_map_fail"] += 1
+            core.buf_put(b, cpu, False)
+            return None
+        self.dma_map_single(rxq.datasize)
+        return b
+
+    def mana_create_rxq(self, q, pool, g, xdp, pre=None):
+        """mana_create_rxq(): the queue's page_pool (mana_create_page_pool: pool_size, order, and
+        DMA mapping + sync of PAGE_SIZE by the pool only for fragments), then every ring slot
+        filled (mana_alloc_rx_wqe -> mana_fill_rx_oob): from the pre-allocated buffers when there
+        are any (mana_get_rxbuf_pre takes them from the end), else mana_get_rxfrag()."""
+        cfg = self.cfg
+        rxq = RxQueue(q, pool, g, cfg, xdp, self.qstats[q])
+        pool_maps = g.frag_count > 1 and not rxq.from_frag_cache
+        self.core.pool_create(pool, g.pool_size, rxq.order, pool_maps, pool_maps, cfg.page_size, rxq.napi_cpu,
+                              cfg.strategy == "pp_frag_upfront")
+        for _ in range(cfg.ring_size):
+            b = pre.pop() if pre is not None else self.mana_get_rxfrag(rxq)
+            assert b is not None, "could not fill the RX ring"
+            rxq.rx_oobs.append(b)
+        return rxq
+
+    def net_rx_action(self, rxq):
+        """A packet taken by the queue's NAPI: a new poll (and a flush of the CPU's defer list,
+        skb_defer_free_flush, which restarts defer_count) every napi_budget packets."""
+        sd = self.softnet[rxq.napi_cpu]
+        if sd["napi_left"] == 0:
+            rxq.stats["napi_polls"] += 1
+            sd["defer_count"] = 0
+            sd["napi_left"] = self.cfg.napi_budget
+        sd["napi_left"] -= 1
+
+    def xdp_tx_completions(self, rxq, now):
+        """XDP_TX / XDP_REDIRECT frames whose completion is due by ``now``: xdp_return_frame() puts
+        the page back to its pool from the queue's NAPI."""
+        while rxq.xdp_pending and rxq.xdp_pending[0][0] <= now:
+            self.core.buf_put(rxq.xdp_pending.popleft()[1], rxq.napi_cpu, False)
+
+    def mana_process_rx_cqe(self, rxq, sock, length, is_ack):
+        """One RX completion: the buffer at buf_index carries the packet; copy-break copies it
+        and reposts the same buffer, else mana_refill_rx_oob() posts a new one first (on failure
+        the packet is dropped, the old buffer stays) and mana_rx_skb() takes the old one up."""
+        core, cpu = self.core, rxq.napi_cpu
+        rxq.stats["rx_packets"] += 1
+        rxq.stats["rx_bytes"] += length
+        self.net_rx_action(rxq)
+        self.xdp_tx_completions(rxq, self.t)
+        i = rxq.buf_index
+        rxq.buf_index = (i + 1) % len(rxq.rx_oobs)
+        old = rxq.rx_oobs[i]
+        if self.copybreak and length <= self.copybreak and rxq.xdp_prog is None:
+            # napi_alloc_skb(len): a NET_SKB_PAD + len head with its skb_shared_info, from kmalloc
+            # (small) or the CPU's page_frag cache, and the packet copied; the buffer is reposted
+            if not core.free_skbs:
+                rxq.stats["skb_table_full"] += 1
+                return
+            head = skb_data_align(length + NET_SKB_PAD) + skb_shinfo_aligned()
+            s = core.skb_alloc_copy(cpu, length, head, head + self.sizeof_sk_buff, length <= napi_small_head_max())
+            if s == NONE:
+                rxq.stats["rx_alloc_fail"] += 1
+                return
+            rxq.stats["copybreak"] += 1
+            self.deliver(rxq, sock, s, length, is_ack, clone=False)
+            return
+        new = self.mana_get_rxfrag(rxq)
+        if new is None:
+            rxq.stats["rx_alloc_fail"] += 1
+            return
+        rxq.rx_oobs[i] = new
+        from_pool = core.bufs[old][3] != PAGE
+        if not from_pool or rxq.frag_count == 1:
+            self.dma_unmap_single()
+        self.mana_rx_skb(rxq, sock, old, from_pool, length, is_ack)
+
+    def mana_rx_skb(self, rxq, sock, b, from_pool, length, is_ack):
+        """The XDP program's verdict (PASS goes on; DROP recycles the page directly, or keeps a
+        non-pool one in xdp_save_va; TX/REDIRECT hold it until completion), then napi_build_skb()
+        and the stack."""
+        core, cpu = self.core, rxq.napi_cpu
+        if rxq.xdp_prog is not None:
+            p_pass, p_drop, p_tx, _ = rxq.xdp_prog
+            r = self.rng.random_sample()
+            if r < p_pass:
+                rxq.stats["xdp_pass"] += 1
+            elif r < p_pass + p_drop:
+                rxq.stats["xdp_drop"] += 1
+                if not from_pool and rxq.xdp_save is None:
+                    rxq.xdp_save = b
+                else:
+                    core.buf_put(b, cpu, True)  # page_pool_recycle_direct()
+                return
+            else:
+                rxq.stats["xdp_tx" if r < p_pass + p_drop + p_tx else "xdp_redirect"] += 1
+                if len(rxq.xdp_pending) == self.hold_cap:  # rxlab's bound: the oldest completes early
+                    self.xdp_tx_completions(rxq, rxq.xdp_pending[0][0])
+                rxq.xdp_pending.append((self.t + self.cfg.xdp_hold_us, b))
+                return
+        truesize = rxq.truesize_pinned if self.cfg.truesize_honest else rxq.truesize
+        s = core.skb_build(b, truesize, length)
+        if s == NONE:
+            rxq.stats["skb_table_full"] += 1
+            core.buf_put(b, cpu, True)
+            return
+        self.deliver(rxq, sock, s, length, is_ack, clone=True)
+
+    def deliver(self, rxq, sock, s, length, is_ack, clone):
+        """Up the stack in softirq: a pure ACK is consumed; a tap may take a clone (built skbs
+        only) and consumes it at once; data goes to tcp_data_queue()."""
+        core, cpu = self.core, rxq.napi_cpu
+        if is_ack:
+            rxq.stats["acks"] += 1
+            core.skb_free(s, cpu, True)
+            return
+        if clone and self.draw(self.cfg.clone_fraction):
+            c = core.skb_clone(s)
+            if c != NONE:
+                core.skb_free(c, cpu, True)
+        truesize = core.skbs[s][1]
+        self.tcp_data_queue(sock, s, cpu, max(1, min(255, (length << 8) // truesize)))
+
+    # -- TCP ---------------------------------------------------------------------------------------
+    def tcp_data_queue(self, sock, s, cpu, ratio):
+        """Drop (tcp_try_rmem_schedule fails: rxlab does not collapse) when sk_rmem_alloc already
+        exceeds sk_rcvbuf; else note the scaling_ratio (tcp_measure_rcv_mss) and tcp_queue_rcv():
+        coalesce into the tail skb (tcp_try_coalesce, charging the delta) or queue it (charging
+        its truesize)."""
+        core = self.core
+        if sock.rmem_alloc > self.cfg.tcp_rmem:
+            sock.stats["rmem_drops"] += 1
+            core.skb_free(s, cpu, True)
+            return
+        sock.stats["packets"] += 1
+        sock.scaling_ratio = ratio
+        if self.cfg.gro and sock.receive_queue:
+            delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff)
+            if delta >= 0:
+                sock.rmem_alloc += delta
+                return
+        sock.receive_queue.append(s)
+        sock.ever_queued, sock.last_queued = True, s
+        sock.rmem_alloc += core.skbs[s][1]
+
+    def tcp_recvmsg(self, sock, now):
+        """The application reads everything queued; each skb is eaten (tcp_eat_recv_skb) by
+        skb_attempt_defer_free() when enabled and read away from its NAPI CPU, else freed here."""
+        core = self.core
+        napi = self.rxqs[sock.queue].napi_cpu
+        while sock.receive_queue:
+            s = sock.receive_queue.popleft()
+            sock.rmem_alloc -= core.skbs[s][1]
+            sock.stats["delivered"] += core.skbs[s][2]
+            if self.cfg.defer_free and sock.app_cpu != napi:
+                self.skb_attempt_defer_free(s, napi, sock.app_cpu)
+            else:
+                core.skb_free(s, sock.app_cpu, False)
+        sock.next_send = min(sock.next_send, now)
+
+    def skb_attempt_defer_free(self, s, alloc_cpu, cpu):
+        """``atomic_long_inc_return(&defer_count) >= defer_max`` -> nodefer: freed on this CPU;
+        else queued to the allocating CPU, which frees it in softirq (rxlab: at once)."""
+        sd = self.softnet[alloc_cpu]
+        sd["defer_count"] += 1
+        if sd["defer_count"] >= self.cfg.skb_defer_max:
+            self.core.c["skb_defer_full"] += 1
+            self.core.skb_free(s, cpu, False)
+        else:
+            self.core.c["skb_defer_free"] += 1
+            self.core.skb_free(s, alloc_cpu, True)
+
+    # -- the sender, the readers, the clock --------------------------------------------------------
+    def send(self, stop):
+        """Packets arrive until ``stop`` have: each iteration the readers whose time has come
+        read, then either a pure ACK (on a random connection) or the next connection, round
+        robin, allowed to send by its window (tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc))."""
+        cfg, C = self.cfg, len(self.socks)
+        link = cfg.link_gbps * 1000.0
+        next_read = self.t
+        while self.sent < stop:
+            if self.t >= next_read:
+                for sock in self.socks:
+                    if sock.next_read <= self.t:
+                        self.tcp_recvmsg(sock, self.t)
+                        sock.next_read = self.t + cfg.app_read_us
+                next_read = min(sock.next_read for sock in self.socks)
+            if self.draw(cfg.ack_fraction):
+                sock = self.socks[self.rng.randint(C)]
+                self.mana_process_rx_cqe(self.rxqs[sock.queue], sock, ACK_LEN, True)
+                self.t += (ACK_LEN + WIRE_OVERHEAD) * 8.0 / link
+            else:
+                ready = [c for c in ((self.cursor + k) % C for k in range(C)) if self.socks[c].next_send <= self.t]
+                if not ready:
+                    self.t = max(self.t, min(min(sock.next_send for sock in self.socks), next_read))
+                    continue
+                c = ready[0]
+                self.cursor = c + 1
+                sock = self.socks[c]
+                mtu = self.mtu
+                self.mana_process_rx_cqe(self.rxqs[sock.queue], sock, mtu, False)
+                ratio = sock.scaling_ratio or TCP_DEFAULT_SCALING_RATIO
+                wnd = max(0, cfg.tcp_rmem - sock.rmem_alloc) * ratio >> 8
+                if wnd < mtu:
+                    sock.stats["stalls"] += 1
+                    sock.next_send = sock.next_read
+                else:
+                    sock.next_send = max(sock.next_send, self.t) + mtu * cfg.rtt_us / wnd
+                self.ratio_hist[min(RATIO_BINS - 1, ratio * RATIO_BINS // 256)] += 1
+                self.t += (mtu + WIRE_OVERHEAD) * 8.0 / link
+            self.sent += 1
+            if self.sent % max(1, cfg.packets // cfg.samples) == 0 and len(self.samples) < cfg.samples:
+                self.samples.append(self.sample())
+
+    def sample(self):
+        core = self.core
+        return {"t_us": self.t, "mem_used": core.mem_used,
+                "inflight": sum(core.pool_inflight(p) for p in core.pools),
+                "rmem": sum(s.rmem_alloc for s in self.socks), "queued": sum(len(s.receive_queue) for s in self.socks)}
+
+    # -- reconfiguration ---------------------------------------------------------------------------
+    def mana_pre_alloc_rxbufs(self, g, fail):
+        """A buffer for every slot of every queue, DMA-mapped, before anything is torn down, on
+        CPU 0: dev_alloc_page(), or netdev_alloc_frag(alloc_size) when alloc_size > PAGE_SIZE
+        (refused when the frag cache fell back to a smaller page); ``fail`` makes the allocation
+        half way fail. On failure mana_pre_dealloc_rxbufs() unmaps and puts each, last first."""
+        cfg, core = self.cfg, self.core
+        n = cfg.queues * cfg.ring_size
+        large = g.alloc_size > cfg.page_size
+        order = get_order(g.alloc_size, cfg.page_size) if large else 0
+        pre = []
+        for i in range(n):
+            pid, off, size = NONE, 0, cfg.page_size << order
+            if fail and i == n // 2:
+                pass
+            elif large and "pre_alloc_high_order_page" not in self.quirks:
+                size = skb_data_align(g.alloc_size)
+                pid, off = core.frag_alloc(0, size, NETDEV_ALLOC_CACHE)
+                if pid != NONE and core.pages[pid].order < order:
+                    core.put_page(pid, 0)
+                    pid = NONE
+            else:
+                pid = core.page_alloc(order, 0)
+            if pid == NONE:
+                while pre:
+                    if "pre_dealloc_without_unmap" not in self.quirks:
+                        self.dma_unmap_single()
+                    core.buf_put(pre.pop(), 0, False)
+                return None
+            pre.append(core.buf_new(pid, off, size, PAGE, i // cfg.ring_size))
+            self.dma_map_single(g.datasize)
+        return pre
+
+    def mana_detach(self):
+        """mana_dealloc_queues(): in-flight transmits drain (XDP frames complete), then
+        mana_destroy_rxq() for every queue, in process context: the saved XDP page is put, every
+        posted buffer goes back (DMA-unmapped unless a pool fragment: page_pool_free_va(..., true);
+        full pool pages by page_pool_put_full_page(pool, page, false)), and page_pool_destroy()."""
+        core = self.core
+        softirq = "detach_in_napi" in self.quirks
+        for rxq in self.rxqs:
+            self.xdp_tx_completions(rxq, np.inf)
+        for rxq in self.rxqs:
+            cpu = rxq.napi_cpu  # rxlab charges the teardown to the queue's CPU
+            if rxq.xdp_save is not None:
+                core.buf_put(rxq.xdp_save, cpu, False)
+                rxq.xdp_save = None
+            for b in rxq.rx_oobs:
+                from_pool = core.bufs[b][3] != PAGE
+                if rxq.frag_count == 1 or not from_pool:
+                    self.dma_unmap_single()
+                    core.buf_put(b, cpu, False, softirq=softirq)
+                else:
+                    core.buf_put(b, cpu, True)
+            rxq.rx_oobs = []
+            core.pool_destroy(rxq.pool, cpu)
+
+    def reconfigure(self, i, r):
+        """mana_change_mtu() / mana_xdp_set(): refuse an MTU the netdev does not accept with the
+        program; pre-allocate (keep the old configuration on failure); detach; attach with the new
+        geometry (a new page_pool per queue, rings from the pre-allocated buffers)."""
+        cfg = self.cfg
+        mtu = self.mtu if r.mtu is None else r.mtu
+        xdp = self.xdp if r.xdp is None else r.xdp
+        event = {"at_packet": r.at_packet, "t_us": self.t, "mtu": mtu, "xdp": xdp, "ok": False, "error": ""}
+        try:
+            g = cfg.geometry(mtu=mtu, xdp=xdp)
+        except ValueError as e:
+            event["error"] = str(e)
+            return event
+        pre = self.mana_pre_alloc_rxbufs(g, r.fail)
+        if pre is None:
+            event["error"] = PRE_ALLOC_FAILED
+            return event
+        self.mana_detach()
+        Q = cfg.queues
+        self.rxqs = [self.mana_create_rxq(q, Q * (i + 1) + q, g, xdp, pre) for q in range(Q)]
+        assert not pre
+        self.mtu, self.xdp = mtu, xdp
+        event["ok"] = True
+        return event
+
+    # -- a run -------------------------------------------------------------------------------------
+    def run(self):
+        cfg, core = self.cfg, self.core
+        self.rxqs = [self.mana_create_rxq(q, q, self.geoms[0], cfg.xdp) for q in range(cfg.queues)]
+        base = Counter(core.c)  # the run's counters start after the rings are filled
+        self.inject = True
+        events = []
+        for i, r in enumerate(cfg.reconfigs):
+            self.send(r.at_packet)
+            events.append(self.reconfigure(i, r))
+        self.send(cfg.packets)
+        qstats = [{name: stats[name] for name in QS_NAMES} for stats in self.qstats]
+        conn = []
+        for s in self.socks:
+            row = {"queue": s.queue, "app_cpu": s.app_cpu, "rmem": s.rmem_alloc, "count": len(s.receive_queue),
+                   "scaling": s.scaling_ratio,
+                   # the engine's receive queue is a list through its head and tail skb ids
+                   "head": s.receive_queue[0] if s.receive_queue else (NONE if s.ever_queued else 0),
+                   "tail": s.last_queued}
+            row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls")})
+            conn.append(row)
+        result = NaiveResult(
+            counters={k: core.c[k] - base[k] for k in set(core.c) | set(base)},
+            qstats=qstats, conn=conn, samples=list(self.samples), ratio_hist=list(self.ratio_hist), t_us=self.t,
+            mem_used_end=core.mem_used,
+            inflight_end={p: core.pool_inflight(p) for p in core.pools}, events=tuple(events))
+        self.teardown()
+        return result
+
+    def teardown(self):
+        """Unload: the applications read what is queued, the queues are detached, the per-CPU
+        page_frag caches drained; then nothing may be left."""
+        self.inject = False
+        for sock in self.socks:
+            self.tcp_recvmsg(sock, np.inf)
+        self.mana_detach()
+        for key in list(self.core.fcache):
+            if key == NETDEV_ALLOC_CACHE:
+                self.core.frag_cache_drain(key[1], key)
+            else:
+                self.core.frag_cache_drain(key)
+        assert not self.core.pages and self.core.mem_used == 0, "the naive RX model leaked pages"
+        assert not self.core.bufs and not self.core.skbs, "the naive RX model leaked buffers or skbs"
+
+
+def naive_simulate(cfg, quirks=()):
+    """Run ``cfg`` through the naive RX model."""
+    return NaiveRx(cfg, quirks).run()
