@@ -35,7 +35,7 @@ import numpy as np
 from naive import Naive
 
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment
-from rxlab.kernel.rss import rss_queue
+from rxlab.kernel.rss import flow_queues
 from rxlab.kernel.sizes import (
     NET_SKB_PAD,
     WIRE_OVERHEAD,
@@ -113,7 +113,7 @@ class RxQueue:
         self.pool = pool
         self.napi_cpu = q  # queue q's interrupts and NAPI run on CPU q
         self.frag_count = g.frag_count
-        self.from_frag_cache = g.frag_count > 1 and cfg.strategy == "page_frag_cache"
+        self.from_frag_cache = g.frag_count > 1 and cfg.spec.frag_source == "page_frag_cache"
         self.order = g.order if not self.from_frag_cache else 0
         self.alloc_size = g.alloc_size
         self.datasize = g.datasize
@@ -173,11 +173,12 @@ class NaiveRx:
         a = arch_info(cfg.arch)
         self.sizeof_sk_buff = skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes)
         self.align = dma_get_cache_alignment(cfg.arch)
-        self.copybreak = cfg.copybreak if cfg.strategy == "copybreak" else 0
+        self.copybreak = cfg.copybreak if cfg.spec.copybreak else 0
         self.qstats = [Counter() for _ in range(Q)]
         self.softnet = {cpu: {"napi_left": 0, "defer_count": 0} for cpu in range(Q)}
-        self.socks = [Socket(rss_queue(c, Q), Q + c % cfg.reader_cpus if cfg.app_cpus == "remote"
-                             else rss_queue(c, Q)) for c in range(cfg.connections)]
+        queues = flow_queues(cfg.connections, Q, cfg.seed)  # RSS is kernel arithmetic, not the engine's
+        self.socks = [Socket(queues[c], Q + c % cfg.reader_cpus if cfg.app_cpus == "remote" else queues[c])
+                      for c in range(cfg.connections)]
         self.mtu = cfg.mtu
         self.xdp = cfg.xdp
         self.t = 0.0
@@ -245,7 +246,7 @@ class NaiveRx:
         rxq = RxQueue(q, pool, g, cfg, xdp, self.qstats[q])
         pool_maps = g.frag_count > 1 and not rxq.from_frag_cache
         self.core.pool_create(pool, g.pool_size, rxq.order, pool_maps, pool_maps, cfg.page_size, rxq.napi_cpu,
-                              cfg.strategy == "pp_frag_upfront")
+                              cfg.spec.upfront_refs)
         for _ in range(cfg.ring_size):
             b = pre.pop() if pre is not None else self.mana_get_rxfrag(rxq)
             assert b is not None, "could not fill the RX ring"
