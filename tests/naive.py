@@ -312,28 +312,25 @@ class Naive:
             pool.state = "retired"
 
     # -- page_frag cache ------------------------------------------------------------------------
-    # ``cache`` names another per-CPU cache than the CPU's napi_alloc_cache (e.g. netdev_alloc_cache)
-    def _fc_refill(self, cpu, cache=None):
-        key = cpu if cache is None else cache
+    def _fc_refill(self, cpu):
         order = self.fc_order
         pid = self.page_alloc(order, cpu)
         if pid == -1 and order > 0:
             order = 0
             pid = self.page_alloc(0, cpu)
         if pid == -1:
-            self.fcache[key] = None
+            self.fcache[cpu] = None
             return -1
         self._touch(pid, cpu, "rmw")
         self.pages[pid].refcnt += self.fc_bias
-        self.fcache[key] = {"page": pid, "offset": 0, "bias": self.fc_bias + 1, "size": self.page_size << order}
+        self.fcache[cpu] = {"page": pid, "offset": 0, "bias": self.fc_bias + 1, "size": self.page_size << order}
         self.c["page_frag_refill"] += 1
         return pid
 
-    def frag_alloc(self, cpu, fragsz, cache=None):
-        key = cpu if cache is None else cache
-        if self.fcache.get(key) is None and self._fc_refill(cpu, cache) == -1:
+    def frag_alloc(self, cpu, fragsz):
+        if self.fcache[cpu] is None and self._fc_refill(cpu) == -1:
             return -1, 0
-        f = self.fcache[key]
+        f = self.fcache[cpu]
         offset = f["offset"]
         if offset + fragsz > f["size"]:
             pid = f["page"]
@@ -344,18 +341,17 @@ class Naive:
                 self.pages[pid].refcnt = self.fc_bias + 1
                 f["bias"] = self.fc_bias + 1
                 self.c["page_frag_reuse"] += 1
-            elif self._fc_refill(cpu, cache) == -1:
+            elif self._fc_refill(cpu) == -1:
                 return -1, 0
-            f = self.fcache[key]
+            f = self.fcache[cpu]
             offset = 0
         f["bias"] -= 1
         f["offset"] = offset + fragsz
         self.c["page_frag_alloc"] += 1
         return f["page"], offset
 
-    def frag_cache_drain(self, cpu, cache=None):
-        key = cpu if cache is None else cache
-        f, self.fcache[key] = self.fcache.get(key), None
+    def frag_cache_drain(self, cpu):
+        f, self.fcache[cpu] = self.fcache[cpu], None
         if f is None:
             return
         pid = f["page"]

@@ -58,16 +58,7 @@ QUIRKS = frozenset({
     # there (page_pool_napi_local: !in_softirq()), so it goes to the ptr_ring. The engine recycles
     # it as if in the queue's NAPI softirq: into the alloc cache.
     "detach_in_napi",
-    # mana_pre_alloc_rxbufs() that fails calls mana_pre_dealloc_rxbufs(): dma_unmap_single() and
-    # put_page() for each buffer taken so far. The engine puts the pages without counting the unmaps.
-    "pre_dealloc_without_unmap",
-    # mana_pre_alloc_rxbufs() takes a buffer larger than a page with netdev_alloc_frag(alloc_size):
-    # a slice of the CPU's netdev_alloc_cache (a page_frag cache of PAGE_FRAG_CACHE_MAX_SIZE
-    # compound pages), refused if that page is of a lower order than get_order(alloc_size). The
-    # engine takes one page of get_order(alloc_size) per buffer instead.
-    "pre_alloc_high_order_page",
 })
-NETDEV_ALLOC_CACHE = ("netdev_alloc_cache", 0)  # CPU 0's, where the reconfiguration runs
 
 QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "dma_map_fail_injected",
             "xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "acks", "copybreak", "napi_polls",
@@ -451,33 +442,23 @@ class NaiveRx:
     # -- reconfiguration ---------------------------------------------------------------------------
     def mana_pre_alloc_rxbufs(self, g, fail):
         """A buffer for every slot of every queue, DMA-mapped, before anything is torn down, on
-        CPU 0: dev_alloc_page(), or netdev_alloc_frag(alloc_size) when alloc_size > PAGE_SIZE
-        (refused when the frag cache fell back to a smaller page); ``fail`` makes the allocation
-        half way fail. On failure mana_pre_dealloc_rxbufs() unmaps and puts each, last first."""
+        CPU 0: dev_alloc_pages(get_order(alloc_size)) (upstream since the fragment patch; earlier
+        releases took netdev_alloc_frag() for buffers larger than a page); ``fail`` makes the
+        allocation half way fail. On failure mana_pre_dealloc_rxbufs() unmaps and puts each, last
+        first."""
         cfg, core = self.cfg, self.core
         n = cfg.queues * cfg.ring_size
         large = g.alloc_size > cfg.page_size
         order = get_order(g.alloc_size, cfg.page_size) if large else 0
         pre = []
         for i in range(n):
-            pid, off, size = NONE, 0, cfg.page_size << order
-            if fail and i == n // 2:
-                pass
-            elif large and "pre_alloc_high_order_page" not in self.quirks:
-                size = skb_data_align(g.alloc_size)
-                pid, off = core.frag_alloc(0, size, NETDEV_ALLOC_CACHE)
-                if pid != NONE and core.pages[pid].order < order:
-                    core.put_page(pid, 0)
-                    pid = NONE
-            else:
-                pid = core.page_alloc(order, 0)
+            pid = NONE if fail and i == n // 2 else core.page_alloc(order, 0)
             if pid == NONE:
                 while pre:
-                    if "pre_dealloc_without_unmap" not in self.quirks:
-                        self.dma_unmap_single()
+                    self.dma_unmap_single()
                     core.buf_put(pre.pop(), 0, False)
                 return None
-            pre.append(core.buf_new(pid, off, size, PAGE, i // cfg.ring_size))
+            pre.append(core.buf_new(pid, 0, cfg.page_size << order, PAGE, i // cfg.ring_size))
             self.dma_map_single(g.datasize)
         return pre
 
@@ -566,11 +547,8 @@ class NaiveRx:
         for sock in self.socks:
             self.tcp_recvmsg(sock, np.inf)
         self.mana_detach()
-        for key in list(self.core.fcache):
-            if key == NETDEV_ALLOC_CACHE:
-                self.core.frag_cache_drain(key[1], key)
-            else:
-                self.core.frag_cache_drain(key)
+        for cpu in list(self.core.fcache):
+            self.core.frag_cache_drain(cpu)
         assert not self.core.pages and self.core.mem_used == 0, "the naive RX model leaked pages"
         assert not self.core.bufs and not self.core.skbs, "the naive RX model leaked buffers or skbs"
 

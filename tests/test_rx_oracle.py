@@ -63,17 +63,16 @@ CONFIGS = [
     ("reconfig_refused_and_ok", {"page_size": 16384, "strategy": "pp_frag_upfront", "reconfigs": (
         Reconfig(at_packet=200, mtu=3000), Reconfig(at_packet=500, mtu=1500, xdp=(0.5, 0.5, 0.0, 0.0)))}, ()),
     # a full-page queue detached (pool pages recycled as in NAPI), a pre-allocation that fails, and
-    # one of buffers larger than a page
+    # one of buffers larger than a page (a higher-order page each)
     ("reconfig_xdp_attach_detach", {"reconfigs": (
         Reconfig(at_packet=300, xdp=xdp_only("drop")), Reconfig(at_packet=700, xdp=()))}, ("detach_in_napi",)),
     ("reconfig_prealloc_fail", {"strategy": "page_frag_cache", "reconfigs": (
-        Reconfig(at_packet=400, mtu=3000, fail=True), Reconfig(at_packet=800, mtu=576))},
-     ("pre_dealloc_without_unmap",)),
+        Reconfig(at_packet=400, mtu=3000, fail=True), Reconfig(at_packet=800, mtu=576))}, ()),
     ("reconfig_jumbo", {"arch": "x86_64", "tcp_rmem": 262144, "reconfigs": (Reconfig(at_packet=400, mtu=9000),)},
-     ("pre_alloc_high_order_page",)),
+     ()),
     ("reconfig_all", {"reconfigs": (
         Reconfig(at_packet=300, mtu=3000), Reconfig(at_packet=600, xdp=xdp_only("tx")),
-        Reconfig(at_packet=900, xdp=(), fail=True))}, ("detach_in_napi", "pre_dealloc_without_unmap")),
+        Reconfig(at_packet=900, xdp=(), fail=True))}, ("detach_in_napi",)),
 ]
 IDS = [c[0] for c in CONFIGS]
 
@@ -186,14 +185,6 @@ KERNEL = [
         "(mana_detach under RTNL, NAPI disabled): mana_put_rx_page() -> page_pool_put_full_page(pool, page, "
         "false) is not NAPI-local (page_pool_napi_local: !in_softirq()), so they go to the ptr_ring "
         "(drivers/net/ethernet/microsoft/mana/mana_en.c, net/core/page_pool.c)")),
-    departs("reconfig_prealloc_fail", "pre_dealloc_without_unmap", (
-        "a failed _pre_alloc() puts the pages it took without counting their dma_unmap; the kernel's "
-        "mana_pre_alloc_rxbufs() error path calls mana_pre_dealloc_rxbufs(), which does dma_unmap_single() "
-        "and put_page() for each (drivers/net/ethernet/microsoft/mana/mana_en.c)")),
-    departs("reconfig_jumbo", "pre_alloc_high_order_page", (
-        "_pre_alloc() takes a page of get_order(alloc_size) for each buffer larger than a page; the kernel's "
-        "mana_pre_alloc_rxbufs() takes netdev_alloc_frag(alloc_size), slices of the CPU's page_frag cache of "
-        "32 KB compound pages (drivers/net/ethernet/microsoft/mana/mana_en.c, net/core/skbuff.c)")),
 ]
 
 

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rxlab.engine.dma import dma_map
+from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.invariants import check_invariants, check_no_leak
 from rxlab.engine.layout import CN, NONE, PL, QP, RC, RF, BufKind, G, Mode
 from rxlab.engine.loop import alloc_buf, detach_queues, run, seed_rng, teardown
@@ -66,16 +66,18 @@ def _attach(st, cfg, g, qp, pool_base):
 
 
 def _pre_alloc(st, cfg, g, fail):
-    """mana_pre_alloc_rxbufs(): a page (dev_alloc_page, or a higher-order fragment when
-    alloc_size > PAGE_SIZE) per buffer of every queue, DMA-mapped, before anything is torn
-    down. Returns the buffers, or None after freeing what it took (mana_pre_dealloc_rxbufs)."""
+    """mana_pre_alloc_rxbufs(): a page of get_order(alloc_size) (dev_alloc_pages) per buffer of
+    every queue, DMA-mapped, before anything is torn down. Returns the buffers, or None after
+    mana_pre_dealloc_rxbufs() has unmapped and put each one it took, last first
+    (drivers/net/ethernet/microsoft/mana/mana_en.c)."""
     n = cfg.queues * cfg.ring_size
     order = get_order(g.alloc_size, cfg.page_size) if g.alloc_size > cfg.page_size else 0
     got = []
     for i in range(n):
         pid = NONE if fail and i == n // 2 else page_alloc(st, order, 0)
         if pid == NONE:
-            for b in got:
+            for b in reversed(got):
+                dma_unmap(st)
                 buf_put(st, b, 0, False)
             return None
         b = buf_new(st, pid, 0, cfg.page_size << order, BufKind.page, i // cfg.ring_size)
