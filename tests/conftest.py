@@ -2,9 +2,23 @@
 
 import pytest
 
+from rxlab.studies.cache import CACHE_ENV
 from rxlab.views.notebooks import execute
 
 _executed = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_result_cache(tmp_path_factory):
+    """One sweep result cache for the whole session, outside the checkout: ``$RXLAB_CACHE_DIR``
+    points at a fresh temporary folder: the session starts from an empty cache, a run is computed
+    once and served to every later test that needs it (seed 001's table to test_calibrate,
+    test_claims and test_report's scoreboard), notebook kernels (which inherit the environment)
+    share it, and nothing is written into the checkout."""
+    path = tmp_path_factory.mktemp("rxlab-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_ENV, str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ and (compiled) the whole scoreboard with the numbers the model gives today."""
 import json
 import math
 
+import pandas as pd
 import pytest
 
 from rxlab.cli import main
@@ -48,6 +49,20 @@ def test_geometry_claims():
     assert df.loc["fallback_jumbo_threshold", "verdict"] == "not reproduced"
     assert (df.drop(index="fallback_jumbo_threshold")["verdict"] == "reproduced").all()
     assert "2112 B < 2304 B" in df.loc["truesize_underreported", "reason"]
+
+
+@pytest.mark.jit_only  # three runs of the default size: a second compiled, half a minute interpreted
+def test_counting_claims_from_an_empty_then_a_warm_cache(tmp_path):
+    """Runs go through the sweep's result cache: computed into an empty one, then served from it."""
+    ids = ["upfront_refs_save_drain", "upfront_atomics_per_packet", "page_frag_no_get_page"]
+    cold = evaluate_claims(packets=3000, ids=ids, cache=tmp_path)
+    runs = sorted(tmp_path.rglob("*.parquet"))
+    assert len(runs) == 3  # pp_frag, pp_frag_upfront and page_frag_cache on 4 KB pages, each once
+    warm = evaluate_claims(packets=3000, ids=ids, cache=tmp_path)
+    pd.testing.assert_frame_equal(cold, warm)
+    assert sorted(tmp_path.rglob("*.parquet")) == runs
+    # one atomic per drained page, half an atomic per packet at two buffers per 4 KB page
+    assert cold.set_index("id").loc[ids[:2], "model"].tolist() == [1.0, pytest.approx(0.5, abs=0.01)]
 
 
 def test_bad_packet_count_is_one_line(capsys):

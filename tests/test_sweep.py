@@ -20,6 +20,7 @@ from rxlab.cli import main
 from rxlab.model.config import SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.studies.grid import CLAIMS_GRID, expand
+from rxlab.studies.sweep import sweep_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 NOJIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
@@ -78,6 +79,28 @@ def test_rows_are_what_simulate_returns(tmp_path):
     want = simulate(cfg).to_frame()
     got = df.astype({c: object for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)})
     assert got.iloc[0].to_dict() == want.iloc[0].to_dict()
+
+
+def test_sweep_rows_plain_from_the_study_cache_without_a_bar(tmp_path, monkeypatch, counted, capsys):
+    """What the claims and notebooks run: Result.to_frame()'s rows and dtypes, cached in the study cache."""
+    monkeypatch.setenv(rxlab.studies.cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.delenv("CI", raising=False)
+    cfg = SimConfig(**{k: v[0] for k, v in SMALL.items()}, strategy="full_page")
+    df = sweep_rows([cfg, cfg.replace(seed=1)])
+    assert len(counted) == 2 and len(files(tmp_path)) == 2 and capsys.readouterr().err == ""
+    pd.testing.assert_frame_equal(df.iloc[[1]].reset_index(drop=True), simulate(cfg.replace(seed=1)).to_frame())
+    again = sweep_rows([cfg.replace(seed=1), cfg])
+    assert len(counted) == 2 and again.attrs["sweep"]["cached"] == 2
+    pd.testing.assert_frame_equal(again.iloc[::-1].reset_index(drop=True), df)
+
+
+def test_study_cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(rxlab.studies.cache.CACHE_ENV, str(tmp_path))
+    assert rxlab.studies.cache.study_cache_dir() == tmp_path
+    monkeypatch.delenv(rxlab.studies.cache.CACHE_ENV)
+    monkeypatch.chdir(tmp_path)  # the checkout's, wherever it runs from (the notebooks run in notebooks/)
+    assert rxlab.studies.cache.study_cache_dir() == ROOT / ".rxlab-cache"
+    assert rxlab.studies.cache.default_cache_dir() == Path(".rxlab-cache")
 
 
 def test_equal_spellings_are_one_run(tmp_path):

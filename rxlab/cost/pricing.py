@@ -146,6 +146,16 @@ def cycles_per_packet(rows, profile):
     return counts @ np.array([float(profile[n]) for n in names])
 
 
+def cycles_by_category(rows, profile):
+    """Modelled RX-core cycles per received packet by category of :data:`OPERATIONS` (stack,
+    page_pool, refcount, dma, ...): one row per input row, one column per category in
+    :data:`CATEGORIES` order; a row's columns add up to its :func:`cycles_per_packet`."""
+    counts, names = _per_packet(_frame(rows), profile)
+    cyc = counts * np.array([float(profile[n]) for n in names])
+    cats = np.array([o[0] for o in OPERATIONS])
+    return pd.DataFrame({c: cyc[:, cats == c].sum(axis=1) for c in CATEGORIES})
+
+
 def throughput(rows, profile):
     """The throughput estimate for each row of a Result.to_frame() frame (or one Result/row).
 

@@ -19,3 +19,4 @@ EXPLORER = Packets(3_000, 20_000)  # notebook 00's panel, a redraw per control c
 CONNECTION_SCALING = Packets(20_000, 100_000)  # notebook 02
 LARGE_PAGES = Packets(5_000, 50_000)  # notebook 03
 TRUESIZE = Packets(3_000, 50_000)  # notebook 04
+LIFECYCLES = Packets(3_000, 50_000)  # notebook 05, per scenario

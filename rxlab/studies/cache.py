@@ -30,6 +30,19 @@ def default_cache_dir():
     return Path(os.environ.get(CACHE_ENV) or ".rxlab-cache")
 
 
+def study_cache_dir():
+    """Where the claims scoreboard and the notebooks keep their runs: ``$RXLAB_CACHE_DIR``, else
+    ``.rxlab-cache`` at the root of the source checkout rxlab is imported from (git-ignored), so
+    ``rxlab claims`` and ``rxlab report`` run from anywhere and the notebooks' kernels (started in
+    ``notebooks/``) share one cache; else, for an installed package, :func:`default_cache_dir`."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "rxlab" / "__init__.py").is_file():
+        return root / ".rxlab-cache"
+    return default_cache_dir()
+
+
 def run_key(cfg):
     """SHA-256 of the configuration (every field, the seed included) and MODEL_VERSION.
 

@@ -6,6 +6,11 @@ rxlab.cost) under the profiles of ``data/platforms.toml``. Each evaluator states
 scenario it simulates; none is tuned to pass: a claim the model does not reproduce is
 reported as such, with the reason.
 
+Simulations run through ``rxlab.studies.sweep.sweep_rows`` (one sweep per batch of
+configurations, served from the result cache when a run is there) and are read from their tidy
+rows (``Result.to_frame()``). Only what a row does not hold, the len/truesize histogram and the
+receive-memory samples of the truesize claims, comes from ``simulate()`` itself.
+
 Verdicts: ``reproduced`` (eq: equal; approx: within 10% of the claim, or APPROX_ABS of it
 when the claim is 0; range: inside; ge/gt: satisfied), ``within tolerance`` (approx within
 2.5x that margin; range or ge/gt missed by at most 10% of the claimed value), else
@@ -17,13 +22,15 @@ import math
 import numpy as np
 import pandas as pd
 
-from rxlab.cost.pricing import ESTIMATE_NOTE, attribution_frame, throughput
+from rxlab.cost.pricing import ESTIMATE_NOTE, cycles_by_category, throughput
 from rxlab.cost.profiles import load_platforms
+from rxlab.cost.whatif import throughput_gain
 from rxlab.data import load_claims, load_connection_table
 from rxlab.kernel.mana import mana_rx_geometry, mtu_range
 from rxlab.model import defaults
 from rxlab.model.config import SimConfig
 from rxlab.model.simulate import simulate
+from rxlab.studies.sweep import sweep_rows
 
 VERDICTS = ("reproduced", "within tolerance", "not reproduced")
 APPROX_REL = 0.10
@@ -42,18 +49,19 @@ SEED000 = {"page_size": 65536, "mtu": 1500, "arch": "arm64", "connections": 1, "
 QUICK_PACKETS, FULL_PACKETS = defaults.CLAIMS  # rxlab claims and report --quick; rxlab report
 
 
-def seed001_table(arch="arm64", packets=QUICK_PACKETS):
-    """Seed 001's table (connections x {pp_frag, full_page}) simulated under :data:`SEED001`:
-    tidy rows of Result.to_frame() with the measured Gbps in column ``gbps``."""
-    rows = []
+def seed001_table(arch="arm64", packets=QUICK_PACKETS, cache=None):
+    """Seed 001's table (connections x {pp_frag, full_page}) simulated under :data:`SEED001`, in
+    one sweep (``cache``: see ``sweep_rows``): tidy rows of Result.to_frame() with the measured
+    Gbps in column ``gbps``."""
+    points, gbps = [], []
     for _, m in load_connection_table().iterrows():
         for strategy, col in (("pp_frag", "gbps_frag"), ("full_page", "gbps_full_page")):
-            r = simulate(SimConfig(strategy=strategy, connections=int(m["connections"]), arch=arch,
-                                   packets=packets, **SEED001))
-            f = r.to_frame()
-            f["gbps"] = float(m[col])
-            rows.append(f)
-    return pd.concat(rows, ignore_index=True)
+            points.append({**SEED001, "strategy": strategy, "connections": int(m["connections"]), "arch": arch,
+                           "packets": packets})
+            gbps.append(float(m[col]))
+    rows = sweep_rows(points, cache=cache)
+    rows["gbps"] = gbps
+    return rows
 
 
 def model_text(v):
@@ -87,29 +95,43 @@ def verdict(comparison, claimed, model, high=math.nan, unit=""):
 
 
 class _Ctx:
-    """Simulations and profiles shared by the evaluators of one scoreboard."""
+    """Runs and profiles shared by the evaluators of one scoreboard."""
 
-    def __init__(self, packets):
+    def __init__(self, packets, cache=None):
         self.packets = packets
+        self.cache = cache
         self.profiles = load_platforms()
-        self._sims = {}
+        self._rows = {}
+        self._results = {}
         self._tables = {}
 
-    def sim(self, **kw):
-        key = tuple(sorted(kw.items()))
-        if key not in self._sims:
-            self._sims[key] = simulate(SimConfig(packets=self.packets, **kw))
-        return self._sims[key]
+    def runs(self, *points):
+        """One tidy row per point (SimConfig fields; ``packets`` is the scoreboard's), in order:
+        the rows not seen yet in one sweep."""
+        cfgs = [SimConfig(packets=self.packets, **p) for p in points]
+        todo = list(dict.fromkeys(c for c in cfgs if c not in self._rows))
+        if todo:
+            df = sweep_rows(todo, cache=self.cache)
+            for i, c in enumerate(todo):
+                self._rows[c] = df.iloc[[i]]
+        return pd.concat([self._rows[c] for c in cfgs], ignore_index=True)
 
-    def rows(self, platform):
-        """seed001_table() for the platform's arch (simulated once per arch)."""
+    def result(self, **kw):
+        """The Result of one run, for what its tidy row does not hold (histograms, samples)."""
+        key = tuple(sorted(kw.items()))
+        if key not in self._results:
+            self._results[key] = simulate(SimConfig(packets=self.packets, **kw))
+        return self._results[key]
+
+    def seed001_rows(self, platform):
+        """seed001_table() for the platform's arch (run once per arch)."""
         arch = self.profiles[platform].arch
         if arch not in self._tables:
-            self._tables[arch] = seed001_table(arch, self.packets)
+            self._tables[arch] = seed001_table(arch, self.packets, self.cache)
         return self._tables[arch]
 
     def table(self, platform):
-        df = self.rows(platform)
+        df = self.seed001_rows(platform)
         tp = throughput(df, self.profiles[platform])
         return pd.concat([df[["connections", "strategy"]], df["gbps"].rename("measured"), tp], axis=1)
 
@@ -167,25 +189,28 @@ def _len_truesize(r):
     return float(r.truesize_frame().eval("(ratio_low + ratio_high) / 2 * packets").sum() / max(r.ratio_hist.sum(), 1))
 
 
-def _cpu_gain(frag, full, prof):
-    return (throughput(frag, prof).gbps_cpu[0] / throughput(full, prof).gbps_cpu[0] - 1) * 100
+def _cpu_gain(full, frag, prof):
+    return float(throughput_gain(full, frag, prof, "gbps_cpu")[0])
 
 
 def ev_throughput_gain(ctx, claim):
     prof = ctx.profiles["typical_arm64"]
-    frag, full = (ctx.sim(strategy=s, **SEED000) for s in ("pp_frag", "full_page"))
+    rows = ctx.runs(*({"strategy": s, **SEED000} for s in ("full_page", "pp_frag")))
+    full, frag = rows.iloc[[0]], rows.iloc[[1]]
     tf, tu = throughput(frag, prof).iloc[0], throughput(full, prof).iloc[0]
     # where the per-packet cycles differ, by category (full pages minus fragments)
-    delta = (attribution_frame(full, prof).groupby("category").cycles_per_packet.sum()
-             - attribution_frame(frag, prof).groupby("category").cycles_per_packet.sum())
-    delta = ", ".join(f"{k} {v:+.0f}" for k, v in delta.items() if abs(v) >= 1)
-    return (tf.gbps / tu.gbps - 1) * 100, (
+    delta = cycles_by_category(full, prof).iloc[0] - cycles_by_category(frag, prof).iloc[0]
+    delta = ", ".join(f"{k} {v:+.0f}" for k, v in delta.sort_index().items() if abs(v) >= 1)
+    # the len/truesize histogram is not in the tidy row: the Results say it
+    r_full, r_frag = (ctx.result(strategy=s, **SEED000) for s in ("full_page", "pp_frag"))
+    return float(throughput_gain(full, frag, prof)[0]), (
         f"{prof.name}, 1 stream: pp_frag {tf.gbps:.1f} Gbps ({tf.binds}), full_page {tu.gbps:.1f} ({tu.binds}). "
-        f"Window: full pages charge truesize {full.geometry.truesize} B per packet, len/truesize "
-        f"{_len_truesize(full):.3f} vs {_len_truesize(frag):.3f}, so a {full.config.tcp_rmem >> 20} MB rcvbuf "
-        f"advertises at most ~{_len_truesize(full) * full.config.tcp_rmem / 1e3:.0f} KB per {full.config.rtt_us:g} us RTT. "
-        f"CPU alone: {_cpu_gain(frag, full, prof):+.0f}% (full-frag cycles/pkt: {delta}), "
-        f"{_cpu_gain(frag, full, prof.with_values(iommu=1, source='what if')):+.0f}% behind an IOMMU")
+        f"Window: full pages charge truesize {r_full.geometry.truesize} B per packet, len/truesize "
+        f"{_len_truesize(r_full):.3f} vs {_len_truesize(r_frag):.3f}, so a {r_full.config.tcp_rmem >> 20} MB rcvbuf "
+        f"advertises at most ~{_len_truesize(r_full) * r_full.config.tcp_rmem / 1e3:.0f} KB per "
+        f"{r_full.config.rtt_us:g} us RTT. "
+        f"CPU alone: {_cpu_gain(full, frag, prof):+.0f}% (full-frag cycles/pkt: {delta}), "
+        f"{_cpu_gain(full, frag, prof.with_values(iommu=1, source='what if')):+.0f}% behind an IOMMU")
 
 
 def ev_line_rate(ctx, claim):
@@ -204,7 +229,7 @@ def ev_onset(ctx, claim):
     onset = float(hit.min()) if len(hit) else math.nan
     # what the simulation itself says changes with the connection count: struct page lines
     # touched last by another CPU, per packet
-    rows = ctx.rows("affected_arm64")
+    rows = ctx.seed001_rows("affected_arm64")
     remote = rows[list(REMOTE)].sum(axis=1) / rows["packets"]
     x = remote.groupby([rows["strategy"], rows["connections"]]).mean()
     lines = "; ".join(f"{s} " + ", ".join(f"{c}: {v:.2f}" for c, v in x[s].items()) for s in ("pp_frag", "full_page"))
@@ -218,27 +243,31 @@ def ev_shortfall(platform):
     return lambda ctx, claim: _regression(ctx, claim, platform)
 
 
+def _bias_upfront(ctx):
+    """The default configuration on 4 KB pages with BIAS and with up-front references: two rows."""
+    rows = ctx.runs(*({"strategy": s, "page_size": 4096} for s in ("pp_frag", "pp_frag_upfront")))
+    return rows.iloc[0], rows.iloc[1]
+
+
 def ev_drain_atomics(ctx, claim):
-    bias, up = (ctx.sim(strategy=s, page_size=4096) for s in ("pp_frag", "pp_frag_upfront"))
-    saved = (bias.counter("atomic_rmw") - up.counter("atomic_rmw")) / max(bias.counter("pp_frag_drain"), 1)
-    return saved, (f"atomic_rmw {bias.counter('atomic_rmw')} (BIAS) - {up.counter('atomic_rmw')} (up front) over "
-                   f"{bias.counter('pp_frag_drain')} drained pages")
+    (a, drained), (b, _) = ((int(r["atomic_rmw"]), int(r["pp_frag_drain"])) for r in _bias_upfront(ctx))
+    return (a - b) / max(drained, 1), f"atomic_rmw {a} (BIAS) - {b} (up front) over {drained} drained pages"
 
 
 def ev_upfront_atomics(ctx, claim):
-    bias, up = (ctx.sim(strategy=s, page_size=4096) for s in ("pp_frag", "pp_frag_upfront"))
-    a, b = (r.metrics()["atomic_rmw_per_packet"] for r in (bias, up))
+    a, b = (r["atomic_rmw_per_packet"] for r in _bias_upfront(ctx))
     return a - b, f"atomic_rmw per packet {a:.3f} with BIAS, {b:.3f} with PAGE_SIZE/size references up front"
 
 
 def ev_upfront_gain(ctx, claim):
     lo, _, hi = claim["conditions"]["connections"].partition("..")
     prof = ctx.profiles["affected_arm64"]
-    out = []
-    for c in sorted({4, int(lo), int(hi)}):
-        bias, up = (throughput(ctx.sim(strategy=s, connections=c, **SEED001), prof).iloc[0]
-                    for s in ("pp_frag", "pp_frag_upfront"))
-        out.append((c, (up.gbps / bias.gbps - 1) * 100, bias, up))
+    conns = sorted({4, int(lo), int(hi)})
+    rows = ctx.runs(*({"strategy": s, "connections": c, **SEED001} for c in conns
+                      for s in ("pp_frag", "pp_frag_upfront")))
+    bias, up = rows.iloc[0::2], rows.iloc[1::2]
+    out = list(zip(conns, throughput_gain(bias, up, prof), throughput(bias, prof).itertuples(),
+                   throughput(up, prof).itertuples()))
     sel = [g for c, g, *_ in out if int(lo) <= c <= int(hi)]
     return float(np.mean(sel)), "; ".join(
         f"{c} conns: {g:+.1f}% ({b.binds}, {b.cycles_per_packet - u.cycles_per_packet:.0f} cycles/pkt saved)"
@@ -246,9 +275,10 @@ def ev_upfront_gain(ctx, claim):
 
 
 def _truesize_pair(ctx):
-    # window-limited on purpose: 4 connections with a 256 KB rcvbuf, so the window is visible
+    # window-limited on purpose: 4 connections with a 256 KB rcvbuf, so the window is visible.
+    # Results, not rows: the claims are about the len/truesize histogram and the rmem samples.
     kw = {"strategy": "pp_frag", "page_size": 4096, "connections": 4, "tcp_rmem": 262144}
-    return ctx.sim(truesize_honest=False, **kw), ctx.sim(truesize_honest=True, **kw)
+    return ctx.result(truesize_honest=False, **kw), ctx.result(truesize_honest=True, **kw)
 
 
 def ev_truesize_underreported(ctx, claim):
@@ -275,8 +305,8 @@ def ev_truesize_window(ctx, claim):
 
 
 def ev_page_frag_atomics(ctx, claim):
-    r = ctx.sim(strategy="page_frag_cache", page_size=4096)
-    n, refill, reuse = (r.counter(k) for k in ("page_frag_alloc", "page_frag_refill", "page_frag_reuse"))
+    r = ctx.runs({"strategy": "page_frag_cache", "page_size": 4096}).iloc[0]
+    n, refill, reuse = (int(r[k]) for k in ("page_frag_alloc", "page_frag_refill", "page_frag_reuse"))
     # alloc side: page_ref_add per refill, and one bias drop per exhausted page (refill or reuse)
     per = (2 * refill + reuse) / max(n, 1)
     return per, f"{refill} refills and {reuse} in-place reuses over {n} allocations (get_page per fragment: 1)"
@@ -305,11 +335,11 @@ EVALUATORS = {
 
 
 def seed001_comparison(packets=QUICK_PACKETS, platforms=("affected_arm64", "typical_arm64", "x86_64_server"),
-                       measured_on="affected_arm64"):
+                       measured_on="affected_arm64", cache=None):
     """Seed 001's table against the model, tidy: platform, connections, measured (only on the SKU it
     was measured on, else NaN) and modelled Gbps with fragments and with full pages, what binds,
-    and both shortfalls (%)."""
-    ctx = _Ctx(packets)
+    and both shortfalls (%). ``cache``: the result cache (see ``sweep_rows``)."""
+    ctx = _Ctx(packets, cache)
     out = []
     for name in platforms:
         t = ctx.table(name)
@@ -328,9 +358,12 @@ def seed001_comparison(packets=QUICK_PACKETS, platforms=("affected_arm64", "typi
     return df
 
 
-def evaluate_claims(packets=QUICK_PACKETS, ids=None):
-    """The scoreboard as a tidy frame: id, claim, claimed, model, unit, verdict, reason."""
-    ctx = _Ctx(packets)
+def evaluate_claims(packets=QUICK_PACKETS, ids=None, cache=None):
+    """The scoreboard as a tidy frame: id, claim, claimed, model, unit, verdict, reason.
+
+    ``cache``: the result cache its runs come from and go to (default: the study cache,
+    ``rxlab.studies.cache.study_cache_dir()``)."""
+    ctx = _Ctx(packets, cache)
     claims = load_claims()
     if ids is not None:
         claims = claims[claims["id"].isin(ids)]

@@ -150,3 +150,27 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
                          "model_version": _cache.MODEL_VERSION, "cache": str(store.root)}
     df.attrs["invalid"] = invalid
     return df
+
+
+def plain(df):
+    """A sweep's frame with its configuration columns in their values' own dtypes (int, float,
+    bool, str) instead of categoricals, as ``Result.to_frame()`` has them: they then compare,
+    sort, pivot and take min/max as values. ``df.attrs`` is kept."""
+    out = df.copy()
+    for c in FIELDS:
+        if c in out and isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(out[c].cat.categories.dtype)
+    return out
+
+
+def sweep_rows(grid, seeds=None, *, cache=None):
+    """``sweep(grid, seeds)`` as the claims scoreboard and the notebooks run it: one row per
+    (configuration, seed) in grid order, configuration columns as :func:`plain` values.
+
+    Runs come from the study cache (``cache``, default :func:`rxlab.studies.cache.study_cache_dir`)
+    or are computed in this process: a run of these studies takes tens of milliseconds, less than
+    starting a process pool, and a Jupyter kernel (several threads) is not safely forked. No
+    progress bar: the scoreboard's callers print their own progress, and a bar would be noise in
+    a notebook's report page or a CI log."""
+    cache = _cache.study_cache_dir() if cache is None else cache
+    return plain(sweep(grid, seeds, cache=cache, workers=1, progress=False))

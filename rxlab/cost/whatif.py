@@ -1,0 +1,65 @@
+"""What-if arithmetic on the throughput ESTIMATE: how much one layout gains over another, and what
+the cost model would have to charge for a measured figure to come out.
+
+Like :mod:`rxlab.cost.pricing`, every function takes rows of ``Result.to_frame()`` (a Result, a
+row or a frame; cached rows price exactly as live ones) and a platform profile, and none
+simulates. Results are numpy arrays, one value per row (per pair of rows for a gain).
+"""
+
+import numpy as np
+
+from rxlab.cost.pricing import DMA_IOMMU, OPERATIONS, attribution_frame, throughput
+from rxlab.errors import bad
+
+BOUND_COLUMNS = ("gbps", "gbps_line", "gbps_cpu", "gbps_window")
+PRICED = tuple(dict.fromkeys([p for *_, p in OPERATIONS] + list(DMA_IOMMU.values())))
+"""The profile parameters that price operations (cycles per operation), as parameter_needed takes them."""
+
+
+def gain_pct(base, target):
+    """How much more ``target`` is than ``base``, in percent: ``(target / base - 1) * 100``
+    (negative when it is less). Numbers, arrays or Series, element by element."""
+    return (target / base - 1) * 100
+
+
+def throughput_gain(base, target, profile, bound="gbps"):
+    """The gain of ``target`` over ``base`` under ``profile``, in percent, pairing their rows in
+    order (as many in each): :func:`gain_pct` of the :func:`rxlab.cost.pricing.throughput` column
+    ``bound``: ``gbps`` (the estimate, the smallest bound), ``gbps_cpu`` (the RX cores' CPU alone),
+    ``gbps_line`` or ``gbps_window``."""
+    if bound not in BOUND_COLUMNS:
+        raise bad("bound", bound, "one of " + ", ".join(BOUND_COLUMNS))
+    a, b = (throughput(rows, profile)[bound].to_numpy() for rows in (base, target))
+    if len(a) != len(b):
+        raise bad("target", f"{len(b)} rows", f"as many rows as base ({len(a)}), paired in order")
+    return gain_pct(a, b)
+
+
+def cycles_needed(rows, profile, gbps):
+    """Cycles per packet an RX core would have to spend for the CPU bound to be ``gbps`` (one
+    number, or one per row), everything else as modelled.
+
+    The CPU bound is busy RX cores x clock / cycles per packet x payload bits per packet, so it is
+    inversely proportional to the cycles: ``cycles_per_packet * gbps_cpu / gbps``. With ``gbps`` a
+    measured figure, this is what the measurement implies *if* RX-core CPU time limited it (at the
+    line rate it only bounds the cycles from above)."""
+    t = throughput(rows, profile)
+    return t["cycles_per_packet"].to_numpy() * t["gbps_cpu"].to_numpy() / np.asarray(gbps, float)
+
+
+def parameter_needed(rows, profile, gbps, parameter):
+    """The value ``parameter`` (a per-operation cost of ``profile``, e.g. ``atomic_rmw_remote``)
+    would need for the CPU bound to be ``gbps``, every other cost kept: its present value plus the
+    missing cycles (:func:`cycles_needed` minus the modelled cycles per packet) spread over the
+    operations it prices, per packet (for ``atomic_rmw_remote``: the cross-CPU refcount atomics and
+    skb_attempt_defer_free's defer_count increments). NaN for a row where it prices nothing (no
+    value of it moves that row's estimate, e.g. ``dma_map`` behind an IOMMU)."""
+    if parameter not in PRICED:
+        raise bad("parameter", parameter, "a cost the profile prices operations with: " + ", ".join(PRICED))
+    t = throughput(rows, profile)
+    att = attribution_frame(rows, profile)
+    per_packet = (att[att["parameter"] == parameter].groupby("row")["count_per_packet"].sum()
+                  .reindex(range(len(t)), fill_value=0.0).to_numpy())
+    missing = cycles_needed(rows, profile, gbps) - t["cycles_per_packet"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(per_packet > 0, profile[parameter] + missing / per_packet, np.nan)
