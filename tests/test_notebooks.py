@@ -66,13 +66,18 @@ def check_02_connection_scaling(r):
     assert r["max_model_shortfall_beyond_16"] < 0.5 and abs(r["model_shortfall_32"]) < 0.5
     assert abs(r["model_frag_4"] - 139) < 3  # the CPU-bound row the profile was fitted to
     assert 2 < r["typical_frag_ahead_4"] < 10
-    # cross-CPU refcount atomics per packet: about one per 4 KB page of two buffers, flat in connections
+    # cross-CPU refcount atomics per packet: at least one per 4 KB page of two buffers, at most one per
+    # fragment released
     atomics = [r[f"remote_atomics_per_packet_{c}"] for c in (4, 32, 128)]
-    assert all(0.4 < a <= 0.5 for a in atomics) and max(atomics) - min(atomics) < 0.01
-    # ... but beyond 16 connections (MANA's 16 queues) a page's two fragments have two readers
-    assert r["remote_reads_per_packet_16"] < 0.05 and 0.35 < r["remote_reads_per_packet_32"] < 0.55
-    # cycles needed at 32 connections: 16 busy RX cores at 3 GHz carrying the measured 136 Gbps
-    assert r["cycles_needed_frag_32"] == pytest.approx(16 * p["clock_ghz"] * 1e9 * PAYLOAD * 8 / 136e9)
+    assert all(0.4 < a < 1.0 for a in atomics)
+    # the more connections share a queue (RSS collisions), the more pages' two fragments have two
+    # readers: a cross-CPU read of the page's line at its last release
+    assert r["remote_reads_per_packet_16"] < r["remote_reads_per_packet_32"]
+    assert 0.35 < r["remote_reads_per_packet_32"] < 0.55
+    # cycles needed at 32 connections: the busy RX cores at 3 GHz carrying the measured 136 Gbps
+    assert 8 <= r["rx_cores_32"] <= 16  # RSS: 32 flows over 16 queues leave some idle
+    assert r["cycles_needed_frag_32"] == pytest.approx(
+        r["rx_cores_32"] * p["clock_ghz"] * 1e9 * PAYLOAD * 8 / 136e9)
     assert p["stack_per_packet"] < r["model_cycles_frag_32"] < r["cycles_needed_frag_32"]
     # the missing cycles spread over the cross-CPU atomics (seed 001's scenario defers no frees)
     missing = r["cycles_needed_frag_32"] - r["model_cycles_frag_32"]
@@ -140,9 +145,12 @@ def check_04_truesize_and_tcp(r):
 
 def check_05_skb_lifecycles(r):
     assert r["packets"] == defaults.LIFECYCLES.quick and r["scenarios"] == 13
-    # a page comes back once per two packets (two buffers per 4 KB page), directly into the cache
-    assert 0.3 < r["baseline_recycle_cached"] <= 0.5 and r["baseline_recycle_ring"] == 0
-    assert r["napi_app_recycle_ring"] == pytest.approx(r["baseline_recycle_cached"])  # all through the ring
+    # a page comes back once per two packets (two buffers per 4 KB page), from the NAPI CPU: into the
+    # cache, or into the ring only when the cache is full; no atomic on a line another CPU wrote
+    pages = r["baseline_recycle_cached"] + r["baseline_recycle_ring"]
+    assert 0.3 < pages <= 0.5 and r["baseline_recycle_ring"] == r["baseline_recycle_cache_full"]
+    assert r["baseline_atomic_rmw_remote"] == 0
+    assert r["napi_app_recycle_ring"] == pytest.approx(pages, rel=0.05)  # all through the ring
     assert 0.3 < r["no_defer_atomic_remote"] <= 0.5  # about one refcount atomic per page is cross-CPU
     assert 16 <= r["xdp_drop_mem_peak_MiB"] < r["xdp_tx_mem_peak_MiB"]  # 4 x 1024 pages of 4 KB at least
     assert r["page_frag_dma_map"] == 1.0 and 0 < r["pp_frag_dma_map"] <= 0.5  # per buffer vs per page

@@ -28,7 +28,7 @@ def row(**counts):
     but ``counts``, not window-limited."""
     r = {k: (str(v) if isinstance(v, tuple) else v) for k, v in rxlab.SimConfig(connections=1).to_dict().items()}
     r.update({c.name: 0 for c in Ctr})
-    r.update(packets=1000, goodput_gbps=0.99 * 200 * 1448 / 1538)
+    r.update(packets=1000, rx_queues_busy=1, goodput_gbps=0.99 * 200 * 1448 / 1538)
     r.update(counts)
     return pd.DataFrame([r])
 
