@@ -1,19 +1,20 @@
 """The offline HTML reports in a real browser: headless Chromium opens each page from disk with the
 network disabled; no console error, no failed request, every figure loaded, the claims scoreboard shown."""
 
+import io
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from headless import Watch, launch
 
 import rxlab
+from rxlab.studies.claims import QUICK_PACKETS, evaluate_claims
+from rxlab.views import notebooks
+from rxlab.views.report import build_reports, scoreboard_html
 
-ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.jit_only  # the reports run simulations: minutes without numba
+pytestmark = pytest.mark.slow
 
 
 def local(url):
@@ -22,13 +23,17 @@ def local(url):
 
 
 @pytest.fixture(scope="module")
-def visited(tmp_path_factory):
-    """Build the reports in quick mode, then open index.html and every page in the output directory."""
+def visited(tmp_path_factory, executed_notebook):
+    """Build the reports in quick mode, as ``rxlab report --quick`` does (tests/test_report.py runs the
+    command itself), from the notebooks this session already executed, then open index.html and every
+    page in the output directory."""
     out = tmp_path_factory.mktemp("reports")
     shots = tmp_path_factory.mktemp("screenshots")
-    built = subprocess.run([sys.executable, "-m", "rxlab", "report", "--quick", "--out", str(out)], cwd=ROOT,
-                           check=False, capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stdout + built.stderr
+    board = scoreboard_html(evaluate_claims(packets=QUICK_PACKETS), QUICK_PACKETS)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(notebooks, "execute", lambda path, quick: executed_notebook(path))
+        _, failed = build_reports(out, quick=True, scoreboard=board, log=io.StringIO())
+    assert not failed
     names = ["index.html"] + sorted(p.name for p in out.glob("*.html") if p.name != "index.html")
     pages = {}
     with launch() as browser:

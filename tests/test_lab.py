@@ -20,7 +20,7 @@ from headless import Watch, launch
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 
-pytestmark = pytest.mark.jit_only  # the explorer runs simulations: minutes without numba
+pytestmark = pytest.mark.slow
 
 
 def free_port():

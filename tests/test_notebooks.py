@@ -173,12 +173,13 @@ def test_committed_clean_with_parameters(path):
     assert "parameters" in code[0].metadata.get("tags", ()) and "quick = False" in code[0].source
 
 
-@pytest.mark.jit_only  # interpreted, each notebook would take minutes
+@pytest.mark.slow
 @pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
 def test_notebook(path, executed_notebook):
     CHECKS[path.stem](records(executed_notebook(path)))
 
 
+@pytest.mark.slow
 def test_kernel_is_this_python_and_this_rxlab(tmp_path):
     cells = [nbformat.v4.new_code_cell("quick = False", metadata={"tags": ["parameters"]}),
              nbformat.v4.new_code_cell("import sys, rxlab\nfrom rxlab.views.notebooks import record\n"

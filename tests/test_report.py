@@ -21,7 +21,7 @@ def test_remote_pattern_catches_cdn_links():
     assert not REMOTE.search('<img src="data:image/png;base64,AAAA"><a href="01_buffer_geometry.html">')
 
 
-@pytest.mark.jit_only
+@pytest.mark.slow
 @pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
 def test_notebook_page_is_offline(path, executed_notebook, tmp_path):
     nb = executed_notebook(path)
@@ -38,7 +38,7 @@ def test_notebook_page_is_offline(path, executed_notebook, tmp_path):
     assert page.count('src="data:image/png;base64,') == figures >= 1  # every figure inlined, once
 
 
-@pytest.mark.jit_only
+@pytest.mark.slow
 def test_rxlab_report_cli(tmp_path, capsys):
     """The command end to end on the explorer and a notebook that fails: pages, index, progress."""
     nbs = tmp_path / "nb"
