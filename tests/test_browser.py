@@ -13,7 +13,6 @@ from rxlab.studies.claims import QUICK_PACKETS, evaluate_claims
 from rxlab.views import notebooks
 from rxlab.views.report import build_reports, scoreboard_html
 
-
 pytestmark = pytest.mark.slow
 
 
