@@ -23,8 +23,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -m "not jit_only and not slow"
 
+# JupyterLab on 127.0.0.1:$(LAB_PORT), as root too, no browser needed (open the URL it prints);
+# the engine is compiled first, and notebooks are saved without outputs (rxlab/views/lab.py)
+LAB_PORT ?= 8888
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/python -m rxlab.views.lab notebooks --port $(LAB_PORT)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from headless import Watch, launch
 
+from rxlab.views.lab import command
+
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 
@@ -52,14 +54,10 @@ def lab(root_dir, scratch):
                JUPYTER_DATA_DIR=str(scratch / "data"),
                JUPYTERLAB_SETTINGS_DIR=str(scratch / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"))
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--ServerApp.ip={HOST}",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root_dir}",
-           f"--IdentityProvider.token={token}",
-           # nothing fetched from the internet: no news feed, no update check, no PyPI extension listing
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.extension_manager=readonly",
-           # window.jupyterapp, to ask the notebook's session whether its kernel is ready
-           "--LabApp.expose_app_in_browser=True"]
+    cmd = command(root_dir, port, HOST) + [
+        f"--IdentityProvider.token={token}",
+        # window.jupyterapp, to ask the notebook's session whether its kernel is ready
+        "--LabApp.expose_app_in_browser=True"]
     # and no "get notified about official Jupyter news?" toast over the notebook
     news = scratch / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
@@ -166,3 +164,59 @@ def test_explorer_in_jupyterlab(tmp_path):
     assert not problems
     assert len({s["figure"] for s in states}) == 3, "the figure did not change with each widget"
     assert len({s["counters"] for s in states}) == 3, "the counters did not change with each widget"
+
+
+NOTEBOOK_WITH_OUTPUTS = {
+    "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+    "cells": [{"cell_type": "code", "id": "a1", "execution_count": 3, "source": "1 + 1",
+               "metadata": {"tags": ["parameters"], "execution": {"iopub.execute_input": "2026-12-02"}},
+               "outputs": [{"output_type": "execute_result", "execution_count": 3, "metadata": {},
+                            "data": {"text/plain": "2"}}]}]}
+
+
+def test_make_lab_serves_loopback_as_root_and_saves_without_outputs(tmp_path):
+    """`make lab` as people run it (CI runs as root): it answers on 127.0.0.1 with the token it was
+    given, and a notebook saved through the lab's contents API lands on disk without outputs."""
+    port, token = free_port(), secrets.token_hex(16)
+    base = f"http://{HOST}:{port}"
+    env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
+               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+    log = tmp_path / "make-lab.log"
+    with open(log, "w") as out:
+        # -o: use this interpreter as it is installed, never reinstall from the lab target
+        make = ["make", "--no-print-directory", "-o", ".venv/.rxlab-installed", "lab", f"LAB_PORT={port}",
+                f"BIN={Path(sys.executable).parent}"]
+        server = subprocess.Popen(make, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    name = f"zz_saved_by_test_{secrets.token_hex(4)}.ipynb"
+    try:
+        deadline = time.monotonic() + 180  # the engine is compiled first when its cache is cold
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"make lab exited ({server.returncode}):\n{log.read_text()}")
+            try:
+                api(base, token, "/api/status")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"make lab not answering on {base}:\n{log.read_text()}")
+                time.sleep(0.5)
+        assert f"{HOST}:{port}" in log.read_text()  # it prints the URL to open
+        body = json.dumps({"type": "notebook", "format": "json", "content": NOTEBOOK_WITH_OUTPUTS}).encode()
+        req = urllib.request.Request(f"{base}/api/contents/{name}", data=body, method="PUT",
+                                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=10).close()
+        saved = json.loads((ROOT / "notebooks" / name).read_text())
+        (cell,) = saved["cells"]
+        assert cell["outputs"] == [] and cell["execution_count"] is None
+        assert cell["metadata"] == {"tags": ["parameters"]}  # the tag stays, the run's timing goes
+    finally:
+        (ROOT / "notebooks" / name).unlink(missing_ok=True)
+        try:
+            api(base, token, "/api/shutdown", method="POST")
+            server.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
