@@ -148,3 +148,27 @@ DOC = {
                         "net.core.skb_defer_max: their pages go back through the ptr_ring"),
                        "skb_attempt_defer_free 'goto nodefer'"),
 }
+
+# The figures Result.metrics() derives from a run (model/result.py), documented here beside the
+# counters they come from: name -> (meaning, how it is computed)
+METRICS = {
+    "packets": ("packets that arrived on the RX queues", "sum of qstats rx_packets"),
+    "rx_queues_busy": ("RX queues that received packets (RSS put a flow there)", "qstats rx_packets > 0"),
+    "model_time_us": ("model time the run took", "wire time of every packet at link_gbps, plus stalls"),
+    "goodput_gbps": ("TCP payload the applications read per model time", "conn delivered - headers"),
+    "mem_peak_bytes": ("the most bytes out of the page allocator at any sample", "samples mem_used"),
+    "mem_end_bytes": ("bytes out of the page allocator at the end of the run", "mem_used"),
+    "inflight_end": ("page_pool pages in flight at the end (page-pool-get inflight)", "hold - release"),
+    "inflight_mem_end": ("their bytes (page-pool-get inflight-mem)", "inflight x PAGE_SIZE << order"),
+    "atomic_rmw_per_packet": ("refcount atomics per packet", "atomic_rmw / packets"),
+    "atomic_rmw_remote_per_packet": ("of which on a line another CPU wrote last", "atomic_rmw_remote / packets"),
+    "zero_window_stalls": ("times a sender found a zero window", "conn stalls"),
+    "mem_efficiency_buffer": (("static memory efficiency: bytes of a full-MTU frame per byte of page one "
+                               "buffer pins"), "RxGeometry: datasize / ((PAGE_SIZE << order) / frags_per_page)"),
+    "mem_efficiency_ring": (("static memory efficiency of a posted ring: full-MTU frame bytes per byte "
+                             "its pages pin"), "RxGeometry: ring_size x datasize / ring_bytes"),
+    "drop_rx_alloc_fail": ("packets dropped because the refill failed (old buffer reposted)", "qstats"),
+    "drop_xdp_drop": ("packets an XDP program dropped", "qstats xdp_drop"),
+    "drop_tcp_rmem": ("packets dropped with sk_rmem_alloc over sk_rcvbuf", "conn rmem_drops"),
+    "drop_skb_table_full": ("packets dropped at rxlab's bound on skbs in flight (max_skbs)", "qstats"),
+}

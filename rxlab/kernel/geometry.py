@@ -1,6 +1,6 @@
 """The contract between a driver model and the engine: one RX queue's buffer geometry."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,13 @@ class RxGeometry:
     (PAGE_SIZE << order) / frags_per_page, plus the sk_buff, as SKB_TRUESIZE would count it.
     ring_pages, ring_bytes: pages (and bytes) pinned by ring_size posted buffers per queue,
     buffers packed frags_per_page to a page. nic_bytes: ring_bytes x queues.
+
+    Memory efficiency, static (derived, not given): packet bytes per byte pinned for a frame of
+    the full MTU (``datasize`` = MTU + ETH_HLEN, what the device may write into a buffer).
+    mem_efficiency_buffer: datasize / the page bytes one buffer pins ((PAGE_SIZE << order) /
+    frags_per_page). mem_efficiency_ring: ring_size x datasize / ring_bytes, the posted ring as
+    a whole (a page's unused tail counted). The run's dynamic view is ``Result.metrics()``'s
+    ``mem_efficiency_*`` (rxlab/counters.py, METRICS).
     """
 
     variant: str
@@ -41,6 +48,13 @@ class RxGeometry:
     ring_pages: int
     ring_bytes: int
     nic_bytes: int
+    mem_efficiency_buffer: float = field(init=False)
+    mem_efficiency_ring: float = field(init=False)
+
+    def __post_init__(self):
+        per_buffer = (self.page_size << self.order) / self.frags_per_page
+        object.__setattr__(self, "mem_efficiency_buffer", self.datasize / per_buffer)
+        object.__setattr__(self, "mem_efficiency_ring", self.ring_size * self.datasize / self.ring_bytes)
 
     def to_dict(self):
         return asdict(self)

@@ -61,7 +61,7 @@ class Result:
         }
 
     def metrics(self):
-        """Derived figures of the run."""
+        """Derived figures of the run, each documented in rxlab.counters.METRICS."""
         pk = int(self.qstats[:, QS.rx_packets].sum())
         return {
             "packets": pk,
@@ -75,6 +75,8 @@ class Result:
             "atomic_rmw_per_packet": self.counter("atomic_rmw") / max(pk, 1),
             "atomic_rmw_remote_per_packet": self.counter("atomic_rmw_remote") / max(pk, 1),
             "zero_window_stalls": int(self.conn[:, CN.stalls].sum()),
+            "mem_efficiency_buffer": self.geometry.mem_efficiency_buffer,
+            "mem_efficiency_ring": self.geometry.mem_efficiency_ring,
             **{f"drop_{k}": v for k, v in self.drops().items()},
         }
 
