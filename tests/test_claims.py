@@ -9,7 +9,14 @@ import pytest
 
 from rxlab.cli import main
 from rxlab.data import load_claims, load_connection_table
-from rxlab.studies.claims import EVALUATORS, VERDICTS, evaluate_claims, seed001_comparison, verdict
+from rxlab.studies.claims import (
+    EVALUATORS,
+    VERDICTS,
+    evaluate_claims,
+    seed001_comparison,
+    verdict,
+    verdict_slug,
+)
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -32,6 +39,29 @@ from rxlab.studies.claims import EVALUATORS, VERDICTS, evaluate_claims, seed001_
 ])
 def test_verdicts(args, expected):
     assert verdict(*args)[0] == expected
+
+
+@pytest.mark.parametrize("args,band,expected", [
+    (("approx", 200, 376), (48, 466), "within uncertainty"),  # the band reaches ~200
+    (("approx", 200, 376), (300, 466), "not reproduced"),
+    (("approx", 200, 165), (150, 175), "within tolerance"),  # near, the band short of 180
+    (("approx", 200, 185), (100, 300), "reproduced"),  # the estimate itself suffices
+    (("range", 15, 0.0, 20), (0.0, 1.4), "not reproduced"),
+    (("range", 15, 0.0, 20), (0.0, 15.0), "within uncertainty"),
+    (("gt", 16, 8), (8, 16), "not reproduced"),  # gt: 16 itself is not enough
+    (("gt", 0, 0.0), (0.0, 0.5), "within uncertainty"),
+    (("ge", 180, 170), (150, 179.9), "within tolerance"),
+])
+def test_verdicts_with_a_band(args, band, expected):
+    v, margin = verdict(*args, band=band)
+    assert v == expected
+    assert ("band" in margin) == (expected == "within uncertainty")
+
+
+def test_verdict_classes():
+    assert VERDICTS == ("reproduced", "within uncertainty", "within tolerance", "not reproduced",
+                        "outside the model (hardware)", "contradicted by the data")
+    assert verdict_slug("outside the model (hardware)") == "outside-the-model-hardware"
 
 
 def test_every_claim_has_an_evaluator():
@@ -77,19 +107,37 @@ def test_scoreboard(capsys):
     assert "ESTIMATE" in out["note"]
     df = {c["id"]: c for c in out["claims"]}
     assert set(df) == set(EVALUATORS) and {c["verdict"] for c in df.values()} <= set(VERDICTS)
-    # 64 KB pages, one stream: full pages are window-bound (len/truesize 0.023), fragments CPU-bound
+    # every claim carries a band around its model value (a point for exact counts)
+    for c in df.values():
+        assert c["model"] is None or c["model_low"] <= c["model"] <= c["model_high"]
+    assert df["buffers_per_page_post"]["model_low"] == df["buffers_per_page_post"]["model_high"] == 35
+    # 64 KB pages, one stream: full pages are window-bound (len/truesize 0.023), fragments CPU-bound;
+    # the band (the ARM64 stack cost is assumed, 452..1632 cycles) reaches ~200%, the estimate does not
     gain = df["throughput_gain_64k"]
-    assert 140 < gain["model"] < 190 and gain["verdict"] == "within tolerance"
+    assert gain["model_low"] < 180 and gain["model_high"] > 220 and gain["verdict"] == "within uncertainty"
     assert "(window)" in gain["reason"] and "(cpu)" in gain["reason"]
-    # seed 001: the model has no mechanism that grows with connections; it says so
-    assert df["shortfall_beyond_16"]["model"] == pytest.approx(0.0, abs=0.5)
-    assert df["shortfall_beyond_16"]["verdict"] == "not reproduced"
-    assert df["shortfall_onset"]["verdict"] == "not reproduced"
+    # seed 001: the CPU model alone has no shortfall beyond 16 connections; the root cause was hardware
+    short = df["shortfall_beyond_16"]
+    assert short["verdict"] == "outside the model (hardware)"
+    assert short["model"] == pytest.approx(0.0, abs=0.5) and short["model_high"] < 5
+    assert "PCIe root port" in short["reason"] and "erratum" in short["reason"]
+    assert short["measured"] == pytest.approx(((1 - 136 / 183) + (1 - 159 / 185) + (1 - 165 / 184)
+                                               + (1 - 170 / 180)) / 4 * 100)  # the seed's own rows
+    # beside it, the CPU model's own shortfall at every connection count of the table, with its band
+    cpu = short["detail"]["cpu_model_shortfall_pct"]
+    assert sorted(map(int, cpu)) == [4, 8, 16, 32, 48, 64, 128]
+    assert all(lo <= mid <= hi and abs(mid) < 20 for mid, lo, hi in cpu.values())
+    assert short["detail"]["measured_shortfall_pct"]["8"] == pytest.approx((1 - 140 / 162) * 100, abs=0.01)
+    # "only beyond 16 connections": the seed's own 8-connection row (140 vs 162) says otherwise
+    onset = df["shortfall_onset"]
+    assert onset["verdict"] == "contradicted by the data" and onset["measured"] == 8
+    assert "8: 140/162" in onset["reason"] and "PCIe root port" in onset["reason"]
     assert df["no_regression_x86"]["verdict"] == df["no_regression_arm64"]["verdict"] == "reproduced"
     # the up-front references: one atomic per page (half an atomic per packet at 2 buffers per 4 KB page)
     assert df["upfront_refs_save_drain"]["model"] == 1.0
     assert df["upfront_atomics_per_packet"]["model"] == pytest.approx(0.5, abs=0.01)
-    assert df["upfront_throughput_gain"]["verdict"] == "not reproduced"
+    up = df["upfront_throughput_gain"]
+    assert up["verdict"] == "not reproduced" and up["model_high"] < 1 and "(device;" in up["reason"]
     # honest truesize: about 8% more memory charged per packet, a smaller len/truesize, a smaller window
     assert 5 < df["truesize_rmem_undercount"]["model"] < 15
     assert 5 < df["truesize_honest_window"]["model"] < 15
@@ -102,7 +150,7 @@ def test_scoreboard_table(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("ESTIMATE")
     assert len(lines) == 1 + len(EVALUATORS)
-    assert any(ln.startswith("shortfall_beyond_16") and "not reproduced" in ln for ln in lines)
+    assert any(ln.startswith("shortfall_beyond_16") and "outside the model (hardware)" in ln for ln in lines)
 
 
 @pytest.mark.jit_only  # 28 simulations of 60,000 packets
@@ -113,10 +161,27 @@ def test_seed001_comparison():
     table = load_connection_table().set_index("connections")
     assert (hit.measured_frag == table.gbps_frag).all()
     assert df[df.platform != "affected_arm64"].measured_frag.isna().all()
-    # fitted on the CPU-bound 4-connection rows; line rate (188.3 Gbps of payload) from 8 connections up
-    assert hit.loc[4, "model_frag"] == pytest.approx(139.0, abs=0.1)
-    assert (hit.loc[8:, "model_frag"].round(1) == 188.3).all() and (hit.loc[8:, "binds"] == "line/line").all()
-    # on x86_64 and the typical ARM64 fragments are cheaper per packet than full pages (no DMA map/unmap)
+    # the device factor is the table itself: with it the model cannot exceed the measurement
+    assert (hit.model_frag <= hit.measured_frag + 1e-9).all() and (hit.model_full_page <= hit.measured_full_page + 1e-9).all()
+    assert hit.loc[32, "model_frag"] == pytest.approx(136.0) and hit.loc[32, "binds"] == "device/device"
+    assert df[df.platform != "affected_arm64"].device_frag.isna().all()
+    # the CPU model alone: typical_arm64's; from 8 connections up RSS spreads the flows over enough RX
+    # cores for the line to bind both layouts at the estimate
+    typ = df[df.platform == "typical_arm64"].set_index("connections")
+    for col in ("cpu_frag", "cpu_full_page", "shortfall_cpu", "cpu_frag_low", "cpu_frag_high"):
+        assert hit[col].to_numpy() == pytest.approx(typ[col].to_numpy())
+    assert (hit.loc[8:, "cpu_binds"] == "line/line").all() and (hit.loc[8:, "shortfall_cpu"].abs() < 0.5).all()
+    assert (hit.cpu_frag_low <= hit.cpu_frag).all() and (hit.cpu_frag <= hit.cpu_frag_high).all()
+    assert (hit.shortfall_cpu_low <= hit.shortfall_cpu).all() and (hit.shortfall_cpu <= hit.shortfall_cpu_high).all()
+    # 4 connections on 3 RX cores (RSS, seed 0): CPU-bound. Fragments' measured 139 lies inside the CPU
+    # model's band; full pages' 138 lies above it: the model charges the RX core also for what the
+    # reading CPUs do (about one cross-CPU refcount read per full page released), and the real run's
+    # flows may have landed on 4 queues: what the model gives today, reported as it is
+    four = hit.loc[4]
+    assert four.cpu_binds == "cpu/cpu"
+    assert four.cpu_frag_low <= 139 <= four.cpu_frag_high and four.cpu_full_page_high < 138
+    # fragments are cheaper per packet than full pages where the CPU binds (no DMA map/unmap, half the
+    # page_pool round trips)
     for name in ("x86_64_server", "typical_arm64"):
-        four = df[(df.platform == name) & (df.connections == 4)].iloc[0]
-        assert four.binds == "cpu/cpu" and four.shortfall_model < -3
+        f = df[(df.platform == name) & (df.connections == 4)].iloc[0]
+        assert f.cpu_binds == "cpu/cpu" and f.shortfall_cpu < -3

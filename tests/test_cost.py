@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import rxlab
-from rxlab.cost.pricing import ESTIMATE_NOTE, OPERATIONS, throughput
-from rxlab.cost.profiles import PARAMS, Profile, load_platforms
+from rxlab.cost.pricing import DEVICE_CATEGORY, ESTIMATE_NOTE, OPERATIONS, throughput
+from rxlab.cost.profiles import CLASSES, HELD, PARAMS, Profile, load_platforms
 from rxlab.engine.layout import CN, QS
 from rxlab.kernel.tcp import TCP_IP_HEADERS
 
@@ -42,11 +42,21 @@ def test_every_profile_has_every_parameter_with_a_source(profiles):
     for p in profiles.values():
         assert set(p.values) == set(PARAMS)
         assert all(p.sources[k].strip() for k in PARAMS)
+        assert all(p.lows[k] <= p.values[k] <= p.highs[k] for k in PARAMS)
+        assert set(p.classes.values()) <= set(CLASSES)
     assert profiles["x86_64_server"].arch == "x86_64"
-    assert "fitted by rxlab.calibrate" in profiles["affected_arm64"].sources["atomic_rmw_remote"]
+    # nothing in any profile is fitted to the table it is judged against
+    assert not any("fitted" in src for p in profiles.values() for src in p.sources.values())
     # bench_page_pool_simple: 5.4 ns per fast-path alloc+recycle at 3.6 GHz
     x86 = profiles["x86_64_server"]
     assert x86["pp_alloc_fast"] + x86["pp_recycle_cached"] == pytest.approx(5.4 * 3.6, abs=0.1)
+    # ARM64 costs are the published ARM64 figures (Huawei server, Graviton), converted at 3.0 GHz
+    arm = profiles["affected_arm64"]
+    assert arm["pp_alloc_fast"] + arm["pp_recycle_cached"] == pytest.approx(29.35 * 3.0, abs=0.1)
+    assert arm["atomic_rmw"] == pytest.approx(5.8 * 3.0) and arm["atomic_rmw_remote"] == pytest.approx(47 * 3.0)
+    assert arm.classes["atomic_rmw_remote"] == "measured" and arm.classes["stack_per_packet"] == "assumed"
+    # held at their value: the configuration, and the clock (published times converted at it)
+    assert all(p.end(s)[k] == p[k] for p in profiles.values() for s in ("low", "high") for k in HELD)
 
 
 @pytest.mark.parametrize("change,needle", [
@@ -55,11 +65,29 @@ def test_every_profile_has_every_parameter_with_a_source(profiles):
     ({"clock_ghz": float("nan")}, "typical_arm64.clock_ghz=nan is not allowed"),
     ({"iommu": True}, "typical_arm64.iommu=True is not allowed"),
     ({"warp_drive": 1.0}, "typical_arm64.warp_drive=1.0 is not allowed: one of clock_ghz"),
+    ({"atomic_rmw": 20.0, "ranges": {"atomic_rmw": (25.0, 30.0)}},
+     "typical_arm64.atomic_rmw.low=25.0 is not allowed: at most the value 20.0"),
+    ({"atomic_rmw": 20.0, "ranges": {"atomic_rmw": (10.0, 15.0)}},
+     "typical_arm64.atomic_rmw.high=15.0 is not allowed: at least the value 20.0"),
+    ({"atomic_rmw": 20.0, "ranges": {"atomic_rmw": (0.5, 30.0)}},
+     "typical_arm64.atomic_rmw.low=0.5 is not allowed: a number in 1.0..2000.0"),
+    ({"atomic_rmw": 20.0, "cls": "fitted"}, "typical_arm64.atomic_rmw.class='fitted' is not allowed: one of"),
 ])
 def test_bad_values_name_platform_field_and_range(profiles, change, needle):
     with pytest.raises(ValueError, match=None) as e:
         profiles["typical_arm64"].with_values(**change)
     assert needle in str(e.value)
+
+
+def test_with_values_makes_a_point_of_an_assumed_value(profiles):
+    p = profiles["typical_arm64"].with_values(atomic_rmw_remote=300.0, source="what if")
+    assert (p.lows["atomic_rmw_remote"], p.highs["atomic_rmw_remote"], p.classes["atomic_rmw_remote"]) == (
+        300.0, 300.0, "assumed")
+    q = profiles["typical_arm64"].with_values(atomic_rmw_remote=300.0, source="fit", cls="derived",
+                                              ranges={"atomic_rmw_remote": (200.0, 400.0)})
+    assert (q.lows["atomic_rmw_remote"], q.highs["atomic_rmw_remote"], q.classes["atomic_rmw_remote"]) == (
+        200.0, 400.0, "derived")
+    assert q.end("high")["atomic_rmw_remote"] == 400.0 and q.end("low")["stack_per_packet"] == q.lows["stack_per_packet"]
 
 
 def test_missing_value_source_or_arch(profiles):
@@ -79,6 +107,15 @@ def test_file_errors(tmp_path):
     f.write_text('[box]\narch = "arm64"\nclock_ghz = 3.0\n')
     with pytest.raises(ValueError, match=r"box.clock_ghz=3.0 is not allowed: an inline table"):
         load_platforms(f)
+    # a range and a class are required of every parameter in the file
+    f.write_text('[box]\narch = "arm64"\nclock_ghz = { value = 3.0, source = "s" }\n')
+    with pytest.raises(ValueError, match=r"box.clock_ghz=.* is not allowed: an inline table .*low = \.\.\., "
+                                         r"high = \.\.\., class"):
+        load_platforms(f)
+    text = (rxlab.data.DATA_DIR / "platforms.toml").read_text()
+    f.write_text(text.replace('fragments = "gbps_frag"', 'fragments = "gbps_fragments"'))
+    with pytest.raises(ValueError, match=r"affected_arm64.device_factor.fragments='gbps_fragments' is not allowed"):
+        load_platforms(f)
     with pytest.raises(ValueError, match=r"platform='nope' is not allowed: one of x86_64_server"):
         rxlab.platform("nope")
     f.write_text('[box]\nbase = "later"\n[later]\narch = "arm64"\n')
@@ -87,11 +124,34 @@ def test_file_errors(tmp_path):
 
 
 def test_a_variant_takes_its_base_parameters_and_sources(profiles):
+    """The affected SKU has typical_arm64's CPU costs; what sets it apart is an empirical device
+    factor, which is no parameter and prices no operation."""
     t, a = profiles["typical_arm64"], profiles["affected_arm64"]
-    own = {"clock_ghz", "stack_per_packet", "atomic_rmw_remote"}  # what data/platforms.toml gives it
+    own = {"clock_ghz"}  # what data/platforms.toml gives it
     assert set(a.values) == set(t.values) and a.arch == t.arch
-    assert all(a.values[k] == t.values[k] and a.sources[k] == t.sources[k] for k in set(t.values) - own)
-    assert a["stack_per_packet"] != t["stack_per_packet"] and "fitted" in a.sources["stack_per_packet"]
+    assert all(a.values[k] == t.values[k] and a.sources[k] == t.sources[k] and a.lows[k] == t.lows[k]
+               and a.highs[k] == t.highs[k] and a.classes[k] == t.classes[k] for k in set(t.values) - own)
+    assert t.device is None and a.device is not None and a.without_device().device is None
+    dev = a.device
+    assert dev.table == "mana_arm64_4k_connections.csv" and dev.conditions == {"page_size": 4096, "mtu": 1500,
+                                                                                "arch": "arm64"}
+    assert "EMPIRICAL" in dev.source and "PCIe root port" in dev.root_cause and "erratum" in dev.root_cause
+
+
+def test_device_factor_is_the_table_over_the_line(profiles):
+    """Seed 001's Gbps over the goodput of a 200 Gbps line at MTU 1500 (by hand: 200 x 1448 / 1538),
+    interpolated in log2(connections); between two rows its range is the two rows' values."""
+    dev = profiles["affected_arm64"].device
+    goodput = 200 * (1500 - TCP_IP_HEADERS) / (1500 + 38)
+    table = rxlab.data.load_connection_table()
+    f, lo, hi = dev.at("fragments", table["connections"])
+    assert f * goodput == pytest.approx(table["gbps_frag"]) and (lo == f).all() and (hi == f).all()
+    assert dev.at("full_pages", [32])[0][0] * goodput == pytest.approx(183.0)
+    f, lo, hi = dev.at("fragments", [8 * 2**0.5, 2, 1024])  # halfway between 8 and 16 in log2; beyond the ends
+    assert f[0] * goodput == pytest.approx((140 + 186) / 2) and (lo[0], hi[0]) == pytest.approx((140 / goodput,
+                                                                                                  186 / goodput))
+    assert f[1] * goodput == pytest.approx(139.0) and f[2] * goodput == pytest.approx(170.0)
+    assert list(dev.frame().columns) == ["connections", "mode", "factor"] and len(dev.frame()) == 14
 
 
 def test_rows_must_be_tidy_result_rows(run, profiles):
@@ -138,6 +198,54 @@ def test_three_bounds_and_which_binds(run, profiles):
     assert t.note == ESTIMATE_NOTE and "ESTIMATE" in t.note
 
 
+def test_band_prices_every_parameter_at_each_end(run, profiles):
+    """gbps_low: every cost at its high end; gbps_high: at its low end; by hand for the stack alone,
+    and ordered for a real run."""
+    p = profiles["typical_arm64"]
+    row = zero_row(run, packets=1000)
+    row["goodput_gbps"] = float(row["link_gbps"][0]) * 1448 / 1538  # not window-limited
+    row["rx_queues_busy"] = 1
+    t = throughput(row, p).iloc[0]
+    one_core = (lambda cyc: p["clock_ghz"] * 1e9 / cyc * 1448 * 8 / 1e9)
+    assert (t.cycles_per_packet_low, t.cycles_per_packet, t.cycles_per_packet_high) == (
+        p.lows["stack_per_packet"], p["stack_per_packet"], p.highs["stack_per_packet"])
+    assert t.gbps_low == pytest.approx(one_core(p.highs["stack_per_packet"]))
+    assert t.gbps_high == pytest.approx(one_core(p.lows["stack_per_packet"]))
+    assert (t.binds_low, t.binds, t.binds_high) == ("cpu", "cpu", "cpu")
+    for name in PLATFORMS:
+        for dev in (True, False):
+            t = throughput(run, profiles[name], device_factor=dev).iloc[0]
+            assert t.gbps_low <= t.gbps <= t.gbps_high and t.cycles_per_packet_low <= t.cycles_per_packet \
+                <= t.cycles_per_packet_high
+
+
+def test_device_factor_is_a_bound_and_switches_off(run, profiles):
+    """The affected SKU's device factor caps throughput at factor x line-rate goodput (binds
+    "device"), only for the layouts and conditions of seed 001's table; device_factor=False gives
+    the CPU model alone, which is typical_arm64's."""
+    a, t = profiles["affected_arm64"], profiles["typical_arm64"]
+    rows = pd.concat([run.to_frame(), rxlab.simulate(run.config.replace(strategy="full_page")).to_frame(),
+                      rxlab.simulate(run.config.replace(connections=32)).to_frame()], ignore_index=True)
+    rows["goodput_gbps"] = 200 * 1448 / 1538  # line-limited in the simulation: no window bound
+    rows["rx_queues_busy"] = 16  # CPU to spare: the line or the device binds
+    on, off, typ = throughput(rows, a), throughput(rows, a, device_factor=False), throughput(rows, t)
+    pd.testing.assert_frame_equal(off.drop(columns="platform"), typ.drop(columns="platform"))
+    assert list(off["binds"]) == ["line"] * 3 and np.isinf(off["gbps_device"]).all()
+    assert list(on["binds"]) == ["device"] * 3 and "NOT a CPU cost" in on["note"][0]
+    assert list(on["gbps"]) == pytest.approx([139.0, 138.0, 136.0])  # seed 001: 4 frag, 4 full, 32 frag
+    assert list(rxlab.cost.pricing.buffer_mode(rows)) == ["fragments", "full_pages", "fragments"]
+    # another page size, MTU, layout or an XDP program: the table says nothing there
+    for change in ({"page_size": 16384}, {"mtu": 3000}, {"strategy": "page_frag_cache"}, {"xdp": "(1, 0, 0, 0)"}):
+        other = rows.iloc[[0]].assign(**change)
+        assert np.isnan(throughput(other, a)["device_factor"][0]) and throughput(other, a)["binds"][0] != "device"
+    # mechanism_steps: the device is one more mechanism, and the last step is the target's estimate
+    steps = rxlab.cost.pricing.mechanism_steps(rows.iloc[[1]], rows.iloc[[0]], a)
+    assert list(steps["mechanism"])[-1] == "device" and steps["gbps"].iloc[-1] == pytest.approx(139.0)
+    assert steps["gbps"].iloc[-2] == pytest.approx(138.0)  # until then the full pages' ceiling
+    assert "device" not in list(rxlab.cost.pricing.mechanism_steps(rows.iloc[[1]], rows.iloc[[0]], a,
+                                                                   device_factor=False)["mechanism"])
+
+
 def test_rx_cores_are_the_queues_that_received_packets(run, profiles):
     busy = run.metrics()["rx_queues_busy"]
     assert busy == len(set(run.conn[:, CN.queue])) == (run.qstats[:, QS.rx_packets] > 0).sum()
@@ -153,18 +261,30 @@ def test_attribution_is_a_perf_top(run, profiles):
     p = profiles["affected_arm64"]
     att = rxlab.attribution_frame(run, p)
     assert list(att.columns) == ["row", "platform", "category", "operation", "counter", "count_per_packet",
-                                 "parameter", "cycles_per_op", "cycles_per_packet", "source", "share"]
-    assert len(att) == len(OPERATIONS) and "ESTIMATE" in att.attrs["note"]
+                                 "parameter", "param_class", "cycles_per_op", "low", "high", "cycles_per_packet",
+                                 "cycles_per_packet_low", "cycles_per_packet_high", "source", "device_factor",
+                                 "share"]
+    # 4 KB pages, MTU 1500, fragments: the affected SKU's device factor is its own row, no CPU cost
+    assert len(att) == len(OPERATIONS) + 1 and "ESTIMATE" in att.attrs["note"] and "NOT a CPU" in att.attrs["note"]
     assert att["cycles_per_packet"].is_monotonic_decreasing  # costliest first
+    dev = att[att.category == DEVICE_CATEGORY].iloc[0]
+    assert (dev.cycles_per_packet, dev.share, dev.param_class) == (0.0, 0.0, "empirical") and np.isnan(dev.cycles_per_op)
+    assert dev.device_factor == pytest.approx(p.device.at("fragments", [4])[0][0]) and "PCIe" in dev.source
+    assert len(rxlab.attribution_frame(run, p, device_factor=False)) == len(OPERATIONS)
     params = p.frame()
     assert len(params) == len(PARAMS) and params.source.str.len().min() > 0
+    assert {"low", "high", "class"} <= set(params.columns)
     assert att["share"].sum() == pytest.approx(1.0)
-    assert att["cycles_per_packet"].sum() == pytest.approx(rxlab.throughput(run, p).cycles_per_packet[0])
+    t = rxlab.throughput(run, p).iloc[0]
+    for col in ("cycles_per_packet", "cycles_per_packet_low", "cycles_per_packet_high"):
+        assert att[col].sum() == pytest.approx(t[col])
     remote = att.set_index("operation").loc["atomic_rmw_remote"]
     pk = run.metrics()["packets"]
     assert remote.count_per_packet == pytest.approx(run.counter("atomic_rmw_remote") / pk)
     assert remote.count_per_packet > 0  # frees on the reading CPU: cross-CPU refcount traffic
-    assert remote.cycles_per_op == p["atomic_rmw_remote"] and "fitted" in remote.source
+    assert remote.cycles_per_op == p["atomic_rmw_remote"] and "core-to-core" in remote.source
+    assert (remote.param_class, remote.low, remote.high) == ("measured", p.lows["atomic_rmw_remote"],
+                                                             p.highs["atomic_rmw_remote"])
 
 
 def test_frames_are_priced_without_the_result(run, profiles):

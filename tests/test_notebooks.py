@@ -38,9 +38,11 @@ def check_00_explorer(r):
     assert 0.8 < r["atomic_rmw_per_packet"] <= 1.0
     rings = 4 * 1024 // 2 * 4096  # the panel's 4 queues x 1024 posted buffers, two per 4 KB page
     assert rings <= r["mem_peak_bytes"] <= 2 * rings
-    assert r["platform"] == "typical_arm64" and r["estimate_binds"] == "cpu"
-    cpu = 4 * one_core_gbps(rxlab.platform("typical_arm64"))  # 4 queues: 4 RX cores busy
-    assert 0.85 * cpu < r["estimate_gbps"] <= cpu < LINE_200
+    # 4 queues: 4 RX cores busy, each carrying at most what the stack cost alone allows; the quick
+    # run's short streams leave the window binding below that and the line
+    assert r["platform"] == "typical_arm64" and r["estimate_binds"] in ("cpu", "window", "line")
+    cpu = 4 * one_core_gbps(rxlab.platform("typical_arm64"))
+    assert 0.5 * min(cpu, LINE_200) < r["estimate_gbps"] <= min(cpu, LINE_200)
 
 
 def check_01_buffer_geometry(r):
@@ -59,35 +61,43 @@ def check_01_buffer_geometry(r):
 def check_02_connection_scaling(r):
     assert r["packets"] == defaults.CONNECTION_SCALING.quick
     p = rxlab.platform("affected_arm64")
-    assert r["measured_shortfall_32"] == pytest.approx((1 - 136 / 183) * 100)  # seed 001's table
-    # from 8 connections up the model is at the line rate for both layouts: no shortfall there
-    assert r["binds_32"] == "line/line"
-    assert r["model_frag_32"] == r["model_full_page_32"] == pytest.approx(LINE_200)
-    assert r["max_model_shortfall_beyond_16"] < 0.5 and abs(r["model_shortfall_32"]) < 0.5
-    assert abs(r["model_frag_4"] - 139) < 3  # the CPU-bound row the profile was fitted to
-    assert 2 < r["typical_frag_ahead_4"] < 10
+    # seed 001's own rows: a shortfall at 8 connections already, none at 16
+    assert r["measured_shortfall_8"] == pytest.approx((1 - 140 / 162) * 100)
+    assert r["measured_shortfall_32"] == pytest.approx((1 - 136 / 183) * 100)
+    assert r["onset_measured"] == 8
+    # the CPU model alone: from 8 connections up the line binds both layouts, across the band
+    assert r["cpu_binds_32"] == "line/line"
+    assert r["cpu_frag_32"] == r["cpu_full_page_32"] == pytest.approx(LINE_200) and r["cpu_shortfall_32"] == 0
+    assert r["max_cpu_shortfall_high_beyond_4"] < 5 and r["min_cpu_shortfall_low_beyond_4"] > -5
+    # 4 connections on 3 RX cores: CPU-bound; one core carries at most what the stack alone allows
+    assert r["cpu_binds_4"] == "cpu/cpu"
+    stack_only_high = 3 * p["clock_ghz"] * 1e9 / p.lows["stack_per_packet"] * PAYLOAD * 8 / 1e9
+    assert r["cpu_frag_4_low"] <= r["cpu_frag_4"] <= r["cpu_frag_4_high"] < stack_only_high
+    assert r["cpu_frag_4_low"] <= 139 <= r["cpu_frag_4_high"]  # fragments' measured row inside the band
+    assert r["cpu_full_page_4_high"] < 138  # full pages' above it (reader-side work charged to the RX core)
+    assert r["typical_equals_affected_cpu"]  # nothing of the affected SKU's CPU costs is its own
+    # the device factor is the table: 136 Gbps at 32 connections, 136 / 188.3 of the line, zero cycles
+    assert r["model_frag_32"] == pytest.approx(136.0) and r["binds_32"] == "device/device"
+    assert r["device_frag_32"] == pytest.approx(136 / LINE_200) and r["device_cycles"] == 0
     # cross-CPU refcount atomics per packet: at least one per 4 KB page of two buffers, at most one per
     # fragment released
-    atomics = [r[f"remote_atomics_per_packet_{c}"] for c in (4, 32, 128)]
-    assert all(0.4 < a < 1.0 for a in atomics)
-    # the more connections share a queue (RSS collisions), the more pages' two fragments have two
-    # readers: a cross-CPU read of the page's line at its last release
-    assert r["remote_reads_per_packet_16"] < r["remote_reads_per_packet_32"]
-    assert 0.35 < r["remote_reads_per_packet_32"] < 0.55
+    assert 0.4 < r["remote_atomics_per_packet_32"] < 1.0
     # cycles needed at 32 connections: the busy RX cores at 3 GHz carrying the measured 136 Gbps
     assert 8 <= r["rx_cores_32"] <= 16  # RSS: 32 flows over 16 queues leave some idle
     assert r["cycles_needed_frag_32"] == pytest.approx(
         r["rx_cores_32"] * p["clock_ghz"] * 1e9 * PAYLOAD * 8 / 136e9)
     assert p["stack_per_packet"] < r["model_cycles_frag_32"] < r["cycles_needed_frag_32"]
-    # the missing cycles spread over the cross-CPU atomics (seed 001's scenario defers no frees)
     missing = r["cycles_needed_frag_32"] - r["model_cycles_frag_32"]
     assert r["remote_atomic_cycles_needed_32"] == pytest.approx(
         p["atomic_rmw_remote"] + missing / r["remote_atomics_per_packet_32"])
-    # no constant cost fits both rows: 16 connections bound it below what 32 connections need
-    assert r["remote_atomic_cycles_needed_32"] > r["remote_atomic_cycles_bound_16"] > 10 * p["atomic_rmw_remote"]
-    # up-front references save the drain: one atomic per 4 KB page of two buffers
+    # no constant cost fits both rows, and what 32 connections need is beyond every published handoff
+    assert r["remote_atomic_cycles_needed_32"] > r["remote_atomic_cycles_bound_16"] > p.highs["atomic_rmw_remote"]
+    assert r["remote_atomic_cycles_needed_32"] > 10 * p.highs["atomic_rmw_remote"]
+    # up-front references save the drain: one local atomic per 4 KB page of two buffers
     assert r["upfront_atomics_saved_per_packet"] == pytest.approx(0.5, abs=0.01)
-    assert 0.5 < r["upfront_gain_4"] < 2 and 0 < r["upfront_gain_32_what_if"] < 1
+    assert r["upfront_cycles_saved_32"] == pytest.approx(0.5 * p["atomic_rmw"], rel=0.05)
+    assert 0 < r["upfront_gain_4"] < 2
+    assert r["upfront_gain_32_high"] == 0 and r["upfront_binds_32"] == "device"  # the same ceiling
 
 
 def check_03_large_pages(r):
@@ -99,9 +109,13 @@ def check_03_large_pages(r):
     assert r["binds_pp_frag"] == "cpu" and 0.9 * one_core_gbps(p) < r["gbps_pp_frag"] <= one_core_gbps(p)
     assert r["binds_full_page"] == "window" and 5 < r["gbps_full_page"] < window_gbps(6291456, 65792)
     assert r["gain_pct"] == pytest.approx((r["gbps_pp_frag"] / r["gbps_full_page"] - 1) * 100)
-    assert 140 < r["gain_pct"] < 200  # seed 000: ~200%
-    assert 2 < r["cpu_gain_pct"] < 10
-    assert r["window_step_iommu_gbps"] == 0  # behind an IOMMU the window no longer binds
+    # the band: fragments' one core at every cost's high / low end; the gain's band reaches seed 000's ~200%
+    assert r["gbps_pp_frag_low"] <= r["gbps_pp_frag"] <= r["gbps_pp_frag_high"] <= one_core_gbps(
+        p.end("low"))
+    assert r["gain_low"] < 200 < r["gain_high"] and r["gain_low"] <= r["gain_pct"] <= r["gain_high"]
+    assert 0 < r["cpu_gain_pct"] < 30
+    # behind an IOMMU full pages' CPU bound falls to about their window: the window step gives ~nothing
+    assert abs(r["window_step_iommu_gbps"]) < 1
     # the window step lifts full pages from their window to their CPU bound ...
     full_cpu = r["gbps_pp_frag"] / (1 + r["cpu_gain_pct"] / 100)
     assert r["window_step_gbps"] == pytest.approx(full_cpu - r["gbps_full_page"])
@@ -113,16 +127,16 @@ def check_03_large_pages(r):
 
     cycles_full, cycles_frag = (p["clock_ghz"] * PAYLOAD * 8 / g for g in (full_cpu, r["gbps_pp_frag"]))
     dma = p["dma_map"] + p["dma_unmap"]
-    assert dma == 70
+    assert dma == pytest.approx((3.4 + 6.8) * 3.0)  # x86's dma-direct figures in ns, at 3 GHz
     lo, hi = dma_step(cycles_full, dma)
     assert lo < r["dma_step_gbps"] < hi
-    assert -1 < r["refcount_step_gbps"] < 0 < r["dma_step_gbps"] and abs(r["page_allocator_step_gbps"]) < 0.5
-    # behind an IOMMU full pages pay 500 + 2000 cycles instead of 70 and are CPU-bound, as fragments
+    assert -3 < r["refcount_step_gbps"] < 0 < r["dma_step_gbps"] and abs(r["page_allocator_step_gbps"]) < 0.5
+    # behind an IOMMU full pages pay an SMMU map + unmap (0.1 + 0.6 us at 3 GHz) instead of dma-direct's
     dma_iommu = p["dma_map_iommu"] + p["dma_unmap_iommu"]
-    assert dma_iommu == 2500
+    assert dma_iommu == pytest.approx((0.1 + 0.6) * 3000)
     cycles_full_iommu = cycles_full - dma + dma_iommu
-    assert r["gain_iommu_pct"] == r["cpu_gain_iommu_pct"] == pytest.approx(
-        (cycles_full_iommu / cycles_frag - 1) * 100, rel=1e-3)
+    assert r["cpu_gain_iommu_pct"] == pytest.approx((cycles_full_iommu / cycles_frag - 1) * 100, rel=1e-3)
+    assert r["gain_iommu_pct"] == pytest.approx(r["cpu_gain_iommu_pct"], rel=0.02)  # CPU ~ window
     lo, hi = dma_step(cycles_full_iommu, dma_iommu)
     assert lo < r["dma_step_iommu_gbps"] < hi
     assert 0 <= r["page_alloc_per_packet_full_page"] < 0.05  # pages recycle: only the rings' first fill

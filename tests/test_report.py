@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from rxlab.cli import main
-from rxlab.studies.claims import EVALUATORS, QUICK_PACKETS, evaluate_claims
+from rxlab.studies.claims import EVALUATORS, QUICK_PACKETS, evaluate_claims, verdict_slug
 from rxlab.views.notebooks import NOTEBOOK_DIR, notebook_paths
 from rxlab.views.report import index_html, notebook_html, scoreboard_html, write_page
 
@@ -61,8 +61,11 @@ def test_rxlab_report_cli(tmp_path, capsys):
     board = index.split('<section id="claims-scoreboard">', 1)[1].split("</section>", 1)[0]
     assert '<table class="rxlab-scoreboard">' in board and "ESTIMATE" in board
     assert all(f"<code>{i}</code>" in board for i in EVALUATORS)
-    assert re.search(r"<code>shortfall_beyond_16</code>.*?<td class=\"verdict-not-reproduced\">not reproduced</td>",
-                     board)
+    assert re.search(r"<code>shortfall_beyond_16</code>.*?<td class=\"verdict-outside-the-model-hardware\">"
+                     r"outside the model \(hardware\)</td>", board)
+    # the model's band beside its value, and the seed's own figure where it has one
+    assert re.search(r"<code>throughput_gain_64k</code>.*?<td>-</td><td>\d+ \[\d[\d.]*\.\.\d[\d.]*\]</td>", board)
+    assert "<th>model [band]</th>" in board and ".verdict-within-uncertainty { background:" in index
     assert f"simulations of {QUICK_PACKETS:,} packets" in board and ".verdict-reproduced { background:" in index
     page = (out / "00_explorer.html").read_text()
     assert '<table class="rxlab-counters">' in page and "celltag_injected-parameters" in page
@@ -78,7 +81,7 @@ def test_scoreboard_table():
                       r"<td class=\"verdict-([\w-]+)\">([^<]*)</td>", html)
     assert [(i, m, v) for i, m, _, v in rows] == [
         (r.id, f"{r.model:.4g}", r.verdict) for r in df.itertuples()]
-    assert [c for *_, c, v in rows] == [v.replace(" ", "-") for v in df["verdict"]]
+    assert [c for *_, c, v in rows] == [verdict_slug(v) for v in df["verdict"]]
     assert ("fallback_jumbo_threshold", "1714", "not reproduced") in [(i, m, v) for i, m, _, v in rows]
     assert "1 not reproduced" in html and "2 reproduced" in html and "ESTIMATE" in html
     index = index_html([("00_x", "X", "00_x.html", "")], True, html)

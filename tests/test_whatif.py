@@ -9,7 +9,7 @@ import pytest
 
 import rxlab
 from rxlab.cost.pricing import cycles_by_category, cycles_per_packet, throughput
-from rxlab.cost.whatif import PRICED, cycles_needed, gain_pct, parameter_needed, throughput_gain
+from rxlab.cost.whatif import PRICED, cycles_needed, gain_band, gain_pct, parameter_needed, throughput_gain
 from rxlab.counters import Ctr
 
 ONE_CORE = 3.0e9 / 1000 * 1448 * 8 / 1e9  # Gbps: 3 GHz / 1000 cycles per packet x 1448 payload bytes = 34.752
@@ -17,10 +17,11 @@ ONE_CORE = 3.0e9 / 1000 * 1448 * 8 / 1e9  # Gbps: 3 GHz / 1000 cycles per packet
 
 @pytest.fixture(scope="module")
 def prof():
-    """Round costs: 3 GHz, 1000 cycles of stack per packet, atomics 20 (local) and 100 (remote)."""
+    """Round costs: 3 GHz, 1000 cycles of stack per packet, atomics 20 (local) and 100 (remote), DMA
+    map + unmap 40 + 30 cycles (500 + 2000 behind an IOMMU)."""
     return rxlab.platform("typical_arm64").with_values(
         source="test", clock_ghz=3.0, stack_per_packet=1000.0, atomic_rmw=20.0, atomic_rmw_remote=100.0,
-        dma_map=40.0, dma_unmap=30.0)
+        dma_map=40.0, dma_unmap=30.0, dma_map_iommu=500.0, dma_unmap_iommu=2000.0)
 
 
 def row(**counts):
@@ -105,3 +106,14 @@ def test_cycles_by_category_by_hand(prof):
     assert cat.iloc[0][list(want)].to_dict() == pytest.approx(want)
     assert cat.iloc[1].to_dict() == {**dict.fromkeys(cat.columns, 0.0), "stack": 1000.0}
     assert cat.sum(axis=1).to_numpy() == pytest.approx(cycles_per_packet(pd.concat([r, row()]), prof))
+
+
+def test_gain_band_by_hand(prof):
+    """Both rows priced at the same end: a stack of 500..2000 cycles around 1000 makes the 70
+    cycles of DMA worth 14% at the low end, 7% at the value, 3.5% at the high end."""
+    p = prof.with_values(stack_per_packet=1000.0, ranges={"stack_per_packet": (500.0, 2000.0)}, source="test")
+    gain, low, high = gain_band(row(dma_map=1000, dma_unmap=1000), row(), p)
+    assert (gain[0], low[0], high[0]) == pytest.approx((7.0, 3.5, 14.0))
+    assert gain_band(row(dma_map=1000, dma_unmap=1000), row(), p, "gbps_cpu")[1][0] == pytest.approx(3.5)
+    with pytest.raises(ValueError, match="bound='gbps_line' is not allowed: gbps or gbps_cpu"):
+        gain_band(row(), row(), p, "gbps_line")

@@ -6,6 +6,10 @@ finite-difference derivatives. The model is piecewise (throughput is a minimum o
 bounds), so a parameter that only moves a bound that never binds has no effect: it is
 reported as ``identifiable = False`` and left at its start value. numpy only: the fit has a
 handful of parameters, which does not justify scipy as a dependency.
+
+A fitted value describes the table it was fitted to, not a CPU: store one in a profile only
+with its class ``derived`` and its source saying what it was fitted to, and fit only what the
+table identifies (the rows where the fitted parameter's bound binds).
 """
 
 from dataclasses import dataclass
@@ -34,13 +38,16 @@ class Calibration:
         return float(np.sqrt((r["residual"] ** 2).mean())) if len(r) else float("nan")
 
 
-def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, source=None):
+def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, source=None, device_factor=True):
     """Fit the parameters named in ``free`` so that ``throughput(measured, profile)`` matches
     ``measured[target]``.
 
     ``measured``: rows of ``Result.to_frame()`` (configuration, counters, metrics) with the
     measured Gbps in column ``target``. ``train``: boolean mask of the rows to fit on (default
-    all); the others are only scored. Returns a :class:`Calibration`.
+    all); the others are only scored. ``device_factor``: as in ``throughput`` (False: fit the
+    CPU model alone). Returns a :class:`Calibration` whose profile gives each fitted parameter
+    class ``derived`` and the range fitted value x exp(+-2 relative standard errors) (a point
+    where the error is unknown), clipped to the parameter's allowed range.
     """
     if not isinstance(free, (list, tuple)) or not free:
         raise bad("free", free, "a non-empty list of parameter names")
@@ -64,7 +71,7 @@ def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, 
     theta = np.clip(np.log(np.maximum(start, 1e-6)), lo, hi)
 
     def model(th):
-        return throughput(df, profile.with_values(**dict(zip(free, np.exp(th))))).gbps.to_numpy()
+        return throughput(df, profile.with_values(**dict(zip(free, np.exp(th)))), device_factor).gbps.to_numpy()
 
     def cost(th):
         r = model(th)[mask] - y[mask]
@@ -103,9 +110,14 @@ def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, 
     rel_err = _relative_stderr(jac, r, ident)
     n_train = int(mask.sum())
     note = source or f"fitted by rxlab.calibrate to {n_train} measured rows (free: {', '.join(free)})"
-    out = profile.with_values(source=note, **{k: (float(v) if ok else float(s)) for k, v, s, ok
-                                              in zip(free, fitted, start, ident)})
-    tp = throughput(df, out)
+    vals = {k: (float(v) if ok else float(s)) for k, v, s, ok in zip(free, fitted, start, ident)}
+    ranges = {}
+    for (k, v), err in zip(vals.items(), rel_err):
+        lo_k, hi_k = PARAMS[k][:2]
+        ranges[k] = (v, v) if np.isnan(err) else (max(lo_k, min(v, v * np.exp(-2 * err))),
+                                                   min(hi_k, max(v, v * np.exp(2 * err))))
+    out = profile.with_values(source=note, cls="derived", ranges=ranges, **vals)
+    tp = throughput(df, out, device_factor)
     res = pd.DataFrame({"measured": y, "model": tp.gbps.to_numpy(), "binds": tp.binds.to_numpy(),
                         "train": mask})
     res["residual"] = res["model"] - res["measured"]

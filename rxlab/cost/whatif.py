@@ -11,7 +11,8 @@ import numpy as np
 from rxlab.cost.pricing import DMA_IOMMU, OPERATIONS, attribution_frame, throughput
 from rxlab.errors import bad
 
-BOUND_COLUMNS = ("gbps", "gbps_line", "gbps_cpu", "gbps_window")
+BOUND_COLUMNS = ("gbps", "gbps_low", "gbps_high", "gbps_line", "gbps_cpu", "gbps_cpu_low", "gbps_cpu_high",
+                 "gbps_window", "gbps_device")
 PRICED = tuple(dict.fromkeys([p for *_, p in OPERATIONS] + list(DMA_IOMMU.values())))
 """The profile parameters that price operations (cycles per operation), as parameter_needed takes them."""
 
@@ -22,17 +23,32 @@ def gain_pct(base, target):
     return (target / base - 1) * 100
 
 
-def throughput_gain(base, target, profile, bound="gbps"):
+def throughput_gain(base, target, profile, bound="gbps", device_factor=True):
     """The gain of ``target`` over ``base`` under ``profile``, in percent, pairing their rows in
     order (as many in each): :func:`gain_pct` of the :func:`rxlab.cost.pricing.throughput` column
     ``bound``: ``gbps`` (the estimate, the smallest bound), ``gbps_cpu`` (the RX cores' CPU alone),
-    ``gbps_line`` or ``gbps_window``."""
+    ``gbps_line``, ``gbps_window``, ``gbps_device``, or an end of the band (``gbps_low``: both
+    priced with every parameter at its high end, ``gbps_high``: at its low end; the same for
+    ``gbps_cpu``), so both rows always see the same parameter values."""
     if bound not in BOUND_COLUMNS:
         raise bad("bound", bound, "one of " + ", ".join(BOUND_COLUMNS))
-    a, b = (throughput(rows, profile)[bound].to_numpy() for rows in (base, target))
+    a, b = (throughput(rows, profile, device_factor)[bound].to_numpy() for rows in (base, target))
     if len(a) != len(b):
         raise bad("target", f"{len(b)} rows", f"as many rows as base ({len(a)}), paired in order")
     return gain_pct(a, b)
+
+
+def gain_band(base, target, profile, bound="gbps", device_factor=True):
+    """(gain, low, high) in percent, arrays pairing the rows in order: the :func:`throughput_gain`
+    on ``bound`` (``gbps`` or ``gbps_cpu``) and its band, the smallest and largest of the gains
+    with both rows priced at the estimate, at every parameter's high end and at every
+    parameter's low end (both rows with the same values: they run on the same hardware). Not
+    an exhaustive search of the parameter box: a gain's extreme may lie where some parameters
+    are at one end and some at the other."""
+    if bound not in ("gbps", "gbps_cpu"):
+        raise bad("bound", bound, "gbps or gbps_cpu")
+    g = [throughput_gain(base, target, profile, b, device_factor) for b in (bound, bound + "_low", bound + "_high")]
+    return g[0], np.minimum.reduce(g), np.maximum.reduce(g)
 
 
 def cycles_needed(rows, profile, gbps):

@@ -67,7 +67,10 @@ class SimConfig:
     clone_fraction: float = 0.0  # packets also delivered to a tap (skb_clone)
     tcp_rmem: int = 6291456  # sk_rcvbuf per connection (tcp_rmem max)
     truesize_honest: bool = False  # charge the memory really pinned instead of the driver's truesize
-    app_read_us: float = 50.0  # each application thread drains its socket every this many µs
+    # each application thread drains its socket every this many µs: about when GRO delivers 64 KB of a
+    # flow at 180 Gbps over 16 connections (47 µs), or a median scheduler wakeup under load (45-48 µs);
+    # the argument and its range, ~10-400 µs over 4-128 connections, are in data/read_model.md
+    app_read_us: float = 50.0
     defer_free: bool = True  # skb_attempt_defer_free: frees go back to the NAPI CPU
     skb_defer_max: int = 128  # net.core.skb_defer_max (net/core/hotdata.c; 64 before Linux 6.19)
     reader_cpus: int = 64  # app_cpus='remote': connection c reads on the (c mod reader_cpus)-th other CPU

@@ -4,6 +4,7 @@ import base64
 import io
 
 import matplotlib.pyplot as plt
+import pandas as pd
 
 
 def png_base64(fig):
@@ -176,15 +177,31 @@ def plot_lifecycles(frame):
 
 def plot_seed001(comparison):
     """Seed 001's table beside the model (``rxlab.studies.claims.seed001_comparison()``): Gbps against
-    connections with fragments and full pages, measured on the affected SKU and modelled on each
-    platform; and the shortfall of fragments behind full pages."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2), constrained_layout=True)
-    platforms = list(dict.fromkeys(comparison["platform"]))
-    for i, (name, g) in enumerate(comparison.groupby("platform", sort=False)):
+    connections, measured on the affected SKU (points) and predicted by the CPU model alone on each
+    platform (lines: the estimate; shaded: its band, every cost at its low and at its high end);
+    and the shortfall of fragments behind full pages, measured and in the CPU model with its band.
+    A profile's empirical device factor is left out: with it the model is the table by construction."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.4), constrained_layout=True)
+    # profiles with the same CPU model (the affected SKU is typical_arm64 plus a device factor) draw once
+    seen, drawn = {}, []
+    for name, g in comparison.groupby("platform", sort=False):
+        key = tuple(g["cpu_frag"].round(6)) + tuple(g["cpu_full_page"].round(6))
+        if key in seen:
+            seen[key].append(name)
+            continue
+        seen[key] = [name]
+        drawn.append((key, g.sort_values("connections")))
+    for i, (key, g) in enumerate(drawn):
+        names = " = ".join(seen[key])
+        x = g["connections"]
+        for col, ls, label in (("cpu_frag", "-", "fragments"), ("cpu_full_page", "--", "full pages")):
+            ax1.plot(x, g[col], ls=ls, color=f"C{i}", label=f"CPU model, {names}: {label}")
+            ax1.fill_between(x, g[f"{col}_low"], g[f"{col}_high"], color=f"C{i}", alpha=0.12 if ls == "-" else 0.06,
+                             lw=0)
+        ax2.plot(x, g["shortfall_cpu"], color=f"C{i}", marker=".", label=f"CPU model, {names}")
+        ax2.fill_between(x, g["shortfall_cpu_low"], g["shortfall_cpu_high"], color=f"C{i}", alpha=0.15, lw=0)
+    for name, g in comparison.groupby("platform", sort=False):
         g = g.sort_values("connections")
-        for col, ls, label in (("model_frag", "-", "fragments"), ("model_full_page", "--", "full pages")):
-            ax1.plot(g["connections"], g[col], ls=ls, color=f"C{i}", label=f"model, {name}: {label}")
-        ax2.plot(g["connections"], g["shortfall_model"], color=f"C{i}", marker=".", label=f"model, {name}")
         if g["measured_frag"].notna().any():
             ax1.plot(g["connections"], g["measured_frag"], "o", color="k", label=f"measured ({name}): fragments")
             ax1.plot(g["connections"], g["measured_full_page"], "s", mfc="none", color="k",
@@ -195,10 +212,10 @@ def plot_seed001(comparison):
         ax.set_xticks(sorted(comparison["connections"].unique()), sorted(comparison["connections"].unique()))
         ax.grid(True, alpha=0.3)
         ax.set_xlabel("TCP connections")
-    ax1.set(ylabel="Gbps (model: ESTIMATE)", title="Seed 001: 4 KB pages, MTU 1500, 16 queues")
-    ax2.set(ylabel="% fragments behind full pages", title="Shortfall of fragments")
+    ax1.set(ylabel="Gbps (model: ESTIMATE, shaded: band)", title="Seed 001: 4 KB pages, MTU 1500, 16 queues")
+    ax2.set(ylabel="% fragments behind full pages", title="Shortfall of fragments (CPU model: no device factor)")
     ax2.axhline(0, color="grey", lw=0.8)
-    ax1.legend(fontsize=6, ncol=1 + (len(platforms) > 2))
+    ax1.legend(fontsize=6)
     ax2.legend(fontsize=7)
     return fig
 
@@ -246,14 +263,25 @@ def plot_mechanisms(steps, case="case"):
 
 def plot_gain_sweep(frame):
     """Runs over connections x tcp_rmem x strategy (one row each, with the estimate's ``gbps`` and
-    ``binds``): Gbps of each strategy, and the gain of fragments over full pages, against connections."""
+    ``binds``, and its band ``gbps_low`` / ``gbps_high`` when present): Gbps of each strategy (shaded:
+    the band), and the gain of fragments over full pages against connections (shaded: the gain
+    with both priced at every cost's low end, and at its high end)."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2), constrained_layout=True)
+    band = {"gbps_low", "gbps_high"} <= set(frame.columns)
     for i, (rmem, g) in enumerate(frame.groupby("tcp_rmem")):
-        w = g.pivot(index="connections", columns="strategy", values="gbps")
+        w = {c: g.pivot(index="connections", columns="strategy", values=c)
+             for c in (("gbps", "gbps_low", "gbps_high") if band else ("gbps",))}
         for s, ls in (("pp_frag", "-"), ("full_page", "--")):
-            ax1.plot(w.index, w[s], ls=ls, marker=".", color=f"C{i}", label=f"{s}, tcp_rmem {rmem // 1024} KiB")
-        ax2.plot(w.index, (w["pp_frag"] / w["full_page"] - 1) * 100, marker="o", color=f"C{i}",
-                 label=f"tcp_rmem {rmem // 1024} KiB")
+            ax1.plot(w["gbps"].index, w["gbps"][s], ls=ls, marker=".", color=f"C{i}",
+                     label=f"{s}, tcp_rmem {rmem // 1024} KiB")
+            if band:
+                ax1.fill_between(w["gbps"].index, w["gbps_low"][s], w["gbps_high"][s], color=f"C{i}", alpha=0.1, lw=0)
+        gains = {c: (v["pp_frag"] / v["full_page"] - 1) * 100 for c, v in w.items()}
+        ax2.plot(w["gbps"].index, gains["gbps"], marker="o", color=f"C{i}", label=f"tcp_rmem {rmem // 1024} KiB")
+        if band:
+            lo = pd.concat(gains.values(), axis=1).min(axis=1)
+            hi = pd.concat(gains.values(), axis=1).max(axis=1)
+            ax2.fill_between(w["gbps"].index, lo, hi, color=f"C{i}", alpha=0.15, lw=0)
     conns = sorted(frame["connections"].unique())
     for ax in (ax1, ax2):
         ax.set_xscale("log", base=2)
@@ -261,7 +289,8 @@ def plot_gain_sweep(frame):
         ax.grid(True, which="both", alpha=0.3)
         ax.set_xlabel("TCP connections")
     ax2.set_ylim(bottom=0, top=max(ax2.get_ylim()[1] * 2, 400))
-    ax1.set(ylabel="Gbps (ESTIMATE)", title="64 KB pages: fragments (solid) vs full pages (dashed)")
+    ax1.set(ylabel="Gbps (ESTIMATE" + (", shaded: band)" if band else ")"),
+            title="64 KB pages: fragments (solid) vs full pages (dashed)")
     ax2.set(ylabel="% gain of fragments over full pages", title="The gain, where it matters")
     ax2.set_yscale("symlog", linthresh=10)
     ax2.axhline(200, color="k", ls=":", lw=1)

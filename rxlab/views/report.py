@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rxlab import __version__
 from rxlab.atomic import atomic_path
-from rxlab.studies.claims import model_text
+from rxlab.studies.claims import VERDICTS, band_text, model_text, verdict_slug
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -79,31 +79,39 @@ def notebook_html(nb):
     return body
 
 
-VERDICT_COLOURS = {"reproduced": "#d4edda", "within tolerance": "#fff3cd", "not reproduced": "#f8d7da"}
+VERDICT_COLOURS = {"reproduced": "#d4edda", "within uncertainty": "#e2f0d9", "within tolerance": "#fff3cd",
+                   "not reproduced": "#f8d7da", "outside the model (hardware)": "#d6e4f0",
+                   "contradicted by the data": "#e8dff5"}
+assert set(VERDICT_COLOURS) == set(VERDICTS)
 SCOREBOARD_STYLE = """
 .rxlab-scoreboard td.text { text-align: left; }
 .rxlab-scoreboard td.claim { text-align: left; font-style: italic; max-width: 22em; }
 .rxlab-scoreboard td.reason { text-align: left; font-size: 11px; max-width: 40em; }
 .rxlab-estimate { border-left: 4px solid #e0a800; padding-left: 0.6em; }
-""" + "".join(f".rxlab-scoreboard td.verdict-{v.replace(' ', '-')} {{ background: {c}; text-align: left; }}\n"
+""" + "".join(f".rxlab-scoreboard td.verdict-{verdict_slug(v)} {{ background: {c}; text-align: left; }}\n"
               for v, c in VERDICT_COLOURS.items())
 
 
 def scoreboard_html(claims, packets):
     """The claims scoreboard (a frame of :func:`rxlab.studies.claims.evaluate_claims`) as a table: each
-    claim, what the seed claims, the model's value, the verdict (colour-coded) and the one-line
-    reason, under the cost model's ESTIMATE note."""
+    claim, what the seed claims, what the seed's own table gives (where it has one), the model's
+    value with its band [low..high] (every cost parameter at its low and at its high end), the
+    verdict (colour-coded) and the one-line reason, under the cost model's ESTIMATE note."""
     rows = "".join(
         f'<tr><td class="text"><code>{html.escape(r.id)}</code></td><td class="claim">{html.escape(r.claim)}</td>'
-        f"<td>{html.escape(r.claimed)} {html.escape(r.unit)}</td><td>{model_text(r.model)}</td>"
-        f'<td class="verdict-{r.verdict.replace(" ", "-")}">{html.escape(r.verdict)}</td>'
+        f"<td>{html.escape(r.claimed)} {html.escape(r.unit)}</td><td>{model_text(r.measured)}</td>"
+        f"<td>{html.escape(band_text(r.model, r.model_low, r.model_high))}</td>"
+        f'<td class="verdict-{verdict_slug(r.verdict)}">{html.escape(r.verdict)}</td>'
         f'<td class="reason">{html.escape(r.reason)}</td></tr>' for r in claims.itertuples())
     counts = claims["verdict"].value_counts()
-    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_COLOURS)
+    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_COLOURS if counts.get(v, 0))
     return (f'<p class="rxlab-estimate">{html.escape(claims.attrs["note"])}. Throughput claims are judged '
-            f"on simulations of {packets:,} packets each; the verdict rules are in rxlab/claims.py.</p>"
+            f"on simulations of {packets:,} packets each, with the model's band [low..high]: every cost "
+            "parameter at the low and at the high end of its sources' range (data/platforms.toml); the verdict "
+            "rules are in rxlab/studies/claims.py.</p>"
             f"<p>{len(claims)} claims of the seed threads (<code>data/claims.csv</code>): {summary}.</p>"
-            '<table class="rxlab-scoreboard"><thead><tr><th>id</th><th>claim</th><th>claimed</th><th>model</th>'
+            '<table class="rxlab-scoreboard"><thead><tr><th>id</th><th>claim</th><th>claimed</th>'
+            "<th>seed's data</th><th>model [band]</th>"
             f"<th>verdict</th><th>why</th></tr></thead><tbody>{rows}</tbody></table>")
 
 

@@ -14,7 +14,7 @@ import html
 import ipywidgets as w
 from matplotlib.figure import Figure
 
-from rxlab.cost.pricing import ESTIMATE_NOTE, attribution_frame, throughput
+from rxlab.cost.pricing import attribution_frame, throughput
 from rxlab.cost.profiles import load_platforms
 from rxlab.counters import DOC
 from rxlab.kernel.mana import MAX_RX_BUFFERS_PER_QUEUE, MIN_RX_BUFFERS_PER_QUEUE
@@ -116,22 +116,25 @@ def counters_html(result):
 
 def estimate_html(result, profile):
     """``<table class="rxlab-estimate">``: the cost model's throughput ESTIMATE of a run under one
-    platform profile (the bound that binds, the three bounds) and the top of its attribution."""
+    platform profile (the bound that binds, its band, every bound: a profile's empirical device
+    ceiling too, which is no CPU cost) and the top of its attribution."""
     t = throughput(result, profile).iloc[0]
     att = attribution_frame(result, profile).head(TOP_OPERATIONS)
     bounds = "".join(f"<tr><th>{name}</th><td>{f'{v:.1f} Gbps' if v < float('inf') else 'not limiting'}</td>"
                      "<td></td><td></td></tr>" for name, v in
-                     (("line bound", t.gbps_line), ("CPU bound", t.gbps_cpu), ("window bound", t.gbps_window)))
+                     (("line bound", t.gbps_line), ("CPU bound", t.gbps_cpu), ("window bound", t.gbps_window),
+                      ("device bound (empirical, not CPU)", t.gbps_device)))
     top = "".join(f'<tr><th>{html.escape(r.operation)}</th><td>{r.count_per_packet:.3g} x {r.cycles_per_op:.4g}</td>'
                   f"<td>{r.cycles_per_packet:.1f}</td><td>{r.share:.0%}</td></tr>" for r in att.itertuples())
     warn = "" if profile.arch == result.config.arch else (
         f'<p class="rxlab-error">the profile is {profile.arch}, the simulated geometry {result.config.arch}</p>')
     return (f'<p><b>ESTIMATE</b> on <code>{html.escape(profile.name)}</code>: <b>{t.gbps:.1f} Gbps</b>, '
-            f"<b>{t.binds}</b> binds ({t.cycles_per_packet:.0f} cycles per packet on {t.rx_cores:.0f} RX cores)</p>"
+            f"<b>{t.binds}</b> binds ({t.cycles_per_packet:.0f} cycles per packet on {t.rx_cores:.0f} RX cores); "
+            f"band {t.gbps_low:.1f}..{t.gbps_high:.1f} Gbps with every cost at its high / low end</p>"
             f"{warn}"
             '<table class="rxlab-estimate"><thead><tr><th>bound / top operations</th><th>value / count x cycles</th>'
             f"<th>cycles per packet</th><th>share</th></tr></thead><tbody>{bounds}{top}</tbody></table>"
-            f'<p style="font-size: 10px">{html.escape(ESTIMATE_NOTE)}</p>')
+            f'<p style="font-size: 10px">{html.escape(t.note)}</p>')
 
 
 def run_figure(result):
