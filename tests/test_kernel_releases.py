@@ -1,12 +1,20 @@
 """Kernel releases as a parameter (issue 12): the table of data/kernels.toml, every behaviour of
-every release with the commit behind it."""
+every release with the commit behind it, and the kernel arithmetic that differs by release (the
+window of include/net/tcp.h tcp_win_from_space(), page_pool's alloc cache, MANA's truesize, queues
+and ring sizes)."""
 
 import itertools
 import re
 
 import pytest
 
+from rxlab.engine.layout import WinMode
+from rxlab.engine.tcp import tcp_win_from_space as engine_win
 from rxlab.kernel import releases
+from rxlab.kernel.mana import mana_default_num_queues, mana_rx_geometry, mana_set_ringparam_rx
+from rxlab.kernel.pagepool import pp_alloc_cache
+from rxlab.kernel.sizes import skb_truesize
+from rxlab.kernel.tcp import TCP_DEFAULT_SCALING_RATIO, tcp_scaling_ratio_init_6_6, tcp_win_from_space
 
 NEWEST = releases.NEWEST
 HEX = re.compile(r"[0-9a-f]{12,40}")
@@ -87,3 +95,66 @@ def test_a_bad_table_names_the_row_and_the_key(edit, needle):
     edit(data)
     with pytest.raises(ValueError, match=needle):
         releases.parse(data)
+
+
+# -- the window (include/net/tcp.h tcp_win_from_space) ----------------------------------------------
+
+@pytest.mark.parametrize("space,adv_win_scale,window", [
+    (1_000_000, 1, 500_000),  # the default: half the free space
+    (1001, 1, 501),  # space - (space >> 1): the odd byte stays
+    (1_000_000, 2, 750_000),  # space - space/4
+    (1_000_000, -1, 500_000),  # tcp_adv_win_scale <= 0: space >> 1
+    (1_000_000, -2, 250_000),
+    (0, 1, 0),
+])
+def test_window_before_6_6_is_space_minus_space_shifted_by_adv_win_scale(space, adv_win_scale, window):
+    """include/net/tcp.h tcp_win_from_space() before dfa2f0483360: tcp_adv_win_scale <= 0 ?
+    space >> -tcp_adv_win_scale : space - (space >> tcp_adv_win_scale)."""
+    assert tcp_win_from_space(space, "adv_win_scale", adv_win_scale=adv_win_scale) == window
+    assert engine_win(space, 0, WinMode.adv_win_scale, adv_win_scale) == window
+
+
+@pytest.mark.parametrize("space,ratio,window", [
+    (1_000_000, 65, 253_906),  # 6.6-6.9's initial ratio: 65e6 / 256 = 253906.25
+    (1_000_000, 128, 500_000),  # TCP_DEFAULT_SCALING_RATIO from 6.10
+    (1_000_000, 182, 710_937),  # a measured len/truesize of 0.711 (2112-byte truesize, 1500-byte packet)
+    (6_291_456, 88, 2_162_688),  # 1500 / (4096 + 256) of a full 6 MB rcvbuf: 6291456 * 88 / 256
+    (255, 255, 254),
+])
+def test_window_from_6_6_is_space_times_scaling_ratio_over_256(space, ratio, window):
+    """include/net/tcp.h tcp_win_from_space() from dfa2f0483360 (6.6): ((s64)space * scaling_ratio)
+    >> TCP_RMEM_TO_WIN_SCALE."""
+    assert tcp_win_from_space(space, "scaling_ratio", scaling_ratio=ratio) == window
+    assert engine_win(space, ratio, WinMode.scaling_ratio, 1) == window
+
+
+def test_the_initial_scaling_ratio_follows_tcp_scaling_ratio_init():
+    """dfa2f0483360: (1200 << 8) / SKB_TRUESIZE(4096) = 307200 / 4672 = 65; 697a6c8cec03:
+    TCP_DEFAULT_SCALING_RATIO = 1 << 7."""
+    assert skb_truesize(4096) == 4672
+    assert tcp_scaling_ratio_init_6_6() == 65 == releases.release("6.6").scaling_ratio_init
+    assert TCP_DEFAULT_SCALING_RATIO == 128 == releases.newest().scaling_ratio_init
+    assert releases.release("6.1").scaling_ratio_init == 0
+
+
+def test_release_formulas_of_mana_and_page_pool():
+    # f73896b4197e (7.0): the one-buffer-per-page path charges PAGE_SIZE << get_order(alloc_size)
+    # (after-the-seeds section 4: 3648 -> 4352, 4608 -> 8448, 9600 -> 16640)
+    for page, mtu, before, after in ((4096, 3000, 3648, 4352), (4096, 4000, 4608, 8448), (4096, 9000, 9600, 16640),
+                                     (16384, 9000, 9600, 16640)):
+        g0, g1 = (mana_rx_geometry(page, mtu, truesize_fix=fix) for fix in (False, True))
+        assert (g0.truesize, g1.truesize) == (before, after) and g0.order == g1.order
+        assert g1.truesize == g1.truesize_pinned  # no longer under-reported
+    assert mana_rx_geometry(4096, 1500, truesize_fix=True).truesize == 2112  # fragments: unchanged
+    assert mana_rx_geometry(4096, 9000, variant="pre", truesize_fix=True).truesize == 9600  # predates the fix
+    # 15abbe7c8266 (7.1): refill 64 / 16 / 4 on 4 / 16 / 64 KB pages, the cache twice that
+    assert [pp_alloc_cache(p, True) for p in (4096, 16384, 65536)] == [(128, 64), (32, 16), (8, 4)]
+    assert pp_alloc_cache(65536, False) == (128, 64)
+    # 45b2b84ac6fd (7.1): min(num_online_cpus, 64, 16); before it min(num_online_cpus, 64)
+    assert [mana_default_num_queues(c, 16) for c in (4, 16, 96)] == [4, 16, 16]
+    assert [mana_default_num_queues(c, 64) for c in (4, 16, 96)] == [4, 16, 64]
+    # 3410d0e14f9a (6.12): roundup_pow_of_two, refused below 128 and above 8192
+    assert [mana_set_ringparam_rx(n) for n in (128, 129, 1000, 3000, 8192)] == [128, 256, 1024, 4096, 8192]
+    for n in (127, 8193):
+        with pytest.raises(ValueError, match=rf"ring_size={n} is not allowed: 128\.\.8192"):
+            mana_set_ringparam_rx(n)

@@ -8,7 +8,7 @@ import numpy as np
 
 from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.invariants import check_invariants, check_no_leak
-from rxlab.engine.layout import CN, NONE, PL, QP, RC, RF, BufKind, G, Mode
+from rxlab.engine.layout import CN, NONE, PL, QP, RC, RF, BufKind, G, Mode, WinMode
 from rxlab.engine.loop import alloc_buf, detach_queues, run, seed_rng, teardown
 from rxlab.engine.page_pool import pool_create
 from rxlab.engine.pages import page_alloc
@@ -30,6 +30,7 @@ from rxlab.kernel.sizes import (
     skb_data_align,
     skb_shinfo_aligned,
 )
+from rxlab.kernel.tcp import TCP_DEFAULT_SCALING_RATIO
 from rxlab.model.config import SimConfig
 from rxlab.model.result import Result
 
@@ -148,6 +149,8 @@ def _pack_params(cfg, rx):
         RC.small_head: napi_small_head_max(),
         RC.copy_head: NET_SKB_PAD + skb_shinfo_aligned(),
         RC.copy_truesize_extra: copy_truesize_extra(cfg.arch),
+        # tcp_win_from_space() by scaling_ratio (6.6+), starting from TCP_DEFAULT_SCALING_RATIO (6.10+)
+        RC.win_mode: WinMode.scaling_ratio, RC.adv_win_scale: 1, RC.scaling_init: TCP_DEFAULT_SCALING_RATIO,
     }
     p, d, tx, r = _xdp_fractions(cfg.xdp)
     floats = {
