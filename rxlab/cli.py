@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 
+from rxlab.kernel import releases
 from rxlab.kernel.mana import (
     ADAPTER_MTU_DEFAULT,
     DEF_RX_BUFFERS_PER_QUEUE,
@@ -126,21 +127,29 @@ def _report(args):
 
 
 def _config_options(p):
-    """One option per scalar SimConfig field (--page-size, --strategy, --gro/--no-gro, ...)."""
+    """One option per scalar SimConfig field (--page-size, --strategy, --gro/--no-gro, --kernel, ...)."""
+    import typing
     from dataclasses import MISSING, fields
 
-    from rxlab.model.config import XDP_VERDICTS, SimConfig
+    from rxlab.model.config import RELEASE_FIELDS, XDP_VERDICTS, SimConfig
 
     for f in fields(SimConfig):
         opt = "--" + f.name.replace("_", "-")
+        kind = f.type
+        if typing.get_origin(kind) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            kind = next(t for t in typing.get_args(kind) if t is not type(None))  # int | None -> int
+        default = "the release's value (SimConfig.kernel)" if f.name in RELEASE_FIELDS else f.default
         if f.name == "xdp":
             p.add_argument(opt, help=f"one verdict ({', '.join(XDP_VERDICTS)}) or four fractions P,D,T,R")
-        elif f.type in ("bool", bool):
-            p.add_argument(opt, action=argparse.BooleanOptionalAction, default=None,
-                           help=f"default {f.default}")
-        elif f.type in ("int", "float", "str", int, float, str) and f.default is not MISSING:
-            kind = {"int": int, "float": float, "str": str}.get(f.type, f.type)
-            p.add_argument(opt, type=kind, default=None, help=f"default {f.default}")
+        elif f.name == "kernel":
+            p.add_argument(opt, default=None,
+                           help=f"Linux release, one of {', '.join(releases.names())} (default {f.default}; "
+                                "rxlab kernels lists what each changes)")
+        elif kind in ("bool", bool):
+            p.add_argument(opt, action=argparse.BooleanOptionalAction, default=None, help=f"default {default}")
+        elif kind in ("int", "float", "str", int, float, str) and f.default is not MISSING:
+            kind = {"int": int, "float": float, "str": str}.get(kind, kind)
+            p.add_argument(opt, type=kind, default=None, help=f"default {default}")
 
 
 class _Parser(argparse.ArgumentParser):

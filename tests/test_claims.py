@@ -62,10 +62,13 @@ def test_scoreboard(capsys):
     assert "ESTIMATE" in out["note"]
     df = {c["id"]: c for c in out["claims"]}
     assert set(df) == set(EVALUATORS) and {c["verdict"] for c in df.values()} <= set(VERDICTS)
-    # 64 KB pages, one stream: full pages are window-bound (len/truesize 0.023), fragments CPU-bound
+    # 64 KB pages, one stream, in the newest release: with its 32 MB tcp_rmem[2] (572be9bf9d0d; rxlab's
+    # fixed sk_rcvbuf, autotuning not modelled yet) full pages (len/truesize 0.023) are no longer
+    # window-bound, both are CPU-bound and a few percent apart. With 6 MB (before 6.16) full pages are
+    # window-bound and fragments ~160% faster: test_kernel_releases.py
     gain = df["throughput_gain_64k"]
-    assert 140 < gain["model"] < 190 and gain["verdict"] == "within tolerance"
-    assert "(window)" in gain["reason"] and "(cpu)" in gain["reason"]
+    assert 0 < gain["model"] < 20 and gain["verdict"] == "not reproduced"
+    assert "32 MB rcvbuf" in gain["reason"] and "(cpu)" in gain["reason"] and "(window)" not in gain["reason"]
     # seed 001: the model has no mechanism that grows with connections; it says so
     assert df["shortfall_beyond_16"]["model"] == pytest.approx(0.0, abs=0.5)
     assert df["shortfall_beyond_16"]["verdict"] == "not reproduced"

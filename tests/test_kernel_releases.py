@@ -1,20 +1,24 @@
-"""Kernel releases as a parameter (issue 12): the table of data/kernels.toml, every behaviour of
-every release with the commit behind it, and the kernel arithmetic that differs by release (the
-window of include/net/tcp.h tcp_win_from_space(), page_pool's alloc cache, MANA's truesize, queues
-and ring sizes)."""
+"""Kernel releases as a parameter (issue 12): the table of data/kernels.toml, SimConfig(kernel=...)
+and its defaults, the window of each release (include/net/tcp.h tcp_win_from_space()) and the
+rest of the kernel arithmetic that differs by release."""
 
 import itertools
+import pickle
 import re
 
 import pytest
 
-from rxlab.engine.layout import WinMode
+from rxlab import Reconfig, SimConfig, simulate
+from rxlab.engine.layout import RC, G, WinMode
 from rxlab.engine.tcp import tcp_win_from_space as engine_win
 from rxlab.kernel import releases
 from rxlab.kernel.mana import mana_default_num_queues, mana_rx_geometry, mana_set_ringparam_rx
 from rxlab.kernel.pagepool import pp_alloc_cache
 from rxlab.kernel.sizes import skb_truesize
 from rxlab.kernel.tcp import TCP_DEFAULT_SCALING_RATIO, tcp_scaling_ratio_init_6_6, tcp_win_from_space
+from rxlab.model.config import RELEASE_FIELDS
+from rxlab.model.simulate import build
+from rxlab.studies.grid import expand
 
 NEWEST = releases.NEWEST
 HEX = re.compile(r"[0-9a-f]{12,40}")
@@ -158,3 +162,142 @@ def test_release_formulas_of_mana_and_page_pool():
     for n in (127, 8193):
         with pytest.raises(ValueError, match=rf"ring_size={n} is not allowed: 128\.\.8192"):
             mana_set_ringparam_rx(n)
+
+
+def _params(cfg):
+    st, rx = build(cfg, [cfg.geometry()])
+    return st, rx
+
+
+def test_each_release_hands_the_engine_its_window():
+    _, old = _params(SimConfig(kernel="6.1", queues=1, packets=10))
+    _, mid = _params(SimConfig(kernel="6.6", queues=1, packets=10))
+    _, new = _params(SimConfig(queues=1, packets=10))
+    assert (old.rc[RC.win_mode], old.rc[RC.adv_win_scale], old.rc[RC.scaling_init]) == (WinMode.adv_win_scale, 1, 128)
+    assert (mid.rc[RC.win_mode], mid.rc[RC.scaling_init]) == (WinMode.scaling_ratio, 65)
+    assert (new.rc[RC.win_mode], new.rc[RC.scaling_init]) == (WinMode.scaling_ratio, 128)
+
+
+def test_half_the_space_advertises_more_than_the_measured_ratio_when_the_window_paces():
+    """Full pages on 4 KB: len/truesize = 1500 / 4352, scaling_ratio 88 (34 %). 6.6 advertises that
+    share of the free space, 6.1 half of it (128 / 256). Between two reads (200 µs apart) a sender
+    paces its packets by window / RTT, so 6.1's goes ~128/88 = 1.45 times as fast (a little less:
+    the queued packets shrink both windows)."""
+    kw = {"strategy": "full_page", "ring_size": 512, "queues": 1, "connections": 1, "tcp_rmem": 1 << 20,
+          "app_read_us": 200.0, "rtt_us": 1000.0, "packets": 2000, "skb_defer_max": 64}
+    old, new = simulate(SimConfig(kernel="6.1", **kw)), simulate(SimConfig(kernel="6.6", **kw))
+    assert 1.3 < old.goodput_gbps / new.goodput_gbps < 128 / 88
+    assert old.metrics()["packets"] == new.metrics()["packets"] == 2000  # the same packets, only faster
+
+
+# -- SimConfig(kernel=...) -----------------------------------------------------------------------
+
+def test_defaults_follow_the_release():
+    old, new = SimConfig(kernel="6.1"), SimConfig()
+    assert new.kernel == NEWEST and new.release is releases.newest()
+    assert (old.strategy, old.ring_size, old.queues, old.tcp_rmem, old.skb_defer_max) == (
+        "full_page", 512, 64, 6 << 20, 64)
+    assert (new.strategy, new.ring_size, new.queues, new.tcp_rmem, new.skb_defer_max) == (
+        "pp_frag", 1024, 16, 32 << 20, 128)
+    assert SimConfig(kernel="6.18").strategy == "pp_frag" and SimConfig(kernel="6.17").strategy == "full_page"
+    assert SimConfig(kernel="7.0").queues == 64 and SimConfig(kernel="7.0", online_cpus=8).queues == 8
+    assert SimConfig(online_cpus=8).queues == 8 == mana_default_num_queues(8, 16)
+
+
+def test_6_1_and_the_newest_differ_exactly_as_the_table_says():
+    old, new = SimConfig(kernel="6.1"), SimConfig()
+    a, b = old.to_dict(), new.to_dict()
+    differ = {k for k in a if a[k] != b[k]}
+    behaviours = {n for n in releases.BEHAVIOURS if getattr(old.release, n) != getattr(new.release, n)}
+    fields = {releases.BEHAVIOURS[n].field for n in behaviours} - {""}
+    assert differ == fields | {"kernel"} == set(RELEASE_FIELDS) | {"kernel"}
+    for n in behaviours:  # each difference is a row's change between the two, with its commit
+        assert any(c.behaviour == n for r in releases.releases()[1:] for c in r.changes)
+    # and what the engine is handed
+    _, ro = _params(old.replace(queues=2, online_cpus=2))
+    _, rn = _params(new.replace(queues=2, online_cpus=2))
+    # (scaling_init: 6.6's 65 is gone by the newest, and 6.1's 128 is the half tcp_adv_win_scale 1 gives)
+    assert {RC(i).name for i in range(RC.n) if ro.rc[i] != rn.rc[i]} == {"rcvbuf", "defer_max", "win_mode"}
+
+
+def test_truesize_fix_and_alloc_cache_follow_the_release():
+    # f73896b4197e (7.0): MTU 9000 on 4 KB pages, one buffer per page: 9344 + 256 -> 16384 + 256
+    assert SimConfig(kernel="6.19", mtu=9000).geometry().truesize == 9600
+    assert SimConfig(kernel="7.0", mtu=9000).geometry().truesize == 16640
+    assert SimConfig(kernel="7.0").geometry().truesize == SimConfig(kernel="6.19").geometry().truesize == 2112
+    # 15abbe7c8266 (7.1): the alloc cache refill 64 / 16 / 4 on 4 / 16 / 64 KB pages, cache twice that
+    assert [pp_alloc_cache(p, True) for p in (4096, 16384, 65536)] == [(128, 64), (32, 16), (8, 4)]
+    assert pp_alloc_cache(65536, False) == (128, 64)
+    for kernel, refill in (("7.0", 64), ("7.1", 4)):
+        st, _ = _params(SimConfig(kernel=kernel, page_size=65536, queues=1, packets=10))
+        assert (st.glob[G.pp_cache_size], st.glob[G.pp_cache_refill]) == (2 * refill, refill)
+
+
+def test_ring_sizes_are_what_each_release_makes_of_them():
+    assert SimConfig(ring_size=3000).ring_size == 4096 == mana_set_ringparam_rx(3000)  # roundup_pow_of_two
+    assert SimConfig(ring_size=8192).ring_size == 8192 and SimConfig(kernel="6.12", ring_size=128).ring_size == 128
+    with pytest.raises(ValueError, match=r"ring_size=127 is not allowed: 128\.\.8192"):
+        SimConfig(ring_size=127)
+    with pytest.raises(ValueError, match=r"ring_size=1024 is not allowed: 512 \(MANA in Linux 6\.1 has no "
+                                         r"set_ringparam: it came with 3410d0e14f9a in 6\.12\)"):
+        SimConfig(kernel="6.1", ring_size=1024)
+    assert SimConfig(kernel="6.1", ring_size=512).ring_size == 512
+
+
+def test_the_release_bounds_mtu_and_queues():
+    with pytest.raises(ValueError, match=r"^mtu=9000 is not allowed: 1500 \(MANA in Linux 6\.1 fixes the MTU"):
+        SimConfig(kernel="6.1", mtu=9000)
+    assert SimConfig(kernel="6.6", mtu=9000, strategy="full_page").geometry().order == 2
+    with pytest.raises(ValueError, match=r"^queues=16 is not allowed: 1\.\.8$"):
+        SimConfig(online_cpus=8, queues=16)
+    r = simulate(SimConfig(kernel="6.1", queues=1, connections=2, packets=400,
+                           reconfigs=(Reconfig(at_packet=200, mtu=3000),)))
+    assert not r.events[0]["ok"] and "ETH_DATA_LEN" in r.events[0]["error"]  # refused, as dev_set_mtu would
+
+
+def test_given_values_win_and_survive_replace_of_the_kernel():
+    cfg = SimConfig(tcp_rmem=1 << 20, queues=8, skb_defer_max=32, strategy="pp_frag_upfront", ring_size=3000)
+    assert dict(cfg.given) == {"tcp_rmem": 1 << 20, "queues": 8, "skb_defer_max": 32,
+                               "strategy": "pp_frag_upfront", "ring_size": 3000}
+    old = cfg.replace(kernel="6.13")
+    assert (old.kernel, old.tcp_rmem, old.queues, old.skb_defer_max, old.strategy, old.ring_size) == (
+        "6.13", 1 << 20, 8, 32, "pp_frag_upfront", 4096)
+    assert old.replace(kernel=NEWEST) == cfg and old.replace(kernel=NEWEST).given == cfg.given
+    with pytest.raises(ValueError, match=r"^ring_size=3000 is not allowed: 512"):
+        cfg.replace(kernel="6.1")  # a ring size 6.1 cannot set
+    sixone = cfg.replace(kernel="6.1", ring_size=None)
+    assert sixone.ring_size == 512 and sixone.tcp_rmem == 1 << 20
+    # what was not given follows the release, back and forth
+    plain = SimConfig(seed=3)
+    assert plain.replace(kernel="6.1").to_dict() == SimConfig(kernel="6.1", seed=3).to_dict()
+    assert plain.replace(kernel="6.1").replace(kernel=NEWEST) == plain
+    assert plain.replace(online_cpus=4).queues == 4  # the default queue count re-derived too
+
+
+def test_the_configuration_stays_a_hashable_cache_key():
+    a, b = SimConfig(ring_size=3000), SimConfig(ring_size=4096)
+    assert a == b and hash(a) == hash(b) and a.to_dict() == b.to_dict()  # the same run
+    d = SimConfig(kernel="6.6").to_dict()
+    assert d["kernel"] == "6.6" and all(d[f] is not None for f in RELEASE_FIELDS)
+    c = pickle.loads(pickle.dumps(a))  # process pools and Dask ship configurations
+    assert c == a and c.given == a.given and c.release == a.release and c.spec == a.spec
+
+
+def test_sweeps_take_kernel_as_any_field():
+    configs, invalid = expand({"kernel": ["6.1", NEWEST], "ring_size": [512, 1024], "packets": [100]})
+    assert [(c.kernel, c.ring_size) for c in configs] == [("6.1", 512), (NEWEST, 512), (NEWEST, 1024)]
+    assert len(invalid) == 1 and "set_ringparam" in invalid[0]["error"]
+    with pytest.raises(ValueError, match=r"kernel='5\.4' is not allowed: one of '6\.1'"):
+        expand({"kernel": ["5.4"]})
+
+
+@pytest.mark.parametrize("kernel,allowed", [
+    ("5.4", "one of '6.1', '6.6'"),
+    ("", "one of '6.1'"),
+    (6.1, "a release name (a string): one of '6.1'"),
+])
+def test_a_bad_release_name_is_a_one_line_error_naming_the_field(kernel, allowed):
+    with pytest.raises(ValueError) as e:
+        SimConfig(kernel=kernel)
+    msg = str(e.value)
+    assert msg.startswith(f"kernel={kernel!r} is not allowed: ") and allowed in msg and "\n" not in msg

@@ -33,7 +33,8 @@ PAGE_SIZES = (("4 KB", 4096), ("16 KB", 16384), ("64 KB", 65536))
 XDP = (("none", ()), *((v.upper(), xdp_only(v)) for v in ("pass", "drop", "tx", "redirect")))
 RING_SIZES = tuple(MIN_RX_BUFFERS_PER_QUEUE << i
                    for i in range((MAX_RX_BUFFERS_PER_QUEUE // MIN_RX_BUFFERS_PER_QUEUE).bit_length()))
-TCP_RMEM = (("128 KiB", 131072), ("1 MiB", 1 << 20), ("6 MiB", 6291456), ("16 MiB", 16 << 20))
+TCP_RMEM = (("128 KiB", 131072), ("1 MiB", 1 << 20), ("6 MiB", 6291456), ("16 MiB", 16 << 20),
+            ("32 MiB", 32 << 20))
 
 STYLE = {"description_width": "110px"}
 DEFAULT_PLATFORM = "typical_arm64"
