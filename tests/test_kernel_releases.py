@@ -1,14 +1,18 @@
 """Kernel releases as a parameter (issue 12): the table of data/kernels.toml, SimConfig(kernel=...)
-and its defaults, the window of each release (include/net/tcp.h tcp_win_from_space()) and the
-rest of the kernel arithmetic that differs by release."""
+and its defaults, the window of each release (include/net/tcp.h tcp_win_from_space()), and the
+``rxlab kernels`` / ``--kernel`` command line."""
 
 import itertools
+import json
 import pickle
 import re
+import subprocess
+import sys
 
 import pytest
 
 from rxlab import Reconfig, SimConfig, simulate
+from rxlab.cli import main
 from rxlab.engine.layout import RC, G, WinMode
 from rxlab.engine.tcp import tcp_win_from_space as engine_win
 from rxlab.kernel import releases
@@ -301,3 +305,81 @@ def test_a_bad_release_name_is_a_one_line_error_naming_the_field(kernel, allowed
         SimConfig(kernel=kernel)
     msg = str(e.value)
     assert msg.startswith(f"kernel={kernel!r} is not allowed: ") and allowed in msg and "\n" not in msg
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+def test_rxlab_kernels_prints_the_table_with_commits(capsys):
+    assert main(["kernels"]) == 0
+    out = capsys.readouterr().out
+    for r in releases.releases():
+        assert re.search(rf"^{re.escape(r.name)}( \?)?  {re.escape(r.summary)}$", out, re.MULTILINE), r.name
+        for c in r.changes:
+            line = next(x for x in out.splitlines() if x.strip().startswith(c.behaviour) and c.commit in x
+                        and c.subject in x)
+            assert ("[not modelled]" in line) == (not c.modelled), line
+    tail = out.split("Not modelled by the engine yet")[1]
+    assert all(f"  {b}: " in tail for b in releases.not_modelled())
+    assert main(["kernels", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in d["releases"]] == list(releases.names())
+    assert d["releases"][-1]["changes"][0]["commit"] == "45b2b84ac6fd"
+    assert main(["kernels", "--kernel", "6.6"]) == 0
+    out = capsys.readouterr().out
+    assert "window             = scaling_ratio" in out and "dfa2f0483360" in out and "b49960a05e32" in out
+
+
+def test_geometry_follows_the_kernel(capsys):
+    assert main(["geometry", "--kernel", "6.1", "--page-size", "65536", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["variant"], d["ring_size"], d["queues"], d["truesize"]) == ("pre", 512, 64, 65536 + 256)
+    assert main(["geometry", "--mtu", "9000", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["truesize"] == 16640  # the newest has f73896b4197e
+    assert main(["geometry", "--kernel", "6.19", "--mtu", "9000", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["truesize"] == 9600
+
+
+def _simulate_json(*argv):
+    p = subprocess.run([sys.executable, "-m", "rxlab", "simulate", "--json", "--packets", "2000",
+                        "--connections", "8", *argv], capture_output=True, text=True, check=False)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+@pytest.mark.jit_only  # two CLI runs (6.1 fills 64 rings): numba's cache makes them quick
+def test_simulate_runs_with_the_oldest_and_the_newest_kernel():
+    old, new = _simulate_json("--kernel", "6.1"), _simulate_json("--kernel", NEWEST)
+    differ = {k for k in old["config"] if old["config"][k] != new["config"][k]}
+    assert differ == set(RELEASE_FIELDS) | {"kernel"}
+    assert old["config"]["kernel"] == "6.1" and old["metrics"]["packets"] == new["metrics"]["packets"] == 2000
+    assert (old["config"]["queues"], new["config"]["queues"]) == (64, 16)
+
+
+def test_bad_kernel_on_the_command_line_is_one_line():
+    p = subprocess.run([sys.executable, "-m", "rxlab", "simulate", "--kernel", "5.4"], capture_output=True,
+                       text=True, check=False)
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.strip().splitlines() == [
+        "rxlab simulate: error: kernel='5.4' is not allowed: one of " + ", ".join(map(repr, releases.names()))]
+
+
+@pytest.mark.jit_only  # four runs of 60,000 packets
+def test_seed_000s_64k_gain_depends_on_the_releases_tcp_rmem():
+    """Seed 000's ~200% on 64 KB pages: a full page per 1500-byte packet charges 65792 B of truesize
+    (len/truesize 0.023). Under a 6 MB sk_rcvbuf (tcp_rmem[2] before 572be9bf9d0d, 6.16) its window
+    binds and fragments are ~160% faster; under 32 MB both are CPU-bound (rxlab keeps sk_rcvbuf at
+    tcp_rmem[2]: autotuning is not modelled yet, see rxlab kernels)."""
+    from rxlab import platform, throughput
+    from rxlab.studies.claims import QUICK_PACKETS, SEED000
+
+    prof = platform("typical_arm64")
+
+    def gain(kernel):
+        frag, full = (throughput(simulate(SimConfig(kernel=kernel, strategy=s, packets=QUICK_PACKETS, **SEED000)),
+                                 prof).iloc[0] for s in ("pp_frag", "full_page"))
+        return (frag.gbps / full.gbps - 1) * 100, full.binds
+
+    assert releases.release("6.13").tcp_rmem_max == 6 << 20 and releases.newest().tcp_rmem_max == 32 << 20
+    (old, old_binds), (new, new_binds) = gain("6.13"), gain(NEWEST)
+    assert 140 < old < 190 and old_binds == "window"
+    assert 0 < new < 20 and new_binds == "cpu"
