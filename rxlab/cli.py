@@ -4,19 +4,26 @@ import argparse
 import json
 import sys
 
+from rxlab.kernel import releases
 from rxlab.kernel.mana import (
     ADAPTER_MTU_DEFAULT,
-    DEF_RX_BUFFERS_PER_QUEUE,
-    MANA_DEF_NUM_QUEUES,
+    MANA_MAX_NUM_QUEUES,
     VARIANTS,
+    check_fixed_mtu,
+    mana_default_num_queues,
     mana_rx_geometry,
 )
 from rxlab.kernel.sizes import ARCHES
 
 
 def _geometry(args):
-    g = mana_rx_geometry(args.page_size, args.mtu, args.xdp, args.variant, args.arch,
-                         args.ring_size, args.queues, args.adapter_mtu)
+    rel = releases.release(args.kernel)
+    check_fixed_mtu(args.mtu, rel.mana_max_mtu, rel.name)
+    variant = args.variant or ("post" if rel.mana_rx_layout == "page_pool_frag" else "pre")
+    ring = rel.mana_ring_default if args.ring_size is None else args.ring_size
+    queues = mana_default_num_queues(MANA_MAX_NUM_QUEUES, rel.mana_queue_cap) if args.queues is None else args.queues
+    g = mana_rx_geometry(args.page_size, args.mtu, args.xdp, variant, args.arch, ring, queues, args.adapter_mtu,
+                         truesize_fix=rel.mana_truesize == "backing_alloc")
     d = g.to_dict()
     if args.json:
         print(json.dumps(d))
@@ -50,6 +57,47 @@ def _simulate(args):
     for k, v in counters.items():
         if v:
             print(f"{k:<30} {v}")
+
+
+def _value(v):
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def _kernels(args):
+    """The release table: every row, what it changes and the commit behind each change."""
+    rows = releases.releases()
+    todo = releases.not_modelled()
+    if args.kernel is not None:  # one release: every behaviour in force and where it comes from
+        rel = releases.release(args.kernel)
+        if args.json:
+            print(json.dumps({"release": rel.name, "uncertain": rel.uncertain, "values": rel.values(),
+                              "sources": {b: vars(c) for b, c in rel.sources}, "not_modelled": todo}))
+            return
+        print(f"Linux {rel.name}{' (uncertain)' if rel.uncertain else ''}: {rel.summary}")
+        width = max(map(len, releases.BEHAVIOURS))
+        for b, c in rel.sources:
+            flag = "" if c.modelled else "  [not modelled]"
+            print(f"  {b:<{width}} = {_value(c.value):<18} {c.commit:<12}  {c.release:<4} {c.subject}{flag}")
+        return
+    if args.json:
+        print(json.dumps({"releases": [{"name": r.name, "uncertain": r.uncertain, "summary": r.summary,
+                                        "changes": [vars(c) for c in r.changes], "values": r.values()}
+                                       for r in rows], "not_modelled": todo}))
+        return
+    print("Linux releases rxlab simulates (data/kernels.toml; SimConfig(kernel=...), --kernel), oldest first.\n"
+          "Each row lists what it changes and the commit; '?' marks a release inferred from when a patch was\n"
+          "applied. The first row sets every behaviour; later rows keep what they do not change.")
+    width = max(map(len, releases.BEHAVIOURS))
+    for r in rows:
+        print(f"\n{r.name}{' ?' if r.uncertain else ''}  {r.summary}")
+        for c in r.changes:
+            flag = "" if c.modelled else "  [not modelled]"
+            since = "" if c.release == r.name else f" (in {c.release})"
+            unsure = " ?" if c.uncertain else ""
+            print(f"  {c.behaviour:<{width}} = {_value(c.value):<18} {c.commit:<12}  {c.subject}{since}{unsure}{flag}")
+    print("\nNot modelled by the engine yet (the table carries their values for when it does):")
+    for b, why in todo.items():
+        print(f"  {b}: {why}")
 
 
 def _sweep(args):
@@ -126,21 +174,29 @@ def _report(args):
 
 
 def _config_options(p):
-    """One option per scalar SimConfig field (--page-size, --strategy, --gro/--no-gro, ...)."""
+    """One option per scalar SimConfig field (--page-size, --strategy, --gro/--no-gro, --kernel, ...)."""
+    import typing
     from dataclasses import MISSING, fields
 
-    from rxlab.model.config import XDP_VERDICTS, SimConfig
+    from rxlab.model.config import RELEASE_FIELDS, XDP_VERDICTS, SimConfig
 
     for f in fields(SimConfig):
         opt = "--" + f.name.replace("_", "-")
+        kind = f.type
+        if typing.get_origin(kind) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            kind = next(t for t in typing.get_args(kind) if t is not type(None))  # int | None -> int
+        default = "the release's value (SimConfig.kernel)" if f.name in RELEASE_FIELDS else f.default
         if f.name == "xdp":
             p.add_argument(opt, help=f"one verdict ({', '.join(XDP_VERDICTS)}) or four fractions P,D,T,R")
-        elif f.type in ("bool", bool):
-            p.add_argument(opt, action=argparse.BooleanOptionalAction, default=None,
-                           help=f"default {f.default}")
-        elif f.type in ("int", "float", "str", int, float, str) and f.default is not MISSING:
-            kind = {"int": int, "float": float, "str": str}.get(f.type, f.type)
-            p.add_argument(opt, type=kind, default=None, help=f"default {f.default}")
+        elif f.name == "kernel":
+            p.add_argument(opt, default=None,
+                           help=f"Linux release, one of {', '.join(releases.names())} (default {f.default}; "
+                                "rxlab kernels lists what each changes)")
+        elif kind in ("bool", bool):
+            p.add_argument(opt, action=argparse.BooleanOptionalAction, default=None, help=f"default {default}")
+        elif kind in ("int", "float", "str", int, float, str) and f.default is not MISSING:
+            kind = {"int": int, "float": float, "str": str}.get(kind, kind)
+            p.add_argument(opt, type=kind, default=None, help=f"default {default}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -156,9 +212,13 @@ def parser():
     g.add_argument("--page-size", type=int, default=4096, help="PAGE_SIZE in bytes (default 4096)")
     g.add_argument("--mtu", type=int, default=1500, help="MTU (default 1500)")
     g.add_argument("--xdp", action="store_true", help="an XDP program is attached")
-    g.add_argument("--variant", choices=VARIANTS, default="post", help="before or after the fragment patch")
-    g.add_argument("--ring-size", type=int, default=DEF_RX_BUFFERS_PER_QUEUE, help="RX ring entries per queue")
-    g.add_argument("--queues", type=int, default=MANA_DEF_NUM_QUEUES, help="RX queues of the NIC")
+    g.add_argument("--kernel", default=releases.NEWEST,
+                   help=f"Linux release: the defaults below and MANA's truesize follow it (default {releases.NEWEST})")
+    g.add_argument("--variant", choices=VARIANTS, default=None,
+                   help="before or after the fragment patch (default: the release's)")
+    g.add_argument("--ring-size", type=int, default=None, help="RX ring entries per queue (default: the release's)")
+    g.add_argument("--queues", type=int, default=None,
+                   help="RX queues of the NIC (default: the release's cap, 16 from 7.1, 64 before)")
     g.add_argument("--arch", choices=tuple(ARCHES), default="arm64")
     g.add_argument("--adapter-mtu", type=int, default=ADAPTER_MTU_DEFAULT,
                    help="MTU the adapter reports, including the Ethernet header")
@@ -169,6 +229,11 @@ def parser():
     _config_options(s)
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(run=_simulate)
+
+    k = sub.add_parser("kernels", help="the Linux releases rxlab simulates, what each changes, and the commits")
+    k.add_argument("--kernel", default=None, help="one release: every behaviour in force and its commit")
+    k.add_argument("--json", action="store_true", help="print one JSON object")
+    k.set_defaults(run=_kernels)
 
     w = sub.add_parser("sweep", help="run a grid of simulations (cached, in parallel) into a parquet file")
     w.add_argument("--grid", required=True,

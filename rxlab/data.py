@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-import pandas as pd
-
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 COMPARISONS = ("eq", "approx", "range", "ge", "gt")
 
 
 def _read(name):
+    import pandas as pd  # on first use: rxlab.kernel reads DATA_DIR without loading pandas
+
     path = DATA_DIR / name
     if not path.is_file():
         raise FileNotFoundError(
@@ -35,6 +35,8 @@ def load_claims():
     Columns: id, seed, quantity, unit, quote (strings); value, value_high (float, NaN
     when not a range); comparison (categorical); conditions (dict).
     """
+    import pandas as pd
+
     df = _read("claims.csv")
     if df["id"].duplicated().any():
         raise ValueError(f"claims.csv: duplicate id {df['id'][df['id'].duplicated()].tolist()}")

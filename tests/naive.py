@@ -10,7 +10,7 @@ slots, buffer and skb ids) are handed out the engine's way: a LIFO free list who
 from collections import Counter, deque
 
 BIAS_MAX = (2**63 - 1) >> 1
-PP_ALLOC_CACHE_SIZE = 128
+PP_ALLOC_CACHE_SIZE = 128  # include/net/page_pool/types.h, before 15abbe7c8266 (and on 4 KB pages)
 PP_ALLOC_CACHE_REFILL = 64
 MAX_SKB_FRAGS = 17
 
@@ -61,8 +61,10 @@ class Data:
 
 
 class Naive:
-    def __init__(self, page_size, n_pages, n_pools, ring_max, n_cpus, n_bufs, n_skbs, mem_limit=None):
+    def __init__(self, page_size, n_pages, n_pools, ring_max, n_cpus, n_bufs, n_skbs, mem_limit=None,
+                 pp_alloc_cache=(PP_ALLOC_CACHE_SIZE, PP_ALLOC_CACHE_REFILL)):
         self.page_size = page_size
+        self.pp_cache_size, self.pp_cache_refill = pp_alloc_cache  # scaled with PAGE_SIZE by 15abbe7c8266
         self.mem_limit = mem_limit if mem_limit is not None else 2**63 - 1
         self.mem_used = 0
         self.pages = {}  # slot -> Page (live pages only)
@@ -172,7 +174,7 @@ class Naive:
             self.c["alloc_fast"] += 1
             return self._from_cache(q)
         if pool.ring:
-            while pool.ring and len(pool.cache) < PP_ALLOC_CACHE_REFILL:
+            while pool.ring and len(pool.cache) < self.pp_cache_refill:
                 self.c["ptr_ring_consume"] += 1
                 self._to_cache(q, pool.ring.popleft())
             self.c["alloc_refill"] += 1
@@ -184,7 +186,7 @@ class Naive:
                 self.c["alloc_slow_high_order"] += 1
             return pid
         self.c["page_alloc_bulk_calls"] += 1
-        for _ in range(PP_ALLOC_CACHE_REFILL):
+        for _ in range(self.pp_cache_refill):
             pid = self._new_page(q, cpu)
             if pid == -1:
                 break
@@ -235,7 +237,7 @@ class Naive:
             return
         self._sync(pool, dma_sync_size)
         if allow_direct or (softirq and cpu == pool.napi_cpu):
-            if len(pool.cache) < PP_ALLOC_CACHE_SIZE:
+            if len(pool.cache) < self.pp_cache_size:
                 self._to_cache(q, pid)
                 self.c["recycle_cached"] += 1
                 return

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from naive import Naive
 
-from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment
+from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment, pp_alloc_cache
 from rxlab.kernel.rss import flow_queues
 from rxlab.kernel.sizes import (
     NET_SKB_PAD,
@@ -45,7 +45,7 @@ from rxlab.kernel.sizes import (
     skb_data_align,
     skb_shinfo_aligned,
 )
-from rxlab.kernel.tcp import ACK_LEN, TCP_DEFAULT_SCALING_RATIO
+from rxlab.kernel.tcp import ACK_LEN, tcp_win_from_space
 
 PP_FRAG, PP_PAGE, PAGE = 0, 1, 2  # the naive core's buffer kinds: a pool fragment, a pool page, any other page
 NONE = -1  # the naive core's "no page / no skb"
@@ -159,7 +159,8 @@ class NaiveRx:
         n_cpus = Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0)
         # page slots and driver buffers far beyond a small run's: if the engine ran out of either, it would show
         self.core = Naive(page_size=cfg.page_size, n_pages=1 << 18, n_pools=Q * (1 + len(cfg.reconfigs)),
-                          ring_max=1, n_cpus=n_cpus, n_bufs=1 << 18, n_skbs=n_skbs)
+                          ring_max=1, n_cpus=n_cpus, n_bufs=1 << 18, n_skbs=n_skbs,
+                          pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"))
         self.rng = np.random.RandomState(cfg.seed)  # the engine's np.random.seed(cfg.seed) sequence
         a = arch_info(cfg.arch)
         self.sizeof_sk_buff = skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes)
@@ -420,8 +421,17 @@ class NaiveRx:
                 sock = self.socks[c]
                 mtu = self.mtu
                 self.mana_process_rx_cqe(self.rxqs[sock.queue], sock, mtu, False)
-                ratio = sock.scaling_ratio or TCP_DEFAULT_SCALING_RATIO
-                wnd = max(0, cfg.tcp_rmem - sock.rmem_alloc) * ratio >> 8
+                # tcp_win_from_space() as the release has it: scaling_ratio (6.6+, starting from
+                # tcp_scaling_ratio_init()) or tcp_adv_win_scale
+                rel = cfg.release
+                space = max(0, cfg.tcp_rmem - sock.rmem_alloc)
+                if rel.window == "scaling_ratio":
+                    ratio = sock.scaling_ratio or rel.scaling_ratio_init
+                    wnd = tcp_win_from_space(space, "scaling_ratio", scaling_ratio=ratio)
+                else:  # the len/truesize histogram's ratio: the measured one, else the share advertised
+                    ratio = sock.scaling_ratio or tcp_win_from_space(256, "adv_win_scale",
+                                                                     adv_win_scale=rel.tcp_adv_win_scale)
+                    wnd = tcp_win_from_space(space, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
                 if wnd < mtu:
                     sock.stats["stalls"] += 1
                     sock.next_send = sock.next_read

@@ -22,6 +22,7 @@ def loaded_after(code):
 @pytest.mark.parametrize("code", [
     "import rxlab",
     "from rxlab.cli import main; main(['geometry', '--page-size', '65536', '--json'])",
+    "from rxlab.cli import main; main(['kernels'])",
     "import rxlab; rxlab.mana_rx_geometry(4096, 1500); rxlab.SimConfig(strategy='full_page').geometry()",
 ])
 def test_no_heavy_import(code):

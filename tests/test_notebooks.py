@@ -36,12 +36,14 @@ def check_00_explorer(r):
     assert 0 < r["alloc_fast"] <= r["packets"]  # a page serves two buffers: fewer allocations than packets
     # BIAS: per page at most one atomic per fragment released plus the drain (2 buffers per page)
     assert 0.8 < r["atomic_rmw_per_packet"] <= 1.0
-    rings = 4 * 1024 // 2 * 4096  # the panel's 4 queues x 1024 posted buffers, two per 4 KB page
+    assert r["queues"] == 16  # the newest release's MANA default (45b2b84ac6fd)
+    rings = r["queues"] * 1024 // 2 * 4096  # the panel's queues x 1024 posted buffers, two per 4 KB page
     assert rings <= r["mem_peak_bytes"] <= 2 * rings
-    # 4 queues: 4 RX cores busy, each carrying at most what the stack cost alone allows; the quick
-    # run's short streams leave the window binding below that and the line
+    # the busy RX cores (RSS: at most one per queue), each carrying at most what the stack cost alone
+    # allows; the quick run's short streams leave the window binding below that and the line
+    assert 1 <= r["rx_queues_busy"] <= r["queues"]
     assert r["platform"] == "typical_arm64" and r["estimate_binds"] in ("cpu", "window", "line")
-    cpu = 4 * one_core_gbps(rxlab.platform("typical_arm64"))
+    cpu = r["rx_queues_busy"] * one_core_gbps(rxlab.platform("typical_arm64"))
     assert 0.5 * min(cpu, LINE_200) < r["estimate_gbps"] <= min(cpu, LINE_200)
 
 
@@ -101,7 +103,7 @@ def check_02_connection_scaling(r):
 
 
 def check_03_large_pages(r):
-    assert r["packets"] == defaults.LARGE_PAGES.quick and r["sweep_runs"] == 5 * 3 * 2
+    assert r["packets"] == defaults.LARGE_PAGES.quick and r["sweep_runs"] == 5 * 4 * 2
     # 64 KB pages, MTU 1500: 34 slices of 1920 bytes; a full page charges the page + 256 (sk_buff)
     assert (r["frags_per_page"], r["truesize_full_page"], r["truesize_pp_frag"]) == (34, 65536 + 256, 2112)
     p = rxlab.platform("typical_arm64")
@@ -135,10 +137,11 @@ def check_03_large_pages(r):
     dma_iommu = p["dma_map_iommu"] + p["dma_unmap_iommu"]
     assert dma_iommu == pytest.approx((0.1 + 0.6) * 3000)
     cycles_full_iommu = cycles_full - dma + dma_iommu
-    assert r["cpu_gain_iommu_pct"] == pytest.approx((cycles_full_iommu / cycles_frag - 1) * 100, rel=1e-3)
+    # (within 1%: the fragment run's few DMA syncs are priced as IOMMU syncs too)
+    assert r["cpu_gain_iommu_pct"] == pytest.approx((cycles_full_iommu / cycles_frag - 1) * 100, rel=1e-2)
     assert r["gain_iommu_pct"] == pytest.approx(r["cpu_gain_iommu_pct"], rel=0.02)  # CPU ~ window
     lo, hi = dma_step(cycles_full_iommu, dma_iommu)
-    assert lo < r["dma_step_iommu_gbps"] < hi
+    assert 0.99 * lo < r["dma_step_iommu_gbps"] < hi  # the fragments' syncs: IOMMU-priced, a few cycles
     assert 0 <= r["page_alloc_per_packet_full_page"] < 0.05  # pages recycle: only the rings' first fill
     assert 0 < r["gain_16_streams_6m"] < 30  # many streams, large rcvbuf: both near the line
     assert r["gain_1_stream_128k"] > 1000  # one stream, 128 KiB: full pages starve

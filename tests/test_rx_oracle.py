@@ -56,6 +56,12 @@ CONFIGS = [
     ("pfc_fast_reads", {"strategy": "page_frag_cache", "app_read_us": 0.5, "connections": 1, "queues": 1,
                         "app_cpus": "napi"}, ()),
     ("jumbo_16k_full", {"mtu": 9000, "page_size": 16384, "strategy": "full_page", "queues": 1}, ()),
+    # releases (data/kernels.toml): 6.1's window by tcp_adv_win_scale, 6.6's initial scaling_ratio 65,
+    # 7.0's alloc cache of 128 on 64 KB pages (7.1 scales it), 7.0's truesize fix on jumbo frames
+    ("kernel_6_1", {"kernel": "6.1", "ring_size": 512, "queues": 1, "tcp_rmem": 65536, "app_read_us": 200.0}, ()),
+    ("kernel_6_6_drops", {"kernel": "6.6", "ring_size": 512, "queues": 1, "tcp_rmem": 8192, "connections": 4}, ()),
+    ("kernel_7_0_64k", {"kernel": "7.0", "page_size": 65536, "connections": 5, "reader_cpus": 2}, ()),
+    ("kernel_7_0_jumbo", {"kernel": "7.0", "mtu": 9000, "queues": 1, "tcp_rmem": 131072}, ()),
     # reconfigurations whose detaches are all of fragment queues: the kernel and the engine agree
     ("reconfig_frag_mtu", {"page_size": 4096, "reconfigs": (
         Reconfig(at_packet=300, mtu=1000), Reconfig(at_packet=600, mtu=3000),

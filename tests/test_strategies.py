@@ -11,10 +11,10 @@ from rxlab.model.strategies import STRATEGIES, Strategy, lookup, register, unreg
 CALLS = []
 
 
-def recording_mana(*args):
+def recording_mana(*args, **kw):
     """A driver model of its own: MANA's geometry, noting each call."""
     CALLS.append(args)
-    return mana_rx_geometry(*args)
+    return mana_rx_geometry(*args, **kw)
 
 
 @pytest.fixture

@@ -114,3 +114,20 @@ def test_static_fallback_is_offline(panel):
     page = bundle["text/html"]
     assert '<table class="rxlab-counters">' in page and 'src="data:image/png;base64,' in page
     assert not re.search(r"(src|href)=\"(https?:)?//", page)
+
+
+def test_kernel_dropdown_follows_the_release_and_keeps_what_the_user_set():
+    panel = explorer(quick=True)  # its own: the shared panel's controls were set by the tests above
+    kernel = panel.controls["kernel"]
+    assert isinstance(kernel, w.Dropdown) and kernel.description == "Linux"
+    assert kernel.options == rxlab.kernel.releases.names() and kernel.value == rxlab.kernel.releases.NEWEST
+    panel.set(connections=8, queues=2)  # queues: set by the user
+    kernel.value = "6.1"
+    c = panel.result.config
+    assert (c.kernel, c.strategy, c.ring_size, c.tcp_rmem, c.skb_defer_max, c.queues) == (
+        "6.1", "full_page", 512, 6 << 20, 64, 2)
+    assert panel.controls["ring_size"].value == 512 and panel.controls["strategy"].value == "full_page"
+    assert "Linux 6.1" in panel.figure._suptitle.get_text()
+    kernel.value = rxlab.kernel.releases.NEWEST
+    c = panel.result.config
+    assert (c.strategy, c.ring_size, c.tcp_rmem, c.queues) == ("pp_frag", 1024, 32 << 20, 2)

@@ -125,7 +125,9 @@ class G(IntEnum):
     skb_top = 4
     data_top = 5
     page_size = 6
-    n = 7
+    pp_cache_size = 7  # PP_ALLOC_CACHE_SIZE of the kernel simulated (kernel.pagepool.pp_alloc_cache)
+    pp_cache_refill = 8  # PP_ALLOC_CACHE_REFILL
+    n = 9
 
 
 class Mode(IntEnum):
@@ -223,7 +225,17 @@ class RC(IntEnum):
     copy_truesize_extra = 13  # truesize of a copied skb minus its SKB_DATA_ALIGN'ed length
     honest = 14
     defer_max = 15  # net.core.skb_defer_max
-    n = 16
+    win_mode = 16  # WinMode: how tcp_win_from_space() turns free space into the window
+    adv_win_scale = 17  # net.ipv4.tcp_adv_win_scale (WinMode.adv_win_scale)
+    scaling_init = 18  # scaling_ratio before a socket's first measured skb (tcp_scaling_ratio_init)
+    n = 19
+
+
+class WinMode(IntEnum):
+    """include/net/tcp.h tcp_win_from_space(): the release's window semantics."""
+
+    scaling_ratio = 0  # 6.6+: space * scaling_ratio >> TCP_RMEM_TO_WIN_SCALE
+    adv_win_scale = 1  # before 6.6: space - (space >> tcp_adv_win_scale)
 
 
 class RF(IntEnum):

@@ -24,8 +24,9 @@ from rxlab.engine.skb import (
     skb_free,
     skb_try_coalesce,
 )
+from rxlab.engine.tcp import tcp_win_from_space
 from rxlab.kernel.sizes import WIRE_OVERHEAD
-from rxlab.kernel.tcp import ACK_LEN, TCP_DEFAULT_SCALING_RATIO
+from rxlab.kernel.tcp import ACK_LEN
 
 
 @kernel
@@ -326,9 +327,10 @@ def run(st, rx, t, stop):
             cursor = pick + 1
             k = conn[pick]
             rx_packet(st, rx, k[CN.queue], pick, mtu, False, t)
-            # the window the receiver now advertises: tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc)
-            ratio = k[CN.scaling] if k[CN.scaling] > 0 else TCP_DEFAULT_SCALING_RATIO
-            wnd = max(0, rc[RC.rcvbuf] - k[CN.rmem]) * ratio >> 8
+            # the window the receiver now advertises: tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc),
+            # by scaling_ratio or (before 6.6) tcp_adv_win_scale, as the release does
+            ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
+            wnd = tcp_win_from_space(max(0, rc[RC.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode], rc[RC.adv_win_scale])
             if wnd < mtu:
                 k[CN.stalls] += 1
                 connf[pick, CF.next_send] = connf[pick, CF.next_read]

@@ -9,7 +9,6 @@ from rxlab.engine.dma import dma_map, dma_sync_for_device, dma_unmap
 from rxlab.engine.jit import kernel
 from rxlab.engine.layout import BIAS_MAX, NONE, PF, PL, G, Loc, PoolState
 from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
-from rxlab.kernel.pagepool import PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
 
 
 @kernel
@@ -119,15 +118,18 @@ def _new_page(st, q, cpu):
 
 @kernel
 def pp_alloc_pages(st, q, cpu):
-    """page_pool_alloc_netmems(): alloc cache, then a refill of up to 64 pages from the
-    ptr_ring, then the page allocator (bulk of 64 for order 0). NONE on failure."""
+    """page_pool_alloc_netmems(): alloc cache, then a refill of up to PP_ALLOC_CACHE_REFILL pages
+    from the ptr_ring, then the page allocator (a bulk of PP_ALLOC_CACHE_REFILL for order 0).
+    NONE on failure. PP_ALLOC_CACHE_REFILL is 64, or with 15abbe7c8266 16 on 16 KB and 4 on
+    64 KB pages (``st.glob[G.pp_cache_refill]``, rxlab.kernel.pagepool.pp_alloc_cache)."""
     p = st.pools[q]
+    refill = st.glob[G.pp_cache_refill]
     if p[PL.cache_count] > 0:
         st.c[Ctr.alloc_fast] += 1
         return _cache_pop(st, q)
     # page_pool_refill_alloc_cache()
     if p[PL.ring_count] > 0:
-        while p[PL.ring_count] > 0 and p[PL.cache_count] < PP_ALLOC_CACHE_REFILL:
+        while p[PL.ring_count] > 0 and p[PL.cache_count] < refill:
             _cache_push(st, q, _ring_consume(st, q))
         st.c[Ctr.alloc_refill] += 1
         return _cache_pop(st, q)
@@ -139,7 +141,7 @@ def pp_alloc_pages(st, q, cpu):
             st.c[Ctr.alloc_slow_high_order] += 1
         return pid
     st.c[Ctr.page_alloc_bulk_calls] += 1
-    for _ in range(PP_ALLOC_CACHE_REFILL):
+    for _ in range(refill):
         pid = _new_page(st, q, cpu)
         if pid == NONE:
             break
@@ -209,7 +211,7 @@ def pp_put_unrefed(st, q, pid, cpu, allow_direct, softirq, dma_sync_size):
         return
     _sync_for_device(st, q, dma_sync_size)
     if allow_direct or (softirq and cpu == p[PL.napi_cpu]):
-        if p[PL.cache_count] < PP_ALLOC_CACHE_SIZE:
+        if p[PL.cache_count] < st.glob[G.pp_cache_size]:
             _cache_push(st, q, pid)
             st.c[Ctr.recycle_cached] += 1
             return

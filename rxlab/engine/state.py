@@ -12,7 +12,7 @@ from rxlab.counters import N_COUNTERS
 from rxlab.engine.jit import ensure_fresh
 from rxlab.engine.layout import BF, CF, CN, DT, FC, MAX_SKB_FRAGS, NONE, PF, PL, QP, QS, RC, RF, SK, SM, G
 from rxlab.errors import check_int_range
-from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_SIZE
+from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
 from rxlab.kernel.sizes import check_page_size, get_order
 
 State = namedtuple("State", [
@@ -34,11 +34,13 @@ def _stack(n):
 
 
 def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2, n_bufs=4096,
-               n_skbs=4096, mem_limit=None):
+               n_skbs=4096, mem_limit=None, pp_alloc_cache=(PP_ALLOC_CACHE_SIZE, PP_ALLOC_CACHE_REFILL)):
     """Empty state: every page slot free, pools unused, no buffers or skbs.
 
     ``mem_limit`` (bytes, default unlimited) makes the page allocator fail like a
     machine under memory pressure; ``n_pages`` bounds page slots the same way.
+    ``pp_alloc_cache``: (PP_ALLOC_CACHE_SIZE, PP_ALLOC_CACHE_REFILL) of the kernel simulated
+    (rxlab.kernel.pagepool.pp_alloc_cache), at most (128, 64).
     """
     ensure_fresh()
     check_page_size(page_size)
@@ -51,6 +53,10 @@ def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2,
     glob[G.skb_top] = n_skbs
     glob[G.data_top] = n_skbs
     glob[G.page_size] = page_size
+    cache_size, refill = pp_alloc_cache
+    check_int_range("pp_alloc_cache.refill", refill, 1, PP_ALLOC_CACHE_REFILL)
+    glob[G.pp_cache_refill] = refill
+    glob[G.pp_cache_size] = check_int_range("pp_alloc_cache.size", cache_size, refill, PP_ALLOC_CACHE_SIZE)
     glob[G.mem_limit] = np.iinfo(np.int64).max if mem_limit is None else check_int_range(
         "mem_limit", mem_limit, page_size, 1 << 50)
     pages = np.zeros((n_pages, PF.n), np.int64)

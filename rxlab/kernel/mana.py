@@ -8,6 +8,7 @@ from rxlab.errors import bad, check_choice, check_int_range
 from rxlab.kernel.geometry import RxGeometry
 from rxlab.kernel.pagepool import page_pool_alloc
 from rxlab.kernel.sizes import (
+    ETH_DATA_LEN,
     ETH_HLEN,
     ETH_MIN_MTU,
     MAX_SKB_FRAGS_DEFAULT,
@@ -22,10 +23,10 @@ from rxlab.kernel.sizes import (
 )
 
 MANA_RX_FRAG_ALIGNMENT = 64  # include/net/mana/mana.h (added by the fragment patch)
-DEF_RX_BUFFERS_PER_QUEUE = 1024  # include/net/mana/mana.h
-MIN_RX_BUFFERS_PER_QUEUE = 128
+DEF_RX_BUFFERS_PER_QUEUE = 1024  # include/net/mana/mana.h (e26a0c5d828b, 6.13; 512 before)
+MIN_RX_BUFFERS_PER_QUEUE = 128  # include/net/mana/mana.h (3410d0e14f9a, 6.12)
 MAX_RX_BUFFERS_PER_QUEUE = 8192
-MANA_DEF_NUM_QUEUES = 16  # include/net/mana/mana.h
+MANA_DEF_NUM_QUEUES = 16  # include/net/mana/mana.h (45b2b84ac6fd, 7.1)
 MANA_MAX_NUM_QUEUES = 64
 # gc->adapter_mtu is what the device reports (mana_query_device_cfg, GDMA_MESSAGE_V2+),
 # else ETH_FRAME_LEN. 9014 admits the MTU 9000 seed 000 tested; it is a parameter.
@@ -33,6 +34,38 @@ ADAPTER_MTU_DEFAULT = 9014
 ADAPTER_MTU_RANGE = (ETH_MIN_MTU + ETH_HLEN, 65535)  # u16; below this the driver returns -EPROTO
 
 VARIANTS = ("pre", "post")
+
+
+def mana_default_num_queues(online_cpus, queue_cap=MANA_DEF_NUM_QUEUES):
+    """The number of queues MANA starts with: mana_probe_port() sets ``apc->num_queues =
+    min(gc->max_num_queues, MANA_DEF_NUM_QUEUES)`` (45b2b84ac6fd, 7.1; before it
+    ``gc->max_num_queues``), where gdma_main.c mana_gd_setup_irqs() made ``max_num_queues``
+    at most ``num_online_cpus()`` and MANA_MAX_NUM_QUEUES. ``queue_cap`` is MANA_DEF_NUM_QUEUES
+    (16) or, before 7.1, MANA_MAX_NUM_QUEUES (64). The hardware's limits
+    (mana_gd_query_max_resources(), the vPort's max SQ/RQ in mana_init_port()) are taken to be
+    no lower."""
+    check_int_range("online_cpus", online_cpus, 1, 1 << 16)
+    check_int_range("queue_cap", queue_cap, 1, MANA_MAX_NUM_QUEUES)
+    return min(online_cpus, MANA_MAX_NUM_QUEUES, queue_cap)
+
+
+def mana_set_ringparam_rx(rx_pending):
+    """The RX ring size ``ethtool -G <if> rx N`` gives (mana_ethtool.c mana_set_ringparam(),
+    3410d0e14f9a, 6.12): below MIN_RX_BUFFERS_PER_QUEUE it is refused, otherwise rounded up to
+    a power of two (``roundup_pow_of_two``: 3000 -> 4096); the ethtool core refuses more than
+    rx_max_pending = MAX_RX_BUFFERS_PER_QUEUE."""
+    check_int_range("ring_size", rx_pending, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
+    return 1 << (rx_pending - 1).bit_length()
+
+
+def check_fixed_mtu(mtu, max_mtu, kernel):
+    """``max_mtu="eth_data_len"``: before 80f6215b450e ("net: mana: Add support for jumbo frame",
+    6.4) mana_probe_port() sets ``ndev->min_mtu = ndev->max_mtu = ETH_DATA_LEN``, so the MTU is
+    1500 and nothing else; ``"adapter_mtu"``: :func:`mtu_range` applies."""
+    if max_mtu == "eth_data_len" and mtu != ETH_DATA_LEN:
+        raise bad("mtu", mtu, f"{ETH_DATA_LEN} (MANA in Linux {kernel} fixes the MTU at ETH_DATA_LEN; "
+                  "jumbo frames came with 80f6215b450e in 6.4)")
+    return mtu
 
 
 def mana_rxbuf_pad(arch="arm64", max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
@@ -88,13 +121,20 @@ def mana_get_rxbuf_cfg(page_size, mtu, xdp=False, variant="post", arch="arm64",
 
 def mana_rx_geometry(page_size, mtu, xdp=False, variant="post", arch="arm64",
                      ring_size=DEF_RX_BUFFERS_PER_QUEUE, queues=MANA_DEF_NUM_QUEUES,
-                     adapter_mtu=ADAPTER_MTU_DEFAULT, max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
+                     adapter_mtu=ADAPTER_MTU_DEFAULT, max_skb_frags=MAX_SKB_FRAGS_DEFAULT, truesize_fix=False):
     """The full RX buffer geometry of one MANA queue and of the NIC; validates every input.
 
     Pool parameters follow mana_create_page_pool(): pool_size = rx_queue_size (pre), or
     rx_queue_size / frag_count + 1 (post); order = get_order(alloc_size). Truesize follows
     mana_build_skb(): napi_build_skb(buf_va, rxq->alloc_size) (net/core/skbuff.c,
     __build_skb_around).
+
+    ``truesize_fix``: f73896b4197e ("net: mana: Fix RX skb truesize accounting", 7.0). In
+    mana_get_rxbuf_cfg()'s one-buffer-per-page branch of the post-patch layout (frag_count ==
+    1: XDP, or mtu + MANA_RXBUF_PAD > PAGE_SIZE / 2), once alloc_size is chosen it becomes
+    ``PAGE_SIZE << get_order(alloc_size)``, so napi_build_skb() and truesize see the whole
+    backing allocation (MTU 9000 on 4 KB pages: 9600 -> 16384 bytes, truesize 9856 -> 16640).
+    The fragment branch, and the pre-patch layout the fix postdates, are unchanged.
     """
     check_choice("variant", variant, VARIANTS)
     arch_info(arch)
@@ -111,8 +151,12 @@ def mana_rx_geometry(page_size, mtu, xdp=False, variant="post", arch="arm64",
     check_int_range("ring_size", ring_size, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
     check_int_range("queues", queues, 1, MANA_MAX_NUM_QUEUES)
 
+    if not isinstance(truesize_fix, bool):
+        raise bad("truesize_fix", truesize_fix, "True or False")
     datasize, alloc_size, headroom, frag_count = mana_get_rxbuf_cfg(
         page_size, mtu, xdp, variant, arch, max_skb_frags)
+    if truesize_fix and variant == "post" and frag_count == 1:
+        alloc_size = page_size << get_order(alloc_size, page_size)
     order = get_order(alloc_size, page_size)
     unit = page_size << order
     pool_size = ring_size if variant == "pre" else ring_size // frag_count + 1

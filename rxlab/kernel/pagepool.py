@@ -15,8 +15,9 @@ from rxlab.kernel.sizes import align, arch_info, check_page_size
 # x86_64 does not define it.
 DMA_CACHE_ALIGNMENT = {"x86_64": 1, "arm64": 128}
 
-PP_ALLOC_CACHE_SIZE = 128  # include/net/page_pool/types.h
-PP_ALLOC_CACHE_REFILL = 64  # include/net/page_pool/types.h
+PP_ALLOC_CACHE_SIZE = 128  # include/net/page_pool/types.h (on 4 KB pages; the most on any)
+PP_ALLOC_CACHE_REFILL = 64  # include/net/page_pool/types.h (on 4 KB pages; the most on any)
+PP_ALLOC_CACHES = ("fixed", "page_size_scaled")
 # mm/page_frag_cache.c: PAGE_FRAG_CACHE_MAX_SIZE = __ALIGN_MASK(32768, ~PAGE_MASK); the per-CPU
 # page_frag cache takes pages of this size (at least PAGE_SIZE) and the same number as refcount bias
 PAGE_FRAG_CACHE_MAX_SIZE = 32768
@@ -27,6 +28,23 @@ def dma_get_cache_alignment(arch):
     """dma_get_cache_alignment() for ``arch`` (include/linux/dma-mapping.h)."""
     arch_info(arch)
     return DMA_CACHE_ALIGNMENT[arch]
+
+
+def pp_alloc_cache(page_size, scaled=False):
+    """(PP_ALLOC_CACHE_SIZE, PP_ALLOC_CACHE_REFILL) on a kernel with pages of ``page_size``
+    (include/net/page_pool/types.h). Before 15abbe7c8266 ("net: page_pool: scale alloc cache with
+    PAGE_SIZE", 2026) 128 and 64 on every PAGE_SIZE; with it (``scaled``) "the refill watermark is
+    set to 64 for 4KB pages, and scales to balance its size in bytes across page sizes":
+    ``#if PAGE_SIZE >= SZ_64K`` 4, ``#elif PAGE_SIZE >= SZ_16K`` 16, else 64, and the cache holds
+    ``PP_ALLOC_CACHE_REFILL * 2``. net/core/page_pool.c uses both for the refill from the
+    ptr_ring, the bulk allocation and the direct-recycle limit."""
+    check_page_size(page_size)
+    if not isinstance(scaled, bool):
+        raise bad("scaled", scaled, "True or False")
+    if not scaled:
+        return PP_ALLOC_CACHE_SIZE, PP_ALLOC_CACHE_REFILL
+    refill = 4 if page_size >= 65536 else 16 if page_size >= 16384 else 64
+    return 2 * refill, refill
 
 
 def _check_size(size, max_size):

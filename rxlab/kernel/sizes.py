@@ -12,6 +12,7 @@ from rxlab.errors import bad, check_choice, check_int_range
 ETH_HLEN = 14  # include/uapi/linux/if_ether.h
 ETH_MIN_MTU = 68  # include/uapi/linux/if_ether.h
 ETH_FRAME_LEN = 1514  # include/uapi/linux/if_ether.h
+ETH_DATA_LEN = 1500  # include/uapi/linux/if_ether.h
 XDP_PACKET_HEADROOM = 256  # include/uapi/linux/bpf.h
 WIRE_OVERHEAD = 38  # on the wire besides the MTU: Ethernet header 14, FCS 4, preamble 8, inter-frame gap 12
 NET_SKB_PAD = 64  # include/linux/skbuff.h: max(32, L1_CACHE_BYTES)

@@ -1,19 +1,26 @@
 """A simulation's configuration: frozen, validated; every error names the field and what is allowed."""
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 
 from rxlab.errors import bad, check_choice, check_int_range
 from rxlab.kernel.mana import (
     ADAPTER_MTU_DEFAULT,
     MANA_MAX_NUM_QUEUES,
-    MAX_RX_BUFFERS_PER_QUEUE,
-    MIN_RX_BUFFERS_PER_QUEUE,
+    check_fixed_mtu,
+    mana_default_num_queues,
+    mana_set_ringparam_rx,
 )
+from rxlab.kernel.releases import NEWEST, release
 from rxlab.model import defaults
 from rxlab.model.strategies import lookup
 
 XDP_VERDICTS = ("pass", "drop", "tx", "redirect")
 APP_CPUS = ("remote", "napi")
+RELEASE_FIELDS = ("strategy", "ring_size", "queues", "tcp_rmem", "skb_defer_max")
+"""The fields whose default (None) is the value of SimConfig.kernel's release."""
+# the strategy that simulates each MANA RX layout of rxlab.kernel.releases (page_alloc, 6.1's
+# alloc_page() per buffer without page_pool, is simulated as a page_pool page per buffer)
+LAYOUT_STRATEGY = {"page_alloc": "full_page", "page_pool_page": "full_page", "page_pool_frag": "pp_frag"}
 
 
 def _check_fraction(name, v):
@@ -43,36 +50,50 @@ class Reconfig:
 class SimConfig:
     """Everything one simulated run depends on.
 
+    ``kernel`` names a Linux release of ``data/kernels.toml`` (``rxlab kernels`` lists them; default
+    the newest). The fields of :data:`RELEASE_FIELDS` default to None, "the release's value", and
+    are resolved here: ``strategy`` to MANA's layout in that release (``full_page`` before the
+    fragment patch, ``pp_frag`` from it), ``ring_size`` to its default ring, ``queues`` to
+    min(``online_cpus``, its queue cap), ``tcp_rmem`` to its tcp_rmem[2], ``skb_defer_max`` to its
+    net.core.skb_defer_max. A value given instead is validated against the release: a ring size
+    is what ``ethtool -G`` makes of it (rounded up to a power of two), or refused where the release
+    cannot set one. ``cfg.release`` is the resolved :class:`~rxlab.kernel.releases.Release` (every
+    behaviour and its commit); ``cfg.given`` the release-dependent fields given, as given, which
+    :meth:`replace` keeps while it re-derives the others (``cfg.replace(kernel="6.1")``).
+
     ``strategy`` names a registered :class:`~rxlab.model.strategies.Strategy` (``full_page``,
     ``pp_frag``, ``pp_frag_upfront``, ``page_frag_cache``, ``copybreak``, or one added with
-    ``rxlab.model.strategies.register``); ``spec`` is that description, resolved once here.
+    ``rxlab.model.strategies.register``); ``spec`` is that description, resolved once here. Any
+    strategy runs on any release (a backported patch, as seed 000's Ubuntu kernel has).
 
     XDP: ``xdp`` gives the fractions of packets an attached program returns PASS, DROP,
     TX and REDIRECT; empty means no program. An attached program forces one buffer per
     page with 256 bytes of headroom (seed 000).
     """
 
+    kernel: str = NEWEST
     page_size: int = 4096
     mtu: int = 1500
     arch: str = "arm64"
-    strategy: str = "pp_frag"
+    strategy: str | None = None  # None: the release's MANA layout
     xdp: tuple = ()
-    ring_size: int = 1024
-    queues: int = 4
+    ring_size: int | None = None  # None: the release's default ring (512; 1024 from 6.13)
+    queues: int | None = None  # None: min(online_cpus, the release's cap: 64; 16 from 7.1)
+    online_cpus: int = MANA_MAX_NUM_QUEUES  # num_online_cpus() of the receiving VM (default: never the limit)
     napi_budget: int = 64
     connections: int = 64
     app_cpus: str = "remote"  # application threads on other CPUs than the NAPI ones, or the same
     ack_fraction: float = 0.0  # fraction of arriving packets that are pure ACKs (66 bytes)
     gro: bool = True  # coalesce into the receive queue's tail skb (tcp_try_coalesce)
     clone_fraction: float = 0.0  # packets also delivered to a tap (skb_clone)
-    tcp_rmem: int = 6291456  # sk_rcvbuf per connection (tcp_rmem max)
+    tcp_rmem: int | None = None  # sk_rcvbuf per connection; None: the release's tcp_rmem[2]
     truesize_honest: bool = False  # charge the memory really pinned instead of the driver's truesize
     # each application thread drains its socket every this many µs: about when GRO delivers 64 KB of a
     # flow at 180 Gbps over 16 connections (47 µs), or a median scheduler wakeup under load (45-48 µs);
     # the argument and its range, ~10-400 µs over 4-128 connections, are in data/read_model.md
     app_read_us: float = 50.0
     defer_free: bool = True  # skb_attempt_defer_free: frees go back to the NAPI CPU
-    skb_defer_max: int = 128  # net.core.skb_defer_max (net/core/hotdata.c; 64 before Linux 6.19)
+    skb_defer_max: int | None = None  # net.core.skb_defer_max; None: the release's (64; 128 from 6.19)
     reader_cpus: int = 64  # app_cpus='remote': connection c reads on the (c mod reader_cpus)-th other CPU
     xdp_hold_us: float = 20.0  # XDP_TX / XDP_REDIRECT hold a buffer until completion
     link_gbps: float = 200.0
@@ -88,19 +109,20 @@ class SimConfig:
     max_skbs: int = 65536  # skbs in flight at most (queued in sockets); more drop as skb_table_full
 
     def __post_init__(self):
-        object.__setattr__(self, "spec", lookup(self.strategy))  # not a field: not hashed or stored
+        rel = release(self.kernel)
+        object.__setattr__(self, "release", rel)  # not fields: not hashed or stored
+        object.__setattr__(self, "given", tuple((f, getattr(self, f)) for f in RELEASE_FIELDS
+                                                if getattr(self, f) is not None))
+        self._resolve(rel)
+        object.__setattr__(self, "spec", lookup(self.strategy))
         check_choice("app_cpus", self.app_cpus, APP_CPUS)
-        check_int_range("queues", self.queues, 1, MANA_MAX_NUM_QUEUES)
-        check_int_range("ring_size", self.ring_size, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
         check_int_range("napi_budget", self.napi_budget, 1, 1024)
         check_int_range("connections", self.connections, 1, 65536)
-        check_int_range("tcp_rmem", self.tcp_rmem, 4096, 1 << 31)
         check_int_range("copybreak", self.copybreak, 0, 4096)
         check_int_range("seed", self.seed, 0, 2**32 - 1)  # np.random.seed: 32 bits
         check_int_range("packets", self.packets, 1, 10**10)
         check_int_range("samples", self.samples, 1, 100_000)
         check_int_range("max_skbs", self.max_skbs, 64, 1 << 24)
-        check_int_range("skb_defer_max", self.skb_defer_max, 0, 1 << 20)
         check_int_range("reader_cpus", self.reader_cpus, 1, 4096)
         for name in ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate"):
             _check_fraction(name, getattr(self, name))
@@ -122,17 +144,51 @@ class SimConfig:
             if r.xdp is not None:
                 check_xdp(r.xdp, "reconfigs.xdp")
 
+    def _resolve(self, rel):
+        """Each field of RELEASE_FIELDS: the release's value, or the one given, checked against it."""
+        def put(name, value):
+            object.__setattr__(self, name, value)
+
+        put("strategy", LAYOUT_STRATEGY[rel.mana_rx_layout] if self.strategy is None else self.strategy)
+        if self.ring_size is None:
+            put("ring_size", rel.mana_ring_default)
+        elif rel.mana_ring_param == "fixed":
+            if self.ring_size != rel.mana_ring_default:
+                raise bad("ring_size", self.ring_size, f"{rel.mana_ring_default} (MANA in Linux {rel.name} has no "
+                          "set_ringparam: it came with 3410d0e14f9a in 6.12)")
+        else:  # mana_set_ringparam(): refused below 128, then roundup_pow_of_two()
+            put("ring_size", mana_set_ringparam_rx(self.ring_size))
+        check_int_range("online_cpus", self.online_cpus, 1, 1 << 16)
+        if self.queues is None:
+            put("queues", mana_default_num_queues(self.online_cpus, rel.mana_queue_cap))
+        else:  # mana_set_channels(): at most max_queues = min(num_online_cpus(), MANA_MAX_NUM_QUEUES, ...)
+            check_int_range("queues", self.queues, 1, min(self.online_cpus, MANA_MAX_NUM_QUEUES))
+        if self.tcp_rmem is None:
+            put("tcp_rmem", rel.tcp_rmem_max)
+        check_int_range("tcp_rmem", self.tcp_rmem, 4096, 1 << 31)
+        if self.skb_defer_max is None:
+            put("skb_defer_max", rel.skb_defer_max)
+        check_int_range("skb_defer_max", self.skb_defer_max, 0, 1 << 20)
+
     def geometry(self, mtu=None, xdp=None):
-        """The RX buffer geometry of this configuration (or of a reconfigured one)."""
-        return self.spec.geometry(self.page_size, self.mtu if mtu is None else mtu,
-                                  bool(self.xdp if xdp is None else xdp), self.spec.variant, self.arch,
-                                  self.ring_size, self.queues, self.adapter_mtu)
+        """The RX buffer geometry of this configuration (or of a reconfigured one) in its release."""
+        rel = self.release
+        mtu = check_fixed_mtu(self.mtu if mtu is None else mtu, rel.mana_max_mtu, rel.name)
+        return self.spec.geometry(self.page_size, mtu, bool(self.xdp if xdp is None else xdp), self.spec.variant,
+                                  self.arch, self.ring_size, self.queues, self.adapter_mtu,
+                                  truesize_fix=rel.mana_truesize == "backing_alloc")
 
     def to_dict(self):
+        """Every field, resolved (the release's values where none was given), ``kernel`` among them."""
         return asdict(self)
 
     def replace(self, **changes):
-        return replace(self, **changes)
+        """A copy with ``changes``; the release-dependent fields not given (nor changed) follow the
+        (possibly new) release: ``cfg.replace(kernel="6.1")`` takes 6.1's defaults but keeps what was given."""
+        kw = {f: getattr(self, f) for f in FIELDS if f not in RELEASE_FIELDS}
+        kw.update(self.given)
+        kw.update(changes)
+        return SimConfig(**kw)
 
 
 def check_xdp(xdp, name="xdp"):

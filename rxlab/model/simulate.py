@@ -8,7 +8,7 @@ import numpy as np
 
 from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.invariants import check_invariants, check_no_leak
-from rxlab.engine.layout import CN, NONE, PL, QP, RC, RF, BufKind, G, Mode
+from rxlab.engine.layout import CN, NONE, PL, QP, RC, RF, BufKind, G, Mode, WinMode
 from rxlab.engine.loop import alloc_buf, detach_queues, run, seed_rng, teardown
 from rxlab.engine.page_pool import pool_create
 from rxlab.engine.pages import page_alloc
@@ -19,6 +19,7 @@ from rxlab.kernel.pagepool import (
     PP_ALLOC_CACHE_REFILL,
     PP_ALLOC_CACHE_SIZE,
     dma_get_cache_alignment,
+    pp_alloc_cache,
 )
 from rxlab.kernel.rss import flow_queues
 from rxlab.kernel.sizes import (
@@ -30,6 +31,7 @@ from rxlab.kernel.sizes import (
     skb_data_align,
     skb_shinfo_aligned,
 )
+from rxlab.kernel.tcp import tcp_win_from_space
 from rxlab.model.config import SimConfig
 from rxlab.model.result import Result
 
@@ -135,9 +137,22 @@ def _xdp_fractions(xdp):
     return xdp or (1.0, 0.0, 0.0, 0.0)
 
 
+def _window(rel):
+    """(RC.win_mode, RC.adv_win_scale, RC.scaling_init) for release ``rel``: include/net/tcp.h
+    tcp_win_from_space() by scaling_ratio (6.6+) starting from tcp_scaling_ratio_init(), or by
+    tcp_adv_win_scale. Before 6.6 there is no scaling_ratio: ``scaling_init`` is then the share of
+    the space tcp_adv_win_scale advertises (x 256: 128 for the default 1), which only the len/truesize
+    histogram uses for a connection that has queued nothing yet."""
+    if rel.window == "scaling_ratio":
+        return WinMode.scaling_ratio, rel.tcp_adv_win_scale, rel.scaling_ratio_init
+    return (WinMode.adv_win_scale, rel.tcp_adv_win_scale,
+            tcp_win_from_space(256, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale))
+
+
 def _pack_params(cfg, rx):
     """Fill ``rx.rc`` / ``rx.rf`` from the configuration: one entry per column of RC and RF."""
     a = arch_info(cfg.arch)
+    win_mode, adv_win_scale, scaling_init = _window(cfg.release)
     ints = {
         RC.queues: cfg.queues, RC.conns: cfg.connections, RC.packets: cfg.packets, RC.mtu: cfg.mtu,
         RC.napi_budget: cfg.napi_budget, RC.rcvbuf: cfg.tcp_rmem, RC.gro: cfg.gro,
@@ -148,6 +163,7 @@ def _pack_params(cfg, rx):
         RC.small_head: napi_small_head_max(),
         RC.copy_head: NET_SKB_PAD + skb_shinfo_aligned(),
         RC.copy_truesize_extra: copy_truesize_extra(cfg.arch),
+        RC.win_mode: win_mode, RC.adv_win_scale: adv_win_scale, RC.scaling_init: scaling_init,
     }
     p, d, tx, r = _xdp_fractions(cfg.xdp)
     floats = {
@@ -168,7 +184,8 @@ def build(cfg, geoms):
     (mana_alloc_rx_wqe, without failure injection), connections hashed to their queues."""
     g, sz = geoms[0], size_run(cfg, geoms)
     st = make_state(page_size=cfg.page_size, n_pages=sz.n_pages, n_pools=sz.n_pools, ring_max=sz.ring_max,
-                    n_cpus=sz.n_cpus, n_bufs=sz.n_bufs, n_skbs=sz.n_skbs, mem_limit=sz.mem_limit)
+                    n_cpus=sz.n_cpus, n_bufs=sz.n_bufs, n_skbs=sz.n_skbs, mem_limit=sz.mem_limit,
+                    pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"))
     rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS)
     _attach(st, cfg, g, rx.qp, 0)
     _pack_params(cfg, rx)

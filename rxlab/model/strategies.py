@@ -22,8 +22,10 @@ class Strategy:
     """How RX buffers are laid out, allocated and returned.
 
     ``geometry``: the driver model, called as ``geometry(page_size, mtu, xdp, variant, arch,
-    ring_size, queues, adapter_mtu)``; ``variant``: the layout it is asked for (MANA: "pre",
-    a page per buffer; "post", page_pool fragments where ``frag_count > 1``).
+    ring_size, queues, adapter_mtu, truesize_fix=...)`` (``truesize_fix``: the release has MANA's
+    f73896b4197e, a one-buffer-per-page packet charged for its whole backing allocation);
+    ``variant``: the layout it is asked for (MANA: "pre", a page per buffer; "post", page_pool
+    fragments where ``frag_count > 1``).
     ``frag_source``: where a multi-buffer page comes from: ``page_pool`` (the pool maps DMA,
     page_pool_alloc_frag) or ``page_frag_cache`` (the NAPI CPU's per-CPU cache,
     napi_alloc_frag, each buffer mapped by the driver). A one-buffer-per-page layout (XDP,

@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 
 from rxlab.atomic import atomic_path
 
-MODEL_VERSION = 5  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps; 5: efficiency
+MODEL_VERSION = 6  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
+# 5: memory efficiency; 6: kernel releases (SimConfig.kernel, online_cpus; the newest release's defaults)
 """Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
 simulation or ``Result.to_frame()`` changes any number or column a run produces: cached results
 of other versions are then no longer found (they stay on disk under ``model-<N>/`` until

@@ -7,6 +7,10 @@ counters, the cost model's throughput ESTIMATE of the run under ``panel.platform
 ``data/platforms.toml``; changing it re-prices the same run, it does not simulate again). Displayed in
 a static page (an HTML report, where no widget renderer runs) a panel falls back to a snapshot of
 its current state: the same figure and table as plain HTML.
+
+The ``kernel`` control picks a Linux release of ``data/kernels.toml``. The controls of the fields
+whose default is the release's (ring size, queues, tcp_rmem, skb_defer_max, strategy) show that
+release's value until the user sets them; a value the user set stays when the release changes.
 """
 
 import html
@@ -17,10 +21,11 @@ from matplotlib.figure import Figure
 from rxlab.cost.pricing import attribution_frame, throughput
 from rxlab.cost.profiles import load_platforms
 from rxlab.counters import DOC
-from rxlab.kernel.mana import MAX_RX_BUFFERS_PER_QUEUE, MIN_RX_BUFFERS_PER_QUEUE
+from rxlab.kernel.mana import MANA_MAX_NUM_QUEUES, MAX_RX_BUFFERS_PER_QUEUE, MIN_RX_BUFFERS_PER_QUEUE
+from rxlab.kernel.releases import names as release_names
 from rxlab.kernel.sizes import ARCHES
 from rxlab.model import defaults
-from rxlab.model.config import APP_CPUS, SimConfig, xdp_only
+from rxlab.model.config import APP_CPUS, RELEASE_FIELDS, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies.geometry import REPORT_MTUS
@@ -33,7 +38,8 @@ PAGE_SIZES = (("4 KB", 4096), ("16 KB", 16384), ("64 KB", 65536))
 XDP = (("none", ()), *((v.upper(), xdp_only(v)) for v in ("pass", "drop", "tx", "redirect")))
 RING_SIZES = tuple(MIN_RX_BUFFERS_PER_QUEUE << i
                    for i in range((MAX_RX_BUFFERS_PER_QUEUE // MIN_RX_BUFFERS_PER_QUEUE).bit_length()))
-TCP_RMEM = (("128 KiB", 131072), ("1 MiB", 1 << 20), ("6 MiB", 6291456), ("16 MiB", 16 << 20))
+TCP_RMEM = (("128 KiB", 131072), ("1 MiB", 1 << 20), ("6 MiB", 6291456), ("16 MiB", 16 << 20),
+            ("32 MiB", 32 << 20))
 
 STYLE = {"description_width": "110px"}
 DEFAULT_PLATFORM = "typical_arm64"
@@ -58,6 +64,7 @@ def _controls():
 
     d = SimConfig()
     return {
+        "kernel": drop("Linux", release_names(), d.kernel),
         "page_size": drop("page size", PAGE_SIZES, d.page_size),
         "mtu": drop("MTU", REPORT_MTUS, d.mtu),
         "xdp": drop("XDP", XDP, d.xdp),
@@ -65,7 +72,7 @@ def _controls():
         "arch": drop("arch", tuple(ARCHES), d.arch),
         "ring_size": w.SelectionSlider(description="ring size", options=RING_SIZES, value=d.ring_size,
                                        continuous_update=False, style=STYLE),
-        "queues": islider("queues", 1, 16, d.queues),
+        "queues": islider("queues", 1, MANA_MAX_NUM_QUEUES, d.queues),
         "connections": islider("connections", 1, 256, d.connections),
         "app_cpus": drop("app CPUs", APP_CPUS, d.app_cpus),
         "reader_cpus": islider("reader CPUs", 1, 256, d.reader_cpus),
@@ -145,7 +152,7 @@ def run_figure(result):
     plot_per_packet(result.counters_frame(), ax=ax[1])
     plot_truesize_ratio(result.truesize_frame(), ax=ax[2])
     c = result.config
-    fig.suptitle(f"{c.strategy}, {c.page_size // 1024} KB pages, MTU {c.mtu}, "
+    fig.suptitle(f"Linux {c.kernel}, {c.strategy}, {c.page_size // 1024} KB pages, MTU {c.mtu}, "
                  f"{'XDP, ' if c.xdp else ''}{c.connections} connections, {c.queues} queues x {c.ring_size}",
                  fontsize=10)
     return fig
@@ -167,17 +174,39 @@ class Explorer(w.HBox):
         self.result = self.figure = self.png = None
         self.error = ""
         self._held = False
+        self._following = False
+        self.touched = set()  # release-dependent fields the user set: they stay when the release changes
         super().__init__([w.VBox([*self.controls.values(), self.platform], layout=w.Layout(min_width="360px")),
                           w.VBox([self.status, self.figure_out, self.estimate, self.counters])])
-        for c in self.controls.values():
-            c.observe(self.update, names="value")
+        for name, c in self.controls.items():
+            if name in RELEASE_FIELDS:
+                c.observe(lambda change, name=name: self._touch(name), names="value")
+            c.observe(self._follow_release if name == "kernel" else self.update, names="value")
         self.platform.observe(self.reprice, names="value")
         self.update()
 
     def config(self):
-        """The SimConfig the controls describe (raises ValueError naming a refused field)."""
+        """The SimConfig the controls describe (raises ValueError naming a refused field): the
+        release-dependent fields only where the user set them, else the release's."""
         return SimConfig(packets=self.packets, samples=100,
-                         **{k: c.value for k, c in self.controls.items()})
+                         **{k: c.value for k, c in self.controls.items() if k not in RELEASE_FIELDS or k in self.touched})
+
+    def _touch(self, name):
+        if not self._following:
+            self.touched.add(name)
+
+    def _follow_release(self, change=None):
+        """The release changed: the release-dependent controls the user has not set show its values
+        (one re-run, not one per control)."""
+        release = SimConfig(kernel=self.controls["kernel"].value)
+        held, self._held, self._following = self._held, True, True
+        try:
+            for name in RELEASE_FIELDS:
+                if name not in self.touched and name in self.controls:
+                    self.controls[name].value = getattr(release, name)
+        finally:
+            self._held, self._following = held, False
+        self.update()
 
     def set(self, **values):
         """Set several controls (by SimConfig field) and re-run once, not once per control."""
