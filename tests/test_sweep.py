@@ -51,7 +51,7 @@ def counted(monkeypatch):
         ran.append(cfg)
         return simulate(cfg)
 
-    monkeypatch.setattr(rxlab.sweeps, "simulate", counting)
+    monkeypatch.setattr(rxlab.studies.sweep, "simulate", counting)
     return ran
 
 
@@ -142,13 +142,13 @@ def test_resume_after_a_crash_recomputes_exactly_the_missing_runs(tmp_path, monk
         ran.append(cfg)
         return simulate(cfg)
 
-    monkeypatch.setattr(rxlab.sweeps, "simulate", crashing)
+    monkeypatch.setattr(rxlab.studies.sweep, "simulate", crashing)
     with pytest.raises(RuntimeError, match="simulated crash"):
         quiet_sweep(GRID, cache=tmp_path / "c", workers=1)
     done = {p: p.stat().st_mtime_ns for p in files(tmp_path / "c")}
     assert len(done) == 5
     resumed = []
-    monkeypatch.setattr(rxlab.sweeps, "simulate", lambda cfg: resumed.append(cfg) or simulate(cfg))
+    monkeypatch.setattr(rxlab.studies.sweep, "simulate", lambda cfg: resumed.append(cfg) or simulate(cfg))
     df = quiet_sweep(GRID, cache=tmp_path / "c", workers=1)
     assert len(resumed) == RUNS - 5 and not set(resumed) & set(ran)
     assert df.attrs["sweep"] == {**df.attrs["sweep"], "computed": RUNS - 5, "cached": 5}
@@ -165,7 +165,7 @@ def test_model_version_invalidates_the_cache(tmp_path, counted, monkeypatch):
     quiet_sweep(GRID, cache=tmp_path, workers=1)
     assert len(counted) == RUNS
     v = rxlab.studies.cache.MODEL_VERSION
-    monkeypatch.setattr(rxlab.cache, "MODEL_VERSION", v + 1)
+    monkeypatch.setattr(rxlab.studies.cache, "MODEL_VERSION", v + 1)
     df = quiet_sweep(GRID, cache=tmp_path, workers=1)
     assert len(counted) == 2 * RUNS and df.attrs["sweep"]["computed"] == RUNS
     assert {p.parent.parent.name for p in files(tmp_path)} == {f"model-{v}", f"model-{v + 1}"}
@@ -187,7 +187,7 @@ def test_a_damaged_or_half_written_file_is_never_read(tmp_path, counted):
 
 CHILD = """
 import sys, time
-import rxlab, rxlab.sweeps
+import rxlab, rxlab.studies.sweep
 from rxlab.model.simulate import simulate
 def slow(cfg):  # long enough runs that the kill lands mid-sweep
     time.sleep(0.2)
