@@ -9,14 +9,24 @@ from rxlab.kernel.mana import (
     DEF_RX_BUFFERS_PER_QUEUE,
     MANA_DEF_NUM_QUEUES,
     VARIANTS,
+    mana_ring_size,
     mana_rx_geometry,
 )
 from rxlab.kernel.sizes import ARCHES
 
 
+def _note_ring_size(args):
+    """Say so when the ring size asked for is not the one the driver uses."""
+    asked = getattr(args, "ring_size", None)
+    if asked is not None and mana_ring_size(asked) != asked:
+        print(f"rxlab {args.command}: ring_size {asked} runs as {mana_ring_size(asked)} (mana_set_ringparam "
+              "rounds it up to a power of two)", file=sys.stderr)
+
+
 def _geometry(args):
     g = mana_rx_geometry(args.page_size, args.mtu, args.xdp, args.variant, args.arch,
                          args.ring_size, args.queues, args.adapter_mtu)
+    _note_ring_size(args)
     d = g.to_dict()
     if args.json:
         print(json.dumps(d))
@@ -38,7 +48,9 @@ def _simulate(args):
     if args.xdp:
         kw["xdp"] = check_xdp(tuple(float(x) for x in args.xdp.split(","))) if "," in args.xdp \
             else xdp_only(args.xdp)
-    r = simulate(SimConfig(**kw))
+    cfg = SimConfig(**kw)
+    _note_ring_size(args)
+    r = simulate(cfg)
     counters = {c.name: r.counter(c.name) for c in Ctr}
     if args.json:
         print(json.dumps({"config": {k: v for k, v in r.config.to_dict().items() if k != "reconfigs"},

@@ -35,6 +35,15 @@ ADAPTER_MTU_RANGE = (ETH_MIN_MTU + ETH_HLEN, 65535)  # u16; below this the drive
 VARIANTS = ("pre", "post")
 
 
+def mana_ring_size(rx_pending):
+    """The RX ring size the driver uses when asked for ``rx_pending`` entries: mana_set_ringparam()
+    (drivers/net/ethernet/microsoft/mana/mana_ethtool.c) rejects rx_pending < MIN_RX_BUFFERS_PER_QUEUE,
+    ethtool rejects more than rx_max_pending = MAX_RX_BUFFERS_PER_QUEUE (mana_get_ringparam), and
+    the driver then takes roundup_pow_of_two(rx_pending): 1000 -> 1024."""
+    n = check_int_range("ring_size", rx_pending, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
+    return 1 << (n - 1).bit_length()
+
+
 def mana_rxbuf_pad(arch="arm64", max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
     """MANA_RXBUF_PAD = SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) + ETH_HLEN (mana.h): 334."""
     return skb_shinfo_aligned(max_skb_frags, arch_info(arch).smp_cache_bytes) + ETH_HLEN
@@ -90,6 +99,7 @@ def mana_rx_geometry(page_size, mtu, xdp=False, variant="post", arch="arm64",
                      ring_size=DEF_RX_BUFFERS_PER_QUEUE, queues=MANA_DEF_NUM_QUEUES,
                      adapter_mtu=ADAPTER_MTU_DEFAULT, max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
     """The full RX buffer geometry of one MANA queue and of the NIC; validates every input.
+    ``ring_size`` is rounded up to a power of two as the driver does (:func:`mana_ring_size`).
 
     Pool parameters follow mana_create_page_pool(): pool_size = rx_queue_size (pre), or
     rx_queue_size / frag_count + 1 (post); order = get_order(alloc_size). Truesize follows
@@ -108,8 +118,8 @@ def mana_rx_geometry(page_size, mtu, xdp=False, variant="post", arch="arm64",
         why = f" (MANA_XDP_MTU_MAX with XDP on {page_size}-byte pages)" if xdp and hi < adapter_mtu - ETH_HLEN \
             else f" (adapter_mtu {adapter_mtu} - ETH_HLEN)"
         raise bad("mtu", mtu, f"{lo}..{hi}{why}")
-    check_int_range("ring_size", ring_size, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
-    check_int_range("queues", queues, 1, MANA_MAX_NUM_QUEUES)
+    ring_size = mana_ring_size(ring_size)  # as ethtool -G sets it: rounded up to a power of two
+    queues = check_int_range("queues", queues, 1, MANA_MAX_NUM_QUEUES)
 
     datasize, alloc_size, headroom, frag_count = mana_get_rxbuf_cfg(
         page_size, mtu, xdp, variant, arch, max_skb_frags)

@@ -3,12 +3,7 @@
 from dataclasses import asdict, dataclass, fields, replace
 
 from rxlab.errors import bad, check_choice, check_int_range
-from rxlab.kernel.mana import (
-    ADAPTER_MTU_DEFAULT,
-    MANA_MAX_NUM_QUEUES,
-    MAX_RX_BUFFERS_PER_QUEUE,
-    MIN_RX_BUFFERS_PER_QUEUE,
-)
+from rxlab.kernel.mana import ADAPTER_MTU_DEFAULT, MANA_MAX_NUM_QUEUES, mana_ring_size
 from rxlab.model import defaults
 from rxlab.model.strategies import lookup
 
@@ -88,7 +83,8 @@ class SimConfig:
         object.__setattr__(self, "spec", lookup(self.strategy))  # not a field: not hashed or stored
         check_choice("app_cpus", self.app_cpus, APP_CPUS)
         check_int_range("queues", self.queues, 1, MANA_MAX_NUM_QUEUES)
-        check_int_range("ring_size", self.ring_size, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
+        # mana_set_ringparam(): 128..8192, rounded up to a power of two (1000 runs as 1024)
+        object.__setattr__(self, "ring_size", mana_ring_size(self.ring_size))
         check_int_range("napi_budget", self.napi_budget, 1, 1024)
         check_int_range("connections", self.connections, 1, 65536)
         check_int_range("tcp_rmem", self.tcp_rmem, 4096, 1 << 31)
