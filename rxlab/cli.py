@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 
+from rxlab.errors import bad
 from rxlab.kernel.mana import (
     ADAPTER_MTU_DEFAULT,
     DEF_RX_BUFFERS_PER_QUEUE,
@@ -36,18 +37,33 @@ def _geometry(args):
         print(f"{k:<{width}}  {v}")
 
 
+def _xdp_option(text):
+    """--xdp: one verdict, or four fractions P,D,T,R."""
+    from rxlab.model.config import XDP_VERDICTS, check_xdp, xdp_only
+
+    allowed = f"one verdict ({', '.join(XDP_VERDICTS)}) or four fractions P,D,T,R adding up to 1"
+    if "," not in text:
+        if text not in XDP_VERDICTS:
+            raise bad("xdp", text, allowed)
+        return xdp_only(text)
+    try:
+        fractions = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise bad("xdp", text, allowed) from None
+    return check_xdp(fractions)
+
+
 def _simulate(args):
     from dataclasses import fields
 
     from rxlab.counters import Ctr
-    from rxlab.model.config import SimConfig, check_xdp, xdp_only
+    from rxlab.model.config import SimConfig
     from rxlab.model.simulate import simulate
 
     kw = {f.name: getattr(args, f.name) for f in fields(SimConfig)
           if getattr(args, f.name, None) is not None and f.name != "xdp"}
     if args.xdp:
-        kw["xdp"] = check_xdp(tuple(float(x) for x in args.xdp.split(","))) if "," in args.xdp \
-            else xdp_only(args.xdp)
+        kw["xdp"] = _xdp_option(args.xdp)
     cfg = SimConfig(**kw)
     _note_ring_size(args)
     r = simulate(cfg)
@@ -68,7 +84,6 @@ def _sweep(args):
     import warnings
 
     from rxlab.atomic import atomic_path
-    from rxlab.errors import bad
     from rxlab.studies.grid import load_grid
     from rxlab.studies.sweep import sweep
 

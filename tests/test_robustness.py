@@ -15,19 +15,26 @@ import re
 import subprocess
 import sys
 import time
+import types
 import warnings
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import rxlab
 import rxlab.studies.sweep
 from rxlab.cli import main
 from rxlab.kernel.mana import mana_ring_size, mana_rx_geometry
-from rxlab.model.config import SimConfig
+from rxlab.model import sizing
+from rxlab.model.config import FIELDS, Reconfig, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
+from rxlab.model.strategies import STRATEGIES
 from rxlab.studies import cache as result_cache
+from rxlab.studies.grid import expand, load_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 NOJIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
@@ -131,6 +138,350 @@ def sweep_argv(tmp_path, *extra, cache=None):
 
 
 SIMULATE_SMALL = ("simulate", "--packets", "200", "--queues", "1", "--ring-size", "128", "--connections", "2", "--json")
+
+
+# ---------------------------------------------------------------- SimConfig, Reconfig: the edges
+
+INT_RANGES = {"queues": (1, 64), "napi_budget": (1, 1024), "connections": (1, 65536), "tcp_rmem": (4096, 2**31),
+              "copybreak": (0, 4096), "seed": (0, 2**32 - 1), "packets": (1, 10**10), "samples": (1, 100_000),
+              "max_skbs": (64, 2**24), "skb_defer_max": (0, 2**20), "ring_size": (128, 8192),
+              "adapter_mtu": (82, 65535), "reader_cpus": (1, 4092)}  # reader_cpus: 4096 less queues=4
+FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
+POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 1e4}
+CHOICES = {"page_size": (4096, 16384, 65536), "arch": ("x86_64", "arm64"), "strategy": tuple(STRATEGIES),
+           "app_cpus": ("remote", "napi")}
+BOOLS = ("gro", "truesize_honest", "defer_free")
+NAN = float("nan")
+
+
+def inside(name):
+    """Values just inside the documented range of ``name`` (alone, on the defaults)."""
+    if name in INT_RANGES:
+        lo, hi = INT_RANGES[name]
+        lo = 1514 if name == "adapter_mtu" else lo  # the lowest that still admits the default MTU 1500
+        return [lo, hi, np.int64(lo), np.int32(min(hi, 2**31 - 1))]
+    if name in FRACTIONS:
+        return [0.0, 1.0, 0, 1, np.float64(0.5), np.float32(0.25)]
+    if name in POSITIVE:
+        return [1e-3, POSITIVE[name], np.float32(1.0), np.int64(1)]
+    if name in CHOICES:
+        return list(CHOICES[name])
+    if name in BOOLS:
+        return [True, False, np.bool_(True)]
+    return {"mtu": [68, 9000, np.int16(1500)], "xdp": [(), xdp_only("tx"), (0.25,) * 4, (np.float64(1), 0, 0, 0)],
+            "reconfigs": [(), [], (Reconfig(0), Reconfig(99_999, mtu=9000, xdp=(), fail=True))]}[name]
+
+
+def outside(name):
+    """Values just outside the range of ``name``, or of the wrong kind: each refused alone."""
+    if name in INT_RANGES:
+        lo, hi = INT_RANGES[name]
+        return [lo - 1, hi + 1, float(lo), str(lo), True, None, [lo]]
+    if name in FRACTIONS:
+        return [-1e-12, 1 + 1e-12, NAN, math.inf, "0.5", True, None]
+    if name in POSITIVE:
+        return [1e-3 * (1 - 1e-12), 0.0, -1.0, POSITIVE[name] * (1 + 1e-12), NAN, math.inf, "1", False, None]
+    if name in BOOLS:
+        return ["no", "False", 1, 0, None]
+    return {"page_size": [8192, 2048, 131072, 0, "4096", 4096.0, True],
+            "arch": ["sparc", "", None, ["arm64"]], "strategy": ["bogus", None, ["pp_frag"], 1],
+            "app_cpus": ["Remote", None, 0],
+            "mtu": [67, 9001, 1500.0, "1500", None, True],
+            "xdp": [(1, 0, 0), (1, 0, 0, 0, 0), [1, 0, 0, 0], (0.5, 0.6, 0, 0), (-0.1, 1.1, 0, 0), (NAN, 1, 0, 0),
+                    "pass", None, (True, 0, 0, 0)],
+            "reconfigs": ["x", (1,), None, (Reconfig(100_000),), (Reconfig(5), Reconfig(5)),
+                          ({"at_packet": 5},)]}[name]
+
+
+def test_every_field_is_covered():
+    assert set(INT_RANGES) | set(FRACTIONS) | set(POSITIVE) | set(CHOICES) | set(BOOLS) \
+        | {"mtu", "xdp", "reconfigs"} == set(FIELDS)
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_each_value_just_inside_is_accepted_and_just_outside_refused_by_name(name):
+    for v in inside(name):
+        SimConfig(**{name: v})
+    for v in outside(name):
+        with pytest.raises(ValueError) as e:
+            SimConfig(**{name: v})
+        assert_named(e.value, name if name not in ("xdp", "reconfigs") else None)
+        assert re.match(rf"^{name}[=.]", str(e.value)), str(e.value)
+
+
+def edges(name):
+    return st.sampled_from(inside(name) + outside(name))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.fixed_dictionaries({}, optional={name: edges(name) for name in FIELDS}))
+def test_simconfig_is_canonical_or_refused_by_name(kw):
+    """Any mix of edge values: a ValueError naming a field, or a configuration stored in one
+    canonical form whose tables fit (SimConfig checks them: simulate never allocates too much)."""
+    try:
+        cfg = SimConfig(**kw)
+    except ValueError as e:
+        assert_named(e)
+        return
+    for f in fields(SimConfig):
+        v = getattr(cfg, f.name)
+        want = {int: int, float: float, bool: bool, str: str, tuple: tuple}.get(f.type, tuple)
+        assert type(v) is want, (f.name, v)
+    assert all(type(x) is float for x in cfg.xdp) and cfg.ring_size & (cfg.ring_size - 1) == 0
+    assert cfg == SimConfig(**cfg.to_dict() | {"reconfigs": cfg.reconfigs})  # canonical: a fixed point
+    sizing.check_sizes(cfg)
+
+
+RECONFIG_EDGES = {
+    "at_packet": [0, 1, 10**10 - 1, -1, 10**10, 10.5, True, "10", None, np.int64(5)],
+    "mtu": [None, 0, 65535, -1, 65536, 1500, 9000, [9000], "1500", 1500.0, np.int32(3000)],
+    "xdp": [None, (), xdp_only("tx"), (0, 0, 1, 0), [1, 0, 0, 0], "pass", (2, 0, 0, 0), ("a", 0, 0, 0)],
+    "fail": [False, True, np.bool_(True), "no", 1, None],
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.fixed_dictionaries({"at_packet": st.sampled_from(RECONFIG_EDGES["at_packet"])},
+                             optional={k: st.sampled_from(v) for k, v in RECONFIG_EDGES.items() if k != "at_packet"}))
+def test_reconfig_is_canonical_or_refused_by_name(kw):
+    try:
+        r = Reconfig(**kw)
+    except ValueError as e:
+        assert_named(e)
+        assert str(e).startswith("reconfigs.")
+        return
+    assert type(r.at_packet) is int and type(r.fail) is bool and 0 <= r.at_packet < 10**10
+    assert r.mtu is None or type(r.mtu) is int
+    assert r.xdp is None or (type(r.xdp) is tuple and all(type(x) is float for x in r.xdp))
+    hash(r)  # a grid keys on it
+
+
+def test_reconfig_values_the_issue_names():
+    for kw, field in (({"at_packet": 1, "fail": "no"}, "reconfigs.fail"), ({"at_packet": 10.5}, "reconfigs.at_packet"),
+                      ({"at_packet": True}, "reconfigs.at_packet"), ({"at_packet": "10"}, "reconfigs.at_packet")):
+        with pytest.raises(ValueError) as e:
+            Reconfig(**kw)
+        assert_named(e.value, field)
+    assert Reconfig(np.int64(3), mtu=np.int32(3000), fail=np.bool_(False)) == Reconfig(3, mtu=3000)
+
+
+# the run strategy: the same edges where a run stays cheap (packets, rings x queues, connections)
+SHAPES = [(1, 128), (1, 8192), (64, 128), (2, 129), (4, 1024)]
+RUN_EDGES = {
+    "packets": [1, 2, 64, 300], "napi_budget": [1, 1024], "connections": [1, 2, 300] + ([] if NOJIT else [65536]),
+    "tcp_rmem": [4096, 2**31], "copybreak": [0, 4096], "max_skbs": [64, 2**24], "skb_defer_max": [0, 2**20],
+    "samples": [1, 100_000], "seed": [0, 2**32 - 1], "reader_cpus": [1, 4032], "adapter_mtu": [82, 9014, 65535],
+    "mtu": [68, 1500, 3506, 3507, 9000], "page_size": [4096, 16384, 65536], "arch": ["x86_64", "arm64"],
+    "strategy": list(STRATEGIES), "app_cpus": ["remote", "napi"],
+    "xdp": [(), xdp_only("pass"), xdp_only("drop"), xdp_only("tx"), xdp_only("redirect"), (0.25,) * 4],
+    **{k: [0.0, 0.5, 1.0] for k in FRACTIONS},
+    "app_read_us": [1e-3, 50.0, 1e6], "xdp_hold_us": [1e-3, 20.0, 1e6], "rtt_us": [1e-3, 1e6],
+    "link_gbps": [1e-3, 200.0, 1e4], **{k: [True, False] for k in BOOLS},
+}
+
+
+@st.composite
+def run_configs(draw):
+    kw = draw(st.fixed_dictionaries({}, optional={k: st.sampled_from(v) for k, v in RUN_EDGES.items()}))
+    kw["queues"], kw["ring_size"] = draw(st.sampled_from(SHAPES))
+    packets = kw.setdefault("packets", 300)
+    n = draw(st.integers(0, min(2, packets - 1)))
+    at = sorted(draw(st.sets(st.integers(0, packets - 1), min_size=n, max_size=n)))
+    kw["reconfigs"] = tuple(Reconfig(a, mtu=draw(st.sampled_from([None, 68, 3000, 9000, 65535])),
+                                     xdp=draw(st.sampled_from([None, (), xdp_only("tx"), (0.5, 0.5, 0.0, 0.0)])),
+                                     fail=draw(st.booleans())) for a in at)
+    return kw
+
+
+@settings(max_examples=12 if NOJIT else 40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(run_configs())
+def test_runs_at_the_edges_keep_their_invariants(kw):
+    """simulate() checks every page's holders after each reconfiguration and at the end, and that
+    teardown leaks nothing; it raises if either fails."""
+    try:
+        cfg = SimConfig(**kw)
+    except ValueError as e:  # e.g. XDP above MANA_XDP_MTU_MAX, a page size the arch lacks
+        assert_named(e)
+        return
+    r = simulate(cfg)
+    m = r.metrics()
+    assert m["packets"] == cfg.packets and (r.counters >= 0).all() and (r.qstats >= 0).all()
+    assert len(r.events) == len(cfg.reconfigs)
+
+
+# ---------------------------------------------------------------- 1. memory sized from the run
+
+def test_tables_follow_the_packets_not_the_knobs():
+    hold = SimConfig(packets=2000, xdp=xdp_only("tx"), xdp_hold_us=1e6)
+    sz = sizing.size_run(hold, sizing.geometries(hold))
+    assert sz.hold_cap == 2000  # not the 16 million packets of a second at 200 Gbps
+    assert sum(sizing.table_bytes(hold, sz).values()) < 50e6
+    skbs = SimConfig(connections=65536, max_skbs=16777216, tcp_rmem=2147483648)
+    sz = sizing.size_run(skbs, sizing.geometries(skbs))
+    assert sz.n_skbs == skbs.packets + 4 * 4 + 16 and sum(sizing.table_bytes(skbs, sz).values()) < 200e6
+
+
+def test_the_2000_packet_xdp_tx_run_of_the_issue_runs(capsys):
+    assert main(["simulate", "--packets", "2000", "--xdp", "tx", "--xdp-hold-us", "1000000", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["packets"] == 2000
+
+
+@pytest.mark.jit_only  # 65,536 connections scanned at every application read
+def test_the_65536_connection_run_of_the_issue_runs(capsys):
+    assert main(["simulate", "--connections", "65536", "--max-skbs", "16777216", "--tcp-rmem", "2147483648",
+                 "--packets", "5000", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["packets"] == 5000
+
+
+def test_which_bound_sizes_the_tables_does_not_change_the_run(monkeypatch):
+    """Tables sized by the packets (smaller) or by the knobs alone (the old sizing) give the same run."""
+    cfg = SimConfig(xdp=(0.4, 0.1, 0.3, 0.2), xdp_hold_us=500.0, **{**TINY, "packets": 1500})
+    small = simulate(cfg)
+    knobs_only = sizing.size_run
+
+    def old_sizes(c, geoms):
+        return knobs_only(types.SimpleNamespace(**{**vars(c), "packets": 10**10}), geoms)
+
+    assert old_sizes(cfg, sizing.geometries(cfg)).hold_cap > 5 * sizing.size_run(cfg, sizing.geometries(cfg)).hold_cap
+    monkeypatch.setattr(rxlab.model.simulate, "size_run", old_sizes)
+    big = simulate(cfg)
+    for a in ("counters", "qstats", "conn", "samples", "ratio_hist", "inflight_end"):
+        np.testing.assert_array_equal(getattr(small, a), getattr(big, a))
+    assert (small.t_us, small.mem_used_end) == (big.t_us, big.mem_used_end)
+
+
+def test_too_much_memory_is_refused_naming_the_fields(monkeypatch):
+    monkeypatch.setenv(sizing.MEMORY_ENV, "1G")
+    with pytest.raises(ValueError) as e:
+        SimConfig(connections=65536, max_skbs=16777216, tcp_rmem=2147483648, packets=10**9)
+    assert_named(e.value, "max_skbs")
+    assert re.search(r"asks for 8\.\d GB of simulation tables \(8\.\d GB for skbs in flight\); at most 1\.1 GB", str(e.value))
+    with pytest.raises(ValueError) as e:
+        SimConfig(xdp=xdp_only("tx"), xdp_hold_us=1e6, packets=10**8)
+    assert_named(e.value, "xdp_hold_us")
+    assert "link_gbps=200.0" in str(e.value) and "XDP_TX/REDIRECT" in str(e.value)
+    monkeypatch.setenv(sizing.MEMORY_ENV, "lots")
+    with pytest.raises(ValueError) as e:
+        SimConfig()
+    assert_named(e.value, sizing.MEMORY_ENV)
+
+
+def test_engine_limits_are_named_by_the_fields_not_the_tables():
+    """--link-gbps 10000 used to fail naming n_pages, a table the user never set."""
+    with pytest.raises(ValueError) as e:
+        SimConfig(link_gbps=10000, xdp=xdp_only("tx"), xdp_hold_us=1e6, packets=10**10)
+    assert_named(e.value, "xdp_hold_us")
+    assert "link_gbps=10000.0" in str(e.value) and "n_pages" not in str(e.value)
+    with pytest.raises(ValueError) as e:
+        SimConfig(queues=64, packets=1000, reconfigs=tuple(Reconfig(i) for i in range(1, 70)))
+    assert_named(e.value, "queues")
+    assert "len(reconfigs)=69" in str(e.value) and "4480 page_pools" in str(e.value)
+
+
+# ---------------------------------------------------------------- 2. validation in one place
+
+def test_what_simconfig_accepts_simulate_runs():
+    """reader_cpus=4096 used to pass SimConfig and fail in simulate (n_cpus=4100)."""
+    with pytest.raises(ValueError) as e:
+        SimConfig(reader_cpus=4096)
+    assert_named(e.value, "reader_cpus")
+    assert "1..4092" in str(e.value)
+    r = simulate(SimConfig(reader_cpus=4095, queues=1, ring_size=128, connections=4, packets=200))
+    assert r.metrics()["packets"] == 200
+
+
+def test_a_bad_point_of_a_sweep_is_listed_not_fatal(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = rxlab.sweep({"queues": [1, 4], "reader_cpus": [4095], "ring_size": [128], "connections": [4],
+                          "packets": [200]}, cache=tmp_path, workers=1, progress=False)
+    assert len(df) == 1 and df.queues.astype(int).tolist() == [1]
+    [bad_point] = df.attrs["invalid"]
+    assert bad_point["queues"] == 4 and bad_point["error"].startswith("reader_cpus=4095 is not allowed")
+
+
+def test_numpy_scalars_are_numbers():
+    a = SimConfig(queues=np.int64(2), ring_size=np.int32(128), link_gbps=np.float32(100), gro=np.bool_(False),
+                  xdp=(np.float64(1), 0, 0, 0), reconfigs=[Reconfig(np.int64(10))])
+    b = SimConfig(queues=2, ring_size=128, link_gbps=100.0, gro=False, xdp=xdp_only("pass"),
+                  reconfigs=(Reconfig(10),))
+    assert a == b and result_cache.run_key(a) == result_cache.run_key(b)
+
+
+@pytest.mark.parametrize("grid,field", [
+    ({}, "grid"), ([], "grid"),
+    ({"reconfigs": [[{"at_packet": 10, "mtu": [9000]}]]}, "reconfigs.mtu"),
+    ({"reconfigs": [[{"at_packet": 10, "fail": "no"}]]}, "reconfigs.fail"),
+    ({"reconfigs": [[{"at_packet": 10.5}]]}, "reconfigs.at_packet"),
+    ({"reconfigs": [[{"at": 10}]]}, "reconfigs"),
+])
+def test_grid_errors_name_the_field(grid, field):
+    with pytest.raises(ValueError) as e:
+        expand(grid)
+    assert_named(e.value, field)
+
+
+def test_cli_xdp_names_the_field(capsys):
+    for value in ("a,b,c,d", "1,0,0", "maybe", "nan,0,0,1"):
+        assert main(["simulate", "--xdp", value, "--packets", "10"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("rxlab simulate: error: xdp") and len(err.splitlines()) == 1, err
+
+
+def test_an_empty_grid_file_is_an_error(tmp_path, capsys):
+    (tmp_path / "g.toml").write_text("# nothing\n")
+    assert main(["sweep", "--grid", str(tmp_path / "g.toml"), "--out", str(tmp_path / "o.parquet")]) == 2
+    assert "error: grid={} is not allowed: at least one field" in capsys.readouterr().err
+
+
+TOML_VALUES = st.one_of(
+    st.integers(-2, 2**33), st.sampled_from([0, 1, 64, 68, 128, 129, 1500, 4096, 8192, 8193, 9000, 65536]),
+    st.sampled_from([0.0, 0.5, 1.0, 1.5, -1.0, 1e-3, 1e6, 1e7, NAN, math.inf]), st.booleans(),
+    st.sampled_from(["pass", "off", "tx", "bogus", "arm64", "x86_64", "pp_frag", "full_page", "napi", ""]),
+    st.sampled_from([[], [1, 0, 0, 0], [0.5, 0.5], ["pass"]]),
+    st.lists(st.fixed_dictionaries({"at_packet": st.sampled_from([0, 10, 99, 100, 10.5, "10", True])},
+                                   optional={"mtu": st.sampled_from([9000, 68, -1, [9000], "1500"]),
+                                             "xdp": st.sampled_from(["pass", "off", [0, 0, 1, 0], "no"]),
+                                             "fail": st.sampled_from([True, False, "no", 1]),
+                                             "bogus": st.just(1)}), max_size=2),
+)
+GRID_FIELDS = st.sampled_from([*FIELDS, "mtus", "Packets"])
+
+
+@st.composite
+def grid_files(draw):
+    """TOML text: fields with lists of values (or not lists), or [[configs]] tables, or both, or junk."""
+    kind = draw(st.sampled_from(["fields", "configs", "both", "junk"]))
+    lines = []
+    if kind in ("fields", "both"):
+        for name in draw(st.lists(GRID_FIELDS, max_size=3, unique=True)):
+            values = draw(st.one_of(st.lists(TOML_VALUES, max_size=3), TOML_VALUES))
+            lines.append(f"{name} = {toml_value(values)}")
+        lines.append("packets = [100]")
+    if kind in ("configs", "both"):
+        for _ in range(draw(st.integers(0, 3))):
+            lines.append("[[configs]]")
+            for name in draw(st.lists(GRID_FIELDS, max_size=3, unique=True)):
+                lines.append(f"{name} = {toml_value(draw(TOML_VALUES))}")
+    if kind == "junk":
+        lines.append(draw(st.sampled_from(["mtu = [", "= 3", "mtu = [1500]\nmtu = [9000]", "\udcff"])))
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(text=grid_files())
+def test_grid_files_expand_or_are_refused_by_name(text, tmp_path_factory):
+    path = tmp_path_factory.mktemp("grid") / "g.toml"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    try:
+        grid = load_grid(path)
+        configs, invalid = expand(grid, 2)
+    except ValueError as e:
+        assert_named(e)
+        return
+    assert all(isinstance(c, SimConfig) for c in configs) and len(set(configs)) == len(configs)
+    for p in invalid:
+        assert NAMED.match(p["error"]), p["error"]
 
 
 # ---------------------------------------------------------------- 11. ring sizes as the driver rounds them
