@@ -100,6 +100,8 @@ def _sweep(args):
                            progress=args.progress)
         else:
             df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, progress=args.progress)
+    for path, why in df.attrs["sweep"]["bad_cache"]:
+        print(f"rxlab sweep: cache file {path} was {why}: recomputed", file=sys.stderr)
     invalid = df.attrs["invalid"]
     if invalid:
         print(f"rxlab sweep: {len(invalid)} invalid combinations not run:", file=sys.stderr)

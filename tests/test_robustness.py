@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +22,9 @@ from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -482,6 +486,48 @@ def test_grid_files_expand_or_are_refused_by_name(text, tmp_path_factory):
     assert all(isinstance(c, SimConfig) for c in configs) and len(set(configs)) == len(configs)
     for p in invalid:
         assert NAMED.match(p["error"]), p["error"]
+
+
+# ---------------------------------------------------------------- 3. the cache serves only its own run
+
+def test_a_file_copied_over_another_key_is_recomputed_and_named(tmp_path):
+    want = quiet(GRID2, tmp_path / "ref")
+    quiet(GRID2, tmp_path / "c")
+    a, b = sorted((tmp_path / "c").rglob("*.parquet"))
+    shutil.copy(a, b)  # b's name, a's run
+    with pytest.warns(UserWarning, match=rf"cache file {re.escape(str(b))} is the result of another configuration "
+                                         r"\(page_size="):
+        df = rxlab.sweep(GRID2, cache=tmp_path / "c", workers=1, progress=False)
+    assert df.attrs["sweep"]["computed"] == 1 and [p for p, _ in df.attrs["sweep"]["bad_cache"]] == [str(b)]
+    pd.testing.assert_frame_equal(df, want)
+    assert quiet(GRID2, tmp_path / "c").attrs["sweep"]["computed"] == 0  # overwritten with its own run
+
+
+@pytest.mark.parametrize("table,why", [
+    (pa.table({"x": [1]}), "not a result of rxlab (no column 'page_size')"),
+    ("two rows", "2 rows, not one"),
+    ("counter as text", "column 'alloc_fast' of type string, not an integer"),
+    ("metric as text", "column 'goodput_gbps' of type string, not a number"),
+])
+def test_a_file_of_another_schema_is_recomputed_and_named(tmp_path, capsys, table, why):
+    quiet(GRID2, tmp_path / "c")
+    a = min((tmp_path / "c").rglob("*.parquet"))
+    good = pq.read_table(a)
+    if table == "two rows":
+        table = pa.concat_tables([good, good])
+    elif table in ("counter as text", "metric as text"):
+        name = "alloc_fast" if table == "counter as text" else "goodput_gbps"
+        table = good.set_column(good.column_names.index(name), name, pa.array(["7"]))
+    pq.write_table(table, a)
+    toml = tmp_path / "g.toml"
+    toml.write_text("\n".join(f"{k} = {toml_value(v)}" for k, v in GRID2.items()))
+    assert main(["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
+                 "--workers", "1", "--no-progress"]) == 0
+    o = capsys.readouterr()
+    assert f"rxlab sweep: cache file {a} was {why}: recomputed" in o.err
+    assert "2 runs (1 computed, 1 from the cache" in o.out
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o.parquet"), quiet(GRID2, tmp_path / "ref"),
+                                  check_categorical=False, check_dtype=False)
 
 
 # ---------------------------------------------------------------- 11. ring sizes as the driver rounds them

@@ -114,7 +114,9 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     progress: show a tqdm progress bar (default: yes, unless the environment variable CI is set).
 
     ``df.attrs["sweep"]`` says how many runs there were, how many were computed and how many
-    came from the cache.
+    came from the cache, and lists (``bad_cache``) each cached file that was not the result it
+    was named for (unreadable, another schema, another configuration's run): those were
+    recomputed and overwritten, and a warning names them.
     """
     if client is not None and workers is not None:
         raise bad("workers", workers, "None when client= is given (the cluster has its own workers)")
@@ -130,9 +132,11 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     keys = {cfg: _cache.run_key(cfg) for cfg in configs}
     tables = {}
     for cfg, key in keys.items():
-        t = store.get(key)
+        t = store.get(key, cfg)
         if t is not None:
             tables[cfg] = t
+    for path, why in store.bad:
+        warnings.warn(f"rxlab sweep: cache file {path} is {why}: recomputed", stacklevel=2)
     todo = [cfg for cfg in configs if cfg not in tables]
     if client is not None:
         runs = _dask(todo, store, keys, client)
@@ -147,6 +151,7 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
             bar.update()
     df = _frame([tables[cfg] for cfg in configs])
     df.attrs["sweep"] = {"runs": len(configs), "computed": len(todo), "cached": len(configs) - len(todo),
-                         "model_version": _cache.MODEL_VERSION, "cache": str(store.root)}
+                         "model_version": _cache.MODEL_VERSION, "cache": str(store.root),
+                         "bad_cache": list(store.bad)}
     df.attrs["invalid"] = invalid
     return df
