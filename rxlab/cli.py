@@ -1,10 +1,18 @@
-"""The ``rxlab`` command line. Errors print one line and exit non-zero."""
+"""The ``rxlab`` command line. Errors print one line and exit non-zero: 2 for a bad input
+(a value out of range, a path that cannot be used), 1 for a failure of the machine (a full
+disk, a killed worker, an unreachable scheduler), 128 + the signal's number when interrupted
+by SIGINT or SIGTERM. ``RXLAB_DEBUG=1`` lets the exception through, with its traceback."""
 
 import argparse
 import json
+import os
+import signal
 import sys
+import tempfile
+import threading
+from pathlib import Path
 
-from rxlab.errors import bad
+from rxlab.errors import Interrupted, SystemFailure, bad
 from rxlab.kernel.mana import (
     ADAPTER_MTU_DEFAULT,
     DEF_RX_BUFFERS_PER_QUEUE,
@@ -14,6 +22,8 @@ from rxlab.kernel.mana import (
     mana_rx_geometry,
 )
 from rxlab.kernel.sizes import ARCHES
+
+DEBUG_ENV = "RXLAB_DEBUG"
 
 
 def _note_ring_size(args):
@@ -80,6 +90,20 @@ def _simulate(args):
             print(f"{k:<30} {v}")
 
 
+def _check_out_file(path):
+    """A results file can be written at ``path`` (a file in a folder this process can write),
+    checked before the sweep's first run rather than after its last."""
+    path = Path(path)
+    if path.is_dir():
+        raise bad("out", str(path), "a file to write, not a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise bad("out", str(path), f"a file in a folder this process can write ({e.strerror or e})") from None
+
+
 def _sweep(args):
     import warnings
 
@@ -88,6 +112,7 @@ def _sweep(args):
     from rxlab.studies.sweep import sweep
 
     grid = load_grid(args.grid)
+    _check_out_file(args.out)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the invalid combinations are listed below instead
         if args.scheduler:
@@ -110,11 +135,8 @@ def _sweep(args):
                   file=sys.stderr)
         if len(invalid) > 10:
             print(f"  ... and {len(invalid) - 10} more", file=sys.stderr)
-    try:
-        with atomic_path(args.out) as tmp:  # no half-written results file
-            df.to_parquet(tmp, index=False)
-    except OSError as e:
-        raise bad("out", args.out, f"a writable file ({e.strerror or e})") from None
+    with atomic_path(args.out) as tmp:  # no half-written results file; checked writable before the runs
+        df.to_parquet(tmp, index=False)
     s = df.attrs["sweep"]
     print(f"rxlab sweep: {s['runs']} runs ({s['computed']} computed, {s['cached']} from the cache "
           f"{s['cache']}) written to {args.out}")
@@ -225,10 +247,63 @@ def parser():
     return p
 
 
+# what an interrupted command leaves (README, "Interrupting")
+_INTERRUPTED = {
+    "sweep": "; every finished run is in the cache and the same command resumes",
+}
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
+def _failure(e, command):
+    """(exit status, message) for an exception that ends a command."""
+    if isinstance(e, KeyboardInterrupt):
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+        return 128 + signum, f"interrupted by {signal.Signals(signum).name}{_INTERRUPTED.get(command, '')}"
+    if isinstance(e, ValueError):
+        return 2, f"error: {_one_line(e)}"
+    if isinstance(e, SystemFailure):
+        return 1, f"error: {_one_line(e)}"
+    if isinstance(e, MemoryError):
+        return 1, "error: out of memory" + (f" ({_one_line(e)})" if str(e) else "")
+    if isinstance(e, OSError):
+        where = f": {e.filename}" if e.filename else ""
+        return 1, f"error: {_one_line(e.strerror or e)}{where}"
+    return 1, f"internal error: {type(e).__name__}: {_one_line(e)} ({DEBUG_ENV}=1 shows the traceback)"
+
+
+def _terminate(signum, frame):
+    raise Interrupted(signum)
+
+
+def _debug():
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None  # SIGTERM as Ctrl-C
     try:
         return args.run(args) or 0
-    except ValueError as e:
-        print(f"rxlab {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:
+        # the reader went away (rxlab simulate --json | head): stop quietly; later writes and
+        # the interpreter's last flush go nowhere instead of raising again
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        if _debug():
+            raise
+        return 1
+    except (Exception, KeyboardInterrupt) as e:
+        if _debug():
+            raise
+        code, message = _failure(e, args.command)
+        print(f"rxlab {args.command}: {message}", file=sys.stderr)
+        return code
+    finally:
+        if main_thread and previous is not None:  # None: a handler not set from Python, left alone
+            signal.signal(signal.SIGTERM, previous)

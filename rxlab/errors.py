@@ -1,4 +1,8 @@
-"""The one error helper: every bad input names the field, the value and what is allowed."""
+"""The one error helper: every bad input names the field, the value and what is allowed.
+
+Two kinds of failure reach the command line: a :class:`ValueError` (from :func:`bad`) is the
+user's (exit status 2), a :class:`SystemFailure` or an ``OSError`` is the machine's (exit 1).
+"""
 
 import numbers
 
@@ -14,6 +18,20 @@ def too_much(fields, asks, allowed):
     names = ", ".join(f"{k}={v!r}" for k, v in fields.items())
     return ValueError(f"{names} {'is' if len(fields) == 1 else 'are'} not allowed: "
                       f"{'it asks' if len(fields) == 1 else 'together they ask'} for {asks}; {allowed}")
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped a command (``signum`` says which): handled as Ctrl-C is, so
+    that every ``finally`` runs (kernels shut down, pool workers killed, temporary files removed)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class SystemFailure(RuntimeError):
+    """The machine, not the input, failed a run (a pool worker killed, a cluster worker lost):
+    the command line prints it on one line and exits 1."""
 
 
 def is_bool(value):

@@ -8,11 +8,13 @@ notebooks, 7 the index escapes, 9 huge grids, 10 pool workers die with the sweep
 rounded up to a power of two.
 """
 
+import errno
 import json
 import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -528,6 +530,118 @@ def test_a_file_of_another_schema_is_recomputed_and_named(tmp_path, capsys, tabl
     assert "2 runs (1 computed, 1 from the cache" in o.out
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o.parquet"), quiet(GRID2, tmp_path / "ref"),
                                   check_categorical=False, check_dtype=False)
+
+
+# ---------------------------------------------------------------- 4. OS errors on one line
+
+def test_unusable_cache_folders_are_named(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    for cache in (read_only_dir(tmp_path), tmp_path / "file", tmp_path / "file" / "below"):
+        assert main(sweep_argv(tmp_path, cache=cache)) == 2
+        err = capsys.readouterr().err.splitlines()[-1]
+        assert err.startswith(f"rxlab sweep: error: cache='{cache}' is not allowed: a folder this process can write")
+
+
+def test_unusable_out_is_named_before_any_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(rxlab.studies.sweep, "simulate", lambda cfg: pytest.fail("ran before checking --out"))
+    (tmp_path / "d.parquet").mkdir()
+    for out, why in ((tmp_path / "d.parquet", "a file to write, not a folder"),
+                     (tmp_path / "no" / "o.parquet", "a file in a folder this process can write"),
+                     (read_only_dir(tmp_path) / "o.parquet", "a file in a folder this process can write")):
+        argv = sweep_argv(tmp_path)
+        argv[argv.index("--out") + 1] = str(out)
+        assert main(argv) == 2
+        assert f"error: out='{out}' is not allowed: {why}" in capsys.readouterr().err
+
+
+def test_memory_error_is_one_line_exit_1(monkeypatch, capsys):
+    def no_memory(*a, **k):
+        raise MemoryError()
+
+    monkeypatch.setattr(rxlab.model.simulate, "make_state", no_memory)
+    assert main(["simulate", "--packets", "10"]) == 1
+    assert capsys.readouterr().err.strip() == "rxlab simulate: error: out of memory"
+
+
+def test_a_full_disk_is_a_system_error(tmp_path, capsys, monkeypatch):
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "c" / "x.parquet"))
+
+    monkeypatch.setattr(pq, "write_table", full)
+    assert main(sweep_argv(tmp_path)) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == \
+        f"rxlab sweep: error: No space left on device: {tmp_path / 'c' / 'x.parquet'}"
+
+
+def test_a_folder_where_a_cached_result_belongs(tmp_path, capsys):
+    cfg = expand(GRID2)[0][0]
+    ResultCache = result_cache.ResultCache
+    ResultCache(tmp_path / "c").path(result_cache.run_key(cfg)).mkdir(parents=True)
+    assert main(sweep_argv(tmp_path)) == 1
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("rxlab sweep: error: a folder where a cached result belongs (remove it): ") and \
+        err.endswith(".parquet")
+
+
+def test_a_pool_worker_killed_by_the_oom_killer(tmp_path, capsys, monkeypatch):
+    parent = os.getpid()
+
+    def oom(cfg):
+        if os.getpid() != parent:  # in a pool worker: die as the OOM killer kills
+            os.kill(os.getpid(), signal.SIGKILL)
+        return simulate(cfg)
+
+    monkeypatch.setattr(rxlab.studies.sweep, "simulate", oom)
+    argv = sweep_argv(tmp_path)
+    argv[argv.index("--workers") + 1] = "2"
+    toml = tmp_path / "g.toml"
+    toml.write_text(toml.read_text() + "\nseed = [0, 1, 2]\n")
+    assert main(argv) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "rxlab sweep: error: a pool worker died (killed by a signal: the OOM killer, or kill -9); the runs that "
+        "finished are cached, and the same sweep started again resumes")
+    assert len(list((tmp_path / "c").rglob("*.parquet"))) >= 1  # the first run, done before the pool
+
+
+def test_an_unreachable_dask_scheduler(tmp_path):
+    pytest.importorskip("distributed")
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = sweep_argv(tmp_path)
+    argv[argv.index("--workers"):argv.index("--workers") + 2] = ["--scheduler", f"tcp://127.0.0.1:{port}"]
+    p = rxlab_cli(*argv, env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"})
+    one_line_error(p, 1, f"rxlab sweep: error: Timed out trying to connect to tcp://127.0.0.1:{port}")
+
+
+def test_a_reader_that_goes_away_is_no_error():
+    """rxlab simulate --json | head -c 20: the pipe closes before (or while) rxlab writes."""
+    p = subprocess.Popen([sys.executable, "-m", "rxlab", *SIMULATE_SMALL], cwd=ROOT, env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()  # no reader left: the first write raises BrokenPipeError
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=600) == 1 and err == "", err
+    shell = subprocess.run(f"'{sys.executable}' -m rxlab {' '.join(SIMULATE_SMALL)} | head -c 20", shell=True,
+                           cwd=ROOT, env=ENV, capture_output=True, text=True, check=False, timeout=600)
+    assert shell.stdout == '{"config": {"page_si' and shell.stderr == ""
+
+
+def test_rxlab_debug_shows_the_traceback():
+    one_line_error(rxlab_cli("simulate", "--xdp", "a,b,c,d"), 2, "rxlab simulate: error: xdp='a,b,c,d'")
+    p = rxlab_cli("simulate", "--xdp", "a,b,c,d", env={"RXLAB_DEBUG": "1"})
+    assert p.returncode == 1 and "Traceback" in p.stderr and "ValueError: xdp='a,b,c,d'" in p.stderr
+
+
+def test_a_bug_is_one_line_with_the_way_to_its_traceback(monkeypatch, capsys):
+    def bug(*a, **k):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(rxlab.model.simulate, "build", bug)
+    assert main(["simulate", "--packets", "10"]) == 1
+    assert capsys.readouterr().err == \
+        "rxlab simulate: internal error: KeyError: 'oops' (RXLAB_DEBUG=1 shows the traceback)\n"
 
 
 # ---------------------------------------------------------------- 11. ring sizes as the driver rounds them

@@ -10,9 +10,11 @@ files, files of another schema and files of another configuration (copied over, 
 count as missing, are recomputed and overwritten, and are listed in ``ResultCache.bad``.
 """
 
+import errno
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,6 +22,7 @@ import pyarrow.parquet as pq
 
 from rxlab.atomic import atomic_path
 from rxlab.counters import Ctr
+from rxlab.errors import bad
 from rxlab.model.config import FIELDS
 
 MODEL_VERSION = 2  # 2: reader_cpus and skb_defer_max (skb_defer_free, skb_defer_full)
@@ -88,8 +91,10 @@ class ResultCache:
         not there counts as missing; so does one that is unreadable (e.g. emptied by a power
         loss, which os.replace does not guard against without fsync) or, given ``cfg``, not its
         run (another schema, another configuration): those are listed in ``bad`` and are
-        recomputed and overwritten."""
+        recomputed and overwritten. A folder where the file belongs is an error (IsADirectoryError)."""
         path = self.path(key)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder where a cached result belongs (remove it)", str(path))
         try:  # one row: ParquetFile without threads reads it ~40% faster than read_table
             with pq.ParquetFile(path) as f:
                 table = f.read(use_threads=False)
@@ -103,6 +108,19 @@ class ResultCache:
             self.bad.append((str(path), why))
             return None
         return table
+
+    def check_writable(self):
+        """Refuse, before any run, a cache folder this process cannot write (read-only, a file,
+        beneath a file): ``cache=`` is named with the reason."""
+        folder = self.root / f"model-{MODEL_VERSION}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".write-test.", suffix=".tmp")
+            os.close(fd)
+            os.unlink(tmp)
+        except OSError as e:
+            raise bad("cache", str(self.root), f"a folder this process can write ({e.strerror or e}: "
+                      f"{e.filename or folder})") from None
 
     def put(self, key, table):
         """Write ``table`` atomically: to a temporary name, then renamed over the final one."""

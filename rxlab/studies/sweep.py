@@ -8,13 +8,14 @@ import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 
 import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from rxlab.errors import bad, check_int_range
+from rxlab.errors import SystemFailure, bad, check_int_range
 from rxlab.model.config import FIELDS
 from rxlab.model.simulate import simulate
 from rxlab.studies import cache as _cache
@@ -64,11 +65,15 @@ def _processes(todo, store, keys, workers):
         try:
             for f in as_completed(futures):
                 yield futures[f], f.result()
+        except BrokenProcessPool:
+            raise SystemFailure("a pool worker died (killed by a signal: the OOM killer, or kill -9); the runs "
+                                "that finished are cached, and the same sweep started again resumes") from None
         finally:  # an error, or the caller stopped: start no further run
             ex.shutdown(cancel_futures=True)
 
 
 def _dask(todo, store, keys, client):
+    from distributed import KilledWorker
     from distributed import as_completed as dask_completed
 
     # the cluster's workers need not share this machine's disk: results are written here
@@ -79,6 +84,9 @@ def _dask(todo, store, keys, client):
             cfg = names[f.key]
             store.put(keys[cfg], table)
             yield cfg, table
+    except KilledWorker as e:
+        raise SystemFailure(f"Dask lost the workers of a run ({e}); the runs that finished are cached, and "
+                            "the same sweep started again resumes") from None
     finally:
         client.cancel(futures)
 
@@ -138,6 +146,8 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     for path, why in store.bad:
         warnings.warn(f"rxlab sweep: cache file {path} is {why}: recomputed", stacklevel=2)
     todo = [cfg for cfg in configs if cfg not in tables]
+    if todo:
+        store.check_writable()  # before the first run, not after it
     if client is not None:
         runs = _dask(todo, store, keys, client)
     elif (workers or _cpus()) > 1 and len(todo) > 1:
