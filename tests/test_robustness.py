@@ -644,6 +644,84 @@ def test_a_bug_is_one_line_with_the_way_to_its_traceback(monkeypatch, capsys):
         "rxlab simulate: internal error: KeyError: 'oops' (RXLAB_DEBUG=1 shows the traceback)\n"
 
 
+# ---------------------------------------------------------------- 10. interrupted sweeps
+
+SWEEP = """
+import os, re, sys, time
+import rxlab.studies.sweep as s
+from rxlab.model.simulate import simulate
+mode, folder, parent = sys.argv[1], sys.argv[2], os.getpid()
+def run(cfg):
+    if mode == "gil" and os.getpid() != parent:  # a pool worker: hold the GIL as a compiled run does
+        open(os.path.join(folder, f"busy-{os.getpid()}"), "w").close()
+        re.match(r"(a*)*b", "a" * 64)  # catastrophic backtracking: C code that never releases the GIL
+    time.sleep(0.3)  # long enough runs that a signal lands mid-sweep
+    return simulate(cfg)
+s.simulate = run
+if mode == "gil":
+    s.sweep(eval(sys.argv[3]), 3, cache=os.path.join(folder, "c"), workers=2, progress=False)
+else:
+    from rxlab.cli import main
+    sys.exit(main(sys.argv[3:]))
+"""
+
+
+def test_workers_die_with_a_killed_sweep_even_holding_the_gil(tmp_path):
+    """The watcher thread of each worker cannot run while a run holds the GIL: on Linux the
+    kernel kills the workers with their parent (PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux's")
+    p = subprocess.Popen([sys.executable, "-c", SWEEP, "gil", str(tmp_path), repr(GRID2)], cwd=ROOT, env=ENV,
+                         start_new_session=True, stderr=subprocess.DEVNULL)
+    busy = []
+    try:
+        assert wait_for(lambda: len(list(tmp_path.glob("busy-*"))) == 2, 300), "workers never got busy"
+        busy = [int(f.name.split("-")[1]) for f in tmp_path.glob("busy-*")]
+        assert all(map(alive, busy))
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        gone = wait_for(lambda: not any(map(alive, busy)), 30)
+    finally:
+        for pid in [p.pid, *busy]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    assert gone, "pool workers outlived the sweep"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_sweep_keeps_its_promise(tmp_path, signum, capsys):
+    """README, "Interrupting": every finished run is in the cache, whole; workers gone; no
+    results file half-written; the same command computes only what is missing."""
+    grid = {**GRID2, "seed": [0, 1, 2, 3, 4]}
+    toml = tmp_path / "g.toml"
+    toml.write_text("\n".join(f"{k} = {toml_value(v)}" for k, v in grid.items()))
+    argv = ["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
+            "--workers", "2", "--no-progress"]
+    p = subprocess.Popen([sys.executable, "-c", SWEEP, "cli", str(tmp_path), *argv], cwd=ROOT, env=ENV,
+                         start_new_session=True, stderr=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        assert wait_for(lambda: len(list((tmp_path / "c").rglob("*.parquet"))) >= 2, 300)
+        workers = children(p.pid)
+        os.kill(p.pid, signum)
+        err = p.communicate(timeout=120)[1]
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert p.returncode == 128 + signum and "Traceback" not in err, err
+    assert err.splitlines()[-1] == (f"rxlab sweep: interrupted by {signal.Signals(signum).name}; every finished run "
+                                    "is in the cache and the same command resumes")
+    assert wait_for(lambda: not any(map(alive, workers)), 30), "pool workers outlived the sweep"
+    done = sorted((tmp_path / "c").rglob("*.parquet"))
+    assert 2 <= len(done) < 10 and all(pq.read_table(f).num_rows == 1 for f in done)
+    assert not (tmp_path / "o.parquet").exists()
+    argv[argv.index("--workers") + 1] = "1"
+    assert main(argv) == 0
+    assert f"10 runs ({10 - len(done)} computed, {len(done)} from the cache" in capsys.readouterr().out
+
+
 # ---------------------------------------------------------------- 11. ring sizes as the driver rounds them
 
 def test_ring_sizes_round_up_to_a_power_of_two():

@@ -1,9 +1,17 @@
 """``sweep(grid) -> DataFrame``: every run of a grid, from the result cache when it is there,
 otherwise computed serially, on a local process pool or on a Dask cluster, and cached as soon as
-it arrives, so an interrupted sweep resumes where it stopped."""
+it arrives, so an interrupted sweep resumes where it stopped.
+
+Interrupted (Ctrl-C, SIGTERM, kill -9, a worker lost) at any moment, a sweep leaves every run
+it finished in the cache, whole, and no half-written result under a result's name; its pool
+workers exit at once (Linux: the kernel kills them with their parent, PR_SET_PDEATHSIG), and
+the same sweep started again computes only the runs that are missing.
+"""
 
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
 import warnings
@@ -41,9 +49,33 @@ def _serial(todo, store, keys):
         yield cfg, _run_stored(cfg, store, keys[cfg])
 
 
+def _die_with_parent():
+    """Linux: have the kernel SIGKILL this process when the thread that forked it dies
+    (prctl PR_SET_PDEATHSIG), whatever this process is doing; False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return False
+
+
 def _exit_with_parent(parent):
     """Pool worker initializer: exit as soon as the sweep's process is gone (even by kill -9),
-    instead of waiting forever for work that will never come."""
+    instead of running on or waiting forever for work that will never come. On Linux the
+    kernel kills the worker, even mid-run in compiled code that holds the GIL; elsewhere a
+    watcher thread notices within 0.2 s, or when the run in progress releases the GIL."""
+    _die_with_parent()
+    if os.getppid() != parent:  # the sweep died before the worker asked to die with it
+        os._exit(1)
+    # the sweep's process handles Ctrl-C and SIGTERM and kills its workers; a worker neither
+    # prints a KeyboardInterrupt of its own nor inherits a handler that would keep it alive
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
     def watch():
         while os.getppid() == parent:
             time.sleep(0.2)
@@ -68,6 +100,10 @@ def _processes(todo, store, keys, workers):
         except BrokenProcessPool:
             raise SystemFailure("a pool worker died (killed by a signal: the OOM killer, or kill -9); the runs "
                                 "that finished are cached, and the same sweep started again resumes") from None
+        except (KeyboardInterrupt, GeneratorExit):  # Ctrl-C, SIGTERM: stop the runs in progress now
+            for p in list((getattr(ex, "_processes", None) or {}).values()):
+                p.kill()
+            raise
         finally:  # an error, or the caller stopped: start no further run
             ex.shutdown(cancel_futures=True)
 
