@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 import rxlab
 import rxlab.studies.sweep
 from rxlab.cli import main
+from rxlab.cost.profiles import PARAMS, load_platforms
 from rxlab.kernel.mana import mana_ring_size, mana_rx_geometry
 from rxlab.model import sizing
 from rxlab.model.config import FIELDS, Reconfig, SimConfig, xdp_only
@@ -642,6 +643,45 @@ def test_a_bug_is_one_line_with_the_way_to_its_traceback(monkeypatch, capsys):
     assert main(["simulate", "--packets", "10"]) == 1
     assert capsys.readouterr().err == \
         "rxlab simulate: internal error: KeyError: 'oops' (RXLAB_DEBUG=1 shows the traceback)\n"
+
+
+# ---------------------------------------------------------------- 5. calibrate at its bounds
+
+@pytest.fixture(scope="module")
+def four_connections():
+    return simulate(SimConfig(connections=4, queues=2, ring_size=128, packets=3000, defer_free=False)).to_frame()
+
+
+def test_calibrate_stops_at_the_end_of_a_range(four_connections):
+    """gbps=5 asks for a stack cost beyond its range: the fit stops at the bound, the finite
+    difference steps back into the range instead of out of it."""
+    base = load_platforms()["typical_arm64"]
+    lo, hi = PARAMS["stack_per_packet"][:2]
+    cal = rxlab.calibrate(base, four_connections.assign(gbps=5.0), ["stack_per_packet"])
+    assert lo <= cal.profile["stack_per_packet"] <= hi
+    cal = rxlab.calibrate(base, four_connections.assign(gbps=0.5), ["stack_per_packet"])
+    fitted = cal.parameters.fitted[0]
+    assert fitted == pytest.approx(hi, rel=1e-12) and cal.profile["stack_per_packet"] == fitted
+    assert cal.residuals.residual[0] > 0  # the model cannot go as low as measured: it says so
+    cal = rxlab.calibrate(base, four_connections.assign(gbps=1e6), ["stack_per_packet", "dma_map"])
+    assert cal.profile["stack_per_packet"] >= PARAMS["stack_per_packet"][0]
+
+
+def test_calibrate_names_bad_measurements_and_masks(four_connections):
+    base = load_platforms()["typical_arm64"]
+    two = pd.concat([four_connections] * 2, ignore_index=True)
+    for table, train, field in ((two.assign(gbps=[10.0, NAN]), None, "measured['gbps']"),
+                                (two.assign(gbps=[10.0, -1.0]), None, "measured['gbps']"),
+                                (two.assign(gbps=["a", "b"]), None, "measured['gbps']"),
+                                (two.assign(gbps=10.0), [0, 1], "train"),
+                                (two.assign(gbps=10.0), np.array([1, 0]), "train"),
+                                (two.assign(gbps=10.0), [False, False], "train"),
+                                (two.assign(gbps=10.0), [True], "train")):
+        with pytest.raises(ValueError) as e:
+            rxlab.calibrate(base, table, ["stack_per_packet"], train=train)
+        assert_named(e.value, field)
+    with pytest.raises(ValueError, match=r"row 1 is not"):
+        rxlab.calibrate(base, two.assign(gbps=[10.0, NAN]), ["stack_per_packet"])
 
 
 # ---------------------------------------------------------------- 10. interrupted sweeps
