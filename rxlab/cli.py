@@ -160,9 +160,11 @@ def _report(args):
 
     from rxlab.studies.claims import FULL_PACKETS, QUICK_PACKETS, evaluate_claims
     from rxlab.views.notebooks import NOTEBOOK_DIR, notebook_paths
-    from rxlab.views.report import build_reports, scoreboard_html
+    from rxlab.views.report import build_reports, check_out_folder, scoreboard_html
 
-    notebook_paths(args.notebooks or NOTEBOOK_DIR)  # no notebooks: say so before the scoreboard's seconds
+    # a bad --out or no notebooks: say so before the scoreboard's seconds and the notebooks' minutes
+    check_out_folder(args.out)
+    notebook_paths(args.notebooks or NOTEBOOK_DIR)
     packets = QUICK_PACKETS if args.quick else FULL_PACKETS
     print(f"rxlab report: claims scoreboard ({packets:,} packets per simulation) ...", end="", file=sys.stderr,
           flush=True)
@@ -250,6 +252,7 @@ def parser():
 # what an interrupted command leaves (README, "Interrupting")
 _INTERRUPTED = {
     "sweep": "; every finished run is in the cache and the same command resumes",
+    "report": "; the pages written are complete, index.html is the previous one",
 }
 
 

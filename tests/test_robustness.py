@@ -9,6 +9,7 @@ rounded up to a power of two.
 """
 
 import errno
+import html
 import json
 import math
 import os
@@ -21,8 +22,11 @@ import time
 import types
 import warnings
 from dataclasses import fields
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -42,6 +46,7 @@ from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies import cache as result_cache
 from rxlab.studies.grid import expand, load_grid
+from rxlab.views.report import build_reports, index_html, write_page
 
 ROOT = Path(__file__).resolve().parents[1]
 NOJIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
@@ -682,6 +687,136 @@ def test_calibrate_names_bad_measurements_and_masks(four_connections):
         assert_named(e.value, field)
     with pytest.raises(ValueError, match=r"row 1 is not"):
         rxlab.calibrate(base, two.assign(gbps=[10.0, NAN]), ["stack_per_packet"])
+
+
+# ---------------------------------------------------------------- 6, 7. reports
+
+def notebook(title, code, parameters=True):
+    cells = [nbformat.v4.new_markdown_cell(f"# {title}")]
+    if parameters:
+        cells.append(nbformat.v4.new_code_cell("quick = False", metadata={"tags": ["parameters"]}))
+    cells.append(nbformat.v4.new_code_cell(code))
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, and the text."""
+
+    def __init__(self, page):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.text = [], []
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+INDEX_TAGS = {"h1", "p", "section", "h2", "ul", "li", "a", "b", "code"}
+HOSTILE = ['00_a"><img src=x onerror=alert(1)>', "01_<script>alert(1)</script>", "02_a' onmouseover='x",
+           "03_&amp;#x22;", "04_ spaces # and ?query", "05_%22"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.text(), st.sampled_from(HOSTILE)), st.one_of(st.text(), st.sampled_from(HOSTILE)),
+                          st.booleans(), st.text()), max_size=4))
+def test_the_index_escapes_whatever_notebooks_are_called(entries):
+    pages = [(stem, title, f"{stem}.html" if ok else None, err) for stem, title, ok, err in entries]
+    parsed = Tags(index_html(pages, quick=True))
+    assert {t for t, _ in parsed.tags} <= INDEX_TAGS
+    links = [a for t, a in parsed.tags if t == "a"]
+    assert all(set(a) == {"href"} for a in links)
+    assert [unquote(a["href"], errors="surrogateescape") for a in links] == [f for _, _, f, _ in pages if f]
+    text = "".join(parsed.text)
+    assert all((title or stem) in text for stem, title, _, _ in pages)
+
+
+def test_report_builds_the_rest_lists_the_failed_and_removes_stale_pages(tmp_path):
+    nbs, out = tmp_path / "nb", tmp_path / "out"
+    nbs.mkdir()
+    hostile = HOSTILE[0]
+    nbformat.write(notebook('A <b>"title"</b> & more', "print(1 + 1)"), nbs / f"{hostile}.ipynb")
+    nbformat.write(notebook("No parameters", "1", parameters=False), nbs / "01_noparams.ipynb")
+    (nbs / "02_badjson.ipynb").write_text("{not json")
+    out.mkdir()
+    for stale in ("01_noparams", "03_gone"):  # pages of a notebook now failing, and of one deleted
+        write_page(out / f"{stale}.html", "old", '<p class="rxlab-report-meta">old</p>')
+    (out / "04_mine.html").write_text("<p>not written by rxlab</p>")
+    log = tmp_path / "log"
+    with open(log, "w") as f:
+        index, failed = build_reports(out, quick=True, notebooks=nbs, log=f)
+    assert failed == ["01_noparams", "02_badjson"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([f"{hostile}.html", "index.html", "04_mine.html"])
+    lines = log.read_text().splitlines()
+    assert "[2/3] 01_noparams ... FAILED: ValueError: notebook has no cell tagged 'parameters'" in lines[1]
+    assert "[3/3] 02_badjson ... FAILED: NotJSONError" in lines[2]
+    assert "removed 2 page(s) of notebooks that are gone or failed: 01_noparams.html, 03_gone.html" in lines[3]
+    parsed = Tags(index.read_text())
+    assert {t for t, _ in parsed.tags} <= INDEX_TAGS | {"html", "head", "meta", "title", "style", "body"}
+    assert [unquote(a["href"]) for t, a in parsed.tags if t == "a"] == [f"{hostile}.html"]
+    assert "failed" in "".join(parsed.text) and "02_badjson" in "".join(parsed.text)
+    page = (out / f"{hostile}.html").read_text()
+    assert "<title>rxlab: A &lt;b&gt;&quot;title&quot;&lt;/b&gt; &amp; more</title>" in page
+    assert f"from notebooks/{html.escape(hostile)}.ipynb" in page and "<img src=x" not in page
+
+
+def test_report_refuses_a_bad_out_or_no_notebooks_before_any_work(tmp_path, capsys, monkeypatch):
+    import rxlab.studies.claims
+
+    monkeypatch.setattr(rxlab.studies.claims, "evaluate_claims", lambda **k: pytest.fail("worked before checking"))
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "empty").mkdir()
+    for argv, needle in ((["--out", str(tmp_path / "file")], "out="),
+                         (["--out", str(tmp_path / "file" / "below")], "out="),
+                         (["--out", str(read_only_dir(tmp_path) / "r")], "out="),
+                         (["--out", str(tmp_path / "r"), "--notebooks", str(tmp_path / "empty")],
+                          "notebooks=")):
+        assert main(["report", "--quick", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"rxlab report: error: {needle}") and len(err.splitlines()) == 1, err
+    assert "a folder with at least one NN_*.ipynb notebook (it has none)" in err
+
+
+REPORT = """
+import sys
+import rxlab.studies.claims as claims
+real = claims.evaluate_claims
+claims.evaluate_claims = lambda packets: real(packets=packets, ids=["buffers_per_page_post"])  # no simulation
+from rxlab.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_report_stops_on_the_first_signal(tmp_path, signum):
+    """nbclient's handlers used to shut the kernel down and let the report go on to the next
+    notebook: three Ctrl-C did not stop it. Now one does, and it leaves the README's promise."""
+    nbs, out, mark = tmp_path / "nb", tmp_path / "out", tmp_path / "kernel-pid"
+    nbs.mkdir()
+    nbformat.write(notebook("Sleeps", f"import os, time\nopen({str(mark)!r}, 'w').write(str(os.getpid()))\n"
+                                      "time.sleep(600)"), nbs / "01_sleep.ipynb")
+    nbformat.write(notebook("After", "1"), nbs / "02_after.ipynb")
+    out.mkdir()
+    (out / "index.html").write_text("the previous index")
+    p = subprocess.Popen([sys.executable, "-c", REPORT, "report", "--quick", "--out", str(out), "--notebooks", str(nbs)],
+                         cwd=ROOT, env=ENV, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert wait_for(lambda: mark.exists() and mark.read_text(), 300), "the notebook never started"
+        kernel = int(mark.read_text())
+        os.kill(p.pid, signum)
+        err = p.communicate(timeout=120)[1]
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert p.returncode == 128 + signum and "Traceback" not in err, err
+    assert err.splitlines()[-1] == (f"rxlab report: interrupted by {signal.Signals(signum).name}; the pages written "
+                                    "are complete, index.html is the previous one")
+    assert "[1/2] 01_sleep ... interrupted" in err and "02_after" not in err  # it did not go on
+    assert wait_for(lambda: not alive(kernel), 30), "the kernel outlived the report"
+    assert (out / "index.html").read_text() == "the previous index"
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]  # no temporary file left
 
 
 # ---------------------------------------------------------------- 10. interrupted sweeps
