@@ -108,10 +108,19 @@ def _sweep(args):
     import warnings
 
     from rxlab.atomic import atomic_path
-    from rxlab.studies.grid import load_grid
-    from rxlab.studies.sweep import sweep
+    from rxlab.studies.grid import count_runs, load_grid
+    from rxlab.studies.sweep import MAX_RUNS, _cpus, duration_text, estimate_seconds, sweep
 
     grid = load_grid(args.grid)
+    n, n_seeds, packets = count_runs(grid, args.seeds)
+    runs, max_runs = n * n_seeds, args.max_runs or MAX_RUNS
+    workers = "the cluster's workers" if args.scheduler else f"{args.workers or _cpus()} workers"
+    time_text = "" if args.scheduler else \
+        f", about {duration_text(estimate_seconds(runs, packets, args.workers or _cpus()))}"
+    print(f"rxlab sweep: at most {runs:,} runs ({n:,} configurations x {n_seeds} seed{'s' * (n_seeds > 1)}, "
+          f"{packets:,} packets){time_text} on {workers}, less those in the cache", file=sys.stderr)
+    if runs > max_runs:
+        raise bad("runs", runs, f"at most --max-runs {max_runs:,} (pass --max-runs {runs} to run them all)")
     _check_out_file(args.out)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the invalid combinations are listed below instead
@@ -122,9 +131,10 @@ def _sweep(args):
                 raise ValueError("--scheduler needs Dask: pip install 'rxlab[dask]'") from None
             with Client(args.scheduler) as client:
                 df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, client=client,
-                           progress=args.progress)
+                           progress=args.progress, max_runs=max_runs)
         else:
-            df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, progress=args.progress)
+            df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, progress=args.progress,
+                       max_runs=max_runs)
     for path, why in df.attrs["sweep"]["bad_cache"]:
         print(f"rxlab sweep: cache file {path} was {why}: recomputed", file=sys.stderr)
     invalid = df.attrs["invalid"]
@@ -233,6 +243,8 @@ def parser():
     w.add_argument("--cache", default=None, help="result cache folder (default $RXLAB_CACHE_DIR or .rxlab-cache)")
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on unless $CI is set)")
+    w.add_argument("--max-runs", type=int, default=None,
+                   help="refuse a grid of more runs than this (default rxlab.studies.sweep.MAX_RUNS, 10000)")
     w.set_defaults(run=_sweep)
 
     c = sub.add_parser("claims", help="evaluate every seed claim in data/claims.csv with the model")

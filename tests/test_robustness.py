@@ -45,7 +45,7 @@ from rxlab.model.config import FIELDS, Reconfig, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies import cache as result_cache
-from rxlab.studies.grid import expand, load_grid
+from rxlab.studies.grid import count_runs, expand, load_grid
 from rxlab.views.report import build_reports, index_html, write_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -487,10 +487,12 @@ def test_grid_files_expand_or_are_refused_by_name(text, tmp_path_factory):
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
     try:
         grid = load_grid(path)
+        n, n_seeds, packets = count_runs(grid, 2)
         configs, invalid = expand(grid, 2)
     except ValueError as e:
         assert_named(e)
         return
+    assert len(configs) + len(invalid) * 2 <= n * n_seeds and packets > 0
     assert all(isinstance(c, SimConfig) for c in configs) and len(set(configs)) == len(configs)
     for p in invalid:
         assert NAMED.match(p["error"]), p["error"]
@@ -817,6 +819,37 @@ def test_report_stops_on_the_first_signal(tmp_path, signum):
     assert wait_for(lambda: not alive(kernel), 30), "the kernel outlived the report"
     assert (out / "index.html").read_text() == "the previous index"
     assert sorted(p.name for p in out.iterdir()) == ["index.html"]  # no temporary file left
+
+
+# ---------------------------------------------------------------- 9. huge grids
+
+MILLION = {k: list(range(lo, lo + 10)) for k, lo in (("seed", 0), ("packets", 1), ("samples", 1), ("napi_budget", 1),
+                                                      ("copybreak", 0), ("skb_defer_max", 0))}
+
+
+def test_a_huge_grid_is_counted_not_expanded(monkeypatch):
+    monkeypatch.setattr(rxlab.studies.sweep, "expand", lambda *a: pytest.fail("expanded a huge grid"))
+    assert count_runs(MILLION) == (10**6, 1, 10**5 * sum(range(1, 11)))
+    assert count_runs({"seed": range(10**9)}, 3)[:2] == (10**9, 3)
+    assert count_runs([{"packets": 5}, {}], [0, 7]) == (2, 2, 2 * (5 + 100_000))
+    with pytest.raises(ValueError) as e:
+        rxlab.sweep(MILLION)
+    assert_named(e.value, "runs")
+    assert str(e.value).startswith("runs=1000000 is not allowed: at most max_runs=10000 (1,000,000 configurations")
+
+
+def test_the_cli_prints_the_count_and_refuses_past_max_runs(tmp_path, capsys):
+    toml = tmp_path / "huge.toml"
+    toml.write_text("\n".join(f"{k} = {v}" for k, v in MILLION.items()))
+    assert main(["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--workers", "2"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(r"rxlab sweep: at most 1,000,000 runs \(1,000,000 configurations x 1 seed, 5,500,000 packets\), "
+                        r"about [\d.]+ (s|min|h) on 2 workers, less those in the cache", err[0]), err[0]
+    assert err[1] == ("rxlab sweep: error: runs=1000000 is not allowed: at most --max-runs 10,000 "
+                      "(pass --max-runs 1000000 to run them all)")
+    assert main(sweep_argv(tmp_path, "--max-runs", "1")) == 2
+    assert "runs=2 is not allowed" in capsys.readouterr().err
+    assert main(sweep_argv(tmp_path, "--max-runs", "2")) == 0
 
 
 # ---------------------------------------------------------------- 10. interrupted sweeps

@@ -5,10 +5,12 @@ A value that no configuration of the grid accepts (an unknown strategy, a page s
 does not have, a string where a number belongs) raises an error naming the field. A combination
 the kernel refuses while each of its values is fine elsewhere (XDP with an MTU above
 MANA_XDP_MTU_MAX) is not run and is listed, with SimConfig's error, among the invalid ones.
-An empty grid ({} or []) is an error, not one default run.
+An empty grid ({} or []) is an error, not one default run. :func:`count_runs` counts a grid's
+runs without expanding it, so that a huge grid is refused before it is materialised.
 """
 
 import itertools
+import math
 from dataclasses import fields
 from pathlib import Path
 
@@ -117,6 +119,25 @@ def _points(grid):
     if isinstance(checked, dict):
         return [dict(zip(checked, combo)) for combo in itertools.product(*checked.values())]
     return checked
+
+
+def _packets(v):
+    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else defaults.RUN
+
+
+def count_runs(grid, seeds=None):
+    """``(configurations, seeds, packets)`` of ``grid`` counted without expanding it: at most
+    that many configurations (invalid combinations and repeats are dropped when it is expanded),
+    the seeds each runs, and the packets of all its runs."""
+    checked = _checked(grid)
+    n_seeds = 1 if seeds is None else len(_seeds(seeds))
+    if isinstance(checked, dict):
+        sizes = [len(v) for k, v in checked.items() if k != "packets"]
+        n = math.prod(sizes) * len(checked.get("packets", [None]))
+        packets = math.prod(sizes) * sum(_packets(p) for p in checked.get("packets", [None]))
+    else:
+        n, packets = len(checked), sum(_packets(p.get("packets")) for p in checked)
+    return n, n_seeds, packets * n_seeds
 
 
 def _seeds(seeds):

@@ -27,7 +27,27 @@ from rxlab.errors import SystemFailure, bad, check_int_range
 from rxlab.model.config import FIELDS
 from rxlab.model.simulate import simulate
 from rxlab.studies import cache as _cache
-from rxlab.studies.grid import expand
+from rxlab.studies.grid import count_runs, expand
+
+MAX_RUNS = 10_000
+"""Runs a sweep starts at most unless ``max_runs=`` (``--max-runs``) says more: a grid is a
+product, and one more field of ten values makes it ten times longer."""
+
+PACKETS_PER_SECOND = 20e6  # compiled engine, one core (BENCHMARKS.md: 21-28 M)
+SECONDS_PER_RUN = 0.05  # building, checking and writing a run, whatever its length
+
+
+def estimate_seconds(runs, packets, workers):
+    """A rough wall-clock time for ``runs`` runs of ``packets`` packets in all on ``workers``
+    processes, compiled engine (the first compile, ~45 s, not included)."""
+    return (runs * SECONDS_PER_RUN + packets / PACKETS_PER_SECOND) / max(1, min(workers, runs))
+
+
+def duration_text(seconds):
+    """``seconds`` as "40 s", "12 min" or "3.5 h"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def _run(cfg):
@@ -141,7 +161,7 @@ def _frame(tables):
     return df
 
 
-def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=None):
+def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=None, max_runs=MAX_RUNS):
     """Run every configuration of ``grid`` and return one tidy row per (configuration, seed):
     the configuration (categorical columns; ``xdp`` and ``reconfigs`` as their str()), every
     counter and every derived metric, as ``Result.to_frame()`` gives them.
@@ -156,6 +176,8 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     workers: processes on this machine (default: one per CPU; 1 runs in this process).
     client: a ``distributed.Client``; runs then go to its cluster (``workers`` must be None).
     progress: show a tqdm progress bar (default: yes, unless the environment variable CI is set).
+    max_runs: refuse a grid of more runs (configurations x seeds, counted before the grid is
+        expanded) than this (default :data:`MAX_RUNS`).
 
     ``df.attrs["sweep"]`` says how many runs there were, how many were computed and how many
     came from the cache, and lists (``bad_cache``) each cached file that was not the result it
@@ -168,6 +190,12 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
         check_int_range("workers", workers, 1, 4096)
     if progress is None:
         progress = not os.environ.get("CI")
+    max_runs = check_int_range("max_runs", max_runs, 1, 10**12)
+    n, n_seeds, packets = count_runs(grid, seeds)
+    if n * n_seeds > max_runs:
+        raise bad("runs", n * n_seeds, f"at most max_runs={max_runs} ({n:,} configurations x {n_seeds} "
+                  f"seed(s), about {duration_text(estimate_seconds(n * n_seeds, packets, workers or _cpus()))} on "
+                  f"{workers or _cpus()} workers); raise max_runs (rxlab sweep --max-runs) to run them")
     configs, invalid = expand(grid, seeds)
     if invalid:
         warnings.warn(f"{len(invalid)} configurations of the grid are invalid combinations and were not run "
