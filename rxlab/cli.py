@@ -1,9 +1,18 @@
-"""The ``rxlab`` command line. Errors print one line and exit non-zero."""
+"""The ``rxlab`` command line. Errors print one line and exit non-zero: 2 for a bad input
+(a value out of range, a path that cannot be used), 1 for a failure of the machine (a full
+disk, a killed worker, an unreachable scheduler), 128 + the signal's number when interrupted
+by SIGINT or SIGTERM. ``RXLAB_DEBUG=1`` lets the exception through, with its traceback."""
 
 import argparse
 import json
+import os
+import signal
 import sys
+import tempfile
+import threading
+from pathlib import Path
 
+from rxlab.errors import Interrupted, SystemFailure, bad
 from rxlab.kernel import releases
 from rxlab.kernel.mana import (
     ADAPTER_MTU_DEFAULT,
@@ -12,8 +21,19 @@ from rxlab.kernel.mana import (
     check_fixed_mtu,
     mana_default_num_queues,
     mana_rx_geometry,
+    mana_set_ringparam_rx,
 )
 from rxlab.kernel.sizes import ARCHES
+
+DEBUG_ENV = "RXLAB_DEBUG"
+
+
+def _note_ring_size(args):
+    """Say so when the ring size asked for is not the one the driver uses."""
+    asked = getattr(args, "ring_size", None)
+    if asked is not None and mana_set_ringparam_rx(asked) != asked:
+        print(f"rxlab {args.command}: ring_size {asked} runs as {mana_set_ringparam_rx(asked)} (mana_set_ringparam "
+              "rounds it up to a power of two)", file=sys.stderr)
 
 
 def _geometry(args):
@@ -24,6 +44,7 @@ def _geometry(args):
     queues = mana_default_num_queues(MANA_MAX_NUM_QUEUES, rel.mana_queue_cap) if args.queues is None else args.queues
     g = mana_rx_geometry(args.page_size, args.mtu, args.xdp, variant, args.arch, ring, queues, args.adapter_mtu,
                          truesize_fix=rel.mana_truesize == "backing_alloc")
+    _note_ring_size(args)
     d = g.to_dict()
     if args.json:
         print(json.dumps(d))
@@ -33,19 +54,36 @@ def _geometry(args):
         print(f"{k:<{width}}  {v}")
 
 
+def _xdp_option(text):
+    """--xdp: one verdict, or four fractions P,D,T,R."""
+    from rxlab.model.config import XDP_VERDICTS, check_xdp, xdp_only
+
+    allowed = f"one verdict ({', '.join(XDP_VERDICTS)}) or four fractions P,D,T,R adding up to 1"
+    if "," not in text:
+        if text not in XDP_VERDICTS:
+            raise bad("xdp", text, allowed)
+        return xdp_only(text)
+    try:
+        fractions = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise bad("xdp", text, allowed) from None
+    return check_xdp(fractions)
+
+
 def _simulate(args):
     from dataclasses import fields
 
     from rxlab.counters import Ctr
-    from rxlab.model.config import SimConfig, check_xdp, xdp_only
+    from rxlab.model.config import SimConfig
     from rxlab.model.simulate import simulate
 
     kw = {f.name: getattr(args, f.name) for f in fields(SimConfig)
           if getattr(args, f.name, None) is not None and f.name != "xdp"}
     if args.xdp:
-        kw["xdp"] = check_xdp(tuple(float(x) for x in args.xdp.split(","))) if "," in args.xdp \
-            else xdp_only(args.xdp)
-    r = simulate(SimConfig(**kw))
+        kw["xdp"] = _xdp_option(args.xdp)
+    cfg = SimConfig(**kw)
+    _note_ring_size(args)
+    r = simulate(cfg)
     counters = {c.name: r.counter(c.name) for c in Ctr}
     if args.json:
         print(json.dumps({"config": {k: v for k, v in r.config.to_dict().items() if k != "reconfigs"},
@@ -100,15 +138,38 @@ def _kernels(args):
         print(f"  {b}: {why}")
 
 
+def _check_out_file(path):
+    """A results file can be written at ``path`` (a file in a folder this process can write),
+    checked before the sweep's first run rather than after its last."""
+    path = Path(path)
+    if path.is_dir():
+        raise bad("out", str(path), "a file to write, not a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise bad("out", str(path), f"a file in a folder this process can write ({e.strerror or e})") from None
+
+
 def _sweep(args):
     import warnings
 
     from rxlab.atomic import atomic_path
-    from rxlab.errors import bad
-    from rxlab.studies.grid import load_grid
-    from rxlab.studies.sweep import sweep
+    from rxlab.studies.grid import count_runs, load_grid
+    from rxlab.studies.sweep import MAX_RUNS, _cpus, duration_text, estimate_seconds, sweep
 
     grid = load_grid(args.grid)
+    n, n_seeds, packets = count_runs(grid, args.seeds)
+    runs, max_runs = n * n_seeds, args.max_runs or MAX_RUNS
+    workers = "the cluster's workers" if args.scheduler else f"{args.workers or _cpus()} workers"
+    time_text = "" if args.scheduler else \
+        f", about {duration_text(estimate_seconds(runs, packets, args.workers or _cpus()))}"
+    print(f"rxlab sweep: at most {runs:,} runs ({n:,} configurations x {n_seeds} seed{'s' * (n_seeds > 1)}, "
+          f"{packets:,} packets){time_text} on {workers}, less those in the cache", file=sys.stderr)
+    if runs > max_runs:
+        raise bad("runs", runs, f"at most --max-runs {max_runs:,} (pass --max-runs {runs} to run them all)")
+    _check_out_file(args.out)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the invalid combinations are listed below instead
         if args.scheduler:
@@ -118,9 +179,12 @@ def _sweep(args):
                 raise ValueError("--scheduler needs Dask: pip install 'rxlab[dask]'") from None
             with Client(args.scheduler) as client:
                 df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, client=client,
-                           progress=args.progress)
+                           progress=args.progress, max_runs=max_runs)
         else:
-            df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, progress=args.progress)
+            df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, progress=args.progress,
+                       max_runs=max_runs)
+    for path, why in df.attrs["sweep"]["bad_cache"]:
+        print(f"rxlab sweep: cache file {path} was {why}: recomputed", file=sys.stderr)
     invalid = df.attrs["invalid"]
     if invalid:
         print(f"rxlab sweep: {len(invalid)} invalid combinations not run:", file=sys.stderr)
@@ -129,11 +193,8 @@ def _sweep(args):
                   file=sys.stderr)
         if len(invalid) > 10:
             print(f"  ... and {len(invalid) - 10} more", file=sys.stderr)
-    try:
-        with atomic_path(args.out) as tmp:  # no half-written results file
-            df.to_parquet(tmp, index=False)
-    except OSError as e:
-        raise bad("out", args.out, f"a writable file ({e.strerror or e})") from None
+    with atomic_path(args.out) as tmp:  # no half-written results file; checked writable before the runs
+        df.to_parquet(tmp, index=False)
     s = df.attrs["sweep"]
     print(f"rxlab sweep: {s['runs']} runs ({s['computed']} computed, {s['cached']} from the cache "
           f"{s['cache']}) written to {args.out}")
@@ -157,9 +218,11 @@ def _report(args):
 
     from rxlab.studies.claims import FULL_PACKETS, QUICK_PACKETS, evaluate_claims
     from rxlab.views.notebooks import NOTEBOOK_DIR, notebook_paths
-    from rxlab.views.report import build_reports, scoreboard_html
+    from rxlab.views.report import build_reports, check_out_folder, scoreboard_html
 
-    notebook_paths(args.notebooks or NOTEBOOK_DIR)  # no notebooks: say so before the scoreboard's seconds
+    # a bad --out or no notebooks: say so before the scoreboard's seconds and the notebooks' minutes
+    check_out_folder(args.out)
+    notebook_paths(args.notebooks or NOTEBOOK_DIR)
     packets = QUICK_PACKETS if args.quick else FULL_PACKETS
     print(f"rxlab report: claims scoreboard ({packets:,} packets per simulation) ...", end="", file=sys.stderr,
           flush=True)
@@ -245,6 +308,8 @@ def parser():
     w.add_argument("--cache", default=None, help="result cache folder (default $RXLAB_CACHE_DIR or .rxlab-cache)")
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on unless $CI is set)")
+    w.add_argument("--max-runs", type=int, default=None,
+                   help="refuse a grid of more runs than this (default rxlab.studies.sweep.MAX_RUNS, 10000)")
     w.set_defaults(run=_sweep)
 
     c = sub.add_parser("claims", help="evaluate every seed claim in data/claims.csv with the model")
@@ -261,10 +326,64 @@ def parser():
     return p
 
 
+# what an interrupted command leaves (README, "Interrupting")
+_INTERRUPTED = {
+    "sweep": "; every finished run is in the cache and the same command resumes",
+    "report": "; the pages written are complete, index.html is the previous one",
+}
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
+def _failure(e, command):
+    """(exit status, message) for an exception that ends a command."""
+    if isinstance(e, KeyboardInterrupt):
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+        return 128 + signum, f"interrupted by {signal.Signals(signum).name}{_INTERRUPTED.get(command, '')}"
+    if isinstance(e, ValueError):
+        return 2, f"error: {_one_line(e)}"
+    if isinstance(e, SystemFailure):
+        return 1, f"error: {_one_line(e)}"
+    if isinstance(e, MemoryError):
+        return 1, "error: out of memory" + (f" ({_one_line(e)})" if str(e) else "")
+    if isinstance(e, OSError):
+        where = f": {e.filename}" if e.filename else ""
+        return 1, f"error: {_one_line(e.strerror or e)}{where}"
+    return 1, f"internal error: {type(e).__name__}: {_one_line(e)} ({DEBUG_ENV}=1 shows the traceback)"
+
+
+def _terminate(signum, frame):
+    raise Interrupted(signum)
+
+
+def _debug():
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None  # SIGTERM as Ctrl-C
     try:
         return args.run(args) or 0
-    except ValueError as e:
-        print(f"rxlab {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:
+        # the reader went away (rxlab simulate --json | head): stop quietly; later writes and
+        # the interpreter's last flush go nowhere instead of raising again
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        if _debug():
+            raise
+        return 1
+    except (Exception, KeyboardInterrupt) as e:
+        if _debug():
+            raise
+        code, message = _failure(e, args.command)
+        print(f"rxlab {args.command}: {message}", file=sys.stderr)
+        return code
+    finally:
+        if main_thread and previous is not None:  # None: a handler not set from Python, left alone
+            signal.signal(signal.SIGTERM, previous)

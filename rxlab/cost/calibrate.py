@@ -43,11 +43,12 @@ def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, 
     ``measured[target]``.
 
     ``measured``: rows of ``Result.to_frame()`` (configuration, counters, metrics) with the
-    measured Gbps in column ``target``. ``train``: boolean mask of the rows to fit on (default
-    all); the others are only scored. ``device_factor``: as in ``throughput`` (False: fit the
-    CPU model alone). Returns a :class:`Calibration` whose profile gives each fitted parameter
-    class ``derived`` and the range fitted value x exp(+-2 relative standard errors) (a point
-    where the error is unknown), clipped to the parameter's allowed range.
+    measured Gbps in column ``target`` (finite, >= 0). ``train``: boolean mask of the rows to fit
+    on (default all); the others are only scored. ``device_factor``: as in ``throughput`` (False:
+    fit the CPU model alone). Returns a :class:`Calibration` whose profile gives each fitted
+    parameter class ``derived`` and the range fitted value x exp(+-2 relative standard errors) (a
+    point where the error is unknown), clipped to the parameter's allowed range. A parameter the
+    data pushes to the end of its range (``rxlab.cost.profiles.PARAMS``) stops there.
     """
     if not isinstance(free, (list, tuple)) or not free:
         raise bad("free", free, "a non-empty list of parameter names")
@@ -61,28 +62,47 @@ def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, 
     if target not in measured.columns:
         raise bad("target", target, "a column of the measured table")
     df = measured.reset_index(drop=True)
-    y = df[target].astype(float).to_numpy()
-    mask = np.ones(len(df), bool) if train is None else np.asarray(train, bool)
+    try:
+        y = df[target].astype(float).to_numpy()
+    except (TypeError, ValueError):
+        raise bad(f"measured[{target!r}]", df[target].tolist()[:5], "numbers of Gbps") from None
+    wrong = np.flatnonzero(~np.isfinite(y) | (y < 0))
+    if len(wrong):
+        raise bad(f"measured[{target!r}]", float(y[wrong[0]]),
+                  f"a finite number of Gbps >= 0 in every row (row {int(wrong[0])} is not)")
+    if train is None:
+        mask = np.ones(len(df), bool)
+    else:
+        mask = np.asarray(train)
+        if mask.dtype != bool:  # row numbers [0, 2] would read as a mask of rows 1..n
+            raise bad("train", train, f"a boolean mask of {len(df)} rows (for row numbers i: "
+                      f"np.isin(np.arange({len(df)}), i))")
     if mask.shape != (len(df),) or not mask.any():
         raise bad("train", train, f"a boolean mask of {len(df)} rows selecting at least one")
-    lo = np.log([max(PARAMS[k][0], 1e-6) for k in free])
-    hi = np.log([PARAMS[k][1] for k in free])
+    lo_v = np.array([float(PARAMS[k][0]) for k in free])
+    hi_v = np.array([float(PARAMS[k][1]) for k in free])
+    lo, hi = np.log(np.maximum(lo_v, 1e-6)), np.log(hi_v)
     start = np.array([float(profile[k]) for k in free])
     theta = np.clip(np.log(np.maximum(start, 1e-6)), lo, hi)
 
+    def values(th):  # exp(log(hi)) may exceed hi by an ulp: clip to the range itself
+        return np.clip(np.exp(th), lo_v, hi_v)
+
     def model(th):
-        return throughput(df, profile.with_values(**dict(zip(free, np.exp(th)))), device_factor).gbps.to_numpy()
+        return throughput(df, profile.with_values(**dict(zip(free, values(th)))), device_factor).gbps.to_numpy()
 
     def cost(th):
         r = model(th)[mask] - y[mask]
         return r, float(r @ r)
 
     def jacobian(th, r, h=1e-4):
+        """Forward differences, backward at a parameter's upper bound: the step stays in range."""
         jac = np.empty((mask.sum(), len(free)))
         for j in range(len(free)):
             t2 = th.copy()
-            t2[j] += h
-            jac[:, j] = (cost(t2)[0] - r) / h
+            step = h if th[j] + h <= hi[j] else -h
+            t2[j] += step
+            jac[:, j] = (cost(t2)[0] - r) / step
         return jac
 
     r, c = cost(theta)
@@ -104,7 +124,7 @@ def calibrate(profile, measured, free, target="gbps", train=None, max_iter=200, 
             lam *= 4
         if not improved:
             break
-    fitted = np.exp(theta)
+    fitted = values(theta)
     jac = jacobian(theta, r)  # at the fitted point: what the data says about it
     ident = [bool(np.any(jac[:, j] != 0)) for j in range(len(free))]
     rel_err = _relative_stderr(jac, r, ident)

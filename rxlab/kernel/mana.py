@@ -54,8 +54,8 @@ def mana_set_ringparam_rx(rx_pending):
     3410d0e14f9a, 6.12): below MIN_RX_BUFFERS_PER_QUEUE it is refused, otherwise rounded up to
     a power of two (``roundup_pow_of_two``: 3000 -> 4096); the ethtool core refuses more than
     rx_max_pending = MAX_RX_BUFFERS_PER_QUEUE."""
-    check_int_range("ring_size", rx_pending, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
-    return 1 << (rx_pending - 1).bit_length()
+    n = check_int_range("ring_size", rx_pending, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
+    return 1 << (n - 1).bit_length()
 
 
 def check_fixed_mtu(mtu, max_mtu, kernel):
@@ -123,6 +123,7 @@ def mana_rx_geometry(page_size, mtu, xdp=False, variant="post", arch="arm64",
                      ring_size=DEF_RX_BUFFERS_PER_QUEUE, queues=MANA_DEF_NUM_QUEUES,
                      adapter_mtu=ADAPTER_MTU_DEFAULT, max_skb_frags=MAX_SKB_FRAGS_DEFAULT, truesize_fix=False):
     """The full RX buffer geometry of one MANA queue and of the NIC; validates every input.
+    ``ring_size`` is rounded up to a power of two as the driver does (:func:`mana_set_ringparam_rx`).
 
     Pool parameters follow mana_create_page_pool(): pool_size = rx_queue_size (pre), or
     rx_queue_size / frag_count + 1 (post); order = get_order(alloc_size). Truesize follows
@@ -148,8 +149,8 @@ def mana_rx_geometry(page_size, mtu, xdp=False, variant="post", arch="arm64",
         why = f" (MANA_XDP_MTU_MAX with XDP on {page_size}-byte pages)" if xdp and hi < adapter_mtu - ETH_HLEN \
             else f" (adapter_mtu {adapter_mtu} - ETH_HLEN)"
         raise bad("mtu", mtu, f"{lo}..{hi}{why}")
-    check_int_range("ring_size", ring_size, MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE)
-    check_int_range("queues", queues, 1, MANA_MAX_NUM_QUEUES)
+    ring_size = mana_set_ringparam_rx(ring_size)  # as ethtool -G sets it: rounded up to a power of two
+    queues = check_int_range("queues", queues, 1, MANA_MAX_NUM_QUEUES)
 
     if not isinstance(truesize_fix, bool):
         raise bad("truesize_fix", truesize_fix, "True or False")

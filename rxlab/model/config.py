@@ -2,7 +2,7 @@
 
 from dataclasses import asdict, dataclass, fields
 
-from rxlab.errors import bad, check_choice, check_int_range
+from rxlab.errors import bad, check_choice, check_int_range, is_bool, is_int, is_real
 from rxlab.kernel.mana import (
     ADAPTER_MTU_DEFAULT,
     MANA_MAX_NUM_QUEUES,
@@ -12,6 +12,7 @@ from rxlab.kernel.mana import (
 )
 from rxlab.kernel.releases import NEWEST, release
 from rxlab.model import defaults
+from rxlab.model.sizing import MAX_CPUS, check_sizes, geometries
 from rxlab.model.strategies import lookup
 
 XDP_VERDICTS = ("pass", "drop", "tx", "redirect")
@@ -23,27 +24,53 @@ RELEASE_FIELDS = ("strategy", "ring_size", "queues", "tcp_rmem", "skb_defer_max"
 LAYOUT_STRATEGY = {"page_alloc": "full_page", "page_pool_page": "full_page", "page_pool_frag": "pp_frag"}
 
 
+MAX_PACKETS = 10**10
+
+
 def _check_fraction(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+    if not is_real(v) or not 0.0 <= float(v) <= 1.0:
         raise bad(name, v, "a number in 0..1")
     return float(v)
 
 
-def _check_positive(name, v, hi):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= hi:
-        raise bad(name, v, f"a number in (0, {hi}]")
+def _check_positive(name, v, hi, lo=1e-3):
+    # from 1 ns (1 Mbps): below, model time overflows to infinity and a run says nothing
+    if not is_real(v) or not lo <= float(v) <= hi:
+        raise bad(name, v, f"a number in {lo:g}..{hi:g}")
     return float(v)
+
+
+def _check_bool(name, v):
+    if not is_bool(v):
+        raise bad(name, v, "True or False")
+    return bool(v)
 
 
 @dataclass(frozen=True)
 class Reconfig:
     """Change the MTU and/or attach/detach XDP after ``at_packet`` packets (mana_change_mtu,
-    mana_xdp_set); ``fail`` injects a failure of the pre-allocation (mana_pre_alloc_rxbufs)."""
+    mana_xdp_set); ``fail`` injects a failure of the pre-allocation (mana_pre_alloc_rxbufs).
+
+    ``at_packet``: an integer, increasing from one reconfiguration to the next and below
+    ``SimConfig.packets``; ``mtu``: None (unchanged) or an integer in 0..65535 (one the netdev
+    does not accept, e.g. above MANA_XDP_MTU_MAX with XDP, is refused when it comes and the old
+    configuration kept, as the kernel does); ``xdp``: None (unchanged), () (detach) or four
+    fractions; ``fail``: True or False. Anything else is refused here, naming the field.
+    """
 
     at_packet: int
     mtu: int | None = None
     xdp: tuple | None = None  # new XDP fractions (pass, drop, tx, redirect); () detaches
     fail: bool = False
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "at_packet", check_int_range("reconfigs.at_packet", self.at_packet, 0, MAX_PACKETS - 1))
+        if self.mtu is not None:
+            set_(self, "mtu", check_int_range("reconfigs.mtu", self.mtu, 0, 65535))
+        if self.xdp is not None:
+            set_(self, "xdp", check_xdp(self.xdp, "reconfigs.xdp"))
+        set_(self, "fail", _check_bool("reconfigs.fail", self.fail))
 
 
 @dataclass(frozen=True)
@@ -69,6 +96,22 @@ class SimConfig:
     XDP: ``xdp`` gives the fractions of packets an attached program returns PASS, DROP,
     TX and REDIRECT; empty means no program. An attached program forces one buffer per
     page with 256 bytes of headroom (seed 000).
+
+    Allowed values (anything else raises a ValueError naming the field, the value and this):
+    ``page_size`` 4096, 16384 or 65536 (as ``arch`` has them); ``arch`` x86_64 or arm64;
+    ``mtu`` 68..adapter_mtu - 14 (with XDP at most MANA_XDP_MTU_MAX); ``adapter_mtu``
+    82..65535; ``ring_size`` 128..8192, rounded up to a power of two as mana_set_ringparam()
+    does (1000 runs, and is stored, as 1024); ``queues`` 1..64; ``napi_budget`` 1..1024;
+    ``connections`` 1..65536; ``app_cpus`` remote or napi; ``reader_cpus`` 1..4096 - queues;
+    ``tcp_rmem`` 4096..2**31; ``copybreak`` 0..4096; ``skb_defer_max`` 0..2**20; ``max_skbs``
+    64..2**24; ``packets`` 1..10**10; ``samples`` 1..100000; ``seed`` 0..2**32 - 1; the
+    fractions ``ack_fraction``, ``clone_fraction``, ``alloc_fail_rate``, ``dma_map_fail_rate``
+    and each of ``xdp``'s 0..1; ``app_read_us``, ``xdp_hold_us``, ``rtt_us`` 0.001..10**6,
+    ``link_gbps`` 0.001..10**4; ``gro``, ``truesize_honest``, ``defer_free`` True or False;
+    ``reconfigs`` a tuple of :class:`Reconfig`. Integers may be NumPy integers, numbers
+    NumPy floats. Together, the tables the run needs must fit the engine and
+    ``rxlab.model.sizing.memory_limit()`` (half the machine's memory, or ``$RXLAB_MAX_MEMORY``):
+    a configuration that asks for more is refused naming the fields that ask for it.
     """
 
     kernel: str = NEWEST
@@ -109,31 +152,44 @@ class SimConfig:
     max_skbs: int = 65536  # skbs in flight at most (queued in sockets); more drop as skb_table_full
 
     def __post_init__(self):
+        """Resolve the release's defaults (:meth:`_resolve`), then validate every field (naming it,
+        its value and what is allowed) and store each in one canonical form: NumPy scalars as
+        Python ones, numbers of float fields as floats, XDP fractions as floats, reconfigs as a
+        tuple, ring_size as the driver rounds it. A configuration accepted here runs: its tables
+        fit (:func:`rxlab.model.sizing.check_sizes`)."""
+        set_ = object.__setattr__
         rel = release(self.kernel)
-        object.__setattr__(self, "release", rel)  # not fields: not hashed or stored
-        object.__setattr__(self, "given", tuple((f, getattr(self, f)) for f in RELEASE_FIELDS
-                                                if getattr(self, f) is not None))
+        set_(self, "release", rel)  # not fields: not hashed or stored
+        set_(self, "given", tuple((f, getattr(self, f)) for f in RELEASE_FIELDS if getattr(self, f) is not None))
         self._resolve(rel)
-        object.__setattr__(self, "spec", lookup(self.strategy))
+        set_(self, "spec", lookup(self.strategy))
         check_choice("app_cpus", self.app_cpus, APP_CPUS)
-        check_int_range("napi_budget", self.napi_budget, 1, 1024)
-        check_int_range("connections", self.connections, 1, 65536)
-        check_int_range("copybreak", self.copybreak, 0, 4096)
-        check_int_range("seed", self.seed, 0, 2**32 - 1)  # np.random.seed: 32 bits
-        check_int_range("packets", self.packets, 1, 10**10)
-        check_int_range("samples", self.samples, 1, 100_000)
-        check_int_range("max_skbs", self.max_skbs, 64, 1 << 24)
-        check_int_range("reader_cpus", self.reader_cpus, 1, 4096)
+        for name in ("page_size", "mtu", "adapter_mtu"):  # the geometry says which values are allowed
+            if is_int(getattr(self, name)):
+                set_(self, name, int(getattr(self, name)))
+        for name, lo, hi in (("napi_budget", 1, 1024), ("connections", 1, 65536), ("copybreak", 0, 4096),
+                             ("seed", 0, 2**32 - 1),  # np.random.seed: 32 bits
+                             ("packets", 1, MAX_PACKETS), ("samples", 1, 100_000), ("max_skbs", 64, 1 << 24)):
+            set_(self, name, check_int_range(name, getattr(self, name), lo, hi))
+        # one per-CPU table row per NAPI CPU and per reader CPU (rxlab.engine.state.make_state)
+        hi = MAX_CPUS - self.queues
+        if not is_int(self.reader_cpus) or not 1 <= self.reader_cpus <= hi:
+            raise bad("reader_cpus", self.reader_cpus, f"an integer in 1..{hi} ({MAX_CPUS} CPUs less the "
+                      f"{self.queues} NAPI CPUs of queues={self.queues})")
+        set_(self, "reader_cpus", int(self.reader_cpus))
         for name in ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate"):
-            _check_fraction(name, getattr(self, name))
+            set_(self, name, _check_fraction(name, getattr(self, name)))
         for name, hi in (("app_read_us", 1e6), ("xdp_hold_us", 1e6), ("link_gbps", 1e4), ("rtt_us", 1e6)):
-            _check_positive(name, getattr(self, name), hi)
+            set_(self, name, _check_positive(name, getattr(self, name), hi))
         for name in ("gro", "truesize_honest", "defer_free"):
-            if not isinstance(getattr(self, name), bool):
-                raise bad(name, getattr(self, name), "True or False")
-        check_xdp(self.xdp)
-        # the geometry validates page_size, arch, mtu (incl. MANA_XDP_MTU_MAX) and ring size
+            set_(self, name, _check_bool(name, getattr(self, name)))
+        set_(self, "xdp", check_xdp(self.xdp))
+        # the geometry validates page_size, arch, mtu (incl. MANA_XDP_MTU_MAX) and adapter_mtu
         self.geometry()
+        if isinstance(self.reconfigs, list):
+            set_(self, "reconfigs", tuple(self.reconfigs))
+        if not isinstance(self.reconfigs, tuple):
+            raise bad("reconfigs", self.reconfigs, "a tuple of rxlab.Reconfig")
         at = -1
         for r in self.reconfigs:
             if not isinstance(r, Reconfig):
@@ -141,8 +197,7 @@ class SimConfig:
             if not at < r.at_packet < self.packets:
                 raise bad("reconfigs.at_packet", r.at_packet, f"increasing, in 0..{self.packets - 1}")
             at = r.at_packet
-            if r.xdp is not None:
-                check_xdp(r.xdp, "reconfigs.xdp")
+        check_sizes(self, geometries(self))
 
     def _resolve(self, rel):
         """Each field of RELEASE_FIELDS: the release's value, or the one given, checked against it."""
@@ -158,17 +213,17 @@ class SimConfig:
                           "set_ringparam: it came with 3410d0e14f9a in 6.12)")
         else:  # mana_set_ringparam(): refused below 128, then roundup_pow_of_two()
             put("ring_size", mana_set_ringparam_rx(self.ring_size))
-        check_int_range("online_cpus", self.online_cpus, 1, 1 << 16)
+        put("online_cpus", check_int_range("online_cpus", self.online_cpus, 1, 1 << 16))
         if self.queues is None:
             put("queues", mana_default_num_queues(self.online_cpus, rel.mana_queue_cap))
         else:  # mana_set_channels(): at most max_queues = min(num_online_cpus(), MANA_MAX_NUM_QUEUES, ...)
-            check_int_range("queues", self.queues, 1, min(self.online_cpus, MANA_MAX_NUM_QUEUES))
+            put("queues", check_int_range("queues", self.queues, 1, min(self.online_cpus, MANA_MAX_NUM_QUEUES)))
         if self.tcp_rmem is None:
             put("tcp_rmem", rel.tcp_rmem_max)
-        check_int_range("tcp_rmem", self.tcp_rmem, 4096, 1 << 31)
+        put("tcp_rmem", check_int_range("tcp_rmem", self.tcp_rmem, 4096, 1 << 31))
         if self.skb_defer_max is None:
             put("skb_defer_max", rel.skb_defer_max)
-        check_int_range("skb_defer_max", self.skb_defer_max, 0, 1 << 20)
+        put("skb_defer_max", check_int_range("skb_defer_max", self.skb_defer_max, 0, 1 << 20))
 
     def geometry(self, mtu=None, xdp=None):
         """The RX buffer geometry of this configuration (or of a reconfigured one) in its release."""
@@ -192,13 +247,13 @@ class SimConfig:
 
 
 def check_xdp(xdp, name="xdp"):
-    """() for no program, or four fractions (pass, drop, tx, redirect) adding up to 1."""
-    if xdp == ():
-        return xdp
-    if not isinstance(xdp, tuple) or len(xdp) != 4:
+    """() for no program, or four fractions (pass, drop, tx, redirect) adding up to 1; returns
+    them as a tuple of floats."""
+    if not isinstance(xdp, tuple) or len(xdp) not in (0, 4):
         raise bad(name, xdp, "() or four fractions (pass, drop, tx, redirect) adding up to 1")
-    for v, verdict in zip(xdp, XDP_VERDICTS):
-        _check_fraction(f"{name}.{verdict}", v)
+    if not xdp:
+        return ()
+    xdp = tuple(_check_fraction(f"{name}.{verdict}", v) for v, verdict in zip(xdp, XDP_VERDICTS))
     if abs(sum(xdp) - 1.0) > 1e-9:
         raise bad(name, xdp, "fractions (pass, drop, tx, redirect) adding up to 1")
     return xdp

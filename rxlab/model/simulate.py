@@ -2,8 +2,6 @@
 (:func:`size_run`, :func:`build`), run the RX path stopping for each reconfiguration
 (:func:`run_all`), then take the Result, tear down and check that nothing leaked (:func:`finish`)."""
 
-from typing import NamedTuple
-
 import numpy as np
 
 from rxlab.engine.dma import dma_map, dma_unmap
@@ -16,15 +14,12 @@ from rxlab.engine.skb import buf_new, buf_put
 from rxlab.engine.state import make_rx, make_state
 from rxlab.kernel.pagepool import (
     PAGE_FRAG_CACHE_MAX_SIZE,
-    PP_ALLOC_CACHE_REFILL,
-    PP_ALLOC_CACHE_SIZE,
     dma_get_cache_alignment,
     pp_alloc_cache,
 )
 from rxlab.kernel.rss import flow_queues
 from rxlab.kernel.sizes import (
     NET_SKB_PAD,
-    WIRE_OVERHEAD,
     arch_info,
     get_order,
     napi_small_head_max,
@@ -34,8 +29,7 @@ from rxlab.kernel.sizes import (
 from rxlab.kernel.tcp import tcp_win_from_space
 from rxlab.model.config import SimConfig
 from rxlab.model.result import Result
-
-RATIO_BINS = 64
+from rxlab.model.sizing import RATIO_BINS, Sizes, copy_truesize_extra, geometries, size_run  # noqa: F401
 
 
 def _queue_layout(cfg, g):
@@ -86,51 +80,6 @@ def _pre_alloc(st, cfg, g, fail):
         dma_map(st, g.datasize)
         got.append(b)
     return got
-
-
-class Sizes(NamedTuple):
-    """How large the run's tables are: enough for what the run can hold at once, whatever its length."""
-
-    n_pages: int
-    n_pools: int
-    ring_max: int
-    n_cpus: int
-    n_bufs: int
-    n_skbs: int
-    hold_cap: int
-    mem_limit: int
-
-
-def copy_truesize_extra(arch):
-    """truesize of a copied skb beyond its SKB_DATA_ALIGN'ed length: the NET_SKB_PAD it reserves,
-    the sk_buff and the shared info (__napi_alloc_skb, SKB_TRUESIZE)."""
-    a = arch_info(arch)
-    return NET_SKB_PAD + skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes) + skb_shinfo_aligned()
-
-
-def size_run(cfg, geoms):
-    """Table sizes for ``cfg`` and every geometry its reconfigurations may switch to."""
-    Q, C, R = cfg.queues, cfg.connections, cfg.ring_size
-    any_xdp = any(x.xdp for x in geoms)
-    charged = min(x.truesize_pinned if cfg.truesize_honest else x.truesize for x in geoms)
-    smallest = skb_data_align(1) + copy_truesize_extra(cfg.arch)  # a copied one-byte packet
-    # skbs in flight: what the sockets can hold before sk_rmem_alloc passes sk_rcvbuf, at most
-    # max_skbs (rxlab's stand-in for tcp_mem pressure; beyond it packets drop as skb_table_full)
-    n_skbs = min(C * (cfg.tcp_rmem // min(charged, smallest) + 2), cfg.max_skbs) + Q * 4 + 16
-    link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(x.mtu for x in geoms)) + WIRE_OVERHEAD) * 8)
-    # XDP_TX / REDIRECT buffers awaiting completion: the packets of xdp_hold_us at line rate
-    hold_cap = int(cfg.xdp_hold_us * link_pps) + 64 if any_xdp else 1
-    configs = 1 + len(cfg.reconfigs)  # each reconfiguration attaches new pools beside the old
-    pool_size = max(x.pool_size for x in geoms)
-    # per queue and configuration: the posted ring and a pre-allocated one, a full alloc cache and
-    # ptr_ring, a bulk refill in flight and the XDP holds; then each skb's head and one coalesced page
-    n_pages = (Q * configs * (2 * R + PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL + hold_cap)
-               + 2 * n_skbs + 64)
-    unit = max(max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size), *(cfg.page_size << x.order for x in geoms))
-    return Sizes(n_pages=n_pages, n_pools=Q * configs, ring_max=pool_size,
-                 n_cpus=Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0),
-                 n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs, hold_cap=hold_cap,
-                 mem_limit=n_pages * unit)
 
 
 def _xdp_fractions(xdp):
@@ -262,12 +211,7 @@ def finish(st, rx, cfg, g, t, events, before):
 def simulate(config=None, **kw):
     """Run one configuration (a SimConfig, or its fields as keywords) and return a Result."""
     cfg = config.replace(**kw) if config is not None else SimConfig(**kw)
-    geoms = [cfg.geometry()]
-    for r in cfg.reconfigs:  # sizes must cover every layout the run may switch to
-        try:
-            geoms.append(cfg.geometry(mtu=r.mtu, xdp=r.xdp))
-        except ValueError:
-            pass  # refused when it comes, as the kernel refuses it
+    geoms = geometries(cfg)  # sizes must cover every layout the run may switch to
     st, rx = build(cfg, geoms)
     before = st.c.copy()  # the rings' first fill is not the run's
     t, events, g = run_all(st, rx, cfg, geoms[0])

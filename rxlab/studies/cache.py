@@ -4,17 +4,26 @@ configuration and the model version.
 Writes go to a temporary file in the same folder and are renamed over the final name
 (``os.replace`` is atomic), so a process killed at any moment leaves either a complete result
 or none: a half-written file only ever carries a ``.tmp`` name and is never read.
+
+A file is served only if it is one run's row of the requested configuration: unreadable
+files, files of another schema and files of another configuration (copied over, or renamed)
+count as missing, are recomputed and overwritten, and are listed in ``ResultCache.bad``.
 """
 
+import errno
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rxlab.atomic import atomic_path
+from rxlab.counters import Ctr
+from rxlab.errors import bad
+from rxlab.model.config import FIELDS
 
 MODEL_VERSION = 6  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
 # 5: memory efficiency; 6: kernel releases (SimConfig.kernel, online_cpus; the newest release's defaults)
@@ -53,24 +62,79 @@ def run_key(cfg):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def config_row(cfg):
+    """The configuration columns of the run of ``cfg`` as ``Result.to_frame()`` writes them."""
+    return {k: (str(v) if isinstance(v, tuple) else v) for k, v in cfg.to_dict().items()}
+
+
+def _wrong(table, cfg):
+    """Why ``table`` is not the cached run of ``cfg`` (None if it is)."""
+    missing = [c for c in (*FIELDS, *(c.name for c in Ctr)) if c not in table.column_names]
+    if missing:
+        return f"not a result of rxlab (no column {missing[0]!r})"
+    if table.num_rows != 1:
+        return f"{table.num_rows} rows, not one"
+    counters, config = {c.name for c in Ctr}, set(FIELDS)
+    for f in table.schema:  # counters are integers, metrics numbers (a string column would not concatenate)
+        if f.name in counters and not pa.types.is_integer(f.type):
+            return f"column {f.name!r} of type {f.type}, not an integer"
+        if f.name not in config | counters and not (pa.types.is_integer(f.type) or pa.types.is_floating(f.type)):
+            return f"column {f.name!r} of type {f.type}, not a number"
+    stored = table.select(list(FIELDS)).to_pylist()[0]
+    want = config_row(cfg)
+    diff = [k for k in FIELDS if stored[k] != want[k] or type(stored[k]) is not type(want[k])]
+    if diff:
+        return f"the result of another configuration ({diff[0]}={stored[diff[0]]!r}, not {want[diff[0]]!r})"
+    return None
+
+
 class ResultCache:
-    """Results under ``root/model-<MODEL_VERSION>/<first two hex digits>/<key>.parquet``."""
+    """Results under ``root/model-<MODEL_VERSION>/<first two hex digits>/<key>.parquet``.
+
+    ``bad``: (path, why) of every file :meth:`get` refused (it is then recomputed)."""
 
     def __init__(self, root=None):
         self.root = Path(root) if root is not None else default_cache_dir()
+        self.bad = []
 
     def path(self, key):
         return self.root / f"model-{MODEL_VERSION}" / key[:2] / f"{key}.parquet"
 
-    def get(self, key):
-        """The cached one-row table, or None. An unreadable file (e.g. emptied by a power
-        loss, which os.replace does not guard against without fsync) counts as missing and
-        is recomputed and overwritten."""
+    def get(self, key, cfg=None):
+        """The cached one-row table of ``cfg`` (whose key is ``key``), or None. A file that is
+        not there counts as missing; so does one that is unreadable (e.g. emptied by a power
+        loss, which os.replace does not guard against without fsync) or, given ``cfg``, not its
+        run (another schema, another configuration): those are listed in ``bad`` and are
+        recomputed and overwritten. A folder where the file belongs is an error (IsADirectoryError)."""
+        path = self.path(key)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder where a cached result belongs (remove it)", str(path))
         try:  # one row: ParquetFile without threads reads it ~40% faster than read_table
-            with pq.ParquetFile(self.path(key)) as f:
-                return f.read(use_threads=False)
-        except (OSError, pa.ArrowException):
+            with pq.ParquetFile(path) as f:
+                table = f.read(use_threads=False)
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except (OSError, pa.ArrowException) as e:
+            self.bad.append((str(path), f"unreadable ({type(e).__name__}: {str(e).splitlines()[0][:200]})"))
+            return None
+        why = _wrong(table, cfg) if cfg is not None else None
+        if why:
+            self.bad.append((str(path), why))
+            return None
+        return table
+
+    def check_writable(self):
+        """Refuse, before any run, a cache folder this process cannot write (read-only, a file,
+        beneath a file): ``cache=`` is named with the reason."""
+        folder = self.root / f"model-{MODEL_VERSION}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".write-test.", suffix=".tmp")
+            os.close(fd)
+            os.unlink(tmp)
+        except OSError as e:
+            raise bad("cache", str(self.root), f"a folder this process can write ({e.strerror or e}: "
+                      f"{e.filename or folder})") from None
 
     def put(self, key, table):
         """Write ``table`` atomically: to a temporary name, then renamed over the final one."""

@@ -5,9 +5,12 @@ A value that no configuration of the grid accepts (an unknown strategy, a page s
 does not have, a string where a number belongs) raises an error naming the field. A combination
 the kernel refuses while each of its values is fine elsewhere (XDP with an MTU above
 MANA_XDP_MTU_MAX) is not run and is listed, with SimConfig's error, among the invalid ones.
+An empty grid ({} or []) is an error, not one default run. :func:`count_runs` counts a grid's
+runs without expanding it, so that a huge grid is refused before it is materialised.
 """
 
 import itertools
+import math
 from dataclasses import fields
 from pathlib import Path
 
@@ -16,7 +19,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from rxlab.errors import bad, check_int_range
+from rxlab.errors import bad, check_int_range, is_int
 from rxlab.model import defaults
 from rxlab.model.config import FIELDS, XDP_VERDICTS, Reconfig, SimConfig, xdp_only
 
@@ -57,12 +60,12 @@ def _reconfigs(v):
     out = []
     for r in v:
         if isinstance(r, dict):
+            if r.get("xdp") is not None:
+                r = {**r, "xdp": _xdp(r["xdp"])}
             try:
                 r = Reconfig(**r)
             except TypeError:
                 raise bad("reconfigs", r, "Reconfig fields at_packet, mtu, xdp, fail") from None
-        if isinstance(r, Reconfig) and r.xdp is not None:
-            r = Reconfig(r.at_packet, r.mtu, _xdp(r.xdp), r.fail)
         out.append(r)
     return tuple(out)
 
@@ -84,19 +87,20 @@ def _check_names(names):
             raise bad("grid field", name, "a SimConfig field: " + ", ".join(FIELDS))
 
 
-def _points(grid):
-    """The grid as a list of {field: value} dicts."""
+def _checked(grid):
+    """The grid checked, not expanded: {field: values} of a dict grid, or the list of {field:
+    value} of a list grid."""
     if isinstance(grid, dict):
+        if not grid:
+            raise bad("grid", grid, "at least one field with a list of values (or a list of configurations)")
         _check_names(grid)
-        lists = {}
         for name, values in grid.items():
-            if isinstance(values, range):
-                values = list(values)
-            if not isinstance(values, list) or not values:
+            if not isinstance(values, (list, range)) or not values:
                 raise bad(name, values, "a non-empty list of values in a grid (one value: [value])")
-            lists[name] = values
-        return [dict(zip(lists, combo)) for combo in itertools.product(*lists.values())]
+        return dict(grid)
     if isinstance(grid, (list, tuple)):
+        if not grid:
+            raise bad("grid", grid, "at least one configuration (or a dict of lists)")
         points = []
         for c in grid:
             if isinstance(c, SimConfig):
@@ -109,9 +113,36 @@ def _points(grid):
     raise bad("grid", grid, "a dict of lists, or a list of dicts or SimConfigs")
 
 
+def _points(grid):
+    """The grid as a list of {field: value} dicts."""
+    checked = _checked(grid)
+    if isinstance(checked, dict):
+        return [dict(zip(checked, combo)) for combo in itertools.product(*checked.values())]
+    return checked
+
+
+def _packets(v):
+    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else defaults.RUN
+
+
+def count_runs(grid, seeds=None):
+    """``(configurations, seeds, packets)`` of ``grid`` counted without expanding it: at most
+    that many configurations (invalid combinations and repeats are dropped when it is expanded),
+    the seeds each runs, and the packets of all its runs."""
+    checked = _checked(grid)
+    n_seeds = 1 if seeds is None else len(_seeds(seeds))
+    if isinstance(checked, dict):
+        sizes = [len(v) for k, v in checked.items() if k != "packets"]
+        n = math.prod(sizes) * len(checked.get("packets", [None]))
+        packets = math.prod(sizes) * sum(_packets(p) for p in checked.get("packets", [None]))
+    else:
+        n, packets = len(checked), sum(_packets(p.get("packets")) for p in checked)
+    return n, n_seeds, packets * n_seeds
+
+
 def _seeds(seeds):
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        return list(range(check_int_range("seeds", seeds, 1, 1_000_000)))
+    if is_int(seeds):
+        return range(check_int_range("seeds", seeds, 1, 1_000_000))
     if isinstance(seeds, (list, tuple, range)) and len(seeds) > 0:
         return list(dict.fromkeys(check_int_range("seeds", s, 0, 2**32 - 1) for s in seeds))
     raise bad("seeds", seeds, "a count (1..1000000) or a non-empty list of seeds (0..2**32-1)")
@@ -155,9 +186,11 @@ def load_grid(path):
     """A grid from a TOML file: SimConfig fields with lists of values (their cartesian product),
     or an array of ``[[configs]]`` tables, one per configuration."""
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise bad("grid", str(path), f"a readable TOML file ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise bad("grid", str(path), f"a TOML file, which is UTF-8 ({e.reason} at byte {e.start})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -1,24 +1,53 @@
 """``sweep(grid) -> DataFrame``: every run of a grid, from the result cache when it is there,
 otherwise computed serially, on a local process pool or on a Dask cluster, and cached as soon as
-it arrives, so an interrupted sweep resumes where it stopped."""
+it arrives, so an interrupted sweep resumes where it stopped.
+
+Interrupted (Ctrl-C, SIGTERM, kill -9, a worker lost) at any moment, a sweep leaves every run
+it finished in the cache, whole, and no half-written result under a result's name; its pool
+workers exit at once (Linux: the kernel kills them with their parent, PR_SET_PDEATHSIG), and
+the same sweep started again computes only the runs that are missing.
+"""
 
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 
 import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from rxlab.errors import bad, check_int_range
+from rxlab.errors import SystemFailure, bad, check_int_range
 from rxlab.model.config import FIELDS
 from rxlab.model.simulate import simulate
 from rxlab.studies import cache as _cache
-from rxlab.studies.grid import expand
+from rxlab.studies.grid import count_runs, expand
+
+MAX_RUNS = 10_000
+"""Runs a sweep starts at most unless ``max_runs=`` (``--max-runs``) says more: a grid is a
+product, and one more field of ten values makes it ten times longer."""
+
+PACKETS_PER_SECOND = 20e6  # compiled engine, one core (BENCHMARKS.md: 21-28 M)
+SECONDS_PER_RUN = 0.05  # building, checking and writing a run, whatever its length
+
+
+def estimate_seconds(runs, packets, workers):
+    """A rough wall-clock time for ``runs`` runs of ``packets`` packets in all on ``workers``
+    processes, compiled engine (the first compile, ~45 s, not included)."""
+    return (runs * SECONDS_PER_RUN + packets / PACKETS_PER_SECOND) / max(1, min(workers, runs))
+
+
+def duration_text(seconds):
+    """``seconds`` as "40 s", "12 min" or "3.5 h"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def _run(cfg):
@@ -40,9 +69,33 @@ def _serial(todo, store, keys):
         yield cfg, _run_stored(cfg, store, keys[cfg])
 
 
+def _die_with_parent():
+    """Linux: have the kernel SIGKILL this process when the thread that forked it dies
+    (prctl PR_SET_PDEATHSIG), whatever this process is doing; False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return False
+
+
 def _exit_with_parent(parent):
     """Pool worker initializer: exit as soon as the sweep's process is gone (even by kill -9),
-    instead of waiting forever for work that will never come."""
+    instead of running on or waiting forever for work that will never come. On Linux the
+    kernel kills the worker, even mid-run in compiled code that holds the GIL; elsewhere a
+    watcher thread notices within 0.2 s, or when the run in progress releases the GIL."""
+    _die_with_parent()
+    if os.getppid() != parent:  # the sweep died before the worker asked to die with it
+        os._exit(1)
+    # the sweep's process handles Ctrl-C and SIGTERM and kills its workers; a worker neither
+    # prints a KeyboardInterrupt of its own nor inherits a handler that would keep it alive
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
     def watch():
         while os.getppid() == parent:
             time.sleep(0.2)
@@ -64,11 +117,19 @@ def _processes(todo, store, keys, workers):
         try:
             for f in as_completed(futures):
                 yield futures[f], f.result()
+        except BrokenProcessPool:
+            raise SystemFailure("a pool worker died (killed by a signal: the OOM killer, or kill -9); the runs "
+                                "that finished are cached, and the same sweep started again resumes") from None
+        except (KeyboardInterrupt, GeneratorExit):  # Ctrl-C, SIGTERM: stop the runs in progress now
+            for p in list((getattr(ex, "_processes", None) or {}).values()):
+                p.kill()
+            raise
         finally:  # an error, or the caller stopped: start no further run
             ex.shutdown(cancel_futures=True)
 
 
 def _dask(todo, store, keys, client):
+    from distributed import KilledWorker
     from distributed import as_completed as dask_completed
 
     # the cluster's workers need not share this machine's disk: results are written here
@@ -79,6 +140,9 @@ def _dask(todo, store, keys, client):
             cfg = names[f.key]
             store.put(keys[cfg], table)
             yield cfg, table
+    except KilledWorker as e:
+        raise SystemFailure(f"Dask lost the workers of a run ({e}); the runs that finished are cached, and "
+                            "the same sweep started again resumes") from None
     finally:
         client.cancel(futures)
 
@@ -97,7 +161,7 @@ def _frame(tables):
     return df
 
 
-def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=None):
+def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=None, max_runs=MAX_RUNS):
     """Run every configuration of ``grid`` and return one tidy row per (configuration, seed):
     the configuration (categorical columns; ``xdp`` and ``reconfigs`` as their str()), every
     counter and every derived metric, as ``Result.to_frame()`` gives them.
@@ -112,9 +176,13 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     workers: processes on this machine (default: one per CPU; 1 runs in this process).
     client: a ``distributed.Client``; runs then go to its cluster (``workers`` must be None).
     progress: show a tqdm progress bar (default: yes, unless the environment variable CI is set).
+    max_runs: refuse a grid of more runs (configurations x seeds, counted before the grid is
+        expanded) than this (default :data:`MAX_RUNS`).
 
     ``df.attrs["sweep"]`` says how many runs there were, how many were computed and how many
-    came from the cache.
+    came from the cache, and lists (``bad_cache``) each cached file that was not the result it
+    was named for (unreadable, another schema, another configuration's run): those were
+    recomputed and overwritten, and a warning names them.
     """
     if client is not None and workers is not None:
         raise bad("workers", workers, "None when client= is given (the cluster has its own workers)")
@@ -122,6 +190,12 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
         check_int_range("workers", workers, 1, 4096)
     if progress is None:
         progress = not os.environ.get("CI")
+    max_runs = check_int_range("max_runs", max_runs, 1, 10**12)
+    n, n_seeds, packets = count_runs(grid, seeds)
+    if n * n_seeds > max_runs:
+        raise bad("runs", n * n_seeds, f"at most max_runs={max_runs} ({n:,} configurations x {n_seeds} "
+                  f"seed(s), about {duration_text(estimate_seconds(n * n_seeds, packets, workers or _cpus()))} on "
+                  f"{workers or _cpus()} workers); raise max_runs (rxlab sweep --max-runs) to run them")
     configs, invalid = expand(grid, seeds)
     if invalid:
         warnings.warn(f"{len(invalid)} configurations of the grid are invalid combinations and were not run "
@@ -130,10 +204,14 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     keys = {cfg: _cache.run_key(cfg) for cfg in configs}
     tables = {}
     for cfg, key in keys.items():
-        t = store.get(key)
+        t = store.get(key, cfg)
         if t is not None:
             tables[cfg] = t
+    for path, why in store.bad:
+        warnings.warn(f"rxlab sweep: cache file {path} is {why}: recomputed", stacklevel=2)
     todo = [cfg for cfg in configs if cfg not in tables]
+    if todo:
+        store.check_writable()  # before the first run, not after it
     if client is not None:
         runs = _dask(todo, store, keys, client)
     elif (workers or _cpus()) > 1 and len(todo) > 1:
@@ -147,7 +225,8 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
             bar.update()
     df = _frame([tables[cfg] for cfg in configs])
     df.attrs["sweep"] = {"runs": len(configs), "computed": len(todo), "cached": len(configs) - len(todo),
-                         "model_version": _cache.MODEL_VERSION, "cache": str(store.root)}
+                         "model_version": _cache.MODEL_VERSION, "cache": str(store.root),
+                         "bad_cache": list(store.bad)}
     df.attrs["invalid"] = invalid
     return df
 

@@ -10,20 +10,24 @@ JSON bundle under :data:`RECORD_MIME` that :func:`records` reads back), so tests
 what the notebook itself computed.
 """
 
+import asyncio
 import html
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
 import rxlab
-from rxlab.errors import bad
+from rxlab.errors import Interrupted, bad
 
 NOTEBOOK_DIR = Path(rxlab.__file__).resolve().parents[1] / "notebooks"
 RECORD_MIME = "application/vnd.rxlab.record+json"
@@ -35,7 +39,10 @@ def notebook_paths(folder=NOTEBOOK_DIR):
     folder = Path(folder)
     if not folder.is_dir():
         raise bad("notebooks", str(folder), "an existing folder of NN_*.ipynb (rxlab report needs a source checkout)")
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    paths = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        raise bad("notebooks", str(folder), "a folder with at least one NN_*.ipynb notebook (it has none)")
+    return paths
 
 
 def _plain(v):
@@ -84,18 +91,62 @@ class _ThisPython(KernelSpecManager):
                           display_name=f"Python ({sys.executable})", language="python")
 
 
+class _StoppableClient(NotebookClient):
+    """A NotebookClient that SIGINT and SIGTERM stop. nbclient's own handlers shut the kernel
+    down and let the caller go on (a report would then run its next notebook); these cancel
+    the execution instead, after which nbclient still shuts the kernel down, and
+    :func:`execute` raises :class:`~rxlab.errors.Interrupted`."""
+
+    stopped_by = None
+
+    async def async_start_new_kernel(self, **kwargs):
+        # called by async_setup_kernel right after it installed its handlers: replace them
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+
+        def stop(signum):
+            self.stopped_by = self.stopped_by or signum
+            task.cancel()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, stop, signum)
+            except (RuntimeError, ValueError, NotImplementedError):  # not the main thread, or Windows
+                pass
+        await super().async_start_new_kernel(**kwargs)
+
+
 def execute(path, quick=True, timeout=TIMEOUT_S):
     """Run notebook ``path`` (with ``quick`` injected) in a fresh kernel and return it executed.
 
     The kernel is this Python, started in the notebook's folder with this ``rxlab`` first on its
-    path, so the notebooks run against the package that runs them."""
+    path, so the notebooks run against the package that runs them. SIGINT or SIGTERM during the
+    run shut the kernel down and raise :class:`~rxlab.errors.Interrupted`."""
     path = Path(path)
     nb = inject_parameters(nbformat.read(path, as_version=4), quick=quick)
     root = str(Path(rxlab.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
-    km = KernelManager(kernel_name="python3", kernel_spec_manager=_ThisPython())
-    client = NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(path.parent)}})
-    # the kernel's own stderr is only its start-up chatter; a cell's error comes back through the
-    # protocol (CellExecutionError) and a crash as DeadKernelError
-    client.execute(env=env, stderr=subprocess.DEVNULL)
+    # the asynchronous manager: its client awaits the kernel's messages, so the event loop runs
+    # and a signal is handled at once (a blocking client sits in zmq until the cell ends)
+    km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=_ThisPython())
+    client = _StoppableClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(path.parent)}})
+    main = threading.current_thread() is threading.main_thread()
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    try:
+        # the kernel's own stderr is only its start-up chatter; a cell's error comes back through
+        # the protocol (CellExecutionError) and a crash as DeadKernelError
+        client.execute(env=env, stderr=subprocess.DEVNULL)
+    except BaseException:
+        if client.stopped_by:
+            raise Interrupted(client.stopped_by) from None
+        raise
+    finally:
+        for s, h in handlers.items():  # nbclient leaves SIGTERM at SIG_DFL: the caller's come back
+            signal.signal(s, h)
+        try:  # nbclient leaves a kernel it did not start (km= given) running: shut it down
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001, S110 - already gone; the exception that got us here matters more
+            pass
+    if client.stopped_by:
+        raise Interrupted(client.stopped_by)
     return nb
