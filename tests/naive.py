@@ -71,6 +71,7 @@ class Naive:
         self.free_slots = list(range(n_pages - 1, -1, -1))
         self.pools = {}
         self.c = Counter()
+        self.dma_map_fails = None  # a callable: True when page_pool_dma_map() is to fail (injection)
         fc_size = max(32768, page_size)
         self.fc_order = (fc_size - 1).bit_length() - (page_size - 1).bit_length()
         self.fc_bias = fc_size
@@ -149,6 +150,11 @@ class Naive:
             return -1
         p = self.pages[pid]
         if pool.dma_map:
+            if self.dma_map_fails is not None and self.dma_map_fails():
+                # page_pool_dma_map() failed: the page is put back, the allocation goes without it
+                self.c["dma_map_fail"] += 1
+                self.put_page(pid, cpu)
+                return -2
             self.c["dma_map"] += 1
             self.c["dma_map_bytes"] += self.page_size << pool.order
             p.dma = True
@@ -182,15 +188,17 @@ class Naive:
         self.c["alloc_empty"] += 1
         if pool.order > 0:
             pid = self._new_page(q, cpu)
-            if pid != -1:
-                self.c["alloc_slow_high_order"] += 1
+            if pid < 0:
+                return -1
+            self.c["alloc_slow_high_order"] += 1
             return pid
         self.c["page_alloc_bulk_calls"] += 1
         for _ in range(self.pp_cache_refill):
             pid = self._new_page(q, cpu)
             if pid == -1:
                 break
-            self._to_cache(q, pid)
+            if pid != -2:  # not mapped: freed, the bulk loop goes on
+                self._to_cache(q, pid)
         if not pool.cache:
             return -1
         self.c["alloc_slow"] += 1

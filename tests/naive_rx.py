@@ -162,6 +162,10 @@ class NaiveRx:
                           ring_max=1, n_cpus=n_cpus, n_bufs=1 << 18, n_skbs=n_skbs,
                           pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"))
         self.rng = np.random.RandomState(cfg.seed)  # the engine's np.random.seed(cfg.seed) sequence
+        # page_pool's own mappings fail at dma_map_fail_rate once traffic starts (the engine keeps
+        # the rate as parts per 10**9: the same draw, compared the same way)
+        ppb = round(cfg.dma_map_fail_rate * 1e9)
+        self.core.dma_map_fails = lambda: self.inject and ppb > 0 and self.rng.random_sample() * 1e9 < ppb
         a = arch_info(cfg.arch)
         self.sizeof_sk_buff = skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes)
         self.align = dma_get_cache_alignment(cfg.arch)

@@ -960,3 +960,19 @@ def test_the_cli_says_the_ring_size_it_uses(capsys):
     assert main(["geometry", "--ring-size", "1000"]) == 0
     o = capsys.readouterr()
     assert "ring_size 1000 runs as 1024" in o.err and re.search(r"^ring_size +1024$", o.out, re.MULTILINE)
+
+
+# ---------------------------------------------------------------- 8. page_pool's own DMA mappings
+
+def test_page_pool_dma_map_failures_are_injected_freed_and_counted():
+    """dma_map_fail_rate also fails page_pool_dma_map() of pool-mapped fragment pages: the page is put
+    back and that allocation goes without it (net/core/page_pool.c __page_pool_alloc_page_order and
+    the bulk loop of __page_pool_alloc_netmems_slow); refills that find no page drop the packet."""
+    kw = {"strategy": "pp_frag", "queues": 1, "connections": 4, "ring_size": 128, "packets": 3000,
+          "app_read_us": 2000.0, "defer_free": False}  # readers hold pages: the pool must allocate
+    clean, failing = (simulate(SimConfig(dma_map_fail_rate=r, **kw)) for r in (0.0, 1.0))
+    assert clean.counter("dma_map_fail") == 0 and clean.counter("alloc_slow") > 0
+    assert failing.counter("dma_map_fail") > 0  # before, only the driver's own mappings could fail
+    assert failing.counter("alloc_slow") == 0  # every page of the slow path failed its mapping
+    assert failing.counter("page_free_order0") >= failing.counter("dma_map_fail")  # each one freed
+    assert failing.drops()["rx_alloc_fail"] > 0  # and the refill without a buffer dropped the packet

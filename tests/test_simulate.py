@@ -99,8 +99,14 @@ def test_alloc_failure_injection_is_counted_exactly(strategy):
     r = simulate(SimConfig(strategy=strategy, packets=N, alloc_fail_rate=0.1, dma_map_fail_rate=0.05))
     q = r.qstats.sum(axis=0)
     assert q[QS.alloc_fail_injected] > N / 20
-    assert q[QS.rx_alloc_fail] == q[QS.alloc_fail_injected] + q[QS.dma_map_fail_injected]
-    assert r.counter("dma_map_fail") == q[QS.dma_map_fail_injected]
+    # the driver's own mappings fail in every strategy; a fragment pool's page_pool_dma_map() too,
+    # and a refill that then finds no page drops its packet like any failed allocation
+    pool_maps = r.counter("dma_map_fail") - q[QS.dma_map_fail_injected]
+    driver = q[QS.alloc_fail_injected] + q[QS.dma_map_fail_injected]
+    if r.geometry.frag_count > 1 and strategy != "page_frag_cache":
+        assert pool_maps > 0 and q[QS.rx_alloc_fail] >= driver
+    else:
+        assert pool_maps == 0 and q[QS.rx_alloc_fail] == driver
     assert outcomes(r) == N
 
 
@@ -191,7 +197,7 @@ def test_config_errors_name_the_field():
         SimConfig(packets=10, reconfigs=(Reconfig(10, mtu=1400),))
     with pytest.raises(ValueError, match=r"seed=4294967296 is not allowed: 0..4294967295"):
         SimConfig(seed=2**32)
-    with pytest.raises(ValueError, match=r"reader_cpus=0 is not allowed: an integer in 1..4092 \(4096 CPUs less the 4 NAPI CPUs"):
+    with pytest.raises(ValueError, match=r"reader_cpus=0 is not allowed: an integer in 1..4080 \(4096 CPUs less the 16 NAPI CPUs"):
         SimConfig(reader_cpus=0)
     with pytest.raises(ValueError, match=r"skb_defer_max=-1 is not allowed: 0..1048576"):
         SimConfig(skb_defer_max=-1)

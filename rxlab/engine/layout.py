@@ -127,7 +127,8 @@ class G(IntEnum):
     page_size = 6
     pp_cache_size = 7  # PP_ALLOC_CACHE_SIZE of the kernel simulated (kernel.pagepool.pp_alloc_cache)
     pp_cache_refill = 8  # PP_ALLOC_CACHE_REFILL
-    n = 9
+    dma_fail_ppb = 9  # injected page_pool_dma_map() failures, per 10**9 mappings (0: none)
+    n = 10
 
 
 class Mode(IntEnum):

@@ -4,11 +4,15 @@ One row of ``st.pools`` is one ``struct page_pool``. rxlab models one NUMA node,
 the NUMA checks of the kernel (alloc_waive) never fire.
 """
 
+import numpy as np
+
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_sync_for_device, dma_unmap
 from rxlab.engine.jit import kernel
 from rxlab.engine.layout import BIAS_MAX, NONE, PF, PL, G, Loc, PoolState
 from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
+
+DMA_FAILED = -2  # _new_page(): the page was allocated, page_pool_dma_map() failed, it is freed
 
 
 @kernel
@@ -104,6 +108,12 @@ def _new_page(st, q, cpu):
     if pid == NONE:
         return NONE
     if st.pools[q, PL.dma_map]:
+        if st.glob[G.dma_fail_ppb] > 0 and np.random.random() * 1e9 < st.glob[G.dma_fail_ppb]:
+            # page_pool_dma_map() failed (injected): __page_pool_alloc_page_order() and the bulk
+            # loop of __page_pool_alloc_netmems_slow() put_page() the page and go without it
+            st.c[Ctr.dma_map_fail] += 1
+            put_page(st, pid, cpu)
+            return DMA_FAILED
         dma_map(st, _page_bytes(st, q))
         st.pages[pid, PF.dma] = 1
         # page_pool_dma_map() syncs max_len for the device after mapping
@@ -137,15 +147,17 @@ def pp_alloc_pages(st, q, cpu):
     # __page_pool_alloc_netmems_slow()
     if p[PL.order] > 0:
         pid = _new_page(st, q, cpu)
-        if pid != NONE:
-            st.c[Ctr.alloc_slow_high_order] += 1
+        if pid < 0:
+            return NONE
+        st.c[Ctr.alloc_slow_high_order] += 1
         return pid
     st.c[Ctr.page_alloc_bulk_calls] += 1
     for _ in range(refill):
         pid = _new_page(st, q, cpu)
-        if pid == NONE:
+        if pid == NONE:  # the page allocator gave fewer pages
             break
-        _cache_push(st, q, pid)
+        if pid != DMA_FAILED:  # a page that could not be mapped is gone; the loop goes on
+            _cache_push(st, q, pid)
     if p[PL.cache_count] == 0:
         return NONE
     st.c[Ctr.alloc_slow] += 1

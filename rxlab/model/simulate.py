@@ -144,6 +144,9 @@ def build(cfg, geoms):
         for i in range(cfg.ring_size):
             rx.ring[q, i] = alloc_buf(st, rx, q)
     rx.rf[RF.alloc_fail_rate], rx.rf[RF.dma_map_fail_rate] = fail
+    # page_pool's own DMA mappings fail at the same rate from the first packet on (the engine's
+    # page_pool reads it from the state, as parts per 10**9)
+    st.glob[G.dma_fail_ppb] = round(cfg.dma_map_fail_rate * 1e9)
     if (rx.ring == NONE).any():
         raise MemoryError("could not fill the RX rings before traffic")
     C = cfg.connections
