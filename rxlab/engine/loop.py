@@ -12,7 +12,7 @@ import numpy as np
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.jit import kernel
-from rxlab.engine.layout import BF, CF, CN, NONE, PL, QP, QS, RC, RF, SK, SM, BufKind, G, Mode
+from rxlab.engine.layout import BF, CF, CN, FALSE, NONE, PL, QP, QS, RC, RF, SK, SM, TRUE, BufKind, G, Mode
 from rxlab.engine.page_frag import frag_alloc, frag_cache_drain
 from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
 from rxlab.engine.skb import (
@@ -57,7 +57,8 @@ def alloc_buf(st, rx, q):
             pid = pp_alloc_pages(st, p[QP.pool], cpu)
             if pid == NONE:
                 return NONE
-            b = buf_new(st, pid, 0, st.glob[G.page_size] << st.pools[p[QP.pool], PL.order], BufKind.pp_page, q)
+            size = st.glob[G.page_size] << st.pools[p[QP.pool], PL.order]
+            b = buf_new(st, pid, np.int64(0), size, BufKind.pp_page, q)
     else:
         pid, off = frag_alloc(st, cpu, p[QP.alloc_size])
         if pid == NONE:
@@ -67,7 +68,7 @@ def alloc_buf(st, rx, q):
         # dma_mapping_error(): mana_put_rx_page()
         qstats[q, QS.dma_map_fail_injected] += 1
         st.c[Ctr.dma_map_fail] += 1
-        buf_put(st, b, cpu, False)
+        buf_put(st, b, cpu, FALSE)
         return NONE
     dma_map(st, p[QP.datasize])
     return b
@@ -81,7 +82,7 @@ def release_holds(st, rx, q, t):
     p = qp[q]
     cap = hold_buf.shape[1]
     while p[QP.hold_count] > 0 and hold_t[q, p[QP.hold_head]] <= t:
-        buf_put(st, hold_buf[q, p[QP.hold_head]], p[QP.napi_cpu], False)
+        buf_put(st, hold_buf[q, p[QP.hold_head]], p[QP.napi_cpu], FALSE)
         p[QP.hold_head] = p[QP.hold_head] + 1 if p[QP.hold_head] + 1 < cap else 0
         p[QP.hold_count] -= 1
 
@@ -123,7 +124,7 @@ def tcp_queue(st, rx, c, s, cpu, scaling):
     k = conn[c]
     if k[CN.rmem] > rc[RC.rcvbuf]:
         k[CN.rmem_drops] += 1
-        skb_free(st, s, cpu, True)
+        skb_free(st, s, cpu, TRUE)
         return
     k[CN.packets] += 1
     k[CN.scaling] = scaling
@@ -163,10 +164,10 @@ def app_read(st, rx, c, t):
             p[QP.defer_count] += 1
             if p[QP.defer_count] < rc[RC.defer_max]:
                 st.c[Ctr.skb_defer_free] += 1
-                skb_free(st, s, napi, True)
+                skb_free(st, s, napi, TRUE)
                 continue
             st.c[Ctr.skb_defer_full] += 1
-        skb_free(st, s, k[CN.app_cpu], False)
+        skb_free(st, s, k[CN.app_cpu], FALSE)
     connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
 
 
@@ -206,7 +207,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
         qstats[q, QS.copybreak] += 1
         if is_ack:
             qstats[q, QS.acks] += 1
-            skb_free(st, s, cpu, True)
+            skb_free(st, s, cpu, TRUE)
         else:
             tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length, truesize))
         return
@@ -228,7 +229,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
             if st.bufs[b, BF.kind] == BufKind.page and p[QP.save] == NONE:
                 p[QP.save] = b
             else:
-                buf_put(st, b, cpu, True)
+                buf_put(st, b, cpu, TRUE)
             return
         else:
             if r < rf[RF.xdp_pass] + rf[RF.xdp_drop] + rf[RF.xdp_tx]:
@@ -241,17 +242,17 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
     s = skb_build(st, b, truesize, length)
     if s == NONE:
         qstats[q, QS.skb_table_full] += 1
-        buf_put(st, b, cpu, True)
+        buf_put(st, b, cpu, TRUE)
         return
     if is_ack:
         qstats[q, QS.acks] += 1
-        skb_free(st, s, cpu, True)
+        skb_free(st, s, cpu, TRUE)
         return
     if rf[RF.clone_fraction] > 0.0 and np.random.random() < rf[RF.clone_fraction]:
         # a tap (packet socket) gets a clone and consumes it in softirq
         cl = skb_clone(st, s)
         if cl != NONE:
-            skb_free(st, cl, cpu, True)
+            skb_free(st, cl, cpu, TRUE)
     tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length, truesize))
 
 
@@ -306,10 +307,11 @@ def run(st, rx, t, stop):
                     app_read(st, rx, c, t)
                     connf[c, CF.next_read] = t + rf[RF.app_read_us]
                 next_read_any = min(next_read_any, connf[c, CF.next_read])
+        # one call of rx_packet for ACKs and data alike: each call site inlines the whole RX path
         if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:
-            c = np.random.randint(C)
-            rx_packet(st, rx, conn[c, CN.queue], c, ACK_LEN, True, t)
-            t += ack_us
+            pick = np.random.randint(C)
+            length = ACK_LEN
+            is_ack = 1
         else:
             pick = NONE
             soonest = np.inf
@@ -324,8 +326,13 @@ def run(st, rx, t, stop):
                 t = max(t, min(soonest, next_read_any))
                 continue
             cursor = pick + 1
-            k = conn[pick]
-            rx_packet(st, rx, k[CN.queue], pick, mtu, False, t)
+            length = mtu
+            is_ack = 0
+        k = conn[pick]
+        rx_packet(st, rx, k[CN.queue], pick, length, is_ack, t)
+        if is_ack:
+            t += ack_us
+        else:
             # the window the receiver now advertises: tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc)
             ratio = k[CN.scaling] if k[CN.scaling] > 0 else TCP_DEFAULT_SCALING_RATIO
             wnd = max(0, rc[RC.rcvbuf] - k[CN.rmem]) * ratio >> 8
@@ -357,13 +364,13 @@ def detach_queues(st, rx):
         cpu = qp[q, QP.napi_cpu]
         for i in range(ring.shape[1]):
             b = ring[q, i]
-            frag = st.bufs[b, BF.kind] == BufKind.pp_frag
+            frag = int(st.bufs[b, BF.kind] == BufKind.pp_frag)
             if not frag:
                 dma_unmap(st)
             buf_put(st, b, cpu, frag)
             ring[q, i] = NONE
         if qp[q, QP.save] != NONE:
-            buf_put(st, qp[q, QP.save], cpu, False)
+            buf_put(st, qp[q, QP.save], cpu, FALSE)
             qp[q, QP.save] = NONE
         pool_destroy(st, qp[q, QP.pool], cpu)
 

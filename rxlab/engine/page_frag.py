@@ -5,6 +5,8 @@ offset 0 upwards; its _refcount is raised once by a large bias and pagecnt_bias 
 decremented per fragment, so allocation itself needs no atomic.
 """
 
+import numpy as np
+
 from rxlab.counters import Ctr
 from rxlab.engine.jit import kernel
 from rxlab.engine.layout import FC, NONE, PF, G
@@ -19,7 +21,7 @@ def _refill(st, cpu):
     pid = page_alloc(st, order, cpu)
     if pid == NONE and order > 0:
         order = 0
-        pid = page_alloc(st, 0, cpu)
+        pid = page_alloc(st, np.int64(0), cpu)
     f = st.frag_caches[cpu]
     f[FC.page] = pid
     if pid == NONE:

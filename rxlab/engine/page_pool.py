@@ -4,10 +4,12 @@ One row of ``st.pools`` is one ``struct page_pool``. rxlab models one NUMA node,
 the NUMA checks of the kernel (alloc_waive) never fire.
 """
 
+import numpy as np
+
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_sync_for_device, dma_unmap
 from rxlab.engine.jit import kernel
-from rxlab.engine.layout import BIAS_MAX, NONE, PF, PL, G, Loc, PoolState
+from rxlab.engine.layout import BIAS_MAX, FALSE, NONE, PF, PL, TRUE, G, Loc, PoolState
 from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
 from rxlab.kernel.pagepool import PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
 
@@ -224,7 +226,7 @@ def pp_put_unrefed(st, q, pid, cpu, allow_direct, softirq, dma_sync_size):
 @kernel
 def pp_put_page(st, pid, cpu, allow_direct, softirq, dma_sync_size):
     """page_pool_put_netmem(): drop one pp reference; the last one recycles the page."""
-    if pp_unref(st, pid, 1, cpu, False) != 0:
+    if pp_unref(st, pid, np.int64(1), cpu, FALSE) != 0:
         return
     pp_put_unrefed(st, st.pages[pid, PF.pool], pid, cpu, allow_direct, softirq, dma_sync_size)
 
@@ -238,7 +240,7 @@ def _drain_frag(st, q, pid, cpu):
         # up-front scheme, page fully used: its last user recycles it
         return NONE
     st.c[Ctr.pp_frag_drain] += 1
-    if pp_unref(st, pid, drain, cpu, True) != 0:
+    if pp_unref(st, pid, drain, cpu, TRUE) != 0:
         return NONE
     if st.pages[pid, PF.refcnt] == 1:
         _sync_for_device(st, q, -1)
@@ -303,7 +305,7 @@ def pool_destroy(st, q, cpu):
     p[PL.frag_page] = NONE
     if pid != NONE:
         drain = p[PL.frag_refs] - p[PL.frag_users]
-        if drain > 0 and pp_unref(st, pid, drain, cpu, True) == 0:
+        if drain > 0 and pp_unref(st, pid, drain, cpu, TRUE) == 0:
             pp_return_page(st, q, pid, cpu)
     p[PL.state] = PoolState.destroying
     while p[PL.cache_count] > 0:

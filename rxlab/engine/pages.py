@@ -5,13 +5,16 @@ is charged to one line; an access by a CPU other than the line's last writer is 
 cache-line transfer (counted as *_remote).
 """
 
+import numpy as np
+
 from rxlab.counters import Ctr
 from rxlab.engine.jit import kernel
 from rxlab.engine.layout import NONE, PF, G, Loc
 
-RMW = 0
-STORE = 1
-READ = 2
+# int64 values, not literal ints: one compilation of touch() for the three kinds (layout.TRUE)
+RMW = np.int64(0)
+STORE = np.int64(1)
+READ = np.int64(2)
 
 
 @kernel

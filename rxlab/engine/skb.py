@@ -8,7 +8,7 @@ page_pool when the skb is marked pp_recycle (napi_pp_put_page), else put_page().
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import kernel
-from rxlab.engine.layout import BF, DT, MAX_SKB_FRAGS, NONE, PF, SK, BufKind, G
+from rxlab.engine.layout import BF, DT, FALSE, MAX_SKB_FRAGS, NONE, PF, SK, TRUE, BufKind, G
 from rxlab.engine.page_frag import frag_alloc
 from rxlab.engine.page_pool import pp_put_page
 from rxlab.engine.pages import put_page
@@ -70,7 +70,7 @@ def buf_put(st, b, cpu, allow_direct):
     pid = st.bufs[b, BF.page]
     kind = st.bufs[b, BF.kind]
     _buf_forget(st, b)
-    page_ref_put(st, pid, kind != BufKind.page, cpu, allow_direct, True)
+    page_ref_put(st, pid, int(kind != BufKind.page), cpu, allow_direct, TRUE)
 
 
 @kernel
@@ -106,7 +106,7 @@ def skb_build(st, b, truesize, length):
     if st.glob[G.skb_top] == 0 or st.glob[G.data_top] == 0:
         return NONE
     pid = st.bufs[b, BF.page]
-    d = _new_data(st, pid, st.bufs[b, BF.offset], st.bufs[b, BF.kind] != BufKind.page)
+    d = _new_data(st, pid, st.bufs[b, BF.offset], int(st.bufs[b, BF.kind] != BufKind.page))
     s = _new_skb(st, d, truesize, length)
     _buf_forget(st, b)
     st.c[Ctr.skb_build] += 1
@@ -128,7 +128,7 @@ def skb_alloc_copy(st, cpu, length, head_size, truesize, small_head):
         if pid == NONE:
             return NONE
         st.pages[pid, PF.users] += 1
-    d = _new_data(st, pid, offset, 0)
+    d = _new_data(st, pid, offset, FALSE)
     st.c[Ctr.bytes_copied] += length
     return _new_skb(st, d, truesize, length)
 
@@ -195,9 +195,9 @@ def skb_free(st, s, cpu, softirq):
         return
     pp = st.data[d, DT.pp_recycle]
     if st.data[d, DT.head_page] != NONE:
-        page_ref_put(st, st.data[d, DT.head_page], pp, cpu, False, softirq)
+        page_ref_put(st, st.data[d, DT.head_page], pp, cpu, FALSE, softirq)
     for i in range(st.data[d, DT.nr_frags]):
-        page_ref_put(st, st.data_frags[d, 2 * i], pp, cpu, False, softirq)
+        page_ref_put(st, st.data_frags[d, 2 * i], pp, cpu, FALSE, softirq)
         st.data_frags[d, 2 * i] = NONE
         st.data_frags[d, 2 * i + 1] = NONE
     st.data[d, DT.dataref] = NONE

@@ -76,7 +76,7 @@ def _pre_alloc(st, cfg, g, fail):
         pid = NONE if fail and i == n // 2 else page_alloc(st, order, 0)
         if pid == NONE:
             for b in got:
-                buf_put(st, b, 0, False)
+                buf_put(st, b, 0, 0)  # ints, as the kernels pass them: one compilation
             return None
         b = buf_new(st, pid, 0, cfg.page_size << order, BufKind.page, i // cfg.ring_size)
         dma_map(st, g.datasize)
