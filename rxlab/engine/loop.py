@@ -11,7 +11,7 @@ import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_unmap
-from rxlab.engine.jit import kernel
+from rxlab.engine.jit import inner, kernel
 from rxlab.engine.layout import BF, CF, CN, FALSE, NONE, PL, QP, QS, RC, RF, SK, SM, TRUE, BufKind, G, Mode
 from rxlab.engine.page_frag import frag_alloc, frag_cache_drain
 from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
@@ -74,7 +74,7 @@ def alloc_buf(st, rx, q):
     return b
 
 
-@kernel
+@inner
 def release_holds(st, rx, q, t):
     """XDP_TX / XDP_REDIRECT completions due by ``t``: the frame's page goes back to its pool
     from the queue's NAPI CPU (xdp_return_frame)."""
@@ -87,7 +87,7 @@ def release_holds(st, rx, q, t):
         p[QP.hold_count] -= 1
 
 
-@kernel
+@inner
 def _hold(st, rx, q, b, until):
     qp, hold_buf, hold_t = rx.qp, rx.hold_buf, rx.hold_t
     p = qp[q]
@@ -102,7 +102,7 @@ def _hold(st, rx, q, b, until):
     p[QP.hold_count] += 1
 
 
-@kernel
+@inner
 def scaling_ratio(p, length, truesize):
     """tcp_measure_rcv_mss(): (len << 8) / truesize, clamped to 1..255, memoized in queue
     row ``p``: a queue's packets mostly share len and truesize, and the division per packet
@@ -114,7 +114,7 @@ def scaling_ratio(p, length, truesize):
     return p[QP.ratio]
 
 
-@kernel
+@inner
 def tcp_queue(st, rx, c, s, cpu, scaling):
     """tcp_data_queue(): drop when sk_rmem_alloc already exceeds sk_rcvbuf (rxlab does not
     model collapsing), else tcp_try_coalesce() into the tail or queue the skb, charging
@@ -143,7 +143,7 @@ def tcp_queue(st, rx, c, s, cpu, scaling):
     k[CN.rmem] += st.skbs[s, SK.truesize]
 
 
-@kernel
+@inner
 def app_read(st, rx, c, t):
     """The application drains its socket (tcp_recvmsg): each skb is freed on the reading CPU,
     or handed back to the CPU that allocated it (skb_attempt_defer_free) and freed there in
@@ -171,7 +171,7 @@ def app_read(st, rx, c, t):
     connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
 
 
-@kernel
+@inner
 def rx_packet(st, rx, q, c, length, is_ack, t):
     """One completion on queue ``q``: mana_process_rx_cqe() -> mana_refill_rx_oob() (refill
     before the packet goes up; on failure drop it and repost the old buffer) ->
@@ -256,7 +256,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
     tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length, truesize))
 
 
-@kernel
+@inner
 def _sample(st, rx, i, t):
     conn, samples = rx.conn, rx.samples
     samples[i, SM.t_us] = t

@@ -8,12 +8,12 @@ decremented per fragment, so allocation itself needs no atomic.
 import numpy as np
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import kernel
+from rxlab.engine.jit import inner, kernel
 from rxlab.engine.layout import FC, NONE, PF, G
 from rxlab.engine.pages import RMW, STORE, page_alloc, page_free, touch
 
 
-@kernel
+@inner
 def _refill(st, cpu):
     """__page_frag_cache_refill(): try PAGE_FRAG_CACHE_MAX_ORDER, fall back to order 0;
     then page_ref_add(page, PAGE_FRAG_CACHE_MAX_SIZE)."""
@@ -35,7 +35,7 @@ def _refill(st, cpu):
     return pid
 
 
-@kernel
+@inner
 def frag_alloc(st, cpu, fragsz):
     """__page_frag_alloc_align(): (page, offset) of ``fragsz`` bytes, (NONE, 0) on failure.
 

@@ -7,14 +7,14 @@ page_pool when the skb is marked pp_recycle (napi_pp_put_page), else put_page().
 """
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import kernel
+from rxlab.engine.jit import inner, kernel
 from rxlab.engine.layout import BF, DT, FALSE, MAX_SKB_FRAGS, NONE, PF, SK, TRUE, BufKind, G
 from rxlab.engine.page_frag import frag_alloc
 from rxlab.engine.page_pool import pp_put_page
 from rxlab.engine.pages import put_page
 
 
-@kernel
+@inner
 def _pop(stack, glob, top_field):
     top = glob[top_field]
     if top == 0:
@@ -23,7 +23,7 @@ def _pop(stack, glob, top_field):
     return stack[top - 1]
 
 
-@kernel
+@inner
 def _push(stack, glob, top_field, idx):
     stack[glob[top_field]] = idx
     glob[top_field] += 1
@@ -45,13 +45,13 @@ def buf_new(st, pid, offset, size, kind, queue):
     return b
 
 
-@kernel
+@inner
 def _buf_forget(st, b):
     st.bufs[b, BF.page] = NONE
     _push(st.buf_stack, st.glob, G.buf_top, b)
 
 
-@kernel
+@inner
 def page_ref_put(st, pid, pp_recycle, cpu, allow_direct, softirq):
     """Drop one buffer reference to ``pid``: to its page_pool when pp-recycled and the
     page is a pool page (napi_pp_put_page -> page_pool_put_full_netmem, dma_sync_size -1),
@@ -73,7 +73,7 @@ def buf_put(st, b, cpu, allow_direct):
     page_ref_put(st, pid, int(kind != BufKind.page), cpu, allow_direct, TRUE)
 
 
-@kernel
+@inner
 def _new_data(st, pid, offset, pp_recycle):
     d = _pop(st.data_stack, st.glob, G.data_top)
     if d == NONE:
@@ -87,7 +87,7 @@ def _new_data(st, pid, offset, pp_recycle):
     return d
 
 
-@kernel
+@inner
 def _new_skb(st, d, truesize, length):
     s = _pop(st.skb_stack, st.glob, G.skb_top)
     if s == NONE:
