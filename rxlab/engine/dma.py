@@ -2,7 +2,7 @@
 coherent or not)."""
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import kernel
+from rxlab.engine.jit import inner, kernel
 
 
 @kernel
@@ -12,13 +12,13 @@ def dma_map(st, nbytes):
     st.c[Ctr.dma_map_bytes] += nbytes
 
 
-@kernel
+@kernel  # simulate._pre_alloc calls it too (a failed pre-allocation unmaps)
 def dma_unmap(st):
     """dma_unmap_single()/dma_unmap_page_attrs()."""
     st.c[Ctr.dma_unmap] += 1
 
 
-@kernel
+@inner
 def dma_sync_for_device(st, nbytes):
     """dma_sync_single_range_for_device() of ``nbytes``."""
     st.c[Ctr.dma_sync_dev] += 1

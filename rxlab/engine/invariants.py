@@ -67,6 +67,9 @@ class InvariantError(AssertionError):
         self.invariant = invariant
 
 
+ZERO = np.int64(0)  # not a literal 0: _err compiles once (rxlab.engine.layout.TRUE)
+
+
 @njit(cache=True)
 def _err(out, code, a, b, c):
     out[0] = code
@@ -117,7 +120,7 @@ def scan(st):
         d = st.skbs[s, SK.data]
         if d != NONE:
             if st.data[d, DT.dataref] == NONE:
-                return _err(out, Inv.skb_data_free, s, d, 0)
+                return _err(out, Inv.skb_data_free, s, d, ZERO)
             refs[d] += 1
     for d in range(st.data.shape[0]):
         if st.data[d, DT.dataref] == NONE:
@@ -137,7 +140,7 @@ def scan(st):
     sk = np.sort(keys[:n_keys])
     for k in range(1, n_keys):
         if sk[k] == sk[k - 1]:
-            return _err(out, Inv.buffer_held_twice, sk[k] >> 32, sk[k] & 0xFFFFFFFF, 0)
+            return _err(out, Inv.buffer_held_twice, sk[k] >> 32, sk[k] & 0xFFFFFFFF, ZERO)
     # references held by page_pool fragment bias and page_frag caches
     outstanding = np.zeros(P, np.int64)
     for q in range(st.pools.shape[0]):
@@ -150,14 +153,14 @@ def scan(st):
         if pid != NONE:
             fcbias[pid] += st.frag_caches[cpu, FC.bias]
     owned = np.zeros(st.pools.shape[0], np.int64)
-    mem = 0
+    mem = ZERO  # not 0: a literal would first type the _err(..., mem) below as a second signature
     for i in range(P):
         loc = pages[i, PF.loc]
         users = pages[i, PF.users]
         ext = pages[i, PF.ext]
         if loc == Loc.free:
             if holders[i] != 0:
-                return _err(out, Inv.free_page_referenced, i, 0, 0)
+                return _err(out, Inv.free_page_referenced, i, ZERO, ZERO)
             continue
         mem += st.glob[G.page_size] << pages[i, PF.order]
         if users != holders[i]:
@@ -171,7 +174,7 @@ def scan(st):
         if pool != NONE:
             owned[pool] += 1
             if st.pools[pool, PL.state] == PoolState.unused or st.pools[pool, PL.state] == PoolState.retired:
-                return _err(out, Inv.page_pool_gone, i, pool, 0)
+                return _err(out, Inv.page_pool_gone, i, pool, ZERO)
             if loc == Loc.in_use:
                 if users + outstanding[i] == 0:
                     return _err(out, Inv.page_leaked, i, users, outstanding[i])
@@ -186,7 +189,7 @@ def scan(st):
             if pages[i, PF.refcnt] != expect:
                 return _err(out, Inv.page_refcount, i, pages[i, PF.refcnt], expect)
     if mem != st.glob[G.mem_used]:
-        return _err(out, Inv.mem_used, 0, st.glob[G.mem_used], mem)
+        return _err(out, Inv.mem_used, ZERO, st.glob[G.mem_used], mem)
     for q in range(st.pools.shape[0]):
         infl = st.pools[q, PL.hold_cnt] - st.pools[q, PL.release_cnt]
         if infl != owned[q]:

@@ -10,6 +10,14 @@ inlined into ``run`` by LLVM (cheap to compile, unlike numba's IR-level ``inline
 A call that is not inlined passes the State's 16 arrays as ~130 scalar arguments
 (~80 ns); inlined, the arguments vanish. Measured: 3.5 -> 13 M packets/s.
 
+Compile time (a cold start compiles the engine): numba compiles every kernel on its own, once
+per distinct signature of argument types, before its callers inline it; so kernels pass each
+other int64 flags, never literals (``layout.TRUE``), and ``run`` calls ``rx_packet`` from one
+place. No kernel gets the C-callable wrapper numba makes for first-class function use
+(``no_cfunc_wrapper``), and a kernel only other kernels call is declared ``@inner``: no CPython
+wrapper either (it would unbox the State's and Rx's namedtuples of arrays, for nothing). An
+``@inner`` kernel cannot be called from Python when compiled; use ``@kernel`` for that.
+
 ``cache=True`` keys each function's cache on its own source file only, while a cached
 kernel holds the code of every kernel inlined into it and the counter and layout constants
 are compiled in: after an edit to ``page_pool.py`` (or a ``git pull`` that changes only it),
@@ -91,4 +99,8 @@ def ensure_fresh():
             pass  # a read-only cache cannot be written stale by us either
 
 
-kernel = njit(cache=True, _nrt=False, forceinline=True)
+kernel = njit(cache=True, _nrt=False, forceinline=True, no_cfunc_wrapper=True)
+"""A kernel: called by other kernels and from Python."""
+
+inner = njit(cache=True, _nrt=False, forceinline=True, no_cfunc_wrapper=True, no_cpython_wrapper=True)
+"""A kernel only other kernels call (not callable from Python when compiled)."""

@@ -6,11 +6,19 @@ code runs jitted and under NUMBA_DISABLE_JIT=1.
 
 from enum import IntEnum
 
+import numpy as np
+
 from rxlab.kernel.sizes import MAX_SKB_FRAGS_DEFAULT
 
 NONE = -1
 BIAS_MAX = (2**63 - 1) >> 1  # include/net/page_pool/types.h: BIAS_MAX (LONG_MAX >> 1)
 MAX_SKB_FRAGS = MAX_SKB_FRAGS_DEFAULT  # the engine's skbs have the default CONFIG_MAX_SKB_FRAGS
+# Flags passed from kernel to kernel are int64 values (these, int(condition) or array entries), never
+# True/False or a literal number: numba compiles a kernel again for every distinct signature of
+# argument types, and each literal is a type of its own (skb_free(..., True) and (..., False) were two
+# compilations of skb_free and of all it inlines). Inlined, LLVM still sees the constant.
+FALSE = np.int64(0)
+TRUE = np.int64(1)
 
 
 class Loc(IntEnum):

@@ -11,8 +11,8 @@ import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_unmap
-from rxlab.engine.jit import kernel
-from rxlab.engine.layout import BF, CF, CN, NONE, PL, QP, QS, RC, RF, SK, SM, BufKind, G, Mode
+from rxlab.engine.jit import inner, kernel
+from rxlab.engine.layout import BF, CF, CN, FALSE, NONE, PL, QP, QS, RC, RF, SK, SM, TRUE, BufKind, G, Mode
 from rxlab.engine.page_frag import frag_alloc, frag_cache_drain
 from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
 from rxlab.engine.skb import (
@@ -58,7 +58,8 @@ def alloc_buf(st, rx, q):
             pid = pp_alloc_pages(st, p[QP.pool], cpu)
             if pid == NONE:
                 return NONE
-            b = buf_new(st, pid, 0, st.glob[G.page_size] << st.pools[p[QP.pool], PL.order], BufKind.pp_page, q)
+            size = st.glob[G.page_size] << st.pools[p[QP.pool], PL.order]
+            b = buf_new(st, pid, np.int64(0), size, BufKind.pp_page, q)
     else:
         pid, off = frag_alloc(st, cpu, p[QP.alloc_size])
         if pid == NONE:
@@ -68,13 +69,13 @@ def alloc_buf(st, rx, q):
         # dma_mapping_error(): mana_put_rx_page()
         qstats[q, QS.dma_map_fail_injected] += 1
         st.c[Ctr.dma_map_fail] += 1
-        buf_put(st, b, cpu, False)
+        buf_put(st, b, cpu, FALSE)
         return NONE
     dma_map(st, p[QP.datasize])
     return b
 
 
-@kernel
+@inner
 def release_holds(st, rx, q, t):
     """XDP_TX / XDP_REDIRECT completions due by ``t``: the frame's page goes back to its pool
     from the queue's NAPI CPU (xdp_return_frame)."""
@@ -82,12 +83,12 @@ def release_holds(st, rx, q, t):
     p = qp[q]
     cap = hold_buf.shape[1]
     while p[QP.hold_count] > 0 and hold_t[q, p[QP.hold_head]] <= t:
-        buf_put(st, hold_buf[q, p[QP.hold_head]], p[QP.napi_cpu], False)
+        buf_put(st, hold_buf[q, p[QP.hold_head]], p[QP.napi_cpu], FALSE)
         p[QP.hold_head] = p[QP.hold_head] + 1 if p[QP.hold_head] + 1 < cap else 0
         p[QP.hold_count] -= 1
 
 
-@kernel
+@inner
 def _hold(st, rx, q, b, until):
     qp, hold_buf, hold_t = rx.qp, rx.hold_buf, rx.hold_t
     p = qp[q]
@@ -102,7 +103,7 @@ def _hold(st, rx, q, b, until):
     p[QP.hold_count] += 1
 
 
-@kernel
+@inner
 def scaling_ratio(p, length, truesize):
     """tcp_measure_rcv_mss(): (len << 8) / truesize, clamped to 1..255, memoized in queue
     row ``p``: a queue's packets mostly share len and truesize, and the division per packet
@@ -114,7 +115,7 @@ def scaling_ratio(p, length, truesize):
     return p[QP.ratio]
 
 
-@kernel
+@inner
 def tcp_queue(st, rx, c, s, cpu, scaling):
     """tcp_data_queue(): drop when sk_rmem_alloc already exceeds sk_rcvbuf (rxlab does not
     model collapsing), else tcp_try_coalesce() into the tail or queue the skb, charging
@@ -124,7 +125,7 @@ def tcp_queue(st, rx, c, s, cpu, scaling):
     k = conn[c]
     if k[CN.rmem] > rc[RC.rcvbuf]:
         k[CN.rmem_drops] += 1
-        skb_free(st, s, cpu, True)
+        skb_free(st, s, cpu, TRUE)
         return
     k[CN.packets] += 1
     k[CN.scaling] = scaling
@@ -143,7 +144,7 @@ def tcp_queue(st, rx, c, s, cpu, scaling):
     k[CN.rmem] += st.skbs[s, SK.truesize]
 
 
-@kernel
+@inner
 def app_read(st, rx, c, t):
     """The application drains its socket (tcp_recvmsg): each skb is freed on the reading CPU,
     or handed back to the CPU that allocated it (skb_attempt_defer_free) and freed there in
@@ -164,14 +165,14 @@ def app_read(st, rx, c, t):
             p[QP.defer_count] += 1
             if p[QP.defer_count] < rc[RC.defer_max]:
                 st.c[Ctr.skb_defer_free] += 1
-                skb_free(st, s, napi, True)
+                skb_free(st, s, napi, TRUE)
                 continue
             st.c[Ctr.skb_defer_full] += 1
-        skb_free(st, s, k[CN.app_cpu], False)
+        skb_free(st, s, k[CN.app_cpu], FALSE)
     connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
 
 
-@kernel
+@inner
 def rx_packet(st, rx, q, c, length, is_ack, t):
     """One completion on queue ``q``: mana_process_rx_cqe() -> mana_refill_rx_oob() (refill
     before the packet goes up; on failure drop it and repost the old buffer) ->
@@ -207,7 +208,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
         qstats[q, QS.copybreak] += 1
         if is_ack:
             qstats[q, QS.acks] += 1
-            skb_free(st, s, cpu, True)
+            skb_free(st, s, cpu, TRUE)
         else:
             tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length, truesize))
         return
@@ -229,7 +230,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
             if st.bufs[b, BF.kind] == BufKind.page and p[QP.save] == NONE:
                 p[QP.save] = b
             else:
-                buf_put(st, b, cpu, True)
+                buf_put(st, b, cpu, TRUE)
             return
         else:
             if r < rf[RF.xdp_pass] + rf[RF.xdp_drop] + rf[RF.xdp_tx]:
@@ -242,21 +243,21 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
     s = skb_build(st, b, truesize, length)
     if s == NONE:
         qstats[q, QS.skb_table_full] += 1
-        buf_put(st, b, cpu, True)
+        buf_put(st, b, cpu, TRUE)
         return
     if is_ack:
         qstats[q, QS.acks] += 1
-        skb_free(st, s, cpu, True)
+        skb_free(st, s, cpu, TRUE)
         return
     if rf[RF.clone_fraction] > 0.0 and np.random.random() < rf[RF.clone_fraction]:
         # a tap (packet socket) gets a clone and consumes it in softirq
         cl = skb_clone(st, s)
         if cl != NONE:
-            skb_free(st, cl, cpu, True)
+            skb_free(st, cl, cpu, TRUE)
     tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length, truesize))
 
 
-@kernel
+@inner
 def _sample(st, rx, i, t):
     conn, samples = rx.conn, rx.samples
     samples[i, SM.t_us] = t
@@ -307,10 +308,11 @@ def run(st, rx, t, stop):
                     app_read(st, rx, c, t)
                     connf[c, CF.next_read] = t + rf[RF.app_read_us]
                 next_read_any = min(next_read_any, connf[c, CF.next_read])
+        # one call of rx_packet for ACKs and data alike: each call site inlines the whole RX path
         if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:
-            c = np.random.randint(C)
-            rx_packet(st, rx, conn[c, CN.queue], c, ACK_LEN, True, t)
-            t += ack_us
+            pick = np.random.randint(C)
+            length = ACK_LEN
+            is_ack = 1
         else:
             pick = NONE
             soonest = np.inf
@@ -325,12 +327,18 @@ def run(st, rx, t, stop):
                 t = max(t, min(soonest, next_read_any))
                 continue
             cursor = pick + 1
-            k = conn[pick]
-            rx_packet(st, rx, k[CN.queue], pick, mtu, False, t)
+            length = mtu
+            is_ack = 0
+        k = conn[pick]
+        rx_packet(st, rx, k[CN.queue], pick, length, is_ack, t)
+        if is_ack:
+            t += ack_us
+        else:
             # the window the receiver now advertises: tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc),
             # by scaling_ratio or (before 6.6) tcp_adv_win_scale, as the release does
             ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
-            wnd = tcp_win_from_space(max(0, rc[RC.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode], rc[RC.adv_win_scale])
+            wnd = tcp_win_from_space(max(0, rc[RC.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode],
+                                     rc[RC.adv_win_scale])
             if wnd < mtu:
                 k[CN.stalls] += 1
                 connf[pick, CF.next_send] = connf[pick, CF.next_read]
@@ -359,13 +367,13 @@ def detach_queues(st, rx):
         cpu = qp[q, QP.napi_cpu]
         for i in range(ring.shape[1]):
             b = ring[q, i]
-            frag = st.bufs[b, BF.kind] == BufKind.pp_frag
+            frag = int(st.bufs[b, BF.kind] == BufKind.pp_frag)
             if not frag:
                 dma_unmap(st)
             buf_put(st, b, cpu, frag)
             ring[q, i] = NONE
         if qp[q, QP.save] != NONE:
-            buf_put(st, qp[q, QP.save], cpu, False)
+            buf_put(st, qp[q, QP.save], cpu, FALSE)
             qp[q, QP.save] = NONE
         pool_destroy(st, qp[q, QP.pool], cpu)
 

@@ -5,13 +5,15 @@ offset 0 upwards; its _refcount is raised once by a large bias and pagecnt_bias 
 decremented per fragment, so allocation itself needs no atomic.
 """
 
+import numpy as np
+
 from rxlab.counters import Ctr
-from rxlab.engine.jit import kernel
+from rxlab.engine.jit import inner, kernel
 from rxlab.engine.layout import FC, NONE, PF, G
 from rxlab.engine.pages import RMW, STORE, page_alloc, page_free, touch
 
 
-@kernel
+@inner
 def _refill(st, cpu):
     """__page_frag_cache_refill(): try PAGE_FRAG_CACHE_MAX_ORDER, fall back to order 0;
     then page_ref_add(page, PAGE_FRAG_CACHE_MAX_SIZE)."""
@@ -19,7 +21,7 @@ def _refill(st, cpu):
     pid = page_alloc(st, order, cpu)
     if pid == NONE and order > 0:
         order = 0
-        pid = page_alloc(st, 0, cpu)
+        pid = page_alloc(st, np.int64(0), cpu)
     f = st.frag_caches[cpu]
     f[FC.page] = pid
     if pid == NONE:
@@ -33,7 +35,7 @@ def _refill(st, cpu):
     return pid
 
 
-@kernel
+@inner
 def frag_alloc(st, cpu, fragsz):
     """__page_frag_alloc_align(): (page, offset) of ``fragsz`` bytes, (NONE, 0) on failure.
 

@@ -8,8 +8,8 @@ import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_sync_for_device, dma_unmap
-from rxlab.engine.jit import kernel
-from rxlab.engine.layout import BIAS_MAX, NONE, PF, PL, G, Loc, PoolState
+from rxlab.engine.jit import inner, kernel
+from rxlab.engine.layout import BIAS_MAX, FALSE, NONE, PF, PL, TRUE, G, Loc, PoolState
 from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
 
 DMA_FAILED = -2  # _new_page(): the page was allocated, page_pool_dma_map() failed, it is freed
@@ -41,7 +41,7 @@ def pool_inflight(st, q):
     return st.pools[q, PL.hold_cnt] - st.pools[q, PL.release_cnt]
 
 
-@kernel
+@inner
 def _cache_push(st, q, pid):
     n = st.pools[q, PL.cache_count]
     st.pool_cache[q, n] = pid
@@ -49,7 +49,7 @@ def _cache_push(st, q, pid):
     st.pages[pid, PF.loc] = Loc.alloc_cache
 
 
-@kernel
+@inner
 def _cache_pop(st, q):
     n = st.pools[q, PL.cache_count] - 1
     st.pools[q, PL.cache_count] = n
@@ -59,7 +59,7 @@ def _cache_pop(st, q):
     return pid
 
 
-@kernel
+@inner
 def _ring_produce(st, q, pid):
     """ptr_ring_produce(): False when the ring is full."""
     p = st.pools[q]
@@ -73,7 +73,7 @@ def _ring_produce(st, q, pid):
     return True
 
 
-@kernel
+@inner
 def _ring_consume(st, q):
     p = st.pools[q]
     head = p[PL.ring_head]
@@ -85,12 +85,12 @@ def _ring_consume(st, q):
     return pid
 
 
-@kernel
+@inner
 def _page_bytes(st, q):
     return st.glob[G.page_size] << st.pools[q, PL.order]
 
 
-@kernel
+@inner
 def _sync_for_device(st, q, dma_sync_size):
     """page_pool_dma_sync_for_device(): min(dma_sync_size, max_len) bytes; -1 means max_len."""
     if st.pools[q, PL.dma_sync]:
@@ -100,7 +100,7 @@ def _sync_for_device(st, q, dma_sync_size):
         dma_sync_for_device(st, n)
 
 
-@kernel
+@inner
 def _new_page(st, q, cpu):
     """One page from the page allocator, DMA-mapped and marked as the pool's
     (__page_pool_alloc_page_order / the bulk loop: page_pool_dma_map, page_pool_set_pp_info)."""
@@ -164,7 +164,7 @@ def pp_alloc_pages(st, q, cpu):
     return _cache_pop(st, q)
 
 
-@kernel
+@inner
 def pp_unref(st, pid, nr, cpu, drain):
     """page_pool_unref_netmem(netmem, nr): the pp references left.
 
@@ -187,7 +187,7 @@ def pp_unref(st, pid, nr, cpu, drain):
     return ret
 
 
-@kernel
+@inner
 def pp_return_page(st, q, pid, cpu):
     """page_pool_return_page(): unmap, count the release, clear pp info, put_page()."""
     if st.pages[pid, PF.dma]:
@@ -202,7 +202,7 @@ def pp_return_page(st, q, pid, cpu):
         st.pools[q, PL.state] = PoolState.retired
 
 
-@kernel
+@inner
 def pp_put_unrefed(st, q, pid, cpu, allow_direct, softirq, dma_sync_size):
     """page_pool_put_unrefed_netmem() / __page_pool_put_page(): recycle a page whose last
     pp reference was dropped.
@@ -235,15 +235,15 @@ def pp_put_unrefed(st, q, pid, cpu, allow_direct, softirq, dma_sync_size):
     pp_return_page(st, q, pid, cpu)
 
 
-@kernel
+@inner
 def pp_put_page(st, pid, cpu, allow_direct, softirq, dma_sync_size):
     """page_pool_put_netmem(): drop one pp reference; the last one recycles the page."""
-    if pp_unref(st, pid, 1, cpu, False) != 0:
+    if pp_unref(st, pid, np.int64(1), cpu, FALSE) != 0:
         return
     pp_put_unrefed(st, st.pages[pid, PF.pool], pid, cpu, allow_direct, softirq, dma_sync_size)
 
 
-@kernel
+@inner
 def _drain_frag(st, q, pid, cpu):
     """page_pool_drain_frag(): drop the references taken for slices never handed out.
     Returns the page when every slice has already come back and it can be reused."""
@@ -252,7 +252,7 @@ def _drain_frag(st, q, pid, cpu):
         # up-front scheme, page fully used: its last user recycles it
         return NONE
     st.c[Ctr.pp_frag_drain] += 1
-    if pp_unref(st, pid, drain, cpu, True) != 0:
+    if pp_unref(st, pid, drain, cpu, TRUE) != 0:
         return NONE
     if st.pages[pid, PF.refcnt] == 1:
         _sync_for_device(st, q, -1)
@@ -317,7 +317,7 @@ def pool_destroy(st, q, cpu):
     p[PL.frag_page] = NONE
     if pid != NONE:
         drain = p[PL.frag_refs] - p[PL.frag_users]
-        if drain > 0 and pp_unref(st, pid, drain, cpu, True) == 0:
+        if drain > 0 and pp_unref(st, pid, drain, cpu, TRUE) == 0:
             pp_return_page(st, q, pid, cpu)
     p[PL.state] = PoolState.destroying
     while p[PL.cache_count] > 0:

@@ -5,16 +5,19 @@ is charged to one line; an access by a CPU other than the line's last writer is 
 cache-line transfer (counted as *_remote).
 """
 
+import numpy as np
+
 from rxlab.counters import Ctr
-from rxlab.engine.jit import kernel
+from rxlab.engine.jit import inner, kernel
 from rxlab.engine.layout import NONE, PF, G, Loc
 
-RMW = 0
-STORE = 1
-READ = 2
+# int64 values, not literal ints: one compilation of touch() for the three kinds (layout.TRUE)
+RMW = np.int64(0)
+STORE = np.int64(1)
+READ = np.int64(2)
 
 
-@kernel
+@inner
 def touch(st, pid, cpu, kind):
     """Count one access of ``kind`` (RMW, STORE, READ) to page ``pid``'s struct page line."""
     last = st.pages[pid, PF.last_cpu]
@@ -60,7 +63,7 @@ def page_alloc(st, order, cpu):
     return pid
 
 
-@kernel
+@inner
 def page_free(st, pid):
     """Give a page whose _refcount reached 0 back to the page allocator."""
     order = st.pages[pid, PF.order]
@@ -73,7 +76,7 @@ def page_free(st, pid):
     st.c[Ctr.page_free_order0 + min(order, 3)] += 1
 
 
-@kernel
+@inner
 def put_page(st, pid, cpu):
     """put_page(): page_ref_dec_and_test(), freeing the page at zero (include/linux/mm.h)."""
     touch(st, pid, cpu, RMW)

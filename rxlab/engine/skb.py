@@ -7,14 +7,14 @@ page_pool when the skb is marked pp_recycle (napi_pp_put_page), else put_page().
 """
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import kernel
-from rxlab.engine.layout import BF, DT, MAX_SKB_FRAGS, NONE, PF, SK, BufKind, G
+from rxlab.engine.jit import inner, kernel
+from rxlab.engine.layout import BF, DT, FALSE, MAX_SKB_FRAGS, NONE, PF, SK, TRUE, BufKind, G
 from rxlab.engine.page_frag import frag_alloc
 from rxlab.engine.page_pool import pp_put_page
 from rxlab.engine.pages import put_page
 
 
-@kernel
+@inner
 def _pop(stack, glob, top_field):
     top = glob[top_field]
     if top == 0:
@@ -23,7 +23,7 @@ def _pop(stack, glob, top_field):
     return stack[top - 1]
 
 
-@kernel
+@inner
 def _push(stack, glob, top_field, idx):
     stack[glob[top_field]] = idx
     glob[top_field] += 1
@@ -45,13 +45,13 @@ def buf_new(st, pid, offset, size, kind, queue):
     return b
 
 
-@kernel
+@inner
 def _buf_forget(st, b):
     st.bufs[b, BF.page] = NONE
     _push(st.buf_stack, st.glob, G.buf_top, b)
 
 
-@kernel
+@inner
 def page_ref_put(st, pid, pp_recycle, cpu, allow_direct, softirq):
     """Drop one buffer reference to ``pid``: to its page_pool when pp-recycled and the
     page is a pool page (napi_pp_put_page -> page_pool_put_full_netmem, dma_sync_size -1),
@@ -70,10 +70,10 @@ def buf_put(st, b, cpu, allow_direct):
     pid = st.bufs[b, BF.page]
     kind = st.bufs[b, BF.kind]
     _buf_forget(st, b)
-    page_ref_put(st, pid, kind != BufKind.page, cpu, allow_direct, True)
+    page_ref_put(st, pid, int(kind != BufKind.page), cpu, allow_direct, TRUE)
 
 
-@kernel
+@inner
 def _new_data(st, pid, offset, pp_recycle):
     d = _pop(st.data_stack, st.glob, G.data_top)
     if d == NONE:
@@ -87,7 +87,7 @@ def _new_data(st, pid, offset, pp_recycle):
     return d
 
 
-@kernel
+@inner
 def _new_skb(st, d, truesize, length):
     s = _pop(st.skb_stack, st.glob, G.skb_top)
     if s == NONE:
@@ -106,7 +106,7 @@ def skb_build(st, b, truesize, length):
     if st.glob[G.skb_top] == 0 or st.glob[G.data_top] == 0:
         return NONE
     pid = st.bufs[b, BF.page]
-    d = _new_data(st, pid, st.bufs[b, BF.offset], st.bufs[b, BF.kind] != BufKind.page)
+    d = _new_data(st, pid, st.bufs[b, BF.offset], int(st.bufs[b, BF.kind] != BufKind.page))
     s = _new_skb(st, d, truesize, length)
     _buf_forget(st, b)
     st.c[Ctr.skb_build] += 1
@@ -128,7 +128,7 @@ def skb_alloc_copy(st, cpu, length, head_size, truesize, small_head):
         if pid == NONE:
             return NONE
         st.pages[pid, PF.users] += 1
-    d = _new_data(st, pid, offset, 0)
+    d = _new_data(st, pid, offset, FALSE)
     st.c[Ctr.bytes_copied] += length
     return _new_skb(st, d, truesize, length)
 
@@ -195,9 +195,9 @@ def skb_free(st, s, cpu, softirq):
         return
     pp = st.data[d, DT.pp_recycle]
     if st.data[d, DT.head_page] != NONE:
-        page_ref_put(st, st.data[d, DT.head_page], pp, cpu, False, softirq)
+        page_ref_put(st, st.data[d, DT.head_page], pp, cpu, FALSE, softirq)
     for i in range(st.data[d, DT.nr_frags]):
-        page_ref_put(st, st.data_frags[d, 2 * i], pp, cpu, False, softirq)
+        page_ref_put(st, st.data_frags[d, 2 * i], pp, cpu, FALSE, softirq)
         st.data_frags[d, 2 * i] = NONE
         st.data_frags[d, 2 * i + 1] = NONE
     st.data[d, DT.dataref] = NONE

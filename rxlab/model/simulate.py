@@ -74,7 +74,7 @@ def _pre_alloc(st, cfg, g, fail):
         if pid == NONE:
             for b in reversed(got):
                 dma_unmap(st)
-                buf_put(st, b, 0, False)
+                buf_put(st, b, 0, 0)  # ints, as the kernels pass them: one compilation
             return None
         b = buf_new(st, pid, 0, cfg.page_size << order, BufKind.page, i // cfg.ring_size)
         dma_map(st, g.datasize)
