@@ -37,6 +37,31 @@ def api(base, token, path, method="GET"):
         return json.loads(resp.read() or "null")
 
 
+def wait_until_answering(server, base, token, log, what, timeout):
+    """Poll the server's /api/status until it answers; fail with its log if it exits or stays silent."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.poll() is not None:
+            pytest.fail(f"{what} exited ({server.returncode}):\n{log.read_text()}")
+        try:
+            api(base, token, "/api/status")
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what} not answering on {base} after {timeout} s:\n{log.read_text()}")
+            time.sleep(0.25)
+
+
+def stop(server, base, token):
+    """Ask the server to shut down (it stops its kernels); kill its process group if it does not."""
+    try:
+        api(base, token, "/api/shutdown", method="POST")
+        server.wait(timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
 @contextmanager
 def lab(root_dir, scratch):
     """JupyterLab serving ``root_dir`` on 127.0.0.1 with a token of our own; yields (base URL, token).
@@ -66,25 +91,10 @@ def lab(root_dir, scratch):
     with open(log, "w") as out:  # the server keeps its own descriptor
         server = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"jupyter lab exited ({server.returncode}):\n{log.read_text()}")
-            try:
-                api(base, token, "/api/status")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"jupyter lab not answering on {base} after 60 s:\n{log.read_text()}")
-                time.sleep(0.25)
+        wait_until_answering(server, base, token, log, "jupyter lab", 60)
         yield base, token
     finally:
-        try:
-            api(base, token, "/api/shutdown", method="POST")
-            server.wait(timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        stop(server, base, token)
 
 
 def explorer_state(page):
@@ -192,17 +202,7 @@ def test_make_lab_serves_loopback_as_root_and_saves_without_outputs(tmp_path):
                                   start_new_session=True)
     name = f"zz_saved_by_test_{secrets.token_hex(4)}.ipynb"
     try:
-        deadline = time.monotonic() + 180  # the engine is compiled first when its cache is cold
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"make lab exited ({server.returncode}):\n{log.read_text()}")
-            try:
-                api(base, token, "/api/status")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"make lab not answering on {base}:\n{log.read_text()}")
-                time.sleep(0.5)
+        wait_until_answering(server, base, token, log, "make lab", 180)  # a cold engine compiles first
         assert f"{HOST}:{port}" in log.read_text()  # it prints the URL to open
         body = json.dumps({"type": "notebook", "format": "json", "content": NOTEBOOK_WITH_OUTPUTS}).encode()
         req = urllib.request.Request(f"{base}/api/contents/{name}", data=body, method="PUT",
@@ -214,9 +214,4 @@ def test_make_lab_serves_loopback_as_root_and_saves_without_outputs(tmp_path):
         assert cell["metadata"] == {"tags": ["parameters"]}  # the tag stays, the run's timing goes
     finally:
         (ROOT / "notebooks" / name).unlink(missing_ok=True)
-        try:
-            api(base, token, "/api/shutdown", method="POST")
-            server.wait(timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        stop(server, base, token)
