@@ -208,11 +208,11 @@ class CN(IntEnum):
 
 
 class CF(IntEnum):
-    """connf[]: a connection's times (µs)."""
+    """connf[]: a connection's times (µs). When its application next reads is the same for all
+    (``Rx.next_read``): every application reads its socket every app_read_us, together."""
 
     next_send = 0
-    next_read = 1
-    n = 2
+    n = 1
 
 
 class RC(IntEnum):

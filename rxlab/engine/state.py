@@ -100,6 +100,10 @@ Rx = namedtuple("Rx", [
     "samples",  # float64[samples, SM.n]: memory over model time
     "ratio_hist",  # int64[ratio_bins]: len/truesize of arriving data packets
     "prog",  # int64[3]: packets sent, sender cursor, samples taken (a run stops and goes on)
+    "next_read",  # float64[1]: when the applications next read their sockets (all at once)
+    # connections that sent since the applications last read, a bit each: int64[ceil(conns / 32)]
+    # of 32 bits, and a bit per nonzero word of those, int64[ceil(conns / 1024)] (see loop.run)
+    "dirty", "dirty_words",
 ])
 
 
@@ -117,4 +121,6 @@ def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins):
         rcvq_next=np.full(n_skbs, NONE, np.int64),
         samples=np.zeros((samples, SM.n), np.float64), ratio_hist=np.zeros(ratio_bins, np.int64),
         prog=np.zeros(3, np.int64),
+        next_read=np.zeros(1, np.float64),
+        dirty=np.zeros((conns + 31) >> 5, np.int64), dirty_words=np.zeros((conns + 1023) >> 10, np.int64),
     )
