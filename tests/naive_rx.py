@@ -24,8 +24,7 @@ rxlab's own modelling choices (README, "Simplifications") are reproduced as such
 the window at once, a deferred skb is freed on its NAPI CPU at once, a tap consumes its clone at
 once in softirq, XDP_TX/REDIRECT frames complete ``xdp_hold_us`` later in the queue's NAPI, skbs
 in flight are bounded (``skb_table_full``), failures are injected at the rates the configuration
-gives. Where the engine departs from the kernel without saying so, the model follows the kernel;
-``quirks`` switches on the engine's behaviour instead (see QUIRKS).
+gives. Where the engine would depart from the kernel without saying so, the model follows the kernel.
 """
 
 from collections import Counter, deque
@@ -51,14 +50,6 @@ PP_FRAG, PP_PAGE, PAGE = 0, 1, 2  # the naive core's buffer kinds: a pool fragme
 NONE = -1  # the naive core's "no page / no skb"
 RATIO_BINS = 64  # rxlab's len/truesize histogram: 64 bins over 0..1
 PRE_ALLOC_FAILED = "Insufficient memory for tx/rx re-config: old configuration kept"
-
-QUIRKS = frozenset({
-    # mana_destroy_rxq() runs in process context (mana_detach under RTNL, NAPI disabled):
-    # page_pool_put_full_page(pool, page, false) for a full-page pool buffer is not NAPI-local
-    # there (page_pool_napi_local: !in_softirq()), so it goes to the ptr_ring. The engine recycles
-    # it as if in the queue's NAPI softirq: into the alloc cache.
-    "detach_in_napi",
-})
 
 QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "dma_map_fail_injected",
             "xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "acks", "copybreak", "napi_polls",
@@ -143,11 +134,8 @@ class Socket:
 class NaiveRx:
     """One run of ``cfg`` (a rxlab SimConfig). ``run()`` returns a NaiveResult."""
 
-    def __init__(self, cfg, quirks=()):
-        unknown = set(quirks) - set(QUIRKS)
-        assert not unknown, f"unknown quirks {unknown}"
+    def __init__(self, cfg):
         self.cfg = cfg
-        self.quirks = frozenset(quirks)
         self.geoms = [cfg.geometry()]
         for r in cfg.reconfigs:
             try:
@@ -482,7 +470,6 @@ class NaiveRx:
         posted buffer goes back (DMA-unmapped unless a pool fragment: page_pool_free_va(..., true);
         full pool pages by page_pool_put_full_page(pool, page, false)), and page_pool_destroy()."""
         core = self.core
-        softirq = "detach_in_napi" in self.quirks
         for rxq in self.rxqs:
             self.xdp_tx_completions(rxq, np.inf)
         for rxq in self.rxqs:
@@ -494,7 +481,7 @@ class NaiveRx:
                 from_pool = core.bufs[b][3] != PAGE
                 if rxq.frag_count == 1 or not from_pool:
                     self.dma_unmap_single()
-                    core.buf_put(b, cpu, False, softirq=softirq)
+                    core.buf_put(b, cpu, False, softirq=False)
                 else:
                     core.buf_put(b, cpu, True)
             rxq.rx_oobs = []
@@ -567,6 +554,6 @@ class NaiveRx:
         assert not self.core.bufs and not self.core.skbs, "the naive RX model leaked buffers or skbs"
 
 
-def naive_simulate(cfg, quirks=()):
+def naive_simulate(cfg):
     """Run ``cfg`` through the naive RX model."""
-    return NaiveRx(cfg, quirks).run()
+    return NaiveRx(cfg).run()

@@ -12,7 +12,7 @@ import os
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
-from naive_rx import CONN_NAMES, QS_NAMES, QUIRKS, SAMPLE_NAMES, naive_simulate
+from naive_rx import CONN_NAMES, QS_NAMES, SAMPLE_NAMES, naive_simulate
 
 from rxlab import Reconfig, SimConfig, simulate, xdp_only
 from rxlab.counters import Ctr
@@ -24,61 +24,60 @@ NOJIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 # which grows with the engine's tables (max_skbs bounds them)
 BASE = {"packets": 1200, "queues": 2, "connections": 3, "ring_size": 128, "samples": 16, "max_skbs": 1024}
 
-# (id, configuration, the engine quirks it needs: see naive_rx.QUIRKS)
+# (id, configuration)
 CONFIGS = [
-    ("pp_frag", {}, ()),
-    ("full_page", {"strategy": "full_page", "queues": 1}, ()),
-    ("upfront_16k", {"strategy": "pp_frag_upfront", "page_size": 16384, "mtu": 3000}, ()),
+    ("pp_frag", {}),
+    ("full_page", {"strategy": "full_page", "queues": 1}),
+    ("upfront_16k", {"strategy": "pp_frag_upfront", "page_size": 16384, "mtu": 3000}),
     ("upfront_64k_napi", {"strategy": "pp_frag_upfront", "page_size": 65536, "mtu": 1000, "arch": "arm64",
-                          "app_cpus": "napi"}, ()),
-    ("pp_frag_64k", {"page_size": 65536, "connections": 5, "queues": 3, "reader_cpus": 2}, ()),
-    ("page_frag_cache", {"strategy": "page_frag_cache", "ack_fraction": 0.3, "clone_fraction": 0.2}, ()),
-    ("page_frag_cache_napi", {"strategy": "page_frag_cache", "app_cpus": "napi", "mtu": 576, "gro": False}, ()),
-    ("copybreak_acks", {"strategy": "copybreak", "ack_fraction": 0.5, "clone_fraction": 0.1}, ()),
+                          "app_cpus": "napi"}),
+    ("pp_frag_64k", {"page_size": 65536, "connections": 5, "queues": 3, "reader_cpus": 2}),
+    ("page_frag_cache", {"strategy": "page_frag_cache", "ack_fraction": 0.3, "clone_fraction": 0.2}),
+    ("page_frag_cache_napi", {"strategy": "page_frag_cache", "app_cpus": "napi", "mtu": 576, "gro": False}),
+    ("copybreak_acks", {"strategy": "copybreak", "ack_fraction": 0.5, "clone_fraction": 0.1}),
     ("copybreak_small_mtu", {"strategy": "copybreak", "mtu": 200, "arch": "x86_64", "ack_fraction": 0.2,
-                             "tcp_rmem": 16384}, ()),
+                             "tcp_rmem": 16384}),
     ("copybreak_large_heads", {"strategy": "copybreak", "mtu": 1000, "copybreak": 1024, "queues": 1,
-                               "app_read_us": 0.5}, ()),
-    ("xdp_mix_napi_nogro", {"xdp": (0.4, 0.2, 0.2, 0.2), "app_cpus": "napi", "gro": False}, ()),
-    ("xdp_drop_full", {"xdp": xdp_only("drop"), "strategy": "full_page", "ack_fraction": 0.2}, ()),
-    ("xdp_redirect_full_hold", {"xdp": (0.5, 0.0, 0.0, 0.5), "xdp_hold_us": 500.0, "link_gbps": 25.0}, ()),
-    ("rmem_drops_honest", {"tcp_rmem": 8192, "truesize_honest": True, "clone_fraction": 0.3}, ()),
-    ("rmem_small_pfc_honest", {"tcp_rmem": 16384, "truesize_honest": True, "strategy": "page_frag_cache"}, ()),
+                               "app_read_us": 0.5}),
+    ("xdp_mix_napi_nogro", {"xdp": (0.4, 0.2, 0.2, 0.2), "app_cpus": "napi", "gro": False}),
+    ("xdp_drop_full", {"xdp": xdp_only("drop"), "strategy": "full_page", "ack_fraction": 0.2}),
+    ("xdp_redirect_full_hold", {"xdp": (0.5, 0.0, 0.0, 0.5), "xdp_hold_us": 500.0, "link_gbps": 25.0}),
+    ("rmem_drops_honest", {"tcp_rmem": 8192, "truesize_honest": True, "clone_fraction": 0.3}),
+    ("rmem_small_pfc_honest", {"tcp_rmem": 16384, "truesize_honest": True, "strategy": "page_frag_cache"}),
     ("fail_full_nodefer", {"alloc_fail_rate": 0.05, "dma_map_fail_rate": 0.05, "defer_free": False,
-                           "strategy": "full_page", "seed": 7}, ()),
+                           "strategy": "full_page", "seed": 7}),
     ("fail_frag_pfc", {"alloc_fail_rate": 0.1, "dma_map_fail_rate": 0.1, "strategy": "page_frag_cache",
-                       "seed": 3}, ()),
-    ("defer_max_small", {"skb_defer_max": 4, "app_read_us": 200.0, "napi_budget": 8, "connections": 6}, ()),
-    ("defer_max_zero", {"skb_defer_max": 0, "queues": 1, "defer_free": True}, ()),
-    ("skb_table_full", {"max_skbs": 64, "app_read_us": 2000.0, "connections": 4, "gro": False}, ()),
-    ("jumbo_4k_x86", {"mtu": 9000, "arch": "x86_64", "tcp_rmem": 131072, "queues": 1}, ()),
-    ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1}, ()),
+                       "seed": 3}),
+    ("defer_max_small", {"skb_defer_max": 4, "app_read_us": 200.0, "napi_budget": 8, "connections": 6}),
+    ("defer_max_zero", {"skb_defer_max": 0, "queues": 1, "defer_free": True}),
+    ("skb_table_full", {"max_skbs": 64, "app_read_us": 2000.0, "connections": 4, "gro": False}),
+    ("jumbo_4k_x86", {"mtu": 9000, "arch": "x86_64", "tcp_rmem": 131072, "queues": 1}),
+    ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1}),
     ("pfc_fast_reads", {"strategy": "page_frag_cache", "app_read_us": 0.5, "connections": 1, "queues": 1,
-                        "app_cpus": "napi"}, ()),
-    ("jumbo_16k_full", {"mtu": 9000, "page_size": 16384, "strategy": "full_page", "queues": 1}, ()),
+                        "app_cpus": "napi"}),
+    ("jumbo_16k_full", {"mtu": 9000, "page_size": 16384, "strategy": "full_page", "queues": 1}),
     # releases (data/kernels.toml): 6.1's window by tcp_adv_win_scale, 6.6's initial scaling_ratio 65,
     # 7.0's alloc cache of 128 on 64 KB pages (7.1 scales it), 7.0's truesize fix on jumbo frames
-    ("kernel_6_1", {"kernel": "6.1", "ring_size": 512, "queues": 1, "tcp_rmem": 65536, "app_read_us": 200.0}, ()),
-    ("kernel_6_6_drops", {"kernel": "6.6", "ring_size": 512, "queues": 1, "tcp_rmem": 8192, "connections": 4}, ()),
-    ("kernel_7_0_64k", {"kernel": "7.0", "page_size": 65536, "connections": 5, "reader_cpus": 2}, ()),
-    ("kernel_7_0_jumbo", {"kernel": "7.0", "mtu": 9000, "queues": 1, "tcp_rmem": 131072}, ()),
-    # reconfigurations whose detaches are all of fragment queues: the kernel and the engine agree
+    ("kernel_6_1", {"kernel": "6.1", "ring_size": 512, "queues": 1, "tcp_rmem": 65536, "app_read_us": 200.0}),
+    ("kernel_6_6_drops", {"kernel": "6.6", "ring_size": 512, "queues": 1, "tcp_rmem": 8192, "connections": 4}),
+    ("kernel_7_0_64k", {"kernel": "7.0", "page_size": 65536, "connections": 5, "reader_cpus": 2}),
+    ("kernel_7_0_jumbo", {"kernel": "7.0", "mtu": 9000, "queues": 1, "tcp_rmem": 131072}),
+    # reconfigurations whose detaches are all of fragment queues
     ("reconfig_frag_mtu", {"page_size": 4096, "reconfigs": (
         Reconfig(at_packet=300, mtu=1000), Reconfig(at_packet=600, mtu=3000),
-        Reconfig(at_packet=900, mtu=9000, xdp=xdp_only("drop")))}, ()),
+        Reconfig(at_packet=900, mtu=9000, xdp=xdp_only("drop")))}),
     ("reconfig_refused_and_ok", {"page_size": 16384, "strategy": "pp_frag_upfront", "reconfigs": (
-        Reconfig(at_packet=200, mtu=3000), Reconfig(at_packet=500, mtu=1500, xdp=(0.5, 0.5, 0.0, 0.0)))}, ()),
-    # a full-page queue detached (pool pages recycled as in NAPI), a pre-allocation that fails, and
-    # one of buffers larger than a page (a higher-order page each)
+        Reconfig(at_packet=200, mtu=3000), Reconfig(at_packet=500, mtu=1500, xdp=(0.5, 0.5, 0.0, 0.0)))}),
+    # a full-page queue detached (from process context: its pool pages go to the ptr_ring), a
+    # pre-allocation that fails, and one of buffers larger than a page (a higher-order page each)
     ("reconfig_xdp_attach_detach", {"reconfigs": (
-        Reconfig(at_packet=300, xdp=xdp_only("drop")), Reconfig(at_packet=700, xdp=()))}, ("detach_in_napi",)),
+        Reconfig(at_packet=300, xdp=xdp_only("drop")), Reconfig(at_packet=700, xdp=()))}),
     ("reconfig_prealloc_fail", {"strategy": "page_frag_cache", "reconfigs": (
-        Reconfig(at_packet=400, mtu=3000, fail=True), Reconfig(at_packet=800, mtu=576))}, ()),
-    ("reconfig_jumbo", {"arch": "x86_64", "tcp_rmem": 262144, "reconfigs": (Reconfig(at_packet=400, mtu=9000),)},
-     ()),
+        Reconfig(at_packet=400, mtu=3000, fail=True), Reconfig(at_packet=800, mtu=576))}),
+    ("reconfig_jumbo", {"arch": "x86_64", "tcp_rmem": 262144, "reconfigs": (Reconfig(at_packet=400, mtu=9000),)}),
     ("reconfig_all", {"reconfigs": (
         Reconfig(at_packet=300, mtu=3000), Reconfig(at_packet=600, xdp=xdp_only("tx")),
-        Reconfig(at_packet=900, xdp=(), fail=True))}, ("detach_in_napi",)),
+        Reconfig(at_packet=900, xdp=(), fail=True))}),
 ]
 IDS = [c[0] for c in CONFIGS]
 
@@ -146,7 +145,7 @@ def engine_run(i):
 
 @pytest.mark.parametrize("i", range(len(CONFIGS)), ids=IDS)
 def test_engine_matches_the_naive_rx_model(i):
-    d = differences(engine_run(i), naive_simulate(config(i), CONFIGS[i][2]))
+    d = differences(engine_run(i), naive_simulate(config(i)))
     assert not d, f"{IDS[i]}: {len(d)} differences:\n" + "\n".join(d[:40])
 
 
@@ -174,32 +173,6 @@ def test_the_configurations_take_every_path():
     assert not still, f"connection columns no configuration moves: {sorted(still)}"
     assert any(not e["ok"] and e["error"] for r in runs for e in r["events"])
     assert {c for r in runs for c in r["counters"] if r["counters"][c]} >= {"xdp_save_reuse", "skb_defer_full"}
-
-
-def departs(config_id, quirk, why):
-    """A configuration the engine runs differently from the kernel: the naive model without
-    ``quirk`` follows the kernel, so it must disagree with the engine (a strict xfail, until the
-    engine follows the kernel or rxlab documents the simplification)."""
-    return pytest.param(config_id, quirk, id=quirk,
-                        marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason="engine: " + why))
-
-
-KERNEL = [
-    departs("reconfig_all", "detach_in_napi", (
-        "detach_queues() puts full-page pool buffers with buf_put(), i.e. in softirq on the NAPI CPU, so they "
-        "are recycled into the alloc cache; the kernel's mana_destroy_rxq() runs in process context "
-        "(mana_detach under RTNL, NAPI disabled): mana_put_rx_page() -> page_pool_put_full_page(pool, page, "
-        "false) is not NAPI-local (page_pool_napi_local: !in_softirq()), so they go to the ptr_ring "
-        "(drivers/net/ethernet/microsoft/mana/mana_en.c, net/core/page_pool.c)")),
-]
-
-
-@pytest.mark.parametrize("name, quirk", KERNEL)
-def test_engine_matches_the_kernel_where_it_departs(name, quirk):
-    i = IDS.index(name)
-    quirks = set(CONFIGS[i][2]) - {quirk}
-    d = differences(engine_run(i), naive_simulate(config(i), quirks))
-    assert not d, f"{name} without the {quirk!r} quirk: " + "; ".join(d)
 
 
 @settings(max_examples=4 if NOJIT else 25, deadline=None)
@@ -234,7 +207,7 @@ def test_engine_matches_the_naive_rx_model_on_drawn_configurations(data):
                                     xdp=data.draw(hst.sampled_from([None, (), xdp_only("tx")])),
                                     fail=data.draw(hst.booleans())),)
     cfg = SimConfig(**{**BASE, **kw})
-    d = differences(simulate(cfg), naive_simulate(cfg, QUIRKS))
+    d = differences(simulate(cfg), naive_simulate(cfg))
     assert not d, f"{cfg}: " + "\n".join(d[:40])
 
 

@@ -18,6 +18,7 @@ from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
 from rxlab.engine.skb import (
     buf_new,
     buf_put,
+    buf_put_process,
     skb_alloc_copy,
     skb_build,
     skb_clone,
@@ -402,8 +403,9 @@ def run(st, rx, t, stop):
 
 @kernel
 def detach_queues(st, rx):
-    """mana_destroy_rxq() on every queue: XDP frames complete, posted buffers go back (DMA
-    unmapped unless pool-mapped fragments), and page_pool_destroy() runs; a pool whose pages
+    """mana_destroy_rxq() on every queue (drivers/net/ethernet/microsoft/mana/mana_en.c): XDP frames
+    complete, posted buffers go back (DMA unmapped unless pool-mapped fragments; full pages from
+    process context, so through the ptr_ring), and page_pool_destroy() runs; a pool whose pages
     are still in sockets retires when the last one comes back."""
     qp, rc, ring = rx.qp, rx.rc, rx.ring
     for q in range(rc[RC.queues]):
@@ -411,10 +413,11 @@ def detach_queues(st, rx):
         cpu = qp[q, QP.napi_cpu]
         for i in range(ring.shape[1]):
             b = ring[q, i]
-            frag = int(st.bufs[b, BF.kind] == BufKind.pp_frag)
-            if not frag:
+            if st.bufs[b, BF.kind] == BufKind.pp_frag:
+                buf_put(st, b, cpu, TRUE)  # page_pool_free_va(pool, va, true)
+            else:
                 dma_unmap(st)
-            buf_put(st, b, cpu, frag)
+                buf_put_process(st, b, cpu)
             ring[q, i] = NONE
         if qp[q, QP.save] != NONE:
             buf_put(st, qp[q, QP.save], cpu, FALSE)

@@ -73,6 +73,17 @@ def buf_put(st, b, cpu, allow_direct):
     page_ref_put(st, pid, int(kind != BufKind.page), cpu, allow_direct, TRUE)
 
 
+@kernel
+def buf_put_process(st, b, cpu):
+    """buf_put() from process context: mana_destroy_rxq() runs under RTNL with NAPI disabled, where
+    a pool page is not NAPI-local (net/core/page_pool.c page_pool_napi_local(): !in_softirq()), so
+    page_pool_put_full_page(pool, page, false) sends it to the ptr_ring, not the alloc cache."""
+    pid = st.bufs[b, BF.page]
+    kind = st.bufs[b, BF.kind]
+    _buf_forget(st, b)
+    page_ref_put(st, pid, int(kind != BufKind.page), cpu, FALSE, FALSE)
+
+
 @inner
 def _new_data(st, pid, offset, pp_recycle):
     d = _pop(st.data_stack, st.glob, G.data_top)
