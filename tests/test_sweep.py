@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 import warnings
 from pathlib import Path
 
@@ -284,6 +285,15 @@ def test_serial_process_pool_and_dask_agree(tmp_path, dask_client):
     assert all(df.attrs["sweep"]["computed"] == 2 * RUNS for df in (serial, pool, dask))
     pd.testing.assert_frame_equal(serial, pool)
     pd.testing.assert_frame_equal(serial, dask)
+
+
+def test_a_pool_in_a_jupyter_kernel_comes_from_a_fork_server(tmp_path, monkeypatch):
+    """A Jupyter kernel runs threads, and a process with threads is not safely forked."""
+    assert rxlab.studies.sweep._start_method() == "fork"
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    assert rxlab.studies.sweep._start_method() == "forkserver"
+    pool = quiet_sweep(GRID, 1, cache=tmp_path / "pool", workers=2)
+    pd.testing.assert_frame_equal(pool, quiet_sweep(GRID, 1, cache=tmp_path / "serial", workers=1))
 
 
 def test_cli_on_a_dask_scheduler(tmp_path, dask_client, capsys):

@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 import threading
-import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -83,13 +82,17 @@ def _die_with_parent():
         return False
 
 
-def _exit_with_parent(parent):
+def _exit_with_parent():
     """Pool worker initializer: exit as soon as the sweep's process is gone (even by kill -9),
-    instead of running on or waiting forever for work that will never come. On Linux the
-    kernel kills the worker, even mid-run in compiled code that holds the GIL; elsewhere a
-    watcher thread notices within 0.2 s, or when the run in progress releases the GIL."""
+    instead of running on or waiting forever for work that will never come. A watcher thread
+    waits on multiprocessing's sentinel of the sweep's process, so it notices within the run in
+    progress, or at once when that run releases the GIL. A forked worker's parent thread is the
+    sweep's, so on Linux the kernel also kills it at once, even mid-run in compiled code that
+    holds the GIL (a fork server's worker has the server for parent, which stays until its
+    workers exit)."""
+    sweep = multiprocessing.parent_process()
     _die_with_parent()
-    if os.getppid() != parent:  # the sweep died before the worker asked to die with it
+    if not sweep.is_alive():  # the sweep died before the worker asked to die with it
         os._exit(1)
     # the sweep's process handles Ctrl-C and SIGTERM and kills its workers; a worker neither
     # prints a KeyboardInterrupt of its own nor inherits a handler that would keep it alive
@@ -97,22 +100,31 @@ def _exit_with_parent(parent):
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def watch():
-        while os.getppid() == parent:
-            time.sleep(0.2)
+        sweep.join()
         os._exit(1)  # mid-run at worst: a .tmp file is left, never a result
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+def _start_method():
+    """fork where the platform has it: workers start at once, with the engine loaded, and
+    scripts need no "if __name__ == '__main__'" guard. Not in a Jupyter kernel: it runs threads
+    of its own (heartbeat, IOPub, ...), and a lock another thread held at a fork stays locked in
+    the child forever. There, workers come from a fork server, a single-threaded process started
+    for the purpose (a notebook has no main module for it to import again)."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and "ipykernel" not in sys.modules:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def _processes(todo, store, keys, workers):
     # The first run here: the engine is then compiled (or loaded from numba's cache) once, and
     # the workers forked from this process start with it, instead of each compiling at once.
     yield todo[0], _run_stored(todo[0], store, keys[todo[0]])
-    # fork where the platform has it: no "if __name__ == '__main__'" guard needed in scripts
-    # (spawn re-imports the main module in each worker); the workers run only rxlab code
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    method = _start_method()
     with ProcessPoolExecutor(min(workers, len(todo) - 1), mp_context=multiprocessing.get_context(method),
-                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as ex:
+                             initializer=_exit_with_parent) as ex:
         futures = {ex.submit(_run_stored, cfg, store, keys[cfg]): cfg for cfg in todo[1:]}
         try:
             for f in as_completed(futures):
