@@ -90,6 +90,14 @@ def test_with_values_makes_a_point_of_an_assumed_value(profiles):
     assert q.end("high")["atomic_rmw_remote"] == 400.0 and q.end("low")["stack_per_packet"] == q.lows["stack_per_packet"]
 
 
+def test_with_values_never_lends_a_changed_value_the_old_source(profiles):
+    base = profiles["typical_arm64"]
+    p = base.with_values(atomic_rmw_remote=base["atomic_rmw_remote"] * 2, stack_per_packet=base["stack_per_packet"])
+    assert p.sources["atomic_rmw_remote"].startswith(f"changed from {base['atomic_rmw_remote']} (whose source was: ")
+    assert base.sources["atomic_rmw_remote"] in p.sources["atomic_rmw_remote"]
+    assert p.sources["stack_per_packet"] == base.sources["stack_per_packet"]  # unchanged value, same source
+
+
 def test_missing_value_source_or_arch(profiles):
     p = profiles["x86_64_server"]
     values = dict(p.values)

@@ -151,16 +151,21 @@ class Profile:
         return self.values[name]
 
     def with_values(self, source=None, cls="assumed", ranges=None, **values):
-        """A copy with some parameters changed (validated): ``source`` replaces their sources,
-        ``cls`` their class (default ``assumed``: a what-if is not a measurement), ``ranges``
-        {name: (low, high)} their ranges; a changed parameter without one is a point."""
+        """A copy with some parameters changed (validated): ``source`` replaces their sources
+        (without one, a changed value's source says what it was changed from: the old source
+        no longer backs it), ``cls`` their class (default ``assumed``: a what-if is not a
+        measurement), ``ranges`` {name: (low, high)} their ranges; a changed parameter without
+        one is a point."""
         unknown = sorted(set(values) - set(PARAMS))
         if unknown:
             raise bad(f"{self.name}.{unknown[0]}", values[unknown[0]], "one of " + ", ".join(PARAMS))
         ranges = ranges or {}
         src, lows, highs, classes = dict(self.sources), dict(self.lows), dict(self.highs), dict(self.classes)
         for k, v in values.items():
-            src[k] = source if source is not None else src.get(k, "")
+            if source is not None:
+                src[k] = source
+            elif v != self.values.get(k):
+                src[k] = f"changed from {self.values.get(k)} (whose source was: {src.get(k) or 'none'})"
             lows[k], highs[k] = ranges.get(k, (v, v))
             classes[k] = cls
         return replace(self, values={**self.values, **values}, sources=src, lows=lows, highs=highs, classes=classes)
