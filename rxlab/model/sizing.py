@@ -66,8 +66,8 @@ def _bounds(cfg, geoms):
     # skbs in flight: what the sockets can hold before sk_rmem_alloc passes sk_rcvbuf, at most
     # max_skbs (rxlab's stand-in for tcp_mem pressure; beyond it packets drop as skb_table_full),
     # and never more than the packets sent (an ACK's or a tap's skb is freed at once)
-    sockets = C * (cfg.tcp_rmem // min(charged, smallest) + 2)
-    skbs = min((sockets, ("connections", "tcp_rmem")), (cfg.max_skbs, ("max_skbs",)),
+    sockets = C * (cfg.rcvbuf_max() // min(charged, smallest) + 2)
+    skbs = min((sockets, ("connections", "tcp_rmem", "so_rcvbuf")), (cfg.max_skbs, ("max_skbs",)),
                (cfg.packets, ("packets",)), key=lambda b: b[0])
     # XDP_TX / REDIRECT buffers awaiting completion: the packets of xdp_hold_us at line rate, and
     # never more than the packets sent (so a full hold ring never forces a completion early)
