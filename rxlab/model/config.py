@@ -11,7 +11,8 @@ from rxlab.kernel.mana import (
     mana_set_ringparam_rx,
 )
 from rxlab.kernel.releases import NEWEST, release
-from rxlab.kernel.tcp import so_rcvbuf
+from rxlab.kernel.sizes import ARCHES
+from rxlab.kernel.tcp import sk_rmem_max, so_rcvbuf
 from rxlab.model import defaults
 from rxlab.model.sizing import MAX_CPUS, check_sizes, geometries
 from rxlab.model.strategies import lookup
@@ -104,7 +105,8 @@ class SimConfig:
     82..65535; ``ring_size`` 128..8192, rounded up to a power of two as mana_set_ringparam()
     does (1000 runs, and is stored, as 1024); ``queues`` 1..64; ``napi_budget`` 1..1024;
     ``connections`` 1..65536; ``app_cpus`` remote or napi; ``reader_cpus`` 1..4096 - queues;
-    ``tcp_rmem`` 4096..2**31; ``so_rcvbuf`` and ``rmem_max`` None or 0..2**31 - 1; ``copybreak`` 0..4096; ``skb_defer_max`` 0..2**20; ``max_skbs``
+    ``tcp_rmem`` 4096..2**31; ``so_rcvbuf`` None (not set) or 0..2**31 - 1; ``rmem_max`` None (stored
+    as SK_RMEM_MAX, 212992) or 0..2**31 - 1; ``copybreak`` 0..4096; ``skb_defer_max`` 0..2**20; ``max_skbs``
     64..2**24; ``packets`` 1..10**10; ``samples`` 1..100000; ``seed`` 0..2**32 - 1; the
     fractions ``ack_fraction``, ``clone_fraction``, ``alloc_fail_rate``, ``dma_map_fail_rate``
     and each of ``xdp``'s 0..1; ``app_read_us``, ``xdp_hold_us``, ``rtt_us`` 0.001..10**6,
@@ -230,6 +232,8 @@ class SimConfig:
             put("so_rcvbuf", check_int_range("so_rcvbuf", self.so_rcvbuf, 0, (1 << 31) - 1))
         if self.rmem_max is not None:
             put("rmem_max", check_int_range("rmem_max", self.rmem_max, 0, (1 << 31) - 1))
+        else:
+            put("rmem_max", sk_rmem_max(self.arch) if isinstance(self.arch, str) and self.arch in ARCHES else None)
         if self.skb_defer_max is None:
             put("skb_defer_max", rel.skb_defer_max)
         put("skb_defer_max", check_int_range("skb_defer_max", self.skb_defer_max, 0, 1 << 20))
