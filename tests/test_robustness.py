@@ -165,7 +165,7 @@ POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 
 CHOICES = {"page_size": (4096, 16384, 65536), "arch": ("x86_64", "arm64"), "strategy": tuple(STRATEGIES),
            "app_cpus": ("remote", "napi"), "kernel": tuple(r.name for r in releases.releases())}
 RELEASE_DEFAULTED = ("strategy", "ring_size", "queues", "tcp_rmem", "skb_defer_max")  # None: the release's value
-NONE_ALLOWED = (*RELEASE_DEFAULTED, "so_rcvbuf", "rmem_max")  # None: not set (SO_RCVBUF, net.core.rmem_max)
+NONE_ALLOWED = (*RELEASE_DEFAULTED, "rmem_max")  # None: the release's value, or net.core.rmem_max's default
 BOOLS = ("gro", "truesize_honest", "defer_free")
 NAN = float("nan")
 

@@ -157,7 +157,7 @@ def _frame(tables):
         return pd.DataFrame(columns=list(FIELDS))
     df = pa.concat_tables(tables, promote_options="default").to_pandas()
     for c in FIELDS:
-        df[c] = pd.Categorical(df[c], categories=pd.unique(df[c].dropna()))  # None (so_rcvbuf unset): missing
+        df[c] = pd.Categorical(df[c], categories=pd.unique(df[c]))
     return df
 
 
