@@ -68,6 +68,11 @@ class Ctr(IntEnum):
     # skb_attempt_defer_free
     skb_defer_free = 48
     skb_defer_full = 49
+    # TCP receive memory (net/ipv4/tcp_input.c; /proc/net/netstat TcpExt, the kernel's names)
+    PruneCalled = 50
+    TCPRcvCollapsed = 51
+    RcvPruned = 52
+    TCPRcvQDrop = 53
 
 
 N_COUNTERS = len(Ctr)
@@ -147,6 +152,17 @@ DOC = {
     "skb_defer_full": (("skbs freed on the reading CPU because the NAPI CPU's defer_count had reached "
                         "net.core.skb_defer_max: their pages go back through the ptr_ring"),
                        "skb_attempt_defer_free 'goto nodefer'"),
+    "PruneCalled": (("times an arriving skb did not fit sk_rcvbuf and TCP tried to make room (first "
+                     "tcp_clamp_window(), which may raise sk_rcvbuf, then collapsing)"),
+                    "LINUX_MIB_PRUNECALLED in tcp_prune_queue(), net/ipv4/tcp_input.c"),
+    "TCPRcvCollapsed": (("skbs of a receive queue tcp_collapse() copied into tightly packed new ones and "
+                         "freed (their pages go back)"),
+                        "LINUX_MIB_TCPRCVCOLLAPSED in tcp_collapse_one(), net/ipv4/tcp_input.c"),
+    "RcvPruned": (("prunes that could not make room even after collapsing: the skb is dropped unless "
+                   "the receive queue is empty (rxlab has no out-of-order queue to prune)"),
+                  "LINUX_MIB_RCVPRUNED in tcp_prune_queue(), net/ipv4/tcp_input.c"),
+    "TCPRcvQDrop": ("in-order skbs dropped for want of receive memory (counted per connection as rmem_drops)",
+                    "LINUX_MIB_TCPRCVQDROP in tcp_data_queue(), net/ipv4/tcp_input.c"),
 }
 
 # The figures Result.metrics() derives from a run (model/result.py), documented here beside the

@@ -425,6 +425,15 @@ class Naive:
         self.c["bytes_copied"] += length
         return self._new_skb(d, truesize, length)
 
+    def skb_alloc_kmalloc(self, length, truesize):
+        """alloc_skb() with a kmalloc'ed head (no page) holding ``length`` copied bytes."""
+        if not self.free_skbs or not self.free_datas:
+            return -1
+        d = self.free_datas.pop()
+        self.datas[d] = Data(None, 0, False)
+        self.c["bytes_copied"] += length
+        return self._new_skb(d, truesize, length)
+
     def skb_clone(self, s):
         if not self.free_skbs:
             return -1

@@ -44,7 +44,17 @@ from rxlab.kernel.sizes import (
     skb_data_align,
     skb_shinfo_aligned,
 )
-from rxlab.kernel.tcp import ACK_LEN, tcp_win_from_space
+from rxlab.kernel.tcp import (
+    ACK_LEN,
+    TCP_INIT_CWND,
+    TCP_IP_HEADERS,
+    advmss,
+    alloc_skb_truesize,
+    collapse_skb_max,
+    rcvmem_per_mss,
+    tcp_rcvbuf_grow,
+    tcp_win_from_space,
+)
 
 PP_FRAG, PP_PAGE, PAGE = 0, 1, 2  # the naive core's buffer kinds: a pool fragment, a pool page, any other page
 NONE = -1  # the naive core's "no page / no skb"
@@ -55,7 +65,7 @@ QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "d
             "xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "acks", "copybreak", "napi_polls",
             "skb_table_full")
 CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
-              "scaling", "tail")
+              "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge")
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued")
 
 
@@ -81,7 +91,7 @@ def rxlab_bounds(cfg, geoms):
     awaiting completion (beyond them the oldest completes early)."""
     charged = min(g.truesize_pinned if cfg.truesize_honest else g.truesize for g in geoms)
     small = skb_data_align(64) + NET_SKB_PAD + 576
-    n_skbs = min(cfg.connections * (cfg.tcp_rmem // min(charged, small) + 2), cfg.max_skbs) + cfg.queues * 4 + 16
+    n_skbs = min(cfg.connections * (max(cfg.tcp_rmem, cfg.sk_rcvbuf()[0]) // min(charged, small) + 2), cfg.max_skbs) + cfg.queues * 4 + 16
     link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(g.mtu for g in geoms)) + WIRE_OVERHEAD) * 8)
     hold_cap = int(cfg.xdp_hold_us * link_pps) + 64 if any(g.xdp for g in geoms) else 1
     return n_skbs, hold_cap
@@ -118,12 +128,17 @@ class Socket:
     """One TCP connection's receive side: sk_receive_queue (a deque of skb ids), sk_rmem_alloc,
     the scaling_ratio, and the sender's and reader's next times."""
 
-    def __init__(self, queue, app_cpu):
+    def __init__(self, queue, app_cpu, rcvbuf, rcv_wnd, mss):
         self.queue = queue
         self.app_cpu = app_cpu
         self.receive_queue = deque()
         self.rmem_alloc = 0
         self.scaling_ratio = 0
+        self.sk_rcvbuf = rcvbuf  # tcp_init_sock(): tcp_rmem[1], or what SO_RCVBUF set
+        self.rcv_nxt = 0  # payload bytes received in order
+        self.rcv_wnd_right = rcv_wnd  # the right edge the receiver advertised (tcp_select_initial_window)
+        # tcp_init_buffer_space(): rcvq_space.space = min(rcv_wnd, TCP_INIT_CWND * advmss)
+        self.rcvq_space = {"space": min(TCP_INIT_CWND * mss, max(1, rcv_wnd)), "seq": 0, "time": 0.0}
         self.stats = Counter()
         self.ever_queued = False
         self.last_queued = 0
@@ -161,7 +176,16 @@ class NaiveRx:
         self.qstats = [Counter() for _ in range(Q)]
         self.softnet = {cpu: {"napi_left": 0, "defer_count": 0} for cpu in range(Q)}
         queues = flow_queues(cfg.connections, Q, cfg.seed)  # RSS is kernel arithmetic, not the engine's
-        self.socks = [Socket(queues[c], Q + c % cfg.reader_cpus if cfg.app_cpus == "remote" else queues[c])
+        rel = cfg.release
+        rcvbuf, self.rcvbuf_locked = cfg.sk_rcvbuf()
+        self.mss = advmss(cfg.mtu)
+        if rel.window == "scaling_ratio":
+            first = tcp_win_from_space(rcvbuf, "scaling_ratio", scaling_ratio=rel.scaling_ratio_init)
+        else:
+            first = tcp_win_from_space(rcvbuf, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
+        rcv_wnd = min(65535, first)  # the SYN's window is not scaled
+        self.socks = [Socket(queues[c], Q + c % cfg.reader_cpus if cfg.app_cpus == "remote" else queues[c],
+                             rcvbuf, rcv_wnd, self.mss)
                       for c in range(cfg.connections)]
         self.mtu = cfg.mtu
         self.xdp = cfg.xdp
@@ -333,21 +357,94 @@ class NaiveRx:
             if c != NONE:
                 core.skb_free(c, cpu, True)
         truesize = core.skbs[s][1]
-        self.tcp_data_queue(sock, s, cpu, max(1, min(255, (length << 8) // truesize)))
+        # tcp_measure_rcv_mss(): skb->len is the payload once TCP pulled the headers
+        self.tcp_data_queue(sock, s, cpu, max(1, min(255, ((length - TCP_IP_HEADERS) << 8) // truesize)))
 
     # -- TCP ---------------------------------------------------------------------------------------
+    def window(self, sock, space):
+        """tcp_win_from_space() as the release has it: scaling_ratio (6.6+, from
+        tcp_scaling_ratio_init() until measured) or tcp_adv_win_scale."""
+        rel = self.cfg.release
+        if rel.window == "scaling_ratio":
+            return tcp_win_from_space(space, "scaling_ratio", scaling_ratio=sock.scaling_ratio or rel.scaling_ratio_init)
+        return tcp_win_from_space(space, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
+
+    def payload(self, length):
+        """Payload of an skb whose rxlab len counts 52 bytes of headers per MTU-sized segment."""
+        return length - length * TCP_IP_HEADERS // self.mtu
+
+    def tcp_collapse(self, sock, cpu):
+        """tcp_collapse() of the receive queue: skip the skbs that are not bloated
+        (tcp_win_from_space(truesize) <= len), then copy everything from the first bloated one on
+        into alloc_skb()'d skbs of SKB_MAX_ORDER(0, 0) bytes, freeing the old ones
+        (TCPRcvCollapsed); nothing if the new skbs cannot all be had."""
+        core, q = self.core, sock.receive_queue
+        keep = 0
+        for s in q:
+            _, truesize, length = core.skbs[s]
+            if self.window(sock, truesize) > self.payload(length):
+                break
+            keep += 1
+        if keep == len(q):
+            return
+        old = list(q)[keep:]
+        wire = sum(core.skbs[s][2] for s in old)
+        total = wire - wire * TCP_IP_HEADERS // self.mtu
+        size = collapse_skb_max(self.cfg.page_size)
+        chunks = [min(size, total - off) for off in range(0, total, size)]
+        if len(core.free_skbs) < len(chunks) or len(core.free_datas) < len(chunks):
+            return
+        for _ in old:
+            q.pop()
+        for s in old:  # freed first to last, as the engine walks the queue
+            sock.rmem_alloc -= core.skbs[s][1]
+            core.skb_free(s, cpu, True)
+            core.c["TCPRcvCollapsed"] += 1
+        done = wdone = 0
+        for copy in chunks:
+            done += copy
+            wend = wire if done == total else done + done * TCP_IP_HEADERS // (self.mtu - TCP_IP_HEADERS)
+            truesize = alloc_skb_truesize(copy, self.cfg.page_size, self.cfg.arch)
+            s = core.skb_alloc_kmalloc(wend - wdone, truesize)
+            wdone = wend
+            q.append(s)
+            sock.rmem_alloc += truesize
+            sock.ever_queued, sock.last_queued = True, s
+
+    def tcp_prune_queue(self, sock, need, cpu):
+        """PruneCalled; tcp_clamp_window() (sk_rcvbuf up to sk_rmem_alloc, at most tcp_rmem[2],
+        unless SO_RCVBUF locked it); tcp_collapse(); RcvPruned and -1 if the skb still does not fit."""
+        self.core.c["PruneCalled"] += 1
+        cap = self.cfg.tcp_rmem
+        if sock.sk_rcvbuf < cap and not self.rcvbuf_locked:
+            sock.sk_rcvbuf = min(sock.rmem_alloc, cap)
+        if sock.rmem_alloc + need <= sock.sk_rcvbuf:
+            return 0
+        self.tcp_collapse(sock, cpu)
+        if sock.rmem_alloc + need <= sock.sk_rcvbuf:
+            return 0
+        self.core.c["RcvPruned"] += 1
+        return -1
+
     def tcp_data_queue(self, sock, s, cpu, ratio):
-        """Drop (tcp_try_rmem_schedule fails: rxlab does not collapse) when sk_rmem_alloc already
-        exceeds sk_rcvbuf; else note the scaling_ratio (tcp_measure_rcv_mss) and tcp_queue_rcv():
-        coalesce into the tail skb (tcp_try_coalesce, charging the delta) or queue it (charging
-        its truesize)."""
+        """tcp_try_rmem_schedule() by the release's admission rule (tcp_can_ingest), pruning when
+        the skb does not fit; dropped (TCPRcvQDrop) if that fails and the queue is not empty. Else
+        note the scaling_ratio (tcp_measure_rcv_mss), rcv_nxt, and tcp_queue_rcv(): coalesce into the
+        tail skb (tcp_try_coalesce, charging the delta) or queue it (charging its truesize)."""
         core = self.core
-        if sock.rmem_alloc > self.cfg.tcp_rmem:
+        _, truesize, length = core.skbs[s]
+        payload = length - TCP_IP_HEADERS
+        need = {"rmem_before": 0, "rmem_plus_truesize": truesize,
+                "rmem_plus_len": payload}[self.cfg.release.admission]
+        if sock.rmem_alloc + need > sock.sk_rcvbuf and self.tcp_prune_queue(sock, need, cpu) < 0 \
+                and sock.receive_queue:
+            core.c["TCPRcvQDrop"] += 1
             sock.stats["rmem_drops"] += 1
             core.skb_free(s, cpu, True)
             return
         sock.stats["packets"] += 1
         sock.scaling_ratio = ratio
+        sock.rcv_nxt += payload
         if self.cfg.gro and sock.receive_queue:
             delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff)
             if delta >= 0:
@@ -357,9 +454,29 @@ class NaiveRx:
         sock.ever_queued, sock.last_queued = True, s
         sock.rmem_alloc += core.skbs[s][1]
 
+    def tcp_rcv_space_adjust(self, sock, now):
+        """Once per RTT after a read: the payload copied since the last measurement; more than ever
+        before -> autotuning (tcp_moderate_rcvbuf, not under SO_RCVBUF) raises sk_rcvbuf to
+        tcp_rcvbuf_grow()'s value if larger."""
+        cfg, rel, sp = self.cfg, self.cfg.release, sock.rcvq_space
+        if now - sp["time"] < cfg.rtt_us:
+            return
+        copied = sock.rcv_nxt - sp["seq"]
+        if copied > sp["space"]:
+            if rel.rcvbuf_autotune and not self.rcvbuf_locked:
+                ratio = sock.scaling_ratio or rel.scaling_ratio_init
+                want = tcp_rcvbuf_grow(copied, sp["space"], rel.rcvbuf_grow, rel.window, ratio or 1, self.mss,
+                                       rcvmem_per_mss(cfg.mtu, rel.tcp_adv_win_scale, cfg.arch), int(cfg.rtt_us),
+                                       rel.rcvbuf_low_rtt_us, cfg.tcp_rmem)
+                sock.sk_rcvbuf = max(sock.sk_rcvbuf, want)
+            sp["space"] = copied
+        sp["seq"] = sock.rcv_nxt
+        sp["time"] = now
+
     def tcp_recvmsg(self, sock, now):
         """The application reads everything queued; each skb is eaten (tcp_eat_recv_skb) by
-        skb_attempt_defer_free() when enabled and read away from its NAPI CPU, else freed here."""
+        skb_attempt_defer_free() when enabled and read away from its NAPI CPU, else freed here;
+        then tcp_rcv_space_adjust()."""
         core = self.core
         napi = self.rxqs[sock.queue].napi_cpu
         while sock.receive_queue:
@@ -371,6 +488,8 @@ class NaiveRx:
             else:
                 core.skb_free(s, sock.app_cpu, False)
         sock.next_send = min(sock.next_send, now)
+        if now != np.inf:
+            self.tcp_rcv_space_adjust(sock, now)
 
     def skb_attempt_defer_free(self, s, alloc_cpu, cpu):
         """``atomic_long_inc_return(&defer_count) >= defer_max`` -> nodefer: freed on this CPU;
@@ -412,23 +531,24 @@ class NaiveRx:
                 self.cursor = c + 1
                 sock = self.socks[c]
                 mtu = self.mtu
+                drops = sock.stats["rmem_drops"]
                 self.mana_process_rx_cqe(self.rxqs[sock.queue], sock, mtu, False)
-                # tcp_win_from_space() as the release has it: scaling_ratio (6.6+, starting from
-                # tcp_scaling_ratio_init()) or tcp_adv_win_scale
+                # the window advertised now (tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc)); its right
+                # edge never moves left, and the sender may send payload up to it
                 rel = cfg.release
-                space = max(0, cfg.tcp_rmem - sock.rmem_alloc)
+                wnd = self.window(sock, max(0, sock.sk_rcvbuf - sock.rmem_alloc))
                 if rel.window == "scaling_ratio":
                     ratio = sock.scaling_ratio or rel.scaling_ratio_init
-                    wnd = tcp_win_from_space(space, "scaling_ratio", scaling_ratio=ratio)
                 else:  # the len/truesize histogram's ratio: the measured one, else the share advertised
                     ratio = sock.scaling_ratio or tcp_win_from_space(256, "adv_win_scale",
                                                                      adv_win_scale=rel.tcp_adv_win_scale)
-                    wnd = tcp_win_from_space(space, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
-                if wnd < mtu:
+                sock.rcv_wnd_right = max(sock.rcv_wnd_right, sock.rcv_nxt + wnd)
+                usable = sock.rcv_wnd_right - sock.rcv_nxt
+                if usable < self.mss or sock.stats["rmem_drops"] != drops:  # no room, or a loss
                     sock.stats["stalls"] += 1
                     sock.next_send = sock.next_read
                 else:
-                    sock.next_send = max(sock.next_send, self.t) + mtu * cfg.rtt_us / wnd
+                    sock.next_send = max(sock.next_send, self.t) + mtu * cfg.rtt_us / usable
                 self.ratio_hist[min(RATIO_BINS - 1, ratio * RATIO_BINS // 256)] += 1
                 self.t += (mtu + WIRE_OVERHEAD) * 8.0 / link
             self.sent += 1
@@ -530,7 +650,9 @@ class NaiveRx:
                    "scaling": s.scaling_ratio,
                    # the engine's receive queue is a list through its head and tail skb ids
                    "head": s.receive_queue[0] if s.receive_queue else (NONE if s.ever_queued else 0),
-                   "tail": s.last_queued}
+                   "tail": s.last_queued, "rcvbuf": s.sk_rcvbuf, "rcv_nxt": s.rcv_nxt,
+                   "rcvq_seq": s.rcvq_space["seq"], "rcvq_space": s.rcvq_space["space"],
+                   "rcv_edge": s.rcv_wnd_right}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls")})
             conn.append(row)
         result = NaiveResult(

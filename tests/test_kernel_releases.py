@@ -13,6 +13,7 @@ import pytest
 
 from rxlab import Reconfig, SimConfig, simulate
 from rxlab.cli import main
+from rxlab.counters import Ctr
 from rxlab.engine.layout import RC, G, WinMode
 from rxlab.engine.tcp import tcp_win_from_space as engine_win
 from rxlab.kernel import releases
@@ -41,6 +42,9 @@ def test_the_table_has_the_releases_the_issue_asks_for():
     assert first(lambda r: r.scaling_ratio_init == 128) == "6.10"  # 697a6c8cec03
     assert first(lambda r: r.tcp_rmem_max == 32 << 20) == "6.16"  # 572be9bf9d0d
     assert first(lambda r: r.admission == "rmem_plus_truesize") == "6.17"  # 1d2fbaad7cd8
+    assert first(lambda r: r.admission == "rmem_plus_len") == "6.18"  # f017c1f768b6
+    assert first(lambda r: r.rcvbuf_grow == "copied_2x") == "6.16"  # 65c5287892e9
+    assert first(lambda r: r.rcvbuf_grow == "copied_2x_grow") == "6.19"  # aa251c84636c
     newest = releases.newest()
     assert (newest.mana_truesize, newest.mana_queue_cap, newest.mana_rx_layout) == ("backing_alloc", 16,
                                                                                   "page_pool_frag")
@@ -73,8 +77,7 @@ def test_a_row_keeps_what_it_does_not_change():
 
 def test_the_table_states_what_the_engine_does_not_model():
     todo = releases.not_modelled()
-    assert {"admission", "rcvbuf_autotune", "rcvbuf_low_rtt_us", "ooo_updates_ratio", "tcp_rmem_default",
-            "mana_rx_layout"} == set(todo)
+    assert {"ooo_updates_ratio", "mana_rx_layout"} == set(todo)
     sixone = releases.release("6.1")
     assert not sixone.source("mana_rx_layout").modelled  # page_alloc: simulated as page_pool pages
     assert releases.newest().source("mana_rx_layout").modelled
@@ -221,7 +224,10 @@ def test_6_1_and_the_newest_differ_exactly_as_the_table_says():
     _, ro = _params(old.replace(queues=2, online_cpus=2))
     _, rn = _params(new.replace(queues=2, online_cpus=2))
     # (scaling_init: 6.6's 65 is gone by the newest, and 6.1's 128 is the half tcp_adv_win_scale 1 gives)
-    assert {RC(i).name for i in range(RC.n) if ro.rc[i] != rn.rc[i]} == {"rcvbuf", "defer_max", "win_mode"}
+    # (rcvbuf: both start at tcp_rmem[1]; tcp_rmem_max is tcp_rmem[2]; grow, low_rtt_us and admission are
+    # tcp_rcv_space_adjust()'s and tcp_try_rmem_schedule()'s rules)
+    assert {RC(i).name for i in range(RC.n) if ro.rc[i] != rn.rc[i]} == {
+        "tcp_rmem_max", "defer_max", "win_mode", "grow", "low_rtt_us", "admission"}
 
 
 def test_truesize_fix_and_alloc_cache_follow_the_release():
@@ -363,23 +369,27 @@ def test_bad_kernel_on_the_command_line_is_one_line():
         "rxlab simulate: error: kernel='5.4' is not allowed: one of " + ", ".join(map(repr, releases.names()))]
 
 
-@pytest.mark.jit_only  # four runs of 60,000 packets
-def test_seed_000s_64k_gain_depends_on_the_releases_tcp_rmem():
+@pytest.mark.jit_only  # six runs of 60,000 packets
+def test_seed_000s_64k_gain_depends_on_the_release():
     """Seed 000's ~200% on 64 KB pages: a full page per 1500-byte packet charges 65792 B of truesize
-    (len/truesize 0.023). Under a 6 MB sk_rcvbuf (tcp_rmem[2] before 572be9bf9d0d, 6.16) its window
-    binds and fragments are several times faster; under 32 MB both are CPU-bound (rxlab keeps sk_rcvbuf at
-    tcp_rmem[2]: autotuning is not modelled yet, see rxlab kernels)."""
+    (len/truesize 0.022). Under a 6 MB tcp_rmem[2] (before 572be9bf9d0d, 6.16) autotuning stops at
+    6 MB, the full pages' window binds and fragments are several times faster; under 32 MB (6.16) both
+    are CPU-bound; from 6.17 (1d2fbaad7cd8, tcp_try_rmem_schedule() by tcp_can_ingest()) a second
+    65792-byte skb does not fit sk_rcvbuf, tcp_clamp_window() cannot help and tcp_collapse() finds
+    nothing bloated at the measured scaling_ratio: tcp_prune_queue() fails and the packets drop."""
     from rxlab import platform, throughput
     from rxlab.studies.claims import QUICK_PACKETS, SEED000
 
     prof = platform("typical_arm64")
 
     def gain(kernel):
-        frag, full = (throughput(simulate(SimConfig(kernel=kernel, strategy=s, packets=QUICK_PACKETS, **SEED000)),
-                                 prof).iloc[0] for s in ("pp_frag", "full_page"))
-        return (frag.gbps / full.gbps - 1) * 100, full.binds
+        runs = [simulate(SimConfig(kernel=kernel, strategy=s, packets=QUICK_PACKETS, **SEED000))
+                for s in ("pp_frag", "full_page")]
+        frag, full = (throughput(r, prof).iloc[0] for r in runs)
+        return (frag.gbps / full.gbps - 1) * 100, full.binds, runs[1].counters
 
-    assert releases.release("6.13").tcp_rmem_max == 6 << 20 and releases.newest().tcp_rmem_max == 32 << 20
-    (old, old_binds), (new, new_binds) = gain("6.13"), gain(NEWEST)
+    assert releases.release("6.13").tcp_rmem_max == 6 << 20 and releases.release("6.16").tcp_rmem_max == 32 << 20
+    (old, old_binds, _), (mid, mid_binds, mid_c), (new, _, new_c) = gain("6.13"), gain("6.16"), gain("6.17")
     assert old > 100 and old_binds == "window"  # the window, priced on typical_arm64's costs
-    assert 0 < new < 50 and new_binds == "cpu"
+    assert 0 < mid < 50 and mid_binds == "cpu" and mid_c[Ctr.RcvPruned] == 0
+    assert new_c[Ctr.RcvPruned] > 0 and new_c[Ctr.TCPRcvQDrop] == new_c[Ctr.RcvPruned] and new > old

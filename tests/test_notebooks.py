@@ -145,6 +145,19 @@ def check_03_large_pages(r):
     assert 0 <= r["page_alloc_per_packet_full_page"] < 0.05  # pages recycle: only the rings' first fill
     assert 0 < r["gain_16_streams_6m"] < 30  # many streams, large rcvbuf: both near the line
     assert r["gain_1_stream_128k"] > 1000  # one stream, 128 KiB: full pages starve
+    # release by release (the same single stream, each release's defaults); the scoreboard's release
+    assert r["seed_kernel"] == "6.17" and r["release_rows"] == 7 and r["variant_rows"] == 3 * 2 * 2 * 2
+    # 6.13 is the analysis above: 6 MB tcp_rmem[2], full pages window-bound
+    assert r["release_binds_full_6_13"] == "window" and r["release_gain_6_13"] == pytest.approx(r["gain_pct"])
+    assert r["split_window_6_13"] == pytest.approx(r["window_step_gbps"])
+    # 6.16's 32 MB: fragments still one core's worth, full pages' window far less binding
+    assert r["release_gbps_frag_6_16"] <= one_core_gbps(p) and r["release_gain_6_16"] < r["release_gain_6_13"] / 3
+    assert r["split_window_6_16"] < r["split_window_6_13"] / 3
+    # 6.17: a second 65792-byte skb never fits the 128 KB tcp_rmem[1] (1d2fbaad7cd8): per 50 us read at most
+    # 131072 // 65792 + 1 packets are taken, the rest dropped
+    assert r["release_drops_full_6_17"] > 0
+    assert r["release_gbps_full_6_17"] <= (131072 // 65792 + 1) * PAYLOAD * 8 / 50e-6 / 1e9
+    assert r["release_gain_6_17"] > 10 * 200  # far above the claim however read
 
 
 def check_04_truesize_and_tcp(r):
@@ -158,6 +171,12 @@ def check_04_truesize_and_tcp(r):
     assert r["stalls_64k_full_page_128k"] > 0
     assert r["goodput_64k_full_page_128k"] < window_gbps(131072, 65792, streams=64)
     assert r["goodput_64k_full_page_128k"] < 0.2 * r["goodput_64k_pp_frag_128k"] <= 0.2 * LINE_200
+    # seed 000's stream per release: 5 releases x 2 RTTs, tcp_rmem[2] 6 MB and 32 MB where they differ
+    assert r["tcp_table_rows"] == 2 * 2 * 2 + 3 * 2
+    assert r["tcp_binds_full_6_13_6m_200us"] == "window"
+    assert 0 < r["tcp_gbps_full_6_13_6m_200us"] <= window_gbps(6291456, 65792, rtt_us=200)
+    assert r["tcp_gain_6_13_6m"] > 100 > r["tcp_gain_6_16_32m"] > 0  # 6 MB binds full pages, 32 MB hardly
+    assert r["tcp_drops_full_7_1"] > 0  # tcp_can_ingest: full 64 KB pages drop
 
 
 def check_05_skb_lifecycles(r):

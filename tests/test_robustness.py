@@ -159,12 +159,13 @@ INT_RANGES = {"queues": (1, 64), "napi_budget": (1, 1024), "connections": (1, 65
               "copybreak": (0, 4096), "seed": (0, 2**32 - 1), "packets": (1, 10**10), "samples": (1, 100_000),
               "max_skbs": (64, 2**24), "skb_defer_max": (0, 2**20), "ring_size": (128, 8192),
               "adapter_mtu": (82, 65535), "reader_cpus": (1, 4080),  # reader_cpus: 4096 less the 16 queues
-              "online_cpus": (1, 2**16)}
+              "online_cpus": (1, 2**16), "so_rcvbuf": (0, 2**31 - 1), "rmem_max": (0, 2**31 - 1)}
 FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
 POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 1e4}
 CHOICES = {"page_size": (4096, 16384, 65536), "arch": ("x86_64", "arm64"), "strategy": tuple(STRATEGIES),
            "app_cpus": ("remote", "napi"), "kernel": tuple(r.name for r in releases.releases())}
 RELEASE_DEFAULTED = ("strategy", "ring_size", "queues", "tcp_rmem", "skb_defer_max")  # None: the release's value
+NONE_ALLOWED = (*RELEASE_DEFAULTED, "rmem_max")  # None: the release's value, or net.core.rmem_max's default
 BOOLS = ("gro", "truesize_honest", "defer_free")
 NAN = float("nan")
 
@@ -191,7 +192,7 @@ def outside(name):
     """Values just outside the range of ``name``, or of the wrong kind: each refused alone."""
     if name in INT_RANGES:
         lo, hi = INT_RANGES[name]
-        return [lo - 1, hi + 1, float(lo), str(lo), True, [lo]] + ([] if name in RELEASE_DEFAULTED else [None])
+        return [lo - 1, hi + 1, float(lo), str(lo), True, [lo]] + ([] if name in NONE_ALLOWED else [None])
     if name in FRACTIONS:
         return [-1e-12, 1 + 1e-12, NAN, math.inf, "0.5", True, None]
     if name in POSITIVE:

@@ -204,7 +204,12 @@ class CN(IntEnum):
     stalls = 8  # times the sender found a zero window
     scaling = 9  # len/truesize ratio << 8 (tcp_measure_rcv_mss scaling_ratio)
     tail = 10  # last skb of the receive queue
-    n = 11
+    rcvbuf = 11  # sk_rcvbuf: tcp_rmem[1] grown by autotuning, or fixed by SO_RCVBUF
+    rcv_nxt = 12  # payload bytes queued so far (rcv_nxt; copied_seq when the queue is empty)
+    rcvq_seq = 13  # rcvq_space.seq: rcv_nxt at the last autotuning measurement
+    rcvq_space = 14  # rcvq_space.space: the most payload copied in one RTT so far
+    rcv_edge = 15  # rcv_wup + rcv_wnd: the right edge of the advertised window (payload bytes)
+    n = 16
 
 
 class CF(IntEnum):
@@ -212,7 +217,8 @@ class CF(IntEnum):
     (``Rx.next_read``): every application reads its socket every app_read_us, together."""
 
     next_send = 0
-    n = 1
+    rcvq_time = 1  # rcvq_space.time: when autotuning last measured (tcp_rcv_space_adjust)
+    n = 2
 
 
 class RC(IntEnum):
@@ -237,7 +243,32 @@ class RC(IntEnum):
     win_mode = 16  # WinMode: how tcp_win_from_space() turns free space into the window
     adv_win_scale = 17  # net.ipv4.tcp_adv_win_scale (WinMode.adv_win_scale)
     scaling_init = 18  # scaling_ratio before a socket's first measured skb (tcp_scaling_ratio_init)
-    n = 19
+    rcvbuf_lock = 19  # SOCK_RCVBUF_LOCK: the application set SO_RCVBUF (no autotuning, no clamp growth)
+    moderate_rcvbuf = 20  # net.ipv4.tcp_moderate_rcvbuf
+    tcp_rmem_max = 21  # net.ipv4.tcp_rmem[2]: the most autotuning grows sk_rcvbuf to
+    grow = 22  # Grow: the release's tcp_rcv_space_adjust() / tcp_rcvbuf_grow() formula
+    advmss = 23  # tp->advmss: MTU - 40 (IPv4 + TCP headers) - 12 (timestamps)
+    rcvmem = 24  # before 6.6: memory per advmss of window (tcp_rcv_space_adjust's rcvmem)
+    low_rtt_us = 25  # net.ipv4.tcp_rcvbuf_low_rtt (0: the release has none)
+    admission = 26  # Admission: when tcp_try_rmem_schedule() prunes (and may drop)
+    shinfo = 27  # SKB_DATA_ALIGN(sizeof(struct skb_shared_info)): sizes the skbs tcp_collapse() makes
+    n = 28
+
+
+class Grow(IntEnum):
+    """net/ipv4/tcp_input.c: how tcp_rcv_space_adjust() turns the bytes copied in an RTT into a window."""
+
+    cushion = 0  # until 6.15: 2 * copied + 16 * advmss, then + 2 x that x (copied - space) / space
+    copied_2x = 1  # 6.16 (65c5287892e9): 2 * copied
+    copied_2x_grow = 2  # 6.19 (aa251c84636c, ecfea98b7d0d): 2 * copied, + the slow-start or low-RTT growth
+
+
+class Admission(IntEnum):
+    """net/ipv4/tcp_input.c tcp_try_rmem_schedule(): when an arriving skb makes TCP prune."""
+
+    rmem_before = 0  # sk_rmem_alloc > sk_rcvbuf
+    rmem_plus_truesize = 1  # 6.17 (1d2fbaad7cd8): sk_rmem_alloc + truesize > sk_rcvbuf
+    rmem_plus_len = 2  # 6.18 (f017c1f768b6): sk_rmem_alloc + len > sk_rcvbuf
 
 
 class WinMode(IntEnum):

@@ -12,7 +12,25 @@ import numpy as np
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.jit import inner, kernel
-from rxlab.engine.layout import BF, CF, CN, FALSE, NONE, PL, QP, QS, RC, RF, SK, SM, TRUE, BufKind, G, Mode
+from rxlab.engine.layout import (
+    BF,
+    CF,
+    CN,
+    FALSE,
+    NONE,
+    PL,
+    QP,
+    QS,
+    RC,
+    RF,
+    SK,
+    SM,
+    TRUE,
+    Admission,
+    BufKind,
+    G,
+    Mode,
+)
 from rxlab.engine.page_frag import frag_alloc, frag_cache_drain
 from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
 from rxlab.engine.skb import (
@@ -20,14 +38,15 @@ from rxlab.engine.skb import (
     buf_put,
     buf_put_process,
     skb_alloc_copy,
+    skb_alloc_kmalloc,
     skb_build,
     skb_clone,
     skb_free,
     skb_try_coalesce,
 )
-from rxlab.engine.tcp import tcp_win_from_space
+from rxlab.engine.tcp import alloc_skb_truesize, tcp_rcvbuf_grow, tcp_win_from_space
 from rxlab.kernel.sizes import WIRE_OVERHEAD
-from rxlab.kernel.tcp import ACK_LEN
+from rxlab.kernel.tcp import ACK_LEN, TCP_IP_HEADERS
 
 
 @kernel
@@ -106,9 +125,11 @@ def _hold(st, rx, q, b, until):
 
 @inner
 def scaling_ratio(p, length, truesize):
-    """tcp_measure_rcv_mss(): (len << 8) / truesize, clamped to 1..255, memoized in queue
-    row ``p``: a queue's packets mostly share len and truesize, and the division per packet
-    was a tenth of the run's time."""
+    """tcp_measure_rcv_mss(): (skb->len << 8) / skb->truesize of the arriving skb, its payload
+    (TCP pulled the headers in tcp_data_queue), clamped to 1..255; memoized in queue row ``p``: a
+    queue's packets mostly share len and truesize, and the division per packet was a tenth of the
+    run's time. (The kernel recomputes it only when the segment size differs from rcv_mss; with
+    rxlab's equal segments that is the same value.)"""
     if length != p[QP.ratio_len] or truesize != p[QP.ratio_truesize]:
         p[QP.ratio_len] = length
         p[QP.ratio_truesize] = truesize
@@ -117,19 +138,123 @@ def scaling_ratio(p, length, truesize):
 
 
 @inner
+def tcp_collapse(st, rx, c, cpu):
+    """tcp_collapse(sk, &sk->sk_receive_queue, ..., copied_seq, rcv_nxt): from the first skb that is
+    bloated (tcp_win_from_space(skb->truesize) > skb->len, at the socket's scaling_ratio or by
+    tcp_adv_win_scale) to the end of the queue, copy the data into new skbs of at most
+    SKB_MAX_ORDER(0, 0) = PAGE_SIZE - SKB_DATA_ALIGN(sizeof(skb_shared_info)) bytes each
+    (alloc_skb: a kmalloc'ed head) and free the old ones (tcp_collapse_one: TCPRcvCollapsed each),
+    their pages going back in this softirq. If the skbs it needs cannot all be allocated it collapses
+    nothing (alloc_skb failing at once). rxlab's skb len counts each segment's 52 bytes of headers;
+    payload is len less those, and the new skbs' len keeps the total."""
+    rc, rcvq_next = rx.rc, rx.rcvq_next
+    k = rx.conn[c]
+    if k[CN.count] == 0:
+        return
+    mtu = rc[RC.mtu]
+    ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
+    prev = NONE
+    s = k[CN.head]
+    for _ in range(k[CN.count]):
+        ln = st.skbs[s, SK.len]
+        if tcp_win_from_space(st.skbs[s, SK.truesize], ratio, rc[RC.win_mode],
+                              rc[RC.adv_win_scale]) > ln - ln * TCP_IP_HEADERS // mtu:
+            break
+        prev = s
+        s = rcvq_next[s]
+    if prev == k[CN.tail]:
+        return  # nothing bloated
+    first = s
+    n_old = 0
+    wire = 0
+    while True:
+        wire += st.skbs[s, SK.len]
+        n_old += 1
+        if s == k[CN.tail]:
+            break
+        s = rcvq_next[s]
+    payload = wire - wire * TCP_IP_HEADERS // mtu
+    page_size = st.glob[G.page_size]
+    chunk = page_size - rc[RC.shinfo]
+    n_new = (payload + chunk - 1) // chunk
+    if st.glob[G.skb_top] < n_new or st.glob[G.data_top] < n_new:
+        return
+    s = first
+    for _ in range(n_old):
+        nxt = rcvq_next[s]
+        k[CN.rmem] -= st.skbs[s, SK.truesize]
+        skb_free(st, s, cpu, TRUE)
+        st.c[Ctr.TCPRcvCollapsed] += 1
+        s = nxt
+    k[CN.count] -= n_old
+    tail = prev
+    done = 0
+    wdone = 0
+    while done < payload:
+        copy = min(chunk, payload - done)
+        done += copy
+        wend = wire if done == payload else done + done * TCP_IP_HEADERS // (mtu - TCP_IP_HEADERS)
+        ts = alloc_skb_truesize(copy, page_size, rc[RC.shinfo], rc[RC.sizeof_sk_buff])
+        ns = skb_alloc_kmalloc(st, wend - wdone, ts)
+        wdone = wend
+        rcvq_next[ns] = NONE
+        if tail == NONE:
+            k[CN.head] = ns
+        else:
+            rcvq_next[tail] = ns
+        tail = ns
+        k[CN.count] += 1
+        k[CN.rmem] += ts
+    k[CN.tail] = tail
+
+
+@inner
+def tcp_prune_queue(st, rx, c, need, cpu):
+    """tcp_try_rmem_schedule() found no room (sk_rmem_alloc + ``need`` > sk_rcvbuf, ``need`` 0, the
+    truesize or the len by the release's admission rule): tcp_prune_queue() counts PruneCalled;
+    tcp_clamp_window() raises sk_rcvbuf to sk_rmem_alloc (at most tcp_rmem[2]) unless SO_RCVBUF
+    locked it (rxlab models no global TCP memory pressure); if the skb still does not fit,
+    tcp_collapse() the receive queue (rxlab has no out-of-order queue to collapse or prune); if it
+    still does not fit, RcvPruned and -1 (the caller drops the skb unless the queue is empty)."""
+    rc = rx.rc
+    k = rx.conn[c]
+    st.c[Ctr.PruneCalled] += 1
+    if k[CN.rcvbuf] < rc[RC.tcp_rmem_max] and not rc[RC.rcvbuf_lock]:
+        k[CN.rcvbuf] = min(k[CN.rmem], rc[RC.tcp_rmem_max])
+    if k[CN.rmem] + need <= k[CN.rcvbuf]:
+        return 0
+    tcp_collapse(st, rx, c, cpu)
+    if k[CN.rmem] + need <= k[CN.rcvbuf]:
+        return 0
+    st.c[Ctr.RcvPruned] += 1
+    return -1
+
+
+@inner
 def tcp_queue(st, rx, c, s, cpu, scaling):
-    """tcp_data_queue(): drop when sk_rmem_alloc already exceeds sk_rcvbuf (rxlab does not
-    model collapsing), else tcp_try_coalesce() into the tail or queue the skb, charging
-    truesize (or the coalesce delta); update the len/truesize ``scaling`` ratio
-    (tcp_measure_rcv_mss, see scaling_ratio)."""
+    """tcp_data_queue(): tcp_try_rmem_schedule() by the release's admission rule (sk_rmem_alloc >
+    sk_rcvbuf; from 6.17 sk_rmem_alloc + truesize > sk_rcvbuf, 1d2fbaad7cd8; from 6.18 + len,
+    f017c1f768b6) -> tcp_prune_queue(); if that fails the skb is dropped (TCPRcvQDrop) unless the
+    receive queue is empty (sk_forced_mem_schedule). Then tcp_try_coalesce() into the tail or queue
+    the skb, charging truesize (or the coalesce delta); note the len/truesize ``scaling`` ratio
+    (tcp_measure_rcv_mss, see scaling_ratio) and rcv_nxt."""
     rc, conn, rcvq_next = rx.rc, rx.conn, rx.rcvq_next
     k = conn[c]
-    if k[CN.rmem] > rc[RC.rcvbuf]:
+    payload = st.skbs[s, SK.len] - TCP_IP_HEADERS
+    adm = rc[RC.admission]
+    need = 0
+    if adm == Admission.rmem_plus_truesize:
+        need = st.skbs[s, SK.truesize]
+    elif adm == Admission.rmem_plus_len:
+        need = payload
+    if k[CN.rmem] + need > k[CN.rcvbuf] and tcp_prune_queue(st, rx, c, need, cpu) < 0 and k[CN.count] > 0:
+        st.c[Ctr.TCPRcvQDrop] += 1
         k[CN.rmem_drops] += 1
         skb_free(st, s, cpu, TRUE)
         return
     k[CN.packets] += 1
     k[CN.scaling] = scaling
+    k[CN.rcv_nxt] += payload
     if rc[RC.gro] and k[CN.count] > 0:
         delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff])
         if delta >= 0:
@@ -143,6 +268,32 @@ def tcp_queue(st, rx, c, s, cpu, scaling):
     k[CN.tail] = s
     k[CN.count] += 1
     k[CN.rmem] += st.skbs[s, SK.truesize]
+
+
+@inner
+def rcv_space_adjust(rx, c, t):
+    """tcp_rcv_space_adjust() after the application read (tcp_recvmsg): at most once per RTT
+    (rxlab's rcv_rtt_est is the configured RTT), the payload copied since the last measurement
+    (rxlab's readers empty the queue, so nothing is left in it to subtract); if it is more than
+    rcvq_space.space ever was, autotuning (net.ipv4.tcp_moderate_rcvbuf, not with SO_RCVBUF) raises
+    sk_rcvbuf to tcp_rcvbuf_grow()'s value if larger, and rcvq_space.space becomes it."""
+    rc, rf = rx.rc, rx.rf
+    k = rx.conn[c]
+    kf = rx.connf[c]
+    if t - kf[CF.rcvq_time] < rf[RF.rtt_us]:
+        return
+    copied = k[CN.rcv_nxt] - k[CN.rcvq_seq]
+    space = k[CN.rcvq_space]
+    if copied > space:
+        if rc[RC.moderate_rcvbuf] and not rc[RC.rcvbuf_lock]:
+            ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
+            rcvbuf = tcp_rcvbuf_grow(copied, space, ratio, rc[RC.grow], rc[RC.win_mode], rc[RC.advmss],
+                                     rc[RC.rcvmem], np.int64(rf[RF.rtt_us]), rc[RC.low_rtt_us],
+                                     rc[RC.tcp_rmem_max])
+            k[CN.rcvbuf] = max(k[CN.rcvbuf], rcvbuf)
+        k[CN.rcvq_space] = copied
+    k[CN.rcvq_seq] = k[CN.rcv_nxt]
+    kf[CF.rcvq_time] = t
 
 
 @inner
@@ -171,6 +322,8 @@ def app_read(st, rx, c, t):
             st.c[Ctr.skb_defer_full] += 1
         skb_free(st, s, k[CN.app_cpu], FALSE)
     connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
+    if t < np.inf:  # not the teardown's last read
+        rcv_space_adjust(rx, c, t)
 
 
 @inner
@@ -211,7 +364,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
             qstats[q, QS.acks] += 1
             skb_free(st, s, cpu, TRUE)
         else:
-            tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length, truesize))
+            tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length - TCP_IP_HEADERS, truesize))
         return
     nb = alloc_buf(st, rx, q)
     if nb == NONE:
@@ -255,7 +408,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
         cl = skb_clone(st, s)
         if cl != NONE:
             skb_free(st, cl, cpu, TRUE)
-    tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length, truesize))
+    tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length - TCP_IP_HEADERS, truesize))
 
 
 # ctz of a 32-bit power of two: its de Bruijn product's top 5 bits index this table
@@ -375,19 +528,27 @@ def run(st, rx, t, stop):
             cursor = pick + 1
             _mark_dirty(rx, pick)
             k = conn[pick]
+            drops = k[CN.rmem_drops]
             # the ACK's argument types: one compilation of rx_packet, inlined here twice (one call
             # site for both measured ~4% more instructions a packet: the data path keeps ACK code)
             rx_packet(st, rx, k[CN.queue], pick, mtu, FALSE, t)
             # the window the receiver now advertises: tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc),
-            # by scaling_ratio or (before 6.6) tcp_adv_win_scale, as the release does
+            # by scaling_ratio or (before 6.6) tcp_adv_win_scale, as the release does; its right
+            # edge never moves left (tcp_select_window: a window is not shrunk), and the sender
+            # may send up to it: payload, which costs memory at the skbs' own len/truesize, so
+            # sk_rmem_alloc can pass sk_rcvbuf where the ratio overestimates (tcp_prune_queue)
             ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
-            wnd = tcp_win_from_space(max(0, rc[RC.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode],
+            wnd = tcp_win_from_space(max(0, k[CN.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode],
                                      rc[RC.adv_win_scale])
-            if wnd < mtu:
+            k[CN.rcv_edge] = max(k[CN.rcv_edge], k[CN.rcv_nxt] + wnd)
+            avail = k[CN.rcv_edge] - k[CN.rcv_nxt]
+            # a segment dropped for receive memory is a loss: rxlab's sender (no congestion window,
+            # no retransmission timer) resends it after the application's next read
+            if avail < rc[RC.advmss] or k[CN.rmem_drops] != drops:
                 k[CN.stalls] += 1
                 connf[pick, CF.next_send] = next_read
             else:
-                connf[pick, CF.next_send] = max(connf[pick, CF.next_send], t) + mtu * rtt / wnd
+                connf[pick, CF.next_send] = max(connf[pick, CF.next_send], t) + mtu * rtt / avail
             ratio_hist[min(nbins - 1, ratio * nbins // 256)] += 1
             t += wire_us
         sent += 1

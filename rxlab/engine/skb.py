@@ -145,6 +145,18 @@ def skb_alloc_copy(st, cpu, length, head_size, truesize, small_head):
 
 
 @kernel
+def skb_alloc_kmalloc(st, length, truesize):
+    """alloc_skb(size, GFP_ATOMIC) filled with ``length`` copied bytes, as tcp_collapse() makes
+    them: a kmalloc'ed head (no page: rxlab does not count slab memory), charged ``truesize``. NONE
+    if the skb table is full."""
+    if st.glob[G.skb_top] == 0 or st.glob[G.data_top] == 0:
+        return NONE
+    d = _new_data(st, NONE, 0, FALSE)
+    st.c[Ctr.bytes_copied] += length
+    return _new_skb(st, d, truesize, length)
+
+
+@kernel
 def skb_clone(st, s):
     """skb_clone(): a new sk_buff sharing the data area (atomic_inc of dataref)."""
     d = st.skbs[s, SK.data]

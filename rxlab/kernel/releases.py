@@ -69,22 +69,23 @@ _B = [
     Behaviour("tcp_adv_win_scale", int, "net.ipv4.tcp_adv_win_scale (window 'adv_win_scale')"),
     Behaviour("scaling_ratio_init", int,
               "the scaling_ratio a socket starts with, before its first measured skb (0: no scaling_ratio)"),
-    Behaviour("tcp_rmem_default", int, "tcp_rmem[1]: the sk_rcvbuf a socket starts with",
-              engine="not modelled: no autotuning, sk_rcvbuf is tcp_rmem_max from the start"),
-    Behaviour("tcp_rmem_max", int, "tcp_rmem[2]: the most autotuning grows sk_rcvbuf to; rxlab's fixed sk_rcvbuf",
+    Behaviour("tcp_rmem_default", int,
+              "tcp_rmem[1]: the sk_rcvbuf a socket starts with (rxlab: at most tcp_rmem[2])"),
+    Behaviour("tcp_rmem_max", int, "tcp_rmem[2]: the most autotuning (or tcp_clamp_window) grows sk_rcvbuf to",
               field="tcp_rmem"),
-    Behaviour("admission", ("rmem_before", "rmem_plus_truesize"),
-              "when an arriving skb is refused: once sk_rmem_alloc > sk_rcvbuf (then prune/collapse), or "
-              "unless sk_rmem_alloc + truesize <= sk_rcvbuf (tcp_can_ingest)",
-              engine="not modelled: every release drops an skb once sk_rmem_alloc > sk_rcvbuf, "
-                     "without pruning or collapsing"),
+    Behaviour("admission", ("rmem_before", "rmem_plus_truesize", "rmem_plus_len"),
+              "when an arriving skb makes TCP prune (tcp_clamp_window, tcp_collapse, then drop unless the "
+              "receive queue is empty): once sk_rmem_alloc > sk_rcvbuf, or unless sk_rmem_alloc + truesize "
+              "<= sk_rcvbuf, or (tcp_can_ingest by skb->len) unless sk_rmem_alloc + len <= sk_rcvbuf"),
     Behaviour("ooo_updates_ratio", bool, "out-of-order packets update rcv_mss and scaling_ratio",
               engine="not modelled: the engine has no out-of-order packets"),
-    Behaviour("rcvbuf_autotune", bool, "tcp_rcv_space_adjust() grows sk_rcvbuf (net.ipv4.tcp_moderate_rcvbuf)",
-              engine="not modelled: sk_rcvbuf is fixed at tcp_rmem_max"),
+    Behaviour("rcvbuf_autotune", bool, "tcp_rcv_space_adjust() grows sk_rcvbuf (net.ipv4.tcp_moderate_rcvbuf)"),
     Behaviour("rcvbuf_low_rtt_us", int,
-              "net.ipv4.tcp_rcvbuf_low_rtt: below this RTT sk_rcvbuf grows by rtt/threshold (0: no such sysctl)",
-              engine="not modelled: no autotuning"),
+              "net.ipv4.tcp_rcvbuf_low_rtt: below this RTT sk_rcvbuf grows by rtt/threshold (0: no such sysctl)"),
+    Behaviour("rcvbuf_grow", ("cushion", "copied_2x", "copied_2x_grow"),
+              "the window autotuning asks for when the application copied more in an RTT than ever before: "
+              "2 x copied + 16 x advmss, grown for slow start (cushion); 2 x copied (copied_2x); 2 x copied "
+              "grown for slow start, or by rtt / tcp_rcvbuf_low_rtt below it (copied_2x_grow)"),
     Behaviour("skb_defer_max", int, "net.core.skb_defer_max", field="skb_defer_max"),
     Behaviour("mana_rx_layout", ("page_alloc", "page_pool_page", "page_pool_frag"),
               "MANA's RX buffers: a page from alloc_page() each (no page_pool), a page_pool page each "
@@ -150,6 +151,7 @@ class Release:
     ooo_updates_ratio: bool
     rcvbuf_autotune: bool
     rcvbuf_low_rtt_us: int
+    rcvbuf_grow: str
     skb_defer_max: int
     mana_rx_layout: str
     mana_truesize: str

@@ -11,6 +11,8 @@ from rxlab.kernel.mana import (
     mana_set_ringparam_rx,
 )
 from rxlab.kernel.releases import NEWEST, release
+from rxlab.kernel.sizes import ARCHES
+from rxlab.kernel.tcp import sk_rmem_max, so_rcvbuf
 from rxlab.model import defaults
 from rxlab.model.sizing import MAX_CPUS, check_sizes, geometries
 from rxlab.model.strategies import lookup
@@ -103,7 +105,8 @@ class SimConfig:
     82..65535; ``ring_size`` 128..8192, rounded up to a power of two as mana_set_ringparam()
     does (1000 runs, and is stored, as 1024); ``queues`` 1..64; ``napi_budget`` 1..1024;
     ``connections`` 1..65536; ``app_cpus`` remote or napi; ``reader_cpus`` 1..4096 - queues;
-    ``tcp_rmem`` 4096..2**31; ``copybreak`` 0..4096; ``skb_defer_max`` 0..2**20; ``max_skbs``
+    ``tcp_rmem`` 4096..2**31; ``so_rcvbuf`` 0 (not set) or 1..2**31 - 1; ``rmem_max`` None (stored
+    as SK_RMEM_MAX, 212992) or 0..2**31 - 1; ``copybreak`` 0..4096; ``skb_defer_max`` 0..2**20; ``max_skbs``
     64..2**24; ``packets`` 1..10**10; ``samples`` 1..100000; ``seed`` 0..2**32 - 1; the
     fractions ``ack_fraction``, ``clone_fraction``, ``alloc_fail_rate``, ``dma_map_fail_rate``
     and each of ``xdp``'s 0..1; ``app_read_us``, ``xdp_hold_us``, ``rtt_us`` 0.001..10**6,
@@ -129,7 +132,11 @@ class SimConfig:
     ack_fraction: float = 0.0  # fraction of arriving packets that are pure ACKs (66 bytes)
     gro: bool = True  # coalesce into the receive queue's tail skb (tcp_try_coalesce)
     clone_fraction: float = 0.0  # packets also delivered to a tap (skb_clone)
-    tcp_rmem: int | None = None  # sk_rcvbuf per connection; None: the release's tcp_rmem[2]
+    tcp_rmem: int | None = None  # tcp_rmem[2], the most autotuning grows sk_rcvbuf to; None: the release's
+    # setsockopt(SO_RCVBUF) by every application: sk_rcvbuf fixed at max(2 x min(it, rmem_max), SOCK_MIN_RCVBUF)
+    # and no autotuning (SOCK_RCVBUF_LOCK); 0: not set, sk_rcvbuf starts at tcp_rmem[1] and autotunes
+    so_rcvbuf: int = 0
+    rmem_max: int | None = None  # net.core.rmem_max, which caps SO_RCVBUF; None: SK_RMEM_MAX (212992)
     truesize_honest: bool = False  # charge the memory really pinned instead of the driver's truesize
     # each application thread drains its socket every this many µs: about when GRO delivers 64 KB of a
     # flow at 180 Gbps over 16 connections (47 µs), or a median scheduler wakeup under load (45-48 µs);
@@ -221,9 +228,22 @@ class SimConfig:
         if self.tcp_rmem is None:
             put("tcp_rmem", rel.tcp_rmem_max)
         put("tcp_rmem", check_int_range("tcp_rmem", self.tcp_rmem, 4096, 1 << 31))
+        put("so_rcvbuf", check_int_range("so_rcvbuf", self.so_rcvbuf, 0, (1 << 31) - 1))
+        if self.rmem_max is not None:
+            put("rmem_max", check_int_range("rmem_max", self.rmem_max, 0, (1 << 31) - 1))
+        else:
+            put("rmem_max", sk_rmem_max(self.arch) if isinstance(self.arch, str) and self.arch in ARCHES else None)
         if self.skb_defer_max is None:
             put("skb_defer_max", rel.skb_defer_max)
         put("skb_defer_max", check_int_range("skb_defer_max", self.skb_defer_max, 0, 1 << 20))
+
+    def sk_rcvbuf(self):
+        """(sk_rcvbuf a socket starts with, whether SO_RCVBUF locks it): tcp_rmem[1] of the release
+        (at most tcp_rmem[2]) growing by autotuning, or what setsockopt(SO_RCVBUF, so_rcvbuf) sets
+        (net/core/sock.c __sock_set_rcvbuf, :func:`rxlab.kernel.tcp.so_rcvbuf`)."""
+        if not self.so_rcvbuf:
+            return min(self.release.tcp_rmem_default, self.tcp_rmem), False
+        return so_rcvbuf(self.so_rcvbuf, self.rmem_max, self.arch), True
 
     def geometry(self, mtu=None, xdp=None):
         """The RX buffer geometry of this configuration (or of a reconfigured one) in its release."""

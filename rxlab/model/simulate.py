@@ -6,7 +6,7 @@ import numpy as np
 
 from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.invariants import check_invariants, check_no_leak
-from rxlab.engine.layout import CN, NONE, PL, QP, RC, RF, BufKind, G, Mode, WinMode
+from rxlab.engine.layout import CF, CN, NONE, PL, QP, RC, RF, Admission, BufKind, G, Grow, Mode, WinMode
 from rxlab.engine.loop import alloc_buf, detach_queues, run, seed_rng, teardown
 from rxlab.engine.page_pool import pool_create
 from rxlab.engine.pages import page_alloc
@@ -26,7 +26,7 @@ from rxlab.kernel.sizes import (
     skb_data_align,
     skb_shinfo_aligned,
 )
-from rxlab.kernel.tcp import tcp_win_from_space
+from rxlab.kernel.tcp import TCP_INIT_CWND, advmss, rcvmem_per_mss, tcp_win_from_space
 from rxlab.model.config import SimConfig
 from rxlab.model.result import Result
 from rxlab.model.sizing import RATIO_BINS, Sizes, copy_truesize_extra, geometries, size_run  # noqa: F401
@@ -98,13 +98,24 @@ def _window(rel):
             tcp_win_from_space(256, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale))
 
 
+def _initial_window(cfg, rcvbuf):
+    """The window a socket first advertises for ``rcvbuf`` (tcp_win_from_space of it, at the
+    release's initial scaling_ratio or by tcp_adv_win_scale)."""
+    rel = cfg.release
+    if rel.window == "scaling_ratio":
+        return tcp_win_from_space(rcvbuf, "scaling_ratio", scaling_ratio=rel.scaling_ratio_init)
+    return tcp_win_from_space(rcvbuf, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
+
+
 def _pack_params(cfg, rx):
     """Fill ``rx.rc`` / ``rx.rf`` from the configuration: one entry per column of RC and RF."""
     a = arch_info(cfg.arch)
-    win_mode, adv_win_scale, scaling_init = _window(cfg.release)
+    rel = cfg.release
+    win_mode, adv_win_scale, scaling_init = _window(rel)
+    rcvbuf, locked = cfg.sk_rcvbuf()
     ints = {
         RC.queues: cfg.queues, RC.conns: cfg.connections, RC.packets: cfg.packets, RC.mtu: cfg.mtu,
-        RC.napi_budget: cfg.napi_budget, RC.rcvbuf: cfg.tcp_rmem, RC.gro: cfg.gro,
+        RC.napi_budget: cfg.napi_budget, RC.rcvbuf: rcvbuf, RC.gro: cfg.gro,
         RC.copybreak: cfg.copybreak if cfg.spec.copybreak else 0,
         RC.defer_free: cfg.defer_free, RC.honest: cfg.truesize_honest, RC.defer_max: cfg.skb_defer_max,
         RC.sample_every: max(1, cfg.packets // cfg.samples),
@@ -113,6 +124,11 @@ def _pack_params(cfg, rx):
         RC.copy_head: NET_SKB_PAD + skb_shinfo_aligned(),
         RC.copy_truesize_extra: copy_truesize_extra(cfg.arch),
         RC.win_mode: win_mode, RC.adv_win_scale: adv_win_scale, RC.scaling_init: scaling_init,
+        RC.rcvbuf_lock: locked, RC.moderate_rcvbuf: rel.rcvbuf_autotune, RC.tcp_rmem_max: cfg.tcp_rmem,
+        RC.grow: Grow[rel.rcvbuf_grow], RC.advmss: advmss(cfg.mtu),
+        RC.rcvmem: rcvmem_per_mss(cfg.mtu, rel.tcp_adv_win_scale, cfg.arch),
+        RC.low_rtt_us: rel.rcvbuf_low_rtt_us, RC.admission: Admission[rel.admission],
+        RC.shinfo: skb_shinfo_aligned(),
     }
     p, d, tx, r = _xdp_fractions(cfg.xdp)
     floats = {
@@ -151,6 +167,15 @@ def build(cfg, geoms):
         raise MemoryError("could not fill the RX rings before traffic")
     C = cfg.connections
     rx.conn[:, CN.queue] = flow_queues(C, cfg.queues, cfg.seed)  # RSS: Toeplitz, indirection table
+    # tcp_init_sock(): sk_rcvbuf = tcp_rmem[1] (or what SO_RCVBUF set); tcp_init_buffer_space():
+    # rcvq_space.space = min(rcv_wnd, TCP_INIT_CWND * advmss), its time the connection's start (0)
+    rcvbuf = int(rx.rc[RC.rcvbuf])
+    rx.conn[:, CN.rcvbuf] = rcvbuf
+    # tcp_select_initial_window() (net/ipv4/tcp_output.c): the SYN's window, unscaled, at most U16_MAX
+    rcv_wnd = min(0xFFFF, _initial_window(cfg, rcvbuf))
+    rx.conn[:, CN.rcvq_space] = min(TCP_INIT_CWND * int(rx.rc[RC.advmss]), max(1, rcv_wnd))
+    rx.conn[:, CN.rcv_edge] = rcv_wnd
+    rx.connf[:, CF.rcvq_time] = 0.0
     # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
     rx.conn[:, CN.app_cpu] = (cfg.queues + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" \
         else rx.conn[:, CN.queue]

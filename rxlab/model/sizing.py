@@ -17,6 +17,7 @@ from rxlab.engine.layout import BF, CF, CN, DT, FC, MAX_SKB_FRAGS, PF, PL, QP, Q
 from rxlab.errors import bad, too_much
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
 from rxlab.kernel.sizes import NET_SKB_PAD, WIRE_OVERHEAD, arch_info, skb_data_align, skb_shinfo_aligned
+from rxlab.kernel.tcp import so_rcvbuf
 
 RATIO_BINS = 64
 MAX_CPUS = 4096  # rxlab.engine.state.make_state: per-CPU tables (NAPI CPUs and reader CPUs)
@@ -66,8 +67,10 @@ def _bounds(cfg, geoms):
     # skbs in flight: what the sockets can hold before sk_rmem_alloc passes sk_rcvbuf, at most
     # max_skbs (rxlab's stand-in for tcp_mem pressure; beyond it packets drop as skb_table_full),
     # and never more than the packets sent (an ACK's or a tap's skb is freed at once)
-    sockets = C * (cfg.tcp_rmem // min(charged, smallest) + 2)
-    skbs = min((sockets, ("connections", "tcp_rmem")), (cfg.max_skbs, ("max_skbs",)),
+    # the most sk_rcvbuf reaches: tcp_rmem[2] (autotuning, tcp_clamp_window), or what SO_RCVBUF sets
+    rcvbuf = max(cfg.tcp_rmem, so_rcvbuf(cfg.so_rcvbuf, cfg.rmem_max, cfg.arch) if cfg.so_rcvbuf else 0)
+    sockets = C * (rcvbuf // min(charged, smallest) + 2)
+    skbs = min((sockets, ("connections", "tcp_rmem", "so_rcvbuf")), (cfg.max_skbs, ("max_skbs",)),
                (cfg.packets, ("packets",)), key=lambda b: b[0])
     # XDP_TX / REDIRECT buffers awaiting completion: the packets of xdp_hold_us at line rate, and
     # never more than the packets sent (so a full hold ring never forces a completion early)

@@ -36,7 +36,9 @@ import pandas as pd
 from rxlab.cost.pricing import ESTIMATE_NOTE, cycles_by_category, throughput
 from rxlab.cost.profiles import load_platforms
 from rxlab.cost.whatif import gain_band, throughput_gain
+from rxlab.counters import Ctr
 from rxlab.data import load_claims, load_connection_table
+from rxlab.engine.layout import CN
 from rxlab.kernel.mana import mana_rx_geometry, mtu_range
 from rxlab.model import defaults
 from rxlab.model.config import SimConfig
@@ -61,6 +63,16 @@ SEED001 = {"page_size": 4096, "mtu": 1500, "queues": 16, "ring_size": 256, "defe
 # Seed 000's test: iperf3's default single stream on a 64 KB-page ARM64 VM, MANA defaults.
 SEED000 = {"page_size": 65536, "mtu": 1500, "arch": "arm64", "connections": 1, "queues": 16, "link_gbps": 200.0}
 QUICK_PACKETS, FULL_PACKETS = defaults.CLAIMS  # rxlab claims and report --quick; rxlab report
+# The release seed 000's "~200%" is evaluated on: the patch (730ff06d3f5c) was posted to and applied on
+# net-next in August 2025 (its Link: 20250814...; the SRU says "backported from commit 730ff06d3f5c
+# linux-next"), so its author measured net-next after v6.17-rc1, the tree that became 6.18 but had not
+# yet f017c1f768b6 (6.18's tcp_can_ingest by skb->len, applied 2025-09-27): everything rxlab's 6.17 row
+# has (1d2fbaad7cd8's admission by truesize, the 6.16 autotuning and 32 MB tcp_rmem[2]), without the
+# patch itself, which rxlab's 6.18 row adds.
+SEED000_KERNEL = "6.17"
+SEED000_KERNEL_WHY = ("Linux 6.17: the patch was applied to net-next in Aug 2025 (Link 20250814), so it was "
+                      "measured on net-next after v6.17-rc1, before f017c1f768b6 (6.18)")
+CLAIM_200 = {"x2": 100.0, "x3": 200.0}  # "200% improvement": twice as fast (+100%), or +200% (x3)
 
 
 def seed001_table(arch="arm64", packets=QUICK_PACKETS, cache=None):
@@ -324,25 +336,69 @@ def _cpu_gain(full, frag, prof):
 
 def ev_throughput_gain(ctx, claim):
     prof = ctx.profiles["typical_arm64"]
-    rows = ctx.runs(*({"strategy": s, **SEED000} for s in ("full_page", "pp_frag")))
+    seed = {"kernel": SEED000_KERNEL, **SEED000}
+    rows = ctx.runs(*({"strategy": s, **seed} for s in ("full_page", "pp_frag")))
     full, frag = rows.iloc[[0]], rows.iloc[[1]]
     tf, tu = throughput(frag, prof).iloc[0], throughput(full, prof).iloc[0]
     # where the per-packet cycles differ, by category (full pages minus fragments)
     delta = cycles_by_category(full, prof).iloc[0] - cycles_by_category(frag, prof).iloc[0]
     delta = ", ".join(f"{k} {v:+.0f}" for k, v in delta.sort_index().items() if abs(v) >= 1)
-    # the len/truesize histogram is not in the tidy row: the Results say it
-    r_full, r_frag = (ctx.result(strategy=s, **SEED000) for s in ("full_page", "pp_frag"))
+    # the len/truesize histogram and sk_rcvbuf are not in the tidy row: the Results say them
+    r_full, r_frag = (ctx.result(strategy=s, **seed) for s in ("full_page", "pp_frag"))
     gain, low, high = (float(v[0]) for v in gain_band(full, frag, prof))
+    rcvbuf = int(r_full.conn[:, CN.rcvbuf].max())
+    pruned, collapsed = int(r_full.counters[Ctr.RcvPruned]), int(r_full.counters[Ctr.TCPRcvCollapsed])
     return Finding(gain, (
-        f"{prof.name}, 1 stream: pp_frag {tf.gbps:.1f} Gbps [{tf.gbps_low:.1f}..{tf.gbps_high:.1f}] ({tf.binds}), "
-        f"full_page {tu.gbps:.1f} [{tu.gbps_low:.1f}..{tu.gbps_high:.1f}] ({tu.binds}); gain {gain:+.0f}% "
-        f"[{low:+.0f}..{high:+.0f}]. "
+        f"{SEED000_KERNEL_WHY}. {prof.name}, 1 stream: pp_frag {tf.gbps:.1f} Gbps [{tf.gbps_low:.1f}.."
+        f"{tf.gbps_high:.1f}] ({tf.binds}), full_page {tu.gbps:.1f} [{tu.gbps_low:.1f}..{tu.gbps_high:.1f}] "
+        f"({tu.binds}); gain {gain:+.0f}% [{low:+.0f}..{high:+.0f}] (\"200%\" may mean x2, +100%, or x3, +200%). "
         f"Window: full pages charge truesize {r_full.geometry.truesize} B per packet, len/truesize "
-        f"{_len_truesize(r_full):.3f} vs {_len_truesize(r_frag):.3f}, so a {r_full.config.tcp_rmem >> 20} MB rcvbuf "
-        f"advertises at most ~{_len_truesize(r_full) * r_full.config.tcp_rmem / 1e3:.0f} KB per "
-        f"{r_full.config.rtt_us:g} us RTT. "
+        f"{_len_truesize(r_full):.3f} vs {_len_truesize(r_frag):.3f}; the full pages' sk_rcvbuf ends at "
+        f"{rcvbuf / 1e3:.0f} KB (tcp_rmem[2] {r_full.config.tcp_rmem >> 20} MB), RcvPruned {pruned}, "
+        f"TCPRcvCollapsed {collapsed}. "
         f"CPU alone: {_cpu_gain(full, frag, prof):+.0f}% (full-frag cycles/pkt: {delta}), "
-        f"{_cpu_gain(full, frag, prof.with_values(iommu=1, source='what if')):+.0f}% behind an IOMMU"), low, high)
+        f"{_cpu_gain(full, frag, prof.with_values(iommu=1, source='what if')):+.0f}% behind an IOMMU"), low, high,
+        detail={"kernel": SEED000_KERNEL, "full_page_rcvbuf": rcvbuf, "full_page_rcv_pruned": pruned})
+
+
+GAIN_KERNELS = ("6.1", "6.6", "6.13", "6.16", "6.17", "6.18", "7.1")
+
+
+def gain_across_releases(kernels=GAIN_KERNELS, tcp_rmem=(None,), rtt_us=(50.0,), connections=(1,),
+                         platform="typical_arm64", packets=QUICK_PACKETS, cache=None):
+    """Seed 000's 64 KB gain (pp_frag over full_page, SEED000 otherwise) for every combination of
+    release, ``tcp_rmem`` (None: the release's tcp_rmem[2]), RTT and stream count, priced on
+    ``platform``: one row each with the gain (percent, ESTIMATE) and its band, both strategies' Gbps
+    and what binds them, the full pages' drops for receive memory. Runs go through
+    :func:`rxlab.studies.sweep.sweep_rows` (``cache``: see there), so a second call is served from it."""
+    prof = load_platforms()[platform]
+    points, keys = [], []
+    for k in kernels:
+        for rmem in tcp_rmem:
+            for rtt in rtt_us:
+                for conns in connections:
+                    base = {**SEED000, "kernel": k, "rtt_us": float(rtt), "connections": int(conns),
+                            "packets": packets, **({} if rmem is None else {"tcp_rmem": int(rmem)})}
+                    points += [{**base, "strategy": "full_page"}, {**base, "strategy": "pp_frag"}]
+                    keys.append((k, rmem, rtt, conns))
+    cfgs = [SimConfig(**p) for p in points]
+    todo = list(dict.fromkeys(cfgs))  # the same run twice (a release's own tcp_rmem given) runs once
+    df = sweep_rows(todo, cache=cache)
+    at = {c: i for i, c in enumerate(todo)}
+    df = df.iloc[[at[c] for c in cfgs]].reset_index(drop=True)
+    full, frag = df.iloc[0::2].reset_index(drop=True), df.iloc[1::2].reset_index(drop=True)
+    gain, low, high = gain_band(full, frag, prof)
+    tu, tf = throughput(full, prof), throughput(frag, prof)
+    out = pd.DataFrame({
+        "kernel": [k[0] for k in keys], "tcp_rmem": full["tcp_rmem"].astype(int).to_numpy(),
+        "rtt_us": [k[2] for k in keys], "connections": [k[3] for k in keys],
+        "gain_pct": gain, "gain_low": low, "gain_high": high,
+        "gbps_frag": tf["gbps"].to_numpy(), "gbps_full": tu["gbps"].to_numpy(),
+        "binds_frag": tf["binds"].to_numpy(), "binds_full": tu["binds"].to_numpy(),
+        "full_rcvq_drops": full["TCPRcvQDrop"].astype(int).to_numpy(),
+    })
+    out.attrs["note"] = ESTIMATE_NOTE
+    return out
 
 
 def ev_line_rate(ctx, claim):

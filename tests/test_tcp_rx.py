@@ -1,0 +1,140 @@
+"""The TCP receive side as each release has it (net/ipv4/tcp_input.c, net/core/sock.c): receive-buffer
+autotuning, SO_RCVBUF, tcp_prune_queue() / tcp_collapse() under memory pressure, the admission rules.
+Small runs: both passes."""
+
+import functools
+
+import pytest
+
+from rxlab import SimConfig, simulate
+from rxlab.counters import Ctr
+from rxlab.engine.layout import CN, Grow, WinMode
+from rxlab.engine.tcp import alloc_skb_truesize as engine_alloc_skb_truesize
+from rxlab.engine.tcp import tcp_rcvbuf_grow as engine_grow
+from rxlab.kernel import releases
+from rxlab.kernel.tcp import (
+    alloc_skb_truesize,
+    collapse_skb_max,
+    rcvmem_per_mss,
+    so_rcvbuf,
+    tcp_rcvbuf_grow,
+)
+
+SMALL = {"queues": 1, "connections": 2, "packets": 3000}
+PRESSURE = ("PruneCalled", "TCPRcvCollapsed", "RcvPruned", "TCPRcvQDrop")
+
+
+@functools.cache
+def run(**kw):
+    return simulate(SimConfig(**{**SMALL, **kw}))
+
+
+def pressure(r):
+    return {n: int(r.counters[Ctr[n]]) for n in PRESSURE}
+
+
+# -- tcp_rcv_space_adjust() ------------------------------------------------------------------------
+
+def test_autotuning_grows_sk_rcvbuf_for_a_fast_reader_and_not_for_a_stalled_one():
+    """tcp_rcv_space_adjust(): once per RTT after a read, the bytes copied since the last measurement;
+    more than ever before -> sk_rcvbuf grows (tcp_rcvbuf_grow), up to tcp_rmem[2]. A socket starts at
+    tcp_rmem[1] (tcp_init_sock); one whose application never reads never grows."""
+    start = releases.newest().tcp_rmem_default
+    fast = run(app_read_us=50.0)
+    assert (fast.conn[:, CN.rcvbuf] > 4 * start).all()
+    assert (fast.conn[:, CN.rcvbuf] <= fast.config.tcp_rmem).all()
+    assert (fast.conn[:, CN.rcvq_space] > 0).all() and fast.conn[:, CN.delivered].sum() > 0
+    # reads at 0 and then not for a second: these 80 packets fit the first window, nothing is read
+    stalled = run(app_read_us=1e6, packets=80)
+    assert (stalled.conn[:, CN.delivered] == 0).all() and (stalled.conn[:, CN.rmem] > 0).all()
+    assert (stalled.conn[:, CN.rcvbuf] == start).all()
+
+
+def test_a_reader_as_fast_grows_further_under_the_6_1_rule_than_the_6_16_one():
+    """6.1's 2 x copied + 16 advmss, grown for slow start (tcp_rcv_space_adjust) asks for more than
+    6.16's 2 x copied (65c5287892e9 'tcp: fix sk_rcvbuf overshoot') for the same reads."""
+    old, new = run(kernel="6.13", app_read_us=50.0), run(kernel="6.16", app_read_us=50.0, tcp_rmem=6 << 20)
+    assert old.conn[0, CN.rcvbuf] > new.conn[0, CN.rcvbuf] > releases.release("6.16").tcp_rmem_default
+
+
+@pytest.mark.parametrize("grow", list(Grow))
+@pytest.mark.parametrize("window", ["adv_win_scale", "scaling_ratio"])
+def test_the_engine_grows_sk_rcvbuf_by_the_kernel_formula(grow, window):
+    """The engine's tcp_rcvbuf_grow() and rxlab.kernel.tcp's agree, and each is the formula written
+    out here: (2 x copied + 16 x advmss) grown by twice its share of (copied - space) / space;
+    2 x copied; 2 x copied plus rtt / tcp_rcvbuf_low_rtt of it below the threshold, else the
+    slow-start growth. Memory: x 256 / scaling_ratio, or / advmss x rcvmem before 6.6."""
+    mss, rcvmem, ratio, cap = 1448, rcvmem_per_mss(1500), 90, 1 << 30
+    for copied, space, rtt, low in ((100_000, 14_480, 50, 1000), (30_000, 20_000, 2000, 1000), (5000, 4999, 50, 0)):
+        if grow == Grow.cushion:
+            win = 2 * copied + 16 * mss
+            win += 2 * (win * (copied - space) // space)
+        elif grow == Grow.copied_2x:
+            win = 2 * copied
+        else:
+            win = 2 * copied + (2 * copied * rtt // low if rtt < low else 4 * copied * (copied - space) // space)
+        want = win * 256 // ratio if window == "scaling_ratio" else win // mss * rcvmem
+        mine = tcp_rcvbuf_grow(copied, space, grow.name, window, ratio, mss, rcvmem, rtt, low, cap)
+        eng = engine_grow(copied, space, ratio, int(grow), int(WinMode[window]), mss, rcvmem, rtt, low, cap)
+        assert mine == eng == want, (copied, space)
+        assert tcp_rcvbuf_grow(copied, space, grow.name, window, ratio, mss, rcvmem, rtt, low, 4096) == 4096
+
+
+# -- SO_RCVBUF ---------------------------------------------------------------------------------------
+
+def test_so_rcvbuf_fixes_sk_rcvbuf_as_sock_setsockopt_does():
+    """net/core/sock.c __sock_set_rcvbuf(sk, min(val, rmem_max)): sk_rcvbuf = max(2 x val,
+    SOCK_MIN_RCVBUF) and SOCK_RCVBUF_LOCK, so tcp_rcv_space_adjust() and tcp_clamp_window() leave
+    it alone, however fast the reader."""
+    assert so_rcvbuf(65536) == 131072
+    assert so_rcvbuf(1 << 20) == 2 * 212992  # SK_RMEM_MAX, net.core.rmem_max's default
+    assert so_rcvbuf(1 << 20, rmem_max=1 << 22) == 1 << 21
+    assert so_rcvbuf(100) == 4608  # SOCK_MIN_RCVBUF = 2 * (2048 + 256)
+    r = run(app_read_us=50.0, so_rcvbuf=65536)
+    assert (r.conn[:, CN.rcvbuf] == 131072).all()
+    assert r.counters[Ctr.PruneCalled] == 0
+    with pytest.raises(ValueError, match="so_rcvbuf"):
+        SimConfig(so_rcvbuf=-1)
+    with pytest.raises(ValueError, match="rmem_max"):
+        SimConfig(rmem_max=1 << 31)
+
+
+# -- tcp_prune_queue(), tcp_collapse() ------------------------------------------------------------------
+
+def test_no_pressure_no_prune():
+    """A reader that keeps up under autotuning: nothing is pruned, collapsed or dropped."""
+    assert pressure(run(app_read_us=50.0)) == dict.fromkeys(PRESSURE, 0)
+    assert pressure(run(app_read_us=50.0, kernel="6.1", ring_size=512)) == dict.fromkeys(PRESSURE, 0)
+
+
+def test_before_6_6_full_pages_overrun_sk_rcvbuf_and_tcp_collapse_packs_them():
+    """Before 6.6 the window is half the free space whatever the skbs' len/truesize (a third for full
+    4 KB pages), so sk_rmem_alloc passes sk_rcvbuf: tcp_prune_queue() (PruneCalled). Locked by SO_RCVBUF,
+    tcp_clamp_window() cannot raise sk_rcvbuf, so tcp_collapse() copies the bloated skbs
+    (tcp_win_from_space(truesize) > len) into kmalloc'ed ones of SKB_MAX_ORDER(0, 0) bytes
+    (TCPRcvCollapsed, bytes_copied) and the packet fits. Unlocked, tcp_clamp_window() raises sk_rcvbuf
+    to sk_rmem_alloc instead and nothing is collapsed."""
+    kw = {"kernel": "6.1", "ring_size": 512, "strategy": "full_page", "app_read_us": 300.0}
+    locked, free = run(so_rcvbuf=16384, **kw), run(tcp_rmem=65536, **kw)
+    p = pressure(locked)
+    assert p["PruneCalled"] > 0 and p["TCPRcvCollapsed"] > 0 and p["RcvPruned"] == p["TCPRcvQDrop"] == 0
+    assert locked.counters[Ctr.bytes_copied] > 0 and (locked.conn[:, CN.rcvbuf] == 32768).all()
+    q = pressure(free)
+    assert q["PruneCalled"] > 0 and q["RcvPruned"] == 0
+    # a collapsed skb: SKB_MAX_ORDER(0, 0) bytes in a kmalloc'ed PAGE_SIZE head and its sk_buff
+    assert collapse_skb_max(4096) == 3776 and alloc_skb_truesize(3776) == 4096 + 256
+    assert engine_alloc_skb_truesize(3776, 4096, 320, 256) == 4352
+    assert alloc_skb_truesize(100) == engine_alloc_skb_truesize(100, 4096, 320, 256) == 512 + 256
+
+
+def test_from_6_17_a_full_64k_page_does_not_fit_and_drops():
+    """1d2fbaad7cd8 (6.17) admits an skb only if sk_rmem_alloc + truesize <= sk_rcvbuf; a second
+    65792-byte skb never fits tcp_rmem[1]: tcp_clamp_window() sets sk_rcvbuf to sk_rmem_alloc,
+    tcp_collapse() finds nothing bloated at the measured scaling_ratio, RcvPruned, and the packet is
+    dropped (TCPRcvQDrop) since the queue is not empty. 6.16 admits by sk_rmem_alloc > sk_rcvbuf."""
+    kw = {"strategy": "full_page", "page_size": 65536, "arch": "arm64", "app_read_us": 50.0, "packets": 600}
+    new, old = run(kernel="6.17", **kw), run(kernel="6.16", **kw)
+    p = pressure(new)
+    assert p["RcvPruned"] > 0 and p["TCPRcvQDrop"] == p["RcvPruned"] == new.conn[:, CN.rmem_drops].sum()
+    assert p["TCPRcvCollapsed"] == 0
+    assert pressure(old)["TCPRcvQDrop"] == 0
