@@ -29,25 +29,25 @@ CONFIGS = [
 ]
 
 EXPECTED = [
-    "8fa6544a84295d78085373f13615a03bb30336efd9d6d6f858448adf816be168",
-    "c983e6e175aa589ea167bbaaca2b239f1a0d92f80476bc94d07c02fb1dee2e36",
-    "91ba891d545c12d890a010fa5ee2d1b7f8a124237e2177d010d366347b05501c",
-    "ff8079aad771e0bcf4dfd9c6c270e31e262aab7b7223821dc5150e2a012591f1",
-    "6a0177964da9beaa43731d7651c41d22aa8f0f1390cfe7f036ce3a9d07678dc4",
-    "7235e814b6744925dd4f1484b32f00c59a1ee39f58dea5db4154ebfb8a985b94",
-    "7470b8ece7c7686421196d909c13a5c10020a42f650ecb8e91207deab42c9f32",
-    "46373d267eed62af260cba04ed80f4dae6be63bc907bf8d2b08a4700ff916f9c",
-    "af4f22c3e9be922044bf21444730eef198f023d2ea5872da2677f6949b6bc5d6",
-    "94987f58c72e869ef77126669d124f8c2a3e1f4ecdc94134bfd078811e04819e",
-    "adba7d9203b0021e55a86d1191d73e31e93367d398a1b51025fab74b4383a8df",
-    "b572de8a8a8f3da22df669fc27495bb3aa3046ce3514da2937aa3e503d82d190",
+    "3c640e677cadf1a2cfc77f70ce6dc905d69ebf3696f6ad2e845a94d4d8064267",
+    "c4f9f15ebc4cf6cb6d5161700049613c29db904e1486265aa472c544a2190d85",
+    "372d9f1528414570f209d9352e92b959706c17ea7733cb0e5d57d4d7256eb281",
+    "7694eca858a84034de21fdc71d104f35c7b39414d8073286934efb06f2888193",
+    "80f4bcb14d6b030bf6c390d14f17cd6ee8548d0c3d32bc0d2f28d6827cc7afbd",
+    "c00133a3e3c3f229e437d8054752ceb3aecbbcefce5b249813e6a0d80770dc2b",
+    "a2eb53d4169ac8bd5b985b50dc05a6f01cc345087d2d2dfeac14776f7753ba44",
+    "0eaa16d7ca27f9882811e736ea4c00b05b83122ac367298d0522d3c80b292236",
+    "95c7ec1f11950fc7b4d75c3555ec406565ba9ac5c9440d4107769569c5bffcef",
+    "628bf51c0265b6450d787b528d9bffd6fc8811c520f9f4fe0cedc180b8fa2185",
+    "26060183de199e3f5b813526a81d019ee4e3db0bc8bee28aaf2a44721e0f41ba",
+    "c1015a27f17a6838c725b033a3690d13e086fc653c6b88a56b99ee3f806306a3",
 ]
 
 
 def digest(r):
     """sha256 over every array a Result carries and its scalars."""
     h = hashlib.sha256()
-    for a in (r.counters, r.qstats, r.conn, r.samples, r.ratio_hist, r.inflight_end):
+    for a in (r.counters, r.counters_reader, r.qstats, r.conn, r.samples, r.ratio_hist, r.inflight_end):
         h.update(np.ascontiguousarray(a).tobytes())
     h.update(json.dumps([float(r.t_us), int(r.mem_used_end), list(r.events)], sort_keys=True).encode())
     return h.hexdigest()

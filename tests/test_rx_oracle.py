@@ -55,6 +55,12 @@ CONFIGS = [
     ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1}, ()),
     ("pfc_fast_reads", {"strategy": "page_frag_cache", "app_read_us": 0.5, "connections": 1, "queues": 1,
                         "app_cpus": "napi"}, ()),
+    # ptr_ring producer lock: frees on 20 reading CPUs into one pool, in read periods so short that
+    # only a few readers have data in each (0.3 µs: 2 to 5 CPUs per period) or more (0.6 µs: 5 to 8+)
+    ("contended_ring_2_5", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
+                            "ack_fraction": 0.2, "app_read_us": 0.3}, ()),
+    ("contended_ring_5_8", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
+                            "ack_fraction": 0.2, "app_read_us": 0.6}, ()),
     ("jumbo_16k_full", {"mtu": 9000, "page_size": 16384, "strategy": "full_page", "queues": 1}, ()),
     # releases (data/kernels.toml): 6.1's window by tcp_adv_win_scale, 6.6's initial scaling_ratio 65,
     # 7.0's alloc cache of 128 on 64 KB pages (7.1 scales it), 7.0's truesize fix on jumbo frames
@@ -87,6 +93,7 @@ def named_engine(r):
     """The engine's Result in the naive model's terms: the same names, plain numbers."""
     return {
         "counters": {c.name: int(r.counters[c]) for c in Ctr},
+        "counters_reader": {c.name: int(r.counters_reader[c]) for c in Ctr},
         "qstats": [{k: int(row[QS[k]]) for k in QS_NAMES} for row in r.qstats],
         "conn": [{k: int(row[CN[k]]) for k in CONN_NAMES} for row in r.conn],
         "samples": [{k: float(row[SM[k]]) for k in SAMPLE_NAMES} for row in r.samples],
@@ -101,6 +108,7 @@ def named_engine(r):
 def named_naive(n, pools):
     return {
         "counters": {c.name: n.counters.get(c.name, 0) for c in Ctr},
+        "counters_reader": {c.name: n.counters_reader.get(c.name, 0) for c in Ctr},
         "qstats": n.qstats, "conn": n.conn, "samples": n.samples, "ratio_hist": n.ratio_hist, "t_us": n.t_us,
         "mem_used_end": n.mem_used_end,
         "inflight_end": {p: n.inflight_end.get(p, 0) for p in range(max([pools] + [p + 1 for p in n.inflight_end]))},
@@ -113,7 +121,7 @@ def differences(engine, naive):
     as ``counters.dma_unmap``, ``conn[2].rmem``, ``samples[3].inflight``, ..."""
     e, m = named_engine(engine), named_naive(naive, len(engine.inflight_end))
     out = []
-    for field in ("counters", "inflight_end"):
+    for field in ("counters", "counters_reader", "inflight_end"):
         for k in sorted(set(e[field]) | set(m[field])):
             if e[field].get(k) != m[field].get(k):
                 out.append(f"{field}.{k}: engine {e[field].get(k)}, naive {m[field].get(k)}")
