@@ -10,7 +10,7 @@ import pytest
 import rxlab
 from rxlab.cost.pricing import cycles_by_category, cycles_per_packet, throughput
 from rxlab.cost.whatif import PRICED, cycles_needed, gain_band, gain_pct, parameter_needed, throughput_gain
-from rxlab.counters import Ctr
+from rxlab.counters import READER_PREFIX, Ctr
 
 ONE_CORE = 3.0e9 / 1000 * 1448 * 8 / 1e9  # Gbps: 3 GHz / 1000 cycles per packet x 1448 payload bytes = 34.752
 
@@ -29,7 +29,8 @@ def row(**counts):
     but ``counts``, not window-limited."""
     r = {k: (str(v) if isinstance(v, tuple) else v) for k, v in rxlab.SimConfig(connections=1).to_dict().items()}
     r.update({c.name: 0 for c in Ctr})
-    r.update(packets=1000, rx_queues_busy=1, goodput_gbps=0.99 * 200 * 1448 / 1538)
+    r.update({READER_PREFIX + c.name: 0 for c in Ctr})  # everything on the NAPI CPU
+    r.update(packets=1000, rx_queues_busy=1, reader_cpus_busy=1, goodput_gbps=0.99 * 200 * 1448 / 1538)
     r.update(counts)
     return pd.DataFrame([r])
 

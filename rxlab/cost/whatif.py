@@ -12,7 +12,7 @@ from rxlab.cost.pricing import DMA_IOMMU, OPERATIONS, attribution_frame, through
 from rxlab.errors import bad
 
 BOUND_COLUMNS = ("gbps", "gbps_low", "gbps_high", "gbps_line", "gbps_cpu", "gbps_cpu_low", "gbps_cpu_high",
-                 "gbps_window", "gbps_device")
+                 "gbps_reader", "gbps_reader_low", "gbps_reader_high", "gbps_window", "gbps_device")
 PRICED = tuple(dict.fromkeys([p for *_, p in OPERATIONS] + list(DMA_IOMMU.values())))
 """The profile parameters that price operations (cycles per operation), as parameter_needed takes them."""
 
@@ -67,14 +67,15 @@ def parameter_needed(rows, profile, gbps, parameter):
     """The value ``parameter`` (a per-operation cost of ``profile``, e.g. ``atomic_rmw_remote``)
     would need for the CPU bound to be ``gbps``, every other cost kept: its present value plus the
     missing cycles (:func:`cycles_needed` minus the modelled cycles per packet) spread over the
-    operations it prices, per packet (for ``atomic_rmw_remote``: the cross-CPU refcount atomics and
-    skb_attempt_defer_free's defer_count increments). NaN for a row where it prices nothing (no
+    operations it prices on the RX cores, per packet (for ``atomic_rmw_remote``: the cross-CPU
+    refcount atomics there). NaN for a row where it prices nothing (no
     value of it moves that row's estimate, e.g. ``dma_map`` behind an IOMMU)."""
     if parameter not in PRICED:
         raise bad("parameter", parameter, "a cost the profile prices operations with: " + ", ".join(PRICED))
     t = throughput(rows, profile)
     att = attribution_frame(rows, profile)
-    per_packet = (att[att["parameter"] == parameter].groupby("row")["count_per_packet"].sum()
+    on_napi = att[(att["parameter"] == parameter) & (att["cpu_class"] == "napi")]  # the RX cores' bound
+    per_packet = (on_napi.groupby("row")["count_per_packet"].sum()
                   .reindex(range(len(t)), fill_value=0.0).to_numpy())
     missing = cycles_needed(rows, profile, gbps) - t["cycles_per_packet"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -222,8 +222,14 @@ def plot_seed001(comparison):
 
 def plot_attribution(att, label="label"):
     """Modelled cycles per packet by category (from ``rxlab.attribution_frame(result, profile)`` frames with a
-    ``label`` column, one label per run) as stacked horizontal bars: a perf top of the model."""
+    ``label`` column, one label per run) as stacked horizontal bars: a perf top of the model, one bar per
+    run and CPU class (RX core, reading core) that spends cycles."""
+    if "cpu_class" in att.columns:
+        att = att[att["cpu_class"] != "none"]
+        where = att["cpu_class"].map({"napi": "RX core", "reader": "reading core"})
+        att = att.assign(**{label: att[label].astype(str) + " · " + where})
     cyc = att.pivot_table(index=label, columns="category", values="cycles_per_packet", aggfunc="sum", sort=False)
+    cyc = cyc.loc[cyc.sum(axis=1) > 0]
     cyc = cyc.loc[:, cyc.sum() > 0.5]
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(cyc) + 1.6), constrained_layout=True)
     left = 0.0
@@ -232,7 +238,7 @@ def plot_attribution(att, label="label"):
         left = left + cyc[cat].to_numpy()
     ax.set_yticks(range(len(cyc)), cyc.index, fontsize=8)
     ax.invert_yaxis()
-    ax.set(xlabel="modelled cycles per packet on an RX core (ESTIMATE)", title="Where the cycles go")
+    ax.set(xlabel="modelled cycles per packet on the CPU that pays them (ESTIMATE)", title="Where the cycles go")
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
@@ -243,7 +249,7 @@ def plot_mechanisms(steps, case="case"):
     estimate after each mechanism is swapped, the bar coloured by the bound that binds."""
     cases = list(dict.fromkeys(steps[case]))
     fig, axes = plt.subplots(1, len(cases), figsize=(6 * len(cases), 4), constrained_layout=True, squeeze=False)
-    colors = {"line": "C0", "cpu": "C3", "window": "C1"}
+    colors = {"line": "C0", "cpu": "C3", "reader_cpu": "C4", "window": "C1", "device": "C7"}
     for ax, name in zip(axes[0], cases):
         g = steps[steps[case] == name]
         prev = g["gbps"].shift(1).fillna(0.0).to_numpy()
