@@ -118,6 +118,14 @@ class Result:
     def queues_frame(self):
         return pd.DataFrame(self.qstats, columns=_cols(QS)).rename_axis("queue").reset_index()
 
+    def queue_occupancy(self):
+        """Per RX queue: the connections RSS put there (``connections``) and the packets it received:
+        flows collide, so some queues carry several connections while others sit idle."""
+        n = len(self.qstats)
+        return pd.DataFrame({"queue": np.arange(n),
+                             "connections": np.bincount(self.conn[:, CN.queue].astype(np.int64), minlength=n)[:n],
+                             "rx_packets": self.qstats[:, QS.rx_packets]})
+
     def connections_frame(self):
         return pd.DataFrame(self.conn, columns=_cols(CN)).rename_axis("connection").reset_index()
 

@@ -84,6 +84,21 @@ def plot_truesize_ratio(hist, ax=None):
     return fig
 
 
+def plot_queue_occupancy(occupancy, ax=None):
+    """Connections per RX queue from ``Result.queue_occupancy()`` (or any frame with ``queue`` and
+    ``connections``): RSS hashes flows onto queues and they collide, some queues carrying several
+    connections while others sit idle."""
+    fig, ax = _axes(ax)
+    q, n = occupancy["queue"].to_numpy(), occupancy["connections"].to_numpy()
+    ax.bar(q, n, color="C4")
+    idle, total = int((n == 0).sum()), int(n.sum())
+    ax.set(xlabel="RX queue", ylabel="connections",
+           title=f"RSS: {total} connections on {len(q)} queues, {idle} idle, at most {int(n.max(initial=0))} on one")
+    ax.title.set_fontsize(8)
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
 def plot_fallback(frame):
     """Buffers per page against MTU on a fine grid (one ``geometry_frame`` variant, no XDP): the
     driver's frag_count and what page_pool carves, falling to one buffer per page where

@@ -29,7 +29,13 @@ from rxlab.model.config import APP_CPUS, RELEASE_FIELDS, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies.geometry import REPORT_MTUS
-from rxlab.views.plots import plot_memory, plot_per_packet, plot_truesize_ratio, png_base64
+from rxlab.views.plots import (
+    plot_memory,
+    plot_per_packet,
+    plot_queue_occupancy,
+    plot_truesize_ratio,
+    png_base64,
+)
 
 # Packets per run: enough for every posted buffer to turn over a few times (4 queues x 1024),
 # few enough that a change redraws in well under a second.
@@ -151,12 +157,14 @@ def estimate_html(result, profile):
 
 
 def run_figure(result):
-    """The explorer's figure: memory over time, operations per packet, the len/truesize ratio."""
-    fig = Figure(figsize=(13, 3.8), layout="constrained")
-    ax = fig.subplots(1, 3)
+    """The explorer's figure: memory over time, operations per packet, the len/truesize ratio, and
+    the queue occupancy (connections per RX queue, as RSS placed them)."""
+    fig = Figure(figsize=(17, 3.8), layout="constrained")
+    ax = fig.subplots(1, 4)
     plot_memory(result.samples_frame(), ax=ax[0])
     plot_per_packet(result.counters_frame(), ax=ax[1])
     plot_truesize_ratio(result.truesize_frame(), ax=ax[2])
+    plot_queue_occupancy(result.queue_occupancy(), ax=ax[3])
     c = result.config
     fig.suptitle(f"Linux {c.kernel}, {c.strategy}, {c.page_size // 1024} KB pages, MTU {c.mtu}, "
                  f"{'XDP, ' if c.xdp else ''}{c.connections} connections, {c.queues} queues x {c.ring_size}",
