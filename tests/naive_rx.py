@@ -403,12 +403,13 @@ class NaiveRx:
         napi = self.rxqs[sock.queue].napi_cpu
         if sock.receive_queue:
             self.count(sock, "tcp_recvmsg")
+            # payload: the bytes read less a TCP/IP header per MTU-sized segment
+            read = sum(core.skbs[s][2] for s in sock.receive_queue)
+            self.count(sock, "bytes_to_user", read * (self.mtu - TCP_IP_HEADERS) // self.mtu)
         while sock.receive_queue:
             s = sock.receive_queue.popleft()
             sock.rmem_alloc -= core.skbs[s][1]
             sock.stats["delivered"] += core.skbs[s][2]
-            # payload: the skb's bytes less a TCP/IP header per MTU-sized segment it holds
-            self.count(sock, "bytes_to_user", core.skbs[s][2] * (self.mtu - TCP_IP_HEADERS) // self.mtu)
             if self.cfg.defer_free and sock.app_cpu != napi:
                 self.skb_attempt_defer_free(s, napi, sock)
             else:

@@ -156,20 +156,20 @@ def app_read(st, rx, c, t):
     k = conn[c]
     p = qp[k[CN.queue]]
     napi = p[QP.napi_cpu]
+    if k[CN.count] == 0:
+        connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
+        return
     # what the reading CPU does is counted in its CPU class's row (a reader on the NAPI CPU itself,
     # app_cpus='napi', is a NAPI CPU); a deferred skb is freed on, and counted for, its NAPI CPU
     sr = reader_state(st) if k[CN.app_cpu] != napi else st
-    if k[CN.count] > 0:
-        sr.c[Ctr.tcp_recvmsg] += 1
-    mtu = rc[RC.mtu]
+    sr.c[Ctr.tcp_recvmsg] += 1
+    before = k[CN.delivered]
     while k[CN.count] > 0:
         s = k[CN.head]
         k[CN.head] = rcvq_next[s]
         k[CN.count] -= 1
         k[CN.rmem] -= st.skbs[s, SK.truesize]
         k[CN.delivered] += st.skbs[s, SK.len]
-        # skb_copy_datagram_iter(): the payload, an skb's len less a TCP/IP header per segment
-        sr.c[Ctr.bytes_to_user] += st.skbs[s, SK.len] * (mtu - TCP_IP_HEADERS) // mtu
         if rc[RC.defer_free] and k[CN.app_cpu] != napi:
             p[QP.defer_count] += 1
             if p[QP.defer_count] < rc[RC.defer_max]:
@@ -178,6 +178,9 @@ def app_read(st, rx, c, t):
                 continue
             sr.c[Ctr.skb_defer_full] += 1
         skb_free(sr, s, k[CN.app_cpu], FALSE)
+    # skb_copy_datagram_iter(): the payload read, its bytes less a TCP/IP header per MTU-sized segment
+    mtu = rc[RC.mtu]
+    sr.c[Ctr.bytes_to_user] += (k[CN.delivered] - before) * (mtu - TCP_IP_HEADERS) // mtu
     connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
 
 
