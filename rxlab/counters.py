@@ -73,6 +73,18 @@ class Ctr(IntEnum):
     TCPRcvCollapsed = 51
     RcvPruned = 52
     TCPRcvQDrop = 53
+    # the reader's own work (tcp_recvmsg)
+    tcp_recvmsg = 54
+    bytes_to_user = 55
+    # ptr_ring producer lock: produces by how many CPUs returned into the pool in the same window
+    ptr_ring_produce_cpus_1 = 56
+    ptr_ring_produce_cpus_2 = 57
+    ptr_ring_produce_cpus_3 = 58
+    ptr_ring_produce_cpus_4 = 59
+    ptr_ring_produce_cpus_5 = 60
+    ptr_ring_produce_cpus_6 = 61
+    ptr_ring_produce_cpus_7 = 62
+    ptr_ring_produce_cpus_8 = 63  # 8 or more
 
 
 N_COUNTERS = len(Ctr)
@@ -163,13 +175,32 @@ DOC = {
                   "LINUX_MIB_RCVPRUNED in tcp_prune_queue(), net/ipv4/tcp_input.c"),
     "TCPRcvQDrop": ("in-order skbs dropped for want of receive memory (counted per connection as rmem_drops)",
                     "LINUX_MIB_TCPRCVQDROP in tcp_data_queue(), net/ipv4/tcp_input.c"),
+    "tcp_recvmsg": (("reads that found data in the socket: the reader was woken for each (sock_def_readable -> "
+                     "try_to_wake_up on the NAPI CPU, a context switch and the recvmsg call on the reader's)"),
+                    "tcp_recvmsg, sk_wait_data (net/ipv4/tcp.c), sock_def_readable (net/core/sock.c)"),
+    "bytes_to_user": ("TCP payload bytes copied to the application (the reader's copy)",
+                      "tcp_recvmsg_locked -> skb_copy_datagram_msg -> skb_copy_datagram_iter (copy_to_user)"),
+    **{f"ptr_ring_produce_cpus_{k}": ((f"of ptr_ring_produce, those into a pool that {k}{' or more' if k == 8 else ''} "
+                                       "CPU(s) returned pages into within the same read period (the "
+                                       "applications' app_read_us): they contend on its producer lock"),
+                                      "page_pool_recycle_in_ring -> ptr_ring_produce (spin_lock(&r->producer_lock))")
+       for k in range(1, 9)},
 }
+# counters of contended produces by the number of CPUs returning into the pool (1..8, 8 = 8 or more)
+PTR_RING_CPUS = tuple(f"ptr_ring_produce_cpus_{k}" for k in range(1, 9))
+# the CPU classes counts are kept for: NAPI CPUs (the RX queues' softirq) and reading CPUs (the
+# applications', when app_cpus='remote'); Result.counters is their sum
+CPU_CLASSES = ("napi", "reader")
+READER_PREFIX = "reader_"  # Result.to_frame(): the reading CPUs' share of each counter
 
 # The figures Result.metrics() derives from a run (model/result.py), documented here beside the
 # counters they come from: name -> (meaning, how it is computed)
 METRICS = {
     "packets": ("packets that arrived on the RX queues", "sum of qstats rx_packets"),
     "rx_queues_busy": ("RX queues that received packets (RSS put a flow there)", "qstats rx_packets > 0"),
+    "reader_cpus_busy": (("reading CPUs that read data: CPUs other than the NAPI ones (app_cpus='remote') on "
+                          "which a connection's application read something"),
+                         "distinct conn app_cpu with delivered > 0 and app_cpu != its queue's NAPI CPU"),
     "model_time_us": ("model time the run took", "wire time of every packet at link_gbps, plus stalls"),
     "goodput_gbps": ("TCP payload the applications read per model time", "conn delivered - headers"),
     "mem_peak_bytes": ("the most bytes out of the page allocator at any sample", "samples mem_used"),

@@ -72,6 +72,7 @@ class Naive:
         self.pools = {}
         self.c = Counter()
         self.dma_map_fails = None  # a callable: True when page_pool_dma_map() is to fail (injection)
+        self.on_produce = None  # a callable (pool, cpu) told of every page produced into a ptr_ring
         fc_size = max(32768, page_size)
         self.fc_order = (fc_size - 1).bit_length() - (page_size - 1).bit_length()
         self.fc_bias = fc_size
@@ -255,6 +256,8 @@ class Naive:
             self.pages[pid].loc = "ptr_ring"
             self.c["ptr_ring_produce"] += 1
             self.c["recycle_ring"] += 1
+            if self.on_produce is not None:
+                self.on_produce(q, cpu)
             return
         self.c["recycle_ring_full"] += 1
         self._return_page(q, pid, cpu)

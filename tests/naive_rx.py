@@ -83,6 +83,7 @@ class NaiveResult:
     mem_used_end: int
     inflight_end: dict
     events: tuple
+    counters_reader: dict = None  # of counters, what the reading CPUs did
 
 
 def rxlab_bounds(cfg, geoms):
@@ -165,6 +166,13 @@ class NaiveRx:
                           ring_max=1, n_cpus=n_cpus, n_bufs=1 << 18, n_skbs=n_skbs,
                           pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"))
         self.rng = np.random.RandomState(cfg.seed)  # the engine's np.random.seed(cfg.seed) sequence
+        # the CPU that pays: what a reading CPU does is kept apart (the rest is the NAPI CPUs')
+        self.reader = Counter()
+        # ptr_ring producers: {(pool, read period): [CPUs, produces by NAPI CPUs, by reading CPUs]};
+        # the read periods are the windows in which returning CPUs contend on the producer lock
+        self.period = 0
+        self.producers = {}
+        self.core.on_produce = self.ptr_ring_produced
         # page_pool's own mappings fail at dma_map_fail_rate once traffic starts (the engine keeps
         # the rate as parts per 10**9: the same draw, compared the same way)
         ppb = round(cfg.dma_map_fail_rate * 1e9)
@@ -473,35 +481,77 @@ class NaiveRx:
         sp["seq"] = sock.rcv_nxt
         sp["time"] = now
 
+    def on_reader(self, sock):
+        """Whether ``sock``'s application reads on a reading CPU (not a NAPI CPU: CPUs 0..Q-1)."""
+        return sock.app_cpu >= self.cfg.queues
+
+    def count(self, sock, name, n=1):
+        """Count ``n`` of ``name`` done by ``sock``'s application, on its CPU."""
+        self.core.c[name] += n
+        if self.on_reader(sock):
+            self.reader[name] += n
+
+    def free_on_reader(self, sock, s):
+        """kfree_skb() on the reading CPU: everything it counts is that CPU's."""
+        before = Counter(self.core.c)
+        self.core.skb_free(s, sock.app_cpu, False)
+        if self.on_reader(sock):
+            self.reader.update({k: v - before[k] for k, v in self.core.c.items() if v != before[k]})
+
     def tcp_recvmsg(self, sock, now):
-        """The application reads everything queued; each skb is eaten (tcp_eat_recv_skb) by
-        skb_attempt_defer_free() when enabled and read away from its NAPI CPU, else freed here;
-        then tcp_rcv_space_adjust()."""
+        """The application reads everything queued (a read that finds data: the reader was woken
+        for it), copying each skb's payload to user space (skb_copy_datagram_iter); each skb is eaten
+        (tcp_eat_recv_skb) by skb_attempt_defer_free() when enabled and read away from its NAPI CPU,
+        else freed here; then tcp_rcv_space_adjust()."""
         core = self.core
         napi = self.rxqs[sock.queue].napi_cpu
+        found = bool(sock.receive_queue)
+        if found:
+            self.count(sock, "tcp_recvmsg")
+            # payload: the bytes read less a TCP/IP header per MTU-sized segment
+            read = sum(core.skbs[s][2] for s in sock.receive_queue)
+            self.count(sock, "bytes_to_user", read * (self.mtu - TCP_IP_HEADERS) // self.mtu)
         while sock.receive_queue:
             s = sock.receive_queue.popleft()
             sock.rmem_alloc -= core.skbs[s][1]
             sock.stats["delivered"] += core.skbs[s][2]
             if self.cfg.defer_free and sock.app_cpu != napi:
-                self.skb_attempt_defer_free(s, napi, sock.app_cpu)
+                self.skb_attempt_defer_free(s, napi, sock)
             else:
-                core.skb_free(s, sock.app_cpu, False)
+                self.free_on_reader(sock, s)
         sock.next_send = min(sock.next_send, now)
-        if now != np.inf:
+        # tcp_recvmsg_locked() calls tcp_rcv_space_adjust() after it copies data: a read that
+        # finds none (the reader sleeps in sk_wait_data) measures nothing
+        if found and now != np.inf:
             self.tcp_rcv_space_adjust(sock, now)
 
-    def skb_attempt_defer_free(self, s, alloc_cpu, cpu):
+    def skb_attempt_defer_free(self, s, alloc_cpu, sock):
         """``atomic_long_inc_return(&defer_count) >= defer_max`` -> nodefer: freed on this CPU;
         else queued to the allocating CPU, which frees it in softirq (rxlab: at once)."""
         sd = self.softnet[alloc_cpu]
         sd["defer_count"] += 1
         if sd["defer_count"] >= self.cfg.skb_defer_max:
-            self.core.c["skb_defer_full"] += 1
-            self.core.skb_free(s, cpu, False)
+            self.count(sock, "skb_defer_full")
+            self.free_on_reader(sock, s)
         else:
-            self.core.c["skb_defer_free"] += 1
+            self.count(sock, "skb_defer_free")
             self.core.skb_free(s, alloc_cpu, True)
+
+    def ptr_ring_produced(self, pool, cpu):
+        """page_pool_recycle_in_ring() by ``cpu``: noted in this read period's producers of ``pool``."""
+        w = self.producers.setdefault((pool, self.period), [set(), 0, 0])
+        w[0].add(cpu)
+        w[1 if cpu < self.cfg.queues else 2] += 1
+
+    def producer_lock_counts(self):
+        """ptr_ring_produce_cpus_k: every produce counted by how many CPUs produced into its pool in
+        its read period (k = 8 for 8 or more), overall and by reading CPUs."""
+        total, reader = Counter(), Counter()
+        for cpus, napi, on_reader in self.producers.values():
+            name = f"ptr_ring_produce_cpus_{min(len(cpus), 8)}"
+            total[name] += napi + on_reader
+            reader[name] += on_reader
+        return total, reader
 
     # -- the sender, the readers, the clock --------------------------------------------------------
     def send(self, stop):
@@ -513,6 +563,8 @@ class NaiveRx:
         next_read = self.t
         while self.sent < stop:
             if self.t >= next_read:
+                if any(sock.next_read <= self.t for sock in self.socks):
+                    self.period += 1
                 for sock in self.socks:
                     if sock.next_read <= self.t:
                         self.tcp_recvmsg(sock, self.t)
@@ -655,8 +707,10 @@ class NaiveRx:
                    "rcv_edge": s.rcv_wnd_right}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls")})
             conn.append(row)
+        lock_total, lock_reader = self.producer_lock_counts()
         result = NaiveResult(
-            counters={k: core.c[k] - base[k] for k in set(core.c) | set(base)},
+            counters={**{k: core.c[k] - base[k] for k in set(core.c) | set(base)}, **lock_total},
+            counters_reader={**self.reader, **lock_reader},
             qstats=qstats, conn=conn, samples=list(self.samples), ratio_hist=list(self.ratio_hist), t_us=self.t,
             mem_used_end=core.mem_used,
             inflight_end={p: core.pool_inflight(p) for p in core.pools}, events=tuple(events))

@@ -30,16 +30,17 @@ def rows():
 
 
 def test_recovers_known_parameters(rows, base):
-    truth = base.with_values(stack_per_packet=1500.0, atomic_rmw_remote=400.0, source="truth")
+    # the frees (and their cross-CPU atomics) are the reading CPUs'; the ptr_ring consumes the RX cores'
+    truth = base.with_values(stack_per_packet=1500.0, ptr_ring_consume=400.0, source="truth")
     table = rows.assign(gbps=throughput(rows, truth).gbps)
-    cal = rxlab.calibrate(base, table, ["stack_per_packet", "atomic_rmw_remote"])
+    cal = rxlab.calibrate(base, table, ["stack_per_packet", "ptr_ring_consume"])
     fitted = cal.parameters.set_index("parameter").fitted
     assert fitted["stack_per_packet"] == pytest.approx(1500.0, rel=1e-3)
-    assert fitted["atomic_rmw_remote"] == pytest.approx(400.0, rel=1e-3)
+    assert fitted["ptr_ring_consume"] == pytest.approx(400.0, rel=1e-3)
     assert cal.rms() < 1e-3
     assert cal.parameters.identifiable.all() and (cal.parameters.rel_stderr < 1e-3).all()
     assert cal.profile["stack_per_packet"] == pytest.approx(1500.0, rel=1e-3)
-    assert "fitted by rxlab.calibrate to 4 measured rows" in cal.profile.sources["atomic_rmw_remote"]
+    assert "fitted by rxlab.calibrate to 4 measured rows" in cal.profile.sources["ptr_ring_consume"]
     assert cal.profile.sources["dma_map"] == base.sources["dma_map"]  # untouched parameters keep theirs
     assert list(cal.residuals.columns) == ["strategy", "connections", "page_size", "mtu", "measured", "model",
                                            "binds", "train", "residual", "relative"]

@@ -32,6 +32,7 @@ def zero_row(run, **counts):
     row = run.to_frame()
     for c in rxlab.counters.Ctr:
         row[c.name] = 0
+        row[rxlab.counters.READER_PREFIX + c.name] = 0  # what is left, on the NAPI CPUs
     for k, v in counts.items():
         row[k] = v
     return row
@@ -236,6 +237,7 @@ def test_device_factor_is_a_bound_and_switches_off(run, profiles):
                       rxlab.simulate(run.config.replace(connections=32)).to_frame()], ignore_index=True)
     rows["goodput_gbps"] = 200 * 1448 / 1538  # line-limited in the simulation: no window bound
     rows["rx_queues_busy"] = 16  # CPU to spare: the line or the device binds
+    rows["reader_cpus_busy"] = 64
     on, off, typ = throughput(rows, a), throughput(rows, a, device_factor=False), throughput(rows, t)
     pd.testing.assert_frame_equal(off.drop(columns="platform"), typ.drop(columns="platform"))
     assert list(off["binds"]) == ["line"] * 3 and np.isinf(off["gbps_device"]).all()
@@ -268,28 +270,36 @@ def test_rx_cores_are_the_queues_that_received_packets(run, profiles):
 def test_attribution_is_a_perf_top(run, profiles):
     p = profiles["affected_arm64"]
     att = rxlab.attribution_frame(run, p)
-    assert list(att.columns) == ["row", "platform", "category", "operation", "counter", "count_per_packet",
-                                 "parameter", "param_class", "cycles_per_op", "low", "high", "cycles_per_packet",
-                                 "cycles_per_packet_low", "cycles_per_packet_high", "source", "device_factor",
-                                 "share"]
-    # 4 KB pages, MTU 1500, fragments: the affected SKU's device factor is its own row, no CPU cost
-    assert len(att) == len(OPERATIONS) + 1 and "ESTIMATE" in att.attrs["note"] and "NOT a CPU" in att.attrs["note"]
-    assert att["cycles_per_packet"].is_monotonic_decreasing  # costliest first
+    assert list(att.columns) == ["row", "platform", "cpu_class", "category", "operation", "counter",
+                                 "count_per_packet", "parameter", "param_class", "cycles_per_op", "low", "high",
+                                 "cycles_per_packet", "cycles_per_packet_low", "cycles_per_packet_high", "source",
+                                 "device_factor", "share"]
+    # every operation on each CPU class; 4 KB pages, MTU 1500, fragments: the affected SKU's device
+    # factor is its own row, no CPU cost
+    assert len(att) == 2 * len(OPERATIONS) + 1 and "ESTIMATE" in att.attrs["note"] and "NOT a CPU" in att.attrs["note"]
+    assert list(att.cpu_class.unique()) == ["napi", "none", "reader"]
+    for _, g in att.groupby("cpu_class"):
+        assert g["cycles_per_packet"].is_monotonic_decreasing  # costliest first
     dev = att[att.category == DEVICE_CATEGORY].iloc[0]
     assert (dev.cycles_per_packet, dev.share, dev.param_class) == (0.0, 0.0, "empirical") and np.isnan(dev.cycles_per_op)
     assert dev.device_factor == pytest.approx(p.device.at("fragments", [4])[0][0]) and "PCIe" in dev.source
-    assert len(rxlab.attribution_frame(run, p, device_factor=False)) == len(OPERATIONS)
+    assert len(rxlab.attribution_frame(run, p, device_factor=False)) == 2 * len(OPERATIONS)
     params = p.frame()
     assert len(params) == len(PARAMS) and params.source.str.len().min() > 0
     assert {"low", "high", "class"} <= set(params.columns)
-    assert att["share"].sum() == pytest.approx(1.0)
+    assert att.groupby("cpu_class")["share"].sum().to_dict() == pytest.approx({"napi": 1.0, "none": 0.0,
+                                                                                 "reader": 1.0})
     t = rxlab.throughput(run, p).iloc[0]
-    for col in ("cycles_per_packet", "cycles_per_packet_low", "cycles_per_packet_high"):
-        assert att[col].sum() == pytest.approx(t[col])
-    remote = att.set_index("operation").loc["atomic_rmw_remote"]
+    for cls, suffix in (("napi", ""), ("reader", "_reader")):
+        for end in ("", "_low", "_high"):
+            assert att[att.cpu_class == cls][f"cycles_per_packet{end}"].sum() == pytest.approx(
+                t[f"cycles_per_packet{suffix}{end}"])
+    remote = att.set_index(["cpu_class", "operation"]).loc[("reader", "atomic_rmw_remote")]
     pk = run.metrics()["packets"]
-    assert remote.count_per_packet == pytest.approx(run.counter("atomic_rmw_remote") / pk)
-    assert remote.count_per_packet > 0  # frees on the reading CPU: cross-CPU refcount traffic
+    assert remote.count_per_packet == pytest.approx(run.counter("atomic_rmw_remote", "reader") / pk)
+    assert remote.count_per_packet > 0  # frees on the reading CPU: cross-CPU refcount traffic, paid there
+    napi = att.set_index(["cpu_class", "operation"]).loc[("napi", "atomic_rmw_remote")]
+    assert napi.count_per_packet == pytest.approx(run.counter("atomic_rmw_remote", "napi") / pk)
     assert remote.cycles_per_op == p["atomic_rmw_remote"] and "core-to-core" in remote.source
     assert (remote.param_class, remote.low, remote.high) == ("measured", p.lows["atomic_rmw_remote"],
                                                              p.highs["atomic_rmw_remote"])
@@ -309,7 +319,7 @@ def test_frames_are_priced_without_the_result(run, profiles):
     assert len(priced) == 6 and set(priced.platform) == set(PLATFORMS)
     # full pages are DMA-mapped and unmapped by the driver per packet; fragments are mapped per page
     att = rxlab.attribution_frame(cached, p)
-    unmap = att[att.operation == "dma_unmap"].set_index("row").count_per_packet
+    unmap = att[att.operation == "dma_unmap"].groupby("row").count_per_packet.sum()  # on either CPU class
     assert unmap[1] == pytest.approx(1.0, abs=0.01)
     # fragments: unmapped only when a page leaves its pool (ptr_ring full on cross-CPU returns)
     assert unmap[0] == pytest.approx(run.counter("dma_unmap") / run.metrics()["packets"]) and unmap[0] < 0.5
@@ -328,7 +338,8 @@ def test_mechanism_steps(run, profiles):
     assert steps["delta_gbps"].sum() == pytest.approx(steps["gbps"].iloc[-1] - steps["gbps"].iloc[0])
     assert "ESTIMATE" in steps["note"].iloc[0]
     # the dma step moves the cycles by exactly the difference of the two runs' dma cycles per packet
-    dma = [rxlab.attribution_frame(r, p).groupby("category").cycles_per_packet.sum()["dma"] for r in (full, run)]
+    dma = [rxlab.attribution_frame(r, p).query("cpu_class == 'napi'").groupby("category").cycles_per_packet.sum()["dma"]
+           for r in (full, run)]
     s = steps.set_index("mechanism")
     before = s.loc[rxlab.cost.pricing.CATEGORIES[rxlab.cost.pricing.CATEGORIES.index("dma") - 1], "cycles_per_packet"]
     assert s.loc["dma", "cycles_per_packet"] == pytest.approx(before - dma[0] + dma[1])
@@ -352,7 +363,7 @@ def test_every_defer_attempt_pays_the_defer_count_atomic(profiles):
     r = rxlab.simulate(rxlab.SimConfig(packets=2000, queues=2, connections=64, gro=False, app_read_us=10.0,
                                        skb_defer_max=8))
     assert r.counter("skb_defer_full") > 0 and r.counter("skb_defer_free") > 0
-    att = rxlab.attribution_frame(r, profiles["typical_arm64"]).set_index("operation")["count_per_packet"]
+    att = rxlab.attribution_frame(r, profiles["typical_arm64"]).groupby("operation")["count_per_packet"].sum()
     pk = r.metrics()["packets"]
     assert att["skb_attempt_defer_free: defer_count inc"] == pytest.approx(
         (r.counter("skb_defer_free") + r.counter("skb_defer_full")) / pk)

@@ -29,25 +29,25 @@ CONFIGS = [
 ]
 
 EXPECTED = [
-    "f766c5369d65b4cc4194d13a460ceee889a706f16fb3d860e3974c2be1dbed17",
-    "b6829b2f3fa6fc7b4c5feb99a6d7f9488fa7aa879a57f89754ecdf4188864d7f",
-    "0bf19a84c5da77e5701f023e0f8749e7d92ede523d64e9f8d138814a368fd8c1",
-    "c55fd1da201546f8ba7b5e69f8d9ad2af4f8151dc838c7e37703a6df86f55bd2",
-    "4432beb959a8d3bbe641f4e9148c1c1ba6dfb38e4faf0b8329521dc362bb0441",
-    "a0fbc91cbb2670ac763078f3da0b98c7d8b81f0d97dc35b7b2c6554277931851",
-    "359498f661d5b6c29d8e4d95d5c7f0c91ff1cd709c3d63dcaebf60d59608169c",
-    "bd9224bcbe57581fb21d4f6e1cd5f218a3c3f31fb5266aa5a4193a5e60675877",
-    "9d065c69e3a763ff5ee208e7d11649403652f34c52dbe48cbb695a1a7e612e00",
-    "6cbd067c029388f1e3cf6d61c1e7836e090dc42e8ec5649b5e06ec6700fcf37c",
-    "b41fcaf9270d174c2bf7afbb83208cc4a207b4a6f4da0f7b376218f4e8b4dd75",
-    "9517ae19acbf4ca07f330af227857eaa0e3e863a53e03694c04329f84b57b6c6",
+    "64db6d0432023e936d2c166a116c1c1dcfbd40bae9e9a0ff9b109956df5e86f0",
+    "26e1f4eeb700ce93428d42d91406c55307f56f3d515c1cb533cb2fe468831730",
+    "f1be1f48793260105dfb8682a5f76626012845ee98be5871519b8e40c26847b2",
+    "8ee6e645cc4a424a678aafb0e5ca29d0b8a213ca99ad7380e57f7bb47812bb6d",
+    "ad320fc539cb1604014c6a5d5503a6c4a83898d71b0f6e3d49fb0821a191061d",
+    "7e5354edd639899b922f3919a5d2c4a180c82a1fe68bc8d1e4767e91b8f4702e",
+    "0c4777dcc852f236bee0b8c50abf51013c264990e38070d5aa11917055995edf",
+    "61c36a681781bfd631645aedc0ffd8ec95f02a8a1c9f770f7feef830d29a4e44",
+    "c9d6a4368d9bbb0f18872446021dd6c8c26edeb68951c226c163d8768d8db688",
+    "b5dbb81e6eb90f270527c94e8466e0393532b72cd44bd6df83f7bb1e935d10ad",
+    "e488ee01142a0d4be7ca07db892b7a97bd74bb0fd02e2dfdd544e9ac19882562",
+    "6e2461647c9dfd46e768bee58e090f09b8930fae07d3ca8af86fd62c325bf0ac",
 ]
 
 
 def digest(r):
     """sha256 over every array a Result carries and its scalars."""
     h = hashlib.sha256()
-    for a in (r.counters, r.qstats, r.conn, r.samples, r.ratio_hist, r.inflight_end):
+    for a in (r.counters, r.counters_reader, r.qstats, r.conn, r.samples, r.ratio_hist, r.inflight_end):
         h.update(np.ascontiguousarray(a).tobytes())
     h.update(json.dumps([float(r.t_us), int(r.mem_used_end), list(r.events)], sort_keys=True).encode())
     return h.hexdigest()

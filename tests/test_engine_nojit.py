@@ -29,7 +29,7 @@ CONFIGS = [
     {"reconfigs": (Reconfig(at_packet=500, mtu=3000), Reconfig(at_packet=1000, xdp=xdp_only("tx")),
                    Reconfig(at_packet=1500, xdp=(), fail=True))},
 ]
-FIELDS = ("counters", "qstats", "conn", "samples", "ratio_hist", "inflight_end")
+FIELDS = ("counters", "counters_reader", "qstats", "conn", "samples", "ratio_hist", "inflight_end")
 
 
 def digests(r):

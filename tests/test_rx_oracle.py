@@ -54,15 +54,6 @@ CONFIGS = [
     ("jumbo_4k_x86", {"mtu": 9000, "arch": "x86_64", "tcp_rmem": 131072, "queues": 1}),
     # SO_RCVBUF large enough that a read returns more pages than the pool's ring holds
     ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1, "so_rcvbuf": 1 << 20, "rmem_max": 1 << 21}),
-    ("pfc_fast_reads", {"strategy": "page_frag_cache", "app_read_us": 0.5, "connections": 1, "queues": 1,
-                        "app_cpus": "napi"}),
-    ("jumbo_16k_full", {"mtu": 9000, "page_size": 16384, "strategy": "full_page", "queues": 1}),
-    # releases (data/kernels.toml): 6.1's window by tcp_adv_win_scale, 6.6's initial scaling_ratio 65,
-    # 7.0's alloc cache of 128 on 64 KB pages (7.1 scales it), 7.0's truesize fix on jumbo frames
-    ("kernel_6_1", {"kernel": "6.1", "ring_size": 512, "queues": 1, "tcp_rmem": 65536, "app_read_us": 200.0}),
-    ("kernel_6_6_drops", {"kernel": "6.6", "ring_size": 512, "queues": 1, "tcp_rmem": 8192, "connections": 4}),
-    ("kernel_7_0_64k", {"kernel": "7.0", "page_size": 65536, "connections": 5, "reader_cpus": 2}),
-    ("kernel_7_0_jumbo", {"kernel": "7.0", "mtu": 9000, "queues": 1, "tcp_rmem": 131072}),
     # the receive side (net/ipv4/tcp_input.c): autotuning by each release's tcp_rcvbuf_grow(), SO_RCVBUF,
     # tcp_prune_queue() with tcp_clamp_window() and tcp_collapse(), and the three admission rules
     ("autotune_6_1_clamp_collapse", {"kernel": "6.1", "ring_size": 512, "queues": 1, "strategy": "full_page",
@@ -73,6 +64,21 @@ CONFIGS = [
     ("admission_truesize_6_17", {"kernel": "6.17", "strategy": "full_page", "app_read_us": 300.0, "queues": 1}),
     ("admission_len_low_rtt", {"app_read_us": 100.0, "rtt_us": 400.0, "strategy": "full_page",
                                "so_rcvbuf": 30000, "rmem_max": 1 << 20}),
+    ("pfc_fast_reads", {"strategy": "page_frag_cache", "app_read_us": 0.5, "connections": 1, "queues": 1,
+                        "app_cpus": "napi"}),
+    # ptr_ring producer lock: frees on 20 reading CPUs into one pool, in read periods so short that
+    # only a few readers have data in each (0.3 µs: 2 to 5 CPUs per period) or more (0.6 µs: 5 to 8+)
+    ("contended_ring_2_5", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
+                            "ack_fraction": 0.2, "app_read_us": 0.3}),
+    ("contended_ring_5_8", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
+                            "ack_fraction": 0.2, "app_read_us": 0.6}),
+    ("jumbo_16k_full", {"mtu": 9000, "page_size": 16384, "strategy": "full_page", "queues": 1}),
+    # releases (data/kernels.toml): 6.1's window by tcp_adv_win_scale, 6.6's initial scaling_ratio 65,
+    # 7.0's alloc cache of 128 on 64 KB pages (7.1 scales it), 7.0's truesize fix on jumbo frames
+    ("kernel_6_1", {"kernel": "6.1", "ring_size": 512, "queues": 1, "tcp_rmem": 65536, "app_read_us": 200.0}),
+    ("kernel_6_6_drops", {"kernel": "6.6", "ring_size": 512, "queues": 1, "tcp_rmem": 8192, "connections": 4}),
+    ("kernel_7_0_64k", {"kernel": "7.0", "page_size": 65536, "connections": 5, "reader_cpus": 2}),
+    ("kernel_7_0_jumbo", {"kernel": "7.0", "mtu": 9000, "queues": 1, "tcp_rmem": 131072}),
     # reconfigurations whose detaches are all of fragment queues
     ("reconfig_frag_mtu", {"page_size": 4096, "reconfigs": (
         Reconfig(at_packet=300, mtu=1000), Reconfig(at_packet=600, mtu=3000),
@@ -97,6 +103,7 @@ def named_engine(r):
     """The engine's Result in the naive model's terms: the same names, plain numbers."""
     return {
         "counters": {c.name: int(r.counters[c]) for c in Ctr},
+        "counters_reader": {c.name: int(r.counters_reader[c]) for c in Ctr},
         "qstats": [{k: int(row[QS[k]]) for k in QS_NAMES} for row in r.qstats],
         "conn": [{k: int(row[CN[k]]) for k in CONN_NAMES} for row in r.conn],
         "samples": [{k: float(row[SM[k]]) for k in SAMPLE_NAMES} for row in r.samples],
@@ -111,6 +118,7 @@ def named_engine(r):
 def named_naive(n, pools):
     return {
         "counters": {c.name: n.counters.get(c.name, 0) for c in Ctr},
+        "counters_reader": {c.name: n.counters_reader.get(c.name, 0) for c in Ctr},
         "qstats": n.qstats, "conn": n.conn, "samples": n.samples, "ratio_hist": n.ratio_hist, "t_us": n.t_us,
         "mem_used_end": n.mem_used_end,
         "inflight_end": {p: n.inflight_end.get(p, 0) for p in range(max([pools] + [p + 1 for p in n.inflight_end]))},
@@ -123,7 +131,7 @@ def differences(engine, naive):
     as ``counters.dma_unmap``, ``conn[2].rmem``, ``samples[3].inflight``, ..."""
     e, m = named_engine(engine), named_naive(naive, len(engine.inflight_end))
     out = []
-    for field in ("counters", "inflight_end"):
+    for field in ("counters", "counters_reader", "inflight_end"):
         for k in sorted(set(e[field]) | set(m[field])):
             if e[field].get(k) != m[field].get(k):
                 out.append(f"{field}.{k}: engine {e[field].get(k)}, naive {m[field].get(k)}")

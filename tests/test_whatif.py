@@ -10,7 +10,7 @@ import pytest
 import rxlab
 from rxlab.cost.pricing import cycles_by_category, cycles_per_packet, throughput
 from rxlab.cost.whatif import PRICED, cycles_needed, gain_band, gain_pct, parameter_needed, throughput_gain
-from rxlab.counters import Ctr
+from rxlab.counters import READER_PREFIX, Ctr
 
 ONE_CORE = 3.0e9 / 1000 * 1448 * 8 / 1e9  # Gbps: 3 GHz / 1000 cycles per packet x 1448 payload bytes = 34.752
 
@@ -29,7 +29,8 @@ def row(**counts):
     but ``counts``, not window-limited."""
     r = {k: (str(v) if isinstance(v, tuple) else v) for k, v in rxlab.SimConfig(connections=1).to_dict().items()}
     r.update({c.name: 0 for c in Ctr})
-    r.update(packets=1000, rx_queues_busy=1, goodput_gbps=0.99 * 200 * 1448 / 1538)
+    r.update({READER_PREFIX + c.name: 0 for c in Ctr})  # everything on the NAPI CPU
+    r.update(packets=1000, rx_queues_busy=1, reader_cpus_busy=1, goodput_gbps=0.99 * 200 * 1448 / 1538)
     r.update(counts)
     return pd.DataFrame([r])
 
@@ -88,6 +89,23 @@ def test_parameter_needed_by_hand(prof):
     # behind it the map costs 500, the unmap 2000: 3500 cycles; for 7000, the map alone 500 + 3500
     assert parameter_needed(dma, iommu, ONE_CORE / 7, "dma_map_iommu")[0] == pytest.approx(4000.0)
     assert math.isnan(parameter_needed(r, prof, 10.0, "dma_map")[0])
+
+
+def test_needed_on_the_reading_cores_by_hand(prof):
+    """The same arithmetic for the reading cores: one reading core copying 1448 bytes per packet and
+    taking half the packets' cross-CPU atomics (reader_* columns), behind two RX cores, carries what
+    its cycles allow."""
+    p = prof.with_values(source="test", copy_to_user_per_byte=0.5, wakeup_per_read=0.0)
+    r = row(atomic_rmw=500, atomic_rmw_remote=500, bytes_to_user=1448 * 1000, reader_atomic_rmw=500,
+            reader_atomic_rmw_remote=500, reader_bytes_to_user=1448 * 1000, rx_queues_busy=2)
+    t = throughput(r, p).iloc[0]
+    assert t.cycles_per_packet == 1000.0 and t.cycles_per_packet_reader == 0.5 * 1448 + 0.5 * 100 == 774.0
+    assert t.binds == "reader_cpu" and t.gbps_reader == pytest.approx(ONE_CORE * 1000 / 774)
+    assert cycles_needed(r, p, ONE_CORE / 2, "reader")[0] == pytest.approx(2000.0)
+    # the reader's 0.5 remote atomics per packet carry the missing 1226 cycles: 100 + 2452
+    assert parameter_needed(r, p, ONE_CORE / 2, "atomic_rmw_remote", "reader")[0] == pytest.approx(2552.0)
+    with pytest.raises(ValueError, match="cpu_class='disk' is not allowed"):
+        cycles_needed(r, p, 1.0, "disk")
 
 
 def test_parameter_needed_names_a_priced_parameter(prof):

@@ -76,9 +76,15 @@ def test_platform_estimate(panel):
         shown = _estimate(panel.estimate.value)
         assert shown[0] == name and shown[1] == pytest.approx(t.gbps, abs=0.05) and shown[2] == t.binds
         assert '<table class="rxlab-estimate">' in panel.estimate.value and "ESTIMATE:" in panel.estimate.value
-        top = rxlab.attribution_frame(run, rxlab.platform(name)).operation.head(5)
-        assert re.findall(r"<tr><th>([^<]+)</th><td>[\d.e+-]+ x ", panel.estimate.value) == \
-            list(top)
+        att = rxlab.attribution_frame(run, rxlab.platform(name))
+        att = att.sort_values("cycles_per_packet", ascending=False, kind="stable").head(5)
+        top = [f"{o} ({'RX core' if c == 'napi' else 'reading core'})" for o, c in zip(att.operation, att.cpu_class)]
+        assert re.findall(r"<tr><th>([^<]+)</th><td>[\d.e+-]+ x ", panel.estimate.value) == top
+        # each CPU class's bound and how busy it is, as mpstat would show it
+        assert f"RX-core CPU bound</th><td>{t.gbps_cpu:.1f} Gbps</td><td></td><td>{t.util_napi:.0%} busy" in \
+            panel.estimate.value
+        assert f"reading-core CPU bound</th><td>{t.gbps_reader:.1f} Gbps</td><td></td><td>{t.util_reader:.0%} busy" \
+            in panel.estimate.value
     # the affected SKU has typical_arm64's CPU costs; its empirical device ceiling (seed 001, fragments
     # at 4 connections: 139 Gbps) is a bound of its own, which caps the estimate; and a band is shown
     plat.value = "typical_arm64"
@@ -96,6 +102,16 @@ def test_platform_estimate(panel):
         rxlab.throughput(panel.result, rxlab.platform("x86_64_server")).gbps[0], abs=0.05)
     assert "ESTIMATE" in panel.static_html() and 'class="rxlab-estimate"' in panel.static_html()
     plat.value = "typical_arm64"
+
+
+def test_queue_occupancy_is_drawn(panel):
+    """The figure's last panel: connections per RX queue, as RSS placed them."""
+    panel.set(page_size=4096, connections=8, queues=16, strategy="pp_frag")
+    bars = [p.get_height() for p in panel.figure.axes[3].patches]
+    occ = panel.result.queue_occupancy()
+    assert bars == list(occ.connections) and sum(bars) == 8 and len(bars) == 16
+    assert (occ.connections == 0).any()  # flows collide: some queues idle
+    assert f"{int((occ.connections == 0).sum())} idle" in panel.figure.axes[3].get_title()
 
 
 def test_refused_configuration_says_why(panel):

@@ -9,9 +9,13 @@ Everything here works on the tidy row of ``Result.to_frame()`` (configuration co
 every counter, every metric), so results cached on disk can be priced under any profile
 without simulating again. Functions take one row or a whole frame and are vectorised.
 
-throughput = min(line rate, CPU capacity of the RX cores, what the TCP windows allowed
-in the simulation, and, for a profile with an empirical device factor, the ceiling the device
-showed in a measured table); ``binds`` names which is the smallest.
+Every operation is priced on the CPU that does it: the engine counts what the reading CPUs do
+(their frees, skb_attempt_defer_free, their copy to user space, their wake-ups) apart from what
+the NAPI CPUs do (the ``reader_*`` columns), so there are two CPU classes, ``napi`` and ``reader``.
+
+throughput = min(line rate, CPU capacity of the RX (NAPI) cores, CPU capacity of the reading
+cores, what the TCP windows allowed in the simulation, and, for a profile with an empirical device
+factor, the ceiling the device showed in a measured table); ``binds`` names which is the smallest.
 
 Uncertainty: every profile parameter has a low and a high end from its sources; each estimate
 comes with the estimate at the parameters' high ends (``_low``: the most cycles per operation,
@@ -26,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from rxlab.cost.profiles import DEVICE_CLASS
-from rxlab.errors import bad
+from rxlab.counters import READER_PREFIX
+from rxlab.errors import bad, check_choice
 from rxlab.kernel.sizes import WIRE_OVERHEAD
 from rxlab.kernel.tcp import ACK_LEN, TCP_IP_HEADERS
 from rxlab.model.strategies import STRATEGIES
@@ -36,13 +41,14 @@ ESTIMATE_NOTE = ("ESTIMATE: operation counts are simulated exactly; cycles per o
 # the simulation's goodput is "window-limited" when it falls this far below its own line rate;
 # above it the sender was limited by the link (and a few bytes still queued at the end)
 WINDOW_SLACK = 0.97
-BOUNDS = ("line", "cpu", "window", "device")
+BOUNDS = ("line", "cpu", "reader_cpu", "window", "device")  # "cpu": the RX (NAPI) cores
 DEVICE_CATEGORY = "device (empirical)"
 DEVICE_NOTE = ("device (empirical): a throughput ceiling read off a measured table, NOT a CPU cost; "
                "throughput(..., device_factor=False) leaves it out")
 
-# (category, operation, counter(s) it counts, parameter); counts are per received packet.
-# A counter expression "a-b" subtracts (the remote part of a total is priced separately), "a+b" adds.
+# (category, operation, counter(s) it counts, parameter); counts are per received packet, on the CPU
+# class that did them. A counter expression is a sum of counters, each with a sign and an integer
+# weight: "a-b" subtracts (the remote part of a total is priced separately), "a+2*b" adds b twice.
 OPERATIONS = (
     ("stack", "per-packet stack (CQE, napi_build_skb, GRO, TCP)", "packets", "stack_per_packet"),
     ("page_pool", "alloc_fast", "alloc_fast", "pp_alloc_fast"),
@@ -74,11 +80,27 @@ OPERATIONS = (
     # attempt (its line last written over there), then, if not full, llist_add() beside it
     ("skb_defer", "skb_attempt_defer_free: defer_count inc", "skb_defer_free+skb_defer_full", "atomic_rmw_remote"),
     ("skb_defer", "skb_defer_free: llist_add", "skb_defer_free", "atomic_rmw"),
+    # page_pool_recycle_in_ring -> ptr_ring_produce: the producer_lock, contended by every other CPU
+    # returning into the same pool in the same read period (the engine's ptr_ring_produce_cpus_k)
+    ("contention", "ptr_ring_produce: producer_lock, per other CPU returning into the pool",
+     "+".join(f"{k - 1}*ptr_ring_produce_cpus_{k}" if k > 2 else f"ptr_ring_produce_cpus_{k}" for k in range(2, 9)),
+     "ptr_ring_contention"),
+    # the reader's own work (tcp_recvmsg): its copy to user space and a wake-up per read
+    ("reader", "copy to user (skb_copy_datagram_iter)", "bytes_to_user", "copy_to_user_per_byte"),
+    ("reader", "wake-up, context switch and recvmsg per read", "tcp_recvmsg", "wakeup_per_read"),
 )
+CPU_CLASSES = ("napi", "reader")
+TERM = re.compile(r"([+-]?)(?:(\d+)\*)?(\w+)")
 DMA_IOMMU = {"dma_map": "dma_map_iommu", "dma_unmap": "dma_unmap_iommu", "dma_sync_dev": "dma_sync_dev_iommu"}
 
 
-NEEDED = ("packets", "mtu", "ack_fraction", "connections", "queues", "rx_queues_busy", "link_gbps", "goodput_gbps")
+NEEDED = ("packets", "mtu", "ack_fraction", "connections", "queues", "rx_queues_busy", "reader_cpus_busy", "link_gbps",
+          "goodput_gbps")
+
+
+def _terms(expr):
+    """(sign x weight, counter) of each term of a counter expression."""
+    return [((-1 if sign == "-" else 1) * int(w or 1), name) for sign, w, name in TERM.findall(expr)]
 
 
 def _frame(rows):
@@ -90,18 +112,32 @@ def _frame(rows):
         return rows.to_frame()
     else:
         raise bad("rows", type(rows).__name__, "a Result, a tidy row (Series) or frame of Result.to_frame()")
-    counters = {part for _, _, expr, _ in OPERATIONS for part in re.split("[-+]", expr)}
-    missing = sorted((counters | set(NEEDED)) - set(df.columns))
+    counters = {name for _, _, expr, _ in OPERATIONS if expr != "packets" for _, name in _terms(expr)}
+    missing = sorted((counters | {READER_PREFIX + c for c in counters} | set(NEEDED)) - set(df.columns))
     if missing:
         raise bad(f"rows[{missing[0]!r}]", None, "a column of Result.to_frame() (configuration, every counter, "
                   "every metric)")
     return df
 
 
-def _count(df, expr):
-    a, op, b = re.split("([-+])", expr) if re.search("[-+]", expr) else (expr, "", "")
-    v = df[a].astype(float)
-    return v + (df[b].astype(float) if op == "+" else -df[b].astype(float)) if op else v
+def _counter(df, name, cpu_class):
+    """A counter's values on the CPU class: the reading CPUs' (``reader_<name>``), the NAPI CPUs'
+    (the rest), or every CPU's (None)."""
+    total = df[name].astype(float)
+    if cpu_class is None:
+        return total
+    check_choice("cpu_class", cpu_class, CPU_CLASSES)
+    reader = df[READER_PREFIX + name].astype(float)
+    return reader if cpu_class == "reader" else total - reader
+
+
+def _count(df, expr, cpu_class=None):
+    """A counter expression's value per row, on ``cpu_class``; "packets" (the per-packet stack) is
+    the NAPI CPUs' alone."""
+    if expr == "packets":
+        pk = df["packets"].astype(float)
+        return pk * 0.0 if cpu_class == "reader" else pk
+    return sum(w * _counter(df, name, cpu_class) for w, name in _terms(expr))
 
 
 def _param(profile, name):
@@ -122,10 +158,16 @@ def _payload_fraction(df):
     return payload / ((1 - a) * (mtu + WIRE_OVERHEAD) + a * (ACK_LEN + WIRE_OVERHEAD)), payload
 
 
-def _per_packet(df, profile):
-    """(counts per received packet: rows x OPERATIONS, the parameter pricing each operation)."""
+def reader_cores_busy(df):
+    """Reading cores doing work: the CPUs other than the NAPI ones on which an application read
+    data in the run (``reader_cpus_busy``; 0 when the applications read on the NAPI CPUs)."""
+    return df["reader_cpus_busy"].astype(float).to_numpy()
+
+
+def _per_packet(df, profile, cpu_class="napi"):
+    """(counts per received packet on ``cpu_class``: rows x OPERATIONS, the parameter pricing each)."""
     pk = df["packets"].astype(float).clip(lower=1).to_numpy()
-    counts = np.column_stack([pk if expr == "packets" else _count(df, expr).to_numpy()
+    counts = np.column_stack([_count(df, expr, cpu_class).to_numpy()
                               for _, _, expr, _ in OPERATIONS]) / pk[:, None]
     return counts, [_param(profile, p) for *_, p in OPERATIONS]
 
@@ -178,63 +220,71 @@ def device_factors(rows, profile, device_factor=True):
 
 
 def attribution_frame(rows, profile, device_factor=True):
-    """Long form, a "perf top" of the model: per row (``row`` index), category, operation, counter,
-    count per packet, parameter, its class (measured / derived / assumed), the cycles per op
-    with their low and high end, cycles per packet (and at both ends), source, share.
+    """Long form, a "perf top" of the model for each CPU class: per row (``row`` index) and
+    ``cpu_class`` (``napi``: the RX cores; ``reader``: the reading cores), category, operation,
+    counter, count per packet (on that CPU class), parameter, its class (``param_class``: measured /
+    derived / assumed), the cycles per op with their low and high end, cycles per packet (and at
+    both ends), source, and share (of that CPU class's cycles per packet).
 
     A profile with a device factor (``device_factor=True``) adds one row per input row in the
     category ``device (empirical)``: the factor in ``cycles_per_op``'s place is NaN and its
     cycles per packet are 0, because it is NOT a CPU cost: its value, a fraction of the line
     rate, is in ``device_factor`` (with ``low``, ``high``), its class is ``empirical``."""
     df = _frame(rows)
-    counts, names = _per_packet(df, profile)
-    cyc = np.array([float(profile[n]) for n in names])
-    lo = np.array([float(profile.lows[n]) for n in names])
-    hi = np.array([float(profile.highs[n]) for n in names])
-    n_rows, n_ops = counts.shape
-    att = pd.DataFrame({
-        "row": np.repeat(df.index.to_numpy(), n_ops), "platform": profile.name,
-        "category": np.tile([o[0] for o in OPERATIONS], n_rows),
-        "operation": np.tile([o[1] for o in OPERATIONS], n_rows),
-        "counter": np.tile([o[2] for o in OPERATIONS], n_rows),
-        "count_per_packet": counts.ravel(), "parameter": np.tile(names, n_rows),
-        "param_class": np.tile([profile.classes[n] for n in names], n_rows),
-        "cycles_per_op": np.tile(cyc, n_rows), "low": np.tile(lo, n_rows), "high": np.tile(hi, n_rows),
-        "cycles_per_packet": (counts * cyc).ravel(), "cycles_per_packet_low": (counts * lo).ravel(),
-        "cycles_per_packet_high": (counts * hi).ravel(),
-        "source": np.tile([profile.sources[n] for n in names], n_rows),
-        "device_factor": np.nan,
-    })
+    parts = []
+    for cls in CPU_CLASSES:
+        counts, names = _per_packet(df, profile, cls)
+        cyc = np.array([float(profile[n]) for n in names])
+        lo = np.array([float(profile.lows[n]) for n in names])
+        hi = np.array([float(profile.highs[n]) for n in names])
+        n_rows, n_ops = counts.shape
+        parts.append(pd.DataFrame({
+            "row": np.repeat(df.index.to_numpy(), n_ops), "platform": profile.name, "cpu_class": cls,
+            "category": np.tile([o[0] for o in OPERATIONS], n_rows),
+            "operation": np.tile([o[1] for o in OPERATIONS], n_rows),
+            "counter": np.tile([o[2] for o in OPERATIONS], n_rows),
+            "count_per_packet": counts.ravel(), "parameter": np.tile(names, n_rows),
+            "param_class": np.tile([profile.classes[n] for n in names], n_rows),
+            "cycles_per_op": np.tile(cyc, n_rows), "low": np.tile(lo, n_rows), "high": np.tile(hi, n_rows),
+            "cycles_per_packet": (counts * cyc).ravel(), "cycles_per_packet_low": (counts * lo).ravel(),
+            "cycles_per_packet_high": (counts * hi).ravel(),
+            "source": np.tile([profile.sources[n] for n in names], n_rows),
+            "device_factor": np.nan,
+        }))
+    att = pd.concat(parts, ignore_index=True)
     f, flo, fhi = device_factors(df, profile, device_factor)
     if profile.device is not None and device_factor:
         dev = profile.device
         att = pd.concat([att, pd.DataFrame({
-            "row": df.index.to_numpy(), "platform": profile.name, "category": DEVICE_CATEGORY,
+            "row": df.index.to_numpy(), "platform": profile.name, "cpu_class": "none", "category": DEVICE_CATEGORY,
             "operation": "device ceiling: a fraction of the line rate's goodput (" + pd.Series(
                 buffer_mode(df), dtype=object).fillna("layout not measured").astype(str).to_numpy() + ")",
             "counter": "", "count_per_packet": np.nan, "parameter": "device_factor", "param_class": DEVICE_CLASS,
             "cycles_per_op": np.nan, "low": flo, "high": fhi, "cycles_per_packet": 0.0,
             "cycles_per_packet_low": 0.0, "cycles_per_packet_high": 0.0,
             "source": f"{dev.source}. Root cause: {dev.root_cause}", "device_factor": f})], ignore_index=True)
-    att["share"] = att["cycles_per_packet"] / att.groupby("row")["cycles_per_packet"].transform("sum")
-    att = att.sort_values(["row", "cycles_per_packet"], ascending=[True, False], kind="stable", ignore_index=True)
+    total = att.groupby(["row", "cpu_class"])["cycles_per_packet"].transform("sum")
+    att["share"] = np.where(total > 0, att["cycles_per_packet"] / total.where(total > 0, 1.0), 0.0)
+    att = att.sort_values(["row", "cpu_class", "cycles_per_packet"], ascending=[True, True, False], kind="stable",
+                          ignore_index=True)
     att.attrs["note"] = ESTIMATE_NOTE + ("; " + DEVICE_NOTE if profile.device is not None and device_factor else "")
     return att
 
 
-def cycles_per_packet(rows, profile):
-    """Modelled RX-core cycles per received packet, one value per row (numpy array); at the
-    parameters' ends with ``profile.end("low")`` / ``profile.end("high")``."""
-    counts, names = _per_packet(_frame(rows), profile)
+def cycles_per_packet(rows, profile, cpu_class="napi"):
+    """Modelled cycles per received packet on the CPU class's cores (``napi``: the RX cores;
+    ``reader``: the reading cores), one value per row (numpy array); at the parameters' ends with
+    ``profile.end("low")`` / ``profile.end("high")``."""
+    counts, names = _per_packet(_frame(rows), profile, cpu_class)
     return counts @ np.array([float(profile[n]) for n in names])
 
 
-def cycles_by_category(rows, profile):
-    """Modelled RX-core cycles per received packet by category of :data:`OPERATIONS` (stack,
-    page_pool, refcount, dma, ...): one row per input row, one column per category in
-    :data:`CATEGORIES` order; a row's columns add up to its :func:`cycles_per_packet`. The
-    device factor is no category here: it costs no cycles."""
-    counts, names = _per_packet(_frame(rows), profile)
+def cycles_by_category(rows, profile, cpu_class="napi"):
+    """Modelled cycles per received packet on the CPU class's cores by category of
+    :data:`OPERATIONS` (stack, page_pool, refcount, dma, ...): one row per input row, one column
+    per category in :data:`CATEGORIES` order; a row's columns add up to its
+    :func:`cycles_per_packet`. The device factor is no category here: it costs no cycles."""
+    counts, names = _per_packet(_frame(rows), profile, cpu_class)
     cyc = counts * np.array([float(profile[n]) for n in names])
     cats = np.array([o[0] for o in OPERATIONS])
     return pd.DataFrame({c: cyc[:, cats == c].sum(axis=1) for c in CATEGORIES})
@@ -243,49 +293,74 @@ def cycles_by_category(rows, profile):
 def throughput(rows, profile, device_factor=True):
     """The throughput estimate for each row of a Result.to_frame() frame (or one Result/row).
 
-    Columns: platform, cycles_per_packet, rx_cores, pps_per_core, gbps_line, gbps_cpu,
-    gbps_window (inf when the simulation was not window-limited), device_factor (NaN when none
-    applies), gbps_device (inf when none), gbps (the smallest bound), binds (line / cpu / window
-    / device), note. Gbps are TCP payload (goodput).
+    Columns: platform, cycles_per_packet (on an RX core), rx_cores, pps_per_core, gbps_line,
+    gbps_cpu (what the RX cores can take), cycles_per_packet_reader (on a reading core),
+    reader_cores, gbps_reader (what the reading cores can take; inf when the applications read on
+    the NAPI CPUs), gbps_window (inf when the simulation was not window-limited), device_factor (NaN
+    when none applies), gbps_device (inf when none), gbps (the smallest bound), binds (line / cpu /
+    reader_cpu / window / device), util_napi and util_reader (the share of each CPU class's
+    capacity the estimate uses: gbps over that class's bound, what ``mpstat`` shows averaged over
+    the busy cores of that class; 0 for a class with no cores), note. Gbps are TCP payload
+    (goodput). Cycles are priced on the CPU class that did the operation (:func:`attribution_frame`).
 
-    The band: ``cycles_per_packet_high``, ``gbps_cpu_low``, ``gbps_low`` and ``binds_low`` price
-    every parameter at its HIGH end (``profile.end("high")``: the most cycles per operation) and
-    the device factor at its low end; ``cycles_per_packet_low``, ``gbps_cpu_high``, ``gbps_high``
-    and ``binds_high`` price every parameter at its LOW end and the device factor at its high
-    end. Each bound falls as costs rise, so gbps_low <= gbps <= gbps_high. The clock, link rate,
-    RX cores and IOMMU switch are held at their values (:meth:`Profile.end` says why).
+    The band: ``cycles_per_packet_high``, ``gbps_cpu_low``, ``gbps_low`` and ``binds_low`` (and the
+    reader's) price every parameter at its HIGH end (``profile.end("high")``: the most cycles per
+    operation) and the device factor at its low end; ``cycles_per_packet_low``, ``gbps_cpu_high``,
+    ``gbps_high`` and ``binds_high`` price every parameter at its LOW end and the device factor at
+    its high end. Each bound falls as costs rise, so gbps_low <= gbps <= gbps_high.
+    ``util_*_low`` / ``util_*_high`` are the smallest and largest utilisation of the three. The
+    clock, link rate, RX cores and IOMMU switch are held at their values (:meth:`Profile.end`
+    says why).
 
     ``device_factor=False`` leaves the profile's empirical device factor out: what the CPU model
-    (line, RX-core CPU, window) alone predicts.
+    (line, RX-core CPU, reading-core CPU, window) alone predicts.
     """
     df = _frame(rows)
     frac, payload = _payload_fraction(df)
     cores = rx_cores_busy(df, profile)
+    readers = reader_cores_busy(df)
     line = profile["link_gbps"] * frac.to_numpy()
     sim_line = df["link_gbps"].astype(float).to_numpy() * frac.to_numpy()
     good = df["goodput_gbps"].astype(float).to_numpy()
     window = np.where(good < WINDOW_SLACK * sim_line, good, np.inf)
     f, flo, fhi = device_factors(df, profile, device_factor)
     out = {"platform": profile.name}
+    utils = {"napi": [], "reader": []}
+    bits = payload.to_numpy() * 8 / 1e9
     for tag, prof, fac in (("", profile, f), ("_low", profile.end("high"), flo), ("_high", profile.end("low"), fhi)):
         cyc = cycles_per_packet(df, prof)
+        cyc_r = cycles_per_packet(df, prof, "reader")
         pps = prof["clock_ghz"] * 1e9 / cyc
-        cpu = cores * pps * payload.to_numpy() * 8 / 1e9
+        cpu = cores * pps * bits
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reader = np.where((readers > 0) & (cyc_r > 0), readers * prof["clock_ghz"] * 1e9 / cyc_r * bits, np.inf)
         device = np.where(np.isnan(fac), np.inf, np.nan_to_num(fac) * line)
-        bounds = np.vstack([line, cpu, window, device])
+        bounds = np.vstack([line, cpu, reader, window, device])
+        gbps = bounds.min(axis=0)
         cyc_tag = {"": "", "_low": "_high", "_high": "_low"}[tag]  # the most cycles give the fewest Gbps
         out[f"cycles_per_packet{cyc_tag}"] = cyc
+        out[f"cycles_per_packet_reader{cyc_tag}"] = cyc_r
         if tag == "":
-            out.update(rx_cores=cores, pps_per_core=pps, gbps_line=line)
+            out.update(rx_cores=cores, pps_per_core=pps, gbps_line=line, reader_cores=readers)
         out[f"gbps_cpu{tag}"] = cpu
+        out[f"gbps_reader{tag}"] = reader
         if tag == "":
             out.update(gbps_window=window, device_factor=f, gbps_device=device)
-        out[f"gbps{tag}"] = bounds.min(axis=0)
+        out[f"gbps{tag}"] = gbps
         out[f"binds{tag}"] = np.array(BOUNDS)[bounds.argmin(axis=0)]
+        utils["napi"].append(gbps / cpu)
+        utils["reader"].append(np.where(np.isinf(reader), 0.0, gbps / reader))
+    for cls, (mid, *ends) in utils.items():
+        out[f"util_{cls}"] = mid
+        out[f"util_{cls}_low"] = np.minimum.reduce([mid, *ends])
+        out[f"util_{cls}_high"] = np.maximum.reduce([mid, *ends])
     out["note"] = ESTIMATE_NOTE + ("; " + DEVICE_NOTE if profile.device is not None and device_factor else "")
     cols = ["platform", "cycles_per_packet", "cycles_per_packet_low", "cycles_per_packet_high", "rx_cores",
-            "pps_per_core", "gbps_line", "gbps_cpu", "gbps_cpu_low", "gbps_cpu_high", "gbps_window",
+            "pps_per_core", "gbps_line", "gbps_cpu", "gbps_cpu_low", "gbps_cpu_high",
+            "cycles_per_packet_reader", "cycles_per_packet_reader_low", "cycles_per_packet_reader_high",
+            "reader_cores", "gbps_reader", "gbps_reader_low", "gbps_reader_high", "gbps_window",
             "device_factor", "gbps_device", "gbps", "gbps_low", "gbps_high", "binds", "binds_low", "binds_high",
+            "util_napi", "util_napi_low", "util_napi_high", "util_reader", "util_reader_low", "util_reader_high",
             "note"]
     return pd.DataFrame(out)[cols]
 
@@ -338,8 +413,9 @@ def mechanism_steps(base, target, profile, order=None, device_factor=True):
                 cur[k] = [t[k]]
         for cat, _, expr, _ in OPERATIONS:
             if cat == m and expr != "packets":
-                for counter in re.split("[-+]", expr):
-                    cur[counter] = t[counter] * scale
+                for _, counter in _terms(expr):
+                    for name in (counter, READER_PREFIX + counter):
+                        cur[name] = t[name] * scale
         rows.append(cur)
     tp = throughput(pd.concat(rows, ignore_index=True), profile, device_factor)
     out = pd.DataFrame({"step": range(len(rows)), "mechanism": ["base", *order], "gbps": tp["gbps"],

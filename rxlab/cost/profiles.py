@@ -25,7 +25,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-# name -> (lo, hi, unit, meaning). Cycles are per operation on one RX (NAPI) core.
+# name -> (lo, hi, unit, meaning). Cycles are per operation on the CPU that does it: an RX (NAPI) core,
+# or a reading core for what the applications' CPUs do (rxlab.cost.pricing prices each CPU class apart).
 PARAMS = {
     "clock_ghz": (0.5, 6.0, "GHz", "core clock of the RX cores"),
     "link_gbps": (1.0, 1600.0, "Gbps", "NIC line rate"),
@@ -58,6 +59,11 @@ PARAMS = {
     "dma_sync_dev_iommu": (0.0, 100000.0, "cycles", "dma_sync_single_for_device through an IOMMU"),
     "copy_per_byte": (0.0, 10.0, "cycles/byte", "copy-break: packet bytes copied from a just-DMA'd buffer"),
     "kmalloc_small": (0.0, 5000.0, "cycles", "a small kmalloc'ed skb head (copy-break)"),
+    "ptr_ring_contention": (0.0, 50000.0, "cycles", ("a ptr_ring produce's extra cost per other CPU returning "
+                                                     "into the same pool at the same time (its producer_lock)")),
+    "copy_to_user_per_byte": (0.0, 10.0, "cycles/byte", "the reader's copy of TCP payload to user space"),
+    "wakeup_per_read": (0.0, 200000.0, "cycles", ("one read after a wake-up: try_to_wake_up, the context switch "
+                                                  "and the recvmsg call (on the reading CPU)")),
 }
 INT_PARAMS = ("rx_cores", "iommu")
 # the configuration rather than a cost: priced at its value at both ends of the range (Profile.end)

@@ -12,7 +12,7 @@ from rxlab.cost.pricing import DMA_IOMMU, OPERATIONS, attribution_frame, through
 from rxlab.errors import bad
 
 BOUND_COLUMNS = ("gbps", "gbps_low", "gbps_high", "gbps_line", "gbps_cpu", "gbps_cpu_low", "gbps_cpu_high",
-                 "gbps_window", "gbps_device")
+                 "gbps_reader", "gbps_reader_low", "gbps_reader_high", "gbps_window", "gbps_device")
 PRICED = tuple(dict.fromkeys([p for *_, p in OPERATIONS] + list(DMA_IOMMU.values())))
 """The profile parameters that price operations (cycles per operation), as parameter_needed takes them."""
 
@@ -51,31 +51,39 @@ def gain_band(base, target, profile, bound="gbps", device_factor=True):
     return g[0], np.minimum.reduce(g), np.maximum.reduce(g)
 
 
-def cycles_needed(rows, profile, gbps):
-    """Cycles per packet an RX core would have to spend for the CPU bound to be ``gbps`` (one
-    number, or one per row), everything else as modelled.
+CLASS_COLUMNS = {"napi": ("cycles_per_packet", "gbps_cpu"), "reader": ("cycles_per_packet_reader", "gbps_reader")}
 
-    The CPU bound is busy RX cores x clock / cycles per packet x payload bits per packet, so it is
-    inversely proportional to the cycles: ``cycles_per_packet * gbps_cpu / gbps``. With ``gbps`` a
-    measured figure, this is what the measurement implies *if* RX-core CPU time limited it (at the
-    line rate it only bounds the cycles from above)."""
+
+def cycles_needed(rows, profile, gbps, cpu_class="napi"):
+    """Cycles per packet a core of ``cpu_class`` (``napi``: an RX core; ``reader``: a reading core)
+    would have to spend for that class's CPU bound to be ``gbps`` (one number, or one per row),
+    everything else as modelled.
+
+    The CPU bound is busy cores x clock / cycles per packet x payload bits per packet, so it is
+    inversely proportional to the cycles: ``cycles_per_packet * gbps_cpu / gbps`` (the reader's
+    columns for ``reader``). With ``gbps`` a measured figure, this is what the measurement implies
+    *if* that class's CPU time limited it (at the line rate it only bounds the cycles from above)."""
+    if cpu_class not in CLASS_COLUMNS:
+        raise bad("cpu_class", cpu_class, "napi or reader")
+    cyc, bound = CLASS_COLUMNS[cpu_class]
     t = throughput(rows, profile)
-    return t["cycles_per_packet"].to_numpy() * t["gbps_cpu"].to_numpy() / np.asarray(gbps, float)
+    return t[cyc].to_numpy() * t[bound].to_numpy() / np.asarray(gbps, float)
 
 
-def parameter_needed(rows, profile, gbps, parameter):
+def parameter_needed(rows, profile, gbps, parameter, cpu_class="napi"):
     """The value ``parameter`` (a per-operation cost of ``profile``, e.g. ``atomic_rmw_remote``)
-    would need for the CPU bound to be ``gbps``, every other cost kept: its present value plus the
-    missing cycles (:func:`cycles_needed` minus the modelled cycles per packet) spread over the
-    operations it prices, per packet (for ``atomic_rmw_remote``: the cross-CPU refcount atomics and
-    skb_attempt_defer_free's defer_count increments). NaN for a row where it prices nothing (no
+    would need for ``cpu_class``'s CPU bound to be ``gbps``, every other cost kept: its present value
+    plus the missing cycles (:func:`cycles_needed` minus the modelled cycles per packet) spread over
+    the operations it prices on that class's cores, per packet (for ``atomic_rmw_remote`` on the
+    reading cores: the cross-CPU refcount atomics of their frees). NaN for a row where it prices nothing (no
     value of it moves that row's estimate, e.g. ``dma_map`` behind an IOMMU)."""
     if parameter not in PRICED:
         raise bad("parameter", parameter, "a cost the profile prices operations with: " + ", ".join(PRICED))
     t = throughput(rows, profile)
     att = attribution_frame(rows, profile)
-    per_packet = (att[att["parameter"] == parameter].groupby("row")["count_per_packet"].sum()
+    on_class = att[(att["parameter"] == parameter) & (att["cpu_class"] == cpu_class)]  # that class's bound
+    per_packet = (on_class.groupby("row")["count_per_packet"].sum()
                   .reindex(range(len(t)), fill_value=0.0).to_numpy())
-    missing = cycles_needed(rows, profile, gbps) - t["cycles_per_packet"].to_numpy()
+    missing = cycles_needed(rows, profile, gbps, cpu_class) - t[CLASS_COLUMNS[cpu_class][0]].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(per_packet > 0, profile[parameter] + missing / per_packet, np.nan)

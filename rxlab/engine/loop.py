@@ -44,6 +44,7 @@ from rxlab.engine.skb import (
     skb_free,
     skb_try_coalesce,
 )
+from rxlab.engine.state import reader_state
 from rxlab.engine.tcp import alloc_skb_truesize, tcp_rcvbuf_grow, tcp_win_from_space
 from rxlab.kernel.sizes import WIRE_OVERHEAD
 from rxlab.kernel.tcp import ACK_LEN, TCP_IP_HEADERS
@@ -307,6 +308,14 @@ def app_read(st, rx, c, t):
     k = conn[c]
     p = qp[k[CN.queue]]
     napi = p[QP.napi_cpu]
+    if k[CN.count] == 0:
+        connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
+        return
+    # what the reading CPU does is counted in its CPU class's row (a reader on the NAPI CPU itself,
+    # app_cpus='napi', is a NAPI CPU); a deferred skb is freed on, and counted for, its NAPI CPU
+    sr = reader_state(st) if k[CN.app_cpu] != napi else st
+    sr.c[Ctr.tcp_recvmsg] += 1
+    before = k[CN.delivered]
     while k[CN.count] > 0:
         s = k[CN.head]
         k[CN.head] = rcvq_next[s]
@@ -316,11 +325,14 @@ def app_read(st, rx, c, t):
         if rc[RC.defer_free] and k[CN.app_cpu] != napi:
             p[QP.defer_count] += 1
             if p[QP.defer_count] < rc[RC.defer_max]:
-                st.c[Ctr.skb_defer_free] += 1
+                sr.c[Ctr.skb_defer_free] += 1
                 skb_free(st, s, napi, TRUE)
                 continue
-            st.c[Ctr.skb_defer_full] += 1
-        skb_free(st, s, k[CN.app_cpu], FALSE)
+            sr.c[Ctr.skb_defer_full] += 1
+        skb_free(sr, s, k[CN.app_cpu], FALSE)
+    # skb_copy_datagram_iter(): the payload read, its bytes less a TCP/IP header per MTU-sized segment
+    mtu = rc[RC.mtu]
+    sr.c[Ctr.bytes_to_user] += (k[CN.delivered] - before) * (mtu - TCP_IP_HEADERS) // mtu
     connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
     if t < np.inf:  # not the teardown's last read
         rcv_space_adjust(rx, c, t)
@@ -492,6 +504,7 @@ def run(st, rx, t, stop):
     nbins = ratio_hist.shape[0]
     while sent < stop:
         if t >= next_read:
+            st.glob[G.epoch] += 1  # a new window for ptr_ring contention (page_pool._contention_note)
             # the applications read: the connections marked dirty, in order (two-level bitmap)
             for w1 in range(dirty_words.shape[0]):
                 words = dirty_words[w1]

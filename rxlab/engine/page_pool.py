@@ -9,7 +9,7 @@ import numpy as np
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_sync_for_device, dma_unmap
 from rxlab.engine.jit import inner, kernel
-from rxlab.engine.layout import BIAS_MAX, FALSE, NONE, PF, PL, TRUE, G, Loc, PoolState
+from rxlab.engine.layout import BIAS_MAX, FALSE, NONE, PF, PL, PROD_CPUS, TRUE, G, Loc, PoolState
 from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
 
 DMA_FAILED = -2  # _new_page(): the page was allocated, page_pool_dma_map() failed, it is freed
@@ -60,11 +60,62 @@ def _cache_pop(st, q):
 
 
 @inner
-def _ring_produce(st, q, pid):
-    """ptr_ring_produce(): False when the ring is full."""
+def _contention_close(st, q):
+    """The window of pool ``q``'s producers closes: its produces are counted by how many distinct
+    CPUs produced into the ring in it (ptr_ring_produce_cpus_1..8), per CPU class of the producer."""
+    p = st.pools[q]
+    n = p[PL.prod_ncpu]
+    if n > 0:
+        st.cc[0, Ctr.ptr_ring_produce_cpus_1 + n - 1] += p[PL.prod_pend_napi]
+        st.cc[1, Ctr.ptr_ring_produce_cpus_1 + n - 1] += p[PL.prod_pend_reader]
+    p[PL.prod_ncpu] = 0
+    p[PL.prod_pend_napi] = 0
+    p[PL.prod_pend_reader] = 0
+
+
+@inner
+def _contention_note(st, q, cpu):
+    """A produce by ``cpu`` into pool ``q``'s ring: page_pool_recycle_in_ring() ->
+    ptr_ring_produce() takes ``r->producer_lock`` (include/linux/ptr_ring.h), so the CPUs that return
+    pages into one pool at the same time serialise on it. rxlab's window for "at the same time" is
+    one read period of the applications (G.epoch, advanced by loop.run when they read): every
+    application reads at the period's start, on its own CPU, in parallel in a real system though
+    the engine runs them one after the other, so every CPU that produces into the pool within one
+    period is taken to contend with the others for all its produces of that period. (A window of N
+    returns would see the serialised order of the engine's readers instead: one reader at a time.)"""
+    p = st.pools[q]
+    if p[PL.prod_epoch] != st.glob[G.epoch]:
+        _contention_close(st, q)
+        p[PL.prod_epoch] = st.glob[G.epoch]
+    n = p[PL.prod_ncpu]
+    seen = False
+    for i in range(n):
+        if p[PL.prod_cpus + i] == cpu:
+            seen = True
+            break
+    if not seen and n < PROD_CPUS:
+        p[PL.prod_cpus + n] = cpu
+        p[PL.prod_ncpu] = n + 1
+    if cpu >= st.glob[G.napi_cpus]:
+        p[PL.prod_pend_reader] += 1
+    else:
+        p[PL.prod_pend_napi] += 1
+
+
+@kernel
+def ring_contention_flush(st):
+    """Close every pool's producer window: the run's ptr_ring_produce_cpus_* counts are complete."""
+    for q in range(st.pools.shape[0]):
+        _contention_close(st, q)
+
+
+@inner
+def _ring_produce(st, q, pid, cpu):
+    """ptr_ring_produce() by ``cpu``: False when the ring is full."""
     p = st.pools[q]
     if p[PL.ring_count] == p[PL.ring_size]:
         return False
+    _contention_note(st, q, cpu)
     i = p[PL.ring_head] + p[PL.ring_count]
     st.pool_ring[q, i - p[PL.ring_size] if i >= p[PL.ring_size] else i] = pid
     p[PL.ring_count] += 1
@@ -228,7 +279,7 @@ def pp_put_unrefed(st, q, pid, cpu, allow_direct, softirq, dma_sync_size):
             st.c[Ctr.recycle_cached] += 1
             return
         st.c[Ctr.recycle_cache_full] += 1
-    if _ring_produce(st, q, pid):
+    if _ring_produce(st, q, pid, cpu):
         st.c[Ctr.recycle_ring] += 1
         return
     st.c[Ctr.recycle_ring_full] += 1

@@ -9,7 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from rxlab.counters import N_COUNTERS
-from rxlab.engine.jit import ensure_fresh
+from rxlab.engine.jit import ensure_fresh, inner
 from rxlab.engine.layout import BF, CF, CN, DT, FC, MAX_SKB_FRAGS, NONE, PF, PL, QP, QS, RC, RF, SK, SM, G
 from rxlab.errors import check_int_range
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
@@ -17,7 +17,8 @@ from rxlab.kernel.sizes import check_page_size, get_order
 
 State = namedtuple("State", [
     "glob",  # int64[G.n]
-    "c",  # int64[N_COUNTERS], indexed by rxlab.counters.Ctr
+    "c",  # int64[N_COUNTERS], indexed by rxlab.counters.Ctr: the row of ``cc`` this context counts in
+    "cc",  # int64[2, N_COUNTERS]: counts by CPU class, row 0 NAPI CPUs, row 1 reading CPUs (reader_state)
     "pages", "page_stack",  # int64[n_pages, PF.n], free page slots (LIFO)
     "pools", "pool_cache", "pool_ring",  # int64[n_pools, PL.n], [n_pools, PP_ALLOC_CACHE_SIZE], [n_pools, ring_max]
     "frag_caches",  # int64[n_cpus, FC.n]: one page_frag cache per CPU
@@ -53,6 +54,7 @@ def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2,
     glob[G.skb_top] = n_skbs
     glob[G.data_top] = n_skbs
     glob[G.page_size] = page_size
+    glob[G.napi_cpus] = n_cpus  # every CPU a NAPI CPU until the RX path says otherwise (model.simulate)
     cache_size, refill = pp_alloc_cache
     check_int_range("pp_alloc_cache.refill", refill, 1, PP_ALLOC_CACHE_REFILL)
     glob[G.pp_cache_refill] = refill
@@ -76,8 +78,9 @@ def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2,
     # bias taken is the same constant
     fc_size = max(PAGE_FRAG_CACHE_MAX_SIZE, page_size)
     fc_cfg = np.array([get_order(fc_size, page_size), fc_size], np.int64)
+    cc = np.zeros((2, N_COUNTERS), np.int64)
     return State(
-        glob=glob, c=np.zeros(N_COUNTERS, np.int64),
+        glob=glob, c=cc[0], cc=cc,
         pages=pages, page_stack=_stack(n_pages),
         pools=pools, pool_cache=np.full((n_pools, PP_ALLOC_CACHE_SIZE), NONE, np.int64),
         pool_ring=np.full((n_pools, ring_max), NONE, np.int64),
@@ -87,6 +90,16 @@ def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2,
         data=data, data_frags=np.full((n_skbs, 2 * MAX_SKB_FRAGS), NONE, np.int64), data_stack=_stack(n_skbs),
         fc_cfg=fc_cfg,
     )
+
+
+@inner
+def reader_state(st):
+    """The same state, counting in the reading CPUs' row (``st.cc[1]``): what a reading CPU does
+    (the frees of tcp_recvmsg that are not deferred) is counted there, so every count is kept per
+    CPU class at no cost per operation. Only ``c`` differs: one type, one compilation of every kernel."""
+    return State(st.glob, st.cc[1], st.cc, st.pages, st.page_stack, st.pools, st.pool_cache, st.pool_ring,
+                 st.frag_caches, st.bufs, st.buf_stack, st.skbs, st.skb_stack, st.data, st.data_frags,
+                 st.data_stack, st.fc_cfg)
 
 
 Rx = namedtuple("Rx", [

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rxlab.counters import Ctr
+from rxlab.counters import READER_PREFIX, Ctr
 from rxlab.engine.layout import CN, QS, SM
 from rxlab.kernel.tcp import TCP_IP_HEADERS
 
@@ -18,7 +18,8 @@ def _cols(layout):
 class Result:
     """Counters and samples of one run (see rxlab.counters for every counter's meaning).
 
-    ``counters``: engine counters over the run; ``qstats`` per RX queue; ``conn`` per
+    ``counters``: engine counters over the run, on every CPU; ``counters_reader``: the share of
+    each done on a reading CPU (app_cpus='remote'; the rest was done on the NAPI CPUs); ``qstats`` per RX queue; ``conn`` per
     connection; ``samples`` memory over model time; ``ratio_hist`` the len/truesize ratio
     (tcp scaling_ratio / 256) of arriving data packets in 64 bins over 0..1.
     """
@@ -35,9 +36,25 @@ class Result:
     inflight_end: np.ndarray
     page_bytes: int
     events: tuple = ()  # reconfigurations: at_packet, t_us, mtu, xdp, ok, error
+    counters_reader: np.ndarray = None  # of ``counters``, what the reading CPUs did (CPU class "reader")
 
-    def counter(self, name):
-        return int(self.counters[Ctr[name]])
+    def counter(self, name, cpu_class=None):
+        """A counter over the run; ``cpu_class`` "napi" or "reader" gives that CPU class's share."""
+        total = int(self.counters[Ctr[name]])
+        if cpu_class is None:
+            return total
+        reader = int(self._reader()[Ctr[name]])
+        return {"napi": total - reader, "reader": reader}[cpu_class]
+
+    def _reader(self):
+        return np.zeros_like(self.counters) if self.counters_reader is None else self.counters_reader
+
+    @property
+    def reader_cpus_busy(self):
+        """Reading CPUs that read data (not a NAPI CPU: app_cpus='remote')."""
+        napi = self.conn[:, CN.queue]  # queue q's NAPI runs on CPU q
+        read = (self.conn[:, CN.delivered] > 0) & (self.conn[:, CN.app_cpu] != napi)
+        return len(np.unique(self.conn[read, CN.app_cpu]))
 
     @property
     def delivered_bytes(self):
@@ -66,6 +83,7 @@ class Result:
         return {
             "packets": pk,
             "rx_queues_busy": int((self.qstats[:, QS.rx_packets] > 0).sum()),
+            "reader_cpus_busy": self.reader_cpus_busy,
             "model_time_us": self.t_us,
             "goodput_gbps": self.goodput_gbps,
             "mem_peak_bytes": float(self.samples[:, SM.mem_used].max()) if len(self.samples) else 0.0,
@@ -84,17 +102,29 @@ class Result:
         """One row: the configuration, every counter and every derived metric."""
         row = {k: (str(v) if isinstance(v, tuple) else v) for k, v in self.config.to_dict().items()}
         row.update({c.name: int(self.counters[c]) for c in Ctr})
+        reader = self._reader()
+        row.update({READER_PREFIX + c.name: int(reader[c]) for c in Ctr})
         row.update(self.metrics())
         return pd.DataFrame([row])
 
     def counters_frame(self):
-        """Long form: counter, value, per packet."""
+        """Long form: counter, value, per packet, and the value by CPU class (napi, reader)."""
         pk = max(int(self.qstats[:, QS.rx_packets].sum()), 1)
+        reader = self._reader()
         return pd.DataFrame({"counter": [c.name for c in Ctr], "value": self.counters.astype(np.int64),
-                             "per_packet": self.counters / pk})
+                             "per_packet": self.counters / pk, "napi": (self.counters - reader).astype(np.int64),
+                             "reader": reader.astype(np.int64)})
 
     def queues_frame(self):
         return pd.DataFrame(self.qstats, columns=_cols(QS)).rename_axis("queue").reset_index()
+
+    def queue_occupancy(self):
+        """Per RX queue: the connections RSS put there (``connections``) and the packets it received:
+        flows collide, so some queues carry several connections while others sit idle."""
+        n = len(self.qstats)
+        return pd.DataFrame({"queue": np.arange(n),
+                             "connections": np.bincount(self.conn[:, CN.queue].astype(np.int64), minlength=n)[:n],
+                             "rx_packets": self.qstats[:, QS.rx_packets]})
 
     def connections_frame(self):
         return pd.DataFrame(self.conn, columns=_cols(CN)).rename_axis("connection").reset_index()

@@ -8,7 +8,7 @@ from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.invariants import check_invariants, check_no_leak
 from rxlab.engine.layout import CF, CN, NONE, PL, QP, RC, RF, Admission, BufKind, G, Grow, Mode, WinMode
 from rxlab.engine.loop import alloc_buf, detach_queues, run, seed_rng, teardown
-from rxlab.engine.page_pool import pool_create
+from rxlab.engine.page_pool import pool_create, ring_contention_flush
 from rxlab.engine.pages import page_alloc
 from rxlab.engine.skb import buf_new, buf_put
 from rxlab.engine.state import make_rx, make_state
@@ -179,6 +179,7 @@ def build(cfg, geoms):
     # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
     rx.conn[:, CN.app_cpu] = (cfg.queues + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" \
         else rx.conn[:, CN.queue]
+    st.glob[G.napi_cpus] = cfg.queues  # CPUs 0..queues-1 run the queues' NAPI; the rest read
     return st, rx
 
 
@@ -227,7 +228,10 @@ def run_all(st, rx, cfg, g):
 def finish(st, rx, cfg, g, t, events, before):
     """The Result, then teardown (as unloading the driver) and the check that nothing leaked."""
     inflight = st.pools[:, PL.hold_cnt] - st.pools[:, PL.release_cnt]
-    result = Result(config=cfg, geometry=g, counters=st.c - before, qstats=rx.qstats.copy(),
+    ring_contention_flush(st)  # the last window of every pool's ptr_ring producers
+    cc = st.cc - before
+    result = Result(config=cfg, geometry=g, counters=cc.sum(axis=0), counters_reader=cc[1].copy(),
+                    qstats=rx.qstats.copy(),
                     conn=rx.conn.copy(), samples=rx.samples[:rx.prog[2]].copy(), ratio_hist=rx.ratio_hist, t_us=float(t),
                     mem_used_end=int(st.glob[G.mem_used]), inflight_end=inflight,
                     page_bytes=cfg.page_size << g.order, events=events)
@@ -241,6 +245,6 @@ def simulate(config=None, **kw):
     cfg = config.replace(**kw) if config is not None else SimConfig(**kw)
     geoms = geometries(cfg)  # sizes must cover every layout the run may switch to
     st, rx = build(cfg, geoms)
-    before = st.c.copy()  # the rings' first fill is not the run's
+    before = st.cc.copy()  # the rings' first fill is not the run's
     t, events, g = run_all(st, rx, cfg, geoms[0])
     return finish(st, rx, cfg, g, t, events, before)

@@ -84,6 +84,21 @@ def plot_truesize_ratio(hist, ax=None):
     return fig
 
 
+def plot_queue_occupancy(occupancy, ax=None):
+    """Connections per RX queue from ``Result.queue_occupancy()`` (or any frame with ``queue`` and
+    ``connections``): RSS hashes flows onto queues and they collide, some queues carrying several
+    connections while others sit idle."""
+    fig, ax = _axes(ax)
+    q, n = occupancy["queue"].to_numpy(), occupancy["connections"].to_numpy()
+    ax.bar(q, n, color="C4")
+    idle, total = int((n == 0).sum()), int(n.sum())
+    ax.set(xlabel="RX queue", ylabel="connections",
+           title=f"RSS: {total} connections on {len(q)} queues, {idle} idle, at most {int(n.max(initial=0))} on one")
+    ax.title.set_fontsize(8)
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
 def plot_fallback(frame):
     """Buffers per page against MTU on a fine grid (one ``geometry_frame`` variant, no XDP): the
     driver's frag_count and what page_pool carves, falling to one buffer per page where
@@ -222,8 +237,14 @@ def plot_seed001(comparison):
 
 def plot_attribution(att, label="label"):
     """Modelled cycles per packet by category (from ``rxlab.attribution_frame(result, profile)`` frames with a
-    ``label`` column, one label per run) as stacked horizontal bars: a perf top of the model."""
+    ``label`` column, one label per run) as stacked horizontal bars: a perf top of the model, one bar per
+    run and CPU class (RX core, reading core) that spends cycles."""
+    if "cpu_class" in att.columns:
+        att = att[att["cpu_class"] != "none"]
+        where = att["cpu_class"].map({"napi": "RX core", "reader": "reading core"})
+        att = att.assign(**{label: att[label].astype(str) + " · " + where})
     cyc = att.pivot_table(index=label, columns="category", values="cycles_per_packet", aggfunc="sum", sort=False)
+    cyc = cyc.loc[cyc.sum(axis=1) > 0]
     cyc = cyc.loc[:, cyc.sum() > 0.5]
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(cyc) + 1.6), constrained_layout=True)
     left = 0.0
@@ -232,7 +253,7 @@ def plot_attribution(att, label="label"):
         left = left + cyc[cat].to_numpy()
     ax.set_yticks(range(len(cyc)), cyc.index, fontsize=8)
     ax.invert_yaxis()
-    ax.set(xlabel="modelled cycles per packet on an RX core (ESTIMATE)", title="Where the cycles go")
+    ax.set(xlabel="modelled cycles per packet on the CPU that pays them (ESTIMATE)", title="Where the cycles go")
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
@@ -243,7 +264,7 @@ def plot_mechanisms(steps, case="case"):
     estimate after each mechanism is swapped, the bar coloured by the bound that binds."""
     cases = list(dict.fromkeys(steps[case]))
     fig, axes = plt.subplots(1, len(cases), figsize=(6 * len(cases), 4), constrained_layout=True, squeeze=False)
-    colors = {"line": "C0", "cpu": "C3", "window": "C1"}
+    colors = {"line": "C0", "cpu": "C3", "reader_cpu": "C4", "window": "C1", "device": "C7"}
     for ax, name in zip(axes[0], cases):
         g = steps[steps[case] == name]
         prev = g["gbps"].shift(1).fillna(0.0).to_numpy()

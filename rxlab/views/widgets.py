@@ -29,7 +29,13 @@ from rxlab.model.config import APP_CPUS, RELEASE_FIELDS, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies.geometry import REPORT_MTUS
-from rxlab.views.plots import plot_memory, plot_per_packet, plot_truesize_ratio, png_base64
+from rxlab.views.plots import (
+    plot_memory,
+    plot_per_packet,
+    plot_queue_occupancy,
+    plot_truesize_ratio,
+    png_base64,
+)
 
 # Packets per run: enough for every posted buffer to turn over a few times (4 queues x 1024),
 # few enough that a change redraws in well under a second.
@@ -124,19 +130,25 @@ def counters_html(result):
 def estimate_html(result, profile):
     """``<table class="rxlab-estimate">``: the cost model's throughput ESTIMATE of a run under one
     platform profile (the bound that binds, its band, every bound: a profile's empirical device
-    ceiling too, which is no CPU cost) and the top of its attribution."""
+    ceiling too, which is no CPU cost), each CPU class's utilisation, and the top of its attribution
+    over both CPU classes."""
     t = throughput(result, profile).iloc[0]
-    att = attribution_frame(result, profile).head(TOP_OPERATIONS)
+    att = attribution_frame(result, profile)
+    att = att.sort_values("cycles_per_packet", ascending=False, kind="stable").head(TOP_OPERATIONS)
     bounds = "".join(f"<tr><th>{name}</th><td>{f'{v:.1f} Gbps' if v < float('inf') else 'not limiting'}</td>"
-                     "<td></td><td></td></tr>" for name, v in
-                     (("line bound", t.gbps_line), ("CPU bound", t.gbps_cpu), ("window bound", t.gbps_window),
-                      ("device bound (empirical, not CPU)", t.gbps_device)))
-    top = "".join(f'<tr><th>{html.escape(r.operation)}</th><td>{r.count_per_packet:.3g} x {r.cycles_per_op:.4g}</td>'
+                     f"<td></td><td>{util}</td></tr>" for name, v, util in
+                     (("line bound", t.gbps_line, ""), ("RX-core CPU bound", t.gbps_cpu, f"{t.util_napi:.0%} busy"),
+                      ("reading-core CPU bound", t.gbps_reader, f"{t.util_reader:.0%} busy" if t.reader_cores else ""),
+                      ("window bound", t.gbps_window, ""),
+                      ("device bound (empirical, not CPU)", t.gbps_device, "")))
+    top = "".join(f'<tr><th>{html.escape(r.operation)} ({"RX core" if r.cpu_class == "napi" else "reading core"})</th>'
+                  f"<td>{r.count_per_packet:.3g} x {r.cycles_per_op:.4g}</td>"
                   f"<td>{r.cycles_per_packet:.1f}</td><td>{r.share:.0%}</td></tr>" for r in att.itertuples())
     warn = "" if profile.arch == result.config.arch else (
         f'<p class="rxlab-error">the profile is {profile.arch}, the simulated geometry {result.config.arch}</p>')
     return (f'<p><b>ESTIMATE</b> on <code>{html.escape(profile.name)}</code>: <b>{t.gbps:.1f} Gbps</b>, '
-            f"<b>{t.binds}</b> binds ({t.cycles_per_packet:.0f} cycles per packet on {t.rx_cores:.0f} RX cores); "
+            f"<b>{t.binds}</b> binds ({t.cycles_per_packet:.0f} cycles per packet on {t.rx_cores:.0f} RX cores, "
+            f"{t.cycles_per_packet_reader:.0f} on {t.reader_cores:.0f} reading cores); "
             f"band {t.gbps_low:.1f}..{t.gbps_high:.1f} Gbps with every cost at its high / low end</p>"
             f"{warn}"
             '<table class="rxlab-estimate"><thead><tr><th>bound / top operations</th><th>value / count x cycles</th>'
@@ -145,12 +157,14 @@ def estimate_html(result, profile):
 
 
 def run_figure(result):
-    """The explorer's figure: memory over time, operations per packet, the len/truesize ratio."""
-    fig = Figure(figsize=(13, 3.8), layout="constrained")
-    ax = fig.subplots(1, 3)
+    """The explorer's figure: memory over time, operations per packet, the len/truesize ratio, and
+    the queue occupancy (connections per RX queue, as RSS placed them)."""
+    fig = Figure(figsize=(17, 3.8), layout="constrained")
+    ax = fig.subplots(1, 4)
     plot_memory(result.samples_frame(), ax=ax[0])
     plot_per_packet(result.counters_frame(), ax=ax[1])
     plot_truesize_ratio(result.truesize_frame(), ax=ax[2])
+    plot_queue_occupancy(result.queue_occupancy(), ax=ax[3])
     c = result.config
     fig.suptitle(f"Linux {c.kernel}, {c.strategy}, {c.page_size // 1024} KB pages, MTU {c.mtu}, "
                  f"{'XDP, ' if c.xdp else ''}{c.connections} connections, {c.queues} queues x {c.ring_size}",
