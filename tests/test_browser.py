@@ -77,9 +77,15 @@ def _visit(context, out, name, shots, tag, scripts):
                            ".map(e => e.getBoundingClientRect().width))")
     body_width = page.evaluate("document.body.getBoundingClientRect().width")
     code_open = page.evaluate("[...document.querySelectorAll('details.rxlab-code')].filter(d => d.open).length")
-    code_visible = page.evaluate("[...document.querySelectorAll('.input_area')].filter(e => e.offsetParent).length")
+    shown = "[...document.querySelectorAll('.input_area')].filter(e => e.checkVisibility()).length"
+    code_visible = page.evaluate(shown)
+    code_opened = None
+    if page.query_selector("details.rxlab-code > summary"):  # a reader opens the first code cell
+        page.click("details.rxlab-code > summary")
+        code_opened = page.evaluate(shown)
+        page.click("details.rxlab-code > summary")
     got = {"problems": watch.problems, "images": images, "links": links, "widest": widest,
-           "body_width": body_width, "code_open": code_open, "code_visible": code_visible,
+           "body_width": body_width, "code_open": code_open, "code_visible": code_visible, "code_opened": code_opened,
            "board": board.inner_text() if board and board.is_visible() else None}
     if name == EXPLORE_PAGE:
         got["controls_visible"] = page.is_visible("#rxlab-explore-controls")
@@ -150,9 +156,12 @@ def test_tables_and_figures_fit_the_page(visited, mode):
         assert p["widest"] <= p["body_width"] + 1, f"{name}: a table or figure {p['widest']} px wide"
 
 
-def test_code_is_folded(visited):
-    for name, p in visited["scripts-on"].items():
+@pytest.mark.parametrize("mode", MODES)
+def test_code_is_folded_and_opens(visited, mode):
+    for name, p in visited[mode].items():
         assert p["code_open"] == 0 and p["code_visible"] == 0, name
+        if name.startswith(tuple("0123456789")):
+            assert p["code_opened"] == 1, name
 
 
 @pytest.mark.parametrize("mode", MODES)

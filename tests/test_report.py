@@ -81,9 +81,9 @@ def test_rxlab_report_cli(tmp_path, capsys, monkeypatch):
     assert main(["report", "--quick", "--out", str(out), "--notebooks", str(nbs)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith(f"rxlab report: claims scoreboard ({QUICK_PACKETS:,} packets per simulation) ... ")
-    assert err[1].startswith("rxlab report: explorable sweeps ... ") and err[1].endswith(" s")
-    assert err[2].startswith("rxlab report: [1/2] 00_explorer ... ") and err[2].endswith(" s")
-    assert err[3].startswith("rxlab report: [2/2] 09_broken ... FAILED") and "ZeroDivisionError" in err[3]
+    assert err[1].startswith("rxlab report: [1/2] 00_explorer ... ") and err[1].endswith(" s")
+    assert err[2].startswith("rxlab report: [2/2] 09_broken ... FAILED") and "ZeroDivisionError" in err[2]
+    assert err[3].startswith("rxlab report: explorable sweeps ... ") and err[3].endswith(" s")
     assert sorted(p.name for p in out.iterdir()) == ["00_explorer.html", "explore.html", "index.html"]  # no .tmp
     index = (out / "index.html").read_text()
     assert 'href="00_explorer.html"' in index and "09_broken" in index and "failed" in index
@@ -257,7 +257,7 @@ def test_table_shows_at_most_max_rows_and_attaches_the_rest():
     frame = pd.DataFrame({"mtu": range(96), "ring_bytes": [2**26] * 96, "note": ["<b>"] * 96})
     page = table(frame, name="geometry")._repr_html_()
     assert page.count("<tr") == 1 + 25 and "25 of 96 rows shown" in page
-    assert "<td>64 MiB</td>" in page and "&lt;b&gt;" in page and "<b>" not in page
+    assert "<td>64\u00a0MiB</td>" in page and "&lt;b&gt;" in page and "<b>" not in page
     csv = re.search(r'download="geometry.csv" href="data:text/csv;base64,([^"]+)"', page).group(1)
     back = pd.read_csv(io.StringIO(base64.b64decode(csv).decode()), index_col=0)
     pd.testing.assert_frame_equal(back, frame)

@@ -49,11 +49,12 @@ def value_text(field, v):
     return str(v)
 
 
-def grid_frame(quick=True, grid=None, packets=None, platforms=PLATFORMS, cache=None):
+def grid_frame(quick=True, grid=None, packets=None, platforms=None, cache=None):
     """One row per (grid point, strategy, platform): the grid fields, ``frags_per_page``,
     ``mem_efficiency_ring``, the throughput estimate ``gbps`` with its band ``gbps_low`` and
     ``gbps_high``, and ``binds``. Combinations the driver refuses (XDP above MANA_XDP_MTU_MAX)
-    have no row. ``packets``: per run (default ``defaults.REPORT_GRID(quick)``)."""
+    have no row. ``packets``: per run (default ``defaults.REPORT_GRID(quick)``); ``platforms``: the
+    profiles it is priced under (default :data:`PLATFORMS`)."""
     grid = {**GRID, **(grid or {})}
     packets = packets or defaults.REPORT_GRID(quick)
     points = []
@@ -74,7 +75,7 @@ def grid_frame(quick=True, grid=None, packets=None, platforms=PLATFORMS, cache=N
     keys["mem_efficiency_ring"] = rows["mem_efficiency_ring"].to_numpy()
     profiles = load_platforms()
     out = []
-    for name in platforms:
+    for name in platforms or PLATFORMS:
         t = throughput(rows, profiles[name])
         out.append(keys.assign(platform=name, **{c: t[c].to_numpy() for c in ("gbps", "gbps_low", "gbps_high",
                                                                                "binds")}))
@@ -288,6 +289,7 @@ STYLE = """
 #rxlab-explore-controls label { margin-right: 1em; font-size: 13px; }
 #rxlab-explore-controls select:disabled { opacity: 0.4; }
 #rxlab-explore figure { margin: 0.6em 0; }
+#rxlab-explore img { max-width: 100%; }
 #rxlab-explore figcaption { font-size: 13px; color: #333; }
 """
 

@@ -96,13 +96,16 @@ class Table:
 
     def formatters(self):
         def fmt(unit):
-            return lambda v: quantity(v, unit) if _is_number(v) else str(v)
+            # a number and its unit never split across lines (a no-break space); text wraps
+            return lambda v: quantity(v, unit).replace(" ", "\u00a0") if _is_number(v) else str(v)
         return {c: fmt(u) for c, u in self.units.items()}
 
     def _repr_html_(self):
         shown = self.frame.head(self.max_rows)
         body = shown.to_html(formatters=self.formatters(), classes="rxlab-table", border=0, escape=True,
                              na_rep="-")
+        # column names break after their underscores only (``frags_per_<wbr>page``), never mid-word
+        body = re.sub(r"(<th[^>]*>)([^<]*)(</th>)", lambda m: m[1] + m[2].replace("_", "_<wbr>") + m[3], body)
         cap = f'<p class="rxlab-table-caption">{html.escape(self.caption)}</p>' if self.caption else ""
         more = ""
         if len(self.frame) > self.max_rows:

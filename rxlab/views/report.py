@@ -31,8 +31,8 @@ body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; }}
 table {{ border-collapse: collapse; font-size: 12px; }}
 th, td {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; }}
 th {{ background: #eee; }}
-.rxlab-table th {{ white-space: normal; overflow-wrap: anywhere; max-width: 9em; text-align: center; }}
-.rxlab-table td {{ white-space: nowrap; }}
+.rxlab-table th {{ white-space: normal; max-width: 9em; text-align: center; }}
+.rxlab-table tbody th {{ white-space: nowrap; overflow-wrap: normal; max-width: none; text-align: left; }}
 .rxlab-table-more, .rxlab-table-caption {{ font-size: 12px; color: #555; }}
 .rxlab-note {{ color: #555; font-style: italic; }}
 {style}
@@ -72,6 +72,7 @@ def _notebook_style():
 .prompt { color: #888; font-size: 11px; font-family: monospace; }
 .output_subarea { overflow-x: auto; }
 .output_subarea pre { margin: 0.3em 0; }
+.output_subarea table thead th { white-space: normal; overflow-wrap: anywhere; min-width: 3em; }
 .output_stderr pre { background: #fdd; }
 img { max-width: 100%; }
 .rxlab-counters td:last-child { text-align: left; }
@@ -351,11 +352,6 @@ def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboa
     paths = notebook_paths(notebooks or NOTEBOOK_DIR)
     style = _notebook_style()
     pages, failed, anchors = [], [], {}
-    if explore is not None:
-        print("rxlab report: explorable sweeps ...", end="", file=log, flush=True)
-        t0 = time.monotonic()
-        explore_page(out, quick, **explore)
-        print(f" {time.monotonic() - t0:.1f} s", file=log, flush=True)
     for i, path in enumerate(paths, 1):
         print(f"rxlab report: [{i}/{len(paths)}] {path.stem} ...", end="", file=log, flush=True)
         t0 = time.monotonic()
@@ -379,6 +375,11 @@ def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboa
         anchors[path.stem] = heading_anchors(body)
         write_page(out / f"{path.stem}.html", f"rxlab: {title}", meta + body, style)
         pages.append((path.stem, title, f"{path.stem}.html", ""))
+        print(f" {time.monotonic() - t0:.1f} s", file=log, flush=True)
+    if explore is not None:  # after the notebooks: what a reader opens first is there first
+        print("rxlab report: explorable sweeps ...", end="", file=log, flush=True)
+        t0 = time.monotonic()
+        explore_page(out, quick, **explore)
         print(f" {time.monotonic() - t0:.1f} s", file=log, flush=True)
     if claims is not None:
         frame, packets = claims
