@@ -116,7 +116,7 @@ def visited(tmp_path_factory, executed_notebook):
                                   log=io.StringIO())
     assert not failed
     names = ["index.html"] + sorted(p.name for p in out.glob("*.html") if p.name != "index.html")
-    pages = {}
+    pages = {"sizes": {name: (out / name).stat().st_size for name in names}}
     with launch() as browser:
         for tag, scripts in (("scripts-on", True), ("scripts-off", False)):
             context = browser.new_context(viewport={"width": WIDTH, "height": 900}, offline=True,
@@ -127,6 +127,11 @@ def visited(tmp_path_factory, executed_notebook):
 
 
 MODES = ("scripts-on", "scripts-off")
+
+
+def test_every_page_under_10_mb(visited):
+    assert visited["sizes"] and all(size < explorable.MAX_PAGE_BYTES for size in visited["sizes"].values()), \
+        visited["sizes"]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -37,7 +37,7 @@ PLATFORMS = ("typical_arm64", "affected_arm64")  # a held value too; arm64 has e
 SKUS = {"typical": "typical_arm64", "affected": "affected_arm64"}  # claims.csv's sku= condition
 DEFAULT = {"axis": "page_size", "mtu": 1500, "page_size": 65536, "xdp": "off", "connections": 1,
            "platform": "typical_arm64"}
-DPI = 90  # 1080 x 396 pixels: readable at 100 % zoom in a 1200-pixel page
+DPI = 90  # 1080 x 486 pixels: readable at 100 % zoom in a 1200-pixel page
 MAX_PAGE_BYTES = 10 * 2**20  # a report page stays under 10 MB
 XDP_PROGRAM = "pass"  # "on": a program attached that passes every packet (the driver's XDP layout)
 
@@ -161,8 +161,9 @@ def explore_figure(frame, axis, held):
         ax.text(0.5, 0.5, "No runs: the driver refuses every point of this view\n" + refused(held),
                 ha="center", va="center", wrap=True, fontsize=10)
         return fig, []
-    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(12, 4.4))
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.12, top=0.93, wspace=0.22)  # fixed: many figures
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(12, 5.4))
+    # a fixed layout (many figures: no layout engine), legends below the axes, never over the data
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.33, top=0.94, wspace=0.22)
     pos = {v: i for i, v in enumerate(values)}
     series = {}
     for i, s in enumerate(STRATEGIES):
@@ -192,6 +193,7 @@ def explore_figure(frame, axis, held):
         elif c["quantity"] == "line_rate":
             c["y"] = [c["value"]]
             ax3.axhline(c["value"], ls="--", lw=1, **kw)
+            ax3.annotate(c["id"], (-0.35, c["value"]), fontsize=8, va="bottom")
         else:  # a gain or a shortfall of fragments over full pages: where it puts fragments
             full = series["full_page"].set_index("x")["gbps"]
             xs = [x for x in c["x"] if x in full.index]
@@ -217,7 +219,9 @@ def explore_figure(frame, axis, held):
         ax.set_xlim(-0.4, len(values) - 0.6)
         ax.set_xlabel(AXIS_NAMES[axis])
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, loc="best")
+        right = ax is ax3  # its legend (claims) is the widest: it grows leftwards, inside the figure
+        ax.legend(fontsize=8, loc="upper right" if right else "upper left", bbox_to_anchor=(float(right), -0.13),
+                  ncol=2)
     ax1.set_yscale("log", base=2)
     ax1.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     ax1.set(ylabel="RX buffers per page", title="Buffers per page (kernel arithmetic)")
