@@ -218,7 +218,7 @@ def _report(args):
 
     from rxlab.studies.claims import FULL_PACKETS, QUICK_PACKETS, evaluate_claims
     from rxlab.views.notebooks import NOTEBOOK_DIR, notebook_paths
-    from rxlab.views.report import build_reports, check_out_folder, scoreboard_html
+    from rxlab.views.report import build_reports, check_out_folder
 
     # a bad --out or no notebooks: say so before the scoreboard's seconds and the notebooks' minutes
     check_out_folder(args.out)
@@ -227,9 +227,10 @@ def _report(args):
     print(f"rxlab report: claims scoreboard ({packets:,} packets per simulation) ...", end="", file=sys.stderr,
           flush=True)
     t0 = time.monotonic()
-    board = scoreboard_html(evaluate_claims(packets=packets), packets)
+    claims = evaluate_claims(packets=packets)
     print(f" {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
-    _, failed = build_reports(args.out, quick=args.quick, notebooks=args.notebooks, scoreboard=board)
+    _, failed = build_reports(args.out, quick=args.quick, notebooks=args.notebooks, claims=(claims, packets),
+                              explore={})
     if failed:
         print(f"rxlab report: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -14,6 +14,7 @@ from rxlab.studies.claims import (
     VERDICTS,
     evaluate_claims,
     seed001_comparison,
+    states_value,
     verdict,
     verdict_slug,
 )
@@ -110,6 +111,8 @@ def test_scoreboard(capsys):
     # every claim carries a band around its model value (a point for exact counts)
     for c in df.values():
         assert c["model"] is None or c["model_low"] <= c["model"] <= c["model_high"]
+        # and a reason that agrees with it: it states the model value (a bool claim states the comparison)
+        assert c["model"] is None or c["unit"] == "bool" or states_value(c["reason"], c["model"]), c
     assert df["buffers_per_page_post"]["model_low"] == df["buffers_per_page_post"]["model_high"] == 35
     # 64 KB pages, one stream, on the release the patch was measured on (6.17: net-next in Aug 2025): from
     # 1d2fbaad7cd8 an skb is admitted only if sk_rmem_alloc + truesize <= sk_rcvbuf, and a second 65792-byte

@@ -1,15 +1,43 @@
 """Reports: every notebook rendered as a standalone page that fetches nothing at view time."""
 
+import base64
+import io
+import json
+import math
 import re
 import shutil
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 
 from rxlab.cli import main
-from rxlab.studies.claims import EVALUATORS, QUICK_PACKETS, evaluate_claims, verdict_slug
-from rxlab.views.notebooks import NOTEBOOK_DIR, notebook_paths
-from rxlab.views.report import index_html, notebook_html, scoreboard_html, write_page
+from rxlab.studies.claims import (
+    EVALUATORS,
+    QUICK_PACKETS,
+    evaluate_claims,
+    load_claims,
+    states_value,
+    verdict_slug,
+)
+from rxlab.views import explorable
+from rxlab.views.format import number, quantity, table, unit_of
+from rxlab.views.notebooks import NOTEBOOK_DIR, inject_parameters, notebook_paths
+from rxlab.views.report import (
+    CLAIM_SECTIONS,
+    _plain_text,
+    claim_links,
+    heading_anchors,
+    index_html,
+    merge_parameters,
+    notebook_html,
+    scoreboard_html,
+    write_page,
+)
+
+# a grid of few runs for the tests (the report's own is explorable.GRID)
+TINY = {"mtu": (1500, 9000), "page_size": (4096, 65536), "xdp": ("off", "on"), "connections": (1,)}
 
 # any script, stylesheet, image, frame or link whose address leaves the file
 REMOTE = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|@import|url\(\s*["']?(https?:)?//""", re.IGNORECASE)
@@ -39,8 +67,10 @@ def test_notebook_page_is_offline(path, executed_notebook, tmp_path):
 
 
 @pytest.mark.slow
-def test_rxlab_report_cli(tmp_path, capsys):
+def test_rxlab_report_cli(tmp_path, capsys, monkeypatch):
     """The command end to end on the explorer and a notebook that fails: pages, index, progress."""
+    monkeypatch.setattr(explorable, "PLATFORMS", ("typical_arm64",))
+    monkeypatch.setattr(explorable, "GRID", {**explorable.GRID, **TINY})
     nbs = tmp_path / "nb"
     nbs.mkdir()
     shutil.copy(NOTEBOOK_DIR / "00_explorer.ipynb", nbs)
@@ -53,7 +83,8 @@ def test_rxlab_report_cli(tmp_path, capsys):
     assert err[0].startswith(f"rxlab report: claims scoreboard ({QUICK_PACKETS:,} packets per simulation) ... ")
     assert err[1].startswith("rxlab report: [1/2] 00_explorer ... ") and err[1].endswith(" s")
     assert err[2].startswith("rxlab report: [2/2] 09_broken ... FAILED") and "ZeroDivisionError" in err[2]
-    assert sorted(p.name for p in out.iterdir()) == ["00_explorer.html", "index.html"]  # no .tmp left
+    assert err[3].startswith("rxlab report: explorable sweeps ... ") and err[3].endswith(" s")
+    assert sorted(p.name for p in out.iterdir()) == ["00_explorer.html", "explore.html", "index.html"]  # no .tmp
     index = (out / "index.html").read_text()
     assert 'href="00_explorer.html"' in index and "09_broken" in index and "failed" in index
     assert '<section id="claims-scoreboard">' in index and "quick mode" in index
@@ -68,7 +99,13 @@ def test_rxlab_report_cli(tmp_path, capsys):
     assert "<th>model [band]</th>" in board and ".verdict-within-uncertainty { background:" in index
     assert f"simulations of {QUICK_PACKETS:,} packets" in board and ".verdict-reproduced { background:" in index
     page = (out / "00_explorer.html").read_text()
-    assert '<table class="rxlab-counters">' in page and "celltag_injected-parameters" in page
+    assert '<table class="rxlab-counters">' in page and 'href="explore.html"' in page
+    # one parameters cell, saying what the run used; the code folded away
+    assert page.count("celltag_parameters") == 1 and "injected-parameters" not in page
+    assert re.search(r'<span class="n">quick</span> <span class="o">=</span> <span class="kc">True</span>', page)
+    assert page.count('<details class="rxlab-code">') == sum(c.cell_type == "code" for c in
+                                                             nbformat.read(nbs / "00_explorer.ipynb", 4).cells)
+    assert (out / "explore.html").stat().st_size < explorable.MAX_PAGE_BYTES and 'href="explore.html"' in index
     assert not REMOTE.search(page) and not REMOTE.search(index)
 
 
@@ -91,3 +128,139 @@ def test_scoreboard_table():
 def test_report_needs_notebooks(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "r"), "--notebooks", str(tmp_path / "none")]) == 2
     assert "notebooks=" in (err := capsys.readouterr().err) and "an existing folder of NN_*.ipynb" in err
+
+
+def test_scoreboard_rows_show_seed_conditions_and_link():
+    """Each row: its seed and conditions (data/claims.csv), its id linked to the section that discusses
+    it, and a reason that states the model value shown beside it."""
+    ids = ["buffers_per_page_post", "buffers_per_page_pre", "fallback_jumbo_threshold", "fallback_xdp"]
+    df = evaluate_claims(ids=ids)
+    links = {i: f"01_buffer_geometry.html#sec-{n}" for n, i in enumerate(ids)}
+    html = scoreboard_html(df, 1000, links=links)
+    source = load_claims().set_index("id")
+    for n, r in enumerate(df.itertuples()):
+        row = re.search(rf'<tr><td class="text"><a href="([^"]+)"><code>{r.id}</code></a></td>'
+                        r'<td class="text cond">(seed \d+)<br><span class="conditions">([^<]*)</span>.*?'
+                        r'<td>([^<]*)</td><td class="verdict-[\w-]+">[^<]*</td><td class="reason">([^<]*)</td>',
+                        html)
+        assert row, r.id
+        href, seed, cond, model, reason = row.groups()
+        assert href == f"01_buffer_geometry.html#sec-{n}"
+        assert seed == "seed " + source.at[r.id, "seed"][:3]
+        assert cond == ", ".join(f"{k}={v}" for k, v in source.at[r.id, "conditions"].items())
+        assert states_value(reason.replace("&#x27;", "'"), float(model)), (r.id, model, reason)
+
+
+def test_states_value():
+    assert states_value("gain +18% [+6..+18]", 17.66) and states_value("up to MTU 1,714: ...", 1714)
+    assert not states_value("3522 refills and 0 in-place reuses", 0.1174)
+    assert states_value("mean shortfall 0.0%", 0.0) and not states_value("frag_count 35", 34)
+
+
+def test_every_claim_links_to_a_section_of_its_notebook():
+    assert set(CLAIM_SECTIONS) == set(load_claims()["id"])
+    paths = {p.stem: p for p in notebook_paths()}
+    for claim, (stem, heading) in CLAIM_SECTIONS.items():
+        headings = [_plain_text(m) for c in nbformat.read(paths[stem], 4).cells if c.cell_type == "markdown"
+                    for m in re.findall(r"^#+\s*(.+)$", c.source, re.MULTILINE)]
+        assert _plain_text(heading) in headings, (claim, stem, heading)
+
+
+def test_headings_give_the_links():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell('# T\n## 3. "Only `x` beyond 16"?')])
+    anchors = heading_anchors(notebook_html(nb))
+    assert set(anchors) == {"T", '3. "Only x beyond 16"?'}
+    stem, heading = CLAIM_SECTIONS["shortfall_onset"]
+    links = claim_links({stem: {_plain_text(heading): "sec-3"}})
+    assert links == {"shortfall_onset": f"{stem}.html#sec-3"}
+
+
+def test_parameters_merged_and_code_folded():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# T"),
+        nbformat.v4.new_code_cell("quick = False  # the default", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = 1")])
+    nb = merge_parameters(inject_parameters(nb, quick=True))
+    assert [c.source for c in nb.cells if c.cell_type == "code"] == [
+        "quick = True  # set by rxlab report (the notebook's default: quick = False)", "x = 1"]
+    page = notebook_html(nb)
+    assert page.count('<details class="rxlab-code"><summary>code</summary>') == 2
+
+
+@pytest.mark.jit_only  # 10 small simulations: a second compiled, a minute interpreted
+def test_explore_figure_draws_the_claims_that_apply():
+    """Page size swept at MTU 1500, no XDP, one stream: seed 000's buffers per page (35 after the patch,
+    1 before) and its ~200% gain are drawn, each in the figure's data with its id; seed 001's claims
+    (the affected SKU) are not drawn on the typical platform."""
+    frame = explorable.grid_frame(quick=True, grid={"mtu": (1500,), "page_size": (4096, 65536), "xdp": ("off",),
+                                                    "connections": (1,)},
+                                  packets=500, platforms=("typical_arm64",))
+    held = {"mtu": 1500, "xdp": "off", "connections": 1, "platform": "typical_arm64"}
+    fig, drawn = explorable.explore_figure(frame, "page_size", held)
+    claims = load_claims().set_index("id")
+    assert {c["id"] for c in drawn} == {"buffers_per_page_post", "buffers_per_page_pre", "throughput_gain_64k"}
+    data = {a.get_gid(): a for ax in fig.axes for a in ax.get_lines() if (a.get_gid() or "").startswith("claim:")}
+    assert set(data) == {f"claim:{c['id']}" for c in drawn}
+    at64k = 1  # the second of 4 and 64 KB
+    for cid in ("buffers_per_page_post", "buffers_per_page_pre"):
+        assert list(data[f"claim:{cid}"].get_xdata()) == [at64k]
+        assert list(data[f"claim:{cid}"].get_ydata()) == [claims.at[cid, "value"]]
+    full = frame[(frame["strategy"] == "full_page") & (frame["page_size"] == 65536)]["gbps"].iloc[0]
+    gain = data["claim:throughput_gain_64k"].get_ydata()[0]
+    assert gain == pytest.approx(full * (1 + claims.at["throughput_gain_64k", "value"] / 100))
+    # the labels say which claim each marker is
+    assert {t.get_text() for ax in fig.axes for t in ax.texts} >= {c["id"] for c in drawn}
+    # held at 4 KB pages on the affected SKU with MTU swept: seed 001's line rate and the fallback threshold
+    frame2 = explorable.grid_frame(quick=True, grid={"page_size": (4096,), "xdp": ("off",), "connections": (64,)},
+                                   packets=500, platforms=("affected_arm64",))
+    _, drawn2 = explorable.explore_figure(frame2, "mtu", {"page_size": 4096, "xdp": "off", "connections": 64,
+                                                          "platform": "affected_arm64"})
+    got = {c["id"]: c for c in drawn2}
+    assert {"line_rate", "fallback_jumbo_threshold", "fallback_jumbo_9000", "shortfall_beyond_16"} <= set(got)
+    assert got["line_rate"]["y"] == [claims.at["line_rate", "value"]]
+    assert got["fallback_jumbo_9000"]["x"] == [2]  # MTU 9000, the grid's third
+    assert "throughput_gain_64k" not in got  # a 64 KB claim, 4 KB held
+
+
+@pytest.mark.slow
+def test_explore_page_offline_and_small(tmp_path, monkeypatch):
+    """The page: every view inline (PNG keyed by the controls), controls hidden until the script runs,
+    the default view in the <img>; nothing fetched. The report's own grid stays under 10 MB: a view's
+    image times the number of views it has."""
+    from rxlab.views.report import explore_page
+
+    monkeypatch.setattr(explorable, "PLATFORMS", ("typical_arm64",))
+    page = explore_page(tmp_path, True, grid=TINY).read_text()
+    assert not REMOTE.search(page)
+    assert '<form id="rxlab-explore-controls" hidden>' in page and "Scripts are off" in page
+    data = json.loads(re.search(r'<script type="application/json" id="rxlab-explore-data">(.*?)</script>',
+                                page, re.DOTALL).group(1))
+    default = re.search(r'<img id="rxlab-explore-img" data-key="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert f'src="data:image/png;base64,{data["views"][default][0]}"' in page
+    assert default == explorable.view_key("page_size", explorable.DEFAULT)
+    n_views = sum(math.prod(len(TINY[k]) for k in TINY if k != axis) for axis in TINY)
+    assert len(data["views"]) == n_views
+    per_view = max(len(v[0]) + len(v[1]) for v in data["views"].values())
+    full = sum(math.prod(len(explorable.GRID[k]) for k in explorable.GRID if k != axis) for axis in explorable.GRID)
+    assert per_view * 1.5 * full * 2 < explorable.MAX_PAGE_BYTES  # 1.5: views busier than these; 2 platforms
+
+
+def test_numbers_rounded_with_units():
+    assert number(131.42181503427068) == "131.4" and number(0.0234567) == "0.02346" and number(12345.6) == "12,346"
+    assert number(2.0) == "2" and number(float("nan")) == "-" and number(np.int64(96)) == "96"
+    assert quantity(6.710886e07, "bytes") == "64 MiB" and quantity(65536, "bytes") == "64 KiB"
+    assert quantity(2112, "bytes") == "2,112 B" and quantity(60.4871, "Gbps") == "60.49 Gbps"
+    assert quantity(9.0909, "%") == "9.091%" and quantity("cpu", "Gbps") == "cpu"
+    assert [unit_of(c) for c in ("ring_bytes", "truesize", "gbps_cpu", "under_reported_pct", "nic_mib_64k", "mtu")] \
+        == ["bytes", "bytes", "Gbps", "%", "MiB", ""]
+
+
+def test_table_shows_at_most_max_rows_and_attaches_the_rest():
+    frame = pd.DataFrame({"mtu": range(96), "ring_bytes": [2**26] * 96, "note": ["<b>"] * 96})
+    page = table(frame, name="geometry")._repr_html_()
+    assert page.count("<tr") == 1 + 25 and "25 of 96 rows shown" in page
+    assert "<td>64\u00a0MiB</td>" in page and "&lt;b&gt;" in page and "<b>" not in page
+    csv = re.search(r'download="geometry.csv" href="data:text/csv;base64,([^"]+)"', page).group(1)
+    back = pd.read_csv(io.StringIO(base64.b64decode(csv).decode()), index_col=0)
+    pd.testing.assert_frame_equal(back, frame)
+    assert "more rows" not in table(frame.head(3))._repr_html_()

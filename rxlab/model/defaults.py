@@ -20,3 +20,4 @@ CONNECTION_SCALING = Packets(20_000, 100_000)  # notebook 02
 LARGE_PAGES = Packets(5_000, 50_000)  # notebook 03
 TRUESIZE = Packets(3_000, 50_000)  # notebook 04
 LIFECYCLES = Packets(3_000, 50_000)  # notebook 05, per scenario
+REPORT_GRID = Packets(2_000, 20_000)  # rxlab report's explorable grid (rxlab.views.explorable), per run

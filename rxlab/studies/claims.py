@@ -102,6 +102,29 @@ def band_text(v, low, high):
     return f"{model_text(v)} [{low:.3g}..{high:.3g}]"
 
 
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?")
+
+
+def states_value(reason, model):
+    """Whether ``reason`` states ``model``: some number in it is the model value rounded to that
+    number's decimals and within 5% of it (``+18%`` states 17.66; ``1,714`` states 1714; ``0``
+    does not state 0.117)."""
+    for n in NUMBER.findall(reason):
+        text = n.replace(",", "").lstrip("+")
+        v = float(text)
+        if round(model, len(text.partition(".")[2])) == v and abs(v - model) <= 0.05 * abs(model):
+            return True
+    return False
+
+
+def agreeing_reason(reason, model, unit):
+    """``reason``, led by the model's value when it does not state it: the scoreboard's reason must
+    agree with its model column (a bool claim reads as the comparison itself)."""
+    if _nan(model) or unit == "bool" or states_value(reason, model):
+        return reason
+    return f"{model_text(model)} {unit}: {reason}"
+
+
 def verdict_slug(v):
     """A verdict as a CSS class name: ``outside the model (hardware)`` -> ``outside-the-model-hardware``."""
     return re.sub(r"[^a-z]+", "-", v.lower()).strip("-")
@@ -633,7 +656,8 @@ def evaluate_claims(packets=QUICK_PACKETS, ids=None, cache=None):
         rows.append({"id": c["id"], "claim": c["quote"], "comparison": c["comparison"],
                      "claimed": claimed_text(c["comparison"], c["value"], c["value_high"]),
                      "model": model, "model_low": low, "model_high": high, "measured": float(f.measured),
-                     "unit": c["unit"], "verdict": v, "margin": margin, "reason": f.reason, "detail": f.detail})
+                     "unit": c["unit"], "verdict": v, "margin": margin,
+                     "reason": agreeing_reason(f.reason, model, c["unit"]), "detail": f.detail})
     out = pd.DataFrame(rows)
     out.attrs["note"] = ESTIMATE_NOTE
     return out

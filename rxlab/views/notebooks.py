@@ -56,8 +56,12 @@ def record(**values):
     """Show the notebook's key results as a table and keep them for :func:`records`."""
     from IPython.display import display
 
+    from rxlab.views.format import quantity, unit_of
+
     values = {k: _plain(v) for k, v in values.items()}
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in values.items())
+    # shown rounded, with the unit the name implies (rxlab.views.format); kept exact for records()
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(quantity(v, unit_of(k)))}</td></tr>"
+                   for k, v in values.items())
     display({RECORD_MIME: values, "text/html": f'<table class="rxlab-record">{rows}</table>'}, raw=True)
 
 

@@ -5,33 +5,77 @@ import io
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from rxlab.studies.claims import load_claims
 
 
-def png_base64(fig):
-    """A figure as base64 PNG text; the figure is closed (pyplot keeps no reference to it)."""
+def claims_of(quantity):
+    """The seed claims (``data/claims.csv``) of one quantity: a frame with id, value, value_high, unit
+    and conditions (a dict), for figures that mark them."""
+    c = load_claims()
+    return c[c["quantity"] == quantity].reset_index(drop=True)
+
+
+def log2_axis(ax, which="y"):
+    """A log axis in powers of two with their values written out (1, 2, 4, ... 32, not 10^0, 10^1)."""
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log", base=2)
+    axis.set_major_locator(LogLocator(base=2))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def mark_claim(ax, x, y, claim_id, text, color="k"):
+    """A seed claim's value drawn as an open star labelled with its claim id (``gid`` claim:<id>)."""
+    ax.plot([x], [y], "*", ms=13, mfc="none", mec=color, mew=1.5, ls="none", gid=f"claim:{claim_id}",
+            label=f"claim {claim_id}: {text}")
+    ax.annotate(claim_id, (x, y), xytext=(6, 4), textcoords="offset points", fontsize=8, color=color)
+
+
+def png_base64(fig, dpi=100, palette=False):
+    """A figure as base64 PNG text; the figure is closed (pyplot keeps no reference to it).
+    ``palette``: 256 colours (Pillow's adaptive palette), about a third of the bytes, for pages
+    that carry many figures."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
+    if palette:
+        from PIL import Image
+
+        img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB").quantize(colors=256)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG", optimize=True)
     return base64.b64encode(buf.getvalue()).decode()
 
 
 def plot_geometry(frame):
-    """Buffers per page and RX memory per queue against MTU, pre vs post patch, per page size."""
+    """Buffers per page and RX memory per queue against MTU, pre vs post patch, per page size, as the
+    step functions they are (give a fine MTU grid: ``geometry_frame(mtus=range(576, 9001))``), with seed
+    000's buffers-per-page claims marked where their conditions put them."""
     ok = frame[(frame["error"] == "") & (~frame["xdp"])]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True)
     colors = {p: f"C{i}" for i, p in enumerate(sorted(ok["page_size"].unique()))}
     for (variant, page_size), g in ok.groupby(["variant", "page_size"], observed=True):
         g = g.sort_values("mtu")
-        style = {"ls": "-", "marker": "o"} if variant == "post" else {"ls": "--", "marker": "s"}
-        kw = {"color": colors[page_size], "label": f"{variant}, {page_size // 1024} KB pages", "ms": 4, **style}
-        ax1.plot(g["mtu"], g["frags_per_page"], **kw)
-        ax2.plot(g["mtu"], g["ring_bytes"] / 2**20, **kw)
-    ax1.set(xlabel="MTU", ylabel="RX buffers per page", title="Buffers per page (no XDP)", yscale="log")
+        kw = {"color": colors[page_size], "label": f"{variant}, {page_size // 1024} KB pages", "where": "post",
+              "ls": "-" if variant == "post" else "--"}
+        ax1.step(g["mtu"], g["frags_per_page"], **kw)
+        ax2.step(g["mtu"], g["ring_bytes"] / 2**20, **kw)
+    for c in claims_of("buffers_per_page").itertuples():
+        cond = c.conditions
+        if "mtu" in cond and int(cond.get("xdp", 0)) == 0:
+            mark_claim(ax1, int(cond["mtu"]), c.value, c.id,
+                       f"{c.value:g} per {int(cond['page_size']) // 1024} KB page ({cond.get('variant', '')})")
+    log2_axis(ax1)
+    ax1.set(xlabel="MTU", ylabel="RX buffers per page", title="Buffers per page (no XDP)")
     ax2.set(xlabel="MTU", ylabel="MiB pinned per RX queue", yscale="log",
             title=f"RX memory per queue, ring of {int(ok['ring_size'].iloc[0])}")
+    ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     for ax in (ax1, ax2):
         ax.grid(True, which="both", alpha=0.3)
-    ax2.legend(fontsize=8)
+    ax1.legend(fontsize=8, loc="upper right")
+    ax2.legend(fontsize=8, loc="lower right")
     return fig
 
 
@@ -104,7 +148,7 @@ def plot_fallback(frame):
     driver's frag_count and what page_pool carves, falling to one buffer per page where
     mana_get_rxbuf_cfg() gives up on fragments (mtu + MANA_RXBUF_PAD > PAGE_SIZE / 2)."""
     ok = frame[(frame["error"] == "") & (~frame["xdp"])]
-    fig, ax = plt.subplots(figsize=(9, 4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(11, 5), constrained_layout=True)
     for i, (page_size, g) in enumerate(ok.groupby("page_size")):
         g = g.sort_values("mtu")
         kb = page_size // 1024
@@ -115,11 +159,23 @@ def plot_fallback(frame):
         if len(last) and last.max() < g["mtu"].max():
             ax.axvline(last.max(), color=f"C{i}", ls=":", lw=1)
             ax.annotate(f"last MTU with fragments: {last.max()}", (last.max(), 1.2), rotation=90,
-                        fontsize=7, color=f"C{i}", ha="right", va="bottom")
-    ax.set(xlabel="MTU", ylabel="RX buffers per page", yscale="log",
-           title="Fragment path and its full-page fallback (no XDP)")
+                        fontsize=8, color=f"C{i}", ha="right", va="bottom")
+    pages = sorted(ok["page_size"].unique())
+    for c in claims_of("frag_path_max_mtu").itertuples():  # the cover letter's threshold, as claimed
+        if int(c.conditions.get("page_size", 0)) in pages:
+            i = pages.index(int(c.conditions["page_size"]))
+            ax.axvline(c.value, color=f"C{i}", ls="-.", lw=1.2, gid=f"claim:{c.id}",
+                       label=f"claim {c.id}: fragments up to MTU {c.value:g} ({int(c.conditions['page_size']) // 1024} KB)")
+            ax.annotate(c.id, (c.value, 2), rotation=90, fontsize=8, ha="left", va="bottom", color=f"C{i}")
+    for c in claims_of("buffers_per_page").itertuples():
+        cond = c.conditions
+        if "mtu" in cond and int(cond["page_size"]) in pages and int(cond.get("xdp", 0)) == 0 \
+                and cond.get("variant") == "post":
+            mark_claim(ax, int(cond["mtu"]), c.value, c.id, f"{c.value:g} per {int(cond['page_size']) // 1024} KB page")
+    log2_axis(ax)
+    ax.set(xlabel="MTU", ylabel="RX buffers per page", title="Fragment path and its full-page fallback (no XDP)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=3)
+    ax.legend(fontsize=8, ncol=2, loc="upper right")
     return fig
 
 
@@ -131,7 +187,7 @@ def plot_truesize_tcp(frame):
     """Runs over page size x strategy x truesize_honest x tcp_rmem (one row each, with
     ``goodput_gbps``, ``scaling_ratio``, ``rmem_peak_bytes``): goodput against receive buffer with
     the reported truesize, the len/truesize ratio TCP sees, and receive memory charged vs pinned."""
-    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4), constrained_layout=True)
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4.8), constrained_layout=True)
     keys = frame[["strategy", "page_size"]].drop_duplicates().sort_values(["page_size", "strategy"])
     for i, k in enumerate(keys.itertuples()):
         g = frame[(frame["strategy"] == k.strategy) & (frame["page_size"] == k.page_size)]
@@ -149,12 +205,17 @@ def plot_truesize_tcp(frame):
     for ax in (ax2, ax3):
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=7)
         ax.grid(True, axis="y", alpha=0.3)
-    ax1.set(xscale="log", xlabel="tcp_rmem (sk_rcvbuf), KiB", ylabel="goodput, Gbps (model clock)",
-            title="Goodput vs receive buffer (dotted: honest truesize)")
+    log2_axis(ax1, "x")
+    ax1.set(xlabel="tcp_rmem (sk_rcvbuf), KiB", ylabel="goodput, Gbps (model clock)",
+            title="Goodput vs receive buffer")
     ax1.grid(True, which="both", alpha=0.3)
-    ax1.legend(fontsize=6)
-    ax2.set(ylabel="mean len / truesize", title="scaling_ratio (dark: reported, light: honest)")
-    ax3.set(ylabel="MiB", title="peak receive memory charged (dark: reported, light: honest)")
+    # one entry per colour (strategy, page size) and one per line style: 8 entries, not 12 lines'
+    handles = [plt.Line2D([], [], color=f"C{i}", marker="o", ms=3, label=n) for i, n in enumerate(names)]
+    handles += [plt.Line2D([], [], color="grey", ls=ls, label=f"truesize {t}")
+                for ls, t in (("-", "as reported"), (":", "honest"))]
+    ax1.legend(handles=handles, fontsize=8, loc="lower right")
+    ax2.set(ylabel="mean len / truesize", title="scaling_ratio\n(dark: truesize as reported, light: honest)")
+    ax3.set(ylabel="MiB", title="Peak receive memory charged\n(dark: truesize as reported, light: honest)")
     return fig
 
 
@@ -165,7 +226,7 @@ def plot_lifecycles(frame):
     """Scenarios (one ``Result.to_frame()`` row each, with a ``scenario`` column): how pages come
     back (page_pool recycle stats per packet), refcount atomics per packet (local and remote),
     and peak RX memory."""
-    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4.5), constrained_layout=True)
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 5.5), constrained_layout=True)
     y = range(len(frame))
     pk = frame["packets"].clip(lower=1).to_numpy()
     left = 0.0
@@ -178,15 +239,19 @@ def plot_lifecycles(frame):
     ax2.barh(y, remote, left=frame["atomic_rmw"].to_numpy() / pk - remote, color="C3",
              label="line last written by another CPU")
     ax3.barh(y, frame["mem_peak_bytes"] / 2**20, color="C2")
-    for ax in (ax1, ax2, ax3):
-        ax.set_yticks(list(y), frame["scenario"] if ax is ax1 else [""] * len(frame), fontsize=8)
+    # stacked bars make every segment's left end a sticky edge: the longest bar would end on the frame,
+    # looking clipped. Each axis ends 8% past its longest bar instead.
+    ends = (left, frame["atomic_rmw"].to_numpy() / pk, frame["mem_peak_bytes"].to_numpy() / 2**20)
+    for ax, end in zip((ax1, ax2, ax3), ends):
+        ax.set_yticks(list(y), frame["scenario"] if ax is ax1 else [""] * len(frame), fontsize=9)
         ax.invert_yaxis()
         ax.grid(True, axis="x", alpha=0.3)
+        ax.set_xlim(0, 1.08 * max(float(max(end, default=0)), 1e-9))
     ax1.set(xlabel="page returns per packet", title="How pages return to page_pool")
     ax2.set(xlabel="atomic RMWs per packet", title="Refcount atomics")
     ax3.set(xlabel="MiB", title="Peak RX memory")
-    ax1.legend(fontsize=7)
-    ax2.legend(fontsize=7)
+    for ax in (ax1, ax2):  # below the bars, not over them
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     return fig
 
 
@@ -314,8 +379,10 @@ def plot_gain_sweep(frame):
             title="64 KB pages: fragments (solid) vs full pages (dashed)")
     ax2.set(ylabel="% gain of fragments over full pages", title="The gain, where it matters")
     ax2.set_yscale("symlog", linthresh=10)
-    ax2.axhline(200, color="k", ls=":", lw=1)
-    ax2.annotate("seed 000: ~200%", (frame["connections"].min(), 200), fontsize=7, va="bottom")
+    for c in claims_of("throughput_gain").itertuples():
+        if c.conditions.get("compare") == "pp_frag/full_page" and int(c.conditions.get("page_size", 0)) == 65536:
+            ax2.axhline(c.value, color="k", ls=":", lw=1, gid=f"claim:{c.id}", label=f"claim {c.id}: ~{c.value:g}%")
+            ax2.annotate(f"{c.id}: ~{c.value:g}%", (frame["connections"].min(), c.value), fontsize=8, va="bottom")
     ax1.legend(fontsize=6)
     ax2.legend(fontsize=7)
     return fig

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from rxlab import __version__
 from rxlab.atomic import atomic_path
 from rxlab.errors import bad
-from rxlab.studies.claims import VERDICTS, band_text, model_text, verdict_slug
+from rxlab.studies.claims import VERDICTS, band_text, load_claims, model_text, verdict_slug
 
 GENERATOR = '<meta name="generator" content="rxlab report">'
 PAGE = """<!DOCTYPE html>
@@ -31,6 +31,10 @@ body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; }}
 table {{ border-collapse: collapse; font-size: 12px; }}
 th, td {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; }}
 th {{ background: #eee; }}
+.rxlab-table th {{ white-space: normal; max-width: 9em; text-align: center; }}
+.rxlab-table tbody th {{ white-space: nowrap; overflow-wrap: normal; max-width: none; text-align: left; }}
+.rxlab-table-more, .rxlab-table-caption {{ font-size: 12px; color: #555; }}
+.rxlab-note {{ color: #555; font-style: italic; }}
 {style}
 </style></head>
 <body>
@@ -68,10 +72,13 @@ def _notebook_style():
 .prompt { color: #888; font-size: 11px; font-family: monospace; }
 .output_subarea { overflow-x: auto; }
 .output_subarea pre { margin: 0.3em 0; }
+.output_subarea table thead th { white-space: normal; overflow-wrap: anywhere; min-width: 3em; }
 .output_stderr pre { background: #fdd; }
 img { max-width: 100%; }
 .rxlab-counters td:last-child { text-align: left; }
 .rxlab-report-meta { color: #666; font-size: 12px; }
+details.rxlab-code > summary { color: #888; font-size: 11px; cursor: pointer; }
+details.rxlab-code[open] > summary { margin-bottom: 0.2em; }
 """)
 
 
@@ -84,17 +91,95 @@ def notebook_title(nb):
     return ""
 
 
+# nbconvert's basic template with each code cell's input folded away (a <details> the reader opens)
+TEMPLATE = """{%- extends 'basic/index.html.j2' -%}
+{% block input_group -%}
+<details class="rxlab-code"><summary>code</summary>
+{{ super() }}
+</details>
+{%- endblock input_group %}
+"""
+
+
+def merge_parameters(nb):
+    """The notebook as the reader should see it: the ``injected-parameters`` cell's values put
+    into the ``parameters`` cell (one cell saying what the run used, not the notebook's default
+    followed by the override), the injected cell removed."""
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", ())]
+    params = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", ())), None)
+    if not injected or params is None:
+        return nb
+    params.source = "\n".join(c.source for c in injected) + "  # set by rxlab report (the notebook's default: " \
+        + " ".join(params.source.split("#", 1)[0].split()) + ")"
+    params.outputs = []
+    nb.cells = [c for c in nb.cells if c not in injected]
+    return nb
+
+
 def notebook_html(nb):
-    """An executed notebook as static HTML cells: widget views and widget state removed."""
+    """An executed notebook as static HTML cells: code folded into <details>, the injected
+    parameters merged into the parameters cell, widget views and widget state removed."""
+    import jinja2
     from nbconvert import HTMLExporter
 
-    nb = copy.deepcopy(nb)  # the caller's notebook keeps its widget views
+    nb = merge_parameters(copy.deepcopy(nb))  # the caller's notebook keeps its widget views
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         for out in cell.get("outputs", ()):
             out.get("data", {}).pop(WIDGET_VIEW, None)
-    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+    exporter = HTMLExporter(template_name="basic", template_file="rxlab.html.j2",
+                            extra_loaders=[jinja2.DictLoader({"rxlab.html.j2": TEMPLATE})])
+    body, _ = exporter.from_notebook_node(nb)
     return body
+
+
+def _plain_text(text):
+    """A heading's words: tags, backticks and the anchor sign dropped, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).replace("`", "").replace("¶", "").split())
+
+
+def heading_anchors(body):
+    """{heading text: its id} of a rendered notebook (nbconvert gives each Markdown heading an id)."""
+    return {_plain_text(text): html.unescape(i)
+            for i, text in re.findall(r'<h[1-6] id="([^"]*)">(.*?)</h[1-6]>', body, re.DOTALL)}
+
+
+# where each seed claim is discussed: (notebook, section heading); tests/test_report.py checks that
+# every claim of data/claims.csv has one and that the heading is in that notebook
+CLAIM_SECTIONS = {
+    "buffers_per_page_post": ("01_buffer_geometry", "Buffers per page and bytes per packet at MTU 1500"),
+    "buffers_per_page_pre": ("01_buffer_geometry", "Buffers per page and bytes per packet at MTU 1500"),
+    "fallback_jumbo_threshold": ("01_buffer_geometry", "Where the fragment path falls back to a page per buffer"),
+    "fallback_jumbo_9000": ("01_buffer_geometry", "Where the fragment path falls back to a page per buffer"),
+    "fallback_xdp": ("01_buffer_geometry", "Where the fragment path falls back to a page per buffer"),
+    "throughput_gain_64k": ("03_large_pages", "One stream: both layouts priced, without and with an IOMMU"),
+    "line_rate": ("02_connection_scaling", "2. What the CPU model alone predicts"),
+    "no_regression_x86": ("02_connection_scaling", "2. What the CPU model alone predicts"),
+    "no_regression_arm64": ("02_connection_scaling", "2. What the CPU model alone predicts"),
+    "shortfall_onset": ("02_connection_scaling", '3. "Only beyond 16 connections"?'),
+    "shortfall_beyond_16": ("02_connection_scaling", "4. The root cause, as an empirical device factor"),
+    "upfront_refs_save_drain": ("02_connection_scaling",
+                                "6. The up-front references: what they would and would not save"),
+    "upfront_atomics_per_packet": ("02_connection_scaling",
+                                   "6. The up-front references: what they would and would not save"),
+    "upfront_throughput_gain": ("02_connection_scaling",
+                                "6. The up-front references: what they would and would not save"),
+    "truesize_underreported": ("04_truesize_and_tcp", "Reported and pinned truesize per packet, MTU 1500"),
+    "truesize_rmem_undercount": ("04_truesize_and_tcp", "The simulation: goodput, scaling ratio, receive memory"),
+    "truesize_honest_window": ("04_truesize_and_tcp", "The simulation: goodput, scaling ratio, receive memory"),
+    "page_frag_no_get_page": ("05_skb_lifecycles", "05 · skb lifecycles: where pages are held and how they come back"),
+}
+
+
+def claim_links(anchors):
+    """{claim id: href} from {page stem: heading_anchors(page)}: each claim's section, where its page was
+    written and has the heading."""
+    out = {}
+    for claim, (stem, heading) in CLAIM_SECTIONS.items():
+        anchor = anchors.get(stem, {}).get(_plain_text(heading))
+        if anchor is not None:
+            out[claim] = f"{stem}.html#{anchor}"
+    return out
 
 
 VERDICT_COLOURS = {"reproduced": "#d4edda", "within uncertainty": "#e2f0d9", "within tolerance": "#fff3cd",
@@ -105,36 +190,62 @@ SCOREBOARD_STYLE = """
 .rxlab-scoreboard td.text { text-align: left; }
 .rxlab-scoreboard td.claim { text-align: left; font-style: italic; max-width: 22em; }
 .rxlab-scoreboard td.reason { text-align: left; font-size: 11px; max-width: 40em; }
+.rxlab-scoreboard td.cond { font-size: 11px; max-width: 12em; }
+.rxlab-scoreboard .conditions { color: #555; }
 .rxlab-estimate { border-left: 4px solid #e0a800; padding-left: 0.6em; }
 """ + "".join(f".rxlab-scoreboard td.verdict-{verdict_slug(v)} {{ background: {c}; text-align: left; }}\n"
               for v, c in VERDICT_COLOURS.items())
 
 
-def scoreboard_html(claims, packets):
+def _seed_text(seed):
+    """``000_8f117a0bbb501406.txt`` -> ``seed 000``."""
+    return "seed " + str(seed).split("_", 1)[0]
+
+
+def _conditions_text(cond):
+    return ", ".join(f"{k}={v}" for k, v in dict(cond).items()) or "-"
+
+
+def scoreboard_html(claims, packets, links=None):
     """The claims scoreboard (a frame of :func:`rxlab.studies.claims.evaluate_claims`) as a table: each
-    claim, what the seed claims, what the seed's own table gives (where it has one), the model's
-    value with its band [low..high] (every cost parameter at its low and at its high end), the
-    verdict (colour-coded) and the one-line reason, under the cost model's ESTIMATE note."""
-    rows = "".join(
-        f'<tr><td class="text"><code>{html.escape(r.id)}</code></td><td class="claim">{html.escape(r.claim)}</td>'
-        f"<td>{html.escape(r.claimed)} {html.escape(r.unit)}</td><td>{html.escape(model_text(r.measured))}</td>"
-        f"<td>{html.escape(band_text(r.model, r.model_low, r.model_high))}</td>"
-        f'<td class="verdict-{attr(verdict_slug(r.verdict))}">{html.escape(r.verdict)}</td>'
-        f'<td class="reason">{html.escape(r.reason)}</td></tr>' for r in claims.itertuples())
+    claim (linked to the notebook section that discusses it, ``links``: {id: href}), its seed and
+    conditions (``data/claims.csv``), what the seed claims, what the seed's own table gives (where it
+    has one), the model's value with its band [low..high] (every cost parameter at its low and at its
+    high end), the verdict (colour-coded) and the one-line reason, under the cost model's ESTIMATE note."""
+    links = links or {}
+    source = load_claims().set_index("id")
+    rows = []
+    for r in claims.itertuples():
+        cid = f"<code>{html.escape(r.id)}</code>"
+        if r.id in links:
+            cid = f'<a href="{attr(links[r.id])}">{cid}</a>'
+        seed, cond = ((_seed_text(source.at[r.id, "seed"]), _conditions_text(source.at[r.id, "conditions"]))
+                      if r.id in source.index else ("-", "-"))
+        rows.append(
+            f'<tr><td class="text">{cid}</td><td class="text cond">{html.escape(seed)}<br>'
+            f'<span class="conditions">{html.escape(cond)}</span></td><td class="claim">{html.escape(r.claim)}</td>'
+            f"<td>{html.escape(r.claimed)} {html.escape(r.unit)}</td><td>{html.escape(model_text(r.measured))}</td>"
+            f"<td>{html.escape(band_text(r.model, r.model_low, r.model_high))}</td>"
+            f'<td class="verdict-{attr(verdict_slug(r.verdict))}">{html.escape(r.verdict)}</td>'
+            f'<td class="reason">{html.escape(r.reason)}</td></tr>')
     counts = claims["verdict"].value_counts()
     summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_COLOURS if counts.get(v, 0))
     return (f'<p class="rxlab-estimate">{html.escape(claims.attrs["note"])}. Throughput claims are judged '
             f"on simulations of {packets:,} packets each, with the model's band [low..high]: every cost "
             "parameter at the low and at the high end of its sources' range (data/platforms.toml); the verdict "
-            "rules are in rxlab/studies/claims.py.</p>"
+            "rules are in rxlab/studies/claims.py. Each id links to the notebook section that discusses it.</p>"
             f"<p>{len(claims)} claims of the seed threads (<code>data/claims.csv</code>): {summary}.</p>"
-            '<table class="rxlab-scoreboard"><thead><tr><th>id</th><th>claim</th><th>claimed</th>'
-            "<th>seed's data</th><th>model [band]</th>"
-            f"<th>verdict</th><th>why</th></tr></thead><tbody>{rows}</tbody></table>")
+            '<table class="rxlab-scoreboard"><thead><tr><th>id</th><th>seed, conditions</th><th>claim</th>'
+            "<th>claimed</th><th>seed's data</th><th>model [band]</th>"
+            f"<th>verdict</th><th>why</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def index_html(pages, quick, scoreboard=None):
-    """The index: a link per notebook page (or why it failed), and the claims scoreboard.
+EXPLORE_PAGE = "explore.html"
+
+
+def index_html(pages, quick, scoreboard=None, explore=False):
+    """The index: a link per notebook page (or why it failed), the explorable sweeps page when
+    there is one (``explore``), and the claims scoreboard.
 
     ``pages``: (stem, title, file name or None, error) per notebook. ``scoreboard``: HTML of
     the seed claims against the model (:func:`scoreboard_html`); without it the index says
@@ -143,6 +254,9 @@ def index_html(pages, quick, scoreboard=None):
         f'<li><a href="{href(f)}">{html.escape(title or stem)}</a></li>' if f else
         f'<li>{html.escape(title or stem)}: <b class="rxlab-error">failed</b> {html.escape(err)}</li>'
         for stem, title, f, err in pages)
+    if explore:
+        items += (f'<li><a href="{href(EXPLORE_PAGE)}">Explore the sweeps</a>: MTU, page size, XDP or connections '
+                  "swept, the others held, with the seed claims that apply (works offline)</li>")
     board = scoreboard or ("<p>No scoreboard was computed for this report (<code>rxlab claims</code> "
                            "prints it). The claims themselves are in <code>data/claims.csv</code>.</p>")
     mode = "quick mode (few packets per simulation)" if quick else "full mode"
@@ -193,9 +307,35 @@ def remove_stale_pages(out, keep):
     return gone
 
 
-def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboard=None):
+def explore_page(out, quick, grid=None, packets=None):
+    """Write ``explore.html``: the explorable grid of :mod:`rxlab.views.explorable`. Raises if the
+    page would exceed :data:`rxlab.views.explorable.MAX_PAGE_BYTES`."""
+    from rxlab.model import defaults
+    from rxlab.views.explorable import MAX_PAGE_BYTES, STYLE, explore_html, grid_frame
+
+    packets = packets or defaults.REPORT_GRID(quick)
+    frame = grid_frame(quick, grid=grid, packets=packets)
+    meta = (f'<p class="rxlab-report-meta">{_meta()}' + (", quick mode" if quick else "")
+            + ' · <a href="index.html">all reports</a></p>')
+    body = (meta + "<h1>Explore the sweeps: memory efficiency and throughput against the seed claims</h1>"
+            + explore_html(frame, packets))
+    size = len(body.encode())
+    if size > MAX_PAGE_BYTES:
+        raise bad("explore grid", f"{size / 2**20:.1f} MB page", f"a grid whose page stays under "
+                  f"{MAX_PAGE_BYTES // 2**20} MB (fewer values per field)")
+    write_page(Path(out) / EXPLORE_PAGE, "rxlab: explore the sweeps", body, STYLE)
+    return Path(out) / EXPLORE_PAGE
+
+
+def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboard=None, claims=None,
+                  explore=None):
     """Execute every notebook (``quick`` injected), write ``<stem>.html`` for each and an
     ``index.html`` linking them; print one progress line per notebook to ``log``.
+
+    ``claims``: (frame of :func:`rxlab.studies.claims.evaluate_claims`, packets): the scoreboard is
+    drawn on the index with each claim linked to its notebook section (``scoreboard``: ready HTML
+    instead). ``explore``: None (no page), or a dict of :func:`explore_page` arguments (``grid``,
+    ``packets``; ``{}`` for the defaults): writes ``explore.html``, the explorable sweeps.
 
     A notebook that cannot run (no ``parameters`` cell, not a notebook, a failing cell, a dead
     kernel) gets no page and is listed as failed in the index; the others are built. Pages of
@@ -211,7 +351,7 @@ def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboa
     out = check_out_folder(out)
     paths = notebook_paths(notebooks or NOTEBOOK_DIR)
     style = _notebook_style()
-    pages, failed = [], []
+    pages, failed, anchors = [], [], {}
     for i, path in enumerate(paths, 1):
         print(f"rxlab report: [{i}/{len(paths)}] {path.stem} ...", end="", file=log, flush=True)
         t0 = time.monotonic()
@@ -229,13 +369,28 @@ def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboa
             continue
         title = notebook_title(nb)
         meta = f'<p class="rxlab-report-meta">{_meta()} from notebooks/{html.escape(path.name)}' + \
-            (", quick mode" if quick else "") + ' · <a href="index.html">all reports</a></p>'
-        write_page(out / f"{path.stem}.html", f"rxlab: {title}", meta + notebook_html(nb), style)
+            (", quick mode" if quick else "") + ' · <a href="index.html">all reports</a>' + \
+            (f' · <a href="{EXPLORE_PAGE}">explore the sweeps</a>' if explore is not None else "") + "</p>"
+        body = notebook_html(nb)
+        anchors[path.stem] = heading_anchors(body)
+        write_page(out / f"{path.stem}.html", f"rxlab: {title}", meta + body, style)
         pages.append((path.stem, title, f"{path.stem}.html", ""))
         print(f" {time.monotonic() - t0:.1f} s", file=log, flush=True)
+    if explore is not None:  # after the notebooks: what a reader opens first is there first
+        print("rxlab report: explorable sweeps ...", end="", file=log, flush=True)
+        t0 = time.monotonic()
+        explore_page(out, quick, **explore)
+        print(f" {time.monotonic() - t0:.1f} s", file=log, flush=True)
+    if claims is not None:
+        frame, packets = claims
+        scoreboard = scoreboard_html(frame, packets, links=claim_links(anchors))
     index = out / "index.html"
-    write_page(index, "rxlab reports", index_html(pages, quick, scoreboard), SCOREBOARD_STYLE)
-    gone = remove_stale_pages(out, {stem for stem, _, f, _ in pages if f})
+    write_page(index, "rxlab reports", index_html(pages, quick, scoreboard, explore is not None), SCOREBOARD_STYLE)
+    keep = {stem for stem, _, f, _ in pages if f}
+    gone = remove_stale_pages(out, keep)
+    if explore is None and _is_report_page(out / EXPLORE_PAGE):
+        (out / EXPLORE_PAGE).unlink(missing_ok=True)
+        gone.append(EXPLORE_PAGE)
     if gone:
         print(f"rxlab report: removed {len(gone)} page(s) of notebooks that are gone or failed: {', '.join(gone)}",
               file=log, flush=True)
