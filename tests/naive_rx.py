@@ -64,8 +64,8 @@ QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "d
             "xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "acks", "copybreak", "napi_polls",
             "skb_table_full")
 CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
-              "scaling", "tail")
-SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued")
+              "scaling", "tail", "held")
+SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
 
 @dataclass
@@ -131,6 +131,10 @@ class Socket:
         self.queue = queue
         self.app_cpu = app_cpu
         self.receive_queue = deque()
+        # packet bytes in pages of each queued skb (rxlab's dynamic memory efficiency): a skb built
+        # on a buffer, or copied into a page_frag head, holds its length in pages; one copied into
+        # a kmalloc'ed head holds none; a coalesced skb adds what it stole
+        self.page_bytes = {}
         self.rmem_alloc = 0
         self.scaling_ratio = 0
         self.stats = Counter()
@@ -360,12 +364,15 @@ class NaiveRx:
             return
         sock.stats["packets"] += 1
         sock.scaling_ratio = ratio
+        in_pages = core.skbs[s][2] if core.datas[core.skbs[s][0]].head is not None else 0
         if self.cfg.gro and sock.receive_queue:
             delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff)
             if delta >= 0:
                 sock.rmem_alloc += delta
+                sock.page_bytes[sock.receive_queue[-1]] += in_pages
                 return
         sock.receive_queue.append(s)
+        sock.page_bytes[s] = in_pages
         sock.ever_queued, sock.last_queued = True, s
         sock.rmem_alloc += core.skbs[s][1]
 
@@ -376,6 +383,7 @@ class NaiveRx:
         napi = self.rxqs[sock.queue].napi_cpu
         while sock.receive_queue:
             s = sock.receive_queue.popleft()
+            del sock.page_bytes[s]
             sock.rmem_alloc -= core.skbs[s][1]
             sock.stats["delivered"] += core.skbs[s][2]
             if self.cfg.defer_free and sock.app_cpu != napi:
@@ -451,7 +459,8 @@ class NaiveRx:
         core = self.core
         return {"t_us": self.t, "mem_used": core.mem_used,
                 "inflight": sum(core.pool_inflight(p) for p in core.pools),
-                "rmem": sum(s.rmem_alloc for s in self.socks), "queued": sum(len(s.receive_queue) for s in self.socks)}
+                "rmem": sum(s.rmem_alloc for s in self.socks), "queued": sum(len(s.receive_queue) for s in self.socks),
+                "held": sum(sum(s.page_bytes.values()) for s in self.socks)}
 
     # -- reconfiguration ---------------------------------------------------------------------------
     def mana_pre_alloc_rxbufs(self, g, fail):
@@ -543,7 +552,7 @@ class NaiveRx:
                    "scaling": s.scaling_ratio,
                    # the engine's receive queue is a list through its head and tail skb ids
                    "head": s.receive_queue[0] if s.receive_queue else (NONE if s.ever_queued else 0),
-                   "tail": s.last_queued}
+                   "tail": s.last_queued, "held": sum(s.page_bytes.values())}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls")})
             conn.append(row)
         result = NaiveResult(

@@ -108,7 +108,8 @@ class SK(IntEnum):
     data = 0  # index into data[], NONE when the skb slot is free
     truesize = 1
     len = 2
-    n = 3
+    page_len = 3  # of len, the bytes that sit in pages (0 for a kmalloc'ed head's copy-break bytes)
+    n = 4
 
 
 class DT(IntEnum):
@@ -204,7 +205,8 @@ class CN(IntEnum):
     stalls = 8  # times the sender found a zero window
     scaling = 9  # len/truesize ratio << 8 (tcp_measure_rcv_mss scaling_ratio)
     tail = 10  # last skb of the receive queue
-    n = 11
+    held = 11  # packet bytes in pages on the receive queue (sum of its skbs' page_len)
+    n = 12
 
 
 class CF(IntEnum):
@@ -273,4 +275,5 @@ class SM(IntEnum):
     inflight = 2  # pages in flight over all pools (page_pool_inflight)
     rmem = 3  # receive memory charged over all sockets
     queued = 4  # skbs waiting in receive queues
-    n = 5
+    held = 5  # packet bytes in pages those skbs hold (the dynamic memory efficiency's numerator)
+    n = 6

@@ -25,9 +25,9 @@ from rxlab.counters import Ctr
 from rxlab.errors import bad
 from rxlab.model.config import FIELDS
 
-MODEL_VERSION = 7  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
+MODEL_VERSION = 8  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
 # 5: memory efficiency; 6: kernel releases (SimConfig.kernel, online_cpus; the newest release's defaults);
-# 7: page_pool's own DMA mappings fail at dma_map_fail_rate
+# 7: page_pool's own DMA mappings fail at dma_map_fail_rate; 8: dynamic memory efficiency (held bytes)
 """Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
 simulation or ``Result.to_frame()`` changes any number or column a run produces: cached results
 of other versions are then no longer found (they stay on disk under ``model-<N>/`` until
