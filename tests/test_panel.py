@@ -1,15 +1,19 @@
 """Sweep panels (rxlab.views.panel): the claims they draw are in the figure's data, the panel runs
 through the sweep cache (a second draw simulates nothing), new points show a progress bar, steps
-draw as steps, and the claims follow the controls. Small runs: both passes."""
+draw as steps, and the claims follow the controls. Small runs; the figure checks of many panels run
+compiled only (jit_only)."""
 
+import ast
 import math
 
+import nbformat
 import pytest
 from matplotlib.lines import Line2D
 
 import rxlab.studies.sweep as sweep_module
 from rxlab.data import load_claims
 from rxlab.studies.claims import claim_marks
+from rxlab.views.notebooks import notebook_paths
 from rxlab.views.panel import SweepPanel
 
 # few packets, one small queue: the interpreted pass runs the same panels
@@ -53,6 +57,44 @@ def claimed(cid):
     return [sign * c["value"]] + ([] if math.isnan(c["value_high"]) else [sign * c["value_high"]])
 
 
+def check_drawn(p):
+    """Every claim the panel drew has its claims.csv values in the figure's data."""
+    for m in p.marks:
+        xs, ys = drawn(p.figure, m.id)
+        assert xs or ys, f"{m.id} drew nothing"
+        values = xs if m.kind == "vline" else ys
+        for v in claimed(m.id):
+            assert any(math.isclose(v, d, abs_tol=1e-12) for d in values), (m.id, v, values)
+
+
+def notebook_panels():
+    """(notebook, the keyword arguments of its sweep_panel(...) call) for every notebook with one."""
+    out = []
+    for path in notebook_paths():
+        for cell in nbformat.read(path, as_version=4).cells:
+            for node in ast.walk(ast.parse(cell.source)) if cell.cell_type == "code" else ():
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "sweep_panel":
+                    kw = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg != "quick"}
+                    out.append(pytest.param(path.stem, {"axis": ast.literal_eval(node.args[0]), **kw},
+                                            id=path.stem))
+    return out
+
+
+def test_every_claim_notebook_has_a_sweep_panel():
+    assert {p.values[0][:2] for p in notebook_panels()} >= {"00", "01", "02", "03", "04"}
+
+
+@pytest.mark.jit_only  # views only: the interpreted engine would add nothing but minutes
+@pytest.mark.parametrize("name, kw", notebook_panels())
+def test_each_notebook_panel_draws_the_claim_values(tmp_path, name, kw):
+    """The panel of each notebook, as its cell makes it (small runs): at least one claim drawn, each
+    with its values in the figure's data."""
+    p = SweepPanel(cache=tmp_path, fixed=FIXED, **kw)
+    assert p.marks, f"{name}: no claim applies to its panel"
+    check_drawn(p)
+
+
+@pytest.mark.jit_only  # views only: the interpreted engine would add nothing but minutes
 @pytest.mark.parametrize("axis, held, platform, expect", [
     ("mtu", {"page_size": 4096, "connections": 64}, "typical_arm64", {"fallback_jumbo_threshold", "fallback_jumbo_9000",
                                                     "no_regression_arm64"}),
@@ -65,18 +107,11 @@ def claimed(cid):
 def test_the_figure_holds_every_claim_value_it_draws(tmp_path, axis, held, platform, expect):
     p = panel(tmp_path, axis, platform=platform, **held)
     assert {m.id for m in p.marks} == expect
+    check_drawn(p)
     for m in p.marks:
-        xs, ys = drawn(p.figure, m.id)
-        assert xs or ys, f"{m.id} drew nothing"
-        values = xs if m.kind == "vline" else ys
-        for v in claimed(m.id):
-            if m.kind == "vline" or m.quantity != "gain_pct" or v != 0:
-                assert any(math.isclose(v, d) for d in values), (m.id, v, values)
-            else:  # a claimed gain of 0 (no regression), drawn as 0
-                assert any(d == 0 for d in values), (m.id, values)
-        if m.kind == "point":  # at the claim's condition on the swept axis
+        if m.kind == "point":  # at the claim's condition on the swept axis (XDP: 0 off, 1 on)
             cond = load_claims().set_index("id").loc[m.id, "conditions"][axis]
-            assert float(cond) in [float(x) for x in xs] or (axis == "xdp" and xs == [float(cond == "1")])
+            assert float(cond) in drawn(p.figure, m.id)[0]
 
 
 def test_a_second_draw_runs_no_simulation_and_a_new_sweep_shows_progress(tmp_path, counted):
