@@ -176,6 +176,7 @@ class SweepPanel(w.VBox):
                           layout=w.Layout(flex_flow="row wrap"))
         super().__init__([controls, w.HBox([self.progress, self.status]), self.figure_out],
                          layout=w.Layout(width="100%"))
+        self.add_class("rxlab-sweep-panel")
         for c in (self.axis, self.platform, self.kernel, self.series, *self.held.values()):
             c.observe(self.update, names="value")
         self.update()
@@ -255,8 +256,10 @@ class SweepPanel(w.VBox):
         self.figure_out.outputs = ({"output_type": "display_data", "metadata": {},
                                     "data": {"image/png": self.png, "text/plain": "<rxlab sweep figure>"}},)
         skipped = [f"{s} at {v}: {r}" for s, v, r in points if not isinstance(r, SimConfig)]
+        ids = ", ".join(f"<code>{html.escape(m.id)}</code>" for m in self.marks) or "none applies"
         self.status.value = (f"{self.last['computed']} runs simulated, {self.last['cached']} from the cache "
-                             f"({self.packets:,} packets each); {len(self.marks)} seed claims drawn"
+                             f"({self.packets:,} packets each); seed claims drawn: "
+                             f'<span class="rxlab-claims">{ids}</span>'
                              + (f"; not run (the driver refuses them): {html.escape('; '.join(skipped))}"
                                 if skipped else ""))
 
