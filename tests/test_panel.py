@@ -14,7 +14,7 @@ import rxlab.studies.sweep as sweep_module
 from rxlab.data import load_claims
 from rxlab.studies.claims import claim_marks
 from rxlab.views.notebooks import notebook_paths
-from rxlab.views.panel import SweepPanel
+from rxlab.views.panel import AXIS_VALUES, SweepPanel
 
 # few packets, one small queue: the interpreted pass runs the same panels
 FIXED = {"queues": 1, "ring_size": 128, "packets": 300, "samples": 20}
@@ -154,3 +154,14 @@ def test_claim_marks_come_from_the_claims_table():
     assert not claim_marks("mtu", {"page_size": 16384, "xdp": "pass", "connections": 1}, "typical_arm64")
     with pytest.raises(ValueError, match="axis"):
         claim_marks("ring_size", {}, "typical_arm64")
+
+
+def test_a_release_that_refuses_points_draws_the_rest_and_says_why(tmp_path):
+    """Linux 6.1 fixes MANA's MTU at 1500: an MTU sweep runs that one point per strategy, draws its
+    geometry there, and names the MTUs refused."""
+    p = SweepPanel(axis="mtu", kernel="6.1", cache=tmp_path, connections=4,  # 6.1: no set_ringparam
+                   fixed={k: v for k, v in FIXED.items() if k != "ring_size"})
+    assert sorted(set(p.frame["x"])) == [1500.0] and p.last["invalid"] == 2 * (len(AXIS_VALUES["mtu"]) - 1)
+    assert "mtu=576 is not allowed" in p.status.value
+    steps = [a for a in p.figure.axes[0].get_lines() if a.get_label() == "pp_frag"]
+    assert list(steps[0].get_xdata()) == [1500.0]

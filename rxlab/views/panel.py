@@ -30,6 +30,7 @@ from rxlab.cost.pricing import ESTIMATE_NOTE, throughput
 from rxlab.cost.profiles import load_platforms
 from rxlab.kernel.mana import mtu_range
 from rxlab.kernel.releases import names as release_names
+from rxlab.kernel.sizes import ETH_DATA_LEN
 from rxlab.model import defaults
 from rxlab.model.config import SimConfig, xdp_only
 from rxlab.model.strategies import STRATEGIES
@@ -81,7 +82,7 @@ def geometry_steps(axis, strategy, kernel, arch, page_size, mtu, xdp):
     efficiency (datasize over a constant share of a page between two steps) as straight segments.
     Elsewhere: the swept values."""
     base = SimConfig(kernel=kernel, arch=arch, strategy=strategy, packets=1, page_size=page_size or 4096,
-                     mtu=mtu or min(REPORT_MTUS), xdp=() if axis == "xdp" else _xdp(xdp))
+                     mtu=mtu or ETH_DATA_LEN, xdp=() if axis == "xdp" else _xdp(xdp))
 
     def geom(m=None, x=None, p=None):
         if p is not None:
@@ -96,11 +97,14 @@ def geometry_steps(axis, strategy, kernel, arch, page_size, mtu, xdp):
 
         def at(m):
             if m not in key:
-                g = geom(m=m)
-                key[m] = ((g.frags_per_page, g.order), g)
+                try:
+                    g = geom(m=m)
+                    key[m] = ((g.frags_per_page, g.order), g)
+                except ValueError:  # an MTU the release refuses (6.1 fixes it at 1500)
+                    key[m] = (None, None)
             return key[m]
 
-        probes = sorted({*range(lo, hi + 1, MTU_PROBE), hi})
+        probes = sorted({*range(lo, hi + 1, MTU_PROBE), hi, *(m for m in AXIS_VALUES["mtu"] if lo <= m <= hi)})
         for a, b in itertools.pairwise(probes):
             if at(a)[0] != at(b)[0]:
                 x, y = a, b  # the last MTU of a's layout and the first of b's (one step per interval)
@@ -110,7 +114,8 @@ def geometry_steps(axis, strategy, kernel, arch, page_size, mtu, xdp):
                 at(x), at(y)
         for m in sorted(key):
             g = key[m][1]
-            out.append((float(m), g.frags_per_page, g.mem_efficiency_buffer))
+            if g is not None:
+                out.append((float(m), g.frags_per_page, g.mem_efficiency_buffer))
     else:
         for v in AXIS_VALUES[axis]:
             try:
