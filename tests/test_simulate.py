@@ -207,6 +207,9 @@ def test_cli_simulate_json(capsys):
     assert main(["simulate", "--packets", "1000", "--strategy", "full_page", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["metrics"]["packets"] == 1000 and d["counters"]["pp_frag_alloc"] == 0
+    m = d["metrics"]  # memory efficiency, static and over the run, in the JSON too
+    assert 0 <= m["mem_efficiency_worst"] <= m["mem_efficiency_mean"] <= m["mem_efficiency_peak"] <= 1
+    assert 0 < m["mem_efficiency_buffer"] <= 1
     assert main(["simulate", "--xdp", "0.5,0.6,0,0"]) == 2
 
 
