@@ -286,7 +286,8 @@ class SweepPanel(w.VBox):
             c = colors[s]
             xs, bpp, eff = self._geometry_steps(s)
             if len(xs):
-                axes["buffers_per_page"].step(xs, bpp, where="post", color=c, label=s)
+                axes["buffers_per_page"].step(xs, bpp, where="post", color=c, label=s,
+                                              marker=None if axis == "mtu" else "o", ms=4)
                 axes["mem_efficiency"].plot(xs, eff, color=c, ls=":", lw=1, label=f"{s}: static, per buffer")
             if g.empty:
                 continue
@@ -352,7 +353,9 @@ class SweepPanel(w.VBox):
             return
         if m.kind == "point":
             ax.plot([m.x], [m.y], marker="*", ms=14, ls="none", mec="k", label=m.label, **kw)
-            ax.annotate(m.id, (m.x, m.y), textcoords="offset points", xytext=(6, 6), fontsize=7, gid=m.id)
+            right = m.x >= xs.max()  # at the axis' right end: the label goes to the left of the mark
+            ax.annotate(m.id, (m.x, m.y), textcoords="offset points", xytext=(-8 if right else 8, 6),
+                        ha="right" if right else "left", fontsize=7, gid=m.id)
             return
         x0, x1 = (m.x, m.x_high) if m.x is not None else (xs.min(), xs.max())
         if m.x is not None and m.x_high is None:
