@@ -141,6 +141,11 @@ def test_steps_draw_as_steps_and_the_claims_follow_the_controls(tmp_path):
     assert p.held["connections"].disabled and not p.held["mtu"].disabled
     p.platform.value = "affected_arm64"
     assert {"line_rate", "shortfall_beyond_16", "shortfall_onset"} <= {m.id for m in p.marks}
+    p.set(axis="page_size", connections=64, platform="typical_arm64")  # one redraw for three controls
+    assert {"buffers_per_page_post", "no_regression_arm64"} <= {m.id for m in p.marks}
+    assert set(p.frame["connections"]) == {64} and set(p.frame["x"]) == {4096.0, 16384.0, 65536.0}
+    with pytest.raises(ValueError, match="ring_size is not allowed"):
+        p.set(ring_size=128)
 
 
 def test_claim_marks_come_from_the_claims_table():

@@ -186,6 +186,22 @@ class SweepPanel(w.VBox):
             c.observe(self.update, names="value")
         self.update()
 
+    def set(self, **values):
+        """Set several controls and redraw once: ``axis``, ``platform``, ``kernel``, ``series`` or a
+        held field (``page_size``, ``mtu``, ``xdp``, ``connections``)."""
+        named = {"axis": self.axis, "platform": self.platform, "kernel": self.kernel, "series": self.series,
+                 **self.held}
+        unknown = set(values) - set(named)
+        if unknown:
+            raise ValueError(f"{min(unknown)} is not allowed: one of {', '.join(named)}")
+        self._held_back = True
+        try:
+            for k, v in values.items():
+                named[k].value = tuple(v) if k == "series" else v
+        finally:
+            self._held_back = False
+        self.update()
+
     # -- what to run ------------------------------------------------------------------------------
     def held_values(self):
         """{field: value} of the held controls (the swept one left out)."""
