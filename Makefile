@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rxlab-installed
 
-.PHONY: report test lab bench clean
+.PHONY: report test lab bench clean engine
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON3) -m venv $(VENV)
@@ -13,7 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	touch $(STAMP)
 
-report: $(STAMP)
+# The engine compiled into numba's on-disk cache (about a minute the first time on a machine, with a
+# progress bar; then loaded in a second), so that no notebook or widget waits on it
+engine: $(STAMP)
+	$(BIN)/python -m rxlab.views.lab --engine-only
+
+report: engine
 	$(BIN)/rxlab report --out reports
 
 # The whole suite compiled, then again as plain Python (NUMBA_DISABLE_JIT=1), as
@@ -24,7 +29,7 @@ test: $(STAMP)
 	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -m "not jit_only and not slow"
 
 # JupyterLab on 127.0.0.1:$(LAB_PORT), as root too, no browser needed (open the URL it prints);
-# the engine is compiled first, and notebooks are saved without outputs (rxlab/views/lab.py)
+# the engine is compiled first (as make engine does), and notebooks are saved without outputs (rxlab/views/lab.py)
 LAB_PORT ?= 8888
 lab: $(STAMP)
 	$(BIN)/python -m rxlab.views.lab notebooks --port $(LAB_PORT)

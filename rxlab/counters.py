@@ -214,6 +214,20 @@ METRICS = {
                                "buffer pins"), "RxGeometry: datasize / ((PAGE_SIZE << order) / frags_per_page)"),
     "mem_efficiency_ring": (("static memory efficiency of a posted ring: full-MTU frame bytes per byte "
                              "its pages pin"), "RxGeometry: ring_size x datasize / ring_bytes"),
+    # dynamic memory efficiency: at each sample (every packets/samples packets), held / pinned, where
+    # held = packet bytes (skb->len, the IP packet as rxlab sizes it) of the skbs on the sockets' receive
+    # queues that sit in pages: the data the stack keeps for applications still to read. Copy-break
+    # bytes in a kmalloc'ed head are in no page and count neither here nor below.
+    # pinned = mem_used: every byte of every page out of the page allocator: posted RX ring buffers
+    # (pinned, holding no packet data: a packet's buffer is replaced before it goes up), pages
+    # page_pool keeps in its alloc cache and ptr_ring, the unused rest of pages shared by fragments,
+    # XDP_TX/REDIRECT frames awaiting completion, the per-CPU page_frag caches' pages.
+    # 0 < held / pinned <= 1 while any packet data is queued; 0 when none is (e.g. all read)
+    "mem_efficiency_mean": (("dynamic memory efficiency, mean over the samples: packet bytes the sockets hold "
+                             "in pages per byte of page pinned"), "mean of samples held / mem_used"),
+    "mem_efficiency_peak": ("dynamic memory efficiency at its best sample", "max of samples held / mem_used"),
+    "mem_efficiency_worst": ("dynamic memory efficiency at its worst (lowest) sample",
+                             "min of samples held / mem_used"),
     "drop_rx_alloc_fail": ("packets dropped because the refill failed (old buffer reposted)", "qstats"),
     "drop_xdp_drop": ("packets an XDP program dropped", "qstats xdp_drop"),
     "drop_tcp_rmem": ("packets dropped with sk_rmem_alloc over sk_rcvbuf", "conn rmem_drops"),

@@ -65,8 +65,8 @@ QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "d
             "xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "acks", "copybreak", "napi_polls",
             "skb_table_full")
 CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
-              "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge")
-SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued")
+              "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge", "held")
+SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
 
 @dataclass
@@ -133,6 +133,10 @@ class Socket:
         self.queue = queue
         self.app_cpu = app_cpu
         self.receive_queue = deque()
+        # packet bytes in pages of each queued skb (rxlab's dynamic memory efficiency): a skb built
+        # on a buffer, or copied into a page_frag head, holds its length in pages; one copied into
+        # a kmalloc'ed head holds none; a coalesced skb adds what it stole
+        self.page_bytes = {}
         self.rmem_alloc = 0
         self.scaling_ratio = 0
         self.sk_rcvbuf = rcvbuf  # tcp_init_sock(): tcp_rmem[1], or what SO_RCVBUF set
@@ -406,6 +410,7 @@ class NaiveRx:
             q.pop()
         for s in old:  # freed first to last, as the engine walks the queue
             sock.rmem_alloc -= core.skbs[s][1]
+            del sock.page_bytes[s]
             core.skb_free(s, cpu, True)
             core.c["TCPRcvCollapsed"] += 1
         done = wdone = 0
@@ -416,6 +421,7 @@ class NaiveRx:
             s = core.skb_alloc_kmalloc(wend - wdone, truesize)
             wdone = wend
             q.append(s)
+            sock.page_bytes[s] = 0  # a kmalloc'ed head: the data left the pages
             sock.rmem_alloc += truesize
             sock.ever_queued, sock.last_queued = True, s
 
@@ -453,12 +459,15 @@ class NaiveRx:
         sock.stats["packets"] += 1
         sock.scaling_ratio = ratio
         sock.rcv_nxt += payload
+        in_pages = core.skbs[s][2] if core.datas[core.skbs[s][0]].head is not None else 0
         if self.cfg.gro and sock.receive_queue:
             delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff)
             if delta >= 0:
                 sock.rmem_alloc += delta
+                sock.page_bytes[sock.receive_queue[-1]] += in_pages
                 return
         sock.receive_queue.append(s)
+        sock.page_bytes[s] = in_pages
         sock.ever_queued, sock.last_queued = True, s
         sock.rmem_alloc += core.skbs[s][1]
 
@@ -513,6 +522,7 @@ class NaiveRx:
             self.count(sock, "bytes_to_user", read * (self.mtu - TCP_IP_HEADERS) // self.mtu)
         while sock.receive_queue:
             s = sock.receive_queue.popleft()
+            del sock.page_bytes[s]
             sock.rmem_alloc -= core.skbs[s][1]
             sock.stats["delivered"] += core.skbs[s][2]
             if self.cfg.defer_free and sock.app_cpu != napi:
@@ -611,7 +621,8 @@ class NaiveRx:
         core = self.core
         return {"t_us": self.t, "mem_used": core.mem_used,
                 "inflight": sum(core.pool_inflight(p) for p in core.pools),
-                "rmem": sum(s.rmem_alloc for s in self.socks), "queued": sum(len(s.receive_queue) for s in self.socks)}
+                "rmem": sum(s.rmem_alloc for s in self.socks), "queued": sum(len(s.receive_queue) for s in self.socks),
+                "held": sum(sum(s.page_bytes.values()) for s in self.socks)}
 
     # -- reconfiguration ---------------------------------------------------------------------------
     def mana_pre_alloc_rxbufs(self, g, fail):
@@ -704,7 +715,7 @@ class NaiveRx:
                    "head": s.receive_queue[0] if s.receive_queue else (NONE if s.ever_queued else 0),
                    "tail": s.last_queued, "rcvbuf": s.sk_rcvbuf, "rcv_nxt": s.rcv_nxt,
                    "rcvq_seq": s.rcvq_space["seq"], "rcvq_space": s.rcvq_space["space"],
-                   "rcv_edge": s.rcv_wnd_right}
+                   "rcv_edge": s.rcv_wnd_right, "held": sum(s.page_bytes.values())}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls")})
             conn.append(row)
         lock_total, lock_reader = self.producer_lock_counts()

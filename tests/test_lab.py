@@ -1,5 +1,7 @@
 """The interactive use, end to end: JupyterLab on 127.0.0.1, 00_explorer opened and run in headless Chromium,
-a widget moved, and the figure and the counters it shows checked to change."""
+a widget moved, and the figure and the counters it shows checked to change; the explorer's figure as wide
+as the notebook's cells; the sweep panel beside it moved to another axis, and its figure and the claims it
+marks checked to change."""
 
 import json
 import os
@@ -98,31 +100,45 @@ def lab(root_dir, scratch):
 
 
 def explorer_state(page):
-    """The src of the explorer's figure and the text of its counters table (None where not shown)."""
+    """The src of the explorer's figure, the text of its counters table (None where not shown), and the
+    figure's rendered width over its cell's."""
     return page.evaluate("""() => {
-        const img = document.querySelector('.jp-Notebook .widget-output img');
-        const table = document.querySelector('.jp-Notebook table.rxlab-counters');
-        return {figure: img ? img.src : null, counters: table ? table.innerText : null};
+        const img = document.querySelector('.jp-Notebook .rxlab-explorer .widget-output img');
+        const table = document.querySelector('.jp-Notebook .rxlab-explorer table.rxlab-counters');
+        const cell = img && img.closest('.jp-Cell');
+        return {figure: img ? img.src : null, counters: table ? table.innerText : null,
+                width: img && cell ? img.getBoundingClientRect().width / cell.getBoundingClientRect().width : 0};
     }""")
 
 
-def wait_for_change(page, before, timeout):
-    """Wait until both the figure and the counters differ from ``before`` (and are shown); the caller
-    asserts on what it then reads, so a timeout here is not an error of its own."""
+def sweep_state(page):
+    """The src of the sweep panel's figure and the claim ids its status says it drew."""
+    return page.evaluate("""() => {
+        const img = document.querySelector('.jp-Notebook .rxlab-sweep-panel .widget-output img');
+        const claims = document.querySelector('.jp-Notebook .rxlab-sweep-panel .rxlab-claims');
+        return {figure: img ? img.src : null, counters: claims ? claims.innerText : null};
+    }""")
+
+
+def wait_for_change(page, before, timeout, panel=".rxlab-explorer", text="table.rxlab-counters"):
+    """Wait until both the figure and the text (the explorer's counters, the sweep panel's claims) of
+    ``panel`` differ from ``before`` (and are shown); the caller asserts on what it then reads, so a
+    timeout here is not an error of its own."""
     from playwright.sync_api import TimeoutError
 
     with suppress(TimeoutError):
-        page.wait_for_function("""before => {
-            const img = document.querySelector('.jp-Notebook .widget-output img');
-            const table = document.querySelector('.jp-Notebook table.rxlab-counters');
+        page.wait_for_function("""([before, panel, text]) => {
+            const img = document.querySelector(`.jp-Notebook ${panel} .widget-output img`);
+            const table = document.querySelector(`.jp-Notebook ${panel} ${text}`);
             return img && img.complete && img.naturalWidth > 0 && img.src !== before.figure
                 && table && table.innerText !== before.counters;
-        }""", arg=before, timeout=timeout)
+        }""", arg=[before, panel, text], timeout=timeout)
 
 
 def run_explorer(browser, base, token, shot):
-    """Open 00_explorer.ipynb in JupyterLab, run every cell, change the page size and the connections; return
-    the explorer's state after each step and the page's problems."""
+    """Open 00_explorer.ipynb in JupyterLab, run every cell, change the page size and the connections; then
+    sweep the panel beside it over MTU instead of connections; return the explorer's state after each
+    step, the sweep panel's before and after, and the page's problems."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     watch = Watch(page, lambda url: url.startswith((f"{base}/", "data:", "blob:")))
     try:
@@ -137,11 +153,12 @@ def run_explorer(browser, base, token, shot):
         }""", timeout=90_000)
         page.click(".lm-MenuBar-item >> text=Run", timeout=10_000)
         page.click(".lm-Menu-item[data-command='runmenu:run-all']", timeout=10_000)
-        page.wait_for_selector(".jp-Notebook table.rxlab-counters", timeout=90_000)
-        page.wait_for_selector(".jp-Notebook .widget-output img", timeout=30_000)
+        page.wait_for_selector(".jp-Notebook .rxlab-explorer table.rxlab-counters", timeout=90_000)
+        page.wait_for_selector(".jp-Notebook .rxlab-explorer .widget-output img", timeout=30_000)
         states = [explorer_state(page)]
 
-        dropdown = page.locator(".jp-Notebook .widget-dropdown", has=page.locator("label", has_text="page size"))
+        dropdown = page.locator(".jp-Notebook .rxlab-explorer .widget-dropdown",
+                                has=page.locator("label", has_text="page size"))
         select = dropdown.locator("select")
         # ipywidgets writes each label as the option's value (its text has &nbsp; for the space)
         choice = next(o for o in ("4 KB", "16 KB", "64 KB") if o != select.input_value())
@@ -149,14 +166,24 @@ def run_explorer(browser, base, token, shot):
         wait_for_change(page, states[-1], 60_000)
         states.append(explorer_state(page))
 
-        slider = page.locator(".jp-Notebook .widget-slider", has=page.locator("label", has_text="connections"))
+        slider = page.locator(".jp-Notebook .rxlab-explorer .widget-slider",
+                              has=page.locator("label", has_text="connections"))
         handle = slider.locator(".noUi-handle")
         at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
         handle.focus()
         page.keyboard.press("Home" if at_max else "End")  # to the slider's minimum or maximum
         wait_for_change(page, states[-1], 60_000)
         states.append(explorer_state(page))
-        return states, watch.problems
+
+        sweep = ".rxlab-sweep-panel"
+        page.wait_for_selector(f".jp-Notebook {sweep} .widget-output img", timeout=120_000)
+        page.locator(f".jp-Notebook {sweep} .widget-output img").scroll_into_view_if_needed(timeout=10_000)
+        sweeps = [sweep_state(page)]
+        axis = page.locator(f".jp-Notebook {sweep} .widget-dropdown", has=page.locator("label", has_text="sweep"))
+        axis.locator("select").select_option(value="MTU (bytes)", timeout=10_000)
+        wait_for_change(page, sweeps[-1], 120_000, sweep, ".rxlab-claims")
+        sweeps.append(sweep_state(page))
+        return states, sweeps, watch.problems
     finally:
         from playwright.sync_api import Error
 
@@ -170,10 +197,17 @@ def test_explorer_in_jupyterlab(tmp_path):
     notebooks = shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
     assert (notebooks / "00_explorer.ipynb").exists()
     with launch() as browser, lab(notebooks, tmp_path) as (base, token):
-        states, problems = run_explorer(browser, base, token, tmp_path / "explorer.png")
+        states, sweeps, problems = run_explorer(browser, base, token, tmp_path / "explorer.png")
     assert not problems
     assert len({s["figure"] for s in states}) == 3, "the figure did not change with each widget"
     assert len({s["counters"] for s in states}) == 3, "the counters did not change with each widget"
+    assert min(s["width"] for s in states) > 0.8, "the explorer's figure is squeezed beside its controls"
+    # 00_explorer's panel sweeps connections on 4 KB pages (typical ARM64): the no-regression claim over
+    # 32-128 connections; over MTU, the fragment threshold and the jumbo fallback
+    before, after = sweeps
+    assert before["figure"] and after["figure"] and before["figure"] != after["figure"]
+    assert "no_regression_arm64" in before["counters"]
+    assert "fallback_jumbo_threshold" in after["counters"] and "fallback_jumbo_threshold" not in before["counters"]
 
 
 NOTEBOOK_WITH_OUTPUTS = {

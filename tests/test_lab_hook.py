@@ -33,3 +33,26 @@ def test_the_lab_command_is_loopback_without_browser_and_strips_on_save():
     cmd = command("notebooks", 9999)
     assert "--ServerApp.ip=127.0.0.1" in cmd and "--no-browser" in cmd and "--allow-root" in cmd
     assert "--ContentsManager.pre_save_hook=rxlab.views.lab.pre_save_hook" in cmd
+
+
+def test_make_report_and_lab_compile_the_engine_first():
+    """`make report` runs `make engine` (the engine compiled into numba's cache, or loaded) before the
+    notebooks; `make lab` loads it in the lab's own command before the server starts."""
+    import subprocess
+
+    root = NOTEBOOKS.parent
+    plan = subprocess.run(["make", "-n", "--no-print-directory", "-o", ".venv/.rxlab-installed", "report"],
+                          cwd=root, capture_output=True, text=True, check=True).stdout.splitlines()
+    engine = next(i for i, line in enumerate(plan) if "rxlab.views.lab --engine-only" in line)
+    assert engine < next(i for i, line in enumerate(plan) if "rxlab report" in line)
+
+
+def test_engine_only_loads_the_engine_and_starts_no_server(capsys, monkeypatch):
+    import os
+
+    from rxlab.views import lab
+
+    monkeypatch.setattr(os, "execv", lambda *a: (_ for _ in ()).throw(AssertionError("a server was started")))
+    lab.main(["--engine-only"])
+    err = capsys.readouterr().err
+    assert "rxlab: engine ready" in err

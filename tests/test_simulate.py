@@ -207,6 +207,9 @@ def test_cli_simulate_json(capsys):
     assert main(["simulate", "--packets", "1000", "--strategy", "full_page", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["metrics"]["packets"] == 1000 and d["counters"]["pp_frag_alloc"] == 0
+    m = d["metrics"]  # memory efficiency, static and over the run, in the JSON too
+    assert 0 <= m["mem_efficiency_worst"] <= m["mem_efficiency_mean"] <= m["mem_efficiency_peak"] <= 1
+    assert 0 < m["mem_efficiency_buffer"] <= 1
     assert main(["simulate", "--xdp", "0.5,0.6,0,0"]) == 2
 
 
@@ -250,3 +253,19 @@ def test_fragments_freed_on_two_reader_cpus_cost_a_cross_cpu_read_of_their_page(
     # one cross-CPU read per recycled page when its two fragments had different readers
     assert spread.counter("refcnt_read_remote") == spread.counter("recycle_ring")
     assert shared.counter("refcnt_read_remote") == 0 == one_each.counter("refcnt_read_remote")
+
+
+def test_memory_efficiency_full_pages_against_fragments_on_64k_pages():
+    """On 64 KB pages a full page holds one packet: held/pinned can never pass mtu/PAGE_SIZE (every
+    held byte sits in a page of its own); fragments share a page between ~34 buffers and hold more
+    per byte pinned at every statistic. Bounds: 0 <= worst <= mean <= peak <= 1."""
+    base = {"page_size": 65536, "arch": "arm64", "mtu": 1500, "packets": N, "connections": 4, "queues": 2,
+            "ring_size": 256, "app_read_us": 50.0}
+    full = simulate(SimConfig(strategy="full_page", **base)).metrics()
+    frag = simulate(SimConfig(strategy="pp_frag", **base)).metrics()
+    for m in (full, frag):
+        assert 0.0 <= m["mem_efficiency_worst"] <= m["mem_efficiency_mean"] <= m["mem_efficiency_peak"] <= 1.0
+        assert m["mem_efficiency_peak"] > 0.0
+    assert full["mem_efficiency_peak"] <= 1500 / 65536
+    for k in ("mem_efficiency_mean", "mem_efficiency_peak"):
+        assert frag[k] > full[k], k

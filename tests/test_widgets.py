@@ -147,3 +147,13 @@ def test_kernel_dropdown_follows_the_release_and_keeps_what_the_user_set():
     kernel.value = rxlab.kernel.releases.NEWEST
     c = panel.result.config
     assert (c.strategy, c.ring_size, c.tcp_rmem, c.queues) == ("pp_frag", 1024, 32 << 20, 2)
+
+
+def test_controls_sit_above_a_figure_of_the_panels_width(panel):
+    """JupyterLab's default layout squeezed a figure beside the controls to under half the cell: the
+    controls are a grid above it, and the figure's output takes the whole width."""
+    assert isinstance(panel, w.VBox) and "rxlab-explorer" in panel._dom_classes
+    grid, body = panel.children
+    assert isinstance(grid, w.GridBox) and "auto-fill" in grid.layout.grid_template_columns
+    assert panel.figure_out in body.children and panel.figure_out.layout.width == "100%"
+    assert body.layout.width == panel.layout.width == "100%"

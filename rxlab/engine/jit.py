@@ -30,6 +30,8 @@ constants it compiles in), and a different digest drops the whole directory's en
 
 import hashlib
 import os
+import sys
+import time
 from pathlib import Path
 
 from numba import njit
@@ -82,15 +84,107 @@ def engine_cache_dir():
     return None
 
 
+ENGINE_PACKAGE = __name__.rpartition(".")[0]  # rxlab.engine
+
+
+def _is_engine(dispatcher):
+    return getattr(getattr(dispatcher, "py_func", None), "__module__", "").startswith(ENGINE_PACKAGE + ".")
+
+
+def engine_kernels():
+    """Every compiled kernel of the engine's modules loaded so far (numba dispatchers), by name."""
+    from numba.core.dispatcher import Dispatcher
+
+    out = {}
+    for name, mod in list(sys.modules.items()):
+        if name.startswith(ENGINE_PACKAGE + ".") and mod is not None:
+            for v in vars(mod).values():
+                if isinstance(v, Dispatcher) and _is_engine(v):
+                    out[f"{v.py_func.__module__}.{v.py_func.__name__}"] = v
+    return out
+
+
+class CompileProgress:
+    """Says, once per process, that the engine is being compiled (numba found no cached machine
+    code for it: the first use on a machine, or after an edit to its sources), and shows each engine
+    kernel compiled as k/N on a progress bar (tqdm: a widget in a notebook, text on stderr
+    elsewhere). numba's ``numba:compile`` event fires only for a real compilation, never for code
+    loaded from its cache, so a warm start says nothing."""
+
+    MESSAGE = ("rxlab: compiling the engine with numba (no compiled code cached for it yet: the first use "
+               "on this machine or after an edit to rxlab/engine; about a minute, then cached on disk)")
+
+    def __init__(self, out=None):
+        self.out = out  # a text stream (default sys.stderr when it fires)
+        self.said = False
+        self.bar = None
+        self.done = set()
+        self.started = 0.0
+
+    def on_start(self, event):
+        d = event.data["dispatcher"]
+        if not _is_engine(d) or self.said and self.bar is None:
+            return
+        if not self.said:
+            self.said = True
+            self.started = time.monotonic()
+            out = self.out or sys.stderr
+            print(self.MESSAGE, file=out, flush=True)
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=len(engine_kernels()), desc="rxlab: compiling", unit="kernel", file=out,
+                            leave=True, mininterval=0.5)
+        self.bar.set_postfix_str(d.py_func.__name__, refresh=False)
+
+    def on_end(self, event):
+        d = event.data["dispatcher"]
+        if self.bar is None or not _is_engine(d) or d in self.done:
+            return
+        self.done.add(d)
+        self.bar.update(1)
+
+    def finish(self):
+        """Close the bar (the run that compiled is over) with the count and the time it took."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{len(self.done)} kernels in {time.monotonic() - self.started:.0f} s")
+            self.bar.close()
+            self.bar = None
+
+
+def _listener(progress):
+    from numba.core import event
+
+    class Listener(event.Listener):
+        def on_start(self, e):
+            progress.on_start(e)
+
+        def on_end(self, e):
+            progress.on_end(e)
+
+    return Listener()
+
+
+PROGRESS = CompileProgress()
+
+
+def compile_finished():
+    """Called when a simulation is over: a compilation it started is done (closes the progress bar)."""
+    PROGRESS.finish()
+
+
 _fresh = False
 
 
 def ensure_fresh():
-    """Drop a stale engine cache, once per process, before the first kernel is loaded."""
+    """Drop a stale engine cache, once per process, before the first kernel is loaded; and from then on
+    say when the engine is compiled (:class:`CompileProgress`)."""
     global _fresh
     if _fresh or os.environ.get("NUMBA_DISABLE_JIT") == "1":
         return
     _fresh = True
+    from numba.core import event
+
+    event.register("numba:compile", _listener(PROGRESS))
     cache_dir = engine_cache_dir()
     if cache_dir is not None:
         try:

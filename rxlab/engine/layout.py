@@ -116,7 +116,8 @@ class SK(IntEnum):
     data = 0  # index into data[], NONE when the skb slot is free
     truesize = 1
     len = 2
-    n = 3
+    page_len = 3  # of len, the bytes that sit in pages (0 for a kmalloc'ed head's copy-break bytes)
+    n = 4
 
 
 class DT(IntEnum):
@@ -219,7 +220,8 @@ class CN(IntEnum):
     rcvq_seq = 13  # rcvq_space.seq: rcv_nxt at the last autotuning measurement
     rcvq_space = 14  # rcvq_space.space: the most payload copied in one RTT so far
     rcv_edge = 15  # rcv_wup + rcv_wnd: the right edge of the advertised window (payload bytes)
-    n = 16
+    held = 16  # packet bytes in pages on the receive queue (sum of its skbs' page_len)
+    n = 17
 
 
 class CF(IntEnum):
@@ -314,4 +316,5 @@ class SM(IntEnum):
     inflight = 2  # pages in flight over all pools (page_pool_inflight)
     rmem = 3  # receive memory charged over all sockets
     queued = 4  # skbs waiting in receive queues
-    n = 5
+    held = 5  # packet bytes in pages those skbs hold (the dynamic memory efficiency's numerator)
+    n = 6

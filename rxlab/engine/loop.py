@@ -184,6 +184,7 @@ def tcp_collapse(st, rx, c, cpu):
     for _ in range(n_old):
         nxt = rcvq_next[s]
         k[CN.rmem] -= st.skbs[s, SK.truesize]
+        k[CN.held] -= st.skbs[s, SK.page_len]
         skb_free(st, s, cpu, TRUE)
         st.c[Ctr.TCPRcvCollapsed] += 1
         s = nxt
@@ -256,6 +257,7 @@ def tcp_queue(st, rx, c, s, cpu, scaling):
     k[CN.packets] += 1
     k[CN.scaling] = scaling
     k[CN.rcv_nxt] += payload
+    k[CN.held] += st.skbs[s, SK.page_len]
     if rc[RC.gro] and k[CN.count] > 0:
         delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff])
         if delta >= 0:
@@ -321,6 +323,7 @@ def app_read(st, rx, c, t):
         k[CN.head] = rcvq_next[s]
         k[CN.count] -= 1
         k[CN.rmem] -= st.skbs[s, SK.truesize]
+        k[CN.held] -= st.skbs[s, SK.page_len]
         k[CN.delivered] += st.skbs[s, SK.len]
         if rc[RC.defer_free] and k[CN.app_cpu] != napi:
             p[QP.defer_count] += 1
@@ -442,8 +445,10 @@ def _mark_dirty(rx, c):
 
 @inner
 def _sample(st, rx, i, t):
-    """Memory over model time. Receive memory and queued skbs are summed over the connections
-    that sent since the applications last read: the others' sockets are empty (run)."""
+    """Memory over model time. Receive memory, queued skbs and the packet bytes they hold in
+    pages are summed over the connections that sent since the applications last read: the
+    others' sockets are empty (run). RX ring buffers are posted empty (a packet's buffer is
+    replaced before it goes up), so they pin pages without holding packet data."""
     conn, samples, dirty, dirty_words = rx.conn, rx.samples, rx.dirty, rx.dirty_words
     samples[i, SM.t_us] = t
     samples[i, SM.mem_used] = st.glob[G.mem_used]
@@ -453,6 +458,7 @@ def _sample(st, rx, i, t):
     samples[i, SM.inflight] = infl
     rmem = 0
     queued = 0
+    held = 0
     for w1 in range(dirty_words.shape[0]):
         words = dirty_words[w1]
         while words != 0:
@@ -466,8 +472,10 @@ def _sample(st, rx, i, t):
                 c = (w << 5) + _ctz32(lowc)
                 rmem += conn[c, CN.rmem]
                 queued += conn[c, CN.count]
+                held += conn[c, CN.held]
     samples[i, SM.rmem] = rmem
     samples[i, SM.queued] = queued
+    samples[i, SM.held] = held
 
 
 @kernel

@@ -106,6 +106,8 @@ def _new_skb(st, d, truesize, length):
     st.skbs[s, SK.data] = d
     st.skbs[s, SK.truesize] = truesize
     st.skbs[s, SK.len] = length
+    # the packet's bytes sit in a page unless copy-break put them in a kmalloc'ed head
+    st.skbs[s, SK.page_len] = length if st.data[d, DT.head_page] != NONE else 0
     return s
 
 
@@ -163,6 +165,7 @@ def skb_clone(st, s):
     c = _new_skb(st, d, st.skbs[s, SK.truesize], st.skbs[s, SK.len])
     if c == NONE:
         return NONE
+    st.skbs[c, SK.page_len] = st.skbs[s, SK.page_len]
     st.data[d, DT.dataref] += 1
     st.data[d, DT.cloned] = 1
     st.c[Ctr.skb_dataref_rmw] += 1
@@ -193,6 +196,7 @@ def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
     delta = st.skbs[frm, SK.truesize] - sizeof_sk_buff_aligned
     st.skbs[to, SK.truesize] += delta
     st.skbs[to, SK.len] += st.skbs[frm, SK.len]
+    st.skbs[to, SK.page_len] += st.skbs[frm, SK.page_len]
     # kfree_skb_partial(from, head_stolen): only the sk_buff goes; its pages moved
     st.data[df, DT.dataref] = NONE
     _push(st.data_stack, st.glob, G.data_top, df)

@@ -77,6 +77,16 @@ class Result:
             "skb_table_full": int(q[QS.skb_table_full]),
         }
 
+    def mem_efficiency(self):
+        """The dynamic memory efficiency at each sample, held / mem_used (rxlab.counters.METRICS):
+        its mean over the samples, its peak and its worst (lowest) moment."""
+        s = self.samples
+        eff = s[:, SM.held] / np.maximum(s[:, SM.mem_used], 1.0)
+        if len(eff) == 0:  # a run takes at least one sample (SimConfig: samples >= 1, packets >= 1)
+            return {"mem_efficiency_mean": 0.0, "mem_efficiency_peak": 0.0, "mem_efficiency_worst": 0.0}
+        return {"mem_efficiency_mean": float(eff.mean()), "mem_efficiency_peak": float(eff.max()),
+                "mem_efficiency_worst": float(eff.min())}
+
     def metrics(self):
         """Derived figures of the run, each documented in rxlab.counters.METRICS."""
         pk = int(self.qstats[:, QS.rx_packets].sum())
@@ -95,6 +105,7 @@ class Result:
             "zero_window_stalls": int(self.conn[:, CN.stalls].sum()),
             "mem_efficiency_buffer": self.geometry.mem_efficiency_buffer,
             "mem_efficiency_ring": self.geometry.mem_efficiency_ring,
+            **self.mem_efficiency(),
             **{f"drop_{k}": v for k, v in self.drops().items()},
         }
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.invariants import check_invariants, check_no_leak
+from rxlab.engine.jit import compile_finished
 from rxlab.engine.layout import CF, CN, NONE, PL, QP, RC, RF, Admission, BufKind, G, Grow, Mode, WinMode
 from rxlab.engine.loop import alloc_buf, detach_queues, run, seed_rng, teardown
 from rxlab.engine.page_pool import pool_create, ring_contention_flush
@@ -247,4 +248,6 @@ def simulate(config=None, **kw):
     st, rx = build(cfg, geoms)
     before = st.cc.copy()  # the rings' first fill is not the run's
     t, events, g = run_all(st, rx, cfg, geoms[0])
-    return finish(st, rx, cfg, g, t, events, before)
+    result = finish(st, rx, cfg, g, t, events, before)
+    compile_finished()  # a first use that compiled the engine: its progress bar is done
+    return result

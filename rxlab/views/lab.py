@@ -45,23 +45,29 @@ def command(root_dir, port=8888, ip="127.0.0.1"):
             "--LabApp.extension_manager=readonly"]
 
 
-def warm_engine(log=sys.stderr):
-    """Load the compiled engine (compile it the first time on this machine) before anyone waits on
-    a widget for it."""
+def warm_engine(log=None):
+    """Load the compiled engine (compile it the first time on this machine, saying so with a progress
+    bar: rxlab.engine.jit.CompileProgress) before anyone waits on a widget or a notebook for it.
+    ``make lab`` and ``make report`` run it first (``make engine``)."""
     from rxlab.model.simulate import simulate
 
-    print("rxlab: loading the compiled engine (the first time on a machine numba compiles it: "
-          "about a minute) ...", end="", file=log, flush=True)
+    log = log or sys.stderr
+    print("rxlab: loading the compiled engine from numba's cache ...", file=log, flush=True)
     t0 = time.monotonic()
     simulate(queues=1, connections=1, ring_size=128, packets=100)
-    print(f" {time.monotonic() - t0:.0f} s", file=log, flush=True)
+    print(f"rxlab: engine ready ({time.monotonic() - t0:.0f} s)", file=log, flush=True)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m rxlab.views.lab", description=__doc__.splitlines()[0])
     p.add_argument("root_dir", nargs="?", default="notebooks", help="folder to serve (default notebooks/)")
     p.add_argument("--port", type=int, default=8888, help="port on 127.0.0.1 (default 8888)")
+    p.add_argument("--engine-only", action="store_true",
+                   help="compile (or load) the engine and exit, starting no server (make engine)")
     a = p.parse_args(argv)
+    if a.engine_only:
+        warm_engine()
+        return
     if not os.path.isdir(a.root_dir):
         p.exit(2, f"{p.prog}: error: root_dir={a.root_dir!r} is not allowed: an existing folder\n")
     warm_engine()

@@ -172,13 +172,15 @@ def run_figure(result):
     return fig
 
 
-class Explorer(w.HBox):
-    """One panel over the simulation's knobs (see the module docstring)."""
+class Explorer(w.VBox):
+    """One panel over the simulation's knobs (see the module docstring): the controls in a grid of as
+    many columns as the width allows, above the figure, which gets the panel's whole width (beside
+    the controls, in JupyterLab's default layout, it was squeezed to under half)."""
 
     def __init__(self, quick=False):
         self.packets = defaults.EXPLORER(quick)
         self.controls = _controls()
-        self.figure_out = w.Output(layout=w.Layout(min_height="380px"))
+        self.figure_out = w.Output(layout=w.Layout(min_height="380px", width="100%"))
         self.counters = w.HTML(layout=w.Layout(max_height="420px", overflow="auto"))
         self.profiles = load_platforms()
         self.platform = w.Dropdown(description="platform", options=tuple(self.profiles), value=DEFAULT_PLATFORM,
@@ -190,8 +192,12 @@ class Explorer(w.HBox):
         self._held = False
         self._following = False
         self.touched = set()  # release-dependent fields the user set: they stay when the release changes
-        super().__init__([w.VBox([*self.controls.values(), self.platform], layout=w.Layout(min_width="360px")),
-                          w.VBox([self.status, self.figure_out, self.estimate, self.counters])])
+        controls = w.GridBox([*self.controls.values(), self.platform],
+                             layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(320px, 1fr))",
+                                             width="100%"))
+        super().__init__([controls, w.VBox([self.status, self.figure_out, self.estimate, self.counters],
+                                           layout=w.Layout(width="100%"))], layout=w.Layout(width="100%"))
+        self.add_class("rxlab-explorer")
         for name, c in self.controls.items():
             if name in RELEASE_FIELDS:
                 c.observe(lambda change, name=name: self._touch(name), names="value")
