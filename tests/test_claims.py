@@ -12,7 +12,9 @@ from rxlab.data import load_claims, load_connection_table
 from rxlab.studies.claims import (
     EVALUATORS,
     VERDICTS,
+    band_text,
     evaluate_claims,
+    model_text,
     seed001_comparison,
     states_value,
     verdict,
@@ -216,3 +218,9 @@ def test_the_64k_gain_across_releases_and_tcp_rmem(tmp_path):
     assert (t["gain_low"] <= t["gain_pct"]).all() and (t["gain_pct"] <= t["gain_high"]).all()
     again = gain_across_releases(kernels=("6.13", "6.16", "6.17"), tcp_rmem=(None, 6 << 20), cache=tmp_path)
     pd.testing.assert_frame_equal(t, again)
+
+
+def test_scoreboard_numbers_never_use_an_exponent():
+    assert model_text(26441.68) == "26442" and model_text(0.11741) == "0.1174" and model_text(float("nan")) == "-"
+    assert band_text(26441.68, 8183.67, 31559.67) == "26442 [8184..31560]"
+    assert band_text(376.2, 48.23, 466.1) == "376.2 [48.2..466]"
