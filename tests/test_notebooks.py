@@ -140,7 +140,9 @@ def check_03_large_pages(r):
     dma = p["dma_map"] + p["dma_unmap"]
     assert dma == pytest.approx((3.4 + 6.8) * 3.0)  # x86's dma-direct figures in ns, at 3 GHz
     lo, hi = dma_step(cycles_full, dma)
-    assert lo < r["dma_step_gbps"] < hi
+    # ... but the reading core (its copy to user, wake-ups and frees of full pages) binds first: the
+    # step stops at its bound, short of what the RX core's saving alone would give
+    assert r["dma_step_binds"] == "reader_cpu" and 0 < r["dma_step_gbps"] < lo
     assert -3 < r["refcount_step_gbps"] < 0 < r["dma_step_gbps"] and abs(r["page_allocator_step_gbps"]) < 0.5
     # behind an IOMMU full pages pay an SMMU map + unmap (0.1 + 0.6 us at 3 GHz) instead of dma-direct's
     dma_iommu = p["dma_map_iommu"] + p["dma_unmap_iommu"]
