@@ -146,6 +146,8 @@ class CompileProgress:
     def finish(self):
         """Close the bar (the run that compiled is over) with the count and the time it took."""
         if self.bar is not None:
+            # a run compiles only the kernels it reaches (N counts them all): the bar ends full
+            self.bar.total = len(self.done)
             self.bar.set_postfix_str(f"{len(self.done)} kernels in {time.monotonic() - self.started:.0f} s")
             self.bar.close()
             self.bar = None
