@@ -281,8 +281,10 @@ def _ctz32(low):
 
 @inner
 def _mark_dirty(rx, c):
-    rx.dirty[c >> 5] |= 1 << (c & 31)
-    rx.dirty_words[c >> 10] |= 1 << ((c >> 5) & 31)
+    bit = 1 << (c & 31)
+    if (rx.dirty[c >> 5] & bit) == 0:  # most packets find their connection marked already
+        rx.dirty[c >> 5] |= bit
+        rx.dirty_words[c >> 10] |= 1 << ((c >> 5) & 31)
 
 
 @inner
