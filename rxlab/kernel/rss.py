@@ -8,6 +8,7 @@ random 40-byte key (``MANA_HASH_KEY_SIZE``); ``mana_rss_table_init()`` fills the
 """
 
 import random
+from functools import lru_cache
 
 MANA_HASH_KEY_SIZE = 40  # include/net/mana/mana.h
 MANA_INDIRECT_TABLE_DEF_SIZE = 64  # include/net/mana/mana.h: the table size unless the vPort reports one
@@ -45,10 +46,12 @@ def indirection_table(queues, size=MANA_INDIRECT_TABLE_DEF_SIZE):
     return [i % queues for i in range(size)]
 
 
+@lru_cache(maxsize=64)
 def _byte_table(key, i):
     """table[v]: the hash contribution of byte value v at input position i (Toeplitz is linear:
-    the hash of an input is the XOR of its bytes' contributions)."""
-    return [toeplitz(key, bytes(i) + bytes([v])) for v in range(256)]
+    the hash of an input is the XOR of its bytes' contributions). Cached: a seed's key is the same
+    for every run with it, and the 512 hashes took longer than a 10 K-packet run."""
+    return tuple(toeplitz(key, bytes(i) + bytes([v])) for v in range(256))
 
 
 def flow_queues(connections, queues, seed):

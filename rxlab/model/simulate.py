@@ -8,7 +8,7 @@ from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.invariants import check_invariants, check_no_leak
 from rxlab.engine.jit import compile_finished
 from rxlab.engine.layout import CF, CN, NONE, PL, QP, RC, RF, Admission, BufKind, G, Grow, Mode, WinMode
-from rxlab.engine.loop import alloc_buf, detach_queues, run, seed_rng, teardown
+from rxlab.engine.loop import detach_queues, fill_rings, run, seed_rng, teardown
 from rxlab.engine.page_pool import pool_create, ring_contention_flush
 from rxlab.engine.pages import page_alloc
 from rxlab.engine.skb import buf_new, buf_put
@@ -157,9 +157,7 @@ def build(cfg, geoms):
     _pack_params(cfg, rx)
     fail = rx.rf[RF.alloc_fail_rate], rx.rf[RF.dma_map_fail_rate]
     rx.rf[RF.alloc_fail_rate] = rx.rf[RF.dma_map_fail_rate] = 0.0
-    for q in range(cfg.queues):
-        for i in range(cfg.ring_size):
-            rx.ring[q, i] = alloc_buf(st, rx, q)
+    fill_rings(st, rx)
     rx.rf[RF.alloc_fail_rate], rx.rf[RF.dma_map_fail_rate] = fail
     # page_pool's own DMA mappings fail at the same rate from the first packet on (the engine's
     # page_pool reads it from the state, as parts per 10**9)
