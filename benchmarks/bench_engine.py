@@ -1,6 +1,7 @@
 """Simulated packets per second per core, compiled and interpreted, and peak memory of a long run.
 
-    python benchmarks/bench_engine.py [--packets N] [--nojit-packets N] [--memory-packets N] [--repeat R] [--json]
+    python benchmarks/bench_engine.py [--packets N] [--nojit-packets N] [--memory-packets N] [--repeat R]
+                                      [--fields JSON] [--json]
 
 Each figure is the best of ``--repeat`` runs, each in a fresh process. Rates are given per CPU
 second of the process (the simulation is single-threaded, so that is per core, and it is what
@@ -62,17 +63,21 @@ def main():
     p.add_argument("--nojit-packets", type=int, default=20_000)
     p.add_argument("--memory-packets", type=int, default=100_000_000)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--fields", type=json.loads, default={},
+                   help='SimConfig fields for every configuration, as JSON (e.g. \'{"kernel": "6.13"}\'): '
+                        "to measure an older code's workload")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
+    configs = {name: {**kw, **a.fields} for name, kw in CONFIGS.items()}
     rows = []
-    for name, kw in CONFIGS.items():
+    for name, kw in configs.items():
         jit = best("jit", kw, a.packets, a.repeat)
         nojit = best("nojit", kw, a.nojit_packets, a.repeat)
         rows.append({"config": name, "jit_pps": jit["pps_cpu"], "jit_pps_wall": jit["pps_wall"],
                      "nojit_pps": nojit["pps_cpu"], "nojit_pps_wall": nojit["pps_wall"],
                      "speedup": jit["pps_cpu"] / nojit["pps_cpu"], "first_call_s": jit["first_call_s"]})
-    mem = best("jit", CONFIGS["pp_frag 4K"], a.memory_packets, 1)
-    out = {"packets": a.packets, "nojit_packets": a.nojit_packets, "repeat": a.repeat, "rows": rows,
+    mem = best("jit", configs["pp_frag 4K"], a.memory_packets, 1)
+    out = {"fields": a.fields, "packets": a.packets, "nojit_packets": a.nojit_packets, "repeat": a.repeat, "rows": rows,
            "memory": {"packets": a.memory_packets, "peak_rss_bytes": mem["peak_rss_bytes"]}}
     if a.json:
         print(json.dumps(out))
