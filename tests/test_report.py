@@ -210,6 +210,15 @@ def test_explore_figure_draws_the_claims_that_apply():
     assert gain == pytest.approx(full * (1 + claims.at["throughput_gain_64k", "value"] / 100))
     # the labels say which claim each marker is
     assert {t.get_text() for ax in fig.axes for t in ax.texts} >= {c["id"] for c in drawn}
+    # memory efficiency, static (the ring) and dynamic (the run's mean), per strategy, in percent
+    lines = {a.get_gid(): a for a in fig.axes[1].get_lines()}
+    for s in explorable.STRATEGIES:
+        g = frame[frame["strategy"] == s].sort_values("page_size")
+        for col in ("mem_efficiency_ring", "mem_efficiency_mean"):
+            assert list(lines[f"{col}:{s}"].get_ydata()) == pytest.approx(list(100 * g[col]))
+        assert (g["mem_efficiency_worst"] <= g["mem_efficiency_mean"]).all()
+        assert (g["mem_efficiency_mean"] <= g["mem_efficiency_peak"]).all()
+    assert {a.get_gid() for a in fig.axes[1].collections} >= {f"mem_efficiency_band:{s}" for s in explorable.STRATEGIES}
     # held at 4 KB pages on the affected SKU with MTU swept: seed 001's line rate and the fallback threshold
     frame2 = explorable.grid_frame(quick=True, grid={"page_size": (4096,), "xdp": ("off",), "connections": (64,)},
                                    packets=500, platforms=("affected_arm64",))

@@ -3,8 +3,10 @@
 The grid (MTU x page size x XDP state x connections, the strategies as series) runs through
 ``rxlab.studies.sweep`` and its cache and is priced under each platform of :data:`PLATFORMS`.
 Every view of it (a swept axis and a value for each other field) is drawn once as a PNG: buffers
-per page, memory efficiency (rxlab/counters.py ``mem_efficiency_ring``: packet bytes per byte the
-posted ring pins) and the throughput ESTIMATE with its band, each seed claim that applies
+per page, memory efficiency (rxlab/counters.py METRICS; static: ``mem_efficiency_ring``, full-MTU
+frame bytes per byte the posted ring pins; dynamic: ``mem_efficiency_mean`` over the run's samples,
+shaded from ``mem_efficiency_worst`` to ``mem_efficiency_peak``, packet bytes held per byte of pages
+pinned) and the throughput ESTIMATE with its band, each seed claim that applies
 (``data/claims.csv`` through ``rxlab.studies.claims``) drawn and labelled by its id. The page
 ships the images and a small script that swaps them when a control changes: no server, no
 network. With scripts off the controls stay hidden and the default view shows.
@@ -39,6 +41,8 @@ DEFAULT = {"axis": "page_size", "mtu": 1500, "page_size": 65536, "xdp": "off", "
            "platform": "typical_arm64"}
 DPI = 90  # 1080 x 486 pixels: readable at 100 % zoom in a 1200-pixel page
 MAX_PAGE_BYTES = 10 * 2**20  # a report page stays under 10 MB
+# static (the posted ring's geometry) and dynamic (the run's samples: mean, best and worst moment)
+MEM_EFFICIENCY = ("mem_efficiency_ring", "mem_efficiency_mean", "mem_efficiency_peak", "mem_efficiency_worst")
 XDP_PROGRAM = "pass"  # "on": a program attached that passes every packet (the driver's XDP layout)
 
 
@@ -51,7 +55,7 @@ def value_text(field, v):
 
 def grid_frame(quick=True, grid=None, packets=None, platforms=None, cache=None):
     """One row per (grid point, strategy, platform): the grid fields, ``frags_per_page``,
-    ``mem_efficiency_ring``, the throughput estimate ``gbps`` with its band ``gbps_low`` and
+    the static and dynamic memory efficiency columns :data:`MEM_EFFICIENCY`, the throughput estimate ``gbps`` with its band ``gbps_low`` and
     ``gbps_high``, and ``binds``. Combinations the driver refuses (XDP above MANA_XDP_MTU_MAX)
     have no row. ``packets``: per run (default ``defaults.REPORT_GRID(quick)``); ``platforms``: the
     profiles it is priced under (default :data:`PLATFORMS`)."""
@@ -72,7 +76,8 @@ def grid_frame(quick=True, grid=None, packets=None, platforms=None, cache=None):
     keys["xdp"] = keys["xdp"].map(lambda x: "off" if x == "off" else "on")
     keys["frags_per_page"] = [SimConfig(**{**p, "xdp": _xdp_fractions(p["xdp"])}).geometry().frags_per_page
                               for p in points]
-    keys["mem_efficiency_ring"] = rows["mem_efficiency_ring"].to_numpy()
+    for c in MEM_EFFICIENCY:
+        keys[c] = rows[c].to_numpy()
     profiles = load_platforms()
     out = []
     for name in platforms or PLATFORMS:
@@ -174,7 +179,14 @@ def explore_figure(frame, axis, held):
         kw = {"color": f"C{i}", "marker": "o", "ms": 5, "label": s}
         # markers joined by thin lines: the grid's points only (between them the value is not computed)
         ax1.plot(g["x"], g["frags_per_page"], lw=1, **kw)
-        ax2.plot(g["x"], 100 * g["mem_efficiency_ring"], lw=1, **kw)
+        # static: the posted ring's geometry (dotted); dynamic: the run's mean, shaded from its worst
+        # moment to its best (rxlab/counters.py METRICS)
+        ax2.plot(g["x"], 100 * g["mem_efficiency_ring"], color=f"C{i}", ls=":", lw=1.2,
+                 label=f"{s}: static, ring", gid=f"mem_efficiency_ring:{s}")
+        ax2.fill_between(g["x"], 100 * g["mem_efficiency_worst"], 100 * g["mem_efficiency_peak"], color=f"C{i}",
+                         alpha=0.15, lw=0, gid=f"mem_efficiency_band:{s}")
+        ax2.plot(g["x"], 100 * g["mem_efficiency_mean"], lw=1, gid=f"mem_efficiency_mean:{s}",
+                 **{**kw, "label": f"{s}: run mean (worst..peak)"})
         ax3.plot(g["x"], g["gbps"], **kw)
         ax3.fill_between(g["x"], g["gbps_low"], g["gbps_high"], color=f"C{i}", alpha=0.15, lw=0,
                          label=f"{s}: band")
@@ -221,11 +233,18 @@ def explore_figure(frame, axis, held):
         ax.grid(True, alpha=0.3)
         right = ax is ax3  # its legend (claims) is the widest: it grows leftwards, inside the figure
         ax.legend(fontsize=8, loc="upper right" if right else "upper left", bbox_to_anchor=(float(right), -0.13),
-                  ncol=2)
+                  ncol=1 if ax is ax2 else 2)
     ax1.set_yscale("log", base=2)
     ax1.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     ax1.set(ylabel="RX buffers per page", title="Buffers per page (kernel arithmetic)")
-    ax2.set(ylabel="% of the pinned ring bytes", ylim=(0, 100),
+    # a log axis: the static figure (tens of %) and the dynamic one (a run holds a small part of what
+    # it pins) on the same axes; a worst moment of 0 sits on the floor
+    eff = 100 * sel[list(MEM_EFFICIENCY)].to_numpy().ravel()
+    floor = 10 ** math.floor(math.log10(min([v for v in eff if v > 0] or [1.0])))
+    ax2.set_yscale("log")
+    ax2.yaxis.set_minor_locator(plt.NullLocator())  # decades only: minor log ticks cost a third of the drawing
+    ax2.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: number(v)))
+    ax2.set(ylabel="% of the bytes pinned (log)", ylim=(floor, 100),
             title="Memory efficiency: packet bytes / bytes pinned")
     ax3.set(ylabel="Gbps (ESTIMATE, shaded: band)", title=f"Throughput, {held['platform']}")
     return fig, drawn
