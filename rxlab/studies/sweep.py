@@ -61,6 +61,14 @@ def _run_stored(cfg, store, key):
     return table
 
 
+def _run_in_pool(cfg, store, key):
+    """_run_stored() in a pool worker, replying nothing: the sweep reads the table back from the
+    store. A reply this small reaches the result pipe in one write (under PIPE_BUF), so a worker
+    killed mid-reply (Ctrl-C and SIGTERM kill the workers) never leaves half a message there: the
+    executor's result thread would wait for the rest forever, and the sweep's exit with it."""
+    _run_stored(cfg, store, key)
+
+
 # Each executor yields (configuration, table) for every run of ``todo``, already in ``store``.
 
 def _serial(todo, store, keys):
@@ -125,10 +133,16 @@ def _processes(todo, store, keys, workers):
     method = _start_method()
     with ProcessPoolExecutor(min(workers, len(todo) - 1), mp_context=multiprocessing.get_context(method),
                              initializer=_exit_with_parent) as ex:
-        futures = {ex.submit(_run_stored, cfg, store, keys[cfg]): cfg for cfg in todo[1:]}
+        futures = {ex.submit(_run_in_pool, cfg, store, keys[cfg]): cfg for cfg in todo[1:]}
         try:
             for f in as_completed(futures):
-                yield futures[f], f.result()
+                f.result()
+                cfg = futures[f]
+                table = store.get(keys[cfg], cfg)
+                if table is None:
+                    raise SystemFailure(f"the run {keys[cfg]} a pool worker wrote to {store.path(keys[cfg])} "
+                                        "cannot be read back")
+                yield cfg, table
         except BrokenProcessPool:
             raise SystemFailure("a pool worker died (killed by a signal: the OOM killer, or kill -9); the runs "
                                 "that finished are cached, and the same sweep started again resumes") from None
