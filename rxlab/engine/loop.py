@@ -225,8 +225,9 @@ def tcp_collapse(st, rx, c, cpu):
 def tcp_prune_queue(st, rx, c, need, cpu):
     """tcp_try_rmem_schedule() found no room (sk_rmem_alloc + ``need`` > sk_rcvbuf, ``need`` 0, the
     truesize or the len by the release's admission rule): tcp_prune_queue() counts PruneCalled;
-    tcp_clamp_window() raises sk_rcvbuf to sk_rmem_alloc (at most tcp_rmem[2]) unless SO_RCVBUF
-    locked it (rxlab models no global TCP memory pressure); if the skb still does not fit,
+    tcp_clamp_window() sets sk_rcvbuf to sk_rmem_alloc (at most tcp_rmem[2]) unless SO_RCVBUF
+    locked it (rxlab models no global TCP memory pressure): from 6.17, called whenever the arriving
+    skb does not fit, that can lower it (1d2fbaad7cd8); if the skb still does not fit,
     tcp_collapse() the receive queue (rxlab has no out-of-order queue to collapse or prune); if it
     still does not fit, RcvPruned and -1 (the caller drops the skb unless the queue is empty)."""
     rc = rx.rc
