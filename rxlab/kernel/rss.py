@@ -54,25 +54,25 @@ def _byte_table(key, i):
     return tuple(toeplitz(key, bytes(i) + bytes([v])) for v in range(256))
 
 
-def flow_queues(connections, queues, seed):
-    """The RX queue of each of ``connections`` TCP flows to one server port, as a list: the port's
-    key and each flow's ephemeral source port drawn from ``seed``. A client's flows have distinct
-    source ports; past the ephemeral range the next flows come from another client address."""
+def flow_hashes(connections, seed):
+    """The Toeplitz hash of each of ``connections`` TCP flows to one server port, as a list: the
+    port's key and each flow's ephemeral source port drawn from ``seed``. A client's flows have
+    distinct source ports; past the ephemeral range the next flows come from another client address.
+    The NIC reports it with the packet, and the driver sets it as the skb's hash (skb_set_hash)."""
     rng = random.Random(seed)
     key = rng.randbytes(MANA_HASH_KEY_SIZE)
     hi_byte, lo_byte = _byte_table(key, 8), _byte_table(key, 9)  # the source port's two bytes
-    table = indirection_table(queues)
     lo, hi = EPHEMERAL_PORTS
     out = []
     for client in range(-(-connections // (hi - lo + 1))):
         base = toeplitz(key, tcp4_input((10, 0, 1 + client // 250, 2 + client % 250), (10, 0, 0, 1), 0,
                                         SERVER_PORT))
         for port in rng.sample(range(lo, hi + 1), min(connections - len(out), hi - lo + 1)):
-            h = base ^ hi_byte[port >> 8] ^ lo_byte[port & 0xFF]
-            out.append(table[h % len(table)])
+            out.append(base ^ hi_byte[port >> 8] ^ lo_byte[port & 0xFF])
     return out
 
 
-def rss_queue(conn, queues):
-    """The RX queue a connection hashes to (a fixed multiplicative hash standing in for Toeplitz)."""
-    return ((conn * 2654435761) & 0xFFFFFFFF) % queues
+def flow_queues(connections, queues, seed):
+    """The RX queue of each of ``connections`` flows (flow_hashes): ``indir_table[hash mod table size]``."""
+    table = indirection_table(queues)
+    return [table[h % len(table)] for h in flow_hashes(connections, seed)]
