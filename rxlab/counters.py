@@ -85,6 +85,10 @@ class Ctr(IntEnum):
     ptr_ring_produce_cpus_6 = 61
     ptr_ring_produce_cpus_7 = 62
     ptr_ring_produce_cpus_8 = 63  # 8 or more
+    # NAPI GRO (net/core/gro.c)
+    gro_merge = 64
+    gro_merge_frag_list = 65
+    gro_complete = 66
 
 
 N_COUNTERS = len(Ctr)
@@ -173,7 +177,7 @@ DOC = {
     "RcvPruned": (("prunes that could not make room even after collapsing: the skb is dropped unless "
                    "the receive queue is empty (rxlab has no out-of-order queue to prune)"),
                   "LINUX_MIB_RCVPRUNED in tcp_prune_queue(), net/ipv4/tcp_input.c"),
-    "TCPRcvQDrop": ("in-order skbs dropped for want of receive memory (counted per connection as rmem_drops)",
+    "TCPRcvQDrop": ("in-order skbs dropped for want of receive memory (per connection, their segments: rmem_drops)",
                     "LINUX_MIB_TCPRCVQDROP in tcp_data_queue(), net/ipv4/tcp_input.c"),
     "tcp_recvmsg": (("reads that found data in the socket: the reader was woken for each (sock_def_readable -> "
                      "try_to_wake_up on the NAPI CPU, a context switch and the recvmsg call on the reader's)"),
@@ -185,6 +189,13 @@ DOC = {
                                        "applications' app_read_us): they contend on its producer lock"),
                                       "page_pool_recycle_in_ring -> ptr_ring_produce (spin_lock(&r->producer_lock))")
        for k in range(1, 9)},
+    "gro_merge": (("segments merged into their flow's GRO aggregate by stealing their head into a frag "
+                   "(the sk_buff is freed: NAPI_GRO_FREE_STOLEN_HEAD)"), "skb_gro_receive (net/core/gro.c)"),
+    "gro_merge_frag_list": (("segments chained whole on a GRO aggregate's frag_list (its frags were full, or "
+                             "the head was kmalloc'ed)"), "skb_gro_receive 'merge:' (net/core/gro.c)"),
+    "gro_complete": (("skbs GRO passed up the stack, each an aggregate of one or more segments "
+                      "(at a poll's end, when full, or when a segment or ACK flushes the flow)"),
+                     "napi_gro_complete, napi_gro_flush (net/core/gro.c)"),
 }
 # counters of contended produces by the number of CPUs returning into the pool (1..8, 8 = 8 or more)
 PTR_RING_CPUS = tuple(f"ptr_ring_produce_cpus_{k}" for k in range(1, 9))

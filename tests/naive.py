@@ -58,6 +58,7 @@ class Data:
         self.frags = []  # (page, offset)
         self.pp_recycle = pp_recycle
         self.cloned = False
+        self.frag_list = []  # skbs a GRO aggregate chained whole, in order
 
 
 class Naive:
@@ -450,8 +451,8 @@ class Naive:
 
     def skb_try_coalesce(self, to, frm, sizeof_sk_buff):
         dt, df = self.datas[self.skbs[to][0]], self.datas[self.skbs[frm][0]]
-        if (dt.pp_recycle != df.pp_recycle or dt.cloned or df.cloned or df.head is None
-                or len(dt.frags) + len(df.frags) >= MAX_SKB_FRAGS):
+        if (dt.pp_recycle != df.pp_recycle or dt.cloned or df.cloned or dt.frag_list or df.frag_list
+                or df.head is None or len(dt.frags) + len(df.frags) >= MAX_SKB_FRAGS):
             self.c["skb_coalesce_refused"] += 1
             return -1
         dt.frags += [(df.head, df.head_off)] + df.frags
@@ -465,7 +466,31 @@ class Naive:
         self.c["skb_coalesce"] += 1
         return delta
 
+    def skb_gro_receive(self, p, last, s, sizeof_sk_buff):
+        """net/core/gro.c skb_gro_receive(p, skb), len already checked: steal ``s``'s page head into
+        a frag of the aggregate's last skb when it has room (and the same pp_recycle, rxlab's rule),
+        else chain ``s`` whole on ``p``'s frag_list. Returns the aggregate's last skb."""
+        dl, ds = self.datas[self.skbs[last][0]], self.datas[self.skbs[s][0]]
+        truesize, length = self.skbs[s][1], self.skbs[s][2]
+        self.skbs[p][2] += length
+        if ds.head is not None and len(dl.frags) + 1 + len(ds.frags) <= MAX_SKB_FRAGS \
+                and ds.pp_recycle == dl.pp_recycle:
+            dl.frags += [(ds.head, ds.head_off)] + ds.frags
+            self.skbs[p][1] += truesize - sizeof_sk_buff
+            d = self.skbs.pop(s)[0]
+            del self.datas[d]
+            self.free_datas.append(d)
+            self.free_skbs.append(s)
+            self.c["gro_merge"] += 1
+            return last
+        self.datas[self.skbs[p][0]].frag_list.append(s)
+        self.skbs[p][1] += truesize
+        self.c["gro_merge_frag_list"] += 1
+        return s
+
     def skb_free(self, s, cpu, softirq):
+        """kfree_skb(): with the data area's last reference, skb_release_data() puts the frag pages,
+        frees the frag_list's skbs, then puts the head page."""
         d = self.skbs.pop(s)[0]
         self.free_skbs.append(s)
         self.c["skb_free"] += 1
@@ -475,9 +500,11 @@ class Naive:
         data.dataref -= 1
         if data.dataref:
             return
-        if data.head is not None:
-            self._ref_put(data.head, data.pp_recycle, cpu, False, softirq)
         for pid, _ in data.frags:
             self._ref_put(pid, data.pp_recycle, cpu, False, softirq)
+        for chained in data.frag_list:
+            self.skb_free(chained, cpu, softirq)
+        if data.head is not None:
+            self._ref_put(data.head, data.pp_recycle, cpu, False, softirq)
         del self.datas[d]
         self.free_datas.append(d)

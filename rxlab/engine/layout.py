@@ -117,7 +117,8 @@ class SK(IntEnum):
     truesize = 1
     len = 2
     page_len = 3  # of len, the bytes that sit in pages (0 for a kmalloc'ed head's copy-break bytes)
-    n = 4
+    next = 4  # skb->next within a frag_list chain (skb_gro_receive), or NONE
+    n = 5
 
 
 class DT(IntEnum):
@@ -129,7 +130,8 @@ class DT(IntEnum):
     nr_frags = 3
     pp_recycle = 4
     cloned = 5  # skb->cloned: set on both skbs once cloned
-    n = 6
+    frag_list = 6  # skb_shinfo(skb)->frag_list: the first skb a GRO aggregate chained, or NONE
+    n = 7
 
 
 class G(IntEnum):
@@ -175,11 +177,10 @@ class QP(IntEnum):
     hold_head = 11
     hold_count = 12
     napi_left = 13  # packets the current NAPI poll may still take (counts down from napi_budget)
-    ratio_len = 14  # memo of the last len/truesize scaling ratio: its len,
-    ratio_truesize = 15  # truesize,
-    ratio = 16  # and (len << 8) // truesize clamped to 1..255
-    defer_count = 17  # skbs other CPUs deferred to this NAPI CPU since its last poll (defer_count)
-    n = 18
+    gro_count = 14  # flows whose aggregate this queue's NAPI holds (napi->gro_hash[].count summed)
+    gro_page_len = 15  # packet bytes in pages those aggregates hold
+    defer_count = 16  # skbs other CPUs deferred to this NAPI CPU since its last poll (defer_count)
+    n = 17
 
 
 class QS(IntEnum):
@@ -211,7 +212,7 @@ class CN(IntEnum):
     count = 4
     delivered = 5  # payload bytes read by the application
     packets = 6
-    rmem_drops = 7  # dropped: receive memory full
+    rmem_drops = 7  # segments dropped: receive memory full (TCPRcvQDrop counts their skbs)
     stalls = 8  # times the sender found a zero window
     scaling = 9  # len/truesize ratio << 8 (tcp_measure_rcv_mss scaling_ratio)
     tail = 10  # last skb of the receive queue
@@ -221,7 +222,9 @@ class CN(IntEnum):
     rcvq_space = 14  # rcvq_space.space: the most payload copied in one RTT so far
     rcv_edge = 15  # rcv_wup + rcv_wnd: the right edge of the advertised window (payload bytes)
     held = 16  # packet bytes in pages on the receive queue (sum of its skbs' page_len)
-    n = 17
+    rcv_mss = 17  # icsk_ack.rcv_mss: the segment size tcp_measure_rcv_mss() last settled on
+    last_seg = 18  # icsk_ack.last_seg_size: a smaller segment's size, to confirm a shrunk rcv_mss
+    n = 19
 
 
 class CF(IntEnum):
@@ -264,7 +267,8 @@ class RC(IntEnum):
     low_rtt_us = 25  # net.ipv4.tcp_rcvbuf_low_rtt (0: the release has none)
     admission = 26  # Admission: when tcp_try_rmem_schedule() prunes (and may drop)
     shinfo = 27  # SKB_DATA_ALIGN(sizeof(struct skb_shared_info)): sizes the skbs tcp_collapse() makes
-    n = 28
+    gro_max_size = 28  # dev->gro_max_size: an aggregate's len stays below it (skb_gro_receive)
+    n = 29
 
 
 class Grow(IntEnum):
@@ -288,6 +292,18 @@ class WinMode(IntEnum):
 
     scaling_ratio = 0  # 6.6+: space * scaling_ratio >> TCP_RMEM_TO_WIN_SCALE
     adv_win_scale = 1  # before 6.6: space - (space >> tcp_adv_win_scale)
+
+
+class GR(IntEnum):
+    """gro[]: one connection's NAPI GRO state, while its queue holds an aggregate of it."""
+
+    skb = 0  # the held aggregate (the gro_hash list entry), or NONE
+    last = 1  # NAPI_GRO_CB(p)->last: the skb whose frags the next segment's head goes into
+    segs = 2  # NAPI_GRO_CB(p)->count: segments in the aggregate
+    payload = 3  # payload bytes in it (skb_gro_len summed)
+    gso_size = 4  # skb_shinfo(p)->gso_size: the first segment's payload
+    bucket = 5  # skb_get_hash_raw(skb) & (GRO_HASH_BUCKETS - 1): the flow's gro_hash list
+    n = 6
 
 
 class RF(IntEnum):

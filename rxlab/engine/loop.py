@@ -11,12 +11,14 @@ import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_unmap
+from rxlab.engine.gro import gro_hold, gro_unhold, skb_gro_receive
 from rxlab.engine.jit import inner, kernel
 from rxlab.engine.layout import (
     BF,
     CF,
     CN,
     FALSE,
+    GR,
     NONE,
     PL,
     QP,
@@ -45,7 +47,8 @@ from rxlab.engine.skb import (
     skb_try_coalesce,
 )
 from rxlab.engine.state import reader_state
-from rxlab.engine.tcp import alloc_skb_truesize, tcp_rcvbuf_grow, tcp_win_from_space
+from rxlab.engine.tcp import alloc_skb_truesize, tcp_measure_rcv_mss, tcp_rcvbuf_grow, tcp_win_from_space
+from rxlab.kernel.gro import MAX_GRO_SKBS
 from rxlab.kernel.sizes import WIRE_OVERHEAD
 from rxlab.kernel.tcp import ACK_LEN, TCP_IP_HEADERS
 
@@ -133,20 +136,6 @@ def _hold(st, rx, q, b, until):
     hold_buf[q, i] = b
     hold_t[q, i] = until
     p[QP.hold_count] += 1
-
-
-@inner
-def scaling_ratio(p, length, truesize):
-    """tcp_measure_rcv_mss(): (skb->len << 8) / skb->truesize of the arriving skb, its payload
-    (TCP pulled the headers in tcp_data_queue), clamped to 1..255; memoized in queue row ``p``: a
-    queue's packets mostly share len and truesize, and the division per packet was a tenth of the
-    run's time. (The kernel recomputes it only when the segment size differs from rcv_mss; with
-    rxlab's equal segments that is the same value.)"""
-    if length != p[QP.ratio_len] or truesize != p[QP.ratio_truesize]:
-        p[QP.ratio_len] = length
-        p[QP.ratio_truesize] = truesize
-        p[QP.ratio] = max(1, min(255, (length << 8) // truesize))
-    return p[QP.ratio]
 
 
 @inner
@@ -245,16 +234,17 @@ def tcp_prune_queue(st, rx, c, need, cpu):
 
 
 @inner
-def tcp_queue(st, rx, c, s, cpu, scaling):
-    """tcp_data_queue(): tcp_try_rmem_schedule() by the release's admission rule (sk_rmem_alloc >
-    sk_rcvbuf; from 6.17 sk_rmem_alloc + truesize > sk_rcvbuf, 1d2fbaad7cd8; from 6.18 + len,
-    f017c1f768b6) -> tcp_prune_queue(); if that fails the skb is dropped (TCPRcvQDrop) unless the
-    receive queue is empty (sk_forced_mem_schedule). Then tcp_try_coalesce() into the tail or queue
-    the skb, charging truesize (or the coalesce delta); note the len/truesize ``scaling`` ratio
-    (tcp_measure_rcv_mss, see scaling_ratio) and rcv_nxt."""
-    rc, conn, rcvq_next = rx.rc, rx.conn, rx.rcvq_next
+def tcp_queue(st, rx, c, s, cpu, segs, payload, seg):
+    """tcp_data_queue() of skb ``s``: ``segs`` segments of ``seg`` bytes each, ``payload`` in all (a
+    GRO aggregate, or one segment). tcp_try_rmem_schedule() by the release's admission rule
+    (sk_rmem_alloc > sk_rcvbuf; from 6.17 sk_rmem_alloc + truesize > sk_rcvbuf, 1d2fbaad7cd8; from
+    6.18 + len, f017c1f768b6) -> tcp_prune_queue(); if that fails the skb is dropped (TCPRcvQDrop)
+    unless the receive queue is empty (sk_forced_mem_schedule), and its sender, which rxlab gives no
+    retransmission timer, resends after the application's next read. Else tcp_measure_rcv_mss()
+    (scaling_ratio), rcv_nxt, and tcp_try_coalesce() into the tail or queue the skb, charging
+    truesize (or the coalesce delta)."""
+    rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
     k = conn[c]
-    payload = st.skbs[s, SK.len] - TCP_IP_HEADERS
     adm = rc[RC.admission]
     need = 0
     if adm == Admission.rmem_plus_truesize:
@@ -263,14 +253,19 @@ def tcp_queue(st, rx, c, s, cpu, scaling):
         need = payload
     if k[CN.rmem] + need > k[CN.rcvbuf] and tcp_prune_queue(st, rx, c, need, cpu) < 0 and k[CN.count] > 0:
         st.c[Ctr.TCPRcvQDrop] += 1
-        k[CN.rmem_drops] += 1
+        k[CN.rmem_drops] += segs  # every segment of the aggregate is lost
+        k[CN.stalls] += 1
+        connf[c, CF.next_send] = max(connf[c, CF.next_send], rx.next_read[0])
         skb_free(st, s, cpu, TRUE)
         return
-    k[CN.packets] += 1
-    k[CN.scaling] = scaling
+    k[CN.packets] += segs
+    # the socket now has data for the next read, whether or not the connection sent since the last
+    # (GRO can hold a segment across a read, and an ACK or a poll's end completes it)
+    _mark_dirty(rx, c)
+    tcp_measure_rcv_mss(k, seg, payload, st.skbs[s, SK.truesize], rc[RC.advmss])
     k[CN.rcv_nxt] += payload
     k[CN.held] += st.skbs[s, SK.page_len]
-    if rc[RC.gro] and k[CN.count] > 0:
+    if k[CN.count] > 0:
         delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff])
         if delta >= 0:
             k[CN.rmem] += delta
@@ -283,6 +278,102 @@ def tcp_queue(st, rx, c, s, cpu, scaling):
     k[CN.tail] = s
     k[CN.count] += 1
     k[CN.rmem] += st.skbs[s, SK.truesize]
+
+
+@inner
+def netif_receive_skb(st, rx, c, s, cpu, segs, payload, seg):
+    """The stack above GRO (__netif_receive_skb_core): a tap (packet socket) may take a clone of the
+    skb and consumes it in softirq; then TCP (tcp_v4_rcv -> tcp_data_queue)."""
+    _tap(st, rx, s, cpu)
+    tcp_queue(st, rx, c, s, cpu, segs, payload, seg)
+
+
+@inner
+def _tap(st, rx, s, cpu):
+    cf = rx.rf[RF.clone_fraction]
+    if cf > 0.0 and np.random.random() < cf:
+        cl = skb_clone(st, s)
+        if cl != NONE:
+            skb_free(st, cl, cpu, TRUE)
+
+
+@inner
+def napi_gro_complete(st, rx, q, c):
+    """napi_gro_complete() of connection ``c``'s aggregate: off queue ``q``'s gro_hash list; returns
+    (c, its skb, segments, payload, gso_size) for the caller to send up the stack as one skb
+    (gro_normal_one; a single segment's gso_size is reset, which leaves the segment size TCP
+    measures the same)."""
+    g = rx.gro[c]
+    segs, payload, seg = g[GR.segs], g[GR.payload], g[GR.gso_size]
+    p = gro_unhold(st, rx, q, c)
+    st.c[Ctr.gro_complete] += 1
+    return c, p, segs, payload, seg
+
+
+@inner
+def napi_gro_flush_one(st, rx, q):
+    """One step of napi_gro_flush(napi, false), which sends up every aggregate the queue holds,
+    bucket by bucket, each bucket's oldest first: the next one's napi_gro_complete()."""
+    b = 0
+    while rx.gro_n[q, b] == 0:
+        b += 1
+    return napi_gro_complete(st, rx, q, rx.gro_list[q, b, 0])
+
+
+@inner
+def napi_gro_flush(st, rx, q, cpu):
+    """napi_gro_flush(napi, false): every aggregate queue ``q`` holds goes up the stack."""
+    while rx.qp[q, QP.gro_count] > 0:
+        c, p, segs, payload, seg = napi_gro_flush_one(st, rx, q)
+        netif_receive_skb(st, rx, c, p, cpu, segs, payload, seg)
+
+
+@kernel
+def polls_complete(st, rx):
+    """Every ring is empty (the link idles, or traffic stopped): each queue's poll ends with
+    napi_complete_done(), which flushes what GRO holds; the next packet starts a new poll.
+    Returns how many aggregates went up."""
+    n = 0
+    for q in range(rx.rc[RC.queues]):
+        rx.qp[q, QP.napi_left] = 0
+        n += rx.qp[q, QP.gro_count]
+        napi_gro_flush(st, rx, q, rx.qp[q, QP.napi_cpu])
+    return n
+
+
+@inner
+def napi_gro_receive(st, rx, q, c, s, payload):
+    """napi_gro_receive() of data segment ``s`` (``payload`` bytes) of connection ``c`` on queue ``q``
+    (dev_gro_receive, tcp_gro_receive in net/ipv4/tcp_offload.c). With an aggregate held for the
+    flow: a segment larger than its gso_size completes it ((len - 1) >= mss) and starts the next;
+    so does one that would take its len to gro_max_size (skb_gro_receive: -E2BIG); otherwise the
+    segment merges, and a smaller one (len < mss) then completes the aggregate. A new flow is held,
+    after gro_flush_oldest() if its bucket already holds MAX_GRO_SKBS flows. rxlab's segments come
+    in order, with the same flags, options and ack_seq, so nothing else flushes.
+
+    Returns the aggregate completed, as napi_gro_complete() does, or a NONE skb: at most one
+    completes per segment, and the caller sends it up after the segment is held (nothing up
+    the stack reads what GRO holds), so that the RX path has one call of the stack above GRO."""
+    g = rx.gro[c]
+    page_len = st.skbs[s, SK.page_len]
+    if g[GR.skb] != NONE:
+        if payload > g[GR.gso_size] or TCP_IP_HEADERS + g[GR.payload] + payload >= rx.rc[RC.gro_max_size]:
+            done = napi_gro_complete(st, rx, q, c)
+            gro_hold(rx, q, c, s, payload, page_len)
+            return done
+        skb_gro_receive(st, g, s, rx.rc[RC.sizeof_sk_buff])
+        g[GR.segs] += 1
+        g[GR.payload] += payload
+        rx.qp[q, QP.gro_page_len] += page_len
+        if payload < g[GR.gso_size]:
+            return napi_gro_complete(st, rx, q, c)
+        return c, NONE, 0, 0, 0
+    b = g[GR.bucket]
+    done = (c, NONE, 0, 0, 0)
+    if rx.gro_n[q, b] == MAX_GRO_SKBS:
+        done = napi_gro_complete(st, rx, q, rx.gro_list[q, b, 0])
+    gro_hold(rx, q, c, s, payload, page_len)
+    return done
 
 
 @inner
@@ -354,10 +445,10 @@ def app_read(st, rx, c, t):
 
 
 @inner
-def rx_packet(st, rx, q, c, length, is_ack, t):
+def rx_cqe(st, rx, q, c, length, is_ack, t):
     """One completion on queue ``q``: mana_process_rx_cqe() -> mana_refill_rx_oob() (refill
     before the packet goes up; on failure drop it and repost the old buffer) ->
-    mana_rx_skb() (XDP verdict, napi_build_skb, hand to TCP)."""
+    mana_rx_skb() (XDP verdict, napi_build_skb). Returns the skb to hand to GRO, or NONE."""
     qp, qstats, rc, rf, ring = rx.qp, rx.qstats, rx.rc, rx.rf, rx.ring
     p = qp[q]
     cpu = p[QP.napi_cpu]
@@ -380,24 +471,19 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
         aligned = (length + 63) // 64 * 64
         if st.glob[G.skb_top] == 0:
             qstats[q, QS.skb_table_full] += 1
-            return
+            return NONE
         truesize = aligned + rc[RC.copy_truesize_extra]
         s = skb_alloc_copy(st, cpu, length, aligned + rc[RC.copy_head], truesize, length <= rc[RC.small_head])
         if s == NONE:
             qstats[q, QS.rx_alloc_fail] += 1
-            return
+            return NONE
         qstats[q, QS.copybreak] += 1
-        if is_ack:
-            qstats[q, QS.acks] += 1
-            skb_free(st, s, cpu, TRUE)
-        else:
-            tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length - TCP_IP_HEADERS, truesize))
-        return
+        return s
     nb = alloc_buf(st, rx, q)
     if nb == NONE:
         qstats[q, QS.rx_alloc_fail] += 1
         ring[q, head] = b
-        return
+        return NONE
     ring[q, head] = nb
     if st.bufs[b, BF.kind] != BufKind.pp_frag:
         # mana_refill_rx_oob(): "if (!rxoob->from_pool || rxq->frag_count == 1)" unmap the old one
@@ -412,30 +498,60 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
                 p[QP.save] = b
             else:
                 buf_put(st, b, cpu, TRUE)
-            return
+            return NONE
         else:
             if r < rf[RF.xdp_pass] + rf[RF.xdp_drop] + rf[RF.xdp_tx]:
                 qstats[q, QS.xdp_tx] += 1
             else:
                 qstats[q, QS.xdp_redirect] += 1
             _hold(st, rx, q, b, t + rf[RF.xdp_hold_us])
-            return
+            return NONE
     truesize = p[QP.truesize_pinned] if rc[RC.honest] else p[QP.truesize]
     s = skb_build(st, b, truesize, length)
     if s == NONE:
         qstats[q, QS.skb_table_full] += 1
         buf_put(st, b, cpu, TRUE)
-        return
-    if is_ack:
-        qstats[q, QS.acks] += 1
-        skb_free(st, s, cpu, TRUE)
-        return
-    if rf[RF.clone_fraction] > 0.0 and np.random.random() < rf[RF.clone_fraction]:
-        # a tap (packet socket) gets a clone and consumes it in softirq
-        cl = skb_clone(st, s)
-        if cl != NONE:
-            skb_free(st, cl, cpu, TRUE)
-    tcp_queue(st, rx, c, s, cpu, scaling_ratio(p, length - TCP_IP_HEADERS, truesize))
+        return NONE
+    return s
+
+
+@inner
+def rx_packet(st, rx, q, c, length, is_ack, t):
+    """One completion on queue ``q`` (rx_cqe), its skb through napi_gro_receive(): data goes
+    through GRO (or, with GRO off, up the stack alone); a pure ACK completes its flow's held
+    aggregate (tcp_gro_receive: its ack_seq differs and it is shorter than the mss) and goes up
+    alone, where TCP consumes it. When the completion is the poll's last (napi_budget taken), the
+    poll completes (napi_complete_done): GRO flushes every aggregate the queue holds. rxlab's
+    polls take napi_budget packets while the link is busy, and end when it idles (polls_complete;
+    a kernel poll that uses its whole budget flushes only aggregates older than a jiffy:
+    napi_gro_flush(napi, HZ >= 1000) in __napi_poll, net/core/dev.c).
+
+    What goes up the stack does so from one call of netif_receive_skb (which inlines all of TCP's
+    receive path): the aggregate napi_gro_receive() completed, then each one the poll's end flushes."""
+    s = rx_cqe(st, rx, q, c, length, is_ack, t)
+    p = rx.qp[q]
+    cpu = p[QP.napi_cpu]
+    up = (c, NONE, 0, 0, 0)
+    if s != NONE:
+        if is_ack:
+            rx.qstats[q, QS.acks] += 1
+            if rx.gro[c, GR.skb] != NONE:
+                up = napi_gro_complete(st, rx, q, c)
+        elif rx.rc[RC.gro]:
+            up = napi_gro_receive(st, rx, q, c, s, length - TCP_IP_HEADERS)
+        else:
+            up = (c, s, 1, length - TCP_IP_HEADERS, length - TCP_IP_HEADERS)
+    while True:
+        uc, us, segs, payload, seg = up
+        if us != NONE:
+            netif_receive_skb(st, rx, uc, us, cpu, segs, payload, seg)
+        if s != NONE and is_ack:  # TCP consumes the ACK, after the aggregate it completed
+            _tap(st, rx, s, cpu)
+            skb_free(st, s, cpu, TRUE)
+            s = NONE
+        if p[QP.napi_left] > 0 or p[QP.gro_count] == 0:
+            return
+        up = napi_gro_flush_one(st, rx, q)
 
 
 # ctz of a 32-bit power of two: its de Bruijn product's top 5 bits index this table
@@ -460,8 +576,8 @@ def _mark_dirty(rx, c):
 @inner
 def _sample(st, rx, i, t):
     """Memory over model time. Receive memory, queued skbs and the packet bytes they hold in
-    pages are summed over the connections that sent since the applications last read: the
-    others' sockets are empty (run). RX ring buffers are posted empty (a packet's buffer is
+    pages are summed over the connections marked since the applications last read: the others'
+    sockets are empty (run). RX ring buffers are posted empty (a packet's buffer is
     replaced before it goes up), so they pin pages without holding packet data."""
     conn, samples, dirty, dirty_words = rx.conn, rx.samples, rx.dirty, rx.dirty_words
     samples[i, SM.t_us] = t
@@ -489,6 +605,9 @@ def _sample(st, rx, i, t):
                 held += conn[c, CN.held]
     samples[i, SM.rmem] = rmem
     samples[i, SM.queued] = queued
+    # packet bytes GRO holds sit in pages too, on their way to a socket
+    for q in range(rx.qp.shape[0]):
+        held += rx.qp[q, QP.gro_page_len]
     samples[i, SM.held] = held
 
 
@@ -506,10 +625,10 @@ def run(st, rx, t, stop):
     so a run can stop for a reconfiguration and go on.
 
     Every application reads its socket at the same times (from 0, every app_read_us). Only the
-    connections that sent since the last read have anything to read or a send time to pull in
-    (app_read leaves an empty queue and next_send <= now), so a read visits those alone, marked
-    in ``rx.dirty`` as they send, in connection order as a scan of all of them would: the cost of
-    a packet does not grow with the number of connections. (ACKs do not touch the socket.)
+    connections that sent or had data queued since the last read have anything to read or a send
+    time to pull in (app_read leaves an empty queue and next_send <= now), so a read visits those
+    alone, marked in ``rx.dirty`` as they send and as tcp_queue queues, in connection order as a
+    scan of all of them would: the cost of a packet does not grow with the number of connections.
     """
     rc, rf, conn, connf = rx.rc, rx.rf, rx.conn, rx.connf
     samples, ratio_hist, prog = rx.samples, rx.ratio_hist, rx.prog
@@ -542,8 +661,9 @@ def run(st, rx, t, stop):
                         bits ^= lowc
                         app_read(st, rx, (w << 5) + _ctz32(lowc), t)
             next_read = t + rf[RF.app_read_us]
+            rx.next_read[0] = next_read  # a segment dropped now is resent then (tcp_queue)
         if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:
-            c = np.random.randint(C)  # an ACK does not touch the socket: not dirty
+            c = np.random.randint(C)  # an ACK queues nothing itself (tcp_queue marks what GRO completes)
             rx_packet(st, rx, conn[c, CN.queue], c, np.int64(ACK_LEN), TRUE, t)
             t += ack_us
         else:
@@ -557,7 +677,11 @@ def run(st, rx, t, stop):
                     break
                 soonest = min(soonest, connf[c, CF.next_send])
                 c = c + 1 if c + 1 < C else 0
-            if pick == NONE:
+            if pick == NONE:  # the link idles until a sender may send or the applications read
+                if polls_complete(st, rx) > 0:  # what went up may be dropped: its sender waits
+                    soonest = np.inf
+                    for c in range(C):
+                        soonest = min(soonest, connf[c, CF.next_send])
                 t = max(t, min(soonest, next_read))
                 continue
             cursor = pick + 1
@@ -576,10 +700,11 @@ def run(st, rx, t, stop):
             wnd = tcp_win_from_space(max(0, k[CN.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode],
                                      rc[RC.adv_win_scale])
             k[CN.rcv_edge] = max(k[CN.rcv_edge], k[CN.rcv_nxt] + wnd)
-            avail = k[CN.rcv_edge] - k[CN.rcv_nxt]
-            # a segment dropped for receive memory is a loss: rxlab's sender (no congestion window,
-            # no retransmission timer) resends it after the application's next read
-            if avail < rc[RC.advmss] or k[CN.rmem_drops] != drops:
+            # what GRO holds is in flight to the sender (it has sent it; no ACK has come back)
+            avail = k[CN.rcv_edge] - k[CN.rcv_nxt] - rx.gro[pick, GR.payload]
+            if k[CN.rmem_drops] != drops:
+                pass  # dropped for receive memory: tcp_queue has it wait for the next read
+            elif avail < rc[RC.advmss]:
                 k[CN.stalls] += 1
                 connf[pick, CF.next_send] = next_read
             else:
@@ -604,6 +729,7 @@ def detach_queues(st, rx):
     process context, so through the ptr_ring), and page_pool_destroy() runs; a pool whose pages
     are still in sockets retires when the last one comes back."""
     qp, rc, ring = rx.qp, rx.rc, rx.ring
+    polls_complete(st, rx)  # the port stopped: the last polls complete
     for q in range(rc[RC.queues]):
         release_holds(st, rx, q, np.inf)
         cpu = qp[q, QP.napi_cpu]

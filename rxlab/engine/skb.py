@@ -178,13 +178,15 @@ def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
     """skb_try_coalesce(to, from): merge ``frm`` into ``to`` by stealing its head into a
     frag of ``to``; returns the truesize delta charged to ``to`` (from->truesize -
     SKB_DATA_ALIGN(sizeof(struct sk_buff))), or -1 when refused: pp_recycle differs,
-    either skb is cloned, a kmalloc'ed head cannot be stolen, or no frag slot is left."""
+    either skb is cloned, either has a frag_list (a GRO aggregate that outgrew its frags), a kmalloc'ed
+    head cannot be stolen, or no frag slot is left."""
     dt = st.skbs[to, SK.data]
     df = st.skbs[frm, SK.data]
     nt = st.data[dt, DT.nr_frags]
     nf = st.data[df, DT.nr_frags]
     if (st.data[dt, DT.pp_recycle] != st.data[df, DT.pp_recycle] or st.data[dt, DT.cloned]
-            or st.data[df, DT.cloned] or st.data[df, DT.head_page] == NONE or nt + nf >= MAX_SKB_FRAGS):
+            or st.data[df, DT.cloned] or st.data[dt, DT.frag_list] != NONE or st.data[df, DT.frag_list] != NONE
+            or st.data[df, DT.head_page] == NONE or nt + nf >= MAX_SKB_FRAGS):
         st.c[Ctr.skb_coalesce_refused] += 1
         return -1
     st.data_frags[dt, 2 * nt] = st.data[df, DT.head_page]
@@ -206,11 +208,10 @@ def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
     return delta
 
 
-@kernel
-def skb_free(st, s, cpu, softirq):
-    """kfree_skb()/napi_consume_skb() on ``cpu``: the data area goes with its last clone
-    (skb_release_data: an atomic on dataref only if it was ever cloned), returning the
-    head page and every frag page (direct recycling only in softirq on the pool's CPU)."""
+@inner
+def _skb_unref(st, s):
+    """The sk_buff ``s`` goes (kfree_skbmem); returns its data area if that was its last reference
+    (skb_release_data: an atomic on dataref only if it was ever cloned), else NONE."""
     d = st.skbs[s, SK.data]
     st.skbs[s, SK.data] = NONE
     _push(st.skb_stack, st.glob, G.skb_top, s)
@@ -218,14 +219,44 @@ def skb_free(st, s, cpu, softirq):
     if st.data[d, DT.cloned]:
         st.c[Ctr.skb_dataref_rmw] += 1
     st.data[d, DT.dataref] -= 1
-    if st.data[d, DT.dataref] > 0:
-        return
+    return d if st.data[d, DT.dataref] == 0 else NONE
+
+
+@inner
+def _put_frags(st, d, cpu, softirq):
     pp = st.data[d, DT.pp_recycle]
-    if st.data[d, DT.head_page] != NONE:
-        page_ref_put(st, st.data[d, DT.head_page], pp, cpu, FALSE, softirq)
     for i in range(st.data[d, DT.nr_frags]):
         page_ref_put(st, st.data_frags[d, 2 * i], pp, cpu, FALSE, softirq)
         st.data_frags[d, 2 * i] = NONE
         st.data_frags[d, 2 * i + 1] = NONE
+
+
+@inner
+def _put_head(st, d, cpu, softirq):
+    """skb_free_head(): the head page (none for a kmalloc'ed head), and the data area is free."""
+    if st.data[d, DT.head_page] != NONE:
+        page_ref_put(st, st.data[d, DT.head_page], st.data[d, DT.pp_recycle], cpu, FALSE, softirq)
     st.data[d, DT.dataref] = NONE
     _push(st.data_stack, st.glob, G.data_top, d)
+
+
+@kernel
+def skb_free(st, s, cpu, softirq):
+    """kfree_skb()/napi_consume_skb() on ``cpu``; with the last reference to the data area,
+    skb_release_data() returns the frag pages, frees the frag_list chain (kfree_skb_list: a GRO
+    aggregate's chained skbs, in order), then the head page; direct recycling only in softirq on
+    the pool's CPU."""
+    d = _skb_unref(st, s)
+    if d == NONE:
+        return
+    _put_frags(st, d, cpu, softirq)
+    chain = st.data[d, DT.frag_list]
+    st.data[d, DT.frag_list] = NONE
+    while chain != NONE:
+        nxt = st.skbs[chain, SK.next]
+        st.skbs[chain, SK.next] = NONE
+        dc = _skb_unref(st, chain)  # chained skbs are never cloned, nor chain others
+        _put_frags(st, dc, cpu, softirq)
+        _put_head(st, dc, cpu, softirq)
+        chain = nxt
+    _put_head(st, d, cpu, softirq)

@@ -10,8 +10,9 @@ import numpy as np
 
 from rxlab.counters import N_COUNTERS
 from rxlab.engine.jit import ensure_fresh, inner
-from rxlab.engine.layout import BF, CF, CN, DT, FC, MAX_SKB_FRAGS, NONE, PF, PL, QP, QS, RC, RF, SK, SM, G
+from rxlab.engine.layout import BF, CF, CN, DT, FC, GR, MAX_SKB_FRAGS, NONE, PF, PL, QP, QS, RC, RF, SK, SM, G
 from rxlab.errors import check_int_range
+from rxlab.kernel.gro import GRO_HASH_BUCKETS, MAX_GRO_SKBS
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
 from rxlab.kernel.sizes import check_page_size, get_order
 
@@ -77,9 +78,11 @@ def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2,
     bufs = np.zeros((n_bufs, BF.n), np.int64)
     bufs[:, BF.page] = NONE
     skbs = np.zeros((n_skbs, SK.n), np.int64)
+    skbs[:, SK.next] = NONE  # no skb is chained: skb_free unchains what it frees
     skbs[:, SK.data] = NONE
     data = np.zeros((n_skbs, DT.n), np.int64)
     data[:, DT.dataref] = NONE
+    data[:, DT.frag_list] = NONE  # nothing chained: skb_free resets what it releases
     pools = np.zeros((n_pools, PL.n), np.int64)
     pools[:, PL.frag_page] = NONE
     # mm/page_frag_cache.c: PAGE_FRAG_CACHE_MAX_ORDER = get_order(PAGE_FRAG_CACHE_MAX_SIZE); the
@@ -110,6 +113,12 @@ def reader_state(st):
                  st.data_stack, st.fc_cfg)
 
 
+def _gro_rows(conns):
+    gro = np.full((conns, GR.n), NONE, np.int64)
+    gro[:, GR.payload] = 0
+    return gro
+
+
 Rx = namedtuple("Rx", [
     "qp",  # int64[queues, QP.n]: each RX queue's parameters and driver state
     "qstats",  # int64[queues, QS.n]: per-queue totals
@@ -125,6 +134,10 @@ Rx = namedtuple("Rx", [
     # connections that sent since the applications last read, a bit each: int64[ceil(conns / 32)]
     # of 32 bits, and a bit per nonzero word of those, int64[ceil(conns / 1024)] (see loop.run)
     "dirty", "dirty_words",
+    "gro",  # int64[conns, GR.n]: each connection's held GRO aggregate, if any
+    # int64[queues, GRO_HASH_BUCKETS, MAX_GRO_SKBS]: each NAPI's gro_hash lists, connection ids
+    # oldest first, and int64[queues, GRO_HASH_BUCKETS] their lengths
+    "gro_list", "gro_n",
 ])
 
 
@@ -144,4 +157,7 @@ def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins):
         prog=np.zeros(3, np.int64),
         next_read=np.zeros(1, np.float64),
         dirty=np.zeros((conns + 31) >> 5, np.int64), dirty_words=np.zeros((conns + 1023) >> 10, np.int64),
+        gro=_gro_rows(conns),
+        gro_list=np.full((queues, GRO_HASH_BUCKETS, MAX_GRO_SKBS), NONE, np.int64),
+        gro_n=np.zeros((queues, GRO_HASH_BUCKETS), np.int64),
     )

@@ -2,9 +2,9 @@
 net/ipv4/tcp_input.c; the pure-Python formulas with their cases are rxlab.kernel.tcp's
 tcp_win_from_space, tcp_rcvbuf_grow and alloc_skb_truesize)."""
 
-from rxlab.engine.jit import kernel
-from rxlab.engine.layout import Grow, WinMode
-from rxlab.kernel.tcp import TCP_RMEM_TO_WIN_SCALE
+from rxlab.engine.jit import inner, kernel
+from rxlab.engine.layout import CN, Grow, WinMode
+from rxlab.kernel.tcp import TCP_HEADER_LEN, TCP_MIN_MSS, TCP_RMEM_TO_WIN_SCALE
 
 
 @kernel
@@ -66,3 +66,26 @@ def alloc_skb_truesize(copy, page_size, shinfo, sizeof_sk_buff_aligned):
         while head < size:
             head <<= 1
     return head + sizeof_sk_buff_aligned
+
+
+@inner
+def tcp_measure_rcv_mss(k, seg, payload, truesize, advmss):
+    """tcp_measure_rcv_mss() (net/ipv4/tcp_input.c) on connection row ``k`` for an skb of
+    ``payload`` bytes charged ``truesize``, whose segments carry ``seg`` bytes
+    (skb_shinfo(skb)->gso_size of a GRO aggregate, else its len). A segment at least rcv_mss that
+    differs from it measures scaling_ratio anew, from this skb as a whole: (len << 8) / truesize
+    (truesize exceeds len, so it fits the u8), and rcv_mss becomes min(seg, advmss); so a
+    connection's ratio is that of its first full-sized skb, single segment or aggregate, until the
+    segment size changes. A smaller segment becomes rcv_mss when the next one has the same size
+    (last_seg_size), if it is not a remnant: rxlab's segments carry no PSH, URG, FIN or SYN, so
+    only the size test (len + tcp_header_len >= TCP_MIN_MSS + sizeof(struct tcphdr)) applies."""
+    lss = k[CN.last_seg]
+    k[CN.last_seg] = 0
+    if seg >= k[CN.rcv_mss]:
+        if seg != k[CN.rcv_mss]:
+            k[CN.scaling] = max(1, (payload << TCP_RMEM_TO_WIN_SCALE) // truesize)
+        k[CN.rcv_mss] = min(seg, advmss)
+    elif seg + TCP_HEADER_LEN >= TCP_MIN_MSS + 20:
+        k[CN.last_seg] = seg
+        if seg == lss:
+            k[CN.rcv_mss] = seg

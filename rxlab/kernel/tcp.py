@@ -12,6 +12,9 @@ WINDOWS = ("adv_win_scale", "scaling_ratio")
 TCP_INIT_CWND = 10  # include/net/tcp.h
 TCPOLEN_TSTAMP_ALIGNED = 12  # include/net/tcp.h: the timestamps option every segment carries
 IPV4_TCP_HEADERS = 40  # struct iphdr 20 + struct tcphdr 20: tp->advmss = MTU - 40 - options
+TCP_HEADER_LEN = 20 + TCPOLEN_TSTAMP_ALIGNED  # tp->tcp_header_len: struct tcphdr and timestamps
+TCP_MSS_DEFAULT = 536  # include/net/tcp.h: the MSS assumed until measured
+TCP_MIN_MSS = 88  # include/net/tcp.h
 # include/linux/netdevice.h: LL_MAX_HEADER 128 (CONFIG_HYPERV_NET, as Azure kernels have it) and
 # MAX_HEADER = LL_MAX_HEADER + 48 (IP tunnels built); include/net/tcp.h: MAX_TCP_HEADER =
 # L1_CACHE_ALIGN(128 + MAX_HEADER)
@@ -25,6 +28,13 @@ def advmss(mtu):
     """tp->advmss of an IPv4 connection with timestamps: MTU - 40 - TCPOLEN_TSTAMP_ALIGNED (the
     payload of a full segment; rxlab's TCP_IP_HEADERS is the same 52 bytes)."""
     return mtu - IPV4_TCP_HEADERS - TCPOLEN_TSTAMP_ALIGNED
+
+
+def tcp_initialize_rcv_mss(advmss_, rcv_wnd):
+    """net/ipv4/tcp_output.c tcp_initialize_rcv_mss(): the receiver's first guess of the peer's
+    segment size, min(advmss, rcv_wnd / 2, TCP_MSS_DEFAULT), at least TCP_MIN_MSS (mss_cache is
+    advmss here: rxlab's connections send full segments both ways)."""
+    return max(min(advmss_, rcv_wnd // 2, TCP_MSS_DEFAULT), TCP_MIN_MSS)
 
 
 def max_tcp_header(arch="x86_64"):

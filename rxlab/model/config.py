@@ -130,8 +130,8 @@ class SimConfig:
     connections: int = 64
     app_cpus: str = "remote"  # application threads on other CPUs than the NAPI ones, or the same
     ack_fraction: float = 0.0  # fraction of arriving packets that are pure ACKs (66 bytes)
-    gro: bool = True  # coalesce into the receive queue's tail skb (tcp_try_coalesce)
-    clone_fraction: float = 0.0  # packets also delivered to a tap (skb_clone)
+    gro: bool = True  # NAPI GRO (ethtool -K gro): segments of a flow aggregated before TCP
+    clone_fraction: float = 0.0  # skbs (GRO aggregates, ACKs) also delivered to a tap (skb_clone)
     tcp_rmem: int | None = None  # tcp_rmem[2], the most autotuning grows sk_rcvbuf to; None: the release's
     # setsockopt(SO_RCVBUF) by every application: sk_rcvbuf fixed at max(2 x min(it, rmem_max), SOCK_MIN_RCVBUF)
     # and no autotuning (SOCK_RCVBUF_LOCK); 0: not set, sk_rcvbuf starts at tcp_rmem[1] and autotunes

@@ -7,18 +7,19 @@ import numpy as np
 from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.invariants import check_invariants, check_no_leak
 from rxlab.engine.jit import compile_finished
-from rxlab.engine.layout import CF, CN, NONE, PL, QP, RC, RF, Admission, BufKind, G, Grow, Mode, WinMode
-from rxlab.engine.loop import detach_queues, fill_rings, run, seed_rng, teardown
+from rxlab.engine.layout import CF, CN, GR, NONE, PL, QP, RC, RF, Admission, BufKind, G, Grow, Mode, WinMode
+from rxlab.engine.loop import detach_queues, fill_rings, polls_complete, run, seed_rng, teardown
 from rxlab.engine.page_pool import pool_create, ring_contention_flush
 from rxlab.engine.pages import page_alloc
 from rxlab.engine.skb import buf_new, buf_put
 from rxlab.engine.state import make_rx, make_state
+from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE
 from rxlab.kernel.pagepool import (
     PAGE_FRAG_CACHE_MAX_SIZE,
     dma_get_cache_alignment,
     pp_alloc_cache,
 )
-from rxlab.kernel.rss import flow_queues
+from rxlab.kernel.rss import flow_hashes, flow_queues
 from rxlab.kernel.sizes import (
     NET_SKB_PAD,
     arch_info,
@@ -27,7 +28,7 @@ from rxlab.kernel.sizes import (
     skb_data_align,
     skb_shinfo_aligned,
 )
-from rxlab.kernel.tcp import TCP_INIT_CWND, advmss, rcvmem_per_mss, tcp_win_from_space
+from rxlab.kernel.tcp import TCP_INIT_CWND, advmss, rcvmem_per_mss, tcp_initialize_rcv_mss, tcp_win_from_space
 from rxlab.model.config import SimConfig
 from rxlab.model.result import Result
 from rxlab.model.sizing import RATIO_BINS, Sizes, copy_truesize_extra, geometries, size_run  # noqa: F401
@@ -56,10 +57,10 @@ def _attach(st, cfg, g, qp, pool_base):
         p[QP.alloc_size], p[QP.align], p[QP.datasize] = g.alloc_size, align, g.datasize
         p[QP.truesize], p[QP.truesize_pinned], p[QP.xdp] = g.truesize, pinned, g.xdp
         # a new rxq: no saved XDP buffer, rings from slot 0; the NAPI CPU's state (the poll in
-        # progress, its defer list) goes on across the reconfiguration
+        # progress, its defer list) goes on across the reconfiguration, and GRO holds nothing
+        # (detach_queues flushed it)
         p[QP.save] = NONE
         p[QP.ring_head] = p[QP.hold_head] = p[QP.hold_count] = 0
-        p[QP.ratio_len] = p[QP.ratio_truesize] = p[QP.ratio] = 0
 
 
 def _pre_alloc(st, cfg, g, fail):
@@ -129,7 +130,7 @@ def _pack_params(cfg, rx):
         RC.grow: Grow[rel.rcvbuf_grow], RC.advmss: advmss(cfg.mtu),
         RC.rcvmem: rcvmem_per_mss(cfg.mtu, rel.tcp_adv_win_scale, cfg.arch),
         RC.low_rtt_us: rel.rcvbuf_low_rtt_us, RC.admission: Admission[rel.admission],
-        RC.shinfo: skb_shinfo_aligned(),
+        RC.shinfo: skb_shinfo_aligned(), RC.gro_max_size: GRO_LEGACY_MAX_SIZE,
     }
     p, d, tx, r = _xdp_fractions(cfg.xdp)
     floats = {
@@ -165,7 +166,10 @@ def build(cfg, geoms):
     if (rx.ring == NONE).any():
         raise MemoryError("could not fill the RX rings before traffic")
     C = cfg.connections
-    rx.conn[:, CN.queue] = flow_queues(C, cfg.queues, cfg.seed)  # RSS: Toeplitz, indirection table
+    # RSS: the Toeplitz hash through the indirection table picks the queue; its low bits, NAPI GRO's
+    # bucket (dev_gro_receive)
+    rx.conn[:, CN.queue] = flow_queues(C, cfg.queues, cfg.seed)
+    rx.gro[:, GR.bucket] = np.array(flow_hashes(C, cfg.seed), np.int64) & (GRO_HASH_BUCKETS - 1)
     # tcp_init_sock(): sk_rcvbuf = tcp_rmem[1] (or what SO_RCVBUF set); tcp_init_buffer_space():
     # rcvq_space.space = min(rcv_wnd, TCP_INIT_CWND * advmss), its time the connection's start (0)
     rcvbuf = int(rx.rc[RC.rcvbuf])
@@ -174,6 +178,7 @@ def build(cfg, geoms):
     rcv_wnd = min(0xFFFF, _initial_window(cfg, rcvbuf))
     rx.conn[:, CN.rcvq_space] = min(TCP_INIT_CWND * int(rx.rc[RC.advmss]), max(1, rcv_wnd))
     rx.conn[:, CN.rcv_edge] = rcv_wnd
+    rx.conn[:, CN.rcv_mss] = tcp_initialize_rcv_mss(int(rx.rc[RC.advmss]), rcv_wnd)
     rx.connf[:, CF.rcvq_time] = 0.0
     # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
     rx.conn[:, CN.app_cpu] = (cfg.queues + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" \
@@ -220,6 +225,7 @@ def run_all(st, rx, cfg, g):
         event, cur = _reconfigure(st, rx, cfg, i, r, cur, t)
         events.append(event)
     t = run(st, rx, t, cfg.packets)
+    polls_complete(st, rx)  # traffic stops: every ring is empty
     check_invariants(st)
     return t, tuple(events), cur[2]
 

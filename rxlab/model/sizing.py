@@ -13,8 +13,9 @@ import re
 from typing import NamedTuple
 
 from rxlab.counters import N_COUNTERS
-from rxlab.engine.layout import BF, CF, CN, DT, FC, MAX_SKB_FRAGS, PF, PL, QP, QS, RC, RF, SK, SM, G
+from rxlab.engine.layout import BF, CF, CN, DT, FC, GR, MAX_SKB_FRAGS, PF, PL, QP, QS, RC, RF, SK, SM, G
 from rxlab.errors import bad, too_much
+from rxlab.kernel.gro import GRO_HASH_BUCKETS, MAX_GRO_SKBS
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
 from rxlab.kernel.sizes import NET_SKB_PAD, WIRE_OVERHEAD, arch_info, skb_data_align, skb_shinfo_aligned
 from rxlab.kernel.tcp import so_rcvbuf
@@ -74,12 +75,14 @@ def _bounds(cfg, geoms):
                (cfg.packets, ("packets",)), key=lambda b: b[0])
     # XDP_TX / REDIRECT buffers awaiting completion: the packets of xdp_hold_us at line rate, and
     # never more than the packets sent (so a full hold ring never forces a completion early)
+    # and what GRO holds between polls: at most a poll's napi_budget segments a queue
+    held = skbs[0] + Q * (4 + (cfg.napi_budget if cfg.gro else 0)) + 16
     if not any(x.xdp for x in geoms):
-        return (skbs[0] + Q * 4 + 16, skbs[1]), (1, ())
+        return (held, skbs[1]), (1, ())
     link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(x.mtu for x in geoms)) + WIRE_OVERHEAD) * 8)
     holds = min((int(cfg.xdp_hold_us * link_pps) + 64, ("xdp_hold_us", "link_gbps")),
                 (cfg.packets, ("packets",)), key=lambda b: b[0])
-    return (skbs[0] + Q * 4 + 16, skbs[1]), holds
+    return (held, skbs[1]), holds
 
 
 def size_run(cfg, geoms):
@@ -111,11 +114,12 @@ def table_bytes(cfg, sz):
     Q, configs = cfg.queues, 1 + len(cfg.reconfigs)
     total = (sz.n_pages * PAGE_ROW + sz.n_bufs * BUF_ROW + sz.n_skbs * SKB_ROW + Q * sz.hold_cap * HOLD_ROW
              + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max) + 8 * sz.n_cpus * FC.n
-             + 8 * Q * (QP.n + QS.n + cfg.ring_size) + 8 * cfg.connections * (CN.n + CF.n)
+             + 8 * Q * (QP.n + QS.n + cfg.ring_size + GRO_HASH_BUCKETS * (MAX_GRO_SKBS + 1))
+             + 8 * cfg.connections * (CN.n + CF.n + GR.n)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
     parts = {"holds": sz.hold_cap * Q * (configs * PAGE_ROW + BUF_ROW + HOLD_ROW),
              "skbs": sz.n_skbs * (SKB_ROW + 2 * PAGE_ROW),
-             "connections": 8 * cfg.connections * (CN.n + CF.n),
+             "connections": 8 * cfg.connections * (CN.n + CF.n + GR.n),
              "samples": 8 * cfg.samples * SM.n}
     parts["rings"] = total - sum(parts.values())
     return parts

@@ -89,7 +89,7 @@ def _controls():
         "link_gbps": fslider("link Gbps", 10.0, 400.0, d.link_gbps, 10.0),
         "alloc_fail_rate": fslider("alloc fail rate", 0.0, 0.05, d.alloc_fail_rate, 0.001),
         "truesize_honest": check("truesize honest", d.truesize_honest),
-        "gro": check("GRO coalescing", d.gro),
+        "gro": check("NAPI GRO", d.gro),
         "defer_free": check("defer free to NAPI CPU", d.defer_free),
         "skb_defer_max": islider("skb_defer_max", 0, 1024, d.skb_defer_max, 16),
     }
