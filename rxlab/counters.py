@@ -213,7 +213,7 @@ METRICS = {
                           "which a connection's application read something"),
                          "distinct conn app_cpu with delivered > 0 and app_cpu != its queue's NAPI CPU"),
     "model_time_us": ("model time the run took", "wire time of every packet at link_gbps, plus stalls"),
-    "goodput_gbps": ("TCP payload the applications read per model time", "conn delivered - headers"),
+    "goodput_gbps": ("TCP payload accepted (read, or queued for the reader) per model time", "conn rcv_nxt"),
     "mem_peak_bytes": ("the most bytes out of the page allocator at any sample", "samples mem_used"),
     "mem_end_bytes": ("bytes out of the page allocator at the end of the run", "mem_used"),
     "inflight_end": ("page_pool pages in flight at the end (page-pool-get inflight)", "hold - release"),

@@ -39,7 +39,7 @@ from rxlab.model.strategies import STRATEGIES
 ESTIMATE_NOTE = ("ESTIMATE: operation counts are simulated exactly; cycles per operation come from the "
                  "platform profile, each with its source (data/platforms.toml)")
 # the simulation's goodput is "window-limited" when it falls this far below its own line rate;
-# above it the sender was limited by the link (and a few bytes still queued at the end)
+# above it the sender was limited by the link (the window opening at the start costs a little)
 WINDOW_SLACK = 0.97
 BOUNDS = ("line", "cpu", "reader_cpu", "window", "device")  # "cpu": the RX (NAPI) cores
 DEVICE_CATEGORY = "device (empirical)"
