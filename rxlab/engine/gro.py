@@ -10,7 +10,7 @@ completed aggregate goes on up to TCP.
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner
 from rxlab.engine.layout import DT, GR, MAX_SKB_FRAGS, NONE, QP, SK, G
-from rxlab.engine.skb import _push
+from rxlab.engine.skb import _push, steal_head
 
 
 @inner
@@ -34,12 +34,7 @@ def skb_gro_receive(st, g, s, sizeof_sk_buff):
     st.skbs[p, SK.page_len] += st.skbs[s, SK.page_len]
     if (st.data[ds, DT.head_page] != NONE and nl + 1 + ns <= MAX_SKB_FRAGS
             and st.data[ds, DT.pp_recycle] == st.data[dl, DT.pp_recycle]):
-        st.data_frags[dl, 2 * nl] = st.data[ds, DT.head_page]
-        st.data_frags[dl, 2 * nl + 1] = st.data[ds, DT.head_off]
-        for i in range(2 * ns):
-            st.data_frags[dl, 2 * (nl + 1) + i] = st.data_frags[ds, i]
-            st.data_frags[ds, i] = NONE
-        st.data[dl, DT.nr_frags] = nl + 1 + ns
+        steal_head(st, dl, ds)
         st.skbs[p, SK.truesize] += truesize - sizeof_sk_buff
         st.data[ds, DT.dataref] = NONE
         _push(st.data_stack, st.glob, G.data_top, ds)

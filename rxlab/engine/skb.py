@@ -173,6 +173,20 @@ def skb_clone(st, s):
     return c
 
 
+@inner
+def steal_head(st, dt, df):
+    """Data area ``df``'s head (a page fragment), then its frags, become frags of ``dt`` after dt's
+    own, as skb_try_coalesce() and skb_gro_receive() both do (the caller checked the room)."""
+    nt = st.data[dt, DT.nr_frags]
+    nf = st.data[df, DT.nr_frags]
+    st.data_frags[dt, 2 * nt] = st.data[df, DT.head_page]
+    st.data_frags[dt, 2 * nt + 1] = st.data[df, DT.head_off]
+    for i in range(2 * nf):
+        st.data_frags[dt, 2 * (nt + 1) + i] = st.data_frags[df, i]
+        st.data_frags[df, i] = NONE
+    st.data[dt, DT.nr_frags] = nt + 1 + nf
+
+
 @kernel
 def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
     """skb_try_coalesce(to, from): merge ``frm`` into ``to`` by stealing its head into a
@@ -189,12 +203,7 @@ def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
             or st.data[df, DT.head_page] == NONE or nt + nf >= MAX_SKB_FRAGS):
         st.c[Ctr.skb_coalesce_refused] += 1
         return -1
-    st.data_frags[dt, 2 * nt] = st.data[df, DT.head_page]
-    st.data_frags[dt, 2 * nt + 1] = st.data[df, DT.head_off]
-    for i in range(2 * nf):
-        st.data_frags[dt, 2 * (nt + 1) + i] = st.data_frags[df, i]
-        st.data_frags[df, i] = NONE
-    st.data[dt, DT.nr_frags] = nt + 1 + nf
+    steal_head(st, dt, df)
     delta = st.skbs[frm, SK.truesize] - sizeof_sk_buff_aligned
     st.skbs[to, SK.truesize] += delta
     st.skbs[to, SK.len] += st.skbs[frm, SK.len]
