@@ -727,9 +727,9 @@ def detach_queues(st, rx):
     """mana_destroy_rxq() on every queue (drivers/net/ethernet/microsoft/mana/mana_en.c): XDP frames
     complete, posted buffers go back (DMA unmapped unless pool-mapped fragments; full pages from
     process context, so through the ptr_ring), and page_pool_destroy() runs; a pool whose pages
-    are still in sockets retires when the last one comes back."""
+    are still in sockets retires when the last one comes back. The caller completed the last
+    polls first (polls_complete: GRO holds nothing)."""
     qp, rc, ring = rx.qp, rx.rc, rx.ring
-    polls_complete(st, rx)  # the port stopped: the last polls complete
     for q in range(rc[RC.queues]):
         release_holds(st, rx, q, np.inf)
         cpu = qp[q, QP.napi_cpu]
@@ -748,12 +748,24 @@ def detach_queues(st, rx):
 
 
 @kernel
-def teardown(st, rx):
-    """Stop traffic and free everything, as unloading the driver does: applications read what
-    is queued, the queues are detached, and the per-CPU page_frag caches are drained."""
-    rc = rx.rc
-    for c in range(rc[RC.conns]):
+def read_all(st, rx):
+    """Every application reads all its socket holds (the last read, at no time limit)."""
+    for c in range(rx.rc[RC.conns]):
         app_read(st, rx, c, np.inf)
-    detach_queues(st, rx)
+
+
+@kernel
+def drain_frag_caches(st):
+    """Every CPU's page_frag cache gives its page back."""
     for cpu in range(st.frag_caches.shape[0]):
         frag_cache_drain(st, cpu)
+
+
+def teardown(st, rx):
+    """Stop traffic and free everything, as unloading the driver does: the last polls complete,
+    applications read what is queued, the queues are detached, and the per-CPU page_frag caches
+    are drained. Kernel by kernel from Python, so that none compiles another's code again."""
+    polls_complete(st, rx)
+    read_all(st, rx)
+    detach_queues(st, rx)
+    drain_frag_caches(st)

@@ -205,6 +205,7 @@ def _reconfigure(st, rx, cfg, i, r, cur, t):
         event["error"] = "Insufficient memory for tx/rx re-config: old configuration kept"
         check_invariants(st)
         return event, cur
+    polls_complete(st, rx)  # the port stops: the last polls complete
     detach_queues(st, rx)
     _attach(st, cfg, g2, rx.qp, cfg.queues * (i + 1))
     rx.ring[:] = np.array(bufs, np.int64).reshape(cfg.queues, cfg.ring_size)
