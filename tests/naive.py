@@ -467,14 +467,13 @@ class Naive:
         return delta
 
     def skb_gro_receive(self, p, last, s, sizeof_sk_buff):
-        """net/core/gro.c skb_gro_receive(p, skb), len already checked: steal ``s``'s page head into
-        a frag of the aggregate's last skb when it has room (and the same pp_recycle, rxlab's rule),
-        else chain ``s`` whole on ``p``'s frag_list. Returns the aggregate's last skb."""
+        """net/core/gro.c skb_gro_receive(p, skb), len and pp_recycle already checked: steal ``s``'s
+        page head into a frag of the aggregate's last skb when it has room, else chain ``s`` whole on
+        ``p``'s frag_list. Returns the aggregate's last skb."""
         dl, ds = self.datas[self.skbs[last][0]], self.datas[self.skbs[s][0]]
         truesize, length = self.skbs[s][1], self.skbs[s][2]
         self.skbs[p][2] += length
-        if ds.head is not None and len(dl.frags) + 1 + len(ds.frags) <= MAX_SKB_FRAGS \
-                and ds.pp_recycle == dl.pp_recycle:
+        if ds.head is not None and len(dl.frags) + 1 + len(ds.frags) <= MAX_SKB_FRAGS:
             dl.frags += [(ds.head, ds.head_off)] + ds.frags
             self.skbs[p][1] += truesize - sizeof_sk_buff
             d = self.skbs.pop(s)[0]

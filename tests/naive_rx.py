@@ -10,11 +10,11 @@ Each step names the kernel function it stands for:
   mana_change_mtu and mana_bpf.c mana_xdp_set (pre-allocate, detach, attach),
   mana_dealloc_queues / mana_destroy_rxq (detach);
 - net/core/dev.c net_rx_action (a poll of up to napi_budget packets, skb_defer_free_flush),
-  napi_complete_done at each poll's end (GRO flushed);
+  GRO flushed at each poll's end (__napi_poll, or napi_complete_done when the link idles);
 - net/core/gro.c dev_gro_receive / skb_gro_receive / gro_flush_oldest / napi_gro_flush and
   net/ipv4/tcp_offload.c tcp_gro_receive (NAPI GRO: per-flow aggregates in hash buckets);
 - net/ipv4/tcp_input.c tcp_data_queue / tcp_queue_rcv / tcp_try_coalesce, tcp_measure_rcv_mss
-  (rcv_mss and scaling_ratio), tcp_win_from_space; net/ipv4/tcp_output.c tcp_initialize_rcv_mss;
+  (rcv_mss and scaling_ratio), tcp_initialize_rcv_mss, tcp_win_from_space;
   net/ipv4/tcp.c tcp_recvmsg -> tcp_eat_recv_skb;
 - net/core/skbuff.c skb_attempt_defer_free, napi_alloc_skb (copy-break), skb_clone.
 
@@ -409,13 +409,15 @@ class NaiveRx:
     # -- GRO ---------------------------------------------------------------------------------------
     def napi_gro_receive(self, sock, s, payload, in_pages):
         """dev_gro_receive() -> tcp_gro_receive(): with an aggregate held for the flow, a larger
-        segment ((len - 1) >= mss) or one that takes p->len to gro_max_size (-E2BIG) completes it
-        and is held anew; else skb_gro_receive() merges it, and a shorter one (len < mss) then
-        completes the aggregate. A new flow is held, its bucket's oldest completed first when the
-        bucket has MAX_GRO_SKBS."""
+        segment ((len - 1) >= mss), one of another pp_recycle (-ETOOMANYREFS) or one that takes
+        p->len to gro_max_size (-E2BIG) completes it and is held anew; else skb_gro_receive() merges
+        it, and a shorter one (len < mss) then completes the aggregate. A new flow is held, its
+        bucket's oldest completed first when the bucket has MAX_GRO_SKBS."""
         agg = sock.gro
+        core = self.core
         if agg is not None:
-            if payload > agg["gso_size"] or TCP_IP_HEADERS + agg["payload"] + payload >= GRO_LEGACY_MAX_SIZE:
+            recycle = core.datas[core.skbs[agg["p"]][0]].pp_recycle != core.datas[core.skbs[s][0]].pp_recycle
+            if payload > agg["gso_size"] or recycle or TCP_IP_HEADERS + agg["payload"] + payload >= GRO_LEGACY_MAX_SIZE:
                 self.napi_gro_complete(sock)
             else:
                 agg["last"] = self.core.skb_gro_receive(agg["p"], agg["last"], s, self.sizeof_sk_buff)

@@ -21,8 +21,8 @@ def skb_gro_receive(st, g, s, sizeof_sk_buff):
     MAX_SKB_FRAGS): the aggregate's truesize grows by the segment's less SKB_DATA_ALIGN(sizeof(struct
     sk_buff)) and the sk_buff is freed (NAPI_GRO_FREE_STOLEN_HEAD). Otherwise (frags full, or a
     kmalloc'ed head) the whole skb is chained on the aggregate's frag_list and becomes its last
-    skb, its whole truesize added ("merge:"). rxlab also chains a segment whose pp_recycle differs
-    from the last skb's, so that each data area keeps one pp_recycle."""
+    skb, its whole truesize added ("merge:"). The caller checked p's pp_recycle too (-ETOOMANYREFS),
+    so every data area of the aggregate has one pp_recycle."""
     p = g[GR.skb]
     lp = g[GR.last]
     dl = st.skbs[lp, SK.data]
@@ -32,8 +32,7 @@ def skb_gro_receive(st, g, s, sizeof_sk_buff):
     truesize = st.skbs[s, SK.truesize]
     st.skbs[p, SK.len] += st.skbs[s, SK.len]
     st.skbs[p, SK.page_len] += st.skbs[s, SK.page_len]
-    if (st.data[ds, DT.head_page] != NONE and nl + 1 + ns <= MAX_SKB_FRAGS
-            and st.data[ds, DT.pp_recycle] == st.data[dl, DT.pp_recycle]):
+    if st.data[ds, DT.head_page] != NONE and nl + 1 + ns <= MAX_SKB_FRAGS:
         steal_head(st, dl, ds)
         st.skbs[p, SK.truesize] += truesize - sizeof_sk_buff
         st.data[ds, DT.dataref] = NONE

@@ -17,6 +17,7 @@ from rxlab.engine.layout import (
     BF,
     CF,
     CN,
+    DT,
     FALSE,
     GR,
     NONE,
@@ -346,7 +347,8 @@ def napi_gro_receive(st, rx, q, c, s, payload):
     """napi_gro_receive() of data segment ``s`` (``payload`` bytes) of connection ``c`` on queue ``q``
     (dev_gro_receive, tcp_gro_receive in net/ipv4/tcp_offload.c). With an aggregate held for the
     flow: a segment larger than its gso_size completes it ((len - 1) >= mss) and starts the next;
-    so does one that would take its len to gro_max_size (skb_gro_receive: -E2BIG); otherwise the
+    so does one whose pp_recycle is not the aggregate's (skb_gro_receive: -ETOOMANYREFS, since 6.3)
+    or that would take its len to gro_max_size (skb_gro_receive: -E2BIG); otherwise the
     segment merges, and a smaller one (len < mss) then completes the aggregate. A new flow is held,
     after gro_flush_oldest() if its bucket already holds MAX_GRO_SKBS flows. rxlab's segments come
     in order, with the same flags, options and ack_seq, so nothing else flushes.
@@ -357,7 +359,10 @@ def napi_gro_receive(st, rx, q, c, s, payload):
     g = rx.gro[c]
     page_len = st.skbs[s, SK.page_len]
     if g[GR.skb] != NONE:
-        if payload > g[GR.gso_size] or TCP_IP_HEADERS + g[GR.payload] + payload >= rx.rc[RC.gro_max_size]:
+        data = st.data
+        recycle = data[st.skbs[g[GR.skb], SK.data], DT.pp_recycle] != data[st.skbs[s, SK.data], DT.pp_recycle]
+        if (payload > g[GR.gso_size] or recycle
+                or TCP_IP_HEADERS + g[GR.payload] + payload >= rx.rc[RC.gro_max_size]):
             done = napi_gro_complete(st, rx, q, c)
             gro_hold(rx, q, c, s, payload, page_len)
             return done
@@ -445,7 +450,7 @@ def app_read(st, rx, c, t):
 
 
 @inner
-def rx_cqe(st, rx, q, c, length, is_ack, t):
+def rx_cqe(st, rx, q, length, t):
     """One completion on queue ``q``: mana_process_rx_cqe() -> mana_refill_rx_oob() (refill
     before the packet goes up; on failure drop it and repost the old buffer) ->
     mana_rx_skb() (XDP verdict, napi_build_skb). Returns the skb to hand to GRO, or NONE."""
@@ -528,7 +533,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
 
     What goes up the stack does so from one call of netif_receive_skb (which inlines all of TCP's
     receive path): the aggregate napi_gro_receive() completed, then each one the poll's end flushes."""
-    s = rx_cqe(st, rx, q, c, length, is_ack, t)
+    s = rx_cqe(st, rx, q, length, t)
     p = rx.qp[q]
     cpu = p[QP.napi_cpu]
     up = (c, NONE, 0, 0, 0)

@@ -6,9 +6,9 @@ skb's hash (``skb_get_hash_raw(skb) & (GRO_HASH_BUCKETS - 1)``, dev_gro_receive)
 most ``MAX_GRO_SKBS`` flows, and a new flow past that completes the list's oldest
 (gro_flush_oldest). An aggregate takes segments while ``p->len + len < gro_max_size``
 (skb_gro_receive; ``dev->gro_max_size`` defaults to GRO_LEGACY_MAX_SIZE, and MANA does not raise
-it). MANA hashes with Toeplitz and its indirection table maps entry i to queue i mod queues, so a
-queue's flows share the hash's low bits mod the queue count: with 8 or more queues all of a
-queue's flows fall into one bucket, and past 8 of them aggregates break up.
+it). MANA hashes with Toeplitz and its 64-entry indirection table maps entry i to queue i mod
+queues: with 8, 16, 32 or 64 queues all of a queue's flows have the same low 3 bits, so they fall
+into one bucket, and past 8 of them aggregates break up.
 """
 
 GRO_HASH_BUCKETS = 8  # include/net/gro.h

@@ -31,7 +31,7 @@ def advmss(mtu):
 
 
 def tcp_initialize_rcv_mss(advmss_, rcv_wnd):
-    """net/ipv4/tcp_output.c tcp_initialize_rcv_mss(): the receiver's first guess of the peer's
+    """net/ipv4/tcp_input.c tcp_initialize_rcv_mss(): the receiver's first guess of the peer's
     segment size, min(advmss, rcv_wnd / 2, TCP_MSS_DEFAULT), at least TCP_MIN_MSS (mss_cache is
     advmss here: rxlab's connections send full segments both ways)."""
     return max(min(advmss_, rcv_wnd // 2, TCP_MSS_DEFAULT), TCP_MIN_MSS)

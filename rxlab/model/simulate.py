@@ -56,9 +56,8 @@ def _attach(st, cfg, g, qp, pool_base):
         p[QP.pool], p[QP.napi_cpu], p[QP.mode] = pool_base + q, q, mode
         p[QP.alloc_size], p[QP.align], p[QP.datasize] = g.alloc_size, align, g.datasize
         p[QP.truesize], p[QP.truesize_pinned], p[QP.xdp] = g.truesize, pinned, g.xdp
-        # a new rxq: no saved XDP buffer, rings from slot 0; the NAPI CPU's state (the poll in
-        # progress, its defer list) goes on across the reconfiguration, and GRO holds nothing
-        # (detach_queues flushed it)
+        # a new rxq: no saved XDP buffer, rings from slot 0; GRO holds nothing and the next packet
+        # starts a new poll (polls_complete ran before detach_queues); the defer list goes on
         p[QP.save] = NONE
         p[QP.ring_head] = p[QP.hold_head] = p[QP.hold_count] = 0
 

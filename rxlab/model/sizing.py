@@ -73,10 +73,10 @@ def _bounds(cfg, geoms):
     sockets = C * (rcvbuf // min(charged, smallest) + 2)
     skbs = min((sockets, ("connections", "tcp_rmem", "so_rcvbuf")), (cfg.max_skbs, ("max_skbs",)),
                (cfg.packets, ("packets",)), key=lambda b: b[0])
+    # with the skbs GRO holds between polls: at most a poll's napi_budget segments a queue
+    held = skbs[0] + Q * (4 + (cfg.napi_budget if cfg.gro else 0)) + 16
     # XDP_TX / REDIRECT buffers awaiting completion: the packets of xdp_hold_us at line rate, and
     # never more than the packets sent (so a full hold ring never forces a completion early)
-    # and what GRO holds between polls: at most a poll's napi_budget segments a queue
-    held = skbs[0] + Q * (4 + (cfg.napi_budget if cfg.gro else 0)) + 16
     if not any(x.xdp for x in geoms):
         return (held, skbs[1]), (1, ())
     link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(x.mtu for x in geoms)) + WIRE_OVERHEAD) * 8)
