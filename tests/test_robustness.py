@@ -910,13 +910,16 @@ def test_workers_die_with_a_killed_sweep_even_holding_the_gil(tmp_path):
 def test_an_interrupted_sweep_keeps_its_promise(tmp_path, signum, capsys):
     """README, "Interrupting": every finished run is in the cache, whole; workers gone; no
     results file half-written; the same command computes only what is missing."""
-    grid = {**GRID2, "seed": list(range(40))}  # enough runs that the signal comes before the last
+    grid = {**GRID2, "seed": [0, 1, 2, 3, 4]}
     toml = tmp_path / "g.toml"
     toml.write_text("\n".join(f"{k} = {toml_value(v)}" for k, v in grid.items()))
     argv = ["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
             "--workers", "2", "--no-progress"]
+    # SIGINT as in a terminal: a suite started as a background job (make test &) passes SIG_IGN on,
+    # and Python then never raises KeyboardInterrupt
     p = subprocess.Popen([sys.executable, "-c", SWEEP, "cli", str(tmp_path), *argv], cwd=ROOT, env=ENV,
-                         start_new_session=True, stderr=subprocess.PIPE, text=True)
+                         start_new_session=True, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     workers = []
     try:
         assert wait_for(lambda: len(list((tmp_path / "c").rglob("*.parquet"))) >= 2, 300)
@@ -931,11 +934,11 @@ def test_an_interrupted_sweep_keeps_its_promise(tmp_path, signum, capsys):
                                     "is in the cache and the same command resumes")
     assert wait_for(lambda: not any(map(alive, workers)), 30), "pool workers outlived the sweep"
     done = sorted((tmp_path / "c").rglob("*.parquet"))
-    assert 2 <= len(done) < 80 and all(pq.read_table(f).num_rows == 1 for f in done)
+    assert 2 <= len(done) < 10 and all(pq.read_table(f).num_rows == 1 for f in done)
     assert not (tmp_path / "o.parquet").exists()
     argv[argv.index("--workers") + 1] = "1"
     assert main(argv) == 0
-    assert f"80 runs ({80 - len(done)} computed, {len(done)} from the cache" in capsys.readouterr().out
+    assert f"10 runs ({10 - len(done)} computed, {len(done)} from the cache" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- 11. ring sizes as the driver rounds them
