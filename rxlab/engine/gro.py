@@ -9,8 +9,8 @@ completed aggregate goes on up to TCP.
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner
-from rxlab.engine.layout import DT, GR, MAX_SKB_FRAGS, NONE, QP, SK, G
-from rxlab.engine.skb import _push, steal_head
+from rxlab.engine.layout import DT, GR, MAX_SKB_FRAGS, NONE, QP, SK
+from rxlab.engine.skb import steal_head
 
 
 @inner
@@ -33,12 +33,8 @@ def skb_gro_receive(st, g, s, sizeof_sk_buff):
     st.skbs[p, SK.len] += st.skbs[s, SK.len]
     st.skbs[p, SK.page_len] += st.skbs[s, SK.page_len]
     if st.data[ds, DT.head_page] != NONE and nl + 1 + ns <= MAX_SKB_FRAGS:
-        steal_head(st, dl, ds)
+        steal_head(st, dl, s)
         st.skbs[p, SK.truesize] += truesize - sizeof_sk_buff
-        st.data[ds, DT.dataref] = NONE
-        _push(st.data_stack, st.glob, G.data_top, ds)
-        st.skbs[s, SK.data] = NONE
-        _push(st.skb_stack, st.glob, G.skb_top, s)
         st.c[Ctr.gro_merge] += 1
         return
     if lp == p:

@@ -174,9 +174,12 @@ def skb_clone(st, s):
 
 
 @inner
-def steal_head(st, dt, df):
-    """Data area ``df``'s head (a page fragment), then its frags, become frags of ``dt`` after dt's
-    own, as skb_try_coalesce() and skb_gro_receive() both do (the caller checked the room)."""
+def steal_head(st, dt, s):
+    """skb ``s``'s head (a page fragment), then its frags, become frags of data area ``dt`` after
+    dt's own, and only its sk_buff and data area go (skb_try_coalesce's kfree_skb_partial(from,
+    head_stolen); skb_gro_receive's NAPI_GRO_FREE_STOLEN_HEAD): its pages moved. The caller checked
+    the room."""
+    df = st.skbs[s, SK.data]
     nt = st.data[dt, DT.nr_frags]
     nf = st.data[df, DT.nr_frags]
     st.data_frags[dt, 2 * nt] = st.data[df, DT.head_page]
@@ -185,6 +188,10 @@ def steal_head(st, dt, df):
         st.data_frags[dt, 2 * (nt + 1) + i] = st.data_frags[df, i]
         st.data_frags[df, i] = NONE
     st.data[dt, DT.nr_frags] = nt + 1 + nf
+    st.data[df, DT.dataref] = NONE
+    _push(st.data_stack, st.glob, G.data_top, df)
+    st.skbs[s, SK.data] = NONE
+    _push(st.skb_stack, st.glob, G.skb_top, s)
 
 
 @kernel
@@ -203,16 +210,11 @@ def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
             or st.data[df, DT.head_page] == NONE or nt + nf >= MAX_SKB_FRAGS):
         st.c[Ctr.skb_coalesce_refused] += 1
         return -1
-    steal_head(st, dt, df)
     delta = st.skbs[frm, SK.truesize] - sizeof_sk_buff_aligned
     st.skbs[to, SK.truesize] += delta
     st.skbs[to, SK.len] += st.skbs[frm, SK.len]
     st.skbs[to, SK.page_len] += st.skbs[frm, SK.page_len]
-    # kfree_skb_partial(from, head_stolen): only the sk_buff goes; its pages moved
-    st.data[df, DT.dataref] = NONE
-    _push(st.data_stack, st.glob, G.data_top, df)
-    st.skbs[frm, SK.data] = NONE
-    _push(st.skb_stack, st.glob, G.skb_top, frm)
+    steal_head(st, dt, frm)
     st.c[Ctr.skb_coalesce] += 1
     return delta
 
