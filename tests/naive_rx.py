@@ -308,8 +308,8 @@ class NaiveRx:
             self.napi_gro_flush(rxq)
 
     def napi_poll_one(self, rxq, sock, length, is_ack):
-        """A completion taken by the poll; the poll's last (its napi_budget-th) completes the poll:
-        napi_complete_done() flushes GRO."""
+        """A completion taken by the poll; after the poll's last (its napi_budget-th), __napi_poll()
+        flushes GRO (napi_gro_flush(n, HZ >= 1000) on a kernel with HZ below 1000)."""
         self.mana_process_rx_cqe(rxq, sock, length, is_ack)
         if self.softnet[rxq.napi_cpu]["napi_left"] == 0:
             self.napi_gro_flush(rxq)
@@ -441,7 +441,7 @@ class NaiveRx:
         self.netif_receive_skb(sock, agg["p"], agg["segs"], agg["payload"], agg["gso_size"], agg["page_bytes"])
 
     def napi_gro_flush(self, rxq):
-        """napi_complete_done() -> napi_gro_flush(napi, false): every bucket in order, oldest first."""
+        """napi_gro_flush(napi, false): every bucket in order, oldest first."""
         for bucket in self.gro_hash[rxq.napi_cpu]:
             while bucket:
                 self.napi_gro_complete(bucket[0])

@@ -525,11 +525,11 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
     """One completion on queue ``q`` (rx_cqe), its skb through napi_gro_receive(): data goes
     through GRO (or, with GRO off, up the stack alone); a pure ACK completes its flow's held
     aggregate (tcp_gro_receive: its ack_seq differs and it is shorter than the mss) and goes up
-    alone, where TCP consumes it. When the completion is the poll's last (napi_budget taken), the
-    poll completes (napi_complete_done): GRO flushes every aggregate the queue holds. rxlab's
-    polls take napi_budget packets while the link is busy, and end when it idles (polls_complete;
-    a kernel poll that uses its whole budget flushes only aggregates older than a jiffy:
-    napi_gro_flush(napi, HZ >= 1000) in __napi_poll, net/core/dev.c).
+    alone, where TCP consumes it. When the completion is the poll's last (napi_budget taken),
+    __napi_poll() (net/core/dev.c) flushes every aggregate the queue holds: napi_gro_flush(n,
+    HZ >= 1000), as on a kernel built with HZ below 1000 (with HZ = 1000 only those held a jiffy
+    go). rxlab's polls take napi_budget packets while the link is busy, and end when it idles
+    (polls_complete: napi_complete_done).
 
     What goes up the stack does so from one call of netif_receive_skb (which inlines all of TCP's
     receive path): the aggregate napi_gro_receive() completed, then each one the poll's end flushes."""
