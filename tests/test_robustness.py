@@ -877,6 +877,10 @@ s.simulate = run
 if mode == "gil":
     s.sweep(eval(sys.argv[3]), 3, cache=os.path.join(folder, "c"), workers=2, progress=False)
 else:
+    import signal
+    # SIGINT as a terminal gives it: a child of a background job (make test &), or of a process an
+    # earlier test left ignoring SIGINT, starts with it ignored, and would never see KeyboardInterrupt
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from rxlab.cli import main
     sys.exit(main(sys.argv[3:]))
 """
@@ -915,11 +919,8 @@ def test_an_interrupted_sweep_keeps_its_promise(tmp_path, signum, capsys):
     toml.write_text("\n".join(f"{k} = {toml_value(v)}" for k, v in grid.items()))
     argv = ["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
             "--workers", "2", "--no-progress"]
-    # SIGINT as in a terminal: a suite started as a background job (make test &) passes SIG_IGN on,
-    # and Python then never raises KeyboardInterrupt
     p = subprocess.Popen([sys.executable, "-c", SWEEP, "cli", str(tmp_path), *argv], cwd=ROOT, env=ENV,
-                         start_new_session=True, stderr=subprocess.PIPE, text=True,
-                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                         start_new_session=True, stderr=subprocess.PIPE, text=True)
     workers = []
     try:
         assert wait_for(lambda: len(list((tmp_path / "c").rglob("*.parquet"))) >= 2, 300)
