@@ -2,15 +2,17 @@
 (net/core/gro.c dev_gro_receive, skb_gro_receive, gro_flush_oldest; include/net/gro.h).
 
 Each connection's held aggregate is a row of ``rx.gro``; each queue's NAPI keeps its held flows
-in GRO_HASH_BUCKETS lists (``rx.gro_list``, oldest first), at most MAX_GRO_SKBS each. The flow
-decisions (when to merge, when to complete an aggregate, tcp_gro_receive) are loop.py's, since a
-completed aggregate goes on up to TCP.
+in GRO_HASH_BUCKETS lists (``rx.gro_list``, oldest first), at most MAX_GRO_SKBS each. napi_gro_receive()
+makes the flow decisions (when to merge, when to complete an aggregate, tcp_gro_receive) and returns
+a completed aggregate for its caller (rxlab.engine.napi) to send up to TCP.
 """
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner
-from rxlab.engine.layout import DT, GR, MAX_SKB_FRAGS, NONE, QP, SK
+from rxlab.engine.layout import DT, GR, MAX_SKB_FRAGS, NONE, QP, RC, SK
 from rxlab.engine.skb import steal_head
+from rxlab.kernel.gro import MAX_GRO_SKBS
+from rxlab.kernel.tcp import TCP_IP_HEADERS
 
 
 @inner
@@ -85,3 +87,66 @@ def gro_unhold(st, rx, q, c):
     g[GR.last] = NONE
     g[GR.payload] = 0  # nothing in flight in GRO (the sender's window counts it)
     return p
+
+
+@inner
+def napi_gro_complete(st, rx, q, c):
+    """napi_gro_complete() of connection ``c``'s aggregate: off queue ``q``'s gro_hash list; returns
+    (c, its skb, segments, payload, gso_size) for the caller to send up the stack as one skb
+    (gro_normal_one; a single segment's gso_size is reset, which leaves the segment size TCP
+    measures the same)."""
+    g = rx.gro[c]
+    segs, payload, seg = g[GR.segs], g[GR.payload], g[GR.gso_size]
+    p = gro_unhold(st, rx, q, c)
+    st.c[Ctr.gro_complete] += 1
+    return c, p, segs, payload, seg
+
+
+@inner
+def napi_gro_flush_one(st, rx, q):
+    """One step of napi_gro_flush(napi, false), which sends up every aggregate the queue holds,
+    bucket by bucket, each bucket's oldest first: the next one's napi_gro_complete()."""
+    b = 0
+    while rx.gro_n[q, b] == 0:
+        b += 1
+    return napi_gro_complete(st, rx, q, rx.gro_list[q, b, 0])
+
+
+@inner
+def napi_gro_receive(st, rx, q, c, s, payload):
+    """napi_gro_receive() of data segment ``s`` (``payload`` bytes) of connection ``c`` on queue ``q``
+    (dev_gro_receive, tcp_gro_receive in net/ipv4/tcp_offload.c). With an aggregate held for the
+    flow: a segment larger than its gso_size completes it ((len - 1) >= mss) and starts the next;
+    so does one whose pp_recycle is not the aggregate's (skb_gro_receive: -ETOOMANYREFS, since 6.3)
+    or that would take its len to gro_max_size (skb_gro_receive: -E2BIG); otherwise the
+    segment merges, and a smaller one (len < mss) then completes the aggregate. A new flow is held,
+    after gro_flush_oldest() if its bucket already holds MAX_GRO_SKBS flows. rxlab's segments come
+    in order, with the same flags, options and ack_seq, so nothing else flushes.
+
+    Returns the aggregate completed, as napi_gro_complete() does, or a NONE skb: at most one
+    completes per segment, and the caller sends it up after the segment is held (nothing up
+    the stack reads what GRO holds), so that the RX path has one call of the stack above GRO."""
+    g = rx.gro[c]
+    page_len = st.skbs[s, SK.page_len]
+    if g[GR.skb] != NONE:
+        data = st.data
+        recycle = data[st.skbs[g[GR.skb], SK.data], DT.pp_recycle] != data[st.skbs[s, SK.data], DT.pp_recycle]
+        if (payload > g[GR.gso_size] or recycle
+                or TCP_IP_HEADERS + g[GR.payload] + payload >= rx.rc[RC.gro_max_size]):
+            done = napi_gro_complete(st, rx, q, c)
+            gro_hold(rx, q, c, s, payload, page_len)
+            return done
+        skb_gro_receive(st, g, s, rx.rc[RC.sizeof_sk_buff])
+        g[GR.segs] += 1
+        g[GR.payload] += payload
+        rx.qp[q, QP.gro_page_len] += page_len
+        if payload < g[GR.gso_size]:
+            return napi_gro_complete(st, rx, q, c)
+        return c, NONE, 0, 0, 0
+    b = g[GR.bucket]
+    done = (c, NONE, 0, 0, 0)
+    if rx.gro_n[q, b] == MAX_GRO_SKBS:
+        done = napi_gro_complete(st, rx, q, rx.gro_list[q, b, 0])
+    gro_hold(rx, q, c, s, payload, page_len)
+    return done
+

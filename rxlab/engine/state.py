@@ -132,7 +132,7 @@ Rx = namedtuple("Rx", [
     "prog",  # int64[3]: packets sent, sender cursor, samples taken (a run stops and goes on)
     "next_read",  # float64[1]: when the applications next read their sockets (all at once)
     # connections that sent since the applications last read, a bit each: int64[ceil(conns / 32)]
-    # of 32 bits, and a bit per nonzero word of those, int64[ceil(conns / 1024)] (see loop.run)
+    # of 32 bits, and a bit per nonzero word of those, int64[ceil(conns / 1024)] (see reader.read_dirty)
     "dirty", "dirty_words",
     "gro",  # int64[conns, GR.n]: each connection's held GRO aggregate, if any
     # int64[queues, GRO_HASH_BUCKETS, MAX_GRO_SKBS]: each NAPI's gro_hash lists, connection ids

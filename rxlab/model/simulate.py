@@ -8,9 +8,11 @@ from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.invariants import check_invariants, check_no_leak
 from rxlab.engine.jit import compile_finished
 from rxlab.engine.layout import CF, CN, GR, NONE, PL, QP, RC, RF, Admission, BufKind, G, Grow, Mode, WinMode
-from rxlab.engine.loop import detach_queues, fill_rings, polls_complete, run, seed_rng, teardown
+from rxlab.engine.loop import run, seed_rng, teardown
+from rxlab.engine.napi import polls_complete
 from rxlab.engine.page_pool import pool_create, ring_contention_flush
 from rxlab.engine.pages import page_alloc
+from rxlab.engine.rxq import detach_queues, fill_rings
 from rxlab.engine.skb import buf_new, buf_put
 from rxlab.engine.state import make_rx, make_state
 from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE

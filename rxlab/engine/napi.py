@@ -1,0 +1,72 @@
+"""NAPI: a poll takes completions from a queue's ring up to napi_budget (net/core/dev.c
+__napi_poll, napi_complete_done), each through the driver (rxlab.engine.rxq.rx_cqe) and GRO
+(rxlab.engine.gro) to the stack above it (rxlab.engine.tcp_input.netif_receive_skb)."""
+
+from rxlab.engine.gro import napi_gro_complete, napi_gro_flush_one, napi_gro_receive
+from rxlab.engine.jit import inner, kernel
+from rxlab.engine.layout import GR, NONE, QP, QS, RC, TRUE
+from rxlab.engine.rxq import rx_cqe
+from rxlab.engine.skb import skb_free
+from rxlab.engine.tcp_input import netif_receive_skb, tap
+from rxlab.kernel.tcp import TCP_IP_HEADERS
+
+
+@inner
+def napi_gro_flush(st, rx, q, cpu):
+    """napi_gro_flush(napi, false): every aggregate queue ``q`` holds goes up the stack."""
+    while rx.qp[q, QP.gro_count] > 0:
+        c, p, segs, payload, seg = napi_gro_flush_one(st, rx, q)
+        netif_receive_skb(st, rx, c, p, cpu, segs, payload, seg)
+
+
+@kernel
+def polls_complete(st, rx):
+    """Every ring is empty (the link idles, or traffic stopped): each queue's poll ends with
+    napi_complete_done(), which flushes what GRO holds; the next packet starts a new poll.
+    Returns how many aggregates went up."""
+    n = 0
+    for q in range(rx.rc[RC.queues]):
+        rx.qp[q, QP.napi_left] = 0
+        n += rx.qp[q, QP.gro_count]
+        napi_gro_flush(st, rx, q, rx.qp[q, QP.napi_cpu])
+    return n
+
+
+@inner
+def rx_packet(st, rx, q, c, length, is_ack, t):
+    """One completion on queue ``q`` (rx_cqe), its skb through napi_gro_receive(): data goes
+    through GRO (or, with GRO off, up the stack alone); a pure ACK completes its flow's held
+    aggregate (tcp_gro_receive: its ack_seq differs and it is shorter than the mss) and goes up
+    alone, where TCP consumes it. When the completion is the poll's last (napi_budget taken),
+    __napi_poll() (net/core/dev.c) flushes every aggregate the queue holds: napi_gro_flush(n,
+    HZ >= 1000), as on a kernel built with HZ below 1000 (with HZ = 1000 only those held a jiffy
+    go). rxlab's polls take napi_budget packets while the link is busy, and end when it idles
+    (polls_complete: napi_complete_done).
+
+    What goes up the stack does so from one call of netif_receive_skb (which inlines all of TCP's
+    receive path): the aggregate napi_gro_receive() completed, then each one the poll's end flushes."""
+    s = rx_cqe(st, rx, q, length, t)
+    p = rx.qp[q]
+    cpu = p[QP.napi_cpu]
+    up = (c, NONE, 0, 0, 0)
+    if s != NONE:
+        if is_ack:
+            rx.qstats[q, QS.acks] += 1
+            if rx.gro[c, GR.skb] != NONE:
+                up = napi_gro_complete(st, rx, q, c)
+        elif rx.rc[RC.gro]:
+            up = napi_gro_receive(st, rx, q, c, s, length - TCP_IP_HEADERS)
+        else:
+            up = (c, s, 1, length - TCP_IP_HEADERS, length - TCP_IP_HEADERS)
+    while True:
+        uc, us, segs, payload, seg = up
+        if us != NONE:
+            netif_receive_skb(st, rx, uc, us, cpu, segs, payload, seg)
+        if s != NONE and is_ack:  # TCP consumes the ACK, after the aggregate it completed
+            tap(st, rx, s, cpu)
+            skb_free(st, s, cpu, TRUE)
+            s = NONE
+        if p[QP.napi_left] > 0 or p[QP.gro_count] == 0:
+            return
+        up = napi_gro_flush_one(st, rx, q)
+

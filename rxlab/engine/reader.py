@@ -1,0 +1,128 @@
+"""The applications that read their sockets (net/ipv4/tcp.c tcp_recvmsg, tcp_rcv_space_adjust;
+net/core/skbuff.c skb_attempt_defer_free), and which sockets have anything to read: a two-level
+bitmap of the connections marked since the last read, as they send and as TCP queues for them."""
+
+import numpy as np
+
+from rxlab.counters import Ctr
+from rxlab.engine.jit import inner, kernel
+from rxlab.engine.layout import CF, CN, FALSE, QP, RC, RF, SK, TRUE
+from rxlab.engine.skb import skb_free
+from rxlab.engine.state import reader_state
+from rxlab.engine.tcp import tcp_rcvbuf_grow
+from rxlab.kernel.tcp import TCP_IP_HEADERS
+
+# ctz of a 32-bit power of two: its de Bruijn product's top 5 bits index this table
+_CTZ32 = np.array([0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8,
+                   31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9], np.int64)
+
+
+@inner
+def ctz32(low):
+    """Index of the bit ``low`` (a power of two below 2**32)."""
+    return _CTZ32[((low * 0x077CB531) & 0xFFFFFFFF) >> 27]
+
+
+@inner
+def mark_dirty(rx, c):
+    bit = 1 << (c & 31)
+    if (rx.dirty[c >> 5] & bit) == 0:  # most packets find their connection marked already
+        rx.dirty[c >> 5] |= bit
+        rx.dirty_words[c >> 10] |= 1 << ((c >> 5) & 31)
+
+
+@inner
+def rcv_space_adjust(rx, c, t):
+    """tcp_rcv_space_adjust() after the application read (tcp_recvmsg): at most once per RTT
+    (rxlab's rcv_rtt_est is the configured RTT), the payload copied since the last measurement
+    (rxlab's readers empty the queue, so nothing is left in it to subtract); if it is more than
+    rcvq_space.space ever was, autotuning (net.ipv4.tcp_moderate_rcvbuf, not with SO_RCVBUF) raises
+    sk_rcvbuf to tcp_rcvbuf_grow()'s value if larger, and rcvq_space.space becomes it."""
+    rc, rf = rx.rc, rx.rf
+    k = rx.conn[c]
+    kf = rx.connf[c]
+    if t - kf[CF.rcvq_time] < rf[RF.rtt_us]:
+        return
+    copied = k[CN.rcv_nxt] - k[CN.rcvq_seq]
+    space = k[CN.rcvq_space]
+    if copied > space:
+        if rc[RC.moderate_rcvbuf] and not rc[RC.rcvbuf_lock]:
+            ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
+            rcvbuf = tcp_rcvbuf_grow(copied, space, ratio, rc[RC.grow], rc[RC.win_mode], rc[RC.advmss],
+                                     rc[RC.rcvmem], np.int64(rf[RF.rtt_us]), rc[RC.low_rtt_us],
+                                     rc[RC.tcp_rmem_max])
+            k[CN.rcvbuf] = max(k[CN.rcvbuf], rcvbuf)
+        k[CN.rcvq_space] = copied
+    k[CN.rcvq_seq] = k[CN.rcv_nxt]
+    kf[CF.rcvq_time] = t
+
+
+@inner
+def app_read(st, rx, c, t):
+    """The application drains its socket (tcp_recvmsg): each skb is freed on the reading CPU,
+    or handed back to the CPU that allocated it (skb_attempt_defer_free) and freed there in
+    softirq, where its pages can go straight to the pool's alloc cache. That CPU takes at most
+    skb_defer_max - 1 skbs between two polls (``atomic_long_inc_return(&defer_count) >=
+    defer_max`` -> nodefer): the rest are freed here, on the reading CPU."""
+    qp, rc, conn, connf, rcvq_next = rx.qp, rx.rc, rx.conn, rx.connf, rx.rcvq_next
+    k = conn[c]
+    p = qp[k[CN.queue]]
+    napi = p[QP.napi_cpu]
+    if k[CN.count] == 0:
+        connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
+        return
+    # what the reading CPU does is counted in its CPU class's row (a reader on the NAPI CPU itself,
+    # app_cpus='napi', is a NAPI CPU); a deferred skb is freed on, and counted for, its NAPI CPU
+    sr = reader_state(st) if k[CN.app_cpu] != napi else st
+    sr.c[Ctr.tcp_recvmsg] += 1
+    before = k[CN.delivered]
+    while k[CN.count] > 0:
+        s = k[CN.head]
+        k[CN.head] = rcvq_next[s]
+        k[CN.count] -= 1
+        k[CN.rmem] -= st.skbs[s, SK.truesize]
+        k[CN.held] -= st.skbs[s, SK.page_len]
+        k[CN.delivered] += st.skbs[s, SK.len]
+        if rc[RC.defer_free] and k[CN.app_cpu] != napi:
+            p[QP.defer_count] += 1
+            if p[QP.defer_count] < rc[RC.defer_max]:
+                sr.c[Ctr.skb_defer_free] += 1
+                skb_free(st, s, napi, TRUE)
+                continue
+            sr.c[Ctr.skb_defer_full] += 1
+        skb_free(sr, s, k[CN.app_cpu], FALSE)
+    # skb_copy_datagram_iter(): the payload read, its bytes less a TCP/IP header per MTU-sized segment
+    mtu = rc[RC.mtu]
+    sr.c[Ctr.bytes_to_user] += (k[CN.delivered] - before) * (mtu - TCP_IP_HEADERS) // mtu
+    connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
+    if t < np.inf:  # not the teardown's last read
+        rcv_space_adjust(rx, c, t)
+
+
+
+@inner
+def read_dirty(st, rx, t):
+    """The applications read at ``t``: every connection marked dirty, in connection order (as a scan
+    of all of them would), and the marks cleared."""
+    dirty, dirty_words = rx.dirty, rx.dirty_words
+    for w1 in range(dirty_words.shape[0]):
+        words = dirty_words[w1]
+        dirty_words[w1] = 0
+        while words != 0:
+            low = words & -words
+            words ^= low
+            w = (w1 << 5) + ctz32(low)
+            bits = dirty[w]
+            dirty[w] = 0
+            while bits != 0:
+                lowc = bits & -bits
+                bits ^= lowc
+                app_read(st, rx, (w << 5) + ctz32(lowc), t)
+
+
+@kernel
+def read_all(st, rx):
+    """Every application reads all its socket holds (the last read, at no time limit)."""
+    for c in range(rx.rc[RC.conns]):
+        app_read(st, rx, c, np.inf)
+

@@ -1,0 +1,190 @@
+"""TCP's receive path for in-order data, on the NAPI CPU (net/ipv4/tcp_input.c): admission to
+the receive queue by the release's rule (tcp_data_queue, tcp_try_rmem_schedule), pruning and
+collapsing (tcp_prune_queue, tcp_collapse), coalescing into the tail (tcp_try_coalesce), and the
+window the receiver advertises (tcp_select_window). A socket that queues data is marked for its
+reader (rxlab.engine.reader.mark_dirty)."""
+
+import numpy as np
+
+from rxlab.counters import Ctr
+from rxlab.engine.jit import inner
+from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G
+from rxlab.engine.reader import mark_dirty
+from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
+from rxlab.engine.tcp import alloc_skb_truesize, tcp_measure_rcv_mss, tcp_win_from_space
+from rxlab.kernel.tcp import TCP_IP_HEADERS
+
+
+@inner
+def tcp_collapse(st, rx, c, cpu):
+    """tcp_collapse(sk, &sk->sk_receive_queue, ..., copied_seq, rcv_nxt): from the first skb that is
+    bloated (tcp_win_from_space(skb->truesize) > skb->len, at the socket's scaling_ratio or by
+    tcp_adv_win_scale) to the end of the queue, copy the data into new skbs of at most
+    SKB_MAX_ORDER(0, 0) = PAGE_SIZE - SKB_DATA_ALIGN(sizeof(skb_shared_info)) bytes each
+    (alloc_skb: a kmalloc'ed head) and free the old ones (tcp_collapse_one: TCPRcvCollapsed each),
+    their pages going back in this softirq. If the skbs it needs cannot all be allocated it collapses
+    nothing (alloc_skb failing at once). rxlab's skb len counts each segment's 52 bytes of headers;
+    payload is len less those, and the new skbs' len keeps the total."""
+    rc, rcvq_next = rx.rc, rx.rcvq_next
+    k = rx.conn[c]
+    if k[CN.count] == 0:
+        return
+    mtu = rc[RC.mtu]
+    ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
+    prev = NONE
+    s = k[CN.head]
+    for _ in range(k[CN.count]):
+        ln = st.skbs[s, SK.len]
+        if tcp_win_from_space(st.skbs[s, SK.truesize], ratio, rc[RC.win_mode],
+                              rc[RC.adv_win_scale]) > ln - ln * TCP_IP_HEADERS // mtu:
+            break
+        prev = s
+        s = rcvq_next[s]
+    if prev == k[CN.tail]:
+        return  # nothing bloated
+    first = s
+    n_old = 0
+    wire = 0
+    while True:
+        wire += st.skbs[s, SK.len]
+        n_old += 1
+        if s == k[CN.tail]:
+            break
+        s = rcvq_next[s]
+    payload = wire - wire * TCP_IP_HEADERS // mtu
+    page_size = st.glob[G.page_size]
+    chunk = page_size - rc[RC.shinfo]
+    n_new = (payload + chunk - 1) // chunk
+    if st.glob[G.skb_top] < n_new or st.glob[G.data_top] < n_new:
+        return
+    s = first
+    for _ in range(n_old):
+        nxt = rcvq_next[s]
+        k[CN.rmem] -= st.skbs[s, SK.truesize]
+        k[CN.held] -= st.skbs[s, SK.page_len]
+        skb_free(st, s, cpu, TRUE)
+        st.c[Ctr.TCPRcvCollapsed] += 1
+        s = nxt
+    k[CN.count] -= n_old
+    tail = prev
+    done = 0
+    wdone = 0
+    while done < payload:
+        copy = min(chunk, payload - done)
+        done += copy
+        wend = wire if done == payload else done + done * TCP_IP_HEADERS // (mtu - TCP_IP_HEADERS)
+        ts = alloc_skb_truesize(copy, page_size, rc[RC.shinfo], rc[RC.sizeof_sk_buff])
+        ns = skb_alloc_kmalloc(st, wend - wdone, ts)
+        wdone = wend
+        rcvq_next[ns] = NONE
+        if tail == NONE:
+            k[CN.head] = ns
+        else:
+            rcvq_next[tail] = ns
+        tail = ns
+        k[CN.count] += 1
+        k[CN.rmem] += ts
+    k[CN.tail] = tail
+
+
+@inner
+def tcp_prune_queue(st, rx, c, need, cpu):
+    """tcp_try_rmem_schedule() found no room (sk_rmem_alloc + ``need`` > sk_rcvbuf, ``need`` 0, the
+    truesize or the len by the release's admission rule): tcp_prune_queue() counts PruneCalled;
+    tcp_clamp_window() sets sk_rcvbuf to sk_rmem_alloc (at most tcp_rmem[2]) unless SO_RCVBUF
+    locked it (rxlab models no global TCP memory pressure): from 6.17, called whenever the arriving
+    skb does not fit, that can lower it (1d2fbaad7cd8); if the skb still does not fit,
+    tcp_collapse() the receive queue (rxlab has no out-of-order queue to collapse or prune); if it
+    still does not fit, RcvPruned and -1 (the caller drops the skb unless the queue is empty)."""
+    rc = rx.rc
+    k = rx.conn[c]
+    st.c[Ctr.PruneCalled] += 1
+    if k[CN.rcvbuf] < rc[RC.tcp_rmem_max] and not rc[RC.rcvbuf_lock]:
+        k[CN.rcvbuf] = min(k[CN.rmem], rc[RC.tcp_rmem_max])
+    if k[CN.rmem] + need <= k[CN.rcvbuf]:
+        return 0
+    tcp_collapse(st, rx, c, cpu)
+    if k[CN.rmem] + need <= k[CN.rcvbuf]:
+        return 0
+    st.c[Ctr.RcvPruned] += 1
+    return -1
+
+
+@inner
+def tcp_queue(st, rx, c, s, cpu, segs, payload, seg):
+    """tcp_data_queue() of skb ``s``: ``segs`` segments of ``seg`` bytes each, ``payload`` in all (a
+    GRO aggregate, or one segment). tcp_try_rmem_schedule() by the release's admission rule
+    (sk_rmem_alloc > sk_rcvbuf; from 6.17 sk_rmem_alloc + truesize > sk_rcvbuf, 1d2fbaad7cd8; from
+    6.18 + len, f017c1f768b6) -> tcp_prune_queue(); if that fails the skb is dropped (TCPRcvQDrop)
+    unless the receive queue is empty (sk_forced_mem_schedule), and its sender, which rxlab gives no
+    retransmission timer, resends after the application's next read. Else tcp_measure_rcv_mss()
+    (scaling_ratio), rcv_nxt, and tcp_try_coalesce() into the tail or queue the skb, charging
+    truesize (or the coalesce delta)."""
+    rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
+    k = conn[c]
+    adm = rc[RC.admission]
+    need = 0
+    if adm == Admission.rmem_plus_truesize:
+        need = st.skbs[s, SK.truesize]
+    elif adm == Admission.rmem_plus_len:
+        need = payload
+    if k[CN.rmem] + need > k[CN.rcvbuf] and tcp_prune_queue(st, rx, c, need, cpu) < 0 and k[CN.count] > 0:
+        st.c[Ctr.TCPRcvQDrop] += 1
+        k[CN.rmem_drops] += segs  # every segment of the aggregate is lost
+        k[CN.stalls] += 1
+        connf[c, CF.next_send] = max(connf[c, CF.next_send], rx.next_read[0])
+        skb_free(st, s, cpu, TRUE)
+        return
+    k[CN.packets] += segs
+    # the socket now has data for the next read, whether or not the connection sent since the last
+    # (GRO can hold a segment across a read, and an ACK or a poll's end completes it)
+    mark_dirty(rx, c)
+    tcp_measure_rcv_mss(k, seg, payload, st.skbs[s, SK.truesize], rc[RC.advmss])
+    k[CN.rcv_nxt] += payload
+    k[CN.held] += st.skbs[s, SK.page_len]
+    if k[CN.count] > 0:
+        delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff])
+        if delta >= 0:
+            k[CN.rmem] += delta
+            return
+    rcvq_next[s] = NONE
+    if k[CN.count] == 0:
+        k[CN.head] = s
+    else:
+        rcvq_next[k[CN.tail]] = s
+    k[CN.tail] = s
+    k[CN.count] += 1
+    k[CN.rmem] += st.skbs[s, SK.truesize]
+
+
+@inner
+def netif_receive_skb(st, rx, c, s, cpu, segs, payload, seg):
+    """The stack above GRO (__netif_receive_skb_core): a tap (packet socket) may take a clone of the
+    skb and consumes it in softirq; then TCP (tcp_v4_rcv -> tcp_data_queue)."""
+    tap(st, rx, s, cpu)
+    tcp_queue(st, rx, c, s, cpu, segs, payload, seg)
+
+
+@inner
+def tap(st, rx, s, cpu):
+    cf = rx.rf[RF.clone_fraction]
+    if cf > 0.0 and np.random.random() < cf:
+        cl = skb_clone(st, s)
+        if cl != NONE:
+            skb_free(st, cl, cpu, TRUE)
+
+
+
+@inner
+def tcp_select_window(rx, c):
+    """The window the receiver now advertises to connection ``c``: tcp_win_from_space(sk_rcvbuf -
+    sk_rmem_alloc), by scaling_ratio or (before 6.6) tcp_adv_win_scale, as the release does; its right
+    edge never moves left (tcp_select_window: a window is not shrunk). The sender may send up to it:
+    payload, which costs memory at the skbs' own len/truesize, so sk_rmem_alloc can pass sk_rcvbuf
+    where the ratio overestimates (tcp_prune_queue). Returns the scaling_ratio it used."""
+    rc = rx.rc
+    k = rx.conn[c]
+    ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
+    wnd = tcp_win_from_space(max(0, k[CN.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode], rc[RC.adv_win_scale])
+    k[CN.rcv_edge] = max(k[CN.rcv_edge], k[CN.rcv_nxt] + wnd)
+    return ratio
