@@ -14,37 +14,29 @@ from pathlib import Path
 
 from rxlab.errors import Interrupted, SystemFailure, bad
 from rxlab.kernel import releases
-from rxlab.kernel.mana import (
-    ADAPTER_MTU_DEFAULT,
-    MANA_MAX_NUM_QUEUES,
-    VARIANTS,
-    check_fixed_mtu,
-    mana_default_num_queues,
-    mana_rx_geometry,
-    mana_set_ringparam_rx,
-)
+from rxlab.kernel.mana import ADAPTER_MTU_DEFAULT
 from rxlab.kernel.sizes import ARCHES
 
 DEBUG_ENV = "RXLAB_DEBUG"
 
 
-def _note_ring_size(args):
+def _note_ring_size(args, cfg):
     """Say so when the ring size asked for is not the one the driver uses."""
     asked = getattr(args, "ring_size", None)
-    if asked is not None and mana_set_ringparam_rx(asked) != asked:
-        print(f"rxlab {args.command}: ring_size {asked} runs as {mana_set_ringparam_rx(asked)} (mana_set_ringparam "
-              "rounds it up to a power of two)", file=sys.stderr)
+    if asked is not None and cfg.ring_size != asked:
+        print(f"rxlab {args.command}: ring_size {asked} runs as {cfg.ring_size} (the {cfg.driver} driver's "
+              "ethtool -G rounds it)", file=sys.stderr)
 
 
 def _geometry(args):
-    rel = releases.release(args.kernel)
-    check_fixed_mtu(args.mtu, rel.mana_max_mtu, rel.name)
-    variant = args.variant or ("post" if rel.mana_rx_layout == "page_pool_frag" else "pre")
-    ring = rel.mana_ring_default if args.ring_size is None else args.ring_size
-    queues = mana_default_num_queues(MANA_MAX_NUM_QUEUES, rel.mana_queue_cap) if args.queues is None else args.queues
-    g = mana_rx_geometry(args.page_size, args.mtu, args.xdp, variant, args.arch, ring, queues, args.adapter_mtu,
-                         truesize_fix=rel.mana_truesize == "backing_alloc")
-    _note_ring_size(args)
+    """The geometry SimConfig resolves for these options (driver, release defaults and limits)."""
+    from rxlab.model.config import SimConfig, xdp_only
+
+    kw = {k: getattr(args, k) for k in ("driver", "kernel", "page_size", "mtu", "arch", "ring_size", "queues",
+                                        "adapter_mtu") if getattr(args, k) is not None}
+    cfg = SimConfig(xdp=xdp_only("pass") if args.xdp else (), **kw)
+    g = cfg.geometry(variant=args.variant)
+    _note_ring_size(args, cfg)
     d = g.to_dict()
     if args.json:
         print(json.dumps(d))
@@ -82,7 +74,7 @@ def _simulate(args):
     if args.xdp:
         kw["xdp"] = _xdp_option(args.xdp)
     cfg = SimConfig(**kw)
-    _note_ring_size(args)
+    _note_ring_size(args, cfg)
     r = simulate(cfg)
     counters = {c.name: r.counter(c.name) for c in Ctr}
     if args.json:
@@ -237,6 +229,18 @@ def _report(args):
     return 0
 
 
+def _drivers():
+    from rxlab.model.drivers import DRIVERS
+
+    return tuple(DRIVERS)
+
+
+def _variants():
+    from rxlab.model.strategies import VARIANTS
+
+    return VARIANTS
+
+
 def _config_options(p):
     """One option per scalar SimConfig field (--page-size, --strategy, --gro/--no-gro, --kernel, ...)."""
     import typing
@@ -252,6 +256,8 @@ def _config_options(p):
         default = "the release's value (SimConfig.kernel)" if f.name in RELEASE_FIELDS else f.default
         if f.name == "xdp":
             p.add_argument(opt, help=f"one verdict ({', '.join(XDP_VERDICTS)}) or four fractions P,D,T,R")
+        elif f.name == "driver":
+            p.add_argument(opt, choices=_drivers(), default=None, help=f"the NIC driver (default {f.default})")
         elif f.name == "kernel":
             p.add_argument(opt, default=None,
                            help=f"Linux release, one of {', '.join(releases.names())} (default {f.default}; "
@@ -272,14 +278,16 @@ def parser():
     p = _Parser(prog="rxlab", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    g = sub.add_parser("geometry", help="MANA RX buffer geometry for one configuration")
+    g = sub.add_parser("geometry", help="a driver's RX buffer geometry for one configuration")
+    g.add_argument("--driver", choices=_drivers(), default="mana", help="the NIC driver (default mana)")
     g.add_argument("--page-size", type=int, default=4096, help="PAGE_SIZE in bytes (default 4096)")
     g.add_argument("--mtu", type=int, default=1500, help="MTU (default 1500)")
     g.add_argument("--xdp", action="store_true", help="an XDP program is attached")
     g.add_argument("--kernel", default=releases.NEWEST,
                    help=f"Linux release: the defaults below and MANA's truesize follow it (default {releases.NEWEST})")
-    g.add_argument("--variant", choices=VARIANTS, default=None,
-                   help="before or after the fragment patch (default: the release's)")
+    g.add_argument("--variant", choices=_variants(), default=None,
+                   help="pre: a page per buffer; post: the driver's fragments (MANA: before or after the "
+                        "fragment patch; default: the release's)")
     g.add_argument("--ring-size", type=int, default=None, help="RX ring entries per queue (default: the release's)")
     g.add_argument("--queues", type=int, default=None,
                    help="RX queues of the NIC (default: the release's cap, 16 from 7.1, 64 before)")

@@ -32,6 +32,7 @@ import pandas as pd
 from rxlab.cost.profiles import DEVICE_CLASS
 from rxlab.counters import READER_PREFIX
 from rxlab.errors import bad, check_choice
+from rxlab.kernel.mana import mana_rx_geometry
 from rxlab.kernel.sizes import WIRE_OVERHEAD
 from rxlab.kernel.tcp import ACK_LEN, TCP_IP_HEADERS
 from rxlab.model.strategies import STRATEGIES
@@ -180,17 +181,19 @@ def buffer_mode(rows):
     """Per row, the RX buffer layout a :class:`~rxlab.cost.profiles.DeviceFactor` is keyed by:
     ``fragments`` (page_pool fragments, several buffers per page), ``full_pages`` (one page_pool page
     per buffer), or None: a layout no device table measured (the per-CPU page_frag cache, an XDP
-    program attached, a strategy not registered here). Read from the configuration columns
-    (strategy, page_size, mtu, arch, xdp), never from the counters, so that swapping a category's
-    counts (:func:`mechanism_steps`) does not change it."""
+    program attached, a strategy not registered here, another driver than MANA: the device tables
+    were measured on MANA NICs). Read from the configuration columns (driver, strategy, page_size,
+    mtu, arch, xdp), never from the counters, so that swapping a category's counts
+    (:func:`mechanism_steps`) does not change it."""
     df = _frame(rows)
     out = []
-    for r in df[["strategy", "page_size", "mtu", "arch", "xdp"]].itertuples(index=False):
+    drivers = df["driver"] if "driver" in df else ["mana"] * len(df)
+    for driver, r in zip(drivers, df[["strategy", "page_size", "mtu", "arch", "xdp"]].itertuples(index=False)):
         spec = STRATEGIES.get(r.strategy)
-        if spec is None or not _no_xdp(r.xdp):
+        if spec is None or driver != "mana" or not _no_xdp(r.xdp):
             out.append(None)
             continue
-        g = spec.geometry(int(r.page_size), int(r.mtu), False, spec.variant, r.arch)
+        g = mana_rx_geometry(int(r.page_size), int(r.mtu), False, spec.variant, r.arch)
         if g.frag_count == 1:
             out.append("full_pages")
         else:

@@ -3,27 +3,18 @@
 from dataclasses import asdict, dataclass, fields
 
 from rxlab.errors import bad, check_choice, check_int_range, is_bool, is_int, is_real
-from rxlab.kernel.mana import (
-    ADAPTER_MTU_DEFAULT,
-    MANA_MAX_NUM_QUEUES,
-    check_fixed_mtu,
-    mana_default_num_queues,
-    mana_set_ringparam_rx,
-)
+from rxlab.kernel.mana import ADAPTER_MTU_DEFAULT, MANA_MAX_NUM_QUEUES
 from rxlab.kernel.releases import NEWEST, release
 from rxlab.kernel.sizes import ARCHES
 from rxlab.kernel.tcp import sk_rmem_max, so_rcvbuf
-from rxlab.model import defaults
+from rxlab.model import defaults, drivers
 from rxlab.model.sizing import MAX_CPUS, check_sizes, geometries
 from rxlab.model.strategies import lookup
 
 XDP_VERDICTS = ("pass", "drop", "tx", "redirect")
 APP_CPUS = ("remote", "napi")
 RELEASE_FIELDS = ("strategy", "ring_size", "queues", "tcp_rmem", "skb_defer_max")
-"""The fields whose default (None) is the value of SimConfig.kernel's release."""
-# the strategy that simulates each MANA RX layout of rxlab.kernel.releases (page_alloc, 6.1's
-# alloc_page() per buffer without page_pool, is simulated as a page_pool page per buffer)
-LAYOUT_STRATEGY = {"page_alloc": "full_page", "page_pool_page": "full_page", "page_pool_frag": "pp_frag"}
+"""The fields whose default (None) is the value of SimConfig.kernel's release (and driver)."""
 
 
 MAX_PACKETS = 10**10
@@ -80,13 +71,15 @@ class SimConfig:
     """Everything one simulated run depends on.
 
     ``kernel`` names a Linux release of ``data/kernels.toml`` (``rxlab kernels`` lists them; default
-    the newest). The fields of :data:`RELEASE_FIELDS` default to None, "the release's value", and
-    are resolved here: ``strategy`` to MANA's layout in that release (``full_page`` before the
-    fragment patch, ``pp_frag`` from it), ``ring_size`` to its default ring, ``queues`` to
-    min(``online_cpus``, its queue cap), ``tcp_rmem`` to its tcp_rmem[2], ``skb_defer_max`` to its
-    net.core.skb_defer_max. A value given instead is validated against the release: a ring size
-    is what ``ethtool -G`` makes of it (rounded up to a power of two), or refused where the release
-    cannot set one. ``cfg.release`` is the resolved :class:`~rxlab.kernel.releases.Release` (every
+    the newest). ``driver`` names a registered :class:`~rxlab.model.drivers.Driver` (``mana``);
+    ``nic`` is that driver, resolved once here. The fields of :data:`RELEASE_FIELDS` default to None,
+    "the release's value", and are resolved here, by the driver where they are its own: ``strategy``
+    to the driver's layout in that release (MANA: ``full_page`` before the fragment patch, ``pp_frag``
+    from it), ``ring_size`` to its default ring, ``queues`` to its default on ``online_cpus`` CPUs
+    (MANA: min(``online_cpus``, its queue cap)), ``tcp_rmem`` to its tcp_rmem[2], ``skb_defer_max`` to its
+    net.core.skb_defer_max. A value given instead is validated against the release and driver: a
+    ring size is what ``ethtool -G`` makes of it (MANA: rounded up to a power of two), or refused
+    where the release cannot set one. ``cfg.release`` is the resolved :class:`~rxlab.kernel.releases.Release` (every
     behaviour and its commit); ``cfg.given`` the release-dependent fields given, as given, which
     :meth:`replace` keeps while it re-derives the others (``cfg.replace(kernel="6.1")``).
 
@@ -99,7 +92,8 @@ class SimConfig:
     TX and REDIRECT; empty means no program. An attached program forces one buffer per
     page with 256 bytes of headroom (seed 000).
 
-    Allowed values (anything else raises a ValueError naming the field, the value and this):
+    Allowed values (anything else raises a ValueError naming the field, the value and this), for
+    MANA (another driver states its own limits of ``mtu``, ``ring_size`` and ``queues``):
     ``page_size`` 4096, 16384 or 65536 (as ``arch`` has them); ``arch`` x86_64 or arm64;
     ``mtu`` 68..adapter_mtu - 14 (with XDP at most MANA_XDP_MTU_MAX); ``adapter_mtu``
     82..65535; ``ring_size`` 128..8192, rounded up to a power of two as mana_set_ringparam()
@@ -118,6 +112,7 @@ class SimConfig:
     """
 
     kernel: str = NEWEST
+    driver: str = "mana"  # a registered rxlab.model.drivers.Driver
     page_size: int = 4096
     mtu: int = 1500
     arch: str = "arm64"
@@ -167,6 +162,7 @@ class SimConfig:
         set_ = object.__setattr__
         rel = release(self.kernel)
         set_(self, "release", rel)  # not fields: not hashed or stored
+        set_(self, "nic", drivers.lookup(self.driver))
         set_(self, "given", tuple((f, getattr(self, f)) for f in RELEASE_FIELDS if getattr(self, f) is not None))
         self._resolve(rel)
         set_(self, "spec", lookup(self.strategy))
@@ -211,20 +207,11 @@ class SimConfig:
         def put(name, value):
             object.__setattr__(self, name, value)
 
-        put("strategy", LAYOUT_STRATEGY[rel.mana_rx_layout] if self.strategy is None else self.strategy)
-        if self.ring_size is None:
-            put("ring_size", rel.mana_ring_default)
-        elif rel.mana_ring_param == "fixed":
-            if self.ring_size != rel.mana_ring_default:
-                raise bad("ring_size", self.ring_size, f"{rel.mana_ring_default} (MANA in Linux {rel.name} has no "
-                          "set_ringparam: it came with 3410d0e14f9a in 6.12)")
-        else:  # mana_set_ringparam(): refused below 128, then roundup_pow_of_two()
-            put("ring_size", mana_set_ringparam_rx(self.ring_size))
+        nic = self.nic
+        put("strategy", nic.default_strategy(rel) if self.strategy is None else self.strategy)
+        put("ring_size", nic.ring_size(rel, self.ring_size))
         put("online_cpus", check_int_range("online_cpus", self.online_cpus, 1, 1 << 16))
-        if self.queues is None:
-            put("queues", mana_default_num_queues(self.online_cpus, rel.mana_queue_cap))
-        else:  # mana_set_channels(): at most max_queues = min(num_online_cpus(), MANA_MAX_NUM_QUEUES, ...)
-            put("queues", check_int_range("queues", self.queues, 1, min(self.online_cpus, MANA_MAX_NUM_QUEUES)))
+        put("queues", nic.queues(rel, self.online_cpus, self.queues))
         if self.tcp_rmem is None:
             put("tcp_rmem", rel.tcp_rmem_max)
         put("tcp_rmem", check_int_range("tcp_rmem", self.tcp_rmem, 4096, 1 << 31))
@@ -245,13 +232,11 @@ class SimConfig:
             return min(self.release.tcp_rmem_default, self.tcp_rmem), False
         return so_rcvbuf(self.so_rcvbuf, self.rmem_max, self.arch), True
 
-    def geometry(self, mtu=None, xdp=None):
-        """The RX buffer geometry of this configuration (or of a reconfigured one) in its release."""
-        rel = self.release
-        mtu = check_fixed_mtu(self.mtu if mtu is None else mtu, rel.mana_max_mtu, rel.name)
-        return self.spec.geometry(self.page_size, mtu, bool(self.xdp if xdp is None else xdp), self.spec.variant,
-                                  self.arch, self.ring_size, self.queues, self.adapter_mtu,
-                                  truesize_fix=rel.mana_truesize == "backing_alloc")
+    def geometry(self, mtu=None, xdp=None, variant=None):
+        """The RX buffer geometry of this configuration in its driver and release, or of a
+        reconfigured one (``mtu``, ``xdp``), or in another ``variant`` than the strategy's."""
+        return self.nic.geometry(self, self.mtu if mtu is None else mtu, bool(self.xdp if xdp is None else xdp),
+                                 self.spec.variant if variant is None else variant)
 
     def to_dict(self):
         """Every field, resolved (the release's values where none was given), ``kernel`` among them."""

@@ -4,16 +4,13 @@
 
 import numpy as np
 
-from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.invariants import check_invariants, check_no_leak
 from rxlab.engine.jit import compile_finished
-from rxlab.engine.layout import CF, CN, GR, NONE, PL, QP, RC, RF, Admission, BufKind, G, Grow, Mode, WinMode
+from rxlab.engine.layout import CF, CN, GR, NONE, PL, QP, RC, RF, Admission, G, Grow, Mode, WinMode
 from rxlab.engine.loop import run, seed_rng, teardown
 from rxlab.engine.napi import polls_complete
 from rxlab.engine.page_pool import pool_create, ring_contention_flush
-from rxlab.engine.pages import page_alloc
 from rxlab.engine.rxq import detach_queues, fill_rings
-from rxlab.engine.skb import buf_new, buf_put
 from rxlab.engine.state import make_rx, make_state
 from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE
 from rxlab.kernel.pagepool import (
@@ -25,7 +22,6 @@ from rxlab.kernel.rss import flow_hashes, flow_queues
 from rxlab.kernel.sizes import (
     NET_SKB_PAD,
     arch_info,
-    get_order,
     napi_small_head_max,
     skb_data_align,
     skb_shinfo_aligned,
@@ -47,8 +43,8 @@ def _queue_layout(cfg, g):
 
 
 def _attach(st, cfg, g, qp, pool_base):
-    """mana_create_rxq() for every queue: a page_pool per queue (mana_create_page_pool) and
-    the driver's per-queue parameters."""
+    """Every queue created (MANA: mana_create_rxq): a page_pool per queue (mana_create_page_pool)
+    and the driver's per-queue parameters."""
     mode, order, dma, pinned = _queue_layout(cfg, g)
     align = dma_get_cache_alignment(cfg.arch)
     for q in range(cfg.queues):
@@ -62,27 +58,6 @@ def _attach(st, cfg, g, qp, pool_base):
         # starts a new poll (polls_complete ran before detach_queues); the defer list goes on
         p[QP.save] = NONE
         p[QP.ring_head] = p[QP.hold_head] = p[QP.hold_count] = 0
-
-
-def _pre_alloc(st, cfg, g, fail):
-    """mana_pre_alloc_rxbufs(): a page of get_order(alloc_size) (dev_alloc_pages) per buffer of
-    every queue, DMA-mapped, before anything is torn down. Returns the buffers, or None after
-    mana_pre_dealloc_rxbufs() has unmapped and put each one it took, last first
-    (drivers/net/ethernet/microsoft/mana/mana_en.c)."""
-    n = cfg.queues * cfg.ring_size
-    order = get_order(g.alloc_size, cfg.page_size) if g.alloc_size > cfg.page_size else 0
-    got = []
-    for i in range(n):
-        pid = NONE if fail and i == n // 2 else page_alloc(st, order, 0)
-        if pid == NONE:
-            for b in reversed(got):
-                dma_unmap(st)
-                buf_put(st, b, 0, 0)  # ints, as the kernels pass them: one compilation
-            return None
-        b = buf_new(st, pid, 0, cfg.page_size << order, BufKind.page, i // cfg.ring_size)
-        dma_map(st, g.datasize)
-        got.append(b)
-    return got
 
 
 def _xdp_fractions(xdp):
@@ -189,10 +164,11 @@ def build(cfg, geoms):
 
 
 def _reconfigure(st, rx, cfg, i, r, cur, t):
-    """Reconfiguration ``i`` (``r``) at model time ``t`` from the current (mtu, xdp, geometry):
-    mana_change_mtu / mana_xdp_set pre-allocate the new layout's buffers, detach the queues and
-    attach new ones; a refused layout or a failed pre-allocation keeps the old configuration.
-    Returns the event record and the (mtu, xdp, geometry) now in force."""
+    """Reconfiguration ``i`` (``r``) at model time ``t`` from the current (mtu, xdp, geometry): the
+    driver pre-allocates the new layout's buffers where it does (MANA: mana_change_mtu /
+    mana_xdp_set), detaches the queues and attaches new ones, filled with those buffers or afresh;
+    a refused layout or a failed pre-allocation keeps the old configuration. Returns the event
+    record and the (mtu, xdp, geometry) now in force."""
     mtu = cur[0] if r.mtu is None else r.mtu
     xdp = cur[1] if r.xdp is None else r.xdp
     event = {"at_packet": r.at_packet, "t_us": float(t), "mtu": mtu, "xdp": xdp, "ok": False, "error": ""}
@@ -201,7 +177,8 @@ def _reconfigure(st, rx, cfg, i, r, cur, t):
     except ValueError as e:  # e.g. XDP with an MTU above MANA_XDP_MTU_MAX: refused
         event["error"] = str(e)
         return event, cur
-    bufs = _pre_alloc(st, cfg, g2, r.fail)
+    pre_alloc = cfg.nic.pre_alloc
+    bufs = pre_alloc(st, cfg, g2, r.fail) if pre_alloc is not None else ()
     if bufs is None:
         event["error"] = "Insufficient memory for tx/rx re-config: old configuration kept"
         check_invariants(st)
@@ -209,9 +186,12 @@ def _reconfigure(st, rx, cfg, i, r, cur, t):
     polls_complete(st, rx)  # the port stops: the last polls complete
     detach_queues(st, rx)
     _attach(st, cfg, g2, rx.qp, cfg.queues * (i + 1))
-    rx.ring[:] = np.array(bufs, np.int64).reshape(cfg.queues, cfg.ring_size)
     rx.rc[RC.mtu] = mtu
     rx.rf[RF.xdp_pass:RF.xdp_redirect + 1] = _xdp_fractions(xdp)
+    if pre_alloc is not None:
+        rx.ring[:] = np.array(bufs, np.int64).reshape(cfg.queues, cfg.ring_size)
+    else:
+        fill_rings(st, rx)
     event["ok"] = True
     check_invariants(st)
     return event, (mtu, xdp, g2)

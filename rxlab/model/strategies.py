@@ -1,31 +1,27 @@
 """RX buffer strategies as data: one frozen description each, looked up by name.
 
-A strategy says which driver geometry it posts (a provider returning an
-:class:`~rxlab.kernel.geometry.RxGeometry`) and how the engine allocates and returns
+A strategy says which of the driver's layouts it posts (``variant``: the driver's geometry,
+:class:`~rxlab.model.drivers.Driver`, is asked for it) and how the engine allocates and returns
 those buffers. ``SimConfig`` resolves its ``strategy`` name here once; nothing else
 compares strategy names. To add one, :func:`register` a :class:`Strategy` (ARCHITECTURE.md,
 "Add a strategy"): a new combination of the switches below needs no other file; a new
 mechanism also needs its engine code.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from rxlab.errors import bad, check_choice
-from rxlab.kernel.mana import mana_rx_geometry
 
 FRAG_SOURCES = ("page_pool", "page_frag_cache")
+VARIANTS = ("pre", "post")
 
 
 @dataclass(frozen=True)
 class Strategy:
     """How RX buffers are laid out, allocated and returned.
 
-    ``geometry``: the driver model, called as ``geometry(page_size, mtu, xdp, variant, arch,
-    ring_size, queues, adapter_mtu, truesize_fix=...)`` (``truesize_fix``: the release has MANA's
-    f73896b4197e, a one-buffer-per-page packet charged for its whole backing allocation);
-    ``variant``: the layout it is asked for (MANA: "pre", a page per buffer; "post", page_pool
-    fragments where ``frag_count > 1``).
+    ``variant``: the layout the driver's geometry is asked for: "pre", a page per buffer; "post",
+    the driver's fragments where ``frag_count > 1`` (MANA: before and after the fragment patch).
     ``frag_source``: where a multi-buffer page comes from: ``page_pool`` (the pool maps DMA,
     page_pool_alloc_frag) or ``page_frag_cache`` (the NAPI CPU's per-CPU cache,
     napi_alloc_frag, each buffer mapped by the driver). A one-buffer-per-page layout (XDP,
@@ -42,17 +38,15 @@ class Strategy:
     frag_source: str = "page_pool"
     upfront_refs: bool = False
     copybreak: bool = False
-    geometry: Callable = mana_rx_geometry
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
             raise bad("strategy.name", self.name, "an identifier")
+        check_choice(f"{self.name}.variant", self.variant, VARIANTS)
         check_choice(f"{self.name}.frag_source", self.frag_source, FRAG_SOURCES)
         for k in ("upfront_refs", "copybreak"):
             if not isinstance(getattr(self, k), bool):
                 raise bad(f"{self.name}.{k}", getattr(self, k), "True or False")
-        if not callable(self.geometry):
-            raise bad(f"{self.name}.geometry", self.geometry, "a function returning an RxGeometry")
 
 
 STRATEGIES = {}

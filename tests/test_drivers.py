@@ -1,0 +1,98 @@
+"""Drivers as plug-ins (rxlab.model.drivers): MANA behind the seam, and ARCHITECTURE.md's "Add a
+driver" recipe followed by a test that registers a toy driver and simulates it."""
+
+import pytest
+
+from rxlab import Reconfig, SimConfig, simulate
+from rxlab.errors import bad
+from rxlab.kernel.geometry import RxGeometry
+from rxlab.kernel.pagepool import page_pool_alloc
+from rxlab.kernel.sizes import ETH_HLEN, build_skb_truesize, skb_data_align, skb_shinfo_aligned
+from rxlab.model.drivers import DRIVERS, Driver, lookup, register, unregister
+
+TOY_BUF = 2048  # the toy NIC's fixed buffer, as drivers with a fixed rx_buf_size post
+
+
+def toy_geometry(cfg, mtu, xdp, variant):
+    """A NIC posting fixed 2 KB buffers: page_pool fragments ("post") or a page each ("pre"); it
+    refuses an MTU whose frame and shared info do not fit a buffer, and XDP."""
+    if xdp:
+        raise bad("xdp", True, "no program (the toy NIC has no XDP support)")
+    hi = TOY_BUF - skb_data_align(skb_shinfo_aligned()) - ETH_HLEN
+    if not 68 <= mtu <= hi:
+        raise bad("mtu", mtu, f"68..{hi} (a frame and its shared info in one {TOY_BUF}-byte buffer)")
+    frag_count = cfg.page_size // TOY_BUF if variant == "post" else 1
+    alloc = TOY_BUF if frag_count > 1 else cfg.page_size
+    per_page = page_pool_alloc(alloc, cfg.page_size, 0, cfg.arch).per_page if frag_count > 1 else 1
+    ring_pages = -(-cfg.ring_size // per_page)
+    truesize = build_skb_truesize(alloc, cfg.arch)
+    return RxGeometry(variant=variant, arch=cfg.arch, page_size=cfg.page_size, mtu=mtu, xdp=False,
+                      ring_size=cfg.ring_size, queues=cfg.queues, datasize=mtu + ETH_HLEN, alloc_size=alloc,
+                      headroom=0, frag_count=frag_count, frags_per_page=per_page, order=0,
+                      pool_size=cfg.ring_size // frag_count + 1, truesize=truesize,
+                      truesize_pinned=-(-cfg.page_size // per_page) + truesize - alloc, ring_pages=ring_pages,
+                      ring_bytes=ring_pages * cfg.page_size, nic_bytes=ring_pages * cfg.page_size * cfg.queues)
+
+
+def toy_ring(rel, asked):
+    if asked is None:
+        return 256
+    if asked not in (256, 512):
+        raise bad("ring_size", asked, "256 or 512 (the toy NIC's rings)")
+    return asked
+
+
+def toy_queues(rel, online_cpus, asked):
+    if asked is None:
+        return min(online_cpus, 4)
+    if not 1 <= asked <= min(online_cpus, 8):
+        raise bad("queues", asked, f"1..{min(online_cpus, 8)}")
+    return asked
+
+
+@pytest.fixture
+def toy():
+    d = register(Driver(name="toy", summary="fixed 2 KB buffers", source="tests/test_drivers.py",
+                        geometry=toy_geometry, default_strategy=lambda rel: "pp_frag", ring_size=toy_ring,
+                        queues=toy_queues))
+    yield d
+    unregister(d.name)
+
+
+def test_a_toy_driver_registered_in_one_place_simulates(toy):
+    cfg = SimConfig(driver="toy", page_size=16384, packets=3000, connections=8)
+    assert cfg.nic is toy and (cfg.strategy, cfg.ring_size, cfg.queues) == ("pp_frag", 256, 4)
+    g = cfg.geometry()
+    assert (g.alloc_size, g.frag_count, g.frags_per_page) == (2048, 8, 8)
+    r = simulate(cfg)  # invariants checked, torn down, nothing leaked
+    assert r.metrics()["packets"] == 3000 and r.counter("pp_frag_alloc") > 0
+    assert r.to_frame()["driver"].iloc[0] == "toy"
+    full = simulate(cfg.replace(strategy="full_page"))
+    assert full.geometry.frag_count == 1 and full.counter("pp_frag_alloc") == 0
+
+
+def test_a_driver_without_pre_allocation_refills_its_new_queues(toy):
+    """No pre_alloc: the old queues go, then the new ones are filled (as a driver that closes and
+    reopens its rings on an MTU change); a refused MTU keeps the old layout."""
+    r = simulate(SimConfig(driver="toy", packets=3000, connections=8, reconfigs=(
+        Reconfig(at_packet=1000, mtu=1000), Reconfig(at_packet=2000, mtu=9000))))
+    assert [e["ok"] for e in r.events] == [True, False] and "68.." in r.events[1]["error"]
+    assert r.geometry.mtu == 1000 and r.metrics()["packets"] == 3000
+
+
+def test_a_toy_driver_states_its_own_limits(toy):
+    with pytest.raises(ValueError, match=r"ring_size=300 is not allowed: 256 or 512"):
+        SimConfig(driver="toy", ring_size=300)
+    with pytest.raises(ValueError, match=r"queues=9 is not allowed: 1\.\.8"):
+        SimConfig(driver="toy", queues=9)
+    with pytest.raises(ValueError, match=r"mtu=9000 is not allowed: 68\.\."):
+        SimConfig(driver="toy", mtu=9000)
+
+
+def test_mana_is_the_default_and_unknown_drivers_are_refused():
+    assert list(DRIVERS) == ["mana"] and SimConfig().nic is lookup("mana")
+    with pytest.raises(ValueError, match="driver='e1000' is not allowed: one of 'mana'"):
+        SimConfig(driver="e1000")
+    with pytest.raises(ValueError, match="driver.name='mana' is not allowed: a name not registered yet"):
+        register(Driver(name="mana", summary="", source="", geometry=toy_geometry, default_strategy=str,
+                        ring_size=toy_ring, queues=toy_queues))
