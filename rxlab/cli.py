@@ -283,8 +283,8 @@ def parser():
     g.add_argument("--page-size", type=int, default=4096, help="PAGE_SIZE in bytes (default 4096)")
     g.add_argument("--mtu", type=int, default=1500, help="MTU (default 1500)")
     g.add_argument("--xdp", action="store_true", help="an XDP program is attached")
-    g.add_argument("--kernel", default=releases.NEWEST,
-                   help=f"Linux release: the defaults below and MANA's truesize follow it (default {releases.NEWEST})")
+    g.add_argument("--kernel", default=releases.DEFAULT,
+                   help=f"Linux release: the defaults below and MANA's truesize follow it (default {releases.DEFAULT})")
     g.add_argument("--variant", choices=_variants(), default=None,
                    help="pre: a page per buffer; post: the driver's fragments (MANA: before or after the "
                         "fragment patch; default: the release's)")

@@ -22,10 +22,11 @@ from rxlab.kernel.pagepool import pp_alloc_cache
 from rxlab.kernel.sizes import skb_truesize
 from rxlab.kernel.tcp import TCP_DEFAULT_SCALING_RATIO, tcp_scaling_ratio_init_6_6, tcp_win_from_space
 from rxlab.model.config import RELEASE_FIELDS
-from rxlab.model.simulate import build
+from rxlab.model.simulate import build, plan
 from rxlab.studies.grid import expand
 
 NEWEST = releases.NEWEST
+DEFAULT = releases.DEFAULT
 HEX = re.compile(r"[0-9a-f]{12,40}")
 
 
@@ -172,7 +173,7 @@ def test_release_formulas_of_mana_and_page_pool():
 
 
 def _params(cfg):
-    st, rx = build(cfg, [cfg.geometry()])
+    st, rx = build(cfg, plan(cfg))
     return st, rx
 
 
@@ -201,7 +202,7 @@ def test_half_the_space_advertises_more_than_the_measured_ratio_when_the_window_
 
 def test_defaults_follow_the_release():
     old, new = SimConfig(kernel="6.1"), SimConfig()
-    assert new.kernel == NEWEST and new.release is releases.newest()
+    assert new.kernel == DEFAULT and new.release is releases.release(DEFAULT)
     assert (old.strategy, old.ring_size, old.queues, old.tcp_rmem, old.skb_defer_max) == (
         "full_page", 512, 64, 6 << 20, 64)
     assert (new.strategy, new.ring_size, new.queues, new.tcp_rmem, new.skb_defer_max) == (

@@ -43,6 +43,7 @@ from rxlab.kernel import releases
 from rxlab.kernel.mana import mana_rx_geometry, mana_set_ringparam_rx
 from rxlab.model import sizing
 from rxlab.model.config import FIELDS, Reconfig, SimConfig, xdp_only
+from rxlab.model.drivers import DRIVERS
 from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies import cache as result_cache
@@ -163,7 +164,8 @@ INT_RANGES = {"queues": (1, 64), "napi_budget": (1, 1024), "connections": (1, 65
 FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
 POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 1e4}
 CHOICES = {"page_size": (4096, 16384, 65536), "arch": ("x86_64", "arm64"), "strategy": tuple(STRATEGIES),
-           "app_cpus": ("remote", "napi"), "kernel": tuple(r.name for r in releases.releases())}
+           "app_cpus": ("remote", "napi"), "kernel": tuple(r.name for r in releases.releases()),
+           "driver": tuple(DRIVERS)}
 RELEASE_DEFAULTED = ("strategy", "ring_size", "queues", "tcp_rmem", "skb_defer_max")  # None: the release's value
 NONE_ALLOWED = (*RELEASE_DEFAULTED, "rmem_max")  # None: the release's value, or net.core.rmem_max's default
 BOOLS = ("gro", "truesize_honest", "defer_free")
@@ -201,7 +203,7 @@ def outside(name):
         return ["no", "False", 1, 0, None]
     return {"page_size": [8192, 2048, 131072, 0, "4096", 4096.0, True],
             "arch": ["sparc", "", None, ["arm64"]], "strategy": ["bogus", ["pp_frag"], 1],
-            "kernel": ["5.4", "", None, 6.1, "6.1.0"],
+            "kernel": ["5.4", "", None, 6.1, "6.1.0"], "driver": ["e1000", "", None, ["mana"]],
             "app_cpus": ["Remote", None, 0],
             "mtu": [67, 9001, 1500.0, "1500", None, True],
             "xdp": [(1, 0, 0), (1, 0, 0, 0, 0), [1, 0, 0, 0], (0.5, 0.6, 0, 0), (-0.1, 1.1, 0, 0), (NAN, 1, 0, 0),
@@ -962,7 +964,7 @@ def test_the_cli_says_the_ring_size_it_uses(capsys):
     assert main(["simulate", "--ring-size", "1000", *SIMULATE_SMALL[1:5], *SIMULATE_SMALL[7:]]) == 0
     o = capsys.readouterr()
     assert json.loads(o.out)["config"]["ring_size"] == 1024
-    assert o.err == "rxlab simulate: ring_size 1000 runs as 1024 (mana_set_ringparam rounds it up to a power of two)\n"
+    assert o.err == "rxlab simulate: ring_size 1000 runs as 1024 (the mana driver's ethtool -G rounds it)\n"
     assert main(["geometry", "--ring-size", "1000"]) == 0
     o = capsys.readouterr()
     assert "ring_size 1000 runs as 1024" in o.err and re.search(r"^ring_size +1024$", o.out, re.MULTILINE)

@@ -7,6 +7,7 @@ from rxlab import SimConfig, simulate
 from rxlab.engine.layout import QS
 from rxlab.model.strategies import STRATEGIES, Strategy, lookup, register, unregister
 
+
 @pytest.fixture
 def toy():
     s = register(Strategy("full_page_copybreak", "a page per buffer, short packets copied", "pre",

@@ -136,7 +136,7 @@ def test_kernel_dropdown_follows_the_release_and_keeps_what_the_user_set():
     panel = explorer(quick=True)  # its own: the shared panel's controls were set by the tests above
     kernel = panel.controls["kernel"]
     assert isinstance(kernel, w.Dropdown) and kernel.description == "Linux"
-    assert kernel.options == rxlab.kernel.releases.names() and kernel.value == rxlab.kernel.releases.NEWEST
+    assert kernel.options == rxlab.kernel.releases.names() and kernel.value == rxlab.kernel.releases.DEFAULT
     panel.set(connections=8, queues=2)  # queues: set by the user
     kernel.value = "6.1"
     c = panel.result.config

@@ -6,8 +6,8 @@ what it means, the :class:`~rxlab.model.config.SimConfig` field whose default it
 and whether rxlab's engine models it yet. The first row of the table sets every behaviour; each
 later row gives only what changed, with its commit, so a row's values are the previous row's
 with its changes applied. :func:`releases` returns the rows oldest first as :class:`Release`
-objects; :func:`release` looks one up by name (``"6.1"``, ``"7.1"``, ...); :data:`NEWEST` is the
-default of ``SimConfig.kernel``.
+objects; :func:`release` looks one up by name (``"6.1"``, ``"7.1"``, ...); :data:`DEFAULT` is the
+default of ``SimConfig.kernel``, and :data:`NEWEST` the table's last row.
 """
 
 import sys
@@ -281,7 +281,12 @@ def newest():
 
 
 NEWEST = newest().name
-"""The newest release of the table: SimConfig's default ``kernel``."""
+"""The newest release of the table."""
+
+DEFAULT = "7.1"
+"""SimConfig's default ``kernel``. A constant, changed in a commit of its own: a new row of
+``data/kernels.toml`` is additive, and moves no default run, digest or notebook check."""
+release(DEFAULT, "releases.DEFAULT")
 
 
 def not_modelled():

@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass, fields
 
 from rxlab.errors import bad, check_choice, check_int_range, is_bool, is_int, is_real
 from rxlab.kernel.mana import ADAPTER_MTU_DEFAULT, MANA_MAX_NUM_QUEUES
-from rxlab.kernel.releases import NEWEST, release
+from rxlab.kernel.releases import DEFAULT, release
 from rxlab.kernel.sizes import ARCHES
 from rxlab.kernel.tcp import sk_rmem_max, so_rcvbuf
 from rxlab.model import defaults, drivers
@@ -71,7 +71,7 @@ class SimConfig:
     """Everything one simulated run depends on.
 
     ``kernel`` names a Linux release of ``data/kernels.toml`` (``rxlab kernels`` lists them; default
-    the newest). ``driver`` names a registered :class:`~rxlab.model.drivers.Driver` (``mana``);
+    ``DEFAULT``, 7.1). ``driver`` names a registered :class:`~rxlab.model.drivers.Driver` (``mana``);
     ``nic`` is that driver, resolved once here. The fields of :data:`RELEASE_FIELDS` default to None,
     "the release's value", and are resolved here, by the driver where they are its own: ``strategy``
     to the driver's layout in that release (MANA: ``full_page`` before the fragment patch, ``pp_frag``
@@ -111,7 +111,7 @@ class SimConfig:
     a configuration that asks for more is refused naming the fields that ask for it.
     """
 
-    kernel: str = NEWEST
+    kernel: str = DEFAULT
     driver: str = "mana"  # a registered rxlab.model.drivers.Driver
     page_size: int = 4096
     mtu: int = 1500

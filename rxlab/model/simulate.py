@@ -1,6 +1,9 @@
-"""``simulate(config) -> Result``: size and build the engine's arrays from a validated SimConfig
-(:func:`size_run`, :func:`build`), run the RX path stopping for each reconfiguration
+"""``simulate(config) -> Result``: work out a run's numbers from a validated SimConfig (:func:`plan`:
+geometries, sizes, parameters, each connection's start), build the engine's arrays from them
+(:func:`build`), run the RX path stopping for each reconfiguration
 (:func:`run_all`), then take the Result, tear down and check that nothing leaked (:func:`finish`)."""
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,7 +32,7 @@ from rxlab.kernel.sizes import (
 from rxlab.kernel.tcp import TCP_INIT_CWND, advmss, rcvmem_per_mss, tcp_initialize_rcv_mss, tcp_win_from_space
 from rxlab.model.config import SimConfig
 from rxlab.model.result import Result
-from rxlab.model.sizing import RATIO_BINS, Sizes, copy_truesize_extra, geometries, size_run  # noqa: F401
+from rxlab.model.sizing import RATIO_BINS, Sizes, copy_truesize_extra, geometries, size_run
 
 
 def _queue_layout(cfg, g):
@@ -85,8 +88,9 @@ def _initial_window(cfg, rcvbuf):
     return tcp_win_from_space(rcvbuf, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
 
 
-def _pack_params(cfg, rx):
-    """Fill ``rx.rc`` / ``rx.rf`` from the configuration: one entry per column of RC and RF."""
+def _params(cfg):
+    """The RC and RF columns' values for the configuration: ({RC column: int}, {RF column: float}),
+    one entry per column."""
     a = arch_info(cfg.arch)
     rel = cfg.release
     win_mode, adv_win_scale, scaling_init = _window(rel)
@@ -116,49 +120,84 @@ def _pack_params(cfg, rx):
         RF.link_gbps: cfg.link_gbps, RF.rtt_us: cfg.rtt_us,
         RF.alloc_fail_rate: cfg.alloc_fail_rate, RF.dma_map_fail_rate: cfg.dma_map_fail_rate,
     }
-    for table, column, arr in ((ints, RC, rx.rc), (floats, RF, rx.rf)):
+    for table, column in ((ints, RC), (floats, RF)):
         assert set(table) == set(column) - {column.n}, "every column filled once"
-        for k, v in table.items():
-            arr[k] = v
+    return ints, floats
 
 
-def build(cfg, geoms):
-    """The engine's arrays for ``cfg``: pools and queues attached, rings filled before traffic
-    (mana_alloc_rx_wqe, without failure injection), connections hashed to their queues."""
-    g, sz = geoms[0], size_run(cfg, geoms)
+@dataclass(frozen=True)
+class Plan:
+    """A run's numbers, worked out from the configuration before any engine array is touched:
+    the geometries it may switch to, the tables' sizes, the RC/RF parameters, and each connection's
+    starting state (its RSS queue and GRO bucket, the socket's buffer and windows, its reader)."""
+
+    geoms: tuple
+    sizes: Sizes
+    pp_alloc_cache: int
+    ints: dict
+    floats: dict
+    flow_queue: np.ndarray
+    gro_bucket: np.ndarray
+    rcvbuf: int
+    rcvq_space: int
+    rcv_wnd: int
+    rcv_mss: int
+    app_cpu: np.ndarray
+
+
+def plan(cfg):
+    """The :class:`Plan` of ``cfg``."""
+    geoms = tuple(geometries(cfg))  # sizes must cover every layout the run may switch to
+    ints, floats = _params(cfg)
+    C = cfg.connections
+    # RSS: the Toeplitz hash through the indirection table picks the queue; its low bits, NAPI GRO's
+    # bucket (dev_gro_receive)
+    queue = np.asarray(flow_queues(C, cfg.queues, cfg.seed), np.int64)
+    bucket = np.array(flow_hashes(C, cfg.seed), np.int64) & (GRO_HASH_BUCKETS - 1)
+    # tcp_init_sock(): sk_rcvbuf = tcp_rmem[1] (or what SO_RCVBUF set); tcp_init_buffer_space():
+    # rcvq_space.space = min(rcv_wnd, TCP_INIT_CWND * advmss), its time the connection's start (0)
+    rcvbuf = int(ints[RC.rcvbuf])
+    # tcp_select_initial_window() (net/ipv4/tcp_output.c): the SYN's window, unscaled, at most U16_MAX
+    rcv_wnd = min(0xFFFF, _initial_window(cfg, rcvbuf))
+    mss = int(ints[RC.advmss])
+    # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
+    app_cpu = (cfg.queues + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" else queue
+    return Plan(geoms=geoms, sizes=size_run(cfg, geoms),
+                pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"),
+                ints=ints, floats=floats, flow_queue=queue, gro_bucket=bucket, rcvbuf=rcvbuf,
+                rcvq_space=min(TCP_INIT_CWND * mss, max(1, rcv_wnd)), rcv_wnd=rcv_wnd,
+                rcv_mss=tcp_initialize_rcv_mss(mss, rcv_wnd), app_cpu=app_cpu)
+
+
+def build(cfg, pl):
+    """The engine's arrays for ``cfg`` from its plan ``pl``: pools and queues attached, rings filled
+    before traffic (without failure injection), connections at their starting state."""
+    sz = pl.sizes
     st = make_state(page_size=cfg.page_size, n_pages=sz.n_pages, n_pools=sz.n_pools, ring_max=sz.ring_max,
                     n_cpus=sz.n_cpus, n_bufs=sz.n_bufs, n_skbs=sz.n_skbs, mem_limit=sz.mem_limit,
-                    pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"))
+                    pp_alloc_cache=pl.pp_alloc_cache)
     rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS)
-    _attach(st, cfg, g, rx.qp, 0)
-    _pack_params(cfg, rx)
-    fail = rx.rf[RF.alloc_fail_rate], rx.rf[RF.dma_map_fail_rate]
+    _attach(st, cfg, pl.geoms[0], rx.qp, 0)
+    for table, arr in ((pl.ints, rx.rc), (pl.floats, rx.rf)):
+        for k, v in table.items():
+            arr[k] = v
     rx.rf[RF.alloc_fail_rate] = rx.rf[RF.dma_map_fail_rate] = 0.0
     fill_rings(st, rx)
-    rx.rf[RF.alloc_fail_rate], rx.rf[RF.dma_map_fail_rate] = fail
+    rx.rf[RF.alloc_fail_rate] = pl.floats[RF.alloc_fail_rate]
+    rx.rf[RF.dma_map_fail_rate] = pl.floats[RF.dma_map_fail_rate]
     # page_pool's own DMA mappings fail at the same rate from the first packet on (the engine's
     # page_pool reads it from the state, as parts per 10**9)
     st.glob[G.dma_fail_ppb] = round(cfg.dma_map_fail_rate * 1e9)
     if (rx.ring == NONE).any():
         raise MemoryError("could not fill the RX rings before traffic")
-    C = cfg.connections
-    # RSS: the Toeplitz hash through the indirection table picks the queue; its low bits, NAPI GRO's
-    # bucket (dev_gro_receive)
-    rx.conn[:, CN.queue] = flow_queues(C, cfg.queues, cfg.seed)
-    rx.gro[:, GR.bucket] = np.array(flow_hashes(C, cfg.seed), np.int64) & (GRO_HASH_BUCKETS - 1)
-    # tcp_init_sock(): sk_rcvbuf = tcp_rmem[1] (or what SO_RCVBUF set); tcp_init_buffer_space():
-    # rcvq_space.space = min(rcv_wnd, TCP_INIT_CWND * advmss), its time the connection's start (0)
-    rcvbuf = int(rx.rc[RC.rcvbuf])
-    rx.conn[:, CN.rcvbuf] = rcvbuf
-    # tcp_select_initial_window() (net/ipv4/tcp_output.c): the SYN's window, unscaled, at most U16_MAX
-    rcv_wnd = min(0xFFFF, _initial_window(cfg, rcvbuf))
-    rx.conn[:, CN.rcvq_space] = min(TCP_INIT_CWND * int(rx.rc[RC.advmss]), max(1, rcv_wnd))
-    rx.conn[:, CN.rcv_edge] = rcv_wnd
-    rx.conn[:, CN.rcv_mss] = tcp_initialize_rcv_mss(int(rx.rc[RC.advmss]), rcv_wnd)
+    rx.conn[:, CN.queue] = pl.flow_queue
+    rx.gro[:, GR.bucket] = pl.gro_bucket
+    rx.conn[:, CN.rcvbuf] = pl.rcvbuf
+    rx.conn[:, CN.rcvq_space] = pl.rcvq_space
+    rx.conn[:, CN.rcv_edge] = pl.rcv_wnd
+    rx.conn[:, CN.rcv_mss] = pl.rcv_mss
     rx.connf[:, CF.rcvq_time] = 0.0
-    # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
-    rx.conn[:, CN.app_cpu] = (cfg.queues + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" \
-        else rx.conn[:, CN.queue]
+    rx.conn[:, CN.app_cpu] = pl.app_cpu
     st.glob[G.napi_cpus] = cfg.queues  # CPUs 0..queues-1 run the queues' NAPI; the rest read
     return st, rx
 
@@ -230,10 +269,10 @@ def finish(st, rx, cfg, g, t, events, before):
 def simulate(config=None, **kw):
     """Run one configuration (a SimConfig, or its fields as keywords) and return a Result."""
     cfg = config.replace(**kw) if config is not None else SimConfig(**kw)
-    geoms = geometries(cfg)  # sizes must cover every layout the run may switch to
-    st, rx = build(cfg, geoms)
+    pl = plan(cfg)
+    st, rx = build(cfg, pl)
     before = st.cc.copy()  # the rings' first fill is not the run's
-    t, events, g = run_all(st, rx, cfg, geoms[0])
+    t, events, g = run_all(st, rx, cfg, pl.geoms[0])
     result = finish(st, rx, cfg, g, t, events, before)
     compile_finished()  # a first use that compiled the engine: its progress bar is done
     return result
