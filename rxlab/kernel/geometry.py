@@ -27,6 +27,18 @@ class RxGeometry:
     frags_per_page). mem_efficiency_ring: ring_size x datasize / ring_bytes, the posted ring as
     a whole (a page's unused tail counted). The run's dynamic view is ``Result.metrics()``'s
     ``mem_efficiency_*`` (rxlab/counters.py, METRICS).
+
+    Optional fields, for drivers whose frame spans more than one buffer or whose buffers are not
+    MANA's one-per-frame slices (their defaults leave MANA's record as it was):
+    buffer_bytes: page bytes one full-MTU frame pins across all its buffers (0: one buffer,
+    (PAGE_SIZE << order) / frags_per_page); mem_efficiency_buffer divides by it when set.
+    frame_buffers: buffers (or strides) one full-MTU frame occupies. linear: the skb head is built
+    on the RX buffer itself (build_skb) rather than allocated apart with the buffer as fragments.
+    copybreak: frames up to this length are copied into a new skb and the buffer reused.
+    agg_ring_size, agg_buf_size, tpa_bufs, header_split, hds_thresh: bnxt's aggregation ring
+    (entries, bytes each), the head buffers held for hardware GRO (TPA), and header-data split.
+    wqe_count, pages_per_wqe, stride_size, strides_per_wqe, frag_strides: mlx5's receive WQEs:
+    the striding RQ's multi-packet WQEs, or the legacy RQ's per-WQE fragment strides.
     """
 
     variant: str
@@ -50,9 +62,23 @@ class RxGeometry:
     nic_bytes: int
     mem_efficiency_buffer: float = field(init=False)
     mem_efficiency_ring: float = field(init=False)
+    buffer_bytes: int = 0
+    frame_buffers: int = 1
+    linear: bool = True
+    copybreak: int = 0
+    agg_ring_size: int = 0
+    agg_buf_size: int = 0
+    tpa_bufs: int = 0
+    header_split: bool = False
+    hds_thresh: int = 0
+    wqe_count: int = 0
+    pages_per_wqe: int = 0
+    stride_size: int = 0
+    strides_per_wqe: int = 0
+    frag_strides: tuple = ()
 
     def __post_init__(self):
-        per_buffer = (self.page_size << self.order) / self.frags_per_page
+        per_buffer = self.buffer_bytes or (self.page_size << self.order) / self.frags_per_page
         object.__setattr__(self, "mem_efficiency_buffer", self.datasize / per_buffer)
         object.__setattr__(self, "mem_efficiency_ring", self.ring_size * self.datasize / self.ring_bytes)
 
