@@ -90,9 +90,50 @@ def test_a_toy_driver_states_its_own_limits(toy):
 
 
 def test_mana_is_the_default_and_unknown_drivers_are_refused():
-    assert list(DRIVERS) == ["mana"] and SimConfig().nic is lookup("mana")
-    with pytest.raises(ValueError, match="driver='e1000' is not allowed: one of 'mana'"):
+    assert list(DRIVERS) == ["bnxt", "mana", "mlx5"] and SimConfig().nic is lookup("mana")
+    with pytest.raises(ValueError, match="driver='e1000' is not allowed: one of 'bnxt', 'mana', 'mlx5'"):
         SimConfig(driver="e1000")
     with pytest.raises(ValueError, match="driver.name='mana' is not allowed: a name not registered yet"):
         register(Driver(name="mana", summary="", source="", geometry=toy_geometry, default_strategy=str,
                         ring_size=toy_ring, queues=toy_queues))
+
+
+@pytest.mark.parametrize("driver", ["bnxt", "mlx5"])
+def test_a_driver_the_engine_does_not_simulate_has_its_geometry_and_is_refused_by_simulate(driver):
+    """bnxt and mlx5: their kernel arithmetic (rxlab.kernel.bnxt, .mlx5) resolves through SimConfig, with
+    the driver's own defaults; simulate() refuses them with the reason, rather than run them through
+    MANA's receive queue."""
+    cfg = SimConfig(driver=driver, page_size=65536, mtu=1500)
+    g = cfg.geometry()
+    assert g.mtu == 1500 and g.frags_per_page > 1 and cfg.nic.engine
+    with pytest.raises(ValueError, match=rf"^driver='{driver}' is not allowed: a driver whose queue the engine "
+                                         rf"simulates \(mana\): .*rxlab geometry --driver {driver}"):
+        simulate(cfg.replace(packets=100))
+    with pytest.raises(ValueError, match=r"^strategy='full_page' is not allowed: a strategy of the driver's own"):
+        SimConfig(driver=driver, strategy="full_page")
+
+
+@pytest.mark.parametrize("driver, kernel_geometry", [("bnxt", "bnxt_rx_geometry"), ("mlx5", "mlx5_rx_geometry")])
+def test_rxlab_geometry_gives_each_drivers_kernel_arithmetic_or_its_refusal(driver, kernel_geometry, capsys):
+    """``rxlab geometry --driver`` at 4/16/64 KB pages, MTU 1500 and 9000, XDP on and off: the kernel
+    module's record (whose values tests/test_kernel_<driver>.py works by hand), or its one-line refusal."""
+    import importlib
+    import json
+
+    from rxlab.cli import main
+
+    fn = getattr(importlib.import_module(f"rxlab.kernel.{driver}"), kernel_geometry)
+    for page in (4096, 16384, 65536):
+        for mtu in (1500, 9000):
+            for xdp in (False, True):
+                try:
+                    want = json.loads(json.dumps(fn(page, mtu, xdp, "arm64", queues=16).to_dict()))
+                except ValueError as e:
+                    want = str(e)
+                argv = ["geometry", "--driver", driver, "--page-size", str(page), "--mtu", str(mtu), "--json"]
+                code = main(argv + (["--xdp"] if xdp else []))
+                out = capsys.readouterr()
+                if isinstance(want, str):
+                    assert code == 2 and out.err.strip() == f"rxlab geometry: error: {want}"
+                else:
+                    assert code == 0 and json.loads(out.out) == want

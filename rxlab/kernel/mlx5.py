@@ -297,7 +297,11 @@ def mlx5_rx_geometry(page_size, mtu, xdp=False, arch="arm64", ring_size=1 << MLX
         xdp_max = mlx5e_xdp_max_mtu(page_size, arch, max_skb_frags)
         if not (p.mpwqe_is_linear_skb() if striding else p.is_linear_skb()):
             if not xdp_frags:
-                raise bad("mtu", mtu, f"at most {xdp_max} with XDP on {page_size}-byte pages (mlx5e_params_validate_xdp: "
+                # the kernel's message names mlx5e_xdp_max_mtu() even where the MTU is below it and the
+                # striding RQ is non-linear because a whole-page XDP stride exceeds its maximum stride
+                why = f"at most {xdp_max}" if mtu > xdp_max else \
+                    f"none on {page_size}-byte pages with the striding RQ (its XDP stride, a page, is too large)"
+                raise bad("mtu", mtu, f"{why} with XDP (mlx5e_params_validate_xdp: "
                           f"\"MTU({mtu}) > {xdp_max}, too big for an XDP program not aware of multi buffer\")")
             log_stride = p.log_stride_size()
             if striding and not p.verify_strides(log_stride, p.log_wqe_sz - log_stride):

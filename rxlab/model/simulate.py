@@ -15,6 +15,7 @@ from rxlab.engine.napi import polls_complete
 from rxlab.engine.page_pool import pool_create, ring_contention_flush
 from rxlab.engine.rxq import detach_queues, fill_rings
 from rxlab.engine.state import make_rx, make_state
+from rxlab.errors import bad
 from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE
 from rxlab.kernel.pagepool import (
     PAGE_FRAG_CACHE_MAX_SIZE,
@@ -31,6 +32,7 @@ from rxlab.kernel.sizes import (
 )
 from rxlab.kernel.tcp import TCP_INIT_CWND, advmss, rcvmem_per_mss, tcp_initialize_rcv_mss, tcp_win_from_space
 from rxlab.model.config import SimConfig
+from rxlab.model.drivers import DRIVERS
 from rxlab.model.result import Result
 from rxlab.model.sizing import RATIO_BINS, Sizes, copy_truesize_extra, geometries, size_run
 
@@ -269,6 +271,10 @@ def finish(st, rx, cfg, g, t, events, before):
 def simulate(config=None, **kw):
     """Run one configuration (a SimConfig, or its fields as keywords) and return a Result."""
     cfg = config.replace(**kw) if config is not None else SimConfig(**kw)
+    if cfg.nic.engine:
+        modelled = ", ".join(n for n, d in DRIVERS.items() if not d.engine)
+        raise bad("driver", cfg.driver, f"a driver whose queue the engine simulates ({modelled}): {cfg.nic.engine}; "
+                  f"rxlab geometry --driver {cfg.driver} gives its buffers")
     pl = plan(cfg)
     st, rx = build(cfg, pl)
     before = st.cc.copy()  # the rings' first fill is not the run's

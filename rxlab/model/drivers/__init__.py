@@ -9,7 +9,7 @@ driver in this package registers it (:func:`register`); ``SimConfig(driver=...)`
 (``cfg.nic``). ARCHITECTURE.md, "Add a driver", says which files a new one touches.
 """
 
-from rxlab.model.drivers import mana
+from rxlab.model.drivers import bnxt, mana, mlx5
 from rxlab.model.drivers.registry import DRIVERS, Driver, lookup, register, unregister
 
-__all__ = ["DRIVERS", "Driver", "lookup", "mana", "register", "unregister"]
+__all__ = ["DRIVERS", "Driver", "bnxt", "lookup", "mana", "mlx5", "register", "unregister"]

@@ -23,6 +23,8 @@ class Driver:
     go (engine buffer ids, ``queues x ring_size``), or None if that failed and the old layout stays;
     None for a driver that does not pre-allocate (the new queues are filled after the old go).
     ``source``: the kernel files the driver model follows.
+    ``engine``: empty when the engine simulates the driver's receive queue; otherwise why not yet
+    (its geometry is computed, ``simulate`` refuses it with this reason).
     """
 
     name: str
@@ -33,6 +35,7 @@ class Driver:
     ring_size: Callable
     queues: Callable
     pre_alloc: Callable | None = None
+    engine: str = ""
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():

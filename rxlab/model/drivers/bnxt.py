@@ -1,0 +1,39 @@
+"""bnxt_en (drivers/net/ethernet/broadcom/bnxt/): Broadcom NetXtreme-C/E. Its kernel arithmetic is
+:mod:`rxlab.kernel.bnxt` (normal and page mode, BNXT_RX_PAGE_SIZE, the aggregation ring, TPA,
+header-data split, copybreak). rxlab computes its geometry; the engine does not simulate its queue
+yet (``engine`` below)."""
+
+from rxlab.errors import bad, check_int_range
+from rxlab.kernel.bnxt import BNXT_DEFAULT_RX_RING_SIZE, BNXT_MAX_QUEUES, DEFAULT_QUEUES, bnxt_rx_geometry
+from rxlab.model.drivers.registry import Driver, register
+
+
+def geometry(cfg, mtu, xdp, variant):
+    """bnxt_set_ring_params() and bnxt_set_rx_skb_mode(): page mode while XDP is attached, normal
+    mode (page_pool fragments, the aggregation ring with hardware GRO) otherwise. The layout is the
+    driver's, not a strategy's: a page-per-buffer strategy outside XDP has no bnxt counterpart."""
+    if variant != "post":
+        raise bad("strategy", cfg.strategy, "a strategy of the driver's own layout (bnxt has a page per "
+                  "buffer only in page mode, with XDP: bnxt_set_rx_skb_mode)")
+    return bnxt_rx_geometry(cfg.page_size, mtu, xdp, cfg.arch, cfg.ring_size, cfg.queues)
+
+
+def ring_size(rel, asked):
+    """BNXT_DEFAULT_RX_RING_SIZE, or what ``ethtool -G`` asks (bnxt_set_ringparam(): the limits
+    depend on the page size, which the geometry checks)."""
+    return BNXT_DEFAULT_RX_RING_SIZE if asked is None else check_int_range("ring_size", asked, 1, 1 << 16)
+
+
+def queues(rel, online_cpus, asked):
+    """rxlab's default (as MANA's, so that NIC totals compare), or what ``ethtool -L`` asks, at
+    most the online CPUs and the firmware's rings rxlab assumes (bnxt_get_max_rings)."""
+    if asked is None:
+        return min(online_cpus, DEFAULT_QUEUES)
+    return check_int_range("queues", asked, 1, min(online_cpus, BNXT_MAX_QUEUES))
+
+
+BNXT = register(Driver(
+    name="bnxt", summary="Broadcom NetXtreme-C/E: page_pool heads, an aggregation ring with hardware GRO",
+    source="drivers/net/ethernet/broadcom/bnxt/bnxt.c, bnxt.h, bnxt_xdp.c",
+    geometry=geometry, default_strategy=lambda rel: "pp_frag", ring_size=ring_size, queues=queues,
+    engine="the aggregation ring and TPA (bnxt_rx_pages, bnxt_tpa_end) are not in the engine's receive queue"))
