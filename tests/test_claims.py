@@ -15,11 +15,11 @@ from rxlab.studies.claims import (
     band_text,
     evaluate_claims,
     model_text,
-    seed001_comparison,
     states_value,
     verdict,
     verdict_slug,
 )
+from rxlab.studies.seeds import seed001_comparison
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -206,7 +206,7 @@ def test_the_64k_gain_across_releases_and_tcp_rmem(tmp_path):
     0.023); 6.16's 32 MB lets it grow until both are CPU-bound (tcp_rcv_space_adjust); at 6 MB 6.16
     is window-bound again; 6.17 drops full pages (tcp_can_ingest by truesize). Served from the cache
     the second time."""
-    from rxlab.studies.claims import gain_across_releases
+    from rxlab.studies.seeds import gain_across_releases
 
     t = gain_across_releases(kernels=("6.13", "6.16", "6.17"), tcp_rmem=(None, 6 << 20), cache=tmp_path)
     assert len(t) == 6 and "ESTIMATE" in t.attrs["note"]

@@ -233,7 +233,7 @@ def scoreboard_html(claims, packets, links=None):
     return (f'<p class="rxlab-estimate">{html.escape(claims.attrs["note"])}. Throughput claims are judged '
             f"on simulations of {packets:,} packets each, with the model's band [low..high]: every cost "
             "parameter at the low and at the high end of its sources' range (data/platforms.toml); the verdict "
-            "rules are in rxlab/studies/claims.py. Each id links to the notebook section that discusses it.</p>"
+            "rules are in rxlab/studies/claims/verdicts.py. Each id links to the notebook section that discusses it.</p>"
             f"<p>{len(claims)} claims of the seed threads (<code>data/claims.csv</code>): {summary}.</p>"
             '<table class="rxlab-scoreboard"><thead><tr><th>id</th><th>seed, conditions</th><th>claim</th>'
             "<th>claimed</th><th>seed's data</th><th>model [band]</th>"
