@@ -205,7 +205,8 @@ def _claims(args):
 
     df = evaluate_claims(packets=QUICK_PACKETS if args.packets is None else args.packets)
     if args.json:
-        print(json.dumps({"note": df.attrs["note"], "claims": json.loads(df.to_json(orient="records"))}))
+        print(json.dumps({"note": df.attrs["note"], "packets": df.attrs["packets"], "causes": df.attrs["causes"],
+                          "claims": json.loads(df.to_json(orient="records"))}))
         return
     print(df.attrs["note"])
     for r in df.itertuples():

@@ -19,6 +19,7 @@ from rxlab.studies.claims import (
     verdict,
     verdict_slug,
 )
+from rxlab.studies.claims.verdicts import undecided
 from rxlab.studies.seeds import seed001_comparison
 
 
@@ -63,8 +64,29 @@ def test_verdicts_with_a_band(args, band, expected):
 
 def test_verdict_classes():
     assert VERDICTS == ("reproduced", "within uncertainty", "within tolerance", "not reproduced",
-                        "outside the model (hardware)", "contradicted by the data")
+                        "outside the model (hardware)", "contradicted by the data", "input (not evaluated)",
+                        "untestable here")
     assert verdict_slug("outside the model (hardware)") == "outside-the-model-hardware"
+
+
+@pytest.mark.parametrize("args,expected", [
+    (("approx", 0, -152.0, 0.0, math.nan, "percent"), True),  # reaches 0 and far below it
+    (("approx", 0, -1.0, 1.5, math.nan, "percent"), False),  # every value inside the margin
+    (("approx", 0, -4.0, 1.0, math.nan, "percent"), False),  # the low end is only within tolerance
+    (("range", 15, 0.0, 1.4, 20), False),  # misses the claim altogether: decided
+    (("ge", 180, 150, 190), True),
+    (("eq", 35, 35, 35), False),
+])
+def test_a_band_too_wide_to_decide(args, expected):
+    assert undecided(*args) is expected
+
+
+def test_every_reason_opens_with_the_deciding_mechanism():
+    df = evaluate_claims(ids=["buffers_per_page_post", "buffers_per_page_pre", "fallback_jumbo_threshold"])
+    assert (df["reason"].str.split(". ").str[0] + "." == df["why"].str.split(". ").str[0] + ".").all()
+    assert df["why"].str.contains(" decides: ").all() and (df["why"].str.count(r"\. ") == 0).all()
+    assert df.set_index("id").at["buffers_per_page_pre", "why"].startswith(
+        "The kernel arithmetic decides: mana_get_rxbuf_cfg() gives 1 buffer per page")
 
 
 def test_every_claim_has_an_evaluator():
@@ -121,7 +143,7 @@ def test_scoreboard(capsys):
     # full page never fits (tcp_prune_queue fails: RcvPruned, TCPRcvQDrop), so full pages nearly stop and
     # the gain is far above ~200% however "200%" is read (x2 or x3)
     gain = df["throughput_gain_64k"]
-    assert gain["detail"]["kernel"] == "6.17" and gain["reason"].startswith("Linux 6.17")
+    assert gain["detail"]["kernel"] == "6.17" and "on Linux 6.17" in gain["why"]
     assert gain["model_low"] > 300 and gain["verdict"] == "not reproduced"
     assert gain["detail"]["full_page_rcv_pruned"] > 0 and "x2" in gain["reason"] and "x3" in gain["reason"]
     assert "full_page" in gain["reason"] and "(window)" in gain["reason"]
@@ -129,7 +151,10 @@ def test_scoreboard(capsys):
     short = df["shortfall_beyond_16"]
     assert short["verdict"] == "outside the model (hardware)"
     assert short["model"] == pytest.approx(0.0, abs=0.5) and short["model_high"] < 5
-    assert "PCIe root port" in short["reason"] and "erratum" in short["reason"]
+    assert short["why"].startswith("A device fault outside the model decides") and short["reason"].startswith(short["why"])
+    # the root cause is stored once, not in the rows
+    assert short["cause"] == "affected_arm64" and "PCIe root port" in out["causes"]["affected_arm64"]
+    assert all("PCIe root port" not in c["reason"] for c in df.values())
     assert short["measured"] == pytest.approx(((1 - 136 / 183) + (1 - 159 / 185) + (1 - 165 / 184)
                                                + (1 - 170 / 180)) / 4 * 100)  # the seed's own rows
     # beside it, the CPU model's own shortfall at every connection count of the table, with its band
@@ -140,13 +165,19 @@ def test_scoreboard(capsys):
     # "only beyond 16 connections": the seed's own 8-connection row (140 vs 162) says otherwise
     onset = df["shortfall_onset"]
     assert onset["verdict"] == "contradicted by the data" and onset["measured"] == 8
-    assert "8: 140/162" in onset["reason"] and "PCIe root port" in onset["reason"]
+    assert "8: 140/162" in onset["reason"] and onset["cause"] == "affected_arm64"
     assert df["no_regression_x86"]["verdict"] == df["no_regression_arm64"]["verdict"] == "reproduced"
+    assert "band too wide to decide" in df["no_regression_arm64"]["flags"]
     # the up-front references: one atomic per page (half an atomic per packet at 2 buffers per 4 KB page)
     assert df["upfront_refs_save_drain"]["model"] == 1.0
     assert df["upfront_atomics_per_packet"]["model"] == pytest.approx(0.5, abs=0.01)
+    # a profile input is not evidence; both layouts on one empirical device ceiling cannot be told apart
+    assert df["line_rate"]["verdict"] == "input (not evaluated)" and "profile input" in df["line_rate"]["why"]
     up = df["upfront_throughput_gain"]
-    assert up["verdict"] == "not reproduced" and up["model_high"] < 1 and "(device;" in up["reason"]
+    assert up["verdict"] == "untestable here" and up["model_high"] < 1 and "(device;" in up["reason"]
+    assert "CPU model alone gives" in up["why"] and "at 4" in up["why"]
+    assert out["packets"] == 60000 and all(isinstance(c["flags"], str) for c in df.values())
+    assert "trapped flows" in gain["flags"]
     # honest truesize: about 8% more memory charged per packet, a smaller len/truesize, a smaller window
     assert 5 < df["truesize_rmem_undercount"]["model"] < 15
     assert 5 < df["truesize_honest_window"]["model"] < 15

@@ -21,10 +21,14 @@ from rxlab.kernel.mana import mana_rx_geometry, mtu_range
 from rxlab.studies.claims.verdicts import (
     CONTRADICTED,
     HARDWARE,
+    INPUT,
+    UNTESTABLE,
     Finding,
     absent,
     agreeing_reason,
+    band_text,
     claimed_text,
+    undecided,
     verdict,
 )
 from rxlab.studies.seeds import (
@@ -56,9 +60,18 @@ def _select(claim, w):
     return w.loc[int(lo):int(hi)] if hi else w.loc[[int(lo)]]
 
 
-def _root_cause(ctx, platform):
+def _cause(ctx, platform):
+    """``platform`` when its profile cites a root cause outside the model (its device's), else ""."""
     dev = ctx.profiles[platform].device
-    return dev.root_cause if dev is not None else ""
+    return platform if dev is not None and dev.root_cause else ""
+
+
+def _binds_text(w, conns):
+    """What binds over ``conns`` (rows of :func:`shortfall`) in words."""
+    binds = set(w.loc[conns, "binds"])
+    if binds == {"line/line"}:
+        return "the line binds both layouts"
+    return "fragments/full pages bound by " + ", ".join(sorted(binds))
 
 
 def _regression(ctx, claim, platform):
@@ -69,25 +82,29 @@ def _regression(ctx, claim, platform):
     w = shortfall(ctx.table(platform, device_factor=False))
     sel = _select(claim, w)
     model, low, high = (float(sel[c].mean()) for c in ("shortfall", "shortfall_low", "shortfall_high"))
-    reason = (f"{platform}, CPU model{' (device factor off)' if ctx.profiles[platform].device else ''}: "
-              f"frag/full Gbps (binds) by connections: {_fmt_rows(w, sel.index)}; mean shortfall {model:.1f}% "
-              f"[{low:.1f}..{high:.1f}]")
+    conns = f"{sel.index.min()}-{sel.index.max()}"
+    details = (f"{platform}, CPU model{' (device factor off)' if ctx.profiles[platform].device else ''}: "
+               f"frag/full Gbps (binds) by connections: {_fmt_rows(w, sel.index)}; mean shortfall {model:.1f}% "
+               f"[{low:.1f}..{high:.1f}].")
     detail = {"cpu_model_shortfall_pct": {str(c): [round(w.loc[c, k], 2) for k in
                                                    ("shortfall", "shortfall_low", "shortfall_high")] for c in w.index}}
-    cause = _root_cause(ctx, platform)
+    cause = _cause(ctx, platform)
     if not cause:
-        return Finding(model, reason, low, high, detail=detail)
+        why = (f"What binds decides: on {platform} the CPU model gives fragments a {model:.1f}% shortfall behind full "
+               f"pages at {conns} connections, where {_binds_text(w, sel.index)}.")
+        return Finding(model, why, details, low, high, detail=detail)
     t = ctx.table(platform, device_factor=True)
     dev, meas = shortfall(t), measured_shortfall(t)
     measured = float(_select(claim, meas.to_frame("s"))["s"].mean())
-    reason += (f". The CPU model's own shortfall by connection count: {_fmt_band(w, w.index)}. The seed's table: "
-               + ", ".join(f"{c}: {v:.1f}%" for c, v in meas.items())
-               + f" (mean over the claim's rows {measured:.1f}%); with the empirical device factor (read off that "
-               f"table, not a CPU cost) the model gives {dev.loc[sel.index, 'shortfall'].mean():.1f}% by construction. "
-               f"Root cause: {cause}")
+    why = (f"A device fault outside the model decides: the CPU model alone gives a {model:.1f}% shortfall at {conns} "
+           f"connections ({_binds_text(w, sel.index)}), the seed's table {measured:.1f}%.")
+    details += (f" The CPU model's own shortfall by connection count: {_fmt_band(w, w.index)}. The seed's table: "
+                + ", ".join(f"{c}: {v:.1f}%" for c, v in meas.items())
+                + f" (mean over the claim's rows {measured:.1f}%); with the empirical device factor (read off that "
+                f"table, not a CPU cost) the model gives {dev.loc[sel.index, 'shortfall'].mean():.1f}% by construction.")
     detail.update(measured_shortfall_pct={str(c): round(v, 2) for c, v in meas.items()},
                   device_factor_shortfall_pct={str(c): round(v, 2) for c, v in dev["shortfall"].items()})
-    return Finding(model, reason, low, high, measured=measured, hardware=cause, detail=detail)
+    return Finding(model, why, details, low, high, measured=measured, cause=cause, detail=detail)
 
 
 def _geometry(claim):
@@ -98,11 +115,13 @@ def _geometry(claim):
 
 def ev_buffers_per_page(ctx, claim):
     g = _geometry(claim)
-    why = (f"mana_get_rxbuf_cfg: frag_count = PAGE_SIZE {g.page_size} // buf_size {g.alloc_size}"
-           if g.frag_count > 1 else f"one buffer per page (alloc_size {g.alloc_size}, headroom {g.headroom})")
-    if g.frags_per_page != g.frag_count:
-        why += f"; page_pool really carves {g.frags_per_page} ({g.arch} rounds each slice up to ARCH_DMA_MINALIGN)"
-    return g.frag_count, why
+    why = (f"The kernel arithmetic decides: mana_get_rxbuf_cfg() gives {g.frag_count} "
+           f"buffer{'s' if g.frag_count > 1 else ''} per page "
+           + (f"(PAGE_SIZE {g.page_size} // buf_size {g.alloc_size})." if g.frag_count > 1 else
+              f"(alloc_size {g.alloc_size}, headroom {g.headroom}: one buffer per page)."))
+    details = (f"page_pool really carves {g.frags_per_page} ({g.arch} rounds each slice up to ARCH_DMA_MINALIGN)."
+               if g.frags_per_page != g.frag_count else "")
+    return Finding(g.frag_count, why, details)
 
 
 def ev_frag_path_max_mtu(ctx, claim):
@@ -111,8 +130,8 @@ def ev_frag_path_max_mtu(ctx, claim):
     lo, hi = mtu_range(page, False, c.get("arch", "arm64"))
     frag = [m for m in range(lo, hi + 1) if mana_rx_geometry(page, m, False, "post").frag_count > 1]
     top = max(frag) if frag else math.nan
-    return top, (f"fragments up to MTU {top}: the driver tests mtu + MANA_RXBUF_PAD (334) > PAGE_SIZE/2, "
-                 f"not MTU > PAGE_SIZE/2")
+    return Finding(top, f"The kernel arithmetic decides: fragments stop above MTU {top}, because "
+                        "mana_get_rxbuf_cfg() tests mtu + MANA_RXBUF_PAD (334) > PAGE_SIZE/2, not MTU > PAGE_SIZE/2.")
 
 
 def _len_truesize(r):
@@ -144,7 +163,10 @@ def ev_throughput_gain(ctx, claim):
     caveat = (f"Full pages drop {drops} segments (TCPRcvQDrop) and rxlab has no retransmission: each "
               "stalls its sender until the next read, so their figure is a floor and the gain a ceiling. "
               if drops else "")
-    return Finding(gain, (
+    flags = (f"trapped flows: full pages drop {drops} segments and rxlab has no retransmission",) if drops else ()
+    why = (f"What binds each layout decides: on Linux {SEED000_KERNEL} one stream's full pages are {tu.binds}-bound "
+           f"({tu.gbps:.1f} Gbps) and fragments {tf.binds}-bound ({tf.gbps:.1f} Gbps), a {gain:+.0f}% gain.")
+    return Finding(gain, why, (
         f"{SEED000_KERNEL_WHY}. {prof.name}, 1 stream: pp_frag {tf.gbps:.1f} Gbps [{tf.gbps_low:.1f}.."
         f"{tf.gbps_high:.1f}] ({tf.binds}), full_page {tu.gbps:.1f} [{tu.gbps_low:.1f}..{tu.gbps_high:.1f}] "
         f"({tu.binds}); gain {gain:+.0f}% [{low:+.0f}..{high:+.0f}] (\"200%\" may mean x2, +100%, or x3, +200%). "
@@ -153,15 +175,17 @@ def ev_throughput_gain(ctx, claim):
         f"{rcvbuf / 1e3:.0f} KB (tcp_rmem[2] {r_full.config.tcp_rmem >> 20} MB), RcvPruned {pruned}, "
         f"TCPRcvCollapsed {collapsed}. {caveat}"
         f"CPU alone: {_cpu_gain(full, frag, prof):+.0f}% (full-frag cycles/pkt: {delta}), "
-        f"{_cpu_gain(full, frag, prof.with_values(iommu=1, source='what if')):+.0f}% behind an IOMMU"), low, high,
-        detail={"kernel": SEED000_KERNEL, "full_page_rcvbuf": rcvbuf, "full_page_rcv_pruned": pruned})
+        f"{_cpu_gain(full, frag, prof.with_values(iommu=1, source='what if')):+.0f}% behind an IOMMU."), low, high,
+        flags=flags, detail={"kernel": SEED000_KERNEL, "full_page_rcvbuf": rcvbuf, "full_page_rcv_pruned": pruned})
 
 
 def ev_line_rate(ctx, claim):
     prof = ctx.profiles["affected_arm64"]
     t = ctx.table("affected_arm64")
     top = float(t["gbps_line"].max())
-    return top, f"{prof.name}: link_gbps {prof['link_gbps']:g} is a profile input taken from this seed, not evidence"
+    return Finding(top, f"A profile input decides: the line's {top:.1f} Gbps of payload comes from {prof.name}'s "
+                        f"link_gbps {prof['link_gbps']:g}, taken from this seed, so the model restates the claim.",
+                   kind=INPUT)
 
 
 REMOTE = ("atomic_rmw_remote", "refcnt_read_remote", "refcnt_store_remote")
@@ -191,13 +215,17 @@ def ev_onset(ctx, claim):
     def fmt(v):
         return "none" if math.isnan(v) else str(int(v))
 
-    reason = ("the seed's own rows, frag/full Gbps (shortfall): "
+    why = (f"The seed's own table decides: it shows a {meas[int(measured)]:.1f}% shortfall at {fmt(measured)} connections "
+           f"and {meas[16]:.1f}% at 16, not 'only beyond 16'; the CPU model alone puts the onset at {fmt(onset)}."
+           if not math.isnan(measured) else
+           f"The seed's own table decides: it shows no shortfall of {ONSET_SHORTFALL:g}% or more at any connection "
+           f"count; the CPU model alone puts the onset at {fmt(onset)}.")
+    details = ("The seed's own rows, frag/full Gbps (shortfall): "
               + ", ".join(f"{c}: {m.loc[c, 'pp_frag']:.0f}/{m.loc[c, 'full_page']:.0f} ({meas[c]:.1f}%)" for c in m.index)
-              + f"; first connection count with a shortfall >= {ONSET_SHORTFALL:g}%: {fmt(measured)}. The data show "
-              f"the regression at {fmt(measured)} connections and none at 16: not 'only beyond 16'. The CPU model alone "
+              + f"; first connection count with a shortfall >= {ONSET_SHORTFALL:g}%: {fmt(measured)}. The CPU model alone "
               f"(device factor off): {fmt(onset)} (at the band's edge: {fmt(earliest)}); cross-CPU struct page line "
-              f"accesses per packet by connections: {lines}. Root cause: {_root_cause(ctx, 'affected_arm64')}")
-    return Finding(onset, reason, measured=measured, hardware=_root_cause(ctx, "affected_arm64"),
+              f"accesses per packet by connections: {lines}.")
+    return Finding(onset, why, details, measured=measured, cause=_cause(ctx, "affected_arm64"),
                    detail={"measured_shortfall_pct": {str(c): round(v, 2) for c, v in meas.items()},
                            "measured_onset": None if math.isnan(measured) else int(measured),
                            "cpu_model_onset": None if math.isnan(onset) else int(onset)})
@@ -216,12 +244,17 @@ def _bias_upfront(ctx):
 
 def ev_drain_atomics(ctx, claim):
     (a, drained), (b, _) = ((int(r["atomic_rmw"]), int(r["pp_frag_drain"])) for r in _bias_upfront(ctx))
-    return (a - b) / max(drained, 1), f"atomic_rmw {a} (BIAS) - {b} (up front) over {drained} drained pages"
+    per = (a - b) / max(drained, 1)
+    return Finding(per, f"Simulated page_pool refcounting decides: BIAS costs {per:.3g} atomic RMW per drained page "
+                        "more than references taken up front.",
+                   f"atomic_rmw {a} (BIAS) - {b} (up front) over {drained} drained pages.")
 
 
 def ev_upfront_atomics(ctx, claim):
     a, b = (r["atomic_rmw_per_packet"] for r in _bias_upfront(ctx))
-    return a - b, f"atomic_rmw per packet {a:.3f} with BIAS, {b:.3f} with PAGE_SIZE/size references up front"
+    return Finding(a - b, f"Simulated page_pool refcounting decides: up-front references save {a - b:.3f} atomic RMW "
+                          "per packet.",
+                   f"atomic_rmw per packet {a:.3f} with BIAS, {b:.3f} with PAGE_SIZE/size references up front.")
 
 
 def ev_upfront_gain(ctx, claim):
@@ -237,19 +270,30 @@ def ev_upfront_gain(ctx, claim):
     bias, up = rows.iloc[0::2], rows.iloc[1::2]
     gain, g_lo, g_hi = gain_band(bias, up, prof)
     cpu_gain = gain_band(bias, up, prof, device_factor=False)
-    out = list(zip(conns, gain, g_lo, g_hi, cpu_gain[0], throughput(bias, prof).itertuples(),
-                   throughput(up, prof).itertuples()))
+    tb, tu = throughput(bias, prof), throughput(up, prof)
+    out = list(zip(conns, gain, g_lo, g_hi, cpu_gain[0], tb.itertuples(), tu.itertuples()))
     sel = [i for i, c in enumerate(conns) if int(lo) <= c <= int(hi)]
-    reason = "; ".join(
+    details = "; ".join(
         f"{c} conns: {g:+.1f}% [{gl:+.1f}..{gh:+.1f}] ({b.binds}; CPU model alone {cg:+.1f}%), "
         f"{b.cycles_per_packet - u.cycles_per_packet:.0f} cycles/pkt saved "
         f"[{b.cycles_per_packet_low - u.cycles_per_packet_low:.0f}..{b.cycles_per_packet_high - u.cycles_per_packet_high:.0f}]"
-        for c, g, gl, gh, cg, b, u in out)
-    cause = _root_cause(ctx, "affected_arm64")
-    if cause:
-        reason += (". They save the drain's atomic on the NAPI CPU, and leave every cross-CPU release and the "
-                   "DMA refill pattern as they are; the measured drop was the device's (root cause: " + cause + ")")
-    return Finding(float(np.mean(gain[sel])), reason, float(np.mean(g_lo[sel])), float(np.mean(g_hi[sel])))
+        for c, g, gl, gh, cg, b, u in out) + (
+        ". They save the drain's atomic on the NAPI CPU, and leave every cross-CPU release and the DMA refill "
+        "pattern as they are.")
+    cause = _cause(ctx, "affected_arm64")
+    cpu = [float(np.mean(x[sel])) for x in cpu_gain]
+    # an empirical device factor for both layouts at every count the claim names: the estimate cannot
+    # tell them apart, so the claim is untestable here; the CPU model alone is what rxlab can say
+    device = all(tb["binds"].iloc[i] == tu["binds"].iloc[i] == "device" for i in sel)
+    if device:
+        why = (f"The empirical device ceiling decides: on {prof.name} both layouts meet the same device factor at "
+               f"{lo}-{hi} connections, so the model cannot tell them apart; the CPU model alone gives "
+               f"{cpu[0]:+.1f}% there and {cpu_gain[0][0]:+.1f}% at {conns[0]}.")
+        return Finding(cpu[0], why, details, cpu[1], cpu[2], cause=cause, kind=UNTESTABLE)
+    why = (f"What binds decides: up-front references change the estimate by {np.mean(gain[sel]):+.1f}% at "
+           f"{lo}-{hi} connections ({', '.join(sorted(set(tb['binds'].iloc[sel])))}).")
+    return Finding(float(np.mean(gain[sel])), why, details, float(np.mean(g_lo[sel])), float(np.mean(g_hi[sel])),
+                   cause=cause)
 
 
 def _truesize_pair(ctx):
@@ -261,8 +305,9 @@ def _truesize_pair(ctx):
 
 def ev_truesize_underreported(ctx, claim):
     g = _geometry(claim)
-    return int(g.truesize < g.truesize_pinned), (f"driver truesize {g.truesize} B < {g.truesize_pinned} B "
-                                                 f"really pinned per packet (page share + sk_buff)")
+    return Finding(int(g.truesize < g.truesize_pinned),
+                   f"The kernel arithmetic decides: the driver's truesize {g.truesize} B < {g.truesize_pinned} B "
+                   "really pinned per packet (page share + sk_buff).")
 
 
 def ev_truesize_rmem(ctx, claim):
@@ -270,16 +315,19 @@ def ev_truesize_rmem(ctx, claim):
     a, b = (r.samples_frame()["rmem"].mean() for r in (lie, honest))
     qa, qb = (r.samples_frame()["queued"].mean() for r in (lie, honest))
     per_lie, per_honest = a / max(qa, 1e-9), b / max(qb, 1e-9)
-    return (1 - per_lie / per_honest) * 100, (f"sk_rmem_alloc per queued skb {per_lie:.0f} B under-reported vs "
-                                              f"{per_honest:.0f} B honest (mean over samples)")
+    under = (1 - per_lie / per_honest) * 100
+    return Finding(under, f"Simulated sk_rmem_alloc decides: under-reported truesize charges {under:.1f}% less per "
+                          f"queued skb ({per_lie:.0f} B against {per_honest:.0f} B honest).",
+                   "Mean over the run's memory samples; 4 streams, tcp_rmem 256 KB, pp_frag on 4 KB pages.")
 
 
 def ev_truesize_window(ctx, claim):
     lie, honest = _truesize_pair(ctx)
     ratio = [_len_truesize(r) for r in (lie, honest)]
-    return (1 - ratio[1] / ratio[0]) * 100, (
-        f"len/truesize {ratio[0]:.3f} -> {ratio[1]:.3f}; goodput with 256 KB rcvbuf, 4 streams: "
-        f"{lie.goodput_gbps:.1f} -> {honest.goodput_gbps:.1f} Gbps")
+    less = (1 - ratio[1] / ratio[0]) * 100
+    return Finding(less, f"The len/truesize ratio (tcp scaling_ratio) decides: honest truesize lowers it by {less:.1f}% "
+                         f"({ratio[0]:.3f} -> {ratio[1]:.3f}), and the advertised window with it.",
+                   f"Goodput with 256 KB rcvbuf, 4 streams: {lie.goodput_gbps:.1f} -> {honest.goodput_gbps:.1f} Gbps.")
 
 
 def ev_page_frag_atomics(ctx, claim):
@@ -287,7 +335,9 @@ def ev_page_frag_atomics(ctx, claim):
     n, refill, reuse = (int(r[k]) for k in ("page_frag_alloc", "page_frag_refill", "page_frag_reuse"))
     # alloc side: page_ref_add per refill, and one bias drop per exhausted page (refill or reuse)
     per = (2 * refill + reuse) / max(n, 1)
-    return per, f"{refill} refills and {reuse} in-place reuses over {n} allocations (get_page per fragment: 1)"
+    return Finding(per, f"Simulated page_frag_cache refcounting decides: {per:.3f} atomic RMW per allocation, "
+                        "against one get_page() per fragment before.",
+                   f"{refill} refills and {reuse} in-place reuses over {n} allocations.")
 
 
 EVALUATORS = {
@@ -313,10 +363,15 @@ EVALUATORS = {
 
 
 def evaluate_claims(packets=QUICK_PACKETS, ids=None, cache=None):
-    """The scoreboard as a tidy frame: id, claim, comparison, claimed, model, model_low,
-    model_high (the model's band; equal to model for exact counts), measured (the claimed
-    quantity in the seed's own table, NaN where it has none), unit, verdict, margin, reason,
-    detail (structured figures behind the reason, a dict).
+    """The scoreboard as a tidy frame, one row per claim: id, seed, claim, comparison, claimed, model,
+    model_low, model_high (the model's band; equal to model for exact counts), measured (the claimed
+    quantity in the seed's own table, NaN where it has none), unit, verdict, margin, ``why`` (one
+    sentence: the mechanism that decided it), reason (that sentence, then the details), cause (the
+    platform whose root cause explains the measurement, or ""), flags (why the value is not to be
+    trusted, "; "-joined, or ""), detail (structured figures behind the reason, a dict).
+
+    ``attrs``: ``note`` (ESTIMATE), ``packets`` and ``causes`` ({cause: its cited text}, each root
+    cause once, never copied into the rows).
 
     ``cache``: the result cache its runs come from and go to (default: the study cache,
     ``rxlab.studies.cache.study_cache_dir()``)."""
@@ -324,27 +379,36 @@ def evaluate_claims(packets=QUICK_PACKETS, ids=None, cache=None):
     claims = load_claims()
     if ids is not None:
         claims = claims[claims["id"].isin(ids)]
-    rows = []
+    rows, causes = [], {}
     for _, c in claims.iterrows():
         ev = EVALUATORS.get(c["id"])
         if ev is None:
             raise KeyError(f"claims.csv id={c['id']!r} has no evaluator in rxlab.studies.claims.EVALUATORS")
-        found = ev(ctx, c)
-        f = found if isinstance(found, Finding) else Finding(*found)
+        f = ev(ctx, c)
         model = float(f.model)
         low, high = (model if absent(x) else float(x) for x in (f.low, f.high))
-        v, margin = verdict(c["comparison"], c["value"], model, c["value_high"], c["unit"], band=(low, high))
+        claim = (c["comparison"], c["value"], model, c["value_high"], c["unit"])
+        v, margin = verdict(*claim, band=(low, high))
         if not absent(f.measured):
             dv, _ = verdict(c["comparison"], c["value"], float(f.measured), c["value_high"], c["unit"])
             if dv == "not reproduced":
                 v, margin = CONTRADICTED, f"the seed's own table gives {f.measured:.3g}"
-        if v == "not reproduced" and f.hardware:
+        if v == "not reproduced" and f.cause:
             v = HARDWARE
-        rows.append({"id": c["id"], "claim": c["quote"], "comparison": c["comparison"],
+        if f.kind:
+            v, margin = f.kind, ""
+        flags = list(f.flags)
+        if not f.kind and undecided(c["comparison"], c["value"], low, high, c["value_high"], c["unit"]):
+            flags.append(f"band too wide to decide: {band_text(model, low, high)} reaches both sides of the claim")
+        if f.cause:
+            causes[f.cause] = ctx.profiles[f.cause].device.root_cause
+        why = agreeing_reason(f.why, model, c["unit"])
+        rows.append({"id": c["id"], "seed": c["seed"], "claim": c["quote"], "comparison": c["comparison"],
                      "claimed": claimed_text(c["comparison"], c["value"], c["value_high"]),
                      "model": model, "model_low": low, "model_high": high, "measured": float(f.measured),
-                     "unit": c["unit"], "verdict": v, "margin": margin,
-                     "reason": agreeing_reason(f.reason, model, c["unit"]), "detail": f.detail})
+                     "unit": c["unit"], "verdict": v, "margin": margin, "why": why,
+                     "reason": f"{why} {f.details}".strip(), "cause": f.cause, "flags": "; ".join(flags),
+                     "detail": f.detail})
     out = pd.DataFrame(rows)
-    out.attrs["note"] = ESTIMATE_NOTE
+    out.attrs.update(note=ESTIMATE_NOTE, packets=packets, causes=causes)
     return out

@@ -12,7 +12,14 @@ its high end, rxlab.cost.pricing.throughput):
 * ``outside the model (hardware)``: not reproduced by the CPU model, and a later root cause
   outside anything rxlab models (a hardware fault) explains the measurement; the reason cites it;
 * ``contradicted by the data``: the claim's own measured table, evaluated by the same rules,
-  does not satisfy it (whatever the model says).
+  does not satisfy it (whatever the model says);
+* ``input (not evaluated)``: a profile value states the claim (it was taken from the seed), so the
+  model cannot confirm it;
+* ``untestable here``: the model cannot tell the claim's cases apart on that platform (an
+  empirical figure decides both alike); the reason says why and what the CPU model alone gives.
+
+Every reason opens with one sentence naming the mechanism that decided the verdict; the details
+follow.
 """
 
 import math
@@ -20,9 +27,11 @@ import re
 from dataclasses import dataclass, field
 
 VERDICTS = ("reproduced", "within uncertainty", "within tolerance", "not reproduced",
-            "outside the model (hardware)", "contradicted by the data")
+            "outside the model (hardware)", "contradicted by the data", "input (not evaluated)", "untestable here")
 HARDWARE = "outside the model (hardware)"
 CONTRADICTED = "contradicted by the data"
+INPUT = "input (not evaluated)"
+UNTESTABLE = "untestable here"
 APPROX_REL = 0.10
 APPROX_ABS = {"percent": 2.0, "atomic RMW per allocation": 0.1}  # margin when the claimed value is 0
 WIDE = 2.5
@@ -131,19 +140,38 @@ def _point_verdict(comparison, claimed, model, high, unit):
 
 @dataclass
 class Finding:
-    """What an evaluator found: the model's value and why; ``low``/``high``: its band (NaN: an
-    exact count, the band is the point); ``measured``: the claimed quantity in the seed's own
-    measured table, when it has one; ``hardware``: a later root cause outside the model, cited,
-    for a claim the CPU model alone does not reproduce; ``detail``: structured figures behind
-    the reason (JSON-ready)."""
+    """What an evaluator found: the model's value, ``why``: one sentence naming the mechanism that
+    decided it, and ``details``: the figures behind it.
+
+    ``low``/``high``: its band (NaN: an exact count, the band is the point); ``measured``: the
+    claimed quantity in the seed's own measured table, when it has one; ``cause``: the platform
+    whose cited root cause outside the model (its device's, data/platforms.toml) explains a
+    measurement the CPU model alone does not reproduce; ``kind``: ``INPUT`` or ``UNTESTABLE`` when
+    the model cannot test the claim (``model`` is then what the CPU model alone says, if
+    anything); ``flags``: why the value itself is not to be trusted (shown beside it);
+    ``detail``: structured figures (JSON-ready)."""
 
     model: float
-    reason: str
+    why: str
+    details: str = ""
     low: float = math.nan
     high: float = math.nan
     measured: float = math.nan
-    hardware: str = ""
+    cause: str = ""
+    kind: str = ""
+    flags: tuple = ()
     detail: dict = field(default_factory=dict)
+
+
+def undecided(comparison, claimed, low, high, value_high=math.nan, unit=""):
+    """Whether a band ``low``..``high`` is too wide to decide the claim: it reaches values the rules
+    call reproduced and values they call not reproduced (not even within tolerance)."""
+    if absent(low) or absent(high) or low == high:
+        return False
+    a_lo, a_hi, open_lo = _accepted(comparison, claimed, value_high, unit)
+    reaches = low <= a_hi and (high > a_lo if open_lo else high >= a_lo)
+    ends = (_point_verdict(comparison, claimed, x, value_high, unit)[0] for x in (low, high))
+    return reaches and "not reproduced" in ends
 
 
 def claimed_text(comparison, value, value_high=math.nan):
