@@ -186,11 +186,18 @@ def test_scoreboard(capsys):
 
 @pytest.mark.jit_only
 def test_scoreboard_table(capsys):
+    """rxlab claims: a table that fits 100 columns and says its packet count, one line per claim with its
+    reason below it, flags marked, each root cause once at the end."""
     assert main(["claims"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("ESTIMATE")
-    assert len(lines) == 1 + len(EVALUATORS)
-    assert any(ln.startswith("shortfall_beyond_16") and "outside the model (hardware)" in ln for ln in lines)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("ESTIMATE") and "60,000 packets per simulation" in out
+    assert max(map(len, lines)) <= 100
+    rows = {ln.split()[0]: ln for ln in lines if ln.split() and ln.split()[0] in EVALUATORS}
+    assert set(rows) == set(EVALUATORS)
+    assert rows["shortfall_beyond_16"].endswith("outside the model (hardware)")
+    assert "!" in rows["no_regression_arm64"] and "! band too wide to decide" in out
+    assert out.count("PCIe root port") == 1 and "Root cause (affected_arm64)" in out
 
 
 @pytest.mark.jit_only  # 28 simulations of 60,000 packets
