@@ -251,7 +251,8 @@ class SimConfig:
         mtu = check_fixed_mtu(self.mtu if mtu is None else mtu, rel.mana_max_mtu, rel.name)
         return self.spec.geometry(self.page_size, mtu, bool(self.xdp if xdp is None else xdp), self.spec.variant,
                                   self.arch, self.ring_size, self.queues, self.adapter_mtu,
-                                  truesize_fix=rel.mana_truesize == "backing_alloc")
+                                  truesize_fix=(rel.mana_truesize == "backing_alloc" if self.spec.truesize_fix is None
+                                                else self.spec.truesize_fix))
 
     def to_dict(self):
         """Every field, resolved (the release's values where none was given), ``kernel`` among them."""

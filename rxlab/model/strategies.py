@@ -25,7 +25,9 @@ class Strategy:
     ring_size, queues, adapter_mtu, truesize_fix=...)`` (``truesize_fix``: the release has MANA's
     f73896b4197e, a one-buffer-per-page packet charged for its whole backing allocation);
     ``variant``: the layout it is asked for (MANA: "pre", a page per buffer; "post", page_pool
-    fragments where ``frag_count > 1``).
+    fragments where ``frag_count > 1``; "forced", a page per buffer from the post-patch driver's
+    one-buffer branch, alloc_size as the MTU asks).
+    ``truesize_fix``: whether f73896b4197e applies (True, False), or None: as the release has it.
     ``frag_source``: where a multi-buffer page comes from: ``page_pool`` (the pool maps DMA,
     page_pool_alloc_frag) or ``page_frag_cache`` (the NAPI CPU's per-CPU cache,
     napi_alloc_frag, each buffer mapped by the driver). A one-buffer-per-page layout (XDP,
@@ -43,6 +45,7 @@ class Strategy:
     upfront_refs: bool = False
     copybreak: bool = False
     geometry: Callable = mana_rx_geometry
+    truesize_fix: bool | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -51,6 +54,8 @@ class Strategy:
         for k in ("upfront_refs", "copybreak"):
             if not isinstance(getattr(self, k), bool):
                 raise bad(f"{self.name}.{k}", getattr(self, k), "True or False")
+        if self.truesize_fix not in (None, False, True):
+            raise bad(f"{self.name}.truesize_fix", self.truesize_fix, "None, True or False")
         if not callable(self.geometry):
             raise bad(f"{self.name}.geometry", self.geometry, "a function returning an RxGeometry")
 
@@ -88,3 +93,10 @@ register(Strategy("page_frag_cache", "post-patch layout from the per-CPU page_fr
                   "post", frag_source="page_frag_cache"))
 register(Strategy("copybreak", "post-patch buffers; short packets copied into a napi_alloc_skb head, buffer reused",
                   "post", copybreak=True))
+# Seed 001's v3 forced a page per buffer and kept the fragment-sized alloc_size, so each 1500-byte
+# packet was charged truesize 2112 for the 4352 bytes it pinned on 4 KB pages (the reviewer's
+# blocker); 7.0's f73896b4197e ("net: mana: Fix RX skb truesize accounting") charges the page.
+register(Strategy("full_page_v3", "seed 001's v3: a page_pool page per buffer, truesize of the small alloc_size",
+                  "forced", truesize_fix=False))
+register(Strategy("full_page_v3_fixed", "seed 001's forced full page with 7.0's f73896b4197e: truesize of the page",
+                  "forced", truesize_fix=True))

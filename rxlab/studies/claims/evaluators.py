@@ -296,38 +296,84 @@ def ev_upfront_gain(ctx, claim):
                    cause=cause)
 
 
-def _truesize_pair(ctx):
-    # window-limited on purpose: 4 connections with a 256 KB rcvbuf, so the window is visible.
-    # Results, not rows: the claims are about the len/truesize histogram and the rmem samples.
-    kw = {"strategy": "pp_frag", "page_size": 4096, "connections": 4, "tcp_rmem": 262144}
-    return ctx.result(truesize_honest=False, **kw), ctx.result(truesize_honest=True, **kw)
+SMALL_RMEM = 262144  # a small tcp_rmem: 4 streams whose window binds, so what truesize does to it shows
+
+
+def _truesize_runs(ctx):
+    """Seed 001's v3 branch (``full_page_v3``: a page per buffer, truesize of the fragment-sized
+    alloc_size) and 7.0's fix (``full_page_v3_fixed``, f73896b4197e), 4 streams on 4 KB pages, at the
+    release's tcp_rmem and at :data:`SMALL_RMEM`: {(strategy, tcp_rmem or None): Result}. Results,
+    not rows: the claims are about the len/truesize histogram and the receive-memory samples."""
+    kw = {"page_size": 4096, "connections": 4}
+    return {(s, rmem): ctx.result(strategy=s, **kw, **({} if rmem is None else {"tcp_rmem": rmem}))
+            for s in ("full_page_v3", "full_page_v3_fixed") for rmem in (None, SMALL_RMEM)}
+
+
+def _charged_per_byte(r):
+    """sk_rmem_alloc charged per byte of packet data the queued skbs hold, over the run's samples."""
+    sf = r.samples_frame()
+    return float(sf["rmem"].sum() / max(sf["held"].sum(), 1))
+
+
+def _rmem_text(rmem, r):
+    b = r.config.tcp_rmem
+    size = f"{b >> 20} MB" if b >= 1 << 20 else f"{b >> 10} KB"
+    return f"tcp_rmem {size}{' (the release' + chr(39) + 's)' if rmem is None else ''}"
 
 
 def ev_truesize_underreported(ctx, claim):
     g = _geometry(claim)
+    frag = mana_rx_geometry(g.page_size, g.mtu, False, "post", g.arch)
+    fixed = mana_rx_geometry(g.page_size, g.mtu, False, g.variant, g.arch, truesize_fix=True)
     return Finding(int(g.truesize < g.truesize_pinned),
-                   f"The kernel arithmetic decides: the driver's truesize {g.truesize} B < {g.truesize_pinned} B "
-                   "really pinned per packet (page share + sk_buff).")
+                   f"The kernel arithmetic decides: seed 001's v3 forces a page per buffer but keeps alloc_size "
+                   f"{g.alloc_size}, so napi_build_skb() charges truesize {g.truesize} B for {g.truesize_pinned} B "
+                   f"really pinned ({g.truesize_pinned / g.truesize:.2f}x).",
+                   f"7.0's f73896b4197e charges the backing page: truesize {fixed.truesize} B. The fragment branch "
+                   f"charges {frag.truesize} B for {frag.truesize_pinned} B (the page's tail slack, "
+                   f"{(1 - frag.truesize / frag.truesize_pinned) * 100:.1f}% under-counted, unchanged by the fix).",
+                   detail={"truesize": g.truesize, "truesize_pinned": g.truesize_pinned,
+                           "truesize_fixed": fixed.truesize, "fragment_truesize": frag.truesize,
+                           "fragment_truesize_pinned": frag.truesize_pinned})
 
 
 def ev_truesize_rmem(ctx, claim):
-    lie, honest = _truesize_pair(ctx)
-    a, b = (r.samples_frame()["rmem"].mean() for r in (lie, honest))
-    qa, qb = (r.samples_frame()["queued"].mean() for r in (lie, honest))
-    per_lie, per_honest = a / max(qa, 1e-9), b / max(qb, 1e-9)
-    under = (1 - per_lie / per_honest) * 100
-    return Finding(under, f"Simulated sk_rmem_alloc decides: under-reported truesize charges {under:.1f}% less per "
-                          f"queued skb ({per_lie:.0f} B against {per_honest:.0f} B honest).",
-                   "Mean over the run's memory samples; 4 streams, tcp_rmem 256 KB, pp_frag on 4 KB pages.")
+    runs = _truesize_runs(ctx)
+    under = {rmem: (1 - _charged_per_byte(runs["full_page_v3", rmem]) / _charged_per_byte(runs["full_page_v3_fixed", rmem]))
+             * 100 for rmem in (None, SMALL_RMEM)}
+    v3, fixed = runs["full_page_v3", None], runs["full_page_v3_fixed", None]
+    details = "; ".join(
+        f"{_rmem_text(rmem, runs['full_page_v3', rmem])}: v3 charges {_charged_per_byte(runs['full_page_v3', rmem]):.2f} "
+        f"B of sk_rmem_alloc per queued data byte, the fix {_charged_per_byte(runs['full_page_v3_fixed', rmem]):.2f} "
+        f"({under[rmem]:.1f}% under-counted); pages out of the allocator at the end: "
+        f"{runs['full_page_v3', rmem].mem_used_end / 2**20:.0f} MB (v3), "
+        f"{runs['full_page_v3_fixed', rmem].mem_used_end / 2**20:.0f} MB (fix)"
+        for rmem in (None, SMALL_RMEM)) + ". 4 streams, 4 KB pages, MTU 1500."
+    return Finding(under[None], f"Simulated sk_rmem_alloc decides: seed 001's v3 charges the receive queues "
+                                f"{under[None]:.1f}% less than 7.0's fix, which charges what is pinned "
+                                f"({v3.geometry.truesize} B against {fixed.geometry.truesize} B per packet).",
+                   details, detail={"undercount_pct": {_rmem_text(k, runs["full_page_v3", k]): round(v, 2)
+                                              for k, v in under.items()}})
 
 
 def ev_truesize_window(ctx, claim):
-    lie, honest = _truesize_pair(ctx)
-    ratio = [_len_truesize(r) for r in (lie, honest)]
-    less = (1 - ratio[1] / ratio[0]) * 100
-    return Finding(less, f"The len/truesize ratio (tcp scaling_ratio) decides: honest truesize lowers it by {less:.1f}% "
-                         f"({ratio[0]:.3f} -> {ratio[1]:.3f}), and the advertised window with it.",
-                   f"Goodput with 256 KB rcvbuf, 4 streams: {lie.goodput_gbps:.1f} -> {honest.goodput_gbps:.1f} Gbps.")
+    runs = _truesize_runs(ctx)
+    ratio = {k: _len_truesize(r) for k, r in runs.items()}
+    less = {rmem: (1 - ratio["full_page_v3_fixed", rmem] / ratio["full_page_v3", rmem]) * 100
+            for rmem in (None, SMALL_RMEM)}
+    details = "; ".join(
+        f"{_rmem_text(rmem, runs['full_page_v3', rmem])}: len/truesize {ratio['full_page_v3', rmem]:.3f} -> "
+        f"{ratio['full_page_v3_fixed', rmem]:.3f}, goodput {runs['full_page_v3', rmem].goodput_gbps:.1f} -> "
+        f"{runs['full_page_v3_fixed', rmem].goodput_gbps:.1f} Gbps"
+        for rmem in (None, SMALL_RMEM)) + (
+        ". The v3 window was inflated by the under-counted truesize; the fix costs goodput only where the "
+        "window binds (4 streams, 4 KB pages, MTU 1500).")
+    return Finding(less[None], f"The len/truesize ratio (tcp scaling_ratio) decides: 7.0's fix lowers it by "
+                               f"{less[None]:.1f}% against seed 001's v3 "
+                               f"({ratio['full_page_v3', None]:.3f} -> {ratio['full_page_v3_fixed', None]:.3f}), "
+                               "and the advertised window with it.",
+                   details, detail={"goodput_gbps": {f"{s} {_rmem_text(k, r)}": round(r.goodput_gbps, 2)
+                                            for (s, k), r in runs.items()}})
 
 
 def ev_page_frag_atomics(ctx, claim):
