@@ -193,16 +193,15 @@ def _sweep(args):
 
 
 def _claims(args):
-    from rxlab.studies.claims import QUICK_PACKETS, evaluate_claims, model_text
+    from rxlab.studies.claims import QUICK_PACKETS, evaluate_claims
+    from rxlab.views.report import scoreboard_text
 
     df = evaluate_claims(packets=QUICK_PACKETS if args.packets is None else args.packets)
     if args.json:
-        print(json.dumps({"note": df.attrs["note"], "claims": json.loads(df.to_json(orient="records"))}))
+        print(json.dumps({"note": df.attrs["note"], "packets": df.attrs["packets"], "causes": df.attrs["causes"],
+                          "claims": json.loads(df.to_json(orient="records"))}))
         return
-    print(df.attrs["note"])
-    for r in df.itertuples():
-        print(f"{r.id:<28} {r.verdict:<17} claimed {r.claimed:>7} {r.unit:<12} model {model_text(r.model):>8}  "
-              f"{r.reason}")
+    print(scoreboard_text(df, df.attrs["packets"]))
 
 
 def _report(args):

@@ -9,7 +9,7 @@ import pytest
 import rxlab
 from rxlab.cost.pricing import throughput
 from rxlab.cost.profiles import load_platforms
-from rxlab.studies.claims import seed001_table
+from rxlab.studies.seeds import seed001_table
 
 
 @pytest.fixture(scope="module")

@@ -100,6 +100,17 @@ def test_truesize_underreported_on_fragments():
     assert (g.truesize, g.truesize_pinned) == (2112, 2304)
 
 
+def test_the_v3_forced_full_page_and_its_fix():
+    # Seed 001's v3 took a page per buffer and kept alloc_size SKB_DATA_ALIGN(1500 + 334) = 1856, so
+    # napi_build_skb() charged 2112 B for 4096 + 256 really pinned; f73896b4197e (7.0) charges the page
+    v3 = mana_rx_geometry(4096, 1500, variant="forced")
+    assert (v3.alloc_size, v3.frag_count, v3.frags_per_page, v3.order) == (1856, 1, 1, 0)
+    assert (v3.truesize, v3.truesize_pinned) == (2112, 4352)
+    fixed = mana_rx_geometry(4096, 1500, variant="forced", truesize_fix=True)
+    assert (fixed.alloc_size, fixed.truesize, fixed.truesize_pinned) == (4096, 4352, 4352)
+    assert fixed.ring_pages == v3.ring_pages == 1024  # a page per buffer either way
+
+
 def test_ring_and_queue_scaling():
     g = mana_rx_geometry(65536, 1500, variant="pre", ring_size=4096, queues=8)
     assert g.ring_bytes == 4096 * 65536 == 256 * 2**20
@@ -122,7 +133,7 @@ def test_ring_and_queue_scaling():
     ({"queues": 0}, r"queues=0 is not allowed: 1\.\.64"),
     ({"arch": "mips"}, r"arch='mips' is not allowed: one of 'x86_64', 'arm64'"),
     ({"arch": "x86_64", "page_size": 16384}, r"page_size=16384 is not allowed: on x86_64"),
-    ({"variant": "mid"}, r"variant='mid' is not allowed: one of 'pre', 'post'"),
+    ({"variant": "mid"}, r"variant='mid' is not allowed: one of 'pre', 'post', 'forced'"),
     ({"xdp": "yes"}, r"xdp='yes' is not allowed: True or False"),
 ])
 def test_validation(kw, msg):

@@ -379,7 +379,7 @@ def test_seed_000s_64k_gain_depends_on_the_release():
     65792-byte skb does not fit sk_rcvbuf, tcp_clamp_window() cannot help and tcp_collapse() finds
     nothing bloated at the measured scaling_ratio: tcp_prune_queue() fails and the packets drop."""
     from rxlab import platform, throughput
-    from rxlab.studies.claims import QUICK_PACKETS, SEED000
+    from rxlab.studies.seeds import QUICK_PACKETS, SEED000
 
     prof = platform("typical_arm64")
 

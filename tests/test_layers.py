@@ -1,5 +1,6 @@
 """The package's layers (pyproject.toml, [tool.importlinter]): a lower layer never imports a higher
-one, and no modules import each other in a cycle."""
+one, studies never import the engine (they read runs through rxlab.model's Result), and no modules
+import each other in a cycle."""
 
 import grimp
 from importlinter.cli import lint_imports

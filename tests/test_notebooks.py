@@ -186,6 +186,12 @@ def check_04_truesize_and_tcp(r):
     # admitted as one skb each; a full run falls under window_gbps(131072, 65792, streams=64))
     assert r["stalls_64k_full_page_128k"] > 0
     assert r["goodput_64k_full_page_128k"] < 0.5 * r["goodput_64k_pp_frag_128k"] <= 0.5 * LINE_200
+    # seed 001's v3 branch: charged as the fragments are (same truesize, same window), pinning a page per
+    # packet; 7.0's fix charges the page, halving len/truesize, and where the window binds the goodput
+    assert (r["v3_truesize"], r["v3_pinned"]) == (2112, 4352)
+    assert r["v3_scaling"] == r["v3_frag_scaling"] and r["v3_mem_peak"] > 1.5 * r["v3_frag_mem_peak"]
+    assert 0.45 < r["v3_fixed_scaling"] / r["v3_scaling"] < 0.55
+    assert r["v3_fixed_goodput_small"] < 0.75 * r["v3_goodput_small"]
     # seed 000's stream per release: 5 releases x 2 RTTs, tcp_rmem[2] 6 MB and 32 MB where they differ
     assert r["tcp_table_rows"] == 2 * 2 * 2 + 3 * 2
     assert r["tcp_binds_full_6_13_6m_200us"] == "window"

@@ -94,8 +94,9 @@ def test_rxlab_report_cli(tmp_path, capsys, monkeypatch):
     assert all(f"<code>{i}</code>" in board for i in EVALUATORS)
     assert re.search(r"<code>shortfall_beyond_16</code>.*?<td class=\"verdict-outside-the-model-hardware\">"
                      r"outside the model \(hardware\)</td>", board)
-    # the model's band beside its value, and the seed's own figure where it has one
-    assert re.search(r"<code>throughput_gain_64k</code>.*?<td>-</td><td>\d+ \[\d[\d.]*\.\.\d[\d.]*\]</td>", board)
+    # the model's band beside its value, flagged where the model distrusts it (stalled flows)
+    assert re.search(r"<code>throughput_gain_64k</code>.*?<td>\d+ \[\d[\d.]*\.\.\d[\d.]*\]"
+                     r'<span class="rxlab-flag">&#9888; trapped flows', board)
     assert "<th>model [band]</th>" in board and ".verdict-within-uncertainty { background:" in index
     assert f"simulations of {QUICK_PACKETS:,} packets" in board and ".verdict-reproduced { background:" in index
     page = (out / "00_explorer.html").read_text()
@@ -121,6 +122,13 @@ def test_scoreboard_table():
     assert [c for *_, c, v in rows] == [verdict_slug(v) for v in df["verdict"]]
     assert ("fallback_jumbo_threshold", "1714", "not reproduced") in [(i, m, v) for i, m, _, v in rows]
     assert "1 not reproduced" in html and "2 reproduced" in html and "ESTIMATE" in html
+    assert "rxlab-causes" not in html  # no row names a root cause
+    # a root cause is written once, below the table, and linked from every row it explains
+    df["cause"] = ["", "dev", "dev"]
+    df.attrs["causes"] = {"dev": "a <b>fault</b> in the root port"}
+    html = scoreboard_html(df, 1000)
+    assert html.count("a &lt;b&gt;fault&lt;/b&gt; in the root port") == 1 and 'id="cause-dev"' in html
+    assert html.count('Root cause: <a href="#cause-dev">dev</a>') == 2
     index = index_html([("00_x", "X", "00_x.html", "")], True, html)
     assert '<section id="claims-scoreboard"><h2>Claims scoreboard</h2><p class="rxlab-estimate">' in index
 
@@ -131,8 +139,9 @@ def test_report_needs_notebooks(tmp_path, capsys):
 
 
 def test_scoreboard_rows_show_seed_conditions_and_link():
-    """Each row: its seed and conditions (data/claims.csv), its id linked to the section that discusses
-    it, and a reason that states the model value shown beside it."""
+    """Each row, one line: its seed, its id linked to the section that discusses it, and a one-sentence
+    reason that states the model value shown beside it and unfolds into the full reasoning with the
+    conditions (data/claims.csv)."""
     ids = ["buffers_per_page_post", "buffers_per_page_pre", "fallback_jumbo_threshold", "fallback_xdp"]
     df = evaluate_claims(ids=ids)
     links = {i: f"01_buffer_geometry.html#sec-{n}" for n, i in enumerate(ids)}
@@ -140,11 +149,11 @@ def test_scoreboard_rows_show_seed_conditions_and_link():
     source = load_claims().set_index("id")
     for n, r in enumerate(df.itertuples()):
         row = re.search(rf'<tr><td class="text"><a href="([^"]+)"><code>{r.id}</code></a></td>'
-                        r'<td class="text cond">(seed \d+)<br><span class="conditions">([^<]*)</span>.*?'
-                        r'<td>([^<]*)</td><td class="verdict-[\w-]+">[^<]*</td><td class="reason">([^<]*)</td>',
-                        html)
+                        r'<td class="text">(seed \d+)</td>.*?<td>([^<]*)</td><td class="verdict-[\w-]+">[^<]*</td>'
+                        r'<td class="reason"><details><summary>([^<]*)</summary>.*?'
+                        r'<p class="conditions">conditions: ([^;<]*)[;<]', html)
         assert row, r.id
-        href, seed, cond, model, reason = row.groups()
+        href, seed, model, reason, cond = row.groups()
         assert href == f"01_buffer_geometry.html#sec-{n}"
         assert seed == "seed " + source.at[r.id, "seed"][:3]
         assert cond == ", ".join(f"{k}={v}" for k, v in source.at[r.id, "conditions"].items())

@@ -30,7 +30,12 @@ def test_a_toy_strategy_registered_in_one_place_simulates(toy):
 
 
 def test_the_builtin_strategies_and_their_switches():
-    assert list(STRATEGIES) == ["full_page", "pp_frag", "pp_frag_upfront", "page_frag_cache", "copybreak"]
+    assert list(STRATEGIES) == ["full_page", "pp_frag", "pp_frag_upfront", "page_frag_cache", "copybreak",
+                                "full_page_v3", "full_page_v3_fixed"]
+    # seed 001's v3 and 7.0's fix decide truesize whatever the release says
+    for kernel in ("6.18", "7.1"):
+        assert SimConfig(strategy="full_page_v3", kernel=kernel).geometry().truesize == 2112
+        assert SimConfig(strategy="full_page_v3_fixed", kernel=kernel).geometry().truesize == 4352
     assert lookup("full_page").variant == "pre" and lookup("pp_frag").variant == "post"
     assert lookup("pp_frag_upfront").upfront_refs and lookup("page_frag_cache").frag_source == "page_frag_cache"
     assert SimConfig(strategy="copybreak").spec is lookup("copybreak")

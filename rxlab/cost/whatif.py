@@ -38,17 +38,30 @@ def throughput_gain(base, target, profile, bound="gbps", device_factor=True):
     return gain_pct(a, b)
 
 
+def gain_ends(base, target, bound="gbps"):
+    """(gain, low, high) in percent of ``target`` over ``base``, two priced frames (columns of
+    :func:`rxlab.cost.pricing.throughput`, or a dict of them) paired in order: :func:`gain_pct` on
+    ``bound`` and its band, the smallest and largest of the gains on ``bound``, ``bound_low`` and
+    ``bound_high`` (both priced with the same parameter values at each end). Every gain and band
+    of one layout over another is computed here."""
+    g = [gain_pct(np.asarray(base[b], float), np.asarray(target[b], float))
+         for b in (bound, bound + "_low", bound + "_high")]
+    return g[0], np.minimum.reduce(g), np.maximum.reduce(g)
+
+
 def gain_band(base, target, profile, bound="gbps", device_factor=True):
     """(gain, low, high) in percent, arrays pairing the rows in order: the :func:`throughput_gain`
-    on ``bound`` (``gbps`` or ``gbps_cpu``) and its band, the smallest and largest of the gains
-    with both rows priced at the estimate, at every parameter's high end and at every
-    parameter's low end (both rows with the same values: they run on the same hardware). Not
-    an exhaustive search of the parameter box: a gain's extreme may lie where some parameters
+    on ``bound`` (``gbps`` or ``gbps_cpu``) and its band (:func:`gain_ends`), the smallest and
+    largest of the gains with both rows priced at the estimate, at every parameter's high end and
+    at every parameter's low end (both rows with the same values: they run on the same hardware).
+    Not an exhaustive search of the parameter box: a gain's extreme may lie where some parameters
     are at one end and some at the other."""
     if bound not in ("gbps", "gbps_cpu"):
         raise bad("bound", bound, "gbps or gbps_cpu")
-    g = [throughput_gain(base, target, profile, b, device_factor) for b in (bound, bound + "_low", bound + "_high")]
-    return g[0], np.minimum.reduce(g), np.maximum.reduce(g)
+    a, b = (throughput(rows, profile, device_factor) for rows in (base, target))
+    if len(a) != len(b):
+        raise bad("target", f"{len(b)} rows", f"as many rows as base ({len(a)}), paired in order")
+    return gain_ends(a, b, bound)
 
 
 CLASS_COLUMNS = {"napi": ("cycles_per_packet", "gbps_cpu"), "reader": ("cycles_per_packet_reader", "gbps_reader")}

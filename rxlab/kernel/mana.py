@@ -33,7 +33,7 @@ MANA_MAX_NUM_QUEUES = 64
 ADAPTER_MTU_DEFAULT = 9014
 ADAPTER_MTU_RANGE = (ETH_MIN_MTU + ETH_HLEN, 65535)  # u16; below this the driver returns -EPROTO
 
-VARIANTS = ("pre", "post")
+VARIANTS = ("pre", "post", "forced")
 
 
 def mana_default_num_queues(online_cpus, queue_cap=MANA_DEF_NUM_QUEUES):
@@ -102,6 +102,12 @@ def mana_get_rxbuf_cfg(page_size, mtu, xdp=False, variant="post", arch="arm64",
     alloc_size SKB_DATA_ALIGN(mtu + MANA_RXBUF_PAD)); otherwise headroom 0,
     alloc_size = ALIGN(SKB_DATA_ALIGN(mtu + MANA_RXBUF_PAD), MANA_RX_FRAG_ALIGNMENT) and
     frag_count = PAGE_SIZE / alloc_size.
+
+    ``variant="forced"``: the post-patch driver forced to one buffer per page for any MTU, as
+    seed 001's "[PATCH net-next, v3] net: mana: Force full-page RX buffers for 4K page size on
+    specific systems." (Dipayaan Roy, 2026-03-10) did: the one-buffer-per-page branch, so
+    alloc_size stays SKB_DATA_ALIGN(mtu + MANA_RXBUF_PAD) (1856 at MTU 1500) while each buffer
+    takes a whole page. (The later ``full-page-rx`` ethtool flag takes the same branch.)
     """
     check_choice("variant", variant, VARIANTS)
     cache = arch_info(arch).smp_cache_bytes
@@ -111,7 +117,7 @@ def mana_get_rxbuf_cfg(page_size, mtu, xdp=False, variant="post", arch="arm64",
         headroom = 0 if mtu > mana_xdp_mtu_max(page_size, arch, max_skb_frags) else XDP_PACKET_HEADROOM
         alloc_size = max(skb_data_align(mtu + pad + headroom, cache), page_size)
         return datasize, alloc_size, headroom, 1
-    if mtu + pad > page_size // 2 or xdp:
+    if mtu + pad > page_size // 2 or xdp or variant == "forced":
         if xdp:
             return datasize, page_size, XDP_PACKET_HEADROOM, 1
         return datasize, skb_data_align(mtu + pad, cache), 0, 1
@@ -135,7 +141,9 @@ def mana_rx_geometry(page_size, mtu, xdp=False, variant="post", arch="arm64",
     1: XDP, or mtu + MANA_RXBUF_PAD > PAGE_SIZE / 2), once alloc_size is chosen it becomes
     ``PAGE_SIZE << get_order(alloc_size)``, so napi_build_skb() and truesize see the whole
     backing allocation (MTU 9000 on 4 KB pages: 9600 -> 16384 bytes, truesize 9856 -> 16640).
-    The fragment branch, and the pre-patch layout the fix postdates, are unchanged.
+    The fragment branch, and the pre-patch layout the fix postdates, are unchanged; the forced
+    full page (``variant="forced"``) takes that branch, so the fix charges it 4352 bytes per 1500-byte
+    packet on 4 KB pages instead of 2112.
     """
     check_choice("variant", variant, VARIANTS)
     arch_info(arch)
@@ -156,7 +164,7 @@ def mana_rx_geometry(page_size, mtu, xdp=False, variant="post", arch="arm64",
         raise bad("truesize_fix", truesize_fix, "True or False")
     datasize, alloc_size, headroom, frag_count = mana_get_rxbuf_cfg(
         page_size, mtu, xdp, variant, arch, max_skb_frags)
-    if truesize_fix and variant == "post" and frag_count == 1:
+    if truesize_fix and variant != "pre" and frag_count == 1:
         alloc_size = page_size << get_order(alloc_size, page_size)
     order = get_order(alloc_size, page_size)
     unit = page_size << order

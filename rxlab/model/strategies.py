@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rxlab.errors import bad, check_choice
 
 FRAG_SOURCES = ("page_pool", "page_frag_cache")
-VARIANTS = ("pre", "post")
+VARIANTS = ("pre", "post", "forced")
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,10 @@ class Strategy:
     """How RX buffers are laid out, allocated and returned.
 
     ``variant``: the layout the driver's geometry is asked for: "pre", a page per buffer; "post",
-    the driver's fragments where ``frag_count > 1`` (MANA: before and after the fragment patch).
+    the driver's fragments where ``frag_count > 1`` (MANA: before and after the fragment patch);
+    "forced", MANA's post-patch one-buffer branch for any MTU, alloc_size as the MTU asks (seed
+    001's v3 patch).
+    ``truesize_fix``: whether MANA's f73896b4197e applies (True, False), or None: as the release has it.
     ``frag_source``: where a multi-buffer page comes from: ``page_pool`` (the pool maps DMA,
     page_pool_alloc_frag) or ``page_frag_cache`` (the NAPI CPU's per-CPU cache,
     napi_alloc_frag, each buffer mapped by the driver). A one-buffer-per-page layout (XDP,
@@ -38,6 +41,7 @@ class Strategy:
     frag_source: str = "page_pool"
     upfront_refs: bool = False
     copybreak: bool = False
+    truesize_fix: bool | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -47,6 +51,8 @@ class Strategy:
         for k in ("upfront_refs", "copybreak"):
             if not isinstance(getattr(self, k), bool):
                 raise bad(f"{self.name}.{k}", getattr(self, k), "True or False")
+        if self.truesize_fix not in (None, False, True):
+            raise bad(f"{self.name}.truesize_fix", self.truesize_fix, "None, True or False")
 
 
 STRATEGIES = {}
@@ -82,3 +88,10 @@ register(Strategy("page_frag_cache", "post-patch layout from the per-CPU page_fr
                   "post", frag_source="page_frag_cache"))
 register(Strategy("copybreak", "post-patch buffers; short packets copied into a napi_alloc_skb head, buffer reused",
                   "post", copybreak=True))
+# Seed 001's v3 forced a page per buffer and kept the fragment-sized alloc_size, so each 1500-byte
+# packet was charged truesize 2112 for the 4352 bytes it pinned on 4 KB pages (the reviewer's
+# blocker); 7.0's f73896b4197e ("net: mana: Fix RX skb truesize accounting") charges the page.
+register(Strategy("full_page_v3", "seed 001's v3: a page_pool page per buffer, truesize of the small alloc_size",
+                  "forced", truesize_fix=False))
+register(Strategy("full_page_v3_fixed", "seed 001's forced full page with 7.0's f73896b4197e: truesize of the page",
+                  "forced", truesize_fix=True))

@@ -256,7 +256,7 @@ def plot_lifecycles(frame):
 
 
 def plot_seed001(comparison):
-    """Seed 001's table beside the model (``rxlab.studies.claims.seed001_comparison()``): Gbps against
+    """Seed 001's table beside the model (``rxlab.studies.seeds.seed001_comparison()``): Gbps against
     connections, measured on the affected SKU (points) and predicted by the CPU model alone on each
     platform (lines: the estimate; shaded: its band, every cost at its low and at its high end);
     and the shortfall of fragments behind full pages, measured and in the CPU model with its band.

@@ -10,6 +10,7 @@ figure and counters at the state it was executed in) is shown instead.
 
 import copy
 import html
+import math
 import os
 import re
 import sys
@@ -184,15 +185,19 @@ def claim_links(anchors):
 
 VERDICT_COLOURS = {"reproduced": "#d4edda", "within uncertainty": "#e2f0d9", "within tolerance": "#fff3cd",
                    "not reproduced": "#f8d7da", "outside the model (hardware)": "#d6e4f0",
-                   "contradicted by the data": "#e8dff5"}
+                   "contradicted by the data": "#e8dff5", "input (not evaluated)": "#e9ecef",
+                   "untestable here": "#f1e4d3"}
 assert set(VERDICT_COLOURS) == set(VERDICTS)
 SCOREBOARD_STYLE = """
-.rxlab-scoreboard td.text { text-align: left; }
+.rxlab-scoreboard td.text { text-align: left; white-space: nowrap; }
 .rxlab-scoreboard td.claim { text-align: left; font-style: italic; max-width: 22em; }
-.rxlab-scoreboard td.reason { text-align: left; font-size: 11px; max-width: 40em; }
-.rxlab-scoreboard td.cond { font-size: 11px; max-width: 12em; }
+.rxlab-scoreboard td.reason { text-align: left; font-size: 11px; max-width: 34em; }
+.rxlab-scoreboard td.reason summary { cursor: pointer; }
+.rxlab-scoreboard td.reason details p { margin: 0.3em 0 0 1em; }
 .rxlab-scoreboard .conditions { color: #555; }
+.rxlab-scoreboard .rxlab-flag { display: block; color: #a94400; font-size: 11px; font-weight: bold; }
 .rxlab-estimate { border-left: 4px solid #e0a800; padding-left: 0.6em; }
+.rxlab-causes p { font-size: 12px; max-width: 60em; }
 """ + "".join(f".rxlab-scoreboard td.verdict-{verdict_slug(v)} {{ background: {c}; text-align: left; }}\n"
               for v, c in VERDICT_COLOURS.items())
 
@@ -206,12 +211,34 @@ def _conditions_text(cond):
     return ", ".join(f"{k}={v}" for k, v in dict(cond).items()) or "-"
 
 
+def _cause_id(cause):
+    return "cause-" + verdict_slug(cause)
+
+
+def _reasoning(r, cond):
+    """The full reasoning of a scoreboard row, folded under its one-sentence why."""
+    more = [r.reason[len(r.why):].strip()] if r.reason.startswith(r.why) else [r.reason]
+    facts = [f"conditions: {cond}"]
+    if not math.isnan(r.measured):
+        facts.append(f"the seed's own table gives {model_text(r.measured)} {r.unit}")
+    if r.margin:
+        facts.append(f"margin: {r.margin}")
+    body = "".join(f"<p>{html.escape(t)}</p>" for t in more if t)
+    body += f'<p class="conditions">{html.escape("; ".join(facts))}</p>'
+    if r.cause:
+        body += f'<p>Root cause: <a href="#{attr(_cause_id(r.cause))}">{html.escape(r.cause)}</a> (below).</p>'
+    return f"<details><summary>{html.escape(r.why)}</summary>{body}</details>"
+
+
 def scoreboard_html(claims, packets, links=None):
-    """The claims scoreboard (a frame of :func:`rxlab.studies.claims.evaluate_claims`) as a table: each
-    claim (linked to the notebook section that discusses it, ``links``: {id: href}), its seed and
-    conditions (``data/claims.csv``), what the seed claims, what the seed's own table gives (where it
-    has one), the model's value with its band [low..high] (every cost parameter at its low and at its
-    high end), the verdict (colour-coded) and the one-line reason, under the cost model's ESTIMATE note."""
+    """The claims scoreboard (a frame of :func:`rxlab.studies.claims.evaluate_claims`) as a table of
+    one line per claim: its id (linked to the notebook section that discusses it, ``links``: {id:
+    href}), seed, the claim, what it claims, the model's value with its band [low..high] (every cost
+    parameter at its low and at its high end; a value the model itself distrusts flagged beside it),
+    the verdict (colour-coded) and the one sentence that says what decided it, which unfolds into the
+    full reasoning (details, conditions, the seed's own figure). Root causes outside the model are
+    written once, below the table, and linked from the rows they explain; all under the cost model's
+    ESTIMATE note."""
     links = links or {}
     source = load_claims().set_index("id")
     rows = []
@@ -221,23 +248,60 @@ def scoreboard_html(claims, packets, links=None):
             cid = f'<a href="{attr(links[r.id])}">{cid}</a>'
         seed, cond = ((_seed_text(source.at[r.id, "seed"]), _conditions_text(source.at[r.id, "conditions"]))
                       if r.id in source.index else ("-", "-"))
+        flags = "".join(f'<span class="rxlab-flag">&#9888; {html.escape(f)}</span>' for f in r.flags.split("; ") if f)
         rows.append(
-            f'<tr><td class="text">{cid}</td><td class="text cond">{html.escape(seed)}<br>'
-            f'<span class="conditions">{html.escape(cond)}</span></td><td class="claim">{html.escape(r.claim)}</td>'
-            f"<td>{html.escape(r.claimed)} {html.escape(r.unit)}</td><td>{html.escape(model_text(r.measured))}</td>"
-            f"<td>{html.escape(band_text(r.model, r.model_low, r.model_high))}</td>"
+            f'<tr><td class="text">{cid}</td><td class="text">{html.escape(seed)}</td>'
+            f'<td class="claim">{html.escape(r.claim)}</td><td>{html.escape(r.claimed)} {html.escape(r.unit)}</td>'
+            f"<td>{html.escape(band_text(r.model, r.model_low, r.model_high))}{flags}</td>"
             f'<td class="verdict-{attr(verdict_slug(r.verdict))}">{html.escape(r.verdict)}</td>'
-            f'<td class="reason">{html.escape(r.reason)}</td></tr>')
+            f'<td class="reason">{_reasoning(r, cond)}</td></tr>')
     counts = claims["verdict"].value_counts()
     summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_COLOURS if counts.get(v, 0))
+    causes = "".join(f'<p id="{attr(_cause_id(k))}"><b>{html.escape(k)}</b>: {html.escape(t)}</p>'
+                     for k, t in claims.attrs.get("causes", {}).items())
+    if causes:
+        causes = f'<div class="rxlab-causes"><h3>Root causes outside the model</h3>{causes}</div>'
     return (f'<p class="rxlab-estimate">{html.escape(claims.attrs["note"])}. Throughput claims are judged '
             f"on simulations of {packets:,} packets each, with the model's band [low..high]: every cost "
             "parameter at the low and at the high end of its sources' range (data/platforms.toml); the verdict "
-            "rules are in rxlab/studies/claims.py. Each id links to the notebook section that discusses it.</p>"
+            "rules are in rxlab/studies/claims/verdicts.py. Each id links to the notebook section that discusses "
+            "it; each reason unfolds into the full reasoning; &#9888; marks a value the model itself does not "
+            "trust.</p>"
             f"<p>{len(claims)} claims of the seed threads (<code>data/claims.csv</code>): {summary}.</p>"
-            '<table class="rxlab-scoreboard"><thead><tr><th>id</th><th>seed, conditions</th><th>claim</th>'
-            "<th>claimed</th><th>seed's data</th><th>model [band]</th>"
-            f"<th>verdict</th><th>why</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            '<table class="rxlab-scoreboard"><thead><tr><th>id</th><th>seed</th><th>claim</th>'
+            "<th>claimed</th><th>model [band]</th>"
+            f"<th>verdict</th><th>why</th></tr></thead><tbody>{''.join(rows)}</tbody></table>{causes}")
+
+
+UNIT_SHORT = {"percent": "%", "bytes": "B", "buffers": "buffers", "connections": "conns", "bool": "", "Gbps": "Gbps",
+              "atomic RMW per page": "RMW/page", "atomic RMW per packet": "RMW/pkt",
+              "atomic RMW per allocation": "RMW/alloc"}
+TEXT_WIDTH = 100
+_COLUMNS = (("id", 26), ("seed", 4), ("claimed", 7), ("model [band]", 21), ("unit", 9), ("verdict", 0))
+
+
+def scoreboard_text(claims, packets, width=TEXT_WIDTH):
+    """The claims scoreboard as plain text at most ``width`` columns wide (``rxlab claims``): the
+    ESTIMATE note and the packet count, then one line per claim (id, seed, claimed, the model's value
+    with its band, marked ``!`` where the model distrusts it, unit, verdict) followed by its one-sentence
+    reason and flags, indented; the root causes outside the model once, at the end."""
+    import textwrap
+
+    def wrap(text, indent=""):
+        return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent or "  ")
+
+    out = wrap(f"{claims.attrs['note']}. {packets:,} packets per simulation.")
+    out.append(" ".join(f"{name:<{w}}" if w else name for name, w in _COLUMNS))
+    for r in claims.itertuples():
+        seed = str(r.seed).split("_", 1)[0] if isinstance(r.seed, str) else "-"
+        model = ("!" if r.flags else "") + band_text(r.model, r.model_low, r.model_high)
+        cells = (r.id, seed, r.claimed, model, UNIT_SHORT.get(r.unit, r.unit), r.verdict)
+        out.append(" ".join(f"{c:<{w}}" if w else c for c, (_, w) in zip(cells, _COLUMNS)).rstrip())
+        out += wrap(r.why, "    ")
+        out += [ln for f in r.flags.split("; ") if f for ln in wrap("! " + f, "    ")]
+    for k, t in claims.attrs.get("causes", {}).items():
+        out += wrap(f"Root cause ({k}): {t}")
+    return "\n".join(out)
 
 
 EXPLORE_PAGE = "explore.html"

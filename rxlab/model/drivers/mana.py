@@ -20,11 +20,13 @@ LAYOUT_STRATEGY = {"page_alloc": "full_page", "page_pool_page": "full_page", "pa
 
 def geometry(cfg, mtu, xdp, variant):
     """mana_get_rxbuf_cfg() and mana_create_page_pool() for ``cfg``'s release: the MTU fixed at
-    1500 before 6.4, f73896b4197e's truesize from 7.0 (:func:`rxlab.kernel.mana.mana_rx_geometry`)."""
+    1500 before 6.4, f73896b4197e's truesize from 7.0 unless the strategy says otherwise
+    (:func:`rxlab.kernel.mana.mana_rx_geometry`)."""
     rel = cfg.release
     mtu = check_fixed_mtu(mtu, rel.mana_max_mtu, rel.name)
+    fix = cfg.spec.truesize_fix
     return mana_rx_geometry(cfg.page_size, mtu, xdp, variant, cfg.arch, cfg.ring_size, cfg.queues,
-                            cfg.adapter_mtu, truesize_fix=rel.mana_truesize == "backing_alloc")
+                            cfg.adapter_mtu, truesize_fix=rel.mana_truesize == "backing_alloc" if fix is None else fix)
 
 
 def default_strategy(rel):

@@ -1,0 +1,211 @@
+"""The seed threads' measurements as rxlab simulates them: seed 000's 64 KB test, seed 001's
+connection table, and the runs, priced tables and gains the claims (rxlab.studies.claims) and
+notebooks 02-04 read.
+
+Simulations run through ``rxlab.studies.sweep.sweep_rows`` (one sweep per batch of
+configurations, served from the result cache when a run is there) and are read from their tidy
+rows (``Result.to_frame()``). Only what a row does not hold (the len/truesize histogram, the
+receive-memory samples, per-connection state) comes from a ``Result`` itself.
+"""
+
+import numpy as np
+import pandas as pd
+
+from rxlab.cost.pricing import ESTIMATE_NOTE, throughput
+from rxlab.cost.profiles import load_platforms
+from rxlab.cost.whatif import gain_band, gain_ends, gain_pct
+from rxlab.data import load_connection_table
+from rxlab.model import defaults
+from rxlab.model.config import SimConfig
+from rxlab.model.simulate import simulate
+from rxlab.studies.sweep import sweep_rows
+
+# Seed 001's measurement, as rxlab simulates it: 4 KB pages, MTU 1500, MANA's 16 queues at
+# 200 Gbps. ring_size 256 (not 1024) so that tens of thousands of packets wrap every ring many
+# times (steady state); defer_free=False frees skbs on the reading CPU, the cross-CPU refcount
+# traffic the reviewer asked about. (With defer on, net/core/skbuff.c skb_attempt_defer_free()
+# frees on the reading CPU only past net.core.skb_defer_max, SimConfig.skb_defer_max.)
+SEED001 = {"page_size": 4096, "mtu": 1500, "queues": 16, "ring_size": 256, "defer_free": False, "link_gbps": 200.0}
+# Seed 000's test: iperf3's default single stream on a 64 KB-page ARM64 VM, MANA defaults.
+SEED000 = {"page_size": 65536, "mtu": 1500, "arch": "arm64", "connections": 1, "queues": 16, "link_gbps": 200.0}
+QUICK_PACKETS, FULL_PACKETS = defaults.CLAIMS  # rxlab claims and report --quick; rxlab report
+# The release seed 000's "~200%" is evaluated on: the patch (730ff06d3f5c) was posted to and applied on
+# net-next in August 2025 (its Link: 20250814...; the SRU says "backported from commit 730ff06d3f5c
+# linux-next"), so its author measured net-next after v6.17-rc1, the tree that became 6.18 but had not
+# yet f017c1f768b6 (6.18's tcp_can_ingest by skb->len, applied 2025-09-27): everything rxlab's 6.17 row
+# has (1d2fbaad7cd8's admission by truesize, the 6.16 autotuning and 32 MB tcp_rmem[2]), without the
+# patch itself, which rxlab's 6.18 row adds.
+SEED000_KERNEL = "6.17"
+SEED000_KERNEL_WHY = ("Linux 6.17: the patch was applied to net-next in Aug 2025 (Link 20250814), so it was "
+                      "measured on net-next after v6.17-rc1, before f017c1f768b6 (6.18)")
+
+
+def seed001_table(arch="arm64", packets=QUICK_PACKETS, cache=None):
+    """Seed 001's table (connections x {pp_frag, full_page}) simulated under :data:`SEED001`, in
+    one sweep (``cache``: see ``sweep_rows``): tidy rows of Result.to_frame() with the measured
+    Gbps in column ``gbps``."""
+    points, gbps = [], []
+    for _, m in load_connection_table().iterrows():
+        for strategy, col in (("pp_frag", "gbps_frag"), ("full_page", "gbps_full_page")):
+            points.append({**SEED001, "strategy": strategy, "connections": int(m["connections"]), "arch": arch,
+                           "packets": packets})
+            gbps.append(float(m[col]))
+    rows = sweep_rows(points, cache=cache)
+    rows["gbps"] = gbps
+    return rows
+
+
+class Runs:
+    """Runs and profiles shared by the studies of one scoreboard or notebook: each configuration
+    simulated (or read from the cache) once, each table priced once."""
+
+    def __init__(self, packets, cache=None):
+        self.packets = packets
+        self.cache = cache
+        self.profiles = load_platforms()
+        self._rows = {}
+        self._results = {}
+        self._tables = {}
+        self._priced = {}
+
+    def runs(self, *points):
+        """One tidy row per point (SimConfig fields; ``packets`` is the scoreboard's), in order:
+        the rows not seen yet in one sweep."""
+        cfgs = [SimConfig(packets=self.packets, **p) for p in points]
+        todo = list(dict.fromkeys(c for c in cfgs if c not in self._rows))
+        if todo:
+            df = sweep_rows(todo, cache=self.cache)
+            for i, c in enumerate(todo):
+                self._rows[c] = df.iloc[[i]]
+        return pd.concat([self._rows[c] for c in cfgs], ignore_index=True)
+
+    def result(self, **kw):
+        """The Result of one run, for what its tidy row does not hold (histograms, samples)."""
+        key = tuple(sorted(kw.items()))
+        if key not in self._results:
+            self._results[key] = simulate(SimConfig(packets=self.packets, **kw))
+        return self._results[key]
+
+    def seed001_rows(self, platform):
+        """seed001_table() for the platform's arch (run once per arch)."""
+        arch = self.profiles[platform].arch
+        if arch not in self._tables:
+            self._tables[arch] = seed001_table(arch, self.packets, self.cache)
+        return self._tables[arch]
+
+    def table(self, platform, device_factor=True):
+        """Seed 001's rows priced on ``platform``: connections, strategy, measured, and every
+        column of ``throughput`` (``device_factor=False``: the CPU model alone)."""
+        key = (platform, device_factor)
+        if key not in self._priced:
+            df = self.seed001_rows(platform)
+            tp = throughput(df, self.profiles[platform], device_factor)
+            self._priced[key] = pd.concat([df[["connections", "strategy"]], df["gbps"].rename("measured"), tp],
+                                          axis=1)
+        return self._priced[key]
+
+
+def shortfall(t):
+    """Per connection count of a priced seed 001 table (:meth:`Runs.table`): frag Gbps, full-page
+    Gbps, ``shortfall``: % of fragments behind full pages (minus their gain over full pages,
+    :func:`rxlab.cost.whatif.gain_ends`), and its band ``shortfall_low``.. ``shortfall_high``;
+    each layout's Gbps band and what binds each (``frag/full``)."""
+    def pv(col):
+        return t.pivot(index="connections", columns="strategy", values=col)
+
+    w = pv("gbps")
+    gain, low, high = gain_ends(*({c: pv(c)[s] for c in ("gbps", "gbps_low", "gbps_high")}
+                                  for s in ("full_page", "pp_frag")))
+    w["shortfall"], w["shortfall_low"], w["shortfall_high"] = -gain + 0.0, -high + 0.0, -low + 0.0  # no -0.0
+    for c in ("gbps_low", "gbps_high"):
+        w[f"pp_frag_{c[5:]}"], w[f"full_page_{c[5:]}"] = pv(c)["pp_frag"], pv(c)["full_page"]
+    b = pv("binds")
+    w["binds"] = b["pp_frag"] + "/" + b["full_page"]
+    return w
+
+
+def measured_shortfall(t):
+    """The seed's own shortfall (%) by connection count, from the ``measured`` column of a priced table."""
+    m = t.pivot(index="connections", columns="strategy", values="measured")
+    return -gain_pct(m["full_page"], m["pp_frag"]) + 0.0  # no -0.0
+
+
+def seed001_comparison(packets=QUICK_PACKETS, platforms=("affected_arm64", "typical_arm64", "x86_64_server"),
+                       measured_on="affected_arm64", cache=None):
+    """Seed 001's table against the model, tidy, one row per platform and connection count:
+
+    * ``measured_frag``, ``measured_full_page``, ``shortfall_measured``: the table (only on the SKU
+      it was measured on, else NaN);
+    * ``model_frag``, ``model_full_page``, ``binds``, ``shortfall_model``: the profile as stored, so
+      with its empirical device factor where it has one (which reproduces the table by
+      construction), and ``device_frag``, ``device_full_page``: that factor (NaN: none);
+    * ``cpu_frag``, ``cpu_full_page``, ``cpu_binds``, ``shortfall_cpu``: the CPU model alone (device
+      factor off), each with ``_low`` and ``_high``: its band (every parameter at its high end
+      gives ``_low`` Gbps; the shortfall's band is the smallest and largest of the three).
+
+    ``cache``: the result cache (see ``sweep_rows``)."""
+    ctx = Runs(packets, cache)
+    out = []
+    for name in platforms:
+        t = ctx.table(name)
+        w, cpu = shortfall(t), shortfall(ctx.table(name, device_factor=False))
+        m = t.pivot(index="connections", columns="strategy", values="measured")
+        f = t.pivot(index="connections", columns="strategy", values="device_factor")
+        measured = measured_shortfall(t)
+        if name != measured_on:
+            m[:] = measured[:] = np.nan
+        out.append(pd.DataFrame({
+            "platform": name, "connections": w.index, "measured_frag": m["pp_frag"].values,
+            "measured_full_page": m["full_page"].values, "model_frag": w["pp_frag"].values,
+            "model_full_page": w["full_page"].values, "binds": w["binds"].values,
+            "shortfall_measured": measured.values,
+            "shortfall_model": w["shortfall"].values,
+            "device_frag": f["pp_frag"].values, "device_full_page": f["full_page"].values,
+            "cpu_frag": cpu["pp_frag"].values, "cpu_frag_low": cpu["pp_frag_low"].values,
+            "cpu_frag_high": cpu["pp_frag_high"].values, "cpu_full_page": cpu["full_page"].values,
+            "cpu_full_page_low": cpu["full_page_low"].values, "cpu_full_page_high": cpu["full_page_high"].values,
+            "cpu_binds": cpu["binds"].values, "shortfall_cpu": cpu["shortfall"].values,
+            "shortfall_cpu_low": cpu["shortfall_low"].values, "shortfall_cpu_high": cpu["shortfall_high"].values}))
+    df = pd.concat(out, ignore_index=True)
+    df.attrs["note"] = ESTIMATE_NOTE
+    return df
+
+
+GAIN_KERNELS = ("6.1", "6.6", "6.13", "6.16", "6.17", "6.18", "7.1")
+
+
+def gain_across_releases(kernels=GAIN_KERNELS, tcp_rmem=(None,), rtt_us=(50.0,), connections=(1,),
+                         platform="typical_arm64", packets=QUICK_PACKETS, cache=None):
+    """Seed 000's 64 KB gain (pp_frag over full_page, SEED000 otherwise) for every combination of
+    release, ``tcp_rmem`` (None: the release's tcp_rmem[2]), RTT and stream count, priced on
+    ``platform``: one row each with the gain (percent, ESTIMATE) and its band, both strategies' Gbps
+    and what binds them, the full pages' drops for receive memory. Runs go through
+    :func:`rxlab.studies.sweep.sweep_rows` (``cache``: see there), so a second call is served from it."""
+    prof = load_platforms()[platform]
+    points, keys = [], []
+    for k in kernels:
+        for rmem in tcp_rmem:
+            for rtt in rtt_us:
+                for conns in connections:
+                    base = {**SEED000, "kernel": k, "rtt_us": float(rtt), "connections": int(conns),
+                            "packets": packets, **({} if rmem is None else {"tcp_rmem": int(rmem)})}
+                    points += [{**base, "strategy": "full_page"}, {**base, "strategy": "pp_frag"}]
+                    keys.append((k, rmem, rtt, conns))
+    cfgs = [SimConfig(**p) for p in points]
+    todo = list(dict.fromkeys(cfgs))  # the same run twice (a release's own tcp_rmem given) runs once
+    df = sweep_rows(todo, cache=cache)
+    at = {c: i for i, c in enumerate(todo)}
+    df = df.iloc[[at[c] for c in cfgs]].reset_index(drop=True)
+    full, frag = df.iloc[0::2].reset_index(drop=True), df.iloc[1::2].reset_index(drop=True)
+    gain, low, high = gain_band(full, frag, prof)
+    tu, tf = throughput(full, prof), throughput(frag, prof)
+    out = pd.DataFrame({
+        "kernel": [k[0] for k in keys], "tcp_rmem": full["tcp_rmem"].astype(int).to_numpy(),
+        "rtt_us": [k[2] for k in keys], "connections": [k[3] for k in keys],
+        "gain_pct": gain, "gain_low": low, "gain_high": high,
+        "gbps_frag": tf["gbps"].to_numpy(), "gbps_full": tu["gbps"].to_numpy(),
+        "binds_frag": tf["binds"].to_numpy(), "binds_full": tu["binds"].to_numpy(),
+        "full_rcvq_drops": full["TCPRcvQDrop"].astype(int).to_numpy(),
+    })
+    out.attrs["note"] = ESTIMATE_NOTE
+    return out
