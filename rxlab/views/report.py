@@ -198,8 +198,8 @@ SCOREBOARD_STYLE = """
 
 
 def _seed_text(seed):
-    """``000_8f117a0bbb501406.txt`` -> ``seed 000``."""
-    return "seed " + str(seed).split("_", 1)[0]
+    """``000`` (data/claims.csv, the seeds data/README.md names) -> ``seed 000``."""
+    return f"seed {seed}"
 
 
 def _conditions_text(cond):
