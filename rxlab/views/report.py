@@ -118,7 +118,7 @@ def merge_parameters(nb):
 
 def notebook_html(nb):
     """An executed notebook as static HTML cells: code folded into <details>, the injected
-    parameters merged into the parameters cell, widget views and widget state removed."""
+    parameters merged into the parameters cell, widget views and widget state removed, no prompts."""
     import jinja2
     from nbconvert import HTMLExporter
 
@@ -127,7 +127,9 @@ def notebook_html(nb):
     for cell in nb.cells:
         for out in cell.get("outputs", ()):
             out.get("data", {}).pop(WIDGET_VIEW, None)
-    exporter = HTMLExporter(template_name="basic", template_file="rxlab.html.j2",
+    # no In [N]: / Out[N]: prompts: a page is read, not a session replayed
+    exporter = HTMLExporter(template_name="basic", template_file="rxlab.html.j2", exclude_input_prompt=True,
+                            exclude_output_prompt=True,
                             extra_loaders=[jinja2.DictLoader({"rxlab.html.j2": TEMPLATE})])
     body, _ = exporter.from_notebook_node(nb)
     return body

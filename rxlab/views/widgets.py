@@ -29,6 +29,7 @@ from rxlab.model.config import APP_CPUS, RELEASE_FIELDS, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies.geometry import REPORT_MTUS
+from rxlab.views.format import number, quantity
 from rxlab.views.plots import (
     plot_memory,
     plot_per_packet,
@@ -135,21 +136,22 @@ def estimate_html(result, profile):
     t = throughput(result, profile).iloc[0]
     att = attribution_frame(result, profile)
     att = att.sort_values("cycles_per_packet", ascending=False, kind="stable").head(TOP_OPERATIONS)
-    bounds = "".join(f"<tr><th>{name}</th><td>{f'{v:.1f} Gbps' if v < float('inf') else 'not limiting'}</td>"
+    # numbers by rxlab.views.format: 4 significant digits, with units
+    bounds = "".join(f"<tr><th>{name}</th><td>{quantity(v, 'Gbps') if v < float('inf') else 'not limiting'}</td>"
                      f"<td></td><td>{util}</td></tr>" for name, v, util in
                      (("line bound", t.gbps_line, ""), ("RX-core CPU bound", t.gbps_cpu, f"{t.util_napi:.0%} busy"),
                       ("reading-core CPU bound", t.gbps_reader, f"{t.util_reader:.0%} busy" if t.reader_cores else ""),
                       ("window bound", t.gbps_window, ""),
                       ("device bound (empirical, not CPU)", t.gbps_device, "")))
     top = "".join(f'<tr><th>{html.escape(r.operation)} ({"RX core" if r.cpu_class == "napi" else "reading core"})</th>'
-                  f"<td>{r.count_per_packet:.3g} x {r.cycles_per_op:.4g}</td>"
-                  f"<td>{r.cycles_per_packet:.1f}</td><td>{r.share:.0%}</td></tr>" for r in att.itertuples())
+                  f"<td>{number(r.count_per_packet)} x {number(r.cycles_per_op)}</td>"
+                  f"<td>{number(r.cycles_per_packet)}</td><td>{r.share:.0%}</td></tr>" for r in att.itertuples())
     warn = "" if profile.arch == result.config.arch else (
         f'<p class="rxlab-error">the profile is {profile.arch}, the simulated geometry {result.config.arch}</p>')
-    return (f'<p><b>ESTIMATE</b> on <code>{html.escape(profile.name)}</code>: <b>{t.gbps:.1f} Gbps</b>, '
+    return (f'<p><b>ESTIMATE</b> on <code>{html.escape(profile.name)}</code>: <b>{quantity(t.gbps, "Gbps")}</b>, '
             f"<b>{t.binds}</b> binds ({t.cycles_per_packet:.0f} cycles per packet on {t.rx_cores:.0f} RX cores, "
             f"{t.cycles_per_packet_reader:.0f} on {t.reader_cores:.0f} reading cores); "
-            f"band {t.gbps_low:.1f}..{t.gbps_high:.1f} Gbps with every cost at its high / low end</p>"
+            f"band {number(t.gbps_low)}..{number(t.gbps_high)} Gbps with every cost at its high / low end</p>"
             f"{warn}"
             '<table class="rxlab-estimate"><thead><tr><th>bound / top operations</th><th>value / count x cycles</th>'
             f"<th>cycles per packet</th><th>share</th></tr></thead><tbody>{bounds}{top}</tbody></table>"
