@@ -13,6 +13,7 @@ whose default is the release's (ring size, queues, tcp_rmem, skb_defer_max, stra
 release's value until the user sets them; a value the user set stays when the release changes.
 """
 
+import base64
 import html
 
 import ipywidgets as w
@@ -29,7 +30,7 @@ from rxlab.model.config import APP_CPUS, RELEASE_FIELDS, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies.geometry import REPORT_MTUS
-from rxlab.views.format import number, quantity
+from rxlab.views.format import number, quantity, unit_of
 from rxlab.views.plots import (
     plot_memory,
     plot_per_packet,
@@ -96,16 +97,10 @@ def _controls():
     }
 
 
-def fmt_value(v):
-    """A table value: integers and large floats with thousands separators, small floats to 4 digits."""
-    if isinstance(v, float):
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
-    return f"{v:,}" if isinstance(v, int) else str(v)
-
-
 def _row(name, value, per_packet="", meaning=""):
-    value = fmt_value(value)
-    per = f"{per_packet:.4g}" if isinstance(per_packet, float) else per_packet
+    # numbers by rxlab.views.format: 4 significant digits, bytes in KiB/MiB, Gbps and % with their unit
+    value = quantity(value, unit_of(name)) if isinstance(value, (int, float)) else str(value)
+    per = number(per_packet) if isinstance(per_packet, float) else per_packet
     return (f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td><td>{per}</td>"
             f'<td style="text-align: left">{html.escape(meaning)}</td></tr>')
 
@@ -115,17 +110,24 @@ def _section(cls, title, rows):
 
 
 def counters_html(result):
-    """``<table class="rxlab-counters">``: the run's metrics, its buffer geometry and every counter."""
+    """``<table class="rxlab-counters">``: the run's metrics, its buffer geometry and the counters it
+    moved; the counters that stayed zero named in one line, and every counter attached as CSV data."""
     g = result.geometry
     metrics = "".join(_row(k, v) for k, v in result.metrics().items())
     geometry = "".join(_row(k, getattr(g, k)) for k in ("alloc_size", "frag_count", "frags_per_page",
                                                          "truesize", "truesize_pinned", "ring_bytes"))
+    frame = result.counters_frame()
+    moved = frame[frame["value"] != 0]
     counters = "".join(_row(r.counter, int(r.value), float(r.per_packet), DOC[r.counter][0])
-                       for r in result.counters_frame().itertuples())
+                       for r in moved.itertuples())
+    csv = base64.b64encode(frame.to_csv(index=False).encode()).decode()
+    zero = ", ".join(frame.loc[frame["value"] == 0, "counter"])
+    rest = (f'<tr><td colspan="4" style="text-align: left">zero in this run: {html.escape(zero) or "none"}; every '
+            f'counter: <a download="counters.csv" href="data:text/csv;base64,{csv}">counters.csv</a></td></tr>')
     head = "<tr><th>name</th><th>value</th><th>per packet</th><th>meaning</th></tr>"
     return (f'<table class="rxlab-counters"><thead>{head}</thead>'
             + _section("metrics", "metrics", metrics) + _section("geometry", "RX buffer geometry", geometry)
-            + _section("counters", "kernel counters", counters) + "</table>")
+            + _section("counters", "kernel counters", counters + rest) + "</table>")
 
 
 def estimate_html(result, profile):
