@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import rxlab
 from rxlab.cli import main
 from rxlab.studies.claims import (
     EVALUATORS,
@@ -263,6 +264,11 @@ def test_explore_figure_draws_the_claims_that_apply():
     assert got["line_rate"]["y"] == [claims.at["line_rate", "value"]]
     assert got["fallback_jumbo_9000"]["x"] == [2]  # MTU 9000, the grid's third
     assert "throughput_gain_64k" not in got  # a 64 KB claim, 4 KB held
+    # every view names the release, the platform and the packets it shows
+    text = explorable.caption("mtu", {"page_size": 4096, "xdp": "off", "connections": 64,
+                                      "platform": "affected_arm64"}, drawn2, len(frame2),
+                              frame2.attrs["kernel"], frame2.attrs["packets"])
+    assert f"Linux {rxlab.SimConfig().kernel}; platform affected_arm64; {len(frame2)} runs of 500 packets" in text
 
 
 @pytest.mark.slow
