@@ -14,8 +14,18 @@ from pathlib import Path
 
 from rxlab.errors import Interrupted, SystemFailure, bad
 from rxlab.kernel import releases
-from rxlab.kernel.mana import ADAPTER_MTU_DEFAULT
-from rxlab.kernel.sizes import ARCHES
+from rxlab.kernel.mana import (
+    ADAPTER_MTU_DEFAULT,
+    ADAPTER_MTU_RANGE,
+    MANA_MAX_NUM_QUEUES,
+    MAX_RX_BUFFERS_PER_QUEUE,
+    MIN_RX_BUFFERS_PER_QUEUE,
+    mana_default_num_queues,
+    mana_xdp_mtu_max,
+)
+from rxlab.kernel.sizes import ARCHES, ETH_HLEN, ETH_MIN_MTU, PAGE_SIZE_MIN
+from rxlab.model import defaults
+from rxlab.views.format import number, quantity, unit_of
 
 DEBUG_ENV = "RXLAB_DEBUG"
 
@@ -74,19 +84,58 @@ def _simulate(args):
     if args.xdp:
         kw["xdp"] = _xdp_option(args.xdp)
     cfg = SimConfig(**kw)
+    profile = None
+    if args.platform is not None:  # loaded before the run: a broken profile fails in a second, not minutes
+        from rxlab.cost.profiles import platform
+
+        profile = platform(args.platform)
     _note_ring_size(args, cfg)
     r = simulate(cfg)
     counters = {c.name: r.counter(c.name) for c in Ctr}
+    config = {k: v for k, v in r.config.to_dict().items() if k != "reconfigs"}
+    estimate = _estimate(r, profile) if profile is not None else None
     if args.json:
-        print(json.dumps({"config": {k: v for k, v in r.config.to_dict().items() if k != "reconfigs"},
-                          "metrics": r.metrics(), "counters": counters,
-                          "queues": r.queues_frame().to_dict(orient="records")}))
+        out = {"config": config, "metrics": r.metrics(), "counters": counters,
+               "queues": r.queues_frame().to_dict(orient="records")}
+        if estimate is not None:
+            out["estimate"] = estimate
+        print(json.dumps(out))
         return
+    print(f"configuration (Linux {cfg.release.name}; given: "
+          f"{', '.join(f'{k}={v}' for k, v in kw.items()) or 'nothing, all defaults'}):")
+    for k in RESOLVED:
+        print(f"  {k:<28} {_value(config[k])}")
+    print("metrics:")
     for k, v in r.metrics().items():
-        print(f"{k:<30} {v:.6g}" if isinstance(v, float) else f"{k:<30} {v}")
+        print(f"  {k:<28} {quantity(v, unit_of(k))}")
+    print("counters (non-zero; rxlab/counters.py says what each counts):")
     for k, v in counters.items():
         if v:
-            print(f"{k:<30} {v}")
+            print(f"  {k:<28} {v:,}")
+    if estimate is not None:
+        e = estimate
+        print(f"throughput on {e['platform']}: {number(e['gbps'])} Gbps [{number(e['gbps_low'])}.."
+              f"{number(e['gbps_high'])}], bound by {e['binds']} ({BINDS_TEXT[e['binds']]})\n  {e['note']}")
+
+
+# the fields `rxlab simulate` echoes: what the release resolves and what a reader checks first
+RESOLVED = ("kernel", "strategy", "page_size", "mtu", "arch", "queues", "ring_size", "connections", "tcp_rmem",
+            "skb_defer_max", "gro", "app_cpus", "reader_cpus", "link_gbps", "packets", "seed")
+BINDS_TEXT = {"line": "the link's goodput", "cpu": "the RX (NAPI) cores' cycles",
+              "reader_cpu": "the reading cores' cycles", "window": "the TCP receive window in the simulation",
+              "device": "the platform's empirical device factor"}
+
+
+def _estimate(r, profile):
+    """The throughput estimate of one run under ``profile``: Gbps with its band, what binds."""
+    from rxlab.cost.pricing import throughput
+
+    t = throughput(r, profile).iloc[0]
+    return {"platform": profile.name, "gbps": float(t.gbps), "gbps_low": float(t.gbps_low),
+            "gbps_high": float(t.gbps_high), "binds": t.binds, "binds_low": t.binds_low,
+            "binds_high": t.binds_high, "gbps_line": float(t.gbps_line), "gbps_cpu": float(t.gbps_cpu),
+            "gbps_reader": float(t.gbps_reader), "util_napi": float(t.util_napi),
+            "util_reader": float(t.util_reader), "note": t.note}
 
 
 def _value(v):
@@ -161,6 +210,7 @@ def _sweep(args):
           f"{packets:,} packets){time_text} on {workers}, less those in the cache", file=sys.stderr)
     if runs > max_runs:
         raise bad("runs", runs, f"at most --max-runs {max_runs:,} (pass --max-runs {runs} to run them all)")
+    args.out = args.out or f"{Path(args.grid).stem}.parquet"
     _check_out_file(args.out)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the invalid combinations are listed below instead
@@ -240,32 +290,70 @@ def _variants():
     return VARIANTS
 
 
+def _page_sizes():
+    return sorted({s for a in ARCHES.values() for s in a.page_sizes})
+
+
+def _num(x):
+    """A range end or default as a reader types it: 1024, 0.001, 1000000, 2147483648."""
+    return f"{x:.10g}" if isinstance(x, float) and not x.is_integer() else str(int(x))
+
+
 def _config_options(p):
-    """One option per scalar SimConfig field (--page-size, --strategy, --gro/--no-gro, --kernel, ...)."""
+    """One option per scalar SimConfig field (--page-size, --strategy, --gro/--no-gro, --kernel, ...),
+    its help saying what it is, its unit, what it allows and its default, from rxlab.model.config's
+    tables and a default SimConfig()."""
     import typing
     from dataclasses import MISSING, fields
 
-    from rxlab.model.config import RELEASE_FIELDS, XDP_VERDICTS, SimConfig
+    from rxlab.model import config as c
+    from rxlab.model.strategies import STRATEGIES
 
-    for f in fields(SimConfig):
+    resolved = c.SimConfig()  # every default as a number, the release's resolved
+    allowed = {
+        **{k: f"{_num(lo)}..{_num(hi)}" for k, (lo, hi) in c.INT_RANGES.items()},
+        **{k: f"{_num(lo)}..{_num(hi)}" for k, (lo, hi) in c.REAL_RANGES.items()},
+        **{k: "0..1" for k in c.FRACTIONS},
+        "mtu": f"{ETH_MIN_MTU}..adapter_mtu - {ETH_HLEN}, with XDP at most "
+               f"PAGE_SIZE - {PAGE_SIZE_MIN - mana_xdp_mtu_max(PAGE_SIZE_MIN)} (MANA_XDP_MTU_MAX)",
+        "queues": f"1..min(online_cpus, {c.INT_RANGES['queues'][1]}) (MANA's; other drivers state theirs)",
+        "reader_cpus": f"1..{c.INT_RANGES['reader_cpus'][1] + 1} - queues",
+        # not choices: SimConfig's error names the page sizes of the arch asked for, and the releases
+        "page_size": f"one of {', '.join(map(str, _page_sizes()))} (x86_64: 4096 only)",
+        "kernel": f"one of {', '.join(releases.names())}",
+    }
+    choices = {"arch": tuple(ARCHES), "strategy": tuple(STRATEGIES), "app_cpus": c.APP_CPUS, "driver": _drivers()}
+    for f in fields(c.SimConfig):
         opt = "--" + f.name.replace("_", "-")
         kind = f.type
         if typing.get_origin(kind) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
             kind = next(t for t in typing.get_args(kind) if t is not type(None))  # int | None -> int
-        default = "the release's value (SimConfig.kernel)" if f.name in RELEASE_FIELDS else f.default
+        what, unit = c.MEANING[f.name]
+        value = getattr(resolved, f.name)
+        if f.name in c.RELEASE_FIELDS:
+            default = f"default {_value(value)} (Linux {resolved.kernel}'s; follows --kernel)"
+        elif f.default is None:  # rmem_max: SK_RMEM_MAX of the arch
+            default = f"default {_value(value)} (SK_RMEM_MAX)"
+        elif isinstance(value, bool):
+            default = f"default {'on' if value else 'off'}"
+        else:
+            default = f"default {_num(value) if isinstance(value, (int, float)) else value}"
+        unit = f" [{unit}]" if unit and unit != "fraction" else ""
         if f.name == "xdp":
-            p.add_argument(opt, help=f"one verdict ({', '.join(XDP_VERDICTS)}) or four fractions P,D,T,R")
-        elif f.name == "driver":
-            p.add_argument(opt, choices=_drivers(), default=None, help=f"the NIC driver (default {f.default})")
-        elif f.name == "kernel":
-            p.add_argument(opt, default=None,
-                           help=f"Linux release, one of {', '.join(releases.names())} (default {f.default}; "
-                                "rxlab kernels lists what each changes)")
+            p.add_argument(opt, help=f"{what}: one verdict ({', '.join(c.XDP_VERDICTS)}) or four fractions "
+                                     "P,D,T,R adding up to 1; default none (no program)")
+        elif f.name == "strategy":
+            p.add_argument(opt, default=None, choices=choices["strategy"], metavar="NAME",
+                           help=f"{what}, one of: " + "; ".join(f"{s.name} ({s.summary})" for s in STRATEGIES.values())
+                                + f"; {default}")
+        elif f.name in choices:
+            p.add_argument(opt, default=None, choices=choices[f.name], type=type(choices[f.name][0]),
+                           help=f"{what}{unit}, one of {', '.join(map(str, choices[f.name]))}; {default}")
         elif kind in ("bool", bool):
-            p.add_argument(opt, action=argparse.BooleanOptionalAction, default=None, help=f"default {default}")
+            p.add_argument(opt, action=argparse.BooleanOptionalAction, default=None, help=f"{what}; {default}")
         elif kind in ("int", "float", "str", int, float, str) and f.default is not MISSING:
             kind = {"int": int, "float": float, "str": str}.get(kind, kind)
-            p.add_argument(opt, type=kind, default=None, help=f"default {default}")
+            p.add_argument(opt, type=kind, default=None, help=f"{what}{unit}, {allowed[f.name]}; {default}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -273,45 +361,80 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _platform_names():
+    """The profiles of data/platforms.toml by name, read without loading them (their device factors
+    need pandas, which the geometry command never loads)."""
+    from rxlab.cost.profiles import tomllib
+    from rxlab.data import DATA_DIR
+
+    return tuple(tomllib.loads((DATA_DIR / "platforms.toml").read_text(encoding="utf-8")))
+
+
 def parser():
+    from rxlab.model.config import MAX_PACKETS
+
     p = _Parser(prog="rxlab", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     g = sub.add_parser("geometry", help="a driver's RX buffer geometry for one configuration")
-    g.add_argument("--driver", choices=_drivers(), default="mana", help="the NIC driver (default mana)")
-    g.add_argument("--page-size", type=int, default=4096, help="PAGE_SIZE in bytes (default 4096)")
-    g.add_argument("--mtu", type=int, default=1500, help="MTU (default 1500)")
-    g.add_argument("--xdp", action="store_true", help="an XDP program is attached")
+    newest = releases.release(releases.DEFAULT)
+    g.add_argument("--driver", choices=_drivers(), default="mana",
+                   help=f"the NIC driver, one of {', '.join(_drivers())}; default mana (the ranges below are MANA's)")
+    g.add_argument("--page-size", type=int, default=4096,
+                   help=f"PAGE_SIZE [bytes], one of {', '.join(map(str, _page_sizes()))} (x86_64: 4096 only); "
+                        "default 4096")
+    g.add_argument("--mtu", type=int, default=1500,
+                   help=f"interface MTU [bytes], {ETH_MIN_MTU}..adapter_mtu - {ETH_HLEN}; default 1500")
+    g.add_argument("--xdp", action="store_true", help="an XDP program is attached; default none")
     g.add_argument("--kernel", default=releases.DEFAULT,
-                   help=f"Linux release: the defaults below and MANA's truesize follow it (default {releases.DEFAULT})")
+                   help="Linux release: the defaults below and MANA's truesize follow it, one of "
+                        f"{', '.join(releases.names())}; default {releases.DEFAULT}")
     g.add_argument("--variant", choices=_variants(), default=None,
-                   help="pre: a page per buffer; post: the driver's fragments (MANA: before or after the "
-                        "fragment patch; default: the release's)")
-    g.add_argument("--ring-size", type=int, default=None, help="RX ring entries per queue (default: the release's)")
+                   help="pre: a page per buffer, post: the driver's fragments (MANA: before or after the fragment "
+                        "patch 730ff06d3f5c), forced: MANA's one-buffer branch (seed 001's v3); "
+                        f"default the release's ({'post' if newest.mana_rx_layout == 'page_pool_frag' else 'pre'} "
+                        f"in {newest.name})")
+    g.add_argument("--ring-size", type=int, default=None,
+                   help=f"RX ring entries per queue [buffers], {MIN_RX_BUFFERS_PER_QUEUE}..{MAX_RX_BUFFERS_PER_QUEUE}, "
+                        f"rounded up to a power of two; default the release's ({newest.mana_ring_default} in "
+                        f"{newest.name})")
     g.add_argument("--queues", type=int, default=None,
-                   help="RX queues of the NIC (default: the release's cap, 16 from 7.1, 64 before)")
-    g.add_argument("--arch", choices=tuple(ARCHES), default="arm64")
+                   help=f"RX queues of the NIC, 1..{MANA_MAX_NUM_QUEUES}; default the release's cap "
+                        f"({mana_default_num_queues(MANA_MAX_NUM_QUEUES, newest.mana_queue_cap)} in {newest.name})")
+    g.add_argument("--arch", choices=tuple(ARCHES), default="arm64",
+                   help=f"CPU architecture, one of {', '.join(ARCHES)}; default arm64")
     g.add_argument("--adapter-mtu", type=int, default=ADAPTER_MTU_DEFAULT,
-                   help="MTU the adapter reports, including the Ethernet header")
+                   help="MTU the adapter reports, including the Ethernet header [bytes], "
+                        f"{ADAPTER_MTU_RANGE[0]}..{ADAPTER_MTU_RANGE[1]}; default {ADAPTER_MTU_DEFAULT}")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.set_defaults(run=_geometry)
 
     s = sub.add_parser("simulate", help="simulate the RX path for one configuration and print its counters")
     _config_options(s)
+    platforms = _platform_names()
+    s.add_argument("--platform", default=None, choices=platforms, metavar="NAME",
+                   help="also price the run: the throughput ESTIMATE on this platform profile "
+                        f"(data/platforms.toml), one of {', '.join(platforms)}; default none")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(run=_simulate)
 
     k = sub.add_parser("kernels", help="the Linux releases rxlab simulates, what each changes, and the commits")
-    k.add_argument("--kernel", default=None, help="one release: every behaviour in force and its commit")
+    k.add_argument("--kernel", default=None,
+                   help=f"one release, {', '.join(releases.names())}: every behaviour in force and its commit; "
+                        "default all releases")
     k.add_argument("--json", action="store_true", help="print one JSON object")
     k.set_defaults(run=_kernels)
 
     w = sub.add_parser("sweep", help="run a grid of simulations (cached, in parallel) into a parquet file")
     w.add_argument("--grid", required=True,
                    help="TOML file: SimConfig fields with lists of values, or [[configs]] tables")
-    w.add_argument("--out", required=True, help="parquet file to write: one row per (configuration, seed)")
-    w.add_argument("--seeds", type=int, default=None, help="run seeds 0..N-1 of every configuration")
-    w.add_argument("--workers", type=int, default=None, help="local processes (default: one per CPU)")
+    w.add_argument("--out", default=None,
+                   help="parquet file to write, one row per (configuration, seed); default the grid's name "
+                        "with .parquet, in the current folder (examples/grid.toml -> grid.parquet)")
+    w.add_argument("--seeds", type=int, default=None,
+                   help="run seeds 0..N-1 of every configuration, N in 1..1000000; default each "
+                        "configuration's own seed (its seed field, else 0)")
+    w.add_argument("--workers", type=int, default=None, help="local processes; default one per CPU")
     w.add_argument("--scheduler", default=None, help="a Dask scheduler's address, e.g. tcp://host:8786")
     w.add_argument("--cache", default=None, help="result cache folder (default $RXLAB_CACHE_DIR or .rxlab-cache)")
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -322,13 +445,17 @@ def parser():
 
     c = sub.add_parser("claims", help="evaluate every seed claim in data/claims.csv with the model")
     c.add_argument("--packets", type=int, default=None,
-                   help="packets per simulation behind the throughput claims (default rxlab.studies.claims.QUICK_PACKETS)")
+                   help=f"packets per simulation behind the throughput claims, 1..{MAX_PACKETS}; default "
+                        f"{defaults.CLAIMS.quick:,} (rxlab report uses {defaults.CLAIMS.full:,}, --quick "
+                        f"{defaults.CLAIMS.quick:,})")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(run=_claims)
 
     r = sub.add_parser("report", help="execute every notebook and write standalone HTML reports")
     r.add_argument("--out", default="reports", help="output folder (default reports/)")
-    r.add_argument("--quick", action="store_true", help="run the notebooks in quick mode (few packets)")
+    r.add_argument("--quick", action="store_true",
+                   help=f"run the notebooks in quick mode (few packets: the scoreboard {defaults.CLAIMS.quick:,} "
+                        f"per simulation instead of {defaults.CLAIMS.full:,}); default off")
     r.add_argument("--notebooks", default=None, help="notebooks folder (default: the checkout's notebooks/)")
     r.set_defaults(run=_report)
     return p

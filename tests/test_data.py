@@ -16,6 +16,7 @@ def test_claims_typed():
     assert c["value"].dtype == "float64" and c["value_high"].dtype == "float64"
     assert isinstance(c["comparison"].dtype, pd.CategoricalDtype)
     assert c["id"].is_unique
+    assert set(c["seed"]) <= {"000", "001", "002", "003"}  # the seeds data/README.md names
     assert all(isinstance(d, dict) for d in c["conditions"])
     r = c.set_index("id").loc["shortfall_beyond_16"]
     assert (r["value"], r["value_high"], r["comparison"]) == (15.0, 20.0, "range")
@@ -34,7 +35,8 @@ def test_claim_quotes_are_in_their_seed():
         return " ".join(re.sub(r"(?m)^[>*\s]+", "", s).split())
 
     for _, row in load_claims().iterrows():
-        text = flat((SEEDS / row["seed"]).read_text())
+        (path,) = SEEDS.glob(f"{row['seed']}_*.txt")
+        text = flat(path.read_text())
         for part in row["quote"].split(" ... "):
             assert flat(part) in text, (row["id"], part)
 

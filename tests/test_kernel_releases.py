@@ -151,7 +151,7 @@ def test_the_initial_scaling_ratio_follows_tcp_scaling_ratio_init():
 
 def test_release_formulas_of_mana_and_page_pool():
     # f73896b4197e (7.0): the one-buffer-per-page path charges PAGE_SIZE << get_order(alloc_size)
-    # (after-the-seeds section 4: 3648 -> 4352, 4608 -> 8448, 9600 -> 16640)
+    # ("[PATCH net] net: mana: Fix RX skb truesize accounting", 2026-03-23: 3648 -> 4352, ...)
     for page, mtu, before, after in ((4096, 3000, 3648, 4352), (4096, 4000, 4608, 8448), (4096, 9000, 9600, 16640),
                                      (16384, 9000, 9600, 16640)):
         g0, g1 = (mana_rx_geometry(page, mtu, truesize_fix=fix) for fix in (False, True))

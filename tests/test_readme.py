@@ -15,3 +15,19 @@ def test_readme_examples(tmp_path, monkeypatch):
 
 def test_readme_stays_short():
     assert len(README.read_bytes()) <= 8192
+
+
+def test_the_tour_figure_is_drawn_by_its_script(tmp_path):
+    """docs/tour.png comes from docs/make_tour.py run on the current code (same size, the README names
+    the script), so that regenerating it is one command."""
+    import importlib.util
+
+    from PIL import Image
+
+    script = README.parent / "docs" / "make_tour.py"
+    spec = importlib.util.spec_from_file_location("make_tour", script)
+    make_tour = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_tour)
+    drawn = make_tour.make_tour(tmp_path / "tour.png")
+    assert Image.open(drawn).size == Image.open(make_tour.TOUR).size
+    assert "docs/make_tour.py" in README.read_text()

@@ -1,6 +1,7 @@
 """Reports: every notebook rendered as a standalone page that fetches nothing at view time."""
 
 import base64
+import html
 import io
 import json
 import math
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import rxlab
 from rxlab.cli import main
 from rxlab.studies.claims import (
     EVALUATORS,
@@ -64,6 +66,39 @@ def test_notebook_page_is_offline(path, executed_notebook, tmp_path):
     data = [o.get("data", {}) for c in nb.cells for o in c.get("outputs", ())]
     figures = sum("image/png" in d for d in data) + sum(d.get("text/html", "").count("data:image/png") for d in data)
     assert page.count('src="data:image/png;base64,') == figures >= 1  # every figure inlined, once
+
+
+def page_problems(page):
+    """What a page shows that it should not: floats of more than 4 significant digits, Out[N]:
+    prompts, DataFrame index columns. Folded code, scripts, styles and inlined images are not shown."""
+    shown = re.sub(r'<details class="rxlab-code">.*?</details>|<(script|style)[^>]*>.*?</\1>', "", page, flags=re.DOTALL)
+    shown = re.sub(r'data:[^"\']*', "", shown)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", shown))
+    problems = [f"float {m[0]}" for m in re.finditer(r"(?<![\w.,])\d+\.\d+(?:e[+-]?\d+)?(?![\w.])", text)
+                if len(re.sub(r"\D", "", m[0].split("e")[0]).lstrip("0")) > 4]
+    problems += ["Out[ prompt"] * text.count("Out[")
+    for t in re.findall(r'<table[^>]*class="[^"]*dataframe.*?</table>', shown, flags=re.DOTALL):
+        head, _, body = t.partition("<tbody>")
+        if re.search(r"<th[^>]*>\s*</th>", head) or "<th" in body:
+            problems.append("index column")
+    return problems
+
+
+def test_page_problems_are_found():
+    bad = ('<p>8.28912 and 3.56516e+07</p><div class="prompt output_prompt">Out[3]:</div>'
+           '<table class="dataframe"><thead><tr><th></th><th>mtu</th></tr></thead>'
+           '<tbody><tr><th>0</th><td>1500</td></tr></tbody></table>')
+    assert page_problems(bad) == ["float 8.28912", "float 3.56516e+07", "Out[ prompt", "index column"]
+    good = ('<p>8.289 Gbps, 0.02346, 12,346, Linux 6.10, -0.7246%</p>'
+            '<details class="rxlab-code"><pre>x = 0.78546142578125</pre></details>'
+            + table(pd.DataFrame({"mtu": [1500], "gain": [0.785461]}))._repr_html_())
+    assert page_problems(good) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
+def test_notebook_page_shows_rounded_numbers_no_prompts_no_index(path, executed_notebook):
+    assert page_problems(notebook_html(executed_notebook(path))) == []
 
 
 @pytest.mark.slow
@@ -238,6 +273,11 @@ def test_explore_figure_draws_the_claims_that_apply():
     assert got["line_rate"]["y"] == [claims.at["line_rate", "value"]]
     assert got["fallback_jumbo_9000"]["x"] == [2]  # MTU 9000, the grid's third
     assert "throughput_gain_64k" not in got  # a 64 KB claim, 4 KB held
+    # every view names the release, the platform and the packets it shows
+    text = explorable.caption("mtu", {"page_size": 4096, "xdp": "off", "connections": 64,
+                                      "platform": "affected_arm64"}, drawn2, len(frame2),
+                              frame2.attrs["kernel"], frame2.attrs["packets"])
+    assert f"Linux {rxlab.SimConfig().kernel}; platform affected_arm64; {len(frame2)} runs of 500 packets" in text
 
 
 @pytest.mark.slow
@@ -279,6 +319,17 @@ def test_table_shows_at_most_max_rows_and_attaches_the_rest():
     assert page.count("<tr") == 1 + 25 and "25 of 96 rows shown" in page
     assert "<td>64\u00a0MiB</td>" in page and "&lt;b&gt;" in page and "<b>" not in page
     csv = re.search(r'download="geometry.csv" href="data:text/csv;base64,([^"]+)"', page).group(1)
-    back = pd.read_csv(io.StringIO(base64.b64decode(csv).decode()), index_col=0)
+    back = pd.read_csv(io.StringIO(base64.b64decode(csv).decode()))
     pd.testing.assert_frame_equal(back, frame)
     assert "more rows" not in table(frame.head(3))._repr_html_()
+
+
+def test_table_shows_no_index_column():
+    """A plain 0..n-1 index is dropped; a meaningful one becomes ordinary, named columns."""
+    frame = pd.DataFrame({"mtu": [1500, 9000], "ring_bytes": [2**20, 2**26]})
+    page = table(frame)._repr_html_()
+    assert re.findall(r"<th>(.*?)</th>", page) == ["mtu", "ring_<wbr>bytes"] and "<th></th>" not in page
+    indexed = table(frame.set_index(["mtu"]))._repr_html_()
+    assert re.findall(r"<th>(.*?)</th>", indexed) == ["mtu", "ring_<wbr>bytes"]
+    assert "<td>64\u00a0MiB</td>" in indexed and "1,500" in indexed
+    assert "  mtu" in repr(table(frame)) and not repr(table(frame)).startswith("0")

@@ -248,7 +248,8 @@ def test_simconfig_is_canonical_or_refused_by_name(kw):
         name = f.type.__name__ if isinstance(f.type, type) else str(f.type).split(" |")[0]
         want = {"int": int, "float": float, "bool": bool, "str": str}.get(name, tuple)
         assert type(v) is want, (f.name, v)
-    assert all(type(x) is float for x in cfg.xdp) and cfg.ring_size & (cfg.ring_size - 1) == 0
+    assert all(type(x) is float for x in cfg.xdp)
+    assert cfg.driver != "mana" or cfg.ring_size & (cfg.ring_size - 1) == 0  # mana_set_ringparam's rounding
     assert cfg == SimConfig(**cfg.to_dict() | {"reconfigs": cfg.reconfigs})  # canonical: a fixed point
     sizing.check_sizes(cfg)
 

@@ -3,7 +3,13 @@
 from dataclasses import asdict, dataclass, fields
 
 from rxlab.errors import bad, check_choice, check_int_range, is_bool, is_int, is_real
-from rxlab.kernel.mana import ADAPTER_MTU_DEFAULT, MANA_MAX_NUM_QUEUES
+from rxlab.kernel.mana import (
+    ADAPTER_MTU_DEFAULT,
+    ADAPTER_MTU_RANGE,
+    MANA_MAX_NUM_QUEUES,
+    MAX_RX_BUFFERS_PER_QUEUE,
+    MIN_RX_BUFFERS_PER_QUEUE,
+)
 from rxlab.kernel.releases import DEFAULT, release
 from rxlab.kernel.sizes import ARCHES
 from rxlab.kernel.tcp import sk_rmem_max, so_rcvbuf
@@ -19,6 +25,65 @@ RELEASE_FIELDS = ("strategy", "ring_size", "queues", "tcp_rmem", "skb_defer_max"
 
 MAX_PACKETS = 10**10
 
+# What each field allows, one table per kind: SimConfig checks against them and `rxlab simulate
+# --help` prints them (rxlab/cli.py), so the two cannot disagree. Fields whose range depends on
+# another (mtu, queues, reader_cpus) are checked with it and their upper end here is the widest.
+INT_RANGES = {
+    "napi_budget": (1, 1024), "connections": (1, 65536), "copybreak": (0, 4096),
+    "seed": (0, 2**32 - 1),  # np.random.seed: 32 bits
+    "packets": (1, MAX_PACKETS), "samples": (1, 100_000), "max_skbs": (64, 1 << 24),
+    "online_cpus": (1, 1 << 16), "queues": (1, MANA_MAX_NUM_QUEUES), "tcp_rmem": (4096, 1 << 31),
+    "so_rcvbuf": (0, (1 << 31) - 1), "rmem_max": (0, (1 << 31) - 1), "skb_defer_max": (0, 1 << 20),
+    # MANA's (another driver checks its own): mana_set_ringparam_rx(), the geometry, MAX_CPUS - queues
+    "ring_size": (MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE), "adapter_mtu": ADAPTER_MTU_RANGE,
+    "reader_cpus": (1, MAX_CPUS - 1),
+}
+FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
+# from 1 ns (1 Mbps): below, model time overflows to infinity and a run says nothing
+REAL_RANGES = {"app_read_us": (1e-3, 1e6), "xdp_hold_us": (1e-3, 1e6), "link_gbps": (1e-3, 1e4),
+               "rtt_us": (1e-3, 1e6)}
+BOOLS = ("gro", "truesize_honest", "defer_free")
+# What each field is and its unit, for `rxlab simulate --help` (tests/test_cli.py: one per field)
+MEANING = {
+    "kernel": ("Linux release whose defaults and behaviours the run follows (rxlab kernels)", ""),
+    "driver": ("NIC driver whose RX buffers are simulated (rxlab.model.drivers)", ""),
+    "page_size": ("PAGE_SIZE", "bytes"),
+    "mtu": ("interface MTU", "bytes"),
+    "arch": ("CPU architecture: cache alignment, sizeof(struct sk_buff), page sizes", ""),
+    "strategy": ("RX buffer strategy", ""),
+    "xdp": ("XDP program attached", ""),
+    "ring_size": ("RX ring entries per queue (ethtool -G rx), rounded up to a power of two", "buffers"),
+    "queues": ("RX queues, one NAPI CPU each (ethtool -L)", "queues"),
+    "online_cpus": ("num_online_cpus() of the receiving VM, which caps the queues", "CPUs"),
+    "napi_budget": ("packets one NAPI poll may process", "packets"),
+    "connections": ("TCP connections, spread over the queues by RSS", "connections"),
+    "app_cpus": ("where the applications read: on other CPUs than the NAPI ones, or on them", ""),
+    "ack_fraction": ("fraction of arriving packets that are pure ACKs (66 bytes)", "fraction"),
+    "gro": ("NAPI GRO (ethtool -K gro)", ""),
+    "clone_fraction": ("fraction of skbs also delivered to a tap (skb_clone)", "fraction"),
+    "tcp_rmem": ("tcp_rmem[2], the most autotuning grows sk_rcvbuf to", "bytes"),
+    "so_rcvbuf": ("setsockopt(SO_RCVBUF) by every application, 0 for not set (then sk_rcvbuf autotunes)",
+                  "bytes"),
+    "rmem_max": ("net.core.rmem_max, which caps SO_RCVBUF", "bytes"),
+    "truesize_honest": ("charge the memory really pinned instead of the driver's truesize", ""),
+    "app_read_us": ("each application thread drains its socket this often (data/read_model.md)", "µs"),
+    "defer_free": ("skb_attempt_defer_free(): frees go back to the NAPI CPU", ""),
+    "skb_defer_max": ("net.core.skb_defer_max", "skbs"),
+    "reader_cpus": ("CPUs the applications read on (app_cpus remote)", "CPUs"),
+    "xdp_hold_us": ("how long XDP_TX and XDP_REDIRECT hold a buffer until completion", "µs"),
+    "link_gbps": ("link speed", "Gbps"),
+    "rtt_us": ("round-trip time", "µs"),
+    "copybreak": ("packets up to this size are copied into a new skb (strategy copybreak)", "bytes"),
+    "alloc_fail_rate": ("fraction of buffer allocations that fail", "fraction"),
+    "dma_map_fail_rate": ("fraction of DMA mappings that fail", "fraction"),
+    "adapter_mtu": ("MTU the adapter reports, Ethernet header included", "bytes"),
+    "reconfigs": ("MTU changes and XDP attach/detach during the run", ""),
+    "seed": ("random seed", ""),
+    "packets": ("packets simulated", "packets"),
+    "samples": ("time samples recorded over the run", "samples"),
+    "max_skbs": ("skbs in flight at most; more drop as skb_table_full", "skbs"),
+}
+
 
 def _check_fraction(name, v):
     if not is_real(v) or not 0.0 <= float(v) <= 1.0:
@@ -26,8 +91,7 @@ def _check_fraction(name, v):
     return float(v)
 
 
-def _check_positive(name, v, hi, lo=1e-3):
-    # from 1 ns (1 Mbps): below, model time overflows to infinity and a run says nothing
+def _check_positive(name, v, lo, hi):
     if not is_real(v) or not lo <= float(v) <= hi:
         raise bad(name, v, f"a number in {lo:g}..{hi:g}")
     return float(v)
@@ -170,21 +234,19 @@ class SimConfig:
         for name in ("page_size", "mtu", "adapter_mtu"):  # the geometry says which values are allowed
             if is_int(getattr(self, name)):
                 set_(self, name, int(getattr(self, name)))
-        for name, lo, hi in (("napi_budget", 1, 1024), ("connections", 1, 65536), ("copybreak", 0, 4096),
-                             ("seed", 0, 2**32 - 1),  # np.random.seed: 32 bits
-                             ("packets", 1, MAX_PACKETS), ("samples", 1, 100_000), ("max_skbs", 64, 1 << 24)):
-            set_(self, name, check_int_range(name, getattr(self, name), lo, hi))
+        for name in ("napi_budget", "connections", "copybreak", "seed", "packets", "samples", "max_skbs"):
+            set_(self, name, check_int_range(name, getattr(self, name), *INT_RANGES[name]))
         # one per-CPU table row per NAPI CPU and per reader CPU (rxlab.engine.state.make_state)
         hi = MAX_CPUS - self.queues
         if not is_int(self.reader_cpus) or not 1 <= self.reader_cpus <= hi:
             raise bad("reader_cpus", self.reader_cpus, f"an integer in 1..{hi} ({MAX_CPUS} CPUs less the "
                       f"{self.queues} NAPI CPUs of queues={self.queues})")
         set_(self, "reader_cpus", int(self.reader_cpus))
-        for name in ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate"):
+        for name in FRACTIONS:
             set_(self, name, _check_fraction(name, getattr(self, name)))
-        for name, hi in (("app_read_us", 1e6), ("xdp_hold_us", 1e6), ("link_gbps", 1e4), ("rtt_us", 1e6)):
-            set_(self, name, _check_positive(name, getattr(self, name), hi))
-        for name in ("gro", "truesize_honest", "defer_free"):
+        for name, (lo, hi) in REAL_RANGES.items():
+            set_(self, name, _check_positive(name, getattr(self, name), lo, hi))
+        for name in BOOLS:
             set_(self, name, _check_bool(name, getattr(self, name)))
         set_(self, "xdp", check_xdp(self.xdp))
         # the geometry validates page_size, arch, mtu (incl. MANA_XDP_MTU_MAX) and adapter_mtu
@@ -210,19 +272,19 @@ class SimConfig:
         nic = self.nic
         put("strategy", nic.default_strategy(rel) if self.strategy is None else self.strategy)
         put("ring_size", nic.ring_size(rel, self.ring_size))
-        put("online_cpus", check_int_range("online_cpus", self.online_cpus, 1, 1 << 16))
+        put("online_cpus", check_int_range("online_cpus", self.online_cpus, *INT_RANGES["online_cpus"]))
         put("queues", nic.queues(rel, self.online_cpus, self.queues))
         if self.tcp_rmem is None:
             put("tcp_rmem", rel.tcp_rmem_max)
-        put("tcp_rmem", check_int_range("tcp_rmem", self.tcp_rmem, 4096, 1 << 31))
-        put("so_rcvbuf", check_int_range("so_rcvbuf", self.so_rcvbuf, 0, (1 << 31) - 1))
+        put("tcp_rmem", check_int_range("tcp_rmem", self.tcp_rmem, *INT_RANGES["tcp_rmem"]))
+        put("so_rcvbuf", check_int_range("so_rcvbuf", self.so_rcvbuf, *INT_RANGES["so_rcvbuf"]))
         if self.rmem_max is not None:
-            put("rmem_max", check_int_range("rmem_max", self.rmem_max, 0, (1 << 31) - 1))
+            put("rmem_max", check_int_range("rmem_max", self.rmem_max, *INT_RANGES["rmem_max"]))
         else:
             put("rmem_max", sk_rmem_max(self.arch) if isinstance(self.arch, str) and self.arch in ARCHES else None)
         if self.skb_defer_max is None:
             put("skb_defer_max", rel.skb_defer_max)
-        put("skb_defer_max", check_int_range("skb_defer_max", self.skb_defer_max, 0, 1 << 20))
+        put("skb_defer_max", check_int_range("skb_defer_max", self.skb_defer_max, *INT_RANGES["skb_defer_max"]))
 
     def sk_rcvbuf(self):
         """(sk_rcvbuf a socket starts with, whether SO_RCVBUF locks it): tcp_rmem[1] of the release

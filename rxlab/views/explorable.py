@@ -84,7 +84,10 @@ def grid_frame(quick=True, grid=None, packets=None, platforms=None, cache=None):
         t = throughput(rows, profiles[name])
         out.append(keys.assign(platform=name, **{c: t[c].to_numpy() for c in ("gbps", "gbps_low", "gbps_high",
                                                                                "binds")}))
-    return pd.concat(out, ignore_index=True)
+    df = pd.concat(out, ignore_index=True)
+    # what every caption names: the release simulated (SimConfig's default, the newest) and the packets
+    df.attrs.update(kernel=SimConfig().kernel, packets=packets)
+    return df
 
 
 def _xdp_fractions(xdp):
@@ -255,12 +258,13 @@ def view_key(axis, held):
     return "|".join([f"axis={axis}"] + [f"{k}={held[k]}" for k in (*GRID, "platform") if k != axis])
 
 
-def caption(axis, held, drawn, runs):
-    """What a view shows, as plain text (the page swaps it with the figure)."""
+def caption(axis, held, drawn, runs, kernel, packets):
+    """What a view shows, as plain text (the page swaps it with the figure): the swept field, the
+    held ones, the release, platform and packets per run, the claims drawn."""
     fixed = ", ".join(f"{AXIS_NAMES[k]} {value_text(k, held[k])}" for k in GRID if k != axis)
     claims = "; ".join(_claim_label(c) for c in drawn) or "none applies to this view"
-    return (f"{AXIS_NAMES[axis]} swept; {fixed}; platform {held['platform']}; {runs} runs. "
-            f"Seed claims drawn: {claims}.")
+    return (f"{AXIS_NAMES[axis]} swept; {fixed}; Linux {kernel}; platform {held['platform']}; {runs} runs of "
+            f"{packets:,} packets. Seed claims drawn: {claims}.")
 
 
 def views(frame):
@@ -275,7 +279,8 @@ def views(frame):
                 continue
             fig, drawn = explore_figure(frame, axis, held)
             runs = len(frame[frame["platform"] == held["platform"]])
-            out[view_key(axis, held)] = (png_base64(fig, dpi=DPI, palette=True), caption(axis, held, drawn, runs))
+            out[view_key(axis, held)] = (png_base64(fig, dpi=DPI, palette=True), caption(axis, held, drawn, runs, frame.attrs["kernel"],
+                                                                               frame.attrs["packets"]))
     default = view_key(DEFAULT["axis"], DEFAULT)
     return out, default if default in out else next(iter(out))
 

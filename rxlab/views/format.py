@@ -98,18 +98,34 @@ class Table:
         def fmt(unit):
             # a number and its unit never split across lines (a no-break space); text wraps
             return lambda v: quantity(v, unit).replace(" ", "\u00a0") if _is_number(v) else str(v)
-        return {c: fmt(u) for c, u in self.units.items()}
+        return {c: fmt(self.units.get(c, unit_of(c))) for c in self.shown().columns}
+
+    def shown(self):
+        """The frame as displayed, with no index column: a meaningful index (named, or of labels)
+        becomes ordinary columns under its names, row positions are dropped; the columns' own name and
+        levels fold into one header row (``gbps low``)."""
+        import pandas as pd
+
+        f = self.frame
+        # unnamed integers are row positions (0..n-1, or what filtering and concatenation left)
+        plain = f.index.nlevels == 1 and f.index.name is None and pd.api.types.is_integer_dtype(f.index)
+        if isinstance(f.columns, pd.MultiIndex):
+            f = f.set_axis([" ".join(str(x) for x in c if str(x)) for c in f.columns], axis=1)
+        # an index without a name gets an empty header: name it where the frame is made
+        f = f.rename_axis(columns=None).rename_axis([n or "" for n in f.index.names])
+        return f.reset_index(drop=plain)
 
     def _repr_html_(self):
-        shown = self.frame.head(self.max_rows)
+        frame = self.shown()
+        shown = frame.head(self.max_rows)
         body = shown.to_html(formatters=self.formatters(), classes="rxlab-table", border=0, escape=True,
-                             na_rep="-")
+                             na_rep="-", index=False)
         # column names break after their underscores only (``frags_per_<wbr>page``), never mid-word
         body = re.sub(r"(<th[^>]*>)([^<]*)(</th>)", lambda m: m[1] + m[2].replace("_", "_<wbr>") + m[3], body)
         cap = f'<p class="rxlab-table-caption">{html.escape(self.caption)}</p>' if self.caption else ""
         more = ""
         if len(self.frame) > self.max_rows:
-            csv = base64.b64encode(self.frame.to_csv().encode()).decode()
+            csv = base64.b64encode(frame.to_csv(index=False).encode()).decode()
             more = (f'<p class="rxlab-table-more">{len(shown)} of {len(self.frame)} rows shown; the whole table: '
                     f'<a download="{html.escape(self.name, quote=True)}.csv" '
                     f'href="data:text/csv;base64,{csv}">{html.escape(self.name)}.csv</a> '
@@ -117,8 +133,8 @@ class Table:
         return f'<div class="rxlab-table-wrap">{cap}{body}{more}</div>'
 
     def __repr__(self):
-        shown = self.frame.head(self.max_rows)
-        text = shown.to_string(formatters=self.formatters())
+        shown = self.shown().head(self.max_rows)
+        text = shown.to_string(formatters=self.formatters(), index=False)
         if len(self.frame) > self.max_rows:
             text += f"\n... {len(self.frame) - self.max_rows} more rows"
         return text

@@ -68,13 +68,15 @@ def plot_geometry(frame):
             mark_claim(ax1, int(cond["mtu"]), c.value, c.id,
                        f"{c.value:g} per {int(cond['page_size']) // 1024} KB page ({cond.get('variant', '')})")
     log2_axis(ax1)
-    ax1.set(xlabel="MTU", ylabel="RX buffers per page", title="Buffers per page (no XDP)")
-    ax2.set(xlabel="MTU", ylabel="MiB pinned per RX queue", yscale="log",
+    # both spans are orders of magnitude: log axes, and the labels say so
+    ax1.set(xlabel="MTU", ylabel="RX buffers per page (log scale)", title="Buffers per page (no XDP)")
+    ax2.set(xlabel="MTU", ylabel="MiB pinned per RX queue (log scale)", yscale="log",
             title=f"RX memory per queue, ring of {int(ok['ring_size'].iloc[0])}")
     ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     for ax in (ax1, ax2):
         ax.grid(True, which="both", alpha=0.3)
-    ax1.legend(fontsize=8, loc="upper right")
+    # beside the axes, not over the steps and the claim labels
+    ax1.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax2.legend(fontsize=8, loc="lower right")
     return fig
 

@@ -119,7 +119,7 @@ def merge_parameters(nb):
 
 def notebook_html(nb):
     """An executed notebook as static HTML cells: code folded into <details>, the injected
-    parameters merged into the parameters cell, widget views and widget state removed."""
+    parameters merged into the parameters cell, widget views and widget state removed, no prompts."""
     import jinja2
     from nbconvert import HTMLExporter
 
@@ -128,7 +128,9 @@ def notebook_html(nb):
     for cell in nb.cells:
         for out in cell.get("outputs", ()):
             out.get("data", {}).pop(WIDGET_VIEW, None)
-    exporter = HTMLExporter(template_name="basic", template_file="rxlab.html.j2",
+    # no In [N]: / Out[N]: prompts: a page is read, not a session replayed
+    exporter = HTMLExporter(template_name="basic", template_file="rxlab.html.j2", exclude_input_prompt=True,
+                            exclude_output_prompt=True,
                             extra_loaders=[jinja2.DictLoader({"rxlab.html.j2": TEMPLATE})])
     body, _ = exporter.from_notebook_node(nb)
     return body
@@ -203,8 +205,8 @@ SCOREBOARD_STYLE = """
 
 
 def _seed_text(seed):
-    """``000_8f117a0bbb501406.txt`` -> ``seed 000``."""
-    return "seed " + str(seed).split("_", 1)[0]
+    """``000`` (data/claims.csv, the seeds data/README.md names) -> ``seed 000``."""
+    return f"seed {seed}"
 
 
 def _conditions_text(cond):

@@ -13,6 +13,7 @@ whose default is the release's (ring size, queues, tcp_rmem, skb_defer_max, stra
 release's value until the user sets them; a value the user set stays when the release changes.
 """
 
+import base64
 import html
 
 import ipywidgets as w
@@ -29,6 +30,7 @@ from rxlab.model.config import APP_CPUS, RELEASE_FIELDS, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies.geometry import REPORT_MTUS
+from rxlab.views.format import number, quantity, unit_of
 from rxlab.views.plots import (
     plot_memory,
     plot_per_packet,
@@ -95,16 +97,10 @@ def _controls():
     }
 
 
-def fmt_value(v):
-    """A table value: integers and large floats with thousands separators, small floats to 4 digits."""
-    if isinstance(v, float):
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
-    return f"{v:,}" if isinstance(v, int) else str(v)
-
-
 def _row(name, value, per_packet="", meaning=""):
-    value = fmt_value(value)
-    per = f"{per_packet:.4g}" if isinstance(per_packet, float) else per_packet
+    # numbers by rxlab.views.format: 4 significant digits, bytes in KiB/MiB, Gbps and % with their unit
+    value = quantity(value, unit_of(name)) if isinstance(value, (int, float)) else str(value)
+    per = number(per_packet) if isinstance(per_packet, float) else per_packet
     return (f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td><td>{per}</td>"
             f'<td style="text-align: left">{html.escape(meaning)}</td></tr>')
 
@@ -114,17 +110,24 @@ def _section(cls, title, rows):
 
 
 def counters_html(result):
-    """``<table class="rxlab-counters">``: the run's metrics, its buffer geometry and every counter."""
+    """``<table class="rxlab-counters">``: the run's metrics, its buffer geometry and the counters it
+    moved; the counters that stayed zero named in one line, and every counter attached as CSV data."""
     g = result.geometry
     metrics = "".join(_row(k, v) for k, v in result.metrics().items())
     geometry = "".join(_row(k, getattr(g, k)) for k in ("alloc_size", "frag_count", "frags_per_page",
                                                          "truesize", "truesize_pinned", "ring_bytes"))
+    frame = result.counters_frame()
+    moved = frame[frame["value"] != 0]
     counters = "".join(_row(r.counter, int(r.value), float(r.per_packet), DOC[r.counter][0])
-                       for r in result.counters_frame().itertuples())
+                       for r in moved.itertuples())
+    csv = base64.b64encode(frame.to_csv(index=False).encode()).decode()
+    zero = ", ".join(frame.loc[frame["value"] == 0, "counter"])
+    rest = (f'<tr><td colspan="4" style="text-align: left">zero in this run: {html.escape(zero) or "none"}; every '
+            f'counter: <a download="counters.csv" href="data:text/csv;base64,{csv}">counters.csv</a></td></tr>')
     head = "<tr><th>name</th><th>value</th><th>per packet</th><th>meaning</th></tr>"
     return (f'<table class="rxlab-counters"><thead>{head}</thead>'
             + _section("metrics", "metrics", metrics) + _section("geometry", "RX buffer geometry", geometry)
-            + _section("counters", "kernel counters", counters) + "</table>")
+            + _section("counters", "kernel counters", counters + rest) + "</table>")
 
 
 def estimate_html(result, profile):
@@ -135,21 +138,22 @@ def estimate_html(result, profile):
     t = throughput(result, profile).iloc[0]
     att = attribution_frame(result, profile)
     att = att.sort_values("cycles_per_packet", ascending=False, kind="stable").head(TOP_OPERATIONS)
-    bounds = "".join(f"<tr><th>{name}</th><td>{f'{v:.1f} Gbps' if v < float('inf') else 'not limiting'}</td>"
+    # numbers by rxlab.views.format: 4 significant digits, with units
+    bounds = "".join(f"<tr><th>{name}</th><td>{quantity(v, 'Gbps') if v < float('inf') else 'not limiting'}</td>"
                      f"<td></td><td>{util}</td></tr>" for name, v, util in
                      (("line bound", t.gbps_line, ""), ("RX-core CPU bound", t.gbps_cpu, f"{t.util_napi:.0%} busy"),
                       ("reading-core CPU bound", t.gbps_reader, f"{t.util_reader:.0%} busy" if t.reader_cores else ""),
                       ("window bound", t.gbps_window, ""),
                       ("device bound (empirical, not CPU)", t.gbps_device, "")))
     top = "".join(f'<tr><th>{html.escape(r.operation)} ({"RX core" if r.cpu_class == "napi" else "reading core"})</th>'
-                  f"<td>{r.count_per_packet:.3g} x {r.cycles_per_op:.4g}</td>"
-                  f"<td>{r.cycles_per_packet:.1f}</td><td>{r.share:.0%}</td></tr>" for r in att.itertuples())
+                  f"<td>{number(r.count_per_packet)} x {number(r.cycles_per_op)}</td>"
+                  f"<td>{number(r.cycles_per_packet)}</td><td>{r.share:.0%}</td></tr>" for r in att.itertuples())
     warn = "" if profile.arch == result.config.arch else (
         f'<p class="rxlab-error">the profile is {profile.arch}, the simulated geometry {result.config.arch}</p>')
-    return (f'<p><b>ESTIMATE</b> on <code>{html.escape(profile.name)}</code>: <b>{t.gbps:.1f} Gbps</b>, '
+    return (f'<p><b>ESTIMATE</b> on <code>{html.escape(profile.name)}</code>: <b>{quantity(t.gbps, "Gbps")}</b>, '
             f"<b>{t.binds}</b> binds ({t.cycles_per_packet:.0f} cycles per packet on {t.rx_cores:.0f} RX cores, "
             f"{t.cycles_per_packet_reader:.0f} on {t.reader_cores:.0f} reading cores); "
-            f"band {t.gbps_low:.1f}..{t.gbps_high:.1f} Gbps with every cost at its high / low end</p>"
+            f"band {number(t.gbps_low)}..{number(t.gbps_high)} Gbps with every cost at its high / low end</p>"
             f"{warn}"
             '<table class="rxlab-estimate"><thead><tr><th>bound / top operations</th><th>value / count x cycles</th>'
             f"<th>cycles per packet</th><th>share</th></tr></thead><tbody>{bounds}{top}</tbody></table>"
