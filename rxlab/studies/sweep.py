@@ -16,7 +16,7 @@ import threading
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing
+from contextlib import closing, contextmanager
 
 import pandas as pd
 import pyarrow as pa
@@ -49,15 +49,43 @@ def duration_text(seconds):
     return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
+def _table(result):
+    """A run as a one-row table: Result.to_frame() (configuration, counters, metrics)."""
+    return pa.Table.from_pandas(result.to_frame(), preserve_index=False)
+
+
 def _run(cfg):
-    """One run as a one-row table: Result.to_frame() (configuration, counters, metrics)."""
-    return pa.Table.from_pandas(simulate(cfg).to_frame(), preserve_index=False)
+    return _table(simulate(cfg))
+
+
+@contextmanager
+def _signals_after():
+    """Hold SIGINT and SIGTERM until the block ends, then deliver them: a run that finished
+    before the signal is stored before the sweep stops. Only the main thread sets handlers (a
+    sweep in another thread is interrupted in the main thread, never mid-store in this one)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = []
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: h for s, h in previous.items() if h is not None}  # None: a handler not set from Python
+    for s in previous:
+        signal.signal(s, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(held):
+            signal.raise_signal(s)  # now to the handler the sweep's caller set
 
 
 def _run_stored(cfg, store, key):
     """One run, written to the cache by the process that ran it (a worker shares the disk)."""
-    table = _run(cfg)
-    store.put(key, table)
+    result = simulate(cfg)
+    with _signals_after():
+        table = _table(result)
+        store.put(key, table)
     return table
 
 
@@ -164,7 +192,8 @@ def _dask(todo, store, keys, client):
     try:
         for f, table in dask_completed(futures, with_results=True):
             cfg = names[f.key]
-            store.put(keys[cfg], table)
+            with _signals_after():
+                store.put(keys[cfg], table)
             yield cfg, table
     except KilledWorker as e:
         raise SystemFailure(f"Dask lost the workers of a run ({e}); the runs that finished are cached, and "
