@@ -1058,3 +1058,28 @@ def test_a_long_run_stops_within_2_s_keeping_the_finished_ones(tmp_path, mode, s
     assert err.splitlines()[-1].startswith(f"rxlab {mode}: interrupted by {signal.Signals(signum).name}")
     if mode == "sweep":
         assert len(list((tmp_path / "c").rglob("*.parquet"))) == 1
+
+
+# ---------------------------------------------------------------- issue 25. 2: df.attrs written with the frame
+
+def test_invalid_points_with_reconfigs_are_written_with_the_frame(tmp_path, capsys):
+    """A grid with an invalid combination and reconfigurations: the frame and its attrs go to parquet,
+    through the API and the command line."""
+    grid = {**{k: [v] for k, v in TINY.items()}, "page_size": [4096], "mtu": [1500, 9000], "xdp": ["pass"],
+            "reconfigs": [[Reconfig(100, mtu=1500)]], "online_cpus": [np.int64(8)]}
+    df = quiet(grid, tmp_path / "c")
+    [point] = df.attrs["invalid"]
+    assert point["mtu"] == 9000 and point["online_cpus"] == 8 and type(point["online_cpus"]) is int
+    assert point["reconfigs"] == df.reconfigs.iloc[0] == str(({"at_packet": 100, "mtu": 1500, "xdp": None,
+                                                                "fail": False},))
+    df.to_parquet(tmp_path / "api.parquet")
+    assert pd.read_parquet(tmp_path / "api.parquet").attrs["invalid"] == df.attrs["invalid"]
+    toml = tmp_path / "g.toml"
+    toml.write_text("".join(f"{k} = {toml_value(v[0] if k == 'reconfigs' else v)}\n" for k, v in grid.items()
+                            if k not in ("reconfigs", "online_cpus"))
+                    + "reconfigs = [[{at_packet = 100, mtu = 1500}]]\n")
+    argv = ["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
+            "--workers", "1", "--no-progress"]
+    assert main(argv) == 0, capsys.readouterr().err
+    out = pd.read_parquet(tmp_path / "o.parquet")
+    assert len(out) == 1 and out.attrs["invalid"][0]["reconfigs"] == point["reconfigs"]

@@ -17,7 +17,9 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
+from dataclasses import asdict, is_dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
@@ -206,6 +208,19 @@ def _cpus():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _attr(v):
+    """A value of an invalid grid point as JSON keeps it, so that ``df.to_parquet`` stores
+    ``df.attrs``: numbers, text and None as they are; anything else (XDP fractions,
+    reconfigurations) as the frame's configuration columns write it, its str()."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, (list, tuple)):  # Reconfig objects as SimConfig.to_dict() has them
+        v = type(v)(asdict(x) if is_dataclass(x) and not isinstance(x, type) else x for x in v)
+    return str(v)
+
+
 def _frame(tables):
     """The rows in grid order; configuration columns as categoricals in grid order."""
     if not tables:
@@ -224,7 +239,8 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     grid: a dict {field: [values]} (the cartesian product) or a list of configurations (dicts
         or SimConfigs); see ``rxlab.studies.grid.expand``. XDP may be written (), "off", a verdict
         ("pass", ...) or four fractions. Combinations SimConfig refuses are not run: a warning
-        says how many, and ``df.attrs["invalid"]`` lists them (the fields and the error).
+        says how many, and ``df.attrs["invalid"]`` lists them (the fields and the error; values
+        other than numbers and text as their str(), so that ``df.to_parquet`` keeps them).
     seeds: None (each configuration's own seed), a count n (seeds 0..n-1) or a list of seeds.
     cache: the result cache folder (default ``$RXLAB_CACHE_DIR`` or ``.rxlab-cache``). Runs
         found there (same configuration, same ``rxlab.MODEL_VERSION``) are not recomputed.
@@ -282,7 +298,7 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     df.attrs["sweep"] = {"runs": len(configs), "computed": len(todo), "cached": len(configs) - len(todo),
                          "model_version": _cache.MODEL_VERSION, "cache": str(store.root),
                          "bad_cache": list(store.bad)}
-    df.attrs["invalid"] = invalid
+    df.attrs["invalid"] = [{k: _attr(v) for k, v in p.items()} for p in invalid]
     return df
 
 
