@@ -139,11 +139,12 @@ def _kernels(args):
 
 
 def _check_out_file(path):
-    """A results file can be written at ``path`` (a file in a folder this process can write),
-    checked before the sweep's first run rather than after its last."""
+    """A results file can be written at ``path`` (a regular file or a new path, in a folder this
+    process can write), checked before the sweep's first run rather than after its last."""
+    from rxlab.atomic import check_target
+
     path = Path(path)
-    if path.is_dir():
-        raise bad("out", str(path), "a file to write, not a folder")
+    check_target(path, "out")
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
@@ -193,7 +194,7 @@ def _sweep(args):
                   file=sys.stderr)
         if len(invalid) > 10:
             print(f"  ... and {len(invalid) - 10} more", file=sys.stderr)
-    with atomic_path(args.out) as tmp:  # no half-written results file; checked writable before the runs
+    with atomic_path(args.out, "out") as tmp:  # no half-written results file; checked writable before the runs
         df.to_parquet(tmp, index=False)
     s = df.attrs["sweep"]
     print(f"rxlab sweep: {s['runs']} runs ({s['computed']} computed, {s['cached']} from the cache "

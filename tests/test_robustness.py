@@ -561,7 +561,7 @@ def test_unusable_cache_folders_are_named(tmp_path, capsys):
 def test_unusable_out_is_named_before_any_run(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(rxlab.studies.sweep, "simulate", lambda cfg: pytest.fail("ran before checking --out"))
     (tmp_path / "d.parquet").mkdir()
-    for out, why in ((tmp_path / "d.parquet", "a file to write, not a folder"),
+    for out, why in ((tmp_path / "d.parquet", "a regular file or a new path, not a folder"),
                      (tmp_path / "no" / "o.parquet", "a file in a folder this process can write"),
                      (read_only_dir(tmp_path) / "o.parquet", "a file in a folder this process can write")):
         argv = sweep_argv(tmp_path)
@@ -1083,3 +1083,69 @@ def test_invalid_points_with_reconfigs_are_written_with_the_frame(tmp_path, caps
     assert main(argv) == 0, capsys.readouterr().err
     out = pd.read_parquet(tmp_path / "o.parquet")
     assert len(out) == 1 and out.attrs["invalid"][0]["reconfigs"] == point["reconfigs"]
+
+
+# ---------------------------------------------------------------- issue 25. 3: outputs only over regular files
+
+def not_regular_files(folder):
+    """{kind: path} of what a write must not replace: a FIFO, symlinks (to a file, dangling), a
+    socket and, where this process may make one, a device node (a copy of /dev/null's)."""
+    import socket
+
+    folder.mkdir(exist_ok=True)
+    (folder / "target").write_text("keep")
+    made = {"a FIFO": folder / "fifo", "a symlink": folder / "link", "a socket": folder / "sock"}
+    os.mkfifo(made["a FIFO"])
+    made["a symlink"].symlink_to(folder / "target")
+    (folder / "dangling").symlink_to(folder / "nowhere")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(made["a socket"]))
+    try:
+        os.mknod(folder / "null", 0o666 | 0o020000, os.makedev(1, 3))  # S_IFCHR
+        made["a device node"] = folder / "null"
+    except OSError:  # no CAP_MKNOD
+        pass
+    return {**made, "a symlink ": folder / "dangling"}
+
+
+def test_out_is_refused_unless_a_regular_file_or_a_new_path(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(rxlab.studies.sweep, "simulate", lambda cfg: pytest.fail("ran before checking --out"))
+    for kind, out in not_regular_files(tmp_path / "x").items():
+        before = os.lstat(out)
+        argv = sweep_argv(tmp_path)
+        argv[argv.index("--out") + 1] = str(out)
+        assert main(argv) == 2
+        assert capsys.readouterr().err.splitlines()[-1] == \
+            f"rxlab sweep: error: out='{out}' is not allowed: a regular file or a new path, not {kind.strip()}"
+        assert os.lstat(out) == before
+    assert (tmp_path / "x" / "target").read_text() == "keep" and not (tmp_path / "x" / "nowhere").exists()
+
+
+def test_every_write_refuses_what_is_not_a_regular_file(tmp_path):
+    """The API's writers too (report pages, cache files) go through atomic_path."""
+    from rxlab.atomic import atomic_path
+
+    for kind, path in not_regular_files(tmp_path).items():
+        with pytest.raises(ValueError) as e:
+            write_page(path, "t", "b")
+        assert_named(e.value, "path")
+        assert str(e.value).endswith(f"not {kind.strip()}")
+        with pytest.raises(ValueError), atomic_path(path, "out"):
+            pytest.fail("opened a write over " + kind)
+    assert (tmp_path / "target").read_text() == "keep" and sorted(p.name for p in tmp_path.glob(".*.tmp")) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link"])
+def test_a_fifo_or_symlink_in_the_cache_is_named_not_read(tmp_path, kind):
+    """A FIFO where a cached result belongs would block its reader forever (beyond SIGTERM)."""
+    cfg = expand(GRID2)[0][0]
+    path = result_cache.ResultCache(tmp_path / "c").path(result_cache.run_key(cfg))
+    path.parent.mkdir(parents=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(tmp_path / "elsewhere")
+    p = subprocess.run([sys.executable, "-m", "rxlab", *sweep_argv(tmp_path)], cwd=ROOT, env=ENV,
+                       capture_output=True, text=True, check=False, timeout=120)
+    what = "a FIFO" if kind == "fifo" else "a symlink"
+    one_line_error(p, 1, f"rxlab sweep: error: {what} where a cached result belongs (remove it): {path}")

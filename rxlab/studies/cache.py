@@ -14,13 +14,14 @@ import errno
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rxlab.atomic import atomic_path
+from rxlab.atomic import atomic_path, file_kind
 from rxlab.counters import Ctr
 from rxlab.errors import bad
 from rxlab.model.config import FIELDS
@@ -113,10 +114,18 @@ class ResultCache:
         not there counts as missing; so does one that is unreadable (e.g. emptied by a power
         loss, which os.replace does not guard against without fsync) or, given ``cfg``, not its
         run (another schema, another configuration): those are listed in ``bad`` and are
-        recomputed and overwritten. A folder where the file belongs is an error (IsADirectoryError)."""
+        recomputed and overwritten. A folder where the file belongs is an error (IsADirectoryError),
+        and so is anything else that is not a regular file (a symlink, or a FIFO, whose reading would
+        wait for a writer forever): rxlab writes only regular files."""
         path = self.path(key)
-        if path.is_dir():
+        try:
+            mode = os.lstat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, "a folder where a cached result belongs (remove it)", str(path))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"{file_kind(mode)} where a cached result belongs (remove it)", str(path))
         try:  # one row: ParquetFile without threads reads it ~40% faster than read_table
             with pq.ParquetFile(path) as f:
                 table = f.read(use_threads=False)
