@@ -526,6 +526,8 @@ def test_a_file_copied_over_another_key_is_recomputed_and_named(tmp_path):
     ("two rows", "2 rows, not one"),
     ("counter as text", "column 'alloc_fast' of type string, not an integer"),
     ("metric as text", "column 'goodput_gbps' of type string, not a number"),
+    ("no metric", "a row without the column 'goodput_gbps'"),  # issue 25, item 7: it was served, as NaN
+    ("no reader counter", "a row without the column 'reader_alloc_fast'"),
 ])
 def test_a_file_of_another_schema_is_recomputed_and_named(tmp_path, capsys, table, why):
     quiet(GRID2, tmp_path / "c")
@@ -536,6 +538,8 @@ def test_a_file_of_another_schema_is_recomputed_and_named(tmp_path, capsys, tabl
     elif table in ("counter as text", "metric as text"):
         name = "alloc_fast" if table == "counter as text" else "goodput_gbps"
         table = good.set_column(good.column_names.index(name), name, pa.array(["7"]))
+    elif table in ("no metric", "no reader counter"):
+        table = good.drop_columns(["goodput_gbps" if table == "no metric" else "reader_alloc_fast"])
     pq.write_table(table, a)
     toml = tmp_path / "g.toml"
     toml.write_text("\n".join(f"{k} = {toml_value(v)}" for k, v in GRID2.items()))

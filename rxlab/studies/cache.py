@@ -5,8 +5,8 @@ Writes go to a temporary file in the same folder and are renamed over the final 
 (``os.replace`` is atomic), so a process killed at any moment leaves either a complete result
 or none: a half-written file only ever carries a ``.tmp`` name and is never read.
 
-A file is served only if it is one run's row of the requested configuration: unreadable
-files, files of another schema and files of another configuration (copied over, or renamed)
+A file is served only if it is one run's whole row of the requested configuration (every
+configuration, counter and metric column): unreadable files, files of another schema and files of another configuration (copied over, or renamed)
 count as missing, are recomputed and overwritten, and are listed in ``ResultCache.bad``.
 """
 
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rxlab.atomic import atomic_path, file_kind
-from rxlab.counters import Ctr
+from rxlab.counters import METRICS, READER_PREFIX, Ctr
 from rxlab.errors import bad
 from rxlab.model.config import FIELDS
 
@@ -78,12 +78,16 @@ def config_row(cfg):
 
 def _wrong(table, cfg):
     """Why ``table`` is not the cached run of ``cfg`` (None if it is)."""
-    missing = [c for c in (*FIELDS, *(c.name for c in Ctr)) if c not in table.column_names]
+    counters, config = {p + c.name for c in Ctr for p in ("", READER_PREFIX)}, set(FIELDS)
+    have = set(table.column_names)
+    missing = [c for c in (*FIELDS, *(c.name for c in Ctr)) if c not in have]
     if missing:
         return f"not a result of rxlab (no column {missing[0]!r})"
+    missing = [c for c in (*sorted(counters), *METRICS) if c not in have]
+    if missing:  # a row without it would give NaN in the sweep's frame
+        return f"a row without the column {missing[0]!r}"
     if table.num_rows != 1:
         return f"{table.num_rows} rows, not one"
-    counters, config = {c.name for c in Ctr}, set(FIELDS)
     for f in table.schema:  # counters are integers, metrics numbers (a string column would not concatenate)
         if f.name in counters and not pa.types.is_integer(f.type):
             return f"column {f.name!r} of type {f.type}, not an integer"
