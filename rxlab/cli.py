@@ -12,7 +12,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from rxlab.errors import Interrupted, SystemFailure, bad
+from rxlab.errors import Interrupted, SystemFailure, bad, check_int_range, shown
 from rxlab.kernel import releases
 from rxlab.kernel.mana import (
     ADAPTER_MTU_DEFAULT,
@@ -162,7 +162,8 @@ def _sweep(args):
 
     grid = load_grid(args.grid)
     n, n_seeds, packets = count_runs(grid, args.seeds)
-    runs, max_runs = n * n_seeds, args.max_runs or MAX_RUNS
+    runs = n * n_seeds
+    max_runs = MAX_RUNS if args.max_runs is None else check_int_range("max_runs", args.max_runs, 1, 10**12)
     workers = "the cluster's workers" if args.scheduler else f"{args.workers or _cpus()} workers"
     time_text = "" if args.scheduler else \
         f", about {duration_text(estimate_seconds(runs, packets, args.workers or _cpus()))}"
@@ -190,7 +191,8 @@ def _sweep(args):
     if invalid:
         print(f"rxlab sweep: {len(invalid)} invalid combinations not run:", file=sys.stderr)
         for p in invalid[:10]:
-            print("  " + " ".join(f"{k}={v}" for k, v in p.items() if k != "error") + f": {p['error']}",
+            print("  " + " ".join(f"{k}={shown(v, as_str=True)}" for k, v in p.items() if k != "error")
+                  + f": {p['error']}",
                   file=sys.stderr)
         if len(invalid) > 10:
             print(f"  ... and {len(invalid) - 10} more", file=sys.stderr)

@@ -1153,3 +1153,36 @@ def test_a_fifo_or_symlink_in_the_cache_is_named_not_read(tmp_path, kind):
                        capture_output=True, text=True, check=False, timeout=120)
     what = "a FIFO" if kind == "fifo" else "a symlink"
     one_line_error(p, 1, f"rxlab sweep: error: {what} where a cached result belongs (remove it): {path}")
+
+
+# ---------------------------------------------------------------- issue 25. 8: deep, long and zero values
+
+def test_a_deep_grid_and_a_long_value_are_one_short_line(tmp_path, capsys):
+    deep = 1
+    for _ in range(5000):
+        deep = [deep]
+    toml = tmp_path / "deep.toml"
+    toml.write_text("packets = " + "[" * 5000 + "1" + "]" * 5000 + "\n")
+    argv = sweep_argv(tmp_path)
+    argv[argv.index("--grid") + 1] = str(toml)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"rxlab sweep: error: grid='{toml}' is not allowed: a TOML file of values nested a few levels deep, "
+        "not thousands")
+    for grid in ({"packets": deep}, {"packets": [deep]}, [{"packets": deep}], {"xdp": [[1, 0, 0, 0], deep]},
+                 {"reconfigs": [deep]}, {"mtu": [1500, "x" * 5_000_000]}, {"x" * 5_000_000: [1]}):
+        with pytest.raises(ValueError) as e:
+            quiet(grid, tmp_path / "c")
+        assert_named(e.value)
+        assert len(str(e.value)) < 1000, str(e.value)[:1000]  # the value cut to 200 characters
+    with pytest.raises(ValueError) as e:
+        SimConfig(strategy="y" * 5_000_000)
+    assert_named(e.value, "strategy")
+    assert "... (5,000,002 characters) is not allowed" in str(e.value) and len(str(e.value)) < 600
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_max_runs_below_one_is_named(tmp_path, capsys, value):
+    assert main(sweep_argv(tmp_path, "--max-runs", value)) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == \
+        f"rxlab sweep: error: max_runs={value} is not allowed: 1..1000000000000"
