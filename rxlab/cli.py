@@ -153,6 +153,35 @@ def _check_out_file(path):
         raise bad("out", str(path), f"a file in a folder this process can write ({e.strerror or e})") from None
 
 
+def _check_scheduler(address):
+    """A Dask scheduler answers at ``address``, within twice Dask's connect timeout
+    (``distributed.comm.timeouts.connect``, default 30 s) plus a second: ``Client()`` waits forever
+    on a server that accepts the connection but never answers as a scheduler."""
+    import asyncio
+
+    import dask
+    from dask.utils import parse_timedelta
+    from distributed.comm import connect
+
+    seconds = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="s")
+
+    async def identity():
+        comm = await connect(address, timeout=seconds)  # an unreachable address: OSError, on one line
+        try:
+            await comm.write({"op": "identity"})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    deadline = 2 * seconds + 1
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), deadline))
+    except asyncio.TimeoutError:
+        raise SystemFailure(f"{address} did not answer as a Dask scheduler within {deadline:g} s") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise SystemFailure(f"{address} answered, but not as a Dask scheduler")
+
+
 def _sweep(args):
     import warnings
 
@@ -179,6 +208,7 @@ def _sweep(args):
                 from distributed import Client
             except ImportError:
                 raise ValueError("--scheduler needs Dask: pip install 'rxlab[dask]'") from None
+            _check_scheduler(args.scheduler)
             with Client(args.scheduler) as client:
                 df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, client=client,
                            progress=args.progress, max_runs=max_runs)

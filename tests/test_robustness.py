@@ -1186,3 +1186,27 @@ def test_max_runs_below_one_is_named(tmp_path, capsys, value):
     assert main(sweep_argv(tmp_path, "--max-runs", value)) == 2
     assert capsys.readouterr().err.splitlines()[-1] == \
         f"rxlab sweep: error: max_runs={value} is not allowed: 1..1000000000000"
+
+
+def test_a_server_that_is_not_a_dask_scheduler_times_out(tmp_path):
+    """It accepts the connection and never answers: Client() alone would wait forever."""
+    pytest.importorskip("distributed")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        argv = sweep_argv(tmp_path)
+        host, port = s.getsockname()
+        argv[argv.index("--workers"):argv.index("--workers") + 2] = ["--scheduler", f"tcp://{host}:{port}"]
+        p = rxlab_cli(*argv, env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"})
+    one_line_error(p, 1, f"rxlab sweep: error: {argv[argv.index('--scheduler') + 1]} did not answer as a Dask "
+                         "scheduler within 3 s")
+
+
+def test_a_dask_scheduler_passes_the_check():
+    distributed = pytest.importorskip("distributed")
+    from rxlab.cli import _check_scheduler
+
+    with distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster:
+        _check_scheduler(cluster.scheduler_address)
