@@ -1210,3 +1210,98 @@ def test_a_dask_scheduler_passes_the_check():
 
     with distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster:
         _check_scheduler(cluster.scheduler_address)
+
+
+# ---------------------------------------------------------------- issue 25. 8: the cache's leftovers and sharers
+
+def test_stale_temporary_files_are_removed_when_a_sweep_starts(tmp_path):
+    quiet(GRID2, tmp_path / "c")
+    folder = min((tmp_path / "c").rglob("*.parquet")).parent
+    old, fresh = folder / ".x.parquet.abc.tmp", folder / ".y.parquet.def.tmp"
+    old.write_text("killed mid-write")
+    fresh.write_text("a concurrent sweep's write in progress")
+    os.utime(old, (time.time() - result_cache.STALE_SECONDS - 60,) * 2)
+    assert quiet({**GRID2, "seed": [1]}, tmp_path / "c").attrs["sweep"]["computed"] == 2
+    assert not old.exists() and fresh.exists()
+
+
+def counting_simulate(monkeypatch):
+    ran = []
+
+    def counting(cfg):
+        ran.append(cfg)
+        return simulate(cfg)
+
+    monkeypatch.setattr(rxlab.studies.sweep, "simulate", counting)
+    return ran
+
+
+def test_a_run_another_live_sweep_claimed_is_waited_for(tmp_path, monkeypatch):
+    import socket
+    import threading
+
+    cfgs = expand(GRID2)[0]
+    store = result_cache.ResultCache(tmp_path / "c")
+    key = result_cache.run_key(cfgs[1])
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        claim = store.path(key).with_suffix(".claim")
+        claim.parent.mkdir(parents=True)
+        claim.write_text(f"{socket.gethostname()} {other.pid}\n")
+
+        def the_other_sweep():  # stores its run a second later
+            time.sleep(1)
+            store.put(key, pa.Table.from_pandas(simulate(cfgs[1]).to_frame(), preserve_index=False))
+            store.release(key)
+
+        t = threading.Thread(target=the_other_sweep)
+        ran = counting_simulate(monkeypatch)
+        t.start()
+        df = quiet(GRID2, tmp_path / "c")
+        t.join()
+    finally:
+        other.kill()
+        other.wait()
+    assert ran == cfgs[:1] and df.attrs["sweep"]["computed"] == 1 and df.attrs["sweep"]["cached"] == 1
+    assert not list((tmp_path / "c").rglob("*.claim"))
+
+
+def test_a_claim_of_a_dead_sweep_is_taken_over(tmp_path, monkeypatch):
+    import socket
+
+    cfgs = expand(GRID2)[0]
+    store = result_cache.ResultCache(tmp_path / "c")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for cfg in cfgs:
+        claim = store.path(result_cache.run_key(cfg)).with_suffix(".claim")
+        claim.parent.mkdir(parents=True, exist_ok=True)
+        claim.write_text(f"{socket.gethostname()} {dead.pid}\n")  # killed by kill -9
+    ran = counting_simulate(monkeypatch)
+    assert quiet(GRID2, tmp_path / "c").attrs["sweep"]["computed"] == 2 and ran == cfgs
+    assert not list((tmp_path / "c").rglob("*.claim"))
+
+
+CONCURRENT = """
+import sys, time, warnings
+import rxlab.studies.sweep as s
+from rxlab.model.simulate import simulate
+def slow(cfg):
+    time.sleep(0.3)
+    return simulate(cfg)
+s.simulate = slow
+warnings.simplefilter("ignore")
+df = s.sweep(eval(sys.argv[1]), cache=sys.argv[2], workers=int(sys.argv[3]), progress=False)
+print(df.attrs["sweep"]["computed"], len(df))
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_concurrent_sweeps_on_one_cache_compute_each_run_once(tmp_path, workers):
+    grid = {**GRID2, "seed": list(range(4))}
+    ps = [subprocess.Popen([sys.executable, "-c", CONCURRENT, repr(grid), str(tmp_path / "c"), str(workers)],
+                           cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600)[0].split() for p in ps]
+    assert all(p.returncode == 0 for p in ps) and all(n == "8" for _, n in outs), outs
+    assert sum(int(c) for c, _ in outs) == 8, outs
+    assert len(list((tmp_path / "c").rglob("*.parquet"))) == 8 and not list((tmp_path / "c").rglob("*.claim"))

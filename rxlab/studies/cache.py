@@ -14,8 +14,10 @@ import errno
 import hashlib
 import json
 import os
+import socket
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -42,6 +44,10 @@ of other versions are then no longer found (they stay on disk under ``model-<N>/
 deleted). A change that only makes the engine faster keeps it."""
 
 CACHE_ENV = "RXLAB_CACHE_DIR"
+STALE_SECONDS = 24 * 3600
+"""A temporary file, or another machine's claim on a run, older than this is left over by a
+process that died (a run of the longest documented grid point takes minutes, its write
+milliseconds): removed when a sweep starts, or taken over."""
 
 
 def default_cache_dir():
@@ -109,6 +115,7 @@ class ResultCache:
     def __init__(self, root=None):
         self.root = Path(root) if root is not None else default_cache_dir()
         self.bad = []
+        self.held = set()  # the keys this process claimed and has not released
 
     def path(self, key):
         return self.root / f"model-{MODEL_VERSION}" / key[:2] / f"{key}.parquet"
@@ -136,13 +143,17 @@ class ResultCache:
         except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, pa.ArrowException) as e:
-            self.bad.append((str(path), f"unreadable ({type(e).__name__}: {str(e).splitlines()[0][:200]})"))
+            self._bad(path, f"unreadable ({type(e).__name__}: {str(e).splitlines()[0][:200]})")
             return None
         why = _wrong(table, cfg) if cfg is not None else None
         if why:
-            self.bad.append((str(path), why))
+            self._bad(path, why)
             return None
         return table
+
+    def _bad(self, path, why):
+        if (str(path), why) not in self.bad:  # read again while waiting for another sweep
+            self.bad.append((str(path), why))
 
     def check_writable(self):
         """Refuse, before any run, a cache folder this process cannot write (read-only, a file,
@@ -156,6 +167,69 @@ class ResultCache:
         except OSError as e:
             raise bad("cache", str(self.root), f"a folder this process can write ({e.strerror or e}: "
                       f"{e.filename or folder})") from None
+
+    def clean(self):
+        """Remove the temporary files a killed writer left (``kill -9`` mid-write): those older
+        than :data:`STALE_SECONDS`, so that a concurrent sweep's write in progress is never touched.
+        Returns how many were removed."""
+        now, gone = time.time(), 0
+        for tmp in (self.root / f"model-{MODEL_VERSION}").glob("**/.*.tmp"):
+            try:
+                if now - tmp.lstat().st_mtime > STALE_SECONDS:
+                    tmp.unlink()
+                    gone += 1
+            except OSError:  # gone already (another sweep cleaned it)
+                pass
+        return gone
+
+    def _claim_path(self, key):
+        return self.path(key).with_suffix(".claim")
+
+    def claim(self, key):
+        """Claim the run ``key`` for this process (a ``<key>.claim`` file beside its result, naming
+        the host and process), so that a concurrent sweep on this cache waits for its result
+        instead of computing it too: True if it is this process's to compute, False if another
+        live sweep claimed it. A claim whose process is gone (on this machine) or older than
+        :data:`STALE_SECONDS` is taken over."""
+        path = self._claim_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mine = f"{socket.gethostname()} {os.getpid()}\n"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            if not self._stale(path):
+                return False
+            with atomic_path(path) as tmp:  # two sweeps may take over one claim: both compute it, once
+                Path(tmp).write_text(mine)
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(mine)
+        self.held.add(key)
+        return True
+
+    def _stale(self, path):
+        try:
+            host, pid = path.read_text().split()
+            age = time.time() - path.stat().st_mtime
+        except (OSError, ValueError):  # gone (released), or half-written by a killed claimer
+            return True
+        if host == socket.gethostname():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                return True
+            except (PermissionError, ValueError):  # another user's live process
+                pass
+        return age > STALE_SECONDS
+
+    def release(self, key):
+        """Drop the claim on ``key`` (its result is stored, or this sweep stops)."""
+        self.held.discard(key)
+        self._claim_path(key).unlink(missing_ok=True)
+
+    def release_all(self):
+        for key in list(self.held):
+            self.release(key)
 
     def put(self, key, table):
         """Write ``table`` atomically: to a temporary name, then renamed over the final one."""

@@ -8,13 +8,15 @@ workers exit at once (Linux: the kernel kills them with their parent, PR_SET_PDE
 the same sweep started again computes only the runs that are missing.
 """
 
+import itertools
 import multiprocessing
 import os
 import signal
 import sys
 import threading
+import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
 from dataclasses import asdict, is_dataclass
@@ -88,6 +90,7 @@ def _run_stored(cfg, store, key):
     with _signals_after():
         table = _table(result)
         store.put(key, table)
+        store.release(key)
     return table
 
 
@@ -157,22 +160,35 @@ def _start_method():
 
 
 def _processes(todo, store, keys, workers):
+    """``workers`` processes; ``todo`` (the runs' iterator) is drawn one run per free worker, so
+    that each run is claimed only as it starts."""
     # The first run here: the engine is then compiled (or loaded from numba's cache) once, and
     # the workers forked from this process start with it, instead of each compiling at once.
-    yield todo[0], _run_stored(todo[0], store, keys[todo[0]])
+    todo = iter(todo)
+    first = next(todo, None)
+    if first is None:
+        return
+    yield first, _run_stored(first, store, keys[first])
     method = _start_method()
-    with ProcessPoolExecutor(min(workers, len(todo) - 1), mp_context=multiprocessing.get_context(method),
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                              initializer=_exit_with_parent) as ex:
-        futures = {ex.submit(_run_in_pool, cfg, store, keys[cfg]): cfg for cfg in todo[1:]}
+        futures = {}
         try:
-            for f in as_completed(futures):
-                f.result()
-                cfg = futures[f]
-                table = store.get(keys[cfg], cfg)
-                if table is None:
-                    raise SystemFailure(f"the run {keys[cfg]} a pool worker wrote to {store.path(keys[cfg])} "
-                                        "cannot be read back")
-                yield cfg, table
+            while True:
+                for cfg in itertools.islice(todo, workers - len(futures)):
+                    futures[ex.submit(_run_in_pool, cfg, store, keys[cfg])] = cfg
+                if not futures:
+                    break
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for f in done:
+                    f.result()
+                    cfg = futures.pop(f)
+                    store.release(keys[cfg])  # the worker released it; this process holds it no more
+                    table = store.get(keys[cfg], cfg)
+                    if table is None:
+                        raise SystemFailure(f"the run {keys[cfg]} a pool worker wrote to {store.path(keys[cfg])} "
+                                            "cannot be read back")
+                    yield cfg, table
         except BrokenProcessPool:
             raise SystemFailure("a pool worker died (killed by a signal: the OOM killer, or kill -9); the runs "
                                 "that finished are cached, and the same sweep started again resumes") from None
@@ -182,6 +198,37 @@ def _processes(todo, store, keys, workers):
             raise
         finally:  # an error, or the caller stopped: start no further run
             ex.shutdown(cancel_futures=True)
+
+
+def _claimed(todo, store, keys, others):
+    """The runs of ``todo`` this sweep computes, each claimed as it starts (ResultCache.claim);
+    one another sweep on the same cache claimed, or stored since this one read the cache, goes
+    to ``others``."""
+    for cfg in todo:
+        if not store.claim(keys[cfg]):
+            others.append(cfg)
+        elif store.get(keys[cfg], cfg) is not None:
+            store.release(keys[cfg])
+            others.append(cfg)
+        else:
+            yield cfg
+
+
+def _theirs(others, store, keys, shared):
+    """The runs other sweeps claimed, as they store them (listed in ``shared``); one whose claim
+    went without a result (that sweep stopped) or went stale (its process died) is computed here."""
+    while others:
+        for cfg in list(others):
+            table = store.get(keys[cfg], cfg)
+            if table is not None:
+                shared.append(cfg)
+            elif store.claim(keys[cfg]):
+                table = _run_stored(cfg, store, keys[cfg])
+            if table is not None:
+                others.remove(cfg)
+                yield cfg, table
+        if others:
+            time.sleep(0.2)
 
 
 def _dask(todo, store, keys, client):
@@ -196,6 +243,7 @@ def _dask(todo, store, keys, client):
             cfg = names[f.key]
             with _signals_after():
                 store.put(keys[cfg], table)
+                store.release(keys[cfg])
             yield cfg, table
     except KilledWorker as e:
         raise SystemFailure(f"Dask lost the workers of a run ({e}); the runs that finished are cached, and "
@@ -250,6 +298,11 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     max_runs: refuse a grid of more runs (configurations x seeds, counted before the grid is
         expanded) than this (default :data:`MAX_RUNS`).
 
+    Concurrent sweeps on one cache share their work: each run is claimed as it starts (a
+    ``.claim`` file beside its result), and a sweep that finds a run claimed by another waits for
+    its result, counted as from the cache. Temporary files a killed writer left are removed
+    when a sweep starts (those older than ``rxlab.studies.cache.STALE_SECONDS``).
+
     ``df.attrs["sweep"]`` says how many runs there were, how many were computed and how many
     came from the cache, and lists (``bad_cache``) each cached file that was not the result it
     was named for (unreadable, another schema, another configuration's run): those were
@@ -283,19 +336,26 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     todo = [cfg for cfg in configs if cfg not in tables]
     if todo:
         store.check_writable()  # before the first run, not after it
+        store.clean()
+    others, shared = [], []  # runs a concurrent sweep on this cache computes; those it stored
+    mine = _claimed(todo, store, keys, others)
     if client is not None:
-        runs = _dask(todo, store, keys, client)
+        runs = _dask(list(mine), store, keys, client)
     elif (workers or _cpus()) > 1 and len(todo) > 1:
-        runs = _processes(todo, store, keys, workers or _cpus())
+        runs = _processes(mine, store, keys, min(workers or _cpus(), len(todo) - 1))
     else:
-        runs = _serial(todo, store, keys)
-    with closing(runs), tqdm(total=len(configs), initial=len(tables), disable=not progress,
-                             desc="rxlab sweep", unit="run") as bar:
-        for cfg, table in runs:
-            tables[cfg] = table
-            bar.update()
+        runs = _serial(mine, store, keys)
+    try:
+        with closing(runs), tqdm(total=len(configs), initial=len(tables), disable=not progress,
+                                 desc="rxlab sweep", unit="run") as bar:
+            for cfg, table in itertools.chain(runs, _theirs(others, store, keys, shared)):
+                tables[cfg] = table
+                bar.update()
+    finally:  # stopped: the runs this sweep claimed and did not store are free for another
+        store.release_all()
     df = _frame([tables[cfg] for cfg in configs])
-    df.attrs["sweep"] = {"runs": len(configs), "computed": len(todo), "cached": len(configs) - len(todo),
+    computed = len(todo) - len(shared)
+    df.attrs["sweep"] = {"runs": len(configs), "computed": computed, "cached": len(configs) - computed,
                          "model_version": _cache.MODEL_VERSION, "cache": str(store.root),
                          "bad_cache": list(store.bad)}
     df.attrs["invalid"] = [{k: _attr(v) for k, v in p.items()} for p in invalid]
