@@ -348,7 +348,8 @@ def parser():
 
     c = sub.add_parser("claims", help="evaluate every seed claim in data/claims.csv with the model")
     c.add_argument("--packets", type=int, default=None,
-                   help="packets per simulation behind the throughput claims (default rxlab.studies.claims.QUICK_PACKETS)")
+                   help="packets per simulation behind the throughput claims (default rxlab.studies.claims.QUICK_PACKETS; "
+                        "at least MIN_PACKETS, 2000)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(run=_claims)
 
