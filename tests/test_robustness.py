@@ -1305,3 +1305,22 @@ def test_concurrent_sweeps_on_one_cache_compute_each_run_once(tmp_path, workers)
     assert all(p.returncode == 0 for p in ps) and all(n == "8" for _, n in outs), outs
     assert sum(int(c) for c, _ in outs) == 8, outs
     assert len(list((tmp_path / "c").rglob("*.parquet"))) == 8 and not list((tmp_path / "c").rglob("*.claim"))
+
+
+def test_a_cached_run_is_a_compact_file_and_reads_beside_older_ones(tmp_path):
+    """~22 KB a run, not ~117 KB (101 KB of it the footer); a file an earlier rxlab wrote (pandas
+    metadata, large_string text, statistics) is still served and concatenates with new ones."""
+    want = quiet(GRID2, tmp_path / "ref")
+    quiet(GRID2, tmp_path / "c")
+    files = sorted((tmp_path / "c").rglob("*.parquet"))
+    assert all(f.stat().st_size < 30_000 for f in files), [f.stat().st_size for f in files]
+    old = pa.Table.from_pandas(pq.read_table(files[0]).to_pandas(), preserve_index=False)
+    old = old.cast(pa.schema([f.with_type(pa.large_string()) if pa.types.is_string(f.type) else f
+                              for f in old.schema], metadata=old.schema.metadata))
+    pq.write_table(old, files[0])  # as rxlab wrote it before
+    assert files[0].stat().st_size > 60_000
+    files[1].unlink()  # computed afresh, beside the old file's row
+    df = quiet(GRID2, tmp_path / "c")
+    assert df.attrs["sweep"]["computed"] == 1
+    pd.testing.assert_frame_equal(df, want)
+

@@ -1,4 +1,4 @@
-"""The sweep result cache: one small parquet file per run, named by a hash of the run's canonical
+"""The sweep result cache: one small parquet file per run (~22 KB, :meth:`ResultCache.put`), named by a hash of the run's canonical
 configuration and the model version.
 
 Writes go to a temporary file in the same folder and are renamed over the final name
@@ -107,6 +107,15 @@ def _wrong(table, cfg):
     return None
 
 
+def compact(table):
+    """``table`` without the pandas metadata (every column described again) and with its text
+    columns as ``string``, as a parquet file gives them back without the Arrow schema: a row read
+    from the cache and one just computed are the same table, and concatenate."""
+    schema = pa.schema([f.with_type(pa.string()) if pa.types.is_large_string(f.type) else f
+                        for f in table.schema.remove_metadata()])
+    return table.replace_schema_metadata(None).cast(schema)
+
+
 class ResultCache:
     """Results under ``root/model-<MODEL_VERSION>/<first two hex digits>/<key>.parquet``.
 
@@ -149,7 +158,7 @@ class ResultCache:
         if why:
             self._bad(path, why)
             return None
-        return table
+        return compact(table)  # a file of an earlier rxlab may carry the metadata and large_string
 
     def _bad(self, path, why):
         if (str(path), why) not in self.bad:  # read again while waiting for another sweep
@@ -232,8 +241,15 @@ class ResultCache:
             self.release(key)
 
     def put(self, key, table):
-        """Write ``table`` atomically: to a temporary name, then renamed over the final one."""
+        """Write ``table`` atomically: to a temporary name, then renamed over the final one.
+        Returns the table as written (:func:`compact`), the one :meth:`get` reads back."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        table = compact(table)
         with atomic_path(path) as tmp:
-            pq.write_table(table, tmp)
+            # ~22 KB a run instead of ~117 KB: of a one-row file, the footer is nearly all; no
+            # statistics (min = max = the value), no dictionary pages, no compression of single
+            # values, and no Arrow schema (its types are the file's own, once compact)
+            pq.write_table(table, tmp, write_statistics=False, use_dictionary=False, compression="none",
+                           store_schema=False)
+        return table

@@ -88,8 +88,7 @@ def _run_stored(cfg, store, key):
     """One run, written to the cache by the process that ran it (a worker shares the disk)."""
     result = simulate(cfg)
     with _signals_after():
-        table = _table(result)
-        store.put(key, table)
+        table = store.put(key, _table(result))
         store.release(key)
     return table
 
@@ -242,7 +241,7 @@ def _dask(todo, store, keys, client):
         for f, table in dask_completed(futures, with_results=True):
             cfg = names[f.key]
             with _signals_after():
-                store.put(keys[cfg], table)
+                table = store.put(keys[cfg], table)
                 store.release(keys[cfg])
             yield cfg, table
     except KilledWorker as e:
