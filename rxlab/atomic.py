@@ -36,7 +36,9 @@ def atomic_path(path, field="path"):
     a regular file or a new path (:func:`check_target`, naming ``field``)."""
     path = Path(path)
     check_target(path, field)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # at most 100 bytes of the name: a legal name (255 bytes) and the suffixes would not be one
+    name = os.fsdecode(os.fsencode(path.name)[:100])
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
     os.close(fd)
     try:
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would make reports and results private

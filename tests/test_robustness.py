@@ -1324,3 +1324,26 @@ def test_a_cached_run_is_a_compact_file_and_reads_beside_older_ones(tmp_path):
     assert df.attrs["sweep"]["computed"] == 1
     pd.testing.assert_frame_equal(df, want)
 
+
+# ---------------------------------------------------------------- issue 25. 6: a page that cannot be written
+
+def test_a_page_that_cannot_be_written_is_listed_and_the_rest_built(tmp_path):
+    nbs, out = tmp_path / "nb", tmp_path / "out"
+    nbs.mkdir()
+    out.mkdir()
+    long = "01_" + "x" * 241  # its page's name is 249 bytes, legal; with the temporary suffix it was not
+    for stem in ("00_first", long, "02_blocked", "03_last"):
+        nbformat.write(notebook(stem, "print(1)"), nbs / f"{stem}.ipynb")
+    os.mkfifo(out / "02_blocked.html")  # not a regular file: never replaced, never read
+    log = tmp_path / "log"
+    with open(log, "w") as f:
+        index, failed = build_reports(out, quick=True, notebooks=nbs, log=f)
+    assert failed == ["02_blocked"]
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(
+        ["00_first.html", f"{long}.html", "03_last.html", "index.html"])
+    assert (out / "02_blocked.html").is_fifo()
+    assert ("[3/4] 02_blocked ... FAILED: page not written: ValueError: path='"
+            f"{out / '02_blocked.html'}' is not allowed: a regular file or a new path, not a FIFO") in log.read_text()
+    text = "".join(Tags(index.read_text()).text)
+    assert "02_blocked" in text and "page not written" in text
+    assert not list(out.glob(".*.tmp"))
