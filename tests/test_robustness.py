@@ -1347,3 +1347,21 @@ def test_a_page_that_cannot_be_written_is_listed_and_the_rest_built(tmp_path):
     text = "".join(Tags(index.read_text()).text)
     assert "02_blocked" in text and "page not written" in text
     assert not list(out.glob(".*.tmp"))
+
+
+# ---------------------------------------------------------------- issue 25. 5: online_cpus bounds the readers
+
+def test_applications_read_only_on_cpus_that_exist():
+    """An 8-CPU VM never reads on 64 other CPUs, and its throughput is never priced on them."""
+    kw = {**{k: v for k, v in TINY.items() if k != "queues"}, "packets": 2000, "connections": 64, "online_cpus": 8}
+    for queues, reading in ((4, 4), (8, 0)):
+        runs = [simulate(SimConfig(queues=queues, reader_cpus=n, **kw)) for n in (64, reading or 1)]
+        assert runs[0].config.reading_cpus == reading
+        app = runs[0].conn[:, rxlab.engine.layout.CN.app_cpu]
+        assert app.max() < 8 and runs[0].reader_cpus_busy == reading
+        np.testing.assert_array_equal(runs[0].counters, runs[1].counters)  # 64 readers asked, `reading` there
+        gbps = [rxlab.throughput(r, rxlab.platform("typical_arm64")).iloc[0].gbps for r in runs]
+        assert gbps[0] == gbps[1]
+    napi = simulate(SimConfig(queues=8, app_cpus="napi", **kw))
+    np.testing.assert_array_equal(runs[0].counters, napi.counters)  # no CPU beyond the NAPI ones: read there
+    assert SimConfig().online_cpus == 4096 and SimConfig().reading_cpus == 64  # the default: never the limit

@@ -125,7 +125,8 @@ class SimConfig:
     xdp: tuple = ()
     ring_size: int | None = None  # None: the release's default ring (512; 1024 from 6.13)
     queues: int | None = None  # None: min(online_cpus, the release's cap: 64; 16 from 7.1)
-    online_cpus: int = MANA_MAX_NUM_QUEUES  # num_online_cpus() of the receiving VM (default: never the limit)
+    # num_online_cpus() of the receiving VM (default: never the limit): it bounds the queues and the reading CPUs
+    online_cpus: int = MAX_CPUS
     napi_budget: int = 64
     connections: int = 64
     app_cpus: str = "remote"  # application threads on other CPUs than the NAPI ones, or the same
@@ -144,7 +145,8 @@ class SimConfig:
     app_read_us: float = 50.0
     defer_free: bool = True  # skb_attempt_defer_free: frees go back to the NAPI CPU
     skb_defer_max: int | None = None  # net.core.skb_defer_max; None: the release's (64; 128 from 6.19)
-    reader_cpus: int = 64  # app_cpus='remote': connection c reads on the (c mod reader_cpus)-th other CPU
+    # app_cpus='remote': connection c reads on the (c mod reading_cpus)-th CPU after the NAPI ones
+    reader_cpus: int = 64
     xdp_hold_us: float = 20.0  # XDP_TX / XDP_REDIRECT hold a buffer until completion
     link_gbps: float = 200.0
     rtt_us: float = 50.0
@@ -252,6 +254,14 @@ class SimConfig:
         return self.spec.geometry(self.page_size, mtu, bool(self.xdp if xdp is None else xdp), self.spec.variant,
                                   self.arch, self.ring_size, self.queues, self.adapter_mtu,
                                   truesize_fix=rel.mana_truesize == "backing_alloc")
+
+    @property
+    def reading_cpus(self):
+        """The CPUs the applications read on besides the NAPI CPUs 0..queues-1: ``reader_cpus``, as
+        far as ``online_cpus`` has CPUs beyond the NAPI ones (an 8-CPU VM never reads on 64 others).
+        0 with app_cpus='napi', or when every online CPU runs a queue's NAPI: each application then
+        reads on its flow's NAPI CPU."""
+        return 0 if self.app_cpus != "remote" else min(self.reader_cpus, self.online_cpus - self.queues)
 
     def to_dict(self):
         """Every field, resolved (the release's values where none was given), ``kernel`` among them."""

@@ -179,8 +179,8 @@ def build(cfg, geoms):
     rx.conn[:, CN.rcv_edge] = rcv_wnd
     rx.conn[:, CN.rcv_mss] = tcp_initialize_rcv_mss(int(rx.rc[RC.advmss]), rcv_wnd)
     rx.connf[:, CF.rcvq_time] = 0.0
-    # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
-    rx.conn[:, CN.app_cpu] = (cfg.queues + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" \
+    # an application thread per connection, on the online CPUs other than the NAPI ones (0..Q-1)
+    rx.conn[:, CN.app_cpu] = (cfg.queues + np.arange(C) % cfg.reading_cpus) if cfg.reading_cpus \
         else rx.conn[:, CN.queue]
     st.glob[G.napi_cpus] = cfg.queues  # CPUs 0..queues-1 run the queues' NAPI; the rest read
     return st, rx

@@ -97,7 +97,7 @@ def size_run(cfg, geoms):
                + 2 * n_skbs + 64)
     unit = max(max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size), *(cfg.page_size << x.order for x in geoms))
     return Sizes(n_pages=n_pages, n_pools=Q * configs, ring_max=pool_size,
-                 n_cpus=Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0),
+                 n_cpus=Q + cfg.reading_cpus,
                  n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs, hold_cap=hold_cap,
                  mem_limit=n_pages * unit)
 
