@@ -14,7 +14,7 @@ from rxlab.kernel.releases import NEWEST, release
 from rxlab.kernel.sizes import ARCHES
 from rxlab.kernel.tcp import sk_rmem_max, so_rcvbuf
 from rxlab.model import defaults
-from rxlab.model.sizing import MAX_CPUS, check_sizes, geometries
+from rxlab.model.sizing import MAX_CPUS, check_sizes, geometries, reading_cpus
 from rxlab.model.strategies import lookup
 
 XDP_VERDICTS = ("pass", "drop", "tx", "redirect")
@@ -257,11 +257,8 @@ class SimConfig:
 
     @property
     def reading_cpus(self):
-        """The CPUs the applications read on besides the NAPI CPUs 0..queues-1: ``reader_cpus``, as
-        far as ``online_cpus`` has CPUs beyond the NAPI ones (an 8-CPU VM never reads on 64 others).
-        0 with app_cpus='napi', or when every online CPU runs a queue's NAPI: each application then
-        reads on its flow's NAPI CPU."""
-        return 0 if self.app_cpus != "remote" else min(self.reader_cpus, self.online_cpus - self.queues)
+        """The CPUs the applications read on besides the NAPI ones (:func:`rxlab.model.sizing.reading_cpus`)."""
+        return reading_cpus(self)
 
     def to_dict(self):
         """Every field, resolved (the release's values where none was given), ``kernel`` among them."""
