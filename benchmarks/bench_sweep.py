@@ -3,7 +3,7 @@
     python benchmarks/bench_sweep.py [--packets N] [--seeds N] [--repeat N] [--json]
 
 cold: empty numba cache (a fresh NUMBA_CACHE_DIR) and empty result cache, default workers:
-      import, compilation and every run. warm: the same caches again: nothing is recomputed.
+      import, compilation and every run; the result cache it fills gives the bytes a run takes. warm: the same caches again: nothing is recomputed.
 1 / 2 workers: numba cache warm, result cache empty: the runs themselves, serially and on a
       process pool. Each measurement is a fresh process, timed from before ``import rxlab``;
       CPU s is the CPU time of that process and its workers (on a shared machine, wall time
@@ -63,6 +63,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
         tmp = Path(tmp)
         rows.append(dict(measure(tmp / "numba", tmp / "results", None, a.packets, a.seeds), name="cold"))
+        files = list((tmp / "results").rglob("*.parquet"))
+        per_run = sum(f.stat().st_size for f in files) / max(len(files), 1)
         for i in range(a.repeat):  # alternated, so that a burst of load elsewhere hits both
             rows.append(dict(measure(tmp / "numba", tmp / "results", None, a.packets, a.seeds), name="warm"))
             for w in (1, 2):
@@ -72,7 +74,7 @@ def main():
     speedup = best["1 worker"] / best["2 workers"]
     if a.json:
         print(json.dumps({"cpus": cpus, "packets": a.packets, "seeds": a.seeds, "rows": rows, "best": best,
-                          "speedup": speedup}))
+                          "speedup": speedup, "cache_bytes_per_run": per_run}))
         return
     print(f"claims grid: {rows[0]['runs']} runs x {a.packets:,} packets, {cpus} CPUs")
     print(f"{'measurement':<11} {'workers':>9} {'computed':>9} {'cached':>7} {'wall s':>7} {'CPU s':>7} "
@@ -83,6 +85,7 @@ def main():
               f"{r['load_before']:>12.2f}")
     print("best wall s: " + ", ".join(f"{n} {t:.2f}" for n, t in best.items()))
     print(f"speed-up 1 -> 2 workers (best of {a.repeat}): {speedup:.2f}x")
+    print(f"result cache: {len(files)} files, {per_run:,.0f} bytes a run")
 
 
 if __name__ == "__main__":

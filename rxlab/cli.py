@@ -12,7 +12,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from rxlab.errors import Interrupted, SystemFailure, bad
+from rxlab.errors import Interrupted, SystemFailure, bad, check_int_range, shown
 from rxlab.kernel import releases
 from rxlab.kernel.mana import (
     ADAPTER_MTU_DEFAULT,
@@ -180,17 +180,47 @@ def _kernels(args):
 
 
 def _check_out_file(path):
-    """A results file can be written at ``path`` (a file in a folder this process can write),
-    checked before the sweep's first run rather than after its last."""
+    """A results file can be written at ``path`` (a regular file or a new path, in a folder this
+    process can write), checked before the sweep's first run rather than after its last."""
+    from rxlab.atomic import check_target
+
     path = Path(path)
-    if path.is_dir():
-        raise bad("out", str(path), "a file to write, not a folder")
+    check_target(path, "out")
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
         os.unlink(tmp)
     except OSError as e:
         raise bad("out", str(path), f"a file in a folder this process can write ({e.strerror or e})") from None
+
+
+def _check_scheduler(address):
+    """A Dask scheduler answers at ``address``, within twice Dask's connect timeout
+    (``distributed.comm.timeouts.connect``, default 30 s) plus a second: ``Client()`` waits forever
+    on a server that accepts the connection but never answers as a scheduler."""
+    import asyncio
+
+    import dask
+    from dask.utils import parse_timedelta
+    from distributed.comm import connect
+
+    seconds = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="s")
+
+    async def identity():
+        comm = await connect(address, timeout=seconds)  # an unreachable address: OSError, on one line
+        try:
+            await comm.write({"op": "identity"})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    deadline = 2 * seconds + 1
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), deadline))
+    except asyncio.TimeoutError:
+        raise SystemFailure(f"{address} did not answer as a Dask scheduler within {deadline:g} s") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise SystemFailure(f"{address} answered, but not as a Dask scheduler")
 
 
 def _sweep(args):
@@ -202,7 +232,8 @@ def _sweep(args):
 
     grid = load_grid(args.grid)
     n, n_seeds, packets = count_runs(grid, args.seeds)
-    runs, max_runs = n * n_seeds, args.max_runs or MAX_RUNS
+    runs = n * n_seeds
+    max_runs = MAX_RUNS if args.max_runs is None else check_int_range("max_runs", args.max_runs, 1, 10**12)
     workers = "the cluster's workers" if args.scheduler else f"{args.workers or _cpus()} workers"
     time_text = "" if args.scheduler else \
         f", about {duration_text(estimate_seconds(runs, packets, args.workers or _cpus()))}"
@@ -219,6 +250,7 @@ def _sweep(args):
                 from distributed import Client
             except ImportError:
                 raise ValueError("--scheduler needs Dask: pip install 'rxlab[dask]'") from None
+            _check_scheduler(args.scheduler)
             with Client(args.scheduler) as client:
                 df = sweep(grid, args.seeds, cache=args.cache, workers=args.workers, client=client,
                            progress=args.progress, max_runs=max_runs)
@@ -231,11 +263,12 @@ def _sweep(args):
     if invalid:
         print(f"rxlab sweep: {len(invalid)} invalid combinations not run:", file=sys.stderr)
         for p in invalid[:10]:
-            print("  " + " ".join(f"{k}={v}" for k, v in p.items() if k != "error") + f": {p['error']}",
+            print("  " + " ".join(f"{k}={shown(v, as_str=True)}" for k, v in p.items() if k != "error")
+                  + f": {p['error']}",
                   file=sys.stderr)
         if len(invalid) > 10:
             print(f"  ... and {len(invalid) - 10} more", file=sys.stderr)
-    with atomic_path(args.out) as tmp:  # no half-written results file; checked writable before the runs
+    with atomic_path(args.out, "out") as tmp:  # no half-written results file; checked writable before the runs
         df.to_parquet(tmp, index=False)
     s = df.attrs["sweep"]
     print(f"rxlab sweep: {s['runs']} runs ({s['computed']} computed, {s['cached']} from the cache "
@@ -445,9 +478,9 @@ def parser():
 
     c = sub.add_parser("claims", help="evaluate every seed claim in data/claims.csv with the model")
     c.add_argument("--packets", type=int, default=None,
-                   help=f"packets per simulation behind the throughput claims, 1..{MAX_PACKETS}; default "
-                        f"{defaults.CLAIMS.quick:,} (rxlab report uses {defaults.CLAIMS.full:,}, --quick "
-                        f"{defaults.CLAIMS.quick:,})")
+                   help=f"packets per simulation behind the throughput claims, {defaults.CLAIMS_MIN}..{MAX_PACKETS} "
+                        f"(fewer cannot support a verdict); default {defaults.CLAIMS.quick:,} (rxlab report uses "
+                        f"{defaults.CLAIMS.full:,}, --quick {defaults.CLAIMS.quick:,})")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(run=_claims)
 

@@ -5,17 +5,33 @@ user's (exit status 2), a :class:`SystemFailure` or an ``OSError`` is the machin
 """
 
 import numbers
+import reprlib
+
+SHOWN_CHARS = 200
+"""A value is shown in an error line up to this many characters (a 5 MB value is not echoed)."""
+
+
+def shown(value, as_str=False):
+    """``repr(value)`` (``str`` if ``as_str``) for an error line: a value nested too deep to repr
+    in full is abbreviated, one longer than :data:`SHOWN_CHARS` cut, saying how long it was."""
+    try:
+        text = str(value) if as_str else repr(value)
+    except RecursionError:
+        text = reprlib.repr(value)
+    if len(text) > SHOWN_CHARS:
+        text = f"{text[:SHOWN_CHARS]}... ({len(text):,} characters)"
+    return text
 
 
 def bad(field, value, allowed):
-    """Return a ValueError naming ``field``, its ``value`` and the ``allowed`` range or set."""
-    return ValueError(f"{field}={value!r} is not allowed: {allowed}")
+    """Return a ValueError naming ``field``, its ``value`` (:func:`shown`) and the ``allowed`` range or set."""
+    return ValueError(f"{field}={shown(value)} is not allowed: {allowed}")
 
 
 def too_much(fields, asks, allowed):
     """Return a ValueError naming the ``fields`` ({name: value}) that together ask for ``asks``
     (e.g. "7.9 GB of simulation tables") beyond what is ``allowed``."""
-    names = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+    names = ", ".join(f"{k}={shown(v)}" for k, v in fields.items())
     return ValueError(f"{names} {'is' if len(fields) == 1 else 'are'} not allowed: "
                       f"{'it asks' if len(fields) == 1 else 'together they ask'} for {asks}; {allowed}")
 

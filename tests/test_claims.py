@@ -122,9 +122,15 @@ def test_counting_claims_from_an_empty_then_a_warm_cache(tmp_path):
     assert cold.set_index("id").loc[ids[:2], "model"].tolist() == [1.0, pytest.approx(0.5, abs=0.01)]
 
 
-def test_bad_packet_count_is_one_line(capsys):
-    assert main(["claims", "--packets", "0"]) == 2
-    assert "packets=0 is not allowed: 1..10000000000" in capsys.readouterr().err
+@pytest.mark.parametrize("packets", ["0", "1", "1999"])
+def test_bad_packet_count_is_one_line(capsys, recwarn, packets):
+    """Runs too short to support a verdict are refused, with the minimum (issue 25: --packets 1 gave
+    verdicts from degenerate runs, and a NumPy warning)."""
+    assert main(["claims", "--packets", packets]) == 2
+    assert capsys.readouterr().err == (f"rxlab claims: error: packets={packets} is not allowed: 2000..10000000000 "
+                                       "(fewer packets per simulation cannot support a verdict: "
+                                       "rxlab.model.defaults.CLAIMS_MIN)\n")
+    assert not recwarn.list
 
 
 @pytest.mark.jit_only  # ~40 simulations of 60,000 packets: seconds compiled, minutes interpreted

@@ -529,6 +529,8 @@ def test_a_file_copied_over_another_key_is_recomputed_and_named(tmp_path):
     ("two rows", "2 rows, not one"),
     ("counter as text", "column 'alloc_fast' of type string, not an integer"),
     ("metric as text", "column 'goodput_gbps' of type string, not a number"),
+    ("no metric", "a row without the column 'goodput_gbps'"),  # issue 25, item 7: it was served, as NaN
+    ("no reader counter", "a row without the column 'reader_alloc_fast'"),
 ])
 def test_a_file_of_another_schema_is_recomputed_and_named(tmp_path, capsys, table, why):
     quiet(GRID2, tmp_path / "c")
@@ -539,6 +541,8 @@ def test_a_file_of_another_schema_is_recomputed_and_named(tmp_path, capsys, tabl
     elif table in ("counter as text", "metric as text"):
         name = "alloc_fast" if table == "counter as text" else "goodput_gbps"
         table = good.set_column(good.column_names.index(name), name, pa.array(["7"]))
+    elif table in ("no metric", "no reader counter"):
+        table = good.drop_columns(["goodput_gbps" if table == "no metric" else "reader_alloc_fast"])
     pq.write_table(table, a)
     toml = tmp_path / "g.toml"
     toml.write_text("\n".join(f"{k} = {toml_value(v)}" for k, v in GRID2.items()))
@@ -564,7 +568,7 @@ def test_unusable_cache_folders_are_named(tmp_path, capsys):
 def test_unusable_out_is_named_before_any_run(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(rxlab.studies.sweep, "simulate", lambda cfg: pytest.fail("ran before checking --out"))
     (tmp_path / "d.parquet").mkdir()
-    for out, why in ((tmp_path / "d.parquet", "a file to write, not a folder"),
+    for out, why in ((tmp_path / "d.parquet", "a regular file or a new path, not a folder"),
                      (tmp_path / "no" / "o.parquet", "a file in a folder this process can write"),
                      (read_only_dir(tmp_path) / "o.parquet", "a file in a folder this process can write")):
         argv = sweep_argv(tmp_path)
@@ -985,3 +989,382 @@ def test_page_pool_dma_map_failures_are_injected_freed_and_counted():
     assert failing.counter("alloc_slow") == 0  # every page of the slow path failed its mapping
     assert failing.counter("page_free_order0") >= failing.counter("dma_map_fail")  # each one freed
     assert failing.drops()["rx_alloc_fail"] > 0  # and the refill without a buffer dropped the packet
+
+
+# ---------------------------------------------------------------- issue 25. 1: a finished run is stored first
+
+CLI = """
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal (see SWEEP)
+from rxlab.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_run_finished_before_the_signal_is_stored_first(tmp_path, capsys, monkeypatch, signum):
+    """The signal lands after a run finished and before it is stored (as when a compiled run that
+    held the GIL returns): the run is stored, then the sweep stops, as its message says."""
+    write = pq.write_table
+
+    def signalled(*a, **k):
+        signal.raise_signal(signum)
+        return write(*a, **k)
+
+    monkeypatch.setattr(pq, "write_table", signalled)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert main(sweep_argv(tmp_path)) == 128 + signum
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"rxlab sweep: interrupted by {signal.Signals(signum).name}; every finished run is in the cache and the "
+        "same command resumes")
+    done = list((tmp_path / "c").rglob("*.parquet"))
+    assert len(done) == 1 and pq.read_table(done[0]).num_rows == 1
+    monkeypatch.setattr(pq, "write_table", write)
+    assert main(sweep_argv(tmp_path)) == 0
+    assert "2 runs (1 computed, 1 from the cache" in capsys.readouterr().out
+
+
+def cpu_seconds(pid):
+    f = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+@pytest.mark.jit_only
+@pytest.mark.xfail(strict=False, reason="needs engine slicing")
+@pytest.mark.parametrize("mode", ["simulate", "sweep"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_long_run_stops_within_2_s_keeping_the_finished_ones(tmp_path, mode, signum):
+    """Issue 25: a 10**9-packet run in rxlab's own process (simulate, sweep --workers 1) stops within
+    2 s of SIGINT or SIGTERM, and the runs finished before it are in the cache."""
+    big = {**TINY, "packets": 10**9}
+    if mode == "simulate":
+        argv = ["simulate", *(f"--{k.replace('_', '-')}={v}" for k, v in big.items())]
+    else:
+        toml = tmp_path / "g.toml"
+        toml.write_text("".join("[[configs]]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in c.items())
+                                for c in (TINY, big)))
+        argv = ["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
+                "--workers", "1", "--no-progress"]
+    p = subprocess.Popen([sys.executable, "-c", CLI, *argv], cwd=ROOT, env=ENV, start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        if mode == "sweep":
+            assert wait_for(lambda: len(list((tmp_path / "c").rglob("*.parquet"))) == 1, 300)
+        assert wait_for(lambda: p.poll() is not None or cpu_seconds(p.pid) > 4, 300)  # in the long run
+        assert p.poll() is None
+        os.kill(p.pid, signum)
+        err = p.communicate(timeout=2)[1]
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert p.returncode == 128 + signum and "Traceback" not in err, err
+    assert err.splitlines()[-1].startswith(f"rxlab {mode}: interrupted by {signal.Signals(signum).name}")
+    if mode == "sweep":
+        assert len(list((tmp_path / "c").rglob("*.parquet"))) == 1
+
+
+# ---------------------------------------------------------------- issue 25. 2: df.attrs written with the frame
+
+def test_invalid_points_with_reconfigs_are_written_with_the_frame(tmp_path, capsys):
+    """A grid with an invalid combination and reconfigurations: the frame and its attrs go to parquet,
+    through the API and the command line."""
+    grid = {**{k: [v] for k, v in TINY.items()}, "page_size": [4096], "mtu": [1500, 9000], "xdp": ["pass"],
+            "reconfigs": [[Reconfig(100, mtu=1500)]], "online_cpus": [np.int64(8)]}
+    df = quiet(grid, tmp_path / "c")
+    [point] = df.attrs["invalid"]
+    assert point["mtu"] == 9000 and point["online_cpus"] == 8 and type(point["online_cpus"]) is int
+    assert point["reconfigs"] == df.reconfigs.iloc[0] == str(({"at_packet": 100, "mtu": 1500, "xdp": None,
+                                                                "fail": False},))
+    df.to_parquet(tmp_path / "api.parquet")
+    assert pd.read_parquet(tmp_path / "api.parquet").attrs["invalid"] == df.attrs["invalid"]
+    toml = tmp_path / "g.toml"
+    toml.write_text("".join(f"{k} = {toml_value(v[0] if k == 'reconfigs' else v)}\n" for k, v in grid.items()
+                            if k not in ("reconfigs", "online_cpus"))
+                    + "reconfigs = [[{at_packet = 100, mtu = 1500}]]\n")
+    argv = ["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
+            "--workers", "1", "--no-progress"]
+    assert main(argv) == 0, capsys.readouterr().err
+    out = pd.read_parquet(tmp_path / "o.parquet")
+    assert len(out) == 1 and out.attrs["invalid"][0]["reconfigs"] == point["reconfigs"]
+
+
+# ---------------------------------------------------------------- issue 25. 3: outputs only over regular files
+
+def not_regular_files(folder):
+    """{kind: path} of what a write must not replace: a FIFO, symlinks (to a file, dangling), a
+    socket and, where this process may make one, a device node (a copy of /dev/null's)."""
+    import socket
+
+    folder.mkdir(exist_ok=True)
+    (folder / "target").write_text("keep")
+    made = {"a FIFO": folder / "fifo", "a symlink": folder / "link", "a socket": folder / "sock"}
+    os.mkfifo(made["a FIFO"])
+    made["a symlink"].symlink_to(folder / "target")
+    (folder / "dangling").symlink_to(folder / "nowhere")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(made["a socket"]))
+    try:
+        os.mknod(folder / "null", 0o666 | 0o020000, os.makedev(1, 3))  # S_IFCHR
+        made["a device node"] = folder / "null"
+    except OSError:  # no CAP_MKNOD
+        pass
+    return {**made, "a symlink ": folder / "dangling"}
+
+
+def test_out_is_refused_unless_a_regular_file_or_a_new_path(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(rxlab.studies.sweep, "simulate", lambda cfg: pytest.fail("ran before checking --out"))
+    for kind, out in not_regular_files(tmp_path / "x").items():
+        before = os.lstat(out)
+        argv = sweep_argv(tmp_path)
+        argv[argv.index("--out") + 1] = str(out)
+        assert main(argv) == 2
+        assert capsys.readouterr().err.splitlines()[-1] == \
+            f"rxlab sweep: error: out='{out}' is not allowed: a regular file or a new path, not {kind.strip()}"
+        assert os.lstat(out) == before
+    assert (tmp_path / "x" / "target").read_text() == "keep" and not (tmp_path / "x" / "nowhere").exists()
+
+
+def test_every_write_refuses_what_is_not_a_regular_file(tmp_path):
+    """The API's writers too (report pages, cache files) go through atomic_path."""
+    from rxlab.atomic import atomic_path
+
+    for kind, path in not_regular_files(tmp_path).items():
+        with pytest.raises(ValueError) as e:
+            write_page(path, "t", "b")
+        assert_named(e.value, "path")
+        assert str(e.value).endswith(f"not {kind.strip()}")
+        with pytest.raises(ValueError), atomic_path(path, "out"):
+            pytest.fail("opened a write over " + kind)
+    assert (tmp_path / "target").read_text() == "keep" and sorted(p.name for p in tmp_path.glob(".*.tmp")) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link"])
+def test_a_fifo_or_symlink_in_the_cache_is_named_not_read(tmp_path, kind):
+    """A FIFO where a cached result belongs would block its reader forever (beyond SIGTERM)."""
+    cfg = expand(GRID2)[0][0]
+    path = result_cache.ResultCache(tmp_path / "c").path(result_cache.run_key(cfg))
+    path.parent.mkdir(parents=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(tmp_path / "elsewhere")
+    p = subprocess.run([sys.executable, "-m", "rxlab", *sweep_argv(tmp_path)], cwd=ROOT, env=ENV,
+                       capture_output=True, text=True, check=False, timeout=120)
+    what = "a FIFO" if kind == "fifo" else "a symlink"
+    one_line_error(p, 1, f"rxlab sweep: error: {what} where a cached result belongs (remove it): {path}")
+
+
+# ---------------------------------------------------------------- issue 25. 8: deep, long and zero values
+
+def test_a_deep_grid_and_a_long_value_are_one_short_line(tmp_path, capsys):
+    deep = 1
+    for _ in range(5000):
+        deep = [deep]
+    toml = tmp_path / "deep.toml"
+    toml.write_text("packets = " + "[" * 5000 + "1" + "]" * 5000 + "\n")
+    argv = sweep_argv(tmp_path)
+    argv[argv.index("--grid") + 1] = str(toml)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"rxlab sweep: error: grid='{toml}' is not allowed: a TOML file of values nested a few levels deep, "
+        "not thousands")
+    for grid in ({"packets": deep}, {"packets": [deep]}, [{"packets": deep}], {"xdp": [[1, 0, 0, 0], deep]},
+                 {"reconfigs": [deep]}, {"mtu": [1500, "x" * 5_000_000]}, {"x" * 5_000_000: [1]}):
+        with pytest.raises(ValueError) as e:
+            quiet(grid, tmp_path / "c")
+        assert_named(e.value)
+        assert len(str(e.value)) < 1000, str(e.value)[:1000]  # the value cut to 200 characters
+    with pytest.raises(ValueError) as e:
+        SimConfig(strategy="y" * 5_000_000)
+    assert_named(e.value, "strategy")
+    assert "... (5,000,002 characters) is not allowed" in str(e.value) and len(str(e.value)) < 600
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_max_runs_below_one_is_named(tmp_path, capsys, value):
+    assert main(sweep_argv(tmp_path, "--max-runs", value)) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == \
+        f"rxlab sweep: error: max_runs={value} is not allowed: 1..1000000000000"
+
+
+def test_a_server_that_is_not_a_dask_scheduler_times_out(tmp_path):
+    """It accepts the connection and never answers: Client() alone would wait forever."""
+    pytest.importorskip("distributed")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        argv = sweep_argv(tmp_path)
+        host, port = s.getsockname()
+        argv[argv.index("--workers"):argv.index("--workers") + 2] = ["--scheduler", f"tcp://{host}:{port}"]
+        p = rxlab_cli(*argv, env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"})
+    one_line_error(p, 1, f"rxlab sweep: error: {argv[argv.index('--scheduler') + 1]} did not answer as a Dask "
+                         "scheduler within 3 s")
+
+
+def test_a_dask_scheduler_passes_the_check():
+    distributed = pytest.importorskip("distributed")
+    from rxlab.cli import _check_scheduler
+
+    with distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster:
+        _check_scheduler(cluster.scheduler_address)
+
+
+# ---------------------------------------------------------------- issue 25. 8: the cache's leftovers and sharers
+
+def test_stale_temporary_files_are_removed_when_a_sweep_starts(tmp_path):
+    quiet(GRID2, tmp_path / "c")
+    folder = min((tmp_path / "c").rglob("*.parquet")).parent
+    old, fresh = folder / ".x.parquet.abc.tmp", folder / ".y.parquet.def.tmp"
+    old.write_text("killed mid-write")
+    fresh.write_text("a concurrent sweep's write in progress")
+    os.utime(old, (time.time() - result_cache.STALE_SECONDS - 60,) * 2)
+    assert quiet({**GRID2, "seed": [1]}, tmp_path / "c").attrs["sweep"]["computed"] == 2
+    assert not old.exists() and fresh.exists()
+
+
+def counting_simulate(monkeypatch):
+    ran = []
+
+    def counting(cfg):
+        ran.append(cfg)
+        return simulate(cfg)
+
+    monkeypatch.setattr(rxlab.studies.sweep, "simulate", counting)
+    return ran
+
+
+def test_a_run_another_live_sweep_claimed_is_waited_for(tmp_path, monkeypatch):
+    import socket
+    import threading
+
+    cfgs = expand(GRID2)[0]
+    store = result_cache.ResultCache(tmp_path / "c")
+    key = result_cache.run_key(cfgs[1])
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        claim = store.path(key).with_suffix(".claim")
+        claim.parent.mkdir(parents=True)
+        claim.write_text(f"{socket.gethostname()} {other.pid}\n")
+
+        def the_other_sweep():  # stores its run a second later
+            time.sleep(1)
+            store.put(key, pa.Table.from_pandas(simulate(cfgs[1]).to_frame(), preserve_index=False))
+            store.release(key)
+
+        t = threading.Thread(target=the_other_sweep)
+        ran = counting_simulate(monkeypatch)
+        t.start()
+        df = quiet(GRID2, tmp_path / "c")
+        t.join()
+    finally:
+        other.kill()
+        other.wait()
+    assert ran == cfgs[:1] and df.attrs["sweep"]["computed"] == 1 and df.attrs["sweep"]["cached"] == 1
+    assert not list((tmp_path / "c").rglob("*.claim"))
+
+
+def test_a_claim_of_a_dead_sweep_is_taken_over(tmp_path, monkeypatch):
+    import socket
+
+    cfgs = expand(GRID2)[0]
+    store = result_cache.ResultCache(tmp_path / "c")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for cfg in cfgs:
+        claim = store.path(result_cache.run_key(cfg)).with_suffix(".claim")
+        claim.parent.mkdir(parents=True, exist_ok=True)
+        claim.write_text(f"{socket.gethostname()} {dead.pid}\n")  # killed by kill -9
+    ran = counting_simulate(monkeypatch)
+    assert quiet(GRID2, tmp_path / "c").attrs["sweep"]["computed"] == 2 and ran == cfgs
+    assert not list((tmp_path / "c").rglob("*.claim"))
+
+
+CONCURRENT = """
+import sys, time, warnings
+import rxlab.studies.sweep as s
+from rxlab.model.simulate import simulate
+def slow(cfg):
+    time.sleep(0.3)
+    return simulate(cfg)
+s.simulate = slow
+warnings.simplefilter("ignore")
+df = s.sweep(eval(sys.argv[1]), cache=sys.argv[2], workers=int(sys.argv[3]), progress=False)
+print(df.attrs["sweep"]["computed"], len(df))
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_concurrent_sweeps_on_one_cache_compute_each_run_once(tmp_path, workers):
+    grid = {**GRID2, "seed": list(range(4))}
+    ps = [subprocess.Popen([sys.executable, "-c", CONCURRENT, repr(grid), str(tmp_path / "c"), str(workers)],
+                           cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600)[0].split() for p in ps]
+    assert all(p.returncode == 0 for p in ps) and all(n == "8" for _, n in outs), outs
+    assert sum(int(c) for c, _ in outs) == 8, outs
+    assert len(list((tmp_path / "c").rglob("*.parquet"))) == 8 and not list((tmp_path / "c").rglob("*.claim"))
+
+
+def test_a_cached_run_is_a_compact_file_and_reads_beside_older_ones(tmp_path):
+    """~22 KB a run, not ~117 KB (101 KB of it the footer); a file an earlier rxlab wrote (pandas
+    metadata, large_string text, statistics) is still served and concatenates with new ones."""
+    want = quiet(GRID2, tmp_path / "ref")
+    quiet(GRID2, tmp_path / "c")
+    files = sorted((tmp_path / "c").rglob("*.parquet"))
+    assert all(f.stat().st_size < 30_000 for f in files), [f.stat().st_size for f in files]
+    old = pa.Table.from_pandas(pq.read_table(files[0]).to_pandas(), preserve_index=False)
+    old = old.cast(pa.schema([f.with_type(pa.large_string()) if pa.types.is_string(f.type) else f
+                              for f in old.schema], metadata=old.schema.metadata))
+    pq.write_table(old, files[0])  # as rxlab wrote it before
+    assert files[0].stat().st_size > 60_000
+    files[1].unlink()  # computed afresh, beside the old file's row
+    df = quiet(GRID2, tmp_path / "c")
+    assert df.attrs["sweep"]["computed"] == 1
+    pd.testing.assert_frame_equal(df, want)
+
+
+# ---------------------------------------------------------------- issue 25. 6: a page that cannot be written
+
+def test_a_page_that_cannot_be_written_is_listed_and_the_rest_built(tmp_path):
+    nbs, out = tmp_path / "nb", tmp_path / "out"
+    nbs.mkdir()
+    out.mkdir()
+    long = "01_" + "x" * 241  # its page's name is 249 bytes, legal; with the temporary suffix it was not
+    for stem in ("00_first", long, "02_blocked", "03_last"):
+        nbformat.write(notebook(stem, "print(1)"), nbs / f"{stem}.ipynb")
+    os.mkfifo(out / "02_blocked.html")  # not a regular file: never replaced, never read
+    log = tmp_path / "log"
+    with open(log, "w") as f:
+        index, failed = build_reports(out, quick=True, notebooks=nbs, log=f)
+    assert failed == ["02_blocked"]
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(
+        ["00_first.html", f"{long}.html", "03_last.html", "index.html"])
+    assert (out / "02_blocked.html").is_fifo()
+    assert ("[3/4] 02_blocked ... FAILED: page not written: ValueError: path='"
+            f"{out / '02_blocked.html'}' is not allowed: a regular file or a new path, not a FIFO") in log.read_text()
+    text = "".join(Tags(index.read_text()).text)
+    assert "02_blocked" in text and "page not written" in text
+    assert not list(out.glob(".*.tmp"))
+
+
+# ---------------------------------------------------------------- issue 25. 5: online_cpus bounds the readers
+
+def test_applications_read_only_on_cpus_that_exist():
+    """An 8-CPU VM never reads on 64 other CPUs, and its throughput is never priced on them."""
+    kw = {**{k: v for k, v in TINY.items() if k != "queues"}, "packets": 2000, "connections": 64, "online_cpus": 8}
+    for queues, reading in ((4, 4), (8, 0)):
+        runs = [simulate(SimConfig(queues=queues, reader_cpus=n, **kw)) for n in (64, reading or 1)]
+        assert runs[0].config.reading_cpus == reading
+        app = runs[0].conn[:, rxlab.engine.layout.CN.app_cpu]
+        assert app.max() < 8 and runs[0].reader_cpus_busy == reading
+        np.testing.assert_array_equal(runs[0].counters, runs[1].counters)  # 64 readers asked, `reading` there
+        gbps = [rxlab.throughput(r, rxlab.platform("typical_arm64")).iloc[0].gbps for r in runs]
+        assert gbps[0] == gbps[1]
+    napi = simulate(SimConfig(queues=8, app_cpus="napi", **kw))
+    np.testing.assert_array_equal(runs[0].counters, napi.counters)  # no CPU beyond the NAPI ones: read there
+    assert SimConfig().online_cpus == 4096 and SimConfig().reading_cpus == 64  # the default: never the limit

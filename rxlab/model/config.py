@@ -14,7 +14,7 @@ from rxlab.kernel.releases import DEFAULT, release
 from rxlab.kernel.sizes import ARCHES
 from rxlab.kernel.tcp import sk_rmem_max, so_rcvbuf
 from rxlab.model import defaults, drivers
-from rxlab.model.sizing import MAX_CPUS, check_sizes, geometries
+from rxlab.model.sizing import MAX_CPUS, check_sizes, geometries, reading_cpus
 from rxlab.model.strategies import lookup
 
 XDP_VERDICTS = ("pass", "drop", "tx", "redirect")
@@ -184,7 +184,8 @@ class SimConfig:
     xdp: tuple = ()
     ring_size: int | None = None  # None: the release's default ring (512; 1024 from 6.13)
     queues: int | None = None  # None: min(online_cpus, the release's cap: 64; 16 from 7.1)
-    online_cpus: int = MANA_MAX_NUM_QUEUES  # num_online_cpus() of the receiving VM (default: never the limit)
+    # num_online_cpus() of the receiving VM (default: never the limit): it bounds the queues and the reading CPUs
+    online_cpus: int = MAX_CPUS
     napi_budget: int = 64
     connections: int = 64
     app_cpus: str = "remote"  # application threads on other CPUs than the NAPI ones, or the same
@@ -203,7 +204,8 @@ class SimConfig:
     app_read_us: float = 50.0
     defer_free: bool = True  # skb_attempt_defer_free: frees go back to the NAPI CPU
     skb_defer_max: int | None = None  # net.core.skb_defer_max; None: the release's (64; 128 from 6.19)
-    reader_cpus: int = 64  # app_cpus='remote': connection c reads on the (c mod reader_cpus)-th other CPU
+    # app_cpus='remote': connection c reads on the (c mod reading_cpus)-th CPU after the NAPI ones
+    reader_cpus: int = 64
     xdp_hold_us: float = 20.0  # XDP_TX / XDP_REDIRECT hold a buffer until completion
     link_gbps: float = 200.0
     rtt_us: float = 50.0
@@ -299,6 +301,11 @@ class SimConfig:
         reconfigured one (``mtu``, ``xdp``), or in another ``variant`` than the strategy's."""
         return self.nic.geometry(self, self.mtu if mtu is None else mtu, bool(self.xdp if xdp is None else xdp),
                                  self.spec.variant if variant is None else variant)
+
+    @property
+    def reading_cpus(self):
+        """The CPUs the applications read on besides the NAPI ones (:func:`rxlab.model.sizing.reading_cpus`)."""
+        return reading_cpus(self)
 
     def to_dict(self):
         """Every field, resolved (the release's values where none was given), ``kernel`` among them."""

@@ -14,6 +14,10 @@ class Packets(NamedTuple):
 
 RUN = 100_000  # SimConfig.packets
 CLAIMS = Packets(60_000, 250_000)  # the claims scoreboard: rxlab claims (quick), rxlab report (full)
+# The fewest packets per simulation a verdict rests on: about half a pass over seed 001's 16 x 256 ring
+# entries. Every verdict at 1,000 to 60,000 packets is the one at CLAIMS.quick; at 100 three claims change
+# verdict, and at 1 packet ratios divide by zero (rxlab claims --packets N, compared by hand when set)
+CLAIMS_MIN = 2_000
 CLAIMS_GRID = 200_000  # rxlab.studies.grid.CLAIMS_GRID, the sweep benchmark's grid
 EXPLORER = Packets(3_000, 20_000)  # notebook 00's panel, a redraw per control change
 # rxlab.views.panel: each point of a sweep panel (cached once run). The throughput estimate reads the

@@ -162,8 +162,8 @@ def plan(cfg):
     # tcp_select_initial_window() (net/ipv4/tcp_output.c): the SYN's window, unscaled, at most U16_MAX
     rcv_wnd = min(0xFFFF, _initial_window(cfg, rcvbuf))
     mss = int(ints[RC.advmss])
-    # an application thread per connection, on CPUs other than the NAPI ones (0..Q-1)
-    app_cpu = (cfg.queues + np.arange(C) % cfg.reader_cpus) if cfg.app_cpus == "remote" else queue
+    # an application thread per connection, on the online CPUs other than the NAPI ones (0..Q-1)
+    app_cpu = (cfg.queues + np.arange(C) % cfg.reading_cpus) if cfg.reading_cpus else queue
     return Plan(geoms=geoms, sizes=size_run(cfg, geoms),
                 pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"),
                 ints=ints, floats=floats, flow_queue=queue, gro_bucket=bucket, rcvbuf=rcvbuf,

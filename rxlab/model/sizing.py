@@ -85,6 +85,14 @@ def _bounds(cfg, geoms):
     return (held, skbs[1]), holds
 
 
+def reading_cpus(cfg):
+    """The CPUs the applications read on besides the NAPI CPUs 0..queues-1: ``reader_cpus``, as far
+    as ``online_cpus`` has CPUs beyond the NAPI ones (an 8-CPU VM never reads on 64 others). 0 with
+    app_cpus='napi', or when every online CPU runs a queue's NAPI: each application then reads on
+    its flow's NAPI CPU (:attr:`rxlab.model.config.SimConfig.reading_cpus`)."""
+    return 0 if cfg.app_cpus != "remote" else min(cfg.reader_cpus, cfg.online_cpus - cfg.queues)
+
+
 def size_run(cfg, geoms):
     """Table sizes for ``cfg`` and every geometry its reconfigurations may switch to."""
     Q, R = cfg.queues, cfg.ring_size
@@ -97,7 +105,7 @@ def size_run(cfg, geoms):
                + 2 * n_skbs + 64)
     unit = max(max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size), *(cfg.page_size << x.order for x in geoms))
     return Sizes(n_pages=n_pages, n_pools=Q * configs, ring_max=pool_size,
-                 n_cpus=Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0),
+                 n_cpus=Q + reading_cpus(cfg),
                  n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs, hold_cap=hold_cap,
                  mem_limit=n_pages * unit)
 

@@ -1,12 +1,12 @@
-"""The sweep result cache: one small parquet file per run, named by a hash of the run's canonical
+"""The sweep result cache: one small parquet file per run (~22 KB, :meth:`ResultCache.put`), named by a hash of the run's canonical
 configuration and the model version.
 
 Writes go to a temporary file in the same folder and are renamed over the final name
 (``os.replace`` is atomic), so a process killed at any moment leaves either a complete result
 or none: a half-written file only ever carries a ``.tmp`` name and is never read.
 
-A file is served only if it is one run's row of the requested configuration: unreadable
-files, files of another schema and files of another configuration (copied over, or renamed)
+A file is served only if it is one run's whole row of the requested configuration (every
+configuration, counter and metric column): unreadable files, files of another schema and files of another configuration (copied over, or renamed)
 count as missing, are recomputed and overwritten, and are listed in ``ResultCache.bad``.
 """
 
@@ -14,18 +14,21 @@ import errno
 import hashlib
 import json
 import os
+import socket
+import stat
 import tempfile
+import time
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rxlab.atomic import atomic_path
-from rxlab.counters import Ctr
+from rxlab.atomic import atomic_path, file_kind
+from rxlab.counters import METRICS, READER_PREFIX, Ctr
 from rxlab.errors import bad
 from rxlab.model.config import FIELDS
 
-MODEL_VERSION = 13  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
+MODEL_VERSION = 14  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
 # 5: memory efficiency; 6: kernel releases (SimConfig.kernel, online_cpus; the newest release's defaults);
 # 7: page_pool's own DMA mappings fail at dma_map_fail_rate; 8: a detached queue's full pages go to the ptr_ring;
 # 9: the receive side as each release has it (autotuning, SO_RCVBUF, prune/collapse and admission, the
@@ -35,12 +38,17 @@ MODEL_VERSION = 13  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-all
 # 12: NAPI GRO (aggregates before TCP, scaling_ratio per skb by tcp_measure_rcv_mss, polls end when the
 # link idles, rmem_drops in segments)
 # 13: goodput_gbps is payload TCP accepted (rcv_nxt), not payload read, per model time
+# 14: the applications read only on online CPUs (SimConfig.reading_cpus); online_cpus defaults to 4096
 """Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
 simulation or ``Result.to_frame()`` changes any number or column a run produces: cached results
 of other versions are then no longer found (they stay on disk under ``model-<N>/`` until
 deleted). A change that only makes the engine faster keeps it."""
 
 CACHE_ENV = "RXLAB_CACHE_DIR"
+STALE_SECONDS = 24 * 3600
+"""A temporary file, or another machine's claim on a run, older than this is left over by a
+process that died (a run of the longest documented grid point takes minutes, its write
+milliseconds): removed when a sweep starts, or taken over."""
 
 
 def default_cache_dir():
@@ -77,12 +85,16 @@ def config_row(cfg):
 
 def _wrong(table, cfg):
     """Why ``table`` is not the cached run of ``cfg`` (None if it is)."""
-    missing = [c for c in (*FIELDS, *(c.name for c in Ctr)) if c not in table.column_names]
+    counters, config = {p + c.name for c in Ctr for p in ("", READER_PREFIX)}, set(FIELDS)
+    have = set(table.column_names)
+    missing = [c for c in (*FIELDS, *(c.name for c in Ctr)) if c not in have]
     if missing:
         return f"not a result of rxlab (no column {missing[0]!r})"
+    missing = [c for c in (*sorted(counters), *METRICS) if c not in have]
+    if missing:  # a row without it would give NaN in the sweep's frame
+        return f"a row without the column {missing[0]!r}"
     if table.num_rows != 1:
         return f"{table.num_rows} rows, not one"
-    counters, config = {c.name for c in Ctr}, set(FIELDS)
     for f in table.schema:  # counters are integers, metrics numbers (a string column would not concatenate)
         if f.name in counters and not pa.types.is_integer(f.type):
             return f"column {f.name!r} of type {f.type}, not an integer"
@@ -96,6 +108,15 @@ def _wrong(table, cfg):
     return None
 
 
+def compact(table):
+    """``table`` without the pandas metadata (every column described again) and with its text
+    columns as ``string``, as a parquet file gives them back without the Arrow schema: a row read
+    from the cache and one just computed are the same table, and concatenate."""
+    schema = pa.schema([f.with_type(pa.string()) if pa.types.is_large_string(f.type) else f
+                        for f in table.schema.remove_metadata()])
+    return table.replace_schema_metadata(None).cast(schema)
+
+
 class ResultCache:
     """Results under ``root/model-<MODEL_VERSION>/<first two hex digits>/<key>.parquet``.
 
@@ -104,6 +125,7 @@ class ResultCache:
     def __init__(self, root=None):
         self.root = Path(root) if root is not None else default_cache_dir()
         self.bad = []
+        self.held = set()  # the keys this process claimed and has not released
 
     def path(self, key):
         return self.root / f"model-{MODEL_VERSION}" / key[:2] / f"{key}.parquet"
@@ -113,23 +135,35 @@ class ResultCache:
         not there counts as missing; so does one that is unreadable (e.g. emptied by a power
         loss, which os.replace does not guard against without fsync) or, given ``cfg``, not its
         run (another schema, another configuration): those are listed in ``bad`` and are
-        recomputed and overwritten. A folder where the file belongs is an error (IsADirectoryError)."""
+        recomputed and overwritten. A folder where the file belongs is an error (IsADirectoryError),
+        and so is anything else that is not a regular file (a symlink, or a FIFO, whose reading would
+        wait for a writer forever): rxlab writes only regular files."""
         path = self.path(key)
-        if path.is_dir():
+        try:
+            mode = os.lstat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, "a folder where a cached result belongs (remove it)", str(path))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"{file_kind(mode)} where a cached result belongs (remove it)", str(path))
         try:  # one row: ParquetFile without threads reads it ~40% faster than read_table
             with pq.ParquetFile(path) as f:
                 table = f.read(use_threads=False)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, pa.ArrowException) as e:
-            self.bad.append((str(path), f"unreadable ({type(e).__name__}: {str(e).splitlines()[0][:200]})"))
+            self._bad(path, f"unreadable ({type(e).__name__}: {str(e).splitlines()[0][:200]})")
             return None
         why = _wrong(table, cfg) if cfg is not None else None
         if why:
-            self.bad.append((str(path), why))
+            self._bad(path, why)
             return None
-        return table
+        return compact(table)  # a file of an earlier rxlab may carry the metadata and large_string
+
+    def _bad(self, path, why):
+        if (str(path), why) not in self.bad:  # read again while waiting for another sweep
+            self.bad.append((str(path), why))
 
     def check_writable(self):
         """Refuse, before any run, a cache folder this process cannot write (read-only, a file,
@@ -144,9 +178,79 @@ class ResultCache:
             raise bad("cache", str(self.root), f"a folder this process can write ({e.strerror or e}: "
                       f"{e.filename or folder})") from None
 
+    def clean(self):
+        """Remove the temporary files a killed writer left (``kill -9`` mid-write): those older
+        than :data:`STALE_SECONDS`, so that a concurrent sweep's write in progress is never touched.
+        Returns how many were removed."""
+        now, gone = time.time(), 0
+        for tmp in (self.root / f"model-{MODEL_VERSION}").glob("**/.*.tmp"):
+            try:
+                if now - tmp.lstat().st_mtime > STALE_SECONDS:
+                    tmp.unlink()
+                    gone += 1
+            except OSError:  # gone already (another sweep cleaned it)
+                pass
+        return gone
+
+    def _claim_path(self, key):
+        return self.path(key).with_suffix(".claim")
+
+    def claim(self, key):
+        """Claim the run ``key`` for this process (a ``<key>.claim`` file beside its result, naming
+        the host and process), so that a concurrent sweep on this cache waits for its result
+        instead of computing it too: True if it is this process's to compute, False if another
+        live sweep claimed it. A claim whose process is gone (on this machine) or older than
+        :data:`STALE_SECONDS` is taken over."""
+        path = self._claim_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mine = f"{socket.gethostname()} {os.getpid()}\n"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            if not self._stale(path):
+                return False
+            with atomic_path(path) as tmp:  # two sweeps may take over one claim: both compute it, once
+                Path(tmp).write_text(mine)
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(mine)
+        self.held.add(key)
+        return True
+
+    def _stale(self, path):
+        try:
+            host, pid = path.read_text().split()
+            age = time.time() - path.stat().st_mtime
+        except (OSError, ValueError):  # gone (released), or half-written by a killed claimer
+            return True
+        if host == socket.gethostname():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                return True
+            except (PermissionError, ValueError):  # another user's live process
+                pass
+        return age > STALE_SECONDS
+
+    def release(self, key):
+        """Drop the claim on ``key`` (its result is stored, or this sweep stops)."""
+        self.held.discard(key)
+        self._claim_path(key).unlink(missing_ok=True)
+
+    def release_all(self):
+        for key in list(self.held):
+            self.release(key)
+
     def put(self, key, table):
-        """Write ``table`` atomically: to a temporary name, then renamed over the final one."""
+        """Write ``table`` atomically: to a temporary name, then renamed over the final one.
+        Returns the table as written (:func:`compact`), the one :meth:`get` reads back."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        table = compact(table)
         with atomic_path(path) as tmp:
-            pq.write_table(table, tmp)
+            # ~22 KB a run instead of ~117 KB: of a one-row file, the footer is nearly all; no
+            # statistics (min = max = the value), no dictionary pages, no compression of single
+            # values, and no Arrow schema (its types are the file's own, once compact)
+            pq.write_table(table, tmp, write_statistics=False, use_dictionary=False, compression="none",
+                           store_schema=False)
+        return table

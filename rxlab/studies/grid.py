@@ -11,6 +11,7 @@ runs without expanding it, so that a huge grid is refused before it is materiali
 
 import itertools
 import math
+import reprlib
 from dataclasses import fields
 from pathlib import Path
 
@@ -121,6 +122,14 @@ def _points(grid):
     return checked
 
 
+def _spelling(v):
+    """repr(v); for a value nested too deep for repr (refused anyway), an abbreviation."""
+    try:
+        return repr(v)
+    except RecursionError:
+        return reprlib.repr(v)
+
+
 def _packets(v):
     return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else defaults.RUN
 
@@ -168,13 +177,13 @@ def expand(grid, seeds=None):
         except (ValueError, TypeError) as e:
             invalid.append({**p, "error": str(e)})
             continue
-        accepted.update((k, repr(v)) for k, v in p.items())
+        accepted.update((k, _spelling(v)) for k, v in p.items())
         for s in seed_list if seeds is not None else [cfg.seed]:
             configs.setdefault(cfg.replace(seed=s), None)  # a dict keeps grid order, drops repeats
     # a value in no accepted configuration is wrong in itself if SimConfig refuses it alone
     for p in invalid:
         for k, v in p.items():
-            if k != "error" and (k, repr(v)) not in accepted:
+            if k != "error" and (k, _spelling(v)) not in accepted:
                 try:
                     SimConfig(**{k: v})
                 except (ValueError, TypeError) as e:
@@ -195,6 +204,8 @@ def load_grid(path):
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise bad("grid", str(path), f"a TOML file ({e})") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise bad("grid", str(path), "a TOML file of values nested a few levels deep, not thousands") from None
     if "configs" in data:
         if len(data) > 1:
             raise bad("grid", str(path), "either fields with lists of values or [[configs]] tables, not both")

@@ -15,8 +15,9 @@ from rxlab.cost.pricing import ESTIMATE_NOTE, throughput
 from rxlab.cost.profiles import load_platforms
 from rxlab.cost.whatif import gain_band, gain_ends, gain_pct
 from rxlab.data import load_connection_table
+from rxlab.errors import bad, is_int
 from rxlab.model import defaults
-from rxlab.model.config import SimConfig
+from rxlab.model.config import MAX_PACKETS, SimConfig
 from rxlab.model.simulate import simulate
 from rxlab.studies.sweep import sweep_rows
 
@@ -60,7 +61,10 @@ class Runs:
     simulated (or read from the cache) once, each table priced once."""
 
     def __init__(self, packets, cache=None):
-        self.packets = packets
+        if not is_int(packets) or not defaults.CLAIMS_MIN <= packets <= MAX_PACKETS:
+            raise bad("packets", packets, f"{defaults.CLAIMS_MIN}..{MAX_PACKETS} (fewer packets per simulation "
+                      "cannot support a verdict: rxlab.model.defaults.CLAIMS_MIN)")
+        self.packets = int(packets)
         self.cache = cache
         self.profiles = load_platforms()
         self._rows = {}

@@ -8,16 +8,20 @@ workers exit at once (Linux: the kernel kills them with their parent, PR_SET_PDE
 the same sweep started again computes only the runs that are missing.
 """
 
+import itertools
 import multiprocessing
 import os
 import signal
 import sys
 import threading
+import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing
+from contextlib import closing, contextmanager
+from dataclasses import asdict, is_dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
@@ -49,15 +53,43 @@ def duration_text(seconds):
     return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
+def _table(result):
+    """A run as a one-row table: Result.to_frame() (configuration, counters, metrics)."""
+    return pa.Table.from_pandas(result.to_frame(), preserve_index=False)
+
+
 def _run(cfg):
-    """One run as a one-row table: Result.to_frame() (configuration, counters, metrics)."""
-    return pa.Table.from_pandas(simulate(cfg).to_frame(), preserve_index=False)
+    return _table(simulate(cfg))
+
+
+@contextmanager
+def _signals_after():
+    """Hold SIGINT and SIGTERM until the block ends, then deliver them: a run that finished
+    before the signal is stored before the sweep stops. Only the main thread sets handlers (a
+    sweep in another thread is interrupted in the main thread, never mid-store in this one)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = []
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: h for s, h in previous.items() if h is not None}  # None: a handler not set from Python
+    for s in previous:
+        signal.signal(s, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(held):
+            signal.raise_signal(s)  # now to the handler the sweep's caller set
 
 
 def _run_stored(cfg, store, key):
     """One run, written to the cache by the process that ran it (a worker shares the disk)."""
-    table = _run(cfg)
-    store.put(key, table)
+    result = simulate(cfg)
+    with _signals_after():
+        table = store.put(key, _table(result))
+        store.release(key)
     return table
 
 
@@ -127,22 +159,35 @@ def _start_method():
 
 
 def _processes(todo, store, keys, workers):
+    """``workers`` processes; ``todo`` (the runs' iterator) is drawn one run per free worker, so
+    that each run is claimed only as it starts."""
     # The first run here: the engine is then compiled (or loaded from numba's cache) once, and
     # the workers forked from this process start with it, instead of each compiling at once.
-    yield todo[0], _run_stored(todo[0], store, keys[todo[0]])
+    todo = iter(todo)
+    first = next(todo, None)
+    if first is None:
+        return
+    yield first, _run_stored(first, store, keys[first])
     method = _start_method()
-    with ProcessPoolExecutor(min(workers, len(todo) - 1), mp_context=multiprocessing.get_context(method),
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                              initializer=_exit_with_parent) as ex:
-        futures = {ex.submit(_run_in_pool, cfg, store, keys[cfg]): cfg for cfg in todo[1:]}
+        futures = {}
         try:
-            for f in as_completed(futures):
-                f.result()
-                cfg = futures[f]
-                table = store.get(keys[cfg], cfg)
-                if table is None:
-                    raise SystemFailure(f"the run {keys[cfg]} a pool worker wrote to {store.path(keys[cfg])} "
-                                        "cannot be read back")
-                yield cfg, table
+            while True:
+                for cfg in itertools.islice(todo, workers - len(futures)):
+                    futures[ex.submit(_run_in_pool, cfg, store, keys[cfg])] = cfg
+                if not futures:
+                    break
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for f in done:
+                    f.result()
+                    cfg = futures.pop(f)
+                    store.release(keys[cfg])  # the worker released it; this process holds it no more
+                    table = store.get(keys[cfg], cfg)
+                    if table is None:
+                        raise SystemFailure(f"the run {keys[cfg]} a pool worker wrote to {store.path(keys[cfg])} "
+                                            "cannot be read back")
+                    yield cfg, table
         except BrokenProcessPool:
             raise SystemFailure("a pool worker died (killed by a signal: the OOM killer, or kill -9); the runs "
                                 "that finished are cached, and the same sweep started again resumes") from None
@@ -152,6 +197,37 @@ def _processes(todo, store, keys, workers):
             raise
         finally:  # an error, or the caller stopped: start no further run
             ex.shutdown(cancel_futures=True)
+
+
+def _claimed(todo, store, keys, others):
+    """The runs of ``todo`` this sweep computes, each claimed as it starts (ResultCache.claim);
+    one another sweep on the same cache claimed, or stored since this one read the cache, goes
+    to ``others``."""
+    for cfg in todo:
+        if not store.claim(keys[cfg]):
+            others.append(cfg)
+        elif store.get(keys[cfg], cfg) is not None:
+            store.release(keys[cfg])
+            others.append(cfg)
+        else:
+            yield cfg
+
+
+def _theirs(others, store, keys, shared):
+    """The runs other sweeps claimed, as they store them (listed in ``shared``); one whose claim
+    went without a result (that sweep stopped) or went stale (its process died) is computed here."""
+    while others:
+        for cfg in list(others):
+            table = store.get(keys[cfg], cfg)
+            if table is not None:
+                shared.append(cfg)
+            elif store.claim(keys[cfg]):
+                table = _run_stored(cfg, store, keys[cfg])
+            if table is not None:
+                others.remove(cfg)
+                yield cfg, table
+        if others:
+            time.sleep(0.2)
 
 
 def _dask(todo, store, keys, client):
@@ -164,7 +240,9 @@ def _dask(todo, store, keys, client):
     try:
         for f, table in dask_completed(futures, with_results=True):
             cfg = names[f.key]
-            store.put(keys[cfg], table)
+            with _signals_after():
+                table = store.put(keys[cfg], table)
+                store.release(keys[cfg])
             yield cfg, table
     except KilledWorker as e:
         raise SystemFailure(f"Dask lost the workers of a run ({e}); the runs that finished are cached, and "
@@ -175,6 +253,19 @@ def _dask(todo, store, keys, client):
 
 def _cpus():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _attr(v):
+    """A value of an invalid grid point as JSON keeps it, so that ``df.to_parquet`` stores
+    ``df.attrs``: numbers, text and None as they are; anything else (XDP fractions,
+    reconfigurations) as the frame's configuration columns write it, its str()."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, (list, tuple)):  # Reconfig objects as SimConfig.to_dict() has them
+        v = type(v)(asdict(x) if is_dataclass(x) and not isinstance(x, type) else x for x in v)
+    return str(v)
 
 
 def _frame(tables):
@@ -195,7 +286,8 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     grid: a dict {field: [values]} (the cartesian product) or a list of configurations (dicts
         or SimConfigs); see ``rxlab.studies.grid.expand``. XDP may be written (), "off", a verdict
         ("pass", ...) or four fractions. Combinations SimConfig refuses are not run: a warning
-        says how many, and ``df.attrs["invalid"]`` lists them (the fields and the error).
+        says how many, and ``df.attrs["invalid"]`` lists them (the fields and the error; values
+        other than numbers and text as their str(), so that ``df.to_parquet`` keeps them).
     seeds: None (each configuration's own seed), a count n (seeds 0..n-1) or a list of seeds.
     cache: the result cache folder (default ``$RXLAB_CACHE_DIR`` or ``.rxlab-cache``). Runs
         found there (same configuration, same ``rxlab.MODEL_VERSION``) are not recomputed.
@@ -204,6 +296,11 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     progress: show a tqdm progress bar (default: yes, unless the environment variable CI is set).
     max_runs: refuse a grid of more runs (configurations x seeds, counted before the grid is
         expanded) than this (default :data:`MAX_RUNS`).
+
+    Concurrent sweeps on one cache share their work: each run is claimed as it starts (a
+    ``.claim`` file beside its result), and a sweep that finds a run claimed by another waits for
+    its result, counted as from the cache. Temporary files a killed writer left are removed
+    when a sweep starts (those older than ``rxlab.studies.cache.STALE_SECONDS``).
 
     ``df.attrs["sweep"]`` says how many runs there were, how many were computed and how many
     came from the cache, and lists (``bad_cache``) each cached file that was not the result it
@@ -238,22 +335,29 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     todo = [cfg for cfg in configs if cfg not in tables]
     if todo:
         store.check_writable()  # before the first run, not after it
+        store.clean()
+    others, shared = [], []  # runs a concurrent sweep on this cache computes; those it stored
+    mine = _claimed(todo, store, keys, others)
     if client is not None:
-        runs = _dask(todo, store, keys, client)
+        runs = _dask(list(mine), store, keys, client)
     elif (workers or _cpus()) > 1 and len(todo) > 1:
-        runs = _processes(todo, store, keys, workers or _cpus())
+        runs = _processes(mine, store, keys, min(workers or _cpus(), len(todo) - 1))
     else:
-        runs = _serial(todo, store, keys)
-    with closing(runs), tqdm(total=len(configs), initial=len(tables), disable=not progress,
-                             desc="rxlab sweep", unit="run") as bar:
-        for cfg, table in runs:
-            tables[cfg] = table
-            bar.update()
+        runs = _serial(mine, store, keys)
+    try:
+        with closing(runs), tqdm(total=len(configs), initial=len(tables), disable=not progress,
+                                 desc="rxlab sweep", unit="run") as bar:
+            for cfg, table in itertools.chain(runs, _theirs(others, store, keys, shared)):
+                tables[cfg] = table
+                bar.update()
+    finally:  # stopped: the runs this sweep claimed and did not store are free for another
+        store.release_all()
     df = _frame([tables[cfg] for cfg in configs])
-    df.attrs["sweep"] = {"runs": len(configs), "computed": len(todo), "cached": len(configs) - len(todo),
+    computed = len(todo) - len(shared)
+    df.attrs["sweep"] = {"runs": len(configs), "computed": computed, "cached": len(configs) - computed,
                          "model_version": _cache.MODEL_VERSION, "cache": str(store.root),
                          "bad_cache": list(store.bad)}
-    df.attrs["invalid"] = invalid
+    df.attrs["invalid"] = [{k: _attr(v) for k, v in p.items()} for p in invalid]
     return df
 
 

@@ -353,6 +353,8 @@ def check_out_folder(out):
 
 def _is_report_page(path):
     """A page rxlab report wrote (so that removing it never removes someone else's file)."""
+    if Path(path).is_symlink() or not Path(path).is_file():  # a FIFO would block its reader
+        return False
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             head = f.read(512)
@@ -404,7 +406,8 @@ def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboa
     ``packets``; ``{}`` for the defaults): writes ``explore.html``, the explorable sweeps.
 
     A notebook that cannot run (no ``parameters`` cell, not a notebook, a failing cell, a dead
-    kernel) gets no page and is listed as failed in the index; the others are built. Pages of
+    kernel), or whose page cannot be written (a name too long, something not a regular file in
+    its place), gets no page and is listed as failed in the index; the others are built. Pages of
     notebooks that no longer exist, or failed, are removed. Interrupted (SIGINT, SIGTERM), it
     stops at once: pages already written are whole, the index is the previous one.
 
@@ -438,8 +441,15 @@ def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboa
             (", quick mode" if quick else "") + ' · <a href="index.html">all reports</a>' + \
             (f' · <a href="{EXPLORE_PAGE}">explore the sweeps</a>' if explore is not None else "") + "</p>"
         body = notebook_html(nb)
+        try:
+            write_page(out / f"{path.stem}.html", f"rxlab: {title}", meta + body, style)
+        except (OSError, ValueError) as e:  # this page only (a name too long, not a regular file there)
+            err = "page not written: " + " ".join(f"{type(e).__name__}: {e}".split())
+            print(f" FAILED: {err}", file=log, flush=True)
+            pages.append((path.stem, title, None, err))
+            failed.append(path.stem)
+            continue
         anchors[path.stem] = heading_anchors(body)
-        write_page(out / f"{path.stem}.html", f"rxlab: {title}", meta + body, style)
         pages.append((path.stem, title, f"{path.stem}.html", ""))
         print(f" {time.monotonic() - t0:.1f} s", file=log, flush=True)
     if explore is not None:  # after the notebooks: what a reader opens first is there first
