@@ -159,7 +159,7 @@ def _kernels(args):
             print(f"  {b:<{width}} = {_value(c.value):<18} {c.commit:<12}  {c.release:<4} {c.subject}{flag}")
         return
     if args.json:
-        print(json.dumps({"releases": [{"name": r.name, "uncertain": r.uncertain, "summary": r.summary,
+        print(json.dumps({"releases": [{"name": r.name, "base": r.base, "uncertain": r.uncertain, "summary": r.summary,
                                         "changes": [vars(c) for c in r.changes], "values": r.values()}
                                        for r in rows], "not_modelled": todo}))
         return
@@ -372,7 +372,10 @@ def _config_options(p):
         else:
             default = f"default {_num(value) if isinstance(value, (int, float)) else value}"
         unit = f" [{unit}]" if unit and unit != "fraction" else ""
-        if f.name == "xdp":
+        if f.name == "fixes":
+            p.add_argument(opt, type=lambda text: tuple(x for x in text.split(",") if x), default=None,
+                           metavar="COMMIT,...", help=f"{what}; default none (rxlab kernels lists them)")
+        elif f.name == "xdp":
             p.add_argument(opt, help=f"{what}: one verdict ({', '.join(c.XDP_VERDICTS)}) or four fractions "
                                      "P,D,T,R adding up to 1; default none (no program)")
         elif f.name == "strategy":

@@ -221,6 +221,9 @@ METRICS = {
     "atomic_rmw_per_packet": ("refcount atomics per packet", "atomic_rmw / packets"),
     "atomic_rmw_remote_per_packet": ("of which on a line another CPU wrote last", "atomic_rmw_remote / packets"),
     "zero_window_stalls": ("times a sender found a zero window", "conn stalls"),
+    "trapped_connections": (("connections that dropped skbs while sk_rcvbuf could not hold an initial window "
+                             "(TCP_INIT_CWND) of them, and whose sk_rcvbuf still cannot (Result.trapped())"),
+                            "conn trap_need > rcvbuf"),
     "mem_efficiency_buffer": (("static memory efficiency: bytes of a full-MTU frame per byte of page one "
                                "buffer pins"), "RxGeometry: datasize / ((PAGE_SIZE << order) / frags_per_page)"),
     "mem_efficiency_ring": (("static memory efficiency of a posted ring: full-MTU frame bytes per byte "

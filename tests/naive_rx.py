@@ -74,7 +74,7 @@ QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "d
             "skb_table_full")
 CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
               "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge", "held", "rcv_mss",
-              "last_seg")
+              "last_seg", "trap_drops", "trap_need")
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
 
@@ -513,8 +513,11 @@ class NaiveRx:
             sock.ever_queued, sock.last_queued = True, s
 
     def tcp_prune_queue(self, sock, need, cpu):
-        """PruneCalled; tcp_clamp_window() (sk_rcvbuf up to sk_rmem_alloc, at most tcp_rmem[2],
-        unless SO_RCVBUF locked it); tcp_collapse(); RcvPruned and -1 if the skb still does not fit."""
+        """From 6.17 (972ca7a3bc9a) -1 at once for an empty queue; else PruneCalled;
+        tcp_clamp_window() (sk_rcvbuf up to sk_rmem_alloc, at most tcp_rmem[2], unless SO_RCVBUF
+        locked it); tcp_collapse(); RcvPruned and -1 if the skb still does not fit."""
+        if self.cfg.release.prune_empty == "drop" and sock.rmem_alloc == 0:
+            return -1
         self.core.c["PruneCalled"] += 1
         cap = self.cfg.tcp_rmem
         if sock.sk_rcvbuf < cap and not self.rcvbuf_locked:
@@ -556,6 +559,9 @@ class NaiveRx:
             core.c["TCPRcvQDrop"] += 1
             sock.stats["rmem_drops"] += segs
             sock.stats["stalls"] += 1
+            if sock.sk_rcvbuf < TCP_INIT_CWND * truesize:  # not an initial window of such skbs: a trap
+                sock.stats["trap_drops"] += 1
+                sock.stats["trap_need"] = max(sock.stats["trap_need"], TCP_INIT_CWND * truesize)
             sock.next_send = max(sock.next_send, sock.next_read)
             core.skb_free(s, cpu, True)
             return
@@ -825,7 +831,8 @@ class NaiveRx:
                    "rcvq_seq": s.rcvq_space["seq"], "rcvq_space": s.rcvq_space["space"],
                    "rcv_edge": s.rcv_wnd_right, "held": sum(s.page_bytes.values()), "rcv_mss": s.rcv_mss,
                    "last_seg": s.last_seg_size}
-            row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls")})
+            row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls", "trap_drops",
+                                                "trap_need")})
             conn.append(row)
         lock_total, lock_reader = self.producer_lock_counts()
         result = NaiveResult(

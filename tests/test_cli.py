@@ -66,7 +66,7 @@ def test_simulate_help_explains_every_option():
         assert config.MEANING[name][0].split(" (")[0] in opts[name], name
         v = getattr(resolved, name)
         text = ("on" if v else "off") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else v
-        assert f"default {'none' if name == 'xdp' else text}" in opts[name], (name, opts[name])
+        assert f"default {'none' if name in ('xdp', 'fixes') else text}" in opts[name], (name, opts[name])
     for name, (lo, hi) in config.INT_RANGES.items():
         if name not in ("queues", "reader_cpus"):  # their upper end depends on another field
             assert f"{lo}..{hi}" in opts[name], name

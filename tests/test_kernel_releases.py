@@ -39,7 +39,8 @@ def first(pred):
 
 def test_the_table_has_the_releases_the_issue_asks_for():
     names = releases.names()
-    assert names[0] == "6.1" and "6.6" in names and NEWEST == names[-1]
+    mainline = [r.name for r in releases.releases() if not r.base]
+    assert names[0] == "6.1" and "6.6" in names and NEWEST == mainline[-1]
     assert first(lambda r: r.scaling_ratio_init == 128) == "6.10"  # 697a6c8cec03
     assert first(lambda r: r.tcp_rmem_max == 32 << 20) == "6.16"  # 572be9bf9d0d
     assert first(lambda r: r.admission == "rmem_plus_truesize") == "6.17"  # 1d2fbaad7cd8
@@ -49,7 +50,51 @@ def test_the_table_has_the_releases_the_issue_asks_for():
     newest = releases.newest()
     assert (newest.mana_truesize, newest.mana_queue_cap, newest.mana_rx_layout) == ("backing_alloc", 16,
                                                                                   "page_pool_frag")
-    assert list(names) == sorted(names, key=lambda n: tuple(map(int, n.split("."))))
+    assert mainline == sorted(mainline, key=lambda n: tuple(map(int, n.split("."))))
+    assert first(lambda r: r.prune_empty == "drop") == "6.17"  # 972ca7a3bc9a
+    assert first(lambda r: r.admission == "rmem_before" and r.window == "scaling_ratio" and r.prune_empty == "drop"
+                 and not r.base) == "7.0"  # 026dfef287c0 gives up on 1d2fbaad7cd8
+
+
+# -- stable point releases and fixes -------------------------------------------------------------
+
+def test_point_releases_follow_their_branch_and_its_backports():
+    """"6.18" is 6.18.0; 026dfef287c0 reached 6.18.17 and 6.19.7, f017c1f768b6 reached 6.17.3; a point
+    release between rows behaves as the newest row of its branch up to it, and says so."""
+    r = releases.release
+    assert [r(n).admission for n in ("6.17", "6.17.2", "6.17.3", "6.17.9")] == \
+        ["rmem_plus_truesize", "rmem_plus_truesize", "rmem_plus_len", "rmem_plus_len"]
+    assert r("6.18.0").admission == r("6.18.16").admission == "rmem_plus_len"
+    assert r("6.18.17").admission == r("6.18.40").admission == r("6.19.7").admission == "rmem_before"
+    assert r("6.19.6").admission == "rmem_plus_len"
+    assert r("6.18.17").source("admission").commit == "026dfef287c0"
+    assert r("6.18.17").source("mana_rx_layout").commit == "730ff06d3f5c"  # the rest is 6.18's
+    late = r("6.18.40")
+    assert late.name == "6.18.40" and late.summary.startswith("as 6.18.17:")
+    assert SimConfig(kernel="6.18.40").release.admission == "rmem_before"
+    for bad_name in ("6.15.3", "6.18.x", "7"):
+        with pytest.raises(ValueError, match=rf"^kernel={bad_name!r} is not allowed: one of"):
+            SimConfig(kernel=bad_name)
+
+
+def test_a_run_names_a_release_plus_explicit_fixes():
+    cfg = SimConfig(kernel="6.17", fixes=("026dfef287c0",))
+    assert cfg.release.admission == "rmem_before" and cfg.release.name == "6.17+026dfef287c0"
+    assert cfg.release.prune_empty == "drop" and SimConfig(kernel="6.17").release.admission == "rmem_plus_truesize"
+    assert SimConfig(kernel="6.17", fixes=["026dfef287c0"]).fixes == ("026dfef287c0",)
+    with pytest.raises(ValueError, match=r"^fixes='deadbeef0000' is not allowed: commits of data/kernels.toml"):
+        SimConfig(kernel="6.17", fixes=("deadbeef0000",))
+    with pytest.raises(ValueError, match=r"^fixes='026dfef287c0' is not allowed: a tuple of commit ids"):
+        SimConfig(fixes="026dfef287c0")
+
+
+def test_a_point_row_names_the_mainline_row_it_follows():
+    import tomllib
+
+    data = tomllib.loads(releases.KERNELS_TOML.read_text())
+    data["release"][-1]["base"] = "6.17"  # 6.19.7 said to follow 6.17
+    with pytest.raises(ValueError, match=r"release 6.19.7.base='6.17' is not allowed: the earlier mainline row"):
+        releases.parse(data)
 
 
 def test_every_behaviour_of_every_row_cites_its_commit():
@@ -68,8 +113,13 @@ def test_every_behaviour_of_every_row_cites_its_commit():
 
 
 def test_a_row_keeps_what_it_does_not_change():
+    """A mainline row keeps the mainline row before it; a point release keeps its base."""
     rows = releases.releases()
-    for before, after in itertools.pairwise(rows):
+    follows = {}
+    for before, after in itertools.pairwise([r for r in rows if not r.base]):
+        follows[after] = before
+    follows.update({r: releases.release(r.base) for r in rows if r.base})
+    for after, before in follows.items():
         changed = {c.behaviour for c in after.changes}
         for b in releases.BEHAVIOURS:
             if b not in changed:
@@ -218,17 +268,19 @@ def test_6_1_and_the_newest_differ_exactly_as_the_table_says():
     differ = {k for k in a if a[k] != b[k]}
     behaviours = {n for n in releases.BEHAVIOURS if getattr(old.release, n) != getattr(new.release, n)}
     fields = {releases.BEHAVIOURS[n].field for n in behaviours} - {""}
-    assert differ == fields | {"kernel"} == set(RELEASE_FIELDS) | {"kernel"}
+    # every release-given field but tcp_rmem[1] (131072 in both) differs
+    assert differ == fields | {"kernel"} == set(RELEASE_FIELDS) - {"tcp_rmem_default"} | {"kernel"}
     for n in behaviours:  # each difference is a row's change between the two, with its commit
         assert any(c.behaviour == n for r in releases.releases()[1:] for c in r.changes)
     # and what the engine is handed
     _, ro = _params(old.replace(queues=2, online_cpus=2))
     _, rn = _params(new.replace(queues=2, online_cpus=2))
     # (scaling_init: 6.6's 65 is gone by the newest, and 6.1's 128 is the half tcp_adv_win_scale 1 gives)
-    # (rcvbuf: both start at tcp_rmem[1]; tcp_rmem_max is tcp_rmem[2]; grow, low_rtt_us and admission are
-    # tcp_rcv_space_adjust()'s and tcp_try_rmem_schedule()'s rules)
+    # (rcvbuf: both start at tcp_rmem[1]; tcp_rmem_max is tcp_rmem[2]; grow and low_rtt_us are
+    # tcp_rcv_space_adjust()'s rules; admission went from 6.1's rule and back by 7.0 (026dfef287c0), while
+    # 972ca7a3bc9a's empty-queue return stayed)
     assert {RC(i).name for i in range(RC.n) if ro.rc[i] != rn.rc[i]} == {
-        "tcp_rmem_max", "defer_max", "win_mode", "grow", "low_rtt_us", "admission"}
+        "tcp_rmem_max", "defer_max", "win_mode", "grow", "low_rtt_us", "prune_empty"}
 
 
 def test_truesize_fix_and_alloc_cache_follow_the_release():
@@ -330,7 +382,9 @@ def test_rxlab_kernels_prints_the_table_with_commits(capsys):
     assert main(["kernels", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in d["releases"]] == list(releases.names())
-    assert d["releases"][-1]["changes"][0]["commit"] == "45b2b84ac6fd"
+    by_name = {r["name"]: r for r in d["releases"]}
+    assert by_name["7.1"]["changes"][0]["commit"] == "45b2b84ac6fd" and by_name["7.1"]["base"] == ""
+    assert by_name["6.18.17"]["base"] == "6.18" and by_name["6.18.17"]["changes"][0]["commit"] == "026dfef287c0"
     assert main(["kernels", "--kernel", "6.6"]) == 0
     out = capsys.readouterr().out
     assert "window             = scaling_ratio" in out and "dfa2f0483360" in out and "b49960a05e32" in out
@@ -357,7 +411,7 @@ def _simulate_json(*argv):
 def test_simulate_runs_with_the_oldest_and_the_newest_kernel():
     old, new = _simulate_json("--kernel", "6.1"), _simulate_json("--kernel", NEWEST)
     differ = {k for k in old["config"] if old["config"][k] != new["config"][k]}
-    assert differ == set(RELEASE_FIELDS) | {"kernel"}
+    assert differ == set(RELEASE_FIELDS) - {"tcp_rmem_default"} | {"kernel"}  # tcp_rmem[1]: 131072 in both
     assert old["config"]["kernel"] == "6.1" and old["metrics"]["packets"] == new["metrics"]["packets"] == 2000
     assert (old["config"]["queues"], new["config"]["queues"]) == (64, 16)
 
@@ -367,7 +421,8 @@ def test_bad_kernel_on_the_command_line_is_one_line():
                        text=True, check=False)
     assert p.returncode == 2 and p.stdout == ""
     assert p.stderr.strip().splitlines() == [
-        "rxlab simulate: error: kernel='5.4' is not allowed: one of " + ", ".join(map(repr, releases.names()))]
+        "rxlab simulate: error: kernel='5.4' is not allowed: one of " + ", ".join(map(repr, releases.names()))
+        + ", or a stable point release X.Y.Z of one of them (behaving as its newest row up to Z)"]
 
 
 @pytest.mark.jit_only  # six runs of 60,000 packets

@@ -157,6 +157,7 @@ SIMULATE_SMALL = ("simulate", "--packets", "200", "--queues", "1", "--ring-size"
 # ---------------------------------------------------------------- SimConfig, Reconfig: the edges
 
 INT_RANGES = {"queues": (1, 64), "napi_budget": (1, 1024), "connections": (1, 65536), "tcp_rmem": (4096, 2**31),
+              "tcp_rmem_default": (4096, 2**31),
               "copybreak": (0, 4096), "seed": (0, 2**32 - 1), "packets": (1, 10**10), "samples": (1, 100_000),
               "max_skbs": (64, 2**24), "skb_defer_max": (0, 2**20), "ring_size": (128, 8192),
               "adapter_mtu": (82, 65535), "reader_cpus": (1, 4080),  # reader_cpus: 4096 less the 16 queues
@@ -166,7 +167,7 @@ POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 
 CHOICES = {"page_size": (4096, 16384, 65536), "arch": ("x86_64", "arm64"), "strategy": tuple(STRATEGIES),
            "app_cpus": ("remote", "napi"), "kernel": tuple(r.name for r in releases.releases()),
            "driver": tuple(DRIVERS)}
-RELEASE_DEFAULTED = ("strategy", "ring_size", "queues", "tcp_rmem", "skb_defer_max")  # None: the release's value
+RELEASE_DEFAULTED = ("strategy", "ring_size", "queues", "tcp_rmem_default", "tcp_rmem", "skb_defer_max")  # None: the release's value
 NONE_ALLOWED = (*RELEASE_DEFAULTED, "rmem_max")  # None: the release's value, or net.core.rmem_max's default
 BOOLS = ("gro", "truesize_honest", "defer_free")
 NAN = float("nan")
@@ -187,6 +188,7 @@ def inside(name):
     if name in BOOLS:
         return [True, False, np.bool_(True)]
     return {"mtu": [68, 9000, np.int16(1500)], "xdp": [(), xdp_only("tx"), (0.25,) * 4, (np.float64(1), 0, 0, 0)],
+            "fixes": [(), ["026dfef287c0"], ("972ca7a3bc9a", "026dfef287c0")],
             "reconfigs": [(), [], (Reconfig(0), Reconfig(99_999, mtu=9000, xdp=(), fail=True))]}[name]
 
 
@@ -203,7 +205,8 @@ def outside(name):
         return ["no", "False", 1, 0, None]
     return {"page_size": [8192, 2048, 131072, 0, "4096", 4096.0, True],
             "arch": ["sparc", "", None, ["arm64"]], "strategy": ["bogus", ["pp_frag"], 1],
-            "kernel": ["5.4", "", None, 6.1, "6.1.0"], "driver": ["e1000", "", None, ["mana"]],
+            "kernel": ["5.4", "", None, 6.1, "6.1.x", "6.15.2"], "driver": ["e1000", "", None, ["mana"]],
+            "fixes": ["026dfef287c0", ("deadbeefcafe",), ("026dfef",), (26,), None],
             "app_cpus": ["Remote", None, 0],
             "mtu": [67, 9001, 1500.0, "1500", None, True],
             "xdp": [(1, 0, 0), (1, 0, 0, 0, 0), [1, 0, 0, 0], (0.5, 0.6, 0, 0), (-0.1, 1.1, 0, 0), (NAN, 1, 0, 0),
@@ -214,7 +217,7 @@ def outside(name):
 
 def test_every_field_is_covered():
     assert set(INT_RANGES) | set(FRACTIONS) | set(POSITIVE) | set(CHOICES) | set(BOOLS) \
-        | {"mtu", "xdp", "reconfigs"} == set(FIELDS)
+        | {"mtu", "xdp", "reconfigs", "fixes"} == set(FIELDS)
 
 
 @pytest.mark.parametrize("name", FIELDS)

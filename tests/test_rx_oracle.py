@@ -58,6 +58,10 @@ CONFIGS = [
     ("skb_table_full", {"max_skbs": 64, "app_read_us": 2000.0, "connections": 4, "gro": False,
                         "clone_fraction": 1.0}),
     ("jumbo_4k_x86", {"mtu": 9000, "arch": "x86_64", "tcp_rmem": 131072, "queues": 1}),
+    # 6.17's admission by truesize: tcp_clamp_window() keeps a 64 KB-page buffer below an initial window
+    # of its skbs, and an empty queue takes the skb it refuses (972ca7a3bc9a's early return): a trap
+    ("trap_6_17_full_64k", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
+                            "connections": 1}),
     # SO_RCVBUF large enough that a read returns more pages than the pool's ring holds
     ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1, "so_rcvbuf": 1 << 20, "rmem_max": 1 << 21}),
     # the receive side (net/ipv4/tcp_input.c): autotuning by each release's tcp_rcvbuf_grow(), SO_RCVBUF,

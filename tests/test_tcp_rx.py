@@ -140,6 +140,41 @@ def test_from_6_17_a_full_64k_page_does_not_fit_and_drops():
     assert pressure(old)["TCPRcvQDrop"] == 0
 
 
+def test_from_6_17_an_empty_queue_drops_at_once_and_tcp_data_queue_takes_the_skb():
+    """972ca7a3bc9a (6.17): tcp_prune_queue() returns -1 while sk_rmem_alloc is 0, before PruneCalled
+    and tcp_clamp_window(), which under 1d2fbaad7cd8's rule would set sk_rcvbuf to 0; tcp_data_queue()
+    then takes the skb into the empty queue (sk_forced_mem_schedule). With tcp_rmem[1] at 4096 B the
+    window lets one segment through per read, and every skb (65792 B of truesize) is refused by the
+    admission rule into an empty queue: each gets in, none is counted as a prune, and sk_rcvbuf stays
+    4096 (it would be clamped to 0 at the first, and PruneCalled count every packet, without it)."""
+    kw = {"strategy": "full_page", "page_size": 65536, "tcp_rmem_default": 4096, "connections": 1, "packets": 600}
+    r = run(kernel="6.17", **kw)
+    assert r.geometry.truesize > 4096 and r.conn[0, CN.packets] > 0
+    assert pressure(r) == dict.fromkeys(PRESSURE, 0) and r.conn[0, CN.rcvbuf] == 4096
+    assert releases.release("6.17").source("prune_empty").commit == "972ca7a3bc9a"
+
+
+TRAP = {"strategy": "full_page", "page_size": 65536, "arch": "arm64", "connections": 1, "packets": 3000}
+
+
+def test_a_flow_trapped_on_6_17_says_so_and_a_larger_tcp_rmem1_frees_it():
+    """Seed 000's stream on full 64 KB pages: on 6.17.0, tcp_prune_queue() clamps sk_rcvbuf to what is
+    queued whenever tcp_can_ingest() refuses an skb (1d2fbaad7cd8), so the buffer holds a skb or two
+    of 65792 B, far below an initial window of them (TCP_INIT_CWND x truesize), and drops what the
+    window lets through: the run says the flow is trapped, when and why. With tcp_rmem[1] at 1 MB the
+    first round trip fits and it is not; nor on 7.0 or 6.18.17 (026dfef287c0 admits by sk_rmem_alloc
+    <= sk_rcvbuf again, and tcp_clamp_window() grows the buffer with the queue)."""
+    trapped = run(kernel="6.17", **TRAP)
+    t = trapped.trapped()
+    assert trapped.metrics()["trapped_connections"] == 1 and list(t.connection) == [0]
+    assert t.rcvbuf[0] < t.need[0] == 10 * 65792 and t.trap_drops[0] > 0 and t.trapped_at_us[0] < trapped.t_us
+    assert "rmem_plus_truesize admission" in t.why[0]
+    freed = [run(kernel="6.17", tcp_rmem_default=1 << 20, **TRAP), run(kernel="7.0", **TRAP),
+             run(kernel="6.18.17", **TRAP)]
+    assert [r.metrics()["trapped_connections"] for r in freed] == [0, 0, 0]
+    assert all(r.goodput_gbps > 20 * trapped.goodput_gbps for r in freed)
+
+
 # -- GRO aggregates and scaling_ratio ---------------------------------------------------------------
 
 BIG = {"so_rcvbuf": 8388608, "rmem_max": 8388608}  # the window never limits: the link stays busy

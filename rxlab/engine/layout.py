@@ -224,7 +224,9 @@ class CN(IntEnum):
     held = 16  # packet bytes in pages on the receive queue (sum of its skbs' page_len)
     rcv_mss = 17  # icsk_ack.rcv_mss: the segment size tcp_measure_rcv_mss() last settled on
     last_seg = 18  # icsk_ack.last_seg_size: a smaller segment's size, to confirm a shrunk rcv_mss
-    n = 19
+    trap_drops = 19  # skbs dropped (TCPRcvQDrop) with sk_rcvbuf below trap_need
+    trap_need = 20  # TCP_INIT_CWND x the largest truesize of those skbs: an initial window of them (0: none)
+    n = 21
 
 
 class CF(IntEnum):
@@ -233,7 +235,8 @@ class CF(IntEnum):
 
     next_send = 0
     rcvq_time = 1  # rcvq_space.time: when autotuning last measured (tcp_rcv_space_adjust)
-    n = 2
+    trapped_at = 2  # the read period in which the first trap drop came (its start; inf: none)
+    n = 3
 
 
 class RC(IntEnum):
@@ -268,7 +271,8 @@ class RC(IntEnum):
     admission = 26  # Admission: when tcp_try_rmem_schedule() prunes (and may drop)
     shinfo = 27  # SKB_DATA_ALIGN(sizeof(struct skb_shared_info)): sizes the skbs tcp_collapse() makes
     gro_max_size = 28  # dev->gro_max_size: an aggregate's len stays below it (skb_gro_receive)
-    n = 29
+    prune_empty = 29  # tcp_prune_queue() drops at once while the receive queue is empty (972ca7a3bc9a)
+    n = 30
 
 
 class Grow(IntEnum):

@@ -12,7 +12,7 @@ from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G
 from rxlab.engine.reader import mark_dirty
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
 from rxlab.engine.tcp import alloc_skb_truesize, tcp_measure_rcv_mss, tcp_win_from_space
-from rxlab.kernel.tcp import TCP_IP_HEADERS
+from rxlab.kernel.tcp import TCP_INIT_CWND, TCP_IP_HEADERS
 
 
 @inner
@@ -95,9 +95,13 @@ def tcp_prune_queue(st, rx, c, need, cpu):
     locked it (rxlab models no global TCP memory pressure): from 6.17, called whenever the arriving
     skb does not fit, that can lower it (1d2fbaad7cd8); if the skb still does not fit,
     tcp_collapse() the receive queue (rxlab has no out-of-order queue to collapse or prune); if it
-    still does not fit, RcvPruned and -1 (the caller drops the skb unless the queue is empty)."""
+    still does not fit, RcvPruned and -1 (the caller drops the skb unless the queue is empty). From
+    6.17 (972ca7a3bc9a) an empty queue returns -1 at once, before tcp_clamp_window() could set
+    sk_rcvbuf to 0 under 1d2fbaad7cd8's rule: the caller force-admits the skb."""
     rc = rx.rc
     k = rx.conn[c]
+    if rc[RC.prune_empty] and k[CN.rmem] == 0:
+        return -1  # 972ca7a3bc9a (6.17): "Do nothing if our queues are empty", sk_rcvbuf kept
     st.c[Ctr.PruneCalled] += 1
     if k[CN.rcvbuf] < rc[RC.tcp_rmem_max] and not rc[RC.rcvbuf_lock]:
         k[CN.rcvbuf] = min(k[CN.rmem], rc[RC.tcp_rmem_max])
@@ -117,7 +121,10 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg):
     (sk_rmem_alloc > sk_rcvbuf; from 6.17 sk_rmem_alloc + truesize > sk_rcvbuf, 1d2fbaad7cd8; from
     6.18 + len, f017c1f768b6) -> tcp_prune_queue(); if that fails the skb is dropped (TCPRcvQDrop)
     unless the receive queue is empty (sk_forced_mem_schedule), and its sender, which rxlab gives no
-    retransmission timer, resends after the application's next read. Else tcp_measure_rcv_mss()
+    retransmission timer, resends after the application's next read. A drop while sk_rcvbuf cannot
+    hold TCP_INIT_CWND skbs like the dropped one is a trap drop (``CN.trap_*``, ``CF.trapped_at``):
+    a receive buffer smaller than an initial window of the skbs it gets, which drops what the
+    window lets through (Result.trapped()). Else tcp_measure_rcv_mss()
     (scaling_ratio), rcv_nxt, and tcp_try_coalesce() into the tail or queue the skb, charging
     truesize (or the coalesce delta)."""
     rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
@@ -132,6 +139,12 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg):
         st.c[Ctr.TCPRcvQDrop] += 1
         k[CN.rmem_drops] += segs  # every segment of the aggregate is lost
         k[CN.stalls] += 1
+        # a buffer that cannot hold an initial window of skbs like this one, and drops: a trap
+        trap = TCP_INIT_CWND * st.skbs[s, SK.truesize]
+        if k[CN.rcvbuf] < trap:
+            k[CN.trap_drops] += 1
+            k[CN.trap_need] = max(k[CN.trap_need], trap)
+            connf[c, CF.trapped_at] = min(connf[c, CF.trapped_at], rx.next_read[0] - rx.rf[RF.app_read_us])
         connf[c, CF.next_send] = max(connf[c, CF.next_send], rx.next_read[0])
         skb_free(st, s, cpu, TRUE)
         return

@@ -10,8 +10,9 @@ objects; :func:`release` looks one up by name (``"6.1"``, ``"7.1"``, ...); :data
 default of ``SimConfig.kernel``, and :data:`NEWEST` the table's last row.
 """
 
+import re
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cache
 
 from rxlab.data import DATA_DIR
@@ -70,13 +71,18 @@ _B = [
     Behaviour("scaling_ratio_init", int,
               "the scaling_ratio a socket starts with, before its first measured skb (0: no scaling_ratio)"),
     Behaviour("tcp_rmem_default", int,
-              "tcp_rmem[1]: the sk_rcvbuf a socket starts with (rxlab: at most tcp_rmem[2])"),
+              "tcp_rmem[1]: the sk_rcvbuf a socket starts with (rxlab: at most tcp_rmem[2])",
+              field="tcp_rmem_default"),
     Behaviour("tcp_rmem_max", int, "tcp_rmem[2]: the most autotuning (or tcp_clamp_window) grows sk_rcvbuf to",
               field="tcp_rmem"),
     Behaviour("admission", ("rmem_before", "rmem_plus_truesize", "rmem_plus_len"),
               "when an arriving skb makes TCP prune (tcp_clamp_window, tcp_collapse, then drop unless the "
               "receive queue is empty): once sk_rmem_alloc > sk_rcvbuf, or unless sk_rmem_alloc + truesize "
               "<= sk_rcvbuf, or (tcp_can_ingest by skb->len) unless sk_rmem_alloc + len <= sk_rcvbuf"),
+    Behaviour("prune_empty", ("clamp", "drop"),
+              "what tcp_prune_queue() does when the receive queue is empty (sk_rmem_alloc 0): go on to "
+              "tcp_clamp_window(), which under the 6.17 admission rule sets sk_rcvbuf to 0 (clamp), or drop "
+              "the skb at once, leaving sk_rcvbuf as it is (drop; tcp_data_queue() then force-admits it)"),
     Behaviour("ooo_updates_ratio", bool, "out-of-order packets update rcv_mss and scaling_ratio",
               engine="not modelled: the engine has no out-of-order packets"),
     Behaviour("rcvbuf_autotune", bool, "tcp_rcv_space_adjust() grows sk_rcvbuf (net.ipv4.tcp_moderate_rcvbuf)"),
@@ -133,8 +139,10 @@ class Change:
 class Release:
     """One row of ``data/kernels.toml`` with every behaviour's value in force.
 
-    ``changes``: what this row changes against the row before it (the first row: everything);
-    ``sources``: for every behaviour, the :class:`Change` that set the value in force.
+    ``changes``: what this row changes against the row it follows (the first row: everything);
+    ``sources``: for every behaviour, the :class:`Change` that set the value in force; ``base``: the
+    release a stable point release follows ("6.18" for "6.18.17"), or "" for a mainline release,
+    which follows the mainline row before it.
     """
 
     name: str
@@ -142,12 +150,14 @@ class Release:
     summary: str
     changes: tuple
     sources: tuple
+    base: str
     window: str
     tcp_adv_win_scale: int
     scaling_ratio_init: int
     tcp_rmem_default: int
     tcp_rmem_max: int
     admission: str
+    prune_empty: str
     ooo_updates_ratio: bool
     rcvbuf_autotune: bool
     rcvbuf_low_rtt_us: int
@@ -170,10 +180,11 @@ class Release:
         return {name: getattr(self, name) for name in BEHAVIOURS}
 
 
-assert [f.name for f in fields(Release)][5:] == list(BEHAVIOURS), "Release has one field per behaviour"
+assert [f.name for f in fields(Release)][6:] == list(BEHAVIOURS), "Release has one field per behaviour"
 
 _CHANGE_KEYS = {"value", "commit", "subject", "where", "release", "uncertain", "note"}
-_ROW_KEYS = {"name", "uncertain", "summary", "changes"}
+_ROW_KEYS = {"name", "uncertain", "summary", "changes", "base"}
+_POINT = re.compile(r"(\d+\.\d+)\.(\d+)")
 
 
 def _commit(where, v):
@@ -202,16 +213,27 @@ def parse(data, origin="kernels.toml"):
     if set(data) - {"release"} or not isinstance(rows, list) or not rows:
         raise bad(origin, sorted(data), "[[release]] tables and nothing else")
     out, values, sources, names = [], {}, {}, []
+    state = {}  # name -> (values, sources) in force after that row
+    mainline = None  # the last row without a base: the one a mainline row follows
     for i, row in enumerate(rows):
         at = f"{origin}: release[{i}]"
         if not isinstance(row, dict) or set(row) - _ROW_KEYS or not {"name", "summary", "changes"} <= set(row):
             raise bad(at, sorted(row) if isinstance(row, dict) else row,
-                      "a table with name, summary, changes and optionally uncertain")
+                      "a table with name, summary, changes and optionally uncertain and base")
         name = _text(f"{at}.name", row["name"])
         at = f"{origin}: release {name}"
         if name in names:
             raise bad(f"{at}.name", name, "a name not used by an earlier row")
         names.append(name)
+        base = row.get("base", "")
+        if base:  # a stable point release: its mainline row's values, then its backports
+            m = _POINT.fullmatch(name)
+            if m is None or m.group(1) != base or base not in state or state[base][2]:
+                raise bad(f"{at}.base", base, f"the earlier mainline row {name} is a point release of "
+                          "(name X.Y.Z, base X.Y)")
+            values, sources = dict(state[base][0]), dict(state[base][1])
+        elif mainline is not None:
+            values, sources = dict(state[mainline][0]), dict(state[mainline][1])
         row_uncertain = _bool(f"{at}.uncertain", row.get("uncertain", False))
         changes = row["changes"]
         if not isinstance(changes, dict) or not changes:
@@ -240,7 +262,10 @@ def parse(data, origin="kernels.toml"):
             values[key] = change.value
             sources[key] = change
         out.append(Release(name=name, uncertain=row_uncertain, summary=_text(f"{at}.summary", row["summary"]),
-                           changes=tuple(made), sources=tuple(sources.items()), **values))
+                           changes=tuple(made), sources=tuple(sources.items()), base=base, **values))
+        state[name] = (values, sources, base)
+        if not base:
+            mainline = name
     return tuple(out)
 
 
@@ -268,16 +293,47 @@ def names():
 
 
 def release(name, field="kernel"):
-    """The :class:`Release` called ``name``; a bad name raises a ValueError naming ``field``."""
-    for r in releases():
-        if r.name == name:
-            return r
-    allowed = "one of " + ", ".join(repr(n) for n in names())
+    """The :class:`Release` called ``name``: a row of the table, or a stable point release "X.Y.Z" of a
+    mainline row X.Y, which behaves as the newest point row of that branch up to Z ("6.18.20" as
+    "6.18.17", which has 026dfef287c0) or, below every point row, as X.Y itself ("6.18.0" is 6.18).
+    A bad name raises a ValueError naming ``field``."""
+    rows = {r.name: r for r in releases()}
+    if isinstance(name, str) and name in rows:
+        return rows[name]
+    m = _POINT.fullmatch(name) if isinstance(name, str) else None
+    if m is not None and m.group(1) in rows and not rows[m.group(1)].base:
+        branch, z = m.group(1), int(m.group(2))
+        points = [r for r in rows.values() if r.base == branch and int(_POINT.fullmatch(r.name).group(2)) <= z]
+        row = max(points, key=lambda r: int(_POINT.fullmatch(r.name).group(2))) if points else rows[branch]
+        return replace(row, name=name, summary=f"as {row.name}: {row.summary}")
+    allowed = ("one of " + ", ".join(repr(n) for n in names())
+               + ", or a stable point release X.Y.Z of one of them (behaving as its newest row up to Z)")
     raise bad(field, name, allowed if isinstance(name, str) else "a release name (a string): " + allowed)
 
 
+def with_fixes(rel, fixes, field="fixes"):
+    """``rel`` with the behaviour changes of the commits ``fixes`` applied, as a kernel built with those
+    patches (a backport): each commit must be one of the table's (``rxlab kernels``), named by 12 or
+    more of its hex digits. Its name says so: "6.17+026dfef287c0"."""
+    if not fixes:
+        return rel
+    known = {c.commit: c for r in releases() for c in r.changes}
+    values, sources = rel.values(), dict(rel.sources)
+    for f in fixes:
+        hits = [c for k, c in known.items() if isinstance(f, str) and len(f) >= 12 and k.startswith(f.lower())]
+        if not hits:
+            raise bad(field, f, "commits of data/kernels.toml (12+ hex digits): "
+                      + ", ".join(sorted(k for k in known if k != "v6.1")))
+        for c in hits:
+            values[c.behaviour] = c.value
+            sources[c.behaviour] = c
+    return replace(rel, name=f"{rel.name}+{'+'.join(f[:12] for f in fixes)}", sources=tuple(sources.items()),
+                   **values)
+
+
 def newest():
-    return releases()[-1]
+    """The newest mainline release of the table (point releases follow their own mainline row)."""
+    return [r for r in releases() if not r.base][-1]
 
 
 NEWEST = newest().name

@@ -10,7 +10,7 @@ from rxlab.kernel.mana import (
     MAX_RX_BUFFERS_PER_QUEUE,
     MIN_RX_BUFFERS_PER_QUEUE,
 )
-from rxlab.kernel.releases import DEFAULT, release
+from rxlab.kernel.releases import DEFAULT, release, with_fixes
 from rxlab.kernel.sizes import ARCHES
 from rxlab.kernel.tcp import sk_rmem_max, so_rcvbuf
 from rxlab.model import defaults, drivers
@@ -19,7 +19,7 @@ from rxlab.model.strategies import lookup
 
 XDP_VERDICTS = ("pass", "drop", "tx", "redirect")
 APP_CPUS = ("remote", "napi")
-RELEASE_FIELDS = ("strategy", "ring_size", "queues", "tcp_rmem", "skb_defer_max")
+RELEASE_FIELDS = ("strategy", "ring_size", "queues", "tcp_rmem_default", "tcp_rmem", "skb_defer_max")
 """The fields whose default (None) is the value of SimConfig.kernel's release (and driver)."""
 
 
@@ -33,6 +33,7 @@ INT_RANGES = {
     "seed": (0, 2**32 - 1),  # np.random.seed: 32 bits
     "packets": (1, MAX_PACKETS), "samples": (1, 100_000), "max_skbs": (64, 1 << 24),
     "online_cpus": (1, 1 << 16), "queues": (1, MANA_MAX_NUM_QUEUES), "tcp_rmem": (4096, 1 << 31),
+    "tcp_rmem_default": (4096, 1 << 31),
     "so_rcvbuf": (0, (1 << 31) - 1), "rmem_max": (0, (1 << 31) - 1), "skb_defer_max": (0, 1 << 20),
     # MANA's (another driver checks its own): mana_set_ringparam_rx(), the geometry, MAX_CPUS - queues
     "ring_size": (MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE), "adapter_mtu": ADAPTER_MTU_RANGE,
@@ -62,6 +63,9 @@ MEANING = {
     "gro": ("NAPI GRO (ethtool -K gro)", ""),
     "clone_fraction": ("fraction of skbs also delivered to a tap (skb_clone)", "fraction"),
     "tcp_rmem": ("tcp_rmem[2], the most autotuning grows sk_rcvbuf to", "bytes"),
+    "tcp_rmem_default": ("tcp_rmem[1], the sk_rcvbuf a socket starts with (at most tcp_rmem[2])", "bytes"),
+    "fixes": (("commits of data/kernels.toml applied to the release, as a kernel with those backports "
+               "(comma-separated, 12+ hex digits each)"), ""),
     "so_rcvbuf": ("setsockopt(SO_RCVBUF) by every application, 0 for not set (then sk_rcvbuf autotunes)",
                   "bytes"),
     "rmem_max": ("net.core.rmem_max, which caps SO_RCVBUF", "bytes"),
@@ -163,7 +167,8 @@ class SimConfig:
     82..65535; ``ring_size`` 128..8192, rounded up to a power of two as mana_set_ringparam()
     does (1000 runs, and is stored, as 1024); ``queues`` 1..64; ``napi_budget`` 1..1024;
     ``connections`` 1..65536; ``app_cpus`` remote or napi; ``reader_cpus`` 1..4096 - queues;
-    ``tcp_rmem`` 4096..2**31; ``so_rcvbuf`` 0 (not set) or 1..2**31 - 1; ``rmem_max`` None (stored
+    ``tcp_rmem`` and ``tcp_rmem_default`` 4096..2**31; ``fixes`` a tuple of commit ids of
+    ``data/kernels.toml`` (12+ hex digits); ``so_rcvbuf`` 0 (not set) or 1..2**31 - 1; ``rmem_max`` None (stored
     as SK_RMEM_MAX, 212992) or 0..2**31 - 1; ``copybreak`` 0..4096; ``skb_defer_max`` 0..2**20; ``max_skbs``
     64..2**24; ``packets`` 1..10**10; ``samples`` 1..100000; ``seed`` 0..2**32 - 1; the
     fractions ``ack_fraction``, ``clone_fraction``, ``alloc_fail_rate``, ``dma_map_fail_rate``
@@ -177,6 +182,7 @@ class SimConfig:
 
     kernel: str = DEFAULT
     driver: str = "mana"  # a registered rxlab.model.drivers.Driver
+    fixes: tuple = ()  # commits of data/kernels.toml applied to the release (a kernel with backports)
     page_size: int = 4096
     mtu: int = 1500
     arch: str = "arm64"
@@ -192,6 +198,7 @@ class SimConfig:
     ack_fraction: float = 0.0  # fraction of arriving packets that are pure ACKs (66 bytes)
     gro: bool = True  # NAPI GRO (ethtool -K gro): segments of a flow aggregated before TCP
     clone_fraction: float = 0.0  # skbs (GRO aggregates, ACKs) also delivered to a tap (skb_clone)
+    tcp_rmem_default: int | None = None  # tcp_rmem[1], the sk_rcvbuf a socket starts with; None: the release's
     tcp_rmem: int | None = None  # tcp_rmem[2], the most autotuning grows sk_rcvbuf to; None: the release's
     # setsockopt(SO_RCVBUF) by every application: sk_rcvbuf fixed at max(2 x min(it, rmem_max), SOCK_MIN_RCVBUF)
     # and no autotuning (SOCK_RCVBUF_LOCK); 0: not set, sk_rcvbuf starts at tcp_rmem[1] and autotunes
@@ -226,7 +233,11 @@ class SimConfig:
         tuple, ring_size as the driver rounds it. A configuration accepted here runs: its tables
         fit (:func:`rxlab.model.sizing.check_sizes`)."""
         set_ = object.__setattr__
-        rel = release(self.kernel)
+        if isinstance(self.fixes, list):
+            set_(self, "fixes", tuple(self.fixes))
+        if not isinstance(self.fixes, tuple) or not all(isinstance(f, str) for f in self.fixes):
+            raise bad("fixes", self.fixes, "a tuple of commit ids (strings) of data/kernels.toml")
+        rel = with_fixes(release(self.kernel), self.fixes)
         set_(self, "release", rel)  # not fields: not hashed or stored
         set_(self, "nic", drivers.lookup(self.driver))
         set_(self, "given", tuple((f, getattr(self, f)) for f in RELEASE_FIELDS if getattr(self, f) is not None))
@@ -279,6 +290,10 @@ class SimConfig:
         if self.tcp_rmem is None:
             put("tcp_rmem", rel.tcp_rmem_max)
         put("tcp_rmem", check_int_range("tcp_rmem", self.tcp_rmem, *INT_RANGES["tcp_rmem"]))
+        if self.tcp_rmem_default is None:
+            put("tcp_rmem_default", rel.tcp_rmem_default)
+        put("tcp_rmem_default", check_int_range("tcp_rmem_default", self.tcp_rmem_default,
+                                                *INT_RANGES["tcp_rmem_default"]))
         put("so_rcvbuf", check_int_range("so_rcvbuf", self.so_rcvbuf, *INT_RANGES["so_rcvbuf"]))
         if self.rmem_max is not None:
             put("rmem_max", check_int_range("rmem_max", self.rmem_max, *INT_RANGES["rmem_max"]))
@@ -289,11 +304,11 @@ class SimConfig:
         put("skb_defer_max", check_int_range("skb_defer_max", self.skb_defer_max, *INT_RANGES["skb_defer_max"]))
 
     def sk_rcvbuf(self):
-        """(sk_rcvbuf a socket starts with, whether SO_RCVBUF locks it): tcp_rmem[1] of the release
-        (at most tcp_rmem[2]) growing by autotuning, or what setsockopt(SO_RCVBUF, so_rcvbuf) sets
+        """(sk_rcvbuf a socket starts with, whether SO_RCVBUF locks it): tcp_rmem[1] (``tcp_rmem_default``,
+        at most tcp_rmem[2]) growing by autotuning, or what setsockopt(SO_RCVBUF, so_rcvbuf) sets
         (net/core/sock.c __sock_set_rcvbuf, :func:`rxlab.kernel.tcp.so_rcvbuf`)."""
         if not self.so_rcvbuf:
-            return min(self.release.tcp_rmem_default, self.tcp_rmem), False
+            return min(self.tcp_rmem_default, self.tcp_rmem), False
         return so_rcvbuf(self.so_rcvbuf, self.rmem_max, self.arch), True
 
     def geometry(self, mtu=None, xdp=None, variant=None):

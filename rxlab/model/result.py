@@ -37,6 +37,7 @@ class Result:
     page_bytes: int
     events: tuple = ()  # reconfigurations: at_packet, t_us, mtu, xdp, ok, error
     counters_reader: np.ndarray = None  # of ``counters``, what the reading CPUs did (CPU class "reader")
+    trapped_at: np.ndarray = None  # per connection: the read period its first trap drop came in (inf: none)
 
     def counter(self, name, cpu_class=None):
         """A counter over the run; ``cpu_class`` "napi" or "reader" gives that CPU class's share."""
@@ -69,6 +70,26 @@ class Result:
         held when traffic stopped), so that a short run's last poll and read period do not pass
         for a window limit. What the reading CPUs can copy is the cost model's to price."""
         return float(self.conn[:, CN.rcv_nxt].sum()) * 8 / (self.t_us * 1e3) if self.t_us > 0 else 0.0
+
+    def trapped(self):
+        """The connections trapped at the end of the run, and why: they dropped skbs (TCPRcvQDrop) while
+        sk_rcvbuf could not hold an initial window (TCP_INIT_CWND, include/net/tcp.h) of skbs like
+        them, and it still cannot. From 6.17 (1d2fbaad7cd8) tcp_prune_queue() calls tcp_clamp_window()
+        whenever the admission rule refuses an skb, which sets sk_rcvbuf to what is queued without
+        the skb, so the buffer stops growing with the queue as it did before; autotuning, which needs
+        more copied per RTT than ever before, cannot grow it back while the flow crawls, and every
+        skb the window lets through beyond a few is dropped. Such a flow progresses at the pace of
+        its recoveries (rxlab's senders resend after the next read; a kernel's wait for tail loss
+        probes and retransmission timeouts), so its throughput is not a figure to compare.
+        ``trapped_at_us`` is the start of the read period of its first trap drop."""
+        k = self.conn
+        bad = (k[:, CN.trap_need] > 0) & (k[:, CN.rcvbuf] < k[:, CN.trap_need])
+        idx = np.flatnonzero(bad)
+        at = self.trapped_at[idx] if self.trapped_at is not None else np.full(len(idx), np.nan)
+        why = [f"sk_rcvbuf {int(k[c, CN.rcvbuf])} B < {int(k[c, CN.trap_need])} B, an initial window of its skbs, "
+               f"after drops under {self.config.release.admission} admission" for c in idx]
+        return pd.DataFrame({"connection": idx, "trapped_at_us": at, "rcvbuf": k[idx, CN.rcvbuf],
+                             "need": k[idx, CN.trap_need], "trap_drops": k[idx, CN.trap_drops], "why": why})
 
     def drops(self):
         """Packets dropped, by cause."""
@@ -106,6 +127,7 @@ class Result:
             "atomic_rmw_per_packet": self.counter("atomic_rmw") / max(pk, 1),
             "atomic_rmw_remote_per_packet": self.counter("atomic_rmw_remote") / max(pk, 1),
             "zero_window_stalls": int(self.conn[:, CN.stalls].sum()),
+            "trapped_connections": len(self.trapped()),
             "mem_efficiency_buffer": self.geometry.mem_efficiency_buffer,
             "mem_efficiency_ring": self.geometry.mem_efficiency_ring,
             **self.mem_efficiency(),

@@ -113,6 +113,7 @@ def _params(cfg):
         RC.rcvmem: rcvmem_per_mss(cfg.mtu, rel.tcp_adv_win_scale, cfg.arch),
         RC.low_rtt_us: rel.rcvbuf_low_rtt_us, RC.admission: Admission[rel.admission],
         RC.shinfo: skb_shinfo_aligned(), RC.gro_max_size: GRO_LEGACY_MAX_SIZE,
+        RC.prune_empty: rel.prune_empty == "drop",
     }
     p, d, tx, r = _xdp_fractions(cfg.xdp)
     floats = {
@@ -199,6 +200,7 @@ def build(cfg, pl):
     rx.conn[:, CN.rcv_edge] = pl.rcv_wnd
     rx.conn[:, CN.rcv_mss] = pl.rcv_mss
     rx.connf[:, CF.rcvq_time] = 0.0
+    rx.connf[:, CF.trapped_at] = np.inf
     rx.conn[:, CN.app_cpu] = pl.app_cpu
     st.glob[G.napi_cpus] = cfg.queues  # CPUs 0..queues-1 run the queues' NAPI; the rest read
     return st, rx
@@ -260,7 +262,7 @@ def finish(st, rx, cfg, g, t, events, before):
     cc = st.cc - before
     result = Result(config=cfg, geometry=g, counters=cc.sum(axis=0), counters_reader=cc[1].copy(),
                     qstats=rx.qstats.copy(),
-                    conn=rx.conn.copy(), samples=rx.samples[:rx.prog[2]].copy(), ratio_hist=rx.ratio_hist, t_us=float(t),
+                    conn=rx.conn.copy(), trapped_at=rx.connf[:, CF.trapped_at].copy(), samples=rx.samples[:rx.prog[2]].copy(), ratio_hist=rx.ratio_hist, t_us=float(t),
                     mem_used_end=int(st.glob[G.mem_used]), inflight_end=inflight,
                     page_bytes=cfg.page_size << g.order, events=events)
     teardown(st, rx)
