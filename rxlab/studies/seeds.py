@@ -128,6 +128,41 @@ def shortfall(t):
     return w
 
 
+CPU_CLASSES = {"napi": "RX cores", "reader": "reading cores"}
+
+
+def cpu_use(t):
+    """Per connection count of a priced seed 001 table (:meth:`Runs.table`), what each layout asks of
+    each CPU class: ``util_<class>_<strategy>``, the share of that class's capacity the estimate uses
+    (what ``mpstat`` would show), and ``more_<class>``: how much more of that class's capacity
+    fragments need than full pages to carry the line rate, in percent, with ``more_<class>_low`` ..
+    ``_high`` (:func:`rxlab.cost.whatif.gain_ends`, both layouts priced at the same parameter ends).
+    Where the line binds, the capacity needed is the utilisation; at a band's end where a CPU class
+    binds instead it is more than 1 (the utilisation times line rate over Gbps at that end), so the
+    comparison does not stop at a saturated class. ``busiest``: the class with the higher
+    utilisation in either layout, the one that binds first as the load grows, and ``more``,
+    ``more_low``, ``more_high``: its figures. Where the line binds both layouts, this is what can
+    still tell them apart."""
+    def pv(col):
+        return t.pivot(index="connections", columns="strategy", values=col)
+
+    line = pv("gbps_line")
+    w = pd.DataFrame(index=line.index)
+    for cls in CPU_CLASSES:
+        u = f"util_{cls}"
+        need = {u + e: pv(u + a) * line / pv("gbps" + g)
+                for e, a, g in (("", "", ""), ("_low", "_at_low", "_low"), ("_high", "_at_high", "_high"))}
+        for s in ("pp_frag", "full_page"):
+            w[f"{u}_{s}"] = pv(u)[s]
+        more = gain_ends(*({c: v[s] for c, v in need.items()} for s in ("full_page", "pp_frag")), u)
+        w[f"more_{cls}"], w[f"more_{cls}_low"], w[f"more_{cls}_high"] = (m + 0.0 for m in more)
+    busy = {cls: np.maximum(w[f"util_{cls}_pp_frag"], w[f"util_{cls}_full_page"]) for cls in CPU_CLASSES}
+    w["busiest"] = np.where(busy["napi"] >= busy["reader"], "napi", "reader")
+    for k in ("", "_low", "_high"):
+        w[f"more{k}"] = np.where(w["busiest"] == "napi", w[f"more_napi{k}"], w[f"more_reader{k}"])
+    return w
+
+
 def measured_shortfall(t):
     """The seed's own shortfall (%) by connection count, from the ``measured`` column of a priced table."""
     m = t.pivot(index="connections", columns="strategy", values="measured")
