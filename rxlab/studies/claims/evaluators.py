@@ -28,6 +28,7 @@ from rxlab.studies.claims.verdicts import (
     agreeing_reason,
     band_text,
     claimed_text,
+    spread_text,
     undecided,
     verdict,
 )
@@ -38,6 +39,8 @@ from rxlab.studies.seeds import (
     SEED000_KERNEL,
     SEED000_KERNEL_WHY,
     SEED001,
+    SPREAD,
+    SPREAD_TEXT,
     Runs,
     cpu_use,
     measured_shortfall,
@@ -45,6 +48,23 @@ from rxlab.studies.seeds import (
 )
 
 ONSET_SHORTFALL = 5.0  # percent: the smallest shortfall counted as a regression's onset
+
+
+def _spread(f, by):
+    """``f`` with its spread over the variants of ``by`` ({(RSS seed, queues): value or (value, low,
+    high)}, rxlab.studies.seeds.SPREAD) and its band widened to every variant's band: the band then
+    holds what the seeds leave unstated as well as the parameters' ends."""
+    ends = {k: v if isinstance(v, tuple) else (v, v, v) for k, v in by.items()}
+    mids = np.array([v[0] for v in ends.values()], float)
+    every = [float(x) for v in [*ends.values(), (f.model, f.low, f.high)] for x in v if not absent(x)]
+    if every:
+        f.low, f.high = min(every), max(every)
+    some = not np.isnan(mids).all()  # an onset may be none in every variant
+    f.spread = {"over": SPREAD_TEXT, "low": float(np.nanmin(mids)) if some else math.nan,
+                "high": float(np.nanmax(mids)) if some else math.nan,
+                "values": {f"seed {s}, {q} queues": None if absent(v[0]) else round(float(v[0]), 2)
+                           for (s, q), v in ends.items()}}
+    return f
 
 
 def _fmt_rows(w, conns):
@@ -91,10 +111,11 @@ def _regression(ctx, claim, platform):
     detail = {"cpu_model_shortfall_pct": {str(c): [round(w.loc[c, k], 2) for k in
                                                    ("shortfall", "shortfall_low", "shortfall_high")] for c in w.index}}
     cause = _cause(ctx, platform)
+    spread = ctx.spread(platform, _shortfall_figure(claim))
     if not cause:
         why = (f"What binds decides: on {platform} the CPU model gives fragments a {model:.1f}% shortfall behind full "
                f"pages at {conns} connections, where {_binds_text(w, sel.index)}.")
-        return Finding(model, why, details, low, high, detail=detail)
+        return _spread(Finding(model, why, details, low, high, detail=detail), spread)
     t = ctx.table(platform, device_factor=True)
     dev, meas = shortfall(t), measured_shortfall(t)
     measured = float(_select(claim, meas.to_frame("s"))["s"].mean())
@@ -106,7 +127,15 @@ def _regression(ctx, claim, platform):
                 f"table, not a CPU cost) the model gives {dev.loc[sel.index, 'shortfall'].mean():.1f}% by construction.")
     detail.update(measured_shortfall_pct={str(c): round(v, 2) for c, v in meas.items()},
                   device_factor_shortfall_pct={str(c): round(v, 2) for c, v in dev["shortfall"].items()})
-    return Finding(model, why, details, low, high, measured=measured, cause=cause, detail=detail)
+    return _spread(Finding(model, why, details, low, high, measured=measured, cause=cause, detail=detail), spread)
+
+
+def _shortfall_figure(claim):
+    """The mean shortfall over the claim's connection counts with its band, of one priced table."""
+    def figure(t):
+        sel = _select(claim, shortfall(t))
+        return tuple(float(sel[c].mean()) for c in ("shortfall", "shortfall_low", "shortfall_high"))
+    return figure
 
 
 def _fmt_use(u, conns):
@@ -127,8 +156,7 @@ def _no_regression(ctx, claim, platform):
     w, u = shortfall(t), cpu_use(t)
     sel = _select(claim, w).index
     line = w.loc[sel, "binds"] == "line/line"
-    fig = {k: np.where(line, u.loc[sel, "more" + k], w.loc[sel, "shortfall" + k]) for k in ("", "_low", "_high")}
-    model, low, high = (float(np.mean(fig[k])) for k in ("", "_low", "_high"))
+    model, low, high = _no_regression_figure(claim)(t)
     conns = f"{sel.min()}-{sel.max()}"
     busiest = sorted({CPU_CLASSES[k] for k in u.loc[sel[line], "busiest"]})
     if line.all():
@@ -149,7 +177,21 @@ def _no_regression(ctx, claim, platform):
                                                    ("shortfall", "shortfall_low", "shortfall_high")] for c in w.index},
               "util_more_pct": {str(c): {k: [round(u.loc[c, f"more_{k}{e}"], 2) for e in ("", "_low", "_high")]
                                          for k in CPU_CLASSES} for c in u.index}}
-    return Finding(model, why, details, low, high, detail=detail)
+    return _spread(Finding(model, why, details, low, high, detail=detail),
+                   ctx.spread(platform, _no_regression_figure(claim)))
+
+
+def _no_regression_figure(claim):
+    """What :func:`_no_regression` compares, of one priced table: the mean over the claim's connection
+    counts of the busiest class's extra utilisation where the line binds both layouts, of the Gbps
+    shortfall elsewhere, with its band."""
+    def figure(t):
+        w, u = shortfall(t), cpu_use(t)
+        sel = _select(claim, w).index
+        line = w.loc[sel, "binds"] == "line/line"
+        return tuple(float(np.mean(np.where(line, u.loc[sel, "more" + k], w.loc[sel, "shortfall" + k])))
+                     for k in ("", "_low", "_high"))
+    return figure
 
 
 def ev_no_regression(platform):
@@ -216,7 +258,10 @@ def ev_throughput_gain(ctx, claim):
     flags = (f"trapped flows: full pages drop {drops} segments and rxlab has no retransmission",) if drops else ()
     why = (f"What binds each layout decides: on Linux {SEED000_KERNEL} one stream's full pages are {tu.binds}-bound "
            f"({tu.gbps:.1f} Gbps) and fragments {tf.binds}-bound ({tf.gbps:.1f} Gbps), a {gain:+.0f}% gain.")
-    return Finding(gain, why, (
+    variants = ctx.runs(*({"strategy": s, **seed, "seed": sd, "queues": q} for sd, q in SPREAD
+                          for s in ("full_page", "pp_frag")))
+    spread = dict(zip(SPREAD, zip(*gain_band(variants.iloc[0::2], variants.iloc[1::2], prof))))
+    return _spread(Finding(gain, why, (
         f"{SEED000_KERNEL_WHY}. {prof.name}, 1 stream: pp_frag {tf.gbps:.1f} Gbps [{tf.gbps_low:.1f}.."
         f"{tf.gbps_high:.1f}] ({tf.binds}), full_page {tu.gbps:.1f} [{tu.gbps_low:.1f}..{tu.gbps_high:.1f}] "
         f"({tu.binds}); gain {gain:+.0f}% [{low:+.0f}..{high:+.0f}] (\"200%\" may mean x2, +100%, or x3, +200%). "
@@ -226,7 +271,8 @@ def ev_throughput_gain(ctx, claim):
         f"TCPRcvCollapsed {collapsed}. {caveat}"
         f"CPU alone: {_cpu_gain(full, frag, prof):+.0f}% (full-frag cycles/pkt: {delta}), "
         f"{_cpu_gain(full, frag, prof.with_values(iommu=1, source='what if')):+.0f}% behind an IOMMU."), low, high,
-        flags=flags, detail={"kernel": SEED000_KERNEL, "full_page_rcvbuf": rcvbuf, "full_page_rcv_pruned": pruned})
+        flags=flags, detail={"kernel": SEED000_KERNEL, "full_page_rcvbuf": rcvbuf, "full_page_rcv_pruned": pruned}),
+        spread)
 
 
 def ev_line_rate(ctx, claim):
@@ -275,10 +321,11 @@ def ev_onset(ctx, claim):
               + f"; first connection count with a shortfall >= {ONSET_SHORTFALL:g}%: {fmt(measured)}. The CPU model alone "
               f"(device factor off): {fmt(onset)} (at the band's edge: {fmt(earliest)}); cross-CPU struct page line "
               f"accesses per packet by connections: {lines}.")
-    return Finding(onset, why, details, measured=measured, cause=_cause(ctx, "affected_arm64"),
-                   detail={"measured_shortfall_pct": {str(c): round(v, 2) for c, v in meas.items()},
-                           "measured_onset": None if math.isnan(measured) else int(measured),
-                           "cpu_model_onset": None if math.isnan(onset) else int(onset)})
+    f = Finding(onset, why, details, measured=measured, cause=_cause(ctx, "affected_arm64"),
+                detail={"measured_shortfall_pct": {str(c): round(v, 2) for c, v in meas.items()},
+                        "measured_onset": None if math.isnan(measured) else int(measured),
+                        "cpu_model_onset": None if math.isnan(onset) else int(onset)})
+    return _spread(f, ctx.spread("affected_arm64", lambda v: _onset(shortfall(v)["shortfall"])))
 
 
 def ev_shortfall(platform):
@@ -464,7 +511,9 @@ def evaluate_claims(packets=QUICK_PACKETS, ids=None, cache=None):
     quantity in the seed's own table, NaN where it has none), unit, verdict, margin, ``why`` (one
     sentence: the mechanism that decided it), reason (that sentence, then the details), cause (the
     platform whose root cause explains the measurement, or ""), flags (why the value is not to be
-    trusted, "; "-joined, or ""), detail (structured figures behind the reason, a dict).
+    trusted, "; "-joined, or ""), spread (for a headline row, its value over the RSS seeds and queue
+    counts the seeds leave unstated, as text; "" for the others) with spread_low and spread_high (the
+    band includes them), detail (structured figures behind the reason, a dict).
 
     ``attrs``: ``note`` (ESTIMATE), ``packets`` and ``causes`` ({cause: its cited text}, each root
     cause once, never copied into the rows).
@@ -504,7 +553,9 @@ def evaluate_claims(packets=QUICK_PACKETS, ids=None, cache=None):
                      "model": model, "model_low": low, "model_high": high, "measured": float(f.measured),
                      "unit": c["unit"], "verdict": v, "margin": margin, "why": why,
                      "reason": f"{why} {f.details}".strip(), "cause": f.cause, "flags": "; ".join(flags),
-                     "detail": f.detail})
+                     "spread": spread_text(f.spread), "spread_low": f.spread.get("low", math.nan),
+                     "spread_high": f.spread.get("high", math.nan),
+                     "detail": {**f.detail, **({"spread": f.spread} if f.spread else {})}})
     out = pd.DataFrame(rows)
     out.attrs.update(note=ESTIMATE_NOTE, packets=packets, causes=causes)
     return out

@@ -154,7 +154,9 @@ class Finding:
     measurement the CPU model alone does not reproduce; ``kind``: ``INPUT`` or ``UNTESTABLE`` when
     the model cannot test the claim (``model`` is then what the CPU model alone says, if
     anything); ``flags``: why the value itself is not to be trusted (shown beside it);
-    ``detail``: structured figures (JSON-ready)."""
+    ``detail``: structured figures (JSON-ready); ``spread``: for a headline row, the value over
+    inputs the seeds do not state (RSS seeds, queue counts: ``over``, its ``low`` and ``high``, and
+    ``values`` by variant), which the band already includes."""
 
     model: float
     why: str
@@ -166,6 +168,7 @@ class Finding:
     kind: str = ""
     flags: tuple = ()
     detail: dict = field(default_factory=dict)
+    spread: dict = field(default_factory=dict)
 
 
 def undecided(comparison, claimed, low, high, value_high=math.nan, unit=""):
@@ -183,3 +186,13 @@ def claimed_text(comparison, value, value_high=math.nan):
     """A claim as the scoreboard prints it: ``~200``, ``>=180``, ``<=0``, ``15..20``."""
     return {"eq": "", "approx": "~", "ge": ">=", "gt": ">", "le": "<=", "range": ""}[comparison] + f"{value:g}" \
         + (f"..{value_high:g}" if comparison == "range" else "")
+
+
+def spread_text(spread):
+    """A headline row's spread as the scoreboard prints it: ``-15.5..0 over 8 RSS seeds x 16, 32, 64
+    queues``; "" when it has none."""
+    if not spread:
+        return ""
+    if absent(spread["low"]):
+        return f"none over {spread['over']}"
+    return f"{_digits(spread['low'], 3)}..{_digits(spread['high'], 3)} over {spread['over']}"
