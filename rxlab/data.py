@@ -4,7 +4,7 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
-COMPARISONS = ("eq", "approx", "range", "ge", "gt")
+COMPARISONS = ("eq", "approx", "range", "ge", "gt", "le")
 
 
 def _read(name):

@@ -40,6 +40,10 @@ from rxlab.studies.seeds import seed001_comparison
     (("gt", 0, 0.5), "reproduced"),
     (("gt", 0, 0.0), "not reproduced"),
     (("gt", 16, math.nan), "not reproduced"),
+    # le ("no regression": fragments at most 0% behind): ahead is reproduced, 2% behind within tolerance
+    (("le", 0, -40.0, math.nan, "percent"), "reproduced"),
+    (("le", 0, 1.5, math.nan, "percent"), "within tolerance"),
+    (("le", 0, 6.0, math.nan, "percent"), "not reproduced"),
 ])
 def test_verdicts(args, expected):
     assert verdict(*args)[0] == expected
@@ -55,6 +59,7 @@ def test_verdicts(args, expected):
     (("gt", 16, 8), (8, 16), "not reproduced"),  # gt: 16 itself is not enough
     (("gt", 0, 0.0), (0.0, 0.5), "within uncertainty"),
     (("ge", 180, 170), (150, 179.9), "within tolerance"),
+    (("le", 0, 6.0, math.nan, "percent"), (-3.0, 8.0), "within uncertainty"),
 ])
 def test_verdicts_with_a_band(args, band, expected):
     v, margin = verdict(*args, band=band)
@@ -76,6 +81,8 @@ def test_verdict_classes():
     (("range", 15, 0.0, 1.4, 20), False),  # misses the claim altogether: decided
     (("ge", 180, 150, 190), True),
     (("eq", 35, 35, 35), False),
+    (("le", 0, -40.0, 10.0, math.nan, "percent"), True),
+    (("le", 0, -40.0, 1.0, math.nan, "percent"), False),  # the high end only within tolerance
 ])
 def test_a_band_too_wide_to_decide(args, expected):
     assert undecided(*args) is expected
@@ -174,8 +181,15 @@ def test_scoreboard(capsys):
     onset = df["shortfall_onset"]
     assert onset["verdict"] == "contradicted by the data" and onset["measured"] == 8
     assert "8: 140/162" in onset["reason"] and onset["cause"] == "affected_arm64"
-    assert df["no_regression_x86"]["verdict"] == df["no_regression_arm64"]["verdict"] == "reproduced"
-    assert "band too wide to decide" in df["no_regression_arm64"]["flags"]
+    # "no regression" where the line binds both layouts: their Gbps are equal by construction, so the
+    # busiest CPU class's utilisation is compared (the readers': full pages return each page through the
+    # ptr_ring), with a band priced at the same parameter ends for both layouts
+    for k in ("no_regression_x86", "no_regression_arm64"):
+        nr = df[k]
+        assert nr["verdict"] == "reproduced" and nr["model"] < 0, nr
+        assert nr["detail"]["compared"] == "utilisation of the busiest CPU class (reading cores)"
+        assert "so their CPU use is compared" in nr["why"] and "reading cores' utilisation" in nr["why"]
+        assert set(nr["detail"]["util_more_pct"]["32"]) == {"napi", "reader"}
     # the up-front references: one atomic per page (half an atomic per packet at 2 buffers per 4 KB page)
     assert df["upfront_refs_save_drain"]["model"] == 1.0
     assert df["upfront_atomics_per_packet"]["model"] == pytest.approx(0.5, abs=0.01)
@@ -194,6 +208,19 @@ def test_scoreboard(capsys):
     assert g["full_page_v3_fixed tcp_rmem 256 KB"] < 0.6 * g["full_page_v3 tcp_rmem 256 KB"]
     assert g["full_page_v3_fixed tcp_rmem 32 MB (the release's)"] > 0.95 * g["full_page_v3 tcp_rmem 32 MB (the release's)"]
     assert df["page_frag_no_get_page"]["model"] == pytest.approx(2 / 17, abs=0.01)
+    # the headline rows carry their spread over 8 RSS seeds and the plausible queue counts, and the band
+    # includes it; the other rows carry none
+    headline = ("throughput_gain_64k", "shortfall_beyond_16", "shortfall_onset", "no_regression_x86",
+                "no_regression_arm64")
+    for k, c in df.items():
+        assert bool(c["spread"]) == (k in headline), k
+    for k in headline:
+        sp = df[k]["detail"]["spread"]
+        assert sp["over"] == "8 RSS seeds x 16, 32, 64 queues" and len(sp["values"]) == 24
+        assert df[k]["spread"].endswith(sp["over"])
+        if sp["low"] is not None:
+            assert df[k]["model_low"] <= sp["low"] <= sp["high"] <= df[k]["model_high"]
+            assert sp["low"] <= df[k]["model"] <= sp["high"]
 
 
 @pytest.mark.jit_only
@@ -208,7 +235,7 @@ def test_scoreboard_table(capsys):
     rows = {ln.split()[0]: ln for ln in lines if ln.split() and ln.split()[0] in EVALUATORS}
     assert set(rows) == set(EVALUATORS)
     assert rows["shortfall_beyond_16"].endswith("outside the model (hardware)")
-    assert "!" in rows["no_regression_arm64"] and "! band too wide to decide" in out
+    assert "!" in rows["throughput_gain_64k"] and "! trapped flows" in out
     assert out.count("PCIe root port") == 1 and "Root cause (affected_arm64)" in out
 
 
@@ -274,3 +301,18 @@ def test_scoreboard_numbers_never_use_an_exponent():
     assert model_text(26441.68) == "26442" and model_text(0.11741) == "0.1174" and model_text(float("nan")) == "-"
     assert band_text(26441.68, 8183.67, 31559.67) == "26442 [8184..31560]"
     assert band_text(376.2, 48.23, 466.1) == "376.2 [48.2..466]"
+
+
+@pytest.mark.jit_only  # seed 001's table, 28 runs of 60,000 packets (served from the session cache)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known gap: at 48 flows on affected_arm64 the model's RX cores are ~80% "
+                   "idle, the thread's CPUs ~10% idle in both modes; per-packet work is missing and "
+                   "stack_per_packet has no published decomposition in the profiles")
+def test_napi_utilisation_at_48_flows_matches_the_thread():
+    """Roy (Re: '[PATCH net-next,v4] net: mana: Force full-page RX buffers via ethtool private flag',
+    2026-04-04): in the profiled 48-flow run the CPUs had about 10% idle time in both modes. The
+    model's RX cores on the affected SKU, device factor on, should be about as busy (80-100%)."""
+    from rxlab.studies.seeds import Runs
+
+    t = Runs(60000).table("affected_arm64", device_factor=True)
+    util = t[t["connections"] == 48].set_index("strategy")["util_napi"]
+    assert ((util >= 0.8) & (util <= 1.0)).all(), util.to_dict()

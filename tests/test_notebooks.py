@@ -62,6 +62,11 @@ def check_01_buffer_geometry(r):
 
 def check_02_connection_scaling(r):
     assert r["packets"] == defaults.CONNECTION_SCALING.quick
+    # the 4-connection row per RSS seed and queue count: where RSS puts two flows on one queue the CPUs
+    # bind, where it spreads them they do not, and the shortfall moves with it
+    assert r["spread4_variants"] == 24 and r["spread4_seeds"] == 8 and r["spread4_queues"] == "16, 32, 64"
+    assert r["spread4_collided_binds"] == "cpu/reader_cpu" and "cpu/reader_cpu" not in r["spread4_spread_binds"]
+    assert r["spread4_shortfall_max"] - r["spread4_shortfall_min"] > 5
     p = rxlab.platform("affected_arm64")
     # seed 001's own rows: a shortfall at 8 connections already, none at 16
     assert r["measured_shortfall_8"] == pytest.approx((1 - 140 / 162) * 100)

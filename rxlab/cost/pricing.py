@@ -311,7 +311,10 @@ def throughput(rows, profile, device_factor=True):
     operation) and the device factor at its low end; ``cycles_per_packet_low``, ``gbps_cpu_high``,
     ``gbps_high`` and ``binds_high`` price every parameter at its LOW end and the device factor at
     its high end. Each bound falls as costs rise, so gbps_low <= gbps <= gbps_high.
-    ``util_*_low`` / ``util_*_high`` are the smallest and largest utilisation of the three. The
+    ``util_*_low`` / ``util_*_high`` are the smallest and largest utilisation of the three;
+    ``util_*_at_low`` / ``util_*_at_high`` are the utilisation priced as ``gbps_low`` / ``gbps_high``
+    are (every parameter at its high / low end), so two rows compare at the same parameter values
+    (:func:`rxlab.cost.whatif.gain_ends` on ``util_napi`` pairs them). The
     clock, link rate, RX cores and IOMMU switch are held at their values (:meth:`Profile.end`
     says why).
 
@@ -357,6 +360,7 @@ def throughput(rows, profile, device_factor=True):
         out[f"util_{cls}"] = mid
         out[f"util_{cls}_low"] = np.minimum.reduce([mid, *ends])
         out[f"util_{cls}_high"] = np.maximum.reduce([mid, *ends])
+        out[f"util_{cls}_at_low"], out[f"util_{cls}_at_high"] = ends
     out["note"] = ESTIMATE_NOTE + ("; " + DEVICE_NOTE if profile.device is not None and device_factor else "")
     cols = ["platform", "cycles_per_packet", "cycles_per_packet_low", "cycles_per_packet_high", "rx_cores",
             "pps_per_core", "gbps_line", "gbps_cpu", "gbps_cpu_low", "gbps_cpu_high",
@@ -364,7 +368,7 @@ def throughput(rows, profile, device_factor=True):
             "reader_cores", "gbps_reader", "gbps_reader_low", "gbps_reader_high", "gbps_window",
             "device_factor", "gbps_device", "gbps", "gbps_low", "gbps_high", "binds", "binds_low", "binds_high",
             "util_napi", "util_napi_low", "util_napi_high", "util_reader", "util_reader_low", "util_reader_high",
-            "note"]
+            "util_napi_at_low", "util_napi_at_high", "util_reader_at_low", "util_reader_at_high", "note"]
     return pd.DataFrame(out)[cols]
 
 

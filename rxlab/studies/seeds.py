@@ -41,16 +41,28 @@ SEED000_KERNEL_WHY = ("Linux 6.17: the patch was applied to net-next in Aug 2025
                       "measured on net-next after v6.17-rc1, before f017c1f768b6 (6.18)")
 
 
-def seed001_table(arch="arm64", packets=QUICK_PACKETS, cache=None):
-    """Seed 001's table (connections x {pp_frag, full_page}) simulated under :data:`SEED001`, in
-    one sweep (``cache``: see ``sweep_rows``): tidy rows of Result.to_frame() with the measured
-    Gbps in column ``gbps``."""
+# What the seeds do not say, and what decides some rows: which queues RSS puts the flows on (each
+# flow's source port, drawn from SimConfig.seed, rxlab.kernel.rss) and how many queues the VM had.
+# MANA started with min(num_online_cpus(), 64) queues until 45b2b84ac6fd (7.1) made it 16, and the
+# seeds' VMs' CPU counts are not stated: 16, 32 and 64 queues are all plausible.
+SPREAD_SEEDS = tuple(range(8))
+PLAUSIBLE_QUEUES = (16, 32, 64)
+SPREAD = tuple((s, q) for q in PLAUSIBLE_QUEUES for s in SPREAD_SEEDS)
+"""The (RSS seed, queues) variants a headline row is computed over: its spread."""
+SPREAD_TEXT = (f"{len(SPREAD_SEEDS)} RSS seeds x {', '.join(map(str, PLAUSIBLE_QUEUES))} queues")
+
+
+def seed001_table(arch="arm64", packets=QUICK_PACKETS, cache=None, variants=((0, SEED001["queues"]),)):
+    """Seed 001's table (connections x {pp_frag, full_page}) simulated under :data:`SEED001` for
+    each (RSS seed, queues) of ``variants``, in one sweep (``cache``: see ``sweep_rows``): tidy rows
+    of Result.to_frame() with the measured Gbps in column ``gbps``."""
     points, gbps = [], []
-    for _, m in load_connection_table().iterrows():
-        for strategy, col in (("pp_frag", "gbps_frag"), ("full_page", "gbps_full_page")):
-            points.append({**SEED001, "strategy": strategy, "connections": int(m["connections"]), "arch": arch,
-                           "packets": packets})
-            gbps.append(float(m[col]))
+    for seed, queues in variants:
+        for _, m in load_connection_table().iterrows():
+            for strategy, col in (("pp_frag", "gbps_frag"), ("full_page", "gbps_full_page")):
+                points.append({**SEED001, "queues": queues, "seed": seed, "strategy": strategy,
+                               "connections": int(m["connections"]), "arch": arch, "packets": packets})
+                gbps.append(float(m[col]))
     rows = sweep_rows(points, cache=cache)
     rows["gbps"] = gbps
     return rows
@@ -90,23 +102,32 @@ class Runs:
             self._results[key] = simulate(SimConfig(packets=self.packets, **kw))
         return self._results[key]
 
-    def seed001_rows(self, platform):
-        """seed001_table() for the platform's arch (run once per arch)."""
-        arch = self.profiles[platform].arch
-        if arch not in self._tables:
-            self._tables[arch] = seed001_table(arch, self.packets, self.cache)
-        return self._tables[arch]
+    def seed001_rows(self, platform, spread=False):
+        """seed001_table() for the platform's arch (run once per arch): at RSS seed 0 and SEED001's
+        16 queues, or (``spread``) for every variant of :data:`SPREAD`."""
+        key = (self.profiles[platform].arch, spread)
+        if key not in self._tables:
+            self._tables[key] = seed001_table(key[0], self.packets, self.cache, SPREAD if spread else
+                                              ((0, SEED001["queues"]),))
+        return self._tables[key]
 
-    def table(self, platform, device_factor=True):
-        """Seed 001's rows priced on ``platform``: connections, strategy, measured, and every
-        column of ``throughput`` (``device_factor=False``: the CPU model alone)."""
-        key = (platform, device_factor)
+    def table(self, platform, device_factor=True, spread=False):
+        """Seed 001's rows priced on ``platform``: seed, queues, connections, strategy, measured,
+        and every column of ``throughput`` (``device_factor=False``: the CPU model alone;
+        ``spread``: every variant of :data:`SPREAD`)."""
+        key = (platform, device_factor, spread)
         if key not in self._priced:
-            df = self.seed001_rows(platform)
+            df = self.seed001_rows(platform, spread)
             tp = throughput(df, self.profiles[platform], device_factor)
-            self._priced[key] = pd.concat([df[["connections", "strategy"]], df["gbps"].rename("measured"), tp],
-                                          axis=1)
+            self._priced[key] = pd.concat([df[["seed", "queues", "connections", "strategy"]],
+                                           df["gbps"].rename("measured"), tp], axis=1)
         return self._priced[key]
+
+    def spread(self, platform, figure, device_factor=False):
+        """``figure`` (a function of one variant's priced table, :meth:`table`, to a number or a
+        (value, low, high)) for every (RSS seed, queues) of :data:`SPREAD`: {(seed, queues): its result}."""
+        t = self.table(platform, device_factor, spread=True)
+        return {(s, q): figure(g) for (s, q), g in t.groupby(["seed", "queues"], sort=False)}
 
 
 def shortfall(t):
@@ -125,6 +146,41 @@ def shortfall(t):
         w[f"pp_frag_{c[5:]}"], w[f"full_page_{c[5:]}"] = pv(c)["pp_frag"], pv(c)["full_page"]
     b = pv("binds")
     w["binds"] = b["pp_frag"] + "/" + b["full_page"]
+    return w
+
+
+CPU_CLASSES = {"napi": "RX cores", "reader": "reading cores"}
+
+
+def cpu_use(t):
+    """Per connection count of a priced seed 001 table (:meth:`Runs.table`), what each layout asks of
+    each CPU class: ``util_<class>_<strategy>``, the share of that class's capacity the estimate uses
+    (what ``mpstat`` would show), and ``more_<class>``: how much more of that class's capacity
+    fragments need than full pages to carry the line rate, in percent, with ``more_<class>_low`` ..
+    ``_high`` (:func:`rxlab.cost.whatif.gain_ends`, both layouts priced at the same parameter ends).
+    Where the line binds, the capacity needed is the utilisation; at a band's end where a CPU class
+    binds instead it is more than 1 (the utilisation times line rate over Gbps at that end), so the
+    comparison does not stop at a saturated class. ``busiest``: the class with the higher
+    utilisation in either layout, the one that binds first as the load grows, and ``more``,
+    ``more_low``, ``more_high``: its figures. Where the line binds both layouts, this is what can
+    still tell them apart."""
+    def pv(col):
+        return t.pivot(index="connections", columns="strategy", values=col)
+
+    line = pv("gbps_line")
+    w = pd.DataFrame(index=line.index)
+    for cls in CPU_CLASSES:
+        u = f"util_{cls}"
+        need = {u + e: pv(u + a) * line / pv("gbps" + g)
+                for e, a, g in (("", "", ""), ("_low", "_at_low", "_low"), ("_high", "_at_high", "_high"))}
+        for s in ("pp_frag", "full_page"):
+            w[f"{u}_{s}"] = pv(u)[s]
+        more = gain_ends(*({c: v[s] for c, v in need.items()} for s in ("full_page", "pp_frag")), u)
+        w[f"more_{cls}"], w[f"more_{cls}_low"], w[f"more_{cls}_high"] = (m + 0.0 for m in more)
+    busy = {cls: np.maximum(w[f"util_{cls}_pp_frag"], w[f"util_{cls}_full_page"]) for cls in CPU_CLASSES}
+    w["busiest"] = np.where(busy["napi"] >= busy["reader"], "napi", "reader")
+    for k in ("", "_low", "_high"):
+        w[f"more{k}"] = np.where(w["busiest"] == "napi", w[f"more_napi{k}"], w[f"more_reader{k}"])
     return w
 
 
@@ -170,6 +226,31 @@ def seed001_comparison(packets=QUICK_PACKETS, platforms=("affected_arm64", "typi
             "cpu_full_page_low": cpu["full_page_low"].values, "cpu_full_page_high": cpu["full_page_high"].values,
             "cpu_binds": cpu["binds"].values, "shortfall_cpu": cpu["shortfall"].values,
             "shortfall_cpu_low": cpu["shortfall_low"].values, "shortfall_cpu_high": cpu["shortfall_high"].values}))
+    df = pd.concat(out, ignore_index=True)
+    df.attrs["note"] = ESTIMATE_NOTE
+    return df
+
+
+def shortfall_spread(connections=(4,), platform="affected_arm64", packets=QUICK_PACKETS, cache=None):
+    """Seed 001's rows at ``connections`` for every (RSS seed, queues) of :data:`SPREAD`, priced on
+    ``platform`` by the CPU model alone (device factor off): one row per variant and connection count
+    with the RX queues RSS kept busy, what binds (frag/full), each layout's Gbps and the shortfall of
+    fragments behind full pages with its band. What the unstated inputs do to a row."""
+    prof = load_platforms()[platform]
+    points = [{**SEED001, "queues": q, "seed": sd, "strategy": s, "connections": int(c), "arch": prof.arch,
+               "packets": packets} for sd, q in SPREAD for c in connections for s in ("pp_frag", "full_page")]
+    rows = sweep_rows(points, cache=cache)
+    t = pd.concat([rows[["seed", "queues", "connections", "strategy", "rx_queues_busy"]],
+                   throughput(rows, prof, device_factor=False)], axis=1)
+    out = []
+    for (sd, q), g in t.groupby(["seed", "queues"], sort=False):
+        w = shortfall(g)
+        busy = g.pivot(index="connections", columns="strategy", values="rx_queues_busy")["pp_frag"]
+        out.append(pd.DataFrame({"seed": sd, "queues": q, "connections": w.index, "rx_queues_busy": busy.values,
+                                 "binds": w["binds"].values, "gbps_frag": w["pp_frag"].values,
+                                 "gbps_full_page": w["full_page"].values, "shortfall_cpu": w["shortfall"].values,
+                                 "shortfall_cpu_low": w["shortfall_low"].values,
+                                 "shortfall_cpu_high": w["shortfall_high"].values}))
     df = pd.concat(out, ignore_index=True)
     df.attrs["note"] = ESTIMATE_NOTE
     return df

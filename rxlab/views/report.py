@@ -198,6 +198,7 @@ SCOREBOARD_STYLE = """
 .rxlab-scoreboard td.reason details p { margin: 0.3em 0 0 1em; }
 .rxlab-scoreboard .conditions { color: #555; }
 .rxlab-scoreboard .rxlab-flag { display: block; color: #a94400; font-size: 11px; font-weight: bold; }
+.rxlab-scoreboard .rxlab-spread { display: block; color: #555; font-size: 11px; }
 .rxlab-estimate { border-left: 4px solid #e0a800; padding-left: 0.6em; }
 .rxlab-causes p { font-size: 12px; max-width: 60em; }
 """ + "".join(f".rxlab-scoreboard td.verdict-{verdict_slug(v)} {{ background: {c}; text-align: left; }}\n"
@@ -251,6 +252,8 @@ def scoreboard_html(claims, packets, links=None):
         seed, cond = ((_seed_text(source.at[r.id, "seed"]), _conditions_text(source.at[r.id, "conditions"]))
                       if r.id in source.index else ("-", "-"))
         flags = "".join(f'<span class="rxlab-flag">&#9888; {html.escape(f)}</span>' for f in r.flags.split("; ") if f)
+        if r.spread:
+            flags += f'<span class="rxlab-spread">{html.escape(r.spread)}</span>'
         rows.append(
             f'<tr><td class="text">{cid}</td><td class="text">{html.escape(seed)}</td>'
             f'<td class="claim">{html.escape(r.claim)}</td><td>{html.escape(r.claimed)} {html.escape(r.unit)}</td>'
@@ -300,6 +303,7 @@ def scoreboard_text(claims, packets, width=TEXT_WIDTH):
         cells = (r.id, seed, r.claimed, model, UNIT_SHORT.get(r.unit, r.unit), r.verdict)
         out.append(" ".join(f"{c:<{w}}" if w else c for c, (_, w) in zip(cells, _COLUMNS)).rstrip())
         out += wrap(r.why, "    ")
+        out += wrap(f"spread {r.spread}", "    ") if r.spread else []
         out += [ln for f in r.flags.split("; ") if f for ln in wrap("! " + f, "    ")]
     for k, t in claims.attrs.get("causes", {}).items():
         out += wrap(f"Root cause ({k}): {t}")

@@ -28,21 +28,44 @@ from rxlab.studies.claims.verdicts import (
     agreeing_reason,
     band_text,
     claimed_text,
+    spread_text,
     undecided,
     verdict,
 )
 from rxlab.studies.seeds import (
+    CPU_CLASSES,
     QUICK_PACKETS,
     SEED000,
     SEED000_KERNEL,
     SEED000_KERNEL_WHY,
     SEED001,
+    SPREAD,
+    SPREAD_TEXT,
     Runs,
+    cpu_use,
     measured_shortfall,
     shortfall,
 )
 
 ONSET_SHORTFALL = 5.0  # percent: the smallest shortfall counted as a regression's onset
+PROFILED_FLOWS = 48  # the thread's profiled run (Roy, 2026-04-04): CPUs about 10% idle in both modes
+
+
+def _spread(f, by):
+    """``f`` with its spread over the variants of ``by`` ({(RSS seed, queues): value or (value, low,
+    high)}, rxlab.studies.seeds.SPREAD) and its band widened to every variant's band: the band then
+    holds what the seeds leave unstated as well as the parameters' ends."""
+    ends = {k: v if isinstance(v, tuple) else (v, v, v) for k, v in by.items()}
+    mids = np.array([v[0] for v in ends.values()], float)
+    every = [float(x) for v in [*ends.values(), (f.model, f.low, f.high)] for x in v if not absent(x)]
+    if every:
+        f.low, f.high = min(every), max(every)
+    some = not np.isnan(mids).all()  # an onset may be none in every variant
+    f.spread = {"over": SPREAD_TEXT, "low": float(np.nanmin(mids)) if some else math.nan,
+                "high": float(np.nanmax(mids)) if some else math.nan,
+                "values": {f"seed {s}, {q} queues": None if absent(v[0]) else round(float(v[0]), 2)
+                           for (s, q), v in ends.items()}}
+    return f
 
 
 def _fmt_rows(w, conns):
@@ -89,10 +112,11 @@ def _regression(ctx, claim, platform):
     detail = {"cpu_model_shortfall_pct": {str(c): [round(w.loc[c, k], 2) for k in
                                                    ("shortfall", "shortfall_low", "shortfall_high")] for c in w.index}}
     cause = _cause(ctx, platform)
+    spread = ctx.spread(platform, _shortfall_figure(claim))
     if not cause:
         why = (f"What binds decides: on {platform} the CPU model gives fragments a {model:.1f}% shortfall behind full "
                f"pages at {conns} connections, where {_binds_text(w, sel.index)}.")
-        return Finding(model, why, details, low, high, detail=detail)
+        return _spread(Finding(model, why, details, low, high, detail=detail), spread)
     t = ctx.table(platform, device_factor=True)
     dev, meas = shortfall(t), measured_shortfall(t)
     measured = float(_select(claim, meas.to_frame("s"))["s"].mean())
@@ -102,9 +126,85 @@ def _regression(ctx, claim, platform):
                 + ", ".join(f"{c}: {v:.1f}%" for c, v in meas.items())
                 + f" (mean over the claim's rows {measured:.1f}%); with the empirical device factor (read off that "
                 f"table, not a CPU cost) the model gives {dev.loc[sel.index, 'shortfall'].mean():.1f}% by construction.")
+    # the thread's profiled 48-flow run: CPUs about 10% idle in both modes; the model's RX cores there
+    idle = {s: 1 - float(u) for s, u in t[t["connections"] == PROFILED_FLOWS].set_index("strategy")["util_napi"].items()}
+    details += (f" CPU use held against the thread: at {PROFILED_FLOWS} flows, with the device factor on, the "
+                f"model's RX cores are {idle['pp_frag']:.0%} idle with fragments and {idle['full_page']:.0%} with full "
+                f"pages, the thread's CPUs about 10% in both: the model misses per-packet work there, and its "
+                f"largest cost, stack_per_packet, is one assumed figure with no published decomposition used.")
     detail.update(measured_shortfall_pct={str(c): round(v, 2) for c, v in meas.items()},
-                  device_factor_shortfall_pct={str(c): round(v, 2) for c, v in dev["shortfall"].items()})
-    return Finding(model, why, details, low, high, measured=measured, cause=cause, detail=detail)
+                  device_factor_shortfall_pct={str(c): round(v, 2) for c, v in dev["shortfall"].items()},
+                  napi_idle_at_profiled_flows={k: round(v, 3) for k, v in idle.items()})
+    return _spread(Finding(model, why, details, low, high, measured=measured, cause=cause, detail=detail), spread)
+
+
+def _shortfall_figure(claim):
+    """The mean shortfall over the claim's connection counts with its band, of one priced table."""
+    def figure(t):
+        sel = _select(claim, shortfall(t))
+        return tuple(float(sel[c].mean()) for c in ("shortfall", "shortfall_low", "shortfall_high"))
+    return figure
+
+
+def _fmt_use(u, conns):
+    return "; ".join(f"{c}: " + ", ".join(
+        f"{CPU_CLASSES[k]} {u.loc[c, f'util_{k}_pp_frag']:.0%}/{u.loc[c, f'util_{k}_full_page']:.0%} "
+        f"({u.loc[c, f'more_{k}']:+.1f}% [{u.loc[c, f'more_{k}_low']:+.1f}..{u.loc[c, f'more_{k}_high']:+.1f}])"
+        for k in CPU_CLASSES) for c in conns)
+
+
+def _no_regression(ctx, claim, platform):
+    """"Not seen on other SKUs": fragments no further behind full pages than the claim allows, tested
+    where it can fail. At a connection count where the line binds both layouts at the estimate their
+    Gbps are equal by construction, so what is compared there is their CPU use: the utilisation of
+    the busiest CPU class (the one that binds first as the load grows, :func:`rxlab.studies.seeds.cpu_use`),
+    how much more of it fragments use than full pages, with its band (both layouts priced at the same
+    parameter ends). Elsewhere the Gbps shortfall is compared. The device factor is off (the CPU model)."""
+    t = ctx.table(platform, device_factor=False)
+    w, u = shortfall(t), cpu_use(t)
+    sel = _select(claim, w).index
+    line = w.loc[sel, "binds"] == "line/line"
+    model, low, high = _no_regression_figure(claim)(t)
+    conns = f"{sel.min()}-{sel.max()}"
+    busiest = sorted({CPU_CLASSES[k] for k in u.loc[sel[line], "busiest"]})
+    if line.all():
+        what = f"utilisation of the busiest CPU class ({', '.join(busiest)})"
+        why = (f"What binds decides what is compared: on {platform} the line binds both layouts at {conns} "
+               f"connections, so their CPU use is compared: fragments change the {', '.join(busiest)}' "
+               f"utilisation by {model:+.1f}% against full pages.")
+    else:
+        what = ("Gbps" if not line.any() else
+                "Gbps where the CPU or the window binds, utilisation of the busiest CPU class where the line does")
+        why = (f"What binds decides: on {platform} at {conns} connections ({_binds_text(w, sel)}) the CPU model "
+               f"puts fragments {model:+.1f}% behind full pages (compared: {what}).")
+    details = (f"{platform}, CPU model: frag/full Gbps (binds) by connections: {_fmt_rows(w, sel)}. Compared: {what}"
+               f", mean {model:+.1f}% [{low:+.1f}..{high:+.1f}] (positive: fragments worse). Utilisation frag/full "
+               f"and how much more capacity fragments need to carry the line, by class: {_fmt_use(u, sel)}.")
+    detail = {"compared": what,
+              "cpu_model_shortfall_pct": {str(c): [round(w.loc[c, k], 2) for k in
+                                                   ("shortfall", "shortfall_low", "shortfall_high")] for c in w.index},
+              "util_more_pct": {str(c): {k: [round(u.loc[c, f"more_{k}{e}"], 2) for e in ("", "_low", "_high")]
+                                         for k in CPU_CLASSES} for c in u.index}}
+    return _spread(Finding(model, why, details, low, high, detail=detail),
+                   ctx.spread(platform, _no_regression_figure(claim)))
+
+
+def _no_regression_figure(claim):
+    """What :func:`_no_regression` compares, of one priced table: the mean over the claim's connection
+    counts of the busiest class's extra utilisation where the line binds both layouts, of the Gbps
+    shortfall elsewhere, with its band."""
+    def figure(t):
+        w, u = shortfall(t), cpu_use(t)
+        sel = _select(claim, w).index
+        line = w.loc[sel, "binds"] == "line/line"
+        return tuple(float(np.mean(np.where(line, u.loc[sel, "more" + k], w.loc[sel, "shortfall" + k])))
+                     for k in ("", "_low", "_high"))
+    return figure
+
+
+def ev_no_regression(platform):
+    """"Not seen on ``platform``": :func:`_no_regression`."""
+    return lambda ctx, claim: _no_regression(ctx, claim, platform)
 
 
 def _geometry(claim):
@@ -166,7 +266,10 @@ def ev_throughput_gain(ctx, claim):
     flags = (f"trapped flows: full pages drop {drops} segments and rxlab has no retransmission",) if drops else ()
     why = (f"What binds each layout decides: on Linux {SEED000_KERNEL} one stream's full pages are {tu.binds}-bound "
            f"({tu.gbps:.1f} Gbps) and fragments {tf.binds}-bound ({tf.gbps:.1f} Gbps), a {gain:+.0f}% gain.")
-    return Finding(gain, why, (
+    variants = ctx.runs(*({"strategy": s, **seed, "seed": sd, "queues": q} for sd, q in SPREAD
+                          for s in ("full_page", "pp_frag")))
+    spread = dict(zip(SPREAD, zip(*gain_band(variants.iloc[0::2], variants.iloc[1::2], prof))))
+    return _spread(Finding(gain, why, (
         f"{SEED000_KERNEL_WHY}. {prof.name}, 1 stream: pp_frag {tf.gbps:.1f} Gbps [{tf.gbps_low:.1f}.."
         f"{tf.gbps_high:.1f}] ({tf.binds}), full_page {tu.gbps:.1f} [{tu.gbps_low:.1f}..{tu.gbps_high:.1f}] "
         f"({tu.binds}); gain {gain:+.0f}% [{low:+.0f}..{high:+.0f}] (\"200%\" may mean x2, +100%, or x3, +200%). "
@@ -176,7 +279,8 @@ def ev_throughput_gain(ctx, claim):
         f"TCPRcvCollapsed {collapsed}. {caveat}"
         f"CPU alone: {_cpu_gain(full, frag, prof):+.0f}% (full-frag cycles/pkt: {delta}), "
         f"{_cpu_gain(full, frag, prof.with_values(iommu=1, source='what if')):+.0f}% behind an IOMMU."), low, high,
-        flags=flags, detail={"kernel": SEED000_KERNEL, "full_page_rcvbuf": rcvbuf, "full_page_rcv_pruned": pruned})
+        flags=flags, detail={"kernel": SEED000_KERNEL, "full_page_rcvbuf": rcvbuf, "full_page_rcv_pruned": pruned}),
+        spread)
 
 
 def ev_line_rate(ctx, claim):
@@ -225,10 +329,11 @@ def ev_onset(ctx, claim):
               + f"; first connection count with a shortfall >= {ONSET_SHORTFALL:g}%: {fmt(measured)}. The CPU model alone "
               f"(device factor off): {fmt(onset)} (at the band's edge: {fmt(earliest)}); cross-CPU struct page line "
               f"accesses per packet by connections: {lines}.")
-    return Finding(onset, why, details, measured=measured, cause=_cause(ctx, "affected_arm64"),
-                   detail={"measured_shortfall_pct": {str(c): round(v, 2) for c, v in meas.items()},
-                           "measured_onset": None if math.isnan(measured) else int(measured),
-                           "cpu_model_onset": None if math.isnan(onset) else int(onset)})
+    f = Finding(onset, why, details, measured=measured, cause=_cause(ctx, "affected_arm64"),
+                detail={"measured_shortfall_pct": {str(c): round(v, 2) for c, v in meas.items()},
+                        "measured_onset": None if math.isnan(measured) else int(measured),
+                        "cpu_model_onset": None if math.isnan(onset) else int(onset)})
+    return _spread(f, ctx.spread("affected_arm64", lambda v: _onset(shortfall(v)["shortfall"])))
 
 
 def ev_shortfall(platform):
@@ -396,8 +501,8 @@ EVALUATORS = {
     "line_rate": ev_line_rate,
     "shortfall_beyond_16": ev_shortfall("affected_arm64"),
     "shortfall_onset": ev_onset,
-    "no_regression_x86": ev_shortfall("x86_64_server"),
-    "no_regression_arm64": ev_shortfall("typical_arm64"),
+    "no_regression_x86": ev_no_regression("x86_64_server"),
+    "no_regression_arm64": ev_no_regression("typical_arm64"),
     "upfront_refs_save_drain": ev_drain_atomics,
     "upfront_atomics_per_packet": ev_upfront_atomics,
     "upfront_throughput_gain": ev_upfront_gain,
@@ -414,7 +519,9 @@ def evaluate_claims(packets=QUICK_PACKETS, ids=None, cache=None):
     quantity in the seed's own table, NaN where it has none), unit, verdict, margin, ``why`` (one
     sentence: the mechanism that decided it), reason (that sentence, then the details), cause (the
     platform whose root cause explains the measurement, or ""), flags (why the value is not to be
-    trusted, "; "-joined, or ""), detail (structured figures behind the reason, a dict).
+    trusted, "; "-joined, or ""), spread (for a headline row, its value over the RSS seeds and queue
+    counts the seeds leave unstated, as text; "" for the others) with spread_low and spread_high (the
+    band includes them), detail (structured figures behind the reason, a dict).
 
     ``attrs``: ``note`` (ESTIMATE), ``packets`` and ``causes`` ({cause: its cited text}, each root
     cause once, never copied into the rows).
@@ -454,7 +561,9 @@ def evaluate_claims(packets=QUICK_PACKETS, ids=None, cache=None):
                      "model": model, "model_low": low, "model_high": high, "measured": float(f.measured),
                      "unit": c["unit"], "verdict": v, "margin": margin, "why": why,
                      "reason": f"{why} {f.details}".strip(), "cause": f.cause, "flags": "; ".join(flags),
-                     "detail": f.detail})
+                     "spread": spread_text(f.spread), "spread_low": f.spread.get("low", math.nan),
+                     "spread_high": f.spread.get("high", math.nan),
+                     "detail": {**f.detail, **({"spread": f.spread} if f.spread else {})}})
     out = pd.DataFrame(rows)
     out.attrs.update(note=ESTIMATE_NOTE, packets=packets, causes=causes)
     return out

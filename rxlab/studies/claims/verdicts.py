@@ -4,10 +4,10 @@ Verdicts, from the model's estimate and its band (every profile parameter at its
 its high end, rxlab.cost.pricing.throughput):
 
 * ``reproduced``: the estimate satisfies the claim (eq: equal; approx: within 10% of the claim,
-  or APPROX_ABS of it when the claim is 0; range: inside; ge/gt: satisfied);
+  or APPROX_ABS of it when the claim is 0; range: inside; ge/gt/le: satisfied);
 * ``within uncertainty``: the estimate does not, but the band reaches values that do;
 * ``within tolerance``: neither, but the estimate is near (approx within 2.5x the margin; range
-  or ge/gt missed by at most 10% of the claimed value);
+  or ge/gt/le missed by at most 10% of the claimed value; le by APPROX_ABS when it is 0);
 * ``not reproduced``: none of these;
 * ``outside the model (hardware)``: not reproduced by the CPU model, and a later root cause
   outside anything rxlab models (a hardware fault) explains the measurement; the reason cites it;
@@ -92,6 +92,8 @@ def _accepted(comparison, claimed, high, unit):
         return claimed - tol, claimed + tol, False
     if comparison == "range":
         return claimed, high, False
+    if comparison == "le":
+        return -math.inf, claimed, False
     return claimed, math.inf, comparison == "gt"
 
 
@@ -129,6 +131,9 @@ def _point_verdict(comparison, claimed, model, high, unit):
         miss = max(claimed - model, model - high, 0.0)
     elif comparison == "ge":
         miss = max(claimed - model, 0.0)
+    elif comparison == "le":  # "no more than 0%": the approx margin is the tolerance
+        miss = max(model - claimed, 0.0)
+        slack = slack or APPROX_ABS.get(unit, 0.0)
     else:  # gt
         if model == claimed:
             return "not reproduced", "equal, not greater"
@@ -149,7 +154,9 @@ class Finding:
     measurement the CPU model alone does not reproduce; ``kind``: ``INPUT`` or ``UNTESTABLE`` when
     the model cannot test the claim (``model`` is then what the CPU model alone says, if
     anything); ``flags``: why the value itself is not to be trusted (shown beside it);
-    ``detail``: structured figures (JSON-ready)."""
+    ``detail``: structured figures (JSON-ready); ``spread``: for a headline row, the value over
+    inputs the seeds do not state (RSS seeds, queue counts: ``over``, its ``low`` and ``high``, and
+    ``values`` by variant), which the band already includes."""
 
     model: float
     why: str
@@ -161,6 +168,7 @@ class Finding:
     kind: str = ""
     flags: tuple = ()
     detail: dict = field(default_factory=dict)
+    spread: dict = field(default_factory=dict)
 
 
 def undecided(comparison, claimed, low, high, value_high=math.nan, unit=""):
@@ -175,6 +183,16 @@ def undecided(comparison, claimed, low, high, value_high=math.nan, unit=""):
 
 
 def claimed_text(comparison, value, value_high=math.nan):
-    """A claim as the scoreboard prints it: ``~200``, ``>=180``, ``15..20``."""
-    return {"eq": "", "approx": "~", "ge": ">=", "gt": ">", "range": ""}[comparison] + f"{value:g}" \
+    """A claim as the scoreboard prints it: ``~200``, ``>=180``, ``<=0``, ``15..20``."""
+    return {"eq": "", "approx": "~", "ge": ">=", "gt": ">", "le": "<=", "range": ""}[comparison] + f"{value:g}" \
         + (f"..{value_high:g}" if comparison == "range" else "")
+
+
+def spread_text(spread):
+    """A headline row's spread as the scoreboard prints it: ``-15.5..0 over 8 RSS seeds x 16, 32, 64
+    queues``; "" when it has none."""
+    if not spread:
+        return ""
+    if absent(spread["low"]):
+        return f"none over {spread['over']}"
+    return f"{_digits(spread['low'], 3)}..{_digits(spread['high'], 3)} over {spread['over']}"
