@@ -449,3 +449,30 @@ def test_seed_000s_64k_gain_depends_on_the_release():
     assert old > 100 and old_binds == "window"  # the window, priced on typical_arm64's costs
     assert 0 < mid < 50 and mid_binds == "cpu" and mid_c[Ctr.RcvPruned] == 0
     assert new_c[Ctr.RcvPruned] > 0 and new_c[Ctr.TCPRcvQDrop] == new_c[Ctr.RcvPruned] and new > old
+
+
+@pytest.mark.jit_only  # eight runs of 60,000 packets
+def test_seed_000s_64k_gain_after_026dfef287c0_is_6_16s_within_its_band():
+    """7.0 and 6.18.17 admit by sk_rmem_alloc <= sk_rcvbuf again (026dfef287c0): seed 000's stream on full
+    64 KB pages is not trapped, and the gain of fragments is a number whose band holds 6.16's, the last
+    release before 1d2fbaad7cd8; on 6.17.0 the flow is trapped (Result.trapped()), which gives no figure."""
+    from rxlab import platform
+    from rxlab.cost.whatif import gain_band
+    from rxlab.studies.seeds import QUICK_PACKETS, SEED000
+
+    prof = platform("typical_arm64")
+
+    def runs(kernel):
+        return [simulate(SimConfig(kernel=kernel, strategy=s, packets=QUICK_PACKETS, **SEED000))
+                for s in ("full_page", "pp_frag")]
+
+    def gain(kernel):
+        full, frag = (r.to_frame() for r in runs(kernel))
+        return [float(v[0]) for v in gain_band(full, frag, prof)]
+
+    base = gain("6.16")[0]
+    for kernel in ("7.0", "6.18.17"):
+        assert all(r.metrics()["trapped_connections"] == 0 for r in runs(kernel))
+        g, low, high = gain(kernel)
+        assert low <= base <= high and low <= g <= high, (kernel, g, low, high, base)
+    assert runs("6.17")[0].metrics()["trapped_connections"] == 1

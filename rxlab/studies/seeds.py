@@ -39,6 +39,16 @@ QUICK_PACKETS, FULL_PACKETS = defaults.CLAIMS  # rxlab claims and report --quick
 SEED000_KERNEL = "6.17"
 SEED000_KERNEL_WHY = ("Linux 6.17: the patch was applied to net-next in Aug 2025 (Link 20250814), so it was "
                       "measured on net-next after v6.17-rc1, before f017c1f768b6 (6.18)")
+# The kernels a tester of seed 000's claim could have run: the claim does not say which, and the
+# answer depends on it (the admission rule of 1d2fbaad7cd8 and its fixes, tcp_rmem[2]). Each with why.
+SEED000_KERNELS = (
+    (SEED000_KERNEL, "net-next after v6.17-rc1, where 730ff06d3f5c was applied (Link 20250814)"),
+    ("6.18", "6.18.0, the first release with 730ff06d3f5c"),
+    ("6.18.17", "6.18 stable from 6.18.17, with 026dfef287c0 backported"),
+    ("6.1", ("Ubuntu jammy linux-azure, the backport's target (SRU of 2025-12-05, Launchpad bug 2133750): a "
+             "5.15-based kernel, whose TCP receive side (tcp_adv_win_scale, 6 MB tcp_rmem[2], pruning once "
+             "sk_rmem_alloc > sk_rcvbuf) is the table's oldest row's; uncertain")),
+)
 
 
 # What the seeds do not say, and what decides some rows: which queues RSS puts the flows on (each

@@ -188,7 +188,7 @@ def claim_links(anchors):
 VERDICT_COLOURS = {"reproduced": "#d4edda", "within uncertainty": "#e2f0d9", "within tolerance": "#fff3cd",
                    "not reproduced": "#f8d7da", "outside the model (hardware)": "#d6e4f0",
                    "contradicted by the data": "#e8dff5", "input (not evaluated)": "#e9ecef",
-                   "untestable here": "#f1e4d3"}
+                   "untestable here": "#f1e4d3", "indeterminate": "#fde2c8"}
 assert set(VERDICT_COLOURS) == set(VERDICTS)
 SCOREBOARD_STYLE = """
 .rxlab-scoreboard td.text { text-align: left; white-space: nowrap; }

@@ -16,7 +16,9 @@ its high end, rxlab.cost.pricing.throughput):
 * ``input (not evaluated)``: a profile value states the claim (it was taken from the seed), so the
   model cannot confirm it;
 * ``untestable here``: the model cannot tell the claim's cases apart on that platform (an
-  empirical figure decides both alike); the reason says why and what the CPU model alone gives.
+  empirical figure decides both alike); the reason says why and what the CPU model alone gives;
+* ``indeterminate``: across inputs the claim does not state (which kernel its tester ran), the
+  answer spans both sides of the tolerance; the reason names what decides it.
 
 Every reason opens with one sentence naming the mechanism that decided the verdict; the details
 follow.
@@ -27,11 +29,13 @@ import re
 from dataclasses import dataclass, field
 
 VERDICTS = ("reproduced", "within uncertainty", "within tolerance", "not reproduced",
-            "outside the model (hardware)", "contradicted by the data", "input (not evaluated)", "untestable here")
+            "outside the model (hardware)", "contradicted by the data", "input (not evaluated)", "untestable here",
+            "indeterminate")
 HARDWARE = "outside the model (hardware)"
 CONTRADICTED = "contradicted by the data"
 INPUT = "input (not evaluated)"
 UNTESTABLE = "untestable here"
+INDETERMINATE = "indeterminate"
 APPROX_REL = 0.10
 APPROX_ABS = {"percent": 2.0, "atomic RMW per allocation": 0.1}  # margin when the claimed value is 0
 WIDE = 2.5
@@ -49,7 +53,10 @@ def model_text(v):
 
 
 def band_text(v, low, high):
-    """A model value with its band, ``376 [48.2..466]``; the value alone when the band is a point."""
+    """A model value with its band, ``376 [48.2..466]``; the value alone when the band is a point; the
+    band alone, ``[4.47..108]``, when there is no single value (an indeterminate row's range)."""
+    if absent(v) and not absent(low) and not absent(high):
+        return f"[{_digits(low, 3)}..{_digits(high, 3)}]"
     if absent(v) or absent(low) or absent(high) or low == high == v:
         return model_text(v)
     return f"{model_text(v)} [{_digits(low, 3)}..{_digits(high, 3)}]"
@@ -152,7 +159,7 @@ class Finding:
     claimed quantity in the seed's own measured table, when it has one; ``cause``: the platform
     whose cited root cause outside the model (its device's, data/platforms.toml) explains a
     measurement the CPU model alone does not reproduce; ``kind``: ``INPUT`` or ``UNTESTABLE`` when
-    the model cannot test the claim (``model`` is then what the CPU model alone says, if
+    the model cannot test the claim, ``INDETERMINATE`` when its answer depends on an unstated input (``model`` is then what the CPU model alone says, if
     anything); ``flags``: why the value itself is not to be trusted (shown beside it);
     ``detail``: structured figures (JSON-ready); ``spread``: for a headline row, the value over
     inputs the seeds do not state (RSS seeds, queue counts: ``over``, its ``low`` and ``high``, and
