@@ -266,7 +266,7 @@ def shortfall_spread(connections=(4,), platform="affected_arm64", packets=QUICK_
     return df
 
 
-GAIN_KERNELS = ("6.1", "6.6", "6.13", "6.16", "6.17", "6.18", "7.1")
+GAIN_KERNELS = ("6.1", "6.6", "6.13", "6.16", "6.17", "6.18", "6.18.17", "7.1")
 
 
 def gain_across_releases(kernels=GAIN_KERNELS, tcp_rmem=(None,), rtt_us=(50.0,), connections=(1,),
@@ -274,7 +274,9 @@ def gain_across_releases(kernels=GAIN_KERNELS, tcp_rmem=(None,), rtt_us=(50.0,),
     """Seed 000's 64 KB gain (pp_frag over full_page, SEED000 otherwise) for every combination of
     release, ``tcp_rmem`` (None: the release's tcp_rmem[2]), RTT and stream count, priced on
     ``platform``: one row each with the gain (percent, ESTIMATE) and its band, both strategies' Gbps
-    and what binds them, the full pages' drops for receive memory. Runs go through
+    and what binds them, the full pages' drops for receive memory, and whether a flow of either is
+    trapped (Result.trapped()): then the gain and its band are NaN (a trapped flow gives no figure) and
+    what binds it is "trapped". Runs go through
     :func:`rxlab.studies.sweep.sweep_rows` (``cache``: see there), so a second call is served from it."""
     prof = load_platforms()[platform]
     points, keys = [], []
@@ -294,13 +296,16 @@ def gain_across_releases(kernels=GAIN_KERNELS, tcp_rmem=(None,), rtt_us=(50.0,),
     full, frag = df.iloc[0::2].reset_index(drop=True), df.iloc[1::2].reset_index(drop=True)
     gain, low, high = gain_band(full, frag, prof)
     tu, tf = throughput(full, prof), throughput(frag, prof)
+    trapped = (full["trapped_connections"].to_numpy() > 0) | (frag["trapped_connections"].to_numpy() > 0)
+    gain, low, high = (np.where(trapped, np.nan, np.asarray(v, float)) for v in (gain, low, high))
     out = pd.DataFrame({
         "kernel": [k[0] for k in keys], "tcp_rmem": full["tcp_rmem"].astype(int).to_numpy(),
         "rtt_us": [k[2] for k in keys], "connections": [k[3] for k in keys],
         "gain_pct": gain, "gain_low": low, "gain_high": high,
         "gbps_frag": tf["gbps"].to_numpy(), "gbps_full": tu["gbps"].to_numpy(),
-        "binds_frag": tf["binds"].to_numpy(), "binds_full": tu["binds"].to_numpy(),
-        "full_rcvq_drops": full["TCPRcvQDrop"].astype(int).to_numpy(),
+        "binds_frag": np.where(frag["trapped_connections"].to_numpy() > 0, "trapped", tf["binds"].to_numpy()),
+        "binds_full": np.where(full["trapped_connections"].to_numpy() > 0, "trapped", tu["binds"].to_numpy()),
+        "full_rcvq_drops": full["TCPRcvQDrop"].astype(int).to_numpy(), "trapped": trapped,
     })
     out.attrs["note"] = ESTIMATE_NOTE
     return out
