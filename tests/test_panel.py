@@ -167,6 +167,6 @@ def test_a_release_that_refuses_points_draws_the_rest_and_says_why(tmp_path):
     p = SweepPanel(axis="mtu", kernel="6.1", cache=tmp_path, connections=4,  # 6.1: no set_ringparam
                    fixed={k: v for k, v in FIXED.items() if k != "ring_size"})
     assert sorted(set(p.frame["x"])) == [1500.0] and p.last["invalid"] == 2 * (len(AXIS_VALUES["mtu"]) - 1)
-    assert "mtu=576 is not allowed" in p.status.value
+    assert "576, 1714" in p.status.value and "mtu allowed: 1500" in p.status.value
     steps = [a for a in p.figure.axes[0].get_lines() if a.get_label() == "pp_frag"]
     assert list(steps[0].get_xdata()) == [1500.0]
