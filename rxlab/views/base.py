@@ -20,6 +20,8 @@ from rxlab.studies import cache as _cache
 from rxlab.studies.sweep import plain, sweep
 from rxlab.views.plots import png_base64
 
+PANEL_MIME = "application/vnd.rxlab.sweep-panel+json"
+"""A sweep panel's state in a notebook's output: ``rxlab report`` exports the panel from it."""
 PRICE_COLUMNS = ("gbps", "gbps_low", "gbps_high", "binds")
 """The throughput ESTIMATE's columns :meth:`Panel.price` adds to each run's row."""
 

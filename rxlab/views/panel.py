@@ -42,7 +42,7 @@ from rxlab.model.strategies import STRATEGIES
 from rxlab.studies.claims import PANEL_AXES, claim_marks
 from rxlab.studies.geometry import REPORT_MTUS
 from rxlab.studies.grid import expand
-from rxlab.views.base import Panel, export_html
+from rxlab.views.base import PANEL_MIME, Panel, export_html
 
 AXIS_VALUES = {
     "mtu": REPORT_MTUS,
@@ -388,8 +388,6 @@ class SweepView(Panel):
         return super().render(progress)
 
 
-PANEL_MIME = "application/vnd.rxlab.sweep-panel+json"
-"""A sweep panel's state in a notebook's output: ``rxlab report`` exports the panel from it."""
 EXPORT_KERNELS = (DEFAULT_KERNEL, "6.6")  # the newest release, and the LTS before MANA's fragments
 EXPORT_PLATFORMS = ("typical_arm64", "affected_arm64")
 EXPORT_HELD = {"page_size": (4096, 65536), "mtu": (1500, 9000), "xdp": ("off", "pass"), "connections": (1, 64)}
