@@ -170,3 +170,48 @@ def test_a_release_that_refuses_points_draws_the_rest_and_says_why(tmp_path):
     assert "576, 1714" in p.status.value and "mtu allowed: 1500" in p.status.value
     steps = [a for a in p.figure.axes[0].get_lines() if a.get_label() == "pp_frag"]
     assert list(steps[0].get_xdata()) == [1500.0]
+
+
+def test_add_a_panel(tmp_path):
+    """ARCHITECTURE.md's recipe: a toy panel (ring size swept, peak RX memory drawn) subclasses
+    Panel with CONTROLS, defaults, configs, draw and caption; render() runs it through the cache and
+    prices it; export_html() makes its explorable fragment, one figure per state."""
+    from matplotlib.figure import Figure
+
+    from rxlab.model.config import SimConfig
+    from rxlab.views.base import Panel, export_html
+
+    class RingPanel(Panel):
+        CONTROLS = {"page_size": "page size", "platform": "platform"}  # noqa: RUF012 - a test's toy
+
+        def defaults(self):
+            return {"page_size": 4096, "platform": "typical_arm64"}
+
+        def configs(self):
+            out = []
+            for ring in (128, 256, 8):  # 8: below the driver's minimum, refused
+                try:
+                    cfg = SimConfig(page_size=self.state["page_size"], ring_size=ring, queues=1, packets=300)
+                except ValueError as e:
+                    cfg = str(e)
+                out.append(("pp_frag", float(ring), cfg))
+            return out
+
+        def draw(self, frame):
+            fig = Figure()
+            fig.subplots().plot(frame["x"], frame["mem_peak_bytes"], "o-", gid="peak")
+            return fig
+
+        def caption(self):
+            return (f"ring swept; Linux {SimConfig().kernel}, platform {self.state['platform']}, 300 packets; "
+                    f"{self.last['invalid']} refused")
+
+    p = RingPanel(cache=tmp_path).render()
+    assert list(p.frame["x"]) == [128.0, 256.0] and {"gbps", "binds"} <= set(p.frame)
+    assert p.last == {"computed": 2, "cached": 0, "invalid": 1} and "1 refused" in p.text
+    assert p.png and p.text in p.static_html()
+    again = RingPanel(cache=tmp_path).render(progress=lambda done, total: None)
+    assert again.last["cached"] == 2
+    body, figures = export_html(lambda st: RingPanel(st, cache=tmp_path),
+                                {"page_size": [(4096, "4 KB"), (65536, "64 KB")]}, p.state, "ring")
+    assert figures == 2 and 'class="rxlab-view-controls" hidden' in body and p.png in body
