@@ -24,6 +24,7 @@ computed once (by any panel, notebook or sweep on the same cache) is read back, 
 import functools
 import html
 import itertools
+import re
 import textwrap
 from typing import ClassVar
 
@@ -85,10 +86,12 @@ def value_text(field, v):
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def _refusal(e):
-    """A SimConfig refusal without its ``field=value is not allowed:`` opening (one text per range)."""
+def _refusal(e, value=None):
+    """A SimConfig refusal without its ``field=value is not allowed:`` opening, ``value`` written N
+    (one text per range of refused values)."""
     head, sep, rest = str(e).partition(" is not allowed: ")
-    return f"{head.split('=')[0]} allowed: {rest}" if sep else str(e)
+    text = f"{head.split('=')[0]} allowed: {rest}" if sep else str(e)
+    return text if value is None else re.sub(rf"\b{re.escape(str(value))}\b", "N", text)
 
 
 @functools.lru_cache(maxsize=256)
@@ -115,7 +118,7 @@ def geometry_steps(axis, strategy, kernel, arch, page_size, mtu, xdp, driver="ma
                     g = base.geometry(mtu=m)
                     key[m] = ((g.frags_per_page, g.order), g)
                 except ValueError as e:  # an MTU the driver or the release refuses
-                    key[m] = (None, _refusal(e))
+                    key[m] = (None, _refusal(e, m))
             return key[m]
 
         lo, hi = min(AXIS_VALUES["mtu"]), max(AXIS_VALUES["mtu"])
@@ -132,8 +135,8 @@ def geometry_steps(axis, strategy, kernel, arch, page_size, mtu, xdp, driver="ma
             layout, g = key[m]
             if layout is not None:
                 out.append((float(m), g.frags_per_page, g.mem_efficiency_buffer))
-            elif refused and refused[-1][2] == g and refused[-1][1] == prev:
-                refused[-1] = (refused[-1][0], float(m), g)
+            elif refused and refused[-1][1] == prev:  # one span, named by its first MTU's reason
+                refused[-1] = (refused[-1][0], float(m), refused[-1][2])
             else:
                 refused.append((float(m), float(m), g))
             prev = float(m)
@@ -206,9 +209,9 @@ class SweepView(Panel):
                 try:
                     cfgs, invalid = expand([{**self.fixed, "kernel": st["kernel"], "arch": self.arch(),
                                              "driver": st["driver"], "strategy": s, "packets": self.packets, **kw}])
-                    c = cfgs[0] if cfgs else _refusal(invalid[0]["error"])
+                    c = cfgs[0] if cfgs else _refusal(invalid[0]["error"], v)
                 except ValueError as e:
-                    c = _refusal(e)
+                    c = _refusal(e, v)
                 if isinstance(c, SimConfig) and engine:
                     c = f"{st['driver']} is shown as geometry only: {engine}"
                 out.append((s, _xpos(axis, v), c))
@@ -285,9 +288,10 @@ class SweepView(Panel):
         xs_all = np.array(sorted({_xpos(axis, v) for v in AXIS_VALUES[axis]}))
         for m in self.marks:
             self._mark(axes[m.quantity], m, colors.get(m.strategy, "k"), xs_all)
+        ids = {m.id for m in self.marks if m.kind != "vline"}
         self._refused(axes, axis, refused)
         if frame.empty:
-            why = next(iter(self.refused()), "no point runs")
+            why = DRIVERS[st["driver"]].engine or next(iter(self.refused()), "no point runs")
             for q in ("gbps", "gain_pct"):
                 axes[q].text(0.5, 0.5, "not simulated:\n" + textwrap.fill(why, 50), transform=axes[q].transAxes,
                              ha="center", va="center", fontsize=8, color="0.3")
@@ -311,6 +315,9 @@ class SweepView(Panel):
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.4g}"))
         ax = axes["buffers_per_page"]
         ax.set_yscale("log", base=2)
+        top = max([1.0, *(y for line in ax.get_lines() if line.get_gid() is None or line.get_gid() in ids
+                          for y in np.asarray(line.get_ydata(), float))])
+        ax.set_ylim(0.7, top * 1.6)  # a fixed frame: a view whose strategies are all refused draws an empty one
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         self._gain_scale(axes["gain_pct"], frame)
         held = ", ".join(f"{k} {value_text(k, v)}" for k, v in self.held().items())
@@ -348,7 +355,9 @@ class SweepView(Panel):
 
     @staticmethod
     def _xaxis(ax, axis, xs):
-        if axis == "xdp":
+        if axis == "mtu":
+            ax.set_xlim(xs.min() - 100, xs.max() + 100)  # the whole sweep, whatever was refused
+        elif axis == "xdp":
             ax.set_xticks([0.0, 1.0], ["off", "on (PASS)"])
             ax.set_xlim(-0.5, 1.5)
         elif axis in ("page_size", "connections"):
