@@ -67,6 +67,20 @@ def check_drawn(p):
             assert any(math.isclose(v, d, abs_tol=1e-12) for d in values), (m.id, v, values)
 
 
+def check_labels(fig, ids):
+    """The claims' labels inside the figure (none cut at the top) and none over another or over an
+    axis label."""
+    fig.canvas.draw()
+    box = fig.bbox
+    labels = [(t.get_gid(), t.get_window_extent()) for ax in fig.axes for t in ax.texts if t.get_gid() in ids]
+    for gid, b in labels:
+        assert box.x0 <= b.x0 and b.x1 <= box.x1 and box.y0 <= b.y0 and b.y1 <= box.y1, f"{gid} cut at the edge"
+    axis_labels = [a.get_window_extent() for ax in fig.axes for a in (ax.xaxis.label, ax.yaxis.label, ax.title)]
+    for i, (gid, b) in enumerate(labels):
+        assert not any(b.overlaps(o) for _, o in labels[i + 1:] if o.bounds != b.bounds), f"{gid} over another label"
+        assert not any(b.overlaps(o) for o in axis_labels), f"{gid} over an axis label or title"
+
+
 def notebook_panels():
     """(notebook, the keyword arguments of its sweep_panel(...) call) for every notebook with one."""
     out = []
@@ -92,6 +106,7 @@ def test_each_notebook_panel_draws_the_claim_values(tmp_path, name, kw):
     p = SweepPanel(cache=tmp_path, fixed=FIXED, **kw)
     assert p.marks, f"{name}: no claim applies to its panel"
     check_drawn(p)
+    check_labels(p.figure, {m.id for m in p.marks})
 
 
 @pytest.mark.jit_only  # views only: the interpreted engine would add nothing but minutes
