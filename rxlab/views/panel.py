@@ -393,7 +393,7 @@ class SweepView(Panel):
         ax.annotate(m.id, (x1, ys[0]), textcoords="offset points", xytext=(-4, 4), ha="right", fontsize=7, gid=m.id)
 
     def render(self, progress=None):
-        self.DPI, self.PALETTE = (80, True) if self.compact else (100, False)
+        self.DPI, self.PALETTE = (72, True) if self.compact else (100, False)  # exported: 864 x 540 px
         return super().render(progress)
 
 
