@@ -1,7 +1,8 @@
 """The offline HTML reports in a real browser: headless Chromium opens each page from disk with the
 network disabled, once with scripts on and once with scripts off; no console error, no failed request,
-every figure loaded, the claims scoreboard shown; on the explorable sweeps page a control is moved and
-the figure changes. Screenshots of every page go to ``$RXLAB_ARTIFACTS`` (default tmp/artifacts/browser
+every figure loaded, the claims scoreboard shown, no page wider than a 1280 px window; on every
+notebook page and on the explorable sweeps page a control is moved and the figure and its caption
+change. Screenshots of every page go to ``$RXLAB_ARTIFACTS`` (default tmp/artifacts/browser
 in the checkout, ignored by git)."""
 
 import hashlib
@@ -15,14 +16,14 @@ from headless import Watch, launch
 
 import rxlab
 from rxlab.studies.claims import QUICK_PACKETS, evaluate_claims
-from rxlab.views import explorable, notebooks
+from rxlab.views import explorable, notebooks, panel
 from rxlab.views.report import EXPLORE_PAGE, build_reports
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(rxlab.__file__).resolve().parents[1]
 # a small grid: the page and its controls are the same as with the report's own grid, in seconds
-TINY = {"mtu": (1500, 9000), "page_size": (4096, 65536), "xdp": ("off", "on"), "connections": (1,)}
+TINY = {"mtu": (1500, 9000), "page_size": (4096, 65536), "xdp": ("off", "pass"), "connections": (1,)}
 WIDTH = 1280  # the viewport; a report page's body is at most 1200 px wide
 
 
@@ -41,27 +42,35 @@ def _digest(src):
     return hashlib.sha256(src.encode()).hexdigest()[:16]
 
 
+VIEW = "section.rxlab-view"
+
+
 def _figure(page):
-    """The explorable figure's state: its key, a digest of its image and its caption."""
-    return page.eval_on_selector("#rxlab-explore-img", "e => ({key: e.getAttribute('data-key'), src: e.src, "
+    """The (first) explorable figure's state: its key, a digest of its image and its caption."""
+    return page.eval_on_selector(f"{VIEW} .rxlab-view-img", "e => ({key: e.getAttribute('data-key'), src: e.src, "
                                  "ok: e.complete && e.naturalWidth > 0})") | {
-        "caption": page.inner_text("#rxlab-explore-caption")}
+        "caption": page.inner_text(f"{VIEW} .rxlab-view-caption")}
 
 
-def _move_control(page, shots):
-    """Change the swept axis, then a held value, on the explorable page: the figure after each."""
-    before = _figure(page)
-    page.select_option("#rxlab-explore-controls select[name=axis]", "mtu")
-    page.wait_for_function("k => document.getElementById('rxlab-explore-img').getAttribute('data-key') !== k",
+def _select(page, name, value, before):
+    """Move control ``name`` to ``value``; the figure once its key changed."""
+    page.select_option(f"{VIEW} .rxlab-view-controls select[name={name}]", value)
+    page.wait_for_function(f"k => document.querySelector('{VIEW} .rxlab-view-img').getAttribute('data-key') !== k",
                            arg=before["key"], timeout=10_000)
-    after_axis = _figure(page)
-    mtu_disabled = page.eval_on_selector("#rxlab-explore-controls select[name=mtu]", "e => e.disabled")
-    page.select_option("#rxlab-explore-controls select[name=xdp]", "on")
-    page.wait_for_function("k => document.getElementById('rxlab-explore-img').getAttribute('data-key') !== k",
-                           arg=after_axis["key"], timeout=10_000)
-    after_held = _figure(page)
-    page.screenshot(path=shots / "explore-moved.png", full_page=True, timeout=60_000)
-    return {"before": before, "after_axis": after_axis, "after_held": after_held, "mtu_disabled": mtu_disabled}
+    return _figure(page)
+
+
+def _move_control(page, shots, explore):
+    """Change the release (every page), then on the explorable sweeps the swept axis and a held value:
+    the figure after each."""
+    before = _figure(page)
+    moved = {"before": before, "after_kernel": _select(page, "kernel", "6.6", before)}
+    if explore:
+        moved["after_axis"] = _select(page, "axis", "mtu", moved["after_kernel"])
+        moved["mtu_disabled"] = page.eval_on_selector(f"{VIEW} select[name=mtu]", "e => e.disabled")
+        moved["after_held"] = _select(page, "xdp", "pass", moved["after_axis"])
+    page.screenshot(path=shots / f"{page.url.rsplit('/', 1)[-1]}-moved.png", full_page=True, timeout=60_000)
+    return moved
 
 
 def _visit(context, out, name, shots, tag, scripts):
@@ -87,12 +96,14 @@ def _visit(context, out, name, shots, tag, scripts):
     got = {"problems": watch.problems, "images": images, "links": links, "widest": widest,
            "body_width": body_width, "code_open": code_open, "code_visible": code_visible, "code_opened": code_opened,
            "board": board.inner_text() if board and board.is_visible() else None}
-    if name == EXPLORE_PAGE:
-        got["controls_visible"] = page.is_visible("#rxlab-explore-controls")
-        got["static_note_visible"] = page.is_visible("#rxlab-explore-static")
+    # nothing wider than the window at 1280 px: no page scrolls sideways
+    got["scroll_width"] = page.evaluate("document.documentElement.scrollWidth")
+    if page.query_selector(VIEW):
+        got["controls_visible"] = page.is_visible(f"{VIEW} .rxlab-view-controls")
+        got["static_note_visible"] = page.is_visible(f"{VIEW} .rxlab-view-static")
         got["figure"] = _figure(page)
         if scripts:
-            got["moved"] = _move_control(page, shots)
+            got["moved"] = _move_control(page, shots, name == EXPLORE_PAGE)
             got["problems"] = watch.problems
     shot = shots / f"{Path(name).stem}-{tag}.png"
     page.screenshot(path=shot, full_page=True, timeout=60_000)
@@ -112,6 +123,10 @@ def visited(tmp_path_factory, executed_notebook):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(notebooks, "execute", lambda path, quick: executed_notebook(path))
         mp.setattr(explorable, "PLATFORMS", ("typical_arm64", "affected_arm64"))
+        # each notebook's panel over two releases (and the drivers), nothing else: seconds, not minutes
+        mp.setattr(panel, "EXPORT_KERNELS", (rxlab.SimConfig().kernel, "6.6"))
+        mp.setattr(panel, "EXPORT_PLATFORMS", ())
+        mp.setattr(panel, "EXPORT_HELD", {k: () for k in panel.EXPORT_HELD})
         _, failed = build_reports(out, quick=True, claims=(claims, QUICK_PACKETS), explore={"grid": TINY},
                                   log=io.StringIO())
     assert not failed
@@ -184,23 +199,39 @@ def test_scoreboard_judges_every_claim_and_links_its_section(visited):
     assert len(sections) == len(rxlab.load_claims())
 
 
-def test_explore_page_without_scripts_shows_the_default_figure(visited):
+@pytest.mark.parametrize("mode", MODES)
+def test_no_page_scrolls_sideways_at_1280_px(visited, mode):
+    wide = {name: p["scroll_width"] for name, p in visited[mode].items() if p["scroll_width"] > WIDTH}
+    assert not wide, wide
+
+
+def test_every_notebook_page_and_explore_have_an_explorable_figure(visited):
+    pages = visited["scripts-on"]
+    with_view = {name for name, p in pages.items() if "figure" in p}
+    assert with_view >= {EXPLORE_PAGE} | {n for n in pages if n[:2] in ("00", "01", "02", "03", "04")}
+
+
+def test_without_scripts_each_page_shows_its_default_figure(visited):
+    for name, p in visited["scripts-off"].items():
+        if "figure" in p:
+            assert not p["controls_visible"] and p["static_note_visible"], name
+            assert p["figure"]["ok"] and "Linux " in p["figure"]["caption"], name
     p = visited["scripts-off"][EXPLORE_PAGE]
-    assert not p["controls_visible"] and p["static_note_visible"]
-    assert p["figure"]["ok"] and p["figure"]["key"] == explorable.view_key("page_size", explorable.DEFAULT)
     assert "buffers_per_page_post" in p["figure"]["caption"]
 
 
-def test_moving_a_control_changes_the_figure(visited):
-    p = visited["scripts-on"][EXPLORE_PAGE]
-    assert p["controls_visible"] and not p["static_note_visible"]
-    m = p["moved"]
-    assert m["before"]["key"] == explorable.view_key("page_size", explorable.DEFAULT)
-    assert m["after_axis"]["key"].startswith("axis=mtu|") and "|xdp=off|" in m["after_axis"]["key"]
-    assert m["after_held"]["key"].startswith("axis=mtu|") and "|xdp=on|" in m["after_held"]["key"]
-    assert m["mtu_disabled"]  # the swept field is not a held value
-    srcs = [_digest(m[k]["src"]) for k in ("before", "after_axis", "after_held")]
-    assert len(set(srcs)) == 3 and all(m[k]["ok"] for k in ("before", "after_axis", "after_held"))
-    # the caption follows the figure
+def test_moving_a_control_changes_the_figure_and_its_caption(visited):
+    kernel = rxlab.SimConfig().kernel
+    for name, p in visited["scripts-on"].items():
+        if "moved" not in p:
+            continue
+        assert p["controls_visible"] and not p["static_note_visible"], name
+        m = p["moved"]
+        assert m["before"]["src"] != m["after_kernel"]["src"] and m["after_kernel"]["ok"], name
+        assert f"Linux {kernel}," in m["before"]["caption"] and "Linux 6.6," in m["after_kernel"]["caption"], name
+    m = visited["scripts-on"][EXPLORE_PAGE]["moved"]
     assert m["after_axis"]["caption"].startswith("MTU swept") and m["before"]["caption"].startswith("page size swept")
+    assert m["mtu_disabled"]  # the swept field is not a held value
     assert "XDP program on" in m["after_held"]["caption"] and "XDP program off" in m["after_axis"]["caption"]
+    srcs = [_digest(m[k]["src"]) for k in ("before", "after_kernel", "after_axis", "after_held")]
+    assert len(set(srcs)) == 4

@@ -67,6 +67,20 @@ def check_drawn(p):
             assert any(math.isclose(v, d, abs_tol=1e-12) for d in values), (m.id, v, values)
 
 
+def check_labels(fig, ids):
+    """The claims' labels inside the figure (none cut at the top) and none over another or over an
+    axis label."""
+    fig.canvas.draw()
+    box = fig.bbox
+    labels = [(t.get_gid(), t.get_window_extent()) for ax in fig.axes for t in ax.texts if t.get_gid() in ids]
+    for gid, b in labels:
+        assert box.x0 <= b.x0 and b.x1 <= box.x1 and box.y0 <= b.y0 and b.y1 <= box.y1, f"{gid} cut at the edge"
+    axis_labels = [a.get_window_extent() for ax in fig.axes for a in (ax.xaxis.label, ax.yaxis.label, ax.title)]
+    for i, (gid, b) in enumerate(labels):
+        assert not any(b.overlaps(o) for _, o in labels[i + 1:] if o.bounds != b.bounds), f"{gid} over another label"
+        assert not any(b.overlaps(o) for o in axis_labels), f"{gid} over an axis label or title"
+
+
 def notebook_panels():
     """(notebook, the keyword arguments of its sweep_panel(...) call) for every notebook with one."""
     out = []
@@ -92,6 +106,7 @@ def test_each_notebook_panel_draws_the_claim_values(tmp_path, name, kw):
     p = SweepPanel(cache=tmp_path, fixed=FIXED, **kw)
     assert p.marks, f"{name}: no claim applies to its panel"
     check_drawn(p)
+    check_labels(p.figure, {m.id for m in p.marks})
 
 
 @pytest.mark.jit_only  # views only: the interpreted engine would add nothing but minutes
@@ -167,6 +182,51 @@ def test_a_release_that_refuses_points_draws_the_rest_and_says_why(tmp_path):
     p = SweepPanel(axis="mtu", kernel="6.1", cache=tmp_path, connections=4,  # 6.1: no set_ringparam
                    fixed={k: v for k, v in FIXED.items() if k != "ring_size"})
     assert sorted(set(p.frame["x"])) == [1500.0] and p.last["invalid"] == 2 * (len(AXIS_VALUES["mtu"]) - 1)
-    assert "mtu=576 is not allowed" in p.status.value
+    assert "576, 1714" in p.status.value and "mtu allowed: 1500" in p.status.value
     steps = [a for a in p.figure.axes[0].get_lines() if a.get_label() == "pp_frag"]
     assert list(steps[0].get_xdata()) == [1500.0]
+
+
+def test_add_a_panel(tmp_path):
+    """ARCHITECTURE.md's recipe: a toy panel (ring size swept, peak RX memory drawn) subclasses
+    Panel with CONTROLS, defaults, configs, draw and caption; render() runs it through the cache and
+    prices it; export_html() makes its explorable fragment, one figure per state."""
+    from matplotlib.figure import Figure
+
+    from rxlab.model.config import SimConfig
+    from rxlab.views.base import Panel, export_html
+
+    class RingPanel(Panel):
+        CONTROLS = {"page_size": "page size", "platform": "platform"}  # noqa: RUF012 - a test's toy
+
+        def defaults(self):
+            return {"page_size": 4096, "platform": "typical_arm64"}
+
+        def configs(self):
+            out = []
+            for ring in (128, 256, 8):  # 8: below the driver's minimum, refused
+                try:
+                    cfg = SimConfig(page_size=self.state["page_size"], ring_size=ring, queues=1, packets=300)
+                except ValueError as e:
+                    cfg = str(e)
+                out.append(("pp_frag", float(ring), cfg))
+            return out
+
+        def draw(self, frame):
+            fig = Figure()
+            fig.subplots().plot(frame["x"], frame["mem_peak_bytes"], "o-", gid="peak")
+            return fig
+
+        def caption(self):
+            return (f"ring swept; Linux {SimConfig().kernel}, platform {self.state['platform']}, 300 packets; "
+                    f"{self.last['invalid']} refused")
+
+    p = RingPanel(cache=tmp_path).render()
+    assert list(p.frame["x"]) == [128.0, 256.0] and {"gbps", "binds"} <= set(p.frame)
+    assert p.last == {"computed": 2, "cached": 0, "invalid": 1} and "1 refused" in p.text
+    assert p.png and p.text in p.static_html()
+    again = RingPanel(cache=tmp_path).render(progress=lambda done, total: None)
+    assert again.last["cached"] == 2
+    body, figures = export_html(lambda st: RingPanel(st, cache=tmp_path),
+                                {"page_size": [(4096, "4 KB"), (65536, "64 KB")]}, p.state, "ring")
+    assert figures == 2 and 'class="rxlab-view-controls" hidden' in body and p.png in body

@@ -23,9 +23,10 @@ from rxlab.studies.claims import (
     states_value,
     verdict_slug,
 )
-from rxlab.views import explorable
+from rxlab.views import explorable, panel
 from rxlab.views.format import number, quantity, table, unit_of
 from rxlab.views.notebooks import NOTEBOOK_DIR, inject_parameters, notebook_paths
+from rxlab.views.panel import SweepView
 from rxlab.views.report import (
     CLAIM_SECTIONS,
     _plain_text,
@@ -39,7 +40,15 @@ from rxlab.views.report import (
 )
 
 # a grid of few runs for the tests (the report's own is explorable.GRID)
-TINY = {"mtu": (1500, 9000), "page_size": (4096, 65536), "xdp": ("off", "on"), "connections": (1,)}
+TINY = {"mtu": (1500,), "page_size": (4096, 65536), "xdp": ("off",), "connections": (1,)}
+
+def small_exports(monkeypatch):
+    """Each notebook's exported panel over a grid of one release, one platform (geometry-only drivers
+    still drawn): the page and its controls are those of a full report, in seconds."""
+    monkeypatch.setattr(panel, "EXPORT_KERNELS", (rxlab.SimConfig().kernel,))
+    monkeypatch.setattr(panel, "EXPORT_PLATFORMS", ())
+    monkeypatch.setattr(panel, "EXPORT_HELD", {k: () for k in panel.EXPORT_HELD})
+
 
 # any script, stylesheet, image, frame or link whose address leaves the file
 REMOTE = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|@import|url\(\s*["']?(https?:)?//""", re.IGNORECASE)
@@ -106,6 +115,8 @@ def test_rxlab_report_cli(tmp_path, capsys, monkeypatch):
     """The command end to end on the explorer and a notebook that fails: pages, index, progress."""
     monkeypatch.setattr(explorable, "PLATFORMS", ("typical_arm64",))
     monkeypatch.setattr(explorable, "GRID", {**explorable.GRID, **TINY})
+    monkeypatch.setattr(explorable, "KERNELS", (rxlab.SimConfig().kernel,))
+    small_exports(monkeypatch)
     nbs = tmp_path / "nb"
     nbs.mkdir()
     shutil.copy(NOTEBOOK_DIR / "00_explorer.ipynb", nbs)
@@ -231,76 +242,49 @@ def test_parameters_merged_and_code_folded():
     assert page.count('<details class="rxlab-code"><summary>code</summary>') == 2
 
 
-@pytest.mark.jit_only  # 10 small simulations: a second compiled, a minute interpreted
-def test_explore_figure_draws_the_claims_that_apply():
-    """Page size swept at MTU 1500, no XDP, one stream: seed 000's buffers per page (35 after the patch,
-    1 before) and its ~200% gain are drawn, each in the figure's data with its id; seed 001's claims
-    (the affected SKU) are not drawn on the typical platform."""
-    frame = explorable.grid_frame(quick=True, grid={"mtu": (1500,), "page_size": (4096, 65536), "xdp": ("off",),
-                                                    "connections": (1,)},
-                                  packets=500, platforms=("typical_arm64",))
-    held = {"mtu": 1500, "xdp": "off", "connections": 1, "platform": "typical_arm64"}
-    fig, drawn = explorable.explore_figure(frame, "page_size", held)
+@pytest.mark.jit_only  # 6 small simulations: a second compiled, a minute interpreted
+def test_explore_view_draws_each_claim_on_the_axis_of_its_quantity(tmp_path):
+    """explore.html's figure is the sweep panel's: page size swept at MTU 1500, one stream, seed 000's
+    buffers per page on the buffers-per-page plot and its ~200% gain on the gain plot (a percentage,
+    not a Gbps), whose axis is logarithmic and says so when the gains span orders of magnitude; the
+    caption names the release, the platform and the packets."""
+    v = SweepView({**explorable.DEFAULT, "axis": "page_size"}, cache=tmp_path, packets=500,
+                  fixed={"queues": 1, "ring_size": 128}).render()
     claims = load_claims().set_index("id")
-    assert {c["id"] for c in drawn} == {"buffers_per_page_post", "buffers_per_page_pre", "throughput_gain_64k"}
-    data = {a.get_gid(): a for ax in fig.axes for a in ax.get_lines() if (a.get_gid() or "").startswith("claim:")}
-    assert set(data) == {f"claim:{c['id']}" for c in drawn}
-    at64k = 1  # the second of 4 and 64 KB
-    for cid in ("buffers_per_page_post", "buffers_per_page_pre"):
-        assert list(data[f"claim:{cid}"].get_xdata()) == [at64k]
-        assert list(data[f"claim:{cid}"].get_ydata()) == [claims.at[cid, "value"]]
-    full = frame[(frame["strategy"] == "full_page") & (frame["page_size"] == 65536)]["gbps"].iloc[0]
-    gain = data["claim:throughput_gain_64k"].get_ydata()[0]
-    assert gain == pytest.approx(full * (1 + claims.at["throughput_gain_64k", "value"] / 100))
-    # the labels say which claim each marker is
-    assert {t.get_text() for ax in fig.axes for t in ax.texts} >= {c["id"] for c in drawn}
-    # memory efficiency, static (the ring) and dynamic (the run's mean), per strategy, in percent
-    lines = {a.get_gid(): a for a in fig.axes[1].get_lines()}
-    for s in explorable.STRATEGIES:
-        g = frame[frame["strategy"] == s].sort_values("page_size")
-        for col in ("mem_efficiency_ring", "mem_efficiency_mean"):
-            assert list(lines[f"{col}:{s}"].get_ydata()) == pytest.approx(list(100 * g[col]))
-        assert (g["mem_efficiency_worst"] <= g["mem_efficiency_mean"]).all()
-        assert (g["mem_efficiency_mean"] <= g["mem_efficiency_peak"]).all()
-    assert {a.get_gid() for a in fig.axes[1].collections} >= {f"mem_efficiency_band:{s}" for s in explorable.STRATEGIES}
-    # held at 4 KB pages on the affected SKU with MTU swept: seed 001's line rate and the fallback threshold
-    frame2 = explorable.grid_frame(quick=True, grid={"page_size": (4096,), "xdp": ("off",), "connections": (64,)},
-                                   packets=500, platforms=("affected_arm64",))
-    _, drawn2 = explorable.explore_figure(frame2, "mtu", {"page_size": 4096, "xdp": "off", "connections": 64,
-                                                          "platform": "affected_arm64"})
-    got = {c["id"]: c for c in drawn2}
-    assert {"line_rate", "fallback_jumbo_threshold", "fallback_jumbo_9000", "shortfall_beyond_16"} <= set(got)
-    assert got["line_rate"]["y"] == [claims.at["line_rate", "value"]]
-    assert got["fallback_jumbo_9000"]["x"] == [2]  # MTU 9000, the grid's third
-    assert "throughput_gain_64k" not in got  # a 64 KB claim, 4 KB held
-    # every view names the release, the platform and the packets it shows
-    text = explorable.caption("mtu", {"page_size": 4096, "xdp": "off", "connections": 64,
-                                      "platform": "affected_arm64"}, drawn2, len(frame2),
-                              frame2.attrs["kernel"], frame2.attrs["packets"])
-    assert f"Linux {rxlab.SimConfig().kernel}; platform affected_arm64; {len(frame2)} runs of 500 packets" in text
+    assert {m.id for m in v.marks} == {"buffers_per_page_post", "buffers_per_page_pre", "throughput_gain_64k"}
+    bpp, _, gbps, gain = v.figure.axes[:4]
+    on = {a.get_gid(): ax for ax in (bpp, gbps, gain) for a in ax.get_lines() if a.get_gid()}
+    assert on["buffers_per_page_post"] is bpp and on["throughput_gain_64k"] is gain
+    line = next(a for a in gain.get_lines() if a.get_gid() == "throughput_gain_64k")
+    assert list(line.get_ydata()) == [claims.at["throughput_gain_64k", "value"]]
+    top = max(abs(y) for a in gain.get_lines() for y in a.get_ydata())
+    assert (gain.get_yscale() == "symlog") == (top >= 1000) and ("symlog" in gain.get_ylabel()) == (top >= 1000)
+    assert f"Linux {rxlab.SimConfig().kernel}, driver mana, platform typical_arm64" in v.text
+    assert "runs of 500 packets" in v.text
 
 
 @pytest.mark.slow
 def test_explore_page_offline_and_small(tmp_path, monkeypatch):
     """The page: every view inline (PNG keyed by the controls), controls hidden until the script runs,
-    the default view in the <img>; nothing fetched. The report's own grid stays under 10 MB: a view's
-    image times the number of views it has."""
+    the default view in the <img>; a release and a driver control; nothing fetched; under 10 MB."""
     from rxlab.views.report import explore_page
 
     monkeypatch.setattr(explorable, "PLATFORMS", ("typical_arm64",))
-    page = explore_page(tmp_path, True, grid=TINY).read_text()
+    monkeypatch.setattr(explorable, "KERNELS", (rxlab.SimConfig().kernel, "6.6"))
+    page = explore_page(tmp_path, True, grid=TINY, packets=500).read_text()
     assert not REMOTE.search(page)
-    assert '<form id="rxlab-explore-controls" hidden>' in page and "Scripts are off" in page
-    data = json.loads(re.search(r'<script type="application/json" id="rxlab-explore-data">(.*?)</script>',
+    assert '<form class="rxlab-view-controls" hidden>' in page and "Scripts are off" in page
+    assert '<select name="kernel">' in page and '<select name="driver">' in page
+    data = json.loads(re.search(r'<script type="application/json" class="rxlab-view-data">(.*?)</script>',
                                 page, re.DOTALL).group(1))
-    default = re.search(r'<img id="rxlab-explore-img" data-key="([^"]+)"', page).group(1).replace("&amp;", "&")
-    assert f'src="data:image/png;base64,{data["views"][default][0]}"' in page
-    assert default == explorable.view_key("page_size", explorable.DEFAULT)
-    n_views = sum(math.prod(len(TINY[k]) for k in TINY if k != axis) for axis in TINY)
-    assert len(data["views"]) == n_views
-    per_view = max(len(v[0]) + len(v[1]) for v in data["views"].values())
-    full = sum(math.prod(len(explorable.GRID[k]) for k in explorable.GRID if k != axis) for axis in explorable.GRID)
-    assert per_view * 1.5 * full * 2 < explorable.MAX_PAGE_BYTES  # 1.5: views busier than these; 2 platforms
+    assert data["fields"] == ["axis", *explorable.GRID, "platform", "kernel", "driver"]
+    n_states = 4 * math.prod(len(TINY[k]) for k in TINY) * 2 * 3  # axes, held values, releases, drivers
+    assert len(data["keys"]) == n_states and len(data["views"]) < n_states  # equal figures drawn once
+    default = re.search(r'<img class="rxlab-view-img" data-key="([^"]+)"', page).group(1).replace("&amp;", "&")
+    png = next(v[0] for v in data["views"] if v[2] == default)
+    assert f'src="data:image/png;base64,{png}"' in page
+    assert all("Linux " in v[1] and "platform " in v[1] and " packets" in v[1] for v in data["views"])
+    assert len(page.encode()) < explorable.MAX_PAGE_BYTES
 
 
 def test_numbers_rounded_with_units():

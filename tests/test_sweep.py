@@ -319,6 +319,16 @@ def test_progress_bar_silent_in_ci(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_progress_callback_counts_cached_then_computed_runs(tmp_path, capsys):
+    """A callable progress gets (done, total): the cached runs first, then one call per run computed;
+    no bar is drawn."""
+    grid = {**GRID, "xdp": ["off"], "mtu": [1500]}
+    rxlab.sweep({**grid, "page_size": [4096]}, cache=tmp_path, workers=1, progress=False)
+    calls = []
+    rxlab.sweep(grid, cache=tmp_path, workers=1, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(2, 4), (3, 4), (4, 4)] and capsys.readouterr().err == ""
+
+
 def test_cli(tmp_path, capsys):
     toml = tmp_path / "grid.toml"
     toml.write_text('page_size = [4096, 65536]\nmtu = [1500, 9000]\nxdp = ["off", "pass"]\n'

@@ -293,7 +293,9 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
         found there (same configuration, same ``rxlab.MODEL_VERSION``) are not recomputed.
     workers: processes on this machine (default: one per CPU; 1 runs in this process).
     client: a ``distributed.Client``; runs then go to its cluster (``workers`` must be None).
-    progress: show a tqdm progress bar (default: yes, unless the environment variable CI is set).
+    progress: show a tqdm progress bar (default: yes, unless the environment variable CI is set),
+        or a function ``progress(done, total)`` called with the runs done (from the cache first,
+        then each as it arrives) and the sweep's runs: a widget's bar, a log line.
     max_runs: refuse a grid of more runs (configurations x seeds, counted before the grid is
         expanded) than this (default :data:`MAX_RUNS`).
 
@@ -313,6 +315,7 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
         check_int_range("workers", workers, 1, 4096)
     if progress is None:
         progress = not os.environ.get("CI")
+    report = progress if callable(progress) else None
     max_runs = check_int_range("max_runs", max_runs, 1, 10**12)
     n, n_seeds, packets = count_runs(grid, seeds)
     if n * n_seeds > max_runs:
@@ -345,11 +348,15 @@ def sweep(grid, seeds=None, *, cache=None, workers=None, client=None, progress=N
     else:
         runs = _serial(mine, store, keys)
     try:
-        with closing(runs), tqdm(total=len(configs), initial=len(tables), disable=not progress,
+        with closing(runs), tqdm(total=len(configs), initial=len(tables), disable=not progress or report is not None,
                                  desc="rxlab sweep", unit="run") as bar:
+            if report:
+                report(len(tables), len(configs))
             for cfg, table in itertools.chain(runs, _theirs(others, store, keys, shared)):
                 tables[cfg] = table
                 bar.update()
+                if report:
+                    report(len(tables), len(configs))
     finally:  # stopped: the runs this sweep claimed and did not store are free for another
         store.release_all()
     df = _frame([tables[cfg] for cfg in configs])

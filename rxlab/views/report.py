@@ -23,6 +23,7 @@ from rxlab import __version__
 from rxlab.atomic import atomic_path
 from rxlab.errors import bad
 from rxlab.studies.claims import VERDICTS, band_text, load_claims, model_text, verdict_slug
+from rxlab.views.base import PANEL_MIME
 
 GENERATOR = '<meta name="generator" content="rxlab report">'
 PAGE = """<!DOCTYPE html>
@@ -44,6 +45,7 @@ th {{ background: #eee; }}
 """
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+MAX_PAGE_BYTES = 10 * 2**20  # a report page stays under 10 MB
 
 
 def attr(value):
@@ -67,12 +69,15 @@ def write_page(path, title, body, style=""):
 def _notebook_style():
     from pygments.formatters import HtmlFormatter
 
-    return (HtmlFormatter().get_style_defs(".highlight") + """
+    from rxlab.views.base import STYLE
+
+    return (HtmlFormatter().get_style_defs(".highlight") + STYLE + """
 .cell { margin: 0.6em 0; }
 .input_area pre { background: #f7f7f7; border: 1px solid #e0e0e0; padding: 0.5em; overflow-x: auto; }
 .prompt { color: #888; font-size: 11px; font-family: monospace; }
 .output_subarea { overflow-x: auto; }
 .output_subarea pre { margin: 0.3em 0; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .output_subarea table thead th { white-space: normal; overflow-wrap: anywhere; min-width: 3em; }
 .output_stderr pre { background: #fdd; }
 img { max-width: 100%; }
@@ -117,17 +122,27 @@ def merge_parameters(nb):
     return nb
 
 
-def notebook_html(nb):
+def notebook_html(nb, interactive=False):
     """An executed notebook as static HTML cells: code folded into <details>, the injected
-    parameters merged into the parameters cell, widget views and widget state removed, no prompts."""
+    parameters merged into the parameters cell, widget views and widget state removed, no prompts.
+    ``interactive``: each sweep panel exported as an explorable figure over a precomputed grid
+    (:func:`rxlab.views.panel.export_sweep`: the panel's controls inline, every figure in the page);
+    otherwise its static figure."""
     import jinja2
     from nbconvert import HTMLExporter
 
     nb = merge_parameters(copy.deepcopy(nb))  # the caller's notebook keeps its widget views
     nb.metadata.pop("widgets", None)
+    panels = 0
     for cell in nb.cells:
         for out in cell.get("outputs", ()):
-            out.get("data", {}).pop(WIDGET_VIEW, None)
+            data = out.get("data", {})
+            data.pop(WIDGET_VIEW, None)
+            if interactive and PANEL_MIME in data:  # the sweep panel, explorable in the page
+                from rxlab.views.panel import export_sweep
+
+                panels += 1
+                data["text/html"], _ = export_sweep(data.pop(PANEL_MIME), f"panel-{panels}")
     # no In [N]: / Out[N]: prompts: a page is read, not a session replayed
     exporter = HTMLExporter(template_name="basic", template_file="rxlab.html.j2", exclude_input_prompt=True,
                             exclude_output_prompt=True,
@@ -380,23 +395,26 @@ def remove_stale_pages(out, keep):
 
 
 def explore_page(out, quick, grid=None, packets=None):
-    """Write ``explore.html``: the explorable grid of :mod:`rxlab.views.explorable`. Raises if the
+    """Write ``explore.html``: the explorable sweeps of :mod:`rxlab.views.explorable`. Raises if the
     page would exceed :data:`rxlab.views.explorable.MAX_PAGE_BYTES`."""
-    from rxlab.model import defaults
-    from rxlab.views.explorable import MAX_PAGE_BYTES, STYLE, explore_html, grid_frame
+    from rxlab.views.base import STYLE
+    from rxlab.views.explorable import explore_html
 
-    packets = packets or defaults.REPORT_GRID(quick)
-    frame = grid_frame(quick, grid=grid, packets=packets)
     meta = (f'<p class="rxlab-report-meta">{_meta()}' + (", quick mode" if quick else "")
             + ' · <a href="index.html">all reports</a></p>')
-    body = (meta + "<h1>Explore the sweeps: memory efficiency and throughput against the seed claims</h1>"
-            + explore_html(frame, packets))
-    size = len(body.encode())
-    if size > MAX_PAGE_BYTES:
-        raise bad("explore grid", f"{size / 2**20:.1f} MB page", f"a grid whose page stays under "
-                  f"{MAX_PAGE_BYTES // 2**20} MB (fewer values per field)")
+    body, _ = explore_html(quick, grid=grid, packets=packets)
+    body = meta + "<h1>Explore the sweeps: memory efficiency and throughput against the seed claims</h1>" + body
+    check_size("explore grid", body)
     write_page(Path(out) / EXPLORE_PAGE, "rxlab: explore the sweeps", body, STYLE)
     return Path(out) / EXPLORE_PAGE
+
+
+def check_size(what, body):
+    """Refuse a page over :data:`MAX_PAGE_BYTES`, naming what made it."""
+    size = len(body.encode())
+    if size > MAX_PAGE_BYTES:
+        raise bad(what, f"{size / 2**20:.1f} MB page", f"a grid whose page stays under "
+                  f"{MAX_PAGE_BYTES // 2**20} MB (fewer values per control)")
 
 
 def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboard=None, claims=None,
@@ -444,8 +462,9 @@ def build_reports(out="reports", quick=False, notebooks=None, log=None, scoreboa
         meta = f'<p class="rxlab-report-meta">{_meta()} from notebooks/{html.escape(path.name)}' + \
             (", quick mode" if quick else "") + ' · <a href="index.html">all reports</a>' + \
             (f' · <a href="{EXPLORE_PAGE}">explore the sweeps</a>' if explore is not None else "") + "</p>"
-        body = notebook_html(nb)
+        body = notebook_html(nb, interactive=True)
         try:
+            check_size(f"{path.stem} page", meta + body)
             write_page(out / f"{path.stem}.html", f"rxlab: {title}", meta + body, style)
         except (OSError, ValueError) as e:  # this page only (a name too long, not a regular file there)
             err = "page not written: " + " ".join(f"{type(e).__name__}: {e}".split())

@@ -15,12 +15,13 @@ release's value until the user sets them; a value the user set stays when the re
 
 import base64
 import html
+from typing import ClassVar
 
 import ipywidgets as w
+import pandas as pd
 from matplotlib.figure import Figure
 
 from rxlab.cost.pricing import attribution_frame, throughput
-from rxlab.cost.profiles import load_platforms
 from rxlab.counters import DOC
 from rxlab.kernel.mana import MANA_MAX_NUM_QUEUES, MAX_RX_BUFFERS_PER_QUEUE, MIN_RX_BUFFERS_PER_QUEUE
 from rxlab.kernel.releases import names as release_names
@@ -30,13 +31,13 @@ from rxlab.model.config import APP_CPUS, RELEASE_FIELDS, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies.geometry import REPORT_MTUS
+from rxlab.views.base import Panel
 from rxlab.views.format import number, quantity, unit_of
 from rxlab.views.plots import (
     plot_memory,
     plot_per_packet,
     plot_queue_occupancy,
     plot_truesize_ratio,
-    png_base64,
 )
 
 # Packets per run: enough for every posted buffer to turn over a few times (4 queues x 1024),
@@ -176,23 +177,72 @@ def run_figure(result):
     return fig
 
 
+class RunView(Panel):
+    """One run as a :class:`rxlab.views.base.Panel` (the explorer's): ``state["config"]`` is the
+    SimConfig (or the reason the controls' values are refused); the run is :func:`simulate` itself,
+    not a cached row (the figure needs the run's samples), priced under ``state["platform"]`` and
+    drawn by :func:`run_figure`. ``result``: the Result; ``error``: why there is none."""
+
+    CONTROLS: ClassVar[dict] = {"platform": "platform"}
+
+    def defaults(self):
+        return {"platform": DEFAULT_PLATFORM, "config": None}
+
+    def configs(self):
+        c = self.state["config"]
+        return [(getattr(c, "strategy", ""), 0.0, c)]
+
+    def run(self, points, progress=None):
+        (_, _, cfg), = points
+        self.result, self.error = None, "" if isinstance(cfg, SimConfig) else cfg
+        self.last = {"computed": 0, "cached": 0, "invalid": 1}
+        if self.error:
+            return pd.DataFrame()
+        try:
+            self.result = simulate(cfg)
+        except (ValueError, MemoryError) as e:  # a field refused; rings that cannot be filled
+            self.error = str(e)
+            return pd.DataFrame()
+        self.last = {"computed": 1, "cached": 0, "invalid": 0}
+        return self.result.to_frame()
+
+    def draw(self, frame):
+        return run_figure(self.result) if self.result is not None else None
+
+    def caption(self):
+        if self.result is None:
+            return f"not simulated: {self.error}"
+        m = self.result.metrics()
+        return (f"{m['packets']:,} packets simulated (Linux {self.result.config.kernel}); goodput "
+                f"{m['goodput_gbps']:.1f} Gbps on the model clock (link and window only; the estimate adds the "
+                f"CPU); peak RX memory {m['mem_peak_bytes'] / 2**20:.1f} MiB")
+
+    def static_html(self):
+        if self.result is None:
+            return f'<p class="rxlab-error">{html.escape(self.text)}</p>'
+        alt = "memory over time, operations per packet, len/truesize"
+        return (f"<div class=\"rxlab-explorer\"><p>{html.escape(self.text)}</p>"
+                f'<img alt="{alt}" src="data:image/png;base64,{self.png}">'
+                f"{estimate_html(self.result, self.profiles[self.state['platform']])}{counters_html(self.result)}</div>")
+
+
 class Explorer(w.VBox):
     """One panel over the simulation's knobs (see the module docstring): the controls in a grid of as
     many columns as the width allows, above the figure, which gets the panel's whole width (beside
-    the controls, in JupyterLab's default layout, it was squeezed to under half)."""
+    the controls, in JupyterLab's default layout, it was squeezed to under half). ``explorer.view``:
+    the :class:`RunView` it shows."""
 
     def __init__(self, quick=False):
         self.packets = defaults.EXPLORER(quick)
         self.controls = _controls()
         self.figure_out = w.Output(layout=w.Layout(min_height="380px", width="100%"))
         self.counters = w.HTML(layout=w.Layout(max_height="420px", overflow="auto"))
-        self.profiles = load_platforms()
+        self.view = RunView()
+        self.profiles = self.view.profiles
         self.platform = w.Dropdown(description="platform", options=tuple(self.profiles), value=DEFAULT_PLATFORM,
                                    style=STYLE)
         self.estimate = w.HTML()
         self.status = w.HTML()
-        self.result = self.figure = self.png = None
-        self.error = ""
         self._held = False
         self._following = False
         self.touched = set()  # release-dependent fields the user set: they stay when the release changes
@@ -208,6 +258,11 @@ class Explorer(w.VBox):
             c.observe(self._follow_release if name == "kernel" else self.update, names="value")
         self.platform.observe(self.reprice, names="value")
         self.update()
+
+    result = property(lambda self: self.view.result)
+    figure = property(lambda self: self.view.figure)
+    png = property(lambda self: self.view.png)
+    error = property(lambda self: self.view.error)
 
     def config(self):
         """The SimConfig the controls describe (raises ValueError naming a refused field): the
@@ -248,38 +303,31 @@ class Explorer(w.VBox):
             return
         self.status.value = "<i>simulating ...</i>"
         try:
-            result = simulate(self.config())
-        except (ValueError, MemoryError) as e:  # a field refused; rings that cannot be filled
-            self.error, self.result, self.figure, self.png = str(e), None, None, None
+            cfg = self.config()
+        except ValueError as e:
+            cfg = str(e)
+        self.view.state.update(config=cfg, platform=self.platform.value)
+        self.view.render()
+        if self.result is None:
             self.figure_out.outputs = ()
             self.counters.value = self.estimate.value = ""
-            self.status.value = f'<p class="rxlab-error">not simulated: {html.escape(self.error)}</p>'
+            self.status.value = f'<p class="rxlab-error">{html.escape(self.view.text)}</p>'
             return
-        self.error, self.result = "", result
-        self.figure = run_figure(result)
-        self.png = png_base64(self.figure)
         self.figure_out.outputs = ({"output_type": "display_data", "metadata": {},
                                     "data": {"image/png": self.png, "text/plain": "<rxlab explorer figure>"}},)
-        self.counters.value = counters_html(result)
+        self.counters.value = counters_html(self.result)
         self.reprice()
-        m = result.metrics()
-        self.status.value = (f"{m['packets']:,} packets simulated; goodput {m['goodput_gbps']:.1f} Gbps on "
-                             f"the model clock (link and window only; the estimate adds the CPU); peak RX memory "
-                             f"{m['mem_peak_bytes'] / 2**20:.1f} MiB")
+        self.status.value = html.escape(self.view.text)
 
     def reprice(self, change=None):
         """Show the run's throughput estimate under the selected platform (no new simulation)."""
+        self.view.state["platform"] = self.platform.value
         if self.result is not None:
             self.estimate.value = estimate_html(self.result, self.profiles[self.platform.value])
 
     def static_html(self):
         """The panel's current state as plain HTML (figure inlined): what a static page shows."""
-        if self.result is None:
-            return f'<p class="rxlab-error">not simulated: {html.escape(self.error)}</p>'
-        alt = "memory over time, operations per packet, len/truesize"
-        return (f"<div class=\"rxlab-explorer\"><p>{self.status.value}</p>"
-                f'<img alt="{alt}" src="data:image/png;base64,{self.png}">{self.estimate.value}'
-                f"{self.counters.value}</div>")
+        return self.view.static_html()
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)

@@ -20,6 +20,8 @@ _PANEL_QUANTITY = {"buffers_per_page": ("buffers_per_page", 1), "frag_path_max_m
                    "line_rate": ("gbps", 1), "throughput_gain": ("gain_pct", 1), "frag_shortfall": ("gain_pct", -1),
                    "frag_shortfall_onset": ("gain_pct", 1)}
 _GAIN_BASE = "full_page"
+CLAIMS_DRIVER = "mana"
+"""The driver every seed claim is about (the seed threads discuss MANA's RX buffers)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def _held_value(field, v):
     return int(v)
 
 
-def claim_marks(axis, held, platform=None):
+def claim_marks(axis, held, platform=None, driver=CLAIMS_DRIVER):
     """The seed claims of ``data/claims.csv`` that apply to a sweep over ``axis`` (one of
     :data:`PANEL_AXES`) with the other fields at ``held`` ({field: value}: page_size, mtu, xdp,
     connections; ``arch`` too unless ``platform`` gives it) and, for throughput, priced on
@@ -67,9 +69,13 @@ def claim_marks(axis, held, platform=None):
     held value (a ``connections=lo..hi`` range: the held count inside it), its ``sku`` is the
     platform (:data:`SKU_PLATFORMS`), its ``arch`` the platform's, and its quantity is one the figure
     draws; a condition on the swept field places it on the axis. Claims about atomics or truesize
-    are not about these axes and never apply."""
+    are not about these axes and never apply; nor does any about another ``driver`` than
+    :data:`CLAIMS_DRIVER`. This is the one place that decides where a claim is drawn: the sweep
+    panels, the notebooks' exported pages and ``explore.html`` all draw these marks."""
     if axis not in PANEL_AXES:
         raise bad("axis", axis, "one of " + ", ".join(PANEL_AXES))
+    if driver != CLAIMS_DRIVER:
+        return []
     profiles = load_platforms() if platform is not None else {}
     if platform is not None and platform not in profiles:
         raise bad("platform", platform, "one of " + ", ".join(profiles))
