@@ -209,6 +209,26 @@ def check_04_truesize_and_tcp(r):
     assert r["tcp_trapped_6_17"] and r["tcp_drops_full_7_1"] == 0
 
 
+def check_06_three_drivers(r):
+    """Each driver's default layout at MTU 1500 on 64 KB pages, from its kernel module directly (whose
+    tests work the values by hand), against what the notebook resolved through SimConfig."""
+    from rxlab.kernel.bnxt import bnxt_rx_geometry
+    from rxlab.kernel.mana import mana_rx_geometry
+    from rxlab.kernel.mlx5 import mlx5_rx_geometry
+    from rxlab.studies.geometry import REPORT_MTUS
+
+    mana = mana_rx_geometry(65536, 1500, truesize_fix=True)
+    bnxt, mlx5 = bnxt_rx_geometry(65536, 1500, queues=16), mlx5_rx_geometry(65536, 1500, queues=16)
+    for name, g in (("mana", mana), ("bnxt", bnxt), ("mlx5", mlx5)):
+        assert (r[f"frags_per_page_64k_{name}"], r[f"truesize_64k_{name}"]) == (g.frags_per_page, g.truesize), name
+    assert r["nic_bytes_64k_mana"] == mana.nic_bytes and r["nic_bytes_64k_bnxt"] == bnxt.nic_bytes
+    assert r["rows"] == 3 * 3 * len(REPORT_MTUS) * 2
+    # XDP: the striding RQ's page-sized XDP stride exceeds its largest stride on 64 KB pages (every MTU);
+    # MANA refuses only above MANA_XDP_MTU_MAX (3506 on 4 KB pages: MTUs 4000 and 9000 of the grid)
+    assert r["refused_xdp_mlx5_64k"] == len(REPORT_MTUS) and r["refused_xdp_mana"] == 2
+    assert r["not_simulated"] == "bnxt,mlx5" and r["estimate_rows"] == 4
+
+
 def check_05_skb_lifecycles(r):
     assert r["packets"] == defaults.LIFECYCLES.quick and r["scenarios"] == 13
     # a page comes back once per two packets (two buffers per 4 KB page), from the NAPI CPU: into the
