@@ -11,6 +11,7 @@ mechanism also needs its engine code.
 from dataclasses import dataclass
 
 from rxlab.errors import bad, check_choice
+from rxlab.model.registry import Registry
 
 FRAG_SOURCES = ("page_pool", "page_frag_cache")
 VARIANTS = ("pre", "post", "forced")
@@ -55,29 +56,8 @@ class Strategy:
             raise bad(f"{self.name}.truesize_fix", self.truesize_fix, "None, True or False")
 
 
-STRATEGIES = {}
-
-
-def register(strategy):
-    """Add ``strategy`` under its name (a name is registered once); returns it."""
-    if not isinstance(strategy, Strategy):
-        raise bad("strategy", strategy, "an rxlab.model.strategies.Strategy")
-    if strategy.name in STRATEGIES:
-        raise bad("strategy.name", strategy.name, "a name not registered yet: " + ", ".join(STRATEGIES))
-    STRATEGIES[strategy.name] = strategy
-    return strategy
-
-
-def unregister(name):
-    """Remove a registered strategy (a test's or a notebook's own)."""
-    check_choice("strategy", name, tuple(STRATEGIES))
-    del STRATEGIES[name]
-
-
-def lookup(name):
-    """The registered strategy called ``name``."""
-    check_choice("strategy", name, tuple(STRATEGIES))
-    return STRATEGIES[name]
+STRATEGIES = Registry("strategy", Strategy)
+register, unregister, lookup = STRATEGIES.register, STRATEGIES.unregister, STRATEGIES.lookup
 
 
 register(Strategy("full_page", "pre-patch MANA: a page_pool page per buffer, DMA-mapped by the driver", "pre"))

@@ -5,7 +5,7 @@ yet (``engine`` below)."""
 
 from rxlab.errors import bad, check_int_range
 from rxlab.kernel.bnxt import BNXT_DEFAULT_RX_RING_SIZE, BNXT_MAX_QUEUES, DEFAULT_QUEUES, bnxt_rx_geometry
-from rxlab.model.drivers.registry import Driver, register
+from rxlab.model.drivers.registry import Driver, queues_up_to, register
 
 
 def geometry(cfg, mtu, xdp, variant):
@@ -24,16 +24,9 @@ def ring_size(rel, asked):
     return BNXT_DEFAULT_RX_RING_SIZE if asked is None else check_int_range("ring_size", asked, 1, 1 << 16)
 
 
-def queues(rel, online_cpus, asked):
-    """rxlab's default (as MANA's, so that NIC totals compare), or what ``ethtool -L`` asks, at
-    most the online CPUs and the firmware's rings rxlab assumes (bnxt_get_max_rings)."""
-    if asked is None:
-        return min(online_cpus, DEFAULT_QUEUES)
-    return check_int_range("queues", asked, 1, min(online_cpus, BNXT_MAX_QUEUES))
-
-
 BNXT = register(Driver(
     name="bnxt", summary="Broadcom NetXtreme-C/E: page_pool heads, an aggregation ring with hardware GRO",
     source="drivers/net/ethernet/broadcom/bnxt/bnxt.c, bnxt.h, bnxt_xdp.c",
-    geometry=geometry, default_strategy=lambda rel: "pp_frag", ring_size=ring_size, queues=queues,
+    geometry=geometry, default_strategy=lambda rel: "pp_frag", ring_size=ring_size,
+    queues=queues_up_to(DEFAULT_QUEUES, BNXT_MAX_QUEUES),  # rxlab's default, as MANA's: NIC totals compare
     engine="the aggregation ring and TPA (bnxt_rx_pages, bnxt_tpa_end) are not in the engine's receive queue"))

@@ -10,7 +10,7 @@ from rxlab.kernel.mlx5 import (
     MLX5E_PARAMS_MAXIMUM_LOG_RQ_SIZE,
     mlx5_rx_geometry,
 )
-from rxlab.model.drivers.registry import Driver, register
+from rxlab.model.drivers.registry import Driver, queues_up_to, register
 
 MLX5_MAX_CHANNELS = 256  # rxlab's cap on ethtool -L (mlx5e_get_max_num_channels: the device's EQs and CPUs)
 
@@ -33,17 +33,10 @@ def ring_size(rel, asked):
     return 1 << (n - 1).bit_length()
 
 
-def queues(rel, online_cpus, asked):
-    """rxlab's default (as MANA's, so that NIC totals compare), or what ``ethtool -L`` asks, at most
-    the online CPUs and rxlab's cap."""
-    if asked is None:
-        return min(online_cpus, DEFAULT_QUEUES)
-    return check_int_range("queues", asked, 1, min(online_cpus, MLX5_MAX_CHANNELS))
-
-
 MLX5 = register(Driver(
     name="mlx5", summary="NVIDIA ConnectX: a cyclic RQ of fragment strides or a striding RQ of multi-page WQEs",
     source="drivers/net/ethernet/mellanox/mlx5/core/en/params.c, en_rx.c, en_main.c",
-    geometry=geometry, default_strategy=lambda rel: "pp_frag", ring_size=ring_size, queues=queues,
+    geometry=geometry, default_strategy=lambda rel: "pp_frag", ring_size=ring_size,
+    queues=queues_up_to(DEFAULT_QUEUES, MLX5_MAX_CHANNELS),  # rxlab's default, as MANA's: NIC totals compare
     engine="the striding RQ and the cyclic RQ's fragment strides (mlx5e_alloc_rx_mpwqe, mlx5e_alloc_rx_wqe) "
            "are not in the engine's receive queue"))

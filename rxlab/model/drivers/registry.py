@@ -3,7 +3,8 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rxlab.errors import bad, check_choice
+from rxlab.errors import bad, check_int_range
+from rxlab.model.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -47,27 +48,16 @@ class Driver:
             raise bad(f"{self.name}.pre_alloc", self.pre_alloc, "a function or None")
 
 
-DRIVERS = {}
+DRIVERS = Registry("driver", Driver)
+register, unregister, lookup = DRIVERS.register, DRIVERS.unregister, DRIVERS.lookup
 
 
-def register(driver):
-    """Add ``driver`` under its name (a name is registered once); returns it."""
-    if not isinstance(driver, Driver):
-        raise bad("driver", driver, "an rxlab.model.drivers.Driver")
-    if driver.name in DRIVERS:
-        raise bad("driver.name", driver.name, "a name not registered yet: " + ", ".join(DRIVERS))
-    DRIVERS[driver.name] = driver
-    return driver
+def queues_up_to(default, cap):
+    """``Driver.queues`` for a driver whose queue default and cap do not change with the release:
+    ``default`` (at most the online CPUs), or what ``ethtool -L`` accepts, 1..min(online CPUs, ``cap``)."""
+    def queues(rel, online_cpus, asked):
+        if asked is None:
+            return min(online_cpus, default)
+        return check_int_range("queues", asked, 1, min(online_cpus, cap))
 
-
-def unregister(name):
-    """Remove a registered driver (a test's or a notebook's own)."""
-    check_choice("driver", name, tuple(DRIVERS))
-    del DRIVERS[name]
-
-
-def lookup(name):
-    """The registered driver called ``name``."""
-    check_choice("driver", name, tuple(DRIVERS))
-    return DRIVERS[name]
-
+    return queues
