@@ -14,16 +14,7 @@ from pathlib import Path
 
 from rxlab.errors import Interrupted, SystemFailure, bad, check_int_range, shown
 from rxlab.kernel import releases
-from rxlab.kernel.mana import (
-    ADAPTER_MTU_DEFAULT,
-    ADAPTER_MTU_RANGE,
-    MANA_MAX_NUM_QUEUES,
-    MAX_RX_BUFFERS_PER_QUEUE,
-    MIN_RX_BUFFERS_PER_QUEUE,
-    mana_default_num_queues,
-    mana_xdp_mtu_max,
-)
-from rxlab.kernel.sizes import ARCHES, ETH_HLEN, ETH_MIN_MTU, PAGE_SIZE_MIN
+from rxlab.kernel.sizes import ARCHES, ETH_HLEN, ETH_MIN_MTU
 from rxlab.model import defaults
 from rxlab.views.format import number, quantity, unit_of
 
@@ -348,7 +339,7 @@ def _config_options(p):
         **{k: f"{_num(lo)}..{_num(hi)}" for k, (lo, hi) in c.REAL_RANGES.items()},
         **{k: "0..1" for k in c.FRACTIONS},
         "mtu": f"{ETH_MIN_MTU}..adapter_mtu - {ETH_HLEN}, with XDP at most "
-               f"PAGE_SIZE - {PAGE_SIZE_MIN - mana_xdp_mtu_max(PAGE_SIZE_MIN)} (MANA_XDP_MTU_MAX)",
+               f"PAGE_SIZE - {c.MANA_XDP_PAD} (MANA_XDP_MTU_MAX; other drivers state theirs)",
         "queues": f"1..min(online_cpus, {c.INT_RANGES['queues'][1]}) (MANA's; other drivers state theirs)",
         "reader_cpus": f"1..{c.INT_RANGES['reader_cpus'][1] + 1} - queues",
         # not choices: SimConfig's error names the page sizes of the arch asked for, and the releases
@@ -413,7 +404,10 @@ def parser():
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     g = sub.add_parser("geometry", help="a driver's RX buffer geometry for one configuration")
-    newest = releases.release(releases.DEFAULT)
+    from rxlab.model import config as c
+
+    resolved = c.SimConfig()  # the defaults, resolved (MANA in the default release)
+    ring, adapter = c.INT_RANGES["ring_size"], c.INT_RANGES["adapter_mtu"]
     g.add_argument("--driver", choices=_drivers(), default="mana",
                    help=f"the NIC driver, one of {', '.join(_drivers())}; default mana (the ranges below are MANA's)")
     g.add_argument("--page-size", type=int, default=4096,
@@ -428,20 +422,19 @@ def parser():
     g.add_argument("--variant", choices=_variants(), default=None,
                    help="pre: a page per buffer, post: the driver's fragments (MANA: before or after the fragment "
                         "patch 730ff06d3f5c), forced: MANA's one-buffer branch (seed 001's v3); "
-                        f"default the release's ({'post' if newest.mana_rx_layout == 'page_pool_frag' else 'pre'} "
-                        f"in {newest.name})")
+                        f"default the release's ({resolved.spec.variant} in {resolved.kernel})")
     g.add_argument("--ring-size", type=int, default=None,
-                   help=f"RX ring entries per queue [buffers], {MIN_RX_BUFFERS_PER_QUEUE}..{MAX_RX_BUFFERS_PER_QUEUE}, "
-                        f"rounded up to a power of two; default the release's ({newest.mana_ring_default} in "
-                        f"{newest.name})")
+                   help=f"RX ring entries per queue [buffers], {_num(ring[0])}..{_num(ring[1])} (MANA's), "
+                        f"rounded up to a power of two; default the release's ({resolved.ring_size} in "
+                        f"{resolved.kernel})")
     g.add_argument("--queues", type=int, default=None,
-                   help=f"RX queues of the NIC, 1..{MANA_MAX_NUM_QUEUES}; default the release's cap "
-                        f"({mana_default_num_queues(MANA_MAX_NUM_QUEUES, newest.mana_queue_cap)} in {newest.name})")
+                   help=f"RX queues of the NIC, 1..{c.INT_RANGES['queues'][1]} (MANA's); default the release's cap "
+                        f"({resolved.queues} in {resolved.kernel})")
     g.add_argument("--arch", choices=tuple(ARCHES), default="arm64",
                    help=f"CPU architecture, one of {', '.join(ARCHES)}; default arm64")
-    g.add_argument("--adapter-mtu", type=int, default=ADAPTER_MTU_DEFAULT,
+    g.add_argument("--adapter-mtu", type=int, default=resolved.adapter_mtu,
                    help="MTU the adapter reports, including the Ethernet header [bytes], "
-                        f"{ADAPTER_MTU_RANGE[0]}..{ADAPTER_MTU_RANGE[1]}; default {ADAPTER_MTU_DEFAULT}")
+                        f"{adapter[0]}..{adapter[1]}; default {resolved.adapter_mtu}")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.set_defaults(run=_geometry)
 

@@ -9,9 +9,10 @@ from rxlab.kernel.mana import (
     MANA_MAX_NUM_QUEUES,
     MAX_RX_BUFFERS_PER_QUEUE,
     MIN_RX_BUFFERS_PER_QUEUE,
+    mana_xdp_mtu_max,
 )
 from rxlab.kernel.releases import DEFAULT, release, with_fixes
-from rxlab.kernel.sizes import ARCHES
+from rxlab.kernel.sizes import ARCHES, PAGE_SIZE_MIN
 from rxlab.kernel.tcp import sk_rmem_max, so_rcvbuf
 from rxlab.model import defaults, drivers
 from rxlab.model.sizing import MAX_CPUS, check_sizes, geometries, reading_cpus
@@ -39,6 +40,8 @@ INT_RANGES = {
     "ring_size": (MIN_RX_BUFFERS_PER_QUEUE, MAX_RX_BUFFERS_PER_QUEUE), "adapter_mtu": ADAPTER_MTU_RANGE,
     "reader_cpus": (1, MAX_CPUS - 1),
 }
+# MANA_XDP_MTU_MAX = PAGE_SIZE less this (MANA_RXBUF_PAD + XDP_PACKET_HEADROOM), for help texts
+MANA_XDP_PAD = PAGE_SIZE_MIN - mana_xdp_mtu_max(PAGE_SIZE_MIN)
 FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
 # from 1 ns (1 Mbps): below, model time overflows to infinity and a run says nothing
 REAL_RANGES = {"app_read_us": (1e-3, 1e6), "xdp_hold_us": (1e-3, 1e6), "link_gbps": (1e-3, 1e4),

@@ -23,11 +23,10 @@ from matplotlib.figure import Figure
 
 from rxlab.cost.pricing import attribution_frame, throughput
 from rxlab.counters import DOC
-from rxlab.kernel.mana import MANA_MAX_NUM_QUEUES, MAX_RX_BUFFERS_PER_QUEUE, MIN_RX_BUFFERS_PER_QUEUE
 from rxlab.kernel.releases import names as release_names
 from rxlab.kernel.sizes import ARCHES
 from rxlab.model import defaults
-from rxlab.model.config import APP_CPUS, RELEASE_FIELDS, SimConfig, xdp_only
+from rxlab.model.config import APP_CPUS, INT_RANGES, RELEASE_FIELDS, SimConfig, xdp_only
 from rxlab.model.simulate import simulate
 from rxlab.model.strategies import STRATEGIES
 from rxlab.studies.geometry import REPORT_MTUS
@@ -45,8 +44,8 @@ from rxlab.views.plots import (
 
 PAGE_SIZES = (("4 KB", 4096), ("16 KB", 16384), ("64 KB", 65536))
 XDP = (("none", ()), *((v.upper(), xdp_only(v)) for v in ("pass", "drop", "tx", "redirect")))
-RING_SIZES = tuple(MIN_RX_BUFFERS_PER_QUEUE << i
-                   for i in range((MAX_RX_BUFFERS_PER_QUEUE // MIN_RX_BUFFERS_PER_QUEUE).bit_length()))
+RING_SIZES = tuple(INT_RANGES["ring_size"][0] << i
+                   for i in range((INT_RANGES["ring_size"][1] // INT_RANGES["ring_size"][0]).bit_length()))
 TCP_RMEM = (("128 KiB", 131072), ("1 MiB", 1 << 20), ("6 MiB", 6291456), ("16 MiB", 16 << 20),
             ("32 MiB", 32 << 20))
 
@@ -81,7 +80,7 @@ def _controls():
         "arch": drop("arch", tuple(ARCHES), d.arch),
         "ring_size": w.SelectionSlider(description="ring size", options=RING_SIZES, value=d.ring_size,
                                        continuous_update=False, style=STYLE),
-        "queues": islider("queues", 1, MANA_MAX_NUM_QUEUES, d.queues),
+        "queues": islider("queues", 1, INT_RANGES["queues"][1], d.queues),
         "connections": islider("connections", 1, 256, d.connections),
         "app_cpus": drop("app CPUs", APP_CPUS, d.app_cpus),
         "reader_cpus": islider("reader CPUs", 1, 256, d.reader_cpus),
