@@ -224,6 +224,11 @@ METRICS = {
     "trapped_connections": (("connections that dropped skbs while sk_rcvbuf could not hold an initial window "
                              "(TCP_INIT_CWND) of them, and whose sk_rcvbuf still cannot (Result.trapped())"),
                             "conn trap_need > rcvbuf"),
+    "TCPLossProbes": (("tail loss probes the senders sent for segments the receiver dropped for receive memory "
+                       "(the sender's MIB; 2 x RTT + 2 ms after the loss)"), "conn loss_probes"),
+    "TCPTimeouts": (("retransmission timeouts the senders took for them (the sender's MIB; RTT + 200 ms, "
+                     "doubled per timeout)"), "conn timeouts"),
+    "RetransSegs": ("segments the senders resent for them (the sender's MIB)", "conn retrans"),
     "mem_efficiency_buffer": (("static memory efficiency: bytes of a full-MTU frame per byte of page one "
                                "buffer pins"), "RxGeometry: datasize / ((PAGE_SIZE << order) / frags_per_page)"),
     "mem_efficiency_ring": (("static memory efficiency of a posted ring: full-MTU frame bytes per byte "

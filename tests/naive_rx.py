@@ -55,6 +55,9 @@ from rxlab.kernel.tcp import (
     TCP_INIT_CWND,
     TCP_IP_HEADERS,
     TCP_MIN_MSS,
+    TCP_RTO_MAX_US,
+    TCP_RTO_MIN_US,
+    TCP_TIMEOUT_MIN_US,
     advmss,
     alloc_skb_truesize,
     collapse_skb_max,
@@ -74,7 +77,7 @@ QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "d
             "skb_table_full")
 CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
               "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge", "held", "rcv_mss",
-              "last_seg", "trap_drops", "trap_need")
+              "last_seg", "trap_drops", "trap_need", "backoff", "recovery", "loss_probes", "timeouts", "retrans")
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
 
@@ -162,6 +165,8 @@ class Socket:
         self.ever_queued = False
         self.last_queued = 0
         self.next_send = 0.0
+        self.backoff = 0  # the sender's icsk_backoff: losses since its last progress
+        self.recovery = 0  # the resend scheduled: 0 none, 1 a tail loss probe, 2 an RTO
         self.next_read = 0.0
 
 
@@ -530,6 +535,19 @@ class NaiveRx:
         self.core.c["RcvPruned"] += 1
         return -1
 
+    def schedule_recovery(self, sock):
+        """The sender resends a segment the receiver dropped only when a timer fires (nothing after it
+        arrives to be SACKed): the first loss since progress after a tail loss probe's 2 x RTT + 2 ms
+        (tcp_schedule_loss_probe), each further one after an RTO of RTT + 200 ms doubled per timeout
+        (tcp_retransmit_timer), at most 120 s; it sends nothing before."""
+        rtt = self.cfg.rtt_us
+        if sock.backoff == 0:
+            wait, sock.recovery = 2.0 * rtt + TCP_TIMEOUT_MIN_US, 1
+        else:
+            wait, sock.recovery = min((rtt + TCP_RTO_MIN_US) * 2.0 ** (sock.backoff - 1), TCP_RTO_MAX_US), 2
+        sock.backoff += 1
+        sock.next_send = max(sock.next_send, self.t + wait)
+
     def tcp_measure_rcv_mss(self, sock, seg, payload, truesize):
         """A segment of at least rcv_mss that differs from it measures scaling_ratio from the whole
         skb (len << 8 / truesize) and sets rcv_mss to min(seg, advmss); a smaller one (not a remnant:
@@ -559,13 +577,14 @@ class NaiveRx:
             core.c["TCPRcvQDrop"] += 1
             sock.stats["rmem_drops"] += segs
             sock.stats["stalls"] += 1
+            self.schedule_recovery(sock)
             if sock.sk_rcvbuf < TCP_INIT_CWND * truesize:  # not an initial window of such skbs: a trap
                 sock.stats["trap_drops"] += 1
                 sock.stats["trap_need"] = max(sock.stats["trap_need"], TCP_INIT_CWND * truesize)
-            sock.next_send = max(sock.next_send, sock.next_read)
             core.skb_free(s, cpu, True)
             return
         sock.stats["packets"] += segs
+        sock.backoff = 0  # progress resets the sender's backoff
         self.tcp_measure_rcv_mss(sock, seg, payload, truesize)
         sock.rcv_nxt += payload
         if sock.receive_queue:
@@ -637,7 +656,8 @@ class NaiveRx:
                 self.skb_attempt_defer_free(s, napi, sock)
             else:
                 self.free_on_reader(sock, s)
-        sock.next_send = min(sock.next_send, now)
+        if not sock.recovery:  # a window update does not hasten a resend the sender's timer holds
+            sock.next_send = min(sock.next_send, now)
         # tcp_recvmsg_locked() calls tcp_rcv_space_adjust() after it copies data: a read that
         # finds none (the reader sleeps in sk_wait_data) measures nothing
         if found and now != np.inf:
@@ -701,6 +721,10 @@ class NaiveRx:
                 c = ready[0]
                 self.cursor = c + 1
                 sock = self.socks[c]
+                if sock.recovery:  # this send is the resend its timer scheduled
+                    sock.stats["loss_probes" if sock.recovery == 1 else "timeouts"] += 1
+                    sock.stats["retrans"] += 1
+                    sock.recovery = 0
                 mtu = self.mtu
                 drops = sock.stats["rmem_drops"]
                 self.napi_poll_one(self.rxqs[sock.queue], sock, mtu, False)
@@ -717,7 +741,7 @@ class NaiveRx:
                 # what GRO holds the sender has sent: it counts against the window
                 usable = sock.rcv_wnd_right - sock.rcv_nxt - (sock.gro["payload"] if sock.gro else 0)
                 if sock.stats["rmem_drops"] != drops:
-                    pass  # a loss: tcp_data_queue has the sender wait for the next read
+                    pass  # a loss: tcp_data_queue has the sender wait for its timer
                 elif usable < self.mss:
                     sock.stats["stalls"] += 1
                     sock.next_send = sock.next_read
@@ -832,7 +856,8 @@ class NaiveRx:
                    "rcv_edge": s.rcv_wnd_right, "held": sum(s.page_bytes.values()), "rcv_mss": s.rcv_mss,
                    "last_seg": s.last_seg_size}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls", "trap_drops",
-                                                "trap_need")})
+                                                "trap_need", "loss_probes", "timeouts", "retrans")})
+            row.update(backoff=s.backoff, recovery=s.recovery)
             conn.append(row)
         lock_total, lock_reader = self.producer_lock_counts()
         result = NaiveResult(

@@ -286,8 +286,8 @@ def test_the_64k_gain_across_releases_and_tcp_rmem(tmp_path):
     """gain_across_releases(): the release and tcp_rmem decide seed 000's gain. 6.13's 6 MB
     tcp_rmem[2] lets autotuning grow no further and the full pages' window binds (len/truesize
     0.023); 6.16's 32 MB lets it grow until both are CPU-bound (tcp_rcv_space_adjust); at 6 MB 6.16
-    is window-bound again; 6.17 drops full pages (tcp_can_ingest by truesize). Served from the cache
-    the second time."""
+    is window-bound again; 6.17 traps full pages' flow (tcp_can_ingest by truesize): no gain from it.
+    Served from the cache the second time."""
     from rxlab.studies.seeds import gain_across_releases
 
     t = gain_across_releases(kernels=("6.13", "6.16", "6.17"), tcp_rmem=(None, 6 << 20), cache=tmp_path)
@@ -297,7 +297,9 @@ def test_the_64k_gain_across_releases_and_tcp_rmem(tmp_path):
     assert g["6.16", 32 << 20].binds_full == "cpu" and 0 < g["6.16", 32 << 20].gain_pct < 100
     assert g["6.16", 6 << 20].binds_full == "window" and g["6.16", 6 << 20].gain_pct > 100
     assert g["6.17", 32 << 20].full_rcvq_drops > 0 and g["6.17", 32 << 20].gbps_full < g["6.16", 32 << 20].gbps_full
-    assert (t["gain_low"] <= t["gain_pct"]).all() and (t["gain_pct"] <= t["gain_high"]).all()
+    assert t["trapped"].tolist() == [False] * 4 + [True] * 2 and t["gain_pct"][t["trapped"]].isna().all()
+    free = t[~t["trapped"]]
+    assert (free["gain_low"] <= free["gain_pct"]).all() and (free["gain_pct"] <= free["gain_high"]).all()
     again = gain_across_releases(kernels=("6.13", "6.16", "6.17"), tcp_rmem=(None, 6 << 20), cache=tmp_path)
     pd.testing.assert_frame_equal(t, again)
 

@@ -62,6 +62,10 @@ CONFIGS = [
     # of its skbs, and an empty queue takes the skb it refuses (972ca7a3bc9a's early return): a trap
     ("trap_6_17_full_64k", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
                             "connections": 1}),
+    # slow readers: a resend finds the buffer still full, so tail loss probes give way to RTOs with
+    # backoff; ACKs end the run while a sender waits for its timer
+    ("recovery_rto_6_17", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
+                           "connections": 2, "app_read_us": 3000.0, "ack_fraction": 0.5}),
     # SO_RCVBUF large enough that a read returns more pages than the pool's ring holds
     ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1, "so_rcvbuf": 1 << 20, "rmem_max": 1 << 21}),
     # the receive side (net/ipv4/tcp_input.c): autotuning by each release's tcp_rcvbuf_grow(), SO_RCVBUF,

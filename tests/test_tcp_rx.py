@@ -13,6 +13,8 @@ from rxlab.engine.tcp import alloc_skb_truesize as engine_alloc_skb_truesize
 from rxlab.engine.tcp import tcp_rcvbuf_grow as engine_grow
 from rxlab.kernel import releases
 from rxlab.kernel.tcp import (
+    TCP_RTO_MIN_US,
+    TCP_TIMEOUT_MIN_US,
     alloc_skb_truesize,
     collapse_skb_max,
     rcvmem_per_mss,
@@ -154,6 +156,21 @@ def test_from_6_17_an_empty_queue_drops_at_once_and_tcp_data_queue_takes_the_skb
     assert releases.release("6.17").source("prune_empty").commit == "972ca7a3bc9a"
 
 
+def test_a_loss_is_resent_by_a_tail_loss_probe_then_by_rtos_that_back_off():
+    """A segment the receiver drops is resent when the sender's timer fires (nothing after it is SACKed):
+    first a tail loss probe, 2 x srtt + TCP_TIMEOUT_MIN_US later (net/ipv4/tcp_output.c
+    tcp_schedule_loss_probe()); if that is dropped too (a reader slower than the probe leaves the
+    buffer full), RTOs of srtt + TCP_RTO_MIN doubled per timeout (tcp_timer.c tcp_retransmit_timer()).
+    Progress resets the backoff. Counted as the senders' TCPLossProbes, TCPTimeouts, RetransSegs."""
+    fast = run(kernel="6.17", strategy="full_page", page_size=65536, connections=1)
+    slow = run(kernel="6.17", strategy="full_page", page_size=65536, connections=1, app_read_us=3000.0)
+    f, s = fast.metrics(), slow.metrics()
+    assert f["TCPLossProbes"] > 0 and f["TCPTimeouts"] == 0  # a read empties the queue before each probe
+    assert s["TCPLossProbes"] > 0 and s["TCPTimeouts"] > 0  # the probe finds the queue full: RTOs follow
+    # every resend sent is one segment; a loss whose timer had not fired when the run ended is not
+    assert s["RetransSegs"] == s["TCPLossProbes"] + s["TCPTimeouts"] <= slow.conn[:, CN.rmem_drops].sum()
+
+
 TRAP = {"strategy": "full_page", "page_size": 65536, "arch": "arm64", "connections": 1, "packets": 3000}
 
 
@@ -169,6 +186,10 @@ def test_a_flow_trapped_on_6_17_says_so_and_a_larger_tcp_rmem1_frees_it():
     assert trapped.metrics()["trapped_connections"] == 1 and list(t.connection) == [0]
     assert t.rcvbuf[0] < t.need[0] == 10 * 65792 and t.trap_drops[0] > 0 and t.trapped_at_us[0] < trapped.t_us
     assert "rmem_plus_truesize admission" in t.why[0]
+    # and it progresses at its sender's timers: one stream, so the link idles through every wait
+    m = trapped.metrics()
+    assert m["TCPLossProbes"] > 0 and m["RetransSegs"] == m["TCPLossProbes"] + m["TCPTimeouts"]
+    assert trapped.t_us >= m["TCPLossProbes"] * (2 * 50.0 + TCP_TIMEOUT_MIN_US) + m["TCPTimeouts"] * (50.0 + TCP_RTO_MIN_US)
     freed = [run(kernel="6.17", tcp_rmem_default=1 << 20, **TRAP), run(kernel="7.0", **TRAP),
              run(kernel="6.18.17", **TRAP)]
     assert [r.metrics()["trapped_connections"] for r in freed] == [0, 0, 0]

@@ -226,7 +226,12 @@ class CN(IntEnum):
     last_seg = 18  # icsk_ack.last_seg_size: a smaller segment's size, to confirm a shrunk rcv_mss
     trap_drops = 19  # skbs dropped (TCPRcvQDrop) with sk_rcvbuf below trap_need
     trap_need = 20  # TCP_INIT_CWND x the largest truesize of those skbs: an initial window of them (0: none)
-    n = 21
+    backoff = 21  # the sender's icsk_backoff: losses since its last progress (0: none)
+    recovery = 22  # the resend the sender has scheduled: 0 none, 1 a tail loss probe, 2 an RTO
+    loss_probes = 23  # the sender's TCPLossProbes (tcp_send_loss_probe)
+    timeouts = 24  # the sender's TCPTimeouts (tcp_retransmit_timer)
+    retrans = 25  # the sender's RetransSegs
+    n = 26
 
 
 class CF(IntEnum):
@@ -235,7 +240,7 @@ class CF(IntEnum):
 
     next_send = 0
     rcvq_time = 1  # rcvq_space.time: when autotuning last measured (tcp_rcv_space_adjust)
-    trapped_at = 2  # the read period in which the first trap drop came (its start; inf: none)
+    trapped_at = 2  # when the first trap drop came (µs; inf: none)
     n = 3
 
 

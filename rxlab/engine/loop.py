@@ -15,7 +15,7 @@ from rxlab.engine.napi import polls_complete, rx_packet
 from rxlab.engine.page_frag import frag_cache_drain
 from rxlab.engine.reader import ctz32, mark_dirty, read_all, read_dirty
 from rxlab.engine.rxq import detach_queues
-from rxlab.engine.sender import sender_pace, sender_pick, sender_soonest
+from rxlab.engine.sender import sender_pace, sender_pick, sender_resend, sender_soonest
 from rxlab.engine.tcp_input import tcp_select_window
 from rxlab.kernel.sizes import WIRE_OVERHEAD
 from rxlab.kernel.tcp import ACK_LEN
@@ -103,11 +103,12 @@ def run(st, rx, t, stop):
         else:
             pick, soonest = sender_pick(rx, cursor, t)
             if pick == NONE:  # the link idles until a sender may send or the applications read
-                if polls_complete(st, rx) > 0:  # what went up may be dropped: its sender waits
+                if polls_complete(st, rx, t) > 0:  # what went up may be dropped: its sender waits
                     soonest = sender_soonest(rx)
                 t = max(t, min(soonest, next_read))
                 continue
             cursor = pick + 1
+            sender_resend(rx, pick)
             mark_dirty(rx, pick)
             k = conn[pick]
             drops = k[CN.rmem_drops]
@@ -140,7 +141,7 @@ def teardown(st, rx):
     """Stop traffic and free everything, as unloading the driver does: the last polls complete,
     applications read what is queued, the queues are detached, and the per-CPU page_frag caches
     are drained. Kernel by kernel from Python, so that none compiles another's code again."""
-    polls_complete(st, rx)
+    polls_complete(st, rx, np.inf)  # run_all flushed GRO when traffic stopped: nothing goes up
     read_all(st, rx)
     detach_queues(st, rx)
     drain_frag_caches(st)

@@ -12,23 +12,23 @@ from rxlab.kernel.tcp import TCP_IP_HEADERS
 
 
 @inner
-def napi_gro_flush(st, rx, q, cpu):
-    """napi_gro_flush(napi, false): every aggregate queue ``q`` holds goes up the stack."""
+def napi_gro_flush(st, rx, q, cpu, t):
+    """napi_gro_flush(napi, false) at ``t``: every aggregate queue ``q`` holds goes up the stack."""
     while rx.qp[q, QP.gro_count] > 0:
         c, p, segs, payload, seg = napi_gro_flush_one(st, rx, q)
-        netif_receive_skb(st, rx, c, p, cpu, segs, payload, seg)
+        netif_receive_skb(st, rx, c, p, cpu, segs, payload, seg, t)
 
 
 @kernel
-def polls_complete(st, rx):
-    """Every ring is empty (the link idles, or traffic stopped): each queue's poll ends with
+def polls_complete(st, rx, t):
+    """Every ring is empty at ``t`` (the link idles, or traffic stopped): each queue's poll ends with
     napi_complete_done(), which flushes what GRO holds; the next packet starts a new poll.
     Returns how many aggregates went up."""
     n = 0
     for q in range(rx.rc[RC.queues]):
         rx.qp[q, QP.napi_left] = 0
         n += rx.qp[q, QP.gro_count]
-        napi_gro_flush(st, rx, q, rx.qp[q, QP.napi_cpu])
+        napi_gro_flush(st, rx, q, rx.qp[q, QP.napi_cpu], t)
     return n
 
 
@@ -61,7 +61,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
     while True:
         uc, us, segs, payload, seg = up
         if us != NONE:
-            netif_receive_skb(st, rx, uc, us, cpu, segs, payload, seg)
+            netif_receive_skb(st, rx, uc, us, cpu, segs, payload, seg, t)
         if s != NONE and is_ack:  # TCP consumes the ACK, after the aggregate it completed
             tap(st, rx, s, cpu)
             skb_free(st, s, cpu, TRUE)

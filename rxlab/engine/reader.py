@@ -69,7 +69,8 @@ def app_read(st, rx, c, t):
     p = qp[k[CN.queue]]
     napi = p[QP.napi_cpu]
     if k[CN.count] == 0:
-        connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
+        if k[CN.recovery] == 0:  # a window update does not hasten a scheduled resend
+            connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
         return
     # what the reading CPU does is counted in its CPU class's row (a reader on the NAPI CPU itself,
     # app_cpus='napi', is a NAPI CPU); a deferred skb is freed on, and counted for, its NAPI CPU
@@ -94,7 +95,8 @@ def app_read(st, rx, c, t):
     # skb_copy_datagram_iter(): the payload read, its bytes less a TCP/IP header per MTU-sized segment
     mtu = rc[RC.mtu]
     sr.c[Ctr.bytes_to_user] += (k[CN.delivered] - before) * (mtu - TCP_IP_HEADERS) // mtu
-    connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
+    if k[CN.recovery] == 0:  # a window update does not hasten a scheduled resend
+        connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
     if t < np.inf:  # not the teardown's last read
         rcv_space_adjust(rx, c, t)
 

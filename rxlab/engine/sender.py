@@ -1,6 +1,6 @@
 """The senders: one per connection, sharing the link round robin, each paced by the window the
-receiver advertises (rxlab's stand-in for TCP's sender: no congestion window, no bursts, no
-retransmission timer; docs/model.md)."""
+receiver advertises, a loss resent at the sender's timers (rxlab's stand-in for TCP's sender: no
+congestion window, no bursts; docs/model.md)."""
 
 import numpy as np
 
@@ -36,10 +36,24 @@ def sender_soonest(rx):
 
 
 @inner
+def sender_resend(rx, c):
+    """Connection ``c`` sends: if it had a resend scheduled (tcp_schedule_recovery), this is it, a tail
+    loss probe (TCPLossProbes) or an RTO's retransmission (TCPTimeouts), one segment (RetransSegs)."""
+    k = rx.conn[c]
+    if k[CN.recovery] != 0:
+        if k[CN.recovery] == 1:
+            k[CN.loss_probes] += 1
+        else:
+            k[CN.timeouts] += 1
+        k[CN.retrans] += 1
+        k[CN.recovery] = 0
+
+
+@inner
 def sender_pace(rx, c, dropped, t, next_read, mtu, rtt):
     """Connection ``c`` sent a segment at ``t``: it may send the next when the window allows. What GRO
     holds is in flight to the sender (it has sent it; no ACK has come back). A segment dropped for
-    receive memory waits for the next read (tcp_queue set that); with less than a segment of window
+    receive memory is resent at the sender's timers (tcp_queue set that); with less than a segment of window
     the sender stalls until the next read; otherwise it spreads its window over an RTT."""
     k = rx.conn[c]
     avail = k[CN.rcv_edge] - k[CN.rcv_nxt] - rx.gro[c, GR.payload]

@@ -12,7 +12,7 @@ from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G
 from rxlab.engine.reader import mark_dirty
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
 from rxlab.engine.tcp import alloc_skb_truesize, tcp_measure_rcv_mss, tcp_win_from_space
-from rxlab.kernel.tcp import TCP_INIT_CWND, TCP_IP_HEADERS
+from rxlab.kernel.tcp import TCP_INIT_CWND, TCP_IP_HEADERS, TCP_RTO_MAX_US, TCP_RTO_MIN_US, TCP_TIMEOUT_MIN_US
 
 
 @inner
@@ -115,13 +115,13 @@ def tcp_prune_queue(st, rx, c, need, cpu):
 
 
 @inner
-def tcp_queue(st, rx, c, s, cpu, segs, payload, seg):
+def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t):
     """tcp_data_queue() of skb ``s``: ``segs`` segments of ``seg`` bytes each, ``payload`` in all (a
     GRO aggregate, or one segment). tcp_try_rmem_schedule() by the release's admission rule
     (sk_rmem_alloc > sk_rcvbuf; from 6.17 sk_rmem_alloc + truesize > sk_rcvbuf, 1d2fbaad7cd8; from
     6.18 + len, f017c1f768b6) -> tcp_prune_queue(); if that fails the skb is dropped (TCPRcvQDrop)
-    unless the receive queue is empty (sk_forced_mem_schedule), and its sender, which rxlab gives no
-    retransmission timer, resends after the application's next read. A drop while sk_rcvbuf cannot
+    unless the receive queue is empty (sk_forced_mem_schedule), and its sender recovers the loss at
+    its timers (tcp_schedule_recovery). A drop while sk_rcvbuf cannot
     hold TCP_INIT_CWND skbs like the dropped one is a trap drop (``CN.trap_*``, ``CF.trapped_at``):
     a receive buffer smaller than an initial window of the skbs it gets, which drops what the
     window lets through (Result.trapped()). Else tcp_measure_rcv_mss()
@@ -144,11 +144,12 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg):
         if k[CN.rcvbuf] < trap:
             k[CN.trap_drops] += 1
             k[CN.trap_need] = max(k[CN.trap_need], trap)
-            connf[c, CF.trapped_at] = min(connf[c, CF.trapped_at], rx.next_read[0] - rx.rf[RF.app_read_us])
-        connf[c, CF.next_send] = max(connf[c, CF.next_send], rx.next_read[0])
+            connf[c, CF.trapped_at] = min(connf[c, CF.trapped_at], t)
+        tcp_schedule_recovery(rx, c, t)
         skb_free(st, s, cpu, TRUE)
         return
     k[CN.packets] += segs
+    k[CN.backoff] = 0  # progress: the ACK of new data resets icsk_backoff (tcp_ack)
     # the socket now has data for the next read, whether or not the connection sent since the last
     # (GRO can hold a segment across a read, and an ACK or a poll's end completes it)
     mark_dirty(rx, c)
@@ -171,11 +172,11 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg):
 
 
 @inner
-def netif_receive_skb(st, rx, c, s, cpu, segs, payload, seg):
+def netif_receive_skb(st, rx, c, s, cpu, segs, payload, seg, t):
     """The stack above GRO (__netif_receive_skb_core): a tap (packet socket) may take a clone of the
     skb and consumes it in softirq; then TCP (tcp_v4_rcv -> tcp_data_queue)."""
     tap(st, rx, s, cpu)
-    tcp_queue(st, rx, c, s, cpu, segs, payload, seg)
+    tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t)
 
 
 @inner
@@ -186,6 +187,29 @@ def tap(st, rx, s, cpu):
         if cl != NONE:
             skb_free(st, cl, cpu, TRUE)
 
+
+
+@inner
+def tcp_schedule_recovery(rx, c, t):
+    """The sender of connection ``c`` learns of a segment lost at ``t`` only by its timers, since the
+    receiver dropped it and nothing after it arrives to be SACKed (rxlab's receiver has no
+    out-of-order queue): the first loss since progress is resent by a tail loss probe after 2 x srtt
+    + TCP_TIMEOUT_MIN_US (tcp_schedule_loss_probe(), more than one packet out); each further one by
+    the retransmission timer, srtt + TCP_RTO_MIN at least (__tcp_set_rto(): rttvar is at least
+    tcp_rto_min), doubled per timeout (tcp_retransmit_timer(): icsk_backoff) up to TCP_RTO_MAX. The
+    configured RTT is srtt. The sender sends nothing until then, and a read's window update does not
+    pull it in (rxlab.engine.reader.app_read); its next send is the resend, counted then
+    (rxlab.engine.sender.sender_resend)."""
+    k = rx.conn[c]
+    rtt = rx.rf[RF.rtt_us]
+    if k[CN.backoff] == 0:
+        wait = 2.0 * rtt + TCP_TIMEOUT_MIN_US
+        k[CN.recovery] = 1
+    else:
+        wait = min((rtt + TCP_RTO_MIN_US) * 2.0 ** (k[CN.backoff] - 1), TCP_RTO_MAX_US)
+        k[CN.recovery] = 2
+    k[CN.backoff] += 1
+    rx.connf[c, CF.next_send] = max(rx.connf[c, CF.next_send], t + wait)
 
 
 @inner

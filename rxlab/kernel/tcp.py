@@ -10,6 +10,10 @@ TCP_RMEM_TO_WIN_SCALE = 8  # include/linux/tcp.h (6.6+): scaling_ratio is a frac
 TCP_DEFAULT_SCALING_RATIO = 128  # include/net/tcp.h: 1 << (TCP_RMEM_TO_WIN_SCALE - 1) (697a6c8cec03, 6.10)
 WINDOWS = ("adv_win_scale", "scaling_ratio")
 TCP_INIT_CWND = 10  # include/net/tcp.h
+# loss recovery timers (include/net/tcp.h; net/ipv4/tcp_output.c tcp_schedule_loss_probe(), tcp_timer.c)
+TCP_TIMEOUT_MIN_US = 2000  # added to a tail loss probe's 2 x srtt when more than one packet is out
+TCP_RTO_MIN_US = 200_000  # TCP_RTO_MIN (HZ / 5): the floor of rttvar, so an RTO is srtt + 200 ms at least
+TCP_RTO_MAX_US = 120_000_000  # TCP_RTO_MAX (120 * HZ): the backed-off RTO's ceiling
 TCPOLEN_TSTAMP_ALIGNED = 12  # include/net/tcp.h: the timestamps option every segment carries
 IPV4_TCP_HEADERS = 40  # struct iphdr 20 + struct tcphdr 20: tp->advmss = MTU - 40 - options
 TCP_HEADER_LEN = 20 + TCPOLEN_TSTAMP_ALIGNED  # tp->tcp_header_len: struct tcphdr and timestamps

@@ -79,9 +79,9 @@ class Result:
         the skb, so the buffer stops growing with the queue as it did before; autotuning, which needs
         more copied per RTT than ever before, cannot grow it back while the flow crawls, and every
         skb the window lets through beyond a few is dropped. Such a flow progresses at the pace of
-        its recoveries (rxlab's senders resend after the next read; a kernel's wait for tail loss
-        probes and retransmission timeouts), so its throughput is not a figure to compare.
-        ``trapped_at_us`` is the start of the read period of its first trap drop."""
+        its sender's recovery timers (tail loss probes, retransmission timeouts: the metrics
+        TCPLossProbes, TCPTimeouts), so its throughput is not a figure to compare.
+        ``trapped_at_us`` is when its first trap drop came."""
         k = self.conn
         bad = (k[:, CN.trap_need] > 0) & (k[:, CN.rcvbuf] < k[:, CN.trap_need])
         idx = np.flatnonzero(bad)
@@ -128,6 +128,10 @@ class Result:
             "atomic_rmw_remote_per_packet": self.counter("atomic_rmw_remote") / max(pk, 1),
             "zero_window_stalls": int(self.conn[:, CN.stalls].sum()),
             "trapped_connections": len(self.trapped()),
+            # the senders' own MIB counters for the losses the receiver caused (tcp_schedule_recovery)
+            "TCPLossProbes": int(self.conn[:, CN.loss_probes].sum()),
+            "TCPTimeouts": int(self.conn[:, CN.timeouts].sum()),
+            "RetransSegs": int(self.conn[:, CN.retrans].sum()),
             "mem_efficiency_buffer": self.geometry.mem_efficiency_buffer,
             "mem_efficiency_ring": self.geometry.mem_efficiency_ring,
             **self.mem_efficiency(),

@@ -226,7 +226,7 @@ def _reconfigure(st, rx, cfg, i, r, cur, t):
         event["error"] = "Insufficient memory for tx/rx re-config: old configuration kept"
         check_invariants(st)
         return event, cur
-    polls_complete(st, rx)  # the port stops: the last polls complete
+    polls_complete(st, rx, t)  # the port stops: the last polls complete
     detach_queues(st, rx)
     _attach(st, cfg, g2, rx.qp, cfg.queues * (i + 1))
     rx.rc[RC.mtu] = mtu
@@ -250,7 +250,7 @@ def run_all(st, rx, cfg, g):
         event, cur = _reconfigure(st, rx, cfg, i, r, cur, t)
         events.append(event)
     t = run(st, rx, t, cfg.packets)
-    polls_complete(st, rx)  # traffic stops: every ring is empty
+    polls_complete(st, rx, t)  # traffic stops: every ring is empty
     check_invariants(st)
     return t, tuple(events), cur[2]
 
