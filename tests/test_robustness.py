@@ -1033,7 +1033,6 @@ def cpu_seconds(pid):
 
 
 @pytest.mark.jit_only
-@pytest.mark.xfail(strict=False, reason="needs engine slicing")
 @pytest.mark.parametrize("mode", ["simulate", "sweep"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_long_run_stops_within_2_s_keeping_the_finished_ones(tmp_path, mode, signum):
@@ -1065,6 +1064,27 @@ def test_a_long_run_stops_within_2_s_keeping_the_finished_ones(tmp_path, mode, s
     assert err.splitlines()[-1].startswith(f"rxlab {mode}: interrupted by {signal.Signals(signum).name}")
     if mode == "sweep":
         assert len(list((tmp_path / "c").rglob("*.parquet"))) == 1
+
+
+@pytest.mark.parametrize("reconfigs", [(), (Reconfig(at_packet=700, mtu=9000), Reconfig(at_packet=1900, mtu=1500))],
+                         ids=["plain", "reconfigured"])
+def test_a_run_in_one_packet_slices_is_the_run_in_one_call(monkeypatch, reconfigs):
+    """Issue 25: the compiled loop returns to Python between slices so that signals act; a run cut
+    into slices of one packet (run_sliced halves to 1 when every slice is slower than 0 s) is the
+    same run, array for array, as with its one slice of the default size."""
+    from rxlab.model import simulate as sim
+    from tests.test_digest import digest
+
+    cfg = SimConfig(**{**TINY, "packets": 3000, "ack_fraction": 0.1, "reconfigs": reconfigs})
+    whole = simulate(cfg)
+    calls = []
+    run = sim.run
+    monkeypatch.setattr(sim, "run", lambda *a: calls.append(a[3]) or run(*a))
+    monkeypatch.setattr(sim, "SLICE_PACKETS", 5)
+    monkeypatch.setattr(sim, "SLICE_SECONDS", 0.0)
+    sliced = simulate(cfg)
+    assert len(calls) > 2900 and calls[:3] == [5, 7, 8]
+    assert digest(sliced) == digest(whole)  # every array, the model time and the events
 
 
 # ---------------------------------------------------------------- issue 25. 2: df.attrs written with the frame
