@@ -39,6 +39,7 @@ import rxlab
 import rxlab.studies.sweep
 from rxlab.cli import main
 from rxlab.cost.profiles import PARAMS, load_platforms
+from rxlab.engine.layout import SM
 from rxlab.kernel import releases
 from rxlab.kernel.mana import mana_rx_geometry, mana_set_ringparam_rx
 from rxlab.model import sizing
@@ -1085,6 +1086,22 @@ def test_a_run_in_one_packet_slices_is_the_run_in_one_call(monkeypatch, reconfig
     sliced = simulate(cfg)
     assert len(calls) > 2900 and calls[:3] == [5, 7, 8]
     assert digest(sliced) == digest(whole)  # every array, the model time and the events
+
+
+# ---------------------------------------------------------------- issue 25. 4: max_skbs is the bound
+
+@pytest.mark.parametrize("gro", [True, False], ids=["gro", "no_gro"])
+def test_max_skbs_bounds_the_skbs_whatever_gro_queues_and_budget(gro):
+    """The table held max_skbs + queues x (4 + napi_budget) + 16: at max_skbs=64 with GRO and 4
+    queues, 248 skbs sat in sockets at once and none dropped. Now the table holds max_skbs, and
+    what exists beyond it drops, with or without GRO."""
+    for queues, budget in ((1, 8), (4, 64), (64, 1024)):
+        cfg = SimConfig(max_skbs=64, queues=queues, napi_budget=budget, gro=gro, packets=10**6)
+        assert sizing.size_run(cfg, sizing.geometries(cfg)).n_skbs == 64
+    for queues in (1, 4):
+        r = simulate(SimConfig(ring_size=128, queues=queues, connections=8, max_skbs=64, packets=4000, gro=gro,
+                               app_read_us=2000.0))  # the readers come late: the sockets fill
+        assert r.samples[:, SM.queued].max() <= 64 and r.drops()["skb_table_full"] > 0
 
 
 # ---------------------------------------------------------------- issue 25. 2: df.attrs written with the frame
