@@ -1104,6 +1104,47 @@ def test_max_skbs_bounds_the_skbs_whatever_gro_queues_and_budget(gro):
         assert r.samples[:, SM.queued].max() <= 64 and r.drops()["skb_table_full"] > 0
 
 
+# ---------------------------------------------------------------- issue 25: a worker's finished run is stored
+
+STORING = """
+import os, signal, sys, time
+from rxlab.studies.cache import ResultCache
+folder, parent, put = sys.argv[1], os.getpid(), ResultCache.put
+def slow_put(self, key, table):
+    if os.getpid() != parent:  # a pool worker whose run finished: it stores it slowly
+        open(os.path.join(folder, f"storing-{os.getpid()}"), "w").close()
+        time.sleep(2)
+    return put(self, key, table)
+ResultCache.put = slow_put
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal (see SWEEP)
+from rxlab.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_pool_worker_storing_its_finished_run_stores_it_before_it_stops(tmp_path, signum):
+    """An interrupted sweep SIGKILLed its workers, and with them a run one had finished but not yet
+    written. Now each worker stores its finished run before it stops; one mid-run stops at once."""
+    toml = tmp_path / "g.toml"
+    toml.write_text("\n".join(f"{k} = {toml_value(v)}" for k, v in {**GRID2, "seed": [0, 1, 2, 3]}.items()))
+    argv = ["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
+            "--workers", "2", "--no-progress"]
+    p = subprocess.Popen([sys.executable, "-c", STORING, str(tmp_path), *argv], cwd=ROOT, env=ENV,
+                         start_new_session=True, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: any(tmp_path.glob("storing-*")), 300), "no worker stored a run"
+        os.kill(p.pid, signum)
+        err = p.communicate(timeout=30)[1]
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert p.returncode == 128 + signum and "Traceback" not in err, err
+    done = list((tmp_path / "c").rglob("*.parquet"))  # the parent's first run, and every worker's put
+    assert len(done) == 1 + len(list(tmp_path.glob("storing-*"))) < 8
+    assert all(pq.read_table(f).num_rows == 1 for f in done)
+
+
 # ---------------------------------------------------------------- issue 25. 2: df.attrs written with the frame
 
 def test_invalid_points_with_reconfigs_are_written_with_the_frame(tmp_path, capsys):
