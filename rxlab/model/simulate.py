@@ -3,7 +3,6 @@ geometries, sizes, parameters, each connection's start), build the engine's arra
 (:func:`build`), run the RX path stopping for each reconfiguration
 (:func:`run_all`), then take the Result, tear down and check that nothing leaked (:func:`finish`)."""
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -239,26 +238,20 @@ def _reconfigure(st, rx, cfg, i, r, cur, t):
     return event, (mtu, xdp, g2)
 
 
-SLICE_SECONDS = 0.1
-"""About how long one call of the compiled loop runs: it holds the GIL, so Python's signal
-handlers (Ctrl-C, SIGTERM) run only between calls (issue 25)."""
-SLICE_PACKETS = 1 << 14  # the first call's packets: a few ms at the slowest configurations measured
+SLICE_PACKETS = 1 << 20
+"""Packets per call of the compiled loop, which holds the GIL: Python's signal handlers (Ctrl-C,
+SIGTERM) run only between calls (issue 25). 0.1-0.25 s of work at the 4-12 M packets per second
+measured from the default configuration to 65,536 connections read every µs, and ~50,000
+instructions a call (0.05 a packet, BENCHMARKS.md). A count, not a time: a run's instructions then
+do not depend on the machine's speed (benchmarks/bench_instructions.py)."""
 
 
 def run_sliced(st, rx, t, stop):
-    """``run(st, rx, t, stop)`` as calls of about :data:`SLICE_SECONDS` each: ``run`` carries its
-    progress in ``rx.prog`` and ``rx.next_read`` (and the generator its state), so slices give the
-    same run as one call. The packets per slice follow the measured speed, which varies a
-    hundredfold between configurations."""
-    n = SLICE_PACKETS
+    """``run(st, rx, t, stop)`` as calls of at most :data:`SLICE_PACKETS` packets: ``run`` carries
+    its progress in ``rx.prog`` and ``rx.next_read`` (and the generator its state), so the slices
+    give the same run as one call."""
     while rx.prog[0] < stop:
-        start = time.perf_counter()
-        t = run(st, rx, t, min(stop, rx.prog[0] + n))
-        took = time.perf_counter() - start
-        if took < SLICE_SECONDS / 2:
-            n = min(n * 2, 1 << 30)
-        elif took > SLICE_SECONDS * 2:
-            n = max(n // 2, 1)
+        t = run(st, rx, t, min(stop, rx.prog[0] + SLICE_PACKETS))
     return t
 
 
