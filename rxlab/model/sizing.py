@@ -121,7 +121,9 @@ HOLD_ROW = 16  # hold_buf and hold_t
 
 
 def table_bytes(cfg, sz):
-    """{part: bytes} of the tables make_state and make_rx allocate for ``sz``, by what sizes them."""
+    """{part: bytes} of the tables make_state and make_rx allocate for ``sz``, by what sizes them,
+    and of the invariant checks' working arrays: a run's peak memory beyond the interpreter's
+    (BENCHMARKS.md: within 20 % of the measured peak)."""
     Q, configs = cfg.queues, 1 + len(cfg.reconfigs)
     total = (sz.n_pages * PAGE_ROW + sz.n_bufs * BUF_ROW + sz.n_skbs * SKB_ROW + Q * sz.hold_cap * HOLD_ROW
              + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max) + 8 * sz.n_cpus * FC.n
@@ -133,20 +135,26 @@ def table_bytes(cfg, sz):
              "connections": 8 * cfg.connections * (CN.n + CF.n + GR.n),
              "samples": 8 * cfg.samples * SM.n}
     parts["rings"] = total - sum(parts.values())
+    # rxlab.engine.invariants.scan, after the tables are filled and at each reconfiguration: per-page
+    # counts (at most four arrays alive at once), and a key per page reference of a buffer or an skb,
+    # sorted (counted one per skb: the keys' array is np.empty, and its pages count only as used)
+    parts["checks"] = 8 * (4 * sz.n_pages + 2 * (sz.n_bufs + sz.n_skbs))
     return parts
 
 
 PART_TEXT = {"holds": "XDP_TX/REDIRECT buffers awaiting completion", "skbs": "skbs in flight",
-             "rings": "rings and page_pools", "connections": "connections", "samples": "samples"}
+             "rings": "rings and page_pools", "connections": "connections", "samples": "samples",
+             "checks": "the invariant checks"}
 
 
 def _part_fields(cfg, geoms, part):
     """The fields that size ``part``, with their values."""
     (_, skb_fields), (_, hold_fields) = _bounds(cfg, geoms)
     names = {"holds": hold_fields + ("queues",), "skbs": skb_fields,
-             "rings": ("queues", "ring_size"), "connections": ("connections",), "samples": ("samples",)}[part]
+             "rings": ("queues", "ring_size"), "checks": ("queues", "ring_size"), "connections": ("connections",),
+             "samples": ("samples",)}[part]
     out = {k: getattr(cfg, k) for k in names}
-    if part in ("holds", "rings") and cfg.reconfigs:
+    if part in ("holds", "rings", "checks") and cfg.reconfigs:
         out["len(reconfigs)"] = len(cfg.reconfigs)
     return out
 
