@@ -104,8 +104,8 @@ def rxlab_bounds(cfg, geoms):
     awaiting completion (beyond them the oldest completes early)."""
     charged = min(g.truesize_pinned if cfg.truesize_honest else g.truesize for g in geoms)
     small = skb_data_align(64) + NET_SKB_PAD + 576
-    n_skbs = min(cfg.connections * (max(cfg.tcp_rmem, cfg.sk_rcvbuf()[0]) // min(charged, small) + 2), cfg.max_skbs,
-                 cfg.packets) + cfg.queues * (4 + (cfg.napi_budget if cfg.gro else 0)) + 16
+    n_skbs = min(min(cfg.connections * (max(cfg.tcp_rmem, cfg.sk_rcvbuf()[0]) // min(charged, small) + 2),
+                     cfg.packets) + cfg.queues * (4 + (cfg.napi_budget if cfg.gro else 0)) + 16, cfg.max_skbs)
     link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(g.mtu for g in geoms)) + WIRE_OVERHEAD) * 8)
     hold_cap = int(cfg.xdp_hold_us * link_pps) + 64 if any(g.xdp for g in geoms) else 1
     return n_skbs, hold_cap

@@ -7,11 +7,12 @@ page_pool when the skb is marked pp_recycle (napi_pp_put_page), else put_page().
 """
 
 from rxlab.counters import Ctr
+from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.jit import inner, kernel
 from rxlab.engine.layout import BF, DT, FALSE, MAX_SKB_FRAGS, NONE, PF, SK, TRUE, BufKind, G
 from rxlab.engine.page_frag import frag_alloc
 from rxlab.engine.page_pool import pp_put_page
-from rxlab.engine.pages import put_page
+from rxlab.engine.pages import page_alloc, put_page
 
 
 @inner
@@ -271,3 +272,22 @@ def skb_free(st, s, cpu, softirq):
         _put_head(st, dc, cpu, softirq)
         chain = nxt
     _put_head(st, d, cpu, softirq)
+
+
+@kernel
+def bufs_pre_alloc(st, order, size, datasize, ring_size, fail_at, out):
+    """mana_pre_alloc_rxbufs() (drivers/net/ethernet/microsoft/mana/mana_en.c): ``out``'s length
+    of buffers, queue by queue of ``ring_size``, each a page of ``order`` (dev_alloc_pages) of
+    ``size`` bytes the driver owns, DMA-mapped for ``datasize`` bytes; allocation ``fail_at``
+    fails (-1: none). On a failure, mana_pre_dealloc_rxbufs(): every buffer taken is unmapped and
+    put, last first. Returns TRUE when ``out`` holds every buffer, else FALSE."""
+    for i in range(out.shape[0]):
+        pid = NONE if i == fail_at else page_alloc(st, order, 0)
+        if pid == NONE:
+            for j in range(i - 1, -1, -1):
+                dma_unmap(st)
+                buf_put(st, out[j], 0, 0)
+            return FALSE
+        out[i] = buf_new(st, pid, 0, size, BufKind.page, i // ring_size)
+        dma_map(st, datasize)
+    return TRUE

@@ -88,7 +88,8 @@ MEANING = {
     "seed": ("random seed", ""),
     "packets": ("packets simulated", "packets"),
     "samples": ("time samples recorded over the run", "samples"),
-    "max_skbs": ("skbs in flight at most; more drop as skb_table_full", "skbs"),
+    "max_skbs": ("skbs at once at most (in sockets, held by GRO, on their way up); more drop as skb_table_full",
+                 "skbs"),
 }
 
 
@@ -227,7 +228,7 @@ class SimConfig:
     seed: int = 0
     packets: int = defaults.RUN
     samples: int = 200
-    max_skbs: int = 65536  # skbs in flight at most (queued in sockets); more drop as skb_table_full
+    max_skbs: int = 65536  # skbs that exist at once at most; a packet needing one more drops as skb_table_full
 
     def __post_init__(self):
         """Resolve the release's defaults (:meth:`_resolve`), then validate every field (naming it,

@@ -240,16 +240,33 @@ def _reconfigure(st, rx, cfg, i, r, cur, t):
     return event, (mtu, xdp, g2)
 
 
+SLICE_PACKETS = 1 << 20
+"""Packets per call of the compiled loop, which holds the GIL: Python's signal handlers (Ctrl-C,
+SIGTERM) run only between calls (issue 25). 0.1-0.25 s of work at the 4-12 M packets per second
+measured from the default configuration to 65,536 connections read every µs, and ~50,000
+instructions a call (0.05 a packet, BENCHMARKS.md). A count, not a time: a run's instructions then
+do not depend on the machine's speed (benchmarks/bench_instructions.py)."""
+
+
+def run_sliced(st, rx, t, stop):
+    """``run(st, rx, t, stop)`` as calls of at most :data:`SLICE_PACKETS` packets: ``run`` carries
+    its progress in ``rx.prog`` and ``rx.next_read`` (and the generator its state), so the slices
+    give the same run as one call."""
+    while rx.prog[0] < stop:
+        t = run(st, rx, t, min(stop, rx.prog[0] + SLICE_PACKETS))
+    return t
+
+
 def run_all(st, rx, cfg, g):
     """Traffic until ``cfg.packets`` have been sent, stopping at each reconfiguration.
     Returns (model time in µs, the reconfiguration events, the geometry in force at the end)."""
     seed_rng(cfg.seed)
     t, events, cur = 0.0, [], (cfg.mtu, cfg.xdp, g)
     for i, r in enumerate(cfg.reconfigs):
-        t = run(st, rx, t, r.at_packet)
+        t = run_sliced(st, rx, t, r.at_packet)
         event, cur = _reconfigure(st, rx, cfg, i, r, cur, t)
         events.append(event)
-    t = run(st, rx, t, cfg.packets)
+    t = run_sliced(st, rx, t, cfg.packets)
     polls_complete(st, rx, t)  # traffic stops: every ring is empty
     check_invariants(st)
     return t, tuple(events), cur[2]

@@ -65,24 +65,27 @@ def _bounds(cfg, geoms):
     Q, C = cfg.queues, cfg.connections
     charged = min(x.truesize_pinned if cfg.truesize_honest else x.truesize for x in geoms)
     smallest = skb_data_align(1) + copy_truesize_extra(cfg.arch)  # a copied one-byte packet
-    # skbs in flight: what the sockets can hold before sk_rmem_alloc passes sk_rcvbuf, at most
-    # max_skbs (rxlab's stand-in for tcp_mem pressure; beyond it packets drop as skb_table_full),
-    # and never more than the packets sent (an ACK's or a tap's skb is freed at once)
+    # skbs that exist at once: what the sockets can hold before sk_rmem_alloc passes sk_rcvbuf, or
+    # never more than the packets sent (an ACK's or a tap's skb is freed at once), with those GRO
+    # holds between polls (at most a poll's napi_budget segments a queue) and those on their way
+    # up; and at most max_skbs, whatever GRO, the queues or the budget (rxlab's stand-in for tcp_mem
+    # pressure: the table holds exactly max_skbs, and a packet that needs one more drops as
+    # skb_table_full)
     # the most sk_rcvbuf reaches: tcp_rmem[2] (autotuning, tcp_clamp_window), or what SO_RCVBUF sets
     rcvbuf = max(cfg.tcp_rmem, so_rcvbuf(cfg.so_rcvbuf, cfg.rmem_max, cfg.arch) if cfg.so_rcvbuf else 0)
     sockets = C * (rcvbuf // min(charged, smallest) + 2)
-    skbs = min((sockets, ("connections", "tcp_rmem", "so_rcvbuf")), (cfg.max_skbs, ("max_skbs",)),
-               (cfg.packets, ("packets",)), key=lambda b: b[0])
-    # with the skbs GRO holds between polls: at most a poll's napi_budget segments a queue
-    held = skbs[0] + Q * (4 + (cfg.napi_budget if cfg.gro else 0)) + 16
+    reach, fields = min((sockets, ("connections", "tcp_rmem", "so_rcvbuf")), (cfg.packets, ("packets",)),
+                        key=lambda b: b[0])
+    skbs = min((reach + Q * (4 + (cfg.napi_budget if cfg.gro else 0)) + 16, fields),
+               (cfg.max_skbs, ("max_skbs",)), key=lambda b: b[0])
     # XDP_TX / REDIRECT buffers awaiting completion: the packets of xdp_hold_us at line rate, and
     # never more than the packets sent (so a full hold ring never forces a completion early)
     if not any(x.xdp for x in geoms):
-        return (held, skbs[1]), (1, ())
+        return skbs, (1, ())
     link_pps = cfg.link_gbps * 1e3 / ((min(cfg.mtu, *(x.mtu for x in geoms)) + WIRE_OVERHEAD) * 8)
     holds = min((int(cfg.xdp_hold_us * link_pps) + 64, ("xdp_hold_us", "link_gbps")),
                 (cfg.packets, ("packets",)), key=lambda b: b[0])
-    return (held, skbs[1]), holds
+    return skbs, holds
 
 
 def reading_cpus(cfg):
@@ -118,7 +121,9 @@ HOLD_ROW = 16  # hold_buf and hold_t
 
 
 def table_bytes(cfg, sz):
-    """{part: bytes} of the tables make_state and make_rx allocate for ``sz``, by what sizes them."""
+    """{part: bytes} of the tables make_state and make_rx allocate for ``sz``, by what sizes them,
+    and of the invariant checks' working arrays: a run's peak memory beyond the interpreter's
+    (BENCHMARKS.md: within 20 % of the measured peak)."""
     Q, configs = cfg.queues, 1 + len(cfg.reconfigs)
     total = (sz.n_pages * PAGE_ROW + sz.n_bufs * BUF_ROW + sz.n_skbs * SKB_ROW + Q * sz.hold_cap * HOLD_ROW
              + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max) + 8 * sz.n_cpus * FC.n
@@ -130,20 +135,26 @@ def table_bytes(cfg, sz):
              "connections": 8 * cfg.connections * (CN.n + CF.n + GR.n),
              "samples": 8 * cfg.samples * SM.n}
     parts["rings"] = total - sum(parts.values())
+    # rxlab.engine.invariants.scan, after the tables are filled and at each reconfiguration: per-page
+    # counts (at most four arrays alive at once), and a key per page reference of a buffer or an skb,
+    # sorted (counted one per skb: the keys' array is np.empty, and its pages count only as used)
+    parts["checks"] = 8 * (4 * sz.n_pages + 2 * (sz.n_bufs + sz.n_skbs))
     return parts
 
 
 PART_TEXT = {"holds": "XDP_TX/REDIRECT buffers awaiting completion", "skbs": "skbs in flight",
-             "rings": "rings and page_pools", "connections": "connections", "samples": "samples"}
+             "rings": "rings and page_pools", "connections": "connections", "samples": "samples",
+             "checks": "the invariant checks"}
 
 
 def _part_fields(cfg, geoms, part):
     """The fields that size ``part``, with their values."""
     (_, skb_fields), (_, hold_fields) = _bounds(cfg, geoms)
     names = {"holds": hold_fields + ("queues",), "skbs": skb_fields,
-             "rings": ("queues", "ring_size"), "connections": ("connections",), "samples": ("samples",)}[part]
+             "rings": ("queues", "ring_size"), "checks": ("queues", "ring_size"), "connections": ("connections",),
+             "samples": ("samples",)}[part]
     out = {k: getattr(cfg, k) for k in names}
-    if part in ("holds", "rings") and cfg.reconfigs:
+    if part in ("holds", "rings", "checks") and cfg.reconfigs:
         out["len(reconfigs)"] = len(cfg.reconfigs)
     return out
 

@@ -10,6 +10,7 @@ the same sweep started again computes only the runs that are missing.
 
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
@@ -134,8 +135,9 @@ def _exit_with_parent():
     _die_with_parent()
     if not sweep.is_alive():  # the sweep died before the worker asked to die with it
         os._exit(1)
-    # the sweep's process handles Ctrl-C and SIGTERM and kills its workers; a worker neither
-    # prints a KeyboardInterrupt of its own nor inherits a handler that would keep it alive
+    # the sweep's process handles Ctrl-C and SIGTERM and stops its workers (_stop_workers); a
+    # worker neither prints a KeyboardInterrupt of its own nor inherits a handler that would keep
+    # it alive, but holds SIGTERM while it stores a finished run (_run_stored)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -144,6 +146,25 @@ def _exit_with_parent():
         os._exit(1)  # mid-run at worst: a .tmp file is left, never a result
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+STORE_SECONDS = 10
+"""How long an interrupted sweep waits for its pool workers to store the runs they finished."""
+
+
+def _stop_workers(processes):
+    """SIGTERM every pool worker: one mid-run dies at once (SIGTERM's default action, even in
+    compiled code that holds the GIL), one storing a finished run holds the signal until the run is
+    stored (_run_stored), then dies. Whatever is left after :data:`STORE_SECONDS` is killed."""
+    for p in processes:
+        p.terminate()
+    deadline = time.monotonic() + STORE_SECONDS
+    waiting = {p.sentinel: p for p in processes}
+    while waiting and time.monotonic() < deadline:
+        for sentinel in multiprocessing.connection.wait(list(waiting), deadline - time.monotonic()):
+            del waiting[sentinel]
+    for p in waiting.values():
+        p.kill()
 
 
 def _start_method():
@@ -192,8 +213,7 @@ def _processes(todo, store, keys, workers):
             raise SystemFailure("a pool worker died (killed by a signal: the OOM killer, or kill -9); the runs "
                                 "that finished are cached, and the same sweep started again resumes") from None
         except (KeyboardInterrupt, GeneratorExit):  # Ctrl-C, SIGTERM: stop the runs in progress now
-            for p in list((getattr(ex, "_processes", None) or {}).values()):
-                p.kill()
+            _stop_workers(list((getattr(ex, "_processes", None) or {}).values()))
             raise
         finally:  # an error, or the caller stopped: start no further run
             ex.shutdown(cancel_futures=True)

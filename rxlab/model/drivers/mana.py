@@ -2,6 +2,8 @@
 patch). Its kernel arithmetic is :mod:`rxlab.kernel.mana`; its behaviour per release, the
 ``mana_*`` rows of ``data/kernels.toml``."""
 
+import numpy as np
+
 from rxlab.errors import bad, check_int_range
 from rxlab.kernel.mana import (
     MANA_MAX_NUM_QUEUES,
@@ -58,26 +60,16 @@ def pre_alloc(st, cfg, g, fail):
     """mana_pre_alloc_rxbufs(): a page of get_order(alloc_size) (dev_alloc_pages) per buffer of
     every queue, DMA-mapped, before anything is torn down. Returns the buffers, or None after
     mana_pre_dealloc_rxbufs() has unmapped and put each one it took, last first
-    (drivers/net/ethernet/microsoft/mana/mana_en.c)."""
-    from rxlab.engine.dma import dma_map, dma_unmap
-    from rxlab.engine.layout import NONE, BufKind
-    from rxlab.engine.pages import page_alloc
-    from rxlab.engine.skb import buf_new, buf_put
+    (drivers/net/ethernet/microsoft/mana/mana_en.c); compiled (rxlab.engine.skb.bufs_pre_alloc):
+    64 queues of 8,192 buffers took 9.5 s as a Python loop."""
+    from rxlab.engine.skb import bufs_pre_alloc
 
     n = cfg.queues * cfg.ring_size
     order = get_order(g.alloc_size, cfg.page_size) if g.alloc_size > cfg.page_size else 0
-    got = []
-    for i in range(n):
-        pid = NONE if fail and i == n // 2 else page_alloc(st, order, 0)
-        if pid == NONE:
-            for b in reversed(got):
-                dma_unmap(st)
-                buf_put(st, b, 0, 0)  # ints, as the kernels pass them: one compilation
-            return None
-        b = buf_new(st, pid, 0, cfg.page_size << order, BufKind.page, i // cfg.ring_size)
-        dma_map(st, g.datasize)
-        got.append(b)
-    return got
+    bufs = np.empty(n, np.int64)
+    if not bufs_pre_alloc(st, order, cfg.page_size << order, g.datasize, cfg.ring_size, n // 2 if fail else -1, bufs):
+        return None
+    return bufs
 
 
 MANA = register(Driver(
