@@ -8,7 +8,7 @@ a completed aggregate for its caller (rxlab.engine.napi) to send up to TCP.
 """
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import inner
+from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import DT, GR, MAX_SKB_FRAGS, NONE, QP, RC, SK
 from rxlab.engine.skb import steal_head
 from rxlab.kernel.gro import MAX_GRO_SKBS
@@ -27,24 +27,24 @@ def skb_gro_receive(st, g, s, sizeof_sk_buff):
     so every data area of the aggregate has one pp_recycle."""
     p = g[GR.skb]
     lp = g[GR.last]
-    dl = st.skbs[lp, SK.data]
-    ds = st.skbs[s, SK.data]
-    nl = st.data[dl, DT.nr_frags]
-    ns = st.data[ds, DT.nr_frags]
-    truesize = st.skbs[s, SK.truesize]
-    st.skbs[p, SK.len] += st.skbs[s, SK.len]
-    st.skbs[p, SK.page_len] += st.skbs[s, SK.page_len]
-    if st.data[ds, DT.head_page] != NONE and nl + 1 + ns <= MAX_SKB_FRAGS:
+    dl = st.skbs[ix(lp), SK.data]
+    ds = st.skbs[ix(s), SK.data]
+    nl = st.data[ix(dl), DT.nr_frags]
+    ns = st.data[ix(ds), DT.nr_frags]
+    truesize = st.skbs[ix(s), SK.truesize]
+    st.skbs[ix(p), SK.len] += st.skbs[ix(s), SK.len]
+    st.skbs[ix(p), SK.page_len] += st.skbs[ix(s), SK.page_len]
+    if st.data[ix(ds), DT.head_page] != NONE and nl + 1 + ns <= MAX_SKB_FRAGS:
         steal_head(st, dl, s)
-        st.skbs[p, SK.truesize] += truesize - sizeof_sk_buff
+        st.skbs[ix(p), SK.truesize] += truesize - sizeof_sk_buff
         st.c[Ctr.gro_merge] += 1
         return
     if lp == p:
-        st.data[st.skbs[p, SK.data], DT.frag_list] = s
+        st.data[ix(st.skbs[ix(p), SK.data]), DT.frag_list] = s
     else:
-        st.skbs[lp, SK.next] = s
+        st.skbs[ix(lp), SK.next] = s
     g[GR.last] = s
-    st.skbs[p, SK.truesize] += truesize
+    st.skbs[ix(p), SK.truesize] += truesize
     st.c[Ctr.gro_merge_frag_list] += 1
 
 
@@ -52,12 +52,12 @@ def skb_gro_receive(st, g, s, sizeof_sk_buff):
 def gro_hold(rx, q, c, s, payload, page_len):
     """dev_gro_receive() -> GRO_HELD: ``s`` starts connection ``c``'s aggregate, the youngest on its
     bucket's list (the caller made room: gro_flush_oldest)."""
-    g = rx.gro[c]
+    g = rx.gro[ix(c)]
     b = g[GR.bucket]
-    rx.gro_list[q, b, rx.gro_n[q, b]] = c
-    rx.gro_n[q, b] += 1
-    rx.qp[q, QP.gro_count] += 1
-    rx.qp[q, QP.gro_page_len] += page_len
+    rx.gro_list[ix(q), ix(b), ix(rx.gro_n[ix(q), ix(b)])] = c
+    rx.gro_n[ix(q), ix(b)] += 1
+    rx.qp[ix(q), QP.gro_count] += 1
+    rx.qp[ix(q), QP.gro_page_len] += page_len
     g[GR.skb] = s
     g[GR.last] = s
     g[GR.segs] = 1
@@ -69,20 +69,20 @@ def gro_hold(rx, q, c, s, payload, page_len):
 def gro_unhold(st, rx, q, c):
     """Take connection ``c``'s aggregate off its queue's gro_hash list (skb_list_del_init); returns
     the aggregate's skb."""
-    g = rx.gro[c]
+    g = rx.gro[ix(c)]
     b = g[GR.bucket]
-    n = rx.gro_n[q, b]
-    lst = rx.gro_list[q, b]
+    n = rx.gro_n[ix(q), ix(b)]
+    lst = rx.gro_list[ix(q), ix(b)]
     i = 0
-    while lst[i] != c:
+    while lst[ix(i)] != c:
         i += 1
     for j in range(i, n - 1):
-        lst[j] = lst[j + 1]
-    lst[n - 1] = NONE
-    rx.gro_n[q, b] = n - 1
-    rx.qp[q, QP.gro_count] -= 1
+        lst[ix(j)] = lst[ix(j + 1)]
+    lst[ix(n - 1)] = NONE
+    rx.gro_n[ix(q), ix(b)] = n - 1
+    rx.qp[ix(q), QP.gro_count] -= 1
     p = g[GR.skb]
-    rx.qp[q, QP.gro_page_len] -= st.skbs[p, SK.page_len]
+    rx.qp[ix(q), QP.gro_page_len] -= st.skbs[ix(p), SK.page_len]
     g[GR.skb] = NONE
     g[GR.last] = NONE
     g[GR.payload] = 0  # nothing in flight in GRO (the sender's window counts it)
@@ -95,7 +95,7 @@ def napi_gro_complete(st, rx, q, c):
     (c, its skb, segments, payload, gso_size) for the caller to send up the stack as one skb
     (gro_normal_one; a single segment's gso_size is reset, which leaves the segment size TCP
     measures the same)."""
-    g = rx.gro[c]
+    g = rx.gro[ix(c)]
     segs, payload, seg = g[GR.segs], g[GR.payload], g[GR.gso_size]
     p = gro_unhold(st, rx, q, c)
     st.c[Ctr.gro_complete] += 1
@@ -107,9 +107,9 @@ def napi_gro_flush_one(st, rx, q):
     """One step of napi_gro_flush(napi, false), which sends up every aggregate the queue holds,
     bucket by bucket, each bucket's oldest first: the next one's napi_gro_complete()."""
     b = 0
-    while rx.gro_n[q, b] == 0:
+    while rx.gro_n[ix(q), ix(b)] == 0:
         b += 1
-    return napi_gro_complete(st, rx, q, rx.gro_list[q, b, 0])
+    return napi_gro_complete(st, rx, q, rx.gro_list[ix(q), ix(b), 0])
 
 
 @inner
@@ -126,11 +126,11 @@ def napi_gro_receive(st, rx, q, c, s, payload):
     Returns the aggregate completed, as napi_gro_complete() does, or a NONE skb: at most one
     completes per segment, and the caller sends it up after the segment is held (nothing up
     the stack reads what GRO holds), so that the RX path has one call of the stack above GRO."""
-    g = rx.gro[c]
-    page_len = st.skbs[s, SK.page_len]
+    g = rx.gro[ix(c)]
+    page_len = st.skbs[ix(s), SK.page_len]
     if g[GR.skb] != NONE:
         data = st.data
-        recycle = data[st.skbs[g[GR.skb], SK.data], DT.pp_recycle] != data[st.skbs[s, SK.data], DT.pp_recycle]
+        recycle = data[ix(st.skbs[ix(g[GR.skb]), SK.data]), DT.pp_recycle] != data[ix(st.skbs[ix(s), SK.data]), DT.pp_recycle]
         if (payload > g[GR.gso_size] or recycle
                 or TCP_IP_HEADERS + g[GR.payload] + payload >= rx.rc[RC.gro_max_size]):
             done = napi_gro_complete(st, rx, q, c)
@@ -139,14 +139,14 @@ def napi_gro_receive(st, rx, q, c, s, payload):
         skb_gro_receive(st, g, s, rx.rc[RC.sizeof_sk_buff])
         g[GR.segs] += 1
         g[GR.payload] += payload
-        rx.qp[q, QP.gro_page_len] += page_len
+        rx.qp[ix(q), QP.gro_page_len] += page_len
         if payload < g[GR.gso_size]:
             return napi_gro_complete(st, rx, q, c)
         return c, NONE, 0, 0, 0
     b = g[GR.bucket]
     done = (c, NONE, 0, 0, 0)
-    if rx.gro_n[q, b] == MAX_GRO_SKBS:
-        done = napi_gro_complete(st, rx, q, rx.gro_list[q, b, 0])
+    if rx.gro_n[ix(q), ix(b)] == MAX_GRO_SKBS:
+        done = napi_gro_complete(st, rx, q, rx.gro_list[ix(q), ix(b), 0])
     gro_hold(rx, q, c, s, payload, page_len)
     return done
 

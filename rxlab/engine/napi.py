@@ -3,7 +3,7 @@ __napi_poll, napi_complete_done), each through the driver (rxlab.engine.rxq.rx_c
 (rxlab.engine.gro) to the stack above it (rxlab.engine.tcp_input.netif_receive_skb)."""
 
 from rxlab.engine.gro import napi_gro_complete, napi_gro_flush_one, napi_gro_receive
-from rxlab.engine.jit import inner, kernel
+from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import GR, NONE, QP, QS, RC, TRUE
 from rxlab.engine.rxq import rx_cqe
 from rxlab.engine.skb import skb_free
@@ -14,7 +14,7 @@ from rxlab.kernel.tcp import TCP_IP_HEADERS
 @inner
 def napi_gro_flush(st, rx, q, cpu):
     """napi_gro_flush(napi, false): every aggregate queue ``q`` holds goes up the stack."""
-    while rx.qp[q, QP.gro_count] > 0:
+    while rx.qp[ix(q), QP.gro_count] > 0:
         c, p, segs, payload, seg = napi_gro_flush_one(st, rx, q)
         netif_receive_skb(st, rx, c, p, cpu, segs, payload, seg)
 
@@ -26,9 +26,9 @@ def polls_complete(st, rx):
     Returns how many aggregates went up."""
     n = 0
     for q in range(rx.rc[RC.queues]):
-        rx.qp[q, QP.napi_left] = 0
-        n += rx.qp[q, QP.gro_count]
-        napi_gro_flush(st, rx, q, rx.qp[q, QP.napi_cpu])
+        rx.qp[ix(q), QP.napi_left] = 0
+        n += rx.qp[ix(q), QP.gro_count]
+        napi_gro_flush(st, rx, q, rx.qp[ix(q), QP.napi_cpu])
     return n
 
 
@@ -46,13 +46,13 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
     What goes up the stack does so from one call of netif_receive_skb (which inlines all of TCP's
     receive path): the aggregate napi_gro_receive() completed, then each one the poll's end flushes."""
     s = rx_cqe(st, rx, q, length, t)
-    p = rx.qp[q]
+    p = rx.qp[ix(q)]
     cpu = p[QP.napi_cpu]
     up = (c, NONE, 0, 0, 0)
     if s != NONE:
         if is_ack:
-            rx.qstats[q, QS.acks] += 1
-            if rx.gro[c, GR.skb] != NONE:
+            rx.qstats[ix(q), QS.acks] += 1
+            if rx.gro[ix(c), GR.skb] != NONE:
                 up = napi_gro_complete(st, rx, q, c)
         elif rx.rc[RC.gro]:
             up = napi_gro_receive(st, rx, q, c, s, length - TCP_IP_HEADERS)

@@ -7,7 +7,7 @@ reader (rxlab.engine.reader.mark_dirty)."""
 import numpy as np
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import inner
+from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G
 from rxlab.engine.reader import mark_dirty
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
@@ -121,40 +121,40 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg):
     (scaling_ratio), rcv_nxt, and tcp_try_coalesce() into the tail or queue the skb, charging
     truesize (or the coalesce delta)."""
     rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
-    k = conn[c]
+    k = conn[ix(c)]
     adm = rc[RC.admission]
     need = 0
     if adm == Admission.rmem_plus_truesize:
-        need = st.skbs[s, SK.truesize]
+        need = st.skbs[ix(s), SK.truesize]
     elif adm == Admission.rmem_plus_len:
         need = payload
     if k[CN.rmem] + need > k[CN.rcvbuf] and tcp_prune_queue(st, rx, c, need, cpu) < 0 and k[CN.count] > 0:
         st.c[Ctr.TCPRcvQDrop] += 1
         k[CN.rmem_drops] += segs  # every segment of the aggregate is lost
         k[CN.stalls] += 1
-        connf[c, CF.next_send] = max(connf[c, CF.next_send], rx.next_read[0])
+        connf[ix(c), CF.next_send] = max(connf[ix(c), CF.next_send], rx.next_read[0])
         skb_free(st, s, cpu, TRUE)
         return
     k[CN.packets] += segs
     # the socket now has data for the next read, whether or not the connection sent since the last
     # (GRO can hold a segment across a read, and an ACK or a poll's end completes it)
     mark_dirty(rx, c)
-    tcp_measure_rcv_mss(k, seg, payload, st.skbs[s, SK.truesize], rc[RC.advmss])
+    tcp_measure_rcv_mss(k, seg, payload, st.skbs[ix(s), SK.truesize], rc[RC.advmss])
     k[CN.rcv_nxt] += payload
-    k[CN.held] += st.skbs[s, SK.page_len]
+    k[CN.held] += st.skbs[ix(s), SK.page_len]
     if k[CN.count] > 0:
         delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff])
         if delta >= 0:
             k[CN.rmem] += delta
             return
-    rcvq_next[s] = NONE
+    rcvq_next[ix(s)] = NONE
     if k[CN.count] == 0:
         k[CN.head] = s
     else:
-        rcvq_next[k[CN.tail]] = s
+        rcvq_next[ix(k[CN.tail])] = s
     k[CN.tail] = s
     k[CN.count] += 1
-    k[CN.rmem] += st.skbs[s, SK.truesize]
+    k[CN.rmem] += st.skbs[ix(s), SK.truesize]
 
 
 @inner
@@ -183,7 +183,7 @@ def tcp_select_window(rx, c):
     payload, which costs memory at the skbs' own len/truesize, so sk_rmem_alloc can pass sk_rcvbuf
     where the ratio overestimates (tcp_prune_queue). Returns the scaling_ratio it used."""
     rc = rx.rc
-    k = rx.conn[c]
+    k = rx.conn[ix(c)]
     ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
     wnd = tcp_win_from_space(max(0, k[CN.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode], rc[RC.adv_win_scale])
     k[CN.rcv_edge] = max(k[CN.rcv_edge], k[CN.rcv_nxt] + wnd)
