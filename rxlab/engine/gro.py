@@ -9,8 +9,8 @@ a completed aggregate for its caller (rxlab.engine.napi) to send up to TCP.
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import DT, GR, MAX_SKB_FRAGS, NONE, QP, RC, SK
-from rxlab.engine.skb import steal_head
+from rxlab.engine.layout import BF, DT, GR, MAX_SKB_FRAGS, NONE, QP, RC, SK, BufKind, G
+from rxlab.engine.skb import buf_steal, steal_head
 from rxlab.kernel.gro import MAX_GRO_SKBS
 from rxlab.kernel.tcp import TCP_IP_HEADERS
 
@@ -113,15 +113,35 @@ def napi_gro_flush_one(st, rx, q):
 
 
 @inner
+def _gro_flushes(st, rx, g, pp_recycle, payload):
+    """Whether a data segment of ``payload`` bytes from a data area of ``pp_recycle`` completes GRO row
+    ``g``'s aggregate instead of merging: it is larger than its gso_size (tcp_gro_receive: (len - 1) >=
+    mss), its pp_recycle is not the aggregate's (skb_gro_receive: -ETOOMANYREFS, since 6.3), or it
+    would take its len to gro_max_size (skb_gro_receive: -E2BIG)."""
+    return (payload > g[GR.gso_size]
+            or st.data[ix(st.skbs[ix(g[GR.skb]), SK.data]), DT.pp_recycle] != pp_recycle
+            or TCP_IP_HEADERS + g[GR.payload] + payload >= rx.rc[RC.gro_max_size])
+
+
+@inner
+def _gro_merged(rx, q, c, payload, page_len):
+    """A segment merged into connection ``c``'s aggregate: a smaller one (len < mss) completes it."""
+    g = rx.gro[ix(c)]
+    g[GR.segs] += 1
+    g[GR.payload] += payload
+    rx.qp[ix(q), QP.gro_page_len] += page_len
+    return g[GR.gso_size] > payload
+
+
+@inner
 def napi_gro_receive(st, rx, q, c, s, payload):
     """napi_gro_receive() of data segment ``s`` (``payload`` bytes) of connection ``c`` on queue ``q``
     (dev_gro_receive, tcp_gro_receive in net/ipv4/tcp_offload.c). With an aggregate held for the
-    flow: a segment larger than its gso_size completes it ((len - 1) >= mss) and starts the next;
-    so does one whose pp_recycle is not the aggregate's (skb_gro_receive: -ETOOMANYREFS, since 6.3)
-    or that would take its len to gro_max_size (skb_gro_receive: -E2BIG); otherwise the
-    segment merges, and a smaller one (len < mss) then completes the aggregate. A new flow is held,
-    after gro_flush_oldest() if its bucket already holds MAX_GRO_SKBS flows. rxlab's segments come
-    in order, with the same flags, options and ack_seq, so nothing else flushes.
+    flow, the segment completes it and starts the next (_gro_flushes), or merges, and a smaller one
+    (len < mss) then completes the aggregate. A new flow is held, after gro_flush_oldest() if its
+    bucket already holds MAX_GRO_SKBS flows. rxlab's segments come in order, with the same flags,
+    options and ack_seq, so nothing else flushes. (A segment that merges into the frags reaches GRO
+    without an skb: gro_takes_head, napi_gro_receive_head.)
 
     Returns the aggregate completed, as napi_gro_complete() does, or a NONE skb: at most one
     completes per segment, and the caller sends it up after the segment is held (nothing up
@@ -129,18 +149,12 @@ def napi_gro_receive(st, rx, q, c, s, payload):
     g = rx.gro[ix(c)]
     page_len = st.skbs[ix(s), SK.page_len]
     if g[GR.skb] != NONE:
-        data = st.data
-        recycle = data[ix(st.skbs[ix(g[GR.skb]), SK.data]), DT.pp_recycle] != data[ix(st.skbs[ix(s), SK.data]), DT.pp_recycle]
-        if (payload > g[GR.gso_size] or recycle
-                or TCP_IP_HEADERS + g[GR.payload] + payload >= rx.rc[RC.gro_max_size]):
+        if _gro_flushes(st, rx, g, st.data[ix(st.skbs[ix(s), SK.data]), DT.pp_recycle], payload):
             done = napi_gro_complete(st, rx, q, c)
             gro_hold(rx, q, c, s, payload, page_len)
             return done
         skb_gro_receive(st, g, s, rx.rc[RC.sizeof_sk_buff])
-        g[GR.segs] += 1
-        g[GR.payload] += payload
-        rx.qp[ix(q), QP.gro_page_len] += page_len
-        if payload < g[GR.gso_size]:
+        if _gro_merged(rx, q, c, payload, page_len):
             return napi_gro_complete(st, rx, q, c)
         return c, NONE, 0, 0, 0
     b = g[GR.bucket]
@@ -150,3 +164,32 @@ def napi_gro_receive(st, rx, q, c, s, payload):
     gro_hold(rx, q, c, s, payload, page_len)
     return done
 
+
+@inner
+def gro_takes_head(st, rx, c, b, payload):
+    """Whether a data segment of ``payload`` bytes of connection ``c`` on driver buffer ``b`` merges
+    into the flow's held aggregate with its head becoming a frag of the aggregate's last skb
+    (skb_gro_receive's first case: napi_gro_receive_head), once napi_build_skb() would have built it
+    (the skb table has room)."""
+    g = rx.gro[ix(c)]
+    return (g[GR.skb] != NONE and st.glob[G.skb_top] > 0 and st.glob[G.data_top] > 0
+            and not _gro_flushes(st, rx, g, int(st.bufs[ix(b), BF.kind] != BufKind.page), payload)
+            and st.data[ix(st.skbs[ix(g[GR.last]), SK.data]), DT.nr_frags] < MAX_SKB_FRAGS)
+
+
+@inner
+def napi_gro_receive_head(st, rx, q, c, b, truesize, length, payload):
+    """napi_build_skb() on buffer ``b`` (a ``length``-byte segment, ``payload`` of it data, charged
+    ``truesize``) and napi_gro_receive() of the skb, fused for a segment gro_takes_head() accepted:
+    the buffer goes straight into the aggregate (skb_build then skb_gro_receive's steal_head, at
+    once: skb.buf_steal), with the same effects and counts. Returns what napi_gro_receive() does."""
+    g = rx.gro[ix(c)]
+    p = g[GR.skb]
+    st.skbs[ix(p), SK.len] += length
+    st.skbs[ix(p), SK.page_len] += length
+    buf_steal(st, st.skbs[ix(g[GR.last]), SK.data], b)
+    st.skbs[ix(p), SK.truesize] += truesize - rx.rc[RC.sizeof_sk_buff]
+    st.c[Ctr.gro_merge] += 1
+    if _gro_merged(rx, q, c, payload, length):
+        return napi_gro_complete(st, rx, q, c)
+    return c, NONE, 0, 0, 0

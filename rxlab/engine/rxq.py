@@ -1,8 +1,9 @@
 """The driver's receive queue: buffers posted to the device ring, refilled as completions take
 them, and given back when the queue goes (drivers/net/ethernet/microsoft/mana/mana_en.c:
 mana_get_rxfrag, mana_alloc_rx_wqe, mana_process_rx_cqe, mana_refill_rx_oob, mana_rx_skb,
-mana_destroy_rxq). ``rx_cqe`` hands the skb it built to NAPI (rxlab.engine.napi); XDP_TX and
-XDP_REDIRECT frames are held here until their completion."""
+mana_destroy_rxq). ``rx_cqe`` hands NAPI (rxlab.engine.napi) the buffer of a packet to build an skb
+on (``rx_skb``), or a copy-break skb; XDP_TX and XDP_REDIRECT frames are held here until their
+completion."""
 
 import numpy as np
 
@@ -104,7 +105,9 @@ def _hold(st, rx, q, b, until):
 def rx_cqe(st, rx, q, length, t):
     """One completion on queue ``q``: mana_process_rx_cqe() -> mana_refill_rx_oob() (refill
     before the packet goes up; on failure drop it and repost the old buffer) ->
-    mana_rx_skb() (XDP verdict, napi_build_skb). Returns the skb to hand to GRO, or NONE."""
+    mana_rx_skb() (XDP verdict). Returns (skb, buffer): a copy-break skb and NONE; or NONE and the
+    buffer of a packet XDP passed, for the caller to build its skb on (``rx_skb``, or GRO merges it
+    at once: rxlab.engine.gro.napi_gro_receive_head); or (NONE, NONE) when the packet is gone."""
     qp, qstats, rc, rf, ring = rx.qp, rx.qstats, rx.rc, rx.rf, rx.ring
     p = qp[ix(q)]
     cpu = p[QP.napi_cpu]
@@ -127,19 +130,19 @@ def rx_cqe(st, rx, q, length, t):
         aligned = (length + 63) // 64 * 64
         if st.glob[G.skb_top] == 0:
             qstats[ix(q), QS.skb_table_full] += 1
-            return NONE
+            return NONE, NONE
         truesize = aligned + rc[RC.copy_truesize_extra]
         s = skb_alloc_copy(st, cpu, length, aligned + rc[RC.copy_head], truesize, length <= rc[RC.small_head])
         if s == NONE:
             qstats[ix(q), QS.rx_alloc_fail] += 1
-            return NONE
+            return NONE, NONE
         qstats[ix(q), QS.copybreak] += 1
-        return s
+        return s, NONE
     nb = alloc_buf(st, rx, q)
     if nb == NONE:
         qstats[ix(q), QS.rx_alloc_fail] += 1
         ring[ix(q), ix(head)] = b
-        return NONE
+        return NONE, NONE
     ring[ix(q), ix(head)] = nb
     if st.bufs[ix(b), BF.kind] != BufKind.pp_frag:
         # mana_refill_rx_oob(): "if (!rxoob->from_pool || rxq->frag_count == 1)" unmap the old one
@@ -154,20 +157,32 @@ def rx_cqe(st, rx, q, length, t):
                 p[QP.save] = b
             else:
                 buf_put(st, b, cpu, TRUE)
-            return NONE
+            return NONE, NONE
         else:
             if r < rf[RF.xdp_pass] + rf[RF.xdp_drop] + rf[RF.xdp_tx]:
                 qstats[ix(q), QS.xdp_tx] += 1
             else:
                 qstats[ix(q), QS.xdp_redirect] += 1
             _hold(st, rx, q, b, t + rf[RF.xdp_hold_us])
-            return NONE
-    truesize = p[QP.truesize_pinned] if rc[RC.honest] else p[QP.truesize]
-    s = skb_build(st, b, truesize, length)
+            return NONE, NONE
+    return NONE, b
+
+
+@inner
+def rx_truesize(rx, q):
+    """The skb->truesize queue ``q``'s driver reports for a packet (or, honest, what it pins)."""
+    p = rx.qp[ix(q)]
+    return p[QP.truesize_pinned] if rx.rc[RC.honest] else p[QP.truesize]
+
+
+@inner
+def rx_skb(st, rx, q, b, length):
+    """mana_rx_skb() -> napi_build_skb() on buffer ``b`` of a ``length``-byte packet; NONE, the packet
+    dropped, if the skb table is full."""
+    s = skb_build(st, b, rx_truesize(rx, q), length)
     if s == NONE:
-        qstats[ix(q), QS.skb_table_full] += 1
-        buf_put(st, b, cpu, TRUE)
-        return NONE
+        rx.qstats[ix(q), QS.skb_table_full] += 1
+        buf_put(st, b, rx.qp[ix(q), QP.napi_cpu], TRUE)
     return s
 
 

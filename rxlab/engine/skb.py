@@ -194,6 +194,21 @@ def steal_head(st, dt, s):
     _push(st.skb_stack, st.glob, G.skb_top, s)
 
 
+@inner
+def buf_steal(st, dt, b):
+    """skb_build() on buffer ``b`` and steal_head() of that skb into data area ``dt``, at once (GRO
+    merging a segment, rxlab.engine.gro.napi_gro_receive_head): the buffer's page reference becomes
+    dt's next frag, and no sk_buff or data area is taken, as the two would be given back at once
+    (the tables end as they would). Counted as the skb_build it stands for. The caller checked the
+    room in dt and in the skb table."""
+    nt = st.data[ix(dt), DT.nr_frags]
+    st.data_frags[ix(dt), ix(2 * nt)] = st.bufs[ix(b), BF.page]
+    st.data_frags[ix(dt), ix(2 * nt + 1)] = st.bufs[ix(b), BF.offset]
+    st.data[ix(dt), DT.nr_frags] = nt + 1
+    _buf_forget(st, b)
+    st.c[Ctr.skb_build] += 1
+
+
 @kernel
 def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
     """skb_try_coalesce(to, from): merge ``frm`` into ``to`` by stealing its head into a
