@@ -2,14 +2,15 @@
 (net/core/gro.c dev_gro_receive, skb_gro_receive, gro_flush_oldest; include/net/gro.h).
 
 Each connection's held aggregate is a row of ``rx.gro``; each queue's NAPI keeps its held flows
-in GRO_HASH_BUCKETS lists (``rx.gro_list``, oldest first), at most MAX_GRO_SKBS each. napi_gro_receive()
+in GRO_HASH_BUCKETS lists (``rx.gro_list``: the oldest, the newest and the count, the flows linked
+oldest to newest through their rows), at most MAX_GRO_SKBS each. napi_gro_receive()
 makes the flow decisions (when to merge, when to complete an aggregate, tcp_gro_receive) and returns
 a completed aggregate for its caller (rxlab.engine.napi) to send up to TCP.
 """
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import BF, DT, GR, MAX_SKB_FRAGS, NONE, QP, RC, SK, BufKind, G
+from rxlab.engine.layout import BF, DT, GL, GR, MAX_SKB_FRAGS, NONE, QP, RC, SK, BufKind, G
 from rxlab.engine.skb import buf_steal, steal_head
 from rxlab.kernel.gro import MAX_GRO_SKBS
 from rxlab.kernel.tcp import TCP_IP_HEADERS
@@ -53,9 +54,15 @@ def gro_hold(rx, q, c, s, payload, page_len):
     """dev_gro_receive() -> GRO_HELD: ``s`` starts connection ``c``'s aggregate, the youngest on its
     bucket's list (the caller made room: gro_flush_oldest)."""
     g = rx.gro[ix(c)]
-    b = g[GR.bucket]
-    rx.gro_list[ix(q), ix(b), ix(rx.gro_n[ix(q), ix(b)])] = c
-    rx.gro_n[ix(q), ix(b)] += 1
+    lst = rx.gro_list[ix(q), ix(g[GR.bucket])]
+    g[GR.older] = lst[GL.newest]
+    g[GR.newer] = NONE
+    if lst[GL.count] == 0:
+        lst[GL.oldest] = c
+    else:
+        rx.gro[ix(lst[GL.newest]), GR.newer] = c
+    lst[GL.newest] = c
+    lst[GL.count] += 1
     rx.qp[ix(q), QP.gro_count] += 1
     rx.qp[ix(q), QP.gro_page_len] += page_len
     g[GR.skb] = s
@@ -70,16 +77,17 @@ def gro_unhold(st, rx, q, c):
     """Take connection ``c``'s aggregate off its queue's gro_hash list (skb_list_del_init); returns
     the aggregate's skb."""
     g = rx.gro[ix(c)]
-    b = g[GR.bucket]
-    n = rx.gro_n[ix(q), ix(b)]
-    lst = rx.gro_list[ix(q), ix(b)]
-    i = 0
-    while lst[ix(i)] != c:
-        i += 1
-    for j in range(i, n - 1):
-        lst[ix(j)] = lst[ix(j + 1)]
-    lst[ix(n - 1)] = NONE
-    rx.gro_n[ix(q), ix(b)] = n - 1
+    lst = rx.gro_list[ix(q), ix(g[GR.bucket])]
+    older, newer = g[GR.older], g[GR.newer]
+    if older == NONE:
+        lst[GL.oldest] = newer
+    else:
+        rx.gro[ix(older), GR.newer] = newer
+    if newer == NONE:
+        lst[GL.newest] = older
+    else:
+        rx.gro[ix(newer), GR.older] = older
+    lst[GL.count] -= 1
     rx.qp[ix(q), QP.gro_count] -= 1
     p = g[GR.skb]
     rx.qp[ix(q), QP.gro_page_len] -= st.skbs[ix(p), SK.page_len]
@@ -107,9 +115,9 @@ def napi_gro_flush_one(st, rx, q):
     """One step of napi_gro_flush(napi, false), which sends up every aggregate the queue holds,
     bucket by bucket, each bucket's oldest first: the next one's napi_gro_complete()."""
     b = 0
-    while rx.gro_n[ix(q), ix(b)] == 0:
+    while rx.gro_list[ix(q), ix(b), GL.count] == 0:
         b += 1
-    return napi_gro_complete(st, rx, q, rx.gro_list[ix(q), ix(b), 0])
+    return napi_gro_complete(st, rx, q, rx.gro_list[ix(q), ix(b), GL.oldest])
 
 
 @inner
@@ -157,10 +165,10 @@ def napi_gro_receive(st, rx, q, c, s, payload):
         if _gro_merged(rx, q, c, payload, page_len):
             return napi_gro_complete(st, rx, q, c)
         return c, NONE, 0, 0, 0
-    b = g[GR.bucket]
+    lst = rx.gro_list[ix(q), ix(g[GR.bucket])]
     done = (c, NONE, 0, 0, 0)
-    if rx.gro_n[ix(q), ix(b)] == MAX_GRO_SKBS:
-        done = napi_gro_complete(st, rx, q, rx.gro_list[ix(q), ix(b), 0])
+    if lst[GL.count] == MAX_GRO_SKBS:
+        done = napi_gro_complete(st, rx, q, lst[GL.oldest])
     gro_hold(rx, q, c, s, payload, page_len)
     return done
 
