@@ -34,7 +34,8 @@ import sys
 import time
 from pathlib import Path
 
-from numba import njit
+from numba import njit, types
+from numba.core.extending import intrinsic, overload
 
 from rxlab.atomic import atomic_path
 
@@ -193,6 +194,33 @@ def ensure_fresh():
             drop_if_stale(cache_dir, sources_digest())
         except OSError:
             pass  # a read-only cache cannot be written stale by us either
+
+
+def ix(i):
+    """A row or slot index into an engine table, never negative: ``i`` itself (checked) in Python.
+    Compiled, the same bits as an unsigned integer, which numba indexes as is, where a signed index
+    gets the wraparound ``i + n if i < 0 else i`` (a shift, an and and an add, with the dimension ``n``
+    kept live across the inlined loop): about 90 instructions a packet over the RX path. For an index
+    only: its value is unsigned (arithmetic on it would mix signed and unsigned, which numba types as
+    float64)."""
+    if i < 0:
+        raise IndexError(f"negative index {i} into an engine table")
+    return i
+
+
+@intrinsic
+def _unsigned(typingctx, i):
+    def codegen(context, builder, sig, args):
+        return context.cast(builder, args[0], sig.args[0], types.uintp)
+
+    return types.uintp(i), codegen
+
+
+@overload(ix)
+def _ix(i):
+    if isinstance(i, types.Integer):
+        return lambda i: _unsigned(i)
+    return None
 
 
 kernel = njit(cache=True, _nrt=False, forceinline=True, no_cfunc_wrapper=True)

@@ -312,7 +312,19 @@ class GR(IntEnum):
     payload = 3  # payload bytes in it (skb_gro_len summed)
     gso_size = 4  # skb_shinfo(p)->gso_size: the first segment's payload
     bucket = 5  # skb_get_hash_raw(skb) & (GRO_HASH_BUCKETS - 1): the flow's gro_hash list
-    n = 6
+    older = 6  # the flow held before this one on that list, or NONE (the list links through gro rows)
+    newer = 7  # the flow held after it, or NONE
+    n = 8
+
+
+class GL(IntEnum):
+    """gro_list[queue, bucket]: one of a NAPI's gro_hash lists (struct gro_list), its flows linked
+    through their gro rows (GR.older, GR.newer)."""
+
+    oldest = 0  # the flow held longest (gro_flush_oldest's list_last_entry), or NONE
+    newest = 1
+    count = 2
+    n = 3
 
 
 class RF(IntEnum):

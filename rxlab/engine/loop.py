@@ -9,7 +9,7 @@ window, so window- and memory-limited throughput show up in delivered bytes.
 
 import numpy as np
 
-from rxlab.engine.jit import inner, kernel
+from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import CN, FALSE, NONE, PL, QP, RC, RF, SM, TRUE, G
 from rxlab.engine.napi import polls_complete, rx_packet
 from rxlab.engine.page_frag import frag_cache_drain
@@ -28,35 +28,35 @@ def _sample(st, rx, i, t):
     sockets are empty (run). RX ring buffers are posted empty (a packet's buffer is
     replaced before it goes up), so they pin pages without holding packet data."""
     conn, samples, dirty, dirty_words = rx.conn, rx.samples, rx.dirty, rx.dirty_words
-    samples[i, SM.t_us] = t
-    samples[i, SM.mem_used] = st.glob[G.mem_used]
+    samples[ix(i), SM.t_us] = t
+    samples[ix(i), SM.mem_used] = st.glob[G.mem_used]
     infl = 0
     for q in range(st.pools.shape[0]):
-        infl += st.pools[q, PL.hold_cnt] - st.pools[q, PL.release_cnt]
-    samples[i, SM.inflight] = infl
+        infl += st.pools[ix(q), PL.hold_cnt] - st.pools[ix(q), PL.release_cnt]
+    samples[ix(i), SM.inflight] = infl
     rmem = 0
     queued = 0
     held = 0
     for w1 in range(dirty_words.shape[0]):
-        words = dirty_words[w1]
+        words = dirty_words[ix(w1)]
         while words != 0:
             low = words & -words
             words ^= low
             w = (w1 << 5) + ctz32(low)
-            bits = dirty[w]
+            bits = dirty[ix(w)]
             while bits != 0:
                 lowc = bits & -bits
                 bits ^= lowc
                 c = (w << 5) + ctz32(lowc)
-                rmem += conn[c, CN.rmem]
-                queued += conn[c, CN.count]
-                held += conn[c, CN.held]
-    samples[i, SM.rmem] = rmem
-    samples[i, SM.queued] = queued
+                rmem += conn[ix(c), CN.rmem]
+                queued += conn[ix(c), CN.count]
+                held += conn[ix(c), CN.held]
+    samples[ix(i), SM.rmem] = rmem
+    samples[ix(i), SM.queued] = queued
     # packet bytes GRO holds sit in pages too, on their way to a socket
     for q in range(rx.qp.shape[0]):
-        held += rx.qp[q, QP.gro_page_len]
-    samples[i, SM.held] = held
+        held += rx.qp[ix(q), QP.gro_page_len]
+    samples[ix(i), SM.held] = held
 
 
 @kernel
@@ -98,7 +98,7 @@ def run(st, rx, t, stop):
             rx.next_read[0] = next_read  # a segment dropped now is resent then (tcp_queue)
         if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:
             c = np.random.randint(C)  # an ACK queues nothing itself (tcp_queue marks what GRO completes)
-            rx_packet(st, rx, conn[c, CN.queue], c, np.int64(ACK_LEN), TRUE, t)
+            rx_packet(st, rx, conn[ix(c), CN.queue], c, np.int64(ACK_LEN), TRUE, t)
             t += ack_us
         else:
             pick, soonest = sender_pick(rx, cursor, t)
@@ -110,14 +110,14 @@ def run(st, rx, t, stop):
             cursor = pick + 1
             sender_resend(rx, pick)
             mark_dirty(rx, pick)
-            k = conn[pick]
+            k = conn[ix(pick)]
             drops = k[CN.rmem_drops]
             # the ACK's argument types: one compilation of rx_packet, inlined here twice (one call
             # site for both measured ~4% more instructions a packet: the data path keeps ACK code)
             rx_packet(st, rx, k[CN.queue], pick, mtu, FALSE, t)
             ratio = tcp_select_window(rx, pick)
             sender_pace(rx, pick, k[CN.rmem_drops] != drops, t, next_read, mtu, rtt)
-            ratio_hist[min(nbins - 1, ratio * nbins // 256)] += 1
+            ratio_hist[ix(min(nbins - 1, ratio * nbins // 256))] += 1
             t += wire_us
         sent += 1
         if sent == next_sample:

@@ -2,10 +2,16 @@
 __napi_poll, napi_complete_done), each through the driver (rxlab.engine.rxq.rx_cqe) and GRO
 (rxlab.engine.gro) to the stack above it (rxlab.engine.tcp_input.netif_receive_skb)."""
 
-from rxlab.engine.gro import napi_gro_complete, napi_gro_flush_one, napi_gro_receive
-from rxlab.engine.jit import inner, kernel
+from rxlab.engine.gro import (
+    gro_takes_head,
+    napi_gro_complete,
+    napi_gro_flush_one,
+    napi_gro_receive,
+    napi_gro_receive_head,
+)
+from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import GR, NONE, QP, QS, RC, TRUE
-from rxlab.engine.rxq import rx_cqe
+from rxlab.engine.rxq import rx_cqe, rx_skb, rx_truesize
 from rxlab.engine.skb import skb_free
 from rxlab.engine.tcp_input import netif_receive_skb, tap
 from rxlab.kernel.tcp import TCP_IP_HEADERS
@@ -14,7 +20,7 @@ from rxlab.kernel.tcp import TCP_IP_HEADERS
 @inner
 def napi_gro_flush(st, rx, q, cpu, t):
     """napi_gro_flush(napi, false) at ``t``: every aggregate queue ``q`` holds goes up the stack."""
-    while rx.qp[q, QP.gro_count] > 0:
+    while rx.qp[ix(q), QP.gro_count] > 0:
         c, p, segs, payload, seg = napi_gro_flush_one(st, rx, q)
         netif_receive_skb(st, rx, c, p, cpu, segs, payload, seg, t)
 
@@ -26,18 +32,20 @@ def polls_complete(st, rx, t):
     Returns how many aggregates went up."""
     n = 0
     for q in range(rx.rc[RC.queues]):
-        rx.qp[q, QP.napi_left] = 0
-        n += rx.qp[q, QP.gro_count]
-        napi_gro_flush(st, rx, q, rx.qp[q, QP.napi_cpu], t)
+        rx.qp[ix(q), QP.napi_left] = 0
+        n += rx.qp[ix(q), QP.gro_count]
+        napi_gro_flush(st, rx, q, rx.qp[ix(q), QP.napi_cpu], t)
     return n
 
 
 @inner
 def rx_packet(st, rx, q, c, length, is_ack, t):
-    """One completion on queue ``q`` (rx_cqe), its skb through napi_gro_receive(): data goes
-    through GRO (or, with GRO off, up the stack alone); a pure ACK completes its flow's held
-    aggregate (tcp_gro_receive: its ack_seq differs and it is shorter than the mss) and goes up
-    alone, where TCP consumes it. When the completion is the poll's last (napi_budget taken),
+    """One completion on queue ``q`` (rx_cqe), its skb (rx_skb) through napi_gro_receive(): data goes
+    through GRO (or, with GRO off, up the stack alone), and a segment that merges into its flow's
+    aggregate by its head goes there without an skb (gro_takes_head: only the kernel's effects of
+    building and merging it are kept); a pure ACK completes its flow's held aggregate
+    (tcp_gro_receive: its ack_seq differs and it is shorter than the mss) and goes up alone, where
+    TCP consumes it. When the completion is the poll's last (napi_budget taken),
     __napi_poll() (net/core/dev.c) flushes every aggregate the queue holds: napi_gro_flush(n,
     HZ >= 1000), as on a kernel built with HZ below 1000 (with HZ = 1000 only those held a jiffy
     go). rxlab's polls take napi_budget packets while the link is busy, and end when it idles
@@ -45,19 +53,25 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
 
     What goes up the stack does so from one call of netif_receive_skb (which inlines all of TCP's
     receive path): the aggregate napi_gro_receive() completed, then each one the poll's end flushes."""
-    s = rx_cqe(st, rx, q, length, t)
-    p = rx.qp[q]
+    s, b = rx_cqe(st, rx, q, length, t)
+    p = rx.qp[ix(q)]
     cpu = p[QP.napi_cpu]
+    payload = length - TCP_IP_HEADERS
     up = (c, NONE, 0, 0, 0)
-    if s != NONE:
-        if is_ack:
-            rx.qstats[q, QS.acks] += 1
-            if rx.gro[c, GR.skb] != NONE:
-                up = napi_gro_complete(st, rx, q, c)
-        elif rx.rc[RC.gro]:
-            up = napi_gro_receive(st, rx, q, c, s, length - TCP_IP_HEADERS)
-        else:
-            up = (c, s, 1, length - TCP_IP_HEADERS, length - TCP_IP_HEADERS)
+    if b != NONE and not is_ack and rx.rc[RC.gro] and gro_takes_head(st, rx, c, b, payload):
+        up = napi_gro_receive_head(st, rx, q, c, b, rx_truesize(rx, q), length, payload)
+    else:
+        if b != NONE:
+            s = rx_skb(st, rx, q, b, length)
+        if s != NONE:
+            if is_ack:
+                rx.qstats[ix(q), QS.acks] += 1
+                if rx.gro[ix(c), GR.skb] != NONE:
+                    up = napi_gro_complete(st, rx, q, c)
+            elif rx.rc[RC.gro]:
+                up = napi_gro_receive(st, rx, q, c, s, payload)
+            else:
+                up = (c, s, 1, payload, payload)
     while True:
         uc, us, segs, payload, seg = up
         if us != NONE:

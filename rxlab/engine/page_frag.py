@@ -8,7 +8,7 @@ decremented per fragment, so allocation itself needs no atomic.
 import numpy as np
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import inner, kernel
+from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import FC, NONE, PF, G
 from rxlab.engine.pages import RMW, STORE, page_alloc, page_free, touch
 
@@ -22,12 +22,12 @@ def _refill(st, cpu):
     if pid == NONE and order > 0:
         order = 0
         pid = page_alloc(st, np.int64(0), cpu)
-    f = st.frag_caches[cpu]
+    f = st.frag_caches[ix(cpu)]
     f[FC.page] = pid
     if pid == NONE:
         return NONE
     touch(st, pid, cpu, RMW)
-    st.pages[pid, PF.refcnt] += st.fc_cfg[1]
+    st.pages[ix(pid), PF.refcnt] += st.fc_cfg[1]
     f[FC.bias] = st.fc_cfg[1] + 1
     f[FC.offset] = 0
     f[FC.size] = st.glob[G.page_size] << order
@@ -43,17 +43,17 @@ def frag_alloc(st, cpu, fragsz):
     page_ref_sub_and_test(); if that was the last reference the same page is reused
     in place (set_page_count), otherwise it is left to its fragments and a new page taken.
     """
-    f = st.frag_caches[cpu]
+    f = st.frag_caches[ix(cpu)]
     if f[FC.page] == NONE and _refill(st, cpu) == NONE:
         return NONE, 0
     offset = f[FC.offset]
     if offset + fragsz > f[FC.size]:
         pid = f[FC.page]
         touch(st, pid, cpu, RMW)
-        st.pages[pid, PF.refcnt] -= f[FC.bias]
-        if st.pages[pid, PF.refcnt] == 0:
+        st.pages[ix(pid), PF.refcnt] -= f[FC.bias]
+        if st.pages[ix(pid), PF.refcnt] == 0:
             touch(st, pid, cpu, STORE)
-            st.pages[pid, PF.refcnt] = st.fc_cfg[1] + 1
+            st.pages[ix(pid), PF.refcnt] = st.fc_cfg[1] + 1
             f[FC.bias] = st.fc_cfg[1] + 1
             st.c[Ctr.page_frag_reuse] += 1
         elif _refill(st, cpu) == NONE:

@@ -8,7 +8,7 @@ import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_sync_for_device, dma_unmap
-from rxlab.engine.jit import inner, kernel
+from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import BIAS_MAX, FALSE, NONE, PF, PL, PROD_CPUS, TRUE, G, Loc, PoolState
 from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
 
@@ -43,19 +43,19 @@ def pool_inflight(st, q):
 
 @inner
 def _cache_push(st, q, pid):
-    n = st.pools[q, PL.cache_count]
-    st.pool_cache[q, n] = pid
-    st.pools[q, PL.cache_count] = n + 1
-    st.pages[pid, PF.loc] = Loc.alloc_cache
+    n = st.pools[ix(q), PL.cache_count]
+    st.pool_cache[ix(q), ix(n)] = pid
+    st.pools[ix(q), PL.cache_count] = n + 1
+    st.pages[ix(pid), PF.loc] = Loc.alloc_cache
 
 
 @inner
 def _cache_pop(st, q):
-    n = st.pools[q, PL.cache_count] - 1
-    st.pools[q, PL.cache_count] = n
-    pid = st.pool_cache[q, n]
-    st.pool_cache[q, n] = NONE
-    st.pages[pid, PF.loc] = Loc.in_use
+    n = st.pools[ix(q), PL.cache_count] - 1
+    st.pools[ix(q), PL.cache_count] = n
+    pid = st.pool_cache[ix(q), ix(n)]
+    st.pool_cache[ix(q), ix(n)] = NONE
+    st.pages[ix(pid), PF.loc] = Loc.in_use
     return pid
 
 
@@ -63,11 +63,11 @@ def _cache_pop(st, q):
 def _contention_close(st, q):
     """The window of pool ``q``'s producers closes: its produces are counted by how many distinct
     CPUs produced into the ring in it (ptr_ring_produce_cpus_1..8), per CPU class of the producer."""
-    p = st.pools[q]
+    p = st.pools[ix(q)]
     n = p[PL.prod_ncpu]
     if n > 0:
-        st.cc[0, Ctr.ptr_ring_produce_cpus_1 + n - 1] += p[PL.prod_pend_napi]
-        st.cc[1, Ctr.ptr_ring_produce_cpus_1 + n - 1] += p[PL.prod_pend_reader]
+        st.cc[0, ix(Ctr.ptr_ring_produce_cpus_1 + n - 1)] += p[PL.prod_pend_napi]
+        st.cc[1, ix(Ctr.ptr_ring_produce_cpus_1 + n - 1)] += p[PL.prod_pend_reader]
     p[PL.prod_ncpu] = 0
     p[PL.prod_pend_napi] = 0
     p[PL.prod_pend_reader] = 0
@@ -83,18 +83,18 @@ def _contention_note(st, q, cpu):
     the engine runs them one after the other, so every CPU that produces into the pool within one
     period is taken to contend with the others for all its produces of that period. (A window of N
     returns would see the serialised order of the engine's readers instead: one reader at a time.)"""
-    p = st.pools[q]
+    p = st.pools[ix(q)]
     if p[PL.prod_epoch] != st.glob[G.epoch]:
         _contention_close(st, q)
         p[PL.prod_epoch] = st.glob[G.epoch]
     n = p[PL.prod_ncpu]
     seen = False
     for i in range(n):
-        if p[PL.prod_cpus + i] == cpu:
+        if p[ix(PL.prod_cpus + i)] == cpu:
             seen = True
             break
     if not seen and n < PROD_CPUS:
-        p[PL.prod_cpus + n] = cpu
+        p[ix(PL.prod_cpus + n)] = cpu
         p[PL.prod_ncpu] = n + 1
     if cpu >= st.glob[G.napi_cpus]:
         p[PL.prod_pend_reader] += 1
@@ -112,24 +112,24 @@ def ring_contention_flush(st):
 @inner
 def _ring_produce(st, q, pid, cpu):
     """ptr_ring_produce() by ``cpu``: False when the ring is full."""
-    p = st.pools[q]
+    p = st.pools[ix(q)]
     if p[PL.ring_count] == p[PL.ring_size]:
         return False
     _contention_note(st, q, cpu)
     i = p[PL.ring_head] + p[PL.ring_count]
-    st.pool_ring[q, i - p[PL.ring_size] if i >= p[PL.ring_size] else i] = pid
+    st.pool_ring[ix(q), ix(i - p[PL.ring_size] if i >= p[PL.ring_size] else i)] = pid
     p[PL.ring_count] += 1
-    st.pages[pid, PF.loc] = Loc.ptr_ring
+    st.pages[ix(pid), PF.loc] = Loc.ptr_ring
     st.c[Ctr.ptr_ring_produce] += 1
     return True
 
 
 @inner
 def _ring_consume(st, q):
-    p = st.pools[q]
+    p = st.pools[ix(q)]
     head = p[PL.ring_head]
-    pid = st.pool_ring[q, head]
-    st.pool_ring[q, head] = NONE
+    pid = st.pool_ring[ix(q), ix(head)]
+    st.pool_ring[ix(q), ix(head)] = NONE
     p[PL.ring_head] = head + 1 if head + 1 < p[PL.ring_size] else 0
     p[PL.ring_count] -= 1
     st.c[Ctr.ptr_ring_consume] += 1
@@ -138,14 +138,14 @@ def _ring_consume(st, q):
 
 @inner
 def _page_bytes(st, q):
-    return st.glob[G.page_size] << st.pools[q, PL.order]
+    return st.glob[G.page_size] << st.pools[ix(q), PL.order]
 
 
 @inner
 def _sync_for_device(st, q, dma_sync_size):
     """page_pool_dma_sync_for_device(): min(dma_sync_size, max_len) bytes; -1 means max_len."""
-    if st.pools[q, PL.dma_sync]:
-        n = st.pools[q, PL.max_len]
+    if st.pools[ix(q), PL.dma_sync]:
+        n = st.pools[ix(q), PL.max_len]
         if 0 <= dma_sync_size < n:
             n = dma_sync_size
         dma_sync_for_device(st, n)
@@ -155,10 +155,10 @@ def _sync_for_device(st, q, dma_sync_size):
 def _new_page(st, q, cpu):
     """One page from the page allocator, DMA-mapped and marked as the pool's
     (__page_pool_alloc_page_order / the bulk loop: page_pool_dma_map, page_pool_set_pp_info)."""
-    pid = page_alloc(st, st.pools[q, PL.order], cpu)
+    pid = page_alloc(st, st.pools[ix(q), PL.order], cpu)
     if pid == NONE:
         return NONE
-    if st.pools[q, PL.dma_map]:
+    if st.pools[ix(q), PL.dma_map]:
         if st.glob[G.dma_fail_ppb] > 0 and np.random.random() * 1e9 < st.glob[G.dma_fail_ppb]:
             # page_pool_dma_map() failed (injected): __page_pool_alloc_page_order() and the bulk
             # loop of __page_pool_alloc_netmems_slow() put_page() the page and go without it
@@ -166,14 +166,14 @@ def _new_page(st, q, cpu):
             put_page(st, pid, cpu)
             return DMA_FAILED
         dma_map(st, _page_bytes(st, q))
-        st.pages[pid, PF.dma] = 1
+        st.pages[ix(pid), PF.dma] = 1
         # page_pool_dma_map() syncs max_len for the device after mapping
         _sync_for_device(st, q, -1)
-    st.pages[pid, PF.pool] = q
+    st.pages[ix(pid), PF.pool] = q
     # page_pool_fragment_netmem(netmem, 1): every page starts as one piece
-    st.pages[pid, PF.ppref] = 1
+    st.pages[ix(pid), PF.ppref] = 1
     touch(st, pid, cpu, STORE)
-    st.pools[q, PL.hold_cnt] += 1
+    st.pools[ix(q), PL.hold_cnt] += 1
     return pid
 
 
@@ -183,7 +183,7 @@ def pp_alloc_pages(st, q, cpu):
     from the ptr_ring, then the page allocator (a bulk of PP_ALLOC_CACHE_REFILL for order 0).
     NONE on failure. PP_ALLOC_CACHE_REFILL is 64, or with 15abbe7c8266 16 on 16 KB and 4 on
     64 KB pages (``st.glob[G.pp_cache_refill]``, rxlab.kernel.pagepool.pp_alloc_cache)."""
-    p = st.pools[q]
+    p = st.pools[ix(q)]
     refill = st.glob[G.pp_cache_refill]
     if p[PL.cache_count] > 0:
         st.c[Ctr.alloc_fast] += 1
@@ -223,34 +223,34 @@ def pp_unref(st, pid, nr, cpu, drain):
     non-constant ``nr`` of a drain the count is then set back to 1). Otherwise
     atomic_long_sub_return(), and a count that reaches 0 is set back to 1.
     """
-    if st.pages[pid, PF.ppref] == nr:
+    if st.pages[ix(pid), PF.ppref] == nr:
         touch(st, pid, cpu, READ)
         if drain:
             touch(st, pid, cpu, STORE)
-        st.pages[pid, PF.ppref] = 1
+        st.pages[ix(pid), PF.ppref] = 1
         return 0
     touch(st, pid, cpu, RMW)
-    st.pages[pid, PF.ppref] -= nr
-    ret = st.pages[pid, PF.ppref]
+    st.pages[ix(pid), PF.ppref] -= nr
+    ret = st.pages[ix(pid), PF.ppref]
     if ret == 0:
         touch(st, pid, cpu, STORE)
-        st.pages[pid, PF.ppref] = 1
+        st.pages[ix(pid), PF.ppref] = 1
     return ret
 
 
 @inner
 def pp_return_page(st, q, pid, cpu):
     """page_pool_return_page(): unmap, count the release, clear pp info, put_page()."""
-    if st.pages[pid, PF.dma]:
+    if st.pages[ix(pid), PF.dma]:
         dma_unmap(st)
-        st.pages[pid, PF.dma] = 0
-    st.pools[q, PL.release_cnt] += 1
-    st.pages[pid, PF.pool] = NONE
-    st.pages[pid, PF.ppref] = 0
-    st.pages[pid, PF.loc] = Loc.in_use
+        st.pages[ix(pid), PF.dma] = 0
+    st.pools[ix(q), PL.release_cnt] += 1
+    st.pages[ix(pid), PF.pool] = NONE
+    st.pages[ix(pid), PF.ppref] = 0
+    st.pages[ix(pid), PF.loc] = Loc.in_use
     put_page(st, pid, cpu)
-    if st.pools[q, PL.state] == PoolState.destroying and pool_inflight(st, q) == 0:
-        st.pools[q, PL.state] = PoolState.retired
+    if st.pools[ix(q), PL.state] == PoolState.destroying and pool_inflight(st, q) == 0:
+        st.pools[ix(q), PL.state] = PoolState.retired
 
 
 @inner
@@ -264,11 +264,11 @@ def pp_put_unrefed(st, q, pid, cpu, allow_direct, softirq, dma_sync_size):
     destroyed takes nothing back: its pages are released (the kernel's release worker
     empties the ring it would have used).
     """
-    p = st.pools[q]
+    p = st.pools[ix(q)]
     if p[PL.state] != PoolState.live:
         pp_return_page(st, q, pid, cpu)
         return
-    if st.pages[pid, PF.refcnt] != 1:
+    if st.pages[ix(pid), PF.refcnt] != 1:
         st.c[Ctr.recycle_released_refcnt] += 1
         pp_return_page(st, q, pid, cpu)
         return
@@ -291,21 +291,21 @@ def pp_put_page(st, pid, cpu, allow_direct, softirq, dma_sync_size):
     """page_pool_put_netmem(): drop one pp reference; the last one recycles the page."""
     if pp_unref(st, pid, np.int64(1), cpu, FALSE) != 0:
         return
-    pp_put_unrefed(st, st.pages[pid, PF.pool], pid, cpu, allow_direct, softirq, dma_sync_size)
+    pp_put_unrefed(st, st.pages[ix(pid), PF.pool], pid, cpu, allow_direct, softirq, dma_sync_size)
 
 
 @inner
 def _drain_frag(st, q, pid, cpu):
     """page_pool_drain_frag(): drop the references taken for slices never handed out.
     Returns the page when every slice has already come back and it can be reused."""
-    drain = st.pools[q, PL.frag_refs] - st.pools[q, PL.frag_users]
+    drain = st.pools[ix(q), PL.frag_refs] - st.pools[ix(q), PL.frag_users]
     if drain == 0:
         # up-front scheme, page fully used: its last user recycles it
         return NONE
     st.c[Ctr.pp_frag_drain] += 1
     if pp_unref(st, pid, drain, cpu, TRUE) != 0:
         return NONE
-    if st.pages[pid, PF.refcnt] == 1:
+    if st.pages[ix(pid), PF.refcnt] == 1:
         _sync_for_device(st, q, -1)
         return pid
     pp_return_page(st, q, pid, cpu)
@@ -320,7 +320,7 @@ def pp_alloc_frag(st, q, size, align, cpu):
     A fresh page gets BIAS_MAX pp references (or, up front, PAGE_SIZE/size of them);
     when the next slice does not fit, the unused ones are dropped (_drain_frag).
     """
-    p = st.pools[q]
+    p = st.pools[ix(q)]
     max_size = _page_bytes(st, q)
     size = (size + align - 1) & -align  # ALIGN(): align is a power of two
     pid = p[PL.frag_page]
@@ -345,7 +345,7 @@ def pp_alloc_frag(st, q, size, align, cpu):
         p[PL.frag_users] = 1
         p[PL.frag_offset] = size
         p[PL.frag_refs] = refs
-        st.pages[pid, PF.ppref] = refs
+        st.pages[ix(pid), PF.ppref] = refs
         touch(st, pid, cpu, STORE)
         return pid, 0
     p[PL.frag_users] += 1
@@ -353,7 +353,7 @@ def pp_alloc_frag(st, q, size, align, cpu):
     if p[PL.frag_users] > p[PL.frag_refs]:
         # up front guessed too few slices (smaller requests): one more reference
         p[PL.frag_refs] += 1
-        st.pages[pid, PF.ppref] += 1
+        st.pages[ix(pid), PF.ppref] += 1
         touch(st, pid, cpu, RMW)
     return pid, offset
 

@@ -8,7 +8,7 @@ cache-line transfer (counted as *_remote).
 import numpy as np
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import inner, kernel
+from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import NONE, PF, G, Loc
 
 # int64 values, not literal ints: one compilation of touch() for the three kinds (layout.TRUE)
@@ -20,18 +20,18 @@ READ = np.int64(2)
 @inner
 def touch(st, pid, cpu, kind):
     """Count one access of ``kind`` (RMW, STORE, READ) to page ``pid``'s struct page line."""
-    last = st.pages[pid, PF.last_cpu]
+    last = st.pages[ix(pid), PF.last_cpu]
     remote = last != NONE and last != cpu
     if kind == RMW:
         st.c[Ctr.atomic_rmw] += 1
         if remote:
             st.c[Ctr.atomic_rmw_remote] += 1
-        st.pages[pid, PF.last_cpu] = cpu
+        st.pages[ix(pid), PF.last_cpu] = cpu
     elif kind == STORE:
         st.c[Ctr.refcnt_store] += 1
         if remote:
             st.c[Ctr.refcnt_store_remote] += 1
-        st.pages[pid, PF.last_cpu] = cpu
+        st.pages[ix(pid), PF.last_cpu] = cpu
     elif remote:
         st.c[Ctr.refcnt_read_remote] += 1
 
@@ -47,8 +47,8 @@ def page_alloc(st, order, cpu):
         return NONE
     top -= 1
     st.glob[G.page_top] = top
-    pid = st.page_stack[top]
-    p = st.pages[pid]
+    pid = st.page_stack[ix(top)]
+    p = st.pages[ix(pid)]
     p[PF.loc] = Loc.in_use
     p[PF.refcnt] = 1
     p[PF.ppref] = 0
@@ -59,29 +59,29 @@ def page_alloc(st, order, cpu):
     p[PF.users] = 0
     p[PF.ext] = 0
     st.glob[G.mem_used] += size
-    st.c[Ctr.page_alloc_order0 + min(order, 3)] += 1
+    st.c[ix(Ctr.page_alloc_order0 + min(order, 3))] += 1
     return pid
 
 
 @inner
 def page_free(st, pid):
     """Give a page whose _refcount reached 0 back to the page allocator."""
-    order = st.pages[pid, PF.order]
-    st.pages[pid, PF.loc] = Loc.free
-    st.pages[pid, PF.last_cpu] = NONE
+    order = st.pages[ix(pid), PF.order]
+    st.pages[ix(pid), PF.loc] = Loc.free
+    st.pages[ix(pid), PF.last_cpu] = NONE
     st.glob[G.mem_used] -= st.glob[G.page_size] << order
     top = st.glob[G.page_top]
-    st.page_stack[top] = pid
+    st.page_stack[ix(top)] = pid
     st.glob[G.page_top] = top + 1
-    st.c[Ctr.page_free_order0 + min(order, 3)] += 1
+    st.c[ix(Ctr.page_free_order0 + min(order, 3))] += 1
 
 
 @inner
 def put_page(st, pid, cpu):
     """put_page(): page_ref_dec_and_test(), freeing the page at zero (include/linux/mm.h)."""
     touch(st, pid, cpu, RMW)
-    st.pages[pid, PF.refcnt] -= 1
-    if st.pages[pid, PF.refcnt] == 0:
+    st.pages[ix(pid), PF.refcnt] -= 1
+    if st.pages[ix(pid), PF.refcnt] == 0:
         page_free(st, pid)
 
 

@@ -5,7 +5,7 @@ bitmap of the connections marked since the last read, as they send and as TCP qu
 import numpy as np
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import inner, kernel
+from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import CF, CN, FALSE, QP, RC, RF, SK, TRUE
 from rxlab.engine.skb import skb_free
 from rxlab.engine.state import reader_state
@@ -20,15 +20,15 @@ _CTZ32 = np.array([0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8,
 @inner
 def ctz32(low):
     """Index of the bit ``low`` (a power of two below 2**32)."""
-    return _CTZ32[((low * 0x077CB531) & 0xFFFFFFFF) >> 27]
+    return _CTZ32[ix(((low * 0x077CB531) & 0xFFFFFFFF) >> 27)]
 
 
 @inner
 def mark_dirty(rx, c):
     bit = 1 << (c & 31)
-    if (rx.dirty[c >> 5] & bit) == 0:  # most packets find their connection marked already
-        rx.dirty[c >> 5] |= bit
-        rx.dirty_words[c >> 10] |= 1 << ((c >> 5) & 31)
+    if (rx.dirty[ix(c >> 5)] & bit) == 0:  # most packets find their connection marked already
+        rx.dirty[ix(c >> 5)] |= bit
+        rx.dirty_words[ix(c >> 10)] |= 1 << ((c >> 5) & 31)
 
 
 @inner
@@ -39,8 +39,8 @@ def rcv_space_adjust(rx, c, t):
     rcvq_space.space ever was, autotuning (net.ipv4.tcp_moderate_rcvbuf, not with SO_RCVBUF) raises
     sk_rcvbuf to tcp_rcvbuf_grow()'s value if larger, and rcvq_space.space becomes it."""
     rc, rf = rx.rc, rx.rf
-    k = rx.conn[c]
-    kf = rx.connf[c]
+    k = rx.conn[ix(c)]
+    kf = rx.connf[ix(c)]
     if t - kf[CF.rcvq_time] < rf[RF.rtt_us]:
         return
     copied = k[CN.rcv_nxt] - k[CN.rcvq_seq]
@@ -65,12 +65,12 @@ def app_read(st, rx, c, t):
     skb_defer_max - 1 skbs between two polls (``atomic_long_inc_return(&defer_count) >=
     defer_max`` -> nodefer): the rest are freed here, on the reading CPU."""
     qp, rc, conn, connf, rcvq_next = rx.qp, rx.rc, rx.conn, rx.connf, rx.rcvq_next
-    k = conn[c]
-    p = qp[k[CN.queue]]
+    k = conn[ix(c)]
+    p = qp[ix(k[CN.queue])]
     napi = p[QP.napi_cpu]
     if k[CN.count] == 0:
         if k[CN.recovery] == 0:  # a window update does not hasten a scheduled resend
-            connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
+            connf[ix(c), CF.next_send] = min(connf[ix(c), CF.next_send], t)
         return
     # what the reading CPU does is counted in its CPU class's row (a reader on the NAPI CPU itself,
     # app_cpus='napi', is a NAPI CPU); a deferred skb is freed on, and counted for, its NAPI CPU
@@ -79,11 +79,11 @@ def app_read(st, rx, c, t):
     before = k[CN.delivered]
     while k[CN.count] > 0:
         s = k[CN.head]
-        k[CN.head] = rcvq_next[s]
+        k[CN.head] = rcvq_next[ix(s)]
         k[CN.count] -= 1
-        k[CN.rmem] -= st.skbs[s, SK.truesize]
-        k[CN.held] -= st.skbs[s, SK.page_len]
-        k[CN.delivered] += st.skbs[s, SK.len]
+        k[CN.rmem] -= st.skbs[ix(s), SK.truesize]
+        k[CN.held] -= st.skbs[ix(s), SK.page_len]
+        k[CN.delivered] += st.skbs[ix(s), SK.len]
         if rc[RC.defer_free] and k[CN.app_cpu] != napi:
             p[QP.defer_count] += 1
             if p[QP.defer_count] < rc[RC.defer_max]:
@@ -96,7 +96,7 @@ def app_read(st, rx, c, t):
     mtu = rc[RC.mtu]
     sr.c[Ctr.bytes_to_user] += (k[CN.delivered] - before) * (mtu - TCP_IP_HEADERS) // mtu
     if k[CN.recovery] == 0:  # a window update does not hasten a scheduled resend
-        connf[c, CF.next_send] = min(connf[c, CF.next_send], t)
+        connf[ix(c), CF.next_send] = min(connf[ix(c), CF.next_send], t)
     if t < np.inf:  # not the teardown's last read
         rcv_space_adjust(rx, c, t)
 
@@ -108,14 +108,14 @@ def read_dirty(st, rx, t):
     of all of them would), and the marks cleared."""
     dirty, dirty_words = rx.dirty, rx.dirty_words
     for w1 in range(dirty_words.shape[0]):
-        words = dirty_words[w1]
-        dirty_words[w1] = 0
+        words = dirty_words[ix(w1)]
+        dirty_words[ix(w1)] = 0
         while words != 0:
             low = words & -words
             words ^= low
             w = (w1 << 5) + ctz32(low)
-            bits = dirty[w]
-            dirty[w] = 0
+            bits = dirty[ix(w)]
+            dirty[ix(w)] = 0
             while bits != 0:
                 lowc = bits & -bits
                 bits ^= lowc

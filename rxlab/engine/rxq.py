@@ -1,14 +1,15 @@
 """The driver's receive queue: buffers posted to the device ring, refilled as completions take
 them, and given back when the queue goes (drivers/net/ethernet/microsoft/mana/mana_en.c:
 mana_get_rxfrag, mana_alloc_rx_wqe, mana_process_rx_cqe, mana_refill_rx_oob, mana_rx_skb,
-mana_destroy_rxq). ``rx_cqe`` hands the skb it built to NAPI (rxlab.engine.napi); XDP_TX and
-XDP_REDIRECT frames are held here until their completion."""
+mana_destroy_rxq). ``rx_cqe`` hands NAPI (rxlab.engine.napi) the buffer of a packet to build an skb
+on (``rx_skb``), or a copy-break skb; XDP_TX and XDP_REDIRECT frames are held here until their
+completion."""
 
 import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_unmap
-from rxlab.engine.jit import inner, kernel
+from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import BF, FALSE, NONE, PL, QP, QS, RC, RF, TRUE, BufKind, G, Mode
 from rxlab.engine.page_frag import frag_alloc
 from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
@@ -24,10 +25,10 @@ def alloc_buf(st, rx, q):
     pool; pfc: napi_alloc_frag() and dma_map_single().
     """
     qp, qstats, rf = rx.qp, rx.qstats, rx.rf
-    p = qp[q]
+    p = qp[ix(q)]
     cpu = p[QP.napi_cpu]
     if rf[RF.alloc_fail_rate] > 0.0 and np.random.random() < rf[RF.alloc_fail_rate]:
-        qstats[q, QS.alloc_fail_injected] += 1
+        qstats[ix(q), QS.alloc_fail_injected] += 1
         return NONE
     mode = p[QP.mode]
     if mode == Mode.frag:
@@ -44,7 +45,7 @@ def alloc_buf(st, rx, q):
             pid = pp_alloc_pages(st, p[QP.pool], cpu)
             if pid == NONE:
                 return NONE
-            size = st.glob[G.page_size] << st.pools[p[QP.pool], PL.order]
+            size = st.glob[G.page_size] << st.pools[ix(p[QP.pool]), PL.order]
             b = buf_new(st, pid, np.int64(0), size, BufKind.pp_page, q)
     else:
         pid, off = frag_alloc(st, cpu, p[QP.alloc_size])
@@ -53,7 +54,7 @@ def alloc_buf(st, rx, q):
         b = buf_new(st, pid, off, p[QP.alloc_size], BufKind.page, q)
     if rf[RF.dma_map_fail_rate] > 0.0 and np.random.random() < rf[RF.dma_map_fail_rate]:
         # dma_mapping_error(): mana_put_rx_page()
-        qstats[q, QS.dma_map_fail_injected] += 1
+        qstats[ix(q), QS.dma_map_fail_injected] += 1
         st.c[Ctr.dma_map_fail] += 1
         buf_put(st, b, cpu, FALSE)
         return NONE
@@ -77,10 +78,10 @@ def release_holds(st, rx, q, t):
     """XDP_TX / XDP_REDIRECT completions due by ``t``: the frame's page goes back to its pool
     from the queue's NAPI CPU (xdp_return_frame)."""
     qp, hold_buf, hold_t = rx.qp, rx.hold_buf, rx.hold_t
-    p = qp[q]
+    p = qp[ix(q)]
     cap = hold_buf.shape[1]
-    while p[QP.hold_count] > 0 and hold_t[q, p[QP.hold_head]] <= t:
-        buf_put(st, hold_buf[q, p[QP.hold_head]], p[QP.napi_cpu], FALSE)
+    while p[QP.hold_count] > 0 and hold_t[ix(q), ix(p[QP.hold_head])] <= t:
+        buf_put(st, hold_buf[ix(q), ix(p[QP.hold_head])], p[QP.napi_cpu], FALSE)
         p[QP.hold_head] = p[QP.hold_head] + 1 if p[QP.hold_head] + 1 < cap else 0
         p[QP.hold_count] -= 1
 
@@ -88,15 +89,15 @@ def release_holds(st, rx, q, t):
 @inner
 def _hold(st, rx, q, b, until):
     qp, hold_buf, hold_t = rx.qp, rx.hold_buf, rx.hold_t
-    p = qp[q]
+    p = qp[ix(q)]
     cap = hold_buf.shape[1]
     if p[QP.hold_count] == cap:  # the oldest completes early rather than lose a buffer
-        release_holds(st, rx, q, hold_t[q, p[QP.hold_head]])
+        release_holds(st, rx, q, hold_t[ix(q), ix(p[QP.hold_head])])
     i = p[QP.hold_head] + p[QP.hold_count]
     if i >= cap:
         i -= cap
-    hold_buf[q, i] = b
-    hold_t[q, i] = until
+    hold_buf[ix(q), ix(i)] = b
+    hold_t[ix(q), ix(i)] = until
     p[QP.hold_count] += 1
 
 
@@ -104,14 +105,16 @@ def _hold(st, rx, q, b, until):
 def rx_cqe(st, rx, q, length, t):
     """One completion on queue ``q``: mana_process_rx_cqe() -> mana_refill_rx_oob() (refill
     before the packet goes up; on failure drop it and repost the old buffer) ->
-    mana_rx_skb() (XDP verdict, napi_build_skb). Returns the skb to hand to GRO, or NONE."""
+    mana_rx_skb() (XDP verdict). Returns (skb, buffer): a copy-break skb and NONE; or NONE and the
+    buffer of a packet XDP passed, for the caller to build its skb on (``rx_skb``, or GRO merges it
+    at once: rxlab.engine.gro.napi_gro_receive_head); or (NONE, NONE) when the packet is gone."""
     qp, qstats, rc, rf, ring = rx.qp, rx.qstats, rx.rc, rx.rf, rx.ring
-    p = qp[q]
+    p = qp[ix(q)]
     cpu = p[QP.napi_cpu]
-    qstats[q, QS.rx_packets] += 1
-    qstats[q, QS.rx_bytes] += length
+    qstats[ix(q), QS.rx_packets] += 1
+    qstats[ix(q), QS.rx_bytes] += length
     if p[QP.napi_left] == 0:  # a new poll takes up to napi_budget packets
-        qstats[q, QS.napi_polls] += 1
+        qstats[ix(q), QS.napi_polls] += 1
         # net_rx_action() -> skb_defer_free_flush(): the count restarts (rxlab frees a deferred
         # skb on this CPU when app_read defers it, not here: see the README's simplifications)
         p[QP.defer_count] = 0
@@ -119,55 +122,67 @@ def rx_cqe(st, rx, q, length, t):
     p[QP.napi_left] -= 1
     release_holds(st, rx, q, t)
     head = p[QP.ring_head]
-    b = ring[q, head]
+    b = ring[ix(q), ix(head)]
     p[QP.ring_head] = head + 1 if head + 1 < ring.shape[1] else 0
     if rc[RC.copybreak] and length <= rc[RC.copybreak] and not p[QP.xdp]:
         # copy-break: copy into a napi_alloc_skb() head, repost the same buffer
-        ring[q, head] = b
+        ring[ix(q), ix(head)] = b
         aligned = (length + 63) // 64 * 64
         if st.glob[G.skb_top] == 0:
-            qstats[q, QS.skb_table_full] += 1
-            return NONE
+            qstats[ix(q), QS.skb_table_full] += 1
+            return NONE, NONE
         truesize = aligned + rc[RC.copy_truesize_extra]
         s = skb_alloc_copy(st, cpu, length, aligned + rc[RC.copy_head], truesize, length <= rc[RC.small_head])
         if s == NONE:
-            qstats[q, QS.rx_alloc_fail] += 1
-            return NONE
-        qstats[q, QS.copybreak] += 1
-        return s
+            qstats[ix(q), QS.rx_alloc_fail] += 1
+            return NONE, NONE
+        qstats[ix(q), QS.copybreak] += 1
+        return s, NONE
     nb = alloc_buf(st, rx, q)
     if nb == NONE:
-        qstats[q, QS.rx_alloc_fail] += 1
-        ring[q, head] = b
-        return NONE
-    ring[q, head] = nb
-    if st.bufs[b, BF.kind] != BufKind.pp_frag:
+        qstats[ix(q), QS.rx_alloc_fail] += 1
+        ring[ix(q), ix(head)] = b
+        return NONE, NONE
+    ring[ix(q), ix(head)] = nb
+    if st.bufs[ix(b), BF.kind] != BufKind.pp_frag:
         # mana_refill_rx_oob(): "if (!rxoob->from_pool || rxq->frag_count == 1)" unmap the old one
         dma_unmap(st)
     if p[QP.xdp]:
         r = np.random.random()
         if r < rf[RF.xdp_pass]:
-            qstats[q, QS.xdp_pass] += 1
+            qstats[ix(q), QS.xdp_pass] += 1
         elif r < rf[RF.xdp_pass] + rf[RF.xdp_drop]:
-            qstats[q, QS.xdp_drop] += 1
-            if st.bufs[b, BF.kind] == BufKind.page and p[QP.save] == NONE:
+            qstats[ix(q), QS.xdp_drop] += 1
+            if st.bufs[ix(b), BF.kind] == BufKind.page and p[QP.save] == NONE:
                 p[QP.save] = b
             else:
                 buf_put(st, b, cpu, TRUE)
-            return NONE
+            return NONE, NONE
         else:
             if r < rf[RF.xdp_pass] + rf[RF.xdp_drop] + rf[RF.xdp_tx]:
-                qstats[q, QS.xdp_tx] += 1
+                qstats[ix(q), QS.xdp_tx] += 1
             else:
-                qstats[q, QS.xdp_redirect] += 1
+                qstats[ix(q), QS.xdp_redirect] += 1
             _hold(st, rx, q, b, t + rf[RF.xdp_hold_us])
-            return NONE
-    truesize = p[QP.truesize_pinned] if rc[RC.honest] else p[QP.truesize]
-    s = skb_build(st, b, truesize, length)
+            return NONE, NONE
+    return NONE, b
+
+
+@inner
+def rx_truesize(rx, q):
+    """The skb->truesize queue ``q``'s driver reports for a packet (or, honest, what it pins)."""
+    p = rx.qp[ix(q)]
+    return p[QP.truesize_pinned] if rx.rc[RC.honest] else p[QP.truesize]
+
+
+@inner
+def rx_skb(st, rx, q, b, length):
+    """mana_rx_skb() -> napi_build_skb() on buffer ``b`` of a ``length``-byte packet; NONE, the packet
+    dropped, if the skb table is full."""
+    s = skb_build(st, b, rx_truesize(rx, q), length)
     if s == NONE:
-        qstats[q, QS.skb_table_full] += 1
-        buf_put(st, b, cpu, TRUE)
-        return NONE
+        rx.qstats[ix(q), QS.skb_table_full] += 1
+        buf_put(st, b, rx.qp[ix(q), QP.napi_cpu], TRUE)
     return s
 
 

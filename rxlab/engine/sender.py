@@ -4,7 +4,7 @@ congestion window, no bursts; docs/model.md)."""
 
 import numpy as np
 
-from rxlab.engine.jit import inner
+from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import CF, CN, GR, NONE, RC
 
 
@@ -18,10 +18,10 @@ def sender_pick(rx, cursor, t):
     soonest = np.inf
     c = cursor if cursor < C else 0
     for _ in range(C):
-        if connf[c, CF.next_send] <= t:
+        if connf[ix(c), CF.next_send] <= t:
             pick = c
             break
-        soonest = min(soonest, connf[c, CF.next_send])
+        soonest = min(soonest, connf[ix(c), CF.next_send])
         c = c + 1 if c + 1 < C else 0
     return pick, soonest
 
@@ -31,7 +31,7 @@ def sender_soonest(rx):
     """The soonest time any connection may send."""
     soonest = np.inf
     for c in range(rx.rc[RC.conns]):
-        soonest = min(soonest, rx.connf[c, CF.next_send])
+        soonest = min(soonest, rx.connf[ix(c), CF.next_send])
     return soonest
 
 
@@ -55,12 +55,12 @@ def sender_pace(rx, c, dropped, t, next_read, mtu, rtt):
     holds is in flight to the sender (it has sent it; no ACK has come back). A segment dropped for
     receive memory is resent at the sender's timers (tcp_queue set that); with less than a segment of window
     the sender stalls until the next read; otherwise it spreads its window over an RTT."""
-    k = rx.conn[c]
-    avail = k[CN.rcv_edge] - k[CN.rcv_nxt] - rx.gro[c, GR.payload]
+    k = rx.conn[ix(c)]
+    avail = k[CN.rcv_edge] - k[CN.rcv_nxt] - rx.gro[ix(c), GR.payload]
     if dropped:
         pass
     elif avail < rx.rc[RC.advmss]:
         k[CN.stalls] += 1
-        rx.connf[c, CF.next_send] = next_read
+        rx.connf[ix(c), CF.next_send] = next_read
     else:
-        rx.connf[c, CF.next_send] = max(rx.connf[c, CF.next_send], t) + mtu * rtt / avail
+        rx.connf[ix(c), CF.next_send] = max(rx.connf[ix(c), CF.next_send], t) + mtu * rtt / avail

@@ -8,7 +8,7 @@ page_pool when the skb is marked pp_recycle (napi_pp_put_page), else put_page().
 
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_unmap
-from rxlab.engine.jit import inner, kernel
+from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import BF, DT, FALSE, MAX_SKB_FRAGS, NONE, PF, SK, TRUE, BufKind, G
 from rxlab.engine.page_frag import frag_alloc
 from rxlab.engine.page_pool import pp_put_page
@@ -21,12 +21,12 @@ def _pop(stack, glob, top_field):
     if top == 0:
         return NONE
     glob[top_field] = top - 1
-    return stack[top - 1]
+    return stack[ix(top - 1)]
 
 
 @inner
 def _push(stack, glob, top_field, idx):
-    stack[glob[top_field]] = idx
+    stack[ix(glob[top_field])] = idx
     glob[top_field] += 1
 
 
@@ -37,18 +37,18 @@ def buf_new(st, pid, offset, size, kind, queue):
     b = _pop(st.buf_stack, st.glob, G.buf_top)
     if b == NONE:
         return NONE
-    st.bufs[b, BF.page] = pid
-    st.bufs[b, BF.offset] = offset
-    st.bufs[b, BF.size] = size
-    st.bufs[b, BF.kind] = kind
-    st.bufs[b, BF.queue] = queue
-    st.pages[pid, PF.users] += 1
+    st.bufs[ix(b), BF.page] = pid
+    st.bufs[ix(b), BF.offset] = offset
+    st.bufs[ix(b), BF.size] = size
+    st.bufs[ix(b), BF.kind] = kind
+    st.bufs[ix(b), BF.queue] = queue
+    st.pages[ix(pid), PF.users] += 1
     return b
 
 
 @inner
 def _buf_forget(st, b):
-    st.bufs[b, BF.page] = NONE
+    st.bufs[ix(b), BF.page] = NONE
     _push(st.buf_stack, st.glob, G.buf_top, b)
 
 
@@ -57,8 +57,8 @@ def page_ref_put(st, pid, pp_recycle, cpu, allow_direct, softirq):
     """Drop one buffer reference to ``pid``: to its page_pool when pp-recycled and the
     page is a pool page (napi_pp_put_page -> page_pool_put_full_netmem, dma_sync_size -1),
     otherwise put_page() (page_frag_free)."""
-    st.pages[pid, PF.users] -= 1
-    if pp_recycle and st.pages[pid, PF.pool] != NONE:
+    st.pages[ix(pid), PF.users] -= 1
+    if pp_recycle and st.pages[ix(pid), PF.pool] != NONE:
         pp_put_page(st, pid, cpu, allow_direct, softirq, -1)
     else:
         put_page(st, pid, cpu)
@@ -68,8 +68,8 @@ def page_ref_put(st, pid, pp_recycle, cpu, allow_direct, softirq):
 def buf_put(st, b, cpu, allow_direct):
     """The driver drops a buffer it owns (XDP_DROP, teardown): page_pool_put_page(..., -1,
     allow_direct) for pool buffers, put_page() otherwise. Runs in NAPI (softirq) context."""
-    pid = st.bufs[b, BF.page]
-    kind = st.bufs[b, BF.kind]
+    pid = st.bufs[ix(b), BF.page]
+    kind = st.bufs[ix(b), BF.kind]
     _buf_forget(st, b)
     page_ref_put(st, pid, int(kind != BufKind.page), cpu, allow_direct, TRUE)
 
@@ -79,8 +79,8 @@ def buf_put_process(st, b, cpu):
     """buf_put() from process context: mana_destroy_rxq() runs under RTNL with NAPI disabled, where
     a pool page is not NAPI-local (net/core/page_pool.c page_pool_napi_local(): !in_softirq()), so
     page_pool_put_full_page(pool, page, false) sends it to the ptr_ring, not the alloc cache."""
-    pid = st.bufs[b, BF.page]
-    kind = st.bufs[b, BF.kind]
+    pid = st.bufs[ix(b), BF.page]
+    kind = st.bufs[ix(b), BF.kind]
     _buf_forget(st, b)
     page_ref_put(st, pid, int(kind != BufKind.page), cpu, FALSE, FALSE)
 
@@ -90,12 +90,12 @@ def _new_data(st, pid, offset, pp_recycle):
     d = _pop(st.data_stack, st.glob, G.data_top)
     if d == NONE:
         return NONE
-    st.data[d, DT.dataref] = 1
-    st.data[d, DT.head_page] = pid
-    st.data[d, DT.head_off] = offset
-    st.data[d, DT.nr_frags] = 0
-    st.data[d, DT.pp_recycle] = pp_recycle
-    st.data[d, DT.cloned] = 0
+    st.data[ix(d), DT.dataref] = 1
+    st.data[ix(d), DT.head_page] = pid
+    st.data[ix(d), DT.head_off] = offset
+    st.data[ix(d), DT.nr_frags] = 0
+    st.data[ix(d), DT.pp_recycle] = pp_recycle
+    st.data[ix(d), DT.cloned] = 0
     return d
 
 
@@ -104,11 +104,11 @@ def _new_skb(st, d, truesize, length):
     s = _pop(st.skb_stack, st.glob, G.skb_top)
     if s == NONE:
         return NONE
-    st.skbs[s, SK.data] = d
-    st.skbs[s, SK.truesize] = truesize
-    st.skbs[s, SK.len] = length
+    st.skbs[ix(s), SK.data] = d
+    st.skbs[ix(s), SK.truesize] = truesize
+    st.skbs[ix(s), SK.len] = length
     # the packet's bytes sit in a page unless copy-break put them in a kmalloc'ed head
-    st.skbs[s, SK.page_len] = length if st.data[d, DT.head_page] != NONE else 0
+    st.skbs[ix(s), SK.page_len] = length if st.data[ix(d), DT.head_page] != NONE else 0
     return s
 
 
@@ -119,8 +119,8 @@ def skb_build(st, b, truesize, length):
     skb table is full (the buffer is then left with the driver)."""
     if st.glob[G.skb_top] == 0 or st.glob[G.data_top] == 0:
         return NONE
-    pid = st.bufs[b, BF.page]
-    d = _new_data(st, pid, st.bufs[b, BF.offset], int(st.bufs[b, BF.kind] != BufKind.page))
+    pid = st.bufs[ix(b), BF.page]
+    d = _new_data(st, pid, st.bufs[ix(b), BF.offset], int(st.bufs[ix(b), BF.kind] != BufKind.page))
     s = _new_skb(st, d, truesize, length)
     _buf_forget(st, b)
     st.c[Ctr.skb_build] += 1
@@ -141,7 +141,7 @@ def skb_alloc_copy(st, cpu, length, head_size, truesize, small_head):
         pid, offset = frag_alloc(st, cpu, head_size)
         if pid == NONE:
             return NONE
-        st.pages[pid, PF.users] += 1
+        st.pages[ix(pid), PF.users] += 1
     d = _new_data(st, pid, offset, FALSE)
     st.c[Ctr.bytes_copied] += length
     return _new_skb(st, d, truesize, length)
@@ -162,13 +162,13 @@ def skb_alloc_kmalloc(st, length, truesize):
 @kernel
 def skb_clone(st, s):
     """skb_clone(): a new sk_buff sharing the data area (atomic_inc of dataref)."""
-    d = st.skbs[s, SK.data]
-    c = _new_skb(st, d, st.skbs[s, SK.truesize], st.skbs[s, SK.len])
+    d = st.skbs[ix(s), SK.data]
+    c = _new_skb(st, d, st.skbs[ix(s), SK.truesize], st.skbs[ix(s), SK.len])
     if c == NONE:
         return NONE
-    st.skbs[c, SK.page_len] = st.skbs[s, SK.page_len]
-    st.data[d, DT.dataref] += 1
-    st.data[d, DT.cloned] = 1
+    st.skbs[ix(c), SK.page_len] = st.skbs[ix(s), SK.page_len]
+    st.data[ix(d), DT.dataref] += 1
+    st.data[ix(d), DT.cloned] = 1
     st.c[Ctr.skb_dataref_rmw] += 1
     st.c[Ctr.skb_clone] += 1
     return c
@@ -180,19 +180,34 @@ def steal_head(st, dt, s):
     dt's own, and only its sk_buff and data area go (skb_try_coalesce's kfree_skb_partial(from,
     head_stolen); skb_gro_receive's NAPI_GRO_FREE_STOLEN_HEAD): its pages moved. The caller checked
     the room."""
-    df = st.skbs[s, SK.data]
-    nt = st.data[dt, DT.nr_frags]
-    nf = st.data[df, DT.nr_frags]
-    st.data_frags[dt, 2 * nt] = st.data[df, DT.head_page]
-    st.data_frags[dt, 2 * nt + 1] = st.data[df, DT.head_off]
+    df = st.skbs[ix(s), SK.data]
+    nt = st.data[ix(dt), DT.nr_frags]
+    nf = st.data[ix(df), DT.nr_frags]
+    st.data_frags[ix(dt), ix(2 * nt)] = st.data[ix(df), DT.head_page]
+    st.data_frags[ix(dt), ix(2 * nt + 1)] = st.data[ix(df), DT.head_off]
     for i in range(2 * nf):
-        st.data_frags[dt, 2 * (nt + 1) + i] = st.data_frags[df, i]
-        st.data_frags[df, i] = NONE
-    st.data[dt, DT.nr_frags] = nt + 1 + nf
-    st.data[df, DT.dataref] = NONE
+        st.data_frags[ix(dt), ix(2 * (nt + 1) + i)] = st.data_frags[ix(df), ix(i)]
+        st.data_frags[ix(df), ix(i)] = NONE
+    st.data[ix(dt), DT.nr_frags] = nt + 1 + nf
+    st.data[ix(df), DT.dataref] = NONE
     _push(st.data_stack, st.glob, G.data_top, df)
-    st.skbs[s, SK.data] = NONE
+    st.skbs[ix(s), SK.data] = NONE
     _push(st.skb_stack, st.glob, G.skb_top, s)
+
+
+@inner
+def buf_steal(st, dt, b):
+    """skb_build() on buffer ``b`` and steal_head() of that skb into data area ``dt``, at once (GRO
+    merging a segment, rxlab.engine.gro.napi_gro_receive_head): the buffer's page reference becomes
+    dt's next frag, and no sk_buff or data area is taken, as the two would be given back at once
+    (the tables end as they would). Counted as the skb_build it stands for. The caller checked the
+    room in dt and in the skb table."""
+    nt = st.data[ix(dt), DT.nr_frags]
+    st.data_frags[ix(dt), ix(2 * nt)] = st.bufs[ix(b), BF.page]
+    st.data_frags[ix(dt), ix(2 * nt + 1)] = st.bufs[ix(b), BF.offset]
+    st.data[ix(dt), DT.nr_frags] = nt + 1
+    _buf_forget(st, b)
+    st.c[Ctr.skb_build] += 1
 
 
 @kernel
@@ -202,19 +217,19 @@ def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
     SKB_DATA_ALIGN(sizeof(struct sk_buff))), or -1 when refused: pp_recycle differs,
     either skb is cloned, either has a frag_list (a GRO aggregate that outgrew its frags), a kmalloc'ed
     head cannot be stolen, or no frag slot is left."""
-    dt = st.skbs[to, SK.data]
-    df = st.skbs[frm, SK.data]
-    nt = st.data[dt, DT.nr_frags]
-    nf = st.data[df, DT.nr_frags]
-    if (st.data[dt, DT.pp_recycle] != st.data[df, DT.pp_recycle] or st.data[dt, DT.cloned]
-            or st.data[df, DT.cloned] or st.data[dt, DT.frag_list] != NONE or st.data[df, DT.frag_list] != NONE
-            or st.data[df, DT.head_page] == NONE or nt + nf >= MAX_SKB_FRAGS):
+    dt = st.skbs[ix(to), SK.data]
+    df = st.skbs[ix(frm), SK.data]
+    nt = st.data[ix(dt), DT.nr_frags]
+    nf = st.data[ix(df), DT.nr_frags]
+    if (st.data[ix(dt), DT.pp_recycle] != st.data[ix(df), DT.pp_recycle] or st.data[ix(dt), DT.cloned]
+            or st.data[ix(df), DT.cloned] or st.data[ix(dt), DT.frag_list] != NONE or st.data[ix(df), DT.frag_list] != NONE
+            or st.data[ix(df), DT.head_page] == NONE or nt + nf >= MAX_SKB_FRAGS):
         st.c[Ctr.skb_coalesce_refused] += 1
         return -1
-    delta = st.skbs[frm, SK.truesize] - sizeof_sk_buff_aligned
-    st.skbs[to, SK.truesize] += delta
-    st.skbs[to, SK.len] += st.skbs[frm, SK.len]
-    st.skbs[to, SK.page_len] += st.skbs[frm, SK.page_len]
+    delta = st.skbs[ix(frm), SK.truesize] - sizeof_sk_buff_aligned
+    st.skbs[ix(to), SK.truesize] += delta
+    st.skbs[ix(to), SK.len] += st.skbs[ix(frm), SK.len]
+    st.skbs[ix(to), SK.page_len] += st.skbs[ix(frm), SK.page_len]
     steal_head(st, dt, frm)
     st.c[Ctr.skb_coalesce] += 1
     return delta
@@ -224,31 +239,31 @@ def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
 def _skb_unref(st, s):
     """The sk_buff ``s`` goes (kfree_skbmem); returns its data area if that was its last reference
     (skb_release_data: an atomic on dataref only if it was ever cloned), else NONE."""
-    d = st.skbs[s, SK.data]
-    st.skbs[s, SK.data] = NONE
+    d = st.skbs[ix(s), SK.data]
+    st.skbs[ix(s), SK.data] = NONE
     _push(st.skb_stack, st.glob, G.skb_top, s)
     st.c[Ctr.skb_free] += 1
-    if st.data[d, DT.cloned]:
+    if st.data[ix(d), DT.cloned]:
         st.c[Ctr.skb_dataref_rmw] += 1
-    st.data[d, DT.dataref] -= 1
-    return d if st.data[d, DT.dataref] == 0 else NONE
+    st.data[ix(d), DT.dataref] -= 1
+    return d if st.data[ix(d), DT.dataref] == 0 else NONE
 
 
 @inner
 def _put_frags(st, d, cpu, softirq):
-    pp = st.data[d, DT.pp_recycle]
-    for i in range(st.data[d, DT.nr_frags]):
-        page_ref_put(st, st.data_frags[d, 2 * i], pp, cpu, FALSE, softirq)
-        st.data_frags[d, 2 * i] = NONE
-        st.data_frags[d, 2 * i + 1] = NONE
+    pp = st.data[ix(d), DT.pp_recycle]
+    for i in range(st.data[ix(d), DT.nr_frags]):
+        page_ref_put(st, st.data_frags[ix(d), ix(2 * i)], pp, cpu, FALSE, softirq)
+        st.data_frags[ix(d), ix(2 * i)] = NONE
+        st.data_frags[ix(d), ix(2 * i + 1)] = NONE
 
 
 @inner
 def _put_head(st, d, cpu, softirq):
     """skb_free_head(): the head page (none for a kmalloc'ed head), and the data area is free."""
-    if st.data[d, DT.head_page] != NONE:
-        page_ref_put(st, st.data[d, DT.head_page], st.data[d, DT.pp_recycle], cpu, FALSE, softirq)
-    st.data[d, DT.dataref] = NONE
+    if st.data[ix(d), DT.head_page] != NONE:
+        page_ref_put(st, st.data[ix(d), DT.head_page], st.data[ix(d), DT.pp_recycle], cpu, FALSE, softirq)
+    st.data[ix(d), DT.dataref] = NONE
     _push(st.data_stack, st.glob, G.data_top, d)
 
 
@@ -262,11 +277,11 @@ def skb_free(st, s, cpu, softirq):
     if d == NONE:
         return
     _put_frags(st, d, cpu, softirq)
-    chain = st.data[d, DT.frag_list]
-    st.data[d, DT.frag_list] = NONE
+    chain = st.data[ix(d), DT.frag_list]
+    st.data[ix(d), DT.frag_list] = NONE
     while chain != NONE:
-        nxt = st.skbs[chain, SK.next]
-        st.skbs[chain, SK.next] = NONE
+        nxt = st.skbs[ix(chain), SK.next]
+        st.skbs[ix(chain), SK.next] = NONE
         dc = _skb_unref(st, chain)  # chained skbs are never cloned, nor chain others
         _put_frags(st, dc, cpu, softirq)
         _put_head(st, dc, cpu, softirq)

@@ -10,9 +10,28 @@ import numpy as np
 
 from rxlab.counters import N_COUNTERS
 from rxlab.engine.jit import ensure_fresh, inner
-from rxlab.engine.layout import BF, CF, CN, DT, FC, GR, MAX_SKB_FRAGS, NONE, PF, PL, QP, QS, RC, RF, SK, SM, G
+from rxlab.engine.layout import (
+    BF,
+    CF,
+    CN,
+    DT,
+    FC,
+    GL,
+    GR,
+    MAX_SKB_FRAGS,
+    NONE,
+    PF,
+    PL,
+    QP,
+    QS,
+    RC,
+    RF,
+    SK,
+    SM,
+    G,
+)
 from rxlab.errors import check_int_range
-from rxlab.kernel.gro import GRO_HASH_BUCKETS, MAX_GRO_SKBS
+from rxlab.kernel.gro import GRO_HASH_BUCKETS
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
 from rxlab.kernel.sizes import check_page_size, get_order
 
@@ -119,6 +138,12 @@ def _gro_rows(conns):
     return gro
 
 
+def _gro_lists(queues):
+    lists = np.full((queues, GRO_HASH_BUCKETS, GL.n), NONE, np.int64)
+    lists[:, :, GL.count] = 0
+    return lists
+
+
 Rx = namedtuple("Rx", [
     "qp",  # int64[queues, QP.n]: each RX queue's parameters and driver state
     "qstats",  # int64[queues, QS.n]: per-queue totals
@@ -135,9 +160,7 @@ Rx = namedtuple("Rx", [
     # of 32 bits, and a bit per nonzero word of those, int64[ceil(conns / 1024)] (see reader.read_dirty)
     "dirty", "dirty_words",
     "gro",  # int64[conns, GR.n]: each connection's held GRO aggregate, if any
-    # int64[queues, GRO_HASH_BUCKETS, MAX_GRO_SKBS]: each NAPI's gro_hash lists, connection ids
-    # oldest first, and int64[queues, GRO_HASH_BUCKETS] their lengths
-    "gro_list", "gro_n",
+    "gro_list",  # int64[queues, GRO_HASH_BUCKETS, GL.n]: each NAPI's gro_hash lists
 ])
 
 
@@ -158,6 +181,5 @@ def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins):
         next_read=np.zeros(1, np.float64),
         dirty=np.zeros((conns + 31) >> 5, np.int64), dirty_words=np.zeros((conns + 1023) >> 10, np.int64),
         gro=_gro_rows(conns),
-        gro_list=np.full((queues, GRO_HASH_BUCKETS, MAX_GRO_SKBS), NONE, np.int64),
-        gro_n=np.zeros((queues, GRO_HASH_BUCKETS), np.int64),
+        gro_list=_gro_lists(queues),
     )

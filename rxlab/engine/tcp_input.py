@@ -7,7 +7,7 @@ reader (rxlab.engine.reader.mark_dirty)."""
 import numpy as np
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import inner
+from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G
 from rxlab.engine.reader import mark_dirty
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
@@ -128,11 +128,11 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t):
     (scaling_ratio), rcv_nxt, and tcp_try_coalesce() into the tail or queue the skb, charging
     truesize (or the coalesce delta)."""
     rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
-    k = conn[c]
+    k = conn[ix(c)]
     adm = rc[RC.admission]
     need = 0
     if adm == Admission.rmem_plus_truesize:
-        need = st.skbs[s, SK.truesize]
+        need = st.skbs[ix(s), SK.truesize]
     elif adm == Admission.rmem_plus_len:
         need = payload
     if k[CN.rmem] + need > k[CN.rcvbuf] and tcp_prune_queue(st, rx, c, need, cpu) < 0 and k[CN.count] > 0:
@@ -140,11 +140,11 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t):
         k[CN.rmem_drops] += segs  # every segment of the aggregate is lost
         k[CN.stalls] += 1
         # a buffer that cannot hold an initial window of skbs like this one, and drops: a trap
-        trap = TCP_INIT_CWND * st.skbs[s, SK.truesize]
+        trap = TCP_INIT_CWND * st.skbs[ix(s), SK.truesize]
         if k[CN.rcvbuf] < trap:
             k[CN.trap_drops] += 1
             k[CN.trap_need] = max(k[CN.trap_need], trap)
-            connf[c, CF.trapped_at] = min(connf[c, CF.trapped_at], t)
+            connf[ix(c), CF.trapped_at] = min(connf[ix(c), CF.trapped_at], t)
         tcp_schedule_recovery(rx, c, t)
         skb_free(st, s, cpu, TRUE)
         return
@@ -153,22 +153,22 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t):
     # the socket now has data for the next read, whether or not the connection sent since the last
     # (GRO can hold a segment across a read, and an ACK or a poll's end completes it)
     mark_dirty(rx, c)
-    tcp_measure_rcv_mss(k, seg, payload, st.skbs[s, SK.truesize], rc[RC.advmss])
+    tcp_measure_rcv_mss(k, seg, payload, st.skbs[ix(s), SK.truesize], rc[RC.advmss])
     k[CN.rcv_nxt] += payload
-    k[CN.held] += st.skbs[s, SK.page_len]
+    k[CN.held] += st.skbs[ix(s), SK.page_len]
     if k[CN.count] > 0:
         delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff])
         if delta >= 0:
             k[CN.rmem] += delta
             return
-    rcvq_next[s] = NONE
+    rcvq_next[ix(s)] = NONE
     if k[CN.count] == 0:
         k[CN.head] = s
     else:
-        rcvq_next[k[CN.tail]] = s
+        rcvq_next[ix(k[CN.tail])] = s
     k[CN.tail] = s
     k[CN.count] += 1
-    k[CN.rmem] += st.skbs[s, SK.truesize]
+    k[CN.rmem] += st.skbs[ix(s), SK.truesize]
 
 
 @inner
@@ -200,7 +200,7 @@ def tcp_schedule_recovery(rx, c, t):
     configured RTT is srtt. The sender sends nothing until then, and a read's window update does not
     pull it in (rxlab.engine.reader.app_read); its next send is the resend, counted then
     (rxlab.engine.sender.sender_resend)."""
-    k = rx.conn[c]
+    k = rx.conn[ix(c)]
     rtt = rx.rf[RF.rtt_us]
     if k[CN.backoff] == 0:
         wait = 2.0 * rtt + TCP_TIMEOUT_MIN_US
@@ -209,7 +209,7 @@ def tcp_schedule_recovery(rx, c, t):
         wait = min((rtt + TCP_RTO_MIN_US) * 2.0 ** (k[CN.backoff] - 1), TCP_RTO_MAX_US)
         k[CN.recovery] = 2
     k[CN.backoff] += 1
-    rx.connf[c, CF.next_send] = max(rx.connf[c, CF.next_send], t + wait)
+    rx.connf[ix(c), CF.next_send] = max(rx.connf[ix(c), CF.next_send], t + wait)
 
 
 @inner
@@ -220,7 +220,7 @@ def tcp_select_window(rx, c):
     payload, which costs memory at the skbs' own len/truesize, so sk_rmem_alloc can pass sk_rcvbuf
     where the ratio overestimates (tcp_prune_queue). Returns the scaling_ratio it used."""
     rc = rx.rc
-    k = rx.conn[c]
+    k = rx.conn[ix(c)]
     ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
     wnd = tcp_win_from_space(max(0, k[CN.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode], rc[RC.adv_win_scale])
     k[CN.rcv_edge] = max(k[CN.rcv_edge], k[CN.rcv_nxt] + wnd)

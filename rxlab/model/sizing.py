@@ -13,9 +13,9 @@ import re
 from typing import NamedTuple
 
 from rxlab.counters import N_COUNTERS
-from rxlab.engine.layout import BF, CF, CN, DT, FC, GR, MAX_SKB_FRAGS, PF, PL, QP, QS, RC, RF, SK, SM, G
+from rxlab.engine.layout import BF, CF, CN, DT, FC, GL, GR, MAX_SKB_FRAGS, PF, PL, QP, QS, RC, RF, SK, SM, G
 from rxlab.errors import bad, too_much
-from rxlab.kernel.gro import GRO_HASH_BUCKETS, MAX_GRO_SKBS
+from rxlab.kernel.gro import GRO_HASH_BUCKETS
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
 from rxlab.kernel.sizes import NET_SKB_PAD, WIRE_OVERHEAD, arch_info, skb_data_align, skb_shinfo_aligned
 from rxlab.kernel.tcp import so_rcvbuf
@@ -127,7 +127,7 @@ def table_bytes(cfg, sz):
     Q, configs = cfg.queues, 1 + len(cfg.reconfigs)
     total = (sz.n_pages * PAGE_ROW + sz.n_bufs * BUF_ROW + sz.n_skbs * SKB_ROW + Q * sz.hold_cap * HOLD_ROW
              + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max) + 8 * sz.n_cpus * FC.n
-             + 8 * Q * (QP.n + QS.n + cfg.ring_size + GRO_HASH_BUCKETS * (MAX_GRO_SKBS + 1))
+             + 8 * Q * (QP.n + QS.n + cfg.ring_size + GRO_HASH_BUCKETS * GL.n)
              + 8 * cfg.connections * (CN.n + CF.n + GR.n)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
     parts = {"holds": sz.hold_cap * Q * (configs * PAGE_ROW + BUF_ROW + HOLD_ROW),
