@@ -30,3 +30,19 @@ def executed_notebook():
             _executed[path] = execute(path, quick=True)
         return _executed[path]
     return get
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """The configurations the sweeps of a test simulated in this process (rxlab.studies.sweep's
+    simulate()), in order."""
+    import rxlab.studies.sweep as sweep_module
+
+    ran, real = [], sweep_module.simulate
+
+    def counting(cfg):
+        ran.append(cfg)
+        return real(cfg)
+
+    monkeypatch.setattr(sweep_module, "simulate", counting)
+    return ran

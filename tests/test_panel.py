@@ -10,7 +10,6 @@ import nbformat
 import pytest
 from matplotlib.lines import Line2D
 
-import rxlab.studies.sweep as sweep_module
 from rxlab.data import load_claims
 from rxlab.studies.claims import claim_marks
 from rxlab.views.notebooks import notebook_paths
@@ -18,20 +17,6 @@ from rxlab.views.panel import AXIS_VALUES, SweepPanel
 
 # few packets, one small queue: the interpreted pass runs the same panels
 FIXED = {"queues": 1, "ring_size": 128, "packets": 300, "samples": 20}
-
-
-@pytest.fixture
-def counted(monkeypatch):
-    """The number of simulations the sweeps of a test ran (``counted["n"]``)."""
-    calls = {"n": 0}
-    real = sweep_module.simulate
-
-    def simulate(cfg):
-        calls["n"] += 1
-        return real(cfg)
-
-    monkeypatch.setattr(sweep_module, "simulate", simulate)
-    return calls
 
 
 def panel(cache, axis, **kw):
@@ -132,14 +117,14 @@ def test_the_figure_holds_every_claim_value_it_draws(tmp_path, axis, held, platf
 def test_a_second_draw_runs_no_simulation_and_a_new_sweep_shows_progress(tmp_path, counted):
     first = panel(tmp_path, "page_size")
     points = 3 * 2  # three page sizes, full_page and pp_frag
-    assert counted["n"] == points and first.last["computed"] == points
+    assert len(counted) == points and first.last["computed"] == points
     assert first.progress.max == points and first.progress.value == points
     assert first.progress.layout.visibility == "hidden"  # shown while it ran, hidden when done
     again = panel(tmp_path, "page_size")
-    assert counted["n"] == points and again.last == {"computed": 0, "cached": points, "invalid": 0}
+    assert len(counted) == points and again.last == {"computed": 0, "cached": points, "invalid": 0}
     assert again.frame[["gbps", "mem_efficiency_mean"]].equals(first.frame[["gbps", "mem_efficiency_mean"]])
     again.held["mtu"].value = 3000  # new points: simulated, the rest of the sweep unchanged
-    assert counted["n"] == 2 * points and again.last["computed"] == points
+    assert len(counted) == 2 * points and again.last["computed"] == points
 
 
 def test_steps_draw_as_steps_and_the_claims_follow_the_controls(tmp_path):

@@ -1349,18 +1349,7 @@ def test_stale_temporary_files_are_removed_when_a_sweep_starts(tmp_path):
     assert not old.exists() and fresh.exists()
 
 
-def counting_simulate(monkeypatch):
-    ran = []
-
-    def counting(cfg):
-        ran.append(cfg)
-        return simulate(cfg)
-
-    monkeypatch.setattr(rxlab.studies.sweep, "simulate", counting)
-    return ran
-
-
-def test_a_run_another_live_sweep_claimed_is_waited_for(tmp_path, monkeypatch):
+def test_a_run_another_live_sweep_claimed_is_waited_for(tmp_path, counted):
     import socket
     import threading
 
@@ -1379,7 +1368,7 @@ def test_a_run_another_live_sweep_claimed_is_waited_for(tmp_path, monkeypatch):
             store.release(key)
 
         t = threading.Thread(target=the_other_sweep)
-        ran = counting_simulate(monkeypatch)
+        ran = counted
         t.start()
         df = quiet(GRID2, tmp_path / "c")
         t.join()
@@ -1390,7 +1379,7 @@ def test_a_run_another_live_sweep_claimed_is_waited_for(tmp_path, monkeypatch):
     assert not list((tmp_path / "c").rglob("*.claim"))
 
 
-def test_a_claim_of_a_dead_sweep_is_taken_over(tmp_path, monkeypatch):
+def test_a_claim_of_a_dead_sweep_is_taken_over(tmp_path, counted):
     import socket
 
     cfgs = expand(GRID2)[0]
@@ -1401,7 +1390,7 @@ def test_a_claim_of_a_dead_sweep_is_taken_over(tmp_path, monkeypatch):
         claim = store.path(result_cache.run_key(cfg)).with_suffix(".claim")
         claim.parent.mkdir(parents=True, exist_ok=True)
         claim.write_text(f"{socket.gethostname()} {dead.pid}\n")  # killed by kill -9
-    ran = counting_simulate(monkeypatch)
+    ran = counted
     assert quiet(GRID2, tmp_path / "c").attrs["sweep"]["computed"] == 2 and ran == cfgs
     assert not list((tmp_path / "c").rglob("*.claim"))
 

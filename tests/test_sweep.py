@@ -44,19 +44,6 @@ def files(cache):
     return sorted(Path(cache).rglob("*.parquet"))
 
 
-@pytest.fixture
-def counted(monkeypatch):
-    """The configurations simulate() ran in this process, in order."""
-    ran = []
-
-    def counting(cfg):
-        ran.append(cfg)
-        return simulate(cfg)
-
-    monkeypatch.setattr(rxlab.studies.sweep, "simulate", counting)
-    return ran
-
-
 def test_grid_rows_invalid_combinations_and_categoricals(tmp_path, counted):
     with pytest.warns(UserWarning, match="2 configurations of the grid are invalid combinations and were not run"):
         df = rxlab.sweep(GRID, seeds=2, cache=tmp_path, workers=1, progress=False)

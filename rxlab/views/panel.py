@@ -401,6 +401,7 @@ EXPORT_KERNELS = (DEFAULT_KERNEL, "6.6")  # the newest release, and the LTS befo
 EXPORT_PLATFORMS = ("typical_arm64", "affected_arm64")
 EXPORT_HELD = {"page_size": (4096, 65536), "mtu": (1500, 9000), "xdp": ("off", "pass"), "connections": (1, 64)}
 """The values an exported page offers for a held field."""
+EXPORT_DRIVERS = None  # the drivers an exported page offers: None, every registered one
 
 
 def export_options(axis, state, held=None):
@@ -417,7 +418,7 @@ def export_options(axis, state, held=None):
     out["platform"] = opts("platform", EXPORT_PLATFORMS)
     out["kernel"] = opts("kernel", EXPORT_KERNELS)
     out["driver"] = [(d, d if simulated(d) else f"{d} (geometry only)")
-                     for d in dict.fromkeys([state["driver"], *DRIVERS])]
+                     for d in dict.fromkeys([state["driver"], *(DRIVERS if EXPORT_DRIVERS is None else EXPORT_DRIVERS)])]
     return out
 
 
