@@ -224,10 +224,14 @@ class ResultCache:
 
     def _stale(self, path):
         try:
-            host, pid = path.read_text().split()
+            text = path.read_text()
             age = time.time() - path.stat().st_mtime
-        except (OSError, ValueError):  # gone (released), or half-written by a killed claimer
+        except OSError:  # gone: released
             return True
+        try:
+            host, pid = text.split()
+        except ValueError:  # not written yet by its claimer (created, then written), or a killed one's
+            return age > 10.0
         if host == socket.gethostname():
             try:
                 os.kill(int(pid), 0)

@@ -239,10 +239,17 @@ def _theirs(others, store, keys, shared):
     while others:
         for cfg in list(others):
             table = store.get(keys[cfg], cfg)
-            if table is not None:
+            if table is None and store.claim(keys[cfg]):
+                # the other sweep may have stored it and let its claim go between the look and the
+                # claim: look again before computing it a second time
+                table = store.get(keys[cfg], cfg)
+                if table is None:
+                    table = _run_stored(cfg, store, keys[cfg])
+                else:
+                    store.release(keys[cfg])
+                    shared.append(cfg)
+            elif table is not None:
                 shared.append(cfg)
-            elif store.claim(keys[cfg]):
-                table = _run_stored(cfg, store, keys[cfg])
             if table is not None:
                 others.remove(cfg)
                 yield cfg, table
