@@ -40,9 +40,9 @@ CONFIGS = [
     # page_frag heads: GRO steals them into frags; without GRO, fast reads give every fragment back
     # before the cache page is used up, and it is reused in place
     ("copybreak_large_heads", {"strategy": "copybreak", "mtu": 1000, "copybreak": 1024, "queues": 1,
-                               "app_read_us": 0.5}),
+                               "reader": "periodic", "app_read_us": 0.5}),
     ("copybreak_large_heads_nogro", {"strategy": "copybreak", "mtu": 1000, "copybreak": 1024, "queues": 1,
-                                     "app_read_us": 0.5, "gro": False}),
+                                     "reader": "periodic", "app_read_us": 0.5, "gro": False}),
     ("xdp_mix_napi_nogro", {"xdp": (0.4, 0.2, 0.2, 0.2), "app_cpus": "napi", "gro": False}),
     ("xdp_drop_full", {"xdp": xdp_only("drop"), "strategy": "full_page", "ack_fraction": 0.2}),
     ("xdp_redirect_full_hold", {"xdp": (0.5, 0.0, 0.0, 0.5), "xdp_hold_us": 500.0, "link_gbps": 25.0}),
@@ -52,10 +52,10 @@ CONFIGS = [
                            "strategy": "full_page", "seed": 7}),
     ("fail_frag_pfc", {"alloc_fail_rate": 0.1, "dma_map_fail_rate": 0.1, "strategy": "page_frag_cache",
                        "seed": 3}),
-    ("defer_max_small", {"skb_defer_max": 4, "app_read_us": 200.0, "napi_budget": 8, "connections": 6}),
+    ("defer_max_small", {"skb_defer_max": 4, "reader": "periodic", "app_read_us": 200.0, "napi_budget": 8, "connections": 6}),
     ("defer_max_zero", {"skb_defer_max": 0, "queues": 1, "defer_free": True}),
     # a tap clones every skb, so none coalesces (skb_try_coalesce refuses a cloned one) and each holds a slot
-    ("skb_table_full", {"max_skbs": 64, "app_read_us": 2000.0, "connections": 4, "gro": False,
+    ("skb_table_full", {"max_skbs": 64, "reader": "periodic", "app_read_us": 2000.0, "connections": 4, "gro": False,
                         "clone_fraction": 1.0}),
     ("jumbo_4k_x86", {"mtu": 9000, "arch": "x86_64", "tcp_rmem": 131072, "queues": 1}),
     # 6.17's admission by truesize: tcp_clamp_window() keeps a 64 KB-page buffer below an initial window
@@ -65,28 +65,28 @@ CONFIGS = [
     # slow readers: a resend finds the buffer still full, so tail loss probes give way to RTOs with
     # backoff; ACKs end the run while a sender waits for its timer
     ("recovery_rto_6_17", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
-                           "connections": 2, "app_read_us": 3000.0, "ack_fraction": 0.5}),
+                           "connections": 2, "reader": "periodic", "app_read_us": 3000.0, "ack_fraction": 0.5}),
     # SO_RCVBUF large enough that a read returns more pages than the pool's ring holds
     ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1, "so_rcvbuf": 1 << 20, "rmem_max": 1 << 21}),
     # the receive side (net/ipv4/tcp_input.c): autotuning by each release's tcp_rcvbuf_grow(), SO_RCVBUF,
     # tcp_prune_queue() with tcp_clamp_window() and tcp_collapse(), and the three admission rules
     ("autotune_6_1_clamp_collapse", {"kernel": "6.1", "ring_size": 512, "queues": 1, "strategy": "full_page",
-                                     "app_read_us": 300.0, "tcp_rmem": 65536}),
+                                     "reader": "periodic", "app_read_us": 300.0, "tcp_rmem": 65536}),
     ("so_rcvbuf_6_1_collapse", {"kernel": "6.1", "ring_size": 512, "queues": 1, "strategy": "full_page",
-                                "so_rcvbuf": 16384, "app_read_us": 300.0}),
-    ("autotune_6_16", {"kernel": "6.16", "rtt_us": 20.0, "app_read_us": 30.0}),
-    ("admission_truesize_6_17", {"kernel": "6.17", "strategy": "full_page", "app_read_us": 300.0, "queues": 1}),
-    ("admission_len_low_rtt", {"app_read_us": 100.0, "rtt_us": 400.0, "strategy": "full_page",
+                                "so_rcvbuf": 16384, "reader": "periodic", "app_read_us": 300.0}),
+    ("autotune_6_16", {"kernel": "6.16", "rtt_us": 20.0, "reader": "periodic", "app_read_us": 30.0}),
+    ("admission_truesize_6_17", {"kernel": "6.17", "strategy": "full_page", "reader": "periodic", "app_read_us": 300.0, "queues": 1}),
+    ("admission_len_low_rtt", {"reader": "periodic", "app_read_us": 100.0, "rtt_us": 400.0, "strategy": "full_page",
                                "so_rcvbuf": 30000, "rmem_max": 1 << 20}),
-    ("pfc_fast_reads", {"strategy": "page_frag_cache", "app_read_us": 0.5, "connections": 1, "queues": 1,
+    ("pfc_fast_reads", {"strategy": "page_frag_cache", "reader": "periodic", "app_read_us": 0.5, "connections": 1, "queues": 1,
                         "app_cpus": "napi"}),
     # ptr_ring producer lock: frees on 20 reading CPUs into one pool, in read periods so short that
     # only a few readers have data in each (0.3 µs: 2 to 5 CPUs per period) or more (0.6 µs: 5 to 8+);
     # GRO off, as its aggregates reach all the sockets at once, at a poll's end
     ("contended_ring_2_5", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
-                            "ack_fraction": 0.2, "app_read_us": 0.3, "gro": False}),
+                            "ack_fraction": 0.2, "reader": "periodic", "app_read_us": 0.3, "gro": False}),
     ("contended_ring_5_8", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
-                            "ack_fraction": 0.2, "app_read_us": 0.6, "gro": False}),
+                            "ack_fraction": 0.2, "reader": "periodic", "app_read_us": 0.6, "gro": False}),
     # NAPI GRO (net/core/gro.c): one flow fills 17 frags, then chains on frag_list, up to gro_max_size
     # (45 segments at MTU 1500) within a 64-packet poll; 200 flows on 16 queues put 12 or so in each
     # queue's one bucket, past MAX_GRO_SKBS: gro_flush_oldest
@@ -95,7 +95,7 @@ CONFIGS = [
     ("jumbo_16k_full", {"mtu": 9000, "page_size": 16384, "strategy": "full_page", "queues": 1}),
     # releases (data/kernels.toml): 6.1's window by tcp_adv_win_scale, 6.6's initial scaling_ratio 65,
     # 7.0's alloc cache of 128 on 64 KB pages (7.1 scales it), 7.0's truesize fix on jumbo frames
-    ("kernel_6_1", {"kernel": "6.1", "ring_size": 512, "queues": 1, "tcp_rmem": 65536, "app_read_us": 200.0}),
+    ("kernel_6_1", {"kernel": "6.1", "ring_size": 512, "queues": 1, "tcp_rmem": 65536, "reader": "periodic", "app_read_us": 200.0}),
     ("kernel_6_6_drops", {"kernel": "6.6", "ring_size": 512, "queues": 1, "tcp_rmem": 8192, "connections": 4}),
     ("kernel_7_0_64k", {"kernel": "7.0", "page_size": 65536, "connections": 5, "reader_cpus": 2}),
     ("kernel_7_0_jumbo", {"kernel": "7.0", "mtu": 9000, "queues": 1, "tcp_rmem": 131072}),

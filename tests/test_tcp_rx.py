@@ -42,12 +42,12 @@ def test_autotuning_grows_sk_rcvbuf_for_a_fast_reader_and_not_for_a_stalled_one(
     more than ever before -> sk_rcvbuf grows (tcp_rcvbuf_grow), up to tcp_rmem[2]. A socket starts at
     tcp_rmem[1] (tcp_init_sock); one whose application never reads never grows."""
     start = releases.newest().tcp_rmem_default
-    fast = run(app_read_us=50.0)
+    fast = run(reader="periodic", app_read_us=50.0)
     assert (fast.conn[:, CN.rcvbuf] > 4 * start).all()
     assert (fast.conn[:, CN.rcvbuf] <= fast.config.tcp_rmem).all()
     assert (fast.conn[:, CN.rcvq_space] > 0).all() and fast.conn[:, CN.delivered].sum() > 0
     # reads at 0 and then not for a second: these 80 packets fit the first window, nothing is read
-    stalled = run(app_read_us=1e6, packets=80)
+    stalled = run(reader="periodic", app_read_us=1e6, packets=80)
     assert (stalled.conn[:, CN.delivered] == 0).all() and (stalled.conn[:, CN.rmem] > 0).all()
     assert (stalled.conn[:, CN.rcvbuf] == start).all()
 
@@ -55,7 +55,7 @@ def test_autotuning_grows_sk_rcvbuf_for_a_fast_reader_and_not_for_a_stalled_one(
 def test_a_reader_as_fast_grows_further_under_the_6_1_rule_than_the_6_16_one():
     """6.1's 2 x copied + 16 advmss, grown for slow start (tcp_rcv_space_adjust) asks for more than
     6.16's 2 x copied (65c5287892e9 'tcp: fix sk_rcvbuf overshoot') for the same reads."""
-    old, new = run(kernel="6.13", app_read_us=50.0), run(kernel="6.16", app_read_us=50.0, tcp_rmem=6 << 20)
+    old, new = run(kernel="6.13", reader="periodic", app_read_us=50.0), run(kernel="6.16", reader="periodic", app_read_us=50.0, tcp_rmem=6 << 20)
     assert old.conn[0, CN.rcvbuf] > new.conn[0, CN.rcvbuf] > releases.release("6.16").tcp_rmem_default
 
 
@@ -92,7 +92,7 @@ def test_so_rcvbuf_fixes_sk_rcvbuf_as_sock_setsockopt_does():
     assert so_rcvbuf(1 << 20) == 2 * 212992  # SK_RMEM_MAX, net.core.rmem_max's default
     assert so_rcvbuf(1 << 20, rmem_max=1 << 22) == 1 << 21
     assert so_rcvbuf(100) == 4608  # SOCK_MIN_RCVBUF = 2 * (2048 + 256)
-    r = run(app_read_us=50.0, so_rcvbuf=65536)
+    r = run(reader="periodic", app_read_us=50.0, so_rcvbuf=65536)
     assert (r.conn[:, CN.rcvbuf] == 131072).all()
     assert r.counters[Ctr.PruneCalled] == 0
     with pytest.raises(ValueError, match="so_rcvbuf"):
@@ -105,8 +105,8 @@ def test_so_rcvbuf_fixes_sk_rcvbuf_as_sock_setsockopt_does():
 
 def test_no_pressure_no_prune():
     """A reader that keeps up under autotuning: nothing is pruned, collapsed or dropped."""
-    assert pressure(run(app_read_us=50.0)) == dict.fromkeys(PRESSURE, 0)
-    assert pressure(run(app_read_us=50.0, kernel="6.1", ring_size=512)) == dict.fromkeys(PRESSURE, 0)
+    assert pressure(run(reader="periodic", app_read_us=50.0)) == dict.fromkeys(PRESSURE, 0)
+    assert pressure(run(reader="periodic", app_read_us=50.0, kernel="6.1", ring_size=512)) == dict.fromkeys(PRESSURE, 0)
 
 
 def test_before_6_6_full_pages_overrun_sk_rcvbuf_and_tcp_collapse_packs_them():
@@ -116,7 +116,7 @@ def test_before_6_6_full_pages_overrun_sk_rcvbuf_and_tcp_collapse_packs_them():
     (tcp_win_from_space(truesize) > len) into kmalloc'ed ones of SKB_MAX_ORDER(0, 0) bytes
     (TCPRcvCollapsed, bytes_copied) and the packet fits. Unlocked, tcp_clamp_window() raises sk_rcvbuf
     to sk_rmem_alloc instead and nothing is collapsed."""
-    kw = {"kernel": "6.1", "ring_size": 512, "strategy": "full_page", "app_read_us": 300.0}
+    kw = {"kernel": "6.1", "ring_size": 512, "strategy": "full_page", "reader": "periodic", "app_read_us": 300.0}
     locked, free = run(so_rcvbuf=16384, **kw), run(tcp_rmem=65536, **kw)
     p = pressure(locked)
     assert p["PruneCalled"] > 0 and p["TCPRcvCollapsed"] > 0 and p["RcvPruned"] == p["TCPRcvQDrop"] == 0
@@ -134,7 +134,7 @@ def test_from_6_17_a_full_64k_page_does_not_fit_and_drops():
     65792-byte skb never fits tcp_rmem[1]: tcp_clamp_window() sets sk_rcvbuf to sk_rmem_alloc,
     tcp_collapse() finds nothing bloated at the measured scaling_ratio, RcvPruned, and the packet is
     dropped (TCPRcvQDrop) since the queue is not empty. 6.16 admits by sk_rmem_alloc > sk_rcvbuf."""
-    kw = {"strategy": "full_page", "page_size": 65536, "arch": "arm64", "app_read_us": 50.0, "packets": 600}
+    kw = {"strategy": "full_page", "page_size": 65536, "arch": "arm64", "reader": "periodic", "app_read_us": 50.0, "packets": 600}
     new, old = run(kernel="6.17", **kw), run(kernel="6.16", **kw)
     p = pressure(new)
     assert p["RcvPruned"] > 0 and p["TCPRcvQDrop"] == p["RcvPruned"] == new.conn[:, CN.rmem_drops].sum()
@@ -163,7 +163,7 @@ def test_a_loss_is_resent_by_a_tail_loss_probe_then_by_rtos_that_back_off():
     buffer full), RTOs of srtt + TCP_RTO_MIN doubled per timeout (tcp_timer.c tcp_retransmit_timer()).
     Progress resets the backoff. Counted as the senders' TCPLossProbes, TCPTimeouts, RetransSegs."""
     fast = run(kernel="6.17", strategy="full_page", page_size=65536, connections=1)
-    slow = run(kernel="6.17", strategy="full_page", page_size=65536, connections=1, app_read_us=3000.0)
+    slow = run(kernel="6.17", strategy="full_page", page_size=65536, connections=1, reader="periodic", app_read_us=3000.0)
     f, s = fast.metrics(), slow.metrics()
     assert f["TCPLossProbes"] > 0 and f["TCPTimeouts"] == 0  # a read empties the queue before each probe
     assert s["TCPLossProbes"] > 0 and s["TCPTimeouts"] > 0  # the probe finds the queue full: RTOs follow

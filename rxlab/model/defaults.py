@@ -13,6 +13,10 @@ class Packets(NamedTuple):
 
 
 RUN = 100_000  # SimConfig.packets
+# SimConfig.wake_us: a woken reader's median scheduling latency on an otherwise idle CPU, as each of
+# rxlab's reading CPUs is (data/read_model.md: iovisor/bcc pull request 4713); 8-11 µs on a busy box and
+# 45-48 µs at schbench's default load are the range a verdict's band spans (rxlab.studies.seeds)
+WAKE_US = 2.0
 CLAIMS = Packets(60_000, 250_000)  # the claims scoreboard: rxlab claims (quick), rxlab report (full)
 # The fewest packets per simulation a verdict rests on: about half a pass over seed 001's 16 x 256 ring
 # entries. Every verdict at 1,000 to 60,000 packets is the one at CLAIMS.quick; at 100 three claims change

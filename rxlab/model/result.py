@@ -37,7 +37,8 @@ class Result:
     page_bytes: int
     events: tuple = ()  # reconfigurations: at_packet, t_us, mtu, xdp, ok, error
     counters_reader: np.ndarray = None  # of ``counters``, what the reading CPUs did (CPU class "reader")
-    trapped_at: np.ndarray = None  # per connection: the read period its first trap drop came in (inf: none)
+    trapped_at: np.ndarray = None  # per connection: when its first trap drop came (µs; inf: none)
+    ack_ring_full: int = 0  # ACKs lost because more were in flight than rxlab's ring holds
 
     def counter(self, name, cpu_class=None):
         """A counter over the run; ``cpu_class`` "napi" or "reader" gives that CPU class's share."""
@@ -73,8 +74,8 @@ class Result:
 
     def trapped(self):
         """The connections trapped at the end of the run, and why: they dropped skbs (TCPRcvQDrop) while
-        sk_rcvbuf could not hold an initial window (TCP_INIT_CWND, include/net/tcp.h) of skbs like
-        them, and it still cannot. From 6.17 (1d2fbaad7cd8) tcp_prune_queue() calls tcp_clamp_window()
+        sk_rcvbuf could not hold an initial window (TCP_INIT_CWND, include/net/tcp.h) of segments at
+        their truesize, and it still cannot. From 6.17 (1d2fbaad7cd8) tcp_prune_queue() calls tcp_clamp_window()
         whenever the admission rule refuses an skb, which sets sk_rcvbuf to what is queued without
         the skb, so the buffer stops growing with the queue as it did before; autotuning, which needs
         more copied per RTT than ever before, cannot grow it back while the flow crawls, and every
@@ -86,7 +87,7 @@ class Result:
         bad = (k[:, CN.trap_need] > 0) & (k[:, CN.rcvbuf] < k[:, CN.trap_need])
         idx = np.flatnonzero(bad)
         at = self.trapped_at[idx] if self.trapped_at is not None else np.full(len(idx), np.nan)
-        why = [f"sk_rcvbuf {int(k[c, CN.rcvbuf])} B < {int(k[c, CN.trap_need])} B, an initial window of its skbs, "
+        why = [f"sk_rcvbuf {int(k[c, CN.rcvbuf])} B < {int(k[c, CN.trap_need])} B, an initial window of its segments, "
                f"after drops under {self.config.release.admission} admission" for c in idx]
         return pd.DataFrame({"connection": idx, "trapped_at_us": at, "rcvbuf": k[idx, CN.rcvbuf],
                              "need": k[idx, CN.trap_need], "trap_drops": k[idx, CN.trap_drops], "why": why})
@@ -98,6 +99,8 @@ class Result:
             "rx_alloc_fail": int(q[QS.rx_alloc_fail]),
             "xdp_drop": int(q[QS.xdp_drop]),
             "tcp_rmem": int(self.conn[:, CN.rmem_drops].sum()),
+            "tcp_old_data": int(self.conn[:, CN.dup_data].sum()),
+            "tcp_ofo": int(self.conn[:, CN.ofo_drops].sum()),
             "skb_table_full": int(q[QS.skb_table_full]),
         }
 
@@ -128,10 +131,14 @@ class Result:
             "atomic_rmw_remote_per_packet": self.counter("atomic_rmw_remote") / max(pk, 1),
             "zero_window_stalls": int(self.conn[:, CN.stalls].sum()),
             "trapped_connections": len(self.trapped()),
-            # the senders' own MIB counters for the losses the receiver caused (tcp_schedule_recovery)
+            # the senders' own MIB counters (rxlab.engine.sender)
             "TCPLossProbes": int(self.conn[:, CN.loss_probes].sum()),
             "TCPTimeouts": int(self.conn[:, CN.timeouts].sum()),
             "RetransSegs": int(self.conn[:, CN.retrans].sum()),
+            "TCPWinProbe": int(self.conn[:, CN.win_probes].sum()),
+            "acks_sent": int(self.conn[:, CN.acks_sent].sum()),
+            "ack_ring_full": self.ack_ring_full,
+            "reader_wakes": int(self.conn[:, CN.wakes].sum()),
             "mem_efficiency_buffer": self.geometry.mem_efficiency_buffer,
             "mem_efficiency_ring": self.geometry.mem_efficiency_ring,
             **self.mem_efficiency(),
