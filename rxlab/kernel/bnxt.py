@@ -64,6 +64,15 @@ def bnxt_rx_page_size(page_size):
     return min(page_size, 1 << 15)
 
 
+def bnxt_head_pool_size(page_size, ring_size):
+    """bnxt_alloc_rx_page_pool(): heads get a page_pool of their own where bnxt_separate_head_pool()
+    (PAGE_SIZE > BNXT_RX_PAGE_SIZE), of pool_size min(rx_ring_size / rx_size_fac, 1024), rx_size_fac
+    = PAGE_SIZE / SZ_4K; 0 where heads share the pool."""
+    if page_size <= bnxt_rx_page_size(page_size):
+        return 0
+    return min(ring_size // (page_size // 4096), 1024)
+
+
 def bnxt_page_shift(page_size):
     """BNXT_PAGE_SHIFT (bnxt.h): the descriptor ring page the hardware supports: 12 or
     PAGE_SHIFT up to 13, 13 below 16, else 16."""
@@ -270,4 +279,6 @@ def bnxt_rx_geometry(page_size, mtu, xdp=False, arch="arm64", ring_size=BNXT_DEF
         linear=head_build is not None and not copied and agg_bufs == 0, copybreak=rx_copybreak,
         agg_ring_size=agg_ring_size, agg_buf_size=rx_page if agg_ring_size else 0, tpa_bufs=tpa_bufs,
         header_split=bool(agg_ring_size) and not page_mode and header_split, hds_thresh=hds_thresh,
+        head_use_size=rx_buf_use_size, header_len=header_len,
+        head_pool_size=bnxt_head_pool_size(page_size, ring_size),
     )
