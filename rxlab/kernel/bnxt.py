@@ -8,6 +8,16 @@ bnxt_rx_page_skb(), bnxt_rx_multi_page_skb(), bnxt_copy_skb(), __bnxt_rx_agg_net
 bnxt_hwrm_vnic_set_hds() and bnxt_xdp_set(); bnxt_ethtool.c bnxt_set_ringparam() and
 bnxt_set_tunable(). The arithmetic below names the function each step follows.
 
+The commits that brought the behaviours (mainline release in brackets): f6974b4c2d8e "bnxt_en: Fix page
+pool logic for page size >= 64K" [6.5] (BNXT_RX_PAGE_SIZE fragments of a page_pool page,
+page_pool_dev_alloc_frag, where PAGE_SIZE > BNXT_RX_PAGE_SIZE); 7ed816be35ab "eth: bnxt: use page pool
+for head frags" [6.13] (heads and TPA heads as page_pool fragments, a head pool of their own where
+PAGE_SIZE > BNXT_RX_PAGE_SIZE); 6b43673a25c3 "bnxt_en: add support for hds-thresh ethtool command"
+[6.14] (hds_thresh, bnxt_init_ring_params); f7dbedba6312 "eth: bnxt: take page size into account for
+page pool recycling rings" [6.17] (pool_size / agg_size_fac, the head pool's min(ring / rx_size_fac,
+1024)). Not found: the commit that first capped BNXT_RX_PAGE_SIZE at 32 KB, and the one that set
+hds_thresh's default to fit "4 chunks into a 4k page".
+
 What the device or its firmware decides is a parameter: ``max_mtu`` (HWRM_FUNC_QCFG
 max_mtu_configured, BNXT_MAX_MTU when the firmware reports 0), ``max_tpa`` (HWRM_VNIC_QCAPS
 max_aggs_supported on P5+ chips, at least MAX_TPA_P5), ``gro_hw`` (NETIF_F_GRO_HW is on by
