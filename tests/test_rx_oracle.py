@@ -310,3 +310,34 @@ def test_memory_efficiency_is_the_naive_models_held_over_pinned(name):
         assert m["mem_efficiency_peak"] == 0.0
     else:
         assert 0.0 < m["mem_efficiency_peak"] <= 1.0
+
+
+@settings(max_examples=3 if NOJIT else 15, deadline=None)
+@given(data=hst.data())
+def test_bnxt_matches_the_naive_rx_model_on_drawn_configurations(data):
+    """bnxt's queue (Mode.agg) on drawn configurations: page sizes (a separate head pool on 64 KB),
+    MTUs on both sides of the header-data split threshold and jumbo, failures, MTU reconfigurations."""
+    kw = {
+        "driver": "bnxt",
+        "page_size": data.draw(hst.sampled_from([4096, 16384, 65536])),
+        "mtu": data.draw(hst.sampled_from([576, 1500, 4000, 9000])),
+        "queues": data.draw(hst.integers(1, 3)),
+        "connections": data.draw(hst.integers(1, 4)),
+        "napi_budget": data.draw(hst.sampled_from([4, 64])),
+        "app_cpus": data.draw(hst.sampled_from(["remote", "napi"])),
+        "ack_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
+        "clone_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
+        "gro": data.draw(hst.booleans()),
+        "tcp_rmem": data.draw(hst.sampled_from([8192, 65536, 6291456])),
+        "truesize_honest": data.draw(hst.booleans()),
+        "alloc_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
+        "dma_map_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
+        "seed": data.draw(hst.integers(0, 2**32 - 1)),
+        "packets": data.draw(hst.integers(1, 800)),
+    }
+    if data.draw(hst.booleans(), "reconfigure"):
+        kw["reconfigs"] = (Reconfig(at_packet=data.draw(hst.integers(0, kw["packets"] - 1)),
+                                    mtu=data.draw(hst.sampled_from([1000, 1500, 9000]))),)
+    cfg = SimConfig(**{**BASE, **kw})
+    d = differences(simulate(cfg), naive_simulate(cfg))
+    assert not d, f"{cfg}: " + "\n".join(d[:40])
