@@ -9,6 +9,10 @@ Each step names the kernel function it stands for:
   verdict, napi_build_skb, hand to the stack), mana_pre_alloc_rxbufs / mana_pre_dealloc_rxbufs,
   mana_change_mtu and mana_bpf.c mana_xdp_set (pre-allocate, detach, attach),
   mana_dealloc_queues / mana_destroy_rxq (detach);
+- drivers/net/ethernet/broadcom/bnxt/bnxt.c (normal mode): bnxt_alloc_rx_page_pool (an agg pool
+  per ring, a head pool of its own where PAGE_SIZE > BNXT_RX_PAGE_SIZE), bnxt_alloc_one_rx_ring
+  (RX ring, aggregation ring, TPA heads), bnxt_rx_pkt -> bnxt_copy_skb / bnxt_rx_skb ->
+  __bnxt_rx_agg_netmems (bnxt_reuse_rx_data, bnxt_reuse_rx_agg_bufs on failure), bnxt_free_rx_skbs;
 - net/core/dev.c net_rx_action (a poll of up to napi_budget packets, skb_defer_free_flush),
   GRO flushed at each poll's end (__napi_poll, or napi_complete_done when the link idles);
 - net/core/gro.c dev_gro_receive / skb_gro_receive / gro_flush_oldest / napi_gro_flush and
@@ -42,9 +46,12 @@ from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE, MAX_GRO_SKBS
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment, pp_alloc_cache
 from rxlab.kernel.rss import flow_hashes, flow_queues
 from rxlab.kernel.sizes import (
+    ETH_HLEN,
     NET_SKB_PAD,
+    SKB_SMALL_HEAD_CACHE_SIZE,
     WIRE_OVERHEAD,
     arch_info,
+    build_skb_truesize,
     get_order,
     napi_small_head_max,
     skb_data_align,
@@ -138,6 +145,37 @@ class RxQueue:
         self.stats = stats  # the queue's statistics outlive its reconfigurations
 
 
+class BnxtRxRing:
+    """struct bnxt_rx_ring_info in normal mode: the RX ring of heads (rx_buf_ring, consumed at
+    rx_next_cons), the aggregation ring (rx_agg_ring, consumed in order; a buffer reposted by
+    bnxt_reuse_rx_agg_bufs stays where it is, the ring being always full), the TPA heads
+    (rx_tpa[].data), the page_pool and the head pool."""
+
+    def __init__(self, q, pool, head_pool, g, stats):
+        self.q = q
+        self.pool = pool
+        self.head_pool = head_pool
+        self.napi_cpu = q
+        self.rx_buf_size = g.alloc_size
+        self.rx_buf_use_size = g.head_use_size
+        self.rx_page_size = g.agg_buf_size or g.page_size
+        self.rx_agg_ring_size = g.agg_ring_size
+        self.max_tpa = g.tpa_bufs
+        self.rx_copybreak = g.copybreak
+        self.hds_thresh = g.hds_thresh if g.header_split else None
+        self.header_len = g.header_len
+        self.truesize = build_skb_truesize(g.alloc_size, g.arch)  # napi_build_skb(data, rx_buf_size)
+        self.truesize_pinned = g.page_size // g.frags_per_page + build_skb_truesize(g.page_size, g.arch) - g.page_size
+        self.rx_buf_ring = []
+        self.rx_next_cons = 0
+        self.rx_agg_ring = []
+        self.agg_cons = 0
+        self.rx_tpa = []
+        self.xdp_prog = None
+        self.xdp_pending = deque()
+        self.stats = stats
+
+
 class Socket:
     """One TCP connection's receive side: sk_receive_queue (a deque of skb ids), sk_rmem_alloc,
     the scaling_ratio, and the sender's and reader's next times."""
@@ -185,7 +223,10 @@ class NaiveRx:
         Q = cfg.queues
         n_cpus = Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0)
         # page slots and driver buffers far beyond a small run's: if the engine ran out of either, it would show
-        self.core = Naive(page_size=cfg.page_size, n_pages=1 << 18, n_pools=Q * (1 + len(cfg.reconfigs)),
+        self.bnxt = cfg.driver == "bnxt"
+        # pools per configuration: a queue's, and bnxt's separate head pools after them
+        self.pools_per_config = Q * (2 if any(g.head_pool_size for g in self.geoms) else 1)
+        self.core = Naive(page_size=cfg.page_size, n_pages=1 << 18, n_pools=self.pools_per_config * (1 + len(cfg.reconfigs)),
                           ring_max=1, n_cpus=n_cpus, n_bufs=1 << 18, n_skbs=n_skbs,
                           pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"))
         self.rng = np.random.RandomState(cfg.seed)  # the engine's np.random.seed(cfg.seed) sequence
@@ -279,6 +320,135 @@ class NaiveRx:
         self.dma_map_single(rxq.datasize)
         return b
 
+    # -- bnxt_en (normal mode) ---------------------------------------------------------------------
+    def bnxt_alloc(self, rxr, pool, size):
+        """__bnxt_alloc_rx_frag() (a head: page_pool_alloc_frag of rx_buf_size from the head pool) or
+        __bnxt_alloc_rx_netmem() (an aggregation buffer: the whole page when BNXT_RX_PAGE_SIZE is
+        PAGE_SIZE, else a fragment of it); the pool maps both. None on failure."""
+        core = self.core
+        if self.inject and self.draw(self.cfg.alloc_fail_rate):
+            rxr.stats["alloc_fail_injected"] += 1
+            return None
+        if size < self.cfg.page_size:
+            pid, off = core.pp_alloc_frag(pool, size, self.align, rxr.napi_cpu)
+        else:
+            pid, off = core.pp_alloc_pages(pool, rxr.napi_cpu), 0
+        if pid == NONE:
+            return None
+        return core.buf_new(pid, off, size, PP_FRAG, rxr.q)
+
+    def bnxt_create_rx_ring(self, q, base, g):
+        """bnxt_alloc_rx_page_pool() (the ring's page_pool of pool_size rx_agg_ring_size /
+        agg_size_fac, or page_pool_init's 1024 for 0; a head pool of its own where
+        bnxt_separate_head_pool()), then bnxt_alloc_one_rx_ring(): the RX ring's heads, the
+        aggregation ring, the TPA heads (bnxt_alloc_one_tpa_info_data)."""
+        cfg, core = self.cfg, self.core
+        head_pool = base + cfg.queues + q if g.head_pool_size else base + q
+        rxr = BnxtRxRing(q, base + q, head_pool, g, self.qstats[q])
+        core.pool_create(rxr.pool, g.pool_size or 1024, 0, True, True, cfg.page_size, q, cfg.spec.upfront_refs)
+        if g.head_pool_size:
+            core.pool_create(head_pool, g.head_pool_size, 0, True, True, cfg.page_size, q, cfg.spec.upfront_refs)
+        for buf, pool, size, n in ((rxr.rx_buf_ring, head_pool, rxr.rx_buf_size, cfg.ring_size),
+                                   (rxr.rx_agg_ring, rxr.pool, rxr.rx_page_size, rxr.rx_agg_ring_size),
+                                   (rxr.rx_tpa, head_pool, rxr.rx_buf_size, rxr.max_tpa)):
+            for _ in range(n):
+                b = self.bnxt_alloc(rxr, pool, size)
+                assert b is not None, "could not fill the bnxt rings"
+                buf.append(b)
+        return rxr
+
+    def bnxt_reuse_rx_agg_bufs(self, rxr, n):
+        rxr.agg_cons = (rxr.agg_cons + n) % rxr.rx_agg_ring_size if n else rxr.agg_cons
+
+    def bnxt_rx_pkt(self, rxr, sock, length, is_ack):
+        """An L2 completion: the frame's headers alone in the head above the HDS threshold, else up
+        to rx_buf_use_size of it; the rest in BNXT_RX_PAGE_SIZE aggregation buffers. A head of at
+        most rx_copybreak is copied (bnxt_copy_skb, the buffer reposted: bnxt_reuse_rx_data), a
+        longer one replaced first (bnxt_alloc_rx_data; failing, the frame is dropped) and the skb
+        built on it (napi_build_skb(data, rx_buf_size)); each aggregation buffer replaced and added
+        as a frag charged BNXT_RX_PAGE_SIZE, or on failure it and the rest reposted and the skb
+        freed. A frame dropped before its aggregation buffers reposts them."""
+        core, cpu, cfg = self.core, rxr.napi_cpu, self.cfg
+        rxr.stats["rx_packets"] += 1
+        rxr.stats["rx_bytes"] += length
+        self.net_rx_action(rxr)
+        self.xdp_tx_completions(rxr, self.t)
+        i = rxr.rx_next_cons
+        rxr.rx_next_cons = (i + 1) % cfg.ring_size
+        old = rxr.rx_buf_ring[i]
+        frame = length + ETH_HLEN  # the completion's length counts the Ethernet header
+        if rxr.hds_thresh is not None and frame > rxr.hds_thresh:
+            head_len = min(rxr.header_len, frame)
+        else:
+            head_len = min(frame, rxr.rx_buf_use_size)
+        rest = frame - head_len
+        agg_bufs = -(-rest // rxr.rx_page_size)
+        if head_len <= rxr.rx_copybreak:
+            if not core.free_skbs:
+                rxr.stats["skb_table_full"] += 1
+                self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
+                return
+            small = head_len <= napi_small_head_max()
+            head = skb_data_align(head_len + NET_SKB_PAD) + skb_shinfo_aligned()
+            truesize = (SKB_SMALL_HEAD_CACHE_SIZE if small else head) + self.sizeof_sk_buff
+            s = core.skb_alloc_copy(cpu, head_len - ETH_HLEN, head, truesize, small)
+            if s == NONE:
+                rxr.stats["rx_alloc_fail"] += 1
+                self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
+                return
+            rxr.stats["copybreak"] += 1
+            in_pages = 0 if small else head_len - ETH_HLEN
+        else:
+            new = self.bnxt_alloc(rxr, rxr.head_pool, rxr.rx_buf_size)
+            if new is None:
+                rxr.stats["rx_alloc_fail"] += 1
+                self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
+                return
+            rxr.rx_buf_ring[i] = new
+            s = core.skb_build(old, rxr.truesize_pinned if cfg.truesize_honest else rxr.truesize, head_len - ETH_HLEN)
+            if s == NONE:
+                rxr.stats["skb_table_full"] += 1
+                core.buf_put(old, cpu, True)
+                self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
+                return
+            in_pages = head_len - ETH_HLEN
+        data = core.datas[core.skbs[s][0]]
+        if agg_bufs:
+            data.pp_recycle = True  # skb_mark_for_recycle()
+        for k in range(agg_bufs):
+            new = self.bnxt_alloc(rxr, rxr.pool, rxr.rx_page_size)
+            if new is None:
+                rxr.stats["rx_alloc_fail"] += 1
+                self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs - k)
+                core.skb_free(s, cpu, True)
+                return
+            ab = rxr.rx_agg_ring[rxr.agg_cons]
+            rxr.rx_agg_ring[rxr.agg_cons] = new
+            self.bnxt_reuse_rx_agg_bufs(rxr, 1)
+            pid, off, _, _, _ = core.bufs.pop(ab)  # skb_add_rx_frag_netmem(): the page moves into the skb
+            core.free_bufs.append(ab)
+            data.frags.append((pid, off))
+            frag = min(rest, rxr.rx_page_size)
+            core.skbs[s][1] += rxr.rx_page_size
+            core.skbs[s][2] += frag
+            in_pages += frag
+            rest -= rxr.rx_page_size
+        self.deliver(rxr, sock, s, length, is_ack, in_pages)
+
+    def bnxt_free_rx_skbs(self, rxr):
+        """bnxt_free_rx_skbs(): the TPA heads (page_pool_free_va(head_pool, data, false)), the RX
+        ring's heads (..., true), the aggregation ring (page_pool_recycle_direct_netmem); then
+        bnxt_free_rx_rings() destroys the pool and a separate head pool."""
+        core, cpu = self.core, rxr.napi_cpu
+        for b in rxr.rx_tpa:
+            core.buf_put(b, cpu, False)
+        for b in rxr.rx_buf_ring + rxr.rx_agg_ring:
+            core.buf_put(b, cpu, True)
+        rxr.rx_tpa, rxr.rx_buf_ring, rxr.rx_agg_ring = [], [], []
+        core.pool_destroy(rxr.pool, cpu)
+        if rxr.head_pool != rxr.pool:
+            core.pool_destroy(rxr.head_pool, cpu)
+
     def mana_create_rxq(self, q, pool, g, xdp, pre=None):
         """mana_create_rxq(): the queue's page_pool (mana_create_page_pool: pool_size, order, and
         DMA mapping + sync of PAGE_SIZE by the pool only for fragments), then every ring slot
@@ -315,7 +485,10 @@ class NaiveRx:
     def napi_poll_one(self, rxq, sock, length, is_ack):
         """A completion taken by the poll; after the poll's last (its napi_budget-th), __napi_poll()
         flushes GRO (napi_gro_flush(n, HZ >= 1000) on a kernel with HZ below 1000)."""
-        self.mana_process_rx_cqe(rxq, sock, length, is_ack)
+        if self.bnxt:
+            self.bnxt_rx_pkt(rxq, sock, length, is_ack)
+        else:
+            self.mana_process_rx_cqe(rxq, sock, length, is_ack)
         if self.softnet[rxq.napi_cpu]["napi_left"] == 0:
             self.napi_gro_flush(rxq)
 
@@ -392,12 +565,13 @@ class NaiveRx:
             return
         self.deliver(rxq, sock, s, length, is_ack)
 
-    def deliver(self, rxq, sock, s, length, is_ack):
+    def deliver(self, rxq, sock, s, length, is_ack, in_pages=None):
         """napi_gro_receive(): a pure ACK completes its flow's aggregate (tcp_gro_receive: another
         ack_seq, shorter than the mss) and goes up alone to be consumed; data goes through GRO, or
         up alone with GRO off."""
         core, cpu = self.core, rxq.napi_cpu
-        in_pages = length if core.datas[core.skbs[s][0]].head is not None else 0
+        if in_pages is None:
+            in_pages = length if core.datas[core.skbs[s][0]].head is not None else 0
         if is_ack:
             rxq.stats["acks"] += 1
             if sock.gro is not None:
@@ -425,7 +599,8 @@ class NaiveRx:
             if payload > agg["gso_size"] or recycle or TCP_IP_HEADERS + agg["payload"] + payload >= GRO_LEGACY_MAX_SIZE:
                 self.napi_gro_complete(sock)
             else:
-                agg["last"] = self.core.skb_gro_receive(agg["p"], agg["last"], s, self.sizeof_sk_buff)
+                agg["last"] = self.core.skb_gro_receive(agg["p"], agg["last"], s, self.sizeof_sk_buff,
+                                                        SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff)
                 agg["segs"] += 1
                 agg["payload"] += payload
                 agg["page_bytes"] += in_pages
@@ -588,7 +763,8 @@ class NaiveRx:
         self.tcp_measure_rcv_mss(sock, seg, payload, truesize)
         sock.rcv_nxt += payload
         if sock.receive_queue:
-            delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff)
+            delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff,
+                                          SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff)
             if delta >= 0:
                 sock.rmem_alloc += delta
                 sock.page_bytes[sock.receive_queue[-1]] += in_pages
@@ -794,6 +970,9 @@ class NaiveRx:
             self.xdp_tx_completions(rxq, np.inf)
         for rxq in self.rxqs:
             cpu = rxq.napi_cpu  # rxlab charges the teardown to the queue's CPU
+            if self.bnxt:
+                self.bnxt_free_rx_skbs(rxq)
+                continue
             if rxq.xdp_save is not None:
                 core.buf_put(rxq.xdp_save, cpu, False)
                 rxq.xdp_save = None
@@ -820,9 +999,17 @@ class NaiveRx:
         except ValueError as e:
             event["error"] = str(e)
             return event
-        pre = self.mana_pre_alloc_rxbufs(g, r.fail)
-        if pre is None:
+        pre = None if self.bnxt else self.mana_pre_alloc_rxbufs(g, r.fail)
+        if pre is None and not self.bnxt:
             event["error"] = PRE_ALLOC_FAILED
+            return event
+        if self.bnxt:  # bnxt_change_mtu(): bnxt_close_nic(), then bnxt_open_nic() fills the rings anew
+            self.mana_detach()
+            self.inject = False
+            self.rxqs = [self.bnxt_create_rx_ring(q, self.pools_per_config * (i + 1), g) for q in range(cfg.queues)]
+            self.inject = True
+            self.mtu, self.xdp = mtu, xdp
+            event["ok"] = True
             return event
         self.mana_detach()
         Q = cfg.queues
@@ -835,7 +1022,10 @@ class NaiveRx:
     # -- a run -------------------------------------------------------------------------------------
     def run(self):
         cfg, core = self.cfg, self.core
-        self.rxqs = [self.mana_create_rxq(q, q, self.geoms[0], cfg.xdp) for q in range(cfg.queues)]
+        if self.bnxt:
+            self.rxqs = [self.bnxt_create_rx_ring(q, 0, self.geoms[0]) for q in range(cfg.queues)]
+        else:
+            self.rxqs = [self.mana_create_rxq(q, q, self.geoms[0], cfg.xdp) for q in range(cfg.queues)]
         base = Counter(core.c)  # the run's counters start after the rings are filled
         self.inject = True
         events = []

@@ -226,7 +226,16 @@ def check_06_three_drivers(r):
     # XDP: the striding RQ's page-sized XDP stride exceeds its largest stride on 64 KB pages (every MTU);
     # MANA refuses only above MANA_XDP_MTU_MAX (3506 on 4 KB pages: MTUs 4000 and 9000 of the grid)
     assert r["refused_xdp_mlx5_64k"] == len(REPORT_MTUS) and r["refused_xdp_mana"] == 2
-    assert r["not_simulated"] == "bnxt,mlx5" and r["estimate_rows"] == 4
+    assert r["not_simulated"] == "mlx5" and r["estimate_rows"] == 2 * 2 * 2  # MANA and bnxt, 4/64 KB, 1500/9000
+    for d in ("mana", "bnxt"):
+        for page in (4, 64):
+            for mtu in (1500, 9000):
+                k, line = f"{page}k_{mtu}", 200 * (mtu - 52) / (mtu + 38)  # goodput at 200 Gbps
+                assert 0 < r[f"gbps_low_{d}_{k}"] <= r[f"gbps_{d}_{k}"] <= r[f"gbps_high_{d}_{k}"] <= line, (d, k)
+    # bnxt's aggregation ring on 64 KB pages: 2 x 511 buffers of 32 KB a queue (agg_factor = 65536 / 32768),
+    # besides its heads, against MANA's 1024 slices of 1856 bytes, 34 to a page: more than ten times the memory
+    agg = 16 * bnxt.agg_ring_size * bnxt.agg_buf_size
+    assert r["mem_peak_bytes_bnxt_64k_1500"] >= agg > 10 * r["mem_peak_bytes_mana_64k_1500"]
 
 
 def check_05_skb_lifecycles(r):

@@ -158,6 +158,7 @@ class Mode(IntEnum):
     full = 0  # a whole page_pool page per buffer, DMA-mapped by the driver (pre-patch; XDP; jumbo)
     frag = 1  # page_pool fragments, pool-mapped (post-patch)
     pfc = 2  # the NAPI CPU's page_frag cache, DMA-mapped by the driver per buffer
+    agg = 3  # bnxt_en normal mode: head_pool fragments on the RX ring, BNXT_RX_PAGE_SIZE on the agg ring
 
 
 class QP(IntEnum):
@@ -180,7 +181,18 @@ class QP(IntEnum):
     gro_count = 14  # flows whose aggregate this queue's NAPI holds (napi->gro_hash[].count summed)
     gro_page_len = 15  # packet bytes in pages those aggregates hold
     defer_count = 16  # skbs other CPUs deferred to this NAPI CPU since its last poll (defer_count)
-    n = 17
+    # Mode.agg (bnxt_en: rxlab.engine.rxq.bnxt_rx_pkt); 0 in the other modes
+    head_pool = 17  # the pool RX-ring heads come from (rxr->head_pool: the agg pool unless separate)
+    agg_ring = 18  # aggregation ring entries posted (rx_agg_ring_size), each a column of Rx.agg
+    agg_head = 19  # next aggregation buffer the device fills
+    agg_size = 20  # BNXT_RX_PAGE_SIZE: bytes of one aggregation buffer, the truesize it adds
+    tpa = 21  # head buffers TPA holds (bp->max_tpa), each a column of Rx.tpa
+    copybreak = 22  # bp->rx_copybreak: heads up to this length are copied (bnxt_copy_skb)
+    hds_thresh = 23  # frames above it put their headers alone in the head (header-data split); -1: no split
+    header_len = 24  # bytes of the headers that header-data split puts in the head
+    buf_use_size = 25  # bp->rx_buf_use_size: the most of a frame the head takes (jumbo_thresh)
+    small_truesize = 26  # truesize of a napi_alloc_skb() head from the small-head cache
+    n = 27
 
 
 class QS(IntEnum):

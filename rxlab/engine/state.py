@@ -150,6 +150,8 @@ Rx = namedtuple("Rx", [
     "rc", "rf",  # int64[RC.n], float64[RF.n]: run-wide parameters
     "ring",  # int64[queues, ring_size]: the buffer posted in each RX ring slot
     "hold_buf", "hold_t",  # int64/float64[queues, hold_cap]: XDP_TX/REDIRECT buffers until completion
+    "agg",  # int64[queues, agg_max]: bnxt's aggregation ring, the buffer posted in each slot
+    "tpa",  # int64[queues, tpa_max]: bnxt's head buffers held for TPA (bnxt_tpa_info.data)
     "conn", "connf",  # int64[conns, CN.n], float64[conns, CF.n]: each connection's receive side
     "rcvq_next",  # int64[n_skbs]: receive queues, linked through the skb after each one
     "samples",  # float64[samples, SM.n]: memory over model time
@@ -164,16 +166,18 @@ Rx = namedtuple("Rx", [
 ])
 
 
-def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins):
+def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg_max=1, tpa_max=1):
     """Zeroed RX-path arrays: rings and holds empty (NONE), receive queues unlinked."""
     for name, v in (("queues", queues), ("ring_size", ring_size), ("conns", conns), ("n_skbs", n_skbs),
-                    ("hold_cap", hold_cap), ("samples", samples), ("ratio_bins", ratio_bins)):
+                    ("hold_cap", hold_cap), ("samples", samples), ("ratio_bins", ratio_bins),
+                    ("agg_max", agg_max), ("tpa_max", tpa_max)):
         check_int_range(name, v, 1, 1 << 26)
     return Rx(
         qp=np.zeros((queues, QP.n), np.int64), qstats=np.zeros((queues, QS.n), np.int64),
         rc=np.zeros(RC.n, np.int64), rf=np.zeros(RF.n, np.float64),
         ring=np.full((queues, ring_size), NONE, np.int64),
         hold_buf=np.full((queues, hold_cap), NONE, np.int64), hold_t=np.zeros((queues, hold_cap), np.float64),
+        agg=np.full((queues, agg_max), NONE, np.int64), tpa=np.full((queues, tpa_max), NONE, np.int64),
         conn=np.zeros((conns, CN.n), np.int64), connf=np.zeros((conns, CF.n), np.float64),
         rcvq_next=np.full(n_skbs, NONE, np.int64),
         samples=np.zeros((samples, SM.n), np.float64), ratio_hist=np.zeros(ratio_bins, np.int64),

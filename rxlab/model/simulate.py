@@ -19,13 +19,16 @@ from rxlab.errors import bad
 from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE
 from rxlab.kernel.pagepool import (
     PAGE_FRAG_CACHE_MAX_SIZE,
+    PP_RING_DEFAULT,
     dma_get_cache_alignment,
     pp_alloc_cache,
 )
 from rxlab.kernel.rss import flow_hashes, flow_queues
 from rxlab.kernel.sizes import (
     NET_SKB_PAD,
+    SKB_SMALL_HEAD_CACHE_SIZE,
     arch_info,
+    build_skb_truesize,
     napi_small_head_max,
     skb_data_align,
     skb_shinfo_aligned,
@@ -38,7 +41,10 @@ from rxlab.model.sizing import RATIO_BINS, Sizes, copy_truesize_extra, geometrie
 
 
 def _queue_layout(cfg, g):
-    """(mode, pool page order, pool maps DMA, pinned truesize) for geometry ``g``."""
+    """(mode, pool page order, pool maps DMA, pinned truesize) for geometry ``g``: a driver with a
+    head buffer and aggregation buffers (bnxt's normal mode) has its own mode."""
+    if g.head_use_size and not g.xdp:
+        return Mode.agg, g.order, 1, g.truesize_pinned
     if g.frag_count == 1:
         return Mode.full, g.order, 0, g.truesize_pinned
     if cfg.spec.frag_source == "page_frag_cache":
@@ -49,20 +55,49 @@ def _queue_layout(cfg, g):
 
 def _attach(st, cfg, g, qp, pool_base):
     """Every queue created (MANA: mana_create_rxq): a page_pool per queue (mana_create_page_pool)
-    and the driver's per-queue parameters."""
+    and the driver's per-queue parameters; a bnxt queue's heads may have a pool of their own
+    (bnxt_alloc_rx_page_pool), after the queues' pools."""
     mode, order, dma, pinned = _queue_layout(cfg, g)
     align = dma_get_cache_alignment(cfg.arch)
     for q in range(cfg.queues):
-        pool_create(st, pool_base + q, g.pool_size, order, dma, dma, cfg.page_size, q,
+        # page_pool_init(): a pool_size of 0 takes the default ptr_ring of 1024
+        pool_create(st, pool_base + q, g.pool_size or PP_RING_DEFAULT, order, dma, dma, cfg.page_size, q,
                     cfg.spec.upfront_refs)
         p = qp[q]
         p[QP.pool], p[QP.napi_cpu], p[QP.mode] = pool_base + q, q, mode
+        p[QP.head_pool] = p[QP.pool]
         p[QP.alloc_size], p[QP.align], p[QP.datasize] = g.alloc_size, align, g.datasize
         p[QP.truesize], p[QP.truesize_pinned], p[QP.xdp] = g.truesize, pinned, g.xdp
+        if mode == Mode.agg:
+            _attach_agg(st, cfg, g, p, pool_base + cfg.queues + q)
         # a new rxq: no saved XDP buffer, rings from slot 0; GRO holds nothing and the next packet
         # starts a new poll (polls_complete ran before detach_queues); the defer list goes on
         p[QP.save] = NONE
         p[QP.ring_head] = p[QP.hold_head] = p[QP.hold_count] = 0
+
+
+def _attach_agg(st, cfg, g, p, head_pool):
+    """bnxt's normal mode for queue row ``p``: a separate head pool where the geometry has one,
+    the aggregation ring and TPA, and where a frame lands (bnxt_rx_pkt)."""
+    if g.head_pool_size:
+        pool_create(st, head_pool, g.head_pool_size, 0, 1, 1, cfg.page_size, p[QP.napi_cpu], cfg.spec.upfront_refs)
+        p[QP.head_pool] = head_pool
+    p[QP.agg_ring], p[QP.agg_head], p[QP.agg_size] = g.agg_ring_size, 0, g.agg_buf_size or cfg.page_size
+    p[QP.tpa], p[QP.copybreak] = g.tpa_bufs, g.copybreak
+    p[QP.hds_thresh] = g.hds_thresh if g.header_split else -1
+    p[QP.header_len], p[QP.buf_use_size] = g.header_len, g.head_use_size
+    a = arch_info(cfg.arch)
+    sk_buff = skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes)
+    p[QP.small_truesize] = SKB_SMALL_HEAD_CACHE_SIZE + sk_buff  # napi_alloc_skb(): a small-head cache head
+    # a head the skb is built on (bnxt_rx_skb: napi_build_skb(data, rx_buf_size)); honest, its share of
+    # the page; each aggregation buffer adds BNXT_RX_PAGE_SIZE to both (bnxt_rx_pkt)
+    p[QP.truesize] = build_skb_truesize(g.alloc_size, cfg.arch)
+    p[QP.truesize_pinned] = cfg.page_size // g.frags_per_page + sk_buff
+
+
+def _pools_per_config(cfg, geoms):
+    """Pools a configuration's queues take: one each, and one more for a separate head pool."""
+    return cfg.queues * (2 if any(x.head_pool_size for x in geoms) else 1)
 
 
 def _xdp_fractions(xdp):
@@ -179,20 +214,13 @@ def build(cfg, pl):
     st = make_state(page_size=cfg.page_size, n_pages=sz.n_pages, n_pools=sz.n_pools, ring_max=sz.ring_max,
                     n_cpus=sz.n_cpus, n_bufs=sz.n_bufs, n_skbs=sz.n_skbs, mem_limit=sz.mem_limit,
                     pp_alloc_cache=pl.pp_alloc_cache)
-    rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS)
+    rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS,
+                 sz.agg_max, sz.tpa_max)
     _attach(st, cfg, pl.geoms[0], rx.qp, 0)
     for table, arr in ((pl.ints, rx.rc), (pl.floats, rx.rf)):
         for k, v in table.items():
             arr[k] = v
-    rx.rf[RF.alloc_fail_rate] = rx.rf[RF.dma_map_fail_rate] = 0.0
-    fill_rings(st, rx)
-    rx.rf[RF.alloc_fail_rate] = pl.floats[RF.alloc_fail_rate]
-    rx.rf[RF.dma_map_fail_rate] = pl.floats[RF.dma_map_fail_rate]
-    # page_pool's own DMA mappings fail at the same rate from the first packet on (the engine's
-    # page_pool reads it from the state, as parts per 10**9)
-    st.glob[G.dma_fail_ppb] = round(cfg.dma_map_fail_rate * 1e9)
-    if (rx.ring == NONE).any():
-        raise MemoryError("could not fill the RX rings before traffic")
+    _fill_uninjected(st, rx, cfg)
     rx.conn[:, CN.queue] = pl.flow_queue
     rx.gro[:, GR.bucket] = pl.gro_bucket
     rx.conn[:, CN.rcvbuf] = pl.rcvbuf
@@ -204,6 +232,20 @@ def build(cfg, pl):
     rx.conn[:, CN.app_cpu] = pl.app_cpu
     st.glob[G.napi_cpus] = cfg.queues  # CPUs 0..queues-1 run the queues' NAPI; the rest read
     return st, rx
+
+
+def _fill_uninjected(st, rx, cfg):
+    """fill_rings() without failure injection (a ring filled when its queue is created), then the
+    configuration's rates: page_pool's own DMA mappings fail at the same rate from the first packet
+    on (the engine's page_pool reads it from the state, as parts per 10**9)."""
+    rx.rf[RF.alloc_fail_rate] = rx.rf[RF.dma_map_fail_rate] = 0.0
+    st.glob[G.dma_fail_ppb] = 0
+    fill_rings(st, rx)
+    rx.rf[RF.alloc_fail_rate] = cfg.alloc_fail_rate
+    rx.rf[RF.dma_map_fail_rate] = cfg.dma_map_fail_rate
+    st.glob[G.dma_fail_ppb] = round(cfg.dma_map_fail_rate * 1e9)
+    if (rx.ring == NONE).any():
+        raise MemoryError("could not fill the RX rings")
 
 
 def _reconfigure(st, rx, cfg, i, r, cur, t):
@@ -228,13 +270,13 @@ def _reconfigure(st, rx, cfg, i, r, cur, t):
         return event, cur
     polls_complete(st, rx, t)  # the port stops: the last polls complete
     detach_queues(st, rx)
-    _attach(st, cfg, g2, rx.qp, cfg.queues * (i + 1))
+    _attach(st, cfg, g2, rx.qp, _pools_per_config(cfg, geometries(cfg)) * (i + 1))
     rx.rc[RC.mtu] = mtu
     rx.rf[RF.xdp_pass:RF.xdp_redirect + 1] = _xdp_fractions(xdp)
     if pre_alloc is not None:
         rx.ring[:] = np.array(bufs, np.int64).reshape(cfg.queues, cfg.ring_size)
     else:
-        fill_rings(st, rx)
+        _fill_uninjected(st, rx, cfg)
     event["ok"] = True
     check_invariants(st)
     return event, (mtu, xdp, g2)
@@ -295,6 +337,10 @@ def simulate(config=None, **kw):
         raise bad("driver", cfg.driver, f"a driver whose queue the engine simulates ({modelled}): {cfg.nic.engine}; "
                   f"rxlab geometry --driver {cfg.driver} gives its buffers")
     pl = plan(cfg)
+    for g in pl.geoms:
+        if why := cfg.nic.engine_refuses(g):
+            raise bad("driver", cfg.driver, f"a layout whose queue the engine simulates: {why}; "
+                      f"rxlab geometry --driver {cfg.driver} gives its buffers")
     st, rx = build(cfg, pl)
     before = st.cc.copy()  # the rings' first fill is not the run's
     t, events, g = run_all(st, rx, cfg, pl.geoms[0])

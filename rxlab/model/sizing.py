@@ -16,7 +16,12 @@ from rxlab.counters import N_COUNTERS
 from rxlab.engine.layout import BF, CF, CN, DT, FC, GL, GR, MAX_SKB_FRAGS, PF, PL, QP, QS, RC, RF, SK, SM, G
 from rxlab.errors import bad, too_much
 from rxlab.kernel.gro import GRO_HASH_BUCKETS
-from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
+from rxlab.kernel.pagepool import (
+    PAGE_FRAG_CACHE_MAX_SIZE,
+    PP_ALLOC_CACHE_REFILL,
+    PP_ALLOC_CACHE_SIZE,
+    PP_RING_DEFAULT,
+)
 from rxlab.kernel.sizes import NET_SKB_PAD, WIRE_OVERHEAD, arch_info, skb_data_align, skb_shinfo_aligned
 from rxlab.kernel.tcp import so_rcvbuf
 
@@ -39,6 +44,8 @@ class Sizes(NamedTuple):
     n_skbs: int
     hold_cap: int
     mem_limit: int
+    agg_max: int = 1  # bnxt: aggregation ring entries per queue (Rx.agg's columns)
+    tpa_max: int = 1  # bnxt: TPA head buffers per queue (Rx.tpa's columns)
 
 
 def copy_truesize_extra(arch):
@@ -101,16 +108,23 @@ def size_run(cfg, geoms):
     Q, R = cfg.queues, cfg.ring_size
     (n_skbs, _), (hold_cap, _) = _bounds(cfg, geoms)
     configs = 1 + len(cfg.reconfigs)  # each reconfiguration attaches new pools beside the old
-    pool_size = max(x.pool_size for x in geoms)
+    pool_size = max(max(x.pool_size or PP_RING_DEFAULT, x.head_pool_size) for x in geoms)
+    # bnxt: the aggregation ring and TPA's heads, and a separate head pool's cache and ptr_ring
+    agg_max = max(x.agg_ring_size for x in geoms)
+    tpa_max = max(x.tpa_bufs for x in geoms)
+    head_pools = any(x.head_pool_size for x in geoms)
+    extra = agg_max + tpa_max + (PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL if head_pools else 0)
     # per queue and configuration: the posted ring and a pre-allocated one, a full alloc cache and
-    # ptr_ring, a bulk refill in flight and the XDP holds; then each skb's head and one coalesced page
-    n_pages = (Q * configs * (2 * R + PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL + hold_cap)
-               + 2 * n_skbs + 64)
+    # ptr_ring, a bulk refill in flight and the XDP holds; then each skb's head and one coalesced
+    # page, or the frags of the most buffers a frame takes
+    frame_pages = 1 + max(x.frame_buffers for x in geoms)
+    n_pages = (Q * configs * (2 * R + PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL + hold_cap + extra)
+               + frame_pages * n_skbs + 64)
     unit = max(max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size), *(cfg.page_size << x.order for x in geoms))
-    return Sizes(n_pages=n_pages, n_pools=Q * configs, ring_max=pool_size,
+    return Sizes(n_pages=n_pages, n_pools=Q * configs * (2 if head_pools else 1), ring_max=pool_size,
                  n_cpus=Q + reading_cpus(cfg),
-                 n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs, hold_cap=hold_cap,
-                 mem_limit=n_pages * unit)
+                 n_bufs=Q * (2 * R + hold_cap + 2 + agg_max + tpa_max), n_skbs=n_skbs, hold_cap=hold_cap,
+                 mem_limit=n_pages * unit, agg_max=max(1, agg_max), tpa_max=max(1, tpa_max))
 
 
 # bytes per row of each table make_state / make_rx allocate (int64 and float64: 8 bytes a cell)
@@ -127,7 +141,7 @@ def table_bytes(cfg, sz):
     Q, configs = cfg.queues, 1 + len(cfg.reconfigs)
     total = (sz.n_pages * PAGE_ROW + sz.n_bufs * BUF_ROW + sz.n_skbs * SKB_ROW + Q * sz.hold_cap * HOLD_ROW
              + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max) + 8 * sz.n_cpus * FC.n
-             + 8 * Q * (QP.n + QS.n + cfg.ring_size + GRO_HASH_BUCKETS * GL.n)
+             + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max + GRO_HASH_BUCKETS * GL.n)
              + 8 * cfg.connections * (CN.n + CF.n + GR.n)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
     parts = {"holds": sz.hold_cap * Q * (configs * PAGE_ROW + BUF_ROW + HOLD_ROW),
