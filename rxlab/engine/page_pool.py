@@ -70,9 +70,10 @@ def ptr_ring_clock(st, t):
 @inner
 def _producer_lock(st, q, cpu):
     """ptr_ring_produce() by ``cpu`` into pool ``q``'s ring takes ``r->producer_lock``
-    (include/linux/ptr_ring.h, from page_pool_recycle_in_ring(), net/core/page_pool.c): a produce
-    waits when another CPU holds that lock, which it does for one hold (G.lock_hold_ps, the hold
-    fitted to bench_page_pool_cross_cpu: data/page_pool_cross_cpu.md).
+    (include/linux/ptr_ring.h, from page_pool_recycle_in_ring(), net/core/page_pool.c, since
+    page_pool's ring came in ff7d6b27f894, 4.18): a produce waits when another CPU holds that lock,
+    which it does for one hold (G.lock_hold_ps, the hold fitted to bench_page_pool_cross_cpu:
+    data/page_pool_cross_cpu.md).
 
     Model time is cut into holds. The produce takes the hold its CPU is at: the present one
     (G.lock_now), or, when that CPU already produced in it, its next free one. A CPU's produces at
