@@ -73,6 +73,7 @@ from rxlab.kernel.tcp import (
     tcp_rcvbuf_grow,
     tcp_win_from_space,
 )
+from rxlab.model.sizing import lock_slots
 
 PP_FRAG, PP_PAGE, PAGE = 0, 1, 2  # the naive core's buffer kinds: a pool fragment, a pool page, any other page
 NONE = -1  # the naive core's "no page / no skb"
@@ -232,10 +233,12 @@ class NaiveRx:
         self.rng = np.random.RandomState(cfg.seed)  # the engine's np.random.seed(cfg.seed) sequence
         # the CPU that pays: what a reading CPU does is kept apart (the rest is the NAPI CPUs')
         self.reader = Counter()
-        # ptr_ring producers: {(pool, read period): [CPUs, produces by NAPI CPUs, by reading CPUs]};
-        # the read periods are the windows in which returning CPUs contend on the producer lock
-        self.period = 0
-        self.producers = {}
+        # the ptr_ring producer locks: model time in holds of ptr_ring_hold_ns; {(pool, hold): produces
+        # into the pool in that hold}, {cpu: the next hold it is free}
+        self.hold_ps = max(1, round(cfg.ptr_ring_hold_ns * 1000))
+        self.lock_ahead = lock_slots(cfg)  # how far ahead of model time a CPU's produces are timed
+        self.lock_holds = Counter()
+        self.lock_free_at = Counter()
         self.core.on_produce = self.ptr_ring_produced
         # page_pool's own mappings fail at dma_map_fail_rate once traffic starts (the engine keeps
         # the rate as parts per 10**9: the same draw, compared the same way)
@@ -852,20 +855,21 @@ class NaiveRx:
             self.core.skb_free(s, alloc_cpu, True)
 
     def ptr_ring_produced(self, pool, cpu):
-        """page_pool_recycle_in_ring() by ``cpu``: noted in this read period's producers of ``pool``."""
-        w = self.producers.setdefault((pool, self.period), [set(), 0, 0])
-        w[0].add(cpu)
-        w[1 if cpu < self.cfg.queues else 2] += 1
-
-    def producer_lock_counts(self):
-        """ptr_ring_produce_cpus_k: every produce counted by how many CPUs produced into its pool in
-        its read period (k = 8 for 8 or more), overall and by reading CPUs."""
-        total, reader = Counter(), Counter()
-        for cpus, napi, on_reader in self.producers.values():
-            name = f"ptr_ring_produce_cpus_{min(len(cpus), 8)}"
-            total[name] += napi + on_reader
-            reader[name] += on_reader
-        return total, reader
+        """ptr_ring_produce() by ``cpu`` into ``pool`` at self.t, under the ring's producer_lock: the
+        CPU's produces at one instant follow one another a hold apart (sequential on that CPU); one
+        that shares its hold with n produces of other CPUs into the pool is contended and waits for
+        their n holds. A CPU lock_ahead holds or more ahead of model time is not timed."""
+        now = int(self.t * 1e6) // self.hold_ps
+        k = max(now, self.lock_free_at[cpu])
+        if k - now >= self.lock_ahead:
+            self.core.c["ptr_ring_produce_untimed"] += 1
+            return
+        self.lock_free_at[cpu] = k + 1
+        n = self.lock_holds[pool, k]
+        if n:
+            self.core.c["ptr_ring_produce_contended"] += 1
+            self.core.c["ptr_ring_lock_wait"] += n
+        self.lock_holds[pool, k] += 1
 
     # -- the sender, the readers, the clock --------------------------------------------------------
     def send(self, stop):
@@ -877,8 +881,6 @@ class NaiveRx:
         next_read = self.t
         while self.sent < stop:
             if self.t >= next_read:
-                if any(sock.next_read <= self.t for sock in self.socks):
-                    self.period += 1
                 for sock in self.socks:
                     if sock.next_read <= self.t:
                         self.tcp_recvmsg(sock, self.t)
@@ -1049,10 +1051,9 @@ class NaiveRx:
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
             row.update(backoff=s.backoff, recovery=s.recovery)
             conn.append(row)
-        lock_total, lock_reader = self.producer_lock_counts()
         result = NaiveResult(
-            counters={**{k: core.c[k] - base[k] for k in set(core.c) | set(base)}, **lock_total},
-            counters_reader={**self.reader, **lock_reader},
+            counters={k: core.c[k] - base[k] for k in set(core.c) | set(base)},
+            counters_reader=dict(self.reader),
             qstats=qstats, conn=conn, samples=list(self.samples), ratio_hist=list(self.ratio_hist), t_us=self.t,
             mem_used_end=core.mem_used,
             inflight_end={p: core.pool_inflight(p) for p in core.pools}, events=tuple(events))

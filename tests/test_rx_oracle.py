@@ -80,13 +80,22 @@ CONFIGS = [
                                "so_rcvbuf": 30000, "rmem_max": 1 << 20}),
     ("pfc_fast_reads", {"strategy": "page_frag_cache", "app_read_us": 0.5, "connections": 1, "queues": 1,
                         "app_cpus": "napi"}),
-    # ptr_ring producer lock: frees on 20 reading CPUs into one pool, in read periods so short that
-    # only a few readers have data in each (0.3 µs: 2 to 5 CPUs per period) or more (0.6 µs: 5 to 8+);
-    # GRO off, as its aggregates reach all the sockets at once, at a poll's end
+    # ptr_ring producer lock: frees on 20 reading CPUs into one pool, read so often that a few (0.3 µs)
+    # or more (0.6 µs) readers have data at each instant, each reader's produces a hold apart, so
+    # they share holds with other readers' (contended, waiting for several); GRO off, as its
+    # aggregates reach all the sockets at once, at a poll's end. With a hold of 500 ns, a full-page
+    # queue detached from process context (its NAPI CPU's produces) overlaps the last read's produces
     ("contended_ring_2_5", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
                             "ack_fraction": 0.2, "app_read_us": 0.3, "gro": False}),
     ("contended_ring_5_8", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
                             "ack_fraction": 0.2, "app_read_us": 0.6, "gro": False}),
+    ("contended_ring_detach", {"queues": 1, "connections": 20, "reader_cpus": 4, "strategy": "full_page",
+                               "defer_free": False, "app_read_us": 2.0, "ptr_ring_hold_ns": 500.0,
+                               "reconfigs": (Reconfig(at_packet=600, mtu=3000),)}),
+    # one reader returning every page with a hold of 1 ms: past 1024 holds ahead of model time its
+    # produces go untimed
+    ("lock_saturated", {"queues": 1, "connections": 4, "reader_cpus": 1, "strategy": "full_page",
+                        "defer_free": False, "ptr_ring_hold_ns": 1e6, "packets": 4000}),
     # NAPI GRO (net/core/gro.c): one flow fills 17 frags, then chains on frag_list, up to gro_max_size
     # (45 segments at MTU 1500) within a 64-packet poll; 200 flows on 16 queues put 12 or so in each
     # queue's one bucket, past MAX_GRO_SKBS: gro_flush_oldest

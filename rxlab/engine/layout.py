@@ -17,7 +17,6 @@ MAX_SKB_FRAGS = MAX_SKB_FRAGS_DEFAULT  # the engine's skbs have the default CONF
 # True/False or a literal number: numba compiles a kernel again for every distinct signature of
 # argument types, and each literal is a type of its own (skb_free(..., True) and (..., False) were two
 # compilations of skb_free and of all it inlines). Inlined, LLVM still sees the constant.
-PROD_CPUS = 8  # ptr_ring contention is counted for 1..8 returning CPUs, 8 meaning 8 or more
 FALSE = np.int64(0)
 TRUE = np.int64(1)
 
@@ -66,14 +65,7 @@ class PL(IntEnum):
     upfront = 14  # 1: take PAGE_SIZE/size references up front (seed 001) instead of BIAS_MAX
     hold_cnt = 15  # pages_state_hold_cnt
     release_cnt = 16  # pages_state_release_cnt
-    # ptr_ring producers in the current window (G.epoch): page_pool_recycle_in_ring() takes the
-    # ring's producer_lock, so CPUs returning into the pool at the same time contend on it
-    prod_epoch = 17  # the window these columns describe
-    prod_ncpu = 18  # distinct CPUs that produced into the ring in it (at most PROD_CPUS)
-    prod_pend_napi = 19  # produces in it by NAPI CPUs, counted by prod_ncpu when the window closes
-    prod_pend_reader = 20  # produces in it by reading CPUs
-    prod_cpus = 21  # PROD_CPUS columns from here: those CPUs
-    n = 21 + 8
+    n = 17
 
 
 class PoolState(IntEnum):
@@ -147,9 +139,10 @@ class G(IntEnum):
     pp_cache_size = 7  # PP_ALLOC_CACHE_SIZE of the kernel simulated (kernel.pagepool.pp_alloc_cache)
     pp_cache_refill = 8  # PP_ALLOC_CACHE_REFILL
     dma_fail_ppb = 9  # injected page_pool_dma_map() failures, per 10**9 mappings (0: none)
-    epoch = 10  # the ptr_ring contention window: the applications' read periods so far (loop.run)
+    lock_now = 10  # the model time of what runs now, in producer-lock holds (page_pool.ptr_ring_clock); NONE: off
     napi_cpus = 11  # CPUs 0..napi_cpus-1 are NAPI CPUs, the rest reading CPUs (the CPU class)
-    n = 12
+    lock_hold_ps = 12  # how long a produce holds a ptr_ring's producer_lock, in ps (SimConfig.ptr_ring_hold_ns)
+    n = 13
 
 
 class Mode(IntEnum):

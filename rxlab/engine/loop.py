@@ -92,7 +92,6 @@ def run(st, rx, t, stop):
     nbins = ratio_hist.shape[0]
     while sent < stop:
         if t >= next_read:
-            st.glob[G.epoch] += 1  # a new window for ptr_ring contention (page_pool._contention_note)
             read_dirty(st, rx, t)
             next_read = t + rf[RF.app_read_us]
             rx.next_read[0] = next_read  # a segment dropped now is resent then (tcp_queue)

@@ -11,6 +11,7 @@ from rxlab.engine.gro import (
 )
 from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import GR, NONE, QP, QS, RC, TRUE
+from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.rxq import rx_cqe, rx_skb, rx_truesize
 from rxlab.engine.skb import skb_free
 from rxlab.engine.tcp_input import netif_receive_skb, tap
@@ -30,6 +31,7 @@ def polls_complete(st, rx, t):
     """Every ring is empty at ``t`` (the link idles, or traffic stopped): each queue's poll ends with
     napi_complete_done(), which flushes what GRO holds; the next packet starts a new poll.
     Returns how many aggregates went up."""
+    ptr_ring_clock(st, t)
     n = 0
     for q in range(rx.rc[RC.queues]):
         rx.qp[ix(q), QP.napi_left] = 0
@@ -53,6 +55,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
 
     What goes up the stack does so from one call of netif_receive_skb (which inlines all of TCP's
     receive path): the aggregate napi_gro_receive() completed, then each one the poll's end flushes."""
+    ptr_ring_clock(st, t)
     s, b = rx_cqe(st, rx, q, length, t)
     p = rx.qp[ix(q)]
     cpu = p[QP.napi_cpu]

@@ -7,6 +7,7 @@ import numpy as np
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import CF, CN, FALSE, QP, RC, RF, SK, TRUE
+from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.skb import skb_free
 from rxlab.engine.state import reader_state
 from rxlab.engine.tcp import tcp_rcvbuf_grow
@@ -75,6 +76,7 @@ def app_read(st, rx, c, t):
     # what the reading CPU does is counted in its CPU class's row (a reader on the NAPI CPU itself,
     # app_cpus='napi', is a NAPI CPU); a deferred skb is freed on, and counted for, its NAPI CPU
     sr = reader_state(st) if k[CN.app_cpu] != napi else st
+    ptr_ring_clock(st, t)  # its frees return pages at t (page_pool._producer_lock)
     sr.c[Ctr.tcp_recvmsg] += 1
     before = k[CN.delivered]
     while k[CN.count] > 0:

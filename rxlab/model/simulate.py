@@ -12,7 +12,7 @@ from rxlab.engine.jit import compile_finished
 from rxlab.engine.layout import CF, CN, GR, NONE, PL, QP, RC, RF, Admission, G, Grow, Mode, WinMode
 from rxlab.engine.loop import run, seed_rng, teardown
 from rxlab.engine.napi import polls_complete
-from rxlab.engine.page_pool import pool_create, ring_contention_flush
+from rxlab.engine.page_pool import pool_create
 from rxlab.engine.rxq import detach_queues, fill_rings
 from rxlab.engine.state import make_rx, make_state
 from rxlab.errors import bad
@@ -213,7 +213,7 @@ def build(cfg, pl):
     sz = pl.sizes
     st = make_state(page_size=cfg.page_size, n_pages=sz.n_pages, n_pools=sz.n_pools, ring_max=sz.ring_max,
                     n_cpus=sz.n_cpus, n_bufs=sz.n_bufs, n_skbs=sz.n_skbs, mem_limit=sz.mem_limit,
-                    pp_alloc_cache=pl.pp_alloc_cache)
+                    pp_alloc_cache=pl.pp_alloc_cache, lock_slots=sz.lock_slots)
     rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS,
                  sz.agg_max, sz.tpa_max)
     _attach(st, cfg, pl.geoms[0], rx.qp, 0)
@@ -231,6 +231,8 @@ def build(cfg, pl):
     rx.connf[:, CF.trapped_at] = np.inf
     rx.conn[:, CN.app_cpu] = pl.app_cpu
     st.glob[G.napi_cpus] = cfg.queues  # CPUs 0..queues-1 run the queues' NAPI; the rest read
+    # the ptr_ring producer lock's hold; the lock is timed from the first packet (page_pool.ptr_ring_clock)
+    st.glob[G.lock_hold_ps] = max(1, round(cfg.ptr_ring_hold_ns * 1000))
     return st, rx
 
 
@@ -317,7 +319,6 @@ def run_all(st, rx, cfg, g):
 def finish(st, rx, cfg, g, t, events, before):
     """The Result, then teardown (as unloading the driver) and the check that nothing leaked."""
     inflight = st.pools[:, PL.hold_cnt] - st.pools[:, PL.release_cnt]
-    ring_contention_flush(st)  # the last window of every pool's ptr_ring producers
     cc = st.cc - before
     result = Result(config=cfg, geometry=g, counters=cc.sum(axis=0), counters_reader=cc[1].copy(),
                     qstats=rx.qstats.copy(),

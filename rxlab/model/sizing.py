@@ -8,6 +8,7 @@ depend on which bound was taken. ``SimConfig`` calls :func:`check_sizes`, so a c
 that would not fit is refused with the fields that ask for too much, never by NumPy.
 """
 
+import math
 import os
 import re
 from typing import NamedTuple
@@ -44,6 +45,7 @@ class Sizes(NamedTuple):
     n_skbs: int
     hold_cap: int
     mem_limit: int
+    lock_slots: int
     agg_max: int = 1  # bnxt: aggregation ring entries per queue (Rx.agg's columns)
     tpa_max: int = 1  # bnxt: TPA head buffers per queue (Rx.tpa's columns)
 
@@ -124,7 +126,18 @@ def size_run(cfg, geoms):
     return Sizes(n_pages=n_pages, n_pools=Q * configs * (2 if head_pools else 1), ring_max=pool_size,
                  n_cpus=Q + reading_cpus(cfg),
                  n_bufs=Q * (2 * R + hold_cap + 2 + agg_max + tpa_max), n_skbs=n_skbs, hold_cap=hold_cap,
-                 mem_limit=n_pages * unit, agg_max=max(1, agg_max), tpa_max=max(1, tpa_max))
+                 mem_limit=n_pages * unit, lock_slots=lock_slots(cfg), agg_max=max(1, agg_max),
+                 tpa_max=max(1, tpa_max))
+
+
+def lock_slots(cfg):
+    """Holds of each ptr_ring's producer lock the engine remembers (rxlab.engine.page_pool
+    ._producer_lock), how far ahead of model time a CPU's produces are timed: a CPU's produces at
+    one instant run ahead by a hold each, about what it freed since its last read, so two read
+    periods of holds (a power of two, 1024 to 65536); a CPU further ahead is saturated by its
+    produces alone (ptr_ring_produce_untimed)."""
+    need = 2 * cfg.app_read_us * 1e3 / cfg.ptr_ring_hold_ns
+    return 1 << min(16, max(10, math.ceil(math.log2(need))))
 
 
 # bytes per row of each table make_state / make_rx allocate (int64 and float64: 8 bytes a cell)
@@ -140,7 +153,8 @@ def table_bytes(cfg, sz):
     (BENCHMARKS.md: within 20 % of the measured peak)."""
     Q, configs = cfg.queues, 1 + len(cfg.reconfigs)
     total = (sz.n_pages * PAGE_ROW + sz.n_bufs * BUF_ROW + sz.n_skbs * SKB_ROW + Q * sz.hold_cap * HOLD_ROW
-             + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max) + 8 * sz.n_cpus * FC.n
+             + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max + 2 * sz.lock_slots)
+             + 8 * sz.n_cpus * (FC.n + 1)
              + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max + GRO_HASH_BUCKETS * GL.n)
              + 8 * cfg.connections * (CN.n + CF.n + GR.n)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
