@@ -36,9 +36,12 @@ def test_the_established_connection_reserves_one_segment():
 
 
 def test_the_table_keys_window_clamp_by_release():
-    """a2cbb1603943 (6.11) in the 6.12 row; f5da7c45188e (6.14) from the 6.16 row on, and in 6.12.17
-    as a stable backport: 6.12.16 still behaves as 6.12."""
-    assert releases.release("6.10").window_clamp == "autotune"
+    """a2cbb1603943 (6.11) in the 6.12 row, and backported to 6.6.48 and 6.10.7; f5da7c45188e (6.14) from
+    the 6.16 row on, and backported to 6.6.80 and 6.12.17: 6.12.16 still behaves as 6.12."""
+    for name, value in (("6.6", "autotune"), ("6.6.47", "autotune"), ("6.6.48", "scaling_ratio"),
+                        ("6.6.79", "scaling_ratio"), ("6.6.80", "set_clamp"), ("6.10", "autotune"),
+                        ("6.10.7", "scaling_ratio"), ("6.13", "scaling_ratio")):
+        assert releases.release(name).window_clamp == value, name
     six12 = releases.release("6.12")
     assert six12.window_clamp == "scaling_ratio"
     assert (six12.source("window_clamp").commit, six12.source("window_clamp").release) == ("a2cbb1603943", "6.11")
