@@ -18,8 +18,10 @@ Each step names the kernel function it stands for:
 - net/core/gro.c dev_gro_receive / skb_gro_receive / gro_flush_oldest / napi_gro_flush and
   net/ipv4/tcp_offload.c tcp_gro_receive (NAPI GRO: per-flow aggregates in hash buckets);
 - net/ipv4/tcp_input.c tcp_data_queue / tcp_queue_rcv / tcp_try_coalesce, tcp_measure_rcv_mss
-  (rcv_mss and scaling_ratio), tcp_initialize_rcv_mss, tcp_win_from_space;
-  net/ipv4/tcp.c tcp_recvmsg -> tcp_eat_recv_skb;
+  (rcv_mss and scaling_ratio, window_clamp by the release), tcp_initialize_rcv_mss, tcp_win_from_space,
+  tcp_grow_window, tcp_clamp_window, tcp_init_buffer_space; net/ipv4/tcp_output.c tcp_select_window /
+  __tcp_select_window / tcp_select_initial_window; net/ipv4/tcp.c tcp_recvmsg -> tcp_eat_recv_skb,
+  tcp_cleanup_rbuf, tcp_set_window_clamp;
 - net/core/skbuff.c skb_attempt_defer_free, napi_alloc_skb (copy-break), skb_clone.
 
 The data structures are deliberately not the engine's: the device ring is the driver's
@@ -69,8 +71,11 @@ from rxlab.kernel.tcp import (
     alloc_skb_truesize,
     collapse_skb_max,
     rcvmem_per_mss,
+    sock_min_rcvbuf,
+    tcp_init_buffer_space,
     tcp_initialize_rcv_mss,
     tcp_rcvbuf_grow,
+    tcp_select_initial_window,
     tcp_win_from_space,
 )
 from rxlab.model.sizing import lock_slots
@@ -85,7 +90,8 @@ QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "d
             "skb_table_full")
 CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
               "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge", "held", "rcv_mss",
-              "last_seg", "trap_drops", "trap_need", "backoff", "recovery", "loss_probes", "timeouts", "retrans")
+              "last_seg", "trap_drops", "trap_need", "backoff", "recovery", "loss_probes", "timeouts", "retrans",
+              "window_clamp", "rcv_ssthresh", "rcv_wup", "win_updates")
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
 
@@ -181,7 +187,7 @@ class Socket:
     """One TCP connection's receive side: sk_receive_queue (a deque of skb ids), sk_rmem_alloc,
     the scaling_ratio, and the sender's and reader's next times."""
 
-    def __init__(self, queue, app_cpu, rcvbuf, rcv_wnd, mss, bucket):
+    def __init__(self, queue, app_cpu, rcvbuf, rcv_wnd, mss, bucket, window_clamp, rcv_ssthresh, rcvq_space):
         self.queue = queue
         self.bucket = bucket  # the flow's GRO hash bucket: its hash's low bits
         self.gro = None  # the aggregate NAPI GRO holds: {"p", "last", "segs", "payload", "gso_size", "page_bytes"}
@@ -197,9 +203,12 @@ class Socket:
         self.scaling_ratio = 0
         self.sk_rcvbuf = rcvbuf  # tcp_init_sock(): tcp_rmem[1], or what SO_RCVBUF set
         self.rcv_nxt = 0  # payload bytes received in order
-        self.rcv_wnd_right = rcv_wnd  # the right edge the receiver advertised (tcp_select_initial_window)
-        # tcp_init_buffer_space(): rcvq_space.space = min(rcv_wnd, TCP_INIT_CWND * advmss)
-        self.rcvq_space = {"space": min(TCP_INIT_CWND * mss, max(1, rcv_wnd)), "seq": 0, "time": 0.0}
+        self.rcv_wup = 0  # rcv_nxt when the window was last advertised
+        self.rcv_wnd = rcv_wnd  # the window advertised then (the SYN-ACK's: tcp_select_initial_window)
+        self.window_clamp = window_clamp  # tcp_init_buffer_space()
+        self.rcv_ssthresh = rcv_ssthresh
+        self.win_updates = 0
+        self.rcvq_space = {"space": rcvq_space, "seq": 0, "time": 0.0}
         self.stats = Counter()
         self.ever_queued = False
         self.last_queued = 0
@@ -257,13 +266,18 @@ class NaiveRx:
         rcvbuf, self.rcvbuf_locked = cfg.sk_rcvbuf()
         self.mss = advmss(cfg.mtu)
         if rel.window == "scaling_ratio":
-            first = tcp_win_from_space(rcvbuf, "scaling_ratio", scaling_ratio=rel.scaling_ratio_init)
+            full = tcp_win_from_space(rcvbuf, "scaling_ratio", scaling_ratio=rel.scaling_ratio_init)
         else:
-            first = tcp_win_from_space(rcvbuf, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
-        rcv_wnd = min(65535, first)  # the SYN's window is not scaled
+            full = tcp_win_from_space(rcvbuf, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
+        # the SYN-ACK (tcp_openreq_init_rwin: window_clamp the full space under SO_RCVBUF), then
+        # tcp_init_buffer_space() as the connection is established
+        rcv_wnd, clamp, self.rcv_wscale = tcp_select_initial_window(full, self.mss, cfg.tcp_rmem, cfg.rmem_max,
+                                                                    full if self.rcvbuf_locked else 0)
+        clamp, ssthresh, space = tcp_init_buffer_space(clamp, rcv_wnd, full, self.mss)
+        self.clamp_floor = sock_min_rcvbuf(cfg.arch) // 2
         hashes = flow_hashes(cfg.connections, cfg.seed)
         self.socks = [Socket(queues[c], Q + c % cfg.reader_cpus if cfg.app_cpus == "remote" else queues[c],
-                             rcvbuf, rcv_wnd, self.mss, hashes[c] % GRO_HASH_BUCKETS)
+                             rcvbuf, rcv_wnd, self.mss, hashes[c] % GRO_HASH_BUCKETS, clamp, ssthresh, max(1, space))
                       for c in range(cfg.connections)]
         self.mtu = cfg.mtu
         self.xdp = cfg.xdp
@@ -705,6 +719,8 @@ class NaiveRx:
         cap = self.cfg.tcp_rmem
         if sock.sk_rcvbuf < cap and not self.rcvbuf_locked:
             sock.sk_rcvbuf = min(sock.rmem_alloc, cap)
+        if sock.rmem_alloc > sock.sk_rcvbuf:  # tcp_clamp_window(): the window's ceiling drops
+            sock.rcv_ssthresh = min(sock.window_clamp, 2 * self.mss)
         if sock.rmem_alloc + need <= sock.sk_rcvbuf:
             return 0
         self.tcp_collapse(sock, cpu)
@@ -733,12 +749,93 @@ class NaiveRx:
         lss, sock.last_seg_size = sock.last_seg_size, 0
         if seg >= sock.rcv_mss:
             if seg != sock.rcv_mss:
+                old = sock.scaling_ratio or self.cfg.release.scaling_ratio_init
                 sock.scaling_ratio = max(1, (payload << 8) // truesize)
+                mode = self.cfg.release.window_clamp
+                if sock.scaling_ratio != old and mode != "autotune":  # a2cbb1603943, f5da7c45188e
+                    val = self.window(sock, sock.sk_rcvbuf)
+                    if mode == "scaling_ratio":
+                        sock.window_clamp = val
+                    else:
+                        self.tcp_set_window_clamp(sock, val)
+                        sock.rcvq_space["space"] = min(sock.rcvq_space["space"], sock.window_clamp)
             sock.rcv_mss = min(seg, self.mss)
         elif seg + 32 >= TCP_MIN_MSS + 20:
             sock.last_seg_size = seg
             if seg == lss:
                 sock.rcv_mss = seg
+
+    def tcp_set_window_clamp(self, sock, val):
+        """window_clamp = max(val, SOCK_MIN_RCVBUF / 2); rcv_ssthresh down to a lower clamp, or up to
+        min(rcv_wnd, a higher one)."""
+        new = max(val, self.clamp_floor)
+        if new < sock.window_clamp:
+            sock.rcv_ssthresh = min(sock.rcv_ssthresh, new)
+        elif new > sock.window_clamp:
+            sock.rcv_ssthresh = max(sock.rcv_ssthresh, min(sock.rcv_wnd, new))
+        sock.window_clamp = new
+
+    def tcp_grow_window(self, sock, length, truesize):
+        """rcv_ssthresh grows by min(room, max(incr, 2 x len)) while below min(window_clamp,
+        tcp_space()): incr 2 x advmss if the skb's truesize as a window holds its len, else 2 x
+        rcv_mss if halving it and tcp_rmem[2]'s half-window finds it would (__tcp_grow_window)."""
+        room = min(sock.window_clamp, self.window(sock, max(0, sock.sk_rcvbuf - sock.rmem_alloc))) - sock.rcv_ssthresh
+        if room <= 0:
+            return
+        incr = 0
+        if self.window(sock, truesize) <= length:
+            incr = 2 * self.mss
+        else:
+            half, window = self.window(sock, truesize) >> 1, self.window(sock, self.cfg.tcp_rmem) >> 1
+            while sock.rcv_ssthresh <= window and not incr:
+                if half <= length:
+                    incr = 2 * sock.rcv_mss
+                half, window = half >> 1, window >> 1
+        if incr:
+            sock.rcv_ssthresh += min(room, max(incr, 2 * length))
+
+    def select_window_now(self, sock):
+        """__tcp_select_window(): the window the receiver would advertise now."""
+        ws = self.rcv_wscale
+        mss = sock.rcv_mss
+        free = self.window(sock, max(0, sock.sk_rcvbuf - sock.rmem_alloc))
+        allowed = self.window(sock, sock.sk_rcvbuf)
+        full = min(sock.window_clamp, allowed)
+        if mss > full:
+            mss = full
+            if mss <= 0:
+                return 0
+        if free < full // 2:
+            free = free // (1 << ws) * (1 << ws)
+            if free < allowed // 16 or free < mss:  # silly window avoidance: a zero window
+                return 0
+        free = min(free, sock.rcv_ssthresh)
+        if ws:
+            return -(-free // (1 << ws)) * (1 << ws)
+        window = sock.rcv_wnd
+        if window <= free - mss or window > free:
+            return free // mss * mss
+        if mss == full and free > window + full // 2:
+            return free
+        return window
+
+    def tcp_select_window(self, sock):
+        """An ACK's window: never less than what is left of the last one (rounded up to the scale)."""
+        cur = max(0, sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt)
+        new = self.select_window_now(sock)
+        if new < cur:
+            new = -(-cur // (1 << self.rcv_wscale)) * (1 << self.rcv_wscale)
+        sock.rcv_wnd, sock.rcv_wup = new, sock.rcv_nxt
+
+    def tcp_cleanup_rbuf(self, sock):
+        """After a read: an ACK with the window if twice what is open fits window_clamp and the new
+        window is non-zero and at least twice it."""
+        now = max(0, sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt)
+        if 2 * now <= sock.window_clamp:
+            new = self.select_window_now(sock)
+            if new and new >= 2 * now:
+                self.tcp_select_window(sock)
+                sock.win_updates += 1
 
     def tcp_data_queue(self, sock, s, cpu, segs, payload, seg, in_pages):
         """tcp_try_rmem_schedule() by the release's admission rule (tcp_can_ingest), pruning when
@@ -765,17 +862,18 @@ class NaiveRx:
         sock.backoff = 0  # progress resets the sender's backoff
         self.tcp_measure_rcv_mss(sock, seg, payload, truesize)
         sock.rcv_nxt += payload
-        if sock.receive_queue:
-            delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff,
-                                          SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff)
-            if delta >= 0:
-                sock.rmem_alloc += delta
-                sock.page_bytes[sock.receive_queue[-1]] += in_pages
-                return
-        sock.receive_queue.append(s)
-        sock.page_bytes[s] = in_pages
-        sock.ever_queued, sock.last_queued = True, s
-        sock.rmem_alloc += core.skbs[s][1]
+        delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff,
+                                      SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff) if sock.receive_queue else -1
+        if delta >= 0:
+            sock.rmem_alloc += delta
+            sock.page_bytes[sock.receive_queue[-1]] += in_pages
+        else:
+            sock.receive_queue.append(s)
+            sock.page_bytes[s] = in_pages
+            sock.ever_queued, sock.last_queued = True, s
+            sock.rmem_alloc += truesize
+        if payload >= 128:  # tcp_event_data_recv()
+            self.tcp_grow_window(sock, payload, truesize)
 
     def tcp_rcv_space_adjust(self, sock, now):
         """Once per RTT after a read: the payload copied since the last measurement; more than ever
@@ -791,7 +889,9 @@ class NaiveRx:
                 want = tcp_rcvbuf_grow(copied, sp["space"], rel.rcvbuf_grow, rel.window, ratio or 1, self.mss,
                                        rcvmem_per_mss(cfg.mtu, rel.tcp_adv_win_scale, cfg.arch), int(cfg.rtt_us),
                                        rel.rcvbuf_low_rtt_us, cfg.tcp_rmem)
-                sock.sk_rcvbuf = max(sock.sk_rcvbuf, want)
+                if want > sock.sk_rcvbuf:  # the window clamp follows
+                    sock.sk_rcvbuf = want
+                    sock.window_clamp = self.window(sock, want)
             sp["space"] = copied
         sp["seq"] = sock.rcv_nxt
         sp["time"] = now
@@ -841,6 +941,7 @@ class NaiveRx:
         # finds none (the reader sleeps in sk_wait_data) measures nothing
         if found and now != np.inf:
             self.tcp_rcv_space_adjust(sock, now)
+            self.tcp_cleanup_rbuf(sock)
 
     def skb_attempt_defer_free(self, s, alloc_cpu, sock):
         """``atomic_long_inc_return(&defer_count) >= defer_max`` -> nodefer: freed on this CPU;
@@ -906,18 +1007,17 @@ class NaiveRx:
                 mtu = self.mtu
                 drops = sock.stats["rmem_drops"]
                 self.napi_poll_one(self.rxqs[sock.queue], sock, mtu, False)
-                # the window advertised now (tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc)); its right
-                # edge never moves left, and the sender may send payload up to it
+                # the ACK of this segment advertises the window (tcp_select_window); the sender may send
+                # payload up to its right edge
                 rel = cfg.release
-                wnd = self.window(sock, max(0, sock.sk_rcvbuf - sock.rmem_alloc))
+                self.tcp_select_window(sock)
                 if rel.window == "scaling_ratio":
                     ratio = sock.scaling_ratio or rel.scaling_ratio_init
                 else:  # the len/truesize histogram's ratio: the measured one, else the share advertised
                     ratio = sock.scaling_ratio or tcp_win_from_space(256, "adv_win_scale",
                                                                      adv_win_scale=rel.tcp_adv_win_scale)
-                sock.rcv_wnd_right = max(sock.rcv_wnd_right, sock.rcv_nxt + wnd)
                 # what GRO holds the sender has sent: it counts against the window
-                usable = sock.rcv_wnd_right - sock.rcv_nxt - (sock.gro["payload"] if sock.gro else 0)
+                usable = sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt - (sock.gro["payload"] if sock.gro else 0)
                 if sock.stats["rmem_drops"] != drops:
                     pass  # a loss: tcp_data_queue has the sender wait for its timer
                 elif usable < self.mss:
@@ -1045,11 +1145,12 @@ class NaiveRx:
                    "head": s.receive_queue[0] if s.receive_queue else (NONE if s.ever_queued else 0),
                    "tail": s.last_queued, "rcvbuf": s.sk_rcvbuf, "rcv_nxt": s.rcv_nxt,
                    "rcvq_seq": s.rcvq_space["seq"], "rcvq_space": s.rcvq_space["space"],
-                   "rcv_edge": s.rcv_wnd_right, "held": sum(s.page_bytes.values()), "rcv_mss": s.rcv_mss,
+                   "rcv_edge": s.rcv_wup + s.rcv_wnd, "held": sum(s.page_bytes.values()), "rcv_mss": s.rcv_mss,
                    "last_seg": s.last_seg_size}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls", "trap_drops",
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
-            row.update(backoff=s.backoff, recovery=s.recovery)
+            row.update(backoff=s.backoff, recovery=s.recovery, window_clamp=s.window_clamp,
+                       rcv_ssthresh=s.rcv_ssthresh, rcv_wup=s.rcv_wup, win_updates=s.win_updates)
             conn.append(row)
         result = NaiveResult(
             counters={k: core.c[k] - base[k] for k in set(core.c) | set(base)},

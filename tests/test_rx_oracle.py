@@ -93,9 +93,9 @@ CONFIGS = [
                                "defer_free": False, "app_read_us": 2.0, "ptr_ring_hold_ns": 500.0,
                                "reconfigs": (Reconfig(at_packet=600, mtu=3000),)}),
     # one reader returning every page with a hold of 1 ms: past 1024 holds ahead of model time its
-    # produces go untimed
+    # produces go untimed (a ring of 1024: a pool whose ptr_ring does not fill first)
     ("lock_saturated", {"queues": 1, "connections": 4, "reader_cpus": 1, "strategy": "full_page",
-                        "defer_free": False, "ptr_ring_hold_ns": 1e6, "packets": 4000}),
+                        "defer_free": False, "ptr_ring_hold_ns": 1e6, "packets": 4000, "ring_size": 1024}),
     # NAPI GRO (net/core/gro.c): one flow fills 17 frags, then chains on frag_list, up to gro_max_size
     # (45 segments at MTU 1500) within a 64-packet poll; 200 flows on 16 queues put 12 or so in each
     # queue's one bucket, past MAX_GRO_SKBS: gro_flush_oldest

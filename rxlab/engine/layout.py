@@ -236,7 +236,11 @@ class CN(IntEnum):
     loss_probes = 23  # the sender's TCPLossProbes (tcp_send_loss_probe)
     timeouts = 24  # the sender's TCPTimeouts (tcp_retransmit_timer)
     retrans = 25  # the sender's RetransSegs
-    n = 26
+    window_clamp = 26  # tp->window_clamp: the largest window the receiver advertises
+    rcv_ssthresh = 27  # tp->rcv_ssthresh: the window's current ceiling, grown by tcp_grow_window()
+    rcv_wup = 28  # tp->rcv_wup: rcv_nxt when the window was last advertised (rcv_wnd = rcv_edge - rcv_wup)
+    win_updates = 29  # window-update ACKs sent after a read (tcp_cleanup_rbuf)
+    n = 30
 
 
 class CF(IntEnum):
@@ -282,7 +286,10 @@ class RC(IntEnum):
     shinfo = 27  # SKB_DATA_ALIGN(sizeof(struct skb_shared_info)): sizes the skbs tcp_collapse() makes
     gro_max_size = 28  # dev->gro_max_size: an aggregate's len stays below it (skb_gro_receive)
     prune_empty = 29  # tcp_prune_queue() drops at once while the receive queue is empty (972ca7a3bc9a)
-    n = 30
+    rcv_wscale = 30  # tp->rx_opt.rcv_wscale: the advertised window's scale (tcp_select_initial_window)
+    clamp = 31  # Clamp: what tcp_measure_rcv_mss() does to window_clamp when scaling_ratio changes
+    clamp_floor = 32  # SOCK_MIN_RCVBUF / 2: the least window_clamp tcp_set_window_clamp() sets
+    n = 33
 
 
 class Grow(IntEnum):
@@ -291,6 +298,14 @@ class Grow(IntEnum):
     cushion = 0  # until 6.15: 2 * copied + 16 * advmss, then + 2 x that x (copied - space) / space
     copied_2x = 1  # 6.16 (65c5287892e9): 2 * copied
     copied_2x_grow = 2  # 6.19 (aa251c84636c, ecfea98b7d0d): 2 * copied, + the slow-start or low-RTT growth
+
+
+class Clamp(IntEnum):
+    """net/ipv4/tcp_input.c tcp_measure_rcv_mss(): window_clamp when a new scaling_ratio is measured."""
+
+    autotune = 0  # unchanged (only tcp_rcv_space_adjust() moves it, growing sk_rcvbuf)
+    scaling_ratio = 1  # 6.11 (a2cbb1603943): tcp_win_from_space(sk_rcvbuf) at the new ratio
+    set_clamp = 2  # 6.14 (f5da7c45188e): the same through tcp_set_window_clamp(); rcvq_space.space capped
 
 
 class Admission(IntEnum):

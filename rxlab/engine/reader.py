@@ -10,7 +10,7 @@ from rxlab.engine.layout import CF, CN, FALSE, QP, RC, RF, SK, TRUE
 from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.skb import skb_free
 from rxlab.engine.state import reader_state
-from rxlab.engine.tcp import tcp_rcvbuf_grow
+from rxlab.engine.tcp import tcp_cleanup_rbuf, tcp_rcvbuf_grow, tcp_win_from_space
 from rxlab.kernel.tcp import TCP_IP_HEADERS
 
 # ctz of a 32-bit power of two: its de Bruijn product's top 5 bits index this table
@@ -38,7 +38,8 @@ def rcv_space_adjust(rx, c, t):
     (rxlab's rcv_rtt_est is the configured RTT), the payload copied since the last measurement
     (rxlab's readers empty the queue, so nothing is left in it to subtract); if it is more than
     rcvq_space.space ever was, autotuning (net.ipv4.tcp_moderate_rcvbuf, not with SO_RCVBUF) raises
-    sk_rcvbuf to tcp_rcvbuf_grow()'s value if larger, and rcvq_space.space becomes it."""
+    sk_rcvbuf to tcp_rcvbuf_grow()'s value if larger, and window_clamp follows it ("Make the window
+    clamp follow along": tcp_win_from_space(sk_rcvbuf)); rcvq_space.space becomes what was copied."""
     rc, rf = rx.rc, rx.rf
     k = rx.conn[ix(c)]
     kf = rx.connf[ix(c)]
@@ -52,7 +53,9 @@ def rcv_space_adjust(rx, c, t):
             rcvbuf = tcp_rcvbuf_grow(copied, space, ratio, rc[RC.grow], rc[RC.win_mode], rc[RC.advmss],
                                      rc[RC.rcvmem], np.int64(rf[RF.rtt_us]), rc[RC.low_rtt_us],
                                      rc[RC.tcp_rmem_max])
-            k[CN.rcvbuf] = max(k[CN.rcvbuf], rcvbuf)
+            if rcvbuf > k[CN.rcvbuf]:
+                k[CN.rcvbuf] = rcvbuf
+                k[CN.window_clamp] = tcp_win_from_space(rcvbuf, ratio, rc[RC.win_mode], rc[RC.adv_win_scale])
         k[CN.rcvq_space] = copied
     k[CN.rcvq_seq] = k[CN.rcv_nxt]
     kf[CF.rcvq_time] = t
@@ -101,6 +104,7 @@ def app_read(st, rx, c, t):
         connf[ix(c), CF.next_send] = min(connf[ix(c), CF.next_send], t)
     if t < np.inf:  # not the teardown's last read
         rcv_space_adjust(rx, c, t)
+        tcp_cleanup_rbuf(rx, c, t)
 
 
 

@@ -1,8 +1,9 @@
 """TCP's receive path for in-order data, on the NAPI CPU (net/ipv4/tcp_input.c): admission to
 the receive queue by the release's rule (tcp_data_queue, tcp_try_rmem_schedule), pruning and
-collapsing (tcp_prune_queue, tcp_collapse), coalescing into the tail (tcp_try_coalesce), and the
-window the receiver advertises (tcp_select_window). A socket that queues data is marked for its
-reader (rxlab.engine.reader.mark_dirty)."""
+collapsing (tcp_prune_queue, tcp_collapse), coalescing into the tail (tcp_try_coalesce), and
+rcv_ssthresh's growth (tcp_grow_window). The window the receiver advertises is rxlab.engine.tcp's
+tcp_select_window (imported here for rxlab.engine.loop) and tcp_cleanup_rbuf. A socket that queues
+data is marked for its reader (rxlab.engine.reader.mark_dirty)."""
 
 import numpy as np
 
@@ -11,7 +12,13 @@ from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G
 from rxlab.engine.reader import mark_dirty
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
-from rxlab.engine.tcp import alloc_skb_truesize, tcp_measure_rcv_mss, tcp_win_from_space
+from rxlab.engine.tcp import (
+    alloc_skb_truesize,
+    tcp_grow_window,
+    tcp_measure_rcv_mss,
+    tcp_select_window,  # noqa: F401  rxlab.engine.loop's import: the ACK's window
+    tcp_win_from_space,
+)
 from rxlab.kernel.tcp import TCP_INIT_CWND, TCP_IP_HEADERS, TCP_RTO_MAX_US, TCP_RTO_MIN_US, TCP_TIMEOUT_MIN_US
 
 
@@ -94,6 +101,8 @@ def tcp_prune_queue(st, rx, c, need, cpu):
     tcp_clamp_window() sets sk_rcvbuf to sk_rmem_alloc (at most tcp_rmem[2]) unless SO_RCVBUF
     locked it (rxlab models no global TCP memory pressure): from 6.17, called whenever the arriving
     skb does not fit, that can lower it (1d2fbaad7cd8); if the skb still does not fit,
+    if sk_rmem_alloc still exceeds sk_rcvbuf, tcp_clamp_window() also lowers rcv_ssthresh to
+    min(window_clamp, 2 x advmss); if the skb still does not fit,
     tcp_collapse() the receive queue (rxlab has no out-of-order queue to collapse or prune); if it
     still does not fit, RcvPruned and -1 (the caller drops the skb unless the queue is empty). From
     6.17 (972ca7a3bc9a) an empty queue returns -1 at once, before tcp_clamp_window() could set
@@ -105,6 +114,8 @@ def tcp_prune_queue(st, rx, c, need, cpu):
     st.c[Ctr.PruneCalled] += 1
     if k[CN.rcvbuf] < rc[RC.tcp_rmem_max] and not rc[RC.rcvbuf_lock]:
         k[CN.rcvbuf] = min(k[CN.rmem], rc[RC.tcp_rmem_max])
+    if k[CN.rmem] > k[CN.rcvbuf]:
+        k[CN.rcv_ssthresh] = min(k[CN.window_clamp], 2 * rc[RC.advmss])
     if k[CN.rmem] + need <= k[CN.rcvbuf]:
         return 0
     tcp_collapse(st, rx, c, cpu)
@@ -126,7 +137,8 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t):
     a receive buffer smaller than an initial window of the skbs it gets, which drops what the
     window lets through (Result.trapped()). Else tcp_measure_rcv_mss()
     (scaling_ratio), rcv_nxt, and tcp_try_coalesce() into the tail or queue the skb, charging
-    truesize (or the coalesce delta)."""
+    truesize (or the coalesce delta); then tcp_event_data_recv()'s tcp_grow_window() for an skb of
+    128 bytes or more."""
     rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
     k = conn[ix(c)]
     adm = rc[RC.admission]
@@ -153,22 +165,24 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t):
     # the socket now has data for the next read, whether or not the connection sent since the last
     # (GRO can hold a segment across a read, and an ACK or a poll's end completes it)
     mark_dirty(rx, c)
-    tcp_measure_rcv_mss(k, seg, payload, st.skbs[ix(s), SK.truesize], rc[RC.advmss])
+    truesize = st.skbs[ix(s), SK.truesize]
+    tcp_measure_rcv_mss(rc, k, seg, payload, truesize)
     k[CN.rcv_nxt] += payload
     k[CN.held] += st.skbs[ix(s), SK.page_len]
-    if k[CN.count] > 0:
-        delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff])
-        if delta >= 0:
-            k[CN.rmem] += delta
-            return
-    rcvq_next[ix(s)] = NONE
-    if k[CN.count] == 0:
-        k[CN.head] = s
+    delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff]) if k[CN.count] > 0 else -1
+    if delta >= 0:
+        k[CN.rmem] += delta
     else:
-        rcvq_next[ix(k[CN.tail])] = s
-    k[CN.tail] = s
-    k[CN.count] += 1
-    k[CN.rmem] += st.skbs[ix(s), SK.truesize]
+        rcvq_next[ix(s)] = NONE
+        if k[CN.count] == 0:
+            k[CN.head] = s
+        else:
+            rcvq_next[ix(k[CN.tail])] = s
+        k[CN.tail] = s
+        k[CN.count] += 1
+        k[CN.rmem] += truesize
+    if payload >= 128:
+        tcp_grow_window(rc, k, payload, truesize)
 
 
 @inner
@@ -210,18 +224,3 @@ def tcp_schedule_recovery(rx, c, t):
         k[CN.recovery] = 2
     k[CN.backoff] += 1
     rx.connf[ix(c), CF.next_send] = max(rx.connf[ix(c), CF.next_send], t + wait)
-
-
-@inner
-def tcp_select_window(rx, c):
-    """The window the receiver now advertises to connection ``c``: tcp_win_from_space(sk_rcvbuf -
-    sk_rmem_alloc), by scaling_ratio or (before 6.6) tcp_adv_win_scale, as the release does; its right
-    edge never moves left (tcp_select_window: a window is not shrunk). The sender may send up to it:
-    payload, which costs memory at the skbs' own len/truesize, so sk_rmem_alloc can pass sk_rcvbuf
-    where the ratio overestimates (tcp_prune_queue). Returns the scaling_ratio it used."""
-    rc = rx.rc
-    k = rx.conn[ix(c)]
-    ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
-    wnd = tcp_win_from_space(max(0, k[CN.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode], rc[RC.adv_win_scale])
-    k[CN.rcv_edge] = max(k[CN.rcv_edge], k[CN.rcv_nxt] + wnd)
-    return ratio

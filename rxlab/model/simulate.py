@@ -9,7 +9,7 @@ import numpy as np
 
 from rxlab.engine.invariants import check_invariants, check_no_leak
 from rxlab.engine.jit import compile_finished
-from rxlab.engine.layout import CF, CN, GR, NONE, PL, QP, RC, RF, Admission, G, Grow, Mode, WinMode
+from rxlab.engine.layout import CF, CN, GR, NONE, PL, QP, RC, RF, Admission, Clamp, G, Grow, Mode, WinMode
 from rxlab.engine.loop import run, seed_rng, teardown
 from rxlab.engine.napi import polls_complete
 from rxlab.engine.page_pool import pool_create
@@ -33,7 +33,15 @@ from rxlab.kernel.sizes import (
     skb_data_align,
     skb_shinfo_aligned,
 )
-from rxlab.kernel.tcp import TCP_INIT_CWND, advmss, rcvmem_per_mss, tcp_initialize_rcv_mss, tcp_win_from_space
+from rxlab.kernel.tcp import (
+    advmss,
+    rcvmem_per_mss,
+    sock_min_rcvbuf,
+    tcp_init_buffer_space,
+    tcp_initialize_rcv_mss,
+    tcp_select_initial_window,
+    tcp_win_from_space,
+)
 from rxlab.model.config import SimConfig
 from rxlab.model.drivers import DRIVERS
 from rxlab.model.result import Result
@@ -116,13 +124,25 @@ def _window(rel):
             tcp_win_from_space(256, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale))
 
 
-def _initial_window(cfg, rcvbuf):
-    """The window a socket first advertises for ``rcvbuf`` (tcp_win_from_space of it, at the
-    release's initial scaling_ratio or by tcp_adv_win_scale)."""
+def _full_space(cfg, rcvbuf):
+    """tcp_full_space() of a socket that has measured nothing yet: tcp_win_from_space(``rcvbuf``) at the
+    release's initial scaling_ratio or by tcp_adv_win_scale."""
     rel = cfg.release
     if rel.window == "scaling_ratio":
         return tcp_win_from_space(rcvbuf, "scaling_ratio", scaling_ratio=rel.scaling_ratio_init)
     return tcp_win_from_space(rcvbuf, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
+
+
+def _windows(cfg, rcvbuf, locked):
+    """The receive window a passive connection starts with: tcp_openreq_init_rwin() ->
+    tcp_select_initial_window() from tcp_full_space() (window_clamp that space under SO_RCVBUF),
+    then tcp_init_buffer_space() as it is established. Returns (rcv_wnd, rcv_wscale,
+    window_clamp, rcv_ssthresh, rcvq_space)."""
+    full, mss = _full_space(cfg, rcvbuf), advmss(cfg.mtu)
+    rcv_wnd, clamp, wscale = tcp_select_initial_window(full, mss, cfg.tcp_rmem, cfg.rmem_max,
+                                                       full if locked else 0)
+    clamp, ssthresh, space = tcp_init_buffer_space(clamp, rcv_wnd, full, mss)
+    return rcv_wnd, wscale, clamp, ssthresh, max(1, space)
 
 
 def _params(cfg):
@@ -149,6 +169,8 @@ def _params(cfg):
         RC.low_rtt_us: rel.rcvbuf_low_rtt_us, RC.admission: Admission[rel.admission],
         RC.shinfo: skb_shinfo_aligned(), RC.gro_max_size: GRO_LEGACY_MAX_SIZE,
         RC.prune_empty: rel.prune_empty == "drop",
+        RC.rcv_wscale: _windows(cfg, rcvbuf, locked)[1], RC.clamp: Clamp[rel.window_clamp],
+        RC.clamp_floor: sock_min_rcvbuf(cfg.arch) // 2,
     }
     p, d, tx, r = _xdp_fractions(cfg.xdp)
     floats = {
@@ -180,6 +202,8 @@ class Plan:
     rcvq_space: int
     rcv_wnd: int
     rcv_mss: int
+    window_clamp: int
+    rcv_ssthresh: int
     app_cpu: np.ndarray
 
 
@@ -192,19 +216,18 @@ def plan(cfg):
     # bucket (dev_gro_receive)
     queue = np.asarray(flow_queues(C, cfg.queues, cfg.seed), np.int64)
     bucket = np.array(flow_hashes(C, cfg.seed), np.int64) & (GRO_HASH_BUCKETS - 1)
-    # tcp_init_sock(): sk_rcvbuf = tcp_rmem[1] (or what SO_RCVBUF set); tcp_init_buffer_space():
-    # rcvq_space.space = min(rcv_wnd, TCP_INIT_CWND * advmss), its time the connection's start (0)
+    # tcp_init_sock(): sk_rcvbuf = tcp_rmem[1] (or what SO_RCVBUF set); the SYN-ACK's window (unscaled),
+    # window_clamp, rcv_ssthresh and rcvq_space.space (its time the connection's start, 0)
     rcvbuf = int(ints[RC.rcvbuf])
-    # tcp_select_initial_window() (net/ipv4/tcp_output.c): the SYN's window, unscaled, at most U16_MAX
-    rcv_wnd = min(0xFFFF, _initial_window(cfg, rcvbuf))
+    rcv_wnd, _, clamp, ssthresh, space = _windows(cfg, rcvbuf, bool(ints[RC.rcvbuf_lock]))
     mss = int(ints[RC.advmss])
     # an application thread per connection, on the online CPUs other than the NAPI ones (0..Q-1)
     app_cpu = (cfg.queues + np.arange(C) % cfg.reading_cpus) if cfg.reading_cpus else queue
     return Plan(geoms=geoms, sizes=size_run(cfg, geoms),
                 pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"),
                 ints=ints, floats=floats, flow_queue=queue, gro_bucket=bucket, rcvbuf=rcvbuf,
-                rcvq_space=min(TCP_INIT_CWND * mss, max(1, rcv_wnd)), rcv_wnd=rcv_wnd,
-                rcv_mss=tcp_initialize_rcv_mss(mss, rcv_wnd), app_cpu=app_cpu)
+                rcvq_space=space, rcv_wnd=rcv_wnd, rcv_mss=tcp_initialize_rcv_mss(mss, rcv_wnd),
+                window_clamp=clamp, rcv_ssthresh=ssthresh, app_cpu=app_cpu)
 
 
 def build(cfg, pl):
@@ -227,6 +250,8 @@ def build(cfg, pl):
     rx.conn[:, CN.rcvq_space] = pl.rcvq_space
     rx.conn[:, CN.rcv_edge] = pl.rcv_wnd
     rx.conn[:, CN.rcv_mss] = pl.rcv_mss
+    rx.conn[:, CN.window_clamp] = pl.window_clamp
+    rx.conn[:, CN.rcv_ssthresh] = pl.rcv_ssthresh
     rx.connf[:, CF.rcvq_time] = 0.0
     rx.connf[:, CF.trapped_at] = np.inf
     rx.conn[:, CN.app_cpu] = pl.app_cpu
