@@ -76,19 +76,14 @@ class Ctr(IntEnum):
     # the reader's own work (tcp_recvmsg)
     tcp_recvmsg = 54
     bytes_to_user = 55
-    # ptr_ring producer lock: produces by how many CPUs returned into the pool in the same window
-    ptr_ring_produce_cpus_1 = 56
-    ptr_ring_produce_cpus_2 = 57
-    ptr_ring_produce_cpus_3 = 58
-    ptr_ring_produce_cpus_4 = 59
-    ptr_ring_produce_cpus_5 = 60
-    ptr_ring_produce_cpus_6 = 61
-    ptr_ring_produce_cpus_7 = 62
-    ptr_ring_produce_cpus_8 = 63  # 8 or more
+    # ptr_ring producer lock (rxlab.engine.page_pool._producer_lock)
+    ptr_ring_produce_contended = 56
+    ptr_ring_lock_wait = 57
+    ptr_ring_produce_untimed = 58
     # NAPI GRO (net/core/gro.c)
-    gro_merge = 64
-    gro_merge_frag_list = 65
-    gro_complete = 66
+    gro_merge = 59
+    gro_merge_frag_list = 60
+    gro_complete = 61
 
 
 N_COUNTERS = len(Ctr)
@@ -184,11 +179,17 @@ DOC = {
                     "tcp_recvmsg, sk_wait_data (net/ipv4/tcp.c), sock_def_readable (net/core/sock.c)"),
     "bytes_to_user": ("TCP payload bytes copied to the application (the reader's copy)",
                       "tcp_recvmsg_locked -> skb_copy_datagram_msg -> skb_copy_datagram_iter (copy_to_user)"),
-    **{f"ptr_ring_produce_cpus_{k}": ((f"of ptr_ring_produce, those into a pool that {k}{' or more' if k == 8 else ''} "
-                                       "CPU(s) returned pages into within the same read period (the "
-                                       "applications' app_read_us): they contend on its producer lock"),
-                                      "page_pool_recycle_in_ring -> ptr_ring_produce (spin_lock(&r->producer_lock))")
-       for k in range(1, 9)},
+    "ptr_ring_produce_contended": (("of ptr_ring_produce, those that found the ring's producer lock held by "
+                                    "another CPU: a produce of another CPU into the same pool within the same "
+                                    "lock hold of model time"),
+                                   "page_pool_recycle_in_ring -> ptr_ring_produce (spin_lock(&r->producer_lock))"),
+    "ptr_ring_lock_wait": (("holds of the ptr_ring producer lock the contended produces waited for: per produce, "
+                            "the other CPUs' produces into its pool within its hold"),
+                           "ptr_ring_produce (spin_lock(&r->producer_lock), a queued spinlock: served in turn)"),
+    "ptr_ring_produce_untimed": (("of ptr_ring_produce, those by a CPU already more holds of the producer lock ahead "
+                                  "of model time than rxlab times (rxlab.model.sizing.lock_slots): a CPU saturated "
+                                  "by its produces alone, whose contention is not counted"),
+                                 "ptr_ring_produce (spin_lock(&r->producer_lock))"),
     "gro_merge": (("segments merged into their flow's GRO aggregate by stealing their head into a frag "
                    "(the sk_buff is freed: NAPI_GRO_FREE_STOLEN_HEAD)"), "skb_gro_receive (net/core/gro.c)"),
     "gro_merge_frag_list": (("segments chained whole on a GRO aggregate's frag_list (its frags were full, or "
@@ -197,8 +198,6 @@ DOC = {
                       "(at a poll's end, when full, or when a segment or ACK flushes the flow)"),
                      "napi_gro_complete, napi_gro_flush (net/core/gro.c)"),
 }
-# counters of contended produces by the number of CPUs returning into the pool (1..8, 8 = 8 or more)
-PTR_RING_CPUS = tuple(f"ptr_ring_produce_cpus_{k}" for k in range(1, 9))
 # the CPU classes counts are kept for: NAPI CPUs (the RX queues' softirq) and reading CPUs (the
 # applications', when app_cpus='remote'); Result.counters is their sum
 CPU_CLASSES = ("napi", "reader")

@@ -449,12 +449,29 @@ class Naive:
         self.c["skb_clone"] += 1
         return c
 
-    def skb_try_coalesce(self, to, frm, sizeof_sk_buff):
+    def skb_try_coalesce(self, to, frm, sizeof_sk_buff, head_truesize=0):
+        """net/core/skbuff.c skb_try_coalesce(): steal ``frm``'s page head into a frag of ``to``; or,
+        when its head is a kmalloc'ed one holding only the headers TCP pulled (skb_headlen 0: bnxt's
+        header-data split, copied), move its frags alone, ``to`` charged its truesize less
+        ``head_truesize`` (SKB_TRUESIZE(skb_end_offset(from)))."""
         dt, df = self.datas[self.skbs[to][0]], self.datas[self.skbs[frm][0]]
+        frags = df.head is None and bool(df.frags)
         if (dt.pp_recycle != df.pp_recycle or dt.cloned or df.cloned or dt.frag_list or df.frag_list
-                or df.head is None or len(dt.frags) + len(df.frags) >= MAX_SKB_FRAGS):
+                or (df.head is None and not frags) or len(dt.frags) + len(df.frags) + (not frags) > MAX_SKB_FRAGS):
             self.c["skb_coalesce_refused"] += 1
             return -1
+        if frags:
+            dt.frags += df.frags
+            delta = self.skbs[frm][1] - head_truesize
+            self.skbs[to][1] += delta
+            self.skbs[to][2] += self.skbs[frm][2]
+            d = self.skbs.pop(frm)[0]
+            del self.datas[d]
+            self.free_datas.append(d)
+            self.free_skbs.append(frm)
+            self.c["skb_free"] += 1
+            self.c["skb_coalesce"] += 1
+            return delta
         dt.frags += [(df.head, df.head_off)] + df.frags
         delta = self.skbs[frm][1] - sizeof_sk_buff
         self.skbs[to][1] += delta
@@ -466,13 +483,26 @@ class Naive:
         self.c["skb_coalesce"] += 1
         return delta
 
-    def skb_gro_receive(self, p, last, s, sizeof_sk_buff):
-        """net/core/gro.c skb_gro_receive(p, skb), len and pp_recycle already checked: steal ``s``'s
-        page head into a frag of the aggregate's last skb when it has room, else chain ``s`` whole on
-        ``p``'s frag_list. Returns the aggregate's last skb."""
+    def skb_gro_receive(self, p, last, s, sizeof_sk_buff, head_truesize=0):
+        """net/core/gro.c skb_gro_receive(p, skb), len and pp_recycle already checked: a segment
+        whose kmalloc'ed head holds only its headers (bnxt's header-data split, copied) gives its
+        frags to the aggregate's last skb when they fit, and is freed, the aggregate charged its
+        truesize less its head's (``head_truesize``); else steal ``s``'s page head into a frag of the
+        aggregate's last skb when it has room, else chain ``s`` whole on ``p``'s frag_list. Returns
+        the aggregate's last skb."""
         dl, ds = self.datas[self.skbs[last][0]], self.datas[self.skbs[s][0]]
         truesize, length = self.skbs[s][1], self.skbs[s][2]
         self.skbs[p][2] += length
+        if ds.head is None and ds.frags and len(dl.frags) + len(ds.frags) <= MAX_SKB_FRAGS:
+            dl.frags += ds.frags
+            self.skbs[p][1] += truesize - head_truesize
+            d = self.skbs.pop(s)[0]
+            del self.datas[d]
+            self.free_datas.append(d)
+            self.free_skbs.append(s)
+            self.c["skb_free"] += 1
+            self.c["gro_merge"] += 1
+            return last
         if ds.head is not None and len(dl.frags) + 1 + len(ds.frags) <= MAX_SKB_FRAGS:
             dl.frags += [(ds.head, ds.head_off)] + ds.frags
             self.skbs[p][1] += truesize - sizeof_sk_buff

@@ -9,13 +9,19 @@ Each step names the kernel function it stands for:
   verdict, napi_build_skb, hand to the stack), mana_pre_alloc_rxbufs / mana_pre_dealloc_rxbufs,
   mana_change_mtu and mana_bpf.c mana_xdp_set (pre-allocate, detach, attach),
   mana_dealloc_queues / mana_destroy_rxq (detach);
+- drivers/net/ethernet/broadcom/bnxt/bnxt.c (normal mode): bnxt_alloc_rx_page_pool (an agg pool
+  per ring, a head pool of its own where PAGE_SIZE > BNXT_RX_PAGE_SIZE), bnxt_alloc_one_rx_ring
+  (RX ring, aggregation ring, TPA heads), bnxt_rx_pkt -> bnxt_copy_skb / bnxt_rx_skb ->
+  __bnxt_rx_agg_netmems (bnxt_reuse_rx_data, bnxt_reuse_rx_agg_bufs on failure), bnxt_free_rx_skbs;
 - net/core/dev.c net_rx_action (a poll of up to napi_budget packets, skb_defer_free_flush),
   GRO flushed at each poll's end (__napi_poll, or napi_complete_done when the link idles);
 - net/core/gro.c dev_gro_receive / skb_gro_receive / gro_flush_oldest / napi_gro_flush and
   net/ipv4/tcp_offload.c tcp_gro_receive (NAPI GRO: per-flow aggregates in hash buckets);
 - net/ipv4/tcp_input.c tcp_data_queue / tcp_queue_rcv / tcp_try_coalesce, tcp_measure_rcv_mss
-  (rcv_mss and scaling_ratio), tcp_initialize_rcv_mss, tcp_win_from_space;
-  net/ipv4/tcp.c tcp_recvmsg -> tcp_eat_recv_skb;
+  (rcv_mss and scaling_ratio, window_clamp by the release), tcp_initialize_rcv_mss, tcp_win_from_space,
+  tcp_grow_window, tcp_clamp_window, tcp_init_buffer_space; net/ipv4/tcp_output.c tcp_select_window /
+  __tcp_select_window / tcp_select_initial_window; net/ipv4/tcp.c tcp_recvmsg -> tcp_eat_recv_skb,
+  tcp_cleanup_rbuf, tcp_set_window_clamp;
 - net/core/skbuff.c skb_attempt_defer_free, napi_alloc_skb (copy-break), skb_clone.
 
 The data structures are deliberately not the engine's: the device ring is the driver's
@@ -42,9 +48,12 @@ from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE, MAX_GRO_SKBS
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment, pp_alloc_cache
 from rxlab.kernel.rss import flow_hashes, flow_queues
 from rxlab.kernel.sizes import (
+    ETH_HLEN,
     NET_SKB_PAD,
+    SKB_SMALL_HEAD_CACHE_SIZE,
     WIRE_OVERHEAD,
     arch_info,
+    build_skb_truesize,
     get_order,
     napi_small_head_max,
     skb_data_align,
@@ -52,15 +61,15 @@ from rxlab.kernel.sizes import (
 )
 from rxlab.kernel.tcp import (
     ACK_LEN,
-    TCP_INIT_CWND,
-    TCP_IP_HEADERS,
-    TCP_MIN_MSS,
     GSO_LEGACY_MAX_SIZE,
     PROBE0_BACKOFF_MAX,
     SK_PACING_SHIFT,
     TCP_DELACK_MIN_US,
     TCP_INFINITE_SSTHRESH,
+    TCP_INIT_CWND,
+    TCP_IP_HEADERS,
     TCP_MAX_QUICKACKS,
+    TCP_MIN_MSS,
     TCP_MIN_TSO_SEGS,
     TCP_MSS_DEFAULT,
     TCP_PACING_CA_RATIO,
@@ -73,12 +82,14 @@ from rxlab.kernel.tcp import (
     alloc_skb_truesize,
     collapse_skb_max,
     rcvmem_per_mss,
+    sock_min_rcvbuf,
+    tcp_init_buffer_space,
     tcp_initialize_rcv_mss,
     tcp_rcvbuf_grow,
+    tcp_select_initial_window,
     tcp_win_from_space,
 )
-from rxlab.model.sizing import ack_cap
-
+from rxlab.model.sizing import ack_cap, lock_slots
 
 PP_FRAG, PP_PAGE, PAGE = 0, 1, 2  # the naive core's buffer kinds: a pool fragment, a pool page, any other page
 NONE = -1  # the naive core's "no page / no skb"
@@ -91,9 +102,10 @@ QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "d
 CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
               "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge", "held", "rcv_mss",
               "last_seg", "trap_drops", "trap_need", "backoff", "recovery", "loss_probes", "timeouts", "retrans",
+              "window_clamp", "rcv_ssthresh", "rcv_wup", "win_updates",
               "snd_una", "snd_nxt", "snd_edge", "cwnd", "ssthresh", "cwnd_cnt", "burst", "max_out",
               "cwnd_usage_seq", "cwnd_limited", "in_sndq", "ca_state", "tlp_high_seq", "probes_out", "win_probes",
-              "seg_seq", "rcv_wup", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
+              "seg_seq", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
               "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe")
 TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
@@ -156,11 +168,42 @@ class RxQueue:
         self.stats = stats  # the queue's statistics outlive its reconfigurations
 
 
+class BnxtRxRing:
+    """struct bnxt_rx_ring_info in normal mode: the RX ring of heads (rx_buf_ring, consumed at
+    rx_next_cons), the aggregation ring (rx_agg_ring, consumed in order; a buffer reposted by
+    bnxt_reuse_rx_agg_bufs stays where it is, the ring being always full), the TPA heads
+    (rx_tpa[].data), the page_pool and the head pool."""
+
+    def __init__(self, q, pool, head_pool, g, stats):
+        self.q = q
+        self.pool = pool
+        self.head_pool = head_pool
+        self.napi_cpu = q
+        self.rx_buf_size = g.alloc_size
+        self.rx_buf_use_size = g.head_use_size
+        self.rx_page_size = g.agg_buf_size or g.page_size
+        self.rx_agg_ring_size = g.agg_ring_size
+        self.max_tpa = g.tpa_bufs
+        self.rx_copybreak = g.copybreak
+        self.hds_thresh = g.hds_thresh if g.header_split else None
+        self.header_len = g.header_len
+        self.truesize = build_skb_truesize(g.alloc_size, g.arch)  # napi_build_skb(data, rx_buf_size)
+        self.truesize_pinned = g.page_size // g.frags_per_page + build_skb_truesize(g.page_size, g.arch) - g.page_size
+        self.rx_buf_ring = []
+        self.rx_next_cons = 0
+        self.rx_agg_ring = []
+        self.agg_cons = 0
+        self.rx_tpa = []
+        self.xdp_prog = None
+        self.xdp_pending = deque()
+        self.stats = stats
+
+
 class Socket:
     """One TCP connection's receive side: sk_receive_queue (a deque of skb ids), sk_rmem_alloc,
     the scaling_ratio, and the sender's and reader's next times."""
 
-    def __init__(self, queue, app_cpu, rcvbuf, rcv_wnd, mss, bucket):
+    def __init__(self, queue, app_cpu, rcvbuf, rcv_wnd, mss, bucket, window_clamp, rcv_ssthresh, rcvq_space):
         self.queue = queue
         self.bucket = bucket  # the flow's GRO hash bucket: its hash's low bits
         self.gro = None  # the aggregate NAPI GRO holds: {"p", "last", "segs", "payload", "gso_size", "page_bytes"}
@@ -176,16 +219,18 @@ class Socket:
         self.scaling_ratio = 0
         self.sk_rcvbuf = rcvbuf  # tcp_init_sock(): tcp_rmem[1], or what SO_RCVBUF set
         self.rcv_nxt = 0  # payload bytes received in order
-        self.rcv_wnd_right = rcv_wnd  # the right edge the receiver advertised (tcp_select_initial_window)
-        # tcp_init_buffer_space(): rcvq_space.space = min(rcv_wnd, TCP_INIT_CWND * advmss)
-        self.rcvq_space = {"space": min(TCP_INIT_CWND * mss, max(1, rcv_wnd)), "seq": 0, "time": 0.0}
+        self.rcv_wup = 0  # rcv_nxt when the window was last advertised
+        self.rcv_wnd = rcv_wnd  # the window advertised then (the SYN-ACK's: tcp_select_initial_window)
+        self.window_clamp = window_clamp  # tcp_init_buffer_space()
+        self.rcv_ssthresh = rcv_ssthresh
+        self.win_updates = 0
+        self.rcvq_space = {"space": rcvq_space, "seq": 0, "time": 0.0}
         self.stats = Counter()
         self.ever_queued = False
         self.last_queued = 0
         self.next_read = 0.0
         # the receiver's ACK state (tcp_input.c __tcp_ack_snd_check, tcp_event_data_recv)
         self.seg_seq = 0  # the sequence number of the segment on its way up
-        self.rcv_wup = 0
         self.copied_seq = 0
         self.ack_quick = 0
         self.ack_pending = False
@@ -222,16 +267,21 @@ class NaiveRx:
         Q = cfg.queues
         n_cpus = Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0)
         # page slots and driver buffers far beyond a small run's: if the engine ran out of either, it would show
-        self.core = Naive(page_size=cfg.page_size, n_pages=1 << 18, n_pools=Q * (1 + len(cfg.reconfigs)),
+        self.bnxt = cfg.driver == "bnxt"
+        # pools per configuration: a queue's, and bnxt's separate head pools after them
+        self.pools_per_config = Q * (2 if any(g.head_pool_size for g in self.geoms) else 1)
+        self.core = Naive(page_size=cfg.page_size, n_pages=1 << 18, n_pools=self.pools_per_config * (1 + len(cfg.reconfigs)),
                           ring_max=1, n_cpus=n_cpus, n_bufs=1 << 18, n_skbs=n_skbs,
                           pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"))
         self.rng = np.random.RandomState(cfg.seed)  # the engine's np.random.seed(cfg.seed) sequence
         # the CPU that pays: what a reading CPU does is kept apart (the rest is the NAPI CPUs')
         self.reader = Counter()
-        # ptr_ring producers: {(pool, read period): [CPUs, produces by NAPI CPUs, by reading CPUs]};
-        # the read periods are the windows in which returning CPUs contend on the producer lock
-        self.period = 0
-        self.producers = {}
+        # the ptr_ring producer locks: model time in holds of ptr_ring_hold_ns; {(pool, hold): produces
+        # into the pool in that hold}, {cpu: the next hold it is free}
+        self.hold_ps = max(1, round(cfg.ptr_ring_hold_ns * 1000))
+        self.lock_ahead = lock_slots(cfg)  # how far ahead of model time a CPU's produces are timed
+        self.lock_holds = Counter()
+        self.lock_free_at = Counter()
         self.core.on_produce = self.ptr_ring_produced
         # page_pool's own mappings fail at dma_map_fail_rate once traffic starts (the engine keeps
         # the rate as parts per 10**9: the same draw, compared the same way)
@@ -250,13 +300,18 @@ class NaiveRx:
         rcvbuf, self.rcvbuf_locked = cfg.sk_rcvbuf()
         self.mss = advmss(cfg.mtu)
         if rel.window == "scaling_ratio":
-            first = tcp_win_from_space(rcvbuf, "scaling_ratio", scaling_ratio=rel.scaling_ratio_init)
+            full = tcp_win_from_space(rcvbuf, "scaling_ratio", scaling_ratio=rel.scaling_ratio_init)
         else:
-            first = tcp_win_from_space(rcvbuf, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
-        rcv_wnd = min(65535, first)  # the SYN's window is not scaled
+            full = tcp_win_from_space(rcvbuf, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
+        # the SYN-ACK (tcp_openreq_init_rwin: window_clamp the full space under SO_RCVBUF), then
+        # tcp_init_buffer_space() as the connection is established
+        rcv_wnd, clamp, self.rcv_wscale = tcp_select_initial_window(full, self.mss, cfg.tcp_rmem, cfg.rmem_max,
+                                                                    full if self.rcvbuf_locked else 0)
+        clamp, ssthresh, space = tcp_init_buffer_space(clamp, rcv_wnd, full, self.mss)
+        self.clamp_floor = sock_min_rcvbuf(cfg.arch) // 2
         hashes = flow_hashes(cfg.connections, cfg.seed)
         self.socks = [Socket(queues[c], Q + c % cfg.reader_cpus if cfg.app_cpus == "remote" else queues[c],
-                             rcvbuf, rcv_wnd, self.mss, hashes[c] % GRO_HASH_BUCKETS)
+                             rcvbuf, rcv_wnd, self.mss, hashes[c] % GRO_HASH_BUCKETS, clamp, ssthresh, max(1, space))
                       for c in range(cfg.connections)]
         for c, sock in enumerate(self.socks):
             sock.c = c
@@ -265,7 +320,7 @@ class NaiveRx:
         self.t = 0.0
         self.sent = 0
         self.now = 0.0  # the time TCP works at: the link's, or the event's
-        self.next_read = 0.0  # the applications' next periodic read, and ptr_ring contention's window
+        self.next_read = 0.0 if cfg.reader == "periodic" else np.inf  # the applications' next periodic read
         # the senders that may send, first to send first (all, in order, once established), and the TSO
         # skb on the wire; ACKs on their way back (time, connection, ack, window edge); timers {slot: due}
         self.sndq = deque(self.socks)
@@ -329,6 +384,135 @@ class NaiveRx:
         self.dma_map_single(rxq.datasize)
         return b
 
+    # -- bnxt_en (normal mode) ---------------------------------------------------------------------
+    def bnxt_alloc(self, rxr, pool, size):
+        """__bnxt_alloc_rx_frag() (a head: page_pool_alloc_frag of rx_buf_size from the head pool) or
+        __bnxt_alloc_rx_netmem() (an aggregation buffer: the whole page when BNXT_RX_PAGE_SIZE is
+        PAGE_SIZE, else a fragment of it); the pool maps both. None on failure."""
+        core = self.core
+        if self.inject and self.draw(self.cfg.alloc_fail_rate):
+            rxr.stats["alloc_fail_injected"] += 1
+            return None
+        if size < self.cfg.page_size:
+            pid, off = core.pp_alloc_frag(pool, size, self.align, rxr.napi_cpu)
+        else:
+            pid, off = core.pp_alloc_pages(pool, rxr.napi_cpu), 0
+        if pid == NONE:
+            return None
+        return core.buf_new(pid, off, size, PP_FRAG, rxr.q)
+
+    def bnxt_create_rx_ring(self, q, base, g):
+        """bnxt_alloc_rx_page_pool() (the ring's page_pool of pool_size rx_agg_ring_size /
+        agg_size_fac, or page_pool_init's 1024 for 0; a head pool of its own where
+        bnxt_separate_head_pool()), then bnxt_alloc_one_rx_ring(): the RX ring's heads, the
+        aggregation ring, the TPA heads (bnxt_alloc_one_tpa_info_data)."""
+        cfg, core = self.cfg, self.core
+        head_pool = base + cfg.queues + q if g.head_pool_size else base + q
+        rxr = BnxtRxRing(q, base + q, head_pool, g, self.qstats[q])
+        core.pool_create(rxr.pool, g.pool_size or 1024, 0, True, True, cfg.page_size, q, cfg.spec.upfront_refs)
+        if g.head_pool_size:
+            core.pool_create(head_pool, g.head_pool_size, 0, True, True, cfg.page_size, q, cfg.spec.upfront_refs)
+        for buf, pool, size, n in ((rxr.rx_buf_ring, head_pool, rxr.rx_buf_size, cfg.ring_size),
+                                   (rxr.rx_agg_ring, rxr.pool, rxr.rx_page_size, rxr.rx_agg_ring_size),
+                                   (rxr.rx_tpa, head_pool, rxr.rx_buf_size, rxr.max_tpa)):
+            for _ in range(n):
+                b = self.bnxt_alloc(rxr, pool, size)
+                assert b is not None, "could not fill the bnxt rings"
+                buf.append(b)
+        return rxr
+
+    def bnxt_reuse_rx_agg_bufs(self, rxr, n):
+        rxr.agg_cons = (rxr.agg_cons + n) % rxr.rx_agg_ring_size if n else rxr.agg_cons
+
+    def bnxt_rx_pkt(self, rxr, sock, length, is_ack):
+        """An L2 completion: the frame's headers alone in the head above the HDS threshold, else up
+        to rx_buf_use_size of it; the rest in BNXT_RX_PAGE_SIZE aggregation buffers. A head of at
+        most rx_copybreak is copied (bnxt_copy_skb, the buffer reposted: bnxt_reuse_rx_data), a
+        longer one replaced first (bnxt_alloc_rx_data; failing, the frame is dropped) and the skb
+        built on it (napi_build_skb(data, rx_buf_size)); each aggregation buffer replaced and added
+        as a frag charged BNXT_RX_PAGE_SIZE, or on failure it and the rest reposted and the skb
+        freed. A frame dropped before its aggregation buffers reposts them."""
+        core, cpu, cfg = self.core, rxr.napi_cpu, self.cfg
+        rxr.stats["rx_packets"] += 1
+        rxr.stats["rx_bytes"] += length
+        self.net_rx_action(rxr)
+        self.xdp_tx_completions(rxr, self.t)
+        i = rxr.rx_next_cons
+        rxr.rx_next_cons = (i + 1) % cfg.ring_size
+        old = rxr.rx_buf_ring[i]
+        frame = length + ETH_HLEN  # the completion's length counts the Ethernet header
+        if rxr.hds_thresh is not None and frame > rxr.hds_thresh:
+            head_len = min(rxr.header_len, frame)
+        else:
+            head_len = min(frame, rxr.rx_buf_use_size)
+        rest = frame - head_len
+        agg_bufs = -(-rest // rxr.rx_page_size)
+        if head_len <= rxr.rx_copybreak:
+            if not core.free_skbs:
+                rxr.stats["skb_table_full"] += 1
+                self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
+                return
+            small = head_len <= napi_small_head_max()
+            head = skb_data_align(head_len + NET_SKB_PAD) + skb_shinfo_aligned()
+            truesize = (SKB_SMALL_HEAD_CACHE_SIZE if small else head) + self.sizeof_sk_buff
+            s = core.skb_alloc_copy(cpu, head_len - ETH_HLEN, head, truesize, small)
+            if s == NONE:
+                rxr.stats["rx_alloc_fail"] += 1
+                self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
+                return
+            rxr.stats["copybreak"] += 1
+            in_pages = 0 if small else head_len - ETH_HLEN
+        else:
+            new = self.bnxt_alloc(rxr, rxr.head_pool, rxr.rx_buf_size)
+            if new is None:
+                rxr.stats["rx_alloc_fail"] += 1
+                self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
+                return
+            rxr.rx_buf_ring[i] = new
+            s = core.skb_build(old, rxr.truesize_pinned if cfg.truesize_honest else rxr.truesize, head_len - ETH_HLEN)
+            if s == NONE:
+                rxr.stats["skb_table_full"] += 1
+                core.buf_put(old, cpu, True)
+                self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
+                return
+            in_pages = head_len - ETH_HLEN
+        data = core.datas[core.skbs[s][0]]
+        if agg_bufs:
+            data.pp_recycle = True  # skb_mark_for_recycle()
+        for k in range(agg_bufs):
+            new = self.bnxt_alloc(rxr, rxr.pool, rxr.rx_page_size)
+            if new is None:
+                rxr.stats["rx_alloc_fail"] += 1
+                self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs - k)
+                core.skb_free(s, cpu, True)
+                return
+            ab = rxr.rx_agg_ring[rxr.agg_cons]
+            rxr.rx_agg_ring[rxr.agg_cons] = new
+            self.bnxt_reuse_rx_agg_bufs(rxr, 1)
+            pid, off, _, _, _ = core.bufs.pop(ab)  # skb_add_rx_frag_netmem(): the page moves into the skb
+            core.free_bufs.append(ab)
+            data.frags.append((pid, off))
+            frag = min(rest, rxr.rx_page_size)
+            core.skbs[s][1] += rxr.rx_page_size
+            core.skbs[s][2] += frag
+            in_pages += frag
+            rest -= rxr.rx_page_size
+        self.deliver(rxr, sock, s, length, is_ack, in_pages)
+
+    def bnxt_free_rx_skbs(self, rxr):
+        """bnxt_free_rx_skbs(): the TPA heads (page_pool_free_va(head_pool, data, false)), the RX
+        ring's heads (..., true), the aggregation ring (page_pool_recycle_direct_netmem); then
+        bnxt_free_rx_rings() destroys the pool and a separate head pool."""
+        core, cpu = self.core, rxr.napi_cpu
+        for b in rxr.rx_tpa:
+            core.buf_put(b, cpu, False)
+        for b in rxr.rx_buf_ring + rxr.rx_agg_ring:
+            core.buf_put(b, cpu, True)
+        rxr.rx_tpa, rxr.rx_buf_ring, rxr.rx_agg_ring = [], [], []
+        core.pool_destroy(rxr.pool, cpu)
+        if rxr.head_pool != rxr.pool:
+            core.pool_destroy(rxr.head_pool, cpu)
+
     def mana_create_rxq(self, q, pool, g, xdp, pre=None):
         """mana_create_rxq(): the queue's page_pool (mana_create_page_pool: pool_size, order, and
         DMA mapping + sync of PAGE_SIZE by the pool only for fragments), then every ring slot
@@ -370,7 +554,10 @@ class NaiveRx:
     def napi_poll_one(self, rxq, sock, length, is_ack):
         """A completion taken by the poll; after the poll's last (its napi_budget-th), __napi_poll()
         flushes GRO (napi_gro_flush(n, HZ >= 1000) on a kernel with HZ below 1000)."""
-        self.mana_process_rx_cqe(rxq, sock, length, is_ack)
+        if self.bnxt:
+            self.bnxt_rx_pkt(rxq, sock, length, is_ack)
+        else:
+            self.mana_process_rx_cqe(rxq, sock, length, is_ack)
         if self.softnet[rxq.napi_cpu]["napi_left"] == 0:
             self.napi_gro_flush(rxq)
 
@@ -447,12 +634,13 @@ class NaiveRx:
             return
         self.deliver(rxq, sock, s, length, is_ack)
 
-    def deliver(self, rxq, sock, s, length, is_ack):
+    def deliver(self, rxq, sock, s, length, is_ack, in_pages=None):
         """napi_gro_receive(): a pure ACK completes its flow's aggregate (tcp_gro_receive: another
         ack_seq, shorter than the mss) and goes up alone to be consumed; data goes through GRO, or
         up alone with GRO off."""
         core, cpu = self.core, rxq.napi_cpu
-        in_pages = length if core.datas[core.skbs[s][0]].head is not None else 0
+        if in_pages is None:
+            in_pages = length if core.datas[core.skbs[s][0]].head is not None else 0
         if is_ack:
             rxq.stats["acks"] += 1
             if sock.gro is not None:
@@ -481,7 +669,8 @@ class NaiveRx:
                     or TCP_IP_HEADERS + agg["payload"] + payload >= GRO_LEGACY_MAX_SIZE):
                 self.napi_gro_complete(sock)
             else:
-                agg["last"] = self.core.skb_gro_receive(agg["p"], agg["last"], s, self.sizeof_sk_buff)
+                agg["last"] = self.core.skb_gro_receive(agg["p"], agg["last"], s, self.sizeof_sk_buff,
+                                                        SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff)
                 agg["segs"] += 1
                 agg["payload"] += payload
                 agg["page_bytes"] += in_pages
@@ -585,6 +774,8 @@ class NaiveRx:
         cap = self.cfg.tcp_rmem
         if sock.sk_rcvbuf < cap and not self.rcvbuf_locked:
             sock.sk_rcvbuf = min(sock.rmem_alloc, cap)
+        if sock.rmem_alloc > sock.sk_rcvbuf:  # tcp_clamp_window(): the window's ceiling drops
+            sock.rcv_ssthresh = min(sock.window_clamp, 2 * self.mss)
         if sock.rmem_alloc + need <= sock.sk_rcvbuf:
             return 0
         self.tcp_collapse(sock, cpu)
@@ -600,12 +791,83 @@ class NaiveRx:
         lss, sock.last_seg_size = sock.last_seg_size, 0
         if seg >= sock.rcv_mss:
             if seg != sock.rcv_mss:
+                old = sock.scaling_ratio or self.cfg.release.scaling_ratio_init
                 sock.scaling_ratio = max(1, (payload << 8) // truesize)
+                mode = self.cfg.release.window_clamp
+                if sock.scaling_ratio != old and mode != "autotune":  # a2cbb1603943, f5da7c45188e
+                    val = self.window(sock, sock.sk_rcvbuf)
+                    if mode == "scaling_ratio":
+                        sock.window_clamp = val
+                    else:
+                        self.tcp_set_window_clamp(sock, val)
+                        sock.rcvq_space["space"] = min(sock.rcvq_space["space"], sock.window_clamp)
             sock.rcv_mss = min(seg, self.mss)
         elif seg + 32 >= TCP_MIN_MSS + 20:
             sock.last_seg_size = seg
             if seg == lss:
                 sock.rcv_mss = seg
+
+    def tcp_set_window_clamp(self, sock, val):
+        """window_clamp = max(val, SOCK_MIN_RCVBUF / 2); rcv_ssthresh down to a lower clamp, or up to
+        min(rcv_wnd, a higher one)."""
+        new = max(val, self.clamp_floor)
+        if new < sock.window_clamp:
+            sock.rcv_ssthresh = min(sock.rcv_ssthresh, new)
+        elif new > sock.window_clamp:
+            sock.rcv_ssthresh = max(sock.rcv_ssthresh, min(sock.rcv_wnd, new))
+        sock.window_clamp = new
+
+    def tcp_grow_window(self, sock, length, truesize):
+        """rcv_ssthresh grows by min(room, max(incr, 2 x len)) while below min(window_clamp,
+        tcp_space()): incr 2 x advmss if the skb's truesize as a window holds its len, else 2 x
+        rcv_mss if halving it and tcp_rmem[2]'s half-window finds it would (__tcp_grow_window)."""
+        room = min(sock.window_clamp, self.window(sock, max(0, sock.sk_rcvbuf - sock.rmem_alloc))) - sock.rcv_ssthresh
+        if room <= 0:
+            return
+        incr = 0
+        if self.window(sock, truesize) <= length:
+            incr = 2 * self.mss
+        else:
+            half, window = self.window(sock, truesize) >> 1, self.window(sock, self.cfg.tcp_rmem) >> 1
+            while sock.rcv_ssthresh <= window and not incr:
+                if half <= length:
+                    incr = 2 * sock.rcv_mss
+                half, window = half >> 1, window >> 1
+        if incr:
+            sock.rcv_ssthresh += min(room, max(incr, 2 * length))
+
+    def select_window_now(self, sock):
+        """__tcp_select_window(): the window the receiver would advertise now."""
+        ws = self.rcv_wscale
+        mss = sock.rcv_mss
+        free = self.window(sock, max(0, sock.sk_rcvbuf - sock.rmem_alloc))
+        allowed = self.window(sock, sock.sk_rcvbuf)
+        full = min(sock.window_clamp, allowed)
+        if mss > full:
+            mss = full
+            if mss <= 0:
+                return 0
+        if free < full // 2:
+            free = free // (1 << ws) * (1 << ws)
+            if free < allowed // 16 or free < mss:  # silly window avoidance: a zero window
+                return 0
+        free = min(free, sock.rcv_ssthresh)
+        if ws:
+            return -(-free // (1 << ws)) * (1 << ws)
+        window = sock.rcv_wnd
+        if window <= free - mss or window > free:
+            return free // mss * mss
+        if mss == full and free > window + full // 2:
+            return free
+        return window
+
+    def tcp_select_window(self, sock):
+        """An ACK's window: never less than what is left of the last one (rounded up to the scale)."""
+        cur = max(0, sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt)
+        new = self.select_window_now(sock)
+        if new < cur:
+            new = -(-cur // (1 << self.rcv_wscale)) * (1 << self.rcv_wscale)
+        sock.rcv_wnd, sock.rcv_wup = new, sock.rcv_nxt
 
     def tcp_data_queue(self, sock, s, cpu, segs, payload, seg, in_pages, seq):
         """tcp_data_queue() of an skb from sequence number ``seq``: data queued already is dropped
@@ -657,24 +919,24 @@ class NaiveRx:
             self.tcp_incr_quickack(sock)
         sock.lrcvtime = self.now
         sock.ack_pending = True
-        queued = False
-        if sock.receive_queue:
-            delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff)
-            if delta >= 0:
-                sock.rmem_alloc += delta
-                sock.page_bytes[sock.receive_queue[-1]] += in_pages
-                queued = True
-        if not queued:
+        delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff,
+                                      SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff) if sock.receive_queue else -1
+        if delta >= 0:
+            sock.rmem_alloc += delta
+            sock.page_bytes[sock.receive_queue[-1]] += in_pages
+        else:
             sock.receive_queue.append(s)
             sock.page_bytes[s] = in_pages
             sock.ever_queued, sock.last_queued = True, s
-            sock.rmem_alloc += core.skbs[s][1]
+            sock.rmem_alloc += truesize
+        if payload >= 128:  # tcp_event_data_recv()
+            self.tcp_grow_window(sock, payload, truesize)
         self.tcp_data_ready(sock)
         # __tcp_ack_snd_check(): more than a full segment unacknowledged and the window not shrinking
         # (or below SO_RCVLOWAT unread), or quick-ack mode: now; else the delayed ACK
         if ((sock.rcv_nxt - sock.rcv_wup > sock.rcv_mss
              and (sock.rcv_nxt - sock.copied_seq < self.cfg.rcvlowat
-                  or self.new_window(sock) >= sock.rcv_wnd_right - sock.rcv_wup))
+                  or self.select_window_now(sock) >= sock.rcv_wnd))
                 or sock.ack_quick > 0):
             self.tcp_send_ack(sock)
         else:
@@ -696,7 +958,9 @@ class NaiveRx:
                 want = tcp_rcvbuf_grow(copied, sp["space"], rel.rcvbuf_grow, rel.window, ratio or 1, self.mss,
                                        rcvmem_per_mss(cfg.mtu, rel.tcp_adv_win_scale, cfg.arch), int(cfg.rtt_us),
                                        rel.rcvbuf_low_rtt_us, cfg.tcp_rmem)
-                sock.sk_rcvbuf = max(sock.sk_rcvbuf, want)
+                if want > sock.sk_rcvbuf:  # the window clamp follows
+                    sock.sk_rcvbuf = want
+                    sock.window_clamp = self.window(sock, want)
             sp["space"] = copied
         sp["seq"] = sock.rcv_nxt
         sp["time"] = now
@@ -761,35 +1025,31 @@ class NaiveRx:
             self.core.skb_free(s, alloc_cpu, True)
 
     def ptr_ring_produced(self, pool, cpu):
-        """page_pool_recycle_in_ring() by ``cpu``: noted in this read period's producers of ``pool``."""
-        w = self.producers.setdefault((pool, self.period), [set(), 0, 0])
-        w[0].add(cpu)
-        w[1 if cpu < self.cfg.queues else 2] += 1
-
-    def producer_lock_counts(self):
-        """ptr_ring_produce_cpus_k: every produce counted by how many CPUs produced into its pool in
-        its read period (k = 8 for 8 or more), overall and by reading CPUs."""
-        total, reader = Counter(), Counter()
-        for cpus, napi, on_reader in self.producers.values():
-            name = f"ptr_ring_produce_cpus_{min(len(cpus), 8)}"
-            total[name] += napi + on_reader
-            reader[name] += on_reader
-        return total, reader
+        """ptr_ring_produce() by ``cpu`` into ``pool`` at self.now, under the ring's producer_lock: the
+        CPU's produces at one instant follow one another a hold apart (sequential on that CPU); one
+        that shares its hold with n produces of other CPUs into the pool is contended and waits for
+        their n holds. A CPU lock_ahead holds or more ahead of model time is not timed."""
+        now = int(self.now * 1e6) // self.hold_ps
+        k = max(now, self.lock_free_at[cpu])
+        if k - now >= self.lock_ahead:
+            self.core.c["ptr_ring_produce_untimed"] += 1
+            return
+        self.lock_free_at[cpu] = k + 1
+        n = self.lock_holds[pool, k]
+        if n:
+            self.core.c["ptr_ring_produce_contended"] += 1
+            self.core.c["ptr_ring_lock_wait"] += n
+        self.lock_holds[pool, k] += 1
 
     # -- the receiver's ACKs (tcp_input.c, tcp_output.c tcp_send_ack, tcp.c __tcp_cleanup_rbuf) ---------
     def slot(self, sock, kind):
         """A timer's slot: connection x TIMERS + 0 (xmit), 1 (delayed ACK) or 2 (the reader's wake)."""
         return sock.c * TIMERS + kind
 
-    def new_window(self, sock):
-        """tcp_select_window()'s new window: tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc)."""
-        return self.window(sock, max(0, sock.sk_rcvbuf - sock.rmem_alloc))
-
     def tcp_send_ack(self, sock):
-        """An ACK of rcv_nxt with the window (its right edge never moves left), back at the sender one
-        RTT later; the delayed ACK cancelled, quick-ack mode one ACK down."""
-        sock.rcv_wnd_right = max(sock.rcv_wnd_right, sock.rcv_nxt + self.new_window(sock))
-        sock.rcv_wup = sock.rcv_nxt
+        """An ACK of rcv_nxt with tcp_select_window()'s window, back at the sender one RTT later; the
+        delayed ACK cancelled, quick-ack mode one ACK down."""
+        self.tcp_select_window(sock)
         if sock.ack_pending:
             sock.ack_quick = max(0, sock.ack_quick - 1)
             sock.ack_pending = False
@@ -798,26 +1058,28 @@ class NaiveRx:
         if len(self.acks) == self.ack_cap:
             self.ack_ring_full += 1
             return
-        self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, sock.rcv_wnd_right))
+        self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, sock.rcv_wup + sock.rcv_wnd))
 
     def tcp_ack_now(self, sock):
         sock.ack_pending = True
         self.tcp_send_ack(sock)
 
     def tcp_incr_quickack(self, sock):
-        quick = (sock.rcv_wnd_right - sock.rcv_wup) // (2 * sock.rcv_mss)
+        quick = sock.rcv_wnd // (2 * sock.rcv_mss)
         sock.ack_quick = max(sock.ack_quick, min(quick or 2, TCP_MAX_QUICKACKS))
 
     def tcp_cleanup_rbuf(self, sock):
-        """After a read: the scheduled ACK if more than a segment is unacknowledged, else an ACK if the
-        window can now at least double what the sender may send (when that is at most half the clamp)."""
+        """After a read: the scheduled ACK if more than a segment is unacknowledged, else an ACK with the
+        window if twice what is open fits window_clamp and the new window is non-zero and at least
+        twice it (a window update)."""
         if sock.ack_pending and sock.rcv_nxt - sock.rcv_wup > sock.rcv_mss:
             self.tcp_send_ack(sock)
             return
-        now = sock.rcv_wnd_right - sock.rcv_nxt
-        if 2 * now <= self.window(sock, sock.sk_rcvbuf):
-            new = self.new_window(sock)
-            if new > 0 and new >= 2 * now:
+        now = max(0, sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt)
+        if 2 * now <= sock.window_clamp:
+            new = self.select_window_now(sock)
+            if new and new >= 2 * now:
+                sock.win_updates += 1
                 self.tcp_send_ack(sock)
 
     def tcp_data_ready(self, sock):
@@ -829,7 +1091,7 @@ class NaiveRx:
         if avail <= 0:
             return
         if (avail >= self.cfg.rcvlowat or sock.rmem_alloc > sock.sk_rcvbuf - (sock.sk_rcvbuf >> 3)
-                or sock.rcv_wnd_right - sock.rcv_nxt <= sock.rcv_mss):
+                or sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt <= sock.rcv_mss):
             sock.reader_woken = True
             sock.stats["wakes"] += 1
             u = self.rng.random_sample()
@@ -1051,10 +1313,8 @@ class NaiveRx:
                 continue
             self.now = self.t
             if self.t >= self.next_read:
-                self.period += 1
-                if cfg.reader == "periodic":
-                    for sock in self.socks:
-                        self.tcp_recvmsg(sock, self.t)
+                for sock in self.socks:
+                    self.tcp_recvmsg(sock, self.t)
                 self.next_read = self.t + cfg.app_read_us
             if self.draw(cfg.ack_fraction):
                 sock = self.socks[self.rng.randint(C)]
@@ -1136,6 +1396,9 @@ class NaiveRx:
             self.xdp_tx_completions(rxq, np.inf)
         for rxq in self.rxqs:
             cpu = rxq.napi_cpu  # rxlab charges the teardown to the queue's CPU
+            if self.bnxt:
+                self.bnxt_free_rx_skbs(rxq)
+                continue
             if rxq.xdp_save is not None:
                 core.buf_put(rxq.xdp_save, cpu, False)
                 rxq.xdp_save = None
@@ -1162,11 +1425,19 @@ class NaiveRx:
         except ValueError as e:
             event["error"] = str(e)
             return event
-        pre = self.mana_pre_alloc_rxbufs(g, r.fail)
-        if pre is None:
+        pre = None if self.bnxt else self.mana_pre_alloc_rxbufs(g, r.fail)
+        if pre is None and not self.bnxt:
             event["error"] = PRE_ALLOC_FAILED
             return event
         self.now = self.t
+        if self.bnxt:  # bnxt_change_mtu(): bnxt_close_nic(), then bnxt_open_nic() fills the rings anew
+            self.mana_detach()
+            self.inject = False
+            self.rxqs = [self.bnxt_create_rx_ring(q, self.pools_per_config * (i + 1), g) for q in range(cfg.queues)]
+            self.inject = True
+            self.mtu, self.xdp = mtu, xdp
+            event["ok"] = True
+            return event
         self.mana_detach()
         Q = cfg.queues
         self.rxqs = [self.mana_create_rxq(q, Q * (i + 1) + q, g, xdp, pre) for q in range(Q)]
@@ -1178,7 +1449,10 @@ class NaiveRx:
     # -- a run -------------------------------------------------------------------------------------
     def run(self):
         cfg, core = self.cfg, self.core
-        self.rxqs = [self.mana_create_rxq(q, q, self.geoms[0], cfg.xdp) for q in range(cfg.queues)]
+        if self.bnxt:
+            self.rxqs = [self.bnxt_create_rx_ring(q, 0, self.geoms[0]) for q in range(cfg.queues)]
+        else:
+            self.rxqs = [self.mana_create_rxq(q, q, self.geoms[0], cfg.xdp) for q in range(cfg.queues)]
         base = Counter(core.c)  # the run's counters start after the rings are filled
         self.inject = True
         events = []
@@ -1197,7 +1471,7 @@ class NaiveRx:
                    "head": s.receive_queue[0] if s.receive_queue else (NONE if s.ever_queued else 0),
                    "tail": s.last_queued, "rcvbuf": s.sk_rcvbuf, "rcv_nxt": s.rcv_nxt,
                    "rcvq_seq": s.rcvq_space["seq"], "rcvq_space": s.rcvq_space["space"],
-                   "rcv_edge": s.rcv_wnd_right, "held": sum(s.page_bytes.values()), "rcv_mss": s.rcv_mss,
+                   "rcv_edge": s.rcv_wup + s.rcv_wnd, "held": sum(s.page_bytes.values()), "rcv_mss": s.rcv_mss,
                    "last_seg": s.last_seg_size}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls", "trap_drops",
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
@@ -1210,11 +1484,11 @@ class NaiveRx:
                        copied_seq=s.copied_seq, ack_quick=s.ack_quick, ack_pending=int(s.ack_pending),
                        reader_woken=int(s.reader_woken), snd_max=s.snd_max, high_seq=s.high_seq,
                        max_window=s.max_window, xmit_probe=s.xmit_probe)
+            row.update(window_clamp=s.window_clamp, rcv_ssthresh=s.rcv_ssthresh, win_updates=s.win_updates)
             conn.append(row)
-        lock_total, lock_reader = self.producer_lock_counts()
         result = NaiveResult(
-            counters={**{k: core.c[k] - base[k] for k in set(core.c) | set(base)}, **lock_total},
-            counters_reader={**self.reader, **lock_reader},
+            counters={k: core.c[k] - base[k] for k in set(core.c) | set(base)},
+            counters_reader=dict(self.reader),
             qstats=qstats, conn=conn, samples=list(self.samples), ratio_hist=list(self.ratio_hist), t_us=self.t,
             mem_used_end=core.mem_used,
             inflight_end={p: core.pool_inflight(p) for p in core.pools}, events=tuple(events))

@@ -150,3 +150,15 @@ def test_cross_cpu_bench_reproduces_the_published_runs_with_a_fitted_lock():
     free = cross_cpu_bench(4, 0.0, 0.0)
     assert free["binds"] == "allocator" and free["spin"] > 0.5
     assert free["t_ns"] == pytest.approx(4 * BENCH_ALLOC_NS, rel=0.01)
+    # what the model takes from the fit: the engine's hold (a run parameter), and the cost of a hold
+    # a contended produce waits for (hold + handoff) at x86_64_server's clock, its range the pool-wide
+    # time per page the benchmark published from two returners on (t(n) / n: the saturated lock's hold)
+    from rxlab import SimConfig, load_platforms
+
+    assert SimConfig().ptr_ring_hold_ns == pytest.approx(hold, abs=0.05)
+    p = load_platforms()["x86_64_server"]
+    clock = p["clock_ghz"]
+    assert p["ptr_ring_contention"] == pytest.approx((hold + handoff) * clock, rel=1e-3)
+    per_page = [f.loc[n, "published_ns"] / n * clock for n in (2, 3, 4)]
+    assert p.lows["ptr_ring_contention"] == pytest.approx(min(per_page), rel=1e-3)
+    assert p.highs["ptr_ring_contention"] == pytest.approx(max(per_page), rel=1e-3)

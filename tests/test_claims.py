@@ -155,18 +155,22 @@ def test_scoreboard(capsys):
         # and a reason that agrees with it: it states the model value (a bool claim states the comparison)
         assert c["model"] is None or c["unit"] == "bool" or states_value(c["reason"], c["model"]), c
     assert df["buffers_per_page_post"]["model_low"] == df["buffers_per_page_post"]["model_high"] == 35
-    # 64 KB pages, one stream, over the kernels a tester could have run: on 6.17 (net-next in Aug 2025) and
-    # 6.18.0, 1d2fbaad7cd8's admission traps the full pages' flow (Result.trapped()), which gives no figure;
-    # on 6.18.17 (026dfef287c0) and the jammy backport's 6.1-like receive side it does not, and the gains
-    # there are numbers with bands; together they decide nothing: indeterminate, the release named
+    # 64 KB pages, one stream, over the kernels a tester could have run: on 6.17 (net-next in Aug 2025)
+    # 1d2fbaad7cd8's admission traps the full pages' flow (Result.trapped()), which gives no figure; 6.18.0
+    # admits by len (f017c1f768b6) and caps rcvq_space.space at window_clamp (f5da7c45188e, 6.14), so after
+    # its first drops autotuning grows sk_rcvbuf and the flow gets out (tests/test_tcp_window.py); on
+    # 6.18.17 (026dfef287c0) and the jammy backport's 6.1-like receive side it is not trapped either, and
+    # the gains there are numbers with bands; together they decide nothing: indeterminate, the release named
     gain = df["throughput_gain_64k"]
     kern = gain["detail"]["kernels"]
     assert list(kern) == ["6.17", "6.18", "6.18.17", "6.1"]
-    assert kern["6.17"]["trapped"] and kern["6.18"]["trapped"] and kern["6.17"]["gain"] is None
-    assert not kern["6.18.17"]["trapped"] and kern["6.18.17"]["low"] <= kern["6.18.17"]["gain"] <= kern["6.18.17"]["high"]
+    assert kern["6.17"]["trapped"] and kern["6.17"]["gain"] is None
+    for k in ("6.18", "6.18.17"):
+        assert not kern[k]["trapped"] and kern[k]["low"] <= kern[k]["gain"] <= kern[k]["high"], k
     assert gain["verdict"] == "indeterminate" and gain["why"].startswith("The release the tester ran decides")
     assert gain["model"] is None and gain["model_low"] <= kern["6.18.17"]["low"] < kern["6.1"]["high"] <= gain["model_high"]
-    assert "trapped flows on 6.17, 6.18" in gain["flags"] and "x2" in gain["reason"] and "x3" in gain["reason"]
+    assert "trapped flows on 6.17:" in gain["flags"] and "6.18" not in gain["flags"]
+    assert "x2" in gain["reason"] and "x3" in gain["reason"]
     # seed 001: the CPU model alone has no shortfall beyond 16 connections; the root cause was hardware
     short = df["shortfall_beyond_16"]
     assert short["verdict"] == "outside the model (hardware)"
@@ -187,14 +191,21 @@ def test_scoreboard(capsys):
     assert onset["verdict"] == "contradicted by the data" and onset["measured"] == 8
     assert "8: 140/162" in onset["reason"] and onset["cause"] == "affected_arm64"
     # "no regression" where the line binds both layouts: their Gbps are equal by construction, so the
-    # busiest CPU class's utilisation is compared (the readers': full pages return each page through the
-    # ptr_ring), with a band priced at the same parameter ends for both layouts
+    # busiest CPU class's utilisation is compared, with a band priced at the same parameter ends for both
+    # layouts. With the ptr_ring producer lock timed in model time, full pages' readers wait for few of
+    # its holds, and the RX cores are the busiest class: fragments need a few percent more of them (a
+    # store to a struct page line the reader wrote last, the fragment bookkeeping and the drain's
+    # atomic, against full pages' DMA map and unmap) and far less of the reading cores. On x86 the band
+    # reaches below 0; on ARM64 it stays above: a CPU-use regression of ~2% on RX cores ~25% busy
     for k in ("no_regression_x86", "no_regression_arm64"):
         nr = df[k]
-        assert nr["verdict"] == "reproduced" and nr["model"] < 0, nr
-        assert nr["detail"]["compared"] == "utilisation of the busiest CPU class (reading cores)"
-        assert "so their CPU use is compared" in nr["why"] and "reading cores' utilisation" in nr["why"]
-        assert set(nr["detail"]["util_more_pct"]["32"]) == {"napi", "reader"}
+        assert nr["detail"]["compared"] == "utilisation of the busiest CPU class (RX cores)", nr
+        assert "so their CPU use is compared" in nr["why"] and "RX cores' utilisation" in nr["why"]
+        assert 0 < nr["model"] < 10 and nr["model_high"] < 20
+        more = nr["detail"]["util_more_pct"]["32"]
+        assert set(more) == {"napi", "reader"} and more["reader"][2] < 0 < more["napi"][0]
+    assert df["no_regression_x86"]["verdict"] == "within uncertainty" and df["no_regression_x86"]["model_low"] < 0
+    assert df["no_regression_arm64"]["verdict"] == "not reproduced" and df["no_regression_arm64"]["model_low"] > 0
     # the up-front references: one atomic per page (half an atomic per packet at 2 buffers per 4 KB page)
     assert df["upfront_refs_save_drain"]["model"] == 1.0
     assert df["upfront_atomics_per_packet"]["model"] == pytest.approx(0.5, abs=0.01)
@@ -266,19 +277,19 @@ def test_seed001_comparison():
     assert hit.loc[8, "cpu_binds"].startswith("line/") and abs(hit.loc[8, "shortfall_cpu"]) < 10
     assert (hit.cpu_frag_low <= hit.cpu_frag).all() and (hit.cpu_frag <= hit.cpu_frag_high).all()
     assert (hit.shortfall_cpu_low <= hit.shortfall_cpu).all() and (hit.shortfall_cpu <= hit.shortfall_cpu_high).all()
-    # 4 connections on 3 RX cores (RSS, seed 0) and 4 reading cores: fragments bind on the RX cores,
-    # full pages on the reading cores (frees without deferral, each full page returned through the
-    # ptr_ring by the reader that freed it). Both measured figures (139, 138) lie inside the CPU
-    # model's bands
+    # 4 connections on 3 RX cores (RSS, seed 0) and 4 reading cores: both layouts bind on the RX cores
+    # (full pages' readers return each page through the ptr_ring, but seldom in a hold of the producer
+    # lock another reader holds). Both measured figures (139, 138) lie inside the CPU model's bands
     four = hit.loc[4]
-    assert four.cpu_binds == "cpu/reader_cpu"
+    assert four.cpu_binds == "cpu/cpu"
     assert four.cpu_frag_low <= 139 <= four.cpu_frag_high
     assert four.cpu_full_page_low <= 138 <= four.cpu_full_page_high
-    # fragments are cheaper per packet than full pages where the CPU binds (no DMA map/unmap, half the
-    # page_pool round trips, half the readers' ptr_ring produces)
-    for name in ("x86_64_server", "typical_arm64"):
-        f = df[(df.platform == name) & (df.connections == 4)].iloc[0]
-        assert f.cpu_binds == "cpu/reader_cpu" and f.shortfall_cpu < -3
+    # what differs is the RX cores' cycles per packet, a few percent: fragments store to struct page
+    # lines the reader wrote last and take the drain's atomic; full pages DMA-map and unmap each buffer
+    # and make twice the page_pool round trips, which ARM64's slower page_pool fast path makes dearer
+    f = {name: df[(df.platform == name) & (df.connections == 4)].iloc[0] for name in ("x86_64_server", "typical_arm64")}
+    assert all(r.cpu_binds == "cpu/cpu" and abs(r.shortfall_cpu) < 5 for r in f.values())
+    assert f["typical_arm64"].shortfall_cpu < 0 < f["x86_64_server"].shortfall_cpu
 
 
 @pytest.mark.jit_only  # 8 runs of 60,000 packets, then the same served from the cache

@@ -98,19 +98,32 @@ def test_mana_is_the_default_and_unknown_drivers_are_refused():
                         ring_size=toy_ring, queues=toy_queues))
 
 
-@pytest.mark.parametrize("driver", ["bnxt", "mlx5"])
-def test_a_driver_the_engine_does_not_simulate_has_its_geometry_and_is_refused_by_simulate(driver):
-    """bnxt and mlx5: their kernel arithmetic (rxlab.kernel.bnxt, .mlx5) resolves through SimConfig, with
-    the driver's own defaults; simulate() refuses them with the reason, rather than run them through
-    MANA's receive queue."""
-    cfg = SimConfig(driver=driver, page_size=65536, mtu=1500)
+def test_a_driver_the_engine_does_not_simulate_has_its_geometry_and_is_refused_by_simulate():
+    """mlx5: its kernel arithmetic (rxlab.kernel.mlx5) resolves through SimConfig, with the driver's
+    own defaults; simulate() refuses it with the reason, rather than run it through another
+    driver's receive queue."""
+    cfg = SimConfig(driver="mlx5", page_size=65536, mtu=1500)
     g = cfg.geometry()
     assert g.mtu == 1500 and g.frags_per_page > 1 and cfg.nic.engine
-    with pytest.raises(ValueError, match=rf"^driver='{driver}' is not allowed: a driver whose queue the engine "
-                                         rf"simulates \(mana\): .*rxlab geometry --driver {driver}"):
+    with pytest.raises(ValueError, match=r"^driver='mlx5' is not allowed: a driver whose queue the engine "
+                                         r"simulates \(bnxt, mana\): .*rxlab geometry --driver mlx5"):
         simulate(cfg.replace(packets=100))
-    with pytest.raises(ValueError, match=r"^strategy='full_page' is not allowed: a strategy of the driver's own"):
-        SimConfig(driver=driver, strategy="full_page")
+    for driver in ("bnxt", "mlx5"):
+        with pytest.raises(ValueError, match=r"^strategy='full_page' is not allowed: a strategy of the driver's own"):
+            SimConfig(driver=driver, strategy="full_page")
+
+
+def test_bnxt_simulates_in_normal_mode_and_refuses_page_mode_with_the_reason():
+    """bnxt's normal-mode queue is the engine's (Mode.agg); page mode (XDP attached, at the start or by
+    a reconfiguration) is refused before anything runs, naming it."""
+    cfg = SimConfig(driver="bnxt", packets=200, queues=1, connections=2, ring_size=64, max_skbs=512)
+    assert not cfg.nic.engine and cfg.nic.engine_refuses(cfg.geometry()) == ""
+    assert simulate(cfg).counters.sum() > 0
+    why = r"^driver='bnxt' is not allowed: a layout whose queue the engine simulates: bnxt's page mode"
+    with pytest.raises(ValueError, match=why):
+        simulate(cfg.replace(xdp=(1.0, 0.0, 0.0, 0.0)))
+    with pytest.raises(ValueError, match=why):
+        simulate(cfg.replace(reconfigs=(Reconfig(at_packet=100, xdp=(1.0, 0.0, 0.0, 0.0)),)))
 
 
 @pytest.mark.parametrize("driver, kernel_geometry", [("bnxt", "bnxt_rx_geometry"), ("mlx5", "mlx5_rx_geometry")])

@@ -164,7 +164,7 @@ INT_RANGES = {"queues": (1, 64), "napi_budget": (1, 1024), "connections": (1, 65
               "adapter_mtu": (82, 65535), "reader_cpus": (1, 4080),  # reader_cpus: 4096 less the 16 queues
               "online_cpus": (1, 2**16), "so_rcvbuf": (0, 2**31 - 1), "rmem_max": (0, 2**31 - 1)}
 FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
-POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 1e4}
+POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 1e4, "ptr_ring_hold_ns": 1e6}
 CHOICES = {"page_size": (4096, 16384, 65536), "arch": ("x86_64", "arm64"), "strategy": tuple(STRATEGIES),
            "app_cpus": ("remote", "napi"), "kernel": tuple(r.name for r in releases.releases()),
            "driver": tuple(DRIVERS)}

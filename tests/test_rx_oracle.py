@@ -80,13 +80,22 @@ CONFIGS = [
                                "so_rcvbuf": 30000, "rmem_max": 1 << 20}),
     ("pfc_fast_reads", {"strategy": "page_frag_cache", "reader": "periodic", "app_read_us": 0.5, "connections": 1, "queues": 1,
                         "app_cpus": "napi"}),
-    # ptr_ring producer lock: frees on 20 reading CPUs into one pool, in read periods so short that
-    # only a few readers have data in each (0.3 µs: 2 to 5 CPUs per period) or more (0.6 µs: 5 to 8+);
-    # GRO off, as its aggregates reach all the sockets at once, at a poll's end
+    # ptr_ring producer lock: frees on 20 reading CPUs into one pool, read so often that a few (0.3 µs)
+    # or more (0.6 µs) readers have data at each instant, each reader's produces a hold apart, so
+    # they share holds with other readers' (contended, waiting for several); GRO off, as its
+    # aggregates reach all the sockets at once, at a poll's end. With a hold of 500 ns, a full-page
+    # queue detached from process context (its NAPI CPU's produces) overlaps the last read's produces
     ("contended_ring_2_5", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
                             "ack_fraction": 0.2, "reader": "periodic", "app_read_us": 0.3, "gro": False}),
     ("contended_ring_5_8", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
                             "ack_fraction": 0.2, "reader": "periodic", "app_read_us": 0.6, "gro": False}),
+    ("contended_ring_detach", {"queues": 1, "connections": 20, "reader_cpus": 4, "strategy": "full_page",
+                               "defer_free": False, "reader": "periodic", "app_read_us": 2.0, "ptr_ring_hold_ns": 500.0,
+                               "reconfigs": (Reconfig(at_packet=600, mtu=3000),)}),
+    # one reader returning every page with a hold of 1 ms: past 1024 holds ahead of model time its
+    # produces go untimed (a ring of 1024: a pool whose ptr_ring does not fill first)
+    ("lock_saturated", {"queues": 1, "connections": 4, "reader_cpus": 1, "strategy": "full_page",
+                        "defer_free": False, "ptr_ring_hold_ns": 1e6, "packets": 4000, "ring_size": 1024}),
     # NAPI GRO (net/core/gro.c): one flow fills 17 frags, then chains on frag_list, up to gro_max_size
     # (45 segments at MTU 1500) within a 64-packet poll; 200 flows on 16 queues put 12 or so in each
     # queue's one bucket, past MAX_GRO_SKBS: gro_flush_oldest
@@ -118,6 +127,24 @@ CONFIGS = [
     ("reconfig_all", {"reconfigs": (
         Reconfig(at_packet=300, mtu=3000), Reconfig(at_packet=600, xdp=xdp_only("tx")),
         Reconfig(at_packet=900, xdp=(), fail=True))}),
+    # bnxt_en's normal mode: header-data split copies each frame's headers (bnxt_copy_skb) and GRO
+    # takes its aggregation pages as frags (17 of them, then frag_list); jumbo frames take 3
+    # aggregation buffers; 64 KB pages carve 32 KB aggregation buffers and give heads a pool of
+    # their own; failures drop frames with their aggregation buffers reposted; an MTU of 576 puts
+    # the frame in a head the skb is built on (below the HDS threshold)
+    ("bnxt", {"driver": "bnxt"}),
+    ("bnxt_one_flow", {"driver": "bnxt", "connections": 1, "queues": 1}),
+    ("bnxt_acks_clones_nogro", {"driver": "bnxt", "ack_fraction": 0.3, "clone_fraction": 0.2, "gro": False}),
+    ("bnxt_jumbo_x86", {"driver": "bnxt", "mtu": 9000, "arch": "x86_64", "tcp_rmem": 131072, "queues": 1}),
+    ("bnxt_64k", {"driver": "bnxt", "page_size": 65536, "connections": 5, "queues": 3, "reader_cpus": 2}),
+    ("bnxt_16k_jumbo_honest", {"driver": "bnxt", "page_size": 16384, "mtu": 9000, "truesize_honest": True,
+                               "tcp_rmem": 65536}),
+    ("bnxt_fail", {"driver": "bnxt", "mtu": 9000, "alloc_fail_rate": 0.05, "dma_map_fail_rate": 0.05,
+                   "seed": 5}),
+    ("bnxt_skb_table_full", {"driver": "bnxt", "max_skbs": 64, "reader": "periodic", "app_read_us": 2000.0, "connections": 4,
+                             "gro": False, "clone_fraction": 1.0}),
+    ("bnxt_reconfig_mtu", {"driver": "bnxt", "mtu": 576, "reconfigs": (
+        Reconfig(at_packet=300, mtu=1500), Reconfig(at_packet=700, mtu=9000))}),
 ]
 IDS = [c[0] for c in CONFIGS]
 
@@ -292,3 +319,34 @@ def test_memory_efficiency_is_the_naive_models_held_over_pinned(name):
         assert m["mem_efficiency_peak"] == 0.0
     else:
         assert 0.0 < m["mem_efficiency_peak"] <= 1.0
+
+
+@settings(max_examples=3 if NOJIT else 15, deadline=None)
+@given(data=hst.data())
+def test_bnxt_matches_the_naive_rx_model_on_drawn_configurations(data):
+    """bnxt's queue (Mode.agg) on drawn configurations: page sizes (a separate head pool on 64 KB),
+    MTUs on both sides of the header-data split threshold and jumbo, failures, MTU reconfigurations."""
+    kw = {
+        "driver": "bnxt",
+        "page_size": data.draw(hst.sampled_from([4096, 16384, 65536])),
+        "mtu": data.draw(hst.sampled_from([576, 1500, 4000, 9000])),
+        "queues": data.draw(hst.integers(1, 3)),
+        "connections": data.draw(hst.integers(1, 4)),
+        "napi_budget": data.draw(hst.sampled_from([4, 64])),
+        "app_cpus": data.draw(hst.sampled_from(["remote", "napi"])),
+        "ack_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
+        "clone_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
+        "gro": data.draw(hst.booleans()),
+        "tcp_rmem": data.draw(hst.sampled_from([8192, 65536, 6291456])),
+        "truesize_honest": data.draw(hst.booleans()),
+        "alloc_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
+        "dma_map_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
+        "seed": data.draw(hst.integers(0, 2**32 - 1)),
+        "packets": data.draw(hst.integers(1, 800)),
+    }
+    if data.draw(hst.booleans(), "reconfigure"):
+        kw["reconfigs"] = (Reconfig(at_packet=data.draw(hst.integers(0, kw["packets"] - 1)),
+                                    mtu=data.draw(hst.sampled_from([1000, 1500, 9000]))),)
+    cfg = SimConfig(**{**BASE, **kw})
+    d = differences(simulate(cfg), naive_simulate(cfg))
+    assert not d, f"{cfg}: " + "\n".join(d[:40])

@@ -241,12 +241,15 @@ def test_skb_defer_max_bounds_what_a_napi_cpu_takes_back_between_polls():
 
 def test_fragments_freed_on_two_reader_cpus_cost_a_cross_cpu_read_of_their_page():
     """2 fragments per 4 KB page at MTU 1500; consecutive fragments of a queue go to different
-    connections once connections outnumber queues. The last fragment's page_pool_unref_netmem()
-    reads a struct page line the other reader wrote, unless both readers share one CPU."""
+    connections once connections outnumber queues and every sender is ready when its turn comes (an
+    RTT of 5 us: each window's rate is far above the link's share, so the round robin never skips
+    one; at 50 us the first windows, 64 KB, pace the senders below it). The last fragment's
+    page_pool_unref_netmem() reads a struct page line the other reader wrote, unless both readers
+    share one CPU."""
     def seed_where(connections, ok):  # RSS collides: pick a run whose flows spread as the case needs
         return next(s for s in range(100) if ok(Counter(flow_queues(connections, 4, s)).values()))
 
-    cfg = SimConfig(packets=N, queues=4, connections=16, defer_free=False, app_read_us=5.0,
+    cfg = SimConfig(packets=N, queues=4, connections=16, defer_free=False, app_read_us=5.0, rtt_us=5.0,
                     seed=seed_where(16, lambda n: len(n) == 4 and min(n) >= 2))  # every queue, two readers or more
     spread, shared = simulate(cfg.replace(reader_cpus=64)), simulate(cfg.replace(reader_cpus=1))
     one_each = simulate(cfg.replace(connections=4, seed=seed_where(4, lambda n: len(n) == 4)))  # one per queue

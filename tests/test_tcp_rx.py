@@ -234,15 +234,20 @@ def test_scaling_ratio_of_single_segments_and_of_gro_aggregates():
 
 
 def test_gro_aggregates_stop_below_gro_max_size_and_chain_past_max_skb_frags():
-    """One flow on one queue, sending at line rate (a large SO_RCVBUF) into long polls: an aggregate
-    takes segments while its len stays below gro_max_size (skb_gro_receive returns -E2BIG and the
-    flow's aggregate completes): 45 of 1448 bytes (52 + 45 x 1448 = 65212; a 46th would pass 65536).
-    The last skb's frags fill at MAX_SKB_FRAGS = 17, so segments 19 and 37 go on frag_list."""
+    """One flow on one queue, sending at line rate (a large SO_RCVBUF, and an RTT so short that its
+    window per RTT is far above the link's rate) into long polls: an aggregate takes segments while
+    its len stays below gro_max_size (skb_gro_receive returns -E2BIG and the flow's aggregate
+    completes): 45 of 1448 bytes (52 + 45 x 1448 = 65212; a 46th would pass 65536). The last skb's
+    frags fill at MAX_SKB_FRAGS = 17, so segments 19 and 37 go on frag_list. The first aggregate
+    stops at 44: the window opens at the SYN-ACK's 65535 (rcv_ssthresh, tcp_select_initial_window;
+    65536 once rounded to the scale) and what GRO holds counts against it, so after 44 segments
+    1824 bytes are left and the sender paces the 45th after the link idles, which ends the poll;
+    the window then grows with each aggregate queued (tcp_grow_window). 900 = 44 + 19 x 45 + 1."""
     r = simulate(SimConfig(queues=1, connections=1, packets=900, ack_fraction=0.0, napi_budget=1024,
-                           ring_size=2048, **BIG))  # one poll
+                           ring_size=2048, rtt_us=0.1, **BIG))
     c = r.counters
-    assert c[Ctr.gro_complete] == 20 and c[Ctr.gro_merge_frag_list] == 2 * 20
-    assert c[Ctr.gro_merge] == 900 - 20 - 40
+    assert c[Ctr.gro_complete] == 1 + 19 + 1 and c[Ctr.gro_merge_frag_list] == 2 + 2 * 19
+    assert c[Ctr.gro_merge] == 900 - 21 - 40
 
 
 def test_more_flows_than_max_gro_skbs_in_a_bucket_break_aggregates_up():

@@ -81,10 +81,9 @@ OPERATIONS = (
     # attempt (its line last written over there), then, if not full, llist_add() beside it
     ("skb_defer", "skb_attempt_defer_free: defer_count inc", "skb_defer_free+skb_defer_full", "atomic_rmw_remote"),
     ("skb_defer", "skb_defer_free: llist_add", "skb_defer_free", "atomic_rmw"),
-    # page_pool_recycle_in_ring -> ptr_ring_produce: the producer_lock, contended by every other CPU
-    # returning into the same pool in the same read period (the engine's ptr_ring_produce_cpus_k)
-    ("contention", "ptr_ring_produce: producer_lock, per other CPU returning into the pool",
-     "+".join(f"{k - 1}*ptr_ring_produce_cpus_{k}" if k > 2 else f"ptr_ring_produce_cpus_{k}" for k in range(2, 9)),
+    # page_pool_recycle_in_ring -> ptr_ring_produce: the producer_lock; a produce that overlaps
+    # other CPUs' produces into its pool within a hold waits for each (the engine's ptr_ring_lock_wait)
+    ("contention", "ptr_ring_produce: producer_lock, per other CPU's hold waited for", "ptr_ring_lock_wait",
      "ptr_ring_contention"),
     # the reader's own work (tcp_recvmsg): its copy to user space and a wake-up per read
     ("reader", "copy to user (skb_copy_datagram_iter)", "bytes_to_user", "copy_to_user_per_byte"),

@@ -59,8 +59,9 @@ PARAMS = {
     "dma_sync_dev_iommu": (0.0, 100000.0, "cycles", "dma_sync_single_for_device through an IOMMU"),
     "copy_per_byte": (0.0, 10.0, "cycles/byte", "copy-break: packet bytes copied from a just-DMA'd buffer"),
     "kmalloc_small": (0.0, 5000.0, "cycles", "a small kmalloc'ed skb head (copy-break)"),
-    "ptr_ring_contention": (0.0, 50000.0, "cycles", ("a ptr_ring produce's extra cost per other CPU returning "
-                                                     "into the same pool at the same time (its producer_lock)")),
+    "ptr_ring_contention": (0.0, 50000.0, "cycles", ("a contended ptr_ring produce's wait per other CPU's produce "
+                                                     "ahead of it in the producer_lock: one hold taken from another "
+                                                     "CPU (hold + handoff)")),
     "copy_to_user_per_byte": (0.0, 10.0, "cycles/byte", "the reader's copy of TCP payload to user space"),
     "wakeup_per_read": (0.0, 200000.0, "cycles", ("one read after a wake-up: try_to_wake_up, the context switch "
                                                   "and the recvmsg call (on the reading CPU)")),

@@ -11,15 +11,18 @@ a completed aggregate for its caller (rxlab.engine.napi) to send up to TCP.
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import BF, CN, DT, GL, GR, MAX_SKB_FRAGS, NONE, QP, RC, SK, BufKind, G
-from rxlab.engine.skb import buf_steal, steal_head
+from rxlab.engine.skb import buf_steal, headers_only, steal_head, take_frags
 from rxlab.kernel.gro import MAX_GRO_SKBS
 from rxlab.kernel.tcp import TCP_IP_HEADERS
 
 
 @inner
-def skb_gro_receive(st, g, s, sizeof_sk_buff):
+def skb_gro_receive(st, g, s, sizeof_sk_buff, head_truesize):
     """skb_gro_receive(p, skb) for the aggregate of GRO row ``g`` (the caller checked gro_max_size):
-    the segment's head, a page fragment (head_frag: built on an RX buffer or a page_frag head),
+    a segment whose kmalloc'ed head holds its headers only (headlen <= offset: bnxt's header-data
+    split copied into a ``head_truesize`` small head) gives its frags to the aggregate's last skb if
+    they fit, the aggregate's truesize growing by the segment's less SKB_TRUESIZE(skb_end_offset)
+    of that head, and is freed (NAPI_GRO_FREE). Otherwise the segment's head, a page fragment (head_frag: built on an RX buffer or a page_frag head),
     becomes a frag of the aggregate's last skb if it has room (nr_frags + 1 + the segment's <=
     MAX_SKB_FRAGS): the aggregate's truesize grows by the segment's less SKB_DATA_ALIGN(sizeof(struct
     sk_buff)) and the sk_buff is freed (NAPI_GRO_FREE_STOLEN_HEAD). Otherwise (frags full, or a
@@ -35,6 +38,11 @@ def skb_gro_receive(st, g, s, sizeof_sk_buff):
     truesize = st.skbs[ix(s), SK.truesize]
     st.skbs[ix(p), SK.len] += st.skbs[ix(s), SK.len]
     st.skbs[ix(p), SK.page_len] += st.skbs[ix(s), SK.page_len]
+    if headers_only(st, s) and nl + ns <= MAX_SKB_FRAGS:
+        take_frags(st, dl, s)
+        st.skbs[ix(p), SK.truesize] += truesize - head_truesize
+        st.c[Ctr.gro_merge] += 1
+        return
     if st.data[ix(ds), DT.head_page] != NONE and nl + 1 + ns <= MAX_SKB_FRAGS:
         steal_head(st, dl, s)
         st.skbs[ix(p), SK.truesize] += truesize - sizeof_sk_buff
@@ -165,7 +173,7 @@ def napi_gro_receive(st, rx, q, c, s, payload):
             done = napi_gro_complete(st, rx, q, c)
             gro_hold(rx, q, c, s, payload, page_len)
             return done
-        skb_gro_receive(st, g, s, rx.rc[RC.sizeof_sk_buff])
+        skb_gro_receive(st, g, s, rx.rc[RC.sizeof_sk_buff], rx.qp[ix(q), QP.small_truesize])
         if _gro_merged(rx, q, c, payload, page_len):
             return napi_gro_complete(st, rx, q, c)
         return c, NONE, 0, 0, 0, 0

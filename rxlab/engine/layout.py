@@ -17,7 +17,6 @@ MAX_SKB_FRAGS = MAX_SKB_FRAGS_DEFAULT  # the engine's skbs have the default CONF
 # True/False or a literal number: numba compiles a kernel again for every distinct signature of
 # argument types, and each literal is a type of its own (skb_free(..., True) and (..., False) were two
 # compilations of skb_free and of all it inlines). Inlined, LLVM still sees the constant.
-PROD_CPUS = 8  # ptr_ring contention is counted for 1..8 returning CPUs, 8 meaning 8 or more
 FALSE = np.int64(0)
 TRUE = np.int64(1)
 
@@ -66,14 +65,7 @@ class PL(IntEnum):
     upfront = 14  # 1: take PAGE_SIZE/size references up front (seed 001) instead of BIAS_MAX
     hold_cnt = 15  # pages_state_hold_cnt
     release_cnt = 16  # pages_state_release_cnt
-    # ptr_ring producers in the current window (G.epoch): page_pool_recycle_in_ring() takes the
-    # ring's producer_lock, so CPUs returning into the pool at the same time contend on it
-    prod_epoch = 17  # the window these columns describe
-    prod_ncpu = 18  # distinct CPUs that produced into the ring in it (at most PROD_CPUS)
-    prod_pend_napi = 19  # produces in it by NAPI CPUs, counted by prod_ncpu when the window closes
-    prod_pend_reader = 20  # produces in it by reading CPUs
-    prod_cpus = 21  # PROD_CPUS columns from here: those CPUs
-    n = 21 + 8
+    n = 17
 
 
 class PoolState(IntEnum):
@@ -147,9 +139,10 @@ class G(IntEnum):
     pp_cache_size = 7  # PP_ALLOC_CACHE_SIZE of the kernel simulated (kernel.pagepool.pp_alloc_cache)
     pp_cache_refill = 8  # PP_ALLOC_CACHE_REFILL
     dma_fail_ppb = 9  # injected page_pool_dma_map() failures, per 10**9 mappings (0: none)
-    epoch = 10  # the ptr_ring contention window: the applications' read periods so far (loop.run)
+    lock_now = 10  # the model time of what runs now, in producer-lock holds (page_pool.ptr_ring_clock); NONE: off
     napi_cpus = 11  # CPUs 0..napi_cpus-1 are NAPI CPUs, the rest reading CPUs (the CPU class)
-    n = 12
+    lock_hold_ps = 12  # how long a produce holds a ptr_ring's producer_lock, in ps (SimConfig.ptr_ring_hold_ns)
+    n = 13
 
 
 class Mode(IntEnum):
@@ -158,6 +151,7 @@ class Mode(IntEnum):
     full = 0  # a whole page_pool page per buffer, DMA-mapped by the driver (pre-patch; XDP; jumbo)
     frag = 1  # page_pool fragments, pool-mapped (post-patch)
     pfc = 2  # the NAPI CPU's page_frag cache, DMA-mapped by the driver per buffer
+    agg = 3  # bnxt_en normal mode: head_pool fragments on the RX ring, BNXT_RX_PAGE_SIZE on the agg ring
 
 
 class QP(IntEnum):
@@ -180,7 +174,18 @@ class QP(IntEnum):
     gro_count = 14  # flows whose aggregate this queue's NAPI holds (napi->gro_hash[].count summed)
     gro_page_len = 15  # packet bytes in pages those aggregates hold
     defer_count = 16  # skbs other CPUs deferred to this NAPI CPU since its last poll (defer_count)
-    n = 17
+    # Mode.agg (bnxt_en: rxlab.engine.rxq.bnxt_rx_pkt); 0 in the other modes
+    head_pool = 17  # the pool RX-ring heads come from (rxr->head_pool: the agg pool unless separate)
+    agg_ring = 18  # aggregation ring entries posted (rx_agg_ring_size), each a column of Rx.agg
+    agg_head = 19  # next aggregation buffer the device fills
+    agg_size = 20  # BNXT_RX_PAGE_SIZE: bytes of one aggregation buffer, the truesize it adds
+    tpa = 21  # head buffers TPA holds (bp->max_tpa), each a column of Rx.tpa
+    copybreak = 22  # bp->rx_copybreak: heads up to this length are copied (bnxt_copy_skb)
+    hds_thresh = 23  # frames above it put their headers alone in the head (header-data split); -1: no split
+    header_len = 24  # bytes of the headers that header-data split puts in the head
+    buf_use_size = 25  # bp->rx_buf_use_size: the most of a frame the head takes (jumbo_thresh)
+    small_truesize = 26  # truesize of a napi_alloc_skb() head from the small-head cache
+    n = 27
 
 
 class QS(IntEnum):
@@ -231,38 +236,41 @@ class CN(IntEnum):
     loss_probes = 23  # the sender's TCPLossProbes (tcp_send_loss_probe)
     timeouts = 24  # the sender's TCPTimeouts (tcp_retransmit_timer)
     retrans = 25  # the sender's RetransSegs
+    window_clamp = 26  # tp->window_clamp: the largest window the receiver advertises
+    rcv_ssthresh = 27  # tp->rcv_ssthresh: the window's current ceiling, grown by tcp_grow_window()
+    rcv_wup = 28  # tp->rcv_wup: rcv_nxt when the window was last advertised (rcv_wnd = rcv_edge - rcv_wup)
+    win_updates = 29  # window-update ACKs sent after a read (tcp_cleanup_rbuf)
     # the sender (rxlab.engine.sender), in payload bytes of the connection's stream
-    snd_una = 26  # the first byte not acknowledged
-    snd_nxt = 27  # the next byte to send
-    snd_edge = 28  # snd_wl's window end: the right edge of the window the last ACK advertised
-    cwnd = 29  # snd_cwnd, in segments
-    ssthresh = 30  # snd_ssthresh, in segments
-    cwnd_cnt = 31  # snd_cwnd_cnt (tcp_cong_avoid_ai)
-    burst = 32  # segments left in the TSO skb being sent (tcp_tso_autosize)
-    max_out = 33  # max_packets_out (tcp_cwnd_validate)
-    cwnd_usage_seq = 34  # cwnd_usage_seq (tcp_cwnd_validate)
-    cwnd_limited = 35  # is_cwnd_limited
-    in_sndq = 36  # on the link's queue of senders that may send (rx.sndq)
-    ca_state = 37  # icsk_ca_state: CaState
-    tlp_high_seq = 38  # snd_nxt when a tail loss probe went out (0: none outstanding)
-    probes_out = 39  # icsk_probes_out: zero-window probes unanswered
-    win_probes = 40  # the sender's TCPWinProbe
-    seg_seq = 41  # the sequence number of the data segment on its way through the RX path
+    snd_una = 30  # the first byte not acknowledged
+    snd_nxt = 31  # the next byte to send
+    snd_edge = 32  # snd_wl's window end: the right edge of the window the last ACK advertised
+    cwnd = 33  # snd_cwnd, in segments
+    ssthresh = 34  # snd_ssthresh, in segments
+    cwnd_cnt = 35  # snd_cwnd_cnt (tcp_cong_avoid_ai)
+    burst = 36  # segments left in the TSO skb being sent (tcp_tso_autosize)
+    max_out = 37  # max_packets_out (tcp_cwnd_validate)
+    cwnd_usage_seq = 38  # cwnd_usage_seq (tcp_cwnd_validate)
+    cwnd_limited = 39  # is_cwnd_limited
+    in_sndq = 40  # on the link's queue of senders that may send (rx.sndq)
+    ca_state = 41  # icsk_ca_state: CaState
+    tlp_high_seq = 42  # snd_nxt when a tail loss probe went out (0: none outstanding)
+    probes_out = 43  # icsk_probes_out: zero-window probes unanswered
+    win_probes = 44  # the sender's TCPWinProbe
+    seg_seq = 45  # the sequence number of the data segment on its way through the RX path
     # the receiver's ACKs (rxlab.engine.tcp_output) and reader (rxlab.engine.reader)
-    rcv_wup = 42  # rcv_nxt when the last window was advertised
-    copied_seq = 43  # the first byte the application has not read
-    ack_quick = 44  # icsk_ack.quick: ACKs still sent at once (quick-ack mode)
-    ack_pending = 45  # icsk_ack.pending: an ACK is scheduled (ICSK_ACK_SCHED)
-    acks_sent = 46  # ACKs the receiver sent (tcp_send_ack)
-    dup_data = 47  # segments that arrived again (DelayedACKLost: a retransmit of data already queued)
-    ofo_drops = 48  # segments after a hole, dropped: rxlab has no out-of-order queue
-    reader_woken = 49  # the reader was woken (sk_data_ready) and has not read yet
-    wakes = 50  # times the reader was woken
-    snd_max = 51  # the highest byte ever sent: a segment below it is a retransmission (RetransSegs)
-    high_seq = 52  # snd_max when the RTO put the sender in TCP_CA_Loss: it leaves once all is acknowledged
-    max_window = 53  # max_window: the largest window advertised (tcp_bound_to_half_wnd)
-    xmit_probe = 54  # a probe its timer asks the sender to send: 1 a tail loss probe, 3 a zero-window probe
-    n = 55
+    copied_seq = 46  # the first byte the application has not read
+    ack_quick = 47  # icsk_ack.quick: ACKs still sent at once (quick-ack mode)
+    ack_pending = 48  # icsk_ack.pending: an ACK is scheduled (ICSK_ACK_SCHED)
+    acks_sent = 49  # ACKs the receiver sent (tcp_send_ack)
+    dup_data = 50  # segments that arrived again (DelayedACKLost: a retransmit of data already queued)
+    ofo_drops = 51  # segments after a hole, dropped: rxlab has no out-of-order queue
+    reader_woken = 52  # the reader was woken (sk_data_ready) and has not read yet
+    wakes = 53  # times the reader was woken
+    snd_max = 54  # the highest byte ever sent: a segment below it is a retransmission (RetransSegs)
+    high_seq = 55  # snd_max when the RTO put the sender in TCP_CA_Loss: it leaves once all is acknowledged
+    max_window = 56  # max_window: the largest window advertised (tcp_bound_to_half_wnd)
+    xmit_probe = 57  # a probe its timer asks the sender to send: 1 a tail loss probe, 3 a zero-window probe
+    n = 58
 
 
 class EV(IntEnum):
@@ -354,10 +362,13 @@ class RC(IntEnum):
     shinfo = 27  # SKB_DATA_ALIGN(sizeof(struct skb_shared_info)): sizes the skbs tcp_collapse() makes
     gro_max_size = 28  # dev->gro_max_size: an aggregate's len stays below it (skb_gro_receive)
     prune_empty = 29  # tcp_prune_queue() drops at once while the receive queue is empty (972ca7a3bc9a)
-    reader = 30  # Reader
-    rcvlowat = 31  # SO_RCVLOWAT (sk_rcvlowat): bytes queued before sk_data_ready wakes the reader
-    gso_max_size = 32  # sk_gso_max_size of the sender's device: a TSO skb's most bytes
-    n = 33
+    rcv_wscale = 30  # tp->rx_opt.rcv_wscale: the advertised window's scale (tcp_select_initial_window)
+    clamp = 31  # Clamp: what tcp_measure_rcv_mss() does to window_clamp when scaling_ratio changes
+    clamp_floor = 32  # SOCK_MIN_RCVBUF / 2: the least window_clamp tcp_set_window_clamp() sets
+    reader = 33  # Reader
+    rcvlowat = 34  # SO_RCVLOWAT (sk_rcvlowat): bytes queued before sk_data_ready wakes the reader
+    gso_max_size = 35  # sk_gso_max_size of the sender's device: a TSO skb's most bytes
+    n = 36
 
 
 class Grow(IntEnum):
@@ -366,6 +377,14 @@ class Grow(IntEnum):
     cushion = 0  # until 6.15: 2 * copied + 16 * advmss, then + 2 x that x (copied - space) / space
     copied_2x = 1  # 6.16 (65c5287892e9): 2 * copied
     copied_2x_grow = 2  # 6.19 (aa251c84636c, ecfea98b7d0d): 2 * copied, + the slow-start or low-RTT growth
+
+
+class Clamp(IntEnum):
+    """net/ipv4/tcp_input.c tcp_measure_rcv_mss(): window_clamp when a new scaling_ratio is measured."""
+
+    autotune = 0  # unchanged (only tcp_rcv_space_adjust() moves it, growing sk_rcvbuf)
+    scaling_ratio = 1  # 6.11 (a2cbb1603943): tcp_win_from_space(sk_rcvbuf) at the new ratio
+    set_clamp = 2  # 6.14 (f5da7c45188e): the same through tcp_set_window_clamp(); rcvq_space.space capped
 
 
 class Admission(IntEnum):

@@ -11,7 +11,7 @@ throughput show up in delivered bytes.
 import numpy as np
 
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import AK, CN, EV, FALSE, NONE, PL, QP, RC, RF, SM, TRUE, G, Reader, Timer
+from rxlab.engine.layout import AK, CN, EV, FALSE, NONE, PL, QP, RC, RF, SM, TRUE, G, Timer
 from rxlab.engine.napi import napi_complete_done, napi_ring_busy, polls_complete, rx_packet
 from rxlab.engine.page_frag import frag_cache_drain
 from rxlab.engine.reader import ctz32, read_all, read_dirty, reader_wake
@@ -113,10 +113,11 @@ def run(st, rx, t, stop):
 
     Events (ACKs reaching the senders, timers: rxlab.engine.timers) due by the time the link is free
     run first, in time order; then the link sends the next segment of the TSO skb it is on, or of the
-    next sender that may send (rxlab.engine.sender). With none, the link idles until the next event:
-    the rings are empty, so every NAPI poll completes first. Periodic readers (Reader.periodic) read
-    every app_read_us; the connections that queued data since are marked in ``rx.dirty``
-    (rxlab.engine.reader), so a read visits those alone.
+    next sender that may send (rxlab.engine.sender). With none, the link idles until the next event
+    (a queue's NAPI poll ends at its own, rxlab.engine.napi.napi_ring_busy). Periodic readers
+    (Reader.periodic) read every app_read_us (``rx.next_read``; inf for readers woken by data); the
+    connections that queued data since are marked in ``rx.dirty`` (rxlab.engine.reader), so a read
+    visits those alone.
     """
     rc, rf, conn = rx.rc, rx.rf, rx.conn
     samples, ratio_hist, prog = rx.samples, rx.ratio_hist, rx.prog
@@ -124,7 +125,6 @@ def run(st, rx, t, stop):
     mtu = rc[RC.mtu]
     wire_us = (mtu + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
     ack_us = (ACK_LEN + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
-    periodic = rc[RC.reader] == Reader.periodic
     next_read = rx.next_read[0]
     sent, cur, n_samples = prog[0], prog[1], prog[2]
     every = rc[RC.sample_every]
@@ -135,9 +135,7 @@ def run(st, rx, t, stop):
             run_event(st, rx)
             continue
         if t >= next_read:
-            st.glob[G.epoch] += 1  # a new window for ptr_ring contention (page_pool._contention_note)
-            if periodic:
-                read_dirty(st, rx, t)
+            read_dirty(st, rx, t)
             next_read = t + rf[RF.app_read_us]
             rx.next_read[0] = next_read
         if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:

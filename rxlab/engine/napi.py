@@ -11,6 +11,7 @@ from rxlab.engine.gro import (
 )
 from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import CN, GR, NONE, QP, QS, RC, TRUE, Timer
+from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.rxq import rx_cqe, rx_skb, rx_truesize
 from rxlab.engine.skb import skb_free
 from rxlab.engine.tcp_input import netif_receive_skb, tap
@@ -32,6 +33,7 @@ def napi_complete_done(st, rx, q, t):
     GRO holds; the next packet starts a new poll. Returns how many aggregates went up."""
     n = rx.qp[ix(q), QP.gro_count]
     rx.qp[ix(q), QP.napi_left] = 0
+    ptr_ring_clock(st, t)  # what goes up may free pages at t (page_pool._producer_lock)
     napi_gro_flush(st, rx, q, rx.qp[ix(q), QP.napi_cpu], t)
     return n
 
@@ -49,6 +51,7 @@ def napi_ring_busy(rx, q, t):
 def polls_complete(st, rx, t):
     """Every ring is empty at ``t`` (traffic stopped, or a reconfiguration): each queue's poll ends.
     Returns how many aggregates went up."""
+    ptr_ring_clock(st, t)
     n = 0
     for q in range(rx.rc[RC.queues]):
         timer_cancel(rx, rx.rc[RC.conns] * Timer.n + q)
@@ -71,6 +74,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
 
     What goes up the stack does so from one call of netif_receive_skb (which inlines all of TCP's
     receive path): the aggregate napi_gro_receive() completed, then each one the poll's end flushes."""
+    ptr_ring_clock(st, t)
     s, b = rx_cqe(st, rx, q, length, t)
     p = rx.qp[ix(q)]
     cpu = p[QP.napi_cpu]

@@ -9,7 +9,7 @@ import numpy as np
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_sync_for_device, dma_unmap
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import BIAS_MAX, FALSE, NONE, PF, PL, PROD_CPUS, TRUE, G, Loc, PoolState
+from rxlab.engine.layout import BIAS_MAX, FALSE, NONE, PF, PL, TRUE, G, Loc, PoolState
 from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
 
 DMA_FAILED = -2  # _new_page(): the page was allocated, page_pool_dma_map() failed, it is freed
@@ -60,53 +60,51 @@ def _cache_pop(st, q):
 
 
 @inner
-def _contention_close(st, q):
-    """The window of pool ``q``'s producers closes: its produces are counted by how many distinct
-    CPUs produced into the ring in it (ptr_ring_produce_cpus_1..8), per CPU class of the producer."""
-    p = st.pools[ix(q)]
-    n = p[PL.prod_ncpu]
-    if n > 0:
-        st.cc[0, ix(Ctr.ptr_ring_produce_cpus_1 + n - 1)] += p[PL.prod_pend_napi]
-        st.cc[1, ix(Ctr.ptr_ring_produce_cpus_1 + n - 1)] += p[PL.prod_pend_reader]
-    p[PL.prod_ncpu] = 0
-    p[PL.prod_pend_napi] = 0
-    p[PL.prod_pend_reader] = 0
+def ptr_ring_clock(st, t):
+    """What runs next runs at model time ``t`` (µs): produces into a ptr_ring are placed in time by
+    it (``_producer_lock``). ``t`` infinite (the teardown's last read and polls, after the run's
+    counts are taken) stops placing them."""
+    st.glob[G.lock_now] = np.int64(t * 1e6) // st.glob[G.lock_hold_ps] if t < np.inf else NONE
 
 
 @inner
-def _contention_note(st, q, cpu):
-    """A produce by ``cpu`` into pool ``q``'s ring: page_pool_recycle_in_ring() ->
-    ptr_ring_produce() takes ``r->producer_lock`` (include/linux/ptr_ring.h), so the CPUs that return
-    pages into one pool at the same time serialise on it. rxlab's window for "at the same time" is
-    one read period of the applications (G.epoch, advanced by loop.run when they read): every
-    application reads at the period's start, on its own CPU, in parallel in a real system though
-    the engine runs them one after the other, so every CPU that produces into the pool within one
-    period is taken to contend with the others for all its produces of that period. (A window of N
-    returns would see the serialised order of the engine's readers instead: one reader at a time.)"""
-    p = st.pools[ix(q)]
-    if p[PL.prod_epoch] != st.glob[G.epoch]:
-        _contention_close(st, q)
-        p[PL.prod_epoch] = st.glob[G.epoch]
-    n = p[PL.prod_ncpu]
-    seen = False
-    for i in range(n):
-        if p[ix(PL.prod_cpus + i)] == cpu:
-            seen = True
-            break
-    if not seen and n < PROD_CPUS:
-        p[ix(PL.prod_cpus + n)] = cpu
-        p[PL.prod_ncpu] = n + 1
-    if cpu >= st.glob[G.napi_cpus]:
-        p[PL.prod_pend_reader] += 1
-    else:
-        p[PL.prod_pend_napi] += 1
+def _producer_lock(st, q, cpu):
+    """ptr_ring_produce() by ``cpu`` into pool ``q``'s ring takes ``r->producer_lock``
+    (include/linux/ptr_ring.h, from page_pool_recycle_in_ring(), net/core/page_pool.c, since
+    page_pool's ring came in ff7d6b27f894, 4.18): a produce waits when another CPU holds that lock,
+    which it does for one hold (G.lock_hold_ps, the hold fitted to bench_page_pool_cross_cpu:
+    data/page_pool_cross_cpu.md).
 
-
-@kernel
-def ring_contention_flush(st):
-    """Close every pool's producer window: the run's ptr_ring_produce_cpus_* counts are complete."""
-    for q in range(st.pools.shape[0]):
-        _contention_close(st, q)
+    Model time is cut into holds. The produce takes the hold its CPU is at: the present one
+    (G.lock_now), or, when that CPU already produced in it, its next free one. A CPU's produces at
+    one model instant (a reader draining a socket, a poll's frees) are sequential on that CPU, so
+    they take consecutive holds: the densest a CPU can produce, which overlaps others the most.
+    Only other CPUs contend. A produce that finds n produces of other CPUs into the same ring in
+    its hold is contended (ptr_ring_produce_contended) and waits for their n holds
+    (ptr_ring_lock_wait), each taken from another CPU, as a queued spinlock serves them in turn;
+    the cost model prices each of those holds. The wait does not move the produce in model time,
+    which is not CPU time. The engine runs the readers of one instant one after the other; a
+    table of the holds in use per ring (``st.lock_slots``: its hold, its produces) lets a later one
+    see the earlier ones whichever ran first. It reaches lock_slots holds ahead of model time: a
+    CPU whose produces run further ahead is saturated by producing alone, and those produces are
+    not timed (ptr_ring_produce_untimed), so contention there is a lower bound."""
+    now = st.glob[G.lock_now]
+    if now == NONE:
+        return
+    k = max(now, st.lock_cpu[ix(cpu)])
+    if k - now >= st.lock_slots.shape[1]:
+        st.c[Ctr.ptr_ring_produce_untimed] += 1
+        return
+    st.lock_cpu[ix(cpu)] = k + 1
+    # model time never goes back: a row of another hold is of one before ``now``, done with
+    slot = st.lock_slots[ix(q), ix(k & (st.lock_slots.shape[1] - 1))]
+    if slot[0] != k:
+        slot[0] = k
+        slot[1] = 0
+    if slot[1] > 0:
+        st.c[Ctr.ptr_ring_produce_contended] += 1
+        st.c[Ctr.ptr_ring_lock_wait] += slot[1]
+    slot[1] += 1
 
 
 @inner
@@ -115,7 +113,7 @@ def _ring_produce(st, q, pid, cpu):
     p = st.pools[ix(q)]
     if p[PL.ring_count] == p[PL.ring_size]:
         return False
-    _contention_note(st, q, cpu)
+    _producer_lock(st, q, cpu)
     i = p[PL.ring_head] + p[PL.ring_count]
     st.pool_ring[ix(q), ix(i - p[PL.ring_size] if i >= p[PL.ring_size] else i)] = pid
     p[PL.ring_count] += 1

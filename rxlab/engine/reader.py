@@ -8,9 +8,10 @@ import numpy as np
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import CF, CN, FALSE, QP, RC, RF, SK, TRUE, Reader, Timer
+from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.skb import skb_free
 from rxlab.engine.state import reader_state
-from rxlab.engine.tcp import tcp_rcvbuf_grow
+from rxlab.engine.tcp import tcp_rcvbuf_grow, tcp_win_from_space
 from rxlab.engine.tcp_output import tcp_cleanup_rbuf
 from rxlab.engine.timers import timer_arm
 from rxlab.kernel.tcp import TCP_IP_HEADERS
@@ -40,7 +41,8 @@ def rcv_space_adjust(rx, c, t):
     (rxlab's rcv_rtt_est is the configured RTT), the payload copied since the last measurement
     (rxlab's readers empty the queue, so nothing is left in it to subtract); if it is more than
     rcvq_space.space ever was, autotuning (net.ipv4.tcp_moderate_rcvbuf, not with SO_RCVBUF) raises
-    sk_rcvbuf to tcp_rcvbuf_grow()'s value if larger, and rcvq_space.space becomes it."""
+    sk_rcvbuf to tcp_rcvbuf_grow()'s value if larger, and window_clamp follows it ("Make the window
+    clamp follow along": tcp_win_from_space(sk_rcvbuf)); rcvq_space.space becomes what was copied."""
     rc, rf = rx.rc, rx.rf
     k = rx.conn[ix(c)]
     kf = rx.connf[ix(c)]
@@ -54,7 +56,9 @@ def rcv_space_adjust(rx, c, t):
             rcvbuf = tcp_rcvbuf_grow(copied, space, ratio, rc[RC.grow], rc[RC.win_mode], rc[RC.advmss],
                                      rc[RC.rcvmem], np.int64(rf[RF.rtt_us]), rc[RC.low_rtt_us],
                                      rc[RC.tcp_rmem_max])
-            k[CN.rcvbuf] = max(k[CN.rcvbuf], rcvbuf)
+            if rcvbuf > k[CN.rcvbuf]:
+                k[CN.rcvbuf] = rcvbuf
+                k[CN.window_clamp] = tcp_win_from_space(rcvbuf, ratio, rc[RC.win_mode], rc[RC.adv_win_scale])
         k[CN.rcvq_space] = copied
     k[CN.rcvq_seq] = k[CN.rcv_nxt]
     kf[CF.rcvq_time] = t
@@ -113,6 +117,7 @@ def app_read(st, rx, c, t):
     # what the reading CPU does is counted in its CPU class's row (a reader on the NAPI CPU itself,
     # app_cpus='napi', is a NAPI CPU); a deferred skb is freed on, and counted for, its NAPI CPU
     sr = reader_state(st) if k[CN.app_cpu] != napi else st
+    ptr_ring_clock(st, t)  # its frees return pages at t (page_pool._producer_lock)
     sr.c[Ctr.tcp_recvmsg] += 1
     before = k[CN.delivered]
     while k[CN.count] > 0:

@@ -275,8 +275,7 @@ def tcp_ack(rx, c, ack, edge, t):
             k[CN.tlp_high_seq] = 0
         if k[CN.ca_state] == CaState.loss and ack >= k[CN.high_seq]:
             k[CN.ca_state] = CaState.open
-        if k[CN.snd_nxt] < ack:  # data sent before an RTO went back, acknowledged since
-            k[CN.snd_nxt] = ack
+        k[CN.snd_nxt] = max(k[CN.snd_nxt], ack)  # data sent before an RTO went back, acknowledged since
         _cong_avoid(k, acked // mss)
     if k[CN.recovery] == 3:
         if k[CN.snd_nxt] + mss <= k[CN.snd_edge]:  # the window opened: the probe timer stops

@@ -6,6 +6,8 @@ head into another's frags. Whoever drops the last reference returns the page: to
 page_pool when the skb is marked pp_recycle (napi_pp_put_page), else put_page().
 """
 
+import numpy as np
+
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.jit import inner, ix, kernel
@@ -13,6 +15,7 @@ from rxlab.engine.layout import BF, DT, FALSE, MAX_SKB_FRAGS, NONE, PF, SK, TRUE
 from rxlab.engine.page_frag import frag_alloc
 from rxlab.engine.page_pool import pp_put_page
 from rxlab.engine.pages import page_alloc, put_page
+from rxlab.kernel.sizes import SKB_SMALL_HEAD_CACHE_SIZE
 
 
 @inner
@@ -210,22 +213,86 @@ def buf_steal(st, dt, b):
     st.c[Ctr.skb_build] += 1
 
 
+@inner
+def skb_add_rx_frag(st, s, b, size, truesize):
+    """skb_add_rx_frag_netmem(skb, i, netmem, off, size, truesize): driver buffer ``b``'s page
+    reference becomes skb ``s``'s next frag, ``size`` packet bytes in it, ``truesize`` charged
+    (bnxt's __bnxt_rx_agg_netmems). The caller checked the room."""
+    d = st.skbs[ix(s), SK.data]
+    nt = st.data[ix(d), DT.nr_frags]
+    st.data_frags[ix(d), ix(2 * nt)] = st.bufs[ix(b), BF.page]
+    st.data_frags[ix(d), ix(2 * nt + 1)] = st.bufs[ix(b), BF.offset]
+    st.data[ix(d), DT.nr_frags] = nt + 1
+    _buf_forget(st, b)
+    st.skbs[ix(s), SK.len] += size
+    st.skbs[ix(s), SK.page_len] += size
+    st.skbs[ix(s), SK.truesize] += truesize
+
+
+@inner
+def skb_mark_for_recycle(st, s):
+    """skb_mark_for_recycle(): skb ``s``'s pages go back to their page_pool when it is freed."""
+    st.data[ix(st.skbs[ix(s), SK.data]), DT.pp_recycle] = TRUE
+
+
+@inner
+def headers_only(st, s):
+    """Whether skb ``s``'s head holds its headers only, its data all in frags: once the headers are
+    pulled its headlen is 0, which skb_gro_receive() and skb_try_coalesce() merge by moving the frags
+    alone. In rxlab that is a kmalloc'ed head with frags: only bnxt's header-data split makes one
+    (bnxt_copy_skb of the headers, then the aggregation buffers), and the aggregates GRO builds on it
+    (a frame below the HDS threshold has no frags, and a longer head than the headers is not copied)."""
+    d = st.skbs[ix(s), SK.data]
+    return st.data[ix(d), DT.head_page] == NONE and st.data[ix(d), DT.nr_frags] > 0
+
+
+@inner
+def take_frags(st, dt, s):
+    """skb ``s``'s frags move after data area ``dt``'s own and ``s`` is freed, its kmalloc'ed head and
+    sk_buff with it, no page (skb_gro_receive's headlen <= offset case, NAPI_GRO_FREE;
+    skb_try_coalesce's headlen 0 case, kfree_skb_partial(from, false)). The caller checked the room."""
+    ds = st.skbs[ix(s), SK.data]
+    nt = st.data[ix(dt), DT.nr_frags]
+    ns = st.data[ix(ds), DT.nr_frags]
+    for i in range(2 * ns):
+        st.data_frags[ix(dt), ix(2 * nt + i)] = st.data_frags[ix(ds), ix(i)]
+        st.data_frags[ix(ds), ix(i)] = NONE
+    st.data[ix(dt), DT.nr_frags] = nt + ns
+    st.data[ix(ds), DT.nr_frags] = 0
+    st.data[ix(ds), DT.dataref] = NONE
+    _push(st.data_stack, st.glob, G.data_top, ds)
+    st.skbs[ix(s), SK.data] = NONE
+    _push(st.skb_stack, st.glob, G.skb_top, s)
+    st.c[Ctr.skb_free] += 1
+
+
 @kernel
 def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
     """skb_try_coalesce(to, from): merge ``frm`` into ``to`` by stealing its head into a
     frag of ``to``; returns the truesize delta charged to ``to`` (from->truesize -
     SKB_DATA_ALIGN(sizeof(struct sk_buff))), or -1 when refused: pp_recycle differs,
     either skb is cloned, either has a frag_list (a GRO aggregate that outgrew its frags), a kmalloc'ed
-    head cannot be stolen, or no frag slot is left."""
+    head cannot be stolen, or no frag slot is left. A ``frm`` whose pulled head is empty
+    (headers_only) gives its frags alone if they fit, ``to`` charged its truesize less
+    SKB_TRUESIZE(skb_end_offset(from)), the small head's (SKB_SMALL_HEAD_CACHE_SIZE and the sk_buff)."""
     dt = st.skbs[ix(to), SK.data]
     df = st.skbs[ix(frm), SK.data]
     nt = st.data[ix(dt), DT.nr_frags]
     nf = st.data[ix(df), DT.nr_frags]
+    frags = np.int64(headers_only(st, frm))
     if (st.data[ix(dt), DT.pp_recycle] != st.data[ix(df), DT.pp_recycle] or st.data[ix(dt), DT.cloned]
             or st.data[ix(df), DT.cloned] or st.data[ix(dt), DT.frag_list] != NONE or st.data[ix(df), DT.frag_list] != NONE
-            or st.data[ix(df), DT.head_page] == NONE or nt + nf >= MAX_SKB_FRAGS):
+            or (st.data[ix(df), DT.head_page] == NONE and not frags) or nt + nf + 1 - frags > MAX_SKB_FRAGS):
         st.c[Ctr.skb_coalesce_refused] += 1
         return -1
+    if frags:
+        delta = st.skbs[ix(frm), SK.truesize] - SKB_SMALL_HEAD_CACHE_SIZE - sizeof_sk_buff_aligned
+        st.skbs[ix(to), SK.truesize] += delta
+        st.skbs[ix(to), SK.len] += st.skbs[ix(frm), SK.len]
+        st.skbs[ix(to), SK.page_len] += st.skbs[ix(frm), SK.page_len]
+        take_frags(st, dt, frm)
+        st.c[Ctr.skb_coalesce] += 1
+        return delta
     delta = st.skbs[ix(frm), SK.truesize] - sizeof_sk_buff_aligned
     st.skbs[ix(to), SK.truesize] += delta
     st.skbs[ix(to), SK.len] += st.skbs[ix(frm), SK.len]

@@ -33,7 +33,7 @@ from rxlab.engine.layout import (
     G,
     Timer,
 )
-from rxlab.errors import check_int_range
+from rxlab.errors import bad, check_int_range
 from rxlab.kernel.gro import GRO_HASH_BUCKETS
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
 from rxlab.kernel.sizes import check_page_size, get_order
@@ -49,6 +49,10 @@ State = namedtuple("State", [
     "skbs", "skb_stack",  # int64[n_skbs, SK.n]
     "data", "data_frags", "data_stack",  # int64[n_skbs, DT.n], [n_skbs, MAX_SKB_FRAGS] (page, offset) pairs
     "fc_cfg",  # int64[2]: page_frag cache page order, and the refcount bias it takes per page
+    # ptr_ring producer locks (page_pool._producer_lock): per pool, a ring of lock_slots rows (a
+    # power of two), each a hold (its index in model time) and the produces into that pool in it;
+    # per CPU, its next free hold
+    "lock_slots", "lock_cpu",  # int64[n_pools, lock_slots, 2], int64[n_cpus]
 ])
 
 
@@ -66,19 +70,25 @@ def _frags(n_skbs):
 
 
 def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2, n_bufs=4096,
-               n_skbs=4096, mem_limit=None, pp_alloc_cache=(PP_ALLOC_CACHE_SIZE, PP_ALLOC_CACHE_REFILL)):
+               n_skbs=4096, mem_limit=None, pp_alloc_cache=(PP_ALLOC_CACHE_SIZE, PP_ALLOC_CACHE_REFILL),
+               lock_slots=1024):
     """Empty state: every page slot free, pools unused, no buffers or skbs.
 
     ``mem_limit`` (bytes, default unlimited) makes the page allocator fail like a
     machine under memory pressure; ``n_pages`` bounds page slots the same way.
     ``pp_alloc_cache``: (PP_ALLOC_CACHE_SIZE, PP_ALLOC_CACHE_REFILL) of the kernel simulated
-    (rxlab.kernel.pagepool.pp_alloc_cache), at most (128, 64).
+    (rxlab.kernel.pagepool.pp_alloc_cache), at most (128, 64). ``lock_slots``: holds of each
+    ptr_ring's producer lock remembered (a power of two); the lock is timed only once the RX path
+    sets its hold (G.lock_hold_ps) and the clock (page_pool.ptr_ring_clock).
     """
     ensure_fresh()
     check_page_size(page_size)
     for name, v, hi in (("n_pages", n_pages, 1 << 26), ("n_pools", n_pools, 4096), ("ring_max", ring_max, 1 << 20),
-                        ("n_cpus", n_cpus, 4096), ("n_bufs", n_bufs, 1 << 26), ("n_skbs", n_skbs, 1 << 26)):
+                        ("n_cpus", n_cpus, 4096), ("n_bufs", n_bufs, 1 << 26), ("n_skbs", n_skbs, 1 << 26),
+                        ("lock_slots", lock_slots, 1 << 20)):
         check_int_range(name, v, 1, hi)
+    if lock_slots & (lock_slots - 1):
+        raise bad("lock_slots", lock_slots, "a power of two")
     glob = np.zeros(G.n, np.int64)
     glob[G.page_top] = n_pages
     glob[G.buf_top] = n_bufs
@@ -86,6 +96,8 @@ def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2,
     glob[G.data_top] = n_skbs
     glob[G.page_size] = page_size
     glob[G.napi_cpus] = n_cpus  # every CPU a NAPI CPU until the RX path says otherwise (model.simulate)
+    glob[G.lock_now] = NONE
+    glob[G.lock_hold_ps] = 1
     cache_size, refill = pp_alloc_cache
     check_int_range("pp_alloc_cache.refill", refill, 1, PP_ALLOC_CACHE_REFILL)
     glob[G.pp_cache_refill] = refill
@@ -122,6 +134,9 @@ def make_state(page_size=4096, n_pages=4096, n_pools=1, ring_max=1024, n_cpus=2,
         skbs=skbs, skb_stack=_stack(n_skbs),
         data=data, data_frags=_frags(n_skbs), data_stack=_stack(n_skbs),
         fc_cfg=fc_cfg,
+        lock_slots=np.stack([np.full((n_pools, lock_slots), NONE, np.int64),
+                             np.zeros((n_pools, lock_slots), np.int64)], axis=2),
+        lock_cpu=np.zeros(n_cpus, np.int64),
     )
 
 
@@ -132,7 +147,7 @@ def reader_state(st):
     CPU class at no cost per operation. Only ``c`` differs: one type, one compilation of every kernel."""
     return State(st.glob, st.cc[1], st.cc, st.pages, st.page_stack, st.pools, st.pool_cache, st.pool_ring,
                  st.frag_caches, st.bufs, st.buf_stack, st.skbs, st.skb_stack, st.data, st.data_frags,
-                 st.data_stack, st.fc_cfg)
+                 st.data_stack, st.fc_cfg, st.lock_slots, st.lock_cpu)
 
 
 def _gro_rows(conns):
@@ -153,6 +168,8 @@ Rx = namedtuple("Rx", [
     "rc", "rf",  # int64[RC.n], float64[RF.n]: run-wide parameters
     "ring",  # int64[queues, ring_size]: the buffer posted in each RX ring slot
     "hold_buf", "hold_t",  # int64/float64[queues, hold_cap]: XDP_TX/REDIRECT buffers until completion
+    "agg",  # int64[queues, agg_max]: bnxt's aggregation ring, the buffer posted in each slot
+    "tpa",  # int64[queues, tpa_max]: bnxt's head buffers held for TPA (bnxt_tpa_info.data)
     "conn", "connf",  # int64[conns, CN.n], float64[conns, CF.n]: each connection's receive side
     "rcvq_next",  # int64[n_skbs]: receive queues, linked through the skb after each one
     "samples",  # float64[samples, SM.n]: memory over model time
@@ -174,18 +191,19 @@ Rx = namedtuple("Rx", [
 ])
 
 
-def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, ack_cap=64):
+def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg_max=1, tpa_max=1, ack_cap=64):
     """Zeroed RX-path arrays: rings and holds empty (NONE), receive queues unlinked, no timer armed,
     no ACK in flight, no sender queued."""
     for name, v in (("queues", queues), ("ring_size", ring_size), ("conns", conns), ("n_skbs", n_skbs),
                     ("hold_cap", hold_cap), ("samples", samples), ("ratio_bins", ratio_bins),
-                    ("ack_cap", ack_cap)):
+                    ("agg_max", agg_max), ("tpa_max", tpa_max), ("ack_cap", ack_cap)):
         check_int_range(name, v, 1, 1 << 26)
     return Rx(
         qp=np.zeros((queues, QP.n), np.int64), qstats=np.zeros((queues, QS.n), np.int64),
         rc=np.zeros(RC.n, np.int64), rf=np.zeros(RF.n, np.float64),
         ring=np.full((queues, ring_size), NONE, np.int64),
         hold_buf=np.full((queues, hold_cap), NONE, np.int64), hold_t=np.zeros((queues, hold_cap), np.float64),
+        agg=np.full((queues, agg_max), NONE, np.int64), tpa=np.full((queues, tpa_max), NONE, np.int64),
         conn=np.zeros((conns, CN.n), np.int64), connf=np.zeros((conns, CF.n), np.float64),
         rcvq_next=np.full(n_skbs, NONE, np.int64),
         samples=np.zeros((samples, SM.n), np.float64), ratio_hist=np.zeros(ratio_bins, np.int64),

@@ -1,8 +1,8 @@
 """TCP's receive path for in-order data, on the NAPI CPU (net/ipv4/tcp_input.c): admission to
 the receive queue by the release's rule (tcp_data_queue, tcp_try_rmem_schedule), pruning and
-collapsing (tcp_prune_queue, tcp_collapse), coalescing into the tail (tcp_try_coalesce); its ACKs
-are rxlab.engine.tcp_output's. A socket that queues data is marked for its reader and wakes it
-(rxlab.engine.reader)."""
+collapsing (tcp_prune_queue, tcp_collapse), coalescing into the tail (tcp_try_coalesce), and
+rcv_ssthresh's growth (tcp_grow_window); its ACKs are rxlab.engine.tcp_output's. A socket that
+queues data is marked for its reader and wakes it (rxlab.engine.reader)."""
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G
 from rxlab.engine.reader import mark_dirty, tcp_data_ready
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
-from rxlab.engine.tcp import alloc_skb_truesize, tcp_measure_rcv_mss, tcp_win_from_space
+from rxlab.engine.tcp import alloc_skb_truesize, tcp_grow_window, tcp_measure_rcv_mss, tcp_win_from_space
 from rxlab.engine.tcp_output import tcp_ack_now, tcp_ack_snd_check, tcp_event_data_recv, tcp_incr_quickack
 from rxlab.kernel.tcp import TCP_INIT_CWND, TCP_IP_HEADERS
 
@@ -95,6 +95,8 @@ def tcp_prune_queue(st, rx, c, need, cpu):
     tcp_clamp_window() sets sk_rcvbuf to sk_rmem_alloc (at most tcp_rmem[2]) unless SO_RCVBUF
     locked it (rxlab models no global TCP memory pressure): from 6.17, called whenever the arriving
     skb does not fit, that can lower it (1d2fbaad7cd8); if the skb still does not fit,
+    if sk_rmem_alloc still exceeds sk_rcvbuf, tcp_clamp_window() also lowers rcv_ssthresh to
+    min(window_clamp, 2 x advmss); if the skb still does not fit,
     tcp_collapse() the receive queue (rxlab has no out-of-order queue to collapse or prune); if it
     still does not fit, RcvPruned and -1 (the caller drops the skb unless the queue is empty). From
     6.17 (972ca7a3bc9a) an empty queue returns -1 at once, before tcp_clamp_window() could set
@@ -106,6 +108,8 @@ def tcp_prune_queue(st, rx, c, need, cpu):
     st.c[Ctr.PruneCalled] += 1
     if k[CN.rcvbuf] < rc[RC.tcp_rmem_max] and not rc[RC.rcvbuf_lock]:
         k[CN.rcvbuf] = min(k[CN.rmem], rc[RC.tcp_rmem_max])
+    if k[CN.rmem] > k[CN.rcvbuf]:
+        k[CN.rcv_ssthresh] = min(k[CN.window_clamp], 2 * rc[RC.advmss])
     if k[CN.rmem] + need <= k[CN.rcvbuf]:
         return 0
     tcp_collapse(st, rx, c, cpu)
@@ -130,7 +134,8 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     a trap drop (``CN.trap_*``, ``CF.trapped_at``): a receive buffer smaller than an initial window of
     the segments it gets, which drops what the window lets through (Result.trapped()). Else tcp_measure_rcv_mss()
     (scaling_ratio), rcv_nxt, tcp_try_coalesce() into the tail or queue the skb, charging truesize
-    (or the coalesce delta); tcp_event_data_recv(), tcp_data_ready() and __tcp_ack_snd_check()."""
+    (or the coalesce delta); tcp_event_data_recv() (with tcp_grow_window() for an skb of 128 bytes or
+    more), tcp_data_ready() and __tcp_ack_snd_check()."""
     rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
     k = conn[ix(c)]
     if seq + payload <= k[CN.rcv_nxt]:  # "A retransmit, 2nd most common case. Force an immediate ack."
@@ -175,17 +180,15 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     # the socket now has data for the next read, whether or not the connection sent since the last
     # (GRO can hold a segment across a read, and an ACK or a poll's end completes it)
     mark_dirty(rx, c)
-    tcp_measure_rcv_mss(k, seg, payload, st.skbs[ix(s), SK.truesize], rc[RC.advmss])
+    truesize = st.skbs[ix(s), SK.truesize]
+    tcp_measure_rcv_mss(rc, k, seg, payload, truesize)
     k[CN.rcv_nxt] += payload
     k[CN.held] += st.skbs[ix(s), SK.page_len]
     tcp_event_data_recv(rx, c, t)
-    queued = False
-    if k[CN.count] > 0:
-        delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff])
-        if delta >= 0:
-            k[CN.rmem] += delta
-            queued = True
-    if not queued:
+    delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff]) if k[CN.count] > 0 else -1
+    if delta >= 0:
+        k[CN.rmem] += delta
+    else:
         rcvq_next[ix(s)] = NONE
         if k[CN.count] == 0:
             k[CN.head] = s
@@ -193,7 +196,9 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
             rcvq_next[ix(k[CN.tail])] = s
         k[CN.tail] = s
         k[CN.count] += 1
-        k[CN.rmem] += st.skbs[ix(s), SK.truesize]
+        k[CN.rmem] += truesize
+    if payload >= 128:
+        tcp_grow_window(rc, k, payload, truesize)
     tcp_data_ready(st, rx, c, t)
     tcp_ack_snd_check(rx, c, t)
 

@@ -5,30 +5,19 @@ later (``rx.ack``: every ACK takes the same time, so the ring is in order of arr
 
 from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import AK, CF, CN, EV, RC, RF, Timer
-from rxlab.engine.tcp import tcp_win_from_space
+from rxlab.engine.tcp import __tcp_select_window, tcp_select_window
 from rxlab.engine.timers import timer_arm, timer_cancel
 from rxlab.kernel.tcp import TCP_DELACK_MIN_US, TCP_MAX_QUICKACKS, TCP_RTO_MIN_US
 
 
 @inner
-def tcp_new_window(rx, c):
-    """The window the receiver would advertise now: tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc), by
-    scaling_ratio or (before 6.6) tcp_adv_win_scale, as the release does (tcp_select_window)."""
-    rc = rx.rc
-    k = rx.conn[ix(c)]
-    ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
-    return tcp_win_from_space(max(0, k[CN.rcvbuf] - k[CN.rmem]), ratio, rc[RC.win_mode], rc[RC.adv_win_scale])
-
-
-@inner
 def tcp_send_ack(rx, c, t):
-    """tcp_send_ack(): an ACK of rcv_nxt, advertising tcp_select_window()'s window, whose right edge
-    never moves left (a window is not shrunk); rcv_wup becomes rcv_nxt. It reaches the sender at
-    ``t`` + RTT. The delayed ACK is cancelled and quick-ack mode counts one ACK down
-    (tcp_event_ack_sent, tcp_dec_quickack_mode)."""
+    """tcp_send_ack(): an ACK of rcv_nxt, advertising tcp_select_window()'s window (rxlab.engine.tcp:
+    rcv_wup becomes rcv_nxt, the offered window is not shrunk). It reaches the sender at ``t`` + RTT.
+    The delayed ACK is cancelled and quick-ack mode counts one ACK down (tcp_event_ack_sent,
+    tcp_dec_quickack_mode)."""
     k = rx.conn[ix(c)]
-    k[CN.rcv_edge] = max(k[CN.rcv_edge], k[CN.rcv_nxt] + tcp_new_window(rx, c))
-    k[CN.rcv_wup] = k[CN.rcv_nxt]
+    tcp_select_window(rx, c)
     if k[CN.ack_pending] != 0:
         if k[CN.ack_quick] > 0:
             k[CN.ack_quick] -= 1
@@ -55,7 +44,7 @@ def tcp_incr_quickack(rx, c):
     """tcp_incr_quickack(sk, TCP_MAX_QUICKACKS): rcv_wnd / (2 x rcv_mss) ACKs (at least 2, at most 16)
     go out at once."""
     k = rx.conn[ix(c)]
-    quick = (k[CN.rcv_edge] - k[CN.rcv_wup]) // (2 * k[CN.rcv_mss])
+    quick = (k[CN.rcv_edge] - k[CN.rcv_wup]) // (2 * k[CN.rcv_mss])  # rcv_wnd
     quick = min(2 if quick == 0 else quick, TCP_MAX_QUICKACKS)
     k[CN.ack_quick] = max(k[CN.ack_quick], quick)
 
@@ -84,7 +73,7 @@ def tcp_ack_snd_check(rx, c, t):
         return
     if ((k[CN.rcv_nxt] - k[CN.rcv_wup] > k[CN.rcv_mss]
          and (k[CN.rcv_nxt] - k[CN.copied_seq] < rx.rc[RC.rcvlowat]
-              or tcp_new_window(rx, c) >= k[CN.rcv_edge] - k[CN.rcv_wup]))
+              or __tcp_select_window(rx.rc, k) >= k[CN.rcv_edge] - k[CN.rcv_wup]))
             or k[CN.ack_quick] > 0):
         tcp_send_ack(rx, c, t)
         return
@@ -103,19 +92,18 @@ def tcp_ack_now(rx, c, t):
 
 @inner
 def tcp_cleanup_rbuf(rx, c, t):
-    """__tcp_cleanup_rbuf() after a read that copied data: the scheduled ACK goes out if more than one
-    full segment is unacknowledged; else an ACK if the window can now be raised "significantly", to at
-    least twice what the sender may still send (tcp_receive_window), when that is at most half the
-    window_clamp (rxlab's: the window sk_rcvbuf gives)."""
+    """__tcp_cleanup_rbuf() (net/ipv4/tcp.c) after a read that copied data: the scheduled ACK goes out
+    if more than one full segment is unacknowledged; else, when twice the window still open
+    (tcp_receive_window()) is at most window_clamp and the window __tcp_select_window() would now
+    give is non-zero and at least twice it, an ACK advertising it (a window update, CN.win_updates)."""
     k = rx.conn[ix(c)]
     if k[CN.ack_pending] != 0 and k[CN.rcv_nxt] - k[CN.rcv_wup] > k[CN.rcv_mss]:
         tcp_send_ack(rx, c, t)
         return
-    now = k[CN.rcv_edge] - k[CN.rcv_nxt]
-    rc = rx.rc
-    ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
-    clamp = tcp_win_from_space(k[CN.rcvbuf], ratio, rc[RC.win_mode], rc[RC.adv_win_scale])
-    if 2 * now <= clamp:
-        new = tcp_new_window(rx, c)
-        if new > 0 and new >= 2 * now:
-            tcp_send_ack(rx, c, t)
+    now = max(0, k[CN.rcv_edge] - k[CN.rcv_nxt])
+    if 2 * now > k[CN.window_clamp]:
+        return
+    new = __tcp_select_window(rx.rc, k)
+    if new > 0 and new >= 2 * now:
+        k[CN.win_updates] += 1
+        tcp_send_ack(rx, c, t)

@@ -8,6 +8,16 @@ bnxt_rx_page_skb(), bnxt_rx_multi_page_skb(), bnxt_copy_skb(), __bnxt_rx_agg_net
 bnxt_hwrm_vnic_set_hds() and bnxt_xdp_set(); bnxt_ethtool.c bnxt_set_ringparam() and
 bnxt_set_tunable(). The arithmetic below names the function each step follows.
 
+The commits that brought the behaviours (mainline release in brackets): f6974b4c2d8e "bnxt_en: Fix page
+pool logic for page size >= 64K" [6.5] (BNXT_RX_PAGE_SIZE fragments of a page_pool page,
+page_pool_dev_alloc_frag, where PAGE_SIZE > BNXT_RX_PAGE_SIZE); 7ed816be35ab "eth: bnxt: use page pool
+for head frags" [6.13] (heads and TPA heads as page_pool fragments, a head pool of their own where
+PAGE_SIZE > BNXT_RX_PAGE_SIZE); 6b43673a25c3 "bnxt_en: add support for hds-thresh ethtool command"
+[6.14] (hds_thresh, bnxt_init_ring_params); f7dbedba6312 "eth: bnxt: take page size into account for
+page pool recycling rings" [6.17] (pool_size / agg_size_fac, the head pool's min(ring / rx_size_fac,
+1024)). Not found: the commit that first capped BNXT_RX_PAGE_SIZE at 32 KB, and the one that set
+hds_thresh's default to fit "4 chunks into a 4k page".
+
 What the device or its firmware decides is a parameter: ``max_mtu`` (HWRM_FUNC_QCFG
 max_mtu_configured, BNXT_MAX_MTU when the firmware reports 0), ``max_tpa`` (HWRM_VNIC_QCAPS
 max_aggs_supported on P5+ chips, at least MAX_TPA_P5), ``gro_hw`` (NETIF_F_GRO_HW is on by
@@ -62,6 +72,15 @@ def bnxt_rx_page_size(page_size):
     16-bit so we can only support page sizes < 64K"."""
     check_page_size(page_size)
     return min(page_size, 1 << 15)
+
+
+def bnxt_head_pool_size(page_size, ring_size):
+    """bnxt_alloc_rx_page_pool(): heads get a page_pool of their own where bnxt_separate_head_pool()
+    (PAGE_SIZE > BNXT_RX_PAGE_SIZE), of pool_size min(rx_ring_size / rx_size_fac, 1024), rx_size_fac
+    = PAGE_SIZE / SZ_4K; 0 where heads share the pool."""
+    if page_size <= bnxt_rx_page_size(page_size):
+        return 0
+    return min(ring_size // (page_size // 4096), 1024)
 
 
 def bnxt_page_shift(page_size):
@@ -270,4 +289,6 @@ def bnxt_rx_geometry(page_size, mtu, xdp=False, arch="arm64", ring_size=BNXT_DEF
         linear=head_build is not None and not copied and agg_bufs == 0, copybreak=rx_copybreak,
         agg_ring_size=agg_ring_size, agg_buf_size=rx_page if agg_ring_size else 0, tpa_bufs=tpa_bufs,
         header_split=bool(agg_ring_size) and not page_mode and header_split, hds_thresh=hds_thresh,
+        head_use_size=rx_buf_use_size, header_len=header_len,
+        head_pool_size=bnxt_head_pool_size(page_size, ring_size),
     )

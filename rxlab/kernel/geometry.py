@@ -37,6 +37,9 @@ class RxGeometry:
     copybreak: frames up to this length are copied into a new skb and the buffer reused.
     agg_ring_size, agg_buf_size, tpa_bufs, header_split, hds_thresh: bnxt's aggregation ring
     (entries, bytes each), the head buffers held for hardware GRO (TPA), and header-data split.
+    head_use_size, header_len, head_pool_size: bnxt's rx_buf_use_size (the most of a frame its head
+    buffer takes; 0 for a driver without one), the header bytes header-data split leaves in the head,
+    and the pool_size of a page_pool of its own for heads (0: heads share the pool).
     wqe_count, pages_per_wqe, stride_size, strides_per_wqe, frag_strides: mlx5's receive WQEs:
     the striding RQ's multi-packet WQEs, or the legacy RQ's per-WQE fragment strides.
     """
@@ -71,6 +74,9 @@ class RxGeometry:
     tpa_bufs: int = 0
     header_split: bool = False
     hds_thresh: int = 0
+    head_use_size: int = 0
+    header_len: int = 0
+    head_pool_size: int = 0
     wqe_count: int = 0
     pages_per_wqe: int = 0
     stride_size: int = 0

@@ -11,6 +11,17 @@ mlx5e_xdp_max_mtu(), and the skbs of mlx5e_skb_from_cqe_linear(), _nonlinear(),
 mlx5e_skb_from_cqe_mpwrq_linear() and _nonlinear(). HW-GRO/LRO (SHAMPO) and AF_XDP are not
 modelled: packet_merge is MLX5E_PACKET_MERGE_NONE, the driver's default.
 
+The commits that brought the behaviours, as Fixes: tags name them (the releases from their dates,
+not checked against a tree): 461017cb006a "net/mlx5e: Support RX multi-packet WQE (Striding RQ)"
+(2016, Linux 4.7: WQEs cut in strides, a packet in consecutive strides); 619a8f2a42f1 "net/mlx5e:
+Use linear SKB in Striding RQ" (2018, 4.18: one packet per stride, the skb built on it, when
+mlx5e_rx_mpwqe_is_linear_skb()); 069d11465a80 "net/mlx5e: RX, Enhance legacy Receive Queue memory
+scheme" (2018, 4.18: the legacy RQ's fragment strides, mlx5e_build_rq_frags_info and
+mlx5e_init_frags_partition). Not found: the commits behind mlx5e_mpwqe_get_log_stride_size()'s
+PAGE_SHIFT stride with XDP and its fallback when the linear stride fails
+mlx5e_verify_rx_mpwqe_strides(). A fix posted in 2025, "net/mlx5e: Make DEFAULT_FRAG_SIZE relative
+to page size" (PAGE_SIZE / 2 instead of 2048), is not followed here: it was not found in a tree.
+
 Device capabilities are parameters: ``striding_rq_cap`` (MLX5_CAP_GEN striding_rq,
 umr_ptr_rlky and reg_umr_sq, mlx5e_check_fragmented_striding_rq_cap), ``ext_stride_num_range``
 (MLX5_CAP_GEN: 2^3 rather than 2^9 strides at least per WQE, include/linux/mlx5/device.h

@@ -21,6 +21,7 @@ PP_ALLOC_CACHES = ("fixed", "page_size_scaled")
 # mm/page_frag_cache.c: PAGE_FRAG_CACHE_MAX_SIZE = __ALIGN_MASK(32768, ~PAGE_MASK); the per-CPU
 # page_frag cache takes pages of this size (at least PAGE_SIZE) and the same number as refcount bias
 PAGE_FRAG_CACHE_MAX_SIZE = 32768
+PP_RING_DEFAULT = 1024  # net/core/page_pool.c page_pool_init(): the ptr_ring when pool_size is 0
 MAX_ORDER = 10  # include/linux/mmzone.h: MAX_PAGE_ORDER default
 
 

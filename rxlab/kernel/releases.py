@@ -83,6 +83,11 @@ _B = [
               "what tcp_prune_queue() does when the receive queue is empty (sk_rmem_alloc 0): go on to "
               "tcp_clamp_window(), which under the 6.17 admission rule sets sk_rcvbuf to 0 (clamp), or drop "
               "the skb at once, leaving sk_rcvbuf as it is (drop; tcp_data_queue() then force-admits it)"),
+    Behaviour("window_clamp", ("autotune", "scaling_ratio", "set_clamp"),
+              "what a newly measured scaling_ratio does to window_clamp (tcp_measure_rcv_mss): nothing, only "
+              "autotuning's growth of sk_rcvbuf moves it (autotune); it becomes tcp_win_from_space(sk_rcvbuf) "
+              "at the new ratio (scaling_ratio); the same through tcp_set_window_clamp(), which also moves "
+              "rcv_ssthresh, and rcvq_space.space is capped at it (set_clamp)"),
     Behaviour("ooo_updates_ratio", bool, "out-of-order packets update rcv_mss and scaling_ratio",
               engine="not modelled: the engine has no out-of-order packets"),
     Behaviour("rcvbuf_autotune", bool, "tcp_rcv_space_adjust() grows sk_rcvbuf (net.ipv4.tcp_moderate_rcvbuf)"),
@@ -158,6 +163,7 @@ class Release:
     tcp_rmem_max: int
     admission: str
     prune_empty: str
+    window_clamp: str
     ooo_updates_ratio: bool
     rcvbuf_autotune: bool
     rcvbuf_low_rtt_us: int

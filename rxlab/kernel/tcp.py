@@ -188,3 +188,41 @@ def tcp_win_from_space(space, window="scaling_ratio", scaling_ratio=TCP_DEFAULT_
         return (space * scaling_ratio) >> TCP_RMEM_TO_WIN_SCALE
     check_int_range("adv_win_scale", adv_win_scale, -31, 31)
     return space >> -adv_win_scale if adv_win_scale <= 0 else space - (space >> adv_win_scale)
+
+
+TCP_MAX_WSCALE = 14  # include/net/tcp.h: the largest window scale (RFC 7323)
+U16_MAX = 0xFFFF
+
+
+def tcp_select_initial_window(space, mss, tcp_rmem_max, rmem_max, window_clamp=0):
+    """net/ipv4/tcp_output.c tcp_select_initial_window() for the SYN-ACK of a connection with
+    window scaling: ``space`` (tcp_full_space()) at most ``window_clamp`` (0: U16_MAX <<
+    TCP_MAX_WSCALE), rounded down to a multiple of ``mss`` when larger; the window offered is that,
+    at most U16_MAX (unscaled; tcp_workaround_signed_windows off); rcv_wscale = ilog2 of the
+    largest window the socket may grow to (max(space, tcp_rmem[2], net.core.rmem_max), at most the
+    clamp) less 15, in 0..TCP_MAX_WSCALE; window_clamp at most U16_MAX << rcv_wscale.
+    Returns (rcv_wnd, window_clamp, rcv_wscale)."""
+    clamp = window_clamp or (U16_MAX << TCP_MAX_WSCALE)
+    space = min(clamp, max(space, 0))
+    if space > mss:
+        space = space // mss * mss
+    rcv_wnd = min(space, U16_MAX)
+    grown = min(max(space, tcp_rmem_max, rmem_max), clamp)
+    rcv_wscale = min(max(grown.bit_length() - 1 - 15, 0), TCP_MAX_WSCALE)
+    return rcv_wnd, min(U16_MAX << rcv_wscale, clamp), rcv_wscale
+
+
+def tcp_init_buffer_space(window_clamp, rcv_wnd, maxwin, advmss, tcp_app_win=31):
+    """net/ipv4/tcp_input.c tcp_init_buffer_space() when the connection is established: window_clamp
+    at most tcp_full_space() ``maxwin`` (less maxwin >> tcp_app_win, nothing at the default 31),
+    then one segment reserved (``max(2 * advmss, maxwin - advmss)``); rcv_ssthresh (the SYN-ACK's
+    window, tcp_create_openreq_child) at most window_clamp; rcvq_space.space = min(rcv_ssthresh,
+    rcv_wnd, TCP_INIT_CWND * advmss). Returns (window_clamp, rcv_ssthresh, rcvq_space)."""
+    if window_clamp >= maxwin:
+        window_clamp = maxwin
+        if tcp_app_win and maxwin > 4 * advmss:
+            window_clamp = max(maxwin - (maxwin >> tcp_app_win), 4 * advmss)
+    if tcp_app_win and window_clamp > 2 * advmss and window_clamp + advmss > maxwin:
+        window_clamp = max(2 * advmss, maxwin - advmss)
+    rcv_ssthresh = min(rcv_wnd, window_clamp)
+    return window_clamp, rcv_ssthresh, min(rcv_ssthresh, rcv_wnd, TCP_INIT_CWND * advmss)

@@ -47,7 +47,7 @@ MANA_XDP_PAD = PAGE_SIZE_MIN - mana_xdp_mtu_max(PAGE_SIZE_MIN)
 FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
 # from 1 ns (1 Mbps): below, model time overflows to infinity and a run says nothing
 REAL_RANGES = {"app_read_us": (1e-3, 1e6), "xdp_hold_us": (1e-3, 1e6), "link_gbps": (1e-3, 1e4),
-               "rtt_us": (1e-3, 1e6), "wake_us": (1e-3, 1e6)}
+               "rtt_us": (1e-3, 1e6), "wake_us": (1e-3, 1e6), "ptr_ring_hold_ns": (1e-3, 1e6)}
 BOOLS = ("gro", "truesize_honest", "defer_free")
 # What each field is and its unit, for `rxlab simulate --help` (tests/test_cli.py: one per field)
 MEANING = {
@@ -83,6 +83,8 @@ MEANING = {
     "skb_defer_max": ("net.core.skb_defer_max", "skbs"),
     "reader_cpus": ("CPUs the applications read on (app_cpus remote)", "CPUs"),
     "xdp_hold_us": ("how long XDP_TX and XDP_REDIRECT hold a buffer until completion", "µs"),
+    "ptr_ring_hold_ns": (("how long a produce holds a page_pool ptr_ring's producer lock: produces of other "
+                          "CPUs within it contend (data/page_pool_cross_cpu.md)"), "ns"),
     "link_gbps": ("link speed", "Gbps"),
     "rtt_us": ("round-trip time", "µs"),
     "copybreak": ("packets up to this size are copied into a new skb (strategy copybreak)", "bytes"),
@@ -181,8 +183,8 @@ class SimConfig:
     as SK_RMEM_MAX, 212992) or 0..2**31 - 1; ``copybreak`` 0..4096; ``skb_defer_max`` 0..2**20; ``max_skbs``
     64..2**24; ``packets`` 1..10**10; ``samples`` 1..100000; ``seed`` 0..2**32 - 1; the
     fractions ``ack_fraction``, ``clone_fraction``, ``alloc_fail_rate``, ``dma_map_fail_rate``
-    and each of ``xdp``'s 0..1; ``app_read_us``, ``wake_us``, ``xdp_hold_us``, ``rtt_us`` 0.001..10**6,
-    ``reader`` woken or periodic; ``rcvlowat`` 1..2**31 - 1;
+    and each of ``xdp``'s 0..1; ``app_read_us``, ``wake_us``, ``xdp_hold_us``, ``rtt_us``, ``ptr_ring_hold_ns``
+    0.001..10**6, ``reader`` woken or periodic; ``rcvlowat`` 1..2**31 - 1;
     ``link_gbps`` 0.001..10**4; ``gro``, ``truesize_honest``, ``defer_free`` True or False;
     ``reconfigs`` a tuple of :class:`Reconfig`. Integers may be NumPy integers, numbers
     NumPy floats. Together, the tables the run needs must fit the engine and
@@ -229,6 +231,9 @@ class SimConfig:
     # app_cpus='remote': connection c reads on the (c mod reading_cpus)-th CPU after the NAPI ones
     reader_cpus: int = 64
     xdp_hold_us: float = 20.0  # XDP_TX / XDP_REDIRECT hold a buffer until completion
+    # a produce holds the ptr_ring's producer_lock this long: the hold fitted to bench_page_pool_cross_cpu's
+    # published t(n) by simulating that benchmark (rxlab.cost.calibrate.fit_cross_cpu, data/page_pool_cross_cpu.md)
+    ptr_ring_hold_ns: float = 26.4
     link_gbps: float = 200.0
     rtt_us: float = 50.0
     copybreak: int = 256

@@ -9,10 +9,27 @@ import numpy as np
 
 from rxlab.engine.invariants import check_invariants, check_no_leak
 from rxlab.engine.jit import compile_finished
-from rxlab.engine.layout import CF, CN, EV, GR, NONE, PL, QP, RC, RF, Admission, G, Grow, Mode, Reader, WinMode
+from rxlab.engine.layout import (
+    CF,
+    CN,
+    EV,
+    GR,
+    NONE,
+    PL,
+    QP,
+    RC,
+    RF,
+    Admission,
+    Clamp,
+    G,
+    Grow,
+    Mode,
+    Reader,
+    WinMode,
+)
 from rxlab.engine.loop import run, seed_rng, teardown
 from rxlab.engine.napi import polls_complete
-from rxlab.engine.page_pool import pool_create, ring_contention_flush
+from rxlab.engine.page_pool import pool_create
 from rxlab.engine.rxq import detach_queues, fill_rings
 from rxlab.engine.sender import senders_init
 from rxlab.engine.state import make_rx, make_state
@@ -20,18 +37,30 @@ from rxlab.errors import bad
 from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE
 from rxlab.kernel.pagepool import (
     PAGE_FRAG_CACHE_MAX_SIZE,
+    PP_RING_DEFAULT,
     dma_get_cache_alignment,
     pp_alloc_cache,
 )
 from rxlab.kernel.rss import flow_hashes, flow_queues
 from rxlab.kernel.sizes import (
     NET_SKB_PAD,
+    SKB_SMALL_HEAD_CACHE_SIZE,
     arch_info,
+    build_skb_truesize,
     napi_small_head_max,
     skb_data_align,
     skb_shinfo_aligned,
 )
-from rxlab.kernel.tcp import GSO_LEGACY_MAX_SIZE, TCP_INIT_CWND, advmss, rcvmem_per_mss, tcp_initialize_rcv_mss, tcp_win_from_space
+from rxlab.kernel.tcp import (
+    GSO_LEGACY_MAX_SIZE,
+    advmss,
+    rcvmem_per_mss,
+    sock_min_rcvbuf,
+    tcp_init_buffer_space,
+    tcp_initialize_rcv_mss,
+    tcp_select_initial_window,
+    tcp_win_from_space,
+)
 from rxlab.model.config import SimConfig
 from rxlab.model.drivers import DRIVERS
 from rxlab.model.result import Result
@@ -39,7 +68,10 @@ from rxlab.model.sizing import RATIO_BINS, Sizes, copy_truesize_extra, geometrie
 
 
 def _queue_layout(cfg, g):
-    """(mode, pool page order, pool maps DMA, pinned truesize) for geometry ``g``."""
+    """(mode, pool page order, pool maps DMA, pinned truesize) for geometry ``g``: a driver with a
+    head buffer and aggregation buffers (bnxt's normal mode) has its own mode."""
+    if g.head_use_size and not g.xdp:
+        return Mode.agg, g.order, 1, g.truesize_pinned
     if g.frag_count == 1:
         return Mode.full, g.order, 0, g.truesize_pinned
     if cfg.spec.frag_source == "page_frag_cache":
@@ -50,20 +82,49 @@ def _queue_layout(cfg, g):
 
 def _attach(st, cfg, g, qp, pool_base):
     """Every queue created (MANA: mana_create_rxq): a page_pool per queue (mana_create_page_pool)
-    and the driver's per-queue parameters."""
+    and the driver's per-queue parameters; a bnxt queue's heads may have a pool of their own
+    (bnxt_alloc_rx_page_pool), after the queues' pools."""
     mode, order, dma, pinned = _queue_layout(cfg, g)
     align = dma_get_cache_alignment(cfg.arch)
     for q in range(cfg.queues):
-        pool_create(st, pool_base + q, g.pool_size, order, dma, dma, cfg.page_size, q,
+        # page_pool_init(): a pool_size of 0 takes the default ptr_ring of 1024
+        pool_create(st, pool_base + q, g.pool_size or PP_RING_DEFAULT, order, dma, dma, cfg.page_size, q,
                     cfg.spec.upfront_refs)
         p = qp[q]
         p[QP.pool], p[QP.napi_cpu], p[QP.mode] = pool_base + q, q, mode
+        p[QP.head_pool] = p[QP.pool]
         p[QP.alloc_size], p[QP.align], p[QP.datasize] = g.alloc_size, align, g.datasize
         p[QP.truesize], p[QP.truesize_pinned], p[QP.xdp] = g.truesize, pinned, g.xdp
+        if mode == Mode.agg:
+            _attach_agg(st, cfg, g, p, pool_base + cfg.queues + q)
         # a new rxq: no saved XDP buffer, rings from slot 0; GRO holds nothing and the next packet
         # starts a new poll (polls_complete ran before detach_queues); the defer list goes on
         p[QP.save] = NONE
         p[QP.ring_head] = p[QP.hold_head] = p[QP.hold_count] = 0
+
+
+def _attach_agg(st, cfg, g, p, head_pool):
+    """bnxt's normal mode for queue row ``p``: a separate head pool where the geometry has one,
+    the aggregation ring and TPA, and where a frame lands (bnxt_rx_pkt)."""
+    if g.head_pool_size:
+        pool_create(st, head_pool, g.head_pool_size, 0, 1, 1, cfg.page_size, p[QP.napi_cpu], cfg.spec.upfront_refs)
+        p[QP.head_pool] = head_pool
+    p[QP.agg_ring], p[QP.agg_head], p[QP.agg_size] = g.agg_ring_size, 0, g.agg_buf_size or cfg.page_size
+    p[QP.tpa], p[QP.copybreak] = g.tpa_bufs, g.copybreak
+    p[QP.hds_thresh] = g.hds_thresh if g.header_split else -1
+    p[QP.header_len], p[QP.buf_use_size] = g.header_len, g.head_use_size
+    a = arch_info(cfg.arch)
+    sk_buff = skb_data_align(a.sizeof_sk_buff, a.smp_cache_bytes)
+    p[QP.small_truesize] = SKB_SMALL_HEAD_CACHE_SIZE + sk_buff  # napi_alloc_skb(): a small-head cache head
+    # a head the skb is built on (bnxt_rx_skb: napi_build_skb(data, rx_buf_size)); honest, its share of
+    # the page; each aggregation buffer adds BNXT_RX_PAGE_SIZE to both (bnxt_rx_pkt)
+    p[QP.truesize] = build_skb_truesize(g.alloc_size, cfg.arch)
+    p[QP.truesize_pinned] = cfg.page_size // g.frags_per_page + sk_buff
+
+
+def _pools_per_config(cfg, geoms):
+    """Pools a configuration's queues take: one each, and one more for a separate head pool."""
+    return cfg.queues * (2 if any(x.head_pool_size for x in geoms) else 1)
 
 
 def _xdp_fractions(xdp):
@@ -82,13 +143,25 @@ def _window(rel):
             tcp_win_from_space(256, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale))
 
 
-def _initial_window(cfg, rcvbuf):
-    """The window a socket first advertises for ``rcvbuf`` (tcp_win_from_space of it, at the
-    release's initial scaling_ratio or by tcp_adv_win_scale)."""
+def _full_space(cfg, rcvbuf):
+    """tcp_full_space() of a socket that has measured nothing yet: tcp_win_from_space(``rcvbuf``) at the
+    release's initial scaling_ratio or by tcp_adv_win_scale."""
     rel = cfg.release
     if rel.window == "scaling_ratio":
         return tcp_win_from_space(rcvbuf, "scaling_ratio", scaling_ratio=rel.scaling_ratio_init)
     return tcp_win_from_space(rcvbuf, "adv_win_scale", adv_win_scale=rel.tcp_adv_win_scale)
+
+
+def _windows(cfg, rcvbuf, locked):
+    """The receive window a passive connection starts with: tcp_openreq_init_rwin() ->
+    tcp_select_initial_window() from tcp_full_space() (window_clamp that space under SO_RCVBUF),
+    then tcp_init_buffer_space() as it is established. Returns (rcv_wnd, rcv_wscale,
+    window_clamp, rcv_ssthresh, rcvq_space)."""
+    full, mss = _full_space(cfg, rcvbuf), advmss(cfg.mtu)
+    rcv_wnd, clamp, wscale = tcp_select_initial_window(full, mss, cfg.tcp_rmem, cfg.rmem_max,
+                                                       full if locked else 0)
+    clamp, ssthresh, space = tcp_init_buffer_space(clamp, rcv_wnd, full, mss)
+    return rcv_wnd, wscale, clamp, ssthresh, max(1, space)
 
 
 def _params(cfg):
@@ -115,6 +188,8 @@ def _params(cfg):
         RC.low_rtt_us: rel.rcvbuf_low_rtt_us, RC.admission: Admission[rel.admission],
         RC.shinfo: skb_shinfo_aligned(), RC.gro_max_size: GRO_LEGACY_MAX_SIZE,
         RC.prune_empty: rel.prune_empty == "drop",
+        RC.rcv_wscale: _windows(cfg, rcvbuf, locked)[1], RC.clamp: Clamp[rel.window_clamp],
+        RC.clamp_floor: sock_min_rcvbuf(cfg.arch) // 2,
         RC.reader: Reader[cfg.reader], RC.rcvlowat: cfg.rcvlowat, RC.gso_max_size: GSO_LEGACY_MAX_SIZE,
     }
     p, d, tx, r = _xdp_fractions(cfg.xdp)
@@ -148,6 +223,8 @@ class Plan:
     rcvq_space: int
     rcv_wnd: int
     rcv_mss: int
+    window_clamp: int
+    rcv_ssthresh: int
     app_cpu: np.ndarray
 
 
@@ -160,19 +237,18 @@ def plan(cfg):
     # bucket (dev_gro_receive)
     queue = np.asarray(flow_queues(C, cfg.queues, cfg.seed), np.int64)
     bucket = np.array(flow_hashes(C, cfg.seed), np.int64) & (GRO_HASH_BUCKETS - 1)
-    # tcp_init_sock(): sk_rcvbuf = tcp_rmem[1] (or what SO_RCVBUF set); tcp_init_buffer_space():
-    # rcvq_space.space = min(rcv_wnd, TCP_INIT_CWND * advmss), its time the connection's start (0)
+    # tcp_init_sock(): sk_rcvbuf = tcp_rmem[1] (or what SO_RCVBUF set); the SYN-ACK's window (unscaled),
+    # window_clamp, rcv_ssthresh and rcvq_space.space (its time the connection's start, 0)
     rcvbuf = int(ints[RC.rcvbuf])
-    # tcp_select_initial_window() (net/ipv4/tcp_output.c): the SYN's window, unscaled, at most U16_MAX
-    rcv_wnd = min(0xFFFF, _initial_window(cfg, rcvbuf))
+    rcv_wnd, _, clamp, ssthresh, space = _windows(cfg, rcvbuf, bool(ints[RC.rcvbuf_lock]))
     mss = int(ints[RC.advmss])
     # an application thread per connection, on the online CPUs other than the NAPI ones (0..Q-1)
     app_cpu = (cfg.queues + np.arange(C) % cfg.reading_cpus) if cfg.reading_cpus else queue
     return Plan(geoms=geoms, sizes=size_run(cfg, geoms),
                 pp_alloc_cache=pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled"),
                 ints=ints, floats=floats, flow_queue=queue, gro_bucket=bucket, rcvbuf=rcvbuf,
-                rcvq_space=min(TCP_INIT_CWND * mss, max(1, rcv_wnd)), rcv_wnd=rcv_wnd,
-                rcv_mss=tcp_initialize_rcv_mss(mss, rcv_wnd), app_cpu=app_cpu)
+                rcvq_space=space, rcv_wnd=rcv_wnd, rcv_mss=tcp_initialize_rcv_mss(mss, rcv_wnd),
+                window_clamp=clamp, rcv_ssthresh=ssthresh, app_cpu=app_cpu)
 
 
 def build(cfg, pl):
@@ -181,36 +257,47 @@ def build(cfg, pl):
     sz = pl.sizes
     st = make_state(page_size=cfg.page_size, n_pages=sz.n_pages, n_pools=sz.n_pools, ring_max=sz.ring_max,
                     n_cpus=sz.n_cpus, n_bufs=sz.n_bufs, n_skbs=sz.n_skbs, mem_limit=sz.mem_limit,
-                    pp_alloc_cache=pl.pp_alloc_cache)
+                    pp_alloc_cache=pl.pp_alloc_cache, lock_slots=sz.lock_slots)
     rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS,
-                 sz.ack_cap)
+                 sz.agg_max, sz.tpa_max, sz.ack_cap)
     _attach(st, cfg, pl.geoms[0], rx.qp, 0)
     for table, arr in ((pl.ints, rx.rc), (pl.floats, rx.rf)):
         for k, v in table.items():
             arr[k] = v
-    rx.rf[RF.alloc_fail_rate] = rx.rf[RF.dma_map_fail_rate] = 0.0
-    fill_rings(st, rx)
-    rx.rf[RF.alloc_fail_rate] = pl.floats[RF.alloc_fail_rate]
-    rx.rf[RF.dma_map_fail_rate] = pl.floats[RF.dma_map_fail_rate]
-    # page_pool's own DMA mappings fail at the same rate from the first packet on (the engine's
-    # page_pool reads it from the state, as parts per 10**9)
-    st.glob[G.dma_fail_ppb] = round(cfg.dma_map_fail_rate * 1e9)
-    if (rx.ring == NONE).any():
-        raise MemoryError("could not fill the RX rings before traffic")
+    _fill_uninjected(st, rx, cfg)
     rx.conn[:, CN.queue] = pl.flow_queue
     rx.gro[:, GR.bucket] = pl.gro_bucket
     rx.conn[:, CN.rcvbuf] = pl.rcvbuf
     rx.conn[:, CN.rcvq_space] = pl.rcvq_space
     rx.conn[:, CN.rcv_edge] = pl.rcv_wnd
     rx.conn[:, CN.rcv_mss] = pl.rcv_mss
+    rx.conn[:, CN.window_clamp] = pl.window_clamp
+    rx.conn[:, CN.rcv_ssthresh] = pl.rcv_ssthresh
     rx.connf[:, CF.rcvq_time] = 0.0
     rx.connf[:, CF.trapped_at] = np.inf
     rx.connf[:, CF.lrcvtime] = -np.inf  # no data yet: the first is a gap (quick-ack mode)
     rx.conn[:, CN.app_cpu] = pl.app_cpu
     rx.prog[1] = NONE  # no TSO skb on the wire
+    rx.next_read[0] = 0.0 if cfg.reader == "periodic" else np.inf  # readers woken by data read at no set time
     senders_init(rx, pl.rcv_wnd)
     st.glob[G.napi_cpus] = cfg.queues  # CPUs 0..queues-1 run the queues' NAPI; the rest read
+    # the ptr_ring producer lock's hold; the lock is timed from the first packet (page_pool.ptr_ring_clock)
+    st.glob[G.lock_hold_ps] = max(1, round(cfg.ptr_ring_hold_ns * 1000))
     return st, rx
+
+
+def _fill_uninjected(st, rx, cfg):
+    """fill_rings() without failure injection (a ring filled when its queue is created), then the
+    configuration's rates: page_pool's own DMA mappings fail at the same rate from the first packet
+    on (the engine's page_pool reads it from the state, as parts per 10**9)."""
+    rx.rf[RF.alloc_fail_rate] = rx.rf[RF.dma_map_fail_rate] = 0.0
+    st.glob[G.dma_fail_ppb] = 0
+    fill_rings(st, rx)
+    rx.rf[RF.alloc_fail_rate] = cfg.alloc_fail_rate
+    rx.rf[RF.dma_map_fail_rate] = cfg.dma_map_fail_rate
+    st.glob[G.dma_fail_ppb] = round(cfg.dma_map_fail_rate * 1e9)
+    if (rx.ring == NONE).any():
+        raise MemoryError("could not fill the RX rings")
 
 
 def _reconfigure(st, rx, cfg, i, r, cur, t):
@@ -235,13 +322,13 @@ def _reconfigure(st, rx, cfg, i, r, cur, t):
         return event, cur
     polls_complete(st, rx, t)  # the port stops: the last polls complete
     detach_queues(st, rx)
-    _attach(st, cfg, g2, rx.qp, cfg.queues * (i + 1))
+    _attach(st, cfg, g2, rx.qp, _pools_per_config(cfg, geometries(cfg)) * (i + 1))
     rx.rc[RC.mtu] = mtu
     rx.rf[RF.xdp_pass:RF.xdp_redirect + 1] = _xdp_fractions(xdp)
     if pre_alloc is not None:
         rx.ring[:] = np.array(bufs, np.int64).reshape(cfg.queues, cfg.ring_size)
     else:
-        fill_rings(st, rx)
+        _fill_uninjected(st, rx, cfg)
     event["ok"] = True
     check_invariants(st)
     return event, (mtu, xdp, g2)
@@ -282,7 +369,6 @@ def run_all(st, rx, cfg, g):
 def finish(st, rx, cfg, g, t, events, before):
     """The Result, then teardown (as unloading the driver) and the check that nothing leaked."""
     inflight = st.pools[:, PL.hold_cnt] - st.pools[:, PL.release_cnt]
-    ring_contention_flush(st)  # the last window of every pool's ptr_ring producers
     cc = st.cc - before
     result = Result(config=cfg, geometry=g, counters=cc.sum(axis=0), counters_reader=cc[1].copy(),
                     qstats=rx.qstats.copy(),
@@ -302,6 +388,10 @@ def simulate(config=None, **kw):
         raise bad("driver", cfg.driver, f"a driver whose queue the engine simulates ({modelled}): {cfg.nic.engine}; "
                   f"rxlab geometry --driver {cfg.driver} gives its buffers")
     pl = plan(cfg)
+    for g in pl.geoms:
+        if why := cfg.nic.engine_refuses(g):
+            raise bad("driver", cfg.driver, f"a layout whose queue the engine simulates: {why}; "
+                      f"rxlab geometry --driver {cfg.driver} gives its buffers")
     st, rx = build(cfg, pl)
     before = st.cc.copy()  # the rings' first fill is not the run's
     t, events, g = run_all(st, rx, cfg, pl.geoms[0])

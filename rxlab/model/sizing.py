@@ -14,10 +14,35 @@ import re
 from typing import NamedTuple
 
 from rxlab.counters import N_COUNTERS
-from rxlab.engine.layout import AK, BF, CF, CN, DT, FC, GL, GR, MAX_SKB_FRAGS, PF, PL, QP, QS, RC, RF, SK, SM, G, Timer
+from rxlab.engine.layout import (
+    AK,
+    BF,
+    CF,
+    CN,
+    DT,
+    FC,
+    GL,
+    GR,
+    MAX_SKB_FRAGS,
+    PF,
+    PL,
+    QP,
+    QS,
+    RC,
+    RF,
+    SK,
+    SM,
+    G,
+    Timer,
+)
 from rxlab.errors import bad, too_much
 from rxlab.kernel.gro import GRO_HASH_BUCKETS
-from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE
+from rxlab.kernel.pagepool import (
+    PAGE_FRAG_CACHE_MAX_SIZE,
+    PP_ALLOC_CACHE_REFILL,
+    PP_ALLOC_CACHE_SIZE,
+    PP_RING_DEFAULT,
+)
 from rxlab.kernel.sizes import NET_SKB_PAD, WIRE_OVERHEAD, arch_info, skb_data_align, skb_shinfo_aligned
 from rxlab.kernel.tcp import so_rcvbuf
 
@@ -40,7 +65,10 @@ class Sizes(NamedTuple):
     n_skbs: int
     hold_cap: int
     mem_limit: int
+    lock_slots: int
     ack_cap: int  # ACKs on their way back at once (rx.ack)
+    agg_max: int = 1  # bnxt: aggregation ring entries per queue (Rx.agg's columns)
+    tpa_max: int = 1  # bnxt: TPA head buffers per queue (Rx.tpa's columns)
 
 
 def copy_truesize_extra(arch):
@@ -103,16 +131,34 @@ def size_run(cfg, geoms):
     Q, R = cfg.queues, cfg.ring_size
     (n_skbs, _), (hold_cap, _) = _bounds(cfg, geoms)
     configs = 1 + len(cfg.reconfigs)  # each reconfiguration attaches new pools beside the old
-    pool_size = max(x.pool_size for x in geoms)
+    pool_size = max(max(x.pool_size or PP_RING_DEFAULT, x.head_pool_size) for x in geoms)
+    # bnxt: the aggregation ring and TPA's heads, and a separate head pool's cache and ptr_ring
+    agg_max = max(x.agg_ring_size for x in geoms)
+    tpa_max = max(x.tpa_bufs for x in geoms)
+    head_pools = any(x.head_pool_size for x in geoms)
+    extra = agg_max + tpa_max + (PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL if head_pools else 0)
     # per queue and configuration: the posted ring and a pre-allocated one, a full alloc cache and
-    # ptr_ring, a bulk refill in flight and the XDP holds; then each skb's head and one coalesced page
-    n_pages = (Q * configs * (2 * R + PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL + hold_cap)
-               + 2 * n_skbs + 64)
+    # ptr_ring, a bulk refill in flight and the XDP holds; then each skb's head and one coalesced
+    # page, or the frags of the most buffers a frame takes
+    frame_pages = 1 + max(x.frame_buffers for x in geoms)
+    n_pages = (Q * configs * (2 * R + PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL + hold_cap + extra)
+               + frame_pages * n_skbs + 64)
     unit = max(max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size), *(cfg.page_size << x.order for x in geoms))
-    return Sizes(n_pages=n_pages, n_pools=Q * configs, ring_max=pool_size,
+    return Sizes(n_pages=n_pages, n_pools=Q * configs * (2 if head_pools else 1), ring_max=pool_size,
                  n_cpus=Q + reading_cpus(cfg),
-                 n_bufs=Q * (2 * R + hold_cap + 2), n_skbs=n_skbs, hold_cap=hold_cap,
-                 mem_limit=n_pages * unit, ack_cap=ack_cap(cfg))
+                 n_bufs=Q * (2 * R + hold_cap + 2 + agg_max + tpa_max), n_skbs=n_skbs, hold_cap=hold_cap,
+                 mem_limit=n_pages * unit, lock_slots=lock_slots(cfg), ack_cap=ack_cap(cfg), agg_max=max(1, agg_max),
+                 tpa_max=max(1, tpa_max))
+
+
+def lock_slots(cfg):
+    """Holds of each ptr_ring's producer lock the engine remembers (rxlab.engine.page_pool
+    ._producer_lock), how far ahead of model time a CPU's produces are timed: a CPU's produces at
+    one instant run ahead by a hold each, about what it freed since its last read, so two read
+    periods of holds (a power of two, 1024 to 65536); a CPU further ahead is saturated by its
+    produces alone (ptr_ring_produce_untimed)."""
+    need = 2 * cfg.app_read_us * 1e3 / cfg.ptr_ring_hold_ns
+    return 1 << min(16, max(10, math.ceil(math.log2(need))))
 
 
 ACK_CAP_MAX = 1 << 20
@@ -145,8 +191,9 @@ def table_bytes(cfg, sz):
     (BENCHMARKS.md: within 20 % of the measured peak)."""
     Q, configs = cfg.queues, 1 + len(cfg.reconfigs)
     total = (sz.n_pages * PAGE_ROW + sz.n_bufs * BUF_ROW + sz.n_skbs * SKB_ROW + Q * sz.hold_cap * HOLD_ROW
-             + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max) + 8 * sz.n_cpus * FC.n
-             + 8 * Q * (QP.n + QS.n + cfg.ring_size + GRO_HASH_BUCKETS * GL.n)
+             + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max + 2 * sz.lock_slots)
+             + 8 * sz.n_cpus * (FC.n + 1)
+             + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max + GRO_HASH_BUCKETS * GL.n)
              + 8 * cfg.connections * (CN.n + CF.n + GR.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
     parts = {"holds": sz.hold_cap * Q * (configs * PAGE_ROW + BUF_ROW + HOLD_ROW),

@@ -28,7 +28,7 @@ from rxlab.counters import METRICS, READER_PREFIX, Ctr
 from rxlab.errors import bad
 from rxlab.model.config import FIELDS
 
-MODEL_VERSION = 17  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
+MODEL_VERSION = 19  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
 # 5: memory efficiency; 6: kernel releases (SimConfig.kernel, online_cpus; the newest release's defaults);
 # 7: page_pool's own DMA mappings fail at dma_map_fail_rate; 8: a detached queue's full pages go to the ptr_ring;
 # 9: the receive side as each release has it (autotuning, SO_RCVBUF, prune/collapse and admission, the
@@ -44,6 +44,11 @@ MODEL_VERSION = 17  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-all
 # 16: a segment dropped for receive memory is resent at the sender's timers (tail loss probe, RTO with
 # backoff: CN.backoff, recovery, loss_probes, timeouts, retrans), not after the next read
 # 17: max_skbs bounds every skb that exists at once, whatever GRO, queues and napi_budget
+# 18: the ptr_ring producer lock in model time (ptr_ring_produce_contended, ptr_ring_lock_wait, SimConfig
+# .ptr_ring_hold_ns) in place of ptr_ring_produce_cpus_1..8 counted per read period
+# 19: the receive window as the kernel selects it: window_clamp (by release: a2cbb1603943, f5da7c45188e),
+# rcv_ssthresh grown by tcp_grow_window, __tcp_select_window's scale rounding and SWS avoidance,
+# window-update ACKs after a read (tcp_cleanup_rbuf); CN.window_clamp, rcv_ssthresh, rcv_wup, win_updates
 """Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
 simulation or ``Result.to_frame()`` changes any number or column a run produces: cached results
 of other versions are then no longer found (they stay on disk under ``model-<N>/`` until

@@ -10,8 +10,8 @@ its high / low end) and each strategy's gain over full_page with its band (logar
 so, when it spans orders of magnitude). Every seed claim ``rxlab.studies.claims.claim_marks`` says
 applies is drawn on the plot of its quantity, labelled with its claim id; a claim's value is in the
 plot's data (``marks``; each mark's artists carry its id as their gid). Configurations the driver
-refuses are shaded, with the driver's reason; a driver the engine does not simulate (bnxt, mlx5)
-shows its geometry only.
+refuses are shaded, with the driver's reason; a driver (mlx5) or a layout (bnxt's page mode) the
+engine does not simulate shows its geometry only.
 
 :class:`SweepPanel` is its ipywidgets shell (notebooks, ``make lab``); :func:`export_sweep` the same
 panel as an explorable page over a precomputed grid (``rxlab report``: each notebook's panel, and
@@ -200,7 +200,7 @@ class SweepView(Panel):
     # -- the pipeline ----------------------------------------------------------------------------
     def configs(self):
         st = self.state
-        axis, engine = st["axis"], DRIVERS[st["driver"]].engine
+        axis, nic = st["axis"], DRIVERS[st["driver"]]
         out = []
         for s in dict.fromkeys([*st["series"], GAIN_BASE]):
             for v in AXIS_VALUES[axis]:
@@ -212,8 +212,9 @@ class SweepView(Panel):
                     c = cfgs[0] if cfgs else _refusal(invalid[0]["error"], v)
                 except ValueError as e:
                     c = _refusal(e, v)
-                if isinstance(c, SimConfig) and engine:
-                    c = f"{st['driver']} is shown as geometry only: {engine}"
+                why = nic.engine_refuses(c.geometry()) if isinstance(c, SimConfig) else ""
+                if why:
+                    c = f"{st['driver']} is shown as geometry only: {why}"
                 out.append((s, _xpos(axis, v), c))
         return out
 

@@ -1,7 +1,7 @@
 """bnxt_en (drivers/net/ethernet/broadcom/bnxt/): Broadcom NetXtreme-C/E. Its kernel arithmetic is
 :mod:`rxlab.kernel.bnxt` (normal and page mode, BNXT_RX_PAGE_SIZE, the aggregation ring, TPA,
-header-data split, copybreak). rxlab computes its geometry; the engine does not simulate its queue
-yet (``engine`` below)."""
+header-data split, copybreak). The engine simulates its normal-mode queue (``Mode.agg``,
+:func:`rxlab.engine.rxq.bnxt_rx_pkt`); page mode (XDP) not yet (``engine`` below)."""
 
 from rxlab.errors import bad, check_int_range
 from rxlab.kernel.bnxt import BNXT_DEFAULT_RX_RING_SIZE, BNXT_MAX_QUEUES, DEFAULT_QUEUES, bnxt_rx_geometry
@@ -24,9 +24,16 @@ def ring_size(rel, asked):
     return BNXT_DEFAULT_RX_RING_SIZE if asked is None else check_int_range("ring_size", asked, 1, 1 << 16)
 
 
+def engine_layout(g):
+    """The engine simulates normal mode: page mode's XDP verdicts (bnxt_rx_xdp: XDP_DROP reposts the
+    buffer, XDP_TX completes into the RX ring) are not in it."""
+    return "bnxt's page mode (an XDP program: bnxt_rx_xdp, bnxt_rx_page_skb) is not in the engine's " \
+           "receive queue" if g.xdp else ""
+
+
 BNXT = register(Driver(
     name="bnxt", summary="Broadcom NetXtreme-C/E: page_pool heads, an aggregation ring with hardware GRO",
     source="drivers/net/ethernet/broadcom/bnxt/bnxt.c, bnxt.h, bnxt_xdp.c",
     geometry=geometry, default_strategy=lambda rel: "pp_frag", ring_size=ring_size,
     queues=queues_up_to(DEFAULT_QUEUES, BNXT_MAX_QUEUES),  # rxlab's default, as MANA's: NIC totals compare
-    engine="the aggregation ring and TPA (bnxt_rx_pages, bnxt_tpa_end) are not in the engine's receive queue"))
+    engine_layout=engine_layout))

@@ -26,6 +26,8 @@ class Driver:
     ``source``: the kernel files the driver model follows.
     ``engine``: empty when the engine simulates the driver's receive queue; otherwise why not yet
     (its geometry is computed, ``simulate`` refuses it with this reason).
+    ``engine_layout(geometry)``: for a driver the engine simulates in some layouts only, why not in
+    this one ("" when it does); None: in every layout.
     """
 
     name: str
@@ -37,6 +39,11 @@ class Driver:
     queues: Callable
     pre_alloc: Callable | None = None
     engine: str = ""
+    engine_layout: Callable | None = None
+
+    def engine_refuses(self, g):
+        """Why the engine cannot simulate this driver's queue in geometry ``g``, or ""."""
+        return self.engine or (self.engine_layout(g) if self.engine_layout is not None else "")
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():

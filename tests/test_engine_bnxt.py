@@ -1,0 +1,76 @@
+"""bnxt_en's receive queue in the engine (rxlab.engine.rxq.bnxt_rx_pkt, Mode.agg) against kernel
+arithmetic worked by hand: what each skb is charged, which frames are copied, how many buffers the
+queue pins. Lines cited are drivers/net/ethernet/broadcom/bnxt/bnxt.c of Linux v6.19 unless said.
+
+The oracle (tests/test_rx_oracle.py, the bnxt_* configurations) compares every counter with the
+naive model; these tests pin the numbers themselves."""
+
+import pytest
+
+from rxlab import SimConfig, simulate
+from rxlab.counters import Ctr
+from rxlab.engine.layout import CN, QS
+
+# read never (within the run), GRO off, no ACKs: every data skb stays queued as it was built
+QUIET = {"driver": "bnxt", "packets": 10, "queues": 1, "connections": 1, "ring_size": 64, "max_skbs": 512,
+         "gro": False, "app_read_us": 1e6, "so_rcvbuf": 1 << 22, "rmem_max": 1 << 23, "ack_fraction": 0.0, "arch": "x86_64"}
+
+# SKB_DATA_ALIGN(sizeof(struct sk_buff)) = ALIGN(232, 64) on x86_64 (pahole, v6.19)
+SK_BUFF = 256
+# net/core/skbuff.c: SKB_SMALL_HEAD_CACHE_SIZE = SKB_HEAD_ALIGN(MAX_TCP_HEADER) rounded to 640 (x86_64)
+SMALL_HEAD = 640
+
+
+@pytest.mark.parametrize("page_size, mtu, arch, truesize, copied, queued", [
+    # bnxt_init_ring_params(): hds_thresh = 640; a 1514-byte frame is above it, so bnxt_hwrm_vnic_set_hds()
+    # puts its 66 header bytes in the head: len 66 <= rx_copybreak 256 -> bnxt_copy_skb(): napi_alloc_skb(66),
+    # a small head (640) + sk_buff (256); __bnxt_rx_agg_netmems(): one BNXT_RX_PAGE_SIZE (4096) frag
+    (4096, 1500, "x86_64", SMALL_HEAD + SK_BUFF + 4096, True, 1),
+    # MTU 9000: 9014 - 66 = 8948 bytes in DIV_ROUND_UP(8948, 4096) = 3 aggregation buffers
+    (4096, 9000, "x86_64", SMALL_HEAD + SK_BUFF + 3 * 4096, True, 2),
+    # 64 KB pages: BNXT_RX_PAGE_SIZE = 32 KB ("The RXBD length is 16-bit"), one buffer
+    (65536, 1500, "arm64", SMALL_HEAD + SK_BUFF + 32768, True, 1),
+    # MTU 576: 590 bytes <= hds_thresh, all in the head (rx_buf_use_size 640), 590 > rx_copybreak:
+    # bnxt_rx_skb(): napi_build_skb(data, rx_buf_size 1024) = 1024 + sk_buff
+    (4096, 576, "x86_64", 1024 + SK_BUFF, False, 1),
+])
+def test_each_data_skb_is_charged_what_bnxt_rx_pkt_charges(page_size, mtu, arch, truesize, copied, queued):
+    r = simulate(SimConfig(**{**QUIET, "page_size": page_size, "mtu": mtu, "arch": arch}))
+    c = r.conn[0]
+    assert c[CN.rmem_drops] == 0 and c[CN.packets] == 10
+    # tcp_try_coalesce() -> skb_try_coalesce() merges each later skb into the first: a copied head
+    # holds only the headers TCP pulled (headlen 0), so its frags move and the first is charged the
+    # truesize less SKB_TRUESIZE(skb_end_offset(from)) (the small head and sk_buff); a head the skb
+    # was built on is stolen, the first charged the truesize less the sk_buff; MAX_SKB_FRAGS (17)
+    # frags to an skb: jumbo frames' 3 each fill one after 5 skbs
+    assert c[CN.count] == queued
+    assert c[CN.rmem] == queued * truesize + (10 - queued) * (truesize - (SMALL_HEAD + SK_BUFF if copied else SK_BUFF))
+    assert r.geometry.truesize == truesize  # the geometry's full-MTU frame, from rxlab.kernel.bnxt
+    assert r.qstats[0, QS.copybreak] == (10 if copied else 0)
+    assert r.counters[Ctr.skb_build] == (0 if copied else 10)
+
+
+def test_gro_takes_the_aggregation_pages_of_header_split_frames_as_frags():
+    """net/core/gro.c skb_gro_receive(): a copied head holds the headers only (headlen <= offset), so the
+    segment's frag moves into the aggregate and its small head is freed: the aggregate is charged the
+    first segment's truesize and BNXT_RX_PAGE_SIZE for each further one; 17 fit (MAX_SKB_FRAGS), then
+    frag_list."""
+    r = simulate(SimConfig(**{**QUIET, "gro": True, "packets": 17}))
+    assert r.counters[Ctr.gro_merge] == 16 and r.counters[Ctr.gro_merge_frag_list] == 0
+    assert r.conn[0, CN.rmem] == SMALL_HEAD + SK_BUFF + 17 * 4096 and r.conn[0, CN.count] == 1
+    r = simulate(SimConfig(**{**QUIET, "gro": True, "packets": 18}))
+    assert r.counters[Ctr.gro_merge_frag_list] == 1
+
+
+def test_the_queue_pins_its_rings_and_tpa_heads():
+    """bnxt_alloc_one_rx_ring() before traffic: ring_size heads of rx_buf_size 1024 (4 to a page), the
+    aggregation ring of ring_size x agg_factor 4 pages (bnxt_set_ring_params: min(4, 65536 / 4096)), and
+    bp->max_tpa = 256 heads for TPA (bnxt_alloc_one_tpa_info_data): 16 + 256 + 64 pages for a ring of
+    64; with page_pool's bulk refill (PP_ALLOC_CACHE_REFILL = 64) the allocator hands out more pages
+    than posted, so the check is on the pages posted, not mem_used."""
+    cfg = SimConfig(**{**QUIET, "packets": 1})
+    g = cfg.geometry()
+    assert (g.agg_ring_size, g.tpa_bufs, g.frags_per_page) == (256, 256, 4)
+    assert g.ring_pages == 64 // 4 + 256 // 4 + 256
+    r = simulate(cfg)
+    assert r.metrics()["mem_peak_bytes"] >= g.ring_pages * 4096
