@@ -220,9 +220,10 @@ METRICS = {
     "atomic_rmw_per_packet": ("refcount atomics per packet", "atomic_rmw / packets"),
     "atomic_rmw_remote_per_packet": ("of which on a line another CPU wrote last", "atomic_rmw_remote / packets"),
     "zero_window_stalls": ("times a sender found a zero window", "conn stalls"),
-    "trapped_connections": (("connections that dropped skbs while sk_rcvbuf could not hold an initial window "
-                             "(TCP_INIT_CWND) of them, and whose sk_rcvbuf still cannot (Result.trapped())"),
-                            "conn trap_need > rcvbuf"),
+    "trapped_connections": (("connections whose progress the sender's retransmission timers set: receive-memory "
+                             "drops that only an RTO recovered, or sk_rcvbuf left below an initial window "
+                             "(TCP_INIT_CWND) of their segments (Result.trapped())"),
+                            "conn rmem_drops and timeouts, or trap_need > rcvbuf"),
     "TCPLossProbes": (("tail loss probes the senders sent (the sender's MIB; 2 x RTT + 2 ms after the last send "
                        "or ACK, tcp_schedule_loss_probe)"), "conn loss_probes"),
     "TCPTimeouts": (("retransmission timeouts the senders took (the sender's MIB; RTT + 200 ms, doubled per "

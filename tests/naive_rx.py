@@ -323,14 +323,17 @@ class NaiveRx:
         self.next_read = 0.0 if cfg.reader == "periodic" else np.inf  # the applications' next periodic read
         # the senders that may send, first to send first (all, in order, once established), and the TSO
         # skb on the wire; ACKs on their way back (time, connection, ack, window edge); timers {slot: due}
-        self.sndq = deque(self.socks)
-        for sock in self.socks:
-            sock.in_sndq = True
         self.cur = None
         self.acks = deque()
         self.ack_cap = ack_cap(cfg)
         self.ack_ring_full = 0
         self.timers = {}
+        self.sndq = deque()
+        for sock in self.socks:  # established: on the link's queue, or probing a window below a segment
+            if self.can_send(sock):
+                self.sndq_push(sock)
+            else:
+                self.arm_xmit_timer(sock)
         self.samples = []
         self.ratio_hist = [0] * RATIO_BINS
         self.inject = False

@@ -986,7 +986,7 @@ def test_page_pool_dma_map_failures_are_injected_freed_and_counted():
     back and that allocation goes without it (net/core/page_pool.c __page_pool_alloc_page_order and
     the bulk loop of __page_pool_alloc_netmems_slow); refills that find no page drop the packet."""
     kw = {"strategy": "pp_frag", "queues": 1, "connections": 4, "ring_size": 128, "packets": 3000,
-          "app_read_us": 2000.0, "defer_free": False}  # readers hold pages: the pool must allocate
+          "reader": "periodic", "app_read_us": 2000.0, "defer_free": False}  # readers hold pages: the pool must allocate
     clean, failing = (simulate(SimConfig(dma_map_fail_rate=r, **kw)) for r in (0.0, 1.0))
     assert clean.counter("dma_map_fail") == 0 and clean.counter("alloc_slow") > 0
     assert failing.counter("dma_map_fail") > 0  # before, only the driver's own mappings could fail
@@ -1102,7 +1102,7 @@ def test_max_skbs_bounds_the_skbs_whatever_gro_queues_and_budget(gro):
         assert sizing.size_run(cfg, sizing.geometries(cfg)).n_skbs == 64
     for queues in (1, 4):
         r = simulate(SimConfig(ring_size=128, queues=queues, connections=8, max_skbs=64, packets=4000, gro=gro,
-                               app_read_us=2000.0))  # the readers come late: the sockets fill
+                               reader="periodic", app_read_us=2000.0))  # the readers come late: the sockets fill
         assert r.samples[:, SM.queued].max() <= 64 and r.drops()["skb_table_full"] > 0
 
 

@@ -66,8 +66,9 @@ CONFIGS = [
     # backoff; ACKs end the run while a sender waits for its timer
     ("recovery_rto_6_17", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
                            "connections": 2, "reader": "periodic", "app_read_us": 3000.0, "ack_fraction": 0.5}),
-    # SO_RCVBUF large enough that a read returns more pages than the pool's ring holds
-    ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1, "so_rcvbuf": 1 << 20, "rmem_max": 1 << 21}),
+    # SO_RCVBUF large enough that a read every 50 µs returns more pages than the pool's ring holds
+    ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1, "so_rcvbuf": 1 << 20, "rmem_max": 1 << 21,
+                      "reader": "periodic", "app_read_us": 50.0}),
     # the receive side (net/ipv4/tcp_input.c): autotuning by each release's tcp_rcvbuf_grow(), SO_RCVBUF,
     # tcp_prune_queue() with tcp_clamp_window() and tcp_collapse(), and the three admission rules
     ("autotune_6_1_clamp_collapse", {"kernel": "6.1", "ring_size": 512, "queues": 1, "strategy": "full_page",
@@ -96,6 +97,17 @@ CONFIGS = [
     # produces go untimed (a ring of 1024: a pool whose ptr_ring does not fill first)
     ("lock_saturated", {"queues": 1, "connections": 4, "reader_cpus": 1, "strategy": "full_page",
                         "defer_free": False, "ptr_ring_hold_ns": 1e6, "packets": 4000, "ring_size": 1024}),
+    # the transport (rxlab.engine.sender, tcp_output, timers, reader): a slow reader on 6.17 makes the
+    # second flight drop, the sender's tail loss probe and RTO follow, segments after the hole are
+    # dropped and the ones sent again are old; a window below a segment is probed (the run ends as one
+    # waits for the other connection's TSO skb to leave the link); SO_RCVLOWAT above a
+    # flight leaves the delayed ACK and memory pressure to move things; a 1 ms RTT
+    ("transport_trap_6_17", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
+                             "connections": 2, "wake_us": 48.0, "packets": 1500}),
+    ("transport_window_probe", {"reader": "periodic", "app_read_us": 3e5, "so_rcvbuf": 16384, "queues": 1,
+                                "connections": 2, "packets": 431}),  # ends with a probe waiting for the link
+    ("transport_rcvlowat_delack", {"rcvlowat": 1 << 16, "connections": 3, "gro": False, "wake_us": 10.0}),
+    ("transport_long_rtt", {"rtt_us": 1000.0, "connections": 4, "wake_us": 48.0, "mtu": 9000}),
     # NAPI GRO (net/core/gro.c): one flow fills 17 frags, then chains on frag_list, up to gro_max_size
     # (45 segments at MTU 1500) within a 64-packet poll; 200 flows on 16 queues put 12 or so in each
     # queue's one bucket, past MAX_GRO_SKBS: gro_flush_oldest
@@ -264,6 +276,9 @@ def test_engine_matches_the_naive_rx_model_on_drawn_configurations(data):
         "dma_map_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
         "seed": data.draw(hst.integers(0, 2**32 - 1)),
         "packets": data.draw(hst.integers(1, 800)),
+        "reader": data.draw(hst.sampled_from(["woken", "periodic"])),
+        "wake_us": data.draw(hst.sampled_from([2.0, 48.0])),
+        "rcvlowat": data.draw(hst.sampled_from([1, 1 << 16])),
         "xdp": xdp,
     }
     if data.draw(hst.booleans(), "reconfigure"):
@@ -343,6 +358,9 @@ def test_bnxt_matches_the_naive_rx_model_on_drawn_configurations(data):
         "dma_map_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
         "seed": data.draw(hst.integers(0, 2**32 - 1)),
         "packets": data.draw(hst.integers(1, 800)),
+        "reader": data.draw(hst.sampled_from(["woken", "periodic"])),
+        "wake_us": data.draw(hst.sampled_from([2.0, 48.0])),
+        "rcvlowat": data.draw(hst.sampled_from([1, 1 << 16])),
     }
     if data.draw(hst.booleans(), "reconfigure"):
         kw["reconfigs"] = (Reconfig(at_packet=data.draw(hst.integers(0, kw["packets"] - 1)),

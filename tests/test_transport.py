@@ -78,19 +78,19 @@ def test_a_slow_reader_traps_6_17_and_the_sender_progresses_at_its_timers():
     flight (20 segments, 1.3 MB of truesize) finds the first still queued, tcp_can_ingest() refuses
     it, tcp_prune_queue() clamps sk_rcvbuf to what is queued (1d2fbaad7cd8) and it is dropped. The
     sender finds out by its timers only (nothing after a hole is queued, so nothing is SACKed): a
-    tail loss probe 2 x srtt + TCP_TIMEOUT_MIN after the last ACK (tcp_schedule_loss_probe), then
-    RTOs of srtt + TCP_RTO_MIN doubling (tcp_retransmit_timer, icsk_backoff); the run says so.
-    tcp_rmem[1] large enough for the first two flights (2 MB) frees it, as do 7.0 and 6.18.17
-    (026dfef287c0: sk_rmem_alloc <= sk_rcvbuf again); a reader woken in 2 µs (an idle CPU) drains the
-    first flight in time and 6.17 is not trapped either."""
+    tail loss probe 2 x srtt + TCP_TIMEOUT_MIN after the last ACK (tcp_schedule_loss_probe), then an
+    RTO of srtt + TCP_RTO_MIN (tcp_retransmit_timer): the run's time is mostly that wait, and the
+    run says the flow is trapped. tcp_rmem[1] large enough for the first two flights (2 MB) frees it,
+    as do 7.0 and 6.18.17 (026dfef287c0: sk_rmem_alloc <= sk_rcvbuf again); so does a reader woken
+    in 2 µs (an idle CPU), which drains the first flight in time."""
     kw = {"kernel": "6.17", "packets": 1500, "wake_us": 48.0, **FULL_64K}
     trapped = run(**kw)
     m = trapped.metrics()
-    assert m["trapped_connections"] == 1 and m["TCPTimeouts"] > 1 and m["TCPLossProbes"] > 0
-    assert trapped.t_us > m["TCPLossProbes"] * (2 * 50.0 + TCP_TIMEOUT_MIN_US) + (
-        2 ** m["TCPTimeouts"] - 1) * (50.0 + TCP_RTO_MIN_US)  # the backed-off RTOs, one after another
-    assert m["drop_tcp_ofo"] > 0 and m["RetransSegs"] > 0
-    assert "rmem_plus_truesize admission" in trapped.trapped().why[0]
+    assert m["trapped_connections"] == 1 and m["TCPTimeouts"] >= 1 and m["TCPLossProbes"] >= 1
+    assert m["drop_tcp_rmem"] > 0 and m["RetransSegs"] > 0
+    assert trapped.t_us > m["TCPLossProbes"] * (2 * 50.0 + TCP_TIMEOUT_MIN_US) + m["TCPTimeouts"] * (50.0 + TCP_RTO_MIN_US)
+    t = trapped.trapped()
+    assert "recovered only by" in t.why[0] and "rmem_plus_truesize admission" in t.why[0]
     freed = [run(**{**kw, "tcp_rmem_default": 2 << 20}), run(**{**kw, "kernel": "7.0"}),
              run(**{**kw, "kernel": "6.18.17"}), run(**{**kw, "wake_us": 2.0})]
     assert [r.metrics()["trapped_connections"] for r in freed] == [0, 0, 0, 0]
@@ -98,15 +98,16 @@ def test_a_slow_reader_traps_6_17_and_the_sender_progresses_at_its_timers():
 
 
 def test_a_closed_window_is_probed_by_the_sender_and_the_probes_back_off():
-    """A reader that never reads in the run (periodic, every second) lets the window close: the sender,
+    """A reader that reads once a second (periodic) lets the window close in between: the sender,
     nothing in flight and less than a segment of window, arms the zero-window probe
-    (tcp_check_probe_timer: tcp_probe0_base, at least TCP_RTO_MIN) and sends probes (TCPWinProbe) that
-    the receiver answers at once with its window, each timer twice the last (tcp_probe0_when)."""
+    (tcp_check_probe_timer: tcp_probe0_base, the RTO of srtt + TCP_RTO_MIN) and sends probes
+    (TCPWinProbe) that the receiver answers at once with its still closed window, each timer twice
+    the last (tcp_probe0_when): at 250 and 750 ms after the window closed, the next (1.75 s) after
+    the read that opens it. So two probes per second the window stays closed, not four."""
     r = run(packets=300, reader="periodic", app_read_us=1e6, so_rcvbuf=16384, **ONE)
-    k = r.conn[0]
-    probes = k[CN.win_probes]
-    assert probes >= 2 and r.metrics()["TCPWinProbe"] == probes and k[CN.recovery] == 3
-    assert r.t_us >= (2 ** probes - 1) * (50.0 + TCP_RTO_MIN_US)
+    probes, seconds = r.conn[0, CN.win_probes], r.t_us / 1e6
+    assert r.metrics()["TCPWinProbe"] == probes and seconds > 5
+    assert 2 * (seconds - 1) <= probes <= 2 * seconds + 2
 
 
 def test_acks_come_back_an_rtt_later_with_the_window_then():

@@ -294,13 +294,16 @@ def tcp_ack(rx, c, ack, edge, t):
 @inner
 def sender_init(rx, c, rcv_wnd):
     """A connection established: TCP_INIT_CWND, ssthresh infinite, the SYN-ACK's window, on the link's
-    queue."""
+    queue; a window too small for a segment arms the zero-window probe (tcp_check_probe_timer)."""
     k = rx.conn[ix(c)]
     k[CN.cwnd] = TCP_INIT_CWND
     k[CN.ssthresh] = TCP_INFINITE_SSTHRESH
     k[CN.snd_edge] = rcv_wnd
     k[CN.max_window] = rcv_wnd
-    sndq_push(rx, c)
+    if can_send(rx, c):
+        sndq_push(rx, c)
+    else:
+        tcp_arm_xmit_timer(rx, c, 0.0)
 
 
 @kernel
