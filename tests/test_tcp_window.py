@@ -4,6 +4,7 @@ tcp_grow_window(), __tcp_select_window()'s rounding, and tcp_cleanup_rbuf()'s wi
 expected value is worked out by hand from the kernel source named in each docstring."""
 
 import pytest
+
 from rxlab import SimConfig, simulate
 from rxlab.engine.layout import CN
 from rxlab.kernel import releases
