@@ -22,6 +22,21 @@ def session_result_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def simulated():
+    """``simulated(cfg)``: ``rxlab.simulate(cfg)`` run once per session, the same Result to every
+    test that asks for ``cfg`` (tests read a Result, never change it)."""
+    from rxlab.model.simulate import simulate
+
+    runs = {}
+
+    def get(cfg):
+        if cfg not in runs:
+            runs[cfg] = simulate(cfg)
+        return runs[cfg]
+    return get
+
+
+@pytest.fixture(scope="session")
 def executed_notebook():
     """``executed_notebook(path)``: the notebook run once per session in quick mode (test_notebooks
     checks its numbers, test_report renders it)."""

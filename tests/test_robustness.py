@@ -645,8 +645,9 @@ def test_a_bug_is_one_line_with_the_way_to_its_traceback(monkeypatch, capsys):
 # ---------------------------------------------------------------- 5. calibrate at its bounds
 
 @pytest.fixture(scope="module")
-def four_connections():
-    return simulate(SimConfig(connections=4, queues=2, ring_size=128, packets=3000, defer_free=False)).to_frame()
+def four_connections(simulated):
+    """test_cost's run: four connections on two queues, frees on the reading CPUs."""
+    return simulated(SimConfig(connections=4, queues=2, ring_size=128, packets=3000, defer_free=False)).to_frame()
 
 
 def test_calibrate_stops_at_the_end_of_a_range(four_connections):
