@@ -104,6 +104,28 @@ def served_claims(quick_claims, monkeypatch):
     monkeypatch.setattr(claims, "evaluate_claims", evaluate)
 
 
+@pytest.fixture(autouse=True)
+def no_engine_means_no_simulation(request, monkeypatch):
+    """A test marked ``no_engine`` runs in the compiled pass only: compiled or interpreted it is the
+    same test, as it runs no engine code. If it would run in the interpreted pass otherwise and builds
+    an engine state in this process (rxlab.model.simulate's make_state), it fails: drop the mark."""
+    marks = {m.name for m in request.node.iter_markers()}
+    if "no_engine" not in marks or marks & {"jit_only", "slow"}:
+        yield
+        return
+    import rxlab.model.simulate as sim
+
+    built, real = [], sim.make_state
+
+    def make_state(*a, **kw):
+        built.append(kw)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(sim, "make_state", make_state)
+    yield
+    assert not built, "marked no_engine, but it simulates: drop the mark (the interpreted pass must run it)"
+
+
 @pytest.fixture
 def counted(monkeypatch):
     """The configurations the sweeps of a test simulated in this process (rxlab.studies.sweep's

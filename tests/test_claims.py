@@ -22,6 +22,8 @@ from rxlab.studies.claims import (
 from rxlab.studies.claims.verdicts import undecided
 from rxlab.studies.seeds import seed001_comparison
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 
 @pytest.mark.parametrize("args,expected", [
     (("eq", 35, 35), "reproduced"),

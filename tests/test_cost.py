@@ -191,6 +191,7 @@ def test_cycles_per_packet_by_hand(run, profiles):
     assert rxlab.cost.pricing.cycles_per_packet(row, q)[0] == pytest.approx(want + extra)
 
 
+@pytest.mark.no_engine
 def test_three_bounds_and_which_binds(run, profiles):
     p = profiles["x86_64_server"]
     row = zero_row(run, packets=1000)  # the stack cost alone
@@ -214,6 +215,7 @@ def test_three_bounds_and_which_binds(run, profiles):
     assert t.note == ESTIMATE_NOTE and "ESTIMATE" in t.note
 
 
+@pytest.mark.no_engine
 def test_band_prices_every_parameter_at_each_end(run, profiles):
     """gbps_low: every cost at its high end; gbps_high: at its low end; by hand for the stack alone,
     and ordered for a real run."""
@@ -263,6 +265,7 @@ def test_device_factor_is_a_bound_and_switches_off(run, full, profiles):
                                                                    device_factor=False)["mechanism"])
 
 
+@pytest.mark.no_engine
 def test_rx_cores_are_the_queues_that_received_packets(run, profiles):
     busy = run.metrics()["rx_queues_busy"]
     assert busy == len(set(run.conn[:, CN.queue])) == (run.qstats[:, QS.rx_packets] > 0).sum()
@@ -274,6 +277,7 @@ def test_rx_cores_are_the_queues_that_received_packets(run, profiles):
     assert throughput(row, profiles["x86_64_server"].with_values(rx_cores=3, source="t")).rx_cores[0] == 3
 
 
+@pytest.mark.no_engine
 def test_attribution_is_a_perf_top(run, profiles):
     p = profiles["affected_arm64"]
     att = rxlab.attribution_frame(run, p)

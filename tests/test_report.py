@@ -39,6 +39,8 @@ from rxlab.views.report import (
     write_page,
 )
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 # a grid of few runs for the command's test (the report's own is explorable.GRID)
 TINY = {"mtu": (1500,), "page_size": (65536,), "xdp": ("off",), "connections": (1,)}
 

@@ -207,6 +207,7 @@ def edges(name):
     return st.sampled_from(inside(name) + outside(name))
 
 
+@pytest.mark.no_engine
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.fixed_dictionaries({}, optional={name: edges(name) for name in FIELDS}))
 def test_simconfig_is_canonical_or_refused_by_name(kw):
@@ -240,6 +241,7 @@ RECONFIG_EDGES = {
 @settings(max_examples=200, deadline=None)
 @given(st.fixed_dictionaries({"at_packet": st.sampled_from(RECONFIG_EDGES["at_packet"])},
                              optional={k: st.sampled_from(v) for k, v in RECONFIG_EDGES.items() if k != "at_packet"}))
+@pytest.mark.no_engine
 def test_reconfig_is_canonical_or_refused_by_name(kw):
     try:
         r = Reconfig(**kw)
@@ -466,6 +468,7 @@ def grid_files(draw):
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.no_engine
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(text=grid_files())
 def test_grid_files_expand_or_are_refused_by_name(text, tmp_path_factory):
@@ -601,6 +604,7 @@ def test_a_pool_worker_killed_by_the_oom_killer(tmp_path, capsys, monkeypatch):
     assert len(list((tmp_path / "c").rglob("*.parquet"))) >= 1  # the first run, done before the pool
 
 
+@pytest.mark.no_engine
 def test_an_unreachable_dask_scheduler(tmp_path):
     pytest.importorskip("distributed")
     import socket
@@ -626,6 +630,7 @@ def test_a_reader_that_goes_away_is_no_error():
     assert shell.stdout == '{"config": {"kernel"' and shell.stderr == ""
 
 
+@pytest.mark.no_engine
 def test_rxlab_debug_shows_the_traceback():
     one_line_error(rxlab_cli("simulate", "--xdp", "a,b,c,d"), 2, "rxlab simulate: error: xdp='a,b,c,d'")
     p = rxlab_cli("simulate", "--xdp", "a,b,c,d", env={"RXLAB_DEBUG": "1"})
@@ -715,6 +720,7 @@ HOSTILE = ['00_a"><img src=x onerror=alert(1)>', "01_<script>alert(1)</script>",
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.text(), st.sampled_from(HOSTILE)), st.one_of(st.text(), st.sampled_from(HOSTILE)),
                           st.booleans(), st.text()), max_size=4))
+@pytest.mark.no_engine
 def test_the_index_escapes_whatever_notebooks_are_called(entries):
     pages = [(stem, title, f"{stem}.html" if ok else None, err) for stem, title, ok, err in entries]
     parsed = Tags(index_html(pages, quick=True))
@@ -782,6 +788,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.no_engine
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_report_stops_on_the_first_signal(tmp_path, signum):
     """nbclient's handlers used to shut the kernel down and let the report go on to the next
@@ -1261,6 +1268,7 @@ def test_max_runs_below_one_is_named(tmp_path, capsys, value):
         f"rxlab sweep: error: max_runs={value} is not allowed: 1..1000000000000"
 
 
+@pytest.mark.no_engine
 def test_a_server_that_is_not_a_dask_scheduler_times_out(tmp_path):
     """It accepts the connection and never answers: Client() alone would wait forever."""
     pytest.importorskip("distributed")
