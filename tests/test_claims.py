@@ -22,6 +22,8 @@ from rxlab.studies.claims import (
 from rxlab.studies.claims.verdicts import undecided
 from rxlab.studies.seeds import seed001_comparison
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 
 @pytest.mark.parametrize("args,expected", [
     (("eq", 35, 35), "reproduced"),
@@ -141,7 +143,7 @@ def test_bad_packet_count_is_one_line(capsys, recwarn, packets):
 
 
 @pytest.mark.jit_only  # ~40 simulations of 60,000 packets: seconds compiled, minutes interpreted
-def test_scoreboard(capsys):
+def test_scoreboard(capsys, served_claims):
     assert main(["claims", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert "ESTIMATE" in out["note"]
@@ -240,7 +242,7 @@ def test_scoreboard(capsys):
 
 
 @pytest.mark.jit_only
-def test_scoreboard_table(capsys):
+def test_scoreboard_table(capsys, served_claims):
     """rxlab claims: a table that fits 100 columns and says its packet count, one line per claim with its
     reason below it, flags marked, each root cause once at the end."""
     assert main(["claims"]) == 0
