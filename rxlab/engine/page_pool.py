@@ -84,15 +84,16 @@ def _contention_note(st, q, cpu):
     period is taken to contend with the others for all its produces of that period. (A window of N
     returns would see the serialised order of the engine's readers instead: one reader at a time.)"""
     p = st.pools[ix(q)]
-    epoch = st.glob[G.epoch]
-    if p[PL.prod_epoch] != epoch:
+    if p[PL.prod_epoch] != st.glob[G.epoch]:
         _contention_close(st, q)
-        p[PL.prod_epoch] = epoch
+        p[PL.prod_epoch] = st.glob[G.epoch]
     n = p[PL.prod_ncpu]
-    i = 0
-    while i < n and p[ix(PL.prod_cpus + i)] != cpu:  # cheaper than a range loop with a flag
-        i += 1
-    if i == n and n < PROD_CPUS:
+    seen = False
+    for i in range(n):
+        if p[ix(PL.prod_cpus + i)] == cpu:
+            seen = True
+            break
+    if not seen and n < PROD_CPUS:
         p[ix(PL.prod_cpus + n)] = cpu
         p[PL.prod_ncpu] = n + 1
     if cpu >= st.glob[G.napi_cpus]:
@@ -112,13 +113,12 @@ def ring_contention_flush(st):
 def _ring_produce(st, q, pid, cpu):
     """ptr_ring_produce() by ``cpu``: False when the ring is full."""
     p = st.pools[ix(q)]
-    count, size = p[PL.ring_count], p[PL.ring_size]
-    if count == size:
+    if p[PL.ring_count] == p[PL.ring_size]:
         return False
-    i = p[PL.ring_head] + count  # read before _contention_note's stores, which LLVM must assume alias them
     _contention_note(st, q, cpu)
-    st.pool_ring[ix(q), ix(i - size if i >= size else i)] = pid
-    p[PL.ring_count] = count + 1
+    i = p[PL.ring_head] + p[PL.ring_count]
+    st.pool_ring[ix(q), ix(i - p[PL.ring_size] if i >= p[PL.ring_size] else i)] = pid
+    p[PL.ring_count] += 1
     st.pages[ix(pid), PF.loc] = Loc.ptr_ring
     st.c[Ctr.ptr_ring_produce] += 1
     return True
