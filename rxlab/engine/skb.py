@@ -6,8 +6,6 @@ head into another's frags. Whoever drops the last reference returns the page: to
 page_pool when the skb is marked pp_recycle (napi_pp_put_page), else put_page().
 """
 
-import numpy as np
-
 from rxlab.counters import Ctr
 from rxlab.engine.dma import dma_map, dma_unmap
 from rxlab.engine.jit import inner, ix, kernel
@@ -156,7 +154,7 @@ def skb_alloc_kmalloc(st, length, truesize):
     if the skb table is full."""
     if st.glob[G.skb_top] == 0 or st.glob[G.data_top] == 0:
         return NONE
-    d = _new_data(st, np.int64(NONE), np.int64(0), FALSE)  # int64s, not literals: one compilation
+    d = _new_data(st, NONE, 0, FALSE)
     st.c[Ctr.bytes_copied] += length
     return _new_skb(st, d, truesize, length)
 
