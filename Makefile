@@ -23,10 +23,11 @@ report: engine
 
 # The whole suite compiled, then again as plain Python (NUMBA_DISABLE_JIT=1), as
 # stumpy does: the jitted engine and its interpreted form must agree. The interpreted pass leaves
-# out what needs compiled numba and the whole-workbench tests (CONTRIBUTING.md, markers).
+# out what needs compiled numba, the whole-workbench tests and those that run no engine code
+# (CONTRIBUTING.md, markers).
 test: $(STAMP)
 	$(BIN)/python -m pytest
-	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -m "not jit_only and not slow"
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -m "not jit_only and not slow and not no_engine"
 
 # JupyterLab on 127.0.0.1:$(LAB_PORT), as root too, no browser needed (open the URL it prints);
 # the engine is compiled first (as make engine does), and notebooks are saved without outputs (rxlab/views/lab.py)

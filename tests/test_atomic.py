@@ -7,6 +7,8 @@ import pytest
 
 from rxlab.atomic import atomic_path
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path):
     target = tmp_path / "r.html"

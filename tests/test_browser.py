@@ -6,7 +6,6 @@ change. Screenshots of every page go to ``$RXLAB_ARTIFACTS`` (default tmp/artifa
 in the checkout, ignored by git)."""
 
 import hashlib
-import io
 import os
 import re
 from pathlib import Path
@@ -15,15 +14,12 @@ import pytest
 from headless import Watch, launch
 
 import rxlab
-from rxlab.studies.claims import QUICK_PACKETS, evaluate_claims
-from rxlab.views import explorable, notebooks, panel
-from rxlab.views.report import EXPLORE_PAGE, build_reports
+from rxlab.views import explorable
+from rxlab.views.report import EXPLORE_PAGE
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(rxlab.__file__).resolve().parents[1]
-# a small grid: the page and its controls are the same as with the report's own grid, in seconds
-TINY = {"mtu": (1500, 9000), "page_size": (4096, 65536), "xdp": ("off", "pass"), "connections": (1,)}
 WIDTH = 1280  # the viewport; a report page's body is at most 1200 px wide
 
 
@@ -113,24 +109,11 @@ def _visit(context, out, name, shots, tag, scripts):
 
 
 @pytest.fixture(scope="module")
-def visited(tmp_path_factory, executed_notebook):
-    """Build the reports in quick mode, as ``rxlab report --quick`` does (tests/test_report.py runs the
-    command itself), from the notebooks this session already executed and with a small explorable grid,
-    then open index.html and every page in the output directory with scripts on and with scripts off."""
-    out = tmp_path_factory.mktemp("reports")
-    shots = artifacts()
-    claims = evaluate_claims(packets=QUICK_PACKETS)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(notebooks, "execute", lambda path, quick: executed_notebook(path))
-        mp.setattr(explorable, "PLATFORMS", ("typical_arm64", "affected_arm64"))
-        # each notebook's panel over two releases, nothing else: seconds, not minutes
-        mp.setattr(panel, "EXPORT_KERNELS", (rxlab.SimConfig().kernel, "6.6"))
-        mp.setattr(panel, "EXPORT_PLATFORMS", ())
-        mp.setattr(panel, "EXPORT_HELD", {k: () for k in panel.EXPORT_HELD})
-        mp.setattr(panel, "EXPORT_DRIVERS", ())  # the page's own driver: test_report checks the others
-        _, failed = build_reports(out, quick=True, claims=(claims, QUICK_PACKETS), explore={"grid": TINY},
-                                  log=io.StringIO())
-    assert not failed
+def visited(quick_reports):
+    """Open index.html and every page of the session's quick reports (tests/conftest.py) with
+    scripts on and with scripts off."""
+    out, shots = quick_reports.out, artifacts()
+    assert not quick_reports.failed
     names = ["index.html"] + sorted(p.name for p in out.glob("*.html") if p.name != "index.html")
     pages = {"sizes": {name: (out / name).stat().st_size for name in names}}
     with launch() as browser:

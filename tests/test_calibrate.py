@@ -46,6 +46,7 @@ def test_recovers_known_parameters(rows, base):
                                            "binds", "train", "residual", "relative"]
 
 
+@pytest.mark.no_engine
 def test_held_out_rows_are_scored_not_fitted(rows, base):
     truth = base.with_values(stack_per_packet=1300.0, source="truth")
     table = rows.assign(gbps=throughput(rows, truth).gbps * np.array([1.0, 1.0, 1.0, 1.2]))
@@ -57,6 +58,7 @@ def test_held_out_rows_are_scored_not_fitted(rows, base):
     assert held.relative == pytest.approx(1 / 1.2 - 1, rel=1e-3)
 
 
+@pytest.mark.no_engine
 def test_unidentifiable_parameter_is_left_alone(rows, base):
     table = rows.assign(gbps=throughput(rows, base).gbps * 0.9)
     # without an IOMMU nothing prices dma_unmap_iommu: the data cannot move it
@@ -82,6 +84,7 @@ def test_bad_arguments(rows, base, kw, needle):
     assert needle in str(e.value)
 
 
+@pytest.mark.no_engine
 def test_fitted_values_carry_their_range_and_class(rows, base):
     """A fitted value is derived, with the range its standard error gives (a point where none)."""
     truth = base.with_values(stack_per_packet=1300.0, source="truth")
@@ -124,6 +127,7 @@ def test_seed001_identifies_one_cpu_cost_and_leaves_the_rest_to_the_device():
     assert res.loc[(8, "pp_frag"), "residual"] > 30 and res.loc[(32, "pp_frag"), "residual"] > 30  # tens of Gbps
 
 
+@pytest.mark.no_engine
 def test_cross_cpu_bench_reproduces_the_published_runs_with_a_fitted_lock():
     """bench_page_pool_cross_cpu simulated with its own structure (one allocating CPU dealing pages
     round-robin into SPSC rings, returners spinning on them inside the timed loop, the pool's

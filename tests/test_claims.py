@@ -22,6 +22,8 @@ from rxlab.studies.claims import (
 from rxlab.studies.claims.verdicts import undecided
 from rxlab.studies.seeds import seed001_comparison
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 
 @pytest.mark.parametrize("args,expected", [
     (("eq", 35, 35), "reproduced"),
@@ -141,7 +143,7 @@ def test_bad_packet_count_is_one_line(capsys, recwarn, packets):
 
 
 @pytest.mark.jit_only  # ~40 simulations of 60,000 packets: seconds compiled, minutes interpreted
-def test_scoreboard(capsys):
+def test_scoreboard(capsys, served_claims):
     assert main(["claims", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert "ESTIMATE" in out["note"]
@@ -195,8 +197,8 @@ def test_scoreboard(capsys):
     # layouts. With the ptr_ring producer lock timed in model time, full pages' readers wait for few of
     # its holds, and the RX cores are the busiest class: fragments need a few percent more of them (a
     # store to a struct page line the reader wrote last, the fragment bookkeeping and the drain's
-    # atomic, against full pages' DMA map and unmap) and far less of the reading cores. On x86 the band
-    # reaches below 0; on ARM64 it stays above: a CPU-use regression of ~2% on RX cores ~25% busy
+    # atomic, against full pages' DMA map and unmap) and far less of the reading cores. With the
+    # receive window as the kernel selects it the band reaches below 0 on both: within uncertainty
     for k in ("no_regression_x86", "no_regression_arm64"):
         nr = df[k]
         assert nr["detail"]["compared"] == "utilisation of the busiest CPU class (RX cores)", nr
@@ -205,7 +207,7 @@ def test_scoreboard(capsys):
         more = nr["detail"]["util_more_pct"]["32"]
         assert set(more) == {"napi", "reader"} and more["reader"][2] < 0 < more["napi"][0]
     assert df["no_regression_x86"]["verdict"] == "within uncertainty" and df["no_regression_x86"]["model_low"] < 0
-    assert df["no_regression_arm64"]["verdict"] == "not reproduced" and df["no_regression_arm64"]["model_low"] > 0
+    assert df["no_regression_arm64"]["verdict"] == "within uncertainty" and df["no_regression_arm64"]["model_low"] < 0
     # the up-front references: one atomic per page (half an atomic per packet at 2 buffers per 4 KB page)
     assert df["upfront_refs_save_drain"]["model"] == 1.0
     assert df["upfront_atomics_per_packet"]["model"] == pytest.approx(0.5, abs=0.01)
@@ -240,7 +242,7 @@ def test_scoreboard(capsys):
 
 
 @pytest.mark.jit_only
-def test_scoreboard_table(capsys):
+def test_scoreboard_table(capsys, served_claims):
     """rxlab claims: a table that fits 100 columns and says its packet count, one line per claim with its
     reason below it, flags marked, each root cause once at the end."""
     assert main(["claims"]) == 0

@@ -22,9 +22,16 @@ def profiles():
 
 
 @pytest.fixture(scope="module")
-def run():
-    return rxlab.simulate(rxlab.SimConfig(page_size=4096, strategy="pp_frag", queues=2, ring_size=128,
-                                          connections=4, packets=3000, defer_free=False))
+def run(simulated):
+    """Four connections on two queues, frees on the reading CPUs (shared with test_robustness)."""
+    return simulated(rxlab.SimConfig(page_size=4096, strategy="pp_frag", queues=2, ring_size=128,
+                                     connections=4, packets=3000, defer_free=False))
+
+
+@pytest.fixture(scope="module")
+def full(run, simulated):
+    """``run`` with a full page per buffer."""
+    return simulated(run.config.replace(strategy="full_page"))
 
 
 def zero_row(run, **counts):
@@ -184,6 +191,7 @@ def test_cycles_per_packet_by_hand(run, profiles):
     assert rxlab.cost.pricing.cycles_per_packet(row, q)[0] == pytest.approx(want + extra)
 
 
+@pytest.mark.no_engine
 def test_three_bounds_and_which_binds(run, profiles):
     p = profiles["x86_64_server"]
     row = zero_row(run, packets=1000)  # the stack cost alone
@@ -207,6 +215,7 @@ def test_three_bounds_and_which_binds(run, profiles):
     assert t.note == ESTIMATE_NOTE and "ESTIMATE" in t.note
 
 
+@pytest.mark.no_engine
 def test_band_prices_every_parameter_at_each_end(run, profiles):
     """gbps_low: every cost at its high end; gbps_high: at its low end; by hand for the stack alone,
     and ordered for a real run."""
@@ -228,12 +237,12 @@ def test_band_prices_every_parameter_at_each_end(run, profiles):
                 <= t.cycles_per_packet_high
 
 
-def test_device_factor_is_a_bound_and_switches_off(run, profiles):
+def test_device_factor_is_a_bound_and_switches_off(run, full, profiles):
     """The affected SKU's device factor caps throughput at factor x line-rate goodput (binds
     "device"), only for the layouts and conditions of seed 001's table; device_factor=False gives
     the CPU model alone, which is typical_arm64's."""
     a, t = profiles["affected_arm64"], profiles["typical_arm64"]
-    rows = pd.concat([run.to_frame(), rxlab.simulate(run.config.replace(strategy="full_page")).to_frame(),
+    rows = pd.concat([run.to_frame(), full.to_frame(),
                       rxlab.simulate(run.config.replace(connections=32)).to_frame()], ignore_index=True)
     rows["goodput_gbps"] = 200 * 1448 / 1538  # line-limited in the simulation: no window bound
     rows["rx_queues_busy"] = 16  # CPU to spare: the line or the device binds
@@ -256,6 +265,7 @@ def test_device_factor_is_a_bound_and_switches_off(run, profiles):
                                                                    device_factor=False)["mechanism"])
 
 
+@pytest.mark.no_engine
 def test_rx_cores_are_the_queues_that_received_packets(run, profiles):
     busy = run.metrics()["rx_queues_busy"]
     assert busy == len(set(run.conn[:, CN.queue])) == (run.qstats[:, QS.rx_packets] > 0).sum()
@@ -267,6 +277,7 @@ def test_rx_cores_are_the_queues_that_received_packets(run, profiles):
     assert throughput(row, profiles["x86_64_server"].with_values(rx_cores=3, source="t")).rx_cores[0] == 3
 
 
+@pytest.mark.no_engine
 def test_attribution_is_a_perf_top(run, profiles):
     p = profiles["affected_arm64"]
     att = rxlab.attribution_frame(run, p)
@@ -305,9 +316,9 @@ def test_attribution_is_a_perf_top(run, profiles):
                                                              p.highs["atomic_rmw_remote"])
 
 
-def test_frames_are_priced_without_the_result(run, profiles):
+def test_frames_are_priced_without_the_result(run, full, profiles):
     """A cached tidy frame (here through CSV) prices exactly as the live Result, row by row."""
-    other = rxlab.simulate(run.config.replace(strategy="full_page"))
+    other = full
     frame = pd.concat([run.to_frame(), other.to_frame()], ignore_index=True)
     cached = pd.read_csv(io.StringIO(frame.to_csv(index=False)))
     p = profiles["x86_64_server"]
@@ -325,10 +336,9 @@ def test_frames_are_priced_without_the_result(run, profiles):
     assert unmap[0] == pytest.approx(run.counter("dma_unmap") / run.metrics()["packets"]) and unmap[0] < 0.5
 
 
-def test_mechanism_steps(run, profiles):
+def test_mechanism_steps(run, full, profiles):
     """From full pages to fragments one mechanism at a time: each step swaps only its own counts, the
     last step is the target's estimate, and a window that binds hides every CPU saving behind it."""
-    full = rxlab.simulate(run.config.replace(strategy="full_page"))
     p = profiles["typical_arm64"]
     steps = rxlab.cost.pricing.mechanism_steps(full, run, p)
     assert list(steps["mechanism"]) == ["base", "window", *rxlab.cost.pricing.CATEGORIES]

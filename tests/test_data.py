@@ -8,6 +8,8 @@ import pytest
 from rxlab.data import load_claims, load_connection_table, parse_conditions
 from rxlab.kernel.mana import mana_get_rxbuf_cfg
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 SEEDS = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 

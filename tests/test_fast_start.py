@@ -9,6 +9,7 @@ import pytest
 
 import rxlab
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
 HEAVY = ("numba", "pandas", "pyarrow", "matplotlib", "nbformat")
 
 

@@ -22,6 +22,8 @@ from rxlab.kernel.bnxt import (
 )
 from rxlab.kernel.skbuff import napi_alloc_skb_truesize
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 PAGES = (4096, 16384, 65536)
 
 

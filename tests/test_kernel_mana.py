@@ -10,6 +10,8 @@ import pytest
 
 from rxlab.kernel.mana import mana_get_rxbuf_cfg, mana_rx_geometry, mana_rxbuf_pad, mana_xdp_mtu_max
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 PAGES = (4096, 16384, 65536)
 MTUS = (576, 1500, 1714, 1715, 3000, 4000, 9000)
 

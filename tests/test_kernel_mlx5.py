@@ -13,6 +13,8 @@ import pytest
 
 from rxlab.kernel.mlx5 import min_log_rq_size, mlx5_rx_geometry, mlx5e_mpwrq_log_wqe_sz, mlx5e_xdp_max_mtu
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 PAGES = (4096, 16384, 65536)
 
 

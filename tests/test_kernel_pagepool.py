@@ -4,6 +4,8 @@ import pytest
 
 from rxlab.kernel.pagepool import buffers_per_page, dma_get_cache_alignment, page_pool_alloc
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 
 def test_dma_alignment():
     assert dma_get_cache_alignment("arm64") == 128  # ARCH_DMA_MINALIGN

@@ -7,6 +7,8 @@ import pytest
 
 from rxlab.kernel.rss import MS_VERIFICATION_KEY, flow_queues, indirection_table, tcp4_input, toeplitz
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 # "Verifying the RSS Hash Calculation" (NDIS): destination, source, IPv4-only and TCP/IPv4 hashes
 VECTORS = [
     ("161.142.100.80", 1766, "66.9.149.187", 2794, 0x323E8FC2, 0x51CCC178),

@@ -4,6 +4,8 @@ import pytest
 
 from rxlab.kernel import sizes
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 
 def test_shared_info_and_pad():
     # 48 bytes of fields + 17 x 16-byte skb_frag_t = 320, already 64-aligned.

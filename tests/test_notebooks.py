@@ -12,6 +12,8 @@ import rxlab
 from rxlab.model import defaults
 from rxlab.views.notebooks import execute, notebook_paths, records
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 # by hand: TCP payload of an MTU-1500 segment (IPv4 20 + TCP with timestamps 32 bytes of headers)
 # over its bytes on the wire (Ethernet 14 + FCS 4 + preamble 8 + inter-frame gap 12)
 PAYLOAD, WIRE = 1500 - 52, 1500 + 38

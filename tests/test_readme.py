@@ -3,6 +3,8 @@
 import doctest
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -17,6 +19,7 @@ def test_readme_stays_short():
     assert len(README.read_bytes()) <= 8192
 
 
+@pytest.mark.no_engine
 def test_the_tour_figure_is_drawn_by_its_script(tmp_path):
     """docs/tour.png comes from docs/make_tour.py run on the current code (same size, the README names
     the script), so that regenerating it is one command."""

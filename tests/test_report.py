@@ -23,7 +23,7 @@ from rxlab.studies.claims import (
     states_value,
     verdict_slug,
 )
-from rxlab.views import explorable, panel
+from rxlab.views import explorable, notebooks, panel
 from rxlab.views.format import number, quantity, table, unit_of
 from rxlab.views.notebooks import NOTEBOOK_DIR, inject_parameters, notebook_paths
 from rxlab.views.panel import SweepView
@@ -39,8 +39,10 @@ from rxlab.views.report import (
     write_page,
 )
 
-# a grid of few runs for the tests (the report's own is explorable.GRID)
-TINY = {"mtu": (1500,), "page_size": (4096, 65536), "xdp": ("off",), "connections": (1,)}
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
+# a grid of few runs for the command's test (the report's own is explorable.GRID)
+TINY = {"mtu": (1500,), "page_size": (65536,), "xdp": ("off",), "connections": (1,)}
 
 def small_exports(monkeypatch):
     """Each notebook's exported panel over a grid of one release, one platform (geometry-only drivers
@@ -111,8 +113,17 @@ def test_notebook_page_shows_rounded_numbers_no_prompts_no_index(path, executed_
 
 
 @pytest.mark.slow
-def test_rxlab_report_cli(tmp_path, capsys, monkeypatch):
-    """The command end to end on the explorer and a notebook that fails: pages, index, progress."""
+def test_rxlab_report_cli(tmp_path, capsys, monkeypatch, served_claims, executed_notebook):
+    """The command end to end on the explorer and a notebook that fails: pages, index, progress. The
+    explorer comes as this session executed it (the same ``execute(path, quick=True)``), the broken
+    notebook runs in a kernel."""
+    real = notebooks.execute
+
+    def execute(path, quick):
+        assert quick is True
+        return executed_notebook(NOTEBOOK_DIR / path.name) if path.name == "00_explorer.ipynb" else real(path, quick)
+
+    monkeypatch.setattr(notebooks, "execute", execute)
     monkeypatch.setattr(explorable, "PLATFORMS", ("typical_arm64",))
     monkeypatch.setattr(explorable, "GRID", {**explorable.GRID, **TINY})
     monkeypatch.setattr(explorable, "KERNELS", (rxlab.SimConfig().kernel,))
@@ -264,21 +275,20 @@ def test_explore_view_draws_each_claim_on_the_axis_of_its_quantity(tmp_path):
 
 
 @pytest.mark.slow
-def test_explore_page_offline_and_small(tmp_path, monkeypatch):
-    """The page: every view inline (PNG keyed by the controls), controls hidden until the script runs,
-    the default view in the <img>; a release and a driver control; nothing fetched; under 10 MB."""
-    from rxlab.views.report import explore_page
-
-    monkeypatch.setattr(explorable, "PLATFORMS", ("typical_arm64",))
-    monkeypatch.setattr(explorable, "KERNELS", (rxlab.SimConfig().kernel, "6.6"))
-    page = explore_page(tmp_path, True, grid=TINY, packets=500).read_text()
+def test_explore_page_offline_and_small(quick_reports):
+    """The page (the session's quick reports, tests/conftest.py): every view inline (PNG keyed by the
+    controls), controls hidden until the script runs, the default view in the <img>; a release and a
+    driver control; nothing fetched; under 10 MB."""
+    page = (quick_reports.out / "explore.html").read_text()
     assert not REMOTE.search(page)
     assert '<form class="rxlab-view-controls" hidden>' in page and "Scripts are off" in page
     assert '<select name="kernel">' in page and '<select name="driver">' in page
     data = json.loads(re.search(r'<script type="application/json" class="rxlab-view-data">(.*?)</script>',
                                 page, re.DOTALL).group(1))
     assert data["fields"] == ["axis", *explorable.GRID, "platform", "kernel", "driver"]
-    n_states = 4 * math.prod(len(TINY[k]) for k in TINY) * 2 * 3  # axes, held values, releases, drivers
+    # axes, held values, platforms, releases, drivers
+    n_states = 4 * math.prod(map(len, quick_reports.grid.values())) * len(quick_reports.platforms) \
+        * len(quick_reports.kernels) * 3
     assert len(data["keys"]) == n_states and len(data["views"]) < n_states  # equal figures drawn once
     default = re.search(r'<img class="rxlab-view-img" data-key="([^"]+)"', page).group(1).replace("&amp;", "&")
     png = next(v[0] for v in data["views"] if v[2] == default)

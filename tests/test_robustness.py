@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from procs import alive, children, cpu_seconds, started, wait_for
 
 import rxlab
 import rxlab.studies.sweep
@@ -81,36 +82,6 @@ def one_line_error(p, status, needle=""):
     last = p.stderr.strip().splitlines()[-1]
     assert needle in last, p.stderr
     return last
-
-
-def alive(pid):
-    """Running, not a zombie."""
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def children(pid):
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            f = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if f[1] == str(pid) and f[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
-
-
-def wait_for(predicate, seconds=120.0):
-    """Poll until ``predicate()`` is true (a deadline against hangs, not a timing assertion)."""
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def read_only_dir(tmp_path):
@@ -240,6 +211,7 @@ def edges(name):
     return st.sampled_from(inside(name) + outside(name))
 
 
+@pytest.mark.no_engine
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.fixed_dictionaries({}, optional={name: edges(name) for name in FIELDS}))
 def test_simconfig_is_canonical_or_refused_by_name(kw):
@@ -273,6 +245,7 @@ RECONFIG_EDGES = {
 @settings(max_examples=200, deadline=None)
 @given(st.fixed_dictionaries({"at_packet": st.sampled_from(RECONFIG_EDGES["at_packet"])},
                              optional={k: st.sampled_from(v) for k, v in RECONFIG_EDGES.items() if k != "at_packet"}))
+@pytest.mark.no_engine
 def test_reconfig_is_canonical_or_refused_by_name(kw):
     try:
         r = Reconfig(**kw)
@@ -500,6 +473,7 @@ def grid_files(draw):
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.no_engine
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(text=grid_files())
 def test_grid_files_expand_or_are_refused_by_name(text, tmp_path_factory):
@@ -635,6 +609,7 @@ def test_a_pool_worker_killed_by_the_oom_killer(tmp_path, capsys, monkeypatch):
     assert len(list((tmp_path / "c").rglob("*.parquet"))) >= 1  # the first run, done before the pool
 
 
+@pytest.mark.no_engine
 def test_an_unreachable_dask_scheduler(tmp_path):
     pytest.importorskip("distributed")
     import socket
@@ -660,6 +635,7 @@ def test_a_reader_that_goes_away_is_no_error():
     assert shell.stdout == '{"config": {"kernel"' and shell.stderr == ""
 
 
+@pytest.mark.no_engine
 def test_rxlab_debug_shows_the_traceback():
     one_line_error(rxlab_cli("simulate", "--xdp", "a,b,c,d"), 2, "rxlab simulate: error: xdp='a,b,c,d'")
     p = rxlab_cli("simulate", "--xdp", "a,b,c,d", env={"RXLAB_DEBUG": "1"})
@@ -679,8 +655,9 @@ def test_a_bug_is_one_line_with_the_way_to_its_traceback(monkeypatch, capsys):
 # ---------------------------------------------------------------- 5. calibrate at its bounds
 
 @pytest.fixture(scope="module")
-def four_connections():
-    return simulate(SimConfig(connections=4, queues=2, ring_size=128, packets=3000, defer_free=False)).to_frame()
+def four_connections(simulated):
+    """test_cost's run: four connections on two queues, frees on the reading CPUs."""
+    return simulated(SimConfig(connections=4, queues=2, ring_size=128, packets=3000, defer_free=False)).to_frame()
 
 
 def test_calibrate_stops_at_the_end_of_a_range(four_connections):
@@ -748,6 +725,7 @@ HOSTILE = ['00_a"><img src=x onerror=alert(1)>', "01_<script>alert(1)</script>",
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.text(), st.sampled_from(HOSTILE)), st.one_of(st.text(), st.sampled_from(HOSTILE)),
                           st.booleans(), st.text()), max_size=4))
+@pytest.mark.no_engine
 def test_the_index_escapes_whatever_notebooks_are_called(entries):
     pages = [(stem, title, f"{stem}.html" if ok else None, err) for stem, title, ok, err in entries]
     parsed = Tags(index_html(pages, quick=True))
@@ -815,6 +793,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.no_engine
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_report_stops_on_the_first_signal(tmp_path, signum):
     """nbclient's handlers used to shut the kernel down and let the report go on to the next
@@ -826,16 +805,12 @@ def test_report_stops_on_the_first_signal(tmp_path, signum):
     nbformat.write(notebook("After", "1"), nbs / "02_after.ipynb")
     out.mkdir()
     (out / "index.html").write_text("the previous index")
-    p = subprocess.Popen([sys.executable, "-c", REPORT, "report", "--quick", "--out", str(out), "--notebooks", str(nbs)],
-                         cwd=ROOT, env=ENV, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
+    with started([sys.executable, "-c", REPORT, "report", "--quick", "--out", str(out), "--notebooks", str(nbs)],
+                 cwd=ROOT, env=ENV, stderr=subprocess.PIPE, text=True) as p:
         assert wait_for(lambda: mark.exists() and mark.read_text(), 300), "the notebook never started"
         kernel = int(mark.read_text())
         os.kill(p.pid, signum)
         err = p.communicate(timeout=120)[1]
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
     assert p.returncode == 128 + signum and "Traceback" not in err, err
     assert err.splitlines()[-1] == (f"rxlab report: interrupted by {signal.Signals(signum).name}; the pages written "
                                     "are complete, index.html is the previous one")
@@ -907,22 +882,22 @@ def test_workers_die_with_a_killed_sweep_even_holding_the_gil(tmp_path):
     kernel kills the workers with their parent (PR_SET_PDEATHSIG)."""
     if not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux's")
-    p = subprocess.Popen([sys.executable, "-c", SWEEP, "gil", str(tmp_path), repr(GRID2)], cwd=ROOT, env=ENV,
-                         start_new_session=True, stderr=subprocess.DEVNULL)
     busy = []
-    try:
-        assert wait_for(lambda: len(list(tmp_path.glob("busy-*"))) == 2, 300), "workers never got busy"
-        busy = [int(f.name.split("-")[1]) for f in tmp_path.glob("busy-*")]
-        assert all(map(alive, busy))
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait()
-        gone = wait_for(lambda: not any(map(alive, busy)), 30)
-    finally:
-        for pid in [p.pid, *busy]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    with started([sys.executable, "-c", SWEEP, "gil", str(tmp_path), repr(GRID2)], cwd=ROOT, env=ENV,
+                 stderr=subprocess.DEVNULL) as p:
+        try:
+            assert wait_for(lambda: len(list(tmp_path.glob("busy-*"))) == 2, 300), "workers never got busy"
+            busy = [int(f.name.split("-")[1]) for f in tmp_path.glob("busy-*")]
+            assert all(map(alive, busy))
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+            gone = wait_for(lambda: not any(map(alive, busy)), 30)
+        finally:  # the sweep reaped, its group's workers are killed one by one
+            for pid in busy:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
     assert gone, "pool workers outlived the sweep"
 
 
@@ -935,17 +910,12 @@ def test_an_interrupted_sweep_keeps_its_promise(tmp_path, signum, capsys):
     toml.write_text("\n".join(f"{k} = {toml_value(v)}" for k, v in grid.items()))
     argv = ["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
             "--workers", "2", "--no-progress"]
-    p = subprocess.Popen([sys.executable, "-c", SWEEP, "cli", str(tmp_path), *argv], cwd=ROOT, env=ENV,
-                         start_new_session=True, stderr=subprocess.PIPE, text=True)
-    workers = []
-    try:
+    with started([sys.executable, "-c", SWEEP, "cli", str(tmp_path), *argv], cwd=ROOT, env=ENV,
+                 stderr=subprocess.PIPE, text=True) as p:
         assert wait_for(lambda: len(list((tmp_path / "c").rglob("*.parquet"))) >= 2, 300)
         workers = children(p.pid)
         os.kill(p.pid, signum)
         err = p.communicate(timeout=120)[1]
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
     assert p.returncode == 128 + signum and "Traceback" not in err, err
     assert err.splitlines()[-1] == (f"rxlab sweep: interrupted by {signal.Signals(signum).name}; every finished run "
                                     "is in the cache and the same command resumes")
@@ -1036,11 +1006,6 @@ def test_a_run_finished_before_the_signal_is_stored_first(tmp_path, capsys, monk
     assert "2 runs (1 computed, 1 from the cache" in capsys.readouterr().out
 
 
-def cpu_seconds(pid):
-    f = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 @pytest.mark.jit_only
 @pytest.mark.parametrize("mode", ["simulate", "sweep"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -1056,19 +1021,14 @@ def test_a_long_run_stops_within_2_s_keeping_the_finished_ones(tmp_path, mode, s
                                 for c in (TINY, big)))
         argv = ["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
                 "--workers", "1", "--no-progress"]
-    p = subprocess.Popen([sys.executable, "-c", CLI, *argv], cwd=ROOT, env=ENV, start_new_session=True,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
+    with started([sys.executable, "-c", CLI, *argv], cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
+                 stderr=subprocess.PIPE, text=True) as p:
         if mode == "sweep":
             assert wait_for(lambda: len(list((tmp_path / "c").rglob("*.parquet"))) == 1, 300)
         assert wait_for(lambda: p.poll() is not None or cpu_seconds(p.pid) > 4, 300)  # in the long run
         assert p.poll() is None
         os.kill(p.pid, signum)
         err = p.communicate(timeout=2)[1]
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
     assert p.returncode == 128 + signum and "Traceback" not in err, err
     assert err.splitlines()[-1].startswith(f"rxlab {mode}: interrupted by {signal.Signals(signum).name}")
     if mode == "sweep":
@@ -1178,15 +1138,11 @@ def test_a_pool_worker_storing_its_finished_run_stores_it_before_it_stops(tmp_pa
     toml.write_text("\n".join(f"{k} = {toml_value(v)}" for k, v in {**GRID2, "seed": [0, 1, 2, 3]}.items()))
     argv = ["sweep", "--grid", str(toml), "--out", str(tmp_path / "o.parquet"), "--cache", str(tmp_path / "c"),
             "--workers", "2", "--no-progress"]
-    p = subprocess.Popen([sys.executable, "-c", STORING, str(tmp_path), *argv], cwd=ROOT, env=ENV,
-                         start_new_session=True, stderr=subprocess.PIPE, text=True)
-    try:
+    with started([sys.executable, "-c", STORING, str(tmp_path), *argv], cwd=ROOT, env=ENV,
+                 stderr=subprocess.PIPE, text=True) as p:
         assert wait_for(lambda: any(tmp_path.glob("storing-*")), 300), "no worker stored a run"
         os.kill(p.pid, signum)
         err = p.communicate(timeout=30)[1]
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
     assert p.returncode == 128 + signum and "Traceback" not in err, err
     done = list((tmp_path / "c").rglob("*.parquet"))  # the parent's first run, and every worker's put
     assert len(done) == 1 + len(list(tmp_path.glob("storing-*"))) < 8
@@ -1317,6 +1273,7 @@ def test_max_runs_below_one_is_named(tmp_path, capsys, value):
         f"rxlab sweep: error: max_runs={value} is not allowed: 1..1000000000000"
 
 
+@pytest.mark.no_engine
 def test_a_server_that_is_not_a_dask_scheduler_times_out(tmp_path):
     """It accepts the connection and never answers: Client() alone would wait forever."""
     pytest.importorskip("distributed")

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import types
 import warnings
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from procs import alive, children, started, wait_for
 
 import rxlab
 import rxlab.studies.cache
@@ -208,43 +208,24 @@ rxlab.sweep(eval(sys.argv[1]), 3, cache=sys.argv[2], workers=2, progress=False)
 """
 
 
-def children(pid):
-    """Live (not zombie) child processes of ``pid``, from /proc."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] == str(pid) and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
-
-
-def alive(pid):
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_kill_9_mid_sweep_then_resume(tmp_path, counted):
     cache = tmp_path / "c"
     total = 3 * RUNS
-    p = subprocess.Popen([sys.executable, "-c", CHILD, repr(GRID), str(cache)], cwd=ROOT,
-                         start_new_session=True, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 600  # a cold numba cache compiles first
-    while len(files(cache)) < 4 and time.monotonic() < deadline and p.poll() is None:
-        time.sleep(0.02)
-    workers = children(p.pid)
-    os.kill(p.pid, signal.SIGKILL)  # the sweep's process only: its workers must notice and exit
-    p.wait()
-    deadline = time.monotonic() + 10
-    while any(map(alive, workers)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = [w for w in workers if alive(w)]
-    if left:  # don't leave them running when the check fails
-        os.killpg(p.pid, signal.SIGKILL)
+    with started([sys.executable, "-c", CHILD, repr(GRID), str(cache)], cwd=ROOT, stderr=subprocess.DEVNULL) as p:
+        # a cold numba cache compiles first
+        wait_for(lambda: len(files(cache)) >= 4 or p.poll() is not None, 600)
+        workers = children(p.pid)
+        try:
+            os.kill(p.pid, signal.SIGKILL)  # the sweep's process only: its workers must notice and exit
+            p.wait()
+            wait_for(lambda: not any(map(alive, workers)), 10)
+            left = [w for w in workers if alive(w)]
+        finally:  # the sweep reaped, its workers are killed one by one
+            for w in workers:
+                try:
+                    os.kill(w, signal.SIGKILL)
+                except OSError:
+                    pass
     assert len(workers) == 2 and not left, "pool workers outlived the sweep"
     done = {f: f.stat().st_mtime_ns for f in files(cache)}
     assert 4 <= len(done) < total, "the kill should land mid-sweep"

@@ -12,6 +12,8 @@ from rxlab.cost.pricing import cycles_by_category, cycles_per_packet, throughput
 from rxlab.cost.whatif import PRICED, cycles_needed, gain_band, gain_pct, parameter_needed, throughput_gain
 from rxlab.counters import READER_PREFIX, Ctr
 
+pytestmark = pytest.mark.no_engine  # no engine code here: the compiled pass only (CONTRIBUTING.md)
+
 ONE_CORE = 3.0e9 / 1000 * 1448 * 8 / 1e9  # Gbps: 3 GHz / 1000 cycles per packet x 1448 payload bytes = 34.752
 
 

@@ -186,12 +186,27 @@ def pp_alloc_pages(st, q, cpu):
     if p[PL.cache_count] > 0:
         st.c[Ctr.alloc_fast] += 1
         return _cache_pop(st, q)
-    # page_pool_refill_alloc_cache()
-    if p[PL.ring_count] > 0:
-        while p[PL.ring_count] > 0 and p[PL.cache_count] < refill:
-            _cache_push(st, q, _ring_consume(st, q))
+    # page_pool_refill_alloc_cache(): up to refill pages from the ring into the empty cache, and the
+    # last of them out again at once (the tables end as _ring_consume, _cache_push, _cache_pop leave
+    # them; the count and the ring's head are written once, not per page)
+    n = min(p[PL.ring_count], refill)
+    if n > 0:
+        head, size = p[PL.ring_head], p[PL.ring_size]
+        pid = NONE
+        for i in range(n):
+            pid = st.pool_ring[ix(q), ix(head)]
+            st.pool_ring[ix(q), ix(head)] = NONE
+            head = head + 1 if head + 1 < size else 0
+            if i < n - 1:
+                st.pool_cache[ix(q), ix(i)] = pid
+                st.pages[ix(pid), PF.loc] = Loc.alloc_cache
+        p[PL.ring_head] = head
+        p[PL.ring_count] -= n
+        p[PL.cache_count] = n - 1
+        st.pages[ix(pid), PF.loc] = Loc.in_use
+        st.c[Ctr.ptr_ring_consume] += n
         st.c[Ctr.alloc_refill] += 1
-        return _cache_pop(st, q)
+        return pid
     st.c[Ctr.alloc_empty] += 1
     # __page_pool_alloc_netmems_slow()
     if p[PL.order] > 0:
