@@ -38,6 +38,7 @@ in flight are bounded (``skb_table_full``), failures are injected at the rates t
 gives. Where the engine would depart from the kernel without saying so, the model follows the kernel.
 """
 
+import heapq
 from collections import Counter, deque
 from dataclasses import dataclass
 
@@ -199,6 +200,25 @@ class BnxtRxRing:
         self.stats = stats
 
 
+class Timers(dict):
+    """The armed timers, {slot: due}, with a heap of (due, slot) as an index to the next: an entry
+    whose slot was re-armed or disarmed since is stale and dropped when it comes to the top."""
+
+    def __init__(self):
+        super().__init__()
+        self.heap = []
+
+    def __setitem__(self, slot, due):
+        super().__setitem__(slot, due)
+        heapq.heappush(self.heap, (due, slot))
+
+    def first(self):
+        """(due, slot) of the timer due first, ties by slot; (inf, -1) if none is armed."""
+        while self.heap and self.get(self.heap[0][1]) != self.heap[0][0]:
+            heapq.heappop(self.heap)
+        return self.heap[0] if self.heap else (np.inf, -1)
+
+
 class Socket:
     """One TCP connection's receive side: sk_receive_queue (a deque of skb ids), sk_rmem_alloc,
     the scaling_ratio, and the sender's and reader's next times."""
@@ -327,7 +347,7 @@ class NaiveRx:
         self.acks = deque()
         self.ack_cap = ack_cap(cfg)
         self.ack_ring_full = 0
-        self.timers = {}
+        self.timers = Timers()
         self.sndq = deque()
         for sock in self.socks:  # established: on the link's queue, or probing a window below a segment
             if self.can_send(sock):
@@ -1271,7 +1291,7 @@ class NaiveRx:
     def next_event(self):
         """(time, kind, what) of the next event: the oldest ACK when due with the next timer, else the
         timer due first (ties by slot)."""
-        timer = min(((due, slot) for slot, due in self.timers.items()), default=(np.inf, -1))
+        timer = self.timers.first()
         if self.acks and self.acks[0][0] <= timer[0]:
             return self.acks[0][0], "ack", None
         return timer[0], "timer", timer[1]
