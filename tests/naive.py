@@ -460,26 +460,17 @@ class Naive:
                 or (df.head is None and not frags) or len(dt.frags) + len(df.frags) + (not frags) > MAX_SKB_FRAGS):
             self.c["skb_coalesce_refused"] += 1
             return -1
-        if frags:
-            dt.frags += df.frags
-            delta = self.skbs[frm][1] - head_truesize
-            self.skbs[to][1] += delta
-            self.skbs[to][2] += self.skbs[frm][2]
-            d = self.skbs.pop(frm)[0]
-            del self.datas[d]
-            self.free_datas.append(d)
-            self.free_skbs.append(frm)
-            self.c["skb_free"] += 1
-            self.c["skb_coalesce"] += 1
-            return delta
-        dt.frags += [(df.head, df.head_off)] + df.frags
-        delta = self.skbs[frm][1] - sizeof_sk_buff
+        # a headers-only skb gives its frags and its small head is freed; else its head becomes a frag
+        dt.frags += df.frags if frags else [(df.head, df.head_off)] + df.frags
+        delta = self.skbs[frm][1] - (head_truesize if frags else sizeof_sk_buff)
         self.skbs[to][1] += delta
         self.skbs[to][2] += self.skbs[frm][2]
         d = self.skbs.pop(frm)[0]
         del self.datas[d]
         self.free_datas.append(d)
         self.free_skbs.append(frm)
+        if frags:
+            self.c["skb_free"] += 1
         self.c["skb_coalesce"] += 1
         return delta
 

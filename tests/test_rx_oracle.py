@@ -252,33 +252,34 @@ def test_the_configurations_take_every_path():
     assert {c for r in runs for c in r["counters"] if r["counters"][c]} >= {"xdp_save_reuse", "skb_defer_full"}
 
 
+def _drawn(data):
+    """The fields every drawn configuration draws, whatever the driver."""
+    return {
+        "queues": data.draw(hst.integers(1, 3)), "connections": data.draw(hst.integers(1, 4)),
+        "napi_budget": data.draw(hst.sampled_from([4, 64])), "app_cpus": data.draw(hst.sampled_from(["remote", "napi"])),
+        "ack_fraction": data.draw(hst.sampled_from([0.0, 0.3])), "clone_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
+        "gro": data.draw(hst.booleans()), "tcp_rmem": data.draw(hst.sampled_from([8192, 65536, 6291456])),
+        "truesize_honest": data.draw(hst.booleans()), "alloc_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
+        "dma_map_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])), "seed": data.draw(hst.integers(0, 2**32 - 1)),
+        "packets": data.draw(hst.integers(1, 800)),
+        "reader": data.draw(hst.sampled_from(["woken", "periodic"])),
+        "wake_us": data.draw(hst.sampled_from([2.0, 48.0])),
+        "rcvlowat": data.draw(hst.sampled_from([1, 1 << 16])),
+    }
+
+
 @settings(max_examples=4 if NOJIT else 25, deadline=None)
 @given(data=hst.data())
 def test_engine_matches_the_naive_rx_model_on_drawn_configurations(data):
     xdp = data.draw(hst.sampled_from([(), xdp_only("drop"), (0.25, 0.25, 0.25, 0.25), (0.7, 0.1, 0.1, 0.1)]))
     kw = {
+        **_drawn(data),
         "strategy": data.draw(hst.sampled_from(["full_page", "pp_frag", "pp_frag_upfront", "page_frag_cache",
                                                 "copybreak"])),
         "page_size": data.draw(hst.sampled_from([4096, 16384, 65536])),
         "mtu": data.draw(hst.sampled_from([576, 1500, 3000])),
-        "queues": data.draw(hst.integers(1, 3)),
-        "connections": data.draw(hst.integers(1, 4)),
-        "napi_budget": data.draw(hst.sampled_from([4, 64])),
-        "app_cpus": data.draw(hst.sampled_from(["remote", "napi"])),
-        "ack_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
-        "clone_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
-        "gro": data.draw(hst.booleans()),
         "defer_free": data.draw(hst.booleans()),
         "skb_defer_max": data.draw(hst.sampled_from([2, 128])),
-        "tcp_rmem": data.draw(hst.sampled_from([8192, 65536, 6291456])),
-        "truesize_honest": data.draw(hst.booleans()),
-        "alloc_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
-        "dma_map_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
-        "seed": data.draw(hst.integers(0, 2**32 - 1)),
-        "packets": data.draw(hst.integers(1, 800)),
-        "reader": data.draw(hst.sampled_from(["woken", "periodic"])),
-        "wake_us": data.draw(hst.sampled_from([2.0, 48.0])),
-        "rcvlowat": data.draw(hst.sampled_from([1, 1 << 16])),
         "xdp": xdp,
     }
     if data.draw(hst.booleans(), "reconfigure"):
@@ -342,25 +343,10 @@ def test_bnxt_matches_the_naive_rx_model_on_drawn_configurations(data):
     """bnxt's queue (Mode.agg) on drawn configurations: page sizes (a separate head pool on 64 KB),
     MTUs on both sides of the header-data split threshold and jumbo, failures, MTU reconfigurations."""
     kw = {
+        **_drawn(data),
         "driver": "bnxt",
         "page_size": data.draw(hst.sampled_from([4096, 16384, 65536])),
         "mtu": data.draw(hst.sampled_from([576, 1500, 4000, 9000])),
-        "queues": data.draw(hst.integers(1, 3)),
-        "connections": data.draw(hst.integers(1, 4)),
-        "napi_budget": data.draw(hst.sampled_from([4, 64])),
-        "app_cpus": data.draw(hst.sampled_from(["remote", "napi"])),
-        "ack_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
-        "clone_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
-        "gro": data.draw(hst.booleans()),
-        "tcp_rmem": data.draw(hst.sampled_from([8192, 65536, 6291456])),
-        "truesize_honest": data.draw(hst.booleans()),
-        "alloc_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
-        "dma_map_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
-        "seed": data.draw(hst.integers(0, 2**32 - 1)),
-        "packets": data.draw(hst.integers(1, 800)),
-        "reader": data.draw(hst.sampled_from(["woken", "periodic"])),
-        "wake_us": data.draw(hst.sampled_from([2.0, 48.0])),
-        "rcvlowat": data.draw(hst.sampled_from([1, 1 << 16])),
     }
     if data.draw(hst.booleans(), "reconfigure"):
         kw["reconfigs"] = (Reconfig(at_packet=data.draw(hst.integers(0, kw["packets"] - 1)),

@@ -285,19 +285,15 @@ def skb_try_coalesce(st, to, frm, sizeof_sk_buff_aligned):
             or (st.data[ix(df), DT.head_page] == NONE and not frags) or nt + nf + 1 - frags > MAX_SKB_FRAGS):
         st.c[Ctr.skb_coalesce_refused] += 1
         return -1
-    if frags:
-        delta = st.skbs[ix(frm), SK.truesize] - SKB_SMALL_HEAD_CACHE_SIZE - sizeof_sk_buff_aligned
-        st.skbs[ix(to), SK.truesize] += delta
-        st.skbs[ix(to), SK.len] += st.skbs[ix(frm), SK.len]
-        st.skbs[ix(to), SK.page_len] += st.skbs[ix(frm), SK.page_len]
-        take_frags(st, dt, frm)
-        st.c[Ctr.skb_coalesce] += 1
-        return delta
-    delta = st.skbs[ix(frm), SK.truesize] - sizeof_sk_buff_aligned
+    # a copied-header skb gives its frags and frees its small head too; else its head is stolen
+    delta = st.skbs[ix(frm), SK.truesize] - sizeof_sk_buff_aligned - (SKB_SMALL_HEAD_CACHE_SIZE if frags else 0)
     st.skbs[ix(to), SK.truesize] += delta
     st.skbs[ix(to), SK.len] += st.skbs[ix(frm), SK.len]
     st.skbs[ix(to), SK.page_len] += st.skbs[ix(frm), SK.page_len]
-    steal_head(st, dt, frm)
+    if frags:
+        take_frags(st, dt, frm)
+    else:
+        steal_head(st, dt, frm)
     st.c[Ctr.skb_coalesce] += 1
     return delta
 
