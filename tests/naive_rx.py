@@ -39,6 +39,7 @@ gives. Where the engine would depart from the kernel without saying so, the mode
 """
 
 import heapq
+import math
 from collections import Counter, deque
 from dataclasses import dataclass
 
@@ -1338,7 +1339,7 @@ class NaiveRx:
             if self.t >= self.next_read:
                 for sock in self.socks:
                     self.tcp_recvmsg(sock, self.t)
-                self.next_read = self.t + cfg.app_read_us
+                self.next_read = (math.floor(self.t / cfg.app_read_us) + 1.0) * cfg.app_read_us
             if self.draw(cfg.ack_fraction):
                 sock = self.socks[self.rng.randint(C)]
                 self.napi_poll_one(self.rxqs[sock.queue], sock, ACK_LEN, True)
@@ -1350,7 +1351,10 @@ class NaiveRx:
                 if self.cur is None:
                     self.cur = self.sndq_pop()
                 if self.cur is None:
-                    self.t = max(self.t, min(self.next_event()[0], self.next_read))
+                    due = self.next_event()[0]
+                    if self.next_read < due < np.inf and not any(s.receive_queue for s in self.socks):
+                        self.next_read = math.ceil(due / cfg.app_read_us) * cfg.app_read_us
+                    self.t = max(self.t, min(due, self.next_read))
                     continue
                 sock = self.cur
                 seq = self.xmit(sock)

@@ -14,7 +14,7 @@ from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import AK, CN, EV, FALSE, NONE, PL, QP, RC, RF, SM, TRUE, G, Timer
 from rxlab.engine.napi import napi_complete_done, napi_ring_busy, polls_complete, rx_packet
 from rxlab.engine.page_frag import frag_cache_drain
-from rxlab.engine.reader import ctz32, read_all, read_dirty, reader_wake
+from rxlab.engine.reader import any_dirty, ctz32, read_all, read_dirty, reader_wake
 from rxlab.engine.rxq import detach_queues
 from rxlab.engine.sender import sender_sent, sender_xmit, sndq_pop, tcp_ack, tcp_xmit_timer
 from rxlab.engine.tcp_output import tcp_ack_now, tcp_send_ack
@@ -115,7 +115,8 @@ def run(st, rx, t, stop):
     run first, in time order; then the link sends the next segment of the TSO skb it is on, or of the
     next sender that may send (rxlab.engine.sender). With none, the link idles until the next event
     (a queue's NAPI poll ends at its own, rxlab.engine.napi.napi_ring_busy). Periodic readers
-    (Reader.periodic) read every app_read_us (``rx.next_read``; inf for readers woken by data); the
+    (Reader.periodic) read at every multiple of app_read_us (``rx.next_read``; inf for readers woken by
+    data); the
     connections that queued data since are marked in ``rx.dirty`` (rxlab.engine.reader), so a read
     visits those alone.
     """
@@ -136,7 +137,7 @@ def run(st, rx, t, stop):
             continue
         if t >= next_read:
             read_dirty(st, rx, t)
-            next_read = t + rf[RF.app_read_us]
+            next_read = (np.floor(t / rf[RF.app_read_us]) + 1.0) * rf[RF.app_read_us]
             rx.next_read[0] = next_read
         if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:
             c = np.random.randint(C)  # an ACK queues nothing itself (tcp_queue marks what GRO completes)
@@ -149,7 +150,13 @@ def run(st, rx, t, stop):
             if cur == NONE:
                 cur = sndq_pop(rx)
             if cur == NONE:  # the link idles until an event or the applications read
-                t = max(t, min(next_event(rx), next_read))
+                due = next_event(rx)
+                if next_read < due < np.inf and not any_dirty(rx):
+                    # reads of empty sockets change nothing: the next that may matter is the first at or
+                    # after the event (a sender timing out again and again idles the link for minutes)
+                    next_read = np.ceil(due / rf[RF.app_read_us]) * rf[RF.app_read_us]
+                    rx.next_read[0] = next_read
+                t = max(t, min(due, next_read))
                 continue
             c = cur
             k = conn[ix(c)]

@@ -145,6 +145,15 @@ def app_read(st, rx, c, t):
 
 
 @inner
+def any_dirty(rx):
+    """Whether any connection queued data since the applications last read."""
+    for w1 in range(rx.dirty_words.shape[0]):
+        if rx.dirty_words[ix(w1)] != 0:
+            return True
+    return False
+
+
+@inner
 def read_dirty(st, rx, t):
     """The applications read at ``t``: every connection marked dirty, in connection order (as a scan
     of all of them would), and the marks cleared."""
