@@ -219,7 +219,8 @@ METRICS = {
     "inflight_mem_end": ("their bytes (page-pool-get inflight-mem)", "inflight x PAGE_SIZE << order"),
     "atomic_rmw_per_packet": ("refcount atomics per packet", "atomic_rmw / packets"),
     "atomic_rmw_remote_per_packet": ("of which on a line another CPU wrote last", "atomic_rmw_remote / packets"),
-    "zero_window_stalls": ("times a sender found a zero window", "conn stalls"),
+    "rwnd_stalls": (("times the receive window stopped a sender that had data to send (tcp_snd_wnd_test; the "
+                     "kernel's TCP_CHRONO_RWND_LIMITED), plus skbs dropped for receive memory"), "conn stalls"),
     "trapped_connections": (("connections whose progress the sender's retransmission timers set: receive-memory "
                              "drops that only an RTO recovered, or sk_rcvbuf left below an initial window "
                              "(TCP_INIT_CWND) of their segments (Result.trapped())"),
@@ -232,7 +233,8 @@ METRICS = {
     "TCPWinProbe": ("zero-window probes the senders sent (the sender's MIB; tcp_send_probe0)", "conn win_probes"),
     "acks_sent": ("ACKs the receiver sent (tcp_send_ack: at once, delayed, or a window update after a read)",
                   "conn acks_sent"),
-    "ack_ring_full": ("ACKs lost because more were on their way back than rxlab's ring holds (0 by its sizing)",
+    "ack_ring_full": (("ACKs lost because more were on their way back than rxlab's ring holds (0 below its "
+                       "cap, rxlab.model.sizing.ACK_CAP_MAX: an RTT of over half a million segments)"),
                       "Rx.evq"),
     "reader_wakes": ("times sk_data_ready woke a reader (reader woken)", "conn wakes"),
     "mem_efficiency_buffer": (("static memory efficiency: bytes of a full-MTU frame per byte of page one "

@@ -25,8 +25,8 @@ CLAIMS_MIN = 2_000
 CLAIMS_GRID = 200_000  # rxlab.studies.grid.CLAIMS_GRID, the sweep benchmark's grid
 EXPLORER = Packets(3_000, 20_000)  # notebook 00's panel, a redraw per control change
 # rxlab.views.panel: each point of a sweep panel (cached once run). The throughput estimate reads the
-# run's goodput: the applications read every app_read_us (50 µs), so a run needs many reads (10,000
-# packets of MTU 576 at 200 Gbps take ~250 µs of model time)
+# run's goodput, so a run needs many round trips past the windows' opening (10,000 packets of MTU 576
+# at 200 Gbps take ~250 µs of model time, five RTTs of 50 µs)
 SWEEP_PANEL = Packets(10_000, 100_000)
 CONNECTION_SCALING = Packets(20_000, 100_000)  # notebook 02
 LARGE_PAGES = Packets(5_000, 50_000)  # notebook 03

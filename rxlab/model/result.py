@@ -137,7 +137,7 @@ class Result:
             "inflight_mem_end": int(self.inflight_end.sum()) * self.page_bytes,
             "atomic_rmw_per_packet": self.counter("atomic_rmw") / max(pk, 1),
             "atomic_rmw_remote_per_packet": self.counter("atomic_rmw_remote") / max(pk, 1),
-            "zero_window_stalls": int(self.conn[:, CN.stalls].sum()),
+            "rwnd_stalls": int(self.conn[:, CN.stalls].sum()),
             "trapped_connections": len(self.trapped()),
             # the senders' own MIB counters (rxlab.engine.sender)
             "TCPLossProbes": int(self.conn[:, CN.loss_probes].sum()),
