@@ -302,7 +302,10 @@ def ev_throughput_gain(ctx, claim):
     k0 = kernels[0]
     variants = ctx.runs(*({"strategy": s, **SEED000, "kernel": k0, "seed": sd, "queues": q} for sd, q in SPREAD
                           for s in ("full_page", "pp_frag")))
-    spread = dict(zip(SPREAD, zip(*gain_band(variants.iloc[0::2], variants.iloc[1::2], prof))))
+    trap = (variants["trapped_connections"].to_numpy() > 0).reshape(-1, 2).any(axis=1)
+    nan3 = (math.nan,) * 3  # a trapped variant gives no figure (Result.trapped())
+    spread = {v: nan3 if tr else g for v, tr, g in
+              zip(SPREAD, trap, zip(*gain_band(variants.iloc[0::2], variants.iloc[1::2], prof)))}
     cpu = _cpu_gain(variants.iloc[[0]], variants.iloc[[1]], prof)
     details = (" ".join(lines) + f" ({prof.name}; readers woken after a median of "
                + ", ".join(f"{r[1]['wake_us']:g} µs ({r[0]})" for r in READERS)
