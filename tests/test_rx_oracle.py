@@ -254,17 +254,18 @@ def test_the_configurations_take_every_path():
 
 def _drawn(data):
     """The fields every drawn configuration draws, whatever the driver."""
+    rmem = data.draw(hst.sampled_from([8192, 65536, 6291456]))
     return {
         "queues": data.draw(hst.integers(1, 3)), "connections": data.draw(hst.integers(1, 4)),
         "napi_budget": data.draw(hst.sampled_from([4, 64])), "app_cpus": data.draw(hst.sampled_from(["remote", "napi"])),
         "ack_fraction": data.draw(hst.sampled_from([0.0, 0.3])), "clone_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
-        "gro": data.draw(hst.booleans()), "tcp_rmem": data.draw(hst.sampled_from([8192, 65536, 6291456])),
+        "gro": data.draw(hst.booleans()), "tcp_rmem": rmem,
         "truesize_honest": data.draw(hst.booleans()), "alloc_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
         "dma_map_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])), "seed": data.draw(hst.integers(0, 2**32 - 1)),
         "packets": data.draw(hst.integers(1, 800)),
         "reader": data.draw(hst.sampled_from(["woken", "periodic"])),
         "wake_us": data.draw(hst.sampled_from([2.0, 48.0])),
-        "rcvlowat": data.draw(hst.sampled_from([1, 1 << 16])),
+        "rcvlowat": data.draw(hst.sampled_from([1, min(1 << 16, rmem >> 1)])),  # tcp_set_rcvlowat's cap
     }
 
 

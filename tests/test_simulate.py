@@ -201,6 +201,8 @@ def test_config_errors_name_the_field():
         SimConfig(packets=10, reconfigs=(Reconfig(10, mtu=1400),))
     with pytest.raises(ValueError, match=r"seed=4294967296 is not allowed: 0..4294967295"):
         SimConfig(seed=2**32)
+    with pytest.raises(ValueError, match=r"rcvlowat=1048577 is not allowed: 1..1048576: tcp_set_rcvlowat"):
+        SimConfig(tcp_rmem=1 << 21, rcvlowat=(1 << 20) + 1)
     with pytest.raises(ValueError, match=r"reader_cpus=0 is not allowed: an integer in 1..4080 \(4096 CPUs less the 16 NAPI CPUs"):
         SimConfig(reader_cpus=0)
     with pytest.raises(ValueError, match=r"skb_defer_max=-1 is not allowed: 0..1048576"):

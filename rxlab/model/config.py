@@ -77,7 +77,8 @@ MEANING = {
     "truesize_honest": ("charge the memory really pinned instead of the driver's truesize", ""),
     "reader": ("how applications read: woken by their data (sk_data_ready), or all every app_read_us", ""),
     "wake_us": ("median scheduling latency of a woken reader (data/read_model.md)", "µs"),
-    "rcvlowat": ("SO_RCVLOWAT: unread bytes that wake a reader", "bytes"),
+    "rcvlowat": (("SO_RCVLOWAT: unread bytes that wake a reader (at most half of tcp_rmem[2]; the sk_rcvbuf "
+                  "growth tcp_set_rcvlowat() gives a large value is not modelled)"), "bytes"),
     "app_read_us": ("with reader periodic: each application drains its socket this often", "µs"),
     "defer_free": ("skb_attempt_defer_free(): frees go back to the NAPI CPU", ""),
     "skb_defer_max": ("net.core.skb_defer_max", "skbs"),
@@ -184,7 +185,8 @@ class SimConfig:
     64..2**24; ``packets`` 1..10**10; ``samples`` 1..100000; ``seed`` 0..2**32 - 1; the
     fractions ``ack_fraction``, ``clone_fraction``, ``alloc_fail_rate``, ``dma_map_fail_rate``
     and each of ``xdp``'s 0..1; ``app_read_us``, ``wake_us``, ``xdp_hold_us``, ``rtt_us``, ``ptr_ring_hold_ns``
-    0.001..10**6, ``reader`` woken or periodic; ``rcvlowat`` 1..2**31 - 1;
+    0.001..10**6, ``reader`` woken or periodic; ``rcvlowat`` 1..half of tcp_rmem[2] (of sk_rcvbuf under
+    ``so_rcvbuf``, tcp_set_rcvlowat);
     ``link_gbps`` 0.001..10**4; ``gro``, ``truesize_honest``, ``defer_free`` True or False;
     ``reconfigs`` a tuple of :class:`Reconfig`. Integers may be NumPy integers, numbers
     NumPy floats. Together, the tables the run needs must fit the engine and
@@ -285,6 +287,13 @@ class SimConfig:
         set_(self, "xdp", check_xdp(self.xdp))
         # the geometry validates page_size, arch, mtu (incl. MANA_XDP_MTU_MAX) and adapter_mtu
         self.geometry()
+        # tcp_set_rcvlowat() (net/ipv4/tcp.c) caps SO_RCVLOWAT at half of tcp_rmem[2], or of sk_rcvbuf
+        # under SO_RCVBUF: a larger value would not be what the socket runs with
+        rcvbuf, locked = self.sk_rcvbuf()
+        cap = (rcvbuf if locked else self.tcp_rmem) >> 1
+        if self.rcvlowat > cap:
+            raise bad("rcvlowat", self.rcvlowat, f"1..{cap}: tcp_set_rcvlowat() caps it at half of "
+                      + ("sk_rcvbuf under so_rcvbuf" if locked else "tcp_rmem[2]"))
         if isinstance(self.reconfigs, list):
             set_(self, "reconfigs", tuple(self.reconfigs))
         if not isinstance(self.reconfigs, tuple):
