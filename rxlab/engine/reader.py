@@ -95,7 +95,10 @@ def reader_wake(st, rx, c, t):
     """Connection ``c``'s reader runs at ``t``, woken for its data: it reads all that is queued
     (tcp_recvmsg) and sleeps again; the socket is no longer marked for sampling."""
     rx.conn[ix(c), CN.reader_woken] = 0
-    rx.dirty[ix(c >> 5)] &= ~(1 << (c & 31))
+    w = c >> 5
+    rx.dirty[ix(w)] &= ~(1 << (c & 31))
+    if rx.dirty[ix(w)] == 0:  # so that the scans of rx.dirty_words skip the word
+        rx.dirty_words[ix(w >> 5)] &= ~(1 << (w & 31))
     app_read(st, rx, c, t)
 
 
