@@ -346,7 +346,8 @@ def _config_options(p):
         "page_size": f"one of {', '.join(map(str, _page_sizes()))} (x86_64: 4096 only)",
         "kernel": f"one of {', '.join(releases.names())}",
     }
-    choices = {"arch": tuple(ARCHES), "strategy": tuple(STRATEGIES), "app_cpus": c.APP_CPUS, "driver": _drivers()}
+    choices = {"arch": tuple(ARCHES), "strategy": tuple(STRATEGIES), "app_cpus": c.APP_CPUS, "reader": c.READERS,
+               "driver": _drivers()}
     for f in fields(c.SimConfig):
         opt = "--" + f.name.replace("_", "-")
         kind = f.type

@@ -219,15 +219,24 @@ METRICS = {
     "inflight_mem_end": ("their bytes (page-pool-get inflight-mem)", "inflight x PAGE_SIZE << order"),
     "atomic_rmw_per_packet": ("refcount atomics per packet", "atomic_rmw / packets"),
     "atomic_rmw_remote_per_packet": ("of which on a line another CPU wrote last", "atomic_rmw_remote / packets"),
-    "zero_window_stalls": ("times a sender found a zero window", "conn stalls"),
-    "trapped_connections": (("connections that dropped skbs while sk_rcvbuf could not hold an initial window "
-                             "(TCP_INIT_CWND) of them, and whose sk_rcvbuf still cannot (Result.trapped())"),
-                            "conn trap_need > rcvbuf"),
-    "TCPLossProbes": (("tail loss probes the senders sent for segments the receiver dropped for receive memory "
-                       "(the sender's MIB; 2 x RTT + 2 ms after the loss)"), "conn loss_probes"),
-    "TCPTimeouts": (("retransmission timeouts the senders took for them (the sender's MIB; RTT + 200 ms, "
-                     "doubled per timeout)"), "conn timeouts"),
-    "RetransSegs": ("segments the senders resent for them (the sender's MIB)", "conn retrans"),
+    "rwnd_stalls": (("times the receive window stopped a sender that had data to send (tcp_snd_wnd_test; the "
+                     "kernel's TCP_CHRONO_RWND_LIMITED), plus skbs dropped for receive memory"), "conn stalls"),
+    "trapped_connections": (("connections whose progress the sender's retransmission timers set: receive-memory "
+                             "drops that only an RTO recovered, or sk_rcvbuf left below an initial window "
+                             "(TCP_INIT_CWND) of their segments (Result.trapped())"),
+                            "conn rmem_drops and timeouts, or trap_need > rcvbuf"),
+    "TCPLossProbes": (("tail loss probes the senders sent (the sender's MIB; 2 x RTT + 2 ms after the last send "
+                       "or ACK, tcp_schedule_loss_probe)"), "conn loss_probes"),
+    "TCPTimeouts": (("retransmission timeouts the senders took (the sender's MIB; RTT + 200 ms, doubled per "
+                     "timeout)"), "conn timeouts"),
+    "RetransSegs": ("segments the senders sent again (the sender's MIB)", "conn retrans"),
+    "TCPWinProbe": ("zero-window probes the senders sent (the sender's MIB; tcp_send_probe0)", "conn win_probes"),
+    "acks_sent": ("ACKs the receiver sent (tcp_send_ack: at once, delayed, or a window update after a read)",
+                  "conn acks_sent"),
+    "ack_ring_full": (("ACKs lost because more were on their way back than rxlab's ring holds (0 below its "
+                       "cap, rxlab.model.sizing.ACK_CAP_MAX: an RTT of over half a million segments)"),
+                      "Rx.evq"),
+    "reader_wakes": ("times sk_data_ready woke a reader (reader woken)", "conn wakes"),
     "mem_efficiency_buffer": (("static memory efficiency: bytes of a full-MTU frame per byte of page one "
                                "buffer pins"), "RxGeometry: datasize / ((PAGE_SIZE << order) / frags_per_page)"),
     "mem_efficiency_ring": (("static memory efficiency of a posted ring: full-MTU frame bytes per byte "
@@ -249,5 +258,9 @@ METRICS = {
     "drop_rx_alloc_fail": ("packets dropped because the refill failed (old buffer reposted)", "qstats"),
     "drop_xdp_drop": ("packets an XDP program dropped", "qstats xdp_drop"),
     "drop_tcp_rmem": ("packets dropped with sk_rmem_alloc over sk_rcvbuf", "conn rmem_drops"),
+    "drop_tcp_old_data": ("segments that arrived again after they were queued (DelayedACKLost, TCP_OLD_DATA)",
+                          "conn dup_data"),
+    "drop_tcp_ofo": (("segments after a hole, dropped: rxlab has no out-of-order queue (the kernel's "
+                      "tcp_data_queue_ofo)"), "conn ofo_drops"),
     "drop_skb_table_full": ("packets dropped at rxlab's bound on skbs in flight (max_skbs)", "qstats"),
 }

@@ -38,6 +38,8 @@ in flight are bounded (``skb_table_full``), failures are injected at the rates t
 gives. Where the engine would depart from the kernel without saying so, the model follows the kernel.
 """
 
+import heapq
+import math
 from collections import Counter, deque
 from dataclasses import dataclass
 
@@ -61,12 +63,23 @@ from rxlab.kernel.sizes import (
 )
 from rxlab.kernel.tcp import (
     ACK_LEN,
+    GSO_LEGACY_MAX_SIZE,
+    PROBE0_BACKOFF_MAX,
+    SK_PACING_SHIFT,
+    TCP_DELACK_MIN_US,
+    TCP_INFINITE_SSTHRESH,
     TCP_INIT_CWND,
     TCP_IP_HEADERS,
+    TCP_MAX_QUICKACKS,
     TCP_MIN_MSS,
+    TCP_MIN_TSO_SEGS,
+    TCP_MSS_DEFAULT,
+    TCP_PACING_CA_RATIO,
+    TCP_PACING_SS_RATIO,
     TCP_RTO_MAX_US,
     TCP_RTO_MIN_US,
     TCP_TIMEOUT_MIN_US,
+    TCP_TSO_RTT_LOG,
     advmss,
     alloc_skb_truesize,
     collapse_skb_max,
@@ -78,7 +91,7 @@ from rxlab.kernel.tcp import (
     tcp_select_initial_window,
     tcp_win_from_space,
 )
-from rxlab.model.sizing import lock_slots
+from rxlab.model.sizing import ack_cap, lock_slots
 
 PP_FRAG, PP_PAGE, PAGE = 0, 1, 2  # the naive core's buffer kinds: a pool fragment, a pool page, any other page
 NONE = -1  # the naive core's "no page / no skb"
@@ -91,7 +104,12 @@ QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "d
 CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
               "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge", "held", "rcv_mss",
               "last_seg", "trap_drops", "trap_need", "backoff", "recovery", "loss_probes", "timeouts", "retrans",
-              "window_clamp", "rcv_ssthresh", "rcv_wup", "win_updates")
+              "window_clamp", "rcv_ssthresh", "rcv_wup", "win_updates",
+              "snd_una", "snd_nxt", "snd_edge", "cwnd", "ssthresh", "cwnd_cnt", "burst", "max_out",
+              "cwnd_usage_seq", "cwnd_limited", "in_sndq", "ca_state", "tlp_high_seq", "probes_out", "win_probes",
+              "seg_seq", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
+              "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe")
+TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
 
@@ -183,6 +201,25 @@ class BnxtRxRing:
         self.stats = stats
 
 
+class Timers(dict):
+    """The armed timers, {slot: due}, with a heap of (due, slot) as an index to the next: an entry
+    whose slot was re-armed or disarmed since is stale and dropped when it comes to the top."""
+
+    def __init__(self):
+        super().__init__()
+        self.heap = []
+
+    def __setitem__(self, slot, due):
+        super().__setitem__(slot, due)
+        heapq.heappush(self.heap, (due, slot))
+
+    def first(self):
+        """(due, slot) of the timer due first, ties by slot; (inf, -1) if none is armed."""
+        while self.heap and self.get(self.heap[0][1]) != self.heap[0][0]:
+            heapq.heappop(self.heap)
+        return self.heap[0] if self.heap else (np.inf, -1)
+
+
 class Socket:
     """One TCP connection's receive side: sk_receive_queue (a deque of skb ids), sk_rmem_alloc,
     the scaling_ratio, and the sender's and reader's next times."""
@@ -212,10 +249,28 @@ class Socket:
         self.stats = Counter()
         self.ever_queued = False
         self.last_queued = 0
-        self.next_send = 0.0
-        self.backoff = 0  # the sender's icsk_backoff: losses since its last progress
-        self.recovery = 0  # the resend scheduled: 0 none, 1 a tail loss probe, 2 an RTO
         self.next_read = 0.0
+        # the receiver's ACK state (tcp_input.c __tcp_ack_snd_check, tcp_event_data_recv)
+        self.seg_seq = 0  # the sequence number of the segment on its way up
+        self.copied_seq = 0
+        self.ack_quick = 0
+        self.ack_pending = False
+        self.lrcvtime = -np.inf
+        self.reader_woken = False
+        # the sender (tcp_output.c, tcp_input.c tcp_ack, tcp_timer.c): bytes of its stream, windows in segments
+        self.snd_una = self.snd_nxt = self.snd_max = 0
+        self.snd_edge = rcv_wnd  # the window the SYN-ACK advertised
+        self.max_window = rcv_wnd
+        self.cwnd, self.ssthresh, self.cwnd_cnt = TCP_INIT_CWND, TCP_INFINITE_SSTHRESH, 0
+        self.burst = 0  # segments left of the TSO skb on the wire
+        self.max_out, self.cwnd_usage_seq, self.cwnd_limited = 0, 0, False
+        self.ca_state = "open"
+        self.tlp_high_seq = self.high_seq = 0
+        self.backoff = 0  # icsk_backoff
+        self.recovery = 0  # what the xmit timer is armed for: 0 nothing, 1 TLP, 2 RTO, 3 zero-window probe
+        self.xmit_probe = 0  # the probe the timer asked for
+        self.probes_out = 0
+        self.in_sndq = False
 
 
 class NaiveRx:
@@ -279,11 +334,27 @@ class NaiveRx:
         self.socks = [Socket(queues[c], Q + c % cfg.reader_cpus if cfg.app_cpus == "remote" else queues[c],
                              rcvbuf, rcv_wnd, self.mss, hashes[c] % GRO_HASH_BUCKETS, clamp, ssthresh, max(1, space))
                       for c in range(cfg.connections)]
+        for c, sock in enumerate(self.socks):
+            sock.c = c
         self.mtu = cfg.mtu
         self.xdp = cfg.xdp
         self.t = 0.0
         self.sent = 0
-        self.cursor = 0
+        self.now = 0.0  # the time TCP works at: the link's, or the event's
+        self.next_read = 0.0 if cfg.reader == "periodic" else np.inf  # the applications' next periodic read
+        # the senders that may send, first to send first (all, in order, once established), and the TSO
+        # skb on the wire; ACKs on their way back (time, connection, ack, window edge); timers {slot: due}
+        self.cur = None
+        self.acks = deque()
+        self.ack_cap = ack_cap(cfg)
+        self.ack_ring_full = 0
+        self.timers = Timers()
+        self.sndq = deque()
+        for sock in self.socks:  # established: on the link's queue, or probing a window below a segment
+            if self.can_send(sock):
+                self.sndq_push(sock)
+            else:
+                self.arm_xmit_timer(sock)
         self.samples = []
         self.ratio_hist = [0] * RATIO_BINS
         self.inject = False
@@ -492,12 +563,17 @@ class NaiveRx:
             sd["napi_left"] = self.cfg.napi_budget
         sd["napi_left"] -= 1
 
+    def napi_complete_done(self, rxq):
+        """The queue's ring is empty: its poll ends with napi_complete_done(), which flushes GRO; the
+        next packet starts a new poll."""
+        self.softnet[rxq.napi_cpu]["napi_left"] = 0
+        self.napi_gro_flush(rxq)
+
     def polls_complete(self):
-        """Every ring is empty (the link idles, or traffic stopped): each queue's poll ends with
-        napi_complete_done(), which flushes GRO; the next packet starts a new poll."""
+        """Every ring is empty (traffic stopped, or a reconfiguration): each queue's poll ends."""
         for rxq in self.rxqs:
-            self.softnet[rxq.napi_cpu]["napi_left"] = 0
-            self.napi_gro_flush(rxq)
+            self.timers.pop(len(self.socks) * TIMERS + rxq.q, None)
+            self.napi_complete_done(rxq)
 
     def napi_poll_one(self, rxq, sock, length, is_ack):
         """A completion taken by the poll; after the poll's last (its napi_budget-th), __napi_poll()
@@ -600,20 +676,21 @@ class NaiveRx:
         if self.cfg.gro:
             self.napi_gro_receive(sock, s, payload, in_pages)
         else:
-            self.netif_receive_skb(sock, s, 1, payload, payload, in_pages)
+            self.netif_receive_skb(sock, s, 1, payload, payload, in_pages, sock.seg_seq)
 
     # -- GRO ---------------------------------------------------------------------------------------
     def napi_gro_receive(self, sock, s, payload, in_pages):
-        """dev_gro_receive() -> tcp_gro_receive(): with an aggregate held for the flow, a larger
-        segment ((len - 1) >= mss), one of another pp_recycle (-ETOOMANYREFS) or one that takes
-        p->len to gro_max_size (-E2BIG) completes it and is held anew; else skb_gro_receive() merges
-        it, and a shorter one (len < mss) then completes the aggregate. A new flow is held, its
-        bucket's oldest completed first when the bucket has MAX_GRO_SKBS."""
+        """dev_gro_receive() -> tcp_gro_receive(): with an aggregate held for the flow, a segment that
+        does not follow it in sequence, a larger one ((len - 1) >= mss), one of another pp_recycle
+        (-ETOOMANYREFS) or one that takes p->len to gro_max_size (-E2BIG) completes it and is held anew;
+        else skb_gro_receive() merges it, and a shorter one (len < mss) then completes the aggregate.
+        A new flow is held, its bucket's oldest completed first when the bucket has MAX_GRO_SKBS."""
         agg = sock.gro
         core = self.core
         if agg is not None:
             recycle = core.datas[core.skbs[agg["p"]][0]].pp_recycle != core.datas[core.skbs[s][0]].pp_recycle
-            if payload > agg["gso_size"] or recycle or TCP_IP_HEADERS + agg["payload"] + payload >= GRO_LEGACY_MAX_SIZE:
+            if (sock.seg_seq != agg["seq"] + agg["payload"] or payload > agg["gso_size"] or recycle
+                    or TCP_IP_HEADERS + agg["payload"] + payload >= GRO_LEGACY_MAX_SIZE):
                 self.napi_gro_complete(sock)
             else:
                 agg["last"] = self.core.skb_gro_receive(agg["p"], agg["last"], s, self.sizeof_sk_buff,
@@ -628,14 +705,16 @@ class NaiveRx:
         if len(bucket) == MAX_GRO_SKBS:
             self.napi_gro_complete(bucket[0])  # gro_flush_oldest
         bucket.append(sock)
-        sock.gro = {"p": s, "last": s, "segs": 1, "payload": payload, "gso_size": payload, "page_bytes": in_pages}
+        sock.gro = {"p": s, "last": s, "segs": 1, "payload": payload, "gso_size": payload, "page_bytes": in_pages,
+                    "seq": sock.seg_seq}
 
     def napi_gro_complete(self, sock):
         """The flow's aggregate leaves its bucket and goes up the stack as one skb."""
         agg, sock.gro = sock.gro, None
         self.gro_hash[self.rxqs[sock.queue].napi_cpu][sock.bucket].remove(sock)
         self.core.c["gro_complete"] += 1
-        self.netif_receive_skb(sock, agg["p"], agg["segs"], agg["payload"], agg["gso_size"], agg["page_bytes"])
+        self.netif_receive_skb(sock, agg["p"], agg["segs"], agg["payload"], agg["gso_size"], agg["page_bytes"],
+                               agg["seq"])
 
     def napi_gro_flush(self, rxq):
         """napi_gro_flush(napi, false): every bucket in order, oldest first."""
@@ -650,11 +729,11 @@ class NaiveRx:
             if c != NONE:
                 self.core.skb_free(c, cpu, True)
 
-    def netif_receive_skb(self, sock, s, segs, payload, seg, in_pages):
+    def netif_receive_skb(self, sock, s, segs, payload, seg, in_pages, seq):
         """Up the stack in softirq: a tap, then tcp_data_queue()."""
         cpu = self.rxqs[sock.queue].napi_cpu
         self.tap(s, cpu)
-        self.tcp_data_queue(sock, s, cpu, segs, payload, seg, in_pages)
+        self.tcp_data_queue(sock, s, cpu, segs, payload, seg, in_pages, seq)
 
     # -- TCP ---------------------------------------------------------------------------------------
     def window(self, sock, space):
@@ -728,19 +807,6 @@ class NaiveRx:
             return 0
         self.core.c["RcvPruned"] += 1
         return -1
-
-    def schedule_recovery(self, sock):
-        """The sender resends a segment the receiver dropped only when a timer fires (nothing after it
-        arrives to be SACKed): the first loss since progress after a tail loss probe's 2 x RTT + 2 ms
-        (tcp_schedule_loss_probe), each further one after an RTO of RTT + 200 ms doubled per timeout
-        (tcp_retransmit_timer), at most 120 s; it sends nothing before."""
-        rtt = self.cfg.rtt_us
-        if sock.backoff == 0:
-            wait, sock.recovery = 2.0 * rtt + TCP_TIMEOUT_MIN_US, 1
-        else:
-            wait, sock.recovery = min((rtt + TCP_RTO_MIN_US) * 2.0 ** (sock.backoff - 1), TCP_RTO_MAX_US), 2
-        sock.backoff += 1
-        sock.next_send = max(sock.next_send, self.t + wait)
 
     def tcp_measure_rcv_mss(self, sock, seg, payload, truesize):
         """A segment of at least rcv_mss that differs from it measures scaling_ratio from the whole
@@ -827,23 +893,33 @@ class NaiveRx:
             new = -(-cur // (1 << self.rcv_wscale)) * (1 << self.rcv_wscale)
         sock.rcv_wnd, sock.rcv_wup = new, sock.rcv_nxt
 
-    def tcp_cleanup_rbuf(self, sock):
-        """After a read: an ACK with the window if twice what is open fits window_clamp and the new
-        window is non-zero and at least twice it."""
-        now = max(0, sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt)
-        if 2 * now <= sock.window_clamp:
-            new = self.select_window_now(sock)
-            if new and new >= 2 * now:
-                self.tcp_select_window(sock)
-                sock.win_updates += 1
-
-    def tcp_data_queue(self, sock, s, cpu, segs, payload, seg, in_pages):
-        """tcp_try_rmem_schedule() by the release's admission rule (tcp_can_ingest), pruning when
-        the skb does not fit; dropped (TCPRcvQDrop) if that fails and the queue is not empty, the
-        sender resending after the next read. Else tcp_measure_rcv_mss(), rcv_nxt, and
-        tcp_queue_rcv(): coalesce into the tail skb (tcp_try_coalesce, charging the delta) or queue
-        it (charging its truesize)."""
+    def tcp_data_queue(self, sock, s, cpu, segs, payload, seg, in_pages, seq):
+        """tcp_data_queue() of an skb from sequence number ``seq``: data queued already is dropped
+        (DelayedACKLost: quick-ack mode and an ACK at once), data after a hole too (no out-of-order
+        queue in rxlab: a dup ACK at once), an skb partly queued keeps its new bytes. Then
+        tcp_try_rmem_schedule() by the release's admission rule (tcp_can_ingest), pruning when the skb
+        does not fit; dropped (TCPRcvQDrop, an ACK at once and sk_data_ready) if that fails and the
+        queue is not empty. Else tcp_measure_rcv_mss(), rcv_nxt, tcp_queue_rcv(): coalesce into the
+        tail skb (tcp_try_coalesce, charging the delta) or queue it (charging its truesize);
+        tcp_event_data_recv(), tcp_data_ready(), __tcp_ack_snd_check()."""
         core = self.core
+        if seq + payload <= sock.rcv_nxt:
+            sock.stats["dup_data"] += segs
+            self.tcp_incr_quickack(sock)
+            self.tcp_ack_now(sock)
+            core.skb_free(s, cpu, True)
+            return
+        if seq > sock.rcv_nxt:
+            sock.stats["ofo_drops"] += segs
+            self.tcp_ack_now(sock)
+            core.skb_free(s, cpu, True)
+            return
+        if seq < sock.rcv_nxt:
+            old = (sock.rcv_nxt - seq) // seg
+            core.skbs[s][2] -= old * self.mtu
+            in_pages -= min(in_pages, old * self.mtu)
+            segs -= old
+            payload -= old * seg
         truesize = core.skbs[s][1]
         need = {"rmem_before": 0, "rmem_plus_truesize": truesize,
                 "rmem_plus_len": payload}[self.cfg.release.admission]
@@ -852,16 +928,21 @@ class NaiveRx:
             core.c["TCPRcvQDrop"] += 1
             sock.stats["rmem_drops"] += segs
             sock.stats["stalls"] += 1
-            self.schedule_recovery(sock)
-            if sock.sk_rcvbuf < TCP_INIT_CWND * truesize:  # not an initial window of such skbs: a trap
+            need = TCP_INIT_CWND * truesize // segs  # not an initial window of such segments: a trap
+            if sock.sk_rcvbuf < need:
                 sock.stats["trap_drops"] += 1
-                sock.stats["trap_need"] = max(sock.stats["trap_need"], TCP_INIT_CWND * truesize)
+                sock.stats["trap_need"] = max(sock.stats["trap_need"], need)
+            self.tcp_ack_now(sock)
+            self.tcp_data_ready(sock)
             core.skb_free(s, cpu, True)
             return
         sock.stats["packets"] += segs
-        sock.backoff = 0  # progress resets the sender's backoff
         self.tcp_measure_rcv_mss(sock, seg, payload, truesize)
         sock.rcv_nxt += payload
+        if self.now - sock.lrcvtime > self.cfg.rtt_us + TCP_RTO_MIN_US:  # tcp_event_data_recv
+            self.tcp_incr_quickack(sock)
+        sock.lrcvtime = self.now
+        sock.ack_pending = True
         delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff,
                                       SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff) if sock.receive_queue else -1
         if delta >= 0:
@@ -874,6 +955,18 @@ class NaiveRx:
             sock.rmem_alloc += truesize
         if payload >= 128:  # tcp_event_data_recv()
             self.tcp_grow_window(sock, payload, truesize)
+        self.tcp_data_ready(sock)
+        # __tcp_ack_snd_check(): more than a full segment unacknowledged and the window not shrinking
+        # (or below SO_RCVLOWAT unread), or quick-ack mode: now; else the delayed ACK
+        if ((sock.rcv_nxt - sock.rcv_wup > sock.rcv_mss
+             and (sock.rcv_nxt - sock.copied_seq < self.cfg.rcvlowat
+                  or self.select_window_now(sock) >= sock.rcv_wnd))
+                or sock.ack_quick > 0):
+            self.tcp_send_ack(sock)
+        else:
+            slot = self.slot(sock, 1)
+            if self.timers.get(slot, np.inf) > self.now + TCP_DELACK_MIN_US:
+                self.timers[slot] = self.now + TCP_DELACK_MIN_US
 
     def tcp_rcv_space_adjust(self, sock, now):
         """Once per RTT after a read: the payload copied since the last measurement; more than ever
@@ -935,11 +1028,11 @@ class NaiveRx:
                 self.skb_attempt_defer_free(s, napi, sock)
             else:
                 self.free_on_reader(sock, s)
-        if not sock.recovery:  # a window update does not hasten a resend the sender's timer holds
-            sock.next_send = min(sock.next_send, now)
-        # tcp_recvmsg_locked() calls tcp_rcv_space_adjust() after it copies data: a read that
-        # finds none (the reader sleeps in sk_wait_data) measures nothing
+        sock.copied_seq = sock.rcv_nxt
+        # tcp_recvmsg_locked() calls tcp_rcv_space_adjust() and tcp_cleanup_rbuf() after it copies data:
+        # a read that finds none (the reader sleeps in sk_wait_data) does neither
         if found and now != np.inf:
+            self.now = now
             self.tcp_rcv_space_adjust(sock, now)
             self.tcp_cleanup_rbuf(sock)
 
@@ -956,11 +1049,11 @@ class NaiveRx:
             self.core.skb_free(s, alloc_cpu, True)
 
     def ptr_ring_produced(self, pool, cpu):
-        """ptr_ring_produce() by ``cpu`` into ``pool`` at self.t, under the ring's producer_lock: the
+        """ptr_ring_produce() by ``cpu`` into ``pool`` at self.now, under the ring's producer_lock: the
         CPU's produces at one instant follow one another a hold apart (sequential on that CPU); one
         that shares its hold with n produces of other CPUs into the pool is contended and waits for
         their n holds. A CPU lock_ahead holds or more ahead of model time is not timed."""
-        now = int(self.t * 1e6) // self.hold_ps
+        now = int(self.now * 1e6) // self.hold_ps
         k = max(now, self.lock_free_at[cpu])
         if k - now >= self.lock_ahead:
             self.core.c["ptr_ring_produce_untimed"] += 1
@@ -972,61 +1065,319 @@ class NaiveRx:
             self.core.c["ptr_ring_lock_wait"] += n
         self.lock_holds[pool, k] += 1
 
-    # -- the sender, the readers, the clock --------------------------------------------------------
+    # -- the receiver's ACKs (tcp_input.c, tcp_output.c tcp_send_ack, tcp.c __tcp_cleanup_rbuf) ---------
+    def slot(self, sock, kind):
+        """A timer's slot: connection x TIMERS + 0 (xmit), 1 (delayed ACK) or 2 (the reader's wake)."""
+        return sock.c * TIMERS + kind
+
+    def tcp_send_ack(self, sock):
+        """An ACK of rcv_nxt with tcp_select_window()'s window, back at the sender one RTT later; the
+        delayed ACK cancelled, quick-ack mode one ACK down."""
+        self.tcp_select_window(sock)
+        if sock.ack_pending:
+            sock.ack_quick = max(0, sock.ack_quick - 1)
+            sock.ack_pending = False
+            self.timers.pop(self.slot(sock, 1), None)
+        sock.stats["acks_sent"] += 1
+        if len(self.acks) == self.ack_cap:
+            self.ack_ring_full += 1
+            return
+        self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, sock.rcv_wup + sock.rcv_wnd))
+
+    def tcp_ack_now(self, sock):
+        sock.ack_pending = True
+        self.tcp_send_ack(sock)
+
+    def tcp_incr_quickack(self, sock):
+        quick = sock.rcv_wnd // (2 * sock.rcv_mss)
+        sock.ack_quick = max(sock.ack_quick, min(quick or 2, TCP_MAX_QUICKACKS))
+
+    def tcp_cleanup_rbuf(self, sock):
+        """After a read: the scheduled ACK if more than a segment is unacknowledged, else an ACK with the
+        window if twice what is open fits window_clamp and the new window is non-zero and at least
+        twice it (a window update)."""
+        if sock.ack_pending and sock.rcv_nxt - sock.rcv_wup > sock.rcv_mss:
+            self.tcp_send_ack(sock)
+            return
+        now = max(0, sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt)
+        if 2 * now <= sock.window_clamp:
+            new = self.select_window_now(sock)
+            if new and new >= 2 * now:
+                sock.win_updates += 1
+                self.tcp_send_ack(sock)
+
+    def tcp_data_ready(self, sock):
+        """sk_data_ready when tcp_epollin_ready(): a sleeping reader is woken, to run after a
+        log-logistic (shape 2) latency around wake_us."""
+        if self.cfg.reader != "woken" or sock.reader_woken:
+            return
+        avail = sock.rcv_nxt - sock.copied_seq
+        if avail <= 0:
+            return
+        if (avail >= self.cfg.rcvlowat or sock.rmem_alloc > sock.sk_rcvbuf - (sock.sk_rcvbuf >> 3)
+                or sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt <= sock.rcv_mss):
+            sock.reader_woken = True
+            sock.stats["wakes"] += 1
+            u = self.rng.random_sample()
+            self.timers[self.slot(sock, 2)] = self.now + self.cfg.wake_us * np.sqrt(u / (1.0 - u))
+
+    # -- the senders (tcp_output.c tcp_write_xmit, tcp_input.c tcp_ack, tcp_timer.c), Reno -----------
+    def can_send(self, sock):
+        return sock.xmit_probe or ((sock.snd_nxt - sock.snd_una) // self.mss < sock.cwnd
+                                   and sock.snd_nxt + self.mss <= sock.snd_edge)
+
+    def sndq_push(self, sock):
+        if not sock.in_sndq:
+            sock.in_sndq = True
+            self.sndq.append(sock)
+
+    def sndq_pop(self):
+        while self.sndq:
+            sock = self.sndq.popleft()
+            sock.in_sndq = False
+            if self.can_send(sock):
+                return sock
+        return None
+
+    def rto(self, sock):
+        return min((self.cfg.rtt_us + TCP_RTO_MIN_US) * 2.0 ** sock.backoff, TCP_RTO_MAX_US)
+
+    def arm_xmit_timer(self, sock):
+        """tcp_schedule_loss_probe / tcp_rearm_rto / tcp_check_probe_timer."""
+        slot = self.slot(sock, 0)
+        out = (sock.snd_nxt - sock.snd_una) // self.mss
+        if out == 0:
+            if sock.snd_nxt + self.mss > sock.snd_edge:
+                if sock.recovery != 3:
+                    sock.recovery = 3
+                    base = max(self.cfg.rtt_us + TCP_RTO_MIN_US, float(TCP_RTO_MIN_US))
+                    self.timers[slot] = self.now + min(base * 2.0 ** min(sock.backoff, PROBE0_BACKOFF_MAX),
+                                                       TCP_RTO_MAX_US)
+            else:
+                sock.recovery = 0
+                self.timers.pop(slot, None)
+            return
+        if sock.ca_state == "open" and sock.tlp_high_seq == 0:
+            pto = 2.0 * self.cfg.rtt_us + (TCP_RTO_MIN_US if out == 1 else TCP_TIMEOUT_MIN_US)
+            sock.recovery = 1
+            self.timers[slot] = self.now + min(pto, self.rto(sock))
+        else:
+            sock.recovery = 2
+            self.timers[slot] = self.now + self.rto(sock)
+
+    def xmit_timer(self, sock):
+        """An RTO enters TCP_CA_Loss (Reno's ssthresh on entering, one segment, all again from snd_una);
+        a tail loss probe or a zero-window probe goes out as the sender's next packet."""
+        kind, sock.recovery = sock.recovery, 0
+        if kind == 2:
+            sock.stats["timeouts"] += 1
+            if sock.ca_state != "loss":
+                sock.ssthresh = max(sock.cwnd >> 1, 2)
+            sock.ca_state, sock.high_seq = "loss", sock.snd_max
+            sock.cwnd, sock.cwnd_cnt, sock.snd_nxt, sock.burst, sock.tlp_high_seq = 1, 0, sock.snd_una, 0, 0
+            sock.backoff += 1
+            self.timers[self.slot(sock, 0)] = self.now + self.rto(sock)
+            sock.recovery = 2
+        else:
+            sock.xmit_probe = kind
+        self.sndq_push(sock)
+
+    def tso_segs(self, sock):
+        """tcp_tso_autosize() with tcp_update_pacing_rate()'s rate; at most half the largest window."""
+        mss, rtt = self.mss, self.cfg.rtt_us
+        out = (sock.snd_nxt - sock.snd_una) // mss
+        ratio = TCP_PACING_SS_RATIO if sock.cwnd < sock.ssthresh // 2 else TCP_PACING_CA_RATIO
+        size = int(mss * max(sock.cwnd, out) * 1e6 / rtt * ratio / 100.0) >> SK_PACING_SHIFT
+        r = int(rtt) >> TCP_TSO_RTT_LOG
+        if r < 32:
+            size += GSO_LEGACY_MAX_SIZE >> r
+        size = min(size, GSO_LEGACY_MAX_SIZE)
+        half = sock.max_window >> 1 if sock.max_window > TCP_MSS_DEFAULT else sock.max_window
+        if half > 0:
+            size = min(size, max(half, mss))
+        return max(size // mss, TCP_MIN_TSO_SEGS)
+
+    def xmit(self, sock):
+        """The sender's next segment: the probe asked for, or the next of its TSO skb. Returns its
+        sequence number, None for a zero-window probe."""
+        mss = self.mss
+        if sock.xmit_probe == 3:
+            sock.xmit_probe = 0
+            sock.stats["win_probes"] += 1
+            sock.probes_out += 1
+            sock.backoff = min(sock.backoff + 1, PROBE0_BACKOFF_MAX) if sock.backoff < PROBE0_BACKOFF_MAX \
+                else sock.backoff
+            return None
+        if sock.xmit_probe == 1:
+            sock.xmit_probe = 0
+            sock.stats["loss_probes"] += 1
+            if sock.snd_nxt + mss <= sock.snd_edge:
+                seq = sock.snd_nxt
+                sock.snd_nxt += mss
+            else:
+                seq = sock.snd_nxt - mss
+            sock.tlp_high_seq = sock.snd_nxt
+        else:
+            if sock.burst == 0:
+                out = (sock.snd_nxt - sock.snd_una) // mss
+                sock.burst = min(self.tso_segs(sock), sock.cwnd - out, (sock.snd_edge - sock.snd_nxt) // mss)
+            seq = sock.snd_nxt
+            sock.snd_nxt += mss
+            sock.burst -= 1
+        if seq < sock.snd_max:
+            sock.stats["retrans"] += 1
+        sock.snd_max = max(sock.snd_max, sock.snd_nxt)
+        return seq
+
+    def sent_one(self, sock):
+        """After a segment: when the TSO skb is done, tcp_cwnd_validate(), the timers, and the sender
+        queued again if it may send (else a stall when the receive window stops it). Returns whether
+        the skb goes on."""
+        if sock.burst > 0:
+            return True
+        out = (sock.snd_nxt - sock.snd_una) // self.mss
+        limited = out >= sock.cwnd
+        if sock.snd_una >= sock.cwnd_usage_seq or limited or (not sock.cwnd_limited and out > sock.max_out):
+            sock.cwnd_limited, sock.max_out, sock.cwnd_usage_seq = limited, out, sock.snd_nxt
+        if sock.recovery != 2 or out == 0:
+            self.arm_xmit_timer(sock)
+        if self.can_send(sock):
+            self.sndq_push(sock)
+        elif sock.snd_nxt + self.mss > sock.snd_edge and not limited:
+            sock.stats["stalls"] += 1
+        return False
+
+    def tcp_ack(self, sock, ack, edge):
+        """tcp_ack(): the window, snd_una (backoff restarts), Reno's growth when cwnd-limited, the tail
+        loss probe answered, TCP_CA_Loss left, timers, the zero-window probe stopped when it opens."""
+        mss = self.mss
+        sock.snd_edge = max(sock.snd_edge, edge)
+        sock.max_window = max(sock.max_window, edge - ack)
+        acked = ack - sock.snd_una
+        if acked > 0:
+            sock.snd_una = ack
+            sock.backoff = sock.probes_out = 0
+            if sock.tlp_high_seq and ack >= sock.tlp_high_seq:
+                sock.tlp_high_seq = 0
+            if sock.ca_state == "loss" and ack >= sock.high_seq:
+                sock.ca_state = "open"
+            sock.snd_nxt = max(sock.snd_nxt, ack)
+            segs = acked // mss
+            slow = sock.cwnd < sock.ssthresh
+            if sock.cwnd_limited or (slow and sock.cwnd < 2 * sock.max_out):  # tcp_is_cwnd_limited
+                if slow:
+                    cwnd = min(sock.cwnd + segs, sock.ssthresh)
+                    segs -= cwnd - sock.cwnd
+                    sock.cwnd = cwnd
+                if segs:  # tcp_cong_avoid_ai
+                    if sock.cwnd_cnt >= sock.cwnd:
+                        sock.cwnd_cnt, sock.cwnd = 0, sock.cwnd + 1
+                    sock.cwnd_cnt += segs
+                    if sock.cwnd_cnt >= sock.cwnd:
+                        delta = sock.cwnd_cnt // sock.cwnd
+                        sock.cwnd_cnt -= delta * sock.cwnd
+                        sock.cwnd += delta
+        if sock.recovery == 3:
+            if sock.snd_nxt + mss <= sock.snd_edge:
+                sock.recovery = sock.backoff = sock.probes_out = 0
+                self.timers.pop(self.slot(sock, 0), None)
+            elif acked <= 0:
+                return
+        if acked > 0 or sock.recovery == 0:
+            self.arm_xmit_timer(sock)
+        if self.can_send(sock):
+            self.sndq_push(sock)
+
+    # -- events and the clock ---------------------------------------------------------------------
+    def next_event(self):
+        """(time, kind, what) of the next event: the oldest ACK when due with the next timer, else the
+        timer due first (ties by slot)."""
+        timer = self.timers.first()
+        if self.acks and self.acks[0][0] <= timer[0]:
+            return self.acks[0][0], "ack", None
+        return timer[0], "timer", timer[1]
+
+    def run_event(self):
+        due, kind, slot = self.next_event()
+        self.now = due
+        if kind == "ack":
+            _, c, ack, edge = self.acks.popleft()
+            self.tcp_ack(self.socks[c], ack, edge)
+            return
+        del self.timers[slot]
+        C = len(self.socks)
+        if slot >= C * TIMERS:
+            self.napi_complete_done(self.rxqs[slot - C * TIMERS])
+            return
+        sock = self.socks[slot // TIMERS]
+        what = slot % TIMERS
+        if what == 0:
+            self.xmit_timer(sock)
+        elif what == 1:
+            self.tcp_send_ack(sock)
+        else:  # the reader runs: it reads all that is queued
+            sock.reader_woken = False
+            self.tcp_recvmsg(sock, due)
+
+    def ring_busy(self, sock, t):
+        """The poll of the queue that took a packet ends at ``t`` unless another follows at once."""
+        self.timers[len(self.socks) * TIMERS + sock.queue] = t
+
     def send(self, stop):
-        """Packets arrive until ``stop`` have: each iteration the readers whose time has come
-        read, then either a pure ACK (on a random connection) or the next connection, round
-        robin, allowed to send by its window (tcp_win_from_space(sk_rcvbuf - sk_rmem_alloc))."""
+        """Packets until ``stop`` have been sent: the events due by the time the link is free first
+        (ACKs reaching senders, timers), the applications' periodic reads (Reader periodic), then a
+        pure ACK (ack_fraction, on a random connection) or the next segment of the TSO skb on the
+        wire or of the next sender that may send; with none, the link idles until the next event."""
         cfg, C = self.cfg, len(self.socks)
         link = cfg.link_gbps * 1000.0
-        next_read = self.t
+        wire, ack_wire = (self.mtu + WIRE_OVERHEAD) * 8.0 / link, (ACK_LEN + WIRE_OVERHEAD) * 8.0 / link
         while self.sent < stop:
-            if self.t >= next_read:
+            if self.next_event()[0] <= self.t:
+                self.run_event()
+                continue
+            self.now = self.t
+            if self.t >= self.next_read:
                 for sock in self.socks:
-                    if sock.next_read <= self.t:
-                        self.tcp_recvmsg(sock, self.t)
-                        sock.next_read = self.t + cfg.app_read_us
-                next_read = min(sock.next_read for sock in self.socks)
+                    self.tcp_recvmsg(sock, self.t)
+                self.next_read = (math.floor(self.t / cfg.app_read_us) + 1.0) * cfg.app_read_us
             if self.draw(cfg.ack_fraction):
                 sock = self.socks[self.rng.randint(C)]
                 self.napi_poll_one(self.rxqs[sock.queue], sock, ACK_LEN, True)
-                self.t += (ACK_LEN + WIRE_OVERHEAD) * 8.0 / link
+                self.t += ack_wire
+                self.ring_busy(sock, self.t + 0.5 * ack_wire)
             else:
-                ready = [c for c in ((self.cursor + k) % C for k in range(C)) if self.socks[c].next_send <= self.t]
-                if not ready:  # the link idles
-                    self.polls_complete()
-                    self.t = max(self.t, min(min(sock.next_send for sock in self.socks), next_read))
+                if self.cur is not None and self.cur.burst == 0 and not self.cur.xmit_probe:
+                    self.cur = None
+                if self.cur is None:
+                    self.cur = self.sndq_pop()
+                if self.cur is None:
+                    due = self.next_event()[0]
+                    if self.next_read < due < np.inf and not any(s.receive_queue for s in self.socks):
+                        self.next_read = math.ceil(due / cfg.app_read_us) * cfg.app_read_us
+                    self.t = max(self.t, min(due, self.next_read))
                     continue
-                c = ready[0]
-                self.cursor = c + 1
-                sock = self.socks[c]
-                if sock.recovery:  # this send is the resend its timer scheduled
-                    sock.stats["loss_probes" if sock.recovery == 1 else "timeouts"] += 1
-                    sock.stats["retrans"] += 1
-                    sock.recovery = 0
-                mtu = self.mtu
-                drops = sock.stats["rmem_drops"]
-                self.napi_poll_one(self.rxqs[sock.queue], sock, mtu, False)
-                # the ACK of this segment advertises the window (tcp_select_window); the sender may send
-                # payload up to its right edge
-                rel = cfg.release
-                self.tcp_select_window(sock)
-                if rel.window == "scaling_ratio":
-                    ratio = sock.scaling_ratio or rel.scaling_ratio_init
-                else:  # the len/truesize histogram's ratio: the measured one, else the share advertised
-                    ratio = sock.scaling_ratio or tcp_win_from_space(256, "adv_win_scale",
-                                                                     adv_win_scale=rel.tcp_adv_win_scale)
-                # what GRO holds the sender has sent: it counts against the window
-                usable = sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt - (sock.gro["payload"] if sock.gro else 0)
-                if sock.stats["rmem_drops"] != drops:
-                    pass  # a loss: tcp_data_queue has the sender wait for its timer
-                elif usable < self.mss:
-                    sock.stats["stalls"] += 1
-                    sock.next_send = sock.next_read
+                sock = self.cur
+                seq = self.xmit(sock)
+                if seq is None:
+                    self.napi_poll_one(self.rxqs[sock.queue], sock, ACK_LEN, True)
+                    self.tcp_ack_now(sock)
+                    self.t += ack_wire
+                    self.ring_busy(sock, self.t + 0.5 * ack_wire)
                 else:
-                    sock.next_send = max(sock.next_send, self.t) + mtu * cfg.rtt_us / usable
-                self.ratio_hist[min(RATIO_BINS - 1, ratio * RATIO_BINS // 256)] += 1
-                self.t += (mtu + WIRE_OVERHEAD) * 8.0 / link
+                    sock.seg_seq = seq
+                    self.napi_poll_one(self.rxqs[sock.queue], sock, self.mtu, False)
+                    rel = cfg.release
+                    if rel.window == "scaling_ratio":
+                        ratio = sock.scaling_ratio or rel.scaling_ratio_init
+                    else:  # the len/truesize histogram's ratio: the measured one, else the share advertised
+                        ratio = sock.scaling_ratio or tcp_win_from_space(256, "adv_win_scale",
+                                                                         adv_win_scale=rel.tcp_adv_win_scale)
+                    self.ratio_hist[min(RATIO_BINS - 1, ratio * RATIO_BINS // 256)] += 1
+                    self.t += wire
+                    self.ring_busy(sock, self.t + 0.5 * wire)
+                self.now = self.t
+                if not self.sent_one(sock):
+                    self.cur = None
             self.sent += 1
             if self.sent % max(1, cfg.packets // cfg.samples) == 0 and len(self.samples) < cfg.samples:
                 self.samples.append(self.sample())
@@ -1105,6 +1456,7 @@ class NaiveRx:
         if pre is None and not self.bnxt:
             event["error"] = PRE_ALLOC_FAILED
             return event
+        self.now = self.t
         if self.bnxt:  # bnxt_change_mtu(): bnxt_close_nic(), then bnxt_open_nic() fills the rings anew
             self.mana_detach()
             self.inject = False
@@ -1135,6 +1487,7 @@ class NaiveRx:
             self.send(r.at_packet)
             events.append(self.reconfigure(i, r))
         self.send(cfg.packets)
+        self.now = self.t
         self.polls_complete()  # traffic stops
         qstats = [{name: stats[name] for name in QS_NAMES} for stats in self.qstats]
         conn = []
@@ -1149,8 +1502,16 @@ class NaiveRx:
                    "last_seg": s.last_seg_size}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls", "trap_drops",
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
-            row.update(backoff=s.backoff, recovery=s.recovery, window_clamp=s.window_clamp,
-                       rcv_ssthresh=s.rcv_ssthresh, rcv_wup=s.rcv_wup, win_updates=s.win_updates)
+            row.update({k: s.stats[k] for k in ("win_probes", "acks_sent", "dup_data", "ofo_drops", "wakes")})
+            row.update(backoff=s.backoff, recovery=s.recovery, snd_una=s.snd_una, snd_nxt=s.snd_nxt,
+                       snd_edge=s.snd_edge, cwnd=s.cwnd, ssthresh=s.ssthresh, cwnd_cnt=s.cwnd_cnt, burst=s.burst,
+                       max_out=s.max_out, cwnd_usage_seq=s.cwnd_usage_seq, cwnd_limited=int(s.cwnd_limited),
+                       in_sndq=int(s.in_sndq), ca_state={"open": 0, "loss": 4}[s.ca_state],
+                       tlp_high_seq=s.tlp_high_seq, probes_out=s.probes_out, seg_seq=s.seg_seq, rcv_wup=s.rcv_wup,
+                       copied_seq=s.copied_seq, ack_quick=s.ack_quick, ack_pending=int(s.ack_pending),
+                       reader_woken=int(s.reader_woken), snd_max=s.snd_max, high_seq=s.high_seq,
+                       max_window=s.max_window, xmit_probe=s.xmit_probe)
+            row.update(window_clamp=s.window_clamp, rcv_ssthresh=s.rcv_ssthresh, win_updates=s.win_updates)
             conn.append(row)
         result = NaiveResult(
             counters={k: core.c[k] - base[k] for k in set(core.c) | set(base)},

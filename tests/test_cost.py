@@ -370,7 +370,7 @@ def test_mechanism_steps(run, full, profiles):
 def test_every_defer_attempt_pays_the_defer_count_atomic(profiles):
     """skb_attempt_defer_free() increments defer_count before it finds the list full: the
     atomic is priced per attempt, the llist_add only for the skbs really deferred."""
-    r = rxlab.simulate(rxlab.SimConfig(packets=2000, queues=2, connections=64, gro=False, app_read_us=10.0,
+    r = rxlab.simulate(rxlab.SimConfig(packets=2000, queues=2, connections=64, gro=False, reader="periodic", app_read_us=10.0,
                                        skb_defer_max=8))
     assert r.counter("skb_defer_full") > 0 and r.counter("skb_defer_free") > 0
     att = rxlab.attribution_frame(r, profiles["typical_arm64"]).groupby("operation")["count_per_packet"].sum()

@@ -72,12 +72,12 @@ def test_more_readers_into_one_pool_wait_longer():
     """One queue: its pool takes every free; more reading CPUs returning into it at the same
     instants share more of their holds, and each contended produce waits for more of them."""
     def wait_per_produce(readers):
-        r = run(queues=1, connections=20, reader_cpus=readers, defer_free=False, app_read_us=1.0)
+        r = run(queues=1, connections=20, reader_cpus=readers, defer_free=False, reader="periodic", app_read_us=1.0)
         assert r.counters[Ctr.ptr_ring_produce] > 0
         return r.counters[Ctr.ptr_ring_lock_wait] / r.counters[Ctr.ptr_ring_produce]
 
     waits = [wait_per_produce(k) for k in (1, 2, 4, 20)]
-    assert waits[0] == 0 and waits == sorted(waits) and waits[-1] > 1
+    assert waits[0] == 0 and waits == sorted(waits) and waits[-1] > waits[1]
 
 
 def test_only_produces_within_a_hold_of_each_other_contend():
@@ -202,7 +202,7 @@ def test_a_contended_produce_costs_a_hold_per_produce_it_waits_for(profiles):
 
 
 def test_contention_is_priced_from_the_engine_counts(profiles):
-    r = run(queues=1, connections=20, reader_cpus=20, defer_free=False, app_read_us=1.0)
+    r = run(queues=1, connections=20, reader_cpus=20, defer_free=False, reader="periodic", app_read_us=1.0)
     p = profiles["x86_64_server"]
     att = attribution_frame(r, p)
     lock = att[(att.category == "contention") & (att.cpu_class == "reader")].iloc[0]

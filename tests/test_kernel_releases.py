@@ -237,24 +237,25 @@ def test_each_release_hands_the_engine_its_window():
 
 
 def test_half_the_space_grows_the_window_less_than_the_measured_ratio_for_bloated_skbs():
-    """Full pages on 4 KB: len/truesize = 1448 / 4352, scaling_ratio 85. Autotuning takes both releases'
-    sk_rcvbuf to tcp_rmem[2] (1 MB) and window_clamp with it: 6.1's half (524288), 6.6's 85/256
-    (348160). What the window may open to is rcv_ssthresh, grown by tcp_grow_window() per skb: in 6.6
+    """Full pages on 4 KB: len/truesize = 1448 / 4352, scaling_ratio 85 for one segment, up to 89 for a
+    GRO aggregate of the first flight (its stolen heads charged an sk_buff less each). Autotuning takes
+    both releases' sk_rcvbuf to tcp_rmem[2] (1 MB) and window_clamp with it: 6.1's half (524288), 6.6's
+    that ratio of it (about a third). What the window may open to is rcv_ssthresh, grown by tcp_grow_window() per skb: in 6.6
     the skb's own window, tcp_win_from_space(4352) = 1445, holds its 1448 bytes, so it grows by 2 x
     advmss up to window_clamp; in 6.1 half of 4352 (2176) does not, so only __tcp_grow_window() grows
-    it, while rcv_ssthresh is at most half the window of tcp_rmem[2] (262144): it stops one step past
-    that, at a quarter of the buffer, and 6.6's sender, with the larger window, goes faster."""
+    it, while rcv_ssthresh is at most half the window of tcp_rmem[2] (262144): it stops one step (at most
+    twice a 64 KB GRO skb's len) past that, at a quarter of the buffer. The senders' congestion windows,
+    slow-starting over 2,000 packets at a 1 ms RTT, bind before either receive window does."""
     kw = {"strategy": "full_page", "ring_size": 512, "queues": 1, "connections": 1, "tcp_rmem": 1 << 20,
           "app_read_us": 200.0, "rtt_us": 1000.0, "packets": 2000, "skb_defer_max": 64}
     old, new = simulate(SimConfig(kernel="6.1", **kw)), simulate(SimConfig(kernel="6.6", **kw))
     o, n = old.conn[0], new.conn[0]
-    assert o[CN.rcvbuf] == n[CN.rcvbuf] == 1 << 20 and n[CN.scaling] == 85
-    assert (o[CN.window_clamp], n[CN.window_clamp]) == (1 << 19, ((1 << 20) * 85) >> 8)
+    assert o[CN.rcvbuf] == n[CN.rcvbuf] == 1 << 20 and 85 <= n[CN.scaling] <= (1448 * 256) // (4352 - 256)
+    assert (o[CN.window_clamp], n[CN.window_clamp]) == (1 << 19, ((1 << 20) * n[CN.scaling]) >> 8)
     half = tcp_win_from_space(1 << 20, "adv_win_scale") >> 1
-    assert half < o[CN.rcv_ssthresh] <= half + 2 * 1448  # the step that passed it was the last
+    assert half < o[CN.rcv_ssthresh] <= half + 2 * 65536  # the step that passed it was the last
     assert n[CN.rcv_ssthresh] > o[CN.rcv_ssthresh] + 64 * 1024
-    assert new.goodput_gbps > old.goodput_gbps
-    assert old.metrics()["packets"] == new.metrics()["packets"] == 2000  # the same packets, only faster
+    assert old.metrics()["packets"] == new.metrics()["packets"] == 2000  # the same packets
 
 
 # -- SimConfig(kernel=...) -----------------------------------------------------------------------
@@ -441,9 +442,9 @@ def test_seed_000s_64k_gain_depends_on_the_release():
     """Seed 000's ~200% on 64 KB pages: a full page per 1500-byte packet charges 65792 B of truesize
     (len/truesize 0.022). Under a 6 MB tcp_rmem[2] (before 572be9bf9d0d, 6.16) autotuning stops at
     6 MB, the full pages' window binds and fragments are several times faster; under 32 MB (6.16) both
-    are CPU-bound; from 6.17 (1d2fbaad7cd8, tcp_try_rmem_schedule() by tcp_can_ingest()) a second
-    65792-byte skb does not fit sk_rcvbuf, tcp_clamp_window() cannot help and tcp_collapse() finds
-    nothing bloated at the measured scaling_ratio: tcp_prune_queue() fails and the packets drop."""
+    are bound by the CPUs; 6.17's admission (1d2fbaad7cd8, tcp_try_rmem_schedule() by tcp_can_ingest())
+    refuses nothing while the reader runs 2 µs after its data wakes it (it keeps one skb queued at
+    most): 6.16's gain. A reader woken late gets the flow trapped (test_transport)."""
     from rxlab import platform, throughput
     from rxlab.studies.seeds import QUICK_PACKETS, SEED000
 
@@ -459,7 +460,7 @@ def test_seed_000s_64k_gain_depends_on_the_release():
     (old, old_binds, _), (mid, mid_binds, mid_c), (new, _, new_c) = gain("6.13"), gain("6.16"), gain("6.17")
     assert old > 100 and old_binds == "window"  # the window, priced on typical_arm64's costs
     assert 0 < mid < 50 and mid_binds == "cpu" and mid_c[Ctr.RcvPruned] == 0
-    assert new_c[Ctr.RcvPruned] > 0 and new_c[Ctr.TCPRcvQDrop] == new_c[Ctr.RcvPruned] and new > old
+    assert new == mid and new_c[Ctr.RcvPruned] == new_c[Ctr.TCPRcvQDrop] == 0
 
 
 @pytest.mark.jit_only  # eight runs of 60,000 packets

@@ -133,11 +133,14 @@ INT_RANGES = {"queues": (1, 64), "napi_budget": (1, 1024), "connections": (1, 65
               "copybreak": (0, 4096), "seed": (0, 2**32 - 1), "packets": (1, 10**10), "samples": (1, 100_000),
               "max_skbs": (64, 2**24), "skb_defer_max": (0, 2**20), "ring_size": (128, 8192),
               "adapter_mtu": (82, 65535), "reader_cpus": (1, 4080),  # reader_cpus: 4096 less the 16 queues
-              "online_cpus": (1, 2**16), "so_rcvbuf": (0, 2**31 - 1), "rmem_max": (0, 2**31 - 1)}
+              "online_cpus": (1, 2**16), "so_rcvbuf": (0, 2**31 - 1), "rmem_max": (0, 2**31 - 1),
+              "rcvlowat": (1, 2**31 - 1)}
 FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
-POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 1e4, "ptr_ring_hold_ns": 1e6}
+POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 1e4, "ptr_ring_hold_ns": 1e6,
+            "wake_us": 1e6}
 CHOICES = {"page_size": (4096, 16384, 65536), "arch": ("x86_64", "arm64"), "strategy": tuple(STRATEGIES),
-           "app_cpus": ("remote", "napi"), "kernel": tuple(r.name for r in releases.releases()),
+           "app_cpus": ("remote", "napi"), "reader": ("woken", "periodic"),
+           "kernel": tuple(r.name for r in releases.releases()),
            "driver": tuple(DRIVERS)}
 RELEASE_DEFAULTED = ("strategy", "ring_size", "queues", "tcp_rmem_default", "tcp_rmem", "skb_defer_max")  # None: the release's value
 NONE_ALLOWED = (*RELEASE_DEFAULTED, "rmem_max")  # None: the release's value, or net.core.rmem_max's default
@@ -180,6 +183,7 @@ def outside(name):
             "kernel": ["5.4", "", None, 6.1, "6.1.x", "6.15.2"], "driver": ["e1000", "", None, ["mana"]],
             "fixes": ["026dfef287c0", ("deadbeefcafe",), ("026dfef",), (26,), None],
             "app_cpus": ["Remote", None, 0],
+            "reader": ["Woken", "poll", None, 1],
             "mtu": [67, 9001, 1500.0, "1500", None, True],
             "xdp": [(1, 0, 0), (1, 0, 0, 0, 0), [1, 0, 0, 0], (0.5, 0.6, 0, 0), (-0.1, 1.1, 0, 0), (NAN, 1, 0, 0),
                     "pass", None, (True, 0, 0, 0)],
@@ -276,6 +280,7 @@ RUN_EDGES = {
     **{k: [0.0, 0.5, 1.0] for k in FRACTIONS},
     "app_read_us": [1e-3, 50.0, 1e6], "xdp_hold_us": [1e-3, 20.0, 1e6], "rtt_us": [1e-3, 1e6],
     "link_gbps": [1e-3, 200.0, 1e4], **{k: [True, False] for k in BOOLS},
+    "reader": ["woken", "periodic"], "wake_us": [1e-3, 2.0, 1e6], "rcvlowat": [1, 2**31 - 1],
 }
 
 
@@ -956,7 +961,7 @@ def test_page_pool_dma_map_failures_are_injected_freed_and_counted():
     back and that allocation goes without it (net/core/page_pool.c __page_pool_alloc_page_order and
     the bulk loop of __page_pool_alloc_netmems_slow); refills that find no page drop the packet."""
     kw = {"strategy": "pp_frag", "queues": 1, "connections": 4, "ring_size": 128, "packets": 3000,
-          "app_read_us": 2000.0, "defer_free": False}  # readers hold pages: the pool must allocate
+          "reader": "periodic", "app_read_us": 2000.0, "defer_free": False}  # readers hold pages: the pool must allocate
     clean, failing = (simulate(SimConfig(dma_map_fail_rate=r, **kw)) for r in (0.0, 1.0))
     assert clean.counter("dma_map_fail") == 0 and clean.counter("alloc_slow") > 0
     assert failing.counter("dma_map_fail") > 0  # before, only the driver's own mappings could fail
@@ -1062,7 +1067,7 @@ def test_max_skbs_bounds_the_skbs_whatever_gro_queues_and_budget(gro):
         assert sizing.size_run(cfg, sizing.geometries(cfg)).n_skbs == 64
     for queues in (1, 4):
         r = simulate(SimConfig(ring_size=128, queues=queues, connections=8, max_skbs=64, packets=4000, gro=gro,
-                               app_read_us=2000.0))  # the readers come late: the sockets fill
+                               reader="periodic", app_read_us=2000.0))  # the readers come late: the sockets fill
         assert r.samples[:, SM.queued].max() <= 64 and r.drops()["skb_table_full"] > 0
 
 

@@ -40,9 +40,9 @@ CONFIGS = [
     # page_frag heads: GRO steals them into frags; without GRO, fast reads give every fragment back
     # before the cache page is used up, and it is reused in place
     ("copybreak_large_heads", {"strategy": "copybreak", "mtu": 1000, "copybreak": 1024, "queues": 1,
-                               "app_read_us": 0.5}),
+                               "reader": "periodic", "app_read_us": 0.5}),
     ("copybreak_large_heads_nogro", {"strategy": "copybreak", "mtu": 1000, "copybreak": 1024, "queues": 1,
-                                     "app_read_us": 0.5, "gro": False}),
+                                     "reader": "periodic", "app_read_us": 0.5, "gro": False}),
     ("xdp_mix_napi_nogro", {"xdp": (0.4, 0.2, 0.2, 0.2), "app_cpus": "napi", "gro": False}),
     ("xdp_drop_full", {"xdp": xdp_only("drop"), "strategy": "full_page", "ack_fraction": 0.2}),
     ("xdp_redirect_full_hold", {"xdp": (0.5, 0.0, 0.0, 0.5), "xdp_hold_us": 500.0, "link_gbps": 25.0}),
@@ -52,10 +52,10 @@ CONFIGS = [
                            "strategy": "full_page", "seed": 7}),
     ("fail_frag_pfc", {"alloc_fail_rate": 0.1, "dma_map_fail_rate": 0.1, "strategy": "page_frag_cache",
                        "seed": 3}),
-    ("defer_max_small", {"skb_defer_max": 4, "app_read_us": 200.0, "napi_budget": 8, "connections": 6}),
+    ("defer_max_small", {"skb_defer_max": 4, "reader": "periodic", "app_read_us": 200.0, "napi_budget": 8, "connections": 6}),
     ("defer_max_zero", {"skb_defer_max": 0, "queues": 1, "defer_free": True}),
     # a tap clones every skb, so none coalesces (skb_try_coalesce refuses a cloned one) and each holds a slot
-    ("skb_table_full", {"max_skbs": 64, "app_read_us": 2000.0, "connections": 4, "gro": False,
+    ("skb_table_full", {"max_skbs": 64, "reader": "periodic", "app_read_us": 2000.0, "connections": 4, "gro": False,
                         "clone_fraction": 1.0}),
     ("jumbo_4k_x86", {"mtu": 9000, "arch": "x86_64", "tcp_rmem": 131072, "queues": 1}),
     # 6.17's admission by truesize: tcp_clamp_window() keeps a 64 KB-page buffer below an initial window
@@ -65,20 +65,21 @@ CONFIGS = [
     # slow readers: a resend finds the buffer still full, so tail loss probes give way to RTOs with
     # backoff; ACKs end the run while a sender waits for its timer
     ("recovery_rto_6_17", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
-                           "connections": 2, "app_read_us": 3000.0, "ack_fraction": 0.5}),
-    # SO_RCVBUF large enough that a read returns more pages than the pool's ring holds
-    ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1, "so_rcvbuf": 1 << 20, "rmem_max": 1 << 21}),
+                           "connections": 2, "reader": "periodic", "app_read_us": 3000.0, "ack_fraction": 0.5}),
+    # SO_RCVBUF large enough that a read every 50 µs returns more pages than the pool's ring holds
+    ("order1_pages", {"mtu": 4000, "queues": 1, "ack_fraction": 0.1, "so_rcvbuf": 1 << 20, "rmem_max": 1 << 21,
+                      "reader": "periodic", "app_read_us": 50.0}),
     # the receive side (net/ipv4/tcp_input.c): autotuning by each release's tcp_rcvbuf_grow(), SO_RCVBUF,
     # tcp_prune_queue() with tcp_clamp_window() and tcp_collapse(), and the three admission rules
     ("autotune_6_1_clamp_collapse", {"kernel": "6.1", "ring_size": 512, "queues": 1, "strategy": "full_page",
-                                     "app_read_us": 300.0, "tcp_rmem": 65536}),
+                                     "reader": "periodic", "app_read_us": 300.0, "tcp_rmem": 65536}),
     ("so_rcvbuf_6_1_collapse", {"kernel": "6.1", "ring_size": 512, "queues": 1, "strategy": "full_page",
-                                "so_rcvbuf": 16384, "app_read_us": 300.0}),
-    ("autotune_6_16", {"kernel": "6.16", "rtt_us": 20.0, "app_read_us": 30.0}),
-    ("admission_truesize_6_17", {"kernel": "6.17", "strategy": "full_page", "app_read_us": 300.0, "queues": 1}),
-    ("admission_len_low_rtt", {"app_read_us": 100.0, "rtt_us": 400.0, "strategy": "full_page",
+                                "so_rcvbuf": 16384, "reader": "periodic", "app_read_us": 300.0}),
+    ("autotune_6_16", {"kernel": "6.16", "rtt_us": 20.0, "reader": "periodic", "app_read_us": 30.0}),
+    ("admission_truesize_6_17", {"kernel": "6.17", "strategy": "full_page", "reader": "periodic", "app_read_us": 300.0, "queues": 1}),
+    ("admission_len_low_rtt", {"reader": "periodic", "app_read_us": 100.0, "rtt_us": 400.0, "strategy": "full_page",
                                "so_rcvbuf": 30000, "rmem_max": 1 << 20}),
-    ("pfc_fast_reads", {"strategy": "page_frag_cache", "app_read_us": 0.5, "connections": 1, "queues": 1,
+    ("pfc_fast_reads", {"strategy": "page_frag_cache", "reader": "periodic", "app_read_us": 0.5, "connections": 1, "queues": 1,
                         "app_cpus": "napi"}),
     # ptr_ring producer lock: frees on 20 reading CPUs into one pool, read so often that a few (0.3 µs)
     # or more (0.6 µs) readers have data at each instant, each reader's produces a hold apart, so
@@ -86,16 +87,27 @@ CONFIGS = [
     # aggregates reach all the sockets at once, at a poll's end. With a hold of 500 ns, a full-page
     # queue detached from process context (its NAPI CPU's produces) overlaps the last read's produces
     ("contended_ring_2_5", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
-                            "ack_fraction": 0.2, "app_read_us": 0.3, "gro": False}),
+                            "ack_fraction": 0.2, "reader": "periodic", "app_read_us": 0.3, "gro": False}),
     ("contended_ring_5_8", {"queues": 1, "connections": 20, "reader_cpus": 20, "defer_free": False,
-                            "ack_fraction": 0.2, "app_read_us": 0.6, "gro": False}),
+                            "ack_fraction": 0.2, "reader": "periodic", "app_read_us": 0.6, "gro": False}),
     ("contended_ring_detach", {"queues": 1, "connections": 20, "reader_cpus": 4, "strategy": "full_page",
-                               "defer_free": False, "app_read_us": 2.0, "ptr_ring_hold_ns": 500.0,
+                               "defer_free": False, "reader": "periodic", "app_read_us": 2.0, "ptr_ring_hold_ns": 500.0,
                                "reconfigs": (Reconfig(at_packet=600, mtu=3000),)}),
     # one reader returning every page with a hold of 1 ms: past 1024 holds ahead of model time its
     # produces go untimed (a ring of 1024: a pool whose ptr_ring does not fill first)
     ("lock_saturated", {"queues": 1, "connections": 4, "reader_cpus": 1, "strategy": "full_page",
                         "defer_free": False, "ptr_ring_hold_ns": 1e6, "packets": 4000, "ring_size": 1024}),
+    # the transport (rxlab.engine.sender, tcp_output, timers, reader): a slow reader on 6.17 makes the
+    # second flight drop, the sender's tail loss probe and RTO follow, segments after the hole are
+    # dropped and the ones sent again are old; a window below a segment is probed (the run ends as one
+    # waits for the other connection's TSO skb to leave the link); SO_RCVLOWAT above a
+    # flight leaves the delayed ACK and memory pressure to move things; a 1 ms RTT
+    ("transport_trap_6_17", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
+                             "connections": 2, "wake_us": 48.0, "packets": 1500}),
+    ("transport_window_probe", {"reader": "periodic", "app_read_us": 3e5, "so_rcvbuf": 16384, "queues": 1,
+                                "connections": 2, "packets": 431}),  # ends with a probe waiting for the link
+    ("transport_rcvlowat_delack", {"rcvlowat": 1 << 16, "connections": 3, "gro": False, "wake_us": 10.0}),
+    ("transport_long_rtt", {"rtt_us": 1000.0, "connections": 4, "wake_us": 48.0, "mtu": 9000}),
     # NAPI GRO (net/core/gro.c): one flow fills 17 frags, then chains on frag_list, up to gro_max_size
     # (45 segments at MTU 1500) within a 64-packet poll; 200 flows on 16 queues put 12 or so in each
     # queue's one bucket, past MAX_GRO_SKBS: gro_flush_oldest
@@ -104,7 +116,7 @@ CONFIGS = [
     ("jumbo_16k_full", {"mtu": 9000, "page_size": 16384, "strategy": "full_page", "queues": 1}),
     # releases (data/kernels.toml): 6.1's window by tcp_adv_win_scale, 6.6's initial scaling_ratio 65,
     # 7.0's alloc cache of 128 on 64 KB pages (7.1 scales it), 7.0's truesize fix on jumbo frames
-    ("kernel_6_1", {"kernel": "6.1", "ring_size": 512, "queues": 1, "tcp_rmem": 65536, "app_read_us": 200.0}),
+    ("kernel_6_1", {"kernel": "6.1", "ring_size": 512, "queues": 1, "tcp_rmem": 65536, "reader": "periodic", "app_read_us": 200.0}),
     ("kernel_6_6_drops", {"kernel": "6.6", "ring_size": 512, "queues": 1, "tcp_rmem": 8192, "connections": 4}),
     ("kernel_7_0_64k", {"kernel": "7.0", "page_size": 65536, "connections": 5, "reader_cpus": 2}),
     ("kernel_7_0_jumbo", {"kernel": "7.0", "mtu": 9000, "queues": 1, "tcp_rmem": 131072}),
@@ -141,7 +153,7 @@ CONFIGS = [
                                "tcp_rmem": 65536}),
     ("bnxt_fail", {"driver": "bnxt", "mtu": 9000, "alloc_fail_rate": 0.05, "dma_map_fail_rate": 0.05,
                    "seed": 5}),
-    ("bnxt_skb_table_full", {"driver": "bnxt", "max_skbs": 64, "app_read_us": 2000.0, "connections": 4,
+    ("bnxt_skb_table_full", {"driver": "bnxt", "max_skbs": 64, "reader": "periodic", "app_read_us": 2000.0, "connections": 4,
                              "gro": False, "clone_fraction": 1.0}),
     ("bnxt_reconfig_mtu", {"driver": "bnxt", "mtu": 576, "reconfigs": (
         Reconfig(at_packet=300, mtu=1500), Reconfig(at_packet=700, mtu=9000))}),
@@ -242,14 +254,18 @@ def test_the_configurations_take_every_path():
 
 def _drawn(data):
     """The fields every drawn configuration draws, whatever the driver."""
+    rmem = data.draw(hst.sampled_from([8192, 65536, 6291456]))
     return {
         "queues": data.draw(hst.integers(1, 3)), "connections": data.draw(hst.integers(1, 4)),
         "napi_budget": data.draw(hst.sampled_from([4, 64])), "app_cpus": data.draw(hst.sampled_from(["remote", "napi"])),
         "ack_fraction": data.draw(hst.sampled_from([0.0, 0.3])), "clone_fraction": data.draw(hst.sampled_from([0.0, 0.3])),
-        "gro": data.draw(hst.booleans()), "tcp_rmem": data.draw(hst.sampled_from([8192, 65536, 6291456])),
+        "gro": data.draw(hst.booleans()), "tcp_rmem": rmem,
         "truesize_honest": data.draw(hst.booleans()), "alloc_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])),
         "dma_map_fail_rate": data.draw(hst.sampled_from([0.0, 0.05])), "seed": data.draw(hst.integers(0, 2**32 - 1)),
         "packets": data.draw(hst.integers(1, 800)),
+        "reader": data.draw(hst.sampled_from(["woken", "periodic"])),
+        "wake_us": data.draw(hst.sampled_from([2.0, 48.0])),
+        "rcvlowat": data.draw(hst.sampled_from([1, min(1 << 16, rmem >> 1)])),  # tcp_set_rcvlowat's cap
     }
 
 

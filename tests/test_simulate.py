@@ -28,7 +28,8 @@ def outcomes(r):
     q = r.qstats.sum(axis=0)
     return int(q[QS.rx_alloc_fail] + q[QS.xdp_drop] + q[QS.xdp_tx] + q[QS.xdp_redirect] + q[QS.acks]
                + q[QS.skb_table_full]
-               + r.conn[:, CN.rmem_drops].sum() + r.conn[:, CN.packets].sum())
+               + r.conn[:, CN.rmem_drops].sum() + r.conn[:, CN.dup_data].sum() + r.conn[:, CN.ofo_drops].sum()
+               + r.conn[:, CN.packets].sum())
 
 
 @hst.composite
@@ -48,7 +49,9 @@ def configs(draw):
         "clone_fraction": draw(hst.sampled_from([0.0, 0.2])),
         "tcp_rmem": draw(hst.sampled_from([16384, 131072, 6291456])),
         "truesize_honest": draw(hst.booleans()),
+        "reader": draw(hst.sampled_from(["woken", "periodic"])),
         "app_read_us": draw(hst.sampled_from([5.0, 200.0])),
+        "wake_us": draw(hst.sampled_from([2.0, 48.0])),
         "defer_free": draw(hst.booleans()),
         "xdp_hold_us": draw(hst.sampled_from([1.0, 50.0])),
         "alloc_fail_rate": draw(hst.sampled_from([0.0, 0.05])),
@@ -111,18 +114,18 @@ def test_alloc_failure_injection_is_counted_exactly(strategy):
 
 
 def test_small_receive_buffer_limits_goodput_by_window():
-    # slow readers and a small sk_rcvbuf: senders meet a zero window, goodput falls (fast readers
-    # meet one only while the window opens: what GRO holds counts as in flight until it is flushed)
-    fast = simulate(SimConfig(packets=N, connections=4, app_read_us=2.0))
-    slow = simulate(SimConfig(packets=N, tcp_rmem=8192, app_read_us=1000.0, connections=4))
-    assert slow.metrics()["zero_window_stalls"] > 100 * fast.metrics()["zero_window_stalls"]
+    # slow readers and a small sk_rcvbuf: senders meet a closed window and wait for the next read's
+    # window update, goodput falls; readers woken by their data in 2 µs keep the window open
+    fast = simulate(SimConfig(packets=N, connections=4))
+    slow = simulate(SimConfig(packets=N, tcp_rmem=8192, reader="periodic", app_read_us=1000.0, connections=4))
+    assert slow.metrics()["rwnd_stalls"] > 10 * max(1, fast.metrics()["rwnd_stalls"])
     assert slow.goodput_gbps < fast.goodput_gbps / 10
     assert outcomes(slow) == N
 
 
 def test_honest_truesize_shrinks_the_window():
     # 4 KB pages: the driver reports 2112 bytes a packet, the buffer pins 2304 (half a page + sk_buff)
-    kw = {"packets": 4000, "tcp_rmem": 65536, "app_read_us": 500.0, "connections": 4}
+    kw = {"packets": 4000, "tcp_rmem": 65536, "reader": "periodic", "app_read_us": 500.0, "connections": 4}
     lie, honest = simulate(SimConfig(**kw)), simulate(SimConfig(truesize_honest=True, **kw))
     ratio = 2112 / 2304
     assert honest.goodput_gbps < lie.goodput_gbps
@@ -161,7 +164,7 @@ def test_same_seed_same_result_and_seed_matters():
 
 
 def test_remote_frees_move_cache_lines_unless_deferred():
-    base = SimConfig(packets=N, app_cpus="remote", app_read_us=5.0)
+    base = SimConfig(packets=N, app_cpus="remote", reader="periodic", app_read_us=5.0)
     deferred, remote = simulate(base), simulate(base.replace(defer_free=False))
     assert deferred.counter("atomic_rmw_remote") == 0
     assert remote.counter("atomic_rmw_remote") > 0
@@ -169,8 +172,8 @@ def test_remote_frees_move_cache_lines_unless_deferred():
 
 
 def test_upfront_halves_the_refcount_atomics_on_4k_pages():
-    a = simulate(SimConfig(packets=N, strategy="pp_frag", app_read_us=5.0))
-    b = simulate(SimConfig(packets=N, strategy="pp_frag_upfront", app_read_us=5.0))
+    a = simulate(SimConfig(packets=N, strategy="pp_frag", reader="periodic", app_read_us=5.0))
+    b = simulate(SimConfig(packets=N, strategy="pp_frag_upfront", reader="periodic", app_read_us=5.0))
     assert b.counter("atomic_rmw") < a.counter("atomic_rmw") * 0.6
 
 
@@ -198,6 +201,8 @@ def test_config_errors_name_the_field():
         SimConfig(packets=10, reconfigs=(Reconfig(10, mtu=1400),))
     with pytest.raises(ValueError, match=r"seed=4294967296 is not allowed: 0..4294967295"):
         SimConfig(seed=2**32)
+    with pytest.raises(ValueError, match=r"rcvlowat=1048577 is not allowed: 1..1048576: tcp_set_rcvlowat"):
+        SimConfig(tcp_rmem=1 << 21, rcvlowat=(1 << 20) + 1)
     with pytest.raises(ValueError, match=r"reader_cpus=0 is not allowed: an integer in 1..4080 \(4096 CPUs less the 16 NAPI CPUs"):
         SimConfig(reader_cpus=0)
     with pytest.raises(ValueError, match=r"skb_defer_max=-1 is not allowed: 0..1048576"):
@@ -217,7 +222,7 @@ def test_cli_simulate_json(capsys):
 def test_skb_defer_max_bounds_what_a_napi_cpu_takes_back_between_polls():
     """skb_attempt_defer_free(): a reading CPU queues skbs to the NAPI CPU until that CPU's
     defer_count reaches skb_defer_max since its last poll; the rest it frees itself."""
-    cfg = SimConfig(packets=N, queues=2, connections=64, gro=False, app_read_us=10.0)
+    cfg = SimConfig(packets=N, queues=2, connections=64, gro=False, reader="periodic", app_read_us=10.0)
     roomy, tight, none = (simulate(cfg.replace(skb_defer_max=m)) for m in (1 << 20, 8, 0))
     for r in (roomy, tight, none):  # every skb an application read went one of the two ways
         assert r.counter("skb_defer_free") + r.counter("skb_defer_full") == r.counter("skb_free")
@@ -239,23 +244,24 @@ def test_skb_defer_max_bounds_what_a_napi_cpu_takes_back_between_polls():
 
 
 def test_fragments_freed_on_two_reader_cpus_cost_a_cross_cpu_read_of_their_page():
-    """2 fragments per 4 KB page at MTU 1500; consecutive fragments of a queue go to different
-    connections once connections outnumber queues and every sender is ready when its turn comes (an
-    RTT of 5 us: each window's rate is far above the link's share, so the round robin never skips
-    one; at 50 us the first windows, 64 KB, pace the senders below it). The last fragment's
+    """3 fragments per 4 KB page at MTU 1000; a queue's fragments go to one connection for a TSO skb at
+    a time (an even number of segments at first: 10, then 20), so a page is shared by two connections
+    where a TSO skb ends inside it, once connections outnumber queues. The last fragment's
     page_pool_unref_netmem() reads a struct page line the other reader wrote, unless both readers
-    share one CPU."""
+    share one CPU: at most one cross-CPU read per recycled page."""
     def seed_where(connections, ok):  # RSS collides: pick a run whose flows spread as the case needs
         return next(s for s in range(100) if ok(Counter(flow_queues(connections, 4, s)).values()))
 
-    cfg = SimConfig(packets=N, queues=4, connections=16, defer_free=False, app_read_us=5.0, rtt_us=5.0,
+    # 2,000 packets at least: with TSO senders the first cross-CPU read comes after ~1,500 (none at 1,200)
+    cfg = SimConfig(packets=max(N, 2000), queues=4, connections=16, defer_free=False, reader="periodic",
+                    app_read_us=5.0, rtt_us=5.0, mtu=1000,
                     seed=seed_where(16, lambda n: len(n) == 4 and min(n) >= 2))  # every queue, two readers or more
     spread, shared = simulate(cfg.replace(reader_cpus=64)), simulate(cfg.replace(reader_cpus=1))
     one_each = simulate(cfg.replace(connections=4, seed=seed_where(4, lambda n: len(n) == 4)))  # one per queue
     for r in (spread, shared, one_each):  # every page came back through the ring, none released
         assert r.counter("recycle_ring") > 0 and r.counter("recycle_cached") == 0
-    # one cross-CPU read per recycled page when its two fragments had different readers
-    assert spread.counter("refcnt_read_remote") == spread.counter("recycle_ring")
+    # a cross-CPU read for a recycled page whose fragments had different readers
+    assert 0 < spread.counter("refcnt_read_remote") <= spread.counter("recycle_ring")
     assert shared.counter("refcnt_read_remote") == 0 == one_each.counter("refcnt_read_remote")
 
 
@@ -264,7 +270,7 @@ def test_memory_efficiency_full_pages_against_fragments_on_64k_pages():
     held byte sits in a page of its own); fragments share a page between ~34 buffers and hold more
     per byte pinned at every statistic. Bounds: 0 <= worst <= mean <= peak <= 1."""
     base = {"page_size": 65536, "arch": "arm64", "mtu": 1500, "packets": N, "connections": 4, "queues": 2,
-            "ring_size": 256, "app_read_us": 50.0}
+            "ring_size": 256, "reader": "periodic", "app_read_us": 50.0}
     full = simulate(SimConfig(strategy="full_page", **base)).metrics()
     frag = simulate(SimConfig(strategy="pp_frag", **base)).metrics()
     for m in (full, frag):

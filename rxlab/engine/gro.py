@@ -10,7 +10,7 @@ a completed aggregate for its caller (rxlab.engine.napi) to send up to TCP.
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import BF, DT, GL, GR, MAX_SKB_FRAGS, NONE, QP, RC, SK, BufKind, G
+from rxlab.engine.layout import BF, CN, DT, GL, GR, MAX_SKB_FRAGS, NONE, QP, RC, SK, BufKind, G
 from rxlab.engine.skb import buf_steal, headers_only, steal_head, take_frags
 from rxlab.kernel.gro import MAX_GRO_SKBS
 from rxlab.kernel.tcp import TCP_IP_HEADERS
@@ -78,6 +78,7 @@ def gro_hold(rx, q, c, s, payload, page_len):
     g[GR.segs] = 1
     g[GR.payload] = payload
     g[GR.gso_size] = payload
+    g[GR.seq] = rx.conn[ix(c), CN.seg_seq]
 
 
 @inner
@@ -108,14 +109,14 @@ def gro_unhold(st, rx, q, c):
 @inner
 def napi_gro_complete(st, rx, q, c):
     """napi_gro_complete() of connection ``c``'s aggregate: off queue ``q``'s gro_hash list; returns
-    (c, its skb, segments, payload, gso_size) for the caller to send up the stack as one skb
-    (gro_normal_one; a single segment's gso_size is reset, which leaves the segment size TCP
+    (c, its skb, segments, payload, gso_size, sequence number) for the caller to send up the stack as
+    one skb (gro_normal_one; a single segment's gso_size is reset, which leaves the segment size TCP
     measures the same)."""
     g = rx.gro[ix(c)]
-    segs, payload, seg = g[GR.segs], g[GR.payload], g[GR.gso_size]
+    segs, payload, seg, seq = g[GR.segs], g[GR.payload], g[GR.gso_size], g[GR.seq]
     p = gro_unhold(st, rx, q, c)
     st.c[Ctr.gro_complete] += 1
-    return c, p, segs, payload, seg
+    return c, p, segs, payload, seg, seq
 
 
 @inner
@@ -129,12 +130,14 @@ def napi_gro_flush_one(st, rx, q):
 
 
 @inner
-def _gro_flushes(st, rx, g, pp_recycle, payload):
-    """Whether a data segment of ``payload`` bytes from a data area of ``pp_recycle`` completes GRO row
-    ``g``'s aggregate instead of merging: it is larger than its gso_size (tcp_gro_receive: (len - 1) >=
-    mss), its pp_recycle is not the aggregate's (skb_gro_receive: -ETOOMANYREFS, since 6.3), or it
-    would take its len to gro_max_size (skb_gro_receive: -E2BIG)."""
-    return (payload > g[GR.gso_size]
+def _gro_flushes(st, rx, g, pp_recycle, payload, seq):
+    """Whether a data segment of ``payload`` bytes from sequence number ``seq``, from a data area of
+    ``pp_recycle``, completes GRO row ``g``'s aggregate instead of merging: it does not follow it in
+    sequence (tcp_gro_receive: ``flush |= (ntohl(th2->seq) + skb_gro_len(p)) ^ ntohl(th->seq)``), it
+    is larger than its gso_size (tcp_gro_receive: (len - 1) >= mss), its pp_recycle is not the
+    aggregate's (skb_gro_receive: -ETOOMANYREFS, since 6.3), or it would take its len to gro_max_size
+    (skb_gro_receive: -E2BIG)."""
+    return (seq != g[GR.seq] + g[GR.payload] or payload > g[GR.gso_size]
             or st.data[ix(st.skbs[ix(g[GR.skb]), SK.data]), DT.pp_recycle] != pp_recycle
             or TCP_IP_HEADERS + g[GR.payload] + payload >= rx.rc[RC.gro_max_size])
 
@@ -155,8 +158,8 @@ def napi_gro_receive(st, rx, q, c, s, payload):
     (dev_gro_receive, tcp_gro_receive in net/ipv4/tcp_offload.c). With an aggregate held for the
     flow, the segment completes it and starts the next (_gro_flushes), or merges, and a smaller one
     (len < mss) then completes the aggregate. A new flow is held, after gro_flush_oldest() if its
-    bucket already holds MAX_GRO_SKBS flows. rxlab's segments come in order, with the same flags,
-    options and ack_seq, so nothing else flushes. (A segment that merges into the frags reaches GRO
+    bucket already holds MAX_GRO_SKBS flows. rxlab's segments carry the same flags, options and
+    ack_seq, so nothing else flushes. (A segment that merges into the frags reaches GRO
     without an skb: gro_takes_head, napi_gro_receive_head.)
 
     Returns the aggregate completed, as napi_gro_complete() does, or a NONE skb: at most one
@@ -165,16 +168,17 @@ def napi_gro_receive(st, rx, q, c, s, payload):
     g = rx.gro[ix(c)]
     page_len = st.skbs[ix(s), SK.page_len]
     if g[GR.skb] != NONE:
-        if _gro_flushes(st, rx, g, st.data[ix(st.skbs[ix(s), SK.data]), DT.pp_recycle], payload):
+        if _gro_flushes(st, rx, g, st.data[ix(st.skbs[ix(s), SK.data]), DT.pp_recycle], payload,
+                        rx.conn[ix(c), CN.seg_seq]):
             done = napi_gro_complete(st, rx, q, c)
             gro_hold(rx, q, c, s, payload, page_len)
             return done
         skb_gro_receive(st, g, s, rx.rc[RC.sizeof_sk_buff], rx.qp[ix(q), QP.small_truesize])
         if _gro_merged(rx, q, c, payload, page_len):
             return napi_gro_complete(st, rx, q, c)
-        return c, NONE, 0, 0, 0
+        return c, NONE, 0, 0, 0, 0
     lst = rx.gro_list[ix(q), ix(g[GR.bucket])]
-    done = (c, NONE, 0, 0, 0)
+    done = (c, NONE, 0, 0, 0, 0)
     if lst[GL.count] == MAX_GRO_SKBS:
         done = napi_gro_complete(st, rx, q, lst[GL.oldest])
     gro_hold(rx, q, c, s, payload, page_len)
@@ -189,7 +193,8 @@ def gro_takes_head(st, rx, c, b, payload):
     (the skb table has room)."""
     g = rx.gro[ix(c)]
     return (g[GR.skb] != NONE and st.glob[G.skb_top] > 0 and st.glob[G.data_top] > 0
-            and not _gro_flushes(st, rx, g, int(st.bufs[ix(b), BF.kind] != BufKind.page), payload)
+            and not _gro_flushes(st, rx, g, int(st.bufs[ix(b), BF.kind] != BufKind.page), payload,
+                                 rx.conn[ix(c), CN.seg_seq])
             and st.data[ix(st.skbs[ix(g[GR.last]), SK.data]), DT.nr_frags] < MAX_SKB_FRAGS)
 
 
@@ -208,4 +213,4 @@ def napi_gro_receive_head(st, rx, q, c, b, truesize, length, payload):
     st.c[Ctr.gro_merge] += 1
     if _gro_merged(rx, q, c, payload, length):
         return napi_gro_complete(st, rx, q, c)
-    return c, NONE, 0, 0, 0
+    return c, NONE, 0, 0, 0, 0

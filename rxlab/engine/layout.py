@@ -218,7 +218,7 @@ class CN(IntEnum):
     delivered = 5  # payload bytes read by the application
     packets = 6
     rmem_drops = 7  # segments dropped: receive memory full (TCPRcvQDrop counts their skbs)
-    stalls = 8  # times the sender found a zero window
+    stalls = 8  # times the receive window stopped the sender (tcp_snd_wnd_test), or a segment was dropped
     scaling = 9  # len/truesize ratio << 8 (tcp_measure_rcv_mss scaling_ratio)
     tail = 10  # last skb of the receive queue
     rcvbuf = 11  # sk_rcvbuf: tcp_rmem[1] grown by autotuning, or fixed by SO_RCVBUF
@@ -231,8 +231,8 @@ class CN(IntEnum):
     last_seg = 18  # icsk_ack.last_seg_size: a smaller segment's size, to confirm a shrunk rcv_mss
     trap_drops = 19  # skbs dropped (TCPRcvQDrop) with sk_rcvbuf below trap_need
     trap_need = 20  # TCP_INIT_CWND x the largest truesize of those skbs: an initial window of them (0: none)
-    backoff = 21  # the sender's icsk_backoff: losses since its last progress (0: none)
-    recovery = 22  # the resend the sender has scheduled: 0 none, 1 a tail loss probe, 2 an RTO
+    backoff = 21  # the sender's icsk_backoff: timeouts since an ACK last advanced snd_una
+    recovery = 22  # what the sender's xmit timer is armed for: 0 nothing, 1 a tail loss probe, 2 an RTO, 3 a zero-window probe
     loss_probes = 23  # the sender's TCPLossProbes (tcp_send_loss_probe)
     timeouts = 24  # the sender's TCPTimeouts (tcp_retransmit_timer)
     retrans = 25  # the sender's RetransSegs
@@ -240,7 +240,82 @@ class CN(IntEnum):
     rcv_ssthresh = 27  # tp->rcv_ssthresh: the window's current ceiling, grown by tcp_grow_window()
     rcv_wup = 28  # tp->rcv_wup: rcv_nxt when the window was last advertised (rcv_wnd = rcv_edge - rcv_wup)
     win_updates = 29  # window-update ACKs sent after a read (tcp_cleanup_rbuf)
-    n = 30
+    # the sender (rxlab.engine.sender), in payload bytes of the connection's stream
+    snd_una = 30  # the first byte not acknowledged
+    snd_nxt = 31  # the next byte to send
+    snd_edge = 32  # snd_wl's window end: the right edge of the window the last ACK advertised
+    cwnd = 33  # snd_cwnd, in segments
+    ssthresh = 34  # snd_ssthresh, in segments
+    cwnd_cnt = 35  # snd_cwnd_cnt (tcp_cong_avoid_ai)
+    burst = 36  # segments left in the TSO skb being sent (tcp_tso_autosize)
+    max_out = 37  # max_packets_out (tcp_cwnd_validate)
+    cwnd_usage_seq = 38  # cwnd_usage_seq (tcp_cwnd_validate)
+    cwnd_limited = 39  # is_cwnd_limited
+    in_sndq = 40  # on the link's queue of senders that may send (rx.sndq)
+    ca_state = 41  # icsk_ca_state: CaState
+    tlp_high_seq = 42  # snd_nxt when a tail loss probe went out (0: none outstanding)
+    probes_out = 43  # icsk_probes_out: zero-window probes unanswered
+    win_probes = 44  # the sender's TCPWinProbe
+    seg_seq = 45  # the sequence number of the data segment on its way through the RX path
+    # the receiver's ACKs (rxlab.engine.tcp_output) and reader (rxlab.engine.reader)
+    copied_seq = 46  # the first byte the application has not read
+    ack_quick = 47  # icsk_ack.quick: ACKs still sent at once (quick-ack mode)
+    ack_pending = 48  # icsk_ack.pending: an ACK is scheduled (ICSK_ACK_SCHED)
+    acks_sent = 49  # ACKs the receiver sent (tcp_send_ack)
+    dup_data = 50  # segments that arrived again (DelayedACKLost: a retransmit of data already queued)
+    ofo_drops = 51  # segments after a hole, dropped: rxlab has no out-of-order queue
+    reader_woken = 52  # the reader was woken (sk_data_ready) and has not read yet
+    wakes = 53  # times the reader was woken
+    snd_max = 54  # the highest byte ever sent: a segment below it is a retransmission (RetransSegs)
+    high_seq = 55  # snd_max when the RTO put the sender in TCP_CA_Loss: it leaves once all is acknowledged
+    max_window = 56  # max_window: the largest window advertised (tcp_bound_to_half_wnd)
+    xmit_probe = 57  # a probe its timer asks the sender to send: 1 a tail loss probe, 3 a zero-window probe
+    n = 58
+
+
+class EV(IntEnum):
+    """evq[]: the event queues' heads and counts."""
+
+    sndq_head = 0  # rx.sndq: the connections that may send, first to send first
+    sndq_count = 1
+    ack_head = 2  # rx.ack_t, rx.ack: ACKs on their way back to the senders, oldest first
+    ack_count = 3
+    tq_n = 4  # rx.tq_heap: timers armed
+    ack_ring_full = 5  # ACKs lost because rx.ack was full (sized to the most a run can have in flight)
+    n = 6
+
+
+class AK(IntEnum):
+    """ack[]: an ACK on its way back to its sender."""
+
+    conn = 0
+    seq = 1  # the ACK number: the receiver's rcv_nxt
+    edge = 2  # the right edge of the window it advertises
+    n = 3
+
+
+class CaState(IntEnum):
+    """include/net/tcp.h enum tcp_ca_state: the sender's loss-recovery state."""
+
+    open = 0  # TCP_CA_Open
+    recovery = 3  # TCP_CA_Recovery
+    loss = 4  # TCP_CA_Loss
+
+
+class Timer(IntEnum):
+    """A connection's timers (rx.tq: one slot each, slot = connection x n + kind)."""
+
+    xmit = 0  # the sender's icsk_retransmit_timer: a tail loss probe, an RTO or a zero-window probe (CN.recovery)
+    delack = 1  # the receiver's delayed ACK (icsk_delack_timer)
+    wake = 2  # the reader runs, woken by sk_data_ready after its scheduling latency
+    n = 3
+
+
+class Reader(IntEnum):
+    """How applications read (SimConfig.reader)."""
+
+    woken = 0  # each sleeps in tcp_recvmsg until sk_data_ready wakes it
+    periodic = 1  # all read every app_read_us, a what-if
 
 
 class CF(IntEnum):
@@ -250,7 +325,8 @@ class CF(IntEnum):
     next_send = 0
     rcvq_time = 1  # rcvq_space.time: when autotuning last measured (tcp_rcv_space_adjust)
     trapped_at = 2  # when the first trap drop came (µs; inf: none)
-    n = 3
+    lrcvtime = 3  # icsk_ack.lrcvtime: when data last arrived (µs)
+    n = 4
 
 
 class RC(IntEnum):
@@ -289,7 +365,10 @@ class RC(IntEnum):
     rcv_wscale = 30  # tp->rx_opt.rcv_wscale: the advertised window's scale (tcp_select_initial_window)
     clamp = 31  # Clamp: what tcp_measure_rcv_mss() does to window_clamp when scaling_ratio changes
     clamp_floor = 32  # SOCK_MIN_RCVBUF / 2: the least window_clamp tcp_set_window_clamp() sets
-    n = 33
+    reader = 33  # Reader
+    rcvlowat = 34  # SO_RCVLOWAT (sk_rcvlowat): bytes queued before sk_data_ready wakes the reader
+    gso_max_size = 35  # sk_gso_max_size of the sender's device: a TSO skb's most bytes
+    n = 36
 
 
 class Grow(IntEnum):
@@ -334,7 +413,8 @@ class GR(IntEnum):
     bucket = 5  # skb_get_hash_raw(skb) & (GRO_HASH_BUCKETS - 1): the flow's gro_hash list
     older = 6  # the flow held before this one on that list, or NONE (the list links through gro rows)
     newer = 7  # the flow held after it, or NONE
-    n = 8
+    seq = 8  # the sequence number of its first segment (tcp_gro_receive merges only the next in order)
+    n = 9
 
 
 class GL(IntEnum):
@@ -362,7 +442,8 @@ class RF(IntEnum):
     rtt_us = 9
     alloc_fail_rate = 10
     dma_map_fail_rate = 11
-    n = 12
+    wake_us = 12  # the readers' median scheduling latency after sk_data_ready (µs)
+    n = 13
 
 
 class SM(IntEnum):

@@ -1,22 +1,24 @@
-"""The RX path's main loop: packets sent round robin over the link (rxlab.engine.sender), each
-through the driver's queue, NAPI and GRO to TCP (rxlab.engine.napi), the applications reading at
-their times (rxlab.engine.reader), memory sampled over model time; and the teardown.
+"""The RX path's main loop: TSO skbs from the senders over the link (rxlab.engine.sender), each
+segment through the driver's queue, NAPI and GRO to TCP (rxlab.engine.napi), ACKs back to the
+senders and the timers (rxlab.engine.tcp_output, rxlab.engine.timers), the applications reading
+when woken (rxlab.engine.reader), memory sampled over model time; and the teardown.
 
-Model time is in µs. Every packet takes its wire time at the link rate; a connection may
-send only as fast as its advertised window allows per RTT, and not at all into a zero
-window, so window- and memory-limited throughput show up in delivered bytes.
+Model time is in µs. Every packet takes its wire time at the link rate; a sender sends what its
+congestion window and the window the receiver last advertised allow, so window- and memory-limited
+throughput show up in delivered bytes.
 """
 
 import numpy as np
 
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import CN, FALSE, NONE, PL, QP, RC, RF, SM, TRUE, G
-from rxlab.engine.napi import polls_complete, rx_packet
+from rxlab.engine.layout import AK, CN, EV, FALSE, NONE, PL, QP, RC, RF, SM, TRUE, G, Timer
+from rxlab.engine.napi import napi_complete_done, napi_ring_busy, polls_complete, rx_packet
 from rxlab.engine.page_frag import frag_cache_drain
-from rxlab.engine.reader import ctz32, mark_dirty, read_all, read_dirty
+from rxlab.engine.reader import any_dirty, ctz32, read_all, read_dirty, reader_wake
 from rxlab.engine.rxq import detach_queues
-from rxlab.engine.sender import sender_pace, sender_pick, sender_resend, sender_soonest
-from rxlab.engine.tcp_input import tcp_select_window
+from rxlab.engine.sender import sender_sent, sender_xmit, sndq_pop, tcp_ack, tcp_xmit_timer
+from rxlab.engine.tcp_output import tcp_ack_now, tcp_send_ack
+from rxlab.engine.timers import timer_fired, timer_next
 from rxlab.kernel.sizes import WIRE_OVERHEAD
 from rxlab.kernel.tcp import ACK_LEN
 
@@ -65,18 +67,58 @@ def seed_rng(seed):
     np.random.seed(seed)
 
 
+@inner
+def next_event(rx):
+    """The next event's time: an ACK reaching its sender, or a timer (rxlab.engine.timers)."""
+    _, due = timer_next(rx)
+    if rx.evq[EV.ack_count] > 0:
+        due = min(due, rx.ack_t[ix(rx.evq[EV.ack_head])])
+    return due
+
+
+@inner
+def run_event(st, rx):
+    """The next event: an ACK first when one is due with a timer (tcp_ack), else the timer (the
+    sender's, the delayed ACK, a reader's wake-up, a NAPI poll's end)."""
+    ev = rx.evq
+    slot, due = timer_next(rx)
+    if ev[EV.ack_count] > 0 and rx.ack_t[ix(ev[EV.ack_head])] <= due:
+        i = ev[EV.ack_head]
+        ev[EV.ack_head] = i + 1 if i + 1 < rx.ack_t.shape[0] else 0
+        ev[EV.ack_count] -= 1
+        a = rx.ack[ix(i)]
+        tcp_ack(rx, a[AK.conn], a[AK.seq], a[AK.edge], rx.ack_t[ix(i)])
+        return
+    timer_fired(rx, slot)
+    C = rx.rc[RC.conns]
+    if slot >= C * Timer.n:
+        napi_complete_done(st, rx, slot - C * Timer.n, due)
+        return
+    c = slot // Timer.n
+    kind = slot - c * Timer.n
+    if kind == Timer.xmit:
+        tcp_xmit_timer(rx, c, due)
+    elif kind == Timer.delack:
+        tcp_send_ack(rx, c, due)
+    else:
+        reader_wake(st, rx, c, due)
+
+
 @kernel
 def run(st, rx, t, stop):
     """Send packets through the RX path until ``stop`` have been sent; returns the model time (µs).
 
-    ``prog`` carries [packets sent, sender cursor, samples taken] from one call to the next,
-    so a run can stop for a reconfiguration and go on.
+    ``prog`` carries [packets sent, the connection whose TSO skb is on the wire, samples taken] from
+    one call to the next, so a run can stop for a reconfiguration and go on.
 
-    Every application reads its socket at the same times (from 0, every app_read_us). Only the
-    connections that sent or had data queued since the last read have anything to read or a send
-    time to pull in (app_read leaves an empty queue and next_send <= now), so a read visits those
-    alone, marked in ``rx.dirty`` as they send and as tcp_queue queues (rxlab.engine.reader): the
-    cost of a packet does not grow with the number of connections.
+    Events (ACKs reaching the senders, timers: rxlab.engine.timers) due by the time the link is free
+    run first, in time order; then the link sends the next segment of the TSO skb it is on, or of the
+    next sender that may send (rxlab.engine.sender). With none, the link idles until the next event
+    (a queue's NAPI poll ends at its own, rxlab.engine.napi.napi_ring_busy). Periodic readers
+    (Reader.periodic) read at every multiple of app_read_us (``rx.next_read``; inf for readers woken by
+    data); the
+    connections that queued data since are marked in ``rx.dirty`` (rxlab.engine.reader), so a read
+    visits those alone.
     """
     rc, rf, conn = rx.rc, rx.rf, rx.conn
     samples, ratio_hist, prog = rx.samples, rx.ratio_hist, rx.prog
@@ -84,47 +126,62 @@ def run(st, rx, t, stop):
     mtu = rc[RC.mtu]
     wire_us = (mtu + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
     ack_us = (ACK_LEN + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
-    rtt = rf[RF.rtt_us]
     next_read = rx.next_read[0]
-    sent, cursor, n_samples = prog[0], prog[1], prog[2]
+    sent, cur, n_samples = prog[0], prog[1], prog[2]
     every = rc[RC.sample_every]
     next_sample = (sent // every + 1) * every
     nbins = ratio_hist.shape[0]
     while sent < stop:
+        if next_event(rx) <= t:
+            run_event(st, rx)
+            continue
         if t >= next_read:
             read_dirty(st, rx, t)
-            next_read = t + rf[RF.app_read_us]
-            rx.next_read[0] = next_read  # a segment dropped now is resent then (tcp_queue)
+            next_read = (np.floor(t / rf[RF.app_read_us]) + 1.0) * rf[RF.app_read_us]
+            rx.next_read[0] = next_read
         if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:
             c = np.random.randint(C)  # an ACK queues nothing itself (tcp_queue marks what GRO completes)
             rx_packet(st, rx, conn[ix(c), CN.queue], c, np.int64(ACK_LEN), TRUE, t)
             t += ack_us
+            napi_ring_busy(rx, conn[ix(c), CN.queue], t + 0.5 * ack_us)
         else:
-            pick, soonest = sender_pick(rx, cursor, t)
-            if pick == NONE:  # the link idles until a sender may send or the applications read
-                if polls_complete(st, rx, t) > 0:  # what went up may be dropped: its sender waits
-                    soonest = sender_soonest(rx)
-                t = max(t, min(soonest, next_read))
+            if cur != NONE and conn[ix(cur), CN.burst] == 0 and conn[ix(cur), CN.xmit_probe] == 0:
+                cur = NONE  # an RTO ended its TSO skb (it queued the sender again)
+            if cur == NONE:
+                cur = sndq_pop(rx)
+            if cur == NONE:  # the link idles until an event or the applications read
+                due = next_event(rx)
+                if next_read < due < np.inf and not any_dirty(rx):
+                    # reads of empty sockets change nothing: the next that may matter is the first at or
+                    # after the event (a sender timing out again and again idles the link for minutes)
+                    next_read = np.ceil(due / rf[RF.app_read_us]) * rf[RF.app_read_us]
+                    rx.next_read[0] = next_read
+                t = max(t, min(due, next_read))
                 continue
-            cursor = pick + 1
-            sender_resend(rx, pick)
-            mark_dirty(rx, pick)
-            k = conn[ix(pick)]
-            drops = k[CN.rmem_drops]
-            # the ACK's argument types: one compilation of rx_packet, inlined here twice (one call
-            # site for both measured ~4% more instructions a packet: the data path keeps ACK code)
-            rx_packet(st, rx, k[CN.queue], pick, mtu, FALSE, t)
-            ratio = tcp_select_window(rx, pick)
-            sender_pace(rx, pick, k[CN.rmem_drops] != drops, t, next_read, mtu, rtt)
-            ratio_hist[ix(min(nbins - 1, ratio * nbins // 256))] += 1
-            t += wire_us
+            c = cur
+            k = conn[ix(c)]
+            seq = sender_xmit(rx, c, t)
+            if seq == NONE:  # a zero-window probe: no data, answered by an ACK of the window at once
+                rx_packet(st, rx, k[CN.queue], c, np.int64(ACK_LEN), TRUE, t)
+                tcp_ack_now(rx, c, t)
+                t += ack_us
+                napi_ring_busy(rx, k[CN.queue], t + 0.5 * ack_us)
+            else:
+                k[CN.seg_seq] = seq
+                rx_packet(st, rx, k[CN.queue], c, mtu, FALSE, t)
+                ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
+                ratio_hist[ix(min(nbins - 1, ratio * nbins // 256))] += 1
+                t += wire_us
+                napi_ring_busy(rx, k[CN.queue], t + 0.5 * wire_us)
+            if not sender_sent(rx, c, t):
+                cur = NONE
         sent += 1
         if sent == next_sample:
             next_sample += every
             if n_samples < samples.shape[0]:
                 _sample(st, rx, n_samples, t)
                 n_samples += 1
-    prog[0], prog[1], prog[2] = sent, cursor, n_samples
+    prog[0], prog[1], prog[2] = sent, cur, n_samples
     rx.next_read[0] = next_read
     return t
 

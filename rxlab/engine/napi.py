@@ -10,11 +10,12 @@ from rxlab.engine.gro import (
     napi_gro_receive_head,
 )
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import GR, NONE, QP, QS, RC, TRUE
+from rxlab.engine.layout import CN, GR, NONE, QP, QS, RC, TRUE, Timer
 from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.rxq import rx_cqe, rx_skb, rx_truesize
 from rxlab.engine.skb import skb_free
 from rxlab.engine.tcp_input import netif_receive_skb, tap
+from rxlab.engine.timers import timer_arm, timer_cancel
 from rxlab.kernel.tcp import TCP_IP_HEADERS
 
 
@@ -22,21 +23,39 @@ from rxlab.kernel.tcp import TCP_IP_HEADERS
 def napi_gro_flush(st, rx, q, cpu, t):
     """napi_gro_flush(napi, false) at ``t``: every aggregate queue ``q`` holds goes up the stack."""
     while rx.qp[ix(q), QP.gro_count] > 0:
-        c, p, segs, payload, seg = napi_gro_flush_one(st, rx, q)
-        netif_receive_skb(st, rx, c, p, cpu, segs, payload, seg, t)
+        c, p, segs, payload, seg, seq = napi_gro_flush_one(st, rx, q)
+        netif_receive_skb(st, rx, c, p, cpu, segs, payload, seg, seq, t)
+
+
+@inner
+def napi_complete_done(st, rx, q, t):
+    """Queue ``q``'s ring is empty at ``t``: its poll ends with napi_complete_done(), which flushes what
+    GRO holds; the next packet starts a new poll. Returns how many aggregates went up."""
+    n = rx.qp[ix(q), QP.gro_count]
+    rx.qp[ix(q), QP.napi_left] = 0
+    ptr_ring_clock(st, t)  # what goes up may free pages at t (page_pool._producer_lock)
+    napi_gro_flush(st, rx, q, rx.qp[ix(q), QP.napi_cpu], t)
+    return n
+
+
+@inner
+def napi_ring_busy(rx, q, t):
+    """A packet reached queue ``q``'s ring, the link free again at ``t``: the ring is empty, and the
+    poll ends (napi_complete_done), unless another packet for the queue follows at once. rxlab
+    does not time the CPU: a poll takes what arrives back to back (a TSO skb of one flow, as
+    GRO needs it) and ends half a packet's time after the link stops feeding its ring."""
+    timer_arm(rx, rx.rc[RC.conns] * Timer.n + q, t)
 
 
 @kernel
 def polls_complete(st, rx, t):
-    """Every ring is empty at ``t`` (the link idles, or traffic stopped): each queue's poll ends with
-    napi_complete_done(), which flushes what GRO holds; the next packet starts a new poll.
+    """Every ring is empty at ``t`` (traffic stopped, or a reconfiguration): each queue's poll ends.
     Returns how many aggregates went up."""
     ptr_ring_clock(st, t)
     n = 0
     for q in range(rx.rc[RC.queues]):
-        rx.qp[ix(q), QP.napi_left] = 0
-        n += rx.qp[ix(q), QP.gro_count]
-        napi_gro_flush(st, rx, q, rx.qp[ix(q), QP.napi_cpu], t)
+        timer_cancel(rx, rx.rc[RC.conns] * Timer.n + q)
+        n += napi_complete_done(st, rx, q, t)
     return n
 
 
@@ -50,8 +69,8 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
     TCP consumes it. When the completion is the poll's last (napi_budget taken),
     __napi_poll() (net/core/dev.c) flushes every aggregate the queue holds: napi_gro_flush(n,
     HZ >= 1000), as on a kernel built with HZ below 1000 (with HZ = 1000 only those held a jiffy
-    go). rxlab's polls take napi_budget packets while the link is busy, and end when it idles
-    (polls_complete: napi_complete_done).
+    go). rxlab's polls take at most napi_budget packets, and end when the link stops feeding the
+    queue's ring (napi_ring_busy, napi_complete_done).
 
     What goes up the stack does so from one call of netif_receive_skb (which inlines all of TCP's
     receive path): the aggregate napi_gro_receive() completed, then each one the poll's end flushes."""
@@ -60,7 +79,7 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
     p = rx.qp[ix(q)]
     cpu = p[QP.napi_cpu]
     payload = length - TCP_IP_HEADERS
-    up = (c, NONE, 0, 0, 0)
+    up = (c, NONE, 0, 0, 0, 0)
     if b != NONE and not is_ack and rx.rc[RC.gro] and gro_takes_head(st, rx, c, b, payload):
         up = napi_gro_receive_head(st, rx, q, c, b, rx_truesize(rx, q), length, payload)
     else:
@@ -74,11 +93,11 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
             elif rx.rc[RC.gro]:
                 up = napi_gro_receive(st, rx, q, c, s, payload)
             else:
-                up = (c, s, 1, payload, payload)
+                up = (c, s, 1, payload, payload, rx.conn[ix(c), CN.seg_seq])
     while True:
-        uc, us, segs, payload, seg = up
+        uc, us, segs, payload, seg, seq = up
         if us != NONE:
-            netif_receive_skb(st, rx, uc, us, cpu, segs, payload, seg, t)
+            netif_receive_skb(st, rx, uc, us, cpu, segs, payload, seg, seq, t)
         if s != NONE and is_ack:  # TCP consumes the ACK, after the aggregate it completed
             tap(st, rx, s, cpu)
             skb_free(st, s, cpu, TRUE)

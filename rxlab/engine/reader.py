@@ -1,16 +1,19 @@
 """The applications that read their sockets (net/ipv4/tcp.c tcp_recvmsg, tcp_rcv_space_adjust;
-net/core/skbuff.c skb_attempt_defer_free), and which sockets have anything to read: a two-level
-bitmap of the connections marked since the last read, as they send and as TCP queues for them."""
+net/core/skbuff.c skb_attempt_defer_free): each woken by its data (tcp_data_ready), or, as a
+what-if, all together every app_read_us (Reader.periodic); and which sockets have anything to read:
+a two-level bitmap of the connections TCP queued data for since their last read."""
 
 import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import CF, CN, FALSE, QP, RC, RF, SK, TRUE
+from rxlab.engine.layout import CF, CN, FALSE, QP, RC, RF, SK, TRUE, Reader, Timer
 from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.skb import skb_free
 from rxlab.engine.state import reader_state
-from rxlab.engine.tcp import tcp_cleanup_rbuf, tcp_rcvbuf_grow, tcp_win_from_space
+from rxlab.engine.tcp import tcp_rcvbuf_grow, tcp_win_from_space
+from rxlab.engine.tcp_output import tcp_cleanup_rbuf
+from rxlab.engine.timers import timer_arm
 from rxlab.kernel.tcp import TCP_IP_HEADERS
 
 # ctz of a 32-bit power of two: its de Bruijn product's top 5 bits index this table
@@ -62,20 +65,58 @@ def rcv_space_adjust(rx, c, t):
 
 
 @inner
+def tcp_data_ready(st, rx, c, t):
+    """tcp_data_ready() -> sk_data_ready when tcp_epollin_ready(): at least SO_RCVLOWAT bytes unread,
+    or the socket's memory above 7/8 of sk_rcvbuf (tcp_rmem_pressure), or the window down to a
+    segment. A reader asleep in tcp_recvmsg() (sk_wait_data) is woken: it runs after its scheduling
+    latency, drawn from a log-logistic distribution of shape 2 around the median ``wake_us``
+    (``wake_us * sqrt(u / (1 - u))``: a tenth of wakes wait 3 x the median or more, a hundredth 10 x;
+    the median and its sources are data/read_model.md's, the shape is rxlab's assumption, and sqrt,
+    correctly rounded everywhere, keeps the oracle's draws bit-identical). A periodic reader
+    (Reader.periodic) is not woken."""
+    rc = rx.rc
+    k = rx.conn[ix(c)]
+    if rc[RC.reader] != Reader.woken or k[CN.reader_woken] != 0:
+        return
+    avail = k[CN.rcv_nxt] - k[CN.copied_seq]
+    if avail <= 0:
+        return
+    if (avail >= rc[RC.rcvlowat] or k[CN.rmem] > k[CN.rcvbuf] - (k[CN.rcvbuf] >> 3)
+            or k[CN.rcv_edge] - k[CN.rcv_nxt] <= k[CN.rcv_mss]):
+        k[CN.reader_woken] = 1
+        k[CN.wakes] += 1
+        u = np.random.random()
+        wait = rx.rf[RF.wake_us] * np.sqrt(u / (1.0 - u))
+        timer_arm(rx, c * Timer.n + Timer.wake, t + wait)
+
+
+@inner
+def reader_wake(st, rx, c, t):
+    """Connection ``c``'s reader runs at ``t``, woken for its data: it reads all that is queued
+    (tcp_recvmsg) and sleeps again; the socket is no longer marked for sampling."""
+    rx.conn[ix(c), CN.reader_woken] = 0
+    w = c >> 5
+    rx.dirty[ix(w)] &= ~(1 << (c & 31))
+    if rx.dirty[ix(w)] == 0:  # so that the scans of rx.dirty_words skip the word
+        rx.dirty_words[ix(w >> 5)] &= ~(1 << (w & 31))
+    app_read(st, rx, c, t)
+
+
+@inner
 def app_read(st, rx, c, t):
     """The application drains its socket (tcp_recvmsg): each skb is freed on the reading CPU,
     or handed back to the CPU that allocated it (skb_attempt_defer_free) and freed there in
     softirq, where its pages can go straight to the pool's alloc cache. That CPU takes at most
     skb_defer_max - 1 skbs between two polls (``atomic_long_inc_return(&defer_count) >=
-    defer_max`` -> nodefer): the rest are freed here, on the reading CPU."""
-    qp, rc, conn, connf, rcvq_next = rx.qp, rx.rc, rx.conn, rx.connf, rx.rcvq_next
+    defer_max`` -> nodefer): the rest are freed here, on the reading CPU. Then, as
+    tcp_recvmsg_locked() does after copying, tcp_rcv_space_adjust() and tcp_cleanup_rbuf() (which
+    may send an ACK with the window the read opened)."""
+    qp, rc, conn, rcvq_next = rx.qp, rx.rc, rx.conn, rx.rcvq_next
     k = conn[ix(c)]
+    if k[CN.count] == 0:
+        return
     p = qp[ix(k[CN.queue])]
     napi = p[QP.napi_cpu]
-    if k[CN.count] == 0:
-        if k[CN.recovery] == 0:  # a window update does not hasten a scheduled resend
-            connf[ix(c), CF.next_send] = min(connf[ix(c), CF.next_send], t)
-        return
     # what the reading CPU does is counted in its CPU class's row (a reader on the NAPI CPU itself,
     # app_cpus='napi', is a NAPI CPU); a deferred skb is freed on, and counted for, its NAPI CPU
     sr = reader_state(st) if k[CN.app_cpu] != napi else st
@@ -97,15 +138,22 @@ def app_read(st, rx, c, t):
                 continue
             sr.c[Ctr.skb_defer_full] += 1
         skb_free(sr, s, k[CN.app_cpu], FALSE)
+    k[CN.copied_seq] = k[CN.rcv_nxt]
     # skb_copy_datagram_iter(): the payload read, its bytes less a TCP/IP header per MTU-sized segment
     mtu = rc[RC.mtu]
     sr.c[Ctr.bytes_to_user] += (k[CN.delivered] - before) * (mtu - TCP_IP_HEADERS) // mtu
-    if k[CN.recovery] == 0:  # a window update does not hasten a scheduled resend
-        connf[ix(c), CF.next_send] = min(connf[ix(c), CF.next_send], t)
     if t < np.inf:  # not the teardown's last read
         rcv_space_adjust(rx, c, t)
         tcp_cleanup_rbuf(rx, c, t)
 
+
+@inner
+def any_dirty(rx):
+    """Whether any connection queued data since the applications last read."""
+    for w1 in range(rx.dirty_words.shape[0]):
+        if rx.dirty_words[ix(w1)] != 0:
+            return True
+    return False
 
 
 @inner

@@ -1,66 +1,313 @@
-"""The senders: one per connection, sharing the link round robin, each paced by the window the
-receiver advertises, a loss resent at the sender's timers (rxlab's stand-in for TCP's sender: no
-congestion window, no bursts; docs/model.md)."""
+"""The senders: one Linux TCP sender per connection, on the far side of the link
+(net/ipv4/tcp_output.c tcp_write_xmit, tcp_input.c tcp_ack, tcp_timer.c; include/net/tcp.h).
 
-import numpy as np
+Each keeps a congestion window (TCP_INIT_CWND, slow start, then congestion avoidance by Reno:
+tcp_reno_cong_avoid, tcp_slow_start, tcp_cong_avoid_ai in net/ipv4/tcp_cong.c; the kernel's default,
+CUBIC, grows faster after a loss and is not modelled) and sends what it and the window the receiver
+last advertised allow, in TSO skbs of tcp_tso_autosize() segments, back to back at line rate. The
+link takes one TSO skb at a time from the senders that may send (``rx.sndq``, first come first
+served), so flows interleave skb by skb as a NIC's transmit queues do. ACKs come back one RTT after
+the receiver sent them (rxlab.engine.tcp_output) and carry its window then.
 
-from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import CF, CN, GR, NONE, RC
+Loss is found by the sender's timers: rxlab's receiver has no out-of-order queue, so a segment after a
+hole is dropped (CN.ofo_drops) and nothing after the hole is SACKed for RACK or fast retransmit to
+act on. A tail loss probe goes out 2 x srtt + 2 ms after the last send or ACK (tcp_schedule_loss_probe;
++ TCP_RTO_MIN with one packet out), then the RTO (srtt + TCP_RTO_MIN, doubled per timeout: the
+configured RTT is srtt, rttvar at its floor) puts the sender in TCP_CA_Loss: everything from snd_una
+is sent again, the window restarts at one segment (tcp_enter_loss, Reno's ssthresh half the window).
+A window too small for a segment with nothing in flight arms the zero-window probe
+(tcp_check_probe_timer, tcp_probe0_when)."""
 
-
-@inner
-def sender_pick(rx, cursor, t):
-    """The sender's round robin: the first connection from ``cursor`` on whose time has come, or
-    NONE; and the soonest time one may send."""
-    connf = rx.connf
-    C = rx.rc[RC.conns]
-    pick = NONE
-    soonest = np.inf
-    c = cursor if cursor < C else 0
-    for _ in range(C):
-        if connf[ix(c), CF.next_send] <= t:
-            pick = c
-            break
-        soonest = min(soonest, connf[ix(c), CF.next_send])
-        c = c + 1 if c + 1 < C else 0
-    return pick, soonest
-
-
-@inner
-def sender_soonest(rx):
-    """The soonest time any connection may send."""
-    soonest = np.inf
-    for c in range(rx.rc[RC.conns]):
-        soonest = min(soonest, rx.connf[ix(c), CF.next_send])
-    return soonest
-
-
-@inner
-def sender_resend(rx, c):
-    """Connection ``c`` sends: if it had a resend scheduled (tcp_schedule_recovery), this is it, a tail
-    loss probe (TCPLossProbes) or an RTO's retransmission (TCPTimeouts), one segment (RetransSegs)."""
-    k = rx.conn[c]
-    if k[CN.recovery] != 0:
-        if k[CN.recovery] == 1:
-            k[CN.loss_probes] += 1
-        else:
-            k[CN.timeouts] += 1
-        k[CN.retrans] += 1
-        k[CN.recovery] = 0
+from rxlab.engine.jit import inner, ix, kernel
+from rxlab.engine.layout import CN, EV, NONE, RC, RF, CaState, Timer
+from rxlab.engine.timers import timer_arm, timer_cancel
+from rxlab.kernel.tcp import (
+    PROBE0_BACKOFF_MAX,
+    SK_PACING_SHIFT,
+    TCP_INFINITE_SSTHRESH,
+    TCP_INIT_CWND,
+    TCP_MIN_TSO_SEGS,
+    TCP_MSS_DEFAULT,
+    TCP_PACING_CA_RATIO,
+    TCP_PACING_SS_RATIO,
+    TCP_RTO_MAX_US,
+    TCP_RTO_MIN_US,
+    TCP_TIMEOUT_MIN_US,
+    TCP_TSO_RTT_LOG,
+)
 
 
 @inner
-def sender_pace(rx, c, dropped, t, next_read, mtu, rtt):
-    """Connection ``c`` sent a segment at ``t``: it may send the next when the window allows. What GRO
-    holds is in flight to the sender (it has sent it; no ACK has come back). A segment dropped for
-    receive memory is resent at the sender's timers (tcp_queue set that); with less than a segment of window
-    the sender stalls until the next read; otherwise it spreads its window over an RTT."""
+def sndq_push(rx, c):
+    """Connection ``c`` may send: it joins the link's queue of senders, if not on it."""
     k = rx.conn[ix(c)]
-    avail = k[CN.rcv_edge] - k[CN.rcv_nxt] - rx.gro[ix(c), GR.payload]
-    if dropped:
-        pass
-    elif avail < rx.rc[RC.advmss]:
-        k[CN.stalls] += 1
-        rx.connf[ix(c), CF.next_send] = next_read
+    if k[CN.in_sndq] != 0:
+        return
+    k[CN.in_sndq] = 1
+    ev = rx.evq
+    C = rx.sndq.shape[0]
+    i = ev[EV.sndq_head] + ev[EV.sndq_count]
+    rx.sndq[ix(i - C if i >= C else i)] = c
+    ev[EV.sndq_count] += 1
+
+
+@inner
+def can_send(rx, c):
+    """tcp_write_xmit()'s tests for the next segment: a probe its timer asks for, or a segment both
+    the congestion window (tcp_cwnd_test) and the receive window (tcp_snd_wnd_test) allow."""
+    k = rx.conn[ix(c)]
+    mss = rx.rc[RC.advmss]
+    return (k[CN.xmit_probe] != 0
+            or ((k[CN.snd_nxt] - k[CN.snd_una]) // mss < k[CN.cwnd] and k[CN.snd_nxt] + mss <= k[CN.snd_edge]))
+
+
+@inner
+def sndq_pop(rx):
+    """The next connection on the link's queue that may still send, or NONE."""
+    ev = rx.evq
+    C = rx.sndq.shape[0]
+    while ev[EV.sndq_count] > 0:
+        c = rx.sndq[ix(ev[EV.sndq_head])]
+        ev[EV.sndq_head] = ev[EV.sndq_head] + 1 if ev[EV.sndq_head] + 1 < C else 0
+        ev[EV.sndq_count] -= 1
+        rx.conn[ix(c), CN.in_sndq] = 0
+        if can_send(rx, c):
+            return c
+    return NONE
+
+
+@inner
+def _rto(rx, k):
+    """The RTO with its backoff (inet_csk_rto_backoff): (srtt + TCP_RTO_MIN) << icsk_backoff, at most
+    TCP_RTO_MAX."""
+    return min((rx.rf[RF.rtt_us] + TCP_RTO_MIN_US) * 2.0 ** k[CN.backoff], TCP_RTO_MAX_US)
+
+
+@inner
+def tcp_arm_xmit_timer(rx, c, t):
+    """After a send or an ACK: with packets out, a tail loss probe when the sender is in TCP_CA_Open
+    with none outstanding (tcp_schedule_loss_probe: 2 x srtt + TCP_TIMEOUT_MIN, or + TCP_RTO_MIN with
+    one packet out, not later than the RTO), else the RTO (tcp_rearm_rto); with none out, nothing, or
+    the zero-window probe if the window stops the sender (tcp_check_probe_timer)."""
+    k = rx.conn[ix(c)]
+    mss = rx.rc[RC.advmss]
+    slot = c * Timer.n + Timer.xmit
+    out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss
+    if out == 0:
+        if k[CN.snd_nxt] + mss > k[CN.snd_edge]:
+            if k[CN.recovery] != 3:
+                k[CN.recovery] = 3
+                base = max(rx.rf[RF.rtt_us] + TCP_RTO_MIN_US, float(TCP_RTO_MIN_US))  # tcp_probe0_base
+                timer_arm(rx, slot, t + min(base * 2.0 ** min(k[CN.backoff], PROBE0_BACKOFF_MAX),
+                                            TCP_RTO_MAX_US))
+        else:
+            k[CN.recovery] = 0
+            timer_cancel(rx, slot)
+        return
+    rto = _rto(rx, k)
+    if k[CN.ca_state] == CaState.open and k[CN.tlp_high_seq] == 0:
+        pto = 2.0 * rx.rf[RF.rtt_us] + (TCP_RTO_MIN_US if out == 1 else TCP_TIMEOUT_MIN_US)
+        k[CN.recovery] = 1
+        timer_arm(rx, slot, t + min(pto, rto))
     else:
-        rx.connf[ix(c), CF.next_send] = max(rx.connf[ix(c), CF.next_send], t) + mtu * rtt / avail
+        k[CN.recovery] = 2
+        timer_arm(rx, slot, t + rto)
+
+
+@inner
+def tcp_xmit_timer(rx, c, t):
+    """The sender's timer fires (tcp_write_timer_handler). A tail loss probe (tcp_send_loss_probe) or a
+    zero-window probe (tcp_send_probe0) is sent by the link as its next packet of ``c``. An RTO
+    (tcp_retransmit_timer, TCPTimeouts): tcp_enter_loss() (ssthresh halved on entering, the window one
+    segment, everything from snd_una sent again), the backoff doubles the next RTO."""
+    k = rx.conn[ix(c)]
+    kind = k[CN.recovery]
+    k[CN.recovery] = 0
+    if kind == 2:
+        k[CN.timeouts] += 1
+        if k[CN.ca_state] != CaState.loss:
+            k[CN.ssthresh] = max(k[CN.cwnd] >> 1, 2)  # tcp_reno_ssthresh
+        k[CN.ca_state] = CaState.loss
+        k[CN.high_seq] = k[CN.snd_max]
+        k[CN.cwnd] = 1
+        k[CN.cwnd_cnt] = 0
+        k[CN.snd_nxt] = k[CN.snd_una]
+        k[CN.burst] = 0
+        k[CN.tlp_high_seq] = 0
+        k[CN.backoff] += 1
+        timer_arm(rx, c * Timer.n + Timer.xmit, t + _rto(rx, k))
+        k[CN.recovery] = 2
+    else:
+        k[CN.xmit_probe] = kind
+    sndq_push(rx, c)
+
+
+@inner
+def tcp_tso_segs(rx, k):
+    """tcp_tso_autosize(): the pacing rate (tcp_update_pacing_rate: mss x max(cwnd, packets_out) /
+    srtt, x 200 % in slow start below half ssthresh, else x 120 %) >> sk_pacing_shift, plus
+    gso_max_size >> (min_rtt >> tcp_tso_rtt_log), at most gso_max_size; at least tcp_min_tso_segs
+    segments. The size goal is also at most half the largest window seen (tcp_bound_to_half_wnd)."""
+    rc = rx.rc
+    mss = rc[RC.advmss]
+    rtt = rx.rf[RF.rtt_us]
+    out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss
+    ratio = TCP_PACING_SS_RATIO if k[CN.cwnd] < k[CN.ssthresh] // 2 else TCP_PACING_CA_RATIO
+    rate = mss * max(k[CN.cwnd], out) * 1e6 / rtt * ratio / 100.0  # bytes per second
+    size = int(rate) >> SK_PACING_SHIFT
+    r = int(rtt) >> TCP_TSO_RTT_LOG
+    gso = rc[RC.gso_max_size]
+    if r < 32:
+        size += gso >> r
+    size = min(size, gso)
+    half = k[CN.max_window] >> 1 if k[CN.max_window] > TCP_MSS_DEFAULT else k[CN.max_window]
+    if half > 0:
+        size = min(size, max(half, mss))
+    return max(size // mss, TCP_MIN_TSO_SEGS)
+
+
+@inner
+def sender_xmit(rx, c, t):
+    """Connection ``c`` puts its next segment on the wire at ``t``: the probe its timer asked for, or the
+    next of its TSO skb (a new skb of tcp_tso_segs segments, as many as the congestion window and the
+    receive window allow, when the last is done). Returns the segment's sequence number, NONE for a
+    zero-window probe (a segment without data, tcp_xmit_probe_skb)."""
+    k = rx.conn[ix(c)]
+    mss = rx.rc[RC.advmss]
+    probe = k[CN.xmit_probe]
+    if probe == 3:
+        k[CN.xmit_probe] = 0
+        k[CN.win_probes] += 1  # TCPWinProbe
+        k[CN.probes_out] += 1
+        if k[CN.backoff] < PROBE0_BACKOFF_MAX:
+            k[CN.backoff] += 1
+        return NONE
+    if probe == 1:  # new data if the window allows it, else the last segment again
+        k[CN.xmit_probe] = 0
+        k[CN.loss_probes] += 1  # TCPLossProbes
+        if k[CN.snd_nxt] + mss <= k[CN.snd_edge]:
+            seq = k[CN.snd_nxt]
+            k[CN.snd_nxt] += mss
+        else:
+            seq = k[CN.snd_nxt] - mss
+        k[CN.tlp_high_seq] = k[CN.snd_nxt]
+    else:
+        if k[CN.burst] == 0:
+            out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss
+            k[CN.burst] = min(tcp_tso_segs(rx, k), k[CN.cwnd] - out, (k[CN.snd_edge] - k[CN.snd_nxt]) // mss)
+        seq = k[CN.snd_nxt]
+        k[CN.snd_nxt] += mss
+        k[CN.burst] -= 1
+    if seq < k[CN.snd_max]:
+        k[CN.retrans] += 1  # RetransSegs
+    k[CN.snd_max] = max(k[CN.snd_max], k[CN.snd_nxt])
+    return seq
+
+
+@inner
+def sender_sent(rx, c, t):
+    """After connection ``c``'s segment or probe left at ``t``: when its TSO skb is done,
+    tcp_cwnd_validate() and the timers (tcp_schedule_loss_probe, tcp_rearm_rto,
+    tcp_check_probe_timer); a sender that may send again queues behind the others (the link takes
+    one TSO skb at a time), one the receive window stops counts a stall. Returns whether the skb
+    goes on."""
+    k = rx.conn[ix(c)]
+    if k[CN.burst] > 0:
+        return True
+    mss = rx.rc[RC.advmss]
+    out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss
+    limited = out >= k[CN.cwnd]
+    if k[CN.snd_una] >= k[CN.cwnd_usage_seq] or limited or (k[CN.cwnd_limited] == 0 and out > k[CN.max_out]):
+        k[CN.cwnd_limited] = limited
+        k[CN.max_out] = out
+        k[CN.cwnd_usage_seq] = k[CN.snd_nxt]
+    if k[CN.recovery] != 2 or out == 0:  # a pending RTO is not pushed back by sending (tcp_rearm_rto)
+        tcp_arm_xmit_timer(rx, c, t)
+    if can_send(rx, c):
+        sndq_push(rx, c)
+    elif k[CN.snd_nxt] + mss > k[CN.snd_edge] and not limited:
+        k[CN.stalls] += 1  # rwnd-limited (TCP_CHRONO_RWND_LIMITED)
+    return False
+
+
+@inner
+def _cong_avoid(k, acked):
+    """tcp_reno_cong_avoid(): nothing unless cwnd-limited (tcp_is_cwnd_limited: in slow start, a
+    window below twice the packets out); tcp_slow_start() up to ssthresh, then tcp_cong_avoid_ai()."""
+    slow = k[CN.cwnd] < k[CN.ssthresh]
+    if not (k[CN.cwnd_limited] != 0 or (slow and k[CN.cwnd] < 2 * k[CN.max_out])):
+        return
+    if slow:
+        cwnd = min(k[CN.cwnd] + acked, k[CN.ssthresh])
+        acked -= cwnd - k[CN.cwnd]
+        k[CN.cwnd] = cwnd
+        if acked == 0:
+            return
+    w = k[CN.cwnd]
+    if k[CN.cwnd_cnt] >= w:
+        k[CN.cwnd_cnt] = 0
+        k[CN.cwnd] += 1
+    k[CN.cwnd_cnt] += acked
+    if k[CN.cwnd_cnt] >= w:
+        delta = k[CN.cwnd_cnt] // w
+        k[CN.cwnd_cnt] -= delta * w
+        k[CN.cwnd] += delta
+
+
+@inner
+def tcp_ack(rx, c, ack, edge, t):
+    """An ACK of ``ack`` advertising a window up to ``edge`` reaches connection ``c``'s sender at ``t``
+    (tcp_ack): the window is updated (tcp_ack_update_window), acknowledged data leaves the sender
+    (snd_una; the backoff restarts, tcp_ack_update_rtt), the window grows (tcp_cong_control), a tail
+    loss probe is answered once the ACK covers it, TCP_CA_Loss ends once all it sent again is
+    acknowledged; the timers are re-armed, and the zero-window probe stops once the window opens
+    (tcp_ack_probe)."""
+    k = rx.conn[ix(c)]
+    mss = rx.rc[RC.advmss]
+    k[CN.snd_edge] = max(k[CN.snd_edge], edge)
+    k[CN.max_window] = max(k[CN.max_window], edge - ack)
+    acked = ack - k[CN.snd_una]
+    if acked > 0:
+        k[CN.snd_una] = ack
+        k[CN.backoff] = 0
+        k[CN.probes_out] = 0
+        if k[CN.tlp_high_seq] != 0 and ack >= k[CN.tlp_high_seq]:
+            k[CN.tlp_high_seq] = 0
+        if k[CN.ca_state] == CaState.loss and ack >= k[CN.high_seq]:
+            k[CN.ca_state] = CaState.open
+        k[CN.snd_nxt] = max(k[CN.snd_nxt], ack)  # data sent before an RTO went back, acknowledged since
+        _cong_avoid(k, acked // mss)
+    if k[CN.recovery] == 3:
+        if k[CN.snd_nxt] + mss <= k[CN.snd_edge]:  # the window opened: the probe timer stops
+            k[CN.recovery] = 0
+            k[CN.backoff] = 0
+            k[CN.probes_out] = 0
+            timer_cancel(rx, c * Timer.n + Timer.xmit)
+        elif acked <= 0:
+            return  # still closed: the probe timer, backed off, stays (tcp_ack_probe)
+    if acked > 0 or k[CN.recovery] == 0:
+        tcp_arm_xmit_timer(rx, c, t)
+    if can_send(rx, c):
+        sndq_push(rx, c)
+
+
+@inner
+def sender_init(rx, c, rcv_wnd):
+    """A connection established: TCP_INIT_CWND, ssthresh infinite, the SYN-ACK's window, on the link's
+    queue; a window too small for a segment arms the zero-window probe (tcp_check_probe_timer)."""
+    k = rx.conn[ix(c)]
+    k[CN.cwnd] = TCP_INIT_CWND
+    k[CN.ssthresh] = TCP_INFINITE_SSTHRESH
+    k[CN.snd_edge] = rcv_wnd
+    k[CN.max_window] = rcv_wnd
+    if can_send(rx, c):
+        sndq_push(rx, c)
+    else:
+        tcp_arm_xmit_timer(rx, c, 0.0)
+
+
+@kernel
+def senders_init(rx, rcv_wnd):
+    """Every connection established, in order on the link's queue."""
+    for c in range(rx.rc[RC.conns]):
+        sender_init(rx, c, rcv_wnd)

@@ -11,10 +11,12 @@ import numpy as np
 from rxlab.counters import N_COUNTERS
 from rxlab.engine.jit import ensure_fresh, inner
 from rxlab.engine.layout import (
+    AK,
     BF,
     CF,
     CN,
     DT,
+    EV,
     FC,
     GL,
     GR,
@@ -29,6 +31,7 @@ from rxlab.engine.layout import (
     SK,
     SM,
     G,
+    Timer,
 )
 from rxlab.errors import bad, check_int_range
 from rxlab.kernel.gro import GRO_HASH_BUCKETS
@@ -178,14 +181,22 @@ Rx = namedtuple("Rx", [
     "dirty", "dirty_words",
     "gro",  # int64[conns, GR.n]: each connection's held GRO aggregate, if any
     "gro_list",  # int64[queues, GRO_HASH_BUCKETS, GL.n]: each NAPI's gro_hash lists
+    "evq",  # int64[EV.n]: the queues' heads and counts
+    "sndq",  # int64[conns]: the connections that may send, a ring (rxlab.engine.sender)
+    "ack_t", "ack",  # float64[ack_cap], int64[ack_cap, AK.n]: ACKs on their way back, a ring by arrival
+    # the timers (rxlab.engine.timers): per slot (connection x Timer.n + kind, then one per queue: its NAPI
+    # poll's end) when it is due (inf: not armed) and its key in the heap; the heap of slots, and each
+    # slot's place in it (NONE: not in it)
+    "tq_due", "tq_key", "tq_heap", "tq_pos",
 ])
 
 
-def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg_max=1, tpa_max=1):
-    """Zeroed RX-path arrays: rings and holds empty (NONE), receive queues unlinked."""
+def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg_max=1, tpa_max=1, ack_cap=64):
+    """Zeroed RX-path arrays: rings and holds empty (NONE), receive queues unlinked, no timer armed,
+    no ACK in flight, no sender queued."""
     for name, v in (("queues", queues), ("ring_size", ring_size), ("conns", conns), ("n_skbs", n_skbs),
                     ("hold_cap", hold_cap), ("samples", samples), ("ratio_bins", ratio_bins),
-                    ("agg_max", agg_max), ("tpa_max", tpa_max)):
+                    ("agg_max", agg_max), ("tpa_max", tpa_max), ("ack_cap", ack_cap)):
         check_int_range(name, v, 1, 1 << 26)
     return Rx(
         qp=np.zeros((queues, QP.n), np.int64), qstats=np.zeros((queues, QS.n), np.int64),
@@ -201,4 +212,9 @@ def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg
         dirty=np.zeros((conns + 31) >> 5, np.int64), dirty_words=np.zeros((conns + 1023) >> 10, np.int64),
         gro=_gro_rows(conns),
         gro_list=_gro_lists(queues),
+        evq=np.zeros(EV.n, np.int64), sndq=np.zeros(conns, np.int64),
+        ack_t=np.zeros(ack_cap, np.float64), ack=np.zeros((ack_cap, AK.n), np.int64),
+        tq_due=np.full(conns * Timer.n + queues, np.inf), tq_key=np.full(conns * Timer.n + queues, np.inf),
+        tq_heap=np.zeros(conns * Timer.n + queues, np.int64),
+        tq_pos=np.full(conns * Timer.n + queues, NONE, np.int64),
     )

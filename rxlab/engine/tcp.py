@@ -207,25 +207,3 @@ def tcp_select_window(rx, c):
     k[CN.rcv_wup] = k[CN.rcv_nxt]
     k[CN.rcv_edge] = k[CN.rcv_nxt] + new_win
     return k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
-
-
-@inner
-def tcp_cleanup_rbuf(rx, c, t):
-    """__tcp_cleanup_rbuf() (net/ipv4/tcp.c) after connection ``c``'s application copied data: when
-    twice the window still open (tcp_receive_window()) is at most window_clamp, and the window
-    __tcp_select_window() would now give is non-zero and at least twice it, an ACK goes out now
-    (tcp_send_ack() -> tcp_select_window()) advertising it; counted in CN.win_updates. Returns 1 if
-    it did. Its other reason to ACK, a delayed ACK pending for more than one rcv_mss received, does
-    not arise: rxlab's receiver advertises its window as each segment arrives (rxlab.engine.loop).
-    ``t`` is when the read ran (the lead's senders learn the window one RTT later)."""
-    rc = rx.rc
-    k = rx.conn[ix(c)]
-    now = max(0, k[CN.rcv_edge] - k[CN.rcv_nxt])
-    if 2 * now > k[CN.window_clamp]:
-        return 0
-    new = __tcp_select_window(rc, k)
-    if new == 0 or new < 2 * now:
-        return 0
-    tcp_select_window(rx, c)
-    k[CN.win_updates] += 1
-    return 1

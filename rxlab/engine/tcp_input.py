@@ -1,25 +1,19 @@
 """TCP's receive path for in-order data, on the NAPI CPU (net/ipv4/tcp_input.c): admission to
 the receive queue by the release's rule (tcp_data_queue, tcp_try_rmem_schedule), pruning and
 collapsing (tcp_prune_queue, tcp_collapse), coalescing into the tail (tcp_try_coalesce), and
-rcv_ssthresh's growth (tcp_grow_window). The window the receiver advertises is rxlab.engine.tcp's
-tcp_select_window (imported here for rxlab.engine.loop) and tcp_cleanup_rbuf. A socket that queues
-data is marked for its reader (rxlab.engine.reader.mark_dirty)."""
+rcv_ssthresh's growth (tcp_grow_window); its ACKs are rxlab.engine.tcp_output's. A socket that
+queues data is marked for its reader and wakes it (rxlab.engine.reader)."""
 
 import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G
-from rxlab.engine.reader import mark_dirty
+from rxlab.engine.reader import mark_dirty, tcp_data_ready
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
-from rxlab.engine.tcp import (
-    alloc_skb_truesize,
-    tcp_grow_window,
-    tcp_measure_rcv_mss,
-    tcp_select_window,  # noqa: F401  rxlab.engine.loop's import: the ACK's window
-    tcp_win_from_space,
-)
-from rxlab.kernel.tcp import TCP_INIT_CWND, TCP_IP_HEADERS, TCP_RTO_MAX_US, TCP_RTO_MIN_US, TCP_TIMEOUT_MIN_US
+from rxlab.engine.tcp import alloc_skb_truesize, tcp_grow_window, tcp_measure_rcv_mss, tcp_win_from_space
+from rxlab.engine.tcp_output import tcp_ack_now, tcp_ack_snd_check, tcp_event_data_recv, tcp_incr_quickack
+from rxlab.kernel.tcp import TCP_INIT_CWND, TCP_IP_HEADERS
 
 
 @inner
@@ -126,21 +120,42 @@ def tcp_prune_queue(st, rx, c, need, cpu):
 
 
 @inner
-def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t):
-    """tcp_data_queue() of skb ``s``: ``segs`` segments of ``seg`` bytes each, ``payload`` in all (a
-    GRO aggregate, or one segment). tcp_try_rmem_schedule() by the release's admission rule
+def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
+    """tcp_data_queue() of skb ``s`` at ``t``: ``segs`` segments of ``seg`` bytes each, ``payload`` in
+    all from sequence number ``seq`` (a GRO aggregate, or one segment). Data already queued is dropped
+    (DelayedACKLost, quick-ack mode and an ACK at once); data after a hole too, as rxlab has no
+    out-of-order queue (CN.ofo_drops; the kernel's dup ACK at once); a segment partly queued already
+    keeps only its new bytes. tcp_try_rmem_schedule() by the release's admission rule
     (sk_rmem_alloc > sk_rcvbuf; from 6.17 sk_rmem_alloc + truesize > sk_rcvbuf, 1d2fbaad7cd8; from
-    6.18 + len, f017c1f768b6) -> tcp_prune_queue(); if that fails the skb is dropped (TCPRcvQDrop)
-    unless the receive queue is empty (sk_forced_mem_schedule), and its sender recovers the loss at
-    its timers (tcp_schedule_recovery). A drop while sk_rcvbuf cannot
-    hold TCP_INIT_CWND skbs like the dropped one is a trap drop (``CN.trap_*``, ``CF.trapped_at``):
-    a receive buffer smaller than an initial window of the skbs it gets, which drops what the
-    window lets through (Result.trapped()). Else tcp_measure_rcv_mss()
-    (scaling_ratio), rcv_nxt, and tcp_try_coalesce() into the tail or queue the skb, charging
-    truesize (or the coalesce delta); then tcp_event_data_recv()'s tcp_grow_window() for an skb of
-    128 bytes or more."""
+    6.18 + len, f017c1f768b6) -> tcp_prune_queue(); if that fails the skb is dropped (TCPRcvQDrop,
+    ICSK_ACK_NOW: an ACK at once, and sk_data_ready) unless the receive queue is empty
+    (sk_forced_mem_schedule); its sender finds the loss by its timers (rxlab.engine.sender). A drop
+    while sk_rcvbuf cannot hold TCP_INIT_CWND segments at the dropped skb's truesize per segment is
+    a trap drop (``CN.trap_*``, ``CF.trapped_at``): a receive buffer smaller than an initial window of
+    the segments it gets, which drops what the window lets through (Result.trapped()). Else tcp_measure_rcv_mss()
+    (scaling_ratio), rcv_nxt, tcp_try_coalesce() into the tail or queue the skb, charging truesize
+    (or the coalesce delta); tcp_event_data_recv() (with tcp_grow_window() for an skb of 128 bytes or
+    more), tcp_data_ready() and __tcp_ack_snd_check()."""
     rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
     k = conn[ix(c)]
+    if seq + payload <= k[CN.rcv_nxt]:  # "A retransmit, 2nd most common case. Force an immediate ack."
+        k[CN.dup_data] += segs
+        tcp_incr_quickack(rx, c)
+        tcp_ack_now(rx, c, t)
+        skb_free(st, s, cpu, TRUE)
+        return
+    if seq > k[CN.rcv_nxt]:  # after a hole: tcp_data_queue_ofo(), which rxlab does not model
+        k[CN.ofo_drops] += segs
+        tcp_ack_now(rx, c, t)
+        skb_free(st, s, cpu, TRUE)
+        return
+    if seq < k[CN.rcv_nxt]:  # "Partial packet, seq < rcv_next < end_seq": only the new bytes count
+        old = (k[CN.rcv_nxt] - seq) // seg
+        mtu = rc[RC.mtu]
+        st.skbs[ix(s), SK.len] -= old * mtu
+        st.skbs[ix(s), SK.page_len] -= min(st.skbs[ix(s), SK.page_len], old * mtu)
+        segs -= old
+        payload -= old * seg
     adm = rc[RC.admission]
     need = 0
     if adm == Admission.rmem_plus_truesize:
@@ -151,17 +166,17 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t):
         st.c[Ctr.TCPRcvQDrop] += 1
         k[CN.rmem_drops] += segs  # every segment of the aggregate is lost
         k[CN.stalls] += 1
-        # a buffer that cannot hold an initial window of skbs like this one, and drops: a trap
-        trap = TCP_INIT_CWND * st.skbs[ix(s), SK.truesize]
+        # a buffer that cannot hold an initial window of segments like these, and drops: a trap
+        trap = TCP_INIT_CWND * st.skbs[ix(s), SK.truesize] // segs
         if k[CN.rcvbuf] < trap:
             k[CN.trap_drops] += 1
             k[CN.trap_need] = max(k[CN.trap_need], trap)
             connf[ix(c), CF.trapped_at] = min(connf[ix(c), CF.trapped_at], t)
-        tcp_schedule_recovery(rx, c, t)
+        tcp_ack_now(rx, c, t)
+        tcp_data_ready(st, rx, c, t)
         skb_free(st, s, cpu, TRUE)
         return
     k[CN.packets] += segs
-    k[CN.backoff] = 0  # progress: the ACK of new data resets icsk_backoff (tcp_ack)
     # the socket now has data for the next read, whether or not the connection sent since the last
     # (GRO can hold a segment across a read, and an ACK or a poll's end completes it)
     mark_dirty(rx, c)
@@ -169,6 +184,7 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t):
     tcp_measure_rcv_mss(rc, k, seg, payload, truesize)
     k[CN.rcv_nxt] += payload
     k[CN.held] += st.skbs[ix(s), SK.page_len]
+    tcp_event_data_recv(rx, c, t)
     delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff]) if k[CN.count] > 0 else -1
     if delta >= 0:
         k[CN.rmem] += delta
@@ -183,14 +199,16 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t):
         k[CN.rmem] += truesize
     if payload >= 128:
         tcp_grow_window(rc, k, payload, truesize)
+    tcp_data_ready(st, rx, c, t)
+    tcp_ack_snd_check(rx, c, t)
 
 
 @inner
-def netif_receive_skb(st, rx, c, s, cpu, segs, payload, seg, t):
+def netif_receive_skb(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     """The stack above GRO (__netif_receive_skb_core): a tap (packet socket) may take a clone of the
     skb and consumes it in softirq; then TCP (tcp_v4_rcv -> tcp_data_queue)."""
     tap(st, rx, s, cpu)
-    tcp_queue(st, rx, c, s, cpu, segs, payload, seg, t)
+    tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t)
 
 
 @inner
@@ -200,27 +218,3 @@ def tap(st, rx, s, cpu):
         cl = skb_clone(st, s)
         if cl != NONE:
             skb_free(st, cl, cpu, TRUE)
-
-
-
-@inner
-def tcp_schedule_recovery(rx, c, t):
-    """The sender of connection ``c`` learns of a segment lost at ``t`` only by its timers, since the
-    receiver dropped it and nothing after it arrives to be SACKed (rxlab's receiver has no
-    out-of-order queue): the first loss since progress is resent by a tail loss probe after 2 x srtt
-    + TCP_TIMEOUT_MIN_US (tcp_schedule_loss_probe(), more than one packet out); each further one by
-    the retransmission timer, srtt + TCP_RTO_MIN at least (__tcp_set_rto(): rttvar is at least
-    tcp_rto_min), doubled per timeout (tcp_retransmit_timer(): icsk_backoff) up to TCP_RTO_MAX. The
-    configured RTT is srtt. The sender sends nothing until then, and a read's window update does not
-    pull it in (rxlab.engine.reader.app_read); its next send is the resend, counted then
-    (rxlab.engine.sender.sender_resend)."""
-    k = rx.conn[ix(c)]
-    rtt = rx.rf[RF.rtt_us]
-    if k[CN.backoff] == 0:
-        wait = 2.0 * rtt + TCP_TIMEOUT_MIN_US
-        k[CN.recovery] = 1
-    else:
-        wait = min((rtt + TCP_RTO_MIN_US) * 2.0 ** (k[CN.backoff] - 1), TCP_RTO_MAX_US)
-        k[CN.recovery] = 2
-    k[CN.backoff] += 1
-    rx.connf[ix(c), CF.next_send] = max(rx.connf[ix(c), CF.next_send], t + wait)

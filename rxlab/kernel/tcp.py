@@ -14,6 +14,20 @@ TCP_INIT_CWND = 10  # include/net/tcp.h
 TCP_TIMEOUT_MIN_US = 2000  # added to a tail loss probe's 2 x srtt when more than one packet is out
 TCP_RTO_MIN_US = 200_000  # TCP_RTO_MIN (HZ / 5): the floor of rttvar, so an RTO is srtt + 200 ms at least
 TCP_RTO_MAX_US = 120_000_000  # TCP_RTO_MAX (120 * HZ): the backed-off RTO's ceiling
+# tcp_probe0_when(): a zero-window probe's backoff is at most ilog2(TCP_RTO_MAX / TCP_RTO_MIN) + 1
+PROBE0_BACKOFF_MAX = (TCP_RTO_MAX_US // TCP_RTO_MIN_US).bit_length()
+# the receiver's ACKs (include/net/tcp.h, HZ = 1000; net/ipv4/tcp_input.c __tcp_ack_snd_check())
+TCP_DELACK_MIN_US = 40_000  # TCP_DELACK_MIN = TCP_ATO_MIN = HZ / 25: a delayed ACK's timeout (icsk_ack.ato)
+TCP_MAX_QUICKACKS = 16  # at most this many ACKs sent at once in quick-ack mode (tcp_incr_quickack)
+# the sender (net/ipv4/tcp_output.c tcp_tso_autosize(); net/ipv4/tcp_input.c tcp_update_pacing_rate();
+# their sysctls' defaults, Documentation/networking/ip-sysctl.rst)
+TCP_INFINITE_SSTHRESH = 0x7FFFFFFF  # include/net/tcp.h: slow start until the first loss
+SK_PACING_SHIFT = 10  # sk->sk_pacing_shift (sock_init_data): a TSO skb holds ~1 ms at the pacing rate
+TCP_MIN_TSO_SEGS = 2  # net.ipv4.tcp_min_tso_segs
+TCP_TSO_RTT_LOG = 9  # net.ipv4.tcp_tso_rtt_log: below 512 µs of min_rtt a TSO skb may hold gso_max_size
+TCP_PACING_SS_RATIO = 200  # net.ipv4.tcp_pacing_ss_ratio (%): the pacing rate in slow start
+TCP_PACING_CA_RATIO = 120  # net.ipv4.tcp_pacing_ca_ratio (%): in congestion avoidance
+GSO_LEGACY_MAX_SIZE = 65536  # include/linux/netdevice.h: sk_gso_max_size without BIG TCP
 TCPOLEN_TSTAMP_ALIGNED = 12  # include/net/tcp.h: the timestamps option every segment carries
 IPV4_TCP_HEADERS = 40  # struct iphdr 20 + struct tcphdr 20: tp->advmss = MTU - 40 - options
 TCP_HEADER_LEN = 20 + TCPOLEN_TSTAMP_ALIGNED  # tp->tcp_header_len: struct tcphdr and timestamps

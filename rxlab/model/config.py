@@ -20,6 +20,7 @@ from rxlab.model.strategies import lookup
 
 XDP_VERDICTS = ("pass", "drop", "tx", "redirect")
 APP_CPUS = ("remote", "napi")
+READERS = ("woken", "periodic")
 RELEASE_FIELDS = ("strategy", "ring_size", "queues", "tcp_rmem_default", "tcp_rmem", "skb_defer_max")
 """The fields whose default (None) is the value of SimConfig.kernel's release (and driver)."""
 
@@ -34,6 +35,7 @@ INT_RANGES = {
     "seed": (0, 2**32 - 1),  # np.random.seed: 32 bits
     "packets": (1, MAX_PACKETS), "samples": (1, 100_000), "max_skbs": (64, 1 << 24),
     "online_cpus": (1, 1 << 16), "queues": (1, MANA_MAX_NUM_QUEUES), "tcp_rmem": (4096, 1 << 31),
+    "rcvlowat": (1, (1 << 31) - 1),  # sk_rcvlowat: an int, at least 1 (sock_setsockopt SO_RCVLOWAT)
     "tcp_rmem_default": (4096, 1 << 31),
     "so_rcvbuf": (0, (1 << 31) - 1), "rmem_max": (0, (1 << 31) - 1), "skb_defer_max": (0, 1 << 20),
     # MANA's (another driver checks its own): mana_set_ringparam_rx(), the geometry, MAX_CPUS - queues
@@ -45,7 +47,7 @@ MANA_XDP_PAD = PAGE_SIZE_MIN - mana_xdp_mtu_max(PAGE_SIZE_MIN)
 FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
 # from 1 ns (1 Mbps): below, model time overflows to infinity and a run says nothing
 REAL_RANGES = {"app_read_us": (1e-3, 1e6), "xdp_hold_us": (1e-3, 1e6), "link_gbps": (1e-3, 1e4),
-               "rtt_us": (1e-3, 1e6), "ptr_ring_hold_ns": (1e-3, 1e6)}
+               "rtt_us": (1e-3, 1e6), "wake_us": (1e-3, 1e6), "ptr_ring_hold_ns": (1e-3, 1e6)}
 BOOLS = ("gro", "truesize_honest", "defer_free")
 # What each field is and its unit, for `rxlab simulate --help` (tests/test_cli.py: one per field)
 MEANING = {
@@ -73,7 +75,11 @@ MEANING = {
                   "bytes"),
     "rmem_max": ("net.core.rmem_max, which caps SO_RCVBUF", "bytes"),
     "truesize_honest": ("charge the memory really pinned instead of the driver's truesize", ""),
-    "app_read_us": ("each application thread drains its socket this often (data/read_model.md)", "µs"),
+    "reader": ("how applications read: woken by their data (sk_data_ready), or all every app_read_us", ""),
+    "wake_us": ("median scheduling latency of a woken reader (data/read_model.md)", "µs"),
+    "rcvlowat": (("SO_RCVLOWAT: unread bytes that wake a reader (at most half of tcp_rmem[2]; the sk_rcvbuf "
+                  "growth tcp_set_rcvlowat() gives a large value is not modelled)"), "bytes"),
+    "app_read_us": ("with reader periodic: each application drains its socket this often", "µs"),
     "defer_free": ("skb_attempt_defer_free(): frees go back to the NAPI CPU", ""),
     "skb_defer_max": ("net.core.skb_defer_max", "skbs"),
     "reader_cpus": ("CPUs the applications read on (app_cpus remote)", "CPUs"),
@@ -178,7 +184,9 @@ class SimConfig:
     as SK_RMEM_MAX, 212992) or 0..2**31 - 1; ``copybreak`` 0..4096; ``skb_defer_max`` 0..2**20; ``max_skbs``
     64..2**24; ``packets`` 1..10**10; ``samples`` 1..100000; ``seed`` 0..2**32 - 1; the
     fractions ``ack_fraction``, ``clone_fraction``, ``alloc_fail_rate``, ``dma_map_fail_rate``
-    and each of ``xdp``'s 0..1; ``app_read_us``, ``xdp_hold_us``, ``rtt_us``, ``ptr_ring_hold_ns`` 0.001..10**6,
+    and each of ``xdp``'s 0..1; ``app_read_us``, ``wake_us``, ``xdp_hold_us``, ``rtt_us``, ``ptr_ring_hold_ns``
+    0.001..10**6, ``reader`` woken or periodic; ``rcvlowat`` 1..half of tcp_rmem[2] (of sk_rcvbuf under
+    ``so_rcvbuf``, tcp_set_rcvlowat);
     ``link_gbps`` 0.001..10**4; ``gro``, ``truesize_honest``, ``defer_free`` True or False;
     ``reconfigs`` a tuple of :class:`Reconfig`. Integers may be NumPy integers, numbers
     NumPy floats. Together, the tables the run needs must fit the engine and
@@ -215,6 +223,11 @@ class SimConfig:
     # flow at 180 Gbps over 16 connections (47 µs), or a median scheduler wakeup under load (45-48 µs);
     # the argument and its range, ~10-400 µs over 4-128 connections, are in data/read_model.md
     app_read_us: float = 50.0
+    # readers woken by their data after a scheduling latency around wake_us (data/read_model.md), or all
+    # reading every app_read_us, a what-if
+    reader: str = "woken"
+    wake_us: float = defaults.WAKE_US
+    rcvlowat: int = 1  # SO_RCVLOWAT (sock_init_data: sk_rcvlowat 1)
     defer_free: bool = True  # skb_attempt_defer_free: frees go back to the NAPI CPU
     skb_defer_max: int | None = None  # net.core.skb_defer_max; None: the release's (64; 128 from 6.19)
     # app_cpus='remote': connection c reads on the (c mod reading_cpus)-th CPU after the NAPI ones
@@ -253,10 +266,11 @@ class SimConfig:
         self._resolve(rel)
         set_(self, "spec", lookup(self.strategy))
         check_choice("app_cpus", self.app_cpus, APP_CPUS)
+        check_choice("reader", self.reader, READERS)
         for name in ("page_size", "mtu", "adapter_mtu"):  # the geometry says which values are allowed
             if is_int(getattr(self, name)):
                 set_(self, name, int(getattr(self, name)))
-        for name in ("napi_budget", "connections", "copybreak", "seed", "packets", "samples", "max_skbs"):
+        for name in ("napi_budget", "connections", "copybreak", "seed", "packets", "samples", "max_skbs", "rcvlowat"):
             set_(self, name, check_int_range(name, getattr(self, name), *INT_RANGES[name]))
         # one per-CPU table row per NAPI CPU and per reader CPU (rxlab.engine.state.make_state)
         hi = MAX_CPUS - self.queues
@@ -273,6 +287,13 @@ class SimConfig:
         set_(self, "xdp", check_xdp(self.xdp))
         # the geometry validates page_size, arch, mtu (incl. MANA_XDP_MTU_MAX) and adapter_mtu
         self.geometry()
+        # tcp_set_rcvlowat() (net/ipv4/tcp.c) caps SO_RCVLOWAT at half of tcp_rmem[2], or of sk_rcvbuf
+        # under SO_RCVBUF: a larger value would not be what the socket runs with
+        rcvbuf, locked = self.sk_rcvbuf()
+        cap = (rcvbuf if locked else self.tcp_rmem) >> 1
+        if self.rcvlowat > cap:
+            raise bad("rcvlowat", self.rcvlowat, f"1..{cap}: tcp_set_rcvlowat() caps it at half of "
+                      + ("sk_rcvbuf under so_rcvbuf" if locked else "tcp_rmem[2]"))
         if isinstance(self.reconfigs, list):
             set_(self, "reconfigs", tuple(self.reconfigs))
         if not isinstance(self.reconfigs, tuple):

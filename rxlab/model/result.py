@@ -37,7 +37,8 @@ class Result:
     page_bytes: int
     events: tuple = ()  # reconfigurations: at_packet, t_us, mtu, xdp, ok, error
     counters_reader: np.ndarray = None  # of ``counters``, what the reading CPUs did (CPU class "reader")
-    trapped_at: np.ndarray = None  # per connection: the read period its first trap drop came in (inf: none)
+    trapped_at: np.ndarray = None  # per connection: when its first trap drop came (µs; inf: none)
+    ack_ring_full: int = 0  # ACKs lost because more were in flight than rxlab's ring holds
 
     def counter(self, name, cpu_class=None):
         """A counter over the run; ``cpu_class`` "napi" or "reader" gives that CPU class's share."""
@@ -72,24 +73,32 @@ class Result:
         return float(self.conn[:, CN.rcv_nxt].sum()) * 8 / (self.t_us * 1e3) if self.t_us > 0 else 0.0
 
     def trapped(self):
-        """The connections trapped at the end of the run, and why: they dropped skbs (TCPRcvQDrop) while
-        sk_rcvbuf could not hold an initial window (TCP_INIT_CWND, include/net/tcp.h) of skbs like
-        them, and it still cannot. From 6.17 (1d2fbaad7cd8) tcp_prune_queue() calls tcp_clamp_window()
-        whenever the admission rule refuses an skb, which sets sk_rcvbuf to what is queued without
-        the skb, so the buffer stops growing with the queue as it did before; autotuning, which needs
-        more copied per RTT than ever before, cannot grow it back while the flow crawls, and every
-        skb the window lets through beyond a few is dropped. Such a flow progresses at the pace of
-        its sender's recovery timers (tail loss probes, retransmission timeouts: the metrics
-        TCPLossProbes, TCPTimeouts), so its throughput is not a figure to compare.
-        ``trapped_at_us`` is when its first trap drop came."""
+        """The connections trapped in the run, and why: their progress was set by the sender's
+        retransmission timers, not by the buffers. Either it dropped skbs for receive memory
+        (TCPRcvQDrop) and only an RTO (at least TCP_RTO_MIN, 200 ms, doubling) recovered them, so
+        the run's throughput is a wait on the timer and depends on the run's length; or it ends with
+        sk_rcvbuf below an initial window (TCP_INIT_CWND, include/net/tcp.h) of segments at their
+        truesize after such drops, which drops what the window lets through. From 6.17
+        (1d2fbaad7cd8) tcp_prune_queue() calls tcp_clamp_window() whenever the admission rule
+        refuses an skb, which sets sk_rcvbuf to what is queued without the skb; a flight that finds
+        the last one still queued is then dropped, and nothing after the hole is SACKed (rxlab has
+        no out-of-order queue), so the sender waits for its tail loss probe and RTO (the metrics
+        TCPLossProbes, TCPTimeouts). Such a flow's throughput is not a figure to compare.
+        ``trapped_at_us`` is when its first trap drop came (NaN for one the RTO alone marks)."""
         k = self.conn
-        bad = (k[:, CN.trap_need] > 0) & (k[:, CN.rcvbuf] < k[:, CN.trap_need])
-        idx = np.flatnonzero(bad)
-        at = self.trapped_at[idx] if self.trapped_at is not None else np.full(len(idx), np.nan)
-        why = [f"sk_rcvbuf {int(k[c, CN.rcvbuf])} B < {int(k[c, CN.trap_need])} B, an initial window of its skbs, "
-               f"after drops under {self.config.release.admission} admission" for c in idx]
+        short = (k[:, CN.trap_need] > 0) & (k[:, CN.rcvbuf] < k[:, CN.trap_need])
+        timed = (k[:, CN.rmem_drops] > 0) & (k[:, CN.timeouts] > 0)
+        idx = np.flatnonzero(short | timed)
+        at = self.trapped_at[idx] if self.trapped_at is not None else np.full(len(idx), np.inf)
+        at = np.where(np.isfinite(at), at, np.nan)
+        adm = self.config.release.admission
+        why = [(f"sk_rcvbuf {int(k[c, CN.rcvbuf])} B < {int(k[c, CN.trap_need])} B, an initial window of its "
+                f"segments, after drops under {adm} admission") if short[c] else
+               (f"{int(k[c, CN.rmem_drops])} segments dropped for receive memory under {adm} admission, "
+                f"recovered only by {int(k[c, CN.timeouts])} RTO(s) of 200 ms or more") for c in idx]
         return pd.DataFrame({"connection": idx, "trapped_at_us": at, "rcvbuf": k[idx, CN.rcvbuf],
-                             "need": k[idx, CN.trap_need], "trap_drops": k[idx, CN.trap_drops], "why": why})
+                             "need": k[idx, CN.trap_need], "trap_drops": k[idx, CN.trap_drops],
+                             "timeouts": k[idx, CN.timeouts], "why": why})
 
     def drops(self):
         """Packets dropped, by cause."""
@@ -98,6 +107,8 @@ class Result:
             "rx_alloc_fail": int(q[QS.rx_alloc_fail]),
             "xdp_drop": int(q[QS.xdp_drop]),
             "tcp_rmem": int(self.conn[:, CN.rmem_drops].sum()),
+            "tcp_old_data": int(self.conn[:, CN.dup_data].sum()),
+            "tcp_ofo": int(self.conn[:, CN.ofo_drops].sum()),
             "skb_table_full": int(q[QS.skb_table_full]),
         }
 
@@ -126,12 +137,16 @@ class Result:
             "inflight_mem_end": int(self.inflight_end.sum()) * self.page_bytes,
             "atomic_rmw_per_packet": self.counter("atomic_rmw") / max(pk, 1),
             "atomic_rmw_remote_per_packet": self.counter("atomic_rmw_remote") / max(pk, 1),
-            "zero_window_stalls": int(self.conn[:, CN.stalls].sum()),
+            "rwnd_stalls": int(self.conn[:, CN.stalls].sum()),
             "trapped_connections": len(self.trapped()),
-            # the senders' own MIB counters for the losses the receiver caused (tcp_schedule_recovery)
+            # the senders' own MIB counters (rxlab.engine.sender)
             "TCPLossProbes": int(self.conn[:, CN.loss_probes].sum()),
             "TCPTimeouts": int(self.conn[:, CN.timeouts].sum()),
             "RetransSegs": int(self.conn[:, CN.retrans].sum()),
+            "TCPWinProbe": int(self.conn[:, CN.win_probes].sum()),
+            "acks_sent": int(self.conn[:, CN.acks_sent].sum()),
+            "ack_ring_full": self.ack_ring_full,
+            "reader_wakes": int(self.conn[:, CN.wakes].sum()),
             "mem_efficiency_buffer": self.geometry.mem_efficiency_buffer,
             "mem_efficiency_ring": self.geometry.mem_efficiency_ring,
             **self.mem_efficiency(),

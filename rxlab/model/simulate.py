@@ -9,11 +9,29 @@ import numpy as np
 
 from rxlab.engine.invariants import check_invariants, check_no_leak
 from rxlab.engine.jit import compile_finished
-from rxlab.engine.layout import CF, CN, GR, NONE, PL, QP, RC, RF, Admission, Clamp, G, Grow, Mode, WinMode
+from rxlab.engine.layout import (
+    CF,
+    CN,
+    EV,
+    GR,
+    NONE,
+    PL,
+    QP,
+    RC,
+    RF,
+    Admission,
+    Clamp,
+    G,
+    Grow,
+    Mode,
+    Reader,
+    WinMode,
+)
 from rxlab.engine.loop import run, seed_rng, teardown
 from rxlab.engine.napi import polls_complete
 from rxlab.engine.page_pool import pool_create
 from rxlab.engine.rxq import detach_queues, fill_rings
+from rxlab.engine.sender import senders_init
 from rxlab.engine.state import make_rx, make_state
 from rxlab.errors import bad
 from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE
@@ -34,6 +52,7 @@ from rxlab.kernel.sizes import (
     skb_shinfo_aligned,
 )
 from rxlab.kernel.tcp import (
+    GSO_LEGACY_MAX_SIZE,
     advmss,
     rcvmem_per_mss,
     sock_min_rcvbuf,
@@ -171,6 +190,7 @@ def _params(cfg):
         RC.prune_empty: rel.prune_empty == "drop",
         RC.rcv_wscale: _windows(cfg, rcvbuf, locked)[1], RC.clamp: Clamp[rel.window_clamp],
         RC.clamp_floor: sock_min_rcvbuf(cfg.arch) // 2,
+        RC.reader: Reader[cfg.reader], RC.rcvlowat: cfg.rcvlowat, RC.gso_max_size: GSO_LEGACY_MAX_SIZE,
     }
     p, d, tx, r = _xdp_fractions(cfg.xdp)
     floats = {
@@ -179,6 +199,7 @@ def _params(cfg):
         RF.app_read_us: cfg.app_read_us, RF.xdp_hold_us: cfg.xdp_hold_us,
         RF.link_gbps: cfg.link_gbps, RF.rtt_us: cfg.rtt_us,
         RF.alloc_fail_rate: cfg.alloc_fail_rate, RF.dma_map_fail_rate: cfg.dma_map_fail_rate,
+        RF.wake_us: cfg.wake_us,
     }
     for table, column in ((ints, RC), (floats, RF)):
         assert set(table) == set(column) - {column.n}, "every column filled once"
@@ -238,7 +259,7 @@ def build(cfg, pl):
                     n_cpus=sz.n_cpus, n_bufs=sz.n_bufs, n_skbs=sz.n_skbs, mem_limit=sz.mem_limit,
                     pp_alloc_cache=pl.pp_alloc_cache, lock_slots=sz.lock_slots)
     rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS,
-                 sz.agg_max, sz.tpa_max)
+                 sz.agg_max, sz.tpa_max, sz.ack_cap)
     _attach(st, cfg, pl.geoms[0], rx.qp, 0)
     for table, arr in ((pl.ints, rx.rc), (pl.floats, rx.rf)):
         for k, v in table.items():
@@ -254,7 +275,11 @@ def build(cfg, pl):
     rx.conn[:, CN.rcv_ssthresh] = pl.rcv_ssthresh
     rx.connf[:, CF.rcvq_time] = 0.0
     rx.connf[:, CF.trapped_at] = np.inf
+    rx.connf[:, CF.lrcvtime] = -np.inf  # no data yet: the first is a gap (quick-ack mode)
     rx.conn[:, CN.app_cpu] = pl.app_cpu
+    rx.prog[1] = NONE  # no TSO skb on the wire
+    rx.next_read[0] = 0.0 if cfg.reader == "periodic" else np.inf  # readers woken by data read at no set time
+    senders_init(rx, pl.rcv_wnd)
     st.glob[G.napi_cpus] = cfg.queues  # CPUs 0..queues-1 run the queues' NAPI; the rest read
     # the ptr_ring producer lock's hold; the lock is timed from the first packet (page_pool.ptr_ring_clock)
     st.glob[G.lock_hold_ps] = max(1, round(cfg.ptr_ring_hold_ns * 1000))
@@ -348,7 +373,7 @@ def finish(st, rx, cfg, g, t, events, before):
     result = Result(config=cfg, geometry=g, counters=cc.sum(axis=0), counters_reader=cc[1].copy(),
                     qstats=rx.qstats.copy(),
                     conn=rx.conn.copy(), trapped_at=rx.connf[:, CF.trapped_at].copy(), samples=rx.samples[:rx.prog[2]].copy(), ratio_hist=rx.ratio_hist, t_us=float(t),
-                    mem_used_end=int(st.glob[G.mem_used]), inflight_end=inflight,
+                    mem_used_end=int(st.glob[G.mem_used]), inflight_end=inflight, ack_ring_full=int(rx.evq[EV.ack_ring_full]),
                     page_bytes=cfg.page_size << g.order, events=events)
     teardown(st, rx)
     check_no_leak(st)

@@ -14,7 +14,27 @@ import re
 from typing import NamedTuple
 
 from rxlab.counters import N_COUNTERS
-from rxlab.engine.layout import BF, CF, CN, DT, FC, GL, GR, MAX_SKB_FRAGS, PF, PL, QP, QS, RC, RF, SK, SM, G
+from rxlab.engine.layout import (
+    AK,
+    BF,
+    CF,
+    CN,
+    DT,
+    FC,
+    GL,
+    GR,
+    MAX_SKB_FRAGS,
+    PF,
+    PL,
+    QP,
+    QS,
+    RC,
+    RF,
+    SK,
+    SM,
+    G,
+    Timer,
+)
 from rxlab.errors import bad, too_much
 from rxlab.kernel.gro import GRO_HASH_BUCKETS
 from rxlab.kernel.pagepool import (
@@ -46,6 +66,7 @@ class Sizes(NamedTuple):
     hold_cap: int
     mem_limit: int
     lock_slots: int
+    ack_cap: int  # ACKs on their way back at once (rx.ack)
     agg_max: int = 1  # bnxt: aggregation ring entries per queue (Rx.agg's columns)
     tpa_max: int = 1  # bnxt: TPA head buffers per queue (Rx.tpa's columns)
 
@@ -126,7 +147,7 @@ def size_run(cfg, geoms):
     return Sizes(n_pages=n_pages, n_pools=Q * configs * (2 if head_pools else 1), ring_max=pool_size,
                  n_cpus=Q + reading_cpus(cfg),
                  n_bufs=Q * (2 * R + hold_cap + 2 + agg_max + tpa_max), n_skbs=n_skbs, hold_cap=hold_cap,
-                 mem_limit=n_pages * unit, lock_slots=lock_slots(cfg), agg_max=max(1, agg_max),
+                 mem_limit=n_pages * unit, lock_slots=lock_slots(cfg), ack_cap=ack_cap(cfg), agg_max=max(1, agg_max),
                  tpa_max=max(1, tpa_max))
 
 
@@ -138,6 +159,23 @@ def lock_slots(cfg):
     produces alone (ptr_ring_produce_untimed)."""
     need = 2 * cfg.app_read_us * 1e3 / cfg.ptr_ring_hold_ns
     return 1 << min(16, max(10, math.ceil(math.log2(need))))
+
+
+ACK_CAP_MAX = 1 << 20
+
+
+def ack_cap(cfg):
+    """The ACKs that can be on their way back at once: each left within the last RTT, and every data
+    segment the link carried in it makes at most two (one when it is queued or dropped, one when its
+    reader's read opens the window; a delayed ACK is one of those), plus a window update per
+    connection and per periodic read in the RTT. At most ACK_CAP_MAX: more are lost, and counted
+    (Result metric ``ack_ring_full``)."""
+    mtu = min([cfg.mtu] + [r.mtu for r in cfg.reconfigs if r.mtu is not None])
+    wire_us = (mtu + WIRE_OVERHEAD) * 8.0 / (cfg.link_gbps * 1000.0)
+    n = 2 * math.ceil(cfg.rtt_us / wire_us) + 2 * cfg.connections + 64
+    if cfg.reader == "periodic":
+        n += cfg.connections * math.ceil(cfg.rtt_us / cfg.app_read_us)
+    return min(n, ACK_CAP_MAX)
 
 
 # bytes per row of each table make_state / make_rx allocate (int64 and float64: 8 bytes a cell)
@@ -156,11 +194,11 @@ def table_bytes(cfg, sz):
              + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max + 2 * sz.lock_slots)
              + 8 * sz.n_cpus * (FC.n + 1)
              + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max + GRO_HASH_BUCKETS * GL.n)
-             + 8 * cfg.connections * (CN.n + CF.n + GR.n)
+             + 8 * cfg.connections * (CN.n + CF.n + GR.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
     parts = {"holds": sz.hold_cap * Q * (configs * PAGE_ROW + BUF_ROW + HOLD_ROW),
              "skbs": sz.n_skbs * (SKB_ROW + 2 * PAGE_ROW),
-             "connections": 8 * cfg.connections * (CN.n + CF.n + GR.n),
+             "connections": 8 * cfg.connections * (CN.n + CF.n + GR.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1),
              "samples": 8 * cfg.samples * SM.n}
     parts["rings"] = total - sum(parts.values())
     # rxlab.engine.invariants.scan, after the tables are filled and at each reconfiguration: per-page

@@ -267,45 +267,70 @@ def shortfall_spread(connections=(4,), platform="affected_arm64", packets=QUICK_
 
 
 GAIN_KERNELS = ("6.1", "6.6", "6.13", "6.16", "6.17", "6.18", "6.18.17", "7.1")
+# How soon a reader runs once its data wakes it (SimConfig.wake_us, the median of its scheduling
+# latency), which no seed states: data/read_model.md's range, an idle CPU (iovisor/bcc pull request
+# 4713), a busy two-socket box (schbench -L -m 4, sched-ext/scx pull requests 1939 and 2477) and
+# schbench's default load (intel/lkp-tests pull request 196). "periodic" is the fixed-period what-if.
+READERS = (("idle", {"wake_us": 2.0}), ("busy", {"wake_us": 10.0}), ("loaded", {"wake_us": 48.0}))
+PERIODIC_READER = ("periodic 50 µs", {"reader": "periodic", "app_read_us": 50.0})
+TRAP_SEEDS = tuple(range(4))
+"""The seeds (RSS placement and every draw, wake-up latencies among them) a flow's fate is counted over
+where its first round trips decide whether it is trapped."""
 
 
 def gain_across_releases(kernels=GAIN_KERNELS, tcp_rmem=(None,), rtt_us=(50.0,), connections=(1,),
-                         platform="typical_arm64", packets=QUICK_PACKETS, cache=None):
+                         readers=READERS[:1], seeds=(0,), platform="typical_arm64", packets=QUICK_PACKETS,
+                         cache=None):
     """Seed 000's 64 KB gain (pp_frag over full_page, SEED000 otherwise) for every combination of
-    release, ``tcp_rmem`` (None: the release's tcp_rmem[2]), RTT and stream count, priced on
-    ``platform``: one row each with the gain (percent, ESTIMATE) and its band, both strategies' Gbps
-    and what binds them, the full pages' drops for receive memory, and whether a flow of either is
-    trapped (Result.trapped()): then the gain and its band are NaN (a trapped flow gives no figure) and
-    what binds it is "trapped". Runs go through
-    :func:`rxlab.studies.sweep.sweep_rows` (``cache``: see there), so a second call is served from it."""
+    release, ``tcp_rmem`` (None: the release's tcp_rmem[2]), RTT, stream count and reader (``readers``:
+    (name, SimConfig fields) such as :data:`READERS`), over ``seeds``, priced on ``platform``: one row
+    each with the share of seeds in which a flow of either layout is trapped (Result.trapped()), the
+    gain (percent, ESTIMATE: the median over the seeds that are not) and its band (the widest of
+    theirs), both strategies' Gbps and what binds them in the first seed not trapped, and the full
+    pages' drops for receive memory. Where every seed traps a flow, ``trapped`` is True and the gain,
+    its band and the Gbps are NaN (a trapped flow gives no figure) and what binds is "trapped". Runs go
+    through :func:`rxlab.studies.sweep.sweep_rows` (``cache``: see there), so a second call is served
+    from it."""
     prof = load_platforms()[platform]
     points, keys = [], []
     for k in kernels:
         for rmem in tcp_rmem:
             for rtt in rtt_us:
                 for conns in connections:
-                    base = {**SEED000, "kernel": k, "rtt_us": float(rtt), "connections": int(conns),
-                            "packets": packets, **({} if rmem is None else {"tcp_rmem": int(rmem)})}
-                    points += [{**base, "strategy": "full_page"}, {**base, "strategy": "pp_frag"}]
-                    keys.append((k, rmem, rtt, conns))
+                    for name, reader in readers:
+                        keys.append((k, rmem, rtt, conns, name))
+                        for sd in seeds:
+                            base = {**SEED000, "kernel": k, "rtt_us": float(rtt), "connections": int(conns),
+                                    "packets": packets, "seed": sd, **reader,
+                                    **({} if rmem is None else {"tcp_rmem": int(rmem)})}
+                            points += [{**base, "strategy": "full_page"}, {**base, "strategy": "pp_frag"}]
     cfgs = [SimConfig(**p) for p in points]
     todo = list(dict.fromkeys(cfgs))  # the same run twice (a release's own tcp_rmem given) runs once
     df = sweep_rows(todo, cache=cache)
     at = {c: i for i, c in enumerate(todo)}
     df = df.iloc[[at[c] for c in cfgs]].reset_index(drop=True)
     full, frag = df.iloc[0::2].reset_index(drop=True), df.iloc[1::2].reset_index(drop=True)
-    gain, low, high = gain_band(full, frag, prof)
+    gain, low, high = (np.asarray(v, float) for v in gain_band(full, frag, prof))
     tu, tf = throughput(full, prof), throughput(frag, prof)
     trapped = (full["trapped_connections"].to_numpy() > 0) | (frag["trapped_connections"].to_numpy() > 0)
-    gain, low, high = (np.where(trapped, np.nan, np.asarray(v, float)) for v in (gain, low, high))
-    out = pd.DataFrame({
-        "kernel": [k[0] for k in keys], "tcp_rmem": full["tcp_rmem"].astype(int).to_numpy(),
-        "rtt_us": [k[2] for k in keys], "connections": [k[3] for k in keys],
-        "gain_pct": gain, "gain_low": low, "gain_high": high,
-        "gbps_frag": tf["gbps"].to_numpy(), "gbps_full": tu["gbps"].to_numpy(),
-        "binds_frag": np.where(frag["trapped_connections"].to_numpy() > 0, "trapped", tf["binds"].to_numpy()),
-        "binds_full": np.where(full["trapped_connections"].to_numpy() > 0, "trapped", tu["binds"].to_numpy()),
-        "full_rcvq_drops": full["TCPRcvQDrop"].astype(int).to_numpy(), "trapped": trapped,
-    })
+    n = len(seeds)
+    rows = []
+    for i, key in enumerate(keys):
+        run = slice(i * n, (i + 1) * n)
+        free = np.flatnonzero(~trapped[run]) + i * n
+        j = free[0] if len(free) else i * n
+        rows.append({
+            "kernel": key[0], "tcp_rmem": int(full["tcp_rmem"].iloc[j]), "rtt_us": key[2], "connections": key[3],
+            "reader": key[4], "trapped_share": float(trapped[run].mean()),
+            "gain_pct": float(np.median(gain[free])) if len(free) else np.nan,
+            "gain_low": float(low[free].min()) if len(free) else np.nan,
+            "gain_high": float(high[free].max()) if len(free) else np.nan,
+            "gbps_frag": float(tf["gbps"].iloc[j]) if len(free) else np.nan,
+            "gbps_full": float(tu["gbps"].iloc[j]) if len(free) else np.nan,
+            "binds_frag": tf["binds"].iloc[j] if len(free) else "trapped",
+            "binds_full": tu["binds"].iloc[j] if len(free) else "trapped",
+            "full_rcvq_drops": int(full["TCPRcvQDrop"].iloc[j]), "trapped": not len(free),
+        })
+    out = pd.DataFrame(rows)
     out.attrs["note"] = ESTIMATE_NOTE
     return out

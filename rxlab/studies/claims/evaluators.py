@@ -35,13 +35,16 @@ from rxlab.studies.claims.verdicts import (
 from rxlab.studies.seeds import (
     CPU_CLASSES,
     QUICK_PACKETS,
+    READERS,
     SEED000,
     SEED000_KERNELS,
     SEED001,
     SPREAD,
     SPREAD_TEXT,
+    TRAP_SEEDS,
     Runs,
     cpu_use,
+    gain_across_releases,
     measured_shortfall,
     shortfall,
 )
@@ -242,68 +245,79 @@ def _cpu_gain(full, frag, prof):
     return float(throughput_gain(full, frag, prof, "gbps_cpu")[0])
 
 
-def _gain_on(ctx, kernel, prof):
-    """Seed 000's single stream on ``kernel``: (gain, low, high, trapped connections of full pages,
-    full pages' and fragments' throughput rows, the two tidy rows)."""
-    seed = {**SEED000, "kernel": kernel}
-    rows = ctx.runs(*({"strategy": s, **seed} for s in ("full_page", "pp_frag")))
-    full, frag = rows.iloc[[0]], rows.iloc[[1]]
-    gain, low, high = (float(v[0]) for v in gain_band(full, frag, prof))
-    trapped = int(full["trapped_connections"].iloc[0]) + int(frag["trapped_connections"].iloc[0])
-    return gain, low, high, trapped, throughput(full, prof).iloc[0], throughput(frag, prof).iloc[0], full, frag
+def _cell(r, v):
+    """One kernel and reader of seed 000's table: its gain with band and verdict, its trapped share."""
+    n = round(r.trapped_share * len(TRAP_SEEDS))
+    trap = f"trapped in {n} of {len(TRAP_SEEDS)} seeds" if n else ""
+    if r.trapped:
+        return f"{r.reader} reader {trap} (no figure: progress paced by its retransmission timers)"
+    return (f"{r.reader} reader {r.gain_pct:+.0f}% [{r.gain_low:+.0f}..{r.gain_high:+.0f}] ({v}; full pages "
+            f"{r.binds_full}-bound at {r.gbps_full:.1f} Gbps, fragments {r.binds_frag}-bound at {r.gbps_frag:.1f})"
+            + (f", {trap} (the figure is the others')" if trap else ""))
 
 
 def ev_throughput_gain(ctx, claim):
     """Seed 000's ~200% on 64 KB pages, over the kernels its tester could have run
-    (:data:`rxlab.studies.seeds.SEED000_KERNELS`): a gain from a trapped flow (Result.trapped()) is
-    no figure, and where the kernels' answers fall on both sides of the claim the verdict is
-    ``indeterminate``, naming the release as what decides it."""
+    (:data:`rxlab.studies.seeds.SEED000_KERNELS`) and how soon its reader ran once woken
+    (:data:`rxlab.studies.seeds.READERS`), each over :data:`rxlab.studies.seeds.TRAP_SEEDS`: a gain
+    from a trapped flow (Result.trapped()) is no figure, and where the answers fall on both sides of
+    the claim, or some flows are trapped, the verdict is ``indeterminate``, naming what decides it."""
     prof = ctx.profiles["typical_arm64"]
     c = claim
-    per = {k: _gain_on(ctx, k, prof) for k, _ in SEED000_KERNELS}
-    free = {k: v for k, v in per.items() if not v[3]}
-    trapped = [k for k, v in per.items() if v[3]]
-    verdicts = {k: verdict(c["comparison"], c["value"], v[0], c["value_high"], c["unit"], band=(v[1], v[2]))[0]
-                for k, v in free.items()}
-    lines = []
-    for k, why_k in SEED000_KERNELS:
-        gain, low, high, n, tu, tf, _, _ = per[k]
-        figure = (f"trapped ({n} flow; no figure: its progress is paced by recoveries)" if n else
-                  f"{gain:+.0f}% [{low:+.0f}..{high:+.0f}] ({verdicts[k]}; full pages {tu.binds}-bound at "
-                  f"{tu.gbps:.1f} Gbps, fragments {tf.binds}-bound at {tf.gbps:.1f})")
-        lines.append(f"Linux {k} ({why_k}): {figure}")
-    flags = (f"trapped flows on {', '.join(trapped)}: no percentage from them",) if trapped else ()
-    if not free:
+    kernels = [k for k, _ in SEED000_KERNELS]
+    t = gain_across_releases(kernels=kernels, readers=READERS, seeds=TRAP_SEEDS, packets=ctx.packets,
+                             cache=ctx.cache)
+    free = t[~t["trapped"]]
+    verdicts = {(r.kernel, r.reader): verdict(c["comparison"], c["value"], r.gain_pct, c["value_high"], c["unit"],
+                                              band=(r.gain_low, r.gain_high))[0] for r in free.itertuples()}
+    lines = [f"Linux {k} ({why_k}): " + "; ".join(_cell(r, verdicts.get((k, r.reader)))
+                                                  for r in t[t["kernel"] == k].itertuples()) + "."
+             for k, why_k in SEED000_KERNELS]
+    some = t[t["trapped_share"] > 0]
+    flags = ((f"trapped flows on {', '.join(f'{r.kernel} ({r.reader} reader)' for r in some.itertuples())}: "
+              "no percentage from them"),) if len(some) else ()
+    if not len(free):
         return Finding(math.nan, "The release decides: every candidate kernel traps the full pages' flow.",
                        " ".join(lines), kind=INDETERMINATE, flags=flags)
-    gains = [v[0] for v in free.values()]
-    lo, hi = min(v[1] for v in free.values()), max(v[2] for v in free.values())
-    # the release decides when the kernels with a figure fall on both sides of the claim, or when some
-    # trap the flow: there the gain is set by loss recovery, which has no figure here
-    kind = INDETERMINATE if trapped or len({v in ("reproduced", "within uncertainty")
-                                            for v in verdicts.values()}) > 1 else ""
-    decided = ", ".join(f"{k} {verdicts[k]}" for k in free)
-    why = (f"The release the tester ran decides: the gain is {min(gains):+.0f}% to {max(gains):+.0f}% on the "
-           f"candidate kernels that do not trap the flow ({decided})"
-           + (f", and on {', '.join(trapped)} the full pages' flow is trapped, its gain set by loss recovery "
-              "(no figure)." if trapped else ".") if kind else
-           f"What binds each layout decides, alike on every candidate kernel: {decided}.")
-    # one figure only where the kernels agree; an indeterminate row shows their range
+    ok = {k: v in ("reproduced", "within uncertainty") for k, v in verdicts.items()}
+    by_kernel = {k for k, _ in ok} if len(set(ok.values())) > 1 else set()
+    # the release decides when the kernels' answers differ; the reader when one kernel's do, or when a
+    # slow reader lets the first round trips trap the flow (then loss recovery sets the gain: no figure)
+    release = len({ok[k, r] for k, r in ok if r == READERS[0][0]}) > 1
+    reader = len(some) > 0 or any(len({v for (k2, _), v in ok.items() if k2 == k}) > 1 for k in by_kernel)
+    kind = INDETERMINATE if release or reader else ""
+    gains = free["gain_pct"].to_numpy()
+    lo, hi = float(free["gain_low"].min()), float(free["gain_high"].max())
+    decides = " and ".join(w for w, on in (("the release the tester ran", release),
+                                           ("how soon its reader ran once woken", reader)) if on)
+    why = (f"{decides[0].upper()}{decides[1:]} decide{'s' if ' and ' not in decides else ''}: the gain is "
+           f"{gains.min():+.0f}% to {gains.max():+.0f}% where no flow is trapped"
+           + (f", and a slow reader traps the full pages' flow on {', '.join(dict.fromkeys(some['kernel']))} "
+              "in some seeds, its gain set by loss recovery (no figure)." if len(some) else ".") if kind else
+           "What binds each layout decides, alike on every candidate kernel and reader: "
+           + ", ".join(sorted(set(verdicts.values()))) + ".")
+    # one figure only where every kernel and reader agree; an indeterminate row shows their range
     model = math.nan if kind else float(np.median(gains))
-    # the spread over the unstated RSS seed and queue count, on the first untrapped candidate
-    k0 = next(iter(free))
+    # the spread over the unstated RSS seed and queue count, on the first candidate at an idle reader
+    k0 = kernels[0]
     variants = ctx.runs(*({"strategy": s, **SEED000, "kernel": k0, "seed": sd, "queues": q} for sd, q in SPREAD
                           for s in ("full_page", "pp_frag")))
-    spread = dict(zip(SPREAD, zip(*gain_band(variants.iloc[0::2], variants.iloc[1::2], prof))))
-    full0, frag0 = free[k0][6:]
-    details = (" ".join(lines) + f" ({prof.name}; \"200%\" may mean x2, +100%, or x3, +200%.) "
-               f"CPU alone on {k0}: {_cpu_gain(full0, frag0, prof):+.0f}%; the spread is on {k0}.")
+    trap = (variants["trapped_connections"].to_numpy() > 0).reshape(-1, 2).any(axis=1)
+    nan3 = (math.nan,) * 3  # a trapped variant gives no figure (Result.trapped())
+    spread = {v: nan3 if tr else g for v, tr, g in
+              zip(SPREAD, trap, zip(*gain_band(variants.iloc[0::2], variants.iloc[1::2], prof)))}
+    cpu = _cpu_gain(variants.iloc[[0]], variants.iloc[[1]], prof)
+    details = (" ".join(lines) + f" ({prof.name}; readers woken after a median of "
+               + ", ".join(f"{r[1]['wake_us']:g} µs ({r[0]})" for r in READERS)
+               + f"; \"200%\" may mean x2, +100%, or x3, +200%.) CPU alone on {k0}: {cpu:+.0f}%; the spread is on "
+               f"{k0}.")
+    cells = {k: {r.reader: {"gain": None if r.trapped else round(r.gain_pct, 1),
+                            "low": None if r.trapped else round(r.gain_low, 1),
+                            "high": None if r.trapped else round(r.gain_high, 1),
+                            "trapped_share": r.trapped_share} for r in t[t["kernel"] == k].itertuples()}
+             for k in kernels}
     return _spread(Finding(model, why, details, lo, hi, kind=kind, flags=flags,
-                           detail={"kernels": {k: {"gain": None if per[k][3] else round(per[k][0], 1),
-                                                   "low": None if per[k][3] else round(per[k][1], 1),
-                                                   "high": None if per[k][3] else round(per[k][2], 1),
-                                                   "trapped": per[k][3], "why": w}
-                                               for k, w in SEED000_KERNELS}}), spread)
+                           detail={"kernels": {k: {**cells[k], "why": w} for k, w in SEED000_KERNELS}}), spread)
 
 
 def ev_line_rate(ctx, claim):
