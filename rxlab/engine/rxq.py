@@ -12,7 +12,15 @@ heads on the RX ring, BNXT_RX_PAGE_SIZE buffers on the aggregation ring, head bu
 A queue of ``Mode.cyc`` is mlx5's legacy cyclic RQ (drivers/net/ethernet/mellanox/mlx5/core/en_rx.c):
 WQEs of fragment strides on page_pool pages the driver counts out itself (MLX5E_PAGECNT_BIAS_MAX
 references a page, released when the ring comes round to it again), refilled in bulks at a poll's
-end (``mlx5e_post_rx_wqes``); ``mlx5e_handle_rx_cqe`` builds the skb itself."""
+end (``mlx5e_post_rx_wqes``); ``mlx5e_handle_rx_cqe`` builds the skb itself. The strides came with
+069d11465a80 (4.18); the rest with one series of Linux 6.4 (<20230328205623.142075-1-saeed@kernel.org>):
+the frag pages counted out of MLX5E_PAGECNT_BIAS_MAX with 6f5742846053 "net/mlx5e: RX, Enable skb
+page recycling through the page_pool", the deferred release with 3f93f82988bc "net/mlx5e: RX, Defer
+page release in legacy rq for better recycling", the bulk's size with 4ba2b4988c98 "net/mlx5e: RX,
+Increase WQE bulk size for legacy rq" and the refill units with cd640b050368 "net/mlx5e: RX, Break
+the wqe bulk refill in smaller chunks". A failed refill undoes its whole call since ef9369e9c308
+"net/mlx5e: RX, Fix page_pool allocation failure recovery for legacy rq" (6.6, and 6.5 stable). The
+code follows v6.19."""
 
 import numpy as np
 
