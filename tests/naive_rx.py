@@ -657,10 +657,7 @@ class NaiveRx:
         if missing < rq.wqe_bulk:
             return
         bulk = missing - ((rq.pc + missing) & rq.wqe_index_mask)
-        count = self.mlx5e_refill_rx_wqes(rq, rq.pc, bulk)
-        rq.pc += count
-        if count != bulk:
-            rq.stats["rx_alloc_fail"] += 1  # buff_alloc_err
+        rq.pc += self.mlx5e_refill_rx_wqes(rq, rq.pc, bulk)  # short: nothing posted (buff_alloc_err)
 
     def mlx5e_frag_skb(self, rq, frag):
         """frags++ on the fragment's page, its page reference now the caller's (pid, offset)."""

@@ -134,3 +134,16 @@ def test_a_page_comes_back_when_the_ring_comes_round_to_it():
     # one WQE short of a bulk: the consumed pages stay with the driver
     r = simulate(SimConfig(**{**QUIET, "xdp": xdp_only("drop"), "packets": 15}))
     assert r.counters[Ctr.recycle_cached] == 0 and r.counters[Ctr.alloc_fast] == 0
+
+
+def test_a_packet_finding_no_wqe_is_dropped_and_a_failed_refill_posts_nothing():
+    """en_rx.c mlx5e_refill_rx_wqes(): a page allocation that fails undoes the whole call (err_free) and
+    mlx5e_post_rx_wqes() posts nothing; the device drops each frame that finds no WQE posted
+    (rx_out_of_buffer, rx_alloc_fail here). With every allocation failing, the 64 WQEs posted before
+    traffic take 64 frames and every later arrival is dropped, one count each: a failed refill is no
+    drop."""
+    r = simulate(SimConfig(**{**QUIET, "alloc_fail_rate": 1.0, "packets": 100}))
+    q = r.qstats[0]
+    assert q[QS.rx_packets] > 64 and r.counters[Ctr.skb_build] == 64
+    assert q[QS.rx_alloc_fail] == q[QS.rx_packets] - 64 and q[QS.alloc_fail_injected] > 0
+

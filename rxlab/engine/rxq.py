@@ -511,7 +511,8 @@ def _refill_rx_wqes(st, rx, q, i, bulk):
 def mlx5e_post_rx_wqes(st, rx, q):
     """mlx5e_post_rx_wqes(): once at least wqe_bulk WQEs are missing, refill all that are, less those
     that would end inside a page older WQEs still use ((head + bulk) & wqe_index_mask). A refill that
-    falls short posts nothing and counts rq->stats->buff_alloc_err (rx_alloc_fail here)."""
+    falls short posts nothing (rq->stats->buff_alloc_err, no drop yet: rxlab counts the packets the
+    device then finds no WQE for, in mlx5e_handle_rx_cqe)."""
     p = rx.qp[ix(q)]
     W = rx.ring.shape[1]
     missing = W - p[QP.wqes]
@@ -519,10 +520,7 @@ def mlx5e_post_rx_wqes(st, rx, q):
         return
     head = (p[QP.ring_head] + p[QP.wqes]) % W
     bulk = missing - ((head + missing) & p[QP.wqe_index_mask])
-    count = _refill_rx_wqes(st, rx, q, head, bulk)
-    p[QP.wqes] += count
-    if count != bulk:
-        rx.qstats[ix(q), QS.rx_alloc_fail] += 1
+    p[QP.wqes] += _refill_rx_wqes(st, rx, q, head, bulk)
 
 
 @inner
@@ -536,8 +534,8 @@ def mlx5e_handle_rx_cqe(st, rx, q, length, t):
     Non-linear (mlx5e_skb_from_cqe_nonlinear): the first fragment's stride is the head
     (napi_build_skb(va, frame0_sz)), each further one the frame reaches a frag charged its stride,
     frags++ on each page. When napi_build_skb() fails (rxlab: the skb table is full) the frame is
-    dropped and its strides stay with the driver. No WQE posted: the device drops the packet
-    (rx_out_of_buffer; rxlab counts rx_alloc_fail, the refills that failed to post)."""
+    dropped and its strides stay with the driver. No WQE posted (refills failed, or fell behind a
+    poll): the device drops the packet (its rx_out_of_buffer; rx_alloc_fail here)."""
     p = rx.qp[ix(q)]
     W = rx.ring.shape[1]
     if p[QP.wqes] == 0:
