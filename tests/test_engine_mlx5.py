@@ -147,3 +147,21 @@ def test_a_packet_finding_no_wqe_is_dropped_and_a_failed_refill_posts_nothing():
     assert q[QS.rx_packets] > 64 and r.counters[Ctr.skb_build] == 64
     assert q[QS.rx_alloc_fail] == q[QS.rx_packets] - 64 and q[QS.alloc_fail_injected] > 0
 
+
+def test_a_refill_unit_that_ends_inside_a_page_is_refused():
+    """params.c on 16 KB pages, MTU 576, ring 64: strides of roundup_pow_of_two(SKB_DATA_ALIGN(64 + 598)
+    + 320) = 1024, 16 to a page (wqe_index_mask 15, mlx5e_build_rq_frags_info); wqe_bulk = max(16,
+    DIV_ROUND_UP(min(512 KB, 16 * 1024), 1024)) = 16 (mlx5e_rx_compute_wqe_bulk_params). From 7.1
+    (15abbe7c8266: PP_ALLOC_CACHE_REFILL 16 on 16 KB pages) refill_unit = 16 / DIV_ROUND_UP(512 KB,
+    16 * 16 KB) = 8, half a page's WQEs: en_rx.c mlx5e_refill_rx_wqes() would allocate the page over
+    the one it replaces, then release the new one while posted, and simulate() refuses it with the
+    reason. On 6.19 (PP_ALLOC_CACHE_REFILL 64) the unit is the whole bulk and the run goes."""
+    cfg = SimConfig(**{**QUIET, "page_size": 16384, "mtu": 576, "arch": "arm64", "kernel": "7.1"})
+    g = cfg.geometry()
+    assert (g.frag_strides, g.wqe_index_mask, g.wqe_bulk, g.refill_unit) == ((1024,), 15, 16, 8)
+    with pytest.raises(ValueError, match=r"^driver='mlx5_cyclic' is not allowed: .*refilling 8 WQEs at a time "
+                                         r".*where 16 share a page"):
+        simulate(cfg)
+    old = cfg.replace(kernel="6.19")
+    assert old.geometry().refill_unit == 16
+    assert simulate(old).conn[0, CN.packets] == 10

@@ -10,13 +10,14 @@ import functools
 import os
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as hst
 from naive_rx import CONN_NAMES, QS_NAMES, SAMPLE_NAMES, naive_simulate
 
 from rxlab import Reconfig, SimConfig, simulate, xdp_only
 from rxlab.counters import Ctr
 from rxlab.engine.layout import CN, QS, SM
+from rxlab.model.simulate import plan
 
 NOJIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 
@@ -394,5 +395,7 @@ def test_mlx5_matches_the_naive_rx_model_on_drawn_configurations(data):
         kw["reconfigs"] = (Reconfig(at_packet=data.draw(hst.integers(0, kw["packets"] - 1)),
                                     mtu=data.draw(hst.sampled_from([1000, 1500, 9000]))),)
     cfg = SimConfig(**{**BASE, **kw})
+    # refill units that end inside a page (small strides on small rings) are refused: test_engine_mlx5
+    assume(not any(cfg.nic.engine_refuses(g) for g in plan(cfg).geoms))
     d = differences(simulate(cfg), naive_simulate(cfg))
     assert not d, f"{cfg}: " + "\n".join(d[:40])

@@ -49,10 +49,25 @@ def ring_size(rel, asked):
 
 def engine_layout(g):
     """The engine simulates the legacy cyclic RQ; the striding RQ's multi-packet WQEs (UMR-mapped
-    pages, mlx5e_alloc_rx_mpwqe, mlx5e_skb_from_cqe_mpwrq_linear / _nonlinear) are not in it."""
-    return "mlx5's striding RQ (mlx5e_alloc_rx_mpwqe, mlx5e_skb_from_cqe_mpwrq_*), its default where the device " \
-           "has it (mlx5e_build_rq_params), is not in the engine's receive queue; driver mlx5_cyclic " \
-           "simulates the legacy RQ (ethtool --set-priv-flags rx_striding_rq off)" if g.variant == "striding" else ""
+    pages, mlx5e_alloc_rx_mpwqe, mlx5e_skb_from_cqe_mpwrq_linear / _nonlinear) are not in it.
+
+    Nor a legacy RQ whose refill unit ends inside a page that wqe_index_mask + 1 WQEs share:
+    mlx5e_rx_compute_wqe_bulk_params() does not align the unit to a page (it divides wqe_bulk by
+    DIV_ROUND_UP(MAX_WQE_BULK_BYTES, PP_ALLOC_CACHE_REFILL * PAGE_SIZE): 2 on 4 KB pages, and on 16
+    and 64 KB pages once 15abbe7c8266 scales PP_ALLOC_CACHE_REFILL, 1 before), and
+    mlx5e_refill_rx_wqes() releases a page at its last fragment's WQE, allocates one at its first: a
+    unit that ends inside the page allocates the new page over the old one's frag_page, and the next
+    unit releases the new page while its WQEs are posted. Small rings with small strides do this
+    (4 KB pages, MTU 576, ring 16; 16 KB pages, MTU 576, ring 64 from 7.1)."""
+    if g.variant == "striding":
+        return "mlx5's striding RQ (mlx5e_alloc_rx_mpwqe, mlx5e_skb_from_cqe_mpwrq_*), its default where the " \
+               "device has it (mlx5e_build_rq_params), is not in the engine's receive queue; driver mlx5_cyclic " \
+               "simulates the legacy RQ (ethtool --set-priv-flags rx_striding_rq off)"
+    if g.refill_unit % (g.wqe_index_mask + 1):
+        return f"mlx5's legacy RQ refilling {g.refill_unit} WQEs at a time (mlx5e_rx_compute_wqe_bulk_params) " \
+               f"where {g.wqe_index_mask + 1} share a page: mlx5e_refill_rx_wqes() would post a page it has " \
+               "released, which the engine does not simulate (a larger ring_size or MTU avoids it)"
+    return ""
 
 
 SOURCE = "drivers/net/ethernet/mellanox/mlx5/core/en/params.c, en_rx.c, en_main.c"
