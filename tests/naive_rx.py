@@ -13,6 +13,12 @@ Each step names the kernel function it stands for:
   per ring, a head pool of its own where PAGE_SIZE > BNXT_RX_PAGE_SIZE), bnxt_alloc_one_rx_ring
   (RX ring, aggregation ring, TPA heads), bnxt_rx_pkt -> bnxt_copy_skb / bnxt_rx_skb ->
   __bnxt_rx_agg_netmems (bnxt_reuse_rx_data, bnxt_reuse_rx_agg_bufs on failure), bnxt_free_rx_skbs;
+- drivers/net/ethernet/mellanox/mlx5/core/en_rx.c (the legacy cyclic RQ): mlx5e_init_frags_partition
+  (en_main.c), mlx5e_post_rx_wqes -> mlx5e_refill_rx_wqes (mlx5e_free_rx_wqes, the deferred release,
+  then mlx5e_alloc_rx_wqes -> mlx5e_get_rx_frag -> mlx5e_page_alloc_fragmented; a short bulk undone),
+  mlx5e_handle_rx_cqe -> mlx5e_skb_from_cqe_linear / _nonlinear (frag_page->frags counted out of
+  MLX5E_PAGECNT_BIAS_MAX), mlx5e_free_rx_descs; rxlab refills at a poll's last completion before it
+  goes up (the engine's order, README);
 - net/core/dev.c net_rx_action (a poll of up to napi_budget packets, skb_defer_free_flush),
   GRO flushed at each poll's end (__napi_poll, or napi_complete_done when the link idles);
 - net/core/gro.c dev_gro_receive / skb_gro_receive / gro_flush_oldest / napi_gro_flush and
@@ -44,7 +50,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 
 import numpy as np
-from naive import Naive
+from naive import Data, Naive
 
 from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE, MAX_GRO_SKBS
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment, pp_alloc_cache
@@ -201,6 +207,40 @@ class BnxtRxRing:
         self.stats = stats
 
 
+class Mlx5Rq:
+    """struct mlx5e_rq of the legacy cyclic RQ: its work queue as a consumer and a producer counter
+    (mlx5_wq_cyc cc and wqe_ctr), each WQE's fragments (struct mlx5e_wqe_frag_info: dicts naming
+    their page by index into ``frag_pages``), and the frag pages ([page, frags] or None)."""
+
+    def __init__(self, q, pool, g, cfg, xdp, stats):
+        self.q = q
+        self.pool = pool
+        self.napi_cpu = q
+        self.sz = g.wqe_count
+        self.cc = 0
+        self.pc = 0
+        self.num_frags = len(g.frag_sizes)
+        self.wqe_bulk, self.refill_unit, self.wqe_index_mask = g.wqe_bulk, g.refill_unit, g.wqe_index_mask
+        self.headroom = g.headroom
+        self.truesize_pinned = g.truesize_pinned
+        self.xdp_prog = xdp if g.xdp else None
+        self.xdp_pending = deque()
+        self.stats = stats
+        # mlx5e_init_frags_partition(): strides laid out WQE after WQE, a new page when one would cross
+        # PAGE_SIZE; every fragment starts SKIP_RELEASE ("skip first release due to deferred release")
+        self.frags, page, offset = [], 0, 0
+        for _ in range(self.sz):
+            for size, stride in zip(g.frag_sizes, g.frag_strides):
+                if offset + stride > g.page_size:
+                    self.frags[-1]["last"] = True
+                    page, offset = page + 1, 0
+                self.frags.append({"page": page, "offset": offset, "last": False, "skip": True, "size": size,
+                                   "stride": stride})
+                offset += stride
+        self.frags[-1]["last"] = True
+        self.frag_pages = [None] * (page + 1)
+
+
 class Timers(dict):
     """The armed timers, {slot: due}, with a heap of (due, slot) as an index to the next: an entry
     whose slot was re-armed or disarmed since is stale and dropped when it comes to the top."""
@@ -289,6 +329,7 @@ class NaiveRx:
         n_cpus = Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0)
         # page slots and driver buffers far beyond a small run's: if the engine ran out of either, it would show
         self.bnxt = cfg.driver == "bnxt"
+        self.mlx5 = cfg.driver == "mlx5_cyclic"
         # pools per configuration: a queue's, and bnxt's separate head pools after them
         self.pools_per_config = Q * (2 if any(g.head_pool_size for g in self.geoms) else 1)
         self.core = Naive(page_size=cfg.page_size, n_pages=1 << 18, n_pools=self.pools_per_config * (1 + len(cfg.reconfigs)),
@@ -537,6 +578,171 @@ class NaiveRx:
         if rxr.head_pool != rxr.pool:
             core.pool_destroy(rxr.head_pool, cpu)
 
+    # -- mlx5 (the legacy cyclic RQ) ------------------------------------------------------------------
+    def mlx5e_open_rq(self, q, pool, g, xdp):
+        """mlx5e_alloc_rq(): a page_pool of 1 << log_rq_mtu_frames pages, mapped and synced by the pool;
+        the first poll posts the whole ring."""
+        rq = Mlx5Rq(q, pool, g, self.cfg, xdp, self.qstats[q])
+        self.core.pool_create(pool, g.pool_size, 0, True, True, self.cfg.page_size, q, self.cfg.spec.upfront_refs)
+        self.mlx5e_post_rx_wqes(rq)
+        assert rq.pc - rq.cc == rq.sz, "could not fill the RX ring"
+        return rq
+
+    def mlx5e_page_alloc_fragmented(self, rq, i):
+        """page_pool_dev_alloc_netmems(), page_pool_fragment_netmem(MLX5E_PAGECNT_BIAS_MAX), frags 0."""
+        core = self.core
+        if self.inject and self.draw(self.cfg.alloc_fail_rate):
+            rq.stats["alloc_fail_injected"] += 1
+            return False
+        pid = core.pp_alloc_pages(rq.pool, rq.napi_cpu)
+        if pid == NONE:
+            return False
+        core.pages[pid].ppref = self.cfg.page_size // 64
+        core._touch(pid, rq.napi_cpu, "store")
+        rq.frag_pages[i] = [pid, 0]
+        return True
+
+    def mlx5e_page_release_fragmented(self, rq, i):
+        """page_pool_unref_netmem(BIAS_MAX - frags); at 0 the page recycles directly."""
+        core = self.core
+        pid, frags = rq.frag_pages[i]
+        rq.frag_pages[i] = None
+        if core._unref(pid, self.cfg.page_size // 64 - frags, rq.napi_cpu, True) == 0:
+            core._put_unrefed(core.pages[pid].pool, pid, rq.napi_cpu, True, True, -1)
+
+    def mlx5e_put_rx_frag(self, rq, frag):
+        if frag["last"] and not frag["skip"]:
+            self.mlx5e_page_release_fragmented(rq, frag["page"])
+
+    def wqe_frags(self, rq, ctr):
+        i = ctr % rq.sz * rq.num_frags
+        return rq.frags[i:i + rq.num_frags]
+
+    def mlx5e_refill_rx_wqes(self, rq, head, bulk):
+        """Refill units of free (deferred release) then alloc; a failure undoes the whole call."""
+        total, remaining = 0, bulk
+        while remaining:
+            refill = min(rq.refill_unit, remaining)
+            for k in range(refill):
+                for frag in self.wqe_frags(rq, head + total + k):
+                    self.mlx5e_put_rx_frag(rq, frag)
+            got = 0
+            for k in range(refill):
+                frags = self.wqe_frags(rq, head + total + k)
+                ok = True
+                for j, frag in enumerate(frags):
+                    if frag["offset"] == 0 and not self.mlx5e_page_alloc_fragmented(rq, frag["page"]):
+                        for prev in reversed(frags[:j]):
+                            self.mlx5e_put_rx_frag(rq, prev)
+                        ok = False
+                        break
+                    frag["skip"] = False
+                if not ok:
+                    break
+                got += 1
+            if got != refill:
+                for k in range(total + got):
+                    for frag in self.wqe_frags(rq, head + k):
+                        self.mlx5e_put_rx_frag(rq, frag)
+                for k in range(total + refill):
+                    for frag in self.wqe_frags(rq, head + k):
+                        frag["skip"] = True
+                return 0
+            total += got
+            remaining -= refill
+        return total
+
+    def mlx5e_post_rx_wqes(self, rq):
+        missing = rq.sz - (rq.pc - rq.cc)
+        if missing < rq.wqe_bulk:
+            return
+        bulk = missing - ((rq.pc + missing) & rq.wqe_index_mask)
+        rq.pc += self.mlx5e_refill_rx_wqes(rq, rq.pc, bulk)  # short: nothing posted (buff_alloc_err)
+
+    def mlx5e_frag_skb(self, rq, frag):
+        """frags++ on the fragment's page, its page reference now the caller's (pid, offset)."""
+        page = rq.frag_pages[frag["page"]]
+        page[1] += 1
+        self.core.pages[page[0]].users += 1
+        return page[0], frag["offset"]
+
+    def mlx5e_handle_rx_cqe(self, rq, sock, length, is_ack):
+        """The WQE at the consumer counter carries the frame: XDP's verdict, then an skb built on its
+        first stride (linear: charged MLX5_SKB_FRAG_SZ(headroom + cqe_bcnt); non-linear: the first
+        stride, then each further stride the frame reaches as a frag charged its stride)."""
+        cpu = rq.napi_cpu
+        rq.stats["rx_packets"] += 1
+        rq.stats["rx_bytes"] += length
+        self.net_rx_action(rq)
+        self.xdp_tx_completions(rq, self.t)
+        s = self.mlx5e_skb_from_cqe(rq, length)
+        if self.softnet[cpu]["napi_left"] == 0:
+            self.mlx5e_post_rx_wqes(rq)
+        if s is not None:
+            self.deliver(rq, sock, s, length, is_ack)
+
+    def mlx5e_skb_from_cqe(self, rq, length):
+        core, cfg = self.core, self.cfg
+        if rq.pc == rq.cc:  # no WQE posted: the device drops the frame
+            rq.stats["rx_alloc_fail"] += 1
+            return None
+        frags = self.wqe_frags(rq, rq.cc)
+        rq.cc += 1
+        bcnt = length + ETH_HLEN
+        if rq.xdp_prog is not None:
+            p_pass, p_drop, p_tx, _ = rq.xdp_prog
+            r = self.rng.random_sample()
+            if r < p_pass:
+                rq.stats["xdp_pass"] += 1
+            elif r < p_pass + p_drop:
+                rq.stats["xdp_drop"] += 1
+                return None
+            else:
+                rq.stats["xdp_tx" if r < p_pass + p_drop + p_tx else "xdp_redirect"] += 1
+                pid, off = self.mlx5e_frag_skb(rq, frags[0])
+                core.pages[pid].users -= 1  # a buffer takes the reference
+                b = core.buf_new(pid, off, frags[0]["stride"], PP_FRAG, rq.q)
+                if len(rq.xdp_pending) == self.hold_cap:
+                    self.xdp_tx_completions(rq, rq.xdp_pending[0][0])
+                rq.xdp_pending.append((self.t + cfg.xdp_hold_us, b))
+                return None
+        if not core.free_skbs or not core.free_datas:
+            rq.stats["skb_table_full"] += 1
+            return None
+        pid, off = self.mlx5e_frag_skb(rq, frags[0])
+        d = core.free_datas.pop()
+        core.datas[d] = Data(pid, off, True)
+        if rq.num_frags == 1:
+            a = arch_info(cfg.arch)
+            truesize = rq.truesize_pinned if cfg.truesize_honest else (
+                skb_data_align(rq.headroom + bcnt, a.smp_cache_bytes)
+                + skb_shinfo_aligned(smp_cache_bytes=a.smp_cache_bytes) + self.sizeof_sk_buff)
+            s = core._new_skb(d, truesize, length)
+            core.c["skb_build"] += 1
+            return s
+        first = min(frags[0]["size"], bcnt)
+        s = core._new_skb(d, frags[0]["stride"] + self.sizeof_sk_buff, first - ETH_HLEN)
+        core.c["skb_build"] += 1
+        left = bcnt - first
+        for frag in frags[1:]:
+            if left <= 0:
+                break
+            n = min(frag["size"], left)
+            core.datas[d].frags.append(self.mlx5e_frag_skb(rq, frag))
+            core.skbs[s][1] += frag["stride"]
+            core.skbs[s][2] += n
+            left -= n
+        return s
+
+    def mlx5e_free_rx_descs(self, rq):
+        """Every WQE from the consumer on, posted or missing, releases its pages; then SKIP_RELEASE."""
+        for k in range(rq.sz):
+            for frag in self.wqe_frags(rq, rq.cc + k):
+                self.mlx5e_put_rx_frag(rq, frag)
+                frag["skip"] = True
+        rq.pc = rq.cc
+        self.core.pool_destroy(rq.pool, rq.napi_cpu)
+
     def mana_create_rxq(self, q, pool, g, xdp, pre=None):
         """mana_create_rxq(): the queue's page_pool (mana_create_page_pool: pool_size, order, and
         DMA mapping + sync of PAGE_SIZE by the pool only for fragments), then every ring slot
@@ -567,6 +773,8 @@ class NaiveRx:
         """The queue's ring is empty: its poll ends with napi_complete_done(), which flushes GRO; the
         next packet starts a new poll."""
         self.softnet[rxq.napi_cpu]["napi_left"] = 0
+        if self.mlx5:  # mlx5e_napi_poll() posts WQEs before the poll completes
+            self.mlx5e_post_rx_wqes(rxq)
         self.napi_gro_flush(rxq)
 
     def polls_complete(self):
@@ -580,6 +788,8 @@ class NaiveRx:
         flushes GRO (napi_gro_flush(n, HZ >= 1000) on a kernel with HZ below 1000)."""
         if self.bnxt:
             self.bnxt_rx_pkt(rxq, sock, length, is_ack)
+        elif self.mlx5:
+            self.mlx5e_handle_rx_cqe(rxq, sock, length, is_ack)
         else:
             self.mana_process_rx_cqe(rxq, sock, length, is_ack)
         if self.softnet[rxq.napi_cpu]["napi_left"] == 0:
@@ -1426,6 +1636,9 @@ class NaiveRx:
             if self.bnxt:
                 self.bnxt_free_rx_skbs(rxq)
                 continue
+            if self.mlx5:
+                self.mlx5e_free_rx_descs(rxq)
+                continue
             if rxq.xdp_save is not None:
                 core.buf_put(rxq.xdp_save, cpu, False)
                 rxq.xdp_save = None
@@ -1452,15 +1665,17 @@ class NaiveRx:
         except ValueError as e:
             event["error"] = str(e)
             return event
-        pre = None if self.bnxt else self.mana_pre_alloc_rxbufs(g, r.fail)
-        if pre is None and not self.bnxt:
+        pre = None if self.bnxt or self.mlx5 else self.mana_pre_alloc_rxbufs(g, r.fail)
+        if pre is None and not (self.bnxt or self.mlx5):
             event["error"] = PRE_ALLOC_FAILED
             return event
         self.now = self.t
-        if self.bnxt:  # bnxt_change_mtu(): bnxt_close_nic(), then bnxt_open_nic() fills the rings anew
+        if self.bnxt or self.mlx5:  # the rings closed, then opened and filled anew
             self.mana_detach()
             self.inject = False
-            self.rxqs = [self.bnxt_create_rx_ring(q, self.pools_per_config * (i + 1), g) for q in range(cfg.queues)]
+            base = self.pools_per_config * (i + 1)
+            self.rxqs = [self.mlx5e_open_rq(q, base + q, g, xdp) if self.mlx5 else self.bnxt_create_rx_ring(q, base, g)
+                         for q in range(cfg.queues)]
             self.inject = True
             self.mtu, self.xdp = mtu, xdp
             event["ok"] = True
@@ -1478,6 +1693,8 @@ class NaiveRx:
         cfg, core = self.cfg, self.core
         if self.bnxt:
             self.rxqs = [self.bnxt_create_rx_ring(q, 0, self.geoms[0]) for q in range(cfg.queues)]
+        elif self.mlx5:
+            self.rxqs = [self.mlx5e_open_rq(q, q, self.geoms[0], cfg.xdp) for q in range(cfg.queues)]
         else:
             self.rxqs = [self.mana_create_rxq(q, q, self.geoms[0], cfg.xdp) for q in range(cfg.queues)]
         base = Counter(core.c)  # the run's counters start after the rings are filled

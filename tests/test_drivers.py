@@ -90,25 +90,27 @@ def test_a_toy_driver_states_its_own_limits(toy):
 
 
 def test_mana_is_the_default_and_unknown_drivers_are_refused():
-    assert list(DRIVERS) == ["bnxt", "mana", "mlx5"] and SimConfig().nic is lookup("mana")
-    with pytest.raises(ValueError, match="driver='e1000' is not allowed: one of 'bnxt', 'mana', 'mlx5'"):
+    assert list(DRIVERS) == ["bnxt", "mana", "mlx5", "mlx5_cyclic"] and SimConfig().nic is lookup("mana")
+    with pytest.raises(ValueError, match="driver='e1000' is not allowed: one of 'bnxt', 'mana', 'mlx5', 'mlx5_cyclic'"):
         SimConfig(driver="e1000")
     with pytest.raises(ValueError, match="driver.name='mana' is not allowed: a name not registered yet"):
         register(Driver(name="mana", summary="", source="", geometry=toy_geometry, default_strategy=str,
                         ring_size=toy_ring, queues=toy_queues))
 
 
-def test_a_driver_the_engine_does_not_simulate_has_its_geometry_and_is_refused_by_simulate():
-    """mlx5: its kernel arithmetic (rxlab.kernel.mlx5) resolves through SimConfig, with the driver's
-    own defaults; simulate() refuses it with the reason, rather than run it through another
-    driver's receive queue."""
+def test_mlx5s_striding_rq_has_its_geometry_and_is_refused_by_simulate():
+    """mlx5: its default, the striding RQ (rxlab.kernel.mlx5), resolves through SimConfig with the
+    driver's own defaults; simulate() refuses it with the reason, rather than run it through another
+    queue. mlx5_cyclic, the legacy RQ, is the engine's (Mode.cyc)."""
     cfg = SimConfig(driver="mlx5", page_size=65536, mtu=1500)
     g = cfg.geometry()
-    assert g.mtu == 1500 and g.frags_per_page > 1 and cfg.nic.engine
-    with pytest.raises(ValueError, match=r"^driver='mlx5' is not allowed: a driver whose queue the engine "
-                                         r"simulates \(bnxt, mana\): .*rxlab geometry --driver mlx5"):
+    assert g.variant == "striding" and g.mtu == 1500 and g.frags_per_page > 1 and cfg.nic.engine_refuses(g)
+    with pytest.raises(ValueError, match=r"^driver='mlx5' is not allowed: a layout whose queue the engine "
+                                         r"simulates: mlx5's striding RQ .*rxlab geometry --driver mlx5"):
         simulate(cfg.replace(packets=100))
-    for driver in ("bnxt", "mlx5"):
+    legacy = cfg.replace(driver="mlx5_cyclic")
+    assert legacy.geometry().variant == "cyclic" and legacy.nic.engine_refuses(legacy.geometry()) == ""
+    for driver in ("bnxt", "mlx5", "mlx5_cyclic"):
         with pytest.raises(ValueError, match=r"^strategy='full_page' is not allowed: a strategy of the driver's own"):
             SimConfig(driver=driver, strategy="full_page")
 

@@ -134,7 +134,7 @@ INT_RANGES = {"queues": (1, 64), "napi_budget": (1, 1024), "connections": (1, 65
               "max_skbs": (64, 2**24), "skb_defer_max": (0, 2**20), "ring_size": (128, 8192),
               "adapter_mtu": (82, 65535), "reader_cpus": (1, 4080),  # reader_cpus: 4096 less the 16 queues
               "online_cpus": (1, 2**16), "so_rcvbuf": (0, 2**31 - 1), "rmem_max": (0, 2**31 - 1),
-              "rcvlowat": (1, 2**31 - 1)}
+              "rcvlowat": (1, 1 << 24)}  # rcvlowat: half the default tcp_rmem[2] (tcp_set_rcvlowat)
 FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
 POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 1e4, "ptr_ring_hold_ns": 1e6,
             "wake_us": 1e6}
@@ -280,7 +280,7 @@ RUN_EDGES = {
     **{k: [0.0, 0.5, 1.0] for k in FRACTIONS},
     "app_read_us": [1e-3, 50.0, 1e6], "xdp_hold_us": [1e-3, 20.0, 1e6], "rtt_us": [1e-3, 1e6],
     "link_gbps": [1e-3, 200.0, 1e4], **{k: [True, False] for k in BOOLS},
-    "reader": ["woken", "periodic"], "wake_us": [1e-3, 2.0, 1e6], "rcvlowat": [1, 2**31 - 1],
+    "reader": ["woken", "periodic"], "wake_us": [1e-3, 2.0, 1e6], "rcvlowat": [1, 2048],  # at most half of the smallest tcp_rmem[2]
 }
 
 

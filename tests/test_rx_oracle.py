@@ -10,13 +10,14 @@ import functools
 import os
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as hst
 from naive_rx import CONN_NAMES, QS_NAMES, SAMPLE_NAMES, naive_simulate
 
 from rxlab import Reconfig, SimConfig, simulate, xdp_only
 from rxlab.counters import Ctr
 from rxlab.engine.layout import CN, QS, SM
+from rxlab.model.simulate import plan
 
 NOJIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 
@@ -157,6 +158,26 @@ CONFIGS = [
                              "gro": False, "clone_fraction": 1.0}),
     ("bnxt_reconfig_mtu", {"driver": "bnxt", "mtu": 576, "reconfigs": (
         Reconfig(at_packet=300, mtu=1500), Reconfig(at_packet=700, mtu=9000))}),
+    # mlx5's legacy cyclic RQ: linear strides two to a 4 KB page (and 8, 32 to 16, 64 KB pages), a
+    # whole page each with XDP; jumbo frames non-linear on 4 KB pages (four strides, three pages a
+    # WQE) and linear 16 KB strides on larger pages; refills in bulks at a poll's end, the pages
+    # released as the ring comes round; failures undo a whole bulk and drain the ring
+    ("mlx5", {"driver": "mlx5_cyclic"}),
+    ("mlx5_4k_jumbo", {"driver": "mlx5_cyclic", "mtu": 9000, "tcp_rmem": 131072}),
+    ("mlx5_4k_xdp", {"driver": "mlx5_cyclic", "xdp": (0.4, 0.2, 0.2, 0.2)}),
+    ("mlx5_16k", {"driver": "mlx5_cyclic", "page_size": 16384, "ack_fraction": 0.3, "clone_fraction": 0.2}),
+    ("mlx5_16k_jumbo_xdp", {"driver": "mlx5_cyclic", "page_size": 16384, "mtu": 9000, "xdp": (0.7, 0.1, 0.1, 0.1)}),
+    ("mlx5_64k", {"driver": "mlx5_cyclic", "page_size": 65536, "ring_size": 256, "connections": 5, "queues": 3,
+                  "reader_cpus": 2}),
+    ("mlx5_64k_jumbo_xdp_honest", {"driver": "mlx5_cyclic", "page_size": 65536, "ring_size": 256, "mtu": 9000,
+                                   "arch": "arm64", "xdp": xdp_only("pass"), "truesize_honest": True}),
+    ("mlx5_x86_nogro", {"driver": "mlx5_cyclic", "arch": "x86_64", "gro": False, "ring_size": 64}),
+    ("mlx5_fail", {"driver": "mlx5_cyclic", "mtu": 9000, "alloc_fail_rate": 0.05, "dma_map_fail_rate": 0.05,
+                   "seed": 5}),
+    ("mlx5_skb_table_full", {"driver": "mlx5_cyclic", "max_skbs": 64, "reader": "periodic", "app_read_us": 2000.0,
+                             "connections": 4, "gro": False, "clone_fraction": 1.0}),
+    ("mlx5_reconfig", {"driver": "mlx5_cyclic", "mtu": 576, "reconfigs": (
+        Reconfig(at_packet=300, mtu=9000), Reconfig(at_packet=700, xdp=xdp_only("tx"), mtu=1500))}),
 ]
 IDS = [c[0] for c in CONFIGS]
 
@@ -353,5 +374,29 @@ def test_bnxt_matches_the_naive_rx_model_on_drawn_configurations(data):
         kw["reconfigs"] = (Reconfig(at_packet=data.draw(hst.integers(0, kw["packets"] - 1)),
                                     mtu=data.draw(hst.sampled_from([1000, 1500, 9000]))),)
     cfg = SimConfig(**{**BASE, **kw})
+    d = differences(simulate(cfg), naive_simulate(cfg))
+    assert not d, f"{cfg}: " + "\n".join(d[:40])
+
+
+@settings(max_examples=3 if NOJIT else 15, deadline=None)
+@given(data=hst.data())
+def test_mlx5_matches_the_naive_rx_model_on_drawn_configurations(data):
+    """mlx5's legacy RQ (Mode.cyc) on drawn configurations: page sizes, linear and non-linear MTUs,
+    ring sizes (so refill bulks and units), XDP where the RQ stays linear, failures, MTU changes."""
+    page = data.draw(hst.sampled_from([4096, 16384, 65536]))
+    mtu = data.draw(hst.sampled_from([576, 1500, 4000, 9000]))
+    kw = {
+        **_drawn(data),
+        "driver": "mlx5_cyclic",
+        "page_size": page, "mtu": mtu,
+        "ring_size": data.draw(hst.sampled_from([256, 512] if page == 65536 else [64, 256, 1024])),
+        "xdp": data.draw(hst.sampled_from([()] if page == 4096 and mtu > 3498 else [(), (0.25, 0.25, 0.25, 0.25)])),
+    }
+    if data.draw(hst.booleans(), "reconfigure"):
+        kw["reconfigs"] = (Reconfig(at_packet=data.draw(hst.integers(0, kw["packets"] - 1)),
+                                    mtu=data.draw(hst.sampled_from([1000, 1500, 9000]))),)
+    cfg = SimConfig(**{**BASE, **kw})
+    # refill units that end inside a page (small strides on small rings) are refused: test_engine_mlx5
+    assume(not any(cfg.nic.engine_refuses(g) for g in plan(cfg).geoms))
     d = differences(simulate(cfg), naive_simulate(cfg))
     assert not d, f"{cfg}: " + "\n".join(d[:40])

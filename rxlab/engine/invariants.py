@@ -10,7 +10,7 @@ from enum import IntEnum
 import numpy as np
 from numba import njit
 
-from rxlab.engine.layout import BF, DT, FC, NONE, PF, PL, SK, G, Loc, PoolState
+from rxlab.engine.layout import BF, DT, FC, NONE, PF, PL, SK, BufKind, G, Loc, PoolState
 
 
 class Inv(IntEnum):
@@ -107,12 +107,17 @@ def scan(st):
             return _err(out, Inv.page_location, i, pages[i, PF.loc], occ[i])
     # holders recomputed from buffers and skb data
     holders = np.zeros(P, np.int64)
+    # references held by page_pool fragment bias, and by mlx5's frag pages beyond the one they count as users
+    outstanding = np.zeros(P, np.int64)
     n_keys = 0
     keys = np.empty(st.bufs.shape[0] + st.data.shape[0] * (1 + st.data_frags.shape[1] // 2), np.int64)
     for b in range(st.bufs.shape[0]):
         pid = st.bufs[b, BF.page]
         if pid != NONE:
             holders[pid] += 1
+            if st.bufs[b, BF.kind] == BufKind.frag_page:
+                outstanding[pid] += st.bufs[b, BF.size] - 1
+                continue
             keys[n_keys] = pid * (1 << 32) + st.bufs[b, BF.offset]
             n_keys += 1
     refs = np.zeros(st.data.shape[0], np.int64)
@@ -142,7 +147,6 @@ def scan(st):
         if sk[k] == sk[k - 1]:
             return _err(out, Inv.buffer_held_twice, sk[k] >> 32, sk[k] & 0xFFFFFFFF, ZERO)
     # references held by page_pool fragment bias and page_frag caches
-    outstanding = np.zeros(P, np.int64)
     for q in range(st.pools.shape[0]):
         pid = st.pools[q, PL.frag_page]
         if pid != NONE and pages[pid, PF.pool] == q:

@@ -100,6 +100,10 @@ class BufKind(IntEnum):
     pp_frag = 0  # a page_pool fragment (pool maps DMA)
     pp_page = 1  # a whole page_pool page, mapped by the driver (full-page mode)
     page = 2  # a page not from a pool (pre-allocation, xdp_save_va)
+    # mlx5's struct mlx5e_frag_page: the driver's own hold on a page_pool page whose strides its legacy RQ
+    # hands out; ``size`` is the pp references it holds (MLX5E_PAGECNT_BIAS_MAX less the frags handed
+    # out), the buffer no slice of the page
+    frag_page = 3
 
 
 class SK(IntEnum):
@@ -152,6 +156,7 @@ class Mode(IntEnum):
     frag = 1  # page_pool fragments, pool-mapped (post-patch)
     pfc = 2  # the NAPI CPU's page_frag cache, DMA-mapped by the driver per buffer
     agg = 3  # bnxt_en normal mode: head_pool fragments on the RX ring, BNXT_RX_PAGE_SIZE on the agg ring
+    cyc = 4  # mlx5's legacy cyclic RQ: WQEs of fragment strides on page_pool pages the driver counts out
 
 
 class QP(IntEnum):
@@ -185,7 +190,30 @@ class QP(IntEnum):
     header_len = 24  # bytes of the headers that header-data split puts in the head
     buf_use_size = 25  # bp->rx_buf_use_size: the most of a frame the head takes (jumbo_thresh)
     small_truesize = 26  # truesize of a napi_alloc_skb() head from the small-head cache
-    n = 27
+    # Mode.cyc (mlx5's legacy RQ: rxlab.engine.rxq.mlx5e_handle_rx_cqe); 0 in the other modes. The ring's
+    # WQEs are Rx.ring's columns (ring_head its consumer), their fragments rows of Rx.wqe_frags
+    wqes = 27  # WQEs posted (mlx5_wq_cyc cur_sz); the producer is ring_head + wqes
+    num_frags = 28  # fragments per WQE (rq->wqe.info.num_frags)
+    wqe_bulk = 29  # WQEs missing before mlx5e_post_rx_wqes() refills (info.wqe_bulk)
+    refill_unit = 30  # WQEs refilled at once (info.refill_unit)
+    wqe_index_mask = 31  # a refill stops where (head + bulk) & mask is 0 (info.wqe_index_mask)
+    headroom = 32  # rq->buff.headroom
+    smp_cache = 33  # SMP_CACHE_BYTES: SKB_DATA_ALIGN's alignment
+    shinfo = 34  # SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on the run's arch
+    n = 35
+
+
+class WF(IntEnum):
+    """wqe_frags[queue, wqe * num_frags + i]: fragment i of a WQE of mlx5's legacy RQ (struct
+    mlx5e_wqe_frag_info and its struct mlx5e_rq_frag_info), laid out by mlx5e_init_frags_partition()."""
+
+    slot = 0  # its page: a column of Rx.frag_pages (frag->frag_page)
+    offset = 1  # its stride's offset in that page
+    last = 2  # MLX5E_WQE_FRAG_LAST_IN_PAGE: releasing it releases the page
+    skip = 3  # MLX5E_WQE_FRAG_SKIP_RELEASE: nothing to release (never allocated, or released already)
+    size = 4  # frag_size: the most of a frame the fragment takes
+    stride = 5  # frag_stride
+    n = 6
 
 
 class QS(IntEnum):

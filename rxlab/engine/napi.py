@@ -12,7 +12,7 @@ from rxlab.engine.gro import (
 from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import CN, GR, NONE, QP, QS, RC, TRUE, Timer
 from rxlab.engine.page_pool import ptr_ring_clock
-from rxlab.engine.rxq import rx_cqe, rx_skb, rx_truesize
+from rxlab.engine.rxq import rx_cqe, rx_skb, rx_truesize, rxq_poll_end
 from rxlab.engine.skb import skb_free
 from rxlab.engine.tcp_input import netif_receive_skb, tap
 from rxlab.engine.timers import timer_arm, timer_cancel
@@ -34,6 +34,7 @@ def napi_complete_done(st, rx, q, t):
     n = rx.qp[ix(q), QP.gro_count]
     rx.qp[ix(q), QP.napi_left] = 0
     ptr_ring_clock(st, t)  # what goes up may free pages at t (page_pool._producer_lock)
+    rxq_poll_end(st, rx, q)
     napi_gro_flush(st, rx, q, rx.qp[ix(q), QP.napi_cpu], t)
     return n
 

@@ -42,6 +42,9 @@ class RxGeometry:
     and the pool_size of a page_pool of its own for heads (0: heads share the pool).
     wqe_count, pages_per_wqe, stride_size, strides_per_wqe, frag_strides: mlx5's receive WQEs:
     the striding RQ's multi-packet WQEs, or the legacy RQ's per-WQE fragment strides.
+    frag_sizes, wqe_index_mask, wqe_bulk, refill_unit: the legacy RQ's fragments (the most bytes of a
+    frame each takes) and its refill (struct mlx5e_rq_frags_info): WQEs missing before a refill, the
+    refill's bulks, and the mask that keeps a bulk from ending inside a page older WQEs still use.
     """
 
     variant: str
@@ -82,6 +85,10 @@ class RxGeometry:
     stride_size: int = 0
     strides_per_wqe: int = 0
     frag_strides: tuple = ()
+    frag_sizes: tuple = ()
+    wqe_index_mask: int = 0
+    wqe_bulk: int = 0
+    refill_unit: int = 0
 
     def __post_init__(self):
         per_buffer = self.buffer_bytes or (self.page_size << self.order) / self.frags_per_page

@@ -247,22 +247,48 @@ def mlx5e_build_rq_frags_info(p, mtu):
     return frags, mask
 
 
-def _partition_pages(strides, wqes, page_size):
-    """mlx5e_init_frags_partition(): fragments laid out WQE after WQE, a new page whenever the
-    next stride would cross PAGE_SIZE. Returns the pages the whole ring takes."""
-    pages, offset = 1, 0
+def mlx5e_init_frags_partition(strides, wqes, page_size):
+    """en_main.c mlx5e_init_frags_partition(): fragments laid out WQE after WQE, a new page (the next
+    struct mlx5e_frag_page) whenever the next stride would cross PAGE_SIZE, the fragment before it
+    flagged MLX5E_WQE_FRAG_LAST_IN_PAGE, and so the ring's last. Returns one (page slot, offset,
+    last in page) per fragment, WQE by WQE."""
+    frags, slot, offset = [], 0, 0
     for _ in range(wqes):
         for stride in strides:
             if offset + stride > page_size:
-                pages, offset = pages + 1, 0
+                frags[-1] = frags[-1][:2] + (True,)
+                slot, offset = slot + 1, 0
+            frags.append((slot, offset, False))
             offset += stride
-    return pages
+    frags[-1] = frags[-1][:2] + (True,)
+    return frags
+
+
+def _partition_pages(strides, wqes, page_size):
+    """The pages the whole ring takes (mlx5e_init_frags_partition)."""
+    return mlx5e_init_frags_partition(strides, wqes, page_size)[-1][0] + 1
+
+
+def mlx5e_rx_compute_wqe_bulk_params(strides, wqe_index_mask, log_rq_mtu_frames, page_size, xdp,
+                                     pp_cache_refill=64):
+    """params.c mlx5e_rx_compute_wqe_bulk_params(): (wqe_bulk, refill_unit). mlx5e_post_rx_wqes()
+    refills once wqe_bulk WQEs are missing: min(MAX_WQE_BULK_BYTES, a quarter of the ring) in bytes of
+    the WQE's strides (ALIGN'ed to PAGE_SIZE beyond it), at least wqe_index_mask + 1 WQEs; and does so
+    in refill units of wqe_bulk / DIV_ROUND_UP(MAX_WQE_BULK_BYTES, PP_ALLOC_CACHE_REFILL * PAGE_SIZE),
+    "to avoid overflowing the page pool cache". MAX_WQE_BULK_BYTES: 512 KB, 256 KB with XDP."""
+    total = sum(strides)
+    if total > page_size:
+        total = -(-total // page_size) * page_size
+    max_bytes = (256 if xdp else 512) * 1024
+    wqe_bulk = max(wqe_index_mask + 1, -(-min(max_bytes, ((1 << log_rq_mtu_frames) // 4) * total) // total))
+    split_factor = -(-max_bytes // (pp_cache_refill * page_size))
+    return wqe_bulk, -(-wqe_bulk // split_factor)
 
 
 def mlx5_rx_geometry(page_size, mtu, xdp=False, arch="arm64", ring_size=1 << MLX5E_PARAMS_DEFAULT_LOG_RQ_SIZE,
                      queues=DEFAULT_QUEUES, rq_type="auto", xdp_frags=False, striding_rq_cap=True,
                      ext_stride_num_range=True, max_wqe_sz_sq=MAX_WQE_SZ_SQ_DEFAULT, cache_line_128byte=False,
-                     max_mtu=MLX5_MAX_MTU_DEFAULT, max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
+                     max_mtu=MLX5_MAX_MTU_DEFAULT, max_skb_frags=MAX_SKB_FRAGS_DEFAULT, pp_cache_refill=64):
     """One mlx5 RQ's buffers and the truesize of a full-MTU frame (MTU + ETH_HLEN).
 
     ``rq_type="auto"`` is what mlx5e_build_rq_params() picks at probe, with the default MTU
@@ -270,6 +296,8 @@ def mlx5_rx_geometry(page_size, mtu, xdp=False, arch="arm64", ring_size=1 << MLX
     striding RQ is linear or the legacy one would not be. The choice is a private flag
     (rx_striding_rq) that later MTU changes and XDP programs keep; "cyclic" and "striding" are
     ``ethtool --set-priv-flags rx_striding_rq off|on``.
+
+    ``pp_cache_refill``: the kernel's PP_ALLOC_CACHE_REFILL, which sizes the legacy RQ's refill units.
 
     ``ring_size`` is ethtool's rx count: log_rq_mtu_frames = order_base_2(rx) MTU-sized frames
     (mlx5e_ethtool_set_ringparam). The legacy RQ has that many WQEs; the striding RQ
@@ -325,9 +353,11 @@ def mlx5_rx_geometry(page_size, mtu, xdp=False, arch="arm64", ring_size=1 << MLX
     if striding:
         return _striding(p, page_size, mtu, xdp, arch, ring_size, queues, log_rq_mtu_frames, datasize, sk_buff,
                          max_skb_frags)
-    frags, _ = mlx5e_build_rq_frags_info(p, mtu)
+    frags, mask = mlx5e_build_rq_frags_info(p, mtu)
     wqes = 1 << log_rq_mtu_frames
     strides = [s for _, s in frags]
+    wqe_bulk, refill_unit = mlx5e_rx_compute_wqe_bulk_params(strides, mask, log_rq_mtu_frames, page_size, xdp,
+                                                             pp_cache_refill)
     ring_pages = _partition_pages(strides, wqes, page_size)
     if len(frags) == 1:  # mlx5e_skb_from_cqe_linear: napi_build_skb(va, MLX5_SKB_FRAG_SZ(headroom + bcnt))
         stride = strides[0]
@@ -348,7 +378,8 @@ def mlx5_rx_geometry(page_size, mtu, xdp=False, arch="arm64", ring_size=1 << MLX
         order=0, pool_size=wqes, truesize=truesize, truesize_pinned=sum(used) + sk_buff,
         ring_pages=ring_pages, ring_bytes=ring_pages * page_size, nic_bytes=ring_pages * page_size * queues,
         buffer_bytes=sum(used), frame_buffers=len(used), linear=len(frags) == 1, wqe_count=wqes,
-        frag_strides=tuple(strides),
+        frag_strides=tuple(strides), frag_sizes=tuple(size for size, _ in frags), wqe_index_mask=mask,
+        wqe_bulk=wqe_bulk, refill_unit=refill_unit,
     )
 
 

@@ -35,7 +35,7 @@ INT_RANGES = {
     "seed": (0, 2**32 - 1),  # np.random.seed: 32 bits
     "packets": (1, MAX_PACKETS), "samples": (1, 100_000), "max_skbs": (64, 1 << 24),
     "online_cpus": (1, 1 << 16), "queues": (1, MANA_MAX_NUM_QUEUES), "tcp_rmem": (4096, 1 << 31),
-    "rcvlowat": (1, (1 << 31) - 1),  # sk_rcvlowat: an int, at least 1 (sock_setsockopt SO_RCVLOWAT)
+    "rcvlowat": (1, 1 << 30),  # sk_rcvlowat: at least 1, at most half of tcp_rmem[2] (tcp_set_rcvlowat)
     "tcp_rmem_default": (4096, 1 << 31),
     "so_rcvbuf": (0, (1 << 31) - 1), "rmem_max": (0, (1 << 31) - 1), "skb_defer_max": (0, 1 << 20),
     # MANA's (another driver checks its own): mana_set_ringparam_rx(), the geometry, MAX_CPUS - queues
@@ -185,7 +185,7 @@ class SimConfig:
     64..2**24; ``packets`` 1..10**10; ``samples`` 1..100000; ``seed`` 0..2**32 - 1; the
     fractions ``ack_fraction``, ``clone_fraction``, ``alloc_fail_rate``, ``dma_map_fail_rate``
     and each of ``xdp``'s 0..1; ``app_read_us``, ``wake_us``, ``xdp_hold_us``, ``rtt_us``, ``ptr_ring_hold_ns``
-    0.001..10**6, ``reader`` woken or periodic; ``rcvlowat`` 1..half of tcp_rmem[2] (of sk_rcvbuf under
+    0.001..10**6, ``reader`` woken or periodic; ``rcvlowat`` 1..half of tcp_rmem[2], at most 2**30 (of sk_rcvbuf under
     ``so_rcvbuf``, tcp_set_rcvlowat);
     ``link_gbps`` 0.001..10**4; ``gro``, ``truesize_honest``, ``defer_free`` True or False;
     ``reconfigs`` a tuple of :class:`Reconfig`. Integers may be NumPy integers, numbers

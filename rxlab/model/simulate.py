@@ -35,6 +35,7 @@ from rxlab.engine.sender import senders_init
 from rxlab.engine.state import make_rx, make_state
 from rxlab.errors import bad
 from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE
+from rxlab.kernel.mlx5 import mlx5e_init_frags_partition
 from rxlab.kernel.pagepool import (
     PAGE_FRAG_CACHE_MAX_SIZE,
     PP_RING_DEFAULT,
@@ -72,6 +73,8 @@ def _queue_layout(cfg, g):
     head buffer and aggregation buffers (bnxt's normal mode) has its own mode."""
     if g.head_use_size and not g.xdp:
         return Mode.agg, g.order, 1, g.truesize_pinned
+    if g.variant == "cyclic":
+        return Mode.cyc, 0, 1, g.truesize_pinned
     if g.frag_count == 1:
         return Mode.full, g.order, 0, g.truesize_pinned
     if cfg.spec.frag_source == "page_frag_cache":
@@ -97,6 +100,8 @@ def _attach(st, cfg, g, qp, pool_base):
         p[QP.truesize], p[QP.truesize_pinned], p[QP.xdp] = g.truesize, pinned, g.xdp
         if mode == Mode.agg:
             _attach_agg(st, cfg, g, p, pool_base + cfg.queues + q)
+        if mode == Mode.cyc:
+            _attach_cyc(cfg, g, p)
         # a new rxq: no saved XDP buffer, rings from slot 0; GRO holds nothing and the next packet
         # starts a new poll (polls_complete ran before detach_queues); the defer list goes on
         p[QP.save] = NONE
@@ -120,6 +125,29 @@ def _attach_agg(st, cfg, g, p, head_pool):
     # the page; each aggregation buffer adds BNXT_RX_PAGE_SIZE to both (bnxt_rx_pkt)
     p[QP.truesize] = build_skb_truesize(g.alloc_size, cfg.arch)
     p[QP.truesize_pinned] = cfg.page_size // g.frags_per_page + sk_buff
+
+
+def _attach_cyc(cfg, g, p):
+    """mlx5's legacy RQ for queue row ``p`` (en_main.c mlx5e_alloc_rq, params.c
+    mlx5e_build_rq_frags_info): its fragments per WQE and refill bulks, its headroom, and what
+    MLX5_SKB_FRAG_SZ() aligns to. No WQE posted yet."""
+    a = arch_info(cfg.arch)
+    p[QP.wqes], p[QP.num_frags] = 0, len(g.frag_sizes)
+    p[QP.wqe_bulk], p[QP.refill_unit], p[QP.wqe_index_mask] = g.wqe_bulk, g.refill_unit, g.wqe_index_mask
+    p[QP.headroom], p[QP.smp_cache], p[QP.shinfo] = g.headroom, a.smp_cache_bytes, skb_shinfo_aligned(
+        smp_cache_bytes=a.smp_cache_bytes)
+
+
+def _attach_wqes(rx, g):
+    """mlx5e_init_frags_partition() for every queue of mlx5's legacy RQ: each WQE's fragments on
+    their page slots, every one SKIP_RELEASE (nothing allocated yet), no page held."""
+    if g.variant != "cyclic":
+        return
+    nf = len(g.frag_sizes)
+    part = np.array([(slot, off, last, 1, g.frag_sizes[i % nf], g.frag_strides[i % nf]) for i, (slot, off, last)
+                     in enumerate(mlx5e_init_frags_partition(g.frag_strides, g.wqe_count, g.page_size))], np.int64)
+    rx.wqe_frags[:, :len(part)] = part
+    rx.frag_pages[:] = NONE
 
 
 def _pools_per_config(cfg, geoms):
@@ -259,8 +287,9 @@ def build(cfg, pl):
                     n_cpus=sz.n_cpus, n_bufs=sz.n_bufs, n_skbs=sz.n_skbs, mem_limit=sz.mem_limit,
                     pp_alloc_cache=pl.pp_alloc_cache, lock_slots=sz.lock_slots)
     rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS,
-                 sz.agg_max, sz.tpa_max, sz.ack_cap)
+                 sz.agg_max, sz.tpa_max, sz.ack_cap, sz.wqe_frags_max, sz.frag_pages_max)
     _attach(st, cfg, pl.geoms[0], rx.qp, 0)
+    _attach_wqes(rx, pl.geoms[0])
     for table, arr in ((pl.ints, rx.rc), (pl.floats, rx.rf)):
         for k, v in table.items():
             arr[k] = v
@@ -296,7 +325,8 @@ def _fill_uninjected(st, rx, cfg):
     rx.rf[RF.alloc_fail_rate] = cfg.alloc_fail_rate
     rx.rf[RF.dma_map_fail_rate] = cfg.dma_map_fail_rate
     st.glob[G.dma_fail_ppb] = round(cfg.dma_map_fail_rate * 1e9)
-    if (rx.ring == NONE).any():
+    cyc = rx.qp[:, QP.mode] == Mode.cyc  # mlx5's legacy RQ posts WQEs, not Rx.ring's buffers
+    if (rx.ring[~cyc] == NONE).any() or (rx.qp[cyc, QP.wqes] < rx.ring.shape[1]).any():
         raise MemoryError("could not fill the RX rings")
 
 
@@ -323,6 +353,7 @@ def _reconfigure(st, rx, cfg, i, r, cur, t):
     polls_complete(st, rx, t)  # the port stops: the last polls complete
     detach_queues(st, rx)
     _attach(st, cfg, g2, rx.qp, _pools_per_config(cfg, geometries(cfg)) * (i + 1))
+    _attach_wqes(rx, g2)
     rx.rc[RC.mtu] = mtu
     rx.rf[RF.xdp_pass:RF.xdp_redirect + 1] = _xdp_fractions(xdp)
     if pre_alloc is not None:

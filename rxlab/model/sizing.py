@@ -32,6 +32,7 @@ from rxlab.engine.layout import (
     RF,
     SK,
     SM,
+    WF,
     G,
     Timer,
 )
@@ -69,6 +70,8 @@ class Sizes(NamedTuple):
     ack_cap: int  # ACKs on their way back at once (rx.ack)
     agg_max: int = 1  # bnxt: aggregation ring entries per queue (Rx.agg's columns)
     tpa_max: int = 1  # bnxt: TPA head buffers per queue (Rx.tpa's columns)
+    wqe_frags_max: int = 1  # mlx5's legacy RQ: fragments per queue (Rx.wqe_frags' rows)
+    frag_pages_max: int = 1  # mlx5's legacy RQ: pages its ring lays its strides on (Rx.frag_pages' columns)
 
 
 def copy_truesize_extra(arch):
@@ -136,7 +139,11 @@ def size_run(cfg, geoms):
     agg_max = max(x.agg_ring_size for x in geoms)
     tpa_max = max(x.tpa_bufs for x in geoms)
     head_pools = any(x.head_pool_size for x in geoms)
-    extra = agg_max + tpa_max + (PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL if head_pools else 0)
+    # mlx5's legacy RQ: its fragments, and the pages they lay on, each held by a buffer of the driver's
+    wqe_frags = max(x.wqe_count * len(x.frag_sizes) for x in geoms)
+    frag_pages = max(x.ring_pages if x.frag_sizes else 0 for x in geoms)
+    extra = (agg_max + tpa_max + frag_pages
+             + (PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL if head_pools else 0))
     # per queue and configuration: the posted ring and a pre-allocated one, a full alloc cache and
     # ptr_ring, a bulk refill in flight and the XDP holds; then each skb's head and one coalesced
     # page, or the frags of the most buffers a frame takes
@@ -146,9 +153,10 @@ def size_run(cfg, geoms):
     unit = max(max(PAGE_FRAG_CACHE_MAX_SIZE, cfg.page_size), *(cfg.page_size << x.order for x in geoms))
     return Sizes(n_pages=n_pages, n_pools=Q * configs * (2 if head_pools else 1), ring_max=pool_size,
                  n_cpus=Q + reading_cpus(cfg),
-                 n_bufs=Q * (2 * R + hold_cap + 2 + agg_max + tpa_max), n_skbs=n_skbs, hold_cap=hold_cap,
-                 mem_limit=n_pages * unit, lock_slots=lock_slots(cfg), ack_cap=ack_cap(cfg), agg_max=max(1, agg_max),
-                 tpa_max=max(1, tpa_max))
+                 n_bufs=Q * (2 * R + hold_cap + 2 + agg_max + tpa_max + frag_pages), n_skbs=n_skbs,
+                 hold_cap=hold_cap, mem_limit=n_pages * unit, lock_slots=lock_slots(cfg), ack_cap=ack_cap(cfg),
+                 agg_max=max(1, agg_max), tpa_max=max(1, tpa_max), wqe_frags_max=max(1, wqe_frags),
+                 frag_pages_max=max(1, frag_pages))
 
 
 def lock_slots(cfg):
@@ -193,7 +201,8 @@ def table_bytes(cfg, sz):
     total = (sz.n_pages * PAGE_ROW + sz.n_bufs * BUF_ROW + sz.n_skbs * SKB_ROW + Q * sz.hold_cap * HOLD_ROW
              + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max + 2 * sz.lock_slots)
              + 8 * sz.n_cpus * (FC.n + 1)
-             + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max + GRO_HASH_BUCKETS * GL.n)
+             + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max + GRO_HASH_BUCKETS * GL.n
+                        + sz.wqe_frags_max * WF.n + sz.frag_pages_max)
              + 8 * cfg.connections * (CN.n + CF.n + GR.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
     parts = {"holds": sz.hold_cap * Q * (configs * PAGE_ROW + BUF_ROW + HOLD_ROW),

@@ -154,8 +154,9 @@ def geometry_steps(axis, strategy, kernel, arch, page_size, mtu, xdp, driver="ma
 
 
 def simulated(driver):
-    """Whether the engine simulates ``driver``'s receive queue (else its geometry only)."""
-    return not DRIVERS[driver].engine
+    """Whether the engine simulates ``driver``'s receive queue in its default layout (else its
+    geometry only: mlx5's default, the striding RQ)."""
+    return not DRIVERS[driver].engine_refuses(SimConfig(driver=driver).geometry())
 
 
 class SweepView(Panel):

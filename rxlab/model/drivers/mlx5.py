@@ -1,7 +1,14 @@
 """mlx5 (drivers/net/ethernet/mellanox/mlx5/core/): NVIDIA ConnectX. Its kernel arithmetic is
 :mod:`rxlab.kernel.mlx5` (the legacy cyclic RQ's fragment strides, the striding RQ, linear and
-non-linear skbs, XDP). rxlab computes its geometry; the engine does not simulate its queue yet
-(``engine`` below)."""
+non-linear skbs, XDP).
+
+Two registrations, one driver: ``mlx5`` takes the RQ type mlx5e_build_rq_params() picks at probe,
+the striding RQ on a device that has it (the assumption ``striding_rq_cap=True`` of
+:func:`rxlab.kernel.mlx5.mlx5_rx_geometry`: MLX5_CAP_GEN striding_rq, ConnectX-5 and later) for every
+page size and MTU rxlab takes; ``mlx5_cyclic`` the legacy cyclic RQ, as ``ethtool --set-priv-flags
+<dev> rx_striding_rq off`` sets it (or a device without the capability). The engine simulates the
+legacy RQ (``Mode.cyc``, :func:`rxlab.engine.rxq.mlx5e_handle_rx_cqe`); the striding RQ not yet
+(``engine_layout`` below)."""
 
 from rxlab.errors import bad, check_int_range
 from rxlab.kernel.mlx5 import (
@@ -10,18 +17,25 @@ from rxlab.kernel.mlx5 import (
     MLX5E_PARAMS_MAXIMUM_LOG_RQ_SIZE,
     mlx5_rx_geometry,
 )
+from rxlab.kernel.pagepool import pp_alloc_cache
 from rxlab.model.drivers.registry import Driver, queues_up_to, register
 
 MLX5_MAX_CHANNELS = 256  # rxlab's cap on ethtool -L (mlx5e_get_max_num_channels: the device's EQs and CPUs)
 
 
-def geometry(cfg, mtu, xdp, variant):
-    """mlx5e_build_rq_params(): the RQ type chosen at probe (striding where the device can), its
-    strides and pages. The layout is the driver's, not a strategy's."""
-    if variant != "post":
-        raise bad("strategy", cfg.strategy, "a strategy of the driver's own layout (mlx5 posts its own "
-                  "fragment strides or striding WQEs: mlx5e_build_rq_params)")
-    return mlx5_rx_geometry(cfg.page_size, mtu, xdp, cfg.arch, cfg.ring_size, cfg.queues)
+def _geometry(rq_type):
+    def geometry(cfg, mtu, xdp, variant):
+        """mlx5e_build_rq_params(): the RQ type (chosen at probe, striding where the device can, or
+        the rx_striding_rq flag's), its strides and pages. The layout is the driver's, not a
+        strategy's. The legacy RQ's refill units follow the release's PP_ALLOC_CACHE_REFILL."""
+        if variant != "post":
+            raise bad("strategy", cfg.strategy, "a strategy of the driver's own layout (mlx5 posts its own "
+                      "fragment strides or striding WQEs: mlx5e_build_rq_params)")
+        refill = pp_alloc_cache(cfg.page_size, cfg.release.pp_alloc_cache == "page_size_scaled")[1]
+        return mlx5_rx_geometry(cfg.page_size, mtu, xdp, cfg.arch, cfg.ring_size, cfg.queues, rq_type=rq_type,
+                                pp_cache_refill=refill)
+
+    return geometry
 
 
 def ring_size(rel, asked):
@@ -33,10 +47,38 @@ def ring_size(rel, asked):
     return 1 << (n - 1).bit_length()
 
 
+def engine_layout(g):
+    """The engine simulates the legacy cyclic RQ; the striding RQ's multi-packet WQEs (UMR-mapped
+    pages, mlx5e_alloc_rx_mpwqe, mlx5e_skb_from_cqe_mpwrq_linear / _nonlinear) are not in it.
+
+    Nor a legacy RQ whose refill unit ends inside a page that wqe_index_mask + 1 WQEs share:
+    mlx5e_rx_compute_wqe_bulk_params() does not align the unit to a page (it divides wqe_bulk by
+    DIV_ROUND_UP(MAX_WQE_BULK_BYTES, PP_ALLOC_CACHE_REFILL * PAGE_SIZE): 2 on 4 KB pages, and on 16
+    and 64 KB pages once 15abbe7c8266 scales PP_ALLOC_CACHE_REFILL, 1 before), and
+    mlx5e_refill_rx_wqes() releases a page at its last fragment's WQE, allocates one at its first: a
+    unit that ends inside the page allocates the new page over the old one's frag_page, and the next
+    unit releases the new page while its WQEs are posted. Small rings with small strides do this
+    (4 KB pages, MTU 576, ring 16; 16 KB pages, MTU 576, ring 64 from 7.1)."""
+    if g.variant == "striding":
+        return "mlx5's striding RQ (mlx5e_alloc_rx_mpwqe, mlx5e_skb_from_cqe_mpwrq_*), its default where the " \
+               "device has it (mlx5e_build_rq_params), is not in the engine's receive queue; driver mlx5_cyclic " \
+               "simulates the legacy RQ (ethtool --set-priv-flags rx_striding_rq off)"
+    if g.refill_unit % (g.wqe_index_mask + 1):
+        return f"mlx5's legacy RQ refilling {g.refill_unit} WQEs at a time (mlx5e_rx_compute_wqe_bulk_params) " \
+               f"where {g.wqe_index_mask + 1} share a page: mlx5e_refill_rx_wqes() would post a page it has " \
+               "released, which the engine does not simulate (a larger ring_size or MTU avoids it)"
+    return ""
+
+
+SOURCE = "drivers/net/ethernet/mellanox/mlx5/core/en/params.c, en_rx.c, en_main.c"
 MLX5 = register(Driver(
-    name="mlx5", summary="NVIDIA ConnectX: a cyclic RQ of fragment strides or a striding RQ of multi-page WQEs",
-    source="drivers/net/ethernet/mellanox/mlx5/core/en/params.c, en_rx.c, en_main.c",
-    geometry=geometry, default_strategy=lambda rel: "pp_frag", ring_size=ring_size,
+    name="mlx5", summary="NVIDIA ConnectX: a striding RQ of multi-page WQEs where the device has it, else a "
+                         "cyclic RQ of fragment strides",
+    source=SOURCE, geometry=_geometry("auto"), default_strategy=lambda rel: "pp_frag", ring_size=ring_size,
     queues=queues_up_to(DEFAULT_QUEUES, MLX5_MAX_CHANNELS),  # rxlab's default, as MANA's: NIC totals compare
-    engine="the striding RQ and the cyclic RQ's fragment strides (mlx5e_alloc_rx_mpwqe, mlx5e_alloc_rx_wqe) "
-           "are not in the engine's receive queue"))
+    engine_layout=engine_layout))
+MLX5_CYCLIC = register(Driver(
+    name="mlx5_cyclic", summary="NVIDIA ConnectX with rx_striding_rq off: the legacy cyclic RQ of fragment "
+                                "strides on page_pool pages",
+    source=SOURCE, geometry=_geometry("cyclic"), default_strategy=lambda rel: "pp_frag", ring_size=ring_size,
+    queues=queues_up_to(DEFAULT_QUEUES, MLX5_MAX_CHANNELS), engine_layout=engine_layout))
