@@ -133,8 +133,11 @@ def test_from_6_17_a_full_64k_page_does_not_fit_and_drops():
     """1d2fbaad7cd8 (6.17) admits an skb only if sk_rmem_alloc + truesize <= sk_rcvbuf; a second
     65792-byte skb never fits tcp_rmem[1]: tcp_clamp_window() sets sk_rcvbuf to sk_rmem_alloc,
     tcp_collapse() finds nothing bloated at the measured scaling_ratio, RcvPruned, and the packet is
-    dropped (TCPRcvQDrop) since the queue is not empty. 6.16 admits by sk_rmem_alloc > sk_rcvbuf."""
-    kw = {"strategy": "full_page", "page_size": 65536, "arch": "arm64", "wake_us": 48.0, "packets": 600}
+    dropped (TCPRcvQDrop) since the queue is not empty. 6.16 admits by sk_rmem_alloc > sk_rcvbuf.
+    Without GRO each segment is such an skb: with GRO the initial window arrives as one aggregate, forced
+    into the empty queue, whose zero-window ACK (e2142825c120) stops the sender until the read."""
+    kw = {"strategy": "full_page", "page_size": 65536, "arch": "arm64", "wake_us": 48.0, "packets": 600,
+          "gro": False}
     new, old = run(kernel="6.17", **kw), run(kernel="6.16", **kw)
     p = pressure(new)
     # TCPRcvQDrop counts skbs (GRO aggregates), rmem_drops their segments

@@ -119,12 +119,25 @@ def tcp_xmit_timer(rx, c, t):
     """The sender's timer fires (tcp_write_timer_handler). A tail loss probe (tcp_send_loss_probe) or a
     zero-window probe (tcp_send_probe0) is sent by the link as its next packet of ``c``. An RTO
     (tcp_retransmit_timer, TCPTimeouts): tcp_enter_loss() (ssthresh halved on entering, the window one
-    segment, everything from snd_una sent again), the backoff doubles the next RTO."""
+    segment, everything from snd_una sent again), the backoff doubles the next RTO. With a window that
+    cannot take the head (snd_wnd 0 after a memory failure's zero-window ACK), the head is sent again
+    all the same (tcp_retransmit_skb of the head, the window probe; not TCPTimeouts when snd_wnd is 0:
+    "Receiver dastardly shrinks window"). A tail loss probe whose segment lies beyond a shrunk window
+    is not sent; the RTO is armed instead (tcp_send_loss_probe)."""
     k = rx.conn[ix(c)]
+    mss = rx.rc[RC.advmss]
     kind = k[CN.recovery]
     k[CN.recovery] = 0
+    if kind == 1 and k[CN.snd_nxt] - mss >= k[CN.snd_edge] and k[CN.snd_nxt] - mss != k[CN.snd_una]:
+        # a window shrunk below the last segment: __tcp_retransmit_skb() refuses it (-EAGAIN), no probe
+        # goes out and tcp_send_loss_probe() re-arms the RTO (rearm_timer: tcp_rearm_rto)
+        k[CN.recovery] = 2
+        timer_arm(rx, c * Timer.n + Timer.xmit, t + _rto(rx, k))
+        return
     if kind == 2:
-        k[CN.timeouts] += 1
+        zero = k[CN.snd_edge] <= k[CN.snd_una]
+        if not zero:
+            k[CN.timeouts] += 1  # snd_wnd 0: "Receiver dastardly shrinks window", no TCPTimeouts
         if k[CN.ca_state] != CaState.loss:
             k[CN.ssthresh] = max(k[CN.cwnd] >> 1, 2)  # tcp_reno_ssthresh
         k[CN.ca_state] = CaState.loss
@@ -137,6 +150,8 @@ def tcp_xmit_timer(rx, c, t):
         k[CN.backoff] += 1
         timer_arm(rx, c * Timer.n + Timer.xmit, t + _rto(rx, k))
         k[CN.recovery] = 2
+        if k[CN.snd_una] + mss > k[CN.snd_edge]:
+            k[CN.xmit_probe] = 2  # tcp_retransmit_skb() of the head goes whatever the window: the probe
     else:
         k[CN.xmit_probe] = kind
     sndq_push(rx, c)
@@ -182,7 +197,11 @@ def sender_xmit(rx, c, t):
         if k[CN.backoff] < PROBE0_BACKOFF_MAX:
             k[CN.backoff] += 1
         return NONE
-    if probe == 1:  # new data if the window allows it, else the last segment again
+    if probe == 2:  # the RTO's retransmission of the head, whatever the window
+        k[CN.xmit_probe] = 0
+        seq = k[CN.snd_una]
+        k[CN.snd_nxt] = seq + mss
+    elif probe == 1:  # new data if the window allows it, else the last segment again
         k[CN.xmit_probe] = 0
         k[CN.loss_probes] += 1  # TCPLossProbes
         if k[CN.snd_nxt] + mss <= k[CN.snd_edge]:
@@ -257,16 +276,19 @@ def _cong_avoid(k, acked):
 @inner
 def tcp_ack(rx, c, ack, edge, t):
     """An ACK of ``ack`` advertising a window up to ``edge`` reaches connection ``c``'s sender at ``t``
-    (tcp_ack): the window is updated (tcp_ack_update_window), acknowledged data leaves the sender
+    (tcp_ack): the window is taken as advertised when the ACK advances snd_una, widens the window or
+    closes it (tcp_ack_update_window, tcp_may_update_window; a zero window updates it from 6.6,
+    800a666141de), so tcp_wnd_end() may move left; acknowledged data leaves the sender
     (snd_una; the backoff restarts, tcp_ack_update_rtt), the window grows (tcp_cong_control), a tail
     loss probe is answered once the ACK covers it, TCP_CA_Loss ends once all it sent again is
     acknowledged; the timers are re-armed, and the zero-window probe stops once the window opens
     (tcp_ack_probe)."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
-    k[CN.snd_edge] = max(k[CN.snd_edge], edge)
-    k[CN.max_window] = max(k[CN.max_window], edge - ack)
     acked = ack - k[CN.snd_una]
+    if acked > 0 or edge > k[CN.snd_edge] or edge == ack:  # tcp_may_update_window(): snd_wnd = nwin
+        k[CN.snd_edge] = edge
+    k[CN.max_window] = max(k[CN.max_window], edge - ack)
     if acked > 0:
         k[CN.snd_una] = ack
         k[CN.backoff] = 0
