@@ -1270,7 +1270,8 @@ class NaiveRx:
         else:
             if sock.burst == 0:
                 out = (sock.snd_nxt - sock.snd_una) // mss
-                sock.burst = min(self.tso_segs(sock), sock.cwnd - out, (sock.snd_edge - sock.snd_nxt) // mss)
+                quota = min(max(sock.cwnd >> 1, 1), sock.cwnd - out)  # tcp_cwnd_test(): half cwnd at most
+                sock.burst = min(self.tso_segs(sock), quota, (sock.snd_edge - sock.snd_nxt) // mss)
             seq = sock.snd_nxt
             sock.snd_nxt += mss
             sock.burst -= 1

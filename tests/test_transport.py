@@ -26,11 +26,12 @@ def run(**kw):
     return simulate(SimConfig(**kw))
 
 
-def test_the_initial_window_is_one_tso_skb_gro_merges_and_an_empty_queue_takes_whole():
-    """TCP_INIT_CWND segments leave back to back as one TSO skb (tcp_write_xmit: the initial window
-    of 10 is below tcp_tso_autosize()'s 22 segments: 2 x 10 x 1448 B per 50 µs >> sk_pacing_shift
-    plus gso_max_size >> (50 µs >> tcp_tso_rtt_log), at most half the 65160 B SYN-ACK window); GRO
-    merges them into one skb of 10 full 64 KB pages, whose truesize is 5 x the 131072 B tcp_rmem[1].
+def test_the_initial_window_is_two_tso_skbs_gro_merges_and_an_empty_queue_takes_whole():
+    """TCP_INIT_CWND segments leave back to back as two TSO skbs of 5 (tcp_write_xmit: tcp_cwnd_test()
+    gives at most half the window, max(cwnd >> 1, 1), d649a7a81f3b, below tcp_tso_autosize()'s 22
+    segments: 2 x 10 x 1448 B per 50 µs >> sk_pacing_shift plus gso_max_size >> (50 µs >>
+    tcp_tso_rtt_log), at most half the 65160 B SYN-ACK window): after 5 segments the first skb is done.
+    GRO merges all 10 into one skb of 10 full 64 KB pages, whose truesize is 5 x the 131072 B tcp_rmem[1].
     6.17 refuses it by its admission rule (1d2fbaad7cd8), but the queue is empty: tcp_prune_queue()
     returns at once (972ca7a3bc9a) and tcp_data_queue() takes it (sk_forced_mem_schedule). No ACK has
     come back when the last segment leaves (ACKs take the RTT)."""
@@ -44,6 +45,8 @@ def test_the_initial_window_is_one_tso_skb_gro_merges_and_an_empty_queue_takes_w
     assert k[CN.rmem] > 5 * k[CN.rcvbuf] == 5 * 131072
     assert r.counters[Ctr.PruneCalled] == r.counters[Ctr.TCPRcvQDrop] == 0
     assert k[CN.snd_una] == 0 and k[CN.snd_nxt] == TCP_INIT_CWND * mss and k[CN.cwnd] == TCP_INIT_CWND
+    half = run(kernel="6.17", packets=TCP_INIT_CWND // 2, **FULL_64K).conn[0]
+    assert half[CN.snd_nxt] == TCP_INIT_CWND // 2 * mss and half[CN.burst] == 0
 
 
 def test_a_forced_admission_sends_a_zero_window_ack_at_once():

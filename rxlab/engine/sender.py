@@ -185,7 +185,8 @@ def tcp_tso_segs(rx, k):
 def sender_xmit(rx, c, t):
     """Connection ``c`` puts its next segment on the wire at ``t``: the probe its timer asked for, or the
     next of its TSO skb (a new skb of tcp_tso_segs segments, as many as the congestion window and the
-    receive window allow, when the last is done). Returns the segment's sequence number, NONE for a
+    receive window allow, when the last is done; tcp_cwnd_test()'s quota is at most half the window,
+    max(cwnd >> 1, 1), "to ensure at least 2 GSO packets in flight": d649a7a81f3b, 2014). Returns the segment's sequence number, NONE for a
     zero-window probe (a segment without data, tcp_xmit_probe_skb)."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
@@ -213,7 +214,8 @@ def sender_xmit(rx, c, t):
     else:
         if k[CN.burst] == 0:
             out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss
-            k[CN.burst] = min(tcp_tso_segs(rx, k), k[CN.cwnd] - out, (k[CN.snd_edge] - k[CN.snd_nxt]) // mss)
+            quota = min(max(k[CN.cwnd] >> 1, 1), k[CN.cwnd] - out)  # tcp_cwnd_test(): at most half cwnd
+            k[CN.burst] = min(tcp_tso_segs(rx, k), quota, (k[CN.snd_edge] - k[CN.snd_nxt]) // mss)
         seq = k[CN.snd_nxt]
         k[CN.snd_nxt] += mss
         k[CN.burst] -= 1
