@@ -874,6 +874,7 @@ class NaiveRx:
             if mss <= 0:
                 return 0
         if free < full // 2:
+            sock.ack_quick = 0  # quick-ack mode ends
             free = free // (1 << ws) * (1 << ws)
             if free < allowed // 16 or free < mss:  # silly window avoidance: a zero window
                 return 0

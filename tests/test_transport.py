@@ -54,13 +54,17 @@ def test_a_forced_admission_sends_a_zero_window_ack_at_once():
     empty queue (sk_forced_mem_schedule) with ICSK_ACK_NOMEM | ICSK_ACK_NOW (e2142825c120, 6.6): an ACK
     leaves at once advertising 0, and tcp_select_window() records it, rcv_wnd 0 and rcv_wup = rcv_nxt
     (8c670bdfa58e, 6.14); the flag goes with that ACK (tcp_event_ack_sent). 6.16's rule
-    (sk_rmem_alloc > sk_rcvbuf, 0 here) admits the same skb: its ACK keeps a window open."""
+    (sk_rmem_alloc > sk_rcvbuf, 0 here) admits the same skb with no such flag: __tcp_ack_snd_check()
+    finds the window __tcp_select_window() would give (0: no free space) below the one advertised,
+    and that call ended quick-ack mode (icsk_ack.quick = 0 below half the space), so the ACK waits
+    (the delayed ACK, or the read) and the window advertised stays open."""
     k = run(kernel="6.17", packets=TCP_INIT_CWND, **FULL_64K).conn[0]
     assert k[CN.count] == 1 and k[CN.rcv_nxt] == TCP_INIT_CWND * advmss(1500)
     assert k[CN.acks_sent] == 1 and k[CN.ack_nomem] == k[CN.ack_pending] == 0
     assert k[CN.rcv_wup] == k[CN.rcv_edge] == k[CN.rcv_nxt]
     o = run(kernel="6.16", packets=TCP_INIT_CWND, **FULL_64K).conn[0]
-    assert o[CN.count] == 1 and o[CN.acks_sent] == 1 and o[CN.rcv_edge] > o[CN.rcv_nxt]
+    assert o[CN.count] == 1 and o[CN.acks_sent] == o[CN.ack_quick] == 0 and o[CN.ack_pending] == 1
+    assert o[CN.rcv_edge] > o[CN.rcv_nxt]
 
 
 def test_data_meeting_a_zero_window_is_dropped_and_answered():

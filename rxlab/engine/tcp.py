@@ -160,8 +160,9 @@ def tcp_grow_window(rc, k, length, truesize):
 def __tcp_select_window(rc, k):
     """__tcp_select_window() (net/ipv4/tcp_output.c; tcp_shrink_window off, its default): the window
     the receiver would advertise now. free_space = tcp_space(), full_space = min(window_clamp,
-    tcp_full_space()), mss = rcv_mss (at most full_space). Below half of full_space, free_space is
-    rounded down to the window scale and a window under 1/16 of tcp_full_space() or under mss is 0
+    tcp_full_space()), mss = rcv_mss (at most full_space). Below half of full_space quick-ack mode
+    ends (icsk_ack.quick = 0, as in every release rxlab models) and free_space is rounded down to the
+    window scale and a window under 1/16 of tcp_full_space() or under mss is 0
     (receiver-side silly window avoidance); then at most rcv_ssthresh, and rounded up to a multiple
     of 1 << rcv_wscale (with no scale: a multiple of mss, kept when within one mss)."""
     wscale = rc[RC.rcv_wscale]
@@ -174,6 +175,7 @@ def __tcp_select_window(rc, k):
         if mss <= 0:
             return 0
     if free_space < (full_space >> 1):
+        k[CN.ack_quick] = 0  # icsk->icsk_ack.quick = 0
         free_space = (free_space >> wscale) << wscale
         if free_space < (allowed_space >> 4) or free_space < mss:
             return 0
