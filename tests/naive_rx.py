@@ -1334,8 +1334,12 @@ class NaiveRx:
             if sock.snd_nxt + mss <= sock.snd_edge:
                 sock.recovery = sock.backoff = sock.probes_out = 0
                 self.timers.pop(self.slot(sock, 0), None)
-            elif acked <= 0:
-                return
+            else:  # still closed: tcp_ack_probe() re-arms the probe timer from this ACK
+                base = max(self.cfg.rtt_us + TCP_RTO_MIN_US, float(TCP_RTO_MIN_US))
+                self.timers[self.slot(sock, 0)] = self.now + min(base * 2.0 ** min(sock.backoff, PROBE0_BACKOFF_MAX),
+                                                                 TCP_RTO_MAX_US)
+                if acked <= 0:
+                    return
         if acked > 0 or sock.recovery == 0:
             self.arm_xmit_timer(sock)
         if self.can_send(sock):

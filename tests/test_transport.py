@@ -151,7 +151,7 @@ def test_a_closed_window_is_probed_by_the_sender_and_the_probes_back_off():
     nothing in flight and less than a segment of window, arms the zero-window probe
     (tcp_check_probe_timer: tcp_probe0_base, the RTO of srtt + TCP_RTO_MIN) and sends probes
     (TCPWinProbe) that the receiver answers at once with its still closed window, each timer twice
-    the last (tcp_probe0_when): at 250 and 750 ms after the window closed, the next (1.75 s) after
+    the last (tcp_probe0_when), re-armed from the ACK that answers the probe (tcp_ack_probe): at 250 and 750 ms after the window closed, the next (1.75 s) after
     the read that opens it. So two probes per second the window stays closed, not four."""
     r = run(packets=300, reader="periodic", app_read_us=1e6, so_rcvbuf=16384, **ONE)
     probes, seconds = r.conn[0, CN.win_probes], r.t_us / 1e6

@@ -283,8 +283,8 @@ def tcp_ack(rx, c, ack, edge, t):
     800a666141de), so tcp_wnd_end() may move left; acknowledged data leaves the sender
     (snd_una; the backoff restarts, tcp_ack_update_rtt), the window grows (tcp_cong_control), a tail
     loss probe is answered once the ACK covers it, TCP_CA_Loss ends once all it sent again is
-    acknowledged; the timers are re-armed, and the zero-window probe stops once the window opens
-    (tcp_ack_probe)."""
+    acknowledged; the timers are re-armed, and the zero-window probe stops once the window opens, or
+    is re-armed from this ACK while it stays closed (tcp_ack_probe: tcp_probe0_when())."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     acked = ack - k[CN.snd_una]
@@ -307,8 +307,12 @@ def tcp_ack(rx, c, ack, edge, t):
             k[CN.backoff] = 0
             k[CN.probes_out] = 0
             timer_cancel(rx, c * Timer.n + Timer.xmit)
-        elif acked <= 0:
-            return  # still closed: the probe timer, backed off, stays (tcp_ack_probe)
+        else:  # still closed: tcp_ack_probe() re-arms tcp_probe0_when() from this ACK
+            base = max(rx.rf[RF.rtt_us] + TCP_RTO_MIN_US, float(TCP_RTO_MIN_US))  # tcp_probe0_base
+            timer_arm(rx, c * Timer.n + Timer.xmit,
+                      t + min(base * 2.0 ** min(k[CN.backoff], PROBE0_BACKOFF_MAX), TCP_RTO_MAX_US))
+            if acked <= 0:
+                return
     if acked > 0 or k[CN.recovery] == 0:
         tcp_arm_xmit_timer(rx, c, t)
     if can_send(rx, c):

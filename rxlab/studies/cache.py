@@ -56,7 +56,8 @@ MODEL_VERSION = 21  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-all
 # 21: the zero-window ACK of a memory failure (ICSK_ACK_NOMEM, e2142825c120, by release), tcp_sequence()
 # and TCPZeroWindowDrop, a sender that follows a shrunk window and probes it with its RTO; CN columns
 # 58-60, counters TCPZeroWindowDrop, BeyondWindow, drop_tcp_zero_window, drop_tcp_beyond_window
-# (21, also: TSO skbs at most half cwnd, tcp_cwnd_test; quick-ack mode ended by __tcp_select_window)
+# (21, also: TSO skbs at most half cwnd, tcp_cwnd_test; quick-ack mode ended by __tcp_select_window;
+# the zero-window probe timer re-armed by the ACK of a still closed window, tcp_ack_probe)
 """Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
 simulation or ``Result.to_frame()`` changes any number or column a run produces: cached results
 of other versions are then no longer found (they stay on disk under ``model-<N>/`` until
