@@ -134,6 +134,9 @@ def run(st, rx, t, stop):
     while sent < stop:
         if next_event(rx) <= t:
             run_event(st, rx)
+            # only an event ends a TSO skb early (its segments leave it at sender_sent)
+            if cur != NONE and conn[ix(cur), CN.burst] == 0 and conn[ix(cur), CN.xmit_probe] == 0:
+                cur = NONE  # an RTO ended its TSO skb (it queued the sender again)
             continue
         if t >= next_read:
             read_dirty(st, rx, t)
@@ -145,8 +148,6 @@ def run(st, rx, t, stop):
             t += ack_us
             napi_ring_busy(rx, conn[ix(c), CN.queue], t + 0.5 * ack_us)
         else:
-            if cur != NONE and conn[ix(cur), CN.burst] == 0 and conn[ix(cur), CN.xmit_probe] == 0:
-                cur = NONE  # an RTO ended its TSO skb (it queued the sender again)
             if cur == NONE:
                 cur = sndq_pop(rx)
             if cur == NONE:  # the link idles until an event or the applications read
