@@ -313,7 +313,8 @@ class EV(IntEnum):
     ack_count = 3
     tq_n = 4  # rx.tq_heap: timers armed
     ack_ring_full = 5  # ACKs lost because rx.ack was full (sized to the most a run can have in flight)
-    n = 6
+    tq_pend = 6  # the timer kept out of rx.tq_heap while it is re-armed packet after packet, or NONE (timers)
+    n = 7
 
 
 class AK(IntEnum):
