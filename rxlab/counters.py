@@ -84,6 +84,11 @@ class Ctr(IntEnum):
     gro_merge = 59
     gro_merge_frag_list = 60
     gro_complete = 61
+    # the out-of-order queue (net/ipv4/tcp_input.c; TcpExt)
+    TCPOFOQueue = 62
+    TCPOFODrop = 63
+    TCPOFOMerge = 64
+    OfoPruned = 65
 
 
 N_COUNTERS = len(Ctr)
@@ -169,8 +174,8 @@ DOC = {
     "TCPRcvCollapsed": (("skbs of a receive queue tcp_collapse() copied into tightly packed new ones and "
                          "freed (their pages go back)"),
                         "LINUX_MIB_TCPRCVCOLLAPSED in tcp_collapse_one(), net/ipv4/tcp_input.c"),
-    "RcvPruned": (("prunes that could not make room even after collapsing: the skb is dropped unless "
-                   "the receive queue is empty (rxlab has no out-of-order queue to prune)"),
+    "RcvPruned": (("prunes that could not make room even after collapsing and pruning the out-of-order "
+                   "queue: the skb is dropped unless the receive queue is empty"),
                   "LINUX_MIB_RCVPRUNED in tcp_prune_queue(), net/ipv4/tcp_input.c"),
     "TCPRcvQDrop": ("in-order skbs dropped for want of receive memory (per connection, their segments: rmem_drops)",
                     "LINUX_MIB_TCPRCVQDROP in tcp_data_queue(), net/ipv4/tcp_input.c"),
@@ -197,6 +202,14 @@ DOC = {
     "gro_complete": (("skbs GRO passed up the stack, each an aggregate of one or more segments "
                       "(at a poll's end, when full, or when a segment or ACK flushes the flow)"),
                      "napi_gro_complete, napi_gro_flush (net/core/gro.c)"),
+    "TCPOFOQueue": ("skbs after a hole admitted to the out-of-order queue",
+                    "LINUX_MIB_TCPOFOQUEUE in tcp_data_queue_ofo(), net/ipv4/tcp_input.c"),
+    "TCPOFODrop": ("skbs after a hole dropped for want of receive memory (per connection, their segments: ofo_drops)",
+                   "LINUX_MIB_TCPOFODROP in tcp_data_queue_ofo(), net/ipv4/tcp_input.c"),
+    "TCPOFOMerge": ("out-of-order skbs dropped because another on the queue holds all their data",
+                    "LINUX_MIB_TCPOFOMERGE in tcp_data_queue_ofo(), net/ipv4/tcp_input.c"),
+    "OfoPruned": (("prunes that dropped skbs from the out-of-order queue's end to make room (their segments "
+                   "count in ofo_drops)"), "LINUX_MIB_OFOPRUNED in tcp_prune_ofo_queue(), net/ipv4/tcp_input.c"),
 }
 # the CPU classes counts are kept for: NAPI CPUs (the RX queues' softirq) and reading CPUs (the
 # applications', when app_cpus='remote'); Result.counters is their sum
@@ -258,7 +271,7 @@ METRICS = {
     "drop_tcp_rmem": ("packets dropped with sk_rmem_alloc over sk_rcvbuf", "conn rmem_drops"),
     "drop_tcp_old_data": ("segments that arrived again after they were queued (DelayedACKLost, TCP_OLD_DATA)",
                           "conn dup_data"),
-    "drop_tcp_ofo": (("segments after a hole, dropped: rxlab has no out-of-order queue (the kernel's "
-                      "tcp_data_queue_ofo)"), "conn ofo_drops"),
+    "drop_tcp_ofo": (("segments after a hole dropped for want of receive memory (TCPOFODrop) or pruned "
+                      "from the out-of-order queue (OfoPruned)"), "conn ofo_drops"),
     "drop_skb_table_full": ("packets dropped at rxlab's bound on skbs in flight (max_skbs)", "qstats"),
 }

@@ -74,10 +74,12 @@ from rxlab.kernel.tcp import (
     TCP_MIN_MSS,
     TCP_MIN_TSO_SEGS,
     TCP_MSS_DEFAULT,
+    TCP_NUM_SACKS,
     TCP_PACING_CA_RATIO,
     TCP_PACING_SS_RATIO,
     TCP_RTO_MAX_US,
     TCP_RTO_MIN_US,
+    TCP_SACK_BLOCKS_SENT,
     TCP_TIMEOUT_MIN_US,
     TCP_TSO_RTT_LOG,
     advmss,
@@ -232,6 +234,9 @@ class Socket:
         self.last_seg_size = 0
         self.app_cpu = app_cpu
         self.receive_queue = deque()
+        # tp->out_of_order_queue: [seq, end_seq, skb] by sequence; tp->selective_acks, the most recent first
+        self.ofo = []
+        self.sacks = []
         # packet bytes in pages of each queued skb (rxlab's dynamic memory efficiency): a skb built
         # on a buffer, or copied into a page_frag head, holds its length in pages; one copied into
         # a kmalloc'ed head holds none; a coalesced skb adds what it stole
@@ -788,10 +793,10 @@ class NaiveRx:
             sock.rmem_alloc += truesize
             sock.ever_queued, sock.last_queued = True, s
 
-    def tcp_prune_queue(self, sock, need, cpu):
+    def tcp_prune_queue(self, sock, need, in_seq, cpu):
         """From 6.17 (972ca7a3bc9a) -1 at once for an empty queue; else PruneCalled;
         tcp_clamp_window() (sk_rcvbuf up to sk_rmem_alloc, at most tcp_rmem[2], unless SO_RCVBUF
-        locked it); tcp_collapse(); RcvPruned and -1 if the skb still does not fit."""
+        locked it); tcp_collapse(); tcp_prune_ofo_queue(); RcvPruned and -1 if the skb still does not fit."""
         if self.cfg.release.prune_empty == "drop" and sock.rmem_alloc == 0:
             return -1
         self.core.c["PruneCalled"] += 1
@@ -803,6 +808,9 @@ class NaiveRx:
         if sock.rmem_alloc + need <= sock.sk_rcvbuf:
             return 0
         self.tcp_collapse(sock, cpu)
+        if sock.rmem_alloc + need <= sock.sk_rcvbuf:
+            return 0
+        self.tcp_prune_ofo_queue(sock, need, in_seq, cpu)
         if sock.rmem_alloc + need <= sock.sk_rcvbuf:
             return 0
         self.core.c["RcvPruned"] += 1
@@ -895,8 +903,8 @@ class NaiveRx:
 
     def tcp_data_queue(self, sock, s, cpu, segs, payload, seg, in_pages, seq):
         """tcp_data_queue() of an skb from sequence number ``seq``: data queued already is dropped
-        (DelayedACKLost: quick-ack mode and an ACK at once), data after a hole too (no out-of-order
-        queue in rxlab: a dup ACK at once), an skb partly queued keeps its new bytes. Then
+        (DelayedACKLost: quick-ack mode and an ACK at once), data after a hole goes to the out-of-order
+        queue (tcp_data_queue_ofo), an skb partly queued keeps its new bytes. Then
         tcp_try_rmem_schedule() by the release's admission rule (tcp_can_ingest), pruning when the skb
         does not fit; dropped (TCPRcvQDrop, an ACK at once and sk_data_ready) if that fails and the
         queue is not empty. Else tcp_measure_rcv_mss(), rcv_nxt, tcp_queue_rcv(): coalesce into the
@@ -910,9 +918,7 @@ class NaiveRx:
             core.skb_free(s, cpu, True)
             return
         if seq > sock.rcv_nxt:
-            sock.stats["ofo_drops"] += segs
-            self.tcp_ack_now(sock)
-            core.skb_free(s, cpu, True)
+            self.tcp_data_queue_ofo(sock, s, cpu, segs, payload, seg, in_pages, seq)
             return
         if seq < sock.rcv_nxt:
             old = (sock.rcv_nxt - seq) // seg
@@ -921,9 +927,8 @@ class NaiveRx:
             segs -= old
             payload -= old * seg
         truesize = core.skbs[s][1]
-        need = {"rmem_before": 0, "rmem_plus_truesize": truesize,
-                "rmem_plus_len": payload}[self.cfg.release.admission]
-        if sock.rmem_alloc + need > sock.sk_rcvbuf and self.tcp_prune_queue(sock, need, cpu) < 0 \
+        need = self.rmem_need(truesize, payload)
+        if sock.rmem_alloc + need > sock.sk_rcvbuf and self.tcp_prune_queue(sock, need, seq, cpu) < 0 \
                 and sock.receive_queue:
             core.c["TCPRcvQDrop"] += 1
             sock.stats["rmem_drops"] += segs
@@ -955,9 +960,18 @@ class NaiveRx:
             sock.rmem_alloc += truesize
         if payload >= 128:  # tcp_event_data_recv()
             self.tcp_grow_window(sock, payload, truesize)
+        if sock.ofo:  # what now follows in order moves up; an ACK at once, the gap filled or not
+            self.tcp_ofo_queue(sock, cpu)
+            self.tcp_sack_remove(sock)
+            self.tcp_data_ready(sock)
+            self.tcp_send_ack(sock)
+            return
         self.tcp_data_ready(sock)
-        # __tcp_ack_snd_check(): more than a full segment unacknowledged and the window not shrinking
-        # (or below SO_RCVLOWAT unread), or quick-ack mode: now; else the delayed ACK
+        self.ack_snd_check(sock)
+
+    def ack_snd_check(self, sock):
+        """__tcp_ack_snd_check(): more than a full segment unacknowledged and the window not shrinking
+        (or below SO_RCVLOWAT unread), or quick-ack mode: now; else the delayed ACK."""
         if ((sock.rcv_nxt - sock.rcv_wup > sock.rcv_mss
              and (sock.rcv_nxt - sock.copied_seq < self.cfg.rcvlowat
                   or self.select_window_now(sock) >= sock.rcv_wnd))
@@ -967,6 +981,174 @@ class NaiveRx:
             slot = self.slot(sock, 1)
             if self.timers.get(slot, np.inf) > self.now + TCP_DELACK_MIN_US:
                 self.timers[slot] = self.now + TCP_DELACK_MIN_US
+
+    def rmem_need(self, truesize, payload):
+        return {"rmem_before": 0, "rmem_plus_truesize": truesize,
+                "rmem_plus_len": payload}[self.cfg.release.admission]
+
+    # -- the out-of-order queue (tcp_data_queue_ofo, tcp_ofo_queue, tcp_prune_ofo_queue) and SACK blocks --
+    def tcp_data_queue_ofo(self, sock, s, cpu, segs, payload, seg, in_pages, seq):
+        """Admitted as in-order data is (pruning first), else TCPOFODrop; tcp_measure_rcv_mss() from
+        6.17; the skb on the queue, its SACK block, tcp_grow_window(); the ACK at once while data
+        waits out of order."""
+        core = self.core
+        truesize = core.skbs[s][1]
+        need = self.rmem_need(truesize, payload)
+        if sock.rmem_alloc + need > sock.sk_rcvbuf and self.tcp_prune_queue(sock, need, seq, cpu) < 0:
+            core.c["TCPOFODrop"] += 1
+            sock.stats["ofo_drops"] += segs
+            self.tcp_data_ready(sock)
+            core.skb_free(s, cpu, True)
+            self.ofo_ack_check(sock)
+            return
+        if self.cfg.release.ooo_updates_ratio:
+            self.tcp_measure_rcv_mss(sock, seg, payload, truesize)
+        sock.ack_pending = True
+        core.c["TCPOFOQueue"] += 1
+        done = self.ofo_insert(sock, s, seq, seq + payload, in_pages, cpu)
+        if done != "dropped":  # grown before the queued skb is charged (the kernel's end: label)
+            self.tcp_grow_window(sock, payload, truesize)
+        if done == "queued":
+            sock.rmem_alloc += truesize
+        self.ofo_ack_check(sock)
+
+    def ofo_ack_check(self, sock):
+        if not sock.ack_pending:
+            return
+        if sock.ofo:
+            self.tcp_send_ack(sock)
+        else:
+            self.ack_snd_check(sock)
+
+    def ofo_free(self, sock, i, cpu, softirq=True):
+        """The queue's i-th skb dropped: uncharged, its pages freed."""
+        _, _, s = sock.ofo.pop(i)
+        sock.rmem_alloc -= self.core.skbs[s][1]
+        del sock.page_bytes[s]
+        self.core.skb_free(s, cpu, softirq)
+
+    def ooo_try_coalesce(self, sock, entry, s, seq, end):
+        if seq != entry[1]:
+            return False
+        to = entry[2]
+        delta = self.core.skb_try_coalesce(to, s, self.sizeof_sk_buff, SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff)
+        if delta < 0:
+            return False
+        sock.rmem_alloc += delta
+        sock.page_bytes[to] += sock.page_bytes.pop(s)
+        entry[1] = end
+        return True
+
+    def ofo_insert(self, sock, s, seq, end, in_pages, cpu):
+        """[seq, end) onto the queue: coalesced into the last skb or the one before its place, dropped if
+        all its data is there (TCPOFOMerge), replacing an skb it starts with and covers and dropping
+        those it covers after it (TCPOFOMerge each); then its SACK block. Returns what became of it:
+        "queued" (not charged yet), "coalesced" or "dropped"."""
+        q, core = sock.ofo, self.core
+        sock.page_bytes[s] = in_pages
+        if not q:
+            q.append([seq, end, s])
+            sock.sacks = [[seq, end]]
+            return "queued"
+        if self.ooo_try_coalesce(sock, q[-1], s, seq, end):
+            self.tcp_sack_new_ofo_skb(sock, seq, end)
+            return "coalesced"
+        i = len(q)
+        if seq < q[-1][1]:
+            for i, e in enumerate(q):
+                if seq < e[0]:
+                    break
+                if seq < e[1]:
+                    if end <= e[1]:
+                        core.c["TCPOFOMerge"] += 1
+                        del sock.page_bytes[s]
+                        core.skb_free(s, cpu, True)
+                        self.tcp_sack_new_ofo_skb(sock, seq, end)
+                        return "dropped"
+                    if seq == e[0]:
+                        core.c["TCPOFOMerge"] += 1
+                        self.ofo_free(sock, i, cpu)
+                        break
+                elif self.ooo_try_coalesce(sock, e, s, seq, end):
+                    self.tcp_sack_new_ofo_skb(sock, seq, end)
+                    return "coalesced"
+            else:
+                i = len(q)
+        q.insert(i, [seq, end, s])
+        while i + 1 < len(q) and end > q[i + 1][0] and end >= q[i + 1][1]:
+            core.c["TCPOFOMerge"] += 1
+            self.ofo_free(sock, i + 1, cpu)
+        self.tcp_sack_new_ofo_skb(sock, seq, end)
+        return "queued"
+
+    def tcp_sack_new_ofo_skb(self, sock, seq, end):
+        """A block it touches grows over it, goes first and swallows those it reaches; else a new first
+        block, the oldest forgotten past TCP_NUM_SACKS."""
+        sacks = sock.sacks
+        for b in sacks:
+            if seq <= b[1] and b[0] <= end:
+                b[0], b[1] = min(b[0], seq), max(b[1], end)
+                sacks.remove(b)
+                sacks.insert(0, b)
+                for o in list(sacks[1:]):
+                    if o[0] <= b[1] and b[0] <= o[1]:
+                        b[0], b[1] = min(b[0], o[0]), max(b[1], o[1])
+                        sacks.remove(o)
+                return
+        sacks.insert(0, [seq, end])
+        del sacks[TCP_NUM_SACKS:]
+
+    def tcp_sack_remove(self, sock):
+        sock.sacks = [b for b in sock.sacks if sock.rcv_nxt < b[0]] if sock.ofo else []
+
+    def tcp_ofo_queue(self, sock, cpu):
+        """The skbs rcv_nxt reached go to the receive queue (all old: dropped; partly old: the new
+        bytes), coalesced into its tail if they can be."""
+        core = self.core
+        while sock.ofo and sock.ofo[0][0] <= sock.rcv_nxt:
+            seq, end, s = sock.ofo[0]
+            if end <= sock.rcv_nxt:
+                self.ofo_free(sock, 0, cpu)
+                continue
+            sock.ofo.pop(0)
+            if seq < sock.rcv_nxt:
+                old = (sock.rcv_nxt - seq) // self.mss
+                core.skbs[s][2] -= old * self.mtu
+                sock.page_bytes[s] -= min(sock.page_bytes[s], old * self.mtu)
+            sock.stats["packets"] += (end - sock.rcv_nxt) // self.mss
+            sock.rcv_nxt = end
+            truesize = core.skbs[s][1]
+            delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff,
+                                          SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff) if sock.receive_queue else -1
+            if delta >= 0:
+                sock.rmem_alloc += delta - truesize
+                sock.page_bytes[sock.receive_queue[-1]] += sock.page_bytes.pop(s)
+            else:
+                sock.receive_queue.append(s)
+                sock.ever_queued, sock.last_queued = True, s
+
+    def tcp_prune_ofo_queue(self, sock, need, in_seq, cpu):
+        """From the queue's end, not below the arriving skb, sk_rcvbuf / 8 at a time until it fits;
+        OfoPruned once, the SACK blocks forgotten."""
+        if not sock.ofo:
+            return False
+        goal, pruned = sock.sk_rcvbuf >> 3, False
+        while sock.ofo:
+            seq, end, s = sock.ofo[-1]
+            if in_seq > seq:
+                break
+            pruned = True
+            goal -= self.core.skbs[s][1]
+            sock.stats["ofo_drops"] += (end - seq) // self.mss
+            self.ofo_free(sock, len(sock.ofo) - 1, cpu)
+            if not sock.ofo or goal <= 0:
+                if sock.rmem_alloc + need <= sock.sk_rcvbuf:
+                    break
+                goal = sock.sk_rcvbuf >> 3
+        if pruned:
+            self.core.c["OfoPruned"] += 1
+            sock.sacks = []
+        return pruned
 
     def tcp_rcv_space_adjust(self, sock, now):
         """Once per RTT after a read: the payload copied since the last measurement; more than ever
@@ -1082,7 +1264,8 @@ class NaiveRx:
         if len(self.acks) == self.ack_cap:
             self.ack_ring_full += 1
             return
-        self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, sock.rcv_wup + sock.rcv_wnd))
+        self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, sock.rcv_wup + sock.rcv_wnd,
+                          tuple(tuple(b) for b in sock.sacks[:TCP_SACK_BLOCKS_SENT])))
 
     def tcp_ack_now(self, sock):
         sock.ack_pending = True
@@ -1301,7 +1484,7 @@ class NaiveRx:
         due, kind, slot = self.next_event()
         self.now = due
         if kind == "ack":
-            _, c, ack, edge = self.acks.popleft()
+            _, c, ack, edge, _ = self.acks.popleft()
             self.tcp_ack(self.socks[c], ack, edge)
             return
         del self.timers[slot]
@@ -1528,6 +1711,9 @@ class NaiveRx:
         self.inject = False
         for sock in self.socks:
             self.tcp_recvmsg(sock, np.inf)
+        for sock in self.socks:  # tcp_v4_destroy_sock() purges the out-of-order queue
+            while sock.ofo:
+                self.ofo_free(sock, 0, sock.app_cpu, False)
         self.mana_detach()
         for cpu in list(self.core.fcache):
             self.core.frag_cache_drain(cpu)

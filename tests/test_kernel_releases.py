@@ -128,7 +128,7 @@ def test_a_row_keeps_what_it_does_not_change():
 
 def test_the_table_states_what_the_engine_does_not_model():
     todo = releases.not_modelled()
-    assert {"ooo_updates_ratio", "mana_rx_layout"} == set(todo)
+    assert {"mana_rx_layout"} == set(todo)
     sixone = releases.release("6.1")
     assert not sixone.source("mana_rx_layout").modelled  # page_alloc: simulated as page_pool pages
     assert releases.newest().source("mana_rx_layout").modelled

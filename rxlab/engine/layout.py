@@ -263,7 +263,7 @@ class CN(IntEnum):
     ack_pending = 48  # icsk_ack.pending: an ACK is scheduled (ICSK_ACK_SCHED)
     acks_sent = 49  # ACKs the receiver sent (tcp_send_ack)
     dup_data = 50  # segments that arrived again (DelayedACKLost: a retransmit of data already queued)
-    ofo_drops = 51  # segments after a hole, dropped: rxlab has no out-of-order queue
+    ofo_drops = 51  # out-of-order segments dropped for memory (TCPOFODrop) or pruned (OfoPruned)
     reader_woken = 52  # the reader was woken (sk_data_ready) and has not read yet
     wakes = 53  # times the reader was woken
     snd_max = 54  # the highest byte ever sent: a segment below it is a retransmission (RetransSegs)
@@ -291,6 +291,28 @@ class AK(IntEnum):
     conn = 0
     seq = 1  # the ACK number: the receiver's rcv_nxt
     edge = 2  # the right edge of the window it advertises
+    # its SACK blocks (tcp_options_write: at most 3 beside timestamps), start and end of each, 0 0 for none
+    sack = 3
+    n = 9
+
+
+class OF(IntEnum):
+    """ofo[]: one connection's out-of-order queue (rxlab.engine.tcp_ofo) and its SACK blocks."""
+
+    head = 0  # the lowest skb of tp->out_of_order_queue (a list linked through rcvq_next[], by sequence)
+    tail = 1  # tp->ooo_last_skb, the highest
+    count = 2
+    num_sacks = 3  # tp->rx_opt.num_sacks
+    sack = 4  # tp->selective_acks[TCP_NUM_SACKS]: start and end of each, the most recent first
+    n = 12
+
+
+class OS(IntEnum):
+    """ofo_seq[]: an skb on an out-of-order queue."""
+
+    seq = 0  # TCP_SKB_CB(skb)->seq, in payload bytes
+    end = 1  # TCP_SKB_CB(skb)->end_seq
+    prev = 2  # the skb before it on the queue (NONE: the first)
     n = 3
 
 
@@ -368,7 +390,8 @@ class RC(IntEnum):
     reader = 33  # Reader
     rcvlowat = 34  # SO_RCVLOWAT (sk_rcvlowat): bytes queued before sk_data_ready wakes the reader
     gso_max_size = 35  # sk_gso_max_size of the sender's device: a TSO skb's most bytes
-    n = 36
+    ooo_ratio = 36  # tcp_data_queue_ofo() calls tcp_measure_rcv_mss() (38d7e4443365)
+    n = 37
 
 
 class Grow(IntEnum):

@@ -7,7 +7,7 @@ import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import CF, CN, FALSE, QP, RC, RF, SK, TRUE, Reader, Timer
+from rxlab.engine.layout import CF, CN, FALSE, OF, QP, RC, RF, SK, TRUE, Reader, Timer
 from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.skb import skb_free
 from rxlab.engine.state import reader_state
@@ -95,7 +95,8 @@ def reader_wake(st, rx, c, t):
     """Connection ``c``'s reader runs at ``t``, woken for its data: it reads all that is queued
     (tcp_recvmsg) and sleeps again; the socket is no longer marked for sampling."""
     rx.conn[ix(c), CN.reader_woken] = 0
-    rx.dirty[ix(c >> 5)] &= ~(1 << (c & 31))
+    if rx.ofo[ix(c), OF.count] == 0:  # out-of-order skbs stay charged after the read
+        rx.dirty[ix(c >> 5)] &= ~(1 << (c & 31))
     app_read(st, rx, c, t)
 
 
@@ -170,7 +171,10 @@ def read_dirty(st, rx, t):
             while bits != 0:
                 lowc = bits & -bits
                 bits ^= lowc
-                app_read(st, rx, (w << 5) + ctz32(lowc), t)
+                c = (w << 5) + ctz32(lowc)
+                app_read(st, rx, c, t)
+                if rx.ofo[ix(c), OF.count] > 0:  # out-of-order skbs stay charged: still sampled
+                    mark_dirty(rx, c)
 
 
 @kernel

@@ -9,9 +9,8 @@ link takes one TSO skb at a time from the senders that may send (``rx.sndq``, fi
 served), so flows interleave skb by skb as a NIC's transmit queues do. ACKs come back one RTT after
 the receiver sent them (rxlab.engine.tcp_output) and carry its window then.
 
-Loss is found by the sender's timers: rxlab's receiver has no out-of-order queue, so a segment after a
-hole is dropped (CN.ofo_drops) and nothing after the hole is SACKed for RACK or fast retransmit to
-act on. A tail loss probe goes out 2 x srtt + 2 ms after the last send or ACK (tcp_schedule_loss_probe;
+Loss is found by the sender's timers: the receiver SACKs what follows a hole, but this sender keeps
+no SACK scoreboard, so neither RACK nor fast retransmit acts on it. A tail loss probe goes out 2 x srtt + 2 ms after the last send or ACK (tcp_schedule_loss_probe;
 + TCP_RTO_MIN with one packet out), then the RTO (srtt + TCP_RTO_MIN, doubled per timeout: the
 configured RTT is srtt, rttvar at its floor) puts the sender in TCP_CA_Loss: everything from snd_una
 is sent again, the window restarts at one segment (tcp_enter_loss, Reno's ssthresh half the window).
