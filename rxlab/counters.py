@@ -242,6 +242,10 @@ METRICS = {
     "TCPTimeouts": (("retransmission timeouts the senders took (the sender's MIB; RTT + 200 ms, doubled per "
                      "timeout)"), "conn timeouts"),
     "RetransSegs": ("segments the senders sent again (the sender's MIB)", "conn retrans"),
+    "TCPFastRetrans": (("lost segments the senders sent again in fast recovery, found lost by RACK from SACK "
+                        "blocks (the sender's MIB; tcp_xmit_retransmit_queue)"), "conn fast_retrans"),
+    "TCPSACKRecovery": ("times a sender entered fast recovery, TCP_CA_Recovery (the sender's MIB; tcp_enter_recovery)",
+                        "conn sack_recovery"),
     "TCPWinProbe": ("zero-window probes the senders sent (the sender's MIB; tcp_send_probe0)", "conn win_probes"),
     "acks_sent": ("ACKs the receiver sent (tcp_send_ack: at once, delayed, or a window update after a read)",
                   "conn acks_sent"),

@@ -77,6 +77,7 @@ from rxlab.kernel.tcp import (
     TCP_NUM_SACKS,
     TCP_PACING_CA_RATIO,
     TCP_PACING_SS_RATIO,
+    TCP_REORDERING,
     TCP_RTO_MAX_US,
     TCP_RTO_MIN_US,
     TCP_SACK_BLOCKS_SENT,
@@ -110,7 +111,8 @@ CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets
               "snd_una", "snd_nxt", "snd_edge", "cwnd", "ssthresh", "cwnd_cnt", "burst", "max_out",
               "cwnd_usage_seq", "cwnd_limited", "in_sndq", "ca_state", "tlp_high_seq", "probes_out", "win_probes",
               "seg_seq", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
-              "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe")
+              "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe",
+              "sacked_out", "lost_out", "fast_retrans", "sack_recovery")
 TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
@@ -276,6 +278,12 @@ class Socket:
         self.xmit_probe = 0  # the probe the timer asked for
         self.probes_out = 0
         self.in_sndq = False
+        # its SACK scoreboard: SACKed [start, end) ranges above snd_una; lost: unSACKed in [rexmit_nxt,
+        # lost_hi); RACK's frontier; PRR
+        self.scoreboard = []
+        self.lost_hi = self.rexmit_nxt = self.fack = 0
+        self.sacked_out = self.lost_out = 0
+        self.prior_cwnd = self.prr_delivered = self.prr_out = 0
 
 
 class NaiveRx:
@@ -1112,9 +1120,9 @@ class NaiveRx:
                 continue
             sock.ofo.pop(0)
             if seq < sock.rcv_nxt:
-                old = (sock.rcv_nxt - seq) // self.mss
-                core.skbs[s][2] -= old * self.mtu
-                sock.page_bytes[s] -= min(sock.page_bytes[s], old * self.mtu)
+                cut = core.skbs[s][2] * ((sock.rcv_nxt - seq) // self.mss) // max(1, (end - seq) // self.mss)
+                core.skbs[s][2] -= cut  # its segments' own length: it may predate an MTU change
+                sock.page_bytes[s] -= min(sock.page_bytes[s], cut)
             sock.stats["packets"] += (end - sock.rcv_nxt) // self.mss
             sock.rcv_nxt = end
             truesize = core.skbs[s][1]
@@ -1306,8 +1314,12 @@ class NaiveRx:
 
     # -- the senders (tcp_output.c tcp_write_xmit, tcp_input.c tcp_ack, tcp_timer.c), Reno -----------
     def can_send(self, sock):
-        return sock.xmit_probe or ((sock.snd_nxt - sock.snd_una) // self.mss < sock.cwnd
-                                   and sock.snd_nxt + self.mss <= sock.snd_edge)
+        """A probe, or tcp_packets_in_flight() below cwnd for a lost segment or one the window allows."""
+        return sock.xmit_probe or (self.in_flight(sock) < sock.cwnd
+                                   and (sock.snd_nxt + self.mss <= sock.snd_edge or sock.lost_out > 0))
+
+    def in_flight(self, sock):
+        return (sock.snd_nxt - sock.snd_una) // self.mss - sock.sacked_out - sock.lost_out
 
     def sndq_push(self, sock):
         if not sock.in_sndq:
@@ -1352,9 +1364,18 @@ class NaiveRx:
         """An RTO enters TCP_CA_Loss (Reno's ssthresh on entering, one segment, all again from snd_una);
         a tail loss probe or a zero-window probe goes out as the sender's next packet."""
         kind, sock.recovery = sock.recovery, 0
+        if kind == 4:  # RACK's reordering timeout
+            self.rack_reo_timeout(sock)
+            self.arm_xmit_timer(sock)
+            if self.can_send(sock):
+                self.sndq_push(sock)
+            return
         if kind == 2:
             sock.stats["timeouts"] += 1
-            if sock.ca_state != "loss":
+            sock.scoreboard = []  # forgotten: everything from snd_una goes again
+            sock.lost_hi = sock.rexmit_nxt = sock.fack = sock.snd_una
+            sock.sacked_out = sock.lost_out = 0
+            if sock.ca_state == "open":
                 sock.ssthresh = max(sock.cwnd >> 1, 2)
             sock.ca_state, sock.high_seq = "loss", sock.snd_max
             sock.cwnd, sock.cwnd_cnt, sock.snd_nxt, sock.burst, sock.tlp_high_seq = 1, 0, sock.snd_una, 0, 0
@@ -1402,8 +1423,12 @@ class NaiveRx:
             sock.tlp_high_seq = sock.snd_nxt
         else:
             if sock.burst == 0:
-                out = (sock.snd_nxt - sock.snd_una) // mss
+                if sock.lost_out > 0:
+                    return self.retransmit_lost(sock)
+                out = (sock.snd_nxt - sock.snd_una) // mss - sock.sacked_out
                 sock.burst = min(self.tso_segs(sock), sock.cwnd - out, (sock.snd_edge - sock.snd_nxt) // mss)
+            if sock.ca_state == "recovery":
+                sock.prr_out += 1
             seq = sock.snd_nxt
             sock.snd_nxt += mss
             sock.burst -= 1
@@ -1430,13 +1455,16 @@ class NaiveRx:
             sock.stats["stalls"] += 1
         return False
 
-    def tcp_ack(self, sock, ack, edge):
+    def tcp_ack(self, sock, ack, edge, sacks):
         """tcp_ack(): the window, snd_una (backoff restarts), Reno's growth when cwnd-limited, the tail
-        loss probe answered, TCP_CA_Loss left, timers, the zero-window probe stopped when it opens."""
+        loss probe answered, TCP_CA_Loss left, SACK loss recovery outside it, timers, the zero-window
+        probe stopped when it opens."""
         mss = self.mss
         sock.snd_edge = max(sock.snd_edge, edge)
         sock.max_window = max(sock.max_window, edge - ack)
         acked = ack - sock.snd_una
+        sacking = sock.ca_state != "loss" and bool(sacks or sock.sacked_out or sock.lost_out
+                                                    or sock.ca_state == "recovery")
         if acked > 0:
             sock.snd_una = ack
             sock.backoff = sock.probes_out = 0
@@ -1445,31 +1473,167 @@ class NaiveRx:
             if sock.ca_state == "loss" and ack >= sock.high_seq:
                 sock.ca_state = "open"
             sock.snd_nxt = max(sock.snd_nxt, ack)
-            segs = acked // mss
-            slow = sock.cwnd < sock.ssthresh
-            if sock.cwnd_limited or (slow and sock.cwnd < 2 * sock.max_out):  # tcp_is_cwnd_limited
-                if slow:
-                    cwnd = min(sock.cwnd + segs, sock.ssthresh)
-                    segs -= cwnd - sock.cwnd
-                    sock.cwnd = cwnd
-                if segs:  # tcp_cong_avoid_ai
-                    if sock.cwnd_cnt >= sock.cwnd:
-                        sock.cwnd_cnt, sock.cwnd = 0, sock.cwnd + 1
-                    sock.cwnd_cnt += segs
-                    if sock.cwnd_cnt >= sock.cwnd:
-                        delta = sock.cwnd_cnt // sock.cwnd
-                        sock.cwnd_cnt -= delta * sock.cwnd
-                        sock.cwnd += delta
+            if not sacking:
+                self.cong_avoid(sock, acked // mss)
+        armed = False
+        if sacking:
+            grow, armed = self.sack_ack(sock, acked, sacks)
+            if grow > 0:
+                self.cong_avoid(sock, grow)
         if sock.recovery == 3:
             if sock.snd_nxt + mss <= sock.snd_edge:
                 sock.recovery = sock.backoff = sock.probes_out = 0
                 self.timers.pop(self.slot(sock, 0), None)
             elif acked <= 0:
                 return
-        if acked > 0 or sock.recovery == 0:
+        if not armed and (acked > 0 or sock.recovery in (0, 4)):
             self.arm_xmit_timer(sock)
         if self.can_send(sock):
             self.sndq_push(sock)
+
+    def cong_avoid(self, sock, segs):
+        """Reno's growth (tcp_reno_cong_avoid) when cwnd-limited: slow start, then tcp_cong_avoid_ai."""
+        slow = sock.cwnd < sock.ssthresh
+        if not (sock.cwnd_limited or (slow and sock.cwnd < 2 * sock.max_out)):  # tcp_is_cwnd_limited
+            return
+        if slow:
+            cwnd = min(sock.cwnd + segs, sock.ssthresh)
+            segs -= cwnd - sock.cwnd
+            sock.cwnd = cwnd
+        if segs:
+            if sock.cwnd_cnt >= sock.cwnd:
+                sock.cwnd_cnt, sock.cwnd = 0, sock.cwnd + 1
+            sock.cwnd_cnt += segs
+            if sock.cwnd_cnt >= sock.cwnd:
+                delta = sock.cwnd_cnt // sock.cwnd
+                sock.cwnd_cnt -= delta * sock.cwnd
+                sock.cwnd += delta
+
+    # -- SACK loss recovery: scoreboard, RACK, fast recovery with PRR ----------------------------------
+    SB_RANGES = 16  # rxlab keeps at most this many SACKed ranges: a block that would make one more is ignored
+
+    @staticmethod
+    def sacked_in(sock, lo, hi):
+        return sum(max(0, min(e, hi) - max(b, lo)) for b, e in sock.scoreboard)
+
+    def sack_insert(self, sock, start, end):
+        """[start, end) SACKed: merged with the ranges it touches; returns the bytes newly SACKed."""
+        touch = [r for r in sock.scoreboard if r[1] >= start and r[0] <= end]
+        if not touch:
+            if len(sock.scoreboard) == self.SB_RANGES:
+                return 0
+            sock.scoreboard = sorted(sock.scoreboard + [[start, end]])
+            return end - start
+        lo, hi = min(start, touch[0][0]), max(end, touch[-1][1])
+        new = hi - lo - self.sacked_in(sock, lo, hi)
+        sock.scoreboard = sorted([r for r in sock.scoreboard if r not in touch] + [[lo, hi]])
+        return new
+
+    def lost_count(self, sock):
+        lo, hi = sock.rexmit_nxt, sock.lost_hi
+        return 0 if hi <= lo else (hi - lo - self.sacked_in(sock, lo, hi)) // self.mss
+
+    def enter_recovery(self, sock):
+        """tcp_enter_recovery (TCPSACKRecovery), tcp_init_cwnd_reduction, Reno's ssthresh."""
+        sock.stats["sack_recovery"] += 1
+        sock.high_seq, sock.tlp_high_seq, sock.cwnd_cnt = sock.snd_nxt, 0, 0
+        sock.prior_cwnd, sock.prr_delivered, sock.prr_out = sock.cwnd, 0, 0
+        sock.ssthresh = max(sock.cwnd >> 1, 2)
+        sock.ca_state = "recovery"
+
+    def cwnd_reduction(self, sock, newly, newly_lost, una_advanced):
+        """tcp_cwnd_reduction: PRR."""
+        if newly <= 0:
+            return
+        fl = self.in_flight(sock)
+        delta = sock.ssthresh - fl
+        sock.prr_delivered += newly
+        if delta < 0:
+            sndcnt = -(-sock.ssthresh * sock.prr_delivered // sock.prior_cwnd) - sock.prr_out
+        else:
+            sndcnt = max(sock.prr_delivered - sock.prr_out, newly) + (1 if una_advanced and not newly_lost else 0)
+            sndcnt = min(delta, sndcnt)
+        sock.cwnd = fl + max(sndcnt, 0 if sock.prr_out else 1)
+
+    def rack_mark_lost(self, sock):
+        """Below the frontier, unSACKed and not lost yet: lost if the reordering window is 0 (recovery,
+        or TCP_REORDERING SACKed), else the reordering timer (rtt / 4 + TCP_TIMEOUT_MIN)."""
+        lo, hi = max(sock.lost_hi, sock.snd_una), sock.fack
+        if hi <= lo:
+            return False
+        if hi - lo == self.sacked_in(sock, lo, hi):
+            sock.lost_hi = hi
+            return False
+        if sock.ca_state == "recovery" or sock.sacked_out >= TCP_REORDERING:
+            sock.lost_hi = hi
+            sock.lost_out = self.lost_count(sock)
+            return False
+        sock.recovery = 4
+        self.timers[self.slot(sock, 0)] = self.now + (int(self.cfg.rtt_us) >> 2) + TCP_TIMEOUT_MIN_US
+        return True
+
+    def sack_ack(self, sock, acked, sacks):
+        """The scoreboard from the ACK, RACK, tcp_fastretrans_alert, PRR. Returns (segments for Reno's
+        growth, whether the xmit timer was set)."""
+        mss, una = self.mss, sock.snd_una
+        delivered = 0
+        if acked > 0:
+            prior = una - acked
+            before = self.sacked_in(sock, prior, una)
+            delivered = (acked - before) // mss
+            sock.scoreboard = [[max(b, una), e] for b, e in sock.scoreboard if e > una]
+            sock.sacked_out -= before // mss
+            if prior < sock.rexmit_nxt and sock.ca_state == "recovery":
+                sock.fack = max(sock.fack, sock.high_seq)
+        sock.fack, sock.rexmit_nxt, sock.lost_hi = max(sock.fack, una), max(sock.rexmit_nxt, una), \
+            max(sock.lost_hi, una)
+        for start, end in sacks:
+            start = max(start, una)
+            if end <= start or end > sock.snd_max:
+                continue
+            new = self.sack_insert(sock, start, end) // mss
+            if new > 0:
+                delivered += new
+                sock.sacked_out += new
+                if start < sock.rexmit_nxt and sock.ca_state == "recovery":
+                    sock.fack = max(sock.fack, sock.high_seq)
+                sock.fack = max(sock.fack, end)
+        lost_before = sock.lost_out = self.lost_count(sock)
+        if acked > 0 and sock.scoreboard and sock.scoreboard[0][0] == una:  # reneging
+            sock.recovery = 2
+            self.timers[self.slot(sock, 0)] = self.now + max(self.cfg.rtt_us / 16.0, 10_000.0)
+            return 0, True
+        if sock.ca_state == "recovery" and una >= sock.high_seq:
+            sock.cwnd, sock.ca_state = sock.ssthresh, "open"
+        armed = self.rack_mark_lost(sock) if delivered > 0 else False
+        newly_lost = sock.lost_out - lost_before
+        if sock.ca_state == "open" and sock.lost_out > 0:
+            self.enter_recovery(sock)
+        if sock.ca_state == "recovery":
+            self.cwnd_reduction(sock, delivered, newly_lost, acked > 0)
+            return 0, armed
+        return (delivered if acked > 0 else 0), armed
+
+    def rack_reo_timeout(self, sock):
+        lost_before = sock.lost_out
+        sock.lost_hi = max(sock.lost_hi, sock.fack)
+        sock.lost_out = self.lost_count(sock)
+        if sock.lost_out != lost_before and sock.ca_state != "recovery":
+            self.enter_recovery(sock)
+            self.cwnd_reduction(sock, 1, sock.lost_out - lost_before, False)
+
+    def retransmit_lost(self, sock):
+        """tcp_xmit_retransmit_queue: the first lost segment not SACKed (RetransSegs, TCPFastRetrans)."""
+        seq = sock.rexmit_nxt
+        for b, e in sock.scoreboard:
+            if b <= seq < e:
+                seq = e
+        sock.rexmit_nxt = seq + self.mss
+        sock.lost_out -= 1
+        sock.stats["retrans"] += 1
+        sock.stats["fast_retrans"] += 1
+        sock.prr_out += 1
+        return seq
 
     # -- events and the clock ---------------------------------------------------------------------
     def next_event(self):
@@ -1484,8 +1648,8 @@ class NaiveRx:
         due, kind, slot = self.next_event()
         self.now = due
         if kind == "ack":
-            _, c, ack, edge, _ = self.acks.popleft()
-            self.tcp_ack(self.socks[c], ack, edge)
+            _, c, ack, edge, sacks = self.acks.popleft()
+            self.tcp_ack(self.socks[c], ack, edge, sacks)
             return
         del self.timers[slot]
         C = len(self.socks)
@@ -1685,11 +1849,13 @@ class NaiveRx:
                    "last_seg": s.last_seg_size}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls", "trap_drops",
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
-            row.update({k: s.stats[k] for k in ("win_probes", "acks_sent", "dup_data", "ofo_drops", "wakes")})
+            row.update({k: s.stats[k] for k in ("win_probes", "acks_sent", "dup_data", "ofo_drops", "wakes",
+                                                "fast_retrans", "sack_recovery")})
+            row.update(sacked_out=s.sacked_out, lost_out=s.lost_out)
             row.update(backoff=s.backoff, recovery=s.recovery, snd_una=s.snd_una, snd_nxt=s.snd_nxt,
                        snd_edge=s.snd_edge, cwnd=s.cwnd, ssthresh=s.ssthresh, cwnd_cnt=s.cwnd_cnt, burst=s.burst,
                        max_out=s.max_out, cwnd_usage_seq=s.cwnd_usage_seq, cwnd_limited=int(s.cwnd_limited),
-                       in_sndq=int(s.in_sndq), ca_state={"open": 0, "loss": 4}[s.ca_state],
+                       in_sndq=int(s.in_sndq), ca_state={"open": 0, "recovery": 3, "loss": 4}[s.ca_state],
                        tlp_high_seq=s.tlp_high_seq, probes_out=s.probes_out, seg_seq=s.seg_seq, rcv_wup=s.rcv_wup,
                        copied_seq=s.copied_seq, ack_quick=s.ack_quick, ack_pending=int(s.ack_pending),
                        reader_woken=int(s.reader_woken), snd_max=s.snd_max, high_seq=s.high_seq,

@@ -232,7 +232,8 @@ class CN(IntEnum):
     trap_drops = 19  # skbs dropped (TCPRcvQDrop) with sk_rcvbuf below trap_need
     trap_need = 20  # TCP_INIT_CWND x the largest truesize of those skbs: an initial window of them (0: none)
     backoff = 21  # the sender's icsk_backoff: timeouts since an ACK last advanced snd_una
-    recovery = 22  # what the sender's xmit timer is armed for: 0 nothing, 1 a tail loss probe, 2 an RTO, 3 a zero-window probe
+    recovery = 22  # what the sender's xmit timer is armed for: 0 nothing, 1 a tail loss probe, 2 an RTO, 3 a zero-window probe,
+    # 4 RACK's reordering timeout (ICSK_TIME_REO_TIMEOUT)
     loss_probes = 23  # the sender's TCPLossProbes (tcp_send_loss_probe)
     timeouts = 24  # the sender's TCPTimeouts (tcp_retransmit_timer)
     retrans = 25  # the sender's RetransSegs
@@ -270,7 +271,12 @@ class CN(IntEnum):
     high_seq = 55  # snd_max when the RTO put the sender in TCP_CA_Loss: it leaves once all is acknowledged
     max_window = 56  # max_window: the largest window advertised (tcp_bound_to_half_wnd)
     xmit_probe = 57  # a probe its timer asks the sender to send: 1 a tail loss probe, 3 a zero-window probe
-    n = 58
+    # the sender's SACK scoreboard (rxlab.engine.tcp_sack; its ranges in rx.sb)
+    sacked_out = 58  # tp->sacked_out: segments above snd_una the receiver SACKed
+    lost_out = 59  # segments marked lost and not yet sent again (the kernel's lost_out - retrans_out)
+    fast_retrans = 60  # the sender's TCPFastRetrans: lost segments sent again outside TCP_CA_Loss
+    sack_recovery = 61  # the sender's TCPSACKRecovery: times it entered TCP_CA_Recovery (tcp_enter_recovery)
+    n = 62
 
 
 class EV(IntEnum):
@@ -305,6 +311,20 @@ class OF(IntEnum):
     num_sacks = 3  # tp->rx_opt.num_sacks
     sack = 4  # tp->selective_acks[TCP_NUM_SACKS]: start and end of each, the most recent first
     n = 12
+
+
+class SB(IntEnum):
+    """sb[]: one sender's SACK scoreboard, loss marks and PRR state (rxlab.engine.tcp_sack)."""
+
+    n_ranges = 0  # SACKed ranges above snd_una, in ``range``
+    lost_hi = 1  # every segment in [rexmit_nxt, lost_hi) not SACKed is lost (TCPCB_LOST)
+    rexmit_nxt = 2  # the lost segments below it were sent again (TCPCB_SACKED_RETRANS)
+    fack = 3  # RACK's frontier: every segment below it was sent before the latest one delivered
+    prior_cwnd = 4  # tp->prior_cwnd, tp->prr_delivered, tp->prr_out (tcp_init_cwnd_reduction)
+    prr_delivered = 5
+    prr_out = 6
+    range = 7  # start and end of each SACKed range, by sequence
+    n = 7 + 2 * 16
 
 
 class OS(IntEnum):

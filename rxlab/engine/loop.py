@@ -88,7 +88,7 @@ def run_event(st, rx):
         ev[EV.ack_head] = i + 1 if i + 1 < rx.ack_t.shape[0] else 0
         ev[EV.ack_count] -= 1
         a = rx.ack[ix(i)]
-        tcp_ack(rx, a[AK.conn], a[AK.seq], a[AK.edge], rx.ack_t[ix(i)])
+        tcp_ack(rx, a[AK.conn], a[AK.seq], a[AK.edge], rx.ack_t[ix(i)], a)
         return
     timer_fired(rx, slot)
     C = rx.rc[RC.conns]

@@ -147,10 +147,20 @@ def app_read(st, rx, c, t):
 
 @inner
 def any_dirty(rx):
-    """Whether any connection queued data since the applications last read."""
+    """Whether a read would find data: a connection marked since the applications last read whose
+    receive queue holds skbs (one marked for its out-of-order queue alone has nothing to read)."""
     for w1 in range(rx.dirty_words.shape[0]):
-        if rx.dirty_words[ix(w1)] != 0:
-            return True
+        words = rx.dirty_words[ix(w1)]
+        while words != 0:
+            low = words & -words
+            words ^= low
+            w = (w1 << 5) + ctz32(low)
+            bits = rx.dirty[ix(w)]
+            while bits != 0:
+                lowc = bits & -bits
+                bits ^= lowc
+                if rx.conn[ix((w << 5) + ctz32(lowc)), CN.count] > 0:
+                    return True
     return False
 
 

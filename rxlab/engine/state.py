@@ -30,6 +30,7 @@ from rxlab.engine.layout import (
     QS,
     RC,
     RF,
+    SB,
     SK,
     SM,
     G,
@@ -199,6 +200,7 @@ Rx = namedtuple("Rx", [
     "tq_due", "tq_key", "tq_heap", "tq_pos",
     "ofo",  # int64[conns, OF.n]: each connection's out-of-order queue and SACK blocks (rxlab.engine.tcp_ofo)
     "ofo_seq",  # int64[n_skbs, OS.n]: each skb's sequence range while on an out-of-order queue
+    "sb",  # int64[conns, SB.n]: each sender's SACK scoreboard (rxlab.engine.tcp_sack)
 ])
 
 
@@ -228,5 +230,5 @@ def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg
         tq_due=np.full(conns * Timer.n + queues, np.inf), tq_key=np.full(conns * Timer.n + queues, np.inf),
         tq_heap=np.zeros(conns * Timer.n + queues, np.int64),
         tq_pos=np.full(conns * Timer.n + queues, NONE, np.int64),
-        ofo=_ofo_rows(conns), ofo_seq=np.zeros((n_skbs, OS.n), np.int64),
+        ofo=_ofo_rows(conns), ofo_seq=np.zeros((n_skbs, OS.n), np.int64), sb=np.zeros((conns, SB.n), np.int64),
     )

@@ -216,7 +216,6 @@ def tcp_ofo_queue(st, rx, c, cpu):
     own charge goes, the delta stays), rcv_nxt moving to each one's end (tcp_rcv_nxt_update)."""
     k = rx.conn[ix(c)]
     o = rx.ofo[ix(c)]
-    mtu = rx.rc[RC.mtu]
     seg = rx.rc[RC.advmss]
     while o[OF.count] > 0:
         s = o[OF.head]
@@ -229,9 +228,10 @@ def tcp_ofo_queue(st, rx, c, cpu):
             continue
         _unlink(rx, o, s)
         if seq < k[CN.rcv_nxt]:
-            old = (k[CN.rcv_nxt] - seq) // seg
-            st.skbs[ix(s), SK.len] -= old * mtu
-            drop = min(st.skbs[ix(s), SK.page_len], old * mtu)
+            # the old segments' share of its len: it may have waited across an MTU change
+            cut = st.skbs[ix(s), SK.len] * ((k[CN.rcv_nxt] - seq) // seg) // max(1, (end - seq) // seg)
+            st.skbs[ix(s), SK.len] -= cut
+            drop = min(st.skbs[ix(s), SK.page_len], cut)
             st.skbs[ix(s), SK.page_len] -= drop
             k[CN.held] -= drop
         k[CN.packets] += (end - k[CN.rcv_nxt]) // seg

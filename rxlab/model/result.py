@@ -143,6 +143,8 @@ class Result:
             "TCPLossProbes": int(self.conn[:, CN.loss_probes].sum()),
             "TCPTimeouts": int(self.conn[:, CN.timeouts].sum()),
             "RetransSegs": int(self.conn[:, CN.retrans].sum()),
+            "TCPFastRetrans": int(self.conn[:, CN.fast_retrans].sum()),
+            "TCPSACKRecovery": int(self.conn[:, CN.sack_recovery].sum()),
             "TCPWinProbe": int(self.conn[:, CN.win_probes].sum()),
             "acks_sent": int(self.conn[:, CN.acks_sent].sum()),
             "ack_ring_full": self.ack_ring_full,

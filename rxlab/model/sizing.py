@@ -32,6 +32,7 @@ from rxlab.engine.layout import (
     QS,
     RC,
     RF,
+    SB,
     SK,
     SM,
     G,
@@ -197,11 +198,11 @@ def table_bytes(cfg, sz):
              + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max + 2 * sz.lock_slots)
              + 8 * sz.n_cpus * (FC.n + 1)
              + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max + GRO_HASH_BUCKETS * GL.n)
-             + 8 * cfg.connections * (CN.n + CF.n + GR.n + OF.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1)
+             + 8 * cfg.connections * (CN.n + CF.n + GR.n + OF.n + SB.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
     parts = {"holds": sz.hold_cap * Q * (configs * PAGE_ROW + BUF_ROW + HOLD_ROW),
              "skbs": sz.n_skbs * (SKB_ROW + 2 * PAGE_ROW),
-             "connections": 8 * cfg.connections * (CN.n + CF.n + GR.n + OF.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1),
+             "connections": 8 * cfg.connections * (CN.n + CF.n + GR.n + OF.n + SB.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1),
              "samples": 8 * cfg.samples * SM.n}
     parts["rings"] = total - sum(parts.values())
     # rxlab.engine.invariants.scan, after the tables are filled and at each reconfiguration: per-page
