@@ -273,7 +273,8 @@ METRICS = {
     "drop_rx_alloc_fail": ("packets dropped because the refill failed (old buffer reposted)", "qstats"),
     "drop_xdp_drop": ("packets an XDP program dropped", "qstats xdp_drop"),
     "drop_tcp_rmem": ("packets dropped with sk_rmem_alloc over sk_rcvbuf", "conn rmem_drops"),
-    "drop_tcp_old_data": ("segments that arrived again after they were queued (DelayedACKLost, TCP_OLD_DATA)",
+    "drop_tcp_old_data": (("segments that arrived again after they were queued, in order (DelayedACKLost, "
+                           "TCP_OLD_DATA) or out of order (TCPOFOMerge)"),
                           "conn dup_data"),
     "drop_tcp_ofo": (("segments after a hole dropped for want of receive memory (TCPOFODrop) or pruned "
                       "from the out-of-order queue (OfoPruned)"), "conn ofo_drops"),

@@ -112,7 +112,7 @@ CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets
               "cwnd_usage_seq", "cwnd_limited", "in_sndq", "ca_state", "tlp_high_seq", "probes_out", "win_probes",
               "seg_seq", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
               "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe",
-              "sacked_out", "lost_out", "fast_retrans", "sack_recovery")
+              "sacked_out", "lost_out", "fast_retrans", "sack_recovery", "ofo_segs")
 TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
@@ -238,6 +238,7 @@ class Socket:
         self.receive_queue = deque()
         # tp->out_of_order_queue: [seq, end_seq, skb] by sequence; tp->selective_acks, the most recent first
         self.ofo = []
+        self.ofo_n = {}  # the segments each skb on it holds
         self.sacks = []
         # packet bytes in pages of each queued skb (rxlab's dynamic memory efficiency): a skb built
         # on a buffer, or copied into a page_frag head, holds its length in pages; one copied into
@@ -932,6 +933,7 @@ class NaiveRx:
             old = (sock.rcv_nxt - seq) // seg
             core.skbs[s][2] -= old * self.mtu
             in_pages -= min(in_pages, old * self.mtu)
+            sock.stats["dup_data"] += old
             segs -= old
             payload -= old * seg
         truesize = core.skbs[s][1]
@@ -1013,7 +1015,7 @@ class NaiveRx:
             self.tcp_measure_rcv_mss(sock, seg, payload, truesize)
         sock.ack_pending = True
         core.c["TCPOFOQueue"] += 1
-        done = self.ofo_insert(sock, s, seq, seq + payload, in_pages, cpu)
+        done = self.ofo_insert(sock, s, seq, seq + payload, segs, in_pages, cpu)
         if done != "dropped":  # grown before the queued skb is charged (the kernel's end: label)
             self.tcp_grow_window(sock, payload, truesize)
         if done == "queued":
@@ -1031,6 +1033,7 @@ class NaiveRx:
     def ofo_free(self, sock, i, cpu, softirq=True):
         """The queue's i-th skb dropped: uncharged, its pages freed."""
         _, _, s = sock.ofo.pop(i)
+        del sock.ofo_n[s]
         sock.rmem_alloc -= self.core.skbs[s][1]
         del sock.page_bytes[s]
         self.core.skb_free(s, cpu, softirq)
@@ -1044,16 +1047,18 @@ class NaiveRx:
             return False
         sock.rmem_alloc += delta
         sock.page_bytes[to] += sock.page_bytes.pop(s)
+        sock.ofo_n[to] += sock.ofo_n.pop(s)
         entry[1] = end
         return True
 
-    def ofo_insert(self, sock, s, seq, end, in_pages, cpu):
+    def ofo_insert(self, sock, s, seq, end, segs, in_pages, cpu):
         """[seq, end) onto the queue: coalesced into the last skb or the one before its place, dropped if
         all its data is there (TCPOFOMerge), replacing an skb it starts with and covers and dropping
         those it covers after it (TCPOFOMerge each); then its SACK block. Returns what became of it:
         "queued" (not charged yet), "coalesced" or "dropped"."""
         q, core = sock.ofo, self.core
         sock.page_bytes[s] = in_pages
+        sock.ofo_n[s] = segs
         if not q:
             q.append([seq, end, s])
             sock.sacks = [[seq, end]]
@@ -1070,11 +1075,13 @@ class NaiveRx:
                     if end <= e[1]:
                         core.c["TCPOFOMerge"] += 1
                         del sock.page_bytes[s]
+                        sock.stats["dup_data"] += sock.ofo_n.pop(s)
                         core.skb_free(s, cpu, True)
                         self.tcp_sack_new_ofo_skb(sock, seq, end)
                         return "dropped"
                     if seq == e[0]:
                         core.c["TCPOFOMerge"] += 1
+                        sock.stats["dup_data"] += sock.ofo_n[e[2]]
                         self.ofo_free(sock, i, cpu)
                         break
                 elif self.ooo_try_coalesce(sock, e, s, seq, end):
@@ -1085,6 +1092,7 @@ class NaiveRx:
         q.insert(i, [seq, end, s])
         while i + 1 < len(q) and end > q[i + 1][0] and end >= q[i + 1][1]:
             core.c["TCPOFOMerge"] += 1
+            sock.stats["dup_data"] += sock.ofo_n[q[i + 1][2]]
             self.ofo_free(sock, i + 1, cpu)
         self.tcp_sack_new_ofo_skb(sock, seq, end)
         return "queued"
@@ -1116,14 +1124,19 @@ class NaiveRx:
         while sock.ofo and sock.ofo[0][0] <= sock.rcv_nxt:
             seq, end, s = sock.ofo[0]
             if end <= sock.rcv_nxt:
+                sock.stats["dup_data"] += sock.ofo_n[s]
                 self.ofo_free(sock, 0, cpu)
                 continue
             sock.ofo.pop(0)
+            n = sock.ofo_n.pop(s)
             if seq < sock.rcv_nxt:
                 cut = core.skbs[s][2] * ((sock.rcv_nxt - seq) // self.mss) // max(1, (end - seq) // self.mss)
                 core.skbs[s][2] -= cut  # its segments' own length: it may predate an MTU change
                 sock.page_bytes[s] -= min(sock.page_bytes[s], cut)
-            sock.stats["packets"] += (end - sock.rcv_nxt) // self.mss
+                old = min(n, (sock.rcv_nxt - seq) // self.mss)  # arrived again: in order already
+                sock.stats["dup_data"] += old
+                n -= old
+            sock.stats["packets"] += n
             sock.rcv_nxt = end
             truesize = core.skbs[s][1]
             delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff,
@@ -1142,12 +1155,12 @@ class NaiveRx:
             return False
         goal, pruned = sock.sk_rcvbuf >> 3, False
         while sock.ofo:
-            seq, end, s = sock.ofo[-1]
+            seq, _, s = sock.ofo[-1]
             if in_seq > seq:
                 break
             pruned = True
             goal -= self.core.skbs[s][1]
-            sock.stats["ofo_drops"] += (end - seq) // self.mss
+            sock.stats["ofo_drops"] += sock.ofo_n[s]
             self.ofo_free(sock, len(sock.ofo) - 1, cpu)
             if not sock.ofo or goal <= 0:
                 if sock.rmem_alloc + need <= sock.sk_rcvbuf:
@@ -1851,7 +1864,7 @@ class NaiveRx:
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
             row.update({k: s.stats[k] for k in ("win_probes", "acks_sent", "dup_data", "ofo_drops", "wakes",
                                                 "fast_retrans", "sack_recovery")})
-            row.update(sacked_out=s.sacked_out, lost_out=s.lost_out)
+            row.update(sacked_out=s.sacked_out, lost_out=s.lost_out, ofo_segs=sum(s.ofo_n.values()))
             row.update(backoff=s.backoff, recovery=s.recovery, snd_una=s.snd_una, snd_nxt=s.snd_nxt,
                        snd_edge=s.snd_edge, cwnd=s.cwnd, ssthresh=s.ssthresh, cwnd_cnt=s.cwnd_cnt, burst=s.burst,
                        max_out=s.max_out, cwnd_usage_seq=s.cwnd_usage_seq, cwnd_limited=int(s.cwnd_limited),

@@ -263,7 +263,7 @@ class CN(IntEnum):
     ack_quick = 47  # icsk_ack.quick: ACKs still sent at once (quick-ack mode)
     ack_pending = 48  # icsk_ack.pending: an ACK is scheduled (ICSK_ACK_SCHED)
     acks_sent = 49  # ACKs the receiver sent (tcp_send_ack)
-    dup_data = 50  # segments that arrived again (DelayedACKLost: a retransmit of data already queued)
+    dup_data = 50  # segments that arrived again (DelayedACKLost: a retransmit of data already queued, in order or not)
     ofo_drops = 51  # out-of-order segments dropped for memory (TCPOFODrop) or pruned (OfoPruned)
     reader_woken = 52  # the reader was woken (sk_data_ready) and has not read yet
     wakes = 53  # times the reader was woken
@@ -276,7 +276,8 @@ class CN(IntEnum):
     lost_out = 59  # segments marked lost and not yet sent again (the kernel's lost_out - retrans_out)
     fast_retrans = 60  # the sender's TCPFastRetrans: lost segments sent again outside TCP_CA_Loss
     sack_recovery = 61  # the sender's TCPSACKRecovery: times it entered TCP_CA_Recovery (tcp_enter_recovery)
-    n = 62
+    ofo_segs = 62  # segments on the out-of-order queue, waiting for a hole to fill
+    n = 63
 
 
 class EV(IntEnum):
@@ -333,7 +334,8 @@ class OS(IntEnum):
     seq = 0  # TCP_SKB_CB(skb)->seq, in payload bytes
     end = 1  # TCP_SKB_CB(skb)->end_seq
     prev = 2  # the skb before it on the queue (NONE: the first)
-    n = 3
+    segs = 3  # the segments it holds
+    n = 4
 
 
 class CaState(IntEnum):

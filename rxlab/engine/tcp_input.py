@@ -175,7 +175,7 @@ def tcp_data_queue_ofo(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     k[CN.ack_pending] = 1
     st.c[Ctr.TCPOFOQueue] += 1
     mark_dirty(rx, c)  # its memory is sampled
-    done = tcp_ofo_insert(st, rx, c, s, seq, seq + payload, cpu)
+    done = tcp_ofo_insert(st, rx, c, s, seq, seq + payload, segs, cpu)
     if done != OFO_DROPPED:
         tcp_grow_window(rx.rc, k, payload, truesize)
     if done == OFO_QUEUED:
@@ -231,6 +231,7 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         mtu = rc[RC.mtu]
         st.skbs[ix(s), SK.len] -= old * mtu
         st.skbs[ix(s), SK.page_len] -= min(st.skbs[ix(s), SK.page_len], old * mtu)
+        k[CN.dup_data] += old
         segs -= old
         payload -= old * seg
     need = _rmem_need(st, rx, s, payload)

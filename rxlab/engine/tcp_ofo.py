@@ -125,6 +125,7 @@ def _link_after(rx, o, prv, s):
 def _ofo_drop(st, rx, k, o, s, cpu, softirq):
     """An skb on the queue is dropped: its memory uncharged (sock_rfree), its pages freed."""
     _unlink(rx, o, s)
+    k[CN.ofo_segs] -= rx.ofo_seq[ix(s), OS.segs]
     k[CN.rmem] -= st.skbs[ix(s), SK.truesize]
     k[CN.held] -= st.skbs[ix(s), SK.page_len]
     skb_free(st, s, cpu, softirq)
@@ -141,11 +142,12 @@ def _ooo_try_coalesce(st, rx, k, to, s, seq, end):
         return False
     k[CN.rmem] += delta
     rx.ofo_seq[ix(to), OS.end] = end
+    rx.ofo_seq[ix(to), OS.segs] += rx.ofo_seq[ix(s), OS.segs]
     return True
 
 
 @inner
-def tcp_ofo_insert(st, rx, c, s, seq, end, cpu):
+def tcp_ofo_insert(st, rx, c, s, seq, end, segs, cpu):
     """tcp_data_queue_ofo() once the skb is admitted: [seq, end) goes on the queue by sequence. The
     first skb starts the first SACK block; one that continues the last skb, or the one before its
     place, is coalesced into it (tcp_ooo_try_coalesce); one whose data is all queued already is
@@ -158,7 +160,9 @@ def tcp_ofo_insert(st, rx, c, s, seq, end, cpu):
     o = rx.ofo[ix(c)]
     rx.ofo_seq[ix(s), OS.seq] = seq
     rx.ofo_seq[ix(s), OS.end] = end
+    rx.ofo_seq[ix(s), OS.segs] = segs
     k[CN.held] += st.skbs[ix(s), SK.page_len]
+    k[CN.ofo_segs] += segs  # (less those found queued already: those count in dup_data)
     if o[OF.count] == 0:
         _link_after(rx, o, NONE, s)
         o[OF.num_sacks] = 1
@@ -182,11 +186,14 @@ def tcp_ofo_insert(st, rx, c, s, seq, end, cpu):
             if end <= rx.ofo_seq[ix(p), OS.end]:  # "All the bits are present. Drop."
                 st.c[Ctr.TCPOFOMerge] += 1
                 k[CN.held] -= st.skbs[ix(s), SK.page_len]
+                k[CN.ofo_segs] -= segs
+                k[CN.dup_data] += segs
                 skb_free(st, s, cpu, TRUE)
                 tcp_sack_new_ofo_skb(o, seq, end)
                 return OFO_DROPPED
             if seq == rx.ofo_seq[ix(p), OS.seq]:  # s covers p: it takes p's place
                 st.c[Ctr.TCPOFOMerge] += 1
+                k[CN.dup_data] += rx.ofo_seq[ix(p), OS.segs]
                 nxt = rx.rcvq_next[ix(p)]
                 _ofo_drop(st, rx, k, o, p, cpu, TRUE)
                 p = nxt
@@ -202,6 +209,7 @@ def tcp_ofo_insert(st, rx, c, s, seq, end, cpu):
     while p != NONE and end > rx.ofo_seq[ix(p), OS.seq] and end >= rx.ofo_seq[ix(p), OS.end]:
         nxt = rx.rcvq_next[ix(p)]
         st.c[Ctr.TCPOFOMerge] += 1
+        k[CN.dup_data] += rx.ofo_seq[ix(p), OS.segs]
         _ofo_drop(st, rx, k, o, p, cpu, TRUE)
         p = nxt
     tcp_sack_new_ofo_skb(o, seq, end)
@@ -223,10 +231,13 @@ def tcp_ofo_queue(st, rx, c, cpu):
         end = rx.ofo_seq[ix(s), OS.end]
         if seq > k[CN.rcv_nxt]:
             break
+        segs = rx.ofo_seq[ix(s), OS.segs]
         if end <= k[CN.rcv_nxt]:
+            k[CN.dup_data] += segs
             _ofo_drop(st, rx, k, o, s, cpu, TRUE)
             continue
         _unlink(rx, o, s)
+        k[CN.ofo_segs] -= segs
         if seq < k[CN.rcv_nxt]:
             # the old segments' share of its len: it may have waited across an MTU change
             cut = st.skbs[ix(s), SK.len] * ((k[CN.rcv_nxt] - seq) // seg) // max(1, (end - seq) // seg)
@@ -234,7 +245,10 @@ def tcp_ofo_queue(st, rx, c, cpu):
             drop = min(st.skbs[ix(s), SK.page_len], cut)
             st.skbs[ix(s), SK.page_len] -= drop
             k[CN.held] -= drop
-        k[CN.packets] += (end - k[CN.rcv_nxt]) // seg
+            old = min(segs, (k[CN.rcv_nxt] - seq) // seg)
+            k[CN.dup_data] += old
+            segs -= old
+        k[CN.packets] += segs
         k[CN.rcv_nxt] = end
         truesize = st.skbs[ix(s), SK.truesize]
         delta = skb_try_coalesce(st, k[CN.tail], s, rx.rc[RC.sizeof_sk_buff]) if k[CN.count] > 0 else -1
@@ -263,7 +277,6 @@ def tcp_prune_ofo_queue(st, rx, c, need, in_seq, cpu):
         return False
     goal = k[CN.rcvbuf] >> 3
     pruned = False
-    seg = rx.rc[RC.advmss]
     s = o[OF.tail]
     while s != NONE:
         if in_seq > rx.ofo_seq[ix(s), OS.seq]:
@@ -271,7 +284,7 @@ def tcp_prune_ofo_queue(st, rx, c, need, in_seq, cpu):
         pruned = True
         prv = rx.ofo_seq[ix(s), OS.prev]
         goal -= st.skbs[ix(s), SK.truesize]
-        k[CN.ofo_drops] += (rx.ofo_seq[ix(s), OS.end] - rx.ofo_seq[ix(s), OS.seq]) // seg
+        k[CN.ofo_drops] += rx.ofo_seq[ix(s), OS.segs]
         _ofo_drop(st, rx, k, o, s, cpu, TRUE)
         if prv == NONE or goal <= 0:
             if k[CN.rmem] + need <= k[CN.rcvbuf]:

@@ -28,7 +28,7 @@ from rxlab.counters import METRICS, READER_PREFIX, Ctr
 from rxlab.errors import bad
 from rxlab.model.config import FIELDS
 
-MODEL_VERSION = 22  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
+MODEL_VERSION = 23  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
 # 5: memory efficiency; 6: kernel releases (SimConfig.kernel, online_cpus; the newest release's defaults);
 # 7: page_pool's own DMA mappings fail at dma_map_fail_rate; 8: a detached queue's full pages go to the ptr_ring;
 # 9: the receive side as each release has it (autotuning, SO_RCVBUF, prune/collapse and admission, the
@@ -57,6 +57,8 @@ MODEL_VERSION = 22  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-all
 # its SACK blocks in the ACKs; TCPOFOQueue, TCPOFODrop, TCPOFOMerge, OfoPruned; ooo_updates_ratio
 # 22: the sender's SACK scoreboard, RACK, fast recovery with PRR (TCPFastRetrans, TCPSACKRecovery; CN
 # sacked_out, lost_out); idle reads skipped when only out-of-order data is marked
+# 23: CN.ofo_segs (segments waiting out of order); dup_data also counts segments that arrived again
+# out of order (TCPOFOMerge) or partly old; pruned segments counted by the skbs' own segments
 """Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
 simulation or ``Result.to_frame()`` changes any number or column a run produces: cached results
 of other versions are then no longer found (they stay on disk under ``model-<N>/`` until
