@@ -84,6 +84,9 @@ class Ctr(IntEnum):
     gro_merge = 59
     gro_merge_frag_list = 60
     gro_complete = 61
+    # TCP receive window (net/ipv4/tcp_input.c; TcpExt names)
+    TCPZeroWindowDrop = 62
+    BeyondWindow = 63
 
 
 N_COUNTERS = len(Ctr)
@@ -197,6 +200,12 @@ DOC = {
     "gro_complete": (("skbs GRO passed up the stack, each an aggregate of one or more segments "
                       "(at a poll's end, when full, or when a segment or ACK flushes the flow)"),
                      "napi_gro_complete, napi_gro_flush (net/core/gro.c)"),
+    "TCPZeroWindowDrop": (("in-order skbs dropped at a zero receive window (per connection, their segments: "
+                           "zwin_drops); a window shrinks to 0 only by a memory failure's zero-window ACK"),
+                          "LINUX_MIB_TCPZEROWINDOWDROP in tcp_data_queue(), net/ipv4/tcp_input.c"),
+    "BeyondWindow": (("skbs refused for ending beyond the receive window (tcp_sequence), each answered by an "
+                      "ACK (per connection, their segments: oow_drops)"),
+                     "LINUX_MIB_BEYOND_WINDOW in tcp_validate_incoming() (6.19), net/ipv4/tcp_input.c"),
 }
 # the CPU classes counts are kept for: NAPI CPUs (the RX queues' softirq) and reading CPUs (the
 # applications', when app_cpus='remote'); Result.counters is their sum
@@ -262,5 +271,9 @@ METRICS = {
                           "conn dup_data"),
     "drop_tcp_ofo": (("segments after a hole, dropped: rxlab has no out-of-order queue (the kernel's "
                       "tcp_data_queue_ofo)"), "conn ofo_drops"),
+    "drop_tcp_zero_window": (("in-order segments dropped at a zero receive window (TCPZeroWindowDrop)"),
+                             "conn zwin_drops"),
+    "drop_tcp_beyond_window": (("segments dropped for ending beyond the receive window (tcp_sequence, "
+                                "BeyondWindow)"), "conn oow_drops"),
     "drop_skb_table_full": ("packets dropped at rxlab's bound on skbs in flight (max_skbs)", "qstats"),
 }

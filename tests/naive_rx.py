@@ -114,7 +114,8 @@ CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets
               "snd_una", "snd_nxt", "snd_edge", "cwnd", "ssthresh", "cwnd_cnt", "burst", "max_out",
               "cwnd_usage_seq", "cwnd_limited", "in_sndq", "ca_state", "tlp_high_seq", "probes_out", "win_probes",
               "seg_seq", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
-              "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe")
+              "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe", "ack_nomem",
+              "zwin_drops", "oow_drops")
 TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
@@ -295,6 +296,7 @@ class Socket:
         self.copied_seq = 0
         self.ack_quick = 0
         self.ack_pending = False
+        self.ack_nomem = False  # ICSK_ACK_NOMEM: the next ACK advertises a zero window
         self.lrcvtime = -np.inf
         self.reader_woken = False
         # the sender (tcp_output.c, tcp_input.c tcp_ack, tcp_timer.c): bytes of its stream, windows in segments
@@ -1082,6 +1084,7 @@ class NaiveRx:
             if mss <= 0:
                 return 0
         if free < full // 2:
+            sock.ack_quick = 0  # quick-ack mode ends
             free = free // (1 << ws) * (1 << ws)
             if free < allowed // 16 or free < mss:  # silly window avoidance: a zero window
                 return 0
@@ -1096,12 +1099,19 @@ class NaiveRx:
         return window
 
     def tcp_select_window(self, sock):
-        """An ACK's window: never less than what is left of the last one (rounded up to the scale)."""
+        """An ACK's window: never less than what is left of the last one (rounded up to the scale); 0
+        after a memory failure (ICSK_ACK_NOMEM, from 6.6), recorded from 6.14. Returns its right edge."""
+        if sock.ack_nomem:
+            sock.ack_nomem = False
+            if self.cfg.release.rcvq_nomem == "zero_window_kept":
+                sock.rcv_wnd, sock.rcv_wup = 0, sock.rcv_nxt
+            return sock.rcv_nxt
         cur = max(0, sock.rcv_wup + sock.rcv_wnd - sock.rcv_nxt)
         new = self.select_window_now(sock)
         if new < cur:
             new = -(-cur // (1 << self.rcv_wscale)) * (1 << self.rcv_wscale)
         sock.rcv_wnd, sock.rcv_wup = new, sock.rcv_nxt
+        return sock.rcv_wup + sock.rcv_wnd
 
     def tcp_data_queue(self, sock, s, cpu, segs, payload, seg, in_pages, seq):
         """tcp_data_queue() of an skb from sequence number ``seq``: data queued already is dropped
@@ -1113,6 +1123,13 @@ class NaiveRx:
         tail skb (tcp_try_coalesce, charging the delta) or queue it (charging its truesize);
         tcp_event_data_recv(), tcp_data_ready(), __tcp_ack_snd_check()."""
         core = self.core
+        wend = max(sock.rcv_wup + sock.rcv_wnd, sock.rcv_nxt)  # tcp_sequence(), answered by a dup ACK
+        if seq + payload > wend and (seq > wend or sock.receive_queue):
+            core.c["BeyondWindow"] += 1
+            sock.stats["oow_drops"] += segs
+            self.tcp_send_ack(sock)
+            core.skb_free(s, cpu, True)
+            return
         if seq + payload <= sock.rcv_nxt:
             sock.stats["dup_data"] += segs
             self.tcp_incr_quickack(sock)
@@ -1130,11 +1147,22 @@ class NaiveRx:
             in_pages -= min(in_pages, old * self.mtu)
             segs -= old
             payload -= old * seg
+        if sock.rcv_wup + sock.rcv_wnd <= sock.rcv_nxt:  # a zero receive window: TCPZeroWindowDrop
+            core.c["TCPZeroWindowDrop"] += 1
+            sock.stats["zwin_drops"] += segs
+            self.tcp_incr_quickack(sock)
+            self.tcp_ack_now(sock)
+            core.skb_free(s, cpu, True)
+            return
         truesize = core.skbs[s][1]
         need = {"rmem_before": 0, "rmem_plus_truesize": truesize,
                 "rmem_plus_len": payload}[self.cfg.release.admission]
-        if sock.rmem_alloc + need > sock.sk_rcvbuf and self.tcp_prune_queue(sock, need, cpu) < 0 \
-                and sock.receive_queue:
+        nomem = self.cfg.release.rcvq_nomem != "drop"  # before 6.6 an empty queue takes it unchecked
+        refused = ((sock.receive_queue or nomem) and sock.rmem_alloc + need > sock.sk_rcvbuf
+                   and self.tcp_prune_queue(sock, need, cpu) < 0)
+        if refused and nomem:  # ICSK_ACK_NOMEM | ICSK_ACK_NOW (e2142825c120)
+            sock.ack_nomem = sock.ack_pending = True
+        if refused and sock.receive_queue:
             core.c["TCPRcvQDrop"] += 1
             sock.stats["rmem_drops"] += segs
             sock.stats["stalls"] += 1
@@ -1142,8 +1170,11 @@ class NaiveRx:
             if sock.sk_rcvbuf < need:
                 sock.stats["trap_drops"] += 1
                 sock.stats["trap_need"] = max(sock.stats["trap_need"], need)
-            self.tcp_ack_now(sock)
             self.tcp_data_ready(sock)
+            if sock.ack_nomem:
+                self.tcp_send_ack(sock)
+            else:
+                self.tcp_ack_snd_check(sock)
             core.skb_free(s, cpu, True)
             return
         sock.stats["packets"] += segs
@@ -1166,8 +1197,16 @@ class NaiveRx:
         if payload >= 128:  # tcp_event_data_recv()
             self.tcp_grow_window(sock, payload, truesize)
         self.tcp_data_ready(sock)
-        # __tcp_ack_snd_check(): more than a full segment unacknowledged and the window not shrinking
-        # (or below SO_RCVLOWAT unread), or quick-ack mode: now; else the delayed ACK
+        if sock.ack_nomem:  # forced in: ICSK_ACK_NOW
+            self.tcp_send_ack(sock)
+        else:
+            self.tcp_ack_snd_check(sock)
+
+    def tcp_ack_snd_check(self, sock):
+        """__tcp_ack_snd_check(): more than a full segment unacknowledged and the window not shrinking
+        (or below SO_RCVLOWAT unread), or quick-ack mode: now; else the delayed ACK."""
+        if not sock.ack_pending:
+            return
         if ((sock.rcv_nxt - sock.rcv_wup > sock.rcv_mss
              and (sock.rcv_nxt - sock.copied_seq < self.cfg.rcvlowat
                   or self.select_window_now(sock) >= sock.rcv_wnd))
@@ -1283,7 +1322,7 @@ class NaiveRx:
     def tcp_send_ack(self, sock):
         """An ACK of rcv_nxt with tcp_select_window()'s window, back at the sender one RTT later; the
         delayed ACK cancelled, quick-ack mode one ACK down."""
-        self.tcp_select_window(sock)
+        edge = self.tcp_select_window(sock)
         if sock.ack_pending:
             sock.ack_quick = max(0, sock.ack_quick - 1)
             sock.ack_pending = False
@@ -1292,7 +1331,7 @@ class NaiveRx:
         if len(self.acks) == self.ack_cap:
             self.ack_ring_full += 1
             return
-        self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, sock.rcv_wup + sock.rcv_wnd))
+        self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, edge))
 
     def tcp_ack_now(self, sock):
         sock.ack_pending = True
@@ -1379,8 +1418,14 @@ class NaiveRx:
         """An RTO enters TCP_CA_Loss (Reno's ssthresh on entering, one segment, all again from snd_una);
         a tail loss probe or a zero-window probe goes out as the sender's next packet."""
         kind, sock.recovery = sock.recovery, 0
+        mss = self.mss
+        if kind == 1 and sock.snd_nxt - mss >= sock.snd_edge and sock.snd_nxt - mss != sock.snd_una:
+            sock.recovery = 2  # the probe's segment lies beyond a shrunk window: not sent, the RTO armed
+            self.timers[self.slot(sock, 0)] = self.now + self.rto(sock)
+            return
         if kind == 2:
-            sock.stats["timeouts"] += 1
+            if sock.snd_edge > sock.snd_una:  # snd_wnd 0: the retransmission probes, no TCPTimeouts
+                sock.stats["timeouts"] += 1
             if sock.ca_state != "loss":
                 sock.ssthresh = max(sock.cwnd >> 1, 2)
             sock.ca_state, sock.high_seq = "loss", sock.snd_max
@@ -1388,6 +1433,8 @@ class NaiveRx:
             sock.backoff += 1
             self.timers[self.slot(sock, 0)] = self.now + self.rto(sock)
             sock.recovery = 2
+            if sock.snd_una + mss > sock.snd_edge:
+                sock.xmit_probe = 2  # the head goes again whatever the window
         else:
             sock.xmit_probe = kind
         self.sndq_push(sock)
@@ -1418,7 +1465,11 @@ class NaiveRx:
             sock.backoff = min(sock.backoff + 1, PROBE0_BACKOFF_MAX) if sock.backoff < PROBE0_BACKOFF_MAX \
                 else sock.backoff
             return None
-        if sock.xmit_probe == 1:
+        if sock.xmit_probe == 2:
+            sock.xmit_probe = 0
+            seq = sock.snd_una
+            sock.snd_nxt = seq + mss
+        elif sock.xmit_probe == 1:
             sock.xmit_probe = 0
             sock.stats["loss_probes"] += 1
             if sock.snd_nxt + mss <= sock.snd_edge:
@@ -1430,7 +1481,8 @@ class NaiveRx:
         else:
             if sock.burst == 0:
                 out = (sock.snd_nxt - sock.snd_una) // mss
-                sock.burst = min(self.tso_segs(sock), sock.cwnd - out, (sock.snd_edge - sock.snd_nxt) // mss)
+                quota = min(max(sock.cwnd >> 1, 1), sock.cwnd - out)  # tcp_cwnd_test(): half cwnd at most
+                sock.burst = min(self.tso_segs(sock), quota, (sock.snd_edge - sock.snd_nxt) // mss)
             seq = sock.snd_nxt
             sock.snd_nxt += mss
             sock.burst -= 1
@@ -1461,9 +1513,10 @@ class NaiveRx:
         """tcp_ack(): the window, snd_una (backoff restarts), Reno's growth when cwnd-limited, the tail
         loss probe answered, TCP_CA_Loss left, timers, the zero-window probe stopped when it opens."""
         mss = self.mss
-        sock.snd_edge = max(sock.snd_edge, edge)
-        sock.max_window = max(sock.max_window, edge - ack)
         acked = ack - sock.snd_una
+        if acked > 0 or edge > sock.snd_edge or edge == ack:  # tcp_may_update_window(): taken as is
+            sock.snd_edge = edge
+        sock.max_window = max(sock.max_window, edge - ack)
         if acked > 0:
             sock.snd_una = ack
             sock.backoff = sock.probes_out = 0
@@ -1491,8 +1544,12 @@ class NaiveRx:
             if sock.snd_nxt + mss <= sock.snd_edge:
                 sock.recovery = sock.backoff = sock.probes_out = 0
                 self.timers.pop(self.slot(sock, 0), None)
-            elif acked <= 0:
-                return
+            else:  # still closed: tcp_ack_probe() re-arms the probe timer from this ACK
+                base = max(self.cfg.rtt_us + TCP_RTO_MIN_US, float(TCP_RTO_MIN_US))
+                self.timers[self.slot(sock, 0)] = self.now + min(base * 2.0 ** min(sock.backoff, PROBE0_BACKOFF_MAX),
+                                                                 TCP_RTO_MAX_US)
+                if acked <= 0:
+                    return
         if acked > 0 or sock.recovery == 0:
             self.arm_xmit_timer(sock)
         if self.can_send(sock):
@@ -1729,6 +1786,7 @@ class NaiveRx:
                        reader_woken=int(s.reader_woken), snd_max=s.snd_max, high_seq=s.high_seq,
                        max_window=s.max_window, xmit_probe=s.xmit_probe)
             row.update(window_clamp=s.window_clamp, rcv_ssthresh=s.rcv_ssthresh, win_updates=s.win_updates)
+            row.update(ack_nomem=int(s.ack_nomem), zwin_drops=s.stats["zwin_drops"], oow_drops=s.stats["oow_drops"])
             conn.append(row)
         result = NaiveResult(
             counters={k: core.c[k] - base[k] for k in set(core.c) | set(base)},

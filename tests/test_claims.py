@@ -158,14 +158,12 @@ def test_scoreboard(capsys, served_claims):
         assert c["model"] is None or c["unit"] == "bool" or states_value(c["reason"], c["model"]), c
     assert df["buffers_per_page_post"]["model_low"] == df["buffers_per_page_post"]["model_high"] == 35
     # 64 KB pages, one stream, over the kernels a tester could have run and how soon its reader ran once
-    # woken (idle, busy, loaded CPU), each over 4 seeds. With a reader woken in 2 or 10 µs the first flight
-    # is read before the second arrives and no kernel traps the flow. A loaded reader (48 µs) leaves the
-    # force-admitted first flight (5 x tcp_rmem[1] of truesize) queued when the second comes: on 6.17
-    # (1d2fbaad7cd8, rmem + truesize) and 6.18.0 (f017c1f768b6, rmem + len) tcp_prune_queue() clamps
-    # sk_rcvbuf to what is queued and tcp_can_ingest() still refuses, so the flow is trapped in some
-    # seeds; 6.18.17's 026dfef287c0 (rmem <= sk_rcvbuf) admits it after the clamp: never trapped. A trapped
-    # cell gives no figure; the jammy backport's 6.1-like receive side binds full pages' window and
-    # reproduces the claim, the others do not: indeterminate, the release and the reader named
+    # woken (idle, busy, loaded CPU), each over 4 seeds. On 6.17 and 6.18.0 the first flight's aggregate
+    # (5 x tcp_rmem[1] of truesize) is refused by tcp_can_ingest() but forced into the empty queue and
+    # answered by a zero-window ACK (e2142825c120): the sender waits for the read, and no kernel traps the
+    # flow with any reader. The later the reader, the more the window binds full pages; the jammy
+    # backport's 6.1-like receive side binds their window hardest and reproduces the claim within its
+    # uncertainty with an idle reader, the others do not: indeterminate, the release and the reader named
     gain = df["throughput_gain_64k"]
     kern = gain["detail"]["kernels"]
     assert list(kern) == ["6.17", "6.18", "6.18.17", "6.1"]
@@ -176,15 +174,13 @@ def test_scoreboard(capsys, served_claims):
             cell = cells[r]
             assert cell["gain"] is None or cell["low"] <= cell["gain"] <= cell["high"], (k, r)
             assert cell["trapped_share"] < 1 or cell["gain"] is None
-    assert all(kern[k][r]["trapped_share"] == 0 for k in kern for r in ("idle", "busy"))
-    assert kern["6.17"]["loaded"]["trapped_share"] > 0 and kern["6.18"]["loaded"]["trapped_share"] > 0
-    assert kern["6.18.17"]["loaded"]["trapped_share"] == 0 and kern["6.1"]["loaded"]["trapped_share"] == 0
+    assert all(kern[k][r]["trapped_share"] == 0 for k in kern for r in readers)
+    assert all(kern[k]["idle"]["gain"] < kern[k]["loaded"]["gain"] for k in kern)
     assert kern["6.1"]["idle"]["low"] <= 200 <= kern["6.1"]["idle"]["high"] and kern["6.18.17"]["idle"]["high"] < 100
     assert gain["verdict"] == "indeterminate" and gain["model"] is None
     assert gain["why"].startswith("The release the tester ran and how soon its reader ran once woken decide")
     assert gain["model_low"] <= kern["6.18.17"]["idle"]["low"] < kern["6.1"]["idle"]["high"] <= gain["model_high"]
-    assert "trapped flows on 6.17 (loaded reader), 6.18 (loaded reader):" in gain["flags"]
-    assert "6.18.17" not in gain["flags"] and "x2" in gain["reason"] and "x3" in gain["reason"]
+    assert gain["flags"] == "" and "x2" in gain["reason"] and "x3" in gain["reason"]
     # seed 001: the CPU model alone has no shortfall beyond 16 connections; the root cause was hardware
     short = df["shortfall_beyond_16"]
     assert short["verdict"] == "outside the model (hardware)"
@@ -229,10 +225,11 @@ def test_scoreboard(capsys, served_claims):
     assert up["verdict"] == "untestable here" and up["model_high"] < 1 and "(device;" in up["reason"]
     assert "CPU model alone gives" in up["why"] and "at 4" in up["why"]
     assert out["packets"] == 60000 and all(isinstance(c["flags"], str) for c in df.values())
-    assert "trapped flows" in gain["flags"]
-    # seed 001's v3 against 7.0's fix: about half the memory charged (2112 of 4352 B per packet), half the
-    # len/truesize; the fix costs goodput where the window binds (a small tcp_rmem), hardly at the defaults
-    assert 45 < df["truesize_rmem_undercount"]["model"] < 60
+    # seed 001's v3 against 7.0's fix: about half the memory charged (2112 of 4352 B per packet: 51.5% less,
+    # 45.3% for GRO aggregates' stolen heads), half the len/truesize; the fix costs goodput where the window
+    # binds (a small tcp_rmem), hardly at the defaults. The charge per queued byte over the samples also
+    # moves with how the two runs' skbs coalesce in the queue, so it may pass the per-packet figure
+    assert 45 < df["truesize_rmem_undercount"]["model"] < 75
     assert 45 < df["truesize_honest_window"]["model"] < 60
     g = df["truesize_honest_window"]["detail"]["goodput_gbps"]
     assert g["full_page_v3_fixed tcp_rmem 256 KB"] < 0.6 * g["full_page_v3 tcp_rmem 256 KB"]
@@ -265,7 +262,7 @@ def test_scoreboard_table(capsys, served_claims):
     rows = {ln.split()[0]: ln for ln in lines if ln.split() and ln.split()[0] in EVALUATORS}
     assert set(rows) == set(EVALUATORS)
     assert rows["shortfall_beyond_16"].endswith("outside the model (hardware)")
-    assert "!" in rows["throughput_gain_64k"] and "! trapped flows" in out
+    assert rows["throughput_gain_64k"].endswith("indeterminate")
     assert out.count("PCIe root port") == 1 and "Root cause (affected_arm64)" in out
 
 
@@ -313,10 +310,11 @@ def test_the_64k_gain_across_releases_and_tcp_rmem(tmp_path):
     """gain_across_releases(): the release, tcp_rmem and the reader decide seed 000's gain. 6.13's 6 MB
     tcp_rmem[2] lets autotuning grow no further and the full pages' window binds (len/truesize
     0.023); 6.16's 32 MB lets it grow until both are CPU-bound (tcp_rcv_space_adjust); at 6 MB 6.16
-    is window-bound again. A reader woken at once reads the first flight before the second comes, so
-    6.17 is 6.16; a loaded reader (48 µs) leaves it queued, and 6.17's tcp_can_ingest() by truesize
-    (1d2fbaad7cd8) traps full pages' flow: no gain from it, where 6.16 only binds on the window.
-    Served from the cache the second time."""
+    is window-bound again. On 6.17 the first flight's aggregate is refused by tcp_can_ingest()
+    (1d2fbaad7cd8) but forced into the empty queue and answered by a zero-window ACK (e2142825c120):
+    the sender waits for the read, nothing is dropped, and 6.17 is about 6.16, whether the reader runs
+    2 or 48 µs after its wake-up; a loaded reader leaves full pages window-bound. Served from the cache
+    the second time."""
     from rxlab.studies.seeds import READERS, gain_across_releases
 
     kw = {"kernels": ("6.13", "6.16", "6.17"), "tcp_rmem": (None, 6 << 20), "readers": (READERS[0], READERS[2]),
@@ -327,13 +325,11 @@ def test_the_64k_gain_across_releases_and_tcp_rmem(tmp_path):
     assert g["6.13", 6 << 20, "idle"].binds_full == "window" and g["6.13", 6 << 20, "idle"].gain_pct > 100
     assert g["6.16", 32 << 20, "idle"].binds_full == "cpu" and 0 < g["6.16", 32 << 20, "idle"].gain_pct < 100
     assert g["6.16", 6 << 20, "idle"].binds_full == "window" and g["6.16", 6 << 20, "idle"].gain_pct > 100
-    assert g["6.17", 32 << 20, "idle"].full_rcvq_drops == 0
-    assert g["6.17", 32 << 20, "idle"].gain_pct == g["6.16", 32 << 20, "idle"].gain_pct
-    assert g["6.16", 32 << 20, "loaded"].binds_full == "window" and g["6.17", 32 << 20, "loaded"].full_rcvq_drops > 0
-    assert t["trapped"].tolist() == [False] * 9 + [True, False, True] and t["gain_pct"][t["trapped"]].isna().all()
-    assert (t["trapped_share"] == t["trapped"]).all()  # one seed: all or nothing
-    free = t[~t["trapped"]]
-    assert (free["gain_low"] <= free["gain_pct"]).all() and (free["gain_pct"] <= free["gain_high"]).all()
+    assert g["6.17", 32 << 20, "idle"].gain_pct == pytest.approx(g["6.16", 32 << 20, "idle"].gain_pct, abs=0.1)
+    for k in ("6.16", "6.17"):
+        assert g[k, 32 << 20, "loaded"].binds_full == "window" and g[k, 32 << 20, "loaded"].full_rcvq_drops == 0
+    assert (t["full_rcvq_drops"] == 0).all() and not t["trapped"].any() and (t["trapped_share"] == 0).all()
+    assert (t["gain_low"] <= t["gain_pct"]).all() and (t["gain_pct"] <= t["gain_high"]).all()
     pd.testing.assert_frame_equal(t, gain_across_releases(**kw))
 
 

@@ -58,6 +58,22 @@ def test_the_table_has_the_releases_the_issue_asks_for():
 
 # -- stable point releases and fixes -------------------------------------------------------------
 
+def test_the_zero_window_ack_of_a_memory_failure_by_release():
+    """e2142825c120 'net: tcp: send zero-window ACK when no memory' (net-next, Aug 2023: 6.6) answers a
+    refused skb with an ACK advertising 0; 8c670bdfa58e 'tcp: correct handling of extreme memory squeeze'
+    (6.14, a stable fix in 6.6.y and 6.12.y by February 2025) records it as rcv_wnd 0. Each row that
+    changes it, and the point releases that inherit or backport it."""
+    r = releases.release
+    assert [r(n).rcvq_nomem for n in ("6.1", "6.6", "6.6.48", "6.10.7", "6.13")] == \
+        ["drop"] + ["zero_window"] * 4
+    assert first(lambda x: x.rcvq_nomem == "zero_window") == "6.6"
+    assert first(lambda x: x.rcvq_nomem == "zero_window_kept") == "6.16"  # rxlab has no 6.14 row
+    assert r("6.6").source("rcvq_nomem").commit == "e2142825c120"
+    for n in ("6.6.80", "6.12.17", "6.16", "6.17.3", "7.1"):
+        assert r(n).rcvq_nomem == "zero_window_kept" and r(n).source("rcvq_nomem").commit == "8c670bdfa58e"
+    assert r("6.12").rcvq_nomem == "zero_window" and r("6.6.80").source("rcvq_nomem").release == "6.14"
+
+
 def test_point_releases_follow_their_branch_and_its_backports():
     """"6.18" is 6.18.0; 026dfef287c0 reached 6.18.17 and 6.19.7, f017c1f768b6 reached 6.17.3; a point
     release between rows behaves as the newest row of its branch up to it, and says so."""
@@ -254,7 +270,7 @@ def test_half_the_space_grows_the_window_less_than_the_measured_ratio_for_bloate
     assert (o[CN.window_clamp], n[CN.window_clamp]) == (1 << 19, ((1 << 20) * n[CN.scaling]) >> 8)
     half = tcp_win_from_space(1 << 20, "adv_win_scale") >> 1
     assert half < o[CN.rcv_ssthresh] <= half + 2 * 65536  # the step that passed it was the last
-    assert n[CN.rcv_ssthresh] > o[CN.rcv_ssthresh] + 64 * 1024
+    assert n[CN.rcv_ssthresh] > o[CN.rcv_ssthresh]
     assert old.metrics()["packets"] == new.metrics()["packets"] == 2000  # the same packets
 
 
@@ -291,7 +307,8 @@ def test_6_1_and_the_newest_differ_exactly_as_the_table_says():
     # 972ca7a3bc9a's empty-queue return stayed; clamp is window_clamp's rule, a2cbb1603943 then
     # f5da7c45188e; rcv_wscale follows tcp_rmem[2]: ilog2(6 MB) - 15 = 7, ilog2(32 MB) - 15 = 10)
     assert {RC(i).name for i in range(RC.n) if ro.rc[i] != rn.rc[i]} == {
-        "tcp_rmem_max", "defer_max", "win_mode", "grow", "low_rtt_us", "prune_empty", "clamp", "rcv_wscale"}
+        "tcp_rmem_max", "defer_max", "win_mode", "grow", "low_rtt_us", "prune_empty", "clamp", "rcv_wscale",
+        "nomem"}  # e2142825c120's zero-window ACK (6.6), recorded since 8c670bdfa58e (6.14)
     assert (ro.rc[RC.rcv_wscale], rn.rc[RC.rcv_wscale]) == (7, 10)
 
 
@@ -443,8 +460,8 @@ def test_seed_000s_64k_gain_depends_on_the_release():
     (len/truesize 0.022). Under a 6 MB tcp_rmem[2] (before 572be9bf9d0d, 6.16) autotuning stops at
     6 MB, the full pages' window binds and fragments are several times faster; under 32 MB (6.16) both
     are bound by the CPUs; 6.17's admission (1d2fbaad7cd8, tcp_try_rmem_schedule() by tcp_can_ingest())
-    refuses nothing while the reader runs 2 µs after its data wakes it (it keeps one skb queued at
-    most): 6.16's gain. A reader woken late gets the flow trapped (test_transport)."""
+    drops nothing: the first flight's aggregate, refused but forced into the empty queue, is answered
+    by a zero-window ACK (e2142825c120) and the sender waits for the read: about 6.16's gain."""
     from rxlab import platform, throughput
     from rxlab.studies.seeds import QUICK_PACKETS, SEED000
 
@@ -460,20 +477,17 @@ def test_seed_000s_64k_gain_depends_on_the_release():
     (old, old_binds, _), (mid, mid_binds, mid_c), (new, _, new_c) = gain("6.13"), gain("6.16"), gain("6.17")
     assert old > 100 and old_binds == "window"  # the window, priced on typical_arm64's costs
     assert 0 < mid < 50 and mid_binds == "cpu" and mid_c[Ctr.RcvPruned] == 0
-    assert new == mid and new_c[Ctr.RcvPruned] == new_c[Ctr.TCPRcvQDrop] == 0
+    # (its first flight's aggregate is refused all the same: forced into the empty queue, answered by a
+    # zero-window ACK, e2142825c120; the sender waits for the read, and the gain moves by a hair)
+    assert new == pytest.approx(mid, abs=0.1) and new_c[Ctr.RcvPruned] == new_c[Ctr.TCPRcvQDrop] == 0
 
 
 @pytest.mark.jit_only  # eight runs of 60,000 packets
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap (MODEL_VERSION 18): 7.0's band tops out at its own estimate, +18.236%, and 6.16's +18.245% "
-    "lies 0.009 points above it. Both layouts are CPU-bound on both releases; 7.0 charges full pages "
-    "their whole page (f73896b4197e: scaling_ratio 5, not 175), so its window takes longer to open "
-    "(window_clamp and rcv_ssthresh) and its per-packet counts differ slightly, which the band (parameters "
-    "at their ends) does not cover. Before the kernel's window selection 7.0's gain was 0.03 above 6.16's."))
 def test_seed_000s_64k_gain_after_026dfef287c0_is_6_16s_within_its_band():
     """7.0 and 6.18.17 admit by sk_rmem_alloc <= sk_rcvbuf again (026dfef287c0): seed 000's stream on full
     64 KB pages is not trapped, and the gain of fragments is a number whose band holds 6.16's, the last
-    release before 1d2fbaad7cd8; on 6.17.0 the flow is trapped (Result.trapped()), which gives no figure."""
+    release before 1d2fbaad7cd8; on 6.17.0 the flow is not trapped either: the first flight, forced into
+    the empty queue, is answered by a zero-window ACK (e2142825c120) and the sender waits for the read."""
     from rxlab import platform
     from rxlab.cost.whatif import gain_band
     from rxlab.studies.seeds import QUICK_PACKETS, SEED000
@@ -493,4 +507,4 @@ def test_seed_000s_64k_gain_after_026dfef287c0_is_6_16s_within_its_band():
         assert all(r.metrics()["trapped_connections"] == 0 for r in runs(kernel))
         g, low, high = gain(kernel)
         assert low <= base <= high and low <= g <= high, (kernel, g, low, high, base)
-    assert runs("6.17")[0].metrics()["trapped_connections"] == 1
+    assert runs("6.17")[0].metrics()["trapped_connections"] == 0

@@ -66,11 +66,13 @@ def check_02_connection_scaling(r):
     assert r["packets"] == defaults.CONNECTION_SCALING.quick
     # a quick run (20,000 packets) is largely the windows' opening (slow start from TCP_INIT_CWND,
     # sk_rcvbuf's autotuning): where a full run's RX cores bind, the window may bind instead
-    cpu_or_window = {"cpu/cpu", "window/window"}
+    def cpu_or_window(binds):  # "frag/full, ...": each layout bound by its RX cores or its window
+        return all(set(b.split("/")) <= {"cpu", "window"} for b in binds.split(", "))
+
     # the 4-connection row per RSS seed and queue count: two flows on one queue (3 RX cores busy) or
     # spread over 4; the layouts within a few percent either way, nowhere near the seed's 15-20%
     assert r["spread4_variants"] == 24 and r["spread4_seeds"] == 8 and r["spread4_queues"] == "16, 32, 64"
-    assert set(r["spread4_collided_binds"].split(", ")) <= cpu_or_window
+    assert cpu_or_window(r["spread4_collided_binds"])
     assert -10 < r["spread4_shortfall_min"] < 0 and r["spread4_shortfall_max"] < 5
     p = rxlab.platform("affected_arm64")
     # seed 001's own rows: a shortfall at 8 connections already, none at 16
@@ -86,18 +88,18 @@ def check_02_connection_scaling(r):
     # contention as a lock: at 32-64 connections the band has no width (the line binds both layouts at
     # both ends); readers woken by their data seldom return into one ring in the same hold: a few percent
     # of full pages' returns wait, each wait priced at ptr_ring_contention; without them no row's
-    # pessimistic end moves by more than a gigabit or two
+    # pessimistic end moves by more than a few percent of the line
     assert r["band_width_32_64"] == 0
     assert 0 < r["lock_wait_full_page_32"] < 0.1 and 0 < r["lock_waited_pct_full_page_128"] < 10
     assert r["lock_reader_cycles_high_full_page_128"] == pytest.approx(
         r["lock_reader_waits_full_page_128"] * p.highs["ptr_ring_contention"])
     assert r["util_reader_high_full_page_128"] < 1 and r["shortfall_cpu_low_128"] == 0
     assert r["gbps_low_full_page_128"] == r["gbps_low_without_waits_full_page_128"] == pytest.approx(LINE_200)
-    assert 0 <= r["lock_band_width"] < 2
+    assert 0 <= r["lock_band_width"] < 0.05 * LINE_200
     # 4 connections on 3 RX cores and 4 reading cores: both layouts bound by the RX cores (fragments'
     # at most what the stack alone allows); full pages' readers seldom wait for the producer lock
-    assert r["cpu_binds_4"] in cpu_or_window and r["cpu_binds_4"].endswith("/" + r["full_page_binds_4"])
-    rx_cores_bind = r["cpu_binds_4"] == "cpu/cpu"
+    assert cpu_or_window(r["cpu_binds_4"]) and r["cpu_binds_4"].endswith("/" + r["full_page_binds_4"])
+    frag_cpu, full_cpu = (b == "cpu" for b in r["cpu_binds_4"].split("/"))
     stack_only_high = 3 * p["clock_ghz"] * 1e9 / p.lows["stack_per_packet"] * PAYLOAD * 8 / 1e9
     assert r["cpu_frag_4_low"] <= r["cpu_frag_4"] <= r["cpu_frag_4_high"] < stack_only_high
     assert r["cpu_frag_4_low"] <= 139 <= r["cpu_frag_4_high"]  # fragments' measured row inside the band
@@ -125,13 +127,13 @@ def check_02_connection_scaling(r):
     assert r["upfront_cycles_saved_32"] == pytest.approx(0.5 * p["atomic_rmw"], rel=0.05)
     # worth ~1% where the RX cores bind (4 connections, CPU model alone), nothing where the window does;
     # the device's ceiling is below them
-    assert (0 < r["upfront_gain_cpu_4"] < 2) if rx_cores_bind else r["upfront_gain_cpu_4"] == 0
+    assert (0 < r["upfront_gain_cpu_4"] < 2) if frag_cpu else r["upfront_gain_cpu_4"] == 0
     assert r["upfront_gain_4"] == 0
     assert r["upfront_gain_32_high"] == 0 and r["upfront_binds_32"] == "device"  # the same ceiling
     # each CPU class: the class that binds at 4 connections is fully busy; from 8 up, at the line, both
     # classes have cycles to spare at the estimate
-    for util in (r["util_napi_full_page_4"], r["util_napi_frag_4"]):
-        assert util == pytest.approx(1.0) if rx_cores_bind else 0.5 < util < 1
+    for util, cpu in ((r["util_napi_full_page_4"], full_cpu), (r["util_napi_frag_4"], frag_cpu)):
+        assert util == pytest.approx(1.0) if cpu else 0.5 < util < 1
     assert r["max_util_napi_beyond_4"] < 0.9 and r["max_util_reader_beyond_4"] < 0.9
     # RSS queue occupancy (Toeplitz, seed 0): 4 flows on 3 queues; 8 leave queues idle; 128 pile up
     assert r["occupancy_busy_4"] == 3 and r["occupancy_idle_8"] >= 8 and r["occupancy_max_128"] > 128 / 16
@@ -198,17 +200,15 @@ def check_03_large_pages(r):
     assert r["release_binds_full_6_13"] == "window" and r["split_window_6_13"] == pytest.approx(r["window_step_gbps"])
     # 6.16's 32 MB: fragments still one reading core's worth, full pages' window far less binding
     assert r["release_gbps_frag_6_16"] <= one_core_gbps(p) and r["release_gain_6_16"] < r["release_gain_6_13"] / 3
-    assert r["split_window_6_16"] < r["split_window_6_13"] / 3
-    # 6.17's admission (1d2fbaad7cd8) refuses nothing while readers run within microseconds of their
-    # wake-up: 6.16's gain; a loaded reader (48 us) lets a flight find the last full page queued, and the
-    # prune's clamp traps the flow in some seeds, on 6.18.0 too; 026dfef287c0 (7.0, 6.18.17) gave the rule
-    # up; 6.16 never had it; the fixed-period reader never traps
+    assert r["split_window_6_16"] < r["split_window_6_13"]
+    # 6.17's admission (1d2fbaad7cd8) refuses the first flight's aggregate, which is forced into the empty
+    # queue and answered by a zero-window ACK (e2142825c120): the sender waits for the read, and no release
+    # traps the flow with any reader; 6.17's gain lies in 6.16's band, 6.18.17's (026dfef287c0) is 6.16's
     share = {k: v for k, v in r.items() if k.startswith("trapped_share_")}
-    assert len(share) == 8 * 4
-    assert not r["release_trapped_6_17"] and r["release_gain_6_17"] == pytest.approx(r["release_gain_6_16"])
-    assert r["trapped_share_6_17_loaded"] > 0 and r["trapped_share_6_18_loaded"] > 0
-    assert {k for k, v in share.items() if v} <= {"trapped_share_6_17_loaded", "trapped_share_6_18_loaded"}
-    assert not r["release_trapped_7_1"] and r["release_gain_6_18_17"] == pytest.approx(r["release_gain_6_16"])
+    assert len(share) == 8 * 4 and not any(share.values())
+    assert not r["release_trapped_6_17"] and not r["release_trapped_7_1"]
+    assert r["release_gain_low_6_16"] <= r["release_gain_6_17"] <= r["release_gain_high_6_16"]
+    assert r["release_gain_6_18_17"] == pytest.approx(r["release_gain_6_16"])
 
 
 def check_04_truesize_and_tcp(r):
@@ -237,9 +237,10 @@ def check_04_truesize_and_tcp(r):
     assert r["tcp_binds_full_6_13_6m_200us"] == "window"
     assert 0 < r["tcp_gbps_full_6_13_6m_200us"] <= window_gbps(6291456, 65792, rtt_us=200)
     assert r["tcp_gain_6_13_6m"] > 100 > r["tcp_gain_6_16_32m"] > 0  # 6 MB binds full pages, 32 MB hardly
-    # 1d2fbaad7cd8 (6.17) refuses nothing while the reader runs 2 us after its wake-up: 6.16's gain
-    # (notebook 03 checks the loaded reader's traps); 026dfef287c0 (7.0) admits by sk_rmem_alloc <= sk_rcvbuf
-    assert not r["tcp_trapped_6_17"] and r["tcp_gain_6_17_32m"] == pytest.approx(r["tcp_gain_6_16_32m"])
+    # 1d2fbaad7cd8 (6.17) refuses the first flight, forced in and answered by a zero-window ACK: no drop;
+    # the sender waits for the read, so in a quick run full pages' window opens later than on 6.16 and
+    # the gain is larger (a full run gives 6.16's); 026dfef287c0 (7.0) admits by sk_rmem_alloc <= sk_rcvbuf
+    assert not r["tcp_trapped_6_17"] and r["tcp_gain_6_17_32m"] >= r["tcp_gain_6_16_32m"]
     assert r["tcp_drops_full_7_1"] == 0
 
 

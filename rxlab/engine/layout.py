@@ -297,8 +297,11 @@ class CN(IntEnum):
     snd_max = 54  # the highest byte ever sent: a segment below it is a retransmission (RetransSegs)
     high_seq = 55  # snd_max when the RTO put the sender in TCP_CA_Loss: it leaves once all is acknowledged
     max_window = 56  # max_window: the largest window advertised (tcp_bound_to_half_wnd)
-    xmit_probe = 57  # a probe its timer asks the sender to send: 1 a tail loss probe, 3 a zero-window probe
-    n = 58
+    xmit_probe = 57  # a probe its timer asks the sender to send: 1 a tail loss probe, 2 the RTO's retransmission of the head whatever the window, 3 a zero-window probe
+    ack_nomem = 58  # icsk_ack.pending & ICSK_ACK_NOMEM: the next ACK advertises a zero window (e2142825c120)
+    zwin_drops = 59  # in-order segments dropped at a zero receive window (TCPZeroWindowDrop counts their skbs)
+    oow_drops = 60  # segments dropped beyond the receive window by tcp_sequence() (BeyondWindow counts their skbs)
+    n = 61
 
 
 class EV(IntEnum):
@@ -310,7 +313,8 @@ class EV(IntEnum):
     ack_count = 3
     tq_n = 4  # rx.tq_heap: timers armed
     ack_ring_full = 5  # ACKs lost because rx.ack was full (sized to the most a run can have in flight)
-    n = 6
+    tq_pend = 6  # the timer kept out of rx.tq_heap while it is re-armed packet after packet, or NONE (timers)
+    n = 7
 
 
 class AK(IntEnum):
@@ -396,7 +400,8 @@ class RC(IntEnum):
     reader = 33  # Reader
     rcvlowat = 34  # SO_RCVLOWAT (sk_rcvlowat): bytes queued before sk_data_ready wakes the reader
     gso_max_size = 35  # sk_gso_max_size of the sender's device: a TSO skb's most bytes
-    n = 36
+    nomem = 36  # Nomem: what tcp_data_queue() does when tcp_try_rmem_schedule() fails
+    n = 37
 
 
 class Grow(IntEnum):
@@ -413,6 +418,15 @@ class Clamp(IntEnum):
     autotune = 0  # unchanged (only tcp_rcv_space_adjust() moves it, growing sk_rcvbuf)
     scaling_ratio = 1  # 6.11 (a2cbb1603943): tcp_win_from_space(sk_rcvbuf) at the new ratio
     set_clamp = 2  # 6.14 (f5da7c45188e): the same through tcp_set_window_clamp(); rcvq_space.space capped
+
+
+class Nomem(IntEnum):
+    """net/ipv4/tcp_input.c tcp_data_queue(), net/ipv4/tcp_output.c tcp_select_window(): an in-order skb
+    tcp_try_rmem_schedule() refuses."""
+
+    drop = 0  # until 6.5: dropped (an empty queue force-admits it), no ACK
+    zero_window = 1  # 6.6 (e2142825c120): an ACK at once advertising 0, rcv_wnd and rcv_wup kept
+    zero_window_kept = 2  # 6.14 (8c670bdfa58e): the same, rcv_wnd = 0 and rcv_wup = rcv_nxt recorded
 
 
 class Admission(IntEnum):

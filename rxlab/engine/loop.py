@@ -69,19 +69,21 @@ def seed_rng(seed):
 
 @inner
 def next_event(rx):
-    """The next event's time: an ACK reaching its sender, or a timer (rxlab.engine.timers)."""
-    _, due = timer_next(rx)
+    """The next timer (rxlab.engine.timers: its slot and time), and the next event's time: an ACK
+    reaching its sender, or that timer."""
+    slot, due = timer_next(rx)
+    when = due
     if rx.evq[EV.ack_count] > 0:
-        due = min(due, rx.ack_t[ix(rx.evq[EV.ack_head])])
-    return due
+        when = min(due, rx.ack_t[ix(rx.evq[EV.ack_head])])
+    return slot, due, when
 
 
 @inner
-def run_event(st, rx):
-    """The next event: an ACK first when one is due with a timer (tcp_ack), else the timer (the
-    sender's, the delayed ACK, a reader's wake-up, a NAPI poll's end)."""
+def run_event(st, rx, slot, due):
+    """The next event, timer ``slot`` being the next timer, due at ``due`` (next_event): an ACK first
+    when one is due with it (tcp_ack), else the timer (the sender's, the delayed ACK, a reader's
+    wake-up, a NAPI poll's end)."""
     ev = rx.evq
-    slot, due = timer_next(rx)
     if ev[EV.ack_count] > 0 and rx.ack_t[ix(ev[EV.ack_head])] <= due:
         i = ev[EV.ack_head]
         ev[EV.ack_head] = i + 1 if i + 1 < rx.ack_t.shape[0] else 0
@@ -132,8 +134,12 @@ def run(st, rx, t, stop):
     next_sample = (sent // every + 1) * every
     nbins = ratio_hist.shape[0]
     while sent < stop:
-        if next_event(rx) <= t:
-            run_event(st, rx)
+        slot, due, when = next_event(rx)
+        if when <= t:
+            run_event(st, rx, slot, due)
+            # only an event ends a TSO skb early (its segments leave it at sender_sent)
+            if cur != NONE and conn[ix(cur), CN.burst] == 0 and conn[ix(cur), CN.xmit_probe] == 0:
+                cur = NONE  # an RTO ended its TSO skb (it queued the sender again)
             continue
         if t >= next_read:
             read_dirty(st, rx, t)
@@ -145,12 +151,10 @@ def run(st, rx, t, stop):
             t += ack_us
             napi_ring_busy(rx, conn[ix(c), CN.queue], t + 0.5 * ack_us)
         else:
-            if cur != NONE and conn[ix(cur), CN.burst] == 0 and conn[ix(cur), CN.xmit_probe] == 0:
-                cur = NONE  # an RTO ended its TSO skb (it queued the sender again)
             if cur == NONE:
                 cur = sndq_pop(rx)
             if cur == NONE:  # the link idles until an event or the applications read
-                due = next_event(rx)
+                _, _, due = next_event(rx)  # a read since may have sent an ACK
                 if next_read < due < np.inf and not any_dirty(rx):
                     # reads of empty sockets change nothing: the next that may matter is the first at or
                     # after the event (a sender timing out again and again idles the link for minutes)

@@ -15,7 +15,7 @@ from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.rxq import rx_cqe, rx_skb, rx_truesize, rxq_poll_end
 from rxlab.engine.skb import skb_free
 from rxlab.engine.tcp_input import netif_receive_skb, tap
-from rxlab.engine.timers import timer_arm, timer_cancel
+from rxlab.engine.timers import timer_arm_pending, timer_cancel
 from rxlab.kernel.tcp import TCP_IP_HEADERS
 
 
@@ -45,7 +45,7 @@ def napi_ring_busy(rx, q, t):
     poll ends (napi_complete_done), unless another packet for the queue follows at once. rxlab
     does not time the CPU: a poll takes what arrives back to back (a TSO skb of one flow, as
     GRO needs it) and ends half a packet's time after the link stops feeding its ring."""
-    timer_arm(rx, rx.rc[RC.conns] * Timer.n + q, t)
+    timer_arm_pending(rx, rx.rc[RC.conns] * Timer.n + q, t)
 
 
 @kernel

@@ -119,12 +119,25 @@ def tcp_xmit_timer(rx, c, t):
     """The sender's timer fires (tcp_write_timer_handler). A tail loss probe (tcp_send_loss_probe) or a
     zero-window probe (tcp_send_probe0) is sent by the link as its next packet of ``c``. An RTO
     (tcp_retransmit_timer, TCPTimeouts): tcp_enter_loss() (ssthresh halved on entering, the window one
-    segment, everything from snd_una sent again), the backoff doubles the next RTO."""
+    segment, everything from snd_una sent again), the backoff doubles the next RTO. With a window that
+    cannot take the head (snd_wnd 0 after a memory failure's zero-window ACK), the head is sent again
+    all the same (tcp_retransmit_skb of the head, the window probe; not TCPTimeouts when snd_wnd is 0:
+    "Receiver dastardly shrinks window"). A tail loss probe whose segment lies beyond a shrunk window
+    is not sent; the RTO is armed instead (tcp_send_loss_probe)."""
     k = rx.conn[ix(c)]
+    mss = rx.rc[RC.advmss]
     kind = k[CN.recovery]
     k[CN.recovery] = 0
+    if kind == 1 and k[CN.snd_nxt] - mss >= k[CN.snd_edge] and k[CN.snd_nxt] - mss != k[CN.snd_una]:
+        # a window shrunk below the last segment: __tcp_retransmit_skb() refuses it (-EAGAIN), no probe
+        # goes out and tcp_send_loss_probe() re-arms the RTO (rearm_timer: tcp_rearm_rto)
+        k[CN.recovery] = 2
+        timer_arm(rx, c * Timer.n + Timer.xmit, t + _rto(rx, k))
+        return
     if kind == 2:
-        k[CN.timeouts] += 1
+        zero = k[CN.snd_edge] <= k[CN.snd_una]
+        if not zero:
+            k[CN.timeouts] += 1  # snd_wnd 0: "Receiver dastardly shrinks window", no TCPTimeouts
         if k[CN.ca_state] != CaState.loss:
             k[CN.ssthresh] = max(k[CN.cwnd] >> 1, 2)  # tcp_reno_ssthresh
         k[CN.ca_state] = CaState.loss
@@ -137,6 +150,8 @@ def tcp_xmit_timer(rx, c, t):
         k[CN.backoff] += 1
         timer_arm(rx, c * Timer.n + Timer.xmit, t + _rto(rx, k))
         k[CN.recovery] = 2
+        if k[CN.snd_una] + mss > k[CN.snd_edge]:
+            k[CN.xmit_probe] = 2  # tcp_retransmit_skb() of the head goes whatever the window: the probe
     else:
         k[CN.xmit_probe] = kind
     sndq_push(rx, c)
@@ -170,7 +185,8 @@ def tcp_tso_segs(rx, k):
 def sender_xmit(rx, c, t):
     """Connection ``c`` puts its next segment on the wire at ``t``: the probe its timer asked for, or the
     next of its TSO skb (a new skb of tcp_tso_segs segments, as many as the congestion window and the
-    receive window allow, when the last is done). Returns the segment's sequence number, NONE for a
+    receive window allow, when the last is done; tcp_cwnd_test()'s quota is at most half the window,
+    max(cwnd >> 1, 1), "to ensure at least 2 GSO packets in flight": d649a7a81f3b, 2014). Returns the segment's sequence number, NONE for a
     zero-window probe (a segment without data, tcp_xmit_probe_skb)."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
@@ -182,7 +198,11 @@ def sender_xmit(rx, c, t):
         if k[CN.backoff] < PROBE0_BACKOFF_MAX:
             k[CN.backoff] += 1
         return NONE
-    if probe == 1:  # new data if the window allows it, else the last segment again
+    if probe == 2:  # the RTO's retransmission of the head, whatever the window
+        k[CN.xmit_probe] = 0
+        seq = k[CN.snd_una]
+        k[CN.snd_nxt] = seq + mss
+    elif probe == 1:  # new data if the window allows it, else the last segment again
         k[CN.xmit_probe] = 0
         k[CN.loss_probes] += 1  # TCPLossProbes
         if k[CN.snd_nxt] + mss <= k[CN.snd_edge]:
@@ -194,7 +214,8 @@ def sender_xmit(rx, c, t):
     else:
         if k[CN.burst] == 0:
             out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss
-            k[CN.burst] = min(tcp_tso_segs(rx, k), k[CN.cwnd] - out, (k[CN.snd_edge] - k[CN.snd_nxt]) // mss)
+            quota = min(max(k[CN.cwnd] >> 1, 1), k[CN.cwnd] - out)  # tcp_cwnd_test(): at most half cwnd
+            k[CN.burst] = min(tcp_tso_segs(rx, k), quota, (k[CN.snd_edge] - k[CN.snd_nxt]) // mss)
         seq = k[CN.snd_nxt]
         k[CN.snd_nxt] += mss
         k[CN.burst] -= 1
@@ -257,16 +278,19 @@ def _cong_avoid(k, acked):
 @inner
 def tcp_ack(rx, c, ack, edge, t):
     """An ACK of ``ack`` advertising a window up to ``edge`` reaches connection ``c``'s sender at ``t``
-    (tcp_ack): the window is updated (tcp_ack_update_window), acknowledged data leaves the sender
+    (tcp_ack): the window is taken as advertised when the ACK advances snd_una, widens the window or
+    closes it (tcp_ack_update_window, tcp_may_update_window; a zero window updates it from 6.6,
+    800a666141de), so tcp_wnd_end() may move left; acknowledged data leaves the sender
     (snd_una; the backoff restarts, tcp_ack_update_rtt), the window grows (tcp_cong_control), a tail
     loss probe is answered once the ACK covers it, TCP_CA_Loss ends once all it sent again is
-    acknowledged; the timers are re-armed, and the zero-window probe stops once the window opens
-    (tcp_ack_probe)."""
+    acknowledged; the timers are re-armed, and the zero-window probe stops once the window opens, or
+    is re-armed from this ACK while it stays closed (tcp_ack_probe: tcp_probe0_when())."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
-    k[CN.snd_edge] = max(k[CN.snd_edge], edge)
-    k[CN.max_window] = max(k[CN.max_window], edge - ack)
     acked = ack - k[CN.snd_una]
+    if acked > 0 or edge > k[CN.snd_edge] or edge == ack:  # tcp_may_update_window(): snd_wnd = nwin
+        k[CN.snd_edge] = edge
+    k[CN.max_window] = max(k[CN.max_window], edge - ack)
     if acked > 0:
         k[CN.snd_una] = ack
         k[CN.backoff] = 0
@@ -283,8 +307,12 @@ def tcp_ack(rx, c, ack, edge, t):
             k[CN.backoff] = 0
             k[CN.probes_out] = 0
             timer_cancel(rx, c * Timer.n + Timer.xmit)
-        elif acked <= 0:
-            return  # still closed: the probe timer, backed off, stays (tcp_ack_probe)
+        else:  # still closed: tcp_ack_probe() re-arms tcp_probe0_when() from this ACK
+            base = max(rx.rf[RF.rtt_us] + TCP_RTO_MIN_US, float(TCP_RTO_MIN_US))  # tcp_probe0_base
+            timer_arm(rx, c * Timer.n + Timer.xmit,
+                      t + min(base * 2.0 ** min(k[CN.backoff], PROBE0_BACKOFF_MAX), TCP_RTO_MAX_US))
+            if acked <= 0:
+                return
     if acked > 0 or k[CN.recovery] == 0:
         tcp_arm_xmit_timer(rx, c, t)
     if can_send(rx, c):

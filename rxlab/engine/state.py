@@ -163,6 +163,12 @@ def _gro_lists(queues):
     return lists
 
 
+def _evq():
+    evq = np.zeros(EV.n, np.int64)
+    evq[EV.tq_pend] = NONE
+    return evq
+
+
 Rx = namedtuple("Rx", [
     "qp",  # int64[queues, QP.n]: each RX queue's parameters and driver state
     "qstats",  # int64[queues, QS.n]: per-queue totals
@@ -219,7 +225,7 @@ def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg
         dirty=np.zeros((conns + 31) >> 5, np.int64), dirty_words=np.zeros((conns + 1023) >> 10, np.int64),
         gro=_gro_rows(conns),
         gro_list=_gro_lists(queues),
-        evq=np.zeros(EV.n, np.int64), sndq=np.zeros(conns, np.int64),
+        evq=_evq(), sndq=np.zeros(conns, np.int64),
         ack_t=np.zeros(ack_cap, np.float64), ack=np.zeros((ack_cap, AK.n), np.int64),
         tq_due=np.full(conns * Timer.n + queues, np.inf), tq_key=np.full(conns * Timer.n + queues, np.inf),
         tq_heap=np.zeros(conns * Timer.n + queues, np.int64),

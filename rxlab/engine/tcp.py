@@ -3,7 +3,7 @@ net/ipv4/tcp_input.c; the pure-Python formulas with their cases are rxlab.kernel
 tcp_win_from_space, tcp_rcvbuf_grow and alloc_skb_truesize)."""
 
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import CN, RC, Clamp, Grow, WinMode
+from rxlab.engine.layout import CN, RC, Clamp, Grow, Nomem, WinMode
 from rxlab.kernel.tcp import TCP_HEADER_LEN, TCP_MIN_MSS, TCP_RMEM_TO_WIN_SCALE
 
 
@@ -160,8 +160,9 @@ def tcp_grow_window(rc, k, length, truesize):
 def __tcp_select_window(rc, k):
     """__tcp_select_window() (net/ipv4/tcp_output.c; tcp_shrink_window off, its default): the window
     the receiver would advertise now. free_space = tcp_space(), full_space = min(window_clamp,
-    tcp_full_space()), mss = rcv_mss (at most full_space). Below half of full_space, free_space is
-    rounded down to the window scale and a window under 1/16 of tcp_full_space() or under mss is 0
+    tcp_full_space()), mss = rcv_mss (at most full_space). Below half of full_space quick-ack mode
+    ends (icsk_ack.quick = 0, as in every release rxlab models) and free_space is rounded down to the
+    window scale and a window under 1/16 of tcp_full_space() or under mss is 0
     (receiver-side silly window avoidance); then at most rcv_ssthresh, and rounded up to a multiple
     of 1 << rcv_wscale (with no scale: a multiple of mss, kept when within one mss)."""
     wscale = rc[RC.rcv_wscale]
@@ -174,6 +175,7 @@ def __tcp_select_window(rc, k):
         if mss <= 0:
             return 0
     if free_space < (full_space >> 1):
+        k[CN.ack_quick] = 0  # icsk->icsk_ack.quick = 0
         free_space = (free_space >> wscale) << wscale
         if free_space < (allowed_space >> 4) or free_space < mss:
             return 0
@@ -196,9 +198,21 @@ def tcp_select_window(rx, c):
     and rcv_wup = rcv_nxt record it; CN.rcv_edge = rcv_wup + rcv_wnd is the right edge advertised,
     up to which the sender may send payload, which costs memory at the skbs' own len/truesize, so
     sk_rmem_alloc can pass sk_rcvbuf where the ratio overestimates (tcp_prune_queue). The cap at
-    U16_MAX << rcv_wscale never binds: window_clamp stays below it. Returns the scaling_ratio."""
+    U16_MAX << rcv_wscale never binds: window_clamp stays below it. An ACK of a memory failure
+    (ICSK_ACK_NOMEM, set by rxlab.engine.tcp_input.tcp_queue) advertises 0, from 6.6 (e2142825c120
+    "net: tcp: send zero-window ACK when no memory"); from 6.14 (8c670bdfa58e "tcp: correct handling
+    of extreme memory squeeze") rcv_wnd = 0 and rcv_wup = rcv_nxt record it, before that they keep the
+    window last advertised. The flag goes with the ACK (tcp_event_ack_sent ->
+    inet_csk_clear_xmit_timer(ICSK_TIME_DACK) clears icsk_ack.pending). Returns the right edge the
+    ACK advertises."""
     rc = rx.rc
     k = rx.conn[ix(c)]
+    if k[CN.ack_nomem] != 0:
+        k[CN.ack_nomem] = 0
+        if rc[RC.nomem] == Nomem.zero_window_kept:
+            k[CN.rcv_wup] = k[CN.rcv_nxt]
+            k[CN.rcv_edge] = k[CN.rcv_nxt]
+        return k[CN.rcv_nxt]
     wscale = rc[RC.rcv_wscale]
     cur_win = max(0, k[CN.rcv_edge] - k[CN.rcv_nxt])
     new_win = __tcp_select_window(rc, k)
@@ -206,4 +220,4 @@ def tcp_select_window(rx, c):
         new_win = ((cur_win + (1 << wscale) - 1) >> wscale) << wscale
     k[CN.rcv_wup] = k[CN.rcv_nxt]
     k[CN.rcv_edge] = k[CN.rcv_nxt] + new_win
-    return k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
+    return k[CN.rcv_edge]

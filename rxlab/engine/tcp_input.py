@@ -8,11 +8,17 @@ import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G
+from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G, Nomem
 from rxlab.engine.reader import mark_dirty, tcp_data_ready
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
 from rxlab.engine.tcp import alloc_skb_truesize, tcp_grow_window, tcp_measure_rcv_mss, tcp_win_from_space
-from rxlab.engine.tcp_output import tcp_ack_now, tcp_ack_snd_check, tcp_event_data_recv, tcp_incr_quickack
+from rxlab.engine.tcp_output import (
+    tcp_ack_now,
+    tcp_ack_snd_check,
+    tcp_event_data_recv,
+    tcp_incr_quickack,
+    tcp_send_ack,
+)
 from rxlab.kernel.tcp import TCP_INIT_CWND, TCP_IP_HEADERS
 
 
@@ -122,14 +128,22 @@ def tcp_prune_queue(st, rx, c, need, cpu):
 @inner
 def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     """tcp_data_queue() of skb ``s`` at ``t``: ``segs`` segments of ``seg`` bytes each, ``payload`` in
-    all from sequence number ``seq`` (a GRO aggregate, or one segment). Data already queued is dropped
+    all from sequence number ``seq`` (a GRO aggregate, or one segment). First tcp_validate_incoming()'s
+    tcp_sequence(): data ending beyond the receive window is dropped (BeyondWindow, CN.oow_drops) unless
+    it starts within it and the receive queue is empty, and tcp_send_dupack() sends an ACK (a window
+    shrinks only by a memory failure's zero window, below). Data already queued is dropped
     (DelayedACKLost, quick-ack mode and an ACK at once); data after a hole too, as rxlab has no
     out-of-order queue (CN.ofo_drops; the kernel's dup ACK at once); a segment partly queued already
-    keeps only its new bytes. tcp_try_rmem_schedule() by the release's admission rule
+    keeps only its new bytes. In-order data meeting a zero receive window (tcp_receive_window() == 0)
+    is dropped (TCPZeroWindowDrop, CN.zwin_drops; out_of_window: quick-ack mode and an ACK at once).
+    tcp_try_rmem_schedule() by the release's admission rule
     (sk_rmem_alloc > sk_rcvbuf; from 6.17 sk_rmem_alloc + truesize > sk_rcvbuf, 1d2fbaad7cd8; from
     6.18 + len, f017c1f768b6) -> tcp_prune_queue(); if that fails the skb is dropped (TCPRcvQDrop,
-    ICSK_ACK_NOW: an ACK at once, and sk_data_ready) unless the receive queue is empty
-    (sk_forced_mem_schedule); its sender finds the loss by its timers (rxlab.engine.sender). A drop
+    sk_data_ready) unless the receive queue is empty (sk_forced_mem_schedule). Before 6.6 an empty
+    queue takes the skb unchecked and a drop schedules no ACK; from 6.6 (e2142825c120 "net: tcp: send
+    zero-window ACK when no memory") a refused skb, dropped or forced in, sets ICSK_ACK_NOMEM |
+    ICSK_ACK_NOW: an ACK at once advertising a zero window (rxlab.engine.tcp.tcp_select_window). The
+    sender finds a drop by its timers (rxlab.engine.sender). A drop
     while sk_rcvbuf cannot hold TCP_INIT_CWND segments at the dropped skb's truesize per segment is
     a trap drop (``CN.trap_*``, ``CF.trapped_at``): a receive buffer smaller than an initial window of
     the segments it gets, which drops what the window lets through (Result.trapped()). Else tcp_measure_rcv_mss()
@@ -138,6 +152,16 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     more), tcp_data_ready() and __tcp_ack_snd_check()."""
     rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
     k = conn[ix(c)]
+    # tcp_validate_incoming() -> tcp_sequence(): data ending beyond rcv_nxt + tcp_receive_window() is
+    # refused unless it starts within it and the receive queue is empty; tcp_send_dupack() answers it
+    # (data is never rate-limited: tcp_oow_rate_limited)
+    wend = max(k[CN.rcv_edge], k[CN.rcv_nxt])
+    if seq + payload > wend and (seq > wend or k[CN.count] > 0):
+        st.c[Ctr.BeyondWindow] += 1
+        k[CN.oow_drops] += segs
+        tcp_send_ack(rx, c, t)
+        skb_free(st, s, cpu, TRUE)
+        return
     if seq + payload <= k[CN.rcv_nxt]:  # "A retransmit, 2nd most common case. Force an immediate ack."
         k[CN.dup_data] += segs
         tcp_incr_quickack(rx, c)
@@ -156,13 +180,26 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         st.skbs[ix(s), SK.page_len] -= min(st.skbs[ix(s), SK.page_len], old * mtu)
         segs -= old
         payload -= old * seg
+    if k[CN.rcv_edge] <= k[CN.rcv_nxt]:  # tcp_receive_window(tp) == 0: TCPZeroWindowDrop, out_of_window
+        st.c[Ctr.TCPZeroWindowDrop] += 1
+        k[CN.zwin_drops] += segs
+        tcp_incr_quickack(rx, c)
+        tcp_ack_now(rx, c, t)
+        skb_free(st, s, cpu, TRUE)
+        return
     adm = rc[RC.admission]
     need = 0
     if adm == Admission.rmem_plus_truesize:
         need = st.skbs[ix(s), SK.truesize]
     elif adm == Admission.rmem_plus_len:
         need = payload
-    if k[CN.rmem] + need > k[CN.rcvbuf] and tcp_prune_queue(st, rx, c, need, cpu) < 0 and k[CN.count] > 0:
+    nomem = rc[RC.nomem] != Nomem.drop  # before 6.6 an empty queue takes the skb unchecked
+    refused = ((k[CN.count] > 0 or nomem) and k[CN.rmem] + need > k[CN.rcvbuf]
+               and tcp_prune_queue(st, rx, c, need, cpu) < 0)
+    if refused and nomem:
+        k[CN.ack_nomem] = 1  # ICSK_ACK_NOMEM | ICSK_ACK_NOW, and inet_csk_schedule_ack()
+        k[CN.ack_pending] = 1
+    if refused and k[CN.count] > 0:
         st.c[Ctr.TCPRcvQDrop] += 1
         k[CN.rmem_drops] += segs  # every segment of the aggregate is lost
         k[CN.stalls] += 1
@@ -172,8 +209,11 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
             k[CN.trap_drops] += 1
             k[CN.trap_need] = max(k[CN.trap_need], trap)
             connf[ix(c), CF.trapped_at] = min(connf[ix(c), CF.trapped_at], t)
-        tcp_ack_now(rx, c, t)
         tcp_data_ready(st, rx, c, t)
+        if k[CN.ack_nomem] != 0:
+            tcp_send_ack(rx, c, t)  # ICSK_ACK_NOW: __tcp_ack_snd_check() sends it at once, advertising 0
+        else:
+            tcp_ack_snd_check(rx, c, t)  # before 6.6 nothing more is scheduled: an earlier ACK, if any
         skb_free(st, s, cpu, TRUE)
         return
     k[CN.packets] += segs
@@ -200,7 +240,10 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     if payload >= 128:
         tcp_grow_window(rc, k, payload, truesize)
     tcp_data_ready(st, rx, c, t)
-    tcp_ack_snd_check(rx, c, t)
+    if k[CN.ack_nomem] != 0:
+        tcp_send_ack(rx, c, t)  # forced in: ICSK_ACK_NOW, the zero-window ACK at once
+    else:
+        tcp_ack_snd_check(rx, c, t)
 
 
 @inner

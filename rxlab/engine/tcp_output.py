@@ -17,7 +17,7 @@ def tcp_send_ack(rx, c, t):
     The delayed ACK is cancelled and quick-ack mode counts one ACK down (tcp_event_ack_sent,
     tcp_dec_quickack_mode)."""
     k = rx.conn[ix(c)]
-    tcp_select_window(rx, c)
+    edge = tcp_select_window(rx, c)
     if k[CN.ack_pending] != 0:
         if k[CN.ack_quick] > 0:
             k[CN.ack_quick] -= 1
@@ -35,7 +35,7 @@ def tcp_send_ack(rx, c, t):
     a = rx.ack[ix(i)]
     a[AK.conn] = c
     a[AK.seq] = k[CN.rcv_nxt]
-    a[AK.edge] = k[CN.rcv_edge]
+    a[AK.edge] = edge
     ev[EV.ack_count] += 1
 
 

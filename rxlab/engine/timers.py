@@ -6,7 +6,12 @@ next one is found in O(log n) whatever the number of connections.
 
 Arming a slot later than its place in the heap only records the new time (``tq_due``): the entry
 keeps its earlier key and is moved when it comes to the top. An entry therefore never fires before
-its due time, and timers fire in (due time, slot) order."""
+its due time, and timers fire in (due time, slot) order.
+
+A timer re-armed later packet after packet (a queue's NAPI poll's end, rxlab.engine.napi) would be
+moved down from the top of the heap on every packet: armed with timer_arm_pending, it stays out of
+the heap (``EV.tq_pend``) until another is armed that way, and timer_next compares it with the
+heap's top in the same (due time, slot) order."""
 
 import numpy as np
 
@@ -73,6 +78,24 @@ def timer_arm(rx, slot, due):
 
 
 @inner
+def timer_arm_pending(rx, slot, due):
+    """Arm timer ``slot`` to fire at ``due``, as the pending timer: the one pending before it goes into
+    the heap. A slot armed this way is armed only this way (it is in the heap only while not
+    pending: timer_fired knows where to take it from)."""
+    ev = rx.evq
+    p = ev[EV.tq_pend]
+    if p != slot:
+        if p != NONE and rx.tq_due[ix(p)] < np.inf:
+            timer_arm(rx, p, rx.tq_due[ix(p)])
+        ev[EV.tq_pend] = NONE
+        if rx.tq_pos[ix(slot)] != NONE:  # still in the heap, from before it was last pending
+            timer_arm(rx, slot, due)
+            return
+        ev[EV.tq_pend] = slot
+    rx.tq_due[ix(slot)] = due
+
+
+@inner
 def timer_cancel(rx, slot):
     """Disarm timer ``slot`` (its heap entry goes when it comes to the top)."""
     rx.tq_due[ix(slot)] = np.inf
@@ -94,21 +117,31 @@ def _pop(rx):
 def timer_next(rx):
     """The slot of the next timer to fire and its time, (NONE, inf) if none is armed: entries whose
     slot was re-armed later are moved to their time, cancelled ones dropped, on the way."""
+    slot, due = NONE, np.inf
     while rx.evq[EV.tq_n] > 0:
-        slot = rx.tq_heap[0]
-        due = rx.tq_due[ix(slot)]
-        if due == rx.tq_key[ix(slot)]:
-            return slot, due
-        if due == np.inf:
+        top = rx.tq_heap[0]
+        d = rx.tq_due[ix(top)]
+        if d == rx.tq_key[ix(top)]:
+            slot, due = top, d
+            break
+        if d == np.inf:
             _pop(rx)
         else:
-            rx.tq_key[ix(slot)] = due
+            rx.tq_key[ix(top)] = d
             _sift_down(rx, 0)
-    return NONE, np.inf
+    p = rx.evq[EV.tq_pend]
+    if p != NONE:
+        d = rx.tq_due[ix(p)]
+        if d < due or (d == due and p < slot):
+            return p, d
+    return slot, due
 
 
 @inner
 def timer_fired(rx, slot):
     """Timer ``slot``, the next (timer_next), fires: it is disarmed."""
     rx.tq_due[ix(slot)] = np.inf
-    _pop(rx)
+    if slot == rx.evq[EV.tq_pend]:
+        rx.evq[EV.tq_pend] = NONE
+    else:
+        _pop(rx)

@@ -83,6 +83,11 @@ _B = [
               "what tcp_prune_queue() does when the receive queue is empty (sk_rmem_alloc 0): go on to "
               "tcp_clamp_window(), which under the 6.17 admission rule sets sk_rcvbuf to 0 (clamp), or drop "
               "the skb at once, leaving sk_rcvbuf as it is (drop; tcp_data_queue() then force-admits it)"),
+    Behaviour("rcvq_nomem", ("drop", "zero_window", "zero_window_kept"),
+              "an in-order skb tcp_try_rmem_schedule() refuses (tcp_data_queue): dropped with no ACK unless the "
+              "queue is empty (drop); the same, but an ACK at once advertises a zero window (ICSK_ACK_NOMEM), "
+              "rcv_wnd and rcv_wup left as they were (zero_window); and tcp_select_window() records rcv_wnd = 0, "
+              "rcv_wup = rcv_nxt (zero_window_kept)"),
     Behaviour("window_clamp", ("autotune", "scaling_ratio", "set_clamp"),
               "what a newly measured scaling_ratio does to window_clamp (tcp_measure_rcv_mss): nothing, only "
               "autotuning's growth of sk_rcvbuf moves it (autotune); it becomes tcp_win_from_space(sk_rcvbuf) "
@@ -163,6 +168,7 @@ class Release:
     tcp_rmem_max: int
     admission: str
     prune_empty: str
+    rcvq_nomem: str
     window_clamp: str
     ooo_updates_ratio: bool
     rcvbuf_autotune: bool

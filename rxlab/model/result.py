@@ -109,6 +109,8 @@ class Result:
             "tcp_rmem": int(self.conn[:, CN.rmem_drops].sum()),
             "tcp_old_data": int(self.conn[:, CN.dup_data].sum()),
             "tcp_ofo": int(self.conn[:, CN.ofo_drops].sum()),
+            "tcp_zero_window": int(self.conn[:, CN.zwin_drops].sum()),
+            "tcp_beyond_window": int(self.conn[:, CN.oow_drops].sum()),
             "skb_table_full": int(q[QS.skb_table_full]),
         }
 

@@ -24,6 +24,7 @@ from rxlab.engine.layout import (
     G,
     Grow,
     Mode,
+    Nomem,
     Reader,
     WinMode,
 )
@@ -215,7 +216,7 @@ def _params(cfg):
         RC.rcvmem: rcvmem_per_mss(cfg.mtu, rel.tcp_adv_win_scale, cfg.arch),
         RC.low_rtt_us: rel.rcvbuf_low_rtt_us, RC.admission: Admission[rel.admission],
         RC.shinfo: skb_shinfo_aligned(), RC.gro_max_size: GRO_LEGACY_MAX_SIZE,
-        RC.prune_empty: rel.prune_empty == "drop",
+        RC.prune_empty: rel.prune_empty == "drop", RC.nomem: Nomem[rel.rcvq_nomem],
         RC.rcv_wscale: _windows(cfg, rcvbuf, locked)[1], RC.clamp: Clamp[rel.window_clamp],
         RC.clamp_floor: sock_min_rcvbuf(cfg.arch) // 2,
         RC.reader: Reader[cfg.reader], RC.rcvlowat: cfg.rcvlowat, RC.gso_max_size: GSO_LEGACY_MAX_SIZE,

@@ -28,7 +28,7 @@ from rxlab.counters import METRICS, READER_PREFIX, Ctr
 from rxlab.errors import bad
 from rxlab.model.config import FIELDS
 
-MODEL_VERSION = 20  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
+MODEL_VERSION = 21  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
 # 5: memory efficiency; 6: kernel releases (SimConfig.kernel, online_cpus; the newest release's defaults);
 # 7: page_pool's own DMA mappings fail at dma_map_fail_rate; 8: a detached queue's full pages go to the ptr_ring;
 # 9: the receive side as each release has it (autotuning, SO_RCVBUF, prune/collapse and admission, the
@@ -53,6 +53,11 @@ MODEL_VERSION = 20  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-all
 # RTT later, tail loss probes, RTOs, zero-window probes), delayed and quick ACKs, readers woken by
 # their data (SimConfig.reader, wake_us, rcvlowat), NAPI polls that end when their ring does; CN
 # columns 30-57, the timers and ACK ring, drop_tcp_old_data, drop_tcp_ofo
+# 21: the zero-window ACK of a memory failure (ICSK_ACK_NOMEM, e2142825c120, by release), tcp_sequence()
+# and TCPZeroWindowDrop, a sender that follows a shrunk window and probes it with its RTO; CN columns
+# 58-60, counters TCPZeroWindowDrop, BeyondWindow, drop_tcp_zero_window, drop_tcp_beyond_window
+# (21, also: TSO skbs at most half cwnd, tcp_cwnd_test; quick-ack mode ended by __tcp_select_window;
+# the zero-window probe timer re-armed by the ACK of a still closed window, tcp_ack_probe)
 """Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
 simulation or ``Result.to_frame()`` changes any number or column a run produces: cached results
 of other versions are then no longer found (they stay on disk under ``model-<N>/`` until
