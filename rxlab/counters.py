@@ -87,6 +87,11 @@ class Ctr(IntEnum):
     # TCP receive window (net/ipv4/tcp_input.c; TcpExt names)
     TCPZeroWindowDrop = 62
     BeyondWindow = 63
+    # the out-of-order queue (net/ipv4/tcp_input.c; TcpExt)
+    TCPOFOQueue = 64
+    TCPOFODrop = 65
+    TCPOFOMerge = 66
+    OfoPruned = 67
 
 
 N_COUNTERS = len(Ctr)
@@ -172,8 +177,8 @@ DOC = {
     "TCPRcvCollapsed": (("skbs of a receive queue tcp_collapse() copied into tightly packed new ones and "
                          "freed (their pages go back)"),
                         "LINUX_MIB_TCPRCVCOLLAPSED in tcp_collapse_one(), net/ipv4/tcp_input.c"),
-    "RcvPruned": (("prunes that could not make room even after collapsing: the skb is dropped unless "
-                   "the receive queue is empty (rxlab has no out-of-order queue to prune)"),
+    "RcvPruned": (("prunes that could not make room even after collapsing and pruning the out-of-order "
+                   "queue: the skb is dropped unless the receive queue is empty"),
                   "LINUX_MIB_RCVPRUNED in tcp_prune_queue(), net/ipv4/tcp_input.c"),
     "TCPRcvQDrop": ("in-order skbs dropped for want of receive memory (per connection, their segments: rmem_drops)",
                     "LINUX_MIB_TCPRCVQDROP in tcp_data_queue(), net/ipv4/tcp_input.c"),
@@ -206,6 +211,14 @@ DOC = {
     "BeyondWindow": (("skbs refused for ending beyond the receive window (tcp_sequence), each answered by an "
                       "ACK (per connection, their segments: oow_drops)"),
                      "LINUX_MIB_BEYOND_WINDOW in tcp_validate_incoming() (6.19), net/ipv4/tcp_input.c"),
+    "TCPOFOQueue": ("skbs after a hole admitted to the out-of-order queue",
+                    "LINUX_MIB_TCPOFOQUEUE in tcp_data_queue_ofo(), net/ipv4/tcp_input.c"),
+    "TCPOFODrop": ("skbs after a hole dropped for want of receive memory (per connection, their segments: ofo_drops)",
+                   "LINUX_MIB_TCPOFODROP in tcp_data_queue_ofo(), net/ipv4/tcp_input.c"),
+    "TCPOFOMerge": ("out-of-order skbs dropped because another on the queue holds all their data",
+                    "LINUX_MIB_TCPOFOMERGE in tcp_data_queue_ofo(), net/ipv4/tcp_input.c"),
+    "OfoPruned": (("prunes that dropped skbs from the out-of-order queue's end to make room (their segments "
+                   "count in ofo_drops)"), "LINUX_MIB_OFOPRUNED in tcp_prune_ofo_queue(), net/ipv4/tcp_input.c"),
 }
 # the CPU classes counts are kept for: NAPI CPUs (the RX queues' softirq) and reading CPUs (the
 # applications', when app_cpus='remote'); Result.counters is their sum
@@ -239,6 +252,10 @@ METRICS = {
     "TCPTimeouts": (("retransmission timeouts the senders took (the sender's MIB; RTT + 200 ms, doubled per "
                      "timeout)"), "conn timeouts"),
     "RetransSegs": ("segments the senders sent again (the sender's MIB)", "conn retrans"),
+    "TCPFastRetrans": (("lost segments the senders sent again in fast recovery, found lost by RACK from SACK "
+                        "blocks (the sender's MIB; tcp_xmit_retransmit_queue)"), "conn fast_retrans"),
+    "TCPSACKRecovery": ("times a sender entered fast recovery, TCP_CA_Recovery (the sender's MIB; tcp_enter_recovery)",
+                        "conn sack_recovery"),
     "TCPWinProbe": ("zero-window probes the senders sent (the sender's MIB; tcp_send_probe0)", "conn win_probes"),
     "acks_sent": ("ACKs the receiver sent (tcp_send_ack: at once, delayed, or a window update after a read)",
                   "conn acks_sent"),
@@ -267,13 +284,15 @@ METRICS = {
     "drop_rx_alloc_fail": ("packets dropped because the refill failed (old buffer reposted)", "qstats"),
     "drop_xdp_drop": ("packets an XDP program dropped", "qstats xdp_drop"),
     "drop_tcp_rmem": ("packets dropped with sk_rmem_alloc over sk_rcvbuf", "conn rmem_drops"),
-    "drop_tcp_old_data": ("segments that arrived again after they were queued (DelayedACKLost, TCP_OLD_DATA)",
+    "drop_tcp_old_data": (("segments that arrived again after they were queued, in order (DelayedACKLost, "
+                           "TCP_OLD_DATA) or out of order (TCPOFOMerge)"),
                           "conn dup_data"),
-    "drop_tcp_ofo": (("segments after a hole, dropped: rxlab has no out-of-order queue (the kernel's "
-                      "tcp_data_queue_ofo)"), "conn ofo_drops"),
+    "drop_tcp_ofo": (("segments after a hole dropped for want of receive memory (TCPOFODrop) or pruned "
+                      "from the out-of-order queue (OfoPruned)"), "conn ofo_drops"),
     "drop_tcp_zero_window": (("in-order segments dropped at a zero receive window (TCPZeroWindowDrop)"),
                              "conn zwin_drops"),
     "drop_tcp_beyond_window": (("segments dropped for ending beyond the receive window (tcp_sequence, "
-                                "BeyondWindow)"), "conn oow_drops"),
+                                "BeyondWindow), or after a hole from its right edge (tcp_data_queue's "
+                                "out_of_window, no MIB)"), "conn oow_drops"),
     "drop_skb_table_full": ("packets dropped at rxlab's bound on skbs in flight (max_skbs)", "qstats"),
 }

@@ -80,10 +80,13 @@ from rxlab.kernel.tcp import (
     TCP_MIN_MSS,
     TCP_MIN_TSO_SEGS,
     TCP_MSS_DEFAULT,
+    TCP_NUM_SACKS,
     TCP_PACING_CA_RATIO,
     TCP_PACING_SS_RATIO,
+    TCP_REORDERING,
     TCP_RTO_MAX_US,
     TCP_RTO_MIN_US,
+    TCP_SACK_BLOCKS_SENT,
     TCP_TIMEOUT_MIN_US,
     TCP_TSO_RTT_LOG,
     advmss,
@@ -115,7 +118,7 @@ CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets
               "cwnd_usage_seq", "cwnd_limited", "in_sndq", "ca_state", "tlp_high_seq", "probes_out", "win_probes",
               "seg_seq", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
               "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe", "ack_nomem",
-              "zwin_drops", "oow_drops")
+              "zwin_drops", "oow_drops", "sacked_out", "lost_out", "fast_retrans", "sack_recovery", "ofo_segs")
 TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
@@ -273,6 +276,10 @@ class Socket:
         self.last_seg_size = 0
         self.app_cpu = app_cpu
         self.receive_queue = deque()
+        # tp->out_of_order_queue: [seq, end_seq, skb] by sequence; tp->selective_acks, the most recent first
+        self.ofo = []
+        self.ofo_n = {}  # the segments each skb on it holds
+        self.sacks = []
         # packet bytes in pages of each queued skb (rxlab's dynamic memory efficiency): a skb built
         # on a buffer, or copied into a page_frag head, holds its length in pages; one copied into
         # a kmalloc'ed head holds none; a coalesced skb adds what it stole
@@ -313,6 +320,12 @@ class Socket:
         self.xmit_probe = 0  # the probe the timer asked for
         self.probes_out = 0
         self.in_sndq = False
+        # its SACK scoreboard: SACKed [start, end) ranges above snd_una; lost: unSACKed in [rexmit_nxt,
+        # lost_hi); RACK's frontier; PRR
+        self.scoreboard = []
+        self.lost_hi = self.rexmit_nxt = self.fack = 0
+        self.sacked_out = self.lost_out = 0
+        self.prior_cwnd = self.prr_delivered = self.prr_out = 0
 
 
 class NaiveRx:
@@ -1000,10 +1013,10 @@ class NaiveRx:
             sock.rmem_alloc += truesize
             sock.ever_queued, sock.last_queued = True, s
 
-    def tcp_prune_queue(self, sock, need, cpu):
+    def tcp_prune_queue(self, sock, need, in_seq, cpu):
         """From 6.17 (972ca7a3bc9a) -1 at once for an empty queue; else PruneCalled;
         tcp_clamp_window() (sk_rcvbuf up to sk_rmem_alloc, at most tcp_rmem[2], unless SO_RCVBUF
-        locked it); tcp_collapse(); RcvPruned and -1 if the skb still does not fit."""
+        locked it); tcp_collapse(); tcp_prune_ofo_queue(); RcvPruned and -1 if the skb still does not fit."""
         if self.cfg.release.prune_empty == "drop" and sock.rmem_alloc == 0:
             return -1
         self.core.c["PruneCalled"] += 1
@@ -1015,6 +1028,9 @@ class NaiveRx:
         if sock.rmem_alloc + need <= sock.sk_rcvbuf:
             return 0
         self.tcp_collapse(sock, cpu)
+        if sock.rmem_alloc + need <= sock.sk_rcvbuf:
+            return 0
+        self.tcp_prune_ofo_queue(sock, need, in_seq, cpu)
         if sock.rmem_alloc + need <= sock.sk_rcvbuf:
             return 0
         self.core.c["RcvPruned"] += 1
@@ -1114,9 +1130,12 @@ class NaiveRx:
         return sock.rcv_wup + sock.rcv_wnd
 
     def tcp_data_queue(self, sock, s, cpu, segs, payload, seg, in_pages, seq):
-        """tcp_data_queue() of an skb from sequence number ``seq``: data queued already is dropped
-        (DelayedACKLost: quick-ack mode and an ACK at once), data after a hole too (no out-of-order
-        queue in rxlab: a dup ACK at once), an skb partly queued keeps its new bytes. Then
+        """tcp_data_queue() of an skb from sequence number ``seq``: first tcp_sequence() (data ending
+        beyond the window dropped unless it starts in it and the receive queue is empty: BeyondWindow
+        and a dup ACK); data queued already is dropped (DelayedACKLost: quick-ack mode and an ACK at
+        once), data after a hole from the window's edge too (out_of_window), other data after a hole
+        goes to the out-of-order queue (tcp_data_queue_ofo, no ICSK_ACK_NOMEM), an skb partly queued
+        keeps its new bytes; in-order data at a zero window is dropped (TCPZeroWindowDrop). Then
         tcp_try_rmem_schedule() by the release's admission rule (tcp_can_ingest), pruning when the skb
         does not fit; dropped (TCPRcvQDrop, an ACK at once and sk_data_ready) if that fails and the
         queue is not empty. Else tcp_measure_rcv_mss(), rcv_nxt, tcp_queue_rcv(): coalesce into the
@@ -1137,14 +1156,19 @@ class NaiveRx:
             core.skb_free(s, cpu, True)
             return
         if seq > sock.rcv_nxt:
-            sock.stats["ofo_drops"] += segs
-            self.tcp_ack_now(sock)
-            core.skb_free(s, cpu, True)
+            if seq >= wend:  # out_of_window: after a hole from the window's right edge, no MIB
+                sock.stats["oow_drops"] += segs
+                self.tcp_incr_quickack(sock)
+                self.tcp_ack_now(sock)
+                core.skb_free(s, cpu, True)
+                return
+            self.tcp_data_queue_ofo(sock, s, cpu, segs, payload, seg, in_pages, seq)
             return
         if seq < sock.rcv_nxt:
             old = (sock.rcv_nxt - seq) // seg
             core.skbs[s][2] -= old * self.mtu
             in_pages -= min(in_pages, old * self.mtu)
+            sock.stats["dup_data"] += old
             segs -= old
             payload -= old * seg
         if sock.rcv_wup + sock.rcv_wnd <= sock.rcv_nxt:  # a zero receive window: TCPZeroWindowDrop
@@ -1155,11 +1179,10 @@ class NaiveRx:
             core.skb_free(s, cpu, True)
             return
         truesize = core.skbs[s][1]
-        need = {"rmem_before": 0, "rmem_plus_truesize": truesize,
-                "rmem_plus_len": payload}[self.cfg.release.admission]
+        need = self.rmem_need(truesize, payload)
         nomem = self.cfg.release.rcvq_nomem != "drop"  # before 6.6 an empty queue takes it unchecked
         refused = ((sock.receive_queue or nomem) and sock.rmem_alloc + need > sock.sk_rcvbuf
-                   and self.tcp_prune_queue(sock, need, cpu) < 0)
+                   and self.tcp_prune_queue(sock, need, seq, cpu) < 0)
         if refused and nomem:  # ICSK_ACK_NOMEM | ICSK_ACK_NOW (e2142825c120)
             sock.ack_nomem = sock.ack_pending = True
         if refused and sock.receive_queue:
@@ -1196,6 +1219,12 @@ class NaiveRx:
             sock.rmem_alloc += truesize
         if payload >= 128:  # tcp_event_data_recv()
             self.tcp_grow_window(sock, payload, truesize)
+        if sock.ofo:  # what now follows in order moves up; an ACK at once, the gap filled or not
+            self.tcp_ofo_queue(sock, cpu)
+            self.tcp_sack_remove(sock)
+            self.tcp_data_ready(sock)
+            self.tcp_send_ack(sock)
+            return
         self.tcp_data_ready(sock)
         if sock.ack_nomem:  # forced in: ICSK_ACK_NOW
             self.tcp_send_ack(sock)
@@ -1216,6 +1245,185 @@ class NaiveRx:
             slot = self.slot(sock, 1)
             if self.timers.get(slot, np.inf) > self.now + TCP_DELACK_MIN_US:
                 self.timers[slot] = self.now + TCP_DELACK_MIN_US
+
+    def rmem_need(self, truesize, payload):
+        return {"rmem_before": 0, "rmem_plus_truesize": truesize,
+                "rmem_plus_len": payload}[self.cfg.release.admission]
+
+    # -- the out-of-order queue (tcp_data_queue_ofo, tcp_ofo_queue, tcp_prune_ofo_queue) and SACK blocks --
+    def tcp_data_queue_ofo(self, sock, s, cpu, segs, payload, seg, in_pages, seq):
+        """Admitted as in-order data is (pruning first), else TCPOFODrop; tcp_measure_rcv_mss() from
+        6.17; the skb on the queue, its SACK block, tcp_grow_window(); the ACK at once while data
+        waits out of order."""
+        core = self.core
+        truesize = core.skbs[s][1]
+        need = self.rmem_need(truesize, payload)
+        if sock.rmem_alloc + need > sock.sk_rcvbuf and self.tcp_prune_queue(sock, need, seq, cpu) < 0:
+            core.c["TCPOFODrop"] += 1
+            sock.stats["ofo_drops"] += segs
+            self.tcp_data_ready(sock)
+            core.skb_free(s, cpu, True)
+            self.ofo_ack_check(sock)
+            return
+        if self.cfg.release.ooo_updates_ratio:
+            self.tcp_measure_rcv_mss(sock, seg, payload, truesize)
+        sock.ack_pending = True
+        core.c["TCPOFOQueue"] += 1
+        done = self.ofo_insert(sock, s, seq, seq + payload, segs, in_pages, cpu)
+        if done != "dropped":  # grown before the queued skb is charged (the kernel's end: label)
+            self.tcp_grow_window(sock, payload, truesize)
+        if done == "queued":
+            sock.rmem_alloc += truesize
+        self.ofo_ack_check(sock)
+
+    def ofo_ack_check(self, sock):
+        if not sock.ack_pending:
+            return
+        if sock.ofo:
+            self.tcp_send_ack(sock)
+        else:
+            self.tcp_ack_snd_check(sock)
+
+    def ofo_free(self, sock, i, cpu, softirq=True):
+        """The queue's i-th skb dropped: uncharged, its pages freed."""
+        _, _, s = sock.ofo.pop(i)
+        del sock.ofo_n[s]
+        sock.rmem_alloc -= self.core.skbs[s][1]
+        del sock.page_bytes[s]
+        self.core.skb_free(s, cpu, softirq)
+
+    def ooo_try_coalesce(self, sock, entry, s, seq, end):
+        if seq != entry[1]:
+            return False
+        to = entry[2]
+        delta = self.core.skb_try_coalesce(to, s, self.sizeof_sk_buff, SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff)
+        if delta < 0:
+            return False
+        sock.rmem_alloc += delta
+        sock.page_bytes[to] += sock.page_bytes.pop(s)
+        sock.ofo_n[to] += sock.ofo_n.pop(s)
+        entry[1] = end
+        return True
+
+    def ofo_insert(self, sock, s, seq, end, segs, in_pages, cpu):
+        """[seq, end) onto the queue: coalesced into the last skb or the one before its place, dropped if
+        all its data is there (TCPOFOMerge), replacing an skb it starts with and covers and dropping
+        those it covers after it (TCPOFOMerge each); then its SACK block. Returns what became of it:
+        "queued" (not charged yet), "coalesced" or "dropped"."""
+        q, core = sock.ofo, self.core
+        sock.page_bytes[s] = in_pages
+        sock.ofo_n[s] = segs
+        if not q:
+            q.append([seq, end, s])
+            sock.sacks = [[seq, end]]
+            return "queued"
+        if self.ooo_try_coalesce(sock, q[-1], s, seq, end):
+            self.tcp_sack_new_ofo_skb(sock, seq, end)
+            return "coalesced"
+        i = len(q)
+        if seq < q[-1][1]:
+            for i, e in enumerate(q):
+                if seq < e[0]:
+                    break
+                if seq < e[1]:
+                    if end <= e[1]:
+                        core.c["TCPOFOMerge"] += 1
+                        del sock.page_bytes[s]
+                        sock.stats["dup_data"] += sock.ofo_n.pop(s)
+                        core.skb_free(s, cpu, True)
+                        self.tcp_sack_new_ofo_skb(sock, seq, end)
+                        return "dropped"
+                    if seq == e[0]:
+                        core.c["TCPOFOMerge"] += 1
+                        sock.stats["dup_data"] += sock.ofo_n[e[2]]
+                        self.ofo_free(sock, i, cpu)
+                        break
+                elif self.ooo_try_coalesce(sock, e, s, seq, end):
+                    self.tcp_sack_new_ofo_skb(sock, seq, end)
+                    return "coalesced"
+            else:
+                i = len(q)
+        q.insert(i, [seq, end, s])
+        while i + 1 < len(q) and end > q[i + 1][0] and end >= q[i + 1][1]:
+            core.c["TCPOFOMerge"] += 1
+            sock.stats["dup_data"] += sock.ofo_n[q[i + 1][2]]
+            self.ofo_free(sock, i + 1, cpu)
+        self.tcp_sack_new_ofo_skb(sock, seq, end)
+        return "queued"
+
+    def tcp_sack_new_ofo_skb(self, sock, seq, end):
+        """A block it touches grows over it, goes first and swallows those it reaches; else a new first
+        block, the oldest forgotten past TCP_NUM_SACKS."""
+        sacks = sock.sacks
+        for b in sacks:
+            if seq <= b[1] and b[0] <= end:
+                b[0], b[1] = min(b[0], seq), max(b[1], end)
+                sacks.remove(b)
+                sacks.insert(0, b)
+                for o in list(sacks[1:]):
+                    if o[0] <= b[1] and b[0] <= o[1]:
+                        b[0], b[1] = min(b[0], o[0]), max(b[1], o[1])
+                        sacks.remove(o)
+                return
+        sacks.insert(0, [seq, end])
+        del sacks[TCP_NUM_SACKS:]
+
+    def tcp_sack_remove(self, sock):
+        sock.sacks = [b for b in sock.sacks if sock.rcv_nxt < b[0]] if sock.ofo else []
+
+    def tcp_ofo_queue(self, sock, cpu):
+        """The skbs rcv_nxt reached go to the receive queue (all old: dropped; partly old: the new
+        bytes), coalesced into its tail if they can be."""
+        core = self.core
+        while sock.ofo and sock.ofo[0][0] <= sock.rcv_nxt:
+            seq, end, s = sock.ofo[0]
+            if end <= sock.rcv_nxt:
+                sock.stats["dup_data"] += sock.ofo_n[s]
+                self.ofo_free(sock, 0, cpu)
+                continue
+            sock.ofo.pop(0)
+            n = sock.ofo_n.pop(s)
+            if seq < sock.rcv_nxt:
+                cut = core.skbs[s][2] * ((sock.rcv_nxt - seq) // self.mss) // max(1, (end - seq) // self.mss)
+                core.skbs[s][2] -= cut  # its segments' own length: it may predate an MTU change
+                sock.page_bytes[s] -= min(sock.page_bytes[s], cut)
+                old = min(n, (sock.rcv_nxt - seq) // self.mss)  # arrived again: in order already
+                sock.stats["dup_data"] += old
+                n -= old
+            sock.stats["packets"] += n
+            sock.rcv_nxt = end
+            truesize = core.skbs[s][1]
+            delta = core.skb_try_coalesce(sock.receive_queue[-1], s, self.sizeof_sk_buff,
+                                          SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff) if sock.receive_queue else -1
+            if delta >= 0:
+                sock.rmem_alloc += delta - truesize
+                sock.page_bytes[sock.receive_queue[-1]] += sock.page_bytes.pop(s)
+            else:
+                sock.receive_queue.append(s)
+                sock.ever_queued, sock.last_queued = True, s
+
+    def tcp_prune_ofo_queue(self, sock, need, in_seq, cpu):
+        """From the queue's end, not below the arriving skb, sk_rcvbuf / 8 at a time until it fits;
+        OfoPruned once, the SACK blocks forgotten."""
+        if not sock.ofo:
+            return False
+        goal, pruned = sock.sk_rcvbuf >> 3, False
+        while sock.ofo:
+            seq, _, s = sock.ofo[-1]
+            if in_seq > seq:
+                break
+            pruned = True
+            goal -= self.core.skbs[s][1]
+            sock.stats["ofo_drops"] += sock.ofo_n[s]
+            self.ofo_free(sock, len(sock.ofo) - 1, cpu)
+            if not sock.ofo or goal <= 0:
+                if sock.rmem_alloc + need <= sock.sk_rcvbuf:
+                    break
+                goal = sock.sk_rcvbuf >> 3
+        if pruned:
+            self.core.c["OfoPruned"] += 1
+            sock.sacks = []
+        return pruned
 
     def tcp_rcv_space_adjust(self, sock, now):
         """Once per RTT after a read: the payload copied since the last measurement; more than ever
@@ -1331,7 +1539,8 @@ class NaiveRx:
         if len(self.acks) == self.ack_cap:
             self.ack_ring_full += 1
             return
-        self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, edge))
+        self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, edge,
+                          tuple(tuple(b) for b in sock.sacks[:TCP_SACK_BLOCKS_SENT])))
 
     def tcp_ack_now(self, sock):
         sock.ack_pending = True
@@ -1372,8 +1581,12 @@ class NaiveRx:
 
     # -- the senders (tcp_output.c tcp_write_xmit, tcp_input.c tcp_ack, tcp_timer.c), Reno -----------
     def can_send(self, sock):
-        return sock.xmit_probe or ((sock.snd_nxt - sock.snd_una) // self.mss < sock.cwnd
-                                   and sock.snd_nxt + self.mss <= sock.snd_edge)
+        """A probe, or tcp_packets_in_flight() below cwnd for a lost segment or one the window allows."""
+        return sock.xmit_probe or (self.in_flight(sock) < sock.cwnd
+                                   and (sock.snd_nxt + self.mss <= sock.snd_edge or sock.lost_out > 0))
+
+    def in_flight(self, sock):
+        return (sock.snd_nxt - sock.snd_una) // self.mss - sock.sacked_out - sock.lost_out
 
     def sndq_push(self, sock):
         if not sock.in_sndq:
@@ -1419,6 +1632,12 @@ class NaiveRx:
         a tail loss probe or a zero-window probe goes out as the sender's next packet."""
         kind, sock.recovery = sock.recovery, 0
         mss = self.mss
+        if kind == 4:  # RACK's reordering timeout
+            self.rack_reo_timeout(sock)
+            self.arm_xmit_timer(sock)
+            if self.can_send(sock):
+                self.sndq_push(sock)
+            return
         if kind == 1 and sock.snd_nxt - mss >= sock.snd_edge and sock.snd_nxt - mss != sock.snd_una:
             sock.recovery = 2  # the probe's segment lies beyond a shrunk window: not sent, the RTO armed
             self.timers[self.slot(sock, 0)] = self.now + self.rto(sock)
@@ -1426,7 +1645,10 @@ class NaiveRx:
         if kind == 2:
             if sock.snd_edge > sock.snd_una:  # snd_wnd 0: the retransmission probes, no TCPTimeouts
                 sock.stats["timeouts"] += 1
-            if sock.ca_state != "loss":
+            sock.scoreboard = []  # forgotten: everything from snd_una goes again
+            sock.lost_hi = sock.rexmit_nxt = sock.fack = sock.snd_una
+            sock.sacked_out = sock.lost_out = 0
+            if sock.ca_state == "open":
                 sock.ssthresh = max(sock.cwnd >> 1, 2)
             sock.ca_state, sock.high_seq = "loss", sock.snd_max
             sock.cwnd, sock.cwnd_cnt, sock.snd_nxt, sock.burst, sock.tlp_high_seq = 1, 0, sock.snd_una, 0, 0
@@ -1480,9 +1702,13 @@ class NaiveRx:
             sock.tlp_high_seq = sock.snd_nxt
         else:
             if sock.burst == 0:
-                out = (sock.snd_nxt - sock.snd_una) // mss
+                if sock.lost_out > 0:
+                    return self.retransmit_lost(sock)
+                out = (sock.snd_nxt - sock.snd_una) // mss - sock.sacked_out
                 quota = min(max(sock.cwnd >> 1, 1), sock.cwnd - out)  # tcp_cwnd_test(): half cwnd at most
                 sock.burst = min(self.tso_segs(sock), quota, (sock.snd_edge - sock.snd_nxt) // mss)
+            if sock.ca_state == "recovery":
+                sock.prr_out += 1
             seq = sock.snd_nxt
             sock.snd_nxt += mss
             sock.burst -= 1
@@ -1509,14 +1735,17 @@ class NaiveRx:
             sock.stats["stalls"] += 1
         return False
 
-    def tcp_ack(self, sock, ack, edge):
+    def tcp_ack(self, sock, ack, edge, sacks):
         """tcp_ack(): the window, snd_una (backoff restarts), Reno's growth when cwnd-limited, the tail
-        loss probe answered, TCP_CA_Loss left, timers, the zero-window probe stopped when it opens."""
+        loss probe answered, TCP_CA_Loss left, SACK loss recovery outside it, timers, the zero-window
+        probe stopped when it opens."""
         mss = self.mss
         acked = ack - sock.snd_una
         if acked > 0 or edge > sock.snd_edge or edge == ack:  # tcp_may_update_window(): taken as is
             sock.snd_edge = edge
         sock.max_window = max(sock.max_window, edge - ack)
+        sacking = sock.ca_state != "loss" and bool(sacks or sock.sacked_out or sock.lost_out
+                                                    or sock.ca_state == "recovery")
         if acked > 0:
             sock.snd_una = ack
             sock.backoff = sock.probes_out = 0
@@ -1525,21 +1754,13 @@ class NaiveRx:
             if sock.ca_state == "loss" and ack >= sock.high_seq:
                 sock.ca_state = "open"
             sock.snd_nxt = max(sock.snd_nxt, ack)
-            segs = acked // mss
-            slow = sock.cwnd < sock.ssthresh
-            if sock.cwnd_limited or (slow and sock.cwnd < 2 * sock.max_out):  # tcp_is_cwnd_limited
-                if slow:
-                    cwnd = min(sock.cwnd + segs, sock.ssthresh)
-                    segs -= cwnd - sock.cwnd
-                    sock.cwnd = cwnd
-                if segs:  # tcp_cong_avoid_ai
-                    if sock.cwnd_cnt >= sock.cwnd:
-                        sock.cwnd_cnt, sock.cwnd = 0, sock.cwnd + 1
-                    sock.cwnd_cnt += segs
-                    if sock.cwnd_cnt >= sock.cwnd:
-                        delta = sock.cwnd_cnt // sock.cwnd
-                        sock.cwnd_cnt -= delta * sock.cwnd
-                        sock.cwnd += delta
+            if not sacking:
+                self.cong_avoid(sock, acked // mss)
+        armed = False
+        if sacking:
+            grow, armed = self.sack_ack(sock, acked, sacks)
+            if grow > 0:
+                self.cong_avoid(sock, grow)
         if sock.recovery == 3:
             if sock.snd_nxt + mss <= sock.snd_edge:
                 sock.recovery = sock.backoff = sock.probes_out = 0
@@ -1550,10 +1771,154 @@ class NaiveRx:
                                                                  TCP_RTO_MAX_US)
                 if acked <= 0:
                     return
-        if acked > 0 or sock.recovery == 0:
+        if not armed and (acked > 0 or sock.recovery in (0, 4)):
             self.arm_xmit_timer(sock)
         if self.can_send(sock):
             self.sndq_push(sock)
+
+    def cong_avoid(self, sock, segs):
+        """Reno's growth (tcp_reno_cong_avoid) when cwnd-limited: slow start, then tcp_cong_avoid_ai."""
+        slow = sock.cwnd < sock.ssthresh
+        if not (sock.cwnd_limited or (slow and sock.cwnd < 2 * sock.max_out)):  # tcp_is_cwnd_limited
+            return
+        if slow:
+            cwnd = min(sock.cwnd + segs, sock.ssthresh)
+            segs -= cwnd - sock.cwnd
+            sock.cwnd = cwnd
+        if segs:
+            if sock.cwnd_cnt >= sock.cwnd:
+                sock.cwnd_cnt, sock.cwnd = 0, sock.cwnd + 1
+            sock.cwnd_cnt += segs
+            if sock.cwnd_cnt >= sock.cwnd:
+                delta = sock.cwnd_cnt // sock.cwnd
+                sock.cwnd_cnt -= delta * sock.cwnd
+                sock.cwnd += delta
+
+    # -- SACK loss recovery: scoreboard, RACK, fast recovery with PRR ----------------------------------
+    SB_RANGES = 16  # rxlab keeps at most this many SACKed ranges: a block that would make one more is ignored
+
+    @staticmethod
+    def sacked_in(sock, lo, hi):
+        return sum(max(0, min(e, hi) - max(b, lo)) for b, e in sock.scoreboard)
+
+    def sack_insert(self, sock, start, end):
+        """[start, end) SACKed: merged with the ranges it touches; returns the bytes newly SACKed."""
+        touch = [r for r in sock.scoreboard if r[1] >= start and r[0] <= end]
+        if not touch:
+            if len(sock.scoreboard) == self.SB_RANGES:
+                return 0
+            sock.scoreboard = sorted(sock.scoreboard + [[start, end]])
+            return end - start
+        lo, hi = min(start, touch[0][0]), max(end, touch[-1][1])
+        new = hi - lo - self.sacked_in(sock, lo, hi)
+        sock.scoreboard = sorted([r for r in sock.scoreboard if r not in touch] + [[lo, hi]])
+        return new
+
+    def lost_count(self, sock):
+        lo, hi = sock.rexmit_nxt, sock.lost_hi
+        return 0 if hi <= lo else (hi - lo - self.sacked_in(sock, lo, hi)) // self.mss
+
+    def enter_recovery(self, sock):
+        """tcp_enter_recovery (TCPSACKRecovery), tcp_init_cwnd_reduction, Reno's ssthresh."""
+        sock.stats["sack_recovery"] += 1
+        sock.high_seq, sock.tlp_high_seq, sock.cwnd_cnt = sock.snd_nxt, 0, 0
+        sock.prior_cwnd, sock.prr_delivered, sock.prr_out = sock.cwnd, 0, 0
+        sock.ssthresh = max(sock.cwnd >> 1, 2)
+        sock.ca_state = "recovery"
+
+    def cwnd_reduction(self, sock, newly, newly_lost, una_advanced):
+        """tcp_cwnd_reduction: PRR."""
+        if newly <= 0:
+            return
+        fl = self.in_flight(sock)
+        delta = sock.ssthresh - fl
+        sock.prr_delivered += newly
+        if delta < 0:
+            sndcnt = -(-sock.ssthresh * sock.prr_delivered // sock.prior_cwnd) - sock.prr_out
+        else:
+            sndcnt = max(sock.prr_delivered - sock.prr_out, newly) + (1 if una_advanced and not newly_lost else 0)
+            sndcnt = min(delta, sndcnt)
+        sock.cwnd = fl + max(sndcnt, 0 if sock.prr_out else 1)
+
+    def rack_mark_lost(self, sock):
+        """Below the frontier, unSACKed and not lost yet: lost if the reordering window is 0 (recovery,
+        or TCP_REORDERING SACKed), else the reordering timer (rtt / 4 + TCP_TIMEOUT_MIN)."""
+        lo, hi = max(sock.lost_hi, sock.snd_una), sock.fack
+        if hi <= lo:
+            return False
+        if hi - lo == self.sacked_in(sock, lo, hi):
+            sock.lost_hi = hi
+            return False
+        if sock.ca_state == "recovery" or sock.sacked_out >= TCP_REORDERING:
+            sock.lost_hi = hi
+            sock.lost_out = self.lost_count(sock)
+            return False
+        sock.recovery = 4
+        self.timers[self.slot(sock, 0)] = self.now + (int(self.cfg.rtt_us) >> 2) + TCP_TIMEOUT_MIN_US
+        return True
+
+    def sack_ack(self, sock, acked, sacks):
+        """The scoreboard from the ACK, RACK, tcp_fastretrans_alert, PRR. Returns (segments for Reno's
+        growth, whether the xmit timer was set)."""
+        mss, una = self.mss, sock.snd_una
+        delivered = 0
+        if acked > 0:
+            prior = una - acked
+            before = self.sacked_in(sock, prior, una)
+            delivered = (acked - before) // mss
+            sock.scoreboard = [[max(b, una), e] for b, e in sock.scoreboard if e > una]
+            sock.sacked_out -= before // mss
+            if prior < sock.rexmit_nxt and sock.ca_state == "recovery":
+                sock.fack = max(sock.fack, sock.high_seq)
+        sock.fack, sock.rexmit_nxt, sock.lost_hi = max(sock.fack, una), max(sock.rexmit_nxt, una), \
+            max(sock.lost_hi, una)
+        for start, end in sacks:
+            start = max(start, una)
+            if end <= start or end > sock.snd_max:
+                continue
+            new = self.sack_insert(sock, start, end) // mss
+            if new > 0:
+                delivered += new
+                sock.sacked_out += new
+                if start < sock.rexmit_nxt and sock.ca_state == "recovery":
+                    sock.fack = max(sock.fack, sock.high_seq)
+                sock.fack = max(sock.fack, end)
+        lost_before = sock.lost_out = self.lost_count(sock)
+        if acked > 0 and sock.scoreboard and sock.scoreboard[0][0] == una:  # reneging
+            sock.recovery = 2
+            self.timers[self.slot(sock, 0)] = self.now + max(self.cfg.rtt_us / 16.0, 10_000.0)
+            return 0, True
+        if sock.ca_state == "recovery" and una >= sock.high_seq:
+            sock.cwnd, sock.ca_state = sock.ssthresh, "open"
+        armed = self.rack_mark_lost(sock) if delivered > 0 else False
+        newly_lost = sock.lost_out - lost_before
+        if sock.ca_state == "open" and sock.lost_out > 0:
+            self.enter_recovery(sock)
+        if sock.ca_state == "recovery":
+            self.cwnd_reduction(sock, delivered, newly_lost, acked > 0)
+            return 0, armed
+        return (delivered if acked > 0 else 0), armed
+
+    def rack_reo_timeout(self, sock):
+        lost_before = sock.lost_out
+        sock.lost_hi = max(sock.lost_hi, sock.fack)
+        sock.lost_out = self.lost_count(sock)
+        if sock.lost_out != lost_before and sock.ca_state != "recovery":
+            self.enter_recovery(sock)
+            self.cwnd_reduction(sock, 1, sock.lost_out - lost_before, False)
+
+    def retransmit_lost(self, sock):
+        """tcp_xmit_retransmit_queue: the first lost segment not SACKed (RetransSegs, TCPFastRetrans)."""
+        seq = sock.rexmit_nxt
+        for b, e in sock.scoreboard:
+            if b <= seq < e:
+                seq = e
+        sock.rexmit_nxt = seq + self.mss
+        sock.lost_out -= 1
+        sock.stats["retrans"] += 1
+        sock.stats["fast_retrans"] += 1
+        sock.prr_out += 1
+        return seq
 
     # -- events and the clock ---------------------------------------------------------------------
     def next_event(self):
@@ -1568,8 +1933,8 @@ class NaiveRx:
         due, kind, slot = self.next_event()
         self.now = due
         if kind == "ack":
-            _, c, ack, edge = self.acks.popleft()
-            self.tcp_ack(self.socks[c], ack, edge)
+            _, c, ack, edge, sacks = self.acks.popleft()
+            self.tcp_ack(self.socks[c], ack, edge, sacks)
             return
         del self.timers[slot]
         C = len(self.socks)
@@ -1776,11 +2141,13 @@ class NaiveRx:
                    "last_seg": s.last_seg_size}
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls", "trap_drops",
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
-            row.update({k: s.stats[k] for k in ("win_probes", "acks_sent", "dup_data", "ofo_drops", "wakes")})
+            row.update({k: s.stats[k] for k in ("win_probes", "acks_sent", "dup_data", "ofo_drops", "wakes",
+                                                "fast_retrans", "sack_recovery")})
+            row.update(sacked_out=s.sacked_out, lost_out=s.lost_out, ofo_segs=sum(s.ofo_n.values()))
             row.update(backoff=s.backoff, recovery=s.recovery, snd_una=s.snd_una, snd_nxt=s.snd_nxt,
                        snd_edge=s.snd_edge, cwnd=s.cwnd, ssthresh=s.ssthresh, cwnd_cnt=s.cwnd_cnt, burst=s.burst,
                        max_out=s.max_out, cwnd_usage_seq=s.cwnd_usage_seq, cwnd_limited=int(s.cwnd_limited),
-                       in_sndq=int(s.in_sndq), ca_state={"open": 0, "loss": 4}[s.ca_state],
+                       in_sndq=int(s.in_sndq), ca_state={"open": 0, "recovery": 3, "loss": 4}[s.ca_state],
                        tlp_high_seq=s.tlp_high_seq, probes_out=s.probes_out, seg_seq=s.seg_seq, rcv_wup=s.rcv_wup,
                        copied_seq=s.copied_seq, ack_quick=s.ack_quick, ack_pending=int(s.ack_pending),
                        reader_woken=int(s.reader_woken), snd_max=s.snd_max, high_seq=s.high_seq,
@@ -1803,6 +2170,9 @@ class NaiveRx:
         self.inject = False
         for sock in self.socks:
             self.tcp_recvmsg(sock, np.inf)
+        for sock in self.socks:  # tcp_v4_destroy_sock() purges the out-of-order queue
+            while sock.ofo:
+                self.ofo_free(sock, 0, sock.app_cpu, False)
         self.mana_detach()
         for cpu in list(self.core.fcache):
             self.core.frag_cache_drain(cpu)

@@ -144,7 +144,7 @@ def test_a_row_keeps_what_it_does_not_change():
 
 def test_the_table_states_what_the_engine_does_not_model():
     todo = releases.not_modelled()
-    assert {"ooo_updates_ratio", "mana_rx_layout"} == set(todo)
+    assert {"mana_rx_layout"} == set(todo)
     sixone = releases.release("6.1")
     assert not sixone.source("mana_rx_layout").modelled  # page_alloc: simulated as page_pool pages
     assert releases.newest().source("mana_rx_layout").modelled
@@ -305,10 +305,12 @@ def test_6_1_and_the_newest_differ_exactly_as_the_table_says():
     # (rcvbuf: both start at tcp_rmem[1]; tcp_rmem_max is tcp_rmem[2]; grow and low_rtt_us are
     # tcp_rcv_space_adjust()'s rules; admission went from 6.1's rule and back by 7.0 (026dfef287c0), while
     # 972ca7a3bc9a's empty-queue return stayed; clamp is window_clamp's rule, a2cbb1603943 then
-    # f5da7c45188e; rcv_wscale follows tcp_rmem[2]: ilog2(6 MB) - 15 = 7, ilog2(32 MB) - 15 = 10)
+    # f5da7c45188e; rcv_wscale follows tcp_rmem[2]: ilog2(6 MB) - 15 = 7, ilog2(32 MB) - 15 = 10; ooo_ratio:
+    # out-of-order skbs measure scaling_ratio from 6.17, 38d7e4443365)
     assert {RC(i).name for i in range(RC.n) if ro.rc[i] != rn.rc[i]} == {
         "tcp_rmem_max", "defer_max", "win_mode", "grow", "low_rtt_us", "prune_empty", "clamp", "rcv_wscale",
-        "nomem"}  # e2142825c120's zero-window ACK (6.6), recorded since 8c670bdfa58e (6.14)
+        "nomem",  # e2142825c120's zero-window ACK (6.6), recorded since 8c670bdfa58e (6.14)
+        "ooo_ratio"}
     assert (ro.rc[RC.rcv_wscale], rn.rc[RC.rcv_wscale]) == (7, 10)
 
 

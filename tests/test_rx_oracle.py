@@ -108,6 +108,14 @@ CONFIGS = [
                                 "connections": 2, "packets": 437}),  # ends with a probe waiting for the link
     ("transport_rcvlowat_delack", {"rcvlowat": 1 << 16, "connections": 3, "gro": False, "wake_us": 10.0}),
     ("transport_long_rtt", {"rtt_us": 1000.0, "connections": 4, "wake_us": 48.0, "mtu": 9000}),
+    # the out-of-order queue (net/ipv4/tcp_input.c tcp_data_queue_ofo): allocation failures drop
+    # segments at the ring, what follows waits out of order and is SACKed; a slow reader with a small
+    # buffer makes TCP drop out-of-order skbs (TCPOFODrop) and prune the queue's end for in-order
+    # data (OfoPruned); XDP drops on 6.17, one flow read every millisecond
+    ("ofo_prune_small_rmem", {"alloc_fail_rate": 0.05, "tcp_rmem": 32768, "reader": "periodic", "app_read_us": 500.0,
+                              "queues": 1, "strategy": "full_page", "seed": 2}),
+    ("ofo_xdp_drop_6_17", {"xdp": (0.9, 0.1, 0.0, 0.0), "kernel": "6.17", "reader": "periodic", "app_read_us": 1000.0,
+                           "queues": 1, "strategy": "full_page", "connections": 1}),
     # NAPI GRO (net/core/gro.c): one flow fills 17 frags, then chains on frag_list, up to gro_max_size
     # (45 segments at MTU 1500) within a 64-packet poll; 200 flows on 16 queues put 12 or so in each
     # queue's one bucket, past MAX_GRO_SKBS: gro_flush_oldest

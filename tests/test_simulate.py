@@ -29,7 +29,8 @@ def outcomes(r):
     return int(q[QS.rx_alloc_fail] + q[QS.xdp_drop] + q[QS.xdp_tx] + q[QS.xdp_redirect] + q[QS.acks]
                + q[QS.skb_table_full]
                + r.conn[:, CN.rmem_drops].sum() + r.conn[:, CN.dup_data].sum() + r.conn[:, CN.ofo_drops].sum()
-               + r.conn[:, CN.zwin_drops].sum() + r.conn[:, CN.oow_drops].sum() + r.conn[:, CN.packets].sum())
+               + r.conn[:, CN.zwin_drops].sum() + r.conn[:, CN.oow_drops].sum() + r.conn[:, CN.packets].sum()
+               + r.conn[:, CN.ofo_segs].sum())
 
 
 @hst.composite

@@ -146,6 +146,51 @@ def test_a_slow_reader_on_6_17_waits_for_zero_window_acks_and_is_not_trapped():
     assert run(**{**kw, "wake_us": 2.0}).goodput_gbps > slow.goodput_gbps
 
 
+def test_a_reader_woken_after_the_probe_is_held_by_zero_window_acks_not_trapped():
+    """On 6.17.0 with its default tcp_rmem, seed 000's stream on full 64 KB pages with a reader woken
+    after the tail loss probe (2 ms, beyond 2 x srtt + TCP_TIMEOUT_MIN). Branch sack (before the
+    zero-window ACK) had this flow trapped: the second flight found the first still queued and was
+    dropped, the probe's segment too (TCPOFODrop), and only RTOs repaired it. Merged with the
+    zero-window ACK (e2142825c120) the first flight, forced into the empty queue, sends an ACK
+    advertising 0 and the sender holds the second flight until the read's window update: nothing is
+    dropped, nothing waits out of order, no RTO; the flow is not trapped. Its tail loss probes still
+    fire while it waits (the read comes after them) and resend the last segment, which tcp_sequence()
+    and tcp_data_queue() find already queued. 7.0 and 6.18.17 (026dfef287c0: sk_rmem_alloc <=
+    sk_rcvbuf again) and a reader woken in 2 µs are faster."""
+    kw = {"kernel": "6.17", "packets": 1500, "wake_us": 2000.0, **FULL_64K}
+    slow = run(**kw)
+    m = slow.metrics()
+    assert m["trapped_connections"] == 0 and m["TCPTimeouts"] == 0 and m["drop_tcp_rmem"] == 0
+    assert m["drop_tcp_ofo"] == 0 and slow.counters[Ctr.TCPOFOQueue] == 0 and m["TCPSACKRecovery"] == 0
+    assert m["TCPLossProbes"] >= 1 and m["RetransSegs"] <= m["TCPLossProbes"]
+    assert m["RetransSegs"] <= m["drop_tcp_old_data"]  # every probe's segment arrived queued already
+    faster = [run(**{**kw, "kernel": "7.0"}), run(**{**kw, "kernel": "6.18.17"}), run(**{**kw, "wake_us": 2.0})]
+    assert all(r.metrics()["trapped_connections"] == r.metrics()["TCPTimeouts"] == 0 for r in faster)
+    assert all(r.goodput_gbps > slow.goodput_gbps for r in faster)
+
+
+def test_sack_repairs_a_hole_the_zero_window_ack_does_not_prevent():
+    """Branch sack showed fast recovery on seed 000's 6.17 stream with a 48 µs reader: the second
+    flight dropped for memory, the probe's segment queued out of order and SACKed, RACK and
+    TCPFastRetrans resending the flight before any RTO. Merged with the zero-window ACK
+    (e2142825c120) that flow drops nothing (the sender waits for the read), so the repair is shown
+    where a hole still opens: XDP drops one frame in ten (tests/test_tcp_ofo.py's HOLES). What follows
+    each hole passes tcp_sequence() (it is within the window) and is queued out of order and SACKed;
+    the sender enters fast recovery (TCPSACKRecovery) and resends lost segments before their RTO
+    (TCPFastRetrans, part of RetransSegs); no segment is dropped for memory or beyond the window and
+    no zero-window ACK is sent for out-of-order data (tcp_data_queue_ofo sets no ICSK_ACK_NOMEM)."""
+    r = run(kernel="6.17", packets=1500, wake_us=48.0, **FULL_64K)
+    m = r.metrics()
+    assert m["drop_tcp_rmem"] == m["TCPSACKRecovery"] == m["TCPTimeouts"] == 0
+    holes = run(xdp=(0.9, 0.1, 0.0, 0.0), queues=1, connections=1, strategy="full_page", reader="periodic",
+                app_read_us=1000.0, packets=600, ring_size=128, max_skbs=1024)
+    h = holes.metrics()
+    assert holes.counters[Ctr.TCPOFOQueue] > 0 and h["TCPSACKRecovery"] > 0
+    assert 0 < h["TCPFastRetrans"] <= h["RetransSegs"]
+    assert h["drop_tcp_rmem"] == h["drop_tcp_beyond_window"] == h["drop_tcp_zero_window"] == 0
+    assert holes.conn[0, CN.ack_nomem] == 0
+
+
 def test_a_closed_window_is_probed_by_the_sender_and_the_probes_back_off():
     """A reader that reads once a second (periodic) lets the window close in between: the sender,
     nothing in flight and less than a segment of window, arms the zero-window probe

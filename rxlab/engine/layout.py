@@ -260,7 +260,8 @@ class CN(IntEnum):
     trap_drops = 19  # skbs dropped (TCPRcvQDrop) with sk_rcvbuf below trap_need
     trap_need = 20  # TCP_INIT_CWND x the largest truesize of those skbs: an initial window of them (0: none)
     backoff = 21  # the sender's icsk_backoff: timeouts since an ACK last advanced snd_una
-    recovery = 22  # what the sender's xmit timer is armed for: 0 nothing, 1 a tail loss probe, 2 an RTO, 3 a zero-window probe
+    recovery = 22  # what the sender's xmit timer is armed for: 0 nothing, 1 a tail loss probe, 2 an RTO, 3 a zero-window probe,
+    # 4 RACK's reordering timeout (ICSK_TIME_REO_TIMEOUT)
     loss_probes = 23  # the sender's TCPLossProbes (tcp_send_loss_probe)
     timeouts = 24  # the sender's TCPTimeouts (tcp_retransmit_timer)
     retrans = 25  # the sender's RetransSegs
@@ -290,8 +291,8 @@ class CN(IntEnum):
     ack_quick = 47  # icsk_ack.quick: ACKs still sent at once (quick-ack mode)
     ack_pending = 48  # icsk_ack.pending: an ACK is scheduled (ICSK_ACK_SCHED)
     acks_sent = 49  # ACKs the receiver sent (tcp_send_ack)
-    dup_data = 50  # segments that arrived again (DelayedACKLost: a retransmit of data already queued)
-    ofo_drops = 51  # segments after a hole, dropped: rxlab has no out-of-order queue
+    dup_data = 50  # segments that arrived again (DelayedACKLost: a retransmit of data already queued, in order or not)
+    ofo_drops = 51  # out-of-order segments dropped for memory (TCPOFODrop) or pruned (OfoPruned)
     reader_woken = 52  # the reader was woken (sk_data_ready) and has not read yet
     wakes = 53  # times the reader was woken
     snd_max = 54  # the highest byte ever sent: a segment below it is a retransmission (RetransSegs)
@@ -300,8 +301,15 @@ class CN(IntEnum):
     xmit_probe = 57  # a probe its timer asks the sender to send: 1 a tail loss probe, 2 the RTO's retransmission of the head whatever the window, 3 a zero-window probe
     ack_nomem = 58  # icsk_ack.pending & ICSK_ACK_NOMEM: the next ACK advertises a zero window (e2142825c120)
     zwin_drops = 59  # in-order segments dropped at a zero receive window (TCPZeroWindowDrop counts their skbs)
-    oow_drops = 60  # segments dropped beyond the receive window by tcp_sequence() (BeyondWindow counts their skbs)
-    n = 61
+    oow_drops = 60  # segments dropped beyond the receive window by tcp_sequence() (BeyondWindow counts their skbs),
+    # or after a hole from the window's right edge (tcp_data_queue's out_of_window, no MIB)
+    # the sender's SACK scoreboard (rxlab.engine.tcp_sack; its ranges in rx.sb)
+    sacked_out = 61  # tp->sacked_out: segments above snd_una the receiver SACKed
+    lost_out = 62  # segments marked lost and not yet sent again (the kernel's lost_out - retrans_out)
+    fast_retrans = 63  # the sender's TCPFastRetrans: lost segments sent again outside TCP_CA_Loss
+    sack_recovery = 64  # the sender's TCPSACKRecovery: times it entered TCP_CA_Recovery (tcp_enter_recovery)
+    ofo_segs = 65  # segments on the out-of-order queue, waiting for a hole to fill
+    n = 66
 
 
 class EV(IntEnum):
@@ -323,7 +331,44 @@ class AK(IntEnum):
     conn = 0
     seq = 1  # the ACK number: the receiver's rcv_nxt
     edge = 2  # the right edge of the window it advertises
-    n = 3
+    # its SACK blocks (tcp_options_write: at most 3 beside timestamps), start and end of each, 0 0 for none
+    sack = 3
+    n = 9
+
+
+class OF(IntEnum):
+    """ofo[]: one connection's out-of-order queue (rxlab.engine.tcp_ofo) and its SACK blocks."""
+
+    head = 0  # the lowest skb of tp->out_of_order_queue (a list linked through rcvq_next[], by sequence)
+    tail = 1  # tp->ooo_last_skb, the highest
+    count = 2
+    num_sacks = 3  # tp->rx_opt.num_sacks
+    sack = 4  # tp->selective_acks[TCP_NUM_SACKS]: start and end of each, the most recent first
+    n = 12
+
+
+class SB(IntEnum):
+    """sb[]: one sender's SACK scoreboard, loss marks and PRR state (rxlab.engine.tcp_sack)."""
+
+    n_ranges = 0  # SACKed ranges above snd_una, in ``range``
+    lost_hi = 1  # every segment in [rexmit_nxt, lost_hi) not SACKed is lost (TCPCB_LOST)
+    rexmit_nxt = 2  # the lost segments below it were sent again (TCPCB_SACKED_RETRANS)
+    fack = 3  # RACK's frontier: every segment below it was sent before the latest one delivered
+    prior_cwnd = 4  # tp->prior_cwnd, tp->prr_delivered, tp->prr_out (tcp_init_cwnd_reduction)
+    prr_delivered = 5
+    prr_out = 6
+    range = 7  # start and end of each SACKed range, by sequence
+    n = 7 + 2 * 16
+
+
+class OS(IntEnum):
+    """ofo_seq[]: an skb on an out-of-order queue."""
+
+    seq = 0  # TCP_SKB_CB(skb)->seq, in payload bytes
+    end = 1  # TCP_SKB_CB(skb)->end_seq
+    prev = 2  # the skb before it on the queue (NONE: the first)
+    segs = 3  # the segments it holds
+    n = 4
 
 
 class CaState(IntEnum):
@@ -401,7 +446,8 @@ class RC(IntEnum):
     rcvlowat = 34  # SO_RCVLOWAT (sk_rcvlowat): bytes queued before sk_data_ready wakes the reader
     gso_max_size = 35  # sk_gso_max_size of the sender's device: a TSO skb's most bytes
     nomem = 36  # Nomem: what tcp_data_queue() does when tcp_try_rmem_schedule() fails
-    n = 37
+    ooo_ratio = 37  # tcp_data_queue_ofo() calls tcp_measure_rcv_mss() (38d7e4443365)
+    n = 38
 
 
 class Grow(IntEnum):

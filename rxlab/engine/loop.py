@@ -17,6 +17,7 @@ from rxlab.engine.page_frag import frag_cache_drain
 from rxlab.engine.reader import any_dirty, ctz32, read_all, read_dirty, reader_wake
 from rxlab.engine.rxq import detach_queues
 from rxlab.engine.sender import sender_sent, sender_xmit, sndq_pop, tcp_ack, tcp_xmit_timer
+from rxlab.engine.tcp_ofo import tcp_ofo_purge
 from rxlab.engine.tcp_output import tcp_ack_now, tcp_send_ack
 from rxlab.engine.timers import timer_fired, timer_next
 from rxlab.kernel.sizes import WIRE_OVERHEAD
@@ -89,7 +90,7 @@ def run_event(st, rx, slot, due):
         ev[EV.ack_head] = i + 1 if i + 1 < rx.ack_t.shape[0] else 0
         ev[EV.ack_count] -= 1
         a = rx.ack[ix(i)]
-        tcp_ack(rx, a[AK.conn], a[AK.seq], a[AK.edge], rx.ack_t[ix(i)])
+        tcp_ack(rx, a[AK.conn], a[AK.seq], a[AK.edge], rx.ack_t[ix(i)], a)
         return
     timer_fired(rx, slot)
     C = rx.rc[RC.conns]
@@ -199,10 +200,11 @@ def drain_frag_caches(st):
 
 def teardown(st, rx):
     """Stop traffic and free everything, as unloading the driver does: the last polls complete,
-    applications read what is queued, the queues are detached, and the per-CPU page_frag caches
-    are drained. Kernel by kernel from Python, so that none compiles another's code again."""
+    applications read what is queued, the sockets' out-of-order queues are purged, the queues are
+    detached, and the per-CPU page_frag caches are drained. Kernel by kernel from Python, so that none compiles another's code again."""
     polls_complete(st, rx, np.inf)  # run_all flushed GRO when traffic stopped: nothing goes up
     read_all(st, rx)
+    tcp_ofo_purge(st, rx)
     detach_queues(st, rx)
     drain_frag_caches(st)
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import CF, CN, FALSE, QP, RC, RF, SK, TRUE, Reader, Timer
+from rxlab.engine.layout import CF, CN, FALSE, OF, QP, RC, RF, SK, TRUE, Reader, Timer
 from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.skb import skb_free
 from rxlab.engine.state import reader_state
@@ -95,10 +95,11 @@ def reader_wake(st, rx, c, t):
     """Connection ``c``'s reader runs at ``t``, woken for its data: it reads all that is queued
     (tcp_recvmsg) and sleeps again; the socket is no longer marked for sampling."""
     rx.conn[ix(c), CN.reader_woken] = 0
-    w = c >> 5
-    rx.dirty[ix(w)] &= ~(1 << (c & 31))
-    if rx.dirty[ix(w)] == 0:  # so that the scans of rx.dirty_words skip the word
-        rx.dirty_words[ix(w >> 5)] &= ~(1 << (w & 31))
+    if rx.ofo[ix(c), OF.count] == 0:  # out-of-order skbs stay charged after the read
+        w = c >> 5
+        rx.dirty[ix(w)] &= ~(1 << (c & 31))
+        if rx.dirty[ix(w)] == 0:  # so that the scans of rx.dirty_words skip the word
+            rx.dirty_words[ix(w >> 5)] &= ~(1 << (w & 31))
     app_read(st, rx, c, t)
 
 
@@ -149,10 +150,20 @@ def app_read(st, rx, c, t):
 
 @inner
 def any_dirty(rx):
-    """Whether any connection queued data since the applications last read."""
+    """Whether a read would find data: a connection marked since the applications last read whose
+    receive queue holds skbs (one marked for its out-of-order queue alone has nothing to read)."""
     for w1 in range(rx.dirty_words.shape[0]):
-        if rx.dirty_words[ix(w1)] != 0:
-            return True
+        words = rx.dirty_words[ix(w1)]
+        while words != 0:
+            low = words & -words
+            words ^= low
+            w = (w1 << 5) + ctz32(low)
+            bits = rx.dirty[ix(w)]
+            while bits != 0:
+                lowc = bits & -bits
+                bits ^= lowc
+                if rx.conn[ix((w << 5) + ctz32(lowc)), CN.count] > 0:
+                    return True
     return False
 
 
@@ -173,7 +184,10 @@ def read_dirty(st, rx, t):
             while bits != 0:
                 lowc = bits & -bits
                 bits ^= lowc
-                app_read(st, rx, (w << 5) + ctz32(lowc), t)
+                c = (w << 5) + ctz32(lowc)
+                app_read(st, rx, c, t)
+                if rx.ofo[ix(c), OF.count] > 0:  # out-of-order skbs stay charged: still sampled
+                    mark_dirty(rx, c)
 
 
 @kernel

@@ -9,17 +9,18 @@ link takes one TSO skb at a time from the senders that may send (``rx.sndq``, fi
 served), so flows interleave skb by skb as a NIC's transmit queues do. ACKs come back one RTT after
 the receiver sent them (rxlab.engine.tcp_output) and carry its window then.
 
-Loss is found by the sender's timers: rxlab's receiver has no out-of-order queue, so a segment after a
-hole is dropped (CN.ofo_drops) and nothing after the hole is SACKed for RACK or fast retransmit to
-act on. A tail loss probe goes out 2 x srtt + 2 ms after the last send or ACK (tcp_schedule_loss_probe;
-+ TCP_RTO_MIN with one packet out), then the RTO (srtt + TCP_RTO_MIN, doubled per timeout: the
+A loss the receiver's SACK blocks show is found by RACK and repaired by fast retransmit in
+TCP_CA_Recovery with PRR (rxlab.engine.tcp_sack). Else the sender's timers find it: a tail loss
+probe goes out 2 x srtt + 2 ms after the last send or ACK (tcp_schedule_loss_probe; + TCP_RTO_MIN
+with one packet out), then the RTO (srtt + TCP_RTO_MIN, doubled per timeout: the
 configured RTT is srtt, rttvar at its floor) puts the sender in TCP_CA_Loss: everything from snd_una
 is sent again, the window restarts at one segment (tcp_enter_loss, Reno's ssthresh half the window).
 A window too small for a segment with nothing in flight arms the zero-window probe
 (tcp_check_probe_timer, tcp_probe0_when)."""
 
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import CN, EV, NONE, RC, RF, CaState, Timer
+from rxlab.engine.layout import AK, CN, EV, NONE, RC, RF, SB, CaState, Timer
+from rxlab.engine.tcp_sack import tcp_rack_reo_timeout, tcp_retransmit_lost, tcp_sack_ack, tcp_sack_forget
 from rxlab.engine.timers import timer_arm, timer_cancel
 from rxlab.kernel.tcp import (
     PROBE0_BACKOFF_MAX,
@@ -53,12 +54,14 @@ def sndq_push(rx, c):
 
 @inner
 def can_send(rx, c):
-    """tcp_write_xmit()'s tests for the next segment: a probe its timer asks for, or a segment both
-    the congestion window (tcp_cwnd_test) and the receive window (tcp_snd_wnd_test) allow."""
+    """tcp_write_xmit()'s tests for the next segment: a probe its timer asks for, or a segment the
+    congestion window allows (tcp_cwnd_test: tcp_packets_in_flight() below cwnd) that is a lost one
+    to send again (tcp_xmit_retransmit_queue) or one the receive window allows (tcp_snd_wnd_test)."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     return (k[CN.xmit_probe] != 0
-            or ((k[CN.snd_nxt] - k[CN.snd_una]) // mss < k[CN.cwnd] and k[CN.snd_nxt] + mss <= k[CN.snd_edge]))
+            or ((k[CN.snd_nxt] - k[CN.snd_una]) // mss - k[CN.sacked_out] - k[CN.lost_out] < k[CN.cwnd]
+                and (k[CN.snd_nxt] + mss <= k[CN.snd_edge] or k[CN.lost_out] > 0)))
 
 
 @inner
@@ -119,15 +122,23 @@ def tcp_xmit_timer(rx, c, t):
     """The sender's timer fires (tcp_write_timer_handler). A tail loss probe (tcp_send_loss_probe) or a
     zero-window probe (tcp_send_probe0) is sent by the link as its next packet of ``c``. An RTO
     (tcp_retransmit_timer, TCPTimeouts): tcp_enter_loss() (ssthresh halved on entering, the window one
-    segment, everything from snd_una sent again), the backoff doubles the next RTO. With a window that
+    segment, everything from snd_una sent again; ssthresh is not lowered again in TCP_CA_Recovery),
+    the backoff doubles the next RTO. With a window that
     cannot take the head (snd_wnd 0 after a memory failure's zero-window ACK), the head is sent again
     all the same (tcp_retransmit_skb of the head, the window probe; not TCPTimeouts when snd_wnd is 0:
     "Receiver dastardly shrinks window"). A tail loss probe whose segment lies beyond a shrunk window
-    is not sent; the RTO is armed instead (tcp_send_loss_probe)."""
+    is not sent; the RTO is armed instead (tcp_send_loss_probe). RACK's reordering timeout
+    (rxlab.engine.tcp_sack)."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     kind = k[CN.recovery]
     k[CN.recovery] = 0
+    if kind == 4:
+        tcp_rack_reo_timeout(rx, c, t)
+        tcp_arm_xmit_timer(rx, c, t)
+        if can_send(rx, c):
+            sndq_push(rx, c)
+        return
     if kind == 1 and k[CN.snd_nxt] - mss >= k[CN.snd_edge] and k[CN.snd_nxt] - mss != k[CN.snd_una]:
         # a window shrunk below the last segment: __tcp_retransmit_skb() refuses it (-EAGAIN), no probe
         # goes out and tcp_send_loss_probe() re-arms the RTO (rearm_timer: tcp_rearm_rto)
@@ -138,7 +149,8 @@ def tcp_xmit_timer(rx, c, t):
         zero = k[CN.snd_edge] <= k[CN.snd_una]
         if not zero:
             k[CN.timeouts] += 1  # snd_wnd 0: "Receiver dastardly shrinks window", no TCPTimeouts
-        if k[CN.ca_state] != CaState.loss:
+        tcp_sack_forget(rx, c)
+        if k[CN.ca_state] == CaState.open:
             k[CN.ssthresh] = max(k[CN.cwnd] >> 1, 2)  # tcp_reno_ssthresh
         k[CN.ca_state] = CaState.loss
         k[CN.high_seq] = k[CN.snd_max]
@@ -186,7 +198,8 @@ def sender_xmit(rx, c, t):
     """Connection ``c`` puts its next segment on the wire at ``t``: the probe its timer asked for, or the
     next of its TSO skb (a new skb of tcp_tso_segs segments, as many as the congestion window and the
     receive window allow, when the last is done; tcp_cwnd_test()'s quota is at most half the window,
-    max(cwnd >> 1, 1), "to ensure at least 2 GSO packets in flight": d649a7a81f3b, 2014). Returns the segment's sequence number, NONE for a
+    max(cwnd >> 1, 1), "to ensure at least 2 GSO packets in flight": d649a7a81f3b, 2014), a lost
+    segment first (tcp_xmit_retransmit_queue). Returns the segment's sequence number, NONE for a
     zero-window probe (a segment without data, tcp_xmit_probe_skb)."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
@@ -213,9 +226,13 @@ def sender_xmit(rx, c, t):
         k[CN.tlp_high_seq] = k[CN.snd_nxt]
     else:
         if k[CN.burst] == 0:
-            out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss
+            if k[CN.lost_out] > 0:
+                return tcp_retransmit_lost(rx, c)
+            out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss - k[CN.sacked_out]
             quota = min(max(k[CN.cwnd] >> 1, 1), k[CN.cwnd] - out)  # tcp_cwnd_test(): at most half cwnd
             k[CN.burst] = min(tcp_tso_segs(rx, k), quota, (k[CN.snd_edge] - k[CN.snd_nxt]) // mss)
+        if k[CN.ca_state] == CaState.recovery:
+            rx.sb[ix(c), SB.prr_out] += 1
         seq = k[CN.snd_nxt]
         k[CN.snd_nxt] += mss
         k[CN.burst] -= 1
@@ -276,21 +293,25 @@ def _cong_avoid(k, acked):
 
 
 @inner
-def tcp_ack(rx, c, ack, edge, t):
-    """An ACK of ``ack`` advertising a window up to ``edge`` reaches connection ``c``'s sender at ``t``
-    (tcp_ack): the window is taken as advertised when the ACK advances snd_una, widens the window or
-    closes it (tcp_ack_update_window, tcp_may_update_window; a zero window updates it from 6.6,
-    800a666141de), so tcp_wnd_end() may move left; acknowledged data leaves the sender
-    (snd_una; the backoff restarts, tcp_ack_update_rtt), the window grows (tcp_cong_control), a tail
-    loss probe is answered once the ACK covers it, TCP_CA_Loss ends once all it sent again is
-    acknowledged; the timers are re-armed, and the zero-window probe stops once the window opens, or
-    is re-armed from this ACK while it stays closed (tcp_ack_probe: tcp_probe0_when())."""
+def tcp_ack(rx, c, ack, edge, t, a):
+    """An ACK of ``ack`` advertising a window up to ``edge`` (its row ``a`` of rx.ack, with its SACK
+    blocks) reaches connection ``c``'s sender at ``t`` (tcp_ack): the window is taken as advertised
+    when the ACK advances snd_una, widens the window or closes it (tcp_ack_update_window,
+    tcp_may_update_window; a zero window updates it from 6.6, 800a666141de), so tcp_wnd_end() may
+    move left; acknowledged data leaves the sender (snd_una; the backoff restarts,
+    tcp_ack_update_rtt), the window grows (tcp_cong_control), a tail loss probe is answered once the
+    ACK covers it, TCP_CA_Loss ends once all it sent again is acknowledged; SACK blocks, a SACK
+    scoreboard or TCP_CA_Recovery take rxlab.engine.tcp_sack's loss recovery; the timers are
+    re-armed, and the zero-window probe stops once the window opens, or is re-armed from this ACK
+    while it stays closed (tcp_ack_probe: tcp_probe0_when())."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     acked = ack - k[CN.snd_una]
     if acked > 0 or edge > k[CN.snd_edge] or edge == ack:  # tcp_may_update_window(): snd_wnd = nwin
         k[CN.snd_edge] = edge
     k[CN.max_window] = max(k[CN.max_window], edge - ack)
+    sacking = k[CN.ca_state] != CaState.loss and (a[AK.sack + 1] != 0 or k[CN.sacked_out] + k[CN.lost_out] != 0
+                                                  or k[CN.ca_state] == CaState.recovery)
     if acked > 0:
         k[CN.snd_una] = ack
         k[CN.backoff] = 0
@@ -300,7 +321,13 @@ def tcp_ack(rx, c, ack, edge, t):
         if k[CN.ca_state] == CaState.loss and ack >= k[CN.high_seq]:
             k[CN.ca_state] = CaState.open
         k[CN.snd_nxt] = max(k[CN.snd_nxt], ack)  # data sent before an RTO went back, acknowledged since
-        _cong_avoid(k, acked // mss)
+        if not sacking:
+            _cong_avoid(k, acked // mss)
+    armed = False
+    if sacking:
+        grow, armed = tcp_sack_ack(rx, c, acked, a, t)
+        if grow > 0:
+            _cong_avoid(k, grow)
     if k[CN.recovery] == 3:
         if k[CN.snd_nxt] + mss <= k[CN.snd_edge]:  # the window opened: the probe timer stops
             k[CN.recovery] = 0
@@ -313,7 +340,7 @@ def tcp_ack(rx, c, ack, edge, t):
                       t + min(base * 2.0 ** min(k[CN.backoff], PROBE0_BACKOFF_MAX), TCP_RTO_MAX_US))
             if acked <= 0:
                 return
-    if acked > 0 or k[CN.recovery] == 0:
+    if not armed and (acked > 0 or k[CN.recovery] == 0 or k[CN.recovery] == 4):
         tcp_arm_xmit_timer(rx, c, t)
     if can_send(rx, c):
         sndq_push(rx, c)

@@ -22,12 +22,15 @@ from rxlab.engine.layout import (
     GR,
     MAX_SKB_FRAGS,
     NONE,
+    OF,
+    OS,
     PF,
     PL,
     QP,
     QS,
     RC,
     RF,
+    SB,
     SK,
     SM,
     WF,
@@ -169,6 +172,13 @@ def _evq():
     return evq
 
 
+def _ofo_rows(conns):
+    ofo = np.zeros((conns, OF.n), np.int64)
+    ofo[:, OF.head] = NONE
+    ofo[:, OF.tail] = NONE
+    return ofo
+
+
 Rx = namedtuple("Rx", [
     "qp",  # int64[queues, QP.n]: each RX queue's parameters and driver state
     "qstats",  # int64[queues, QS.n]: per-queue totals
@@ -197,6 +207,9 @@ Rx = namedtuple("Rx", [
     # poll's end) when it is due (inf: not armed) and its key in the heap; the heap of slots, and each
     # slot's place in it (NONE: not in it)
     "tq_due", "tq_key", "tq_heap", "tq_pos",
+    "ofo",  # int64[conns, OF.n]: each connection's out-of-order queue and SACK blocks (rxlab.engine.tcp_ofo)
+    "ofo_seq",  # int64[n_skbs, OS.n]: each skb's sequence range while on an out-of-order queue
+    "sb",  # int64[conns, SB.n]: each sender's SACK scoreboard (rxlab.engine.tcp_sack)
 ])
 
 
@@ -230,4 +243,5 @@ def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg
         tq_due=np.full(conns * Timer.n + queues, np.inf), tq_key=np.full(conns * Timer.n + queues, np.inf),
         tq_heap=np.zeros(conns * Timer.n + queues, np.int64),
         tq_pos=np.full(conns * Timer.n + queues, NONE, np.int64),
+        ofo=_ofo_rows(conns), ofo_seq=np.zeros((n_skbs, OS.n), np.int64), sb=np.zeros((conns, SB.n), np.int64),
     )

@@ -1,17 +1,26 @@
-"""TCP's receive path for in-order data, on the NAPI CPU (net/ipv4/tcp_input.c): admission to
-the receive queue by the release's rule (tcp_data_queue, tcp_try_rmem_schedule), pruning and
-collapsing (tcp_prune_queue, tcp_collapse), coalescing into the tail (tcp_try_coalesce), and
-rcv_ssthresh's growth (tcp_grow_window); its ACKs are rxlab.engine.tcp_output's. A socket that
-queues data is marked for its reader and wakes it (rxlab.engine.reader)."""
+"""TCP's receive path, on the NAPI CPU (net/ipv4/tcp_input.c): admission to the receive queue, or
+after a hole to the out-of-order queue (rxlab.engine.tcp_ofo), by the release's rule (tcp_data_queue,
+tcp_try_rmem_schedule), pruning and collapsing (tcp_prune_queue, tcp_collapse), coalescing into
+the tail (tcp_try_coalesce), and rcv_ssthresh's growth (tcp_grow_window); its ACKs are
+rxlab.engine.tcp_output's. A socket that queues data is marked for its reader and wakes it
+(rxlab.engine.reader)."""
 
 import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import CF, CN, NONE, RC, RF, SK, TRUE, Admission, G, Nomem
+from rxlab.engine.layout import CF, CN, NONE, OF, RC, RF, SK, TRUE, Admission, G, Nomem
 from rxlab.engine.reader import mark_dirty, tcp_data_ready
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
 from rxlab.engine.tcp import alloc_skb_truesize, tcp_grow_window, tcp_measure_rcv_mss, tcp_win_from_space
+from rxlab.engine.tcp_ofo import (
+    OFO_DROPPED,
+    OFO_QUEUED,
+    tcp_ofo_insert,
+    tcp_ofo_queue,
+    tcp_prune_ofo_queue,
+    tcp_sack_remove,
+)
 from rxlab.engine.tcp_output import (
     tcp_ack_now,
     tcp_ack_snd_check,
@@ -95,7 +104,7 @@ def tcp_collapse(st, rx, c, cpu):
 
 
 @inner
-def tcp_prune_queue(st, rx, c, need, cpu):
+def tcp_prune_queue(st, rx, c, need, in_seq, cpu):
     """tcp_try_rmem_schedule() found no room (sk_rmem_alloc + ``need`` > sk_rcvbuf, ``need`` 0, the
     truesize or the len by the release's admission rule): tcp_prune_queue() counts PruneCalled;
     tcp_clamp_window() sets sk_rcvbuf to sk_rmem_alloc (at most tcp_rmem[2]) unless SO_RCVBUF
@@ -103,8 +112,9 @@ def tcp_prune_queue(st, rx, c, need, cpu):
     skb does not fit, that can lower it (1d2fbaad7cd8); if the skb still does not fit,
     if sk_rmem_alloc still exceeds sk_rcvbuf, tcp_clamp_window() also lowers rcv_ssthresh to
     min(window_clamp, 2 x advmss); if the skb still does not fit,
-    tcp_collapse() the receive queue (rxlab has no out-of-order queue to collapse or prune); if it
-    still does not fit, RcvPruned and -1 (the caller drops the skb unless the queue is empty). From
+    tcp_collapse() the receive queue (not the out-of-order queue: tcp_collapse_ofo_queue() is not
+    modelled); if it still does not fit, tcp_prune_ofo_queue() from the arriving skb's ``in_seq``;
+    if it still does not fit, RcvPruned and -1 (the caller drops the skb unless the queue is empty). From
     6.17 (972ca7a3bc9a) an empty queue returns -1 at once, before tcp_clamp_window() could set
     sk_rcvbuf to 0 under 1d2fbaad7cd8's rule: the caller force-admits the skb."""
     rc = rx.rc
@@ -121,8 +131,68 @@ def tcp_prune_queue(st, rx, c, need, cpu):
     tcp_collapse(st, rx, c, cpu)
     if k[CN.rmem] + need <= k[CN.rcvbuf]:
         return 0
+    tcp_prune_ofo_queue(st, rx, c, need, in_seq, cpu)
+    if k[CN.rmem] + need <= k[CN.rcvbuf]:
+        return 0
     st.c[Ctr.RcvPruned] += 1
     return -1
+
+
+@inner
+def _rmem_need(st, rx, s, payload):
+    """What tcp_try_rmem_schedule() adds to sk_rmem_alloc before comparing with sk_rcvbuf, by the
+    release's admission rule: nothing, the skb's truesize (1d2fbaad7cd8) or its len (f017c1f768b6)."""
+    adm = rx.rc[RC.admission]
+    if adm == Admission.rmem_plus_truesize:
+        return st.skbs[ix(s), SK.truesize]
+    if adm == Admission.rmem_plus_len:
+        return payload
+    return 0
+
+
+@inner
+def tcp_data_queue_ofo(st, rx, c, s, cpu, segs, payload, seg, seq, t):
+    """tcp_data_queue_ofo() of skb ``s`` after a hole: tcp_try_rmem_schedule() as for in-order data
+    (tcp_prune_queue() when it does not fit); if that fails the skb is dropped (TCPOFODrop, its
+    segments CN.ofo_drops; sk_data_ready). Else tcp_measure_rcv_mss() from 6.17 (38d7e4443365 "tcp:
+    call tcp_measure_rcv_mss() for ooo packets"), an ACK scheduled, TCPOFOQueue, the skb on the
+    queue with its SACK block (rxlab.engine.tcp_ofo.tcp_ofo_insert), and tcp_grow_window() for it
+    unless it was dropped as all queued already (a SACK connection's; for an skb queued, before
+    skb_set_owner_r() charges it). __tcp_ack_snd_check() then sends the ACK at once: the queue holds data
+    (rxlab does not compress SACKs, tcp_sack_compress_send_ack)."""
+    k = rx.conn[ix(c)]
+    need = _rmem_need(st, rx, s, payload)
+    if k[CN.rmem] + need > k[CN.rcvbuf] and tcp_prune_queue(st, rx, c, need, seq, cpu) < 0:
+        st.c[Ctr.TCPOFODrop] += 1
+        k[CN.ofo_drops] += segs
+        tcp_data_ready(st, rx, c, t)
+        skb_free(st, s, cpu, TRUE)
+        _ofo_ack_check(rx, c, t)
+        return
+    truesize = st.skbs[ix(s), SK.truesize]
+    if rx.rc[RC.ooo_ratio]:
+        tcp_measure_rcv_mss(rx.rc, k, seg, payload, truesize)
+    k[CN.ack_pending] = 1
+    st.c[Ctr.TCPOFOQueue] += 1
+    mark_dirty(rx, c)  # its memory is sampled
+    done = tcp_ofo_insert(st, rx, c, s, seq, seq + payload, segs, cpu)
+    if done != OFO_DROPPED:
+        tcp_grow_window(rx.rc, k, payload, truesize)
+    if done == OFO_QUEUED:
+        k[CN.rmem] += truesize  # skb_set_owner_r()
+    _ofo_ack_check(rx, c, t)
+
+
+@inner
+def _ofo_ack_check(rx, c, t):
+    """__tcp_ack_snd_check() with out-of-order data possible: a scheduled ACK goes at once while the
+    out-of-order queue holds data, else as for in-order data."""
+    if rx.conn[ix(c), CN.ack_pending] == 0:
+        return
+    if rx.ofo[ix(c), OF.count] > 0:
+        tcp_send_ack(rx, c, t)
+    else:
+        tcp_ack_snd_check(rx, c, t)
 
 
 @inner
@@ -131,11 +201,13 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     all from sequence number ``seq`` (a GRO aggregate, or one segment). First tcp_validate_incoming()'s
     tcp_sequence(): data ending beyond the receive window is dropped (BeyondWindow, CN.oow_drops) unless
     it starts within it and the receive queue is empty, and tcp_send_dupack() sends an ACK (a window
-    shrinks only by a memory failure's zero window, below). Data already queued is dropped
-    (DelayedACKLost, quick-ack mode and an ACK at once); data after a hole too, as rxlab has no
-    out-of-order queue (CN.ofo_drops; the kernel's dup ACK at once); a segment partly queued already
-    keeps only its new bytes. In-order data meeting a zero receive window (tcp_receive_window() == 0)
-    is dropped (TCPZeroWindowDrop, CN.zwin_drops; out_of_window: quick-ack mode and an ACK at once).
+    shrinks only by a memory failure's zero window, below); out-of-order data too. Data already queued
+    is dropped (DelayedACKLost, quick-ack mode and an ACK at once); data after a hole that starts at the
+    window's right edge or beyond is dropped as out_of_window (CN.oow_drops, no MIB: quick-ack mode and
+    an ACK at once), other data after a hole goes to the out-of-order queue (tcp_data_queue_ofo, which
+    sets no ICSK_ACK_NOMEM); a segment partly queued already keeps only its new bytes. In-order data
+    meeting a zero receive window (tcp_receive_window() == 0) is dropped (TCPZeroWindowDrop,
+    CN.zwin_drops; out_of_window: quick-ack mode and an ACK at once).
     tcp_try_rmem_schedule() by the release's admission rule
     (sk_rmem_alloc > sk_rcvbuf; from 6.17 sk_rmem_alloc + truesize > sk_rcvbuf, 1d2fbaad7cd8; from
     6.18 + len, f017c1f768b6) -> tcp_prune_queue(); if that fails the skb is dropped (TCPRcvQDrop,
@@ -149,7 +221,10 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     the segments it gets, which drops what the window lets through (Result.trapped()). Else tcp_measure_rcv_mss()
     (scaling_ratio), rcv_nxt, tcp_try_coalesce() into the tail or queue the skb, charging truesize
     (or the coalesce delta); tcp_event_data_recv() (with tcp_grow_window() for an skb of 128 bytes or
-    more), tcp_data_ready() and __tcp_ack_snd_check()."""
+    more); with an out-of-order queue, tcp_ofo_queue() moves what now follows in order and
+    tcp_sack_remove() drops the SACK blocks rcv_nxt reached; tcp_data_ready(); and
+    __tcp_ack_snd_check(), at once while the out-of-order queue holds data or when it was emptied
+    (ICSK_ACK_NOW: "RFC5681. 4.2. SHOULD send immediate ACK, when gap in queue is filled")."""
     rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
     k = conn[ix(c)]
     # tcp_validate_incoming() -> tcp_sequence(): data ending beyond rcv_nxt + tcp_receive_window() is
@@ -168,16 +243,21 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         tcp_ack_now(rx, c, t)
         skb_free(st, s, cpu, TRUE)
         return
-    if seq > k[CN.rcv_nxt]:  # after a hole: tcp_data_queue_ofo(), which rxlab does not model
-        k[CN.ofo_drops] += segs
-        tcp_ack_now(rx, c, t)
-        skb_free(st, s, cpu, TRUE)
+    if seq > k[CN.rcv_nxt]:
+        if seq >= wend:  # !before(seq, rcv_nxt + tcp_receive_window(tp)): out_of_window, no MIB
+            k[CN.oow_drops] += segs
+            tcp_incr_quickack(rx, c)
+            tcp_ack_now(rx, c, t)
+            skb_free(st, s, cpu, TRUE)
+            return
+        tcp_data_queue_ofo(st, rx, c, s, cpu, segs, payload, seg, seq, t)
         return
     if seq < k[CN.rcv_nxt]:  # "Partial packet, seq < rcv_next < end_seq": only the new bytes count
         old = (k[CN.rcv_nxt] - seq) // seg
         mtu = rc[RC.mtu]
         st.skbs[ix(s), SK.len] -= old * mtu
         st.skbs[ix(s), SK.page_len] -= min(st.skbs[ix(s), SK.page_len], old * mtu)
+        k[CN.dup_data] += old
         segs -= old
         payload -= old * seg
     if k[CN.rcv_edge] <= k[CN.rcv_nxt]:  # tcp_receive_window(tp) == 0: TCPZeroWindowDrop, out_of_window
@@ -187,15 +267,10 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         tcp_ack_now(rx, c, t)
         skb_free(st, s, cpu, TRUE)
         return
-    adm = rc[RC.admission]
-    need = 0
-    if adm == Admission.rmem_plus_truesize:
-        need = st.skbs[ix(s), SK.truesize]
-    elif adm == Admission.rmem_plus_len:
-        need = payload
+    need = _rmem_need(st, rx, s, payload)
     nomem = rc[RC.nomem] != Nomem.drop  # before 6.6 an empty queue takes the skb unchecked
     refused = ((k[CN.count] > 0 or nomem) and k[CN.rmem] + need > k[CN.rcvbuf]
-               and tcp_prune_queue(st, rx, c, need, cpu) < 0)
+               and tcp_prune_queue(st, rx, c, need, seq, cpu) < 0)
     if refused and nomem:
         k[CN.ack_nomem] = 1  # ICSK_ACK_NOMEM | ICSK_ACK_NOW, and inet_csk_schedule_ack()
         k[CN.ack_pending] = 1
@@ -239,7 +314,14 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         k[CN.rmem] += truesize
     if payload >= 128:
         tcp_grow_window(rc, k, payload, truesize)
-    tcp_data_ready(st, rx, c, t)
+    o = rx.ofo[ix(c)]
+    if o[OF.count] > 0:
+        tcp_ofo_queue(st, rx, c, cpu)
+        tcp_sack_remove(o, k[CN.rcv_nxt])
+        tcp_data_ready(st, rx, c, t)
+        tcp_send_ack(rx, c, t)  # ICSK_ACK_NOW (a zero-window ACK too, if ICSK_ACK_NOMEM is set)
+        return
+    tcp_data_ready(st, rx, c, t)  # (SACK blocks exist only while the out-of-order queue holds data)
     if k[CN.ack_nomem] != 0:
         tcp_send_ack(rx, c, t)  # forced in: ICSK_ACK_NOW, the zero-window ACK at once
     else:

@@ -4,16 +4,18 @@ an ACK goes out, the window it advertises, and its way back to the sender, which
 later (``rx.ack``: every ACK takes the same time, so the ring is in order of arrival)."""
 
 from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import AK, CF, CN, EV, RC, RF, Timer
+from rxlab.engine.layout import AK, CF, CN, EV, OF, RC, RF, Timer
 from rxlab.engine.tcp import __tcp_select_window, tcp_select_window
 from rxlab.engine.timers import timer_arm, timer_cancel
-from rxlab.kernel.tcp import TCP_DELACK_MIN_US, TCP_MAX_QUICKACKS, TCP_RTO_MIN_US
+from rxlab.kernel.tcp import TCP_DELACK_MIN_US, TCP_MAX_QUICKACKS, TCP_RTO_MIN_US, TCP_SACK_BLOCKS_SENT
 
 
 @inner
 def tcp_send_ack(rx, c, t):
     """tcp_send_ack(): an ACK of rcv_nxt, advertising tcp_select_window()'s window (rxlab.engine.tcp:
-    rcv_wup becomes rcv_nxt, the offered window is not shrunk). It reaches the sender at ``t`` + RTT.
+    rcv_wup becomes rcv_nxt, the offered window is not shrunk) and the first SACK blocks
+    (tcp_established_options: TCP_SACK_BLOCKS_SENT beside the timestamps; no D-SACK). It reaches the
+    sender at ``t`` + RTT.
     The delayed ACK is cancelled and quick-ack mode counts one ACK down (tcp_event_ack_sent,
     tcp_dec_quickack_mode)."""
     k = rx.conn[ix(c)]
@@ -36,6 +38,13 @@ def tcp_send_ack(rx, c, t):
     a[AK.conn] = c
     a[AK.seq] = k[CN.rcv_nxt]
     a[AK.edge] = edge
+    o = rx.ofo[ix(c)]
+    n = min(o[OF.num_sacks], TCP_SACK_BLOCKS_SENT)
+    for j in range(n):
+        a[ix(AK.sack + 2 * j)] = o[ix(OF.sack + 2 * j)]
+        a[ix(AK.sack + 2 * j + 1)] = o[ix(OF.sack + 2 * j + 1)]
+    if n < TCP_SACK_BLOCKS_SENT:
+        a[ix(AK.sack + 2 * n + 1)] = 0  # the blocks end with an empty one
     ev[EV.ack_count] += 1
 
 

@@ -93,8 +93,7 @@ _B = [
               "autotuning's growth of sk_rcvbuf moves it (autotune); it becomes tcp_win_from_space(sk_rcvbuf) "
               "at the new ratio (scaling_ratio); the same through tcp_set_window_clamp(), which also moves "
               "rcv_ssthresh, and rcvq_space.space is capped at it (set_clamp)"),
-    Behaviour("ooo_updates_ratio", bool, "out-of-order packets update rcv_mss and scaling_ratio",
-              engine="not modelled: the engine has no out-of-order packets"),
+    Behaviour("ooo_updates_ratio", bool, "out-of-order packets update rcv_mss and scaling_ratio"),
     Behaviour("rcvbuf_autotune", bool, "tcp_rcv_space_adjust() grows sk_rcvbuf (net.ipv4.tcp_moderate_rcvbuf)"),
     Behaviour("rcvbuf_low_rtt_us", int,
               "net.ipv4.tcp_rcvbuf_low_rtt: below this RTT sk_rcvbuf grows by rtt/threshold (0: no such sysctl)"),

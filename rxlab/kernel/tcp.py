@@ -18,6 +18,13 @@ TCP_RTO_MAX_US = 120_000_000  # TCP_RTO_MAX (120 * HZ): the backed-off RTO's cei
 PROBE0_BACKOFF_MAX = (TCP_RTO_MAX_US // TCP_RTO_MIN_US).bit_length()
 # the receiver's ACKs (include/net/tcp.h, HZ = 1000; net/ipv4/tcp_input.c __tcp_ack_snd_check())
 TCP_DELACK_MIN_US = 40_000  # TCP_DELACK_MIN = TCP_ATO_MIN = HZ / 25: a delayed ACK's timeout (icsk_ack.ato)
+# SACK (include/linux/tcp.h; net/ipv4/tcp_output.c tcp_established_options(): the 40 option bytes less
+# the aligned timestamps (12) and SACK's kind and length (4) leave room for 3 blocks of 8)
+TCP_NUM_SACKS = 4  # tp->selective_acks[]: the blocks the receiver remembers
+TCP_SACK_BLOCKS_SENT = 3
+# the sender's loss detection (include/net/tcp.h TCP_FASTRETRANS_THRESH, the default of
+# net.ipv4.tcp_reordering: tp->reordering, the SACKed segments after which RACK waits no more)
+TCP_REORDERING = 3
 TCP_MAX_QUICKACKS = 16  # at most this many ACKs sent at once in quick-ack mode (tcp_incr_quickack)
 # the sender (net/ipv4/tcp_output.c tcp_tso_autosize(); net/ipv4/tcp_input.c tcp_update_pacing_rate();
 # their sysctls' defaults, Documentation/networking/ip-sysctl.rst)

@@ -81,8 +81,8 @@ class Result:
         truesize after such drops, which drops what the window lets through. From 6.17
         (1d2fbaad7cd8) tcp_prune_queue() calls tcp_clamp_window() whenever the admission rule
         refuses an skb, which sets sk_rcvbuf to what is queued without the skb; a flight that finds
-        the last one still queued is then dropped, and nothing after the hole is SACKed (rxlab has
-        no out-of-order queue), so the sender waits for its tail loss probe and RTO (the metrics
+        the last one still queued is then dropped, and what follows the hole finds no room in the
+        out-of-order queue either, so the sender waits for its tail loss probe and RTO (the metrics
         TCPLossProbes, TCPTimeouts). Such a flow's throughput is not a figure to compare.
         ``trapped_at_us`` is when its first trap drop came (NaN for one the RTO alone marks)."""
         k = self.conn
@@ -145,6 +145,8 @@ class Result:
             "TCPLossProbes": int(self.conn[:, CN.loss_probes].sum()),
             "TCPTimeouts": int(self.conn[:, CN.timeouts].sum()),
             "RetransSegs": int(self.conn[:, CN.retrans].sum()),
+            "TCPFastRetrans": int(self.conn[:, CN.fast_retrans].sum()),
+            "TCPSACKRecovery": int(self.conn[:, CN.sack_recovery].sum()),
             "TCPWinProbe": int(self.conn[:, CN.win_probes].sum()),
             "acks_sent": int(self.conn[:, CN.acks_sent].sum()),
             "ack_ring_full": self.ack_ring_full,

@@ -217,6 +217,7 @@ def _params(cfg):
         RC.low_rtt_us: rel.rcvbuf_low_rtt_us, RC.admission: Admission[rel.admission],
         RC.shinfo: skb_shinfo_aligned(), RC.gro_max_size: GRO_LEGACY_MAX_SIZE,
         RC.prune_empty: rel.prune_empty == "drop", RC.nomem: Nomem[rel.rcvq_nomem],
+        RC.ooo_ratio: rel.ooo_updates_ratio,
         RC.rcv_wscale: _windows(cfg, rcvbuf, locked)[1], RC.clamp: Clamp[rel.window_clamp],
         RC.clamp_floor: sock_min_rcvbuf(cfg.arch) // 2,
         RC.reader: Reader[cfg.reader], RC.rcvlowat: cfg.rcvlowat, RC.gso_max_size: GSO_LEGACY_MAX_SIZE,

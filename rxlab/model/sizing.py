@@ -24,12 +24,15 @@ from rxlab.engine.layout import (
     GL,
     GR,
     MAX_SKB_FRAGS,
+    OF,
+    OS,
     PF,
     PL,
     QP,
     QS,
     RC,
     RF,
+    SB,
     SK,
     SM,
     WF,
@@ -189,7 +192,8 @@ def ack_cap(cfg):
 # bytes per row of each table make_state / make_rx allocate (int64 and float64: 8 bytes a cell)
 PAGE_ROW = 8 * (PF.n + 1)  # pages and page_stack
 BUF_ROW = 8 * (BF.n + 1)  # bufs and buf_stack
-SKB_ROW = 8 * (SK.n + 1 + DT.n + 1 + 2 * MAX_SKB_FRAGS + 1)  # skbs, data, their stacks, frags, rcvq_next
+# skbs, data, their stacks, frags, rcvq_next, ofo_seq
+SKB_ROW = 8 * (SK.n + 1 + DT.n + 1 + 2 * MAX_SKB_FRAGS + 1 + OS.n)
 HOLD_ROW = 16  # hold_buf and hold_t
 
 
@@ -203,11 +207,11 @@ def table_bytes(cfg, sz):
              + 8 * sz.n_cpus * (FC.n + 1)
              + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max + GRO_HASH_BUCKETS * GL.n
                         + sz.wqe_frags_max * WF.n + sz.frag_pages_max)
-             + 8 * cfg.connections * (CN.n + CF.n + GR.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1)
+             + 8 * cfg.connections * (CN.n + CF.n + GR.n + OF.n + SB.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
     parts = {"holds": sz.hold_cap * Q * (configs * PAGE_ROW + BUF_ROW + HOLD_ROW),
              "skbs": sz.n_skbs * (SKB_ROW + 2 * PAGE_ROW),
-             "connections": 8 * cfg.connections * (CN.n + CF.n + GR.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1),
+             "connections": 8 * cfg.connections * (CN.n + CF.n + GR.n + OF.n + SB.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1),
              "samples": 8 * cfg.samples * SM.n}
     parts["rings"] = total - sum(parts.values())
     # rxlab.engine.invariants.scan, after the tables are filled and at each reconfiguration: per-page

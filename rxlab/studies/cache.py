@@ -28,7 +28,7 @@ from rxlab.counters import METRICS, READER_PREFIX, Ctr
 from rxlab.errors import bad
 from rxlab.model.config import FIELDS
 
-MODEL_VERSION = 21  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
+MODEL_VERSION = 24  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
 # 5: memory efficiency; 6: kernel releases (SimConfig.kernel, online_cpus; the newest release's defaults);
 # 7: page_pool's own DMA mappings fail at dma_map_fail_rate; 8: a detached queue's full pages go to the ptr_ring;
 # 9: the receive side as each release has it (autotuning, SO_RCVBUF, prune/collapse and admission, the
@@ -58,6 +58,16 @@ MODEL_VERSION = 21  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-all
 # 58-60, counters TCPZeroWindowDrop, BeyondWindow, drop_tcp_zero_window, drop_tcp_beyond_window
 # (21, also: TSO skbs at most half cwnd, tcp_cwnd_test; quick-ack mode ended by __tcp_select_window;
 # the zero-window probe timer re-armed by the ACK of a still closed window, tcp_ack_probe)
+# 22-23: only on branch sack (its out-of-order queue and SACK before this merge); skipped so that no
+# result cached there is taken for one of 24
+# 24: the receiver's out-of-order queue (tcp_data_queue_ofo, tcp_ofo_queue, tcp_prune_ofo_queue) and
+# its SACK blocks in the ACKs; TCPOFOQueue, TCPOFODrop, TCPOFOMerge, OfoPruned; ooo_updates_ratio;
+# the sender's SACK scoreboard, RACK, fast recovery with PRR (TCPFastRetrans, TCPSACKRecovery; CN
+# sacked_out, lost_out); idle reads skipped when only out-of-order data is marked; CN.ofo_segs
+# (segments waiting out of order); dup_data also counts segments that arrived again out of order
+# (TCPOFOMerge) or partly old; pruned segments counted by the skbs' own segments; CN columns 61-65.
+# Out-of-order data goes through tcp_sequence() first and is admitted as in-order data is, without
+# the zero-window ACK of a memory failure (tcp_data_queue_ofo sets no ICSK_ACK_NOMEM)
 """Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
 simulation or ``Result.to_frame()`` changes any number or column a run produces: cached results
 of other versions are then no longer found (they stay on disk under ``model-<N>/`` until

@@ -1,0 +1,274 @@
+"""The sender's SACK scoreboard, RACK loss detection and fast recovery with PRR (net/ipv4/tcp_input.c
+tcp_sacktag_write_queue, tcp_fastretrans_alert, tcp_enter_recovery, tcp_cwnd_reduction,
+tcp_end_cwnd_reduction; net/ipv4/tcp_recovery.c tcp_rack_detect_loss, tcp_rack_reo_timeout;
+net/ipv4/tcp_output.c tcp_xmit_retransmit_queue).
+
+The kernel marks each skb of its retransmission queue SACKed, lost or retransmitted; rxlab's sender
+keeps no skbs, so its scoreboard (``rx.sb``) is the SACKed ranges above snd_una and two marks:
+every segment in [rexmit_nxt, lost_hi) not SACKed is lost and waits to be sent again (CN.lost_out),
+and those below rexmit_nxt were. Segments leave in sequence order and the path does not reorder, so
+"sent before the latest segment delivered" (RACK, RFC 8985) is "below ``fack``": the end of the
+highest data SACKed or acknowledged, or, once a retransmission is delivered, high_seq (all of the
+flight before recovery was sent before any retransmission). Simplifications, stated: a lost
+retransmission waits for the RTO (RACK would find it from later deliveries); the reordering timer
+waits the whole reordering window from the ACK that arms it (the kernel subtracts how much later the
+delivered segment left than the first one waiting), without the kernel's rounding to jiffies, as
+rxlab's other timers; after an RTO the scoreboard is forgotten and everything from snd_una is sent
+again (the kernel sends again only what was not SACKed, tcp_timeout_mark_lost); at most
+SB_RANGES SACKed ranges are kept (a SACK block that would make one more is ignored)."""
+
+from rxlab.engine.jit import inner, ix
+from rxlab.engine.layout import AK, CN, RC, RF, SB, CaState, Timer
+from rxlab.engine.timers import timer_arm
+from rxlab.kernel.tcp import TCP_REORDERING, TCP_SACK_BLOCKS_SENT, TCP_TIMEOUT_MIN_US
+
+SB_RANGES = (SB.n - SB.range) // 2
+
+
+@inner
+def _sacked_in(b, lo, hi):
+    """Bytes SACKed in [lo, hi)."""
+    n = 0
+    for i in range(b[SB.n_ranges]):
+        s = max(b[ix(SB.range + 2 * i)], lo)
+        e = min(b[ix(SB.range + 2 * i + 1)], hi)
+        if e > s:
+            n += e - s
+    return n
+
+
+@inner
+def _sack_insert(b, start, end):
+    """Range [start, end) SACKed: merged with the ranges it touches, or a new one (ignored when
+    SB_RANGES are kept). Returns the bytes newly SACKed."""
+    n = b[SB.n_ranges]
+    i = 0
+    while i < n and b[ix(SB.range + 2 * i + 1)] < start:
+        i += 1
+    j = i
+    while j < n and b[ix(SB.range + 2 * j)] <= end:
+        j += 1
+    if i == j:  # touches none: a new range at i
+        if n == SB_RANGES:
+            return 0
+        for m in range(n, i, -1):
+            b[ix(SB.range + 2 * m)] = b[ix(SB.range + 2 * m - 2)]
+            b[ix(SB.range + 2 * m + 1)] = b[ix(SB.range + 2 * m - 1)]
+        b[ix(SB.range + 2 * i)] = start
+        b[ix(SB.range + 2 * i + 1)] = end
+        b[SB.n_ranges] = n + 1
+        return end - start
+    s = min(start, b[ix(SB.range + 2 * i)])
+    e = max(end, b[ix(SB.range + 2 * j - 1)])
+    new = e - s - _sacked_in(b, s, e)
+    b[ix(SB.range + 2 * i)] = s
+    b[ix(SB.range + 2 * i + 1)] = e
+    gone = j - i - 1
+    if gone > 0:
+        for m in range(i + 1, n - gone):
+            b[ix(SB.range + 2 * m)] = b[ix(SB.range + 2 * (m + gone))]
+            b[ix(SB.range + 2 * m + 1)] = b[ix(SB.range + 2 * (m + gone) + 1)]
+        b[SB.n_ranges] = n - gone
+    return new
+
+
+@inner
+def _sack_trim(b, una):
+    """The ranges snd_una reached leave the scoreboard (tcp_clean_rtx_queue)."""
+    n = b[SB.n_ranges]
+    i = 0
+    while i < n and b[ix(SB.range + 2 * i + 1)] <= una:
+        i += 1
+    if i > 0:
+        for m in range(i, n):
+            b[ix(SB.range + 2 * (m - i))] = b[ix(SB.range + 2 * m)]
+            b[ix(SB.range + 2 * (m - i) + 1)] = b[ix(SB.range + 2 * m + 1)]
+        n -= i
+        b[SB.n_ranges] = n
+    if n > 0 and b[SB.range] < una:
+        b[SB.range] = una
+
+
+@inner
+def _lost_out(b, mss):
+    """Segments in [rexmit_nxt, lost_hi) not SACKed."""
+    lo, hi = b[SB.rexmit_nxt], b[SB.lost_hi]
+    if hi <= lo:
+        return 0
+    return (hi - lo - _sacked_in(b, lo, hi)) // mss
+
+
+@inner
+def _in_flight(k, mss):
+    """tcp_packets_in_flight(): packets_out - (sacked_out + lost_out) + retrans_out."""
+    return (k[CN.snd_nxt] - k[CN.snd_una]) // mss - k[CN.sacked_out] - k[CN.lost_out]
+
+
+@inner
+def tcp_enter_recovery(rx, k, b):
+    """tcp_enter_recovery() (TCPSACKRecovery) with tcp_init_cwnd_reduction(): high_seq = snd_nxt, no
+    tail loss probe outstanding, prior_cwnd = cwnd, PRR's counts at 0, ssthresh by Reno's
+    tcp_reno_ssthresh() (half the window, at least 2); TCP_CA_Recovery."""
+    k[CN.sack_recovery] += 1
+    k[CN.high_seq] = k[CN.snd_nxt]
+    k[CN.tlp_high_seq] = 0
+    k[CN.cwnd_cnt] = 0
+    b[SB.prior_cwnd] = k[CN.cwnd]
+    b[SB.prr_delivered] = 0
+    b[SB.prr_out] = 0
+    k[CN.ssthresh] = max(k[CN.cwnd] >> 1, 2)
+    k[CN.ca_state] = CaState.recovery
+
+
+@inner
+def tcp_cwnd_reduction(k, b, mss, newly_acked_sacked, newly_lost, una_advanced):
+    """tcp_cwnd_reduction(), Proportional Rate Reduction (RFC 6937; net/ipv4/tcp_input.c): while more
+    is in flight than ssthresh, send prr_delivered x ssthresh / prior_cwnd less what was sent since
+    recovery began; else as much as was delivered (one more when snd_una advanced and nothing was
+    newly lost), up to ssthresh; at least one segment before any went (the fast retransmit). The
+    window becomes what is in flight plus that."""
+    if newly_acked_sacked <= 0:
+        return
+    in_flight = _in_flight(k, mss)
+    delta = k[CN.ssthresh] - in_flight
+    b[SB.prr_delivered] += newly_acked_sacked
+    if delta < 0:
+        sndcnt = (k[CN.ssthresh] * b[SB.prr_delivered] + b[SB.prior_cwnd] - 1) // b[SB.prior_cwnd] - b[SB.prr_out]
+    else:
+        sndcnt = max(b[SB.prr_delivered] - b[SB.prr_out], newly_acked_sacked)
+        if una_advanced and newly_lost == 0:
+            sndcnt += 1
+        sndcnt = min(delta, sndcnt)
+    sndcnt = max(sndcnt, 0 if b[SB.prr_out] > 0 else 1)
+    k[CN.cwnd] = in_flight + sndcnt
+
+
+@inner
+def _rack_mark_lost(rx, c, k, b, mss, t):
+    """tcp_rack_mark_lost(): the segments below RACK's frontier not SACKed nor lost yet are lost once
+    the reordering window has passed (tcp_rack_reo_wnd: none in recovery or with TCP_REORDERING
+    segments SACKed, else min_rtt / 4); while it has not, the reordering timer is armed
+    (ICSK_TIME_REO_TIMEOUT, the window + TCP_TIMEOUT_MIN). Returns whether it was."""
+    lo = max(b[SB.lost_hi], k[CN.snd_una])
+    hi = b[SB.fack]
+    if hi <= lo:
+        return False
+    if hi - lo == _sacked_in(b, lo, hi):  # nothing waits below the frontier
+        b[SB.lost_hi] = hi
+        return False
+    if k[CN.ca_state] == CaState.recovery or k[CN.sacked_out] >= TCP_REORDERING:
+        b[SB.lost_hi] = hi
+        k[CN.lost_out] = _lost_out(b, mss)
+        return False
+    k[CN.recovery] = 4
+    reo_wnd = float(int(rx.rf[RF.rtt_us]) >> 2)  # min(min_rtt >> 2, srtt): the configured RTT is both
+    timer_arm(rx, c * Timer.n + Timer.xmit, t + reo_wnd + TCP_TIMEOUT_MIN_US)
+    return True
+
+
+@inner
+def tcp_sack_ack(rx, c, acked, a, t):
+    """tcp_ack()'s loss recovery for an ACK that advanced snd_una by ``acked`` bytes (already applied)
+    and carries the SACK blocks ``a[AK.sack:]``, for a sender not in TCP_CA_Loss: the blocks above
+    snd_una join the scoreboard (tcp_sacktag_write_queue; D-SACK and older ones are ignored); ranges
+    snd_una reached leave it; RACK's frontier advances (tcp_rack_advance); an ACK that reaches a SACKed
+    segment means the receiver reneged: the RTO fires in max(srtt / 16, 10 ms)
+    (tcp_check_sack_reneging); tcp_fastretrans_alert(): TCP_CA_Recovery ends once high_seq is
+    acknowledged (tcp_end_cwnd_reduction: cwnd = ssthresh), RACK marks losses, a loss in TCP_CA_Open
+    enters recovery. Returns (the segments delivered for Reno's growth, 0 in recovery where
+    tcp_cwnd_reduction() sets the window; whether the xmit timer was set here)."""
+    k = rx.conn[ix(c)]
+    b = rx.sb[ix(c)]
+    mss = rx.rc[RC.advmss]
+    una = k[CN.snd_una]
+    delivered = 0
+    if acked > 0:
+        prior_una = una - acked
+        before = _sacked_in(b, prior_una, una)
+        delivered = (acked - before) // mss
+        _sack_trim(b, una)
+        k[CN.sacked_out] -= before // mss
+        if prior_una < b[SB.rexmit_nxt] and k[CN.ca_state] == CaState.recovery:
+            b[SB.fack] = max(b[SB.fack], k[CN.high_seq])  # a retransmission was delivered
+    b[SB.fack] = max(b[SB.fack], una)
+    b[SB.rexmit_nxt] = max(b[SB.rexmit_nxt], una)
+    b[SB.lost_hi] = max(b[SB.lost_hi], una)
+    for j in range(TCP_SACK_BLOCKS_SENT):
+        end = a[ix(AK.sack + 2 * j + 1)]
+        if end == 0:
+            break
+        start = max(a[ix(AK.sack + 2 * j)], una)
+        if end <= start or end > k[CN.snd_max]:
+            continue
+        new = _sack_insert(b, start, end) // mss
+        if new > 0:
+            delivered += new
+            k[CN.sacked_out] += new
+            if start < b[SB.rexmit_nxt] and k[CN.ca_state] == CaState.recovery:
+                b[SB.fack] = max(b[SB.fack], k[CN.high_seq])
+            b[SB.fack] = max(b[SB.fack], end)
+    lost_before = _lost_out(b, mss)
+    k[CN.lost_out] = lost_before
+    if acked > 0 and b[SB.n_ranges] > 0 and b[SB.range] == una:  # FLAG_SACK_RENEGING
+        k[CN.recovery] = 2
+        timer_arm(rx, c * Timer.n + Timer.xmit, t + max(rx.rf[RF.rtt_us] / 16.0, 10_000.0))
+        return 0, True
+    if k[CN.ca_state] == CaState.recovery and una >= k[CN.high_seq]:
+        k[CN.cwnd] = k[CN.ssthresh]
+        k[CN.ca_state] = CaState.open
+    armed = False
+    if delivered > 0:
+        armed = _rack_mark_lost(rx, c, k, b, mss, t)
+    newly_lost = k[CN.lost_out] - lost_before
+    if k[CN.ca_state] == CaState.open and k[CN.lost_out] > 0:
+        tcp_enter_recovery(rx, k, b)
+    if k[CN.ca_state] == CaState.recovery:
+        tcp_cwnd_reduction(k, b, mss, delivered, newly_lost, acked > 0)
+        return 0, armed
+    return (delivered if acked > 0 else 0), armed
+
+
+@inner
+def tcp_rack_reo_timeout(rx, c, t):
+    """tcp_rack_reo_timeout(): the reordering window has passed, so what waits below RACK's frontier
+    is lost; if any is, recovery begins (tcp_enter_recovery, tcp_cwnd_reduction(1)) and the lost
+    segments go again."""
+    k = rx.conn[ix(c)]
+    b = rx.sb[ix(c)]
+    mss = rx.rc[RC.advmss]
+    lost_before = k[CN.lost_out]
+    b[SB.lost_hi] = max(b[SB.lost_hi], b[SB.fack])
+    k[CN.lost_out] = _lost_out(b, mss)
+    if k[CN.lost_out] != lost_before and k[CN.ca_state] != CaState.recovery:
+        tcp_enter_recovery(rx, k, b)
+        tcp_cwnd_reduction(k, b, mss, 1, k[CN.lost_out] - lost_before, False)
+
+
+@inner
+def tcp_retransmit_lost(rx, c):
+    """tcp_xmit_retransmit_queue(): the first lost segment not SACKed is sent again (RetransSegs,
+    TCPFastRetrans outside TCP_CA_Loss; PRR's prr_out). Returns its sequence number."""
+    k = rx.conn[ix(c)]
+    b = rx.sb[ix(c)]
+    mss = rx.rc[RC.advmss]
+    seq = b[SB.rexmit_nxt]
+    for i in range(b[SB.n_ranges]):
+        if b[ix(SB.range + 2 * i)] <= seq < b[ix(SB.range + 2 * i + 1)]:
+            seq = b[ix(SB.range + 2 * i + 1)]
+    b[SB.rexmit_nxt] = seq + mss
+    k[CN.lost_out] -= 1
+    k[CN.retrans] += 1
+    k[CN.fast_retrans] += 1
+    b[SB.prr_out] += 1
+    return seq
+
+
+@inner
+def tcp_sack_forget(rx, c):
+    """An RTO: the scoreboard is forgotten (rxlab sends everything from snd_una again)."""
+    k = rx.conn[ix(c)]
+    b = rx.sb[ix(c)]
+    b[SB.n_ranges] = 0
+    b[SB.lost_hi] = b[SB.rexmit_nxt] = b[SB.fack] = k[CN.snd_una]
+    k[CN.sacked_out] = 0
+    k[CN.lost_out] = 0
