@@ -396,14 +396,12 @@ class Reader(IntEnum):
 
 
 class CF(IntEnum):
-    """connf[]: a connection's times (µs). When its application next reads is the same for all
-    (``Rx.next_read``): every application reads its socket every app_read_us, together."""
+    """connf[]: a connection's times (µs)."""
 
-    next_send = 0
-    rcvq_time = 1  # rcvq_space.time: when autotuning last measured (tcp_rcv_space_adjust)
-    trapped_at = 2  # when the first trap drop came (µs; inf: none)
-    lrcvtime = 3  # icsk_ack.lrcvtime: when data last arrived (µs)
-    n = 4
+    rcvq_time = 0  # rcvq_space.time: when autotuning last measured (tcp_rcv_space_adjust)
+    trapped_at = 1  # when the first trap drop came (µs; inf: none)
+    lrcvtime = 2  # icsk_ack.lrcvtime: when data last arrived (µs)
+    n = 3
 
 
 class RC(IntEnum):
