@@ -1,4 +1,4 @@
-"""bnxt_en's receive queue in the engine (rxlab.engine.rxq.bnxt_rx_pkt, Mode.agg) against kernel
+"""bnxt_en's receive queue in the engine (rxlab.engine.rxq_bnxt.bnxt_rx_pkt, Mode.agg) against kernel
 arithmetic worked by hand: what each skb is charged, which frames are copied, how many buffers the
 queue pins. Lines cited are drivers/net/ethernet/broadcom/bnxt/bnxt.c of Linux v6.19 unless said.
 

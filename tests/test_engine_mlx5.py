@@ -1,4 +1,4 @@
-"""mlx5's legacy cyclic RQ in the engine (rxlab.engine.rxq.mlx5e_handle_rx_cqe, Mode.cyc) against
+"""mlx5's legacy cyclic RQ in the engine (rxlab.engine.rxq_mlx5.mlx5e_handle_rx_cqe, Mode.cyc) against
 kernel arithmetic worked by hand: what each skb is charged, the pages the ring lays its strides on
 and the references the driver holds on them, how many pages a refill takes and when a page comes
 back to the pool. Lines cited are drivers/net/ethernet/mellanox/mlx5/core/ of Linux v6.19.

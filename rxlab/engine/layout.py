@@ -179,7 +179,7 @@ class QP(IntEnum):
     gro_count = 14  # flows whose aggregate this queue's NAPI holds (napi->gro_hash[].count summed)
     gro_page_len = 15  # packet bytes in pages those aggregates hold
     defer_count = 16  # skbs other CPUs deferred to this NAPI CPU since its last poll (defer_count)
-    # Mode.agg (bnxt_en: rxlab.engine.rxq.bnxt_rx_pkt); 0 in the other modes
+    # Mode.agg (bnxt_en: rxlab.engine.rxq_bnxt.bnxt_rx_pkt); 0 in the other modes
     head_pool = 17  # the pool RX-ring heads come from (rxr->head_pool: the agg pool unless separate)
     agg_ring = 18  # aggregation ring entries posted (rx_agg_ring_size), each a column of Rx.agg
     agg_head = 19  # next aggregation buffer the device fills
@@ -190,7 +190,7 @@ class QP(IntEnum):
     header_len = 24  # bytes of the headers that header-data split puts in the head
     buf_use_size = 25  # bp->rx_buf_use_size: the most of a frame the head takes (jumbo_thresh)
     small_truesize = 26  # truesize of a napi_alloc_skb() head from the small-head cache
-    # Mode.cyc (mlx5's legacy RQ: rxlab.engine.rxq.mlx5e_handle_rx_cqe); 0 in the other modes. The ring's
+    # Mode.cyc (mlx5's legacy RQ: rxlab.engine.rxq_mlx5.mlx5e_handle_rx_cqe); 0 in the other modes. The ring's
     # WQEs are Rx.ring's columns (ring_head its consumer), their fragments rows of Rx.wqe_frags
     wqes = 27  # WQEs posted (mlx5_wq_cyc cur_sz); the producer is ring_head + wqes
     num_frags = 28  # fragments per WQE (rq->wqe.info.num_frags)

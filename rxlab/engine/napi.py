@@ -12,7 +12,9 @@ from rxlab.engine.gro import (
 from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import CN, GR, NONE, QP, QS, RC, TRUE, Timer
 from rxlab.engine.page_pool import ptr_ring_clock
-from rxlab.engine.rxq import rx_cqe, rx_skb, rx_truesize, rxq_poll_end
+from rxlab.engine.rxq import rx_cqe, rxq_poll_end
+from rxlab.engine.rxq_mana import rx_skb
+from rxlab.engine.rxq_shared import rx_truesize
 from rxlab.engine.skb import skb_free
 from rxlab.engine.tcp_input import netif_receive_skb, tap
 from rxlab.engine.timers import timer_arm_pending, timer_cancel

@@ -4,7 +4,8 @@ A :class:`Driver` holds a driver's set-up half: its kernel arithmetic (``geometr
 of ``rxlab/kernel/<driver>.py`` adapted to a SimConfig), its release-dependent defaults and limits
 (ring entries, queues, the strategy a release runs), and, where it has one, how it swaps buffers on a
 reconfiguration (``pre_alloc``). Its evaluated half is the engine's receive queue
-(``rxlab/engine/rxq.py``), chosen per queue by the ``Mode`` the geometry asks for. One file per
+(``rxlab/engine/rxq_<driver>.py``, dispatched by ``rxlab/engine/rxq.py``), chosen per queue by the
+``Mode`` the geometry asks for. One file per
 driver in this package registers it (:func:`register`); ``SimConfig(driver=...)`` looks it up once
 (``cfg.nic``). ARCHITECTURE.md, "Add a driver", says which files a new one touches.
 """

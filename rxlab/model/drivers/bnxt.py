@@ -1,7 +1,7 @@
 """bnxt_en (drivers/net/ethernet/broadcom/bnxt/): Broadcom NetXtreme-C/E. Its kernel arithmetic is
 :mod:`rxlab.kernel.bnxt` (normal and page mode, BNXT_RX_PAGE_SIZE, the aggregation ring, TPA,
 header-data split, copybreak). The engine simulates its normal-mode queue (``Mode.agg``,
-:func:`rxlab.engine.rxq.bnxt_rx_pkt`); page mode (XDP) not yet (``engine`` below)."""
+:func:`rxlab.engine.rxq_bnxt.bnxt_rx_pkt`); page mode (XDP) not yet (``engine`` below)."""
 
 from rxlab.errors import bad, check_int_range
 from rxlab.kernel.bnxt import BNXT_DEFAULT_RX_RING_SIZE, BNXT_MAX_QUEUES, DEFAULT_QUEUES, bnxt_rx_geometry

@@ -7,7 +7,7 @@ the striding RQ on a device that has it (the assumption ``striding_rq_cap=True``
 :func:`rxlab.kernel.mlx5.mlx5_rx_geometry`: MLX5_CAP_GEN striding_rq, ConnectX-5 and later) for every
 page size and MTU rxlab takes; ``mlx5_cyclic`` the legacy cyclic RQ, as ``ethtool --set-priv-flags
 <dev> rx_striding_rq off`` sets it (or a device without the capability). The engine simulates the
-legacy RQ (``Mode.cyc``, :func:`rxlab.engine.rxq.mlx5e_handle_rx_cqe`); the striding RQ not yet
+legacy RQ (``Mode.cyc``, :func:`rxlab.engine.rxq_mlx5.mlx5e_handle_rx_cqe`); the striding RQ not yet
 (``engine_layout`` below)."""
 
 from rxlab.errors import bad, check_int_range
