@@ -6,6 +6,7 @@ expected value is worked out by hand from the kernel source named in each docstr
 import pytest
 
 from rxlab import SimConfig, simulate
+from rxlab.counters import Ctr
 from rxlab.engine.layout import CN
 from rxlab.kernel import releases
 from rxlab.kernel.tcp import (
@@ -105,21 +106,24 @@ def test_tcp_grow_window_grows_rcv_ssthresh_up_to_window_clamp():
     assert [_first_skbs(k, gro=False)[CN.rcv_ssthresh] for k in ("6.1", "6.6", "6.16")] == [64088, 31832, 43520]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "written before __tcp_select_window() ended quick-ack mode below half the space (icsk_ack.quick = 0): "
-    "now the ACK of data that would shrink the window is withheld (the delayed ACK), so the read finds it "
-    "scheduled and tcp_cleanup_rbuf() sends it (time_to_ack), never a window update (win_updates 0 at "
-    "every SO_RCVBUF from 16 KB to 1 MB, woken or periodic): the update branch needs a configuration found anew"))
 def test_a_read_that_frees_the_window_sends_an_update():
-    """tcp_cleanup_rbuf(): reads 200 µs apart into a locked 128 KB sk_rcvbuf let the queue close most
-    of the window between reads; a read that empties it opens a window at least twice what was left,
-    and an ACK advertises it at once. With an 8 MB buffer the window never falls to half its clamp,
-    and no read sends one."""
-    kw = {"packets": 20000, "app_read_us": 200.0, **ONE}
-    small = simulate(SimConfig(so_rcvbuf=65536, **kw)).conn[0]
-    big = simulate(SimConfig(so_rcvbuf=8 << 20, rmem_max=8 << 20, **kw)).conn[0]
-    assert small[CN.win_updates] > 0
-    assert big[CN.win_updates] == 0
+    """__tcp_cleanup_rbuf() (net/ipv4/tcp.c) after a read: an ACK still scheduled for more than a segment
+    goes out (time_to_ack); only when none is, a window at most half window_clamp that the read lets
+    __tcp_select_window() at least double is advertised at once (a window update). With a locked 128 KB
+    sk_rcvbuf (SO_RCVBUF 64 KB) the queued data closes most of the window; the ACK that would shrink it
+    is withheld (__tcp_ack_snd_check: quick-ack mode ended below half the space), so a read 200 µs
+    later finds it scheduled and sends it: no update. Reads 50 ms apart come after the sender's tail
+    loss probe (2 x srtt + TCP_TIMEOUT_MIN, before TCP_DELACK_MIN's 40 ms), whose segment is queued
+    already: tcp_data_queue() forces the ACK out ("A retransmit ... Force an immediate ack"), with the
+    small window. Every such read then finds nothing scheduled and the freed window is sent as an
+    update, which reopens the sender before its zero-window probe is due (no TCPWinProbe)."""
+    kw = {"packets": 600, "reader": "periodic", "so_rcvbuf": 65536, **ONE}
+    scheduled = simulate(SimConfig(app_read_us=200.0, **kw))
+    assert scheduled.counters[Ctr.tcp_recvmsg] > 0 and scheduled.conn[0, CN.win_updates] == 0
+    slow = simulate(SimConfig(app_read_us=50_000.0, **kw))
+    k, m = slow.conn[0], slow.metrics()
+    assert k[CN.win_updates] == slow.counters[Ctr.tcp_recvmsg] > 0
+    assert k[CN.dup_data] == m["TCPLossProbes"] > 0 and m["TCPWinProbe"] == 0
 
 
 @pytest.mark.xfail(strict=True, reason=(
