@@ -3,12 +3,12 @@ tcp_init_buffer_space(), window_clamp by release (a2cbb1603943, f5da7c45188e), r
 tcp_grow_window(), __tcp_select_window()'s rounding, and tcp_cleanup_rbuf()'s window updates. Every
 expected value is worked out by hand from the kernel source named in each docstring."""
 
-import pytest
-
 from rxlab import SimConfig, simulate
+from rxlab.counters import Ctr
 from rxlab.engine.layout import CN
 from rxlab.kernel import releases
 from rxlab.kernel.tcp import (
+    TCP_INIT_CWND,
     sock_min_rcvbuf,
     tcp_init_buffer_space,
     tcp_select_initial_window,
@@ -105,39 +105,46 @@ def test_tcp_grow_window_grows_rcv_ssthresh_up_to_window_clamp():
     assert [_first_skbs(k, gro=False)[CN.rcv_ssthresh] for k in ("6.1", "6.6", "6.16")] == [64088, 31832, 43520]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "written before __tcp_select_window() ended quick-ack mode below half the space (icsk_ack.quick = 0): "
-    "now the ACK of data that would shrink the window is withheld (the delayed ACK), so the read finds it "
-    "scheduled and tcp_cleanup_rbuf() sends it (time_to_ack), never a window update (win_updates 0 at "
-    "every SO_RCVBUF from 16 KB to 1 MB, woken or periodic): the update branch needs a configuration found anew"))
 def test_a_read_that_frees_the_window_sends_an_update():
-    """tcp_cleanup_rbuf(): reads 200 µs apart into a locked 128 KB sk_rcvbuf let the queue close most
-    of the window between reads; a read that empties it opens a window at least twice what was left,
-    and an ACK advertises it at once. With an 8 MB buffer the window never falls to half its clamp,
-    and no read sends one."""
-    kw = {"packets": 20000, "app_read_us": 200.0, **ONE}
-    small = simulate(SimConfig(so_rcvbuf=65536, **kw)).conn[0]
-    big = simulate(SimConfig(so_rcvbuf=8 << 20, rmem_max=8 << 20, **kw)).conn[0]
-    assert small[CN.win_updates] > 0
-    assert big[CN.win_updates] == 0
+    """__tcp_cleanup_rbuf() (net/ipv4/tcp.c) after a read: an ACK still scheduled for more than a segment
+    goes out (time_to_ack); only when none is, a window at most half window_clamp that the read lets
+    __tcp_select_window() at least double is advertised at once (a window update). With a locked 128 KB
+    sk_rcvbuf (SO_RCVBUF 64 KB) the queued data closes most of the window; the ACK that would shrink it
+    is withheld (__tcp_ack_snd_check: quick-ack mode ended below half the space), so a read 200 µs
+    later finds it scheduled and sends it: no update. Reads 50 ms apart come after the sender's tail
+    loss probe (2 x srtt + TCP_TIMEOUT_MIN, before TCP_DELACK_MIN's 40 ms), whose segment is queued
+    already: tcp_data_queue() forces the ACK out ("A retransmit ... Force an immediate ack"), with the
+    small window. Every such read then finds nothing scheduled and the freed window is sent as an
+    update, which reopens the sender before its zero-window probe is due (no TCPWinProbe)."""
+    kw = {"packets": 600, "reader": "periodic", "so_rcvbuf": 65536, **ONE}
+    scheduled = simulate(SimConfig(app_read_us=200.0, **kw))
+    assert scheduled.counters[Ctr.tcp_recvmsg] > 0 and scheduled.conn[0, CN.win_updates] == 0
+    slow = simulate(SimConfig(app_read_us=50_000.0, **kw))
+    k, m = slow.conn[0], slow.metrics()
+    assert k[CN.win_updates] == slow.counters[Ctr.tcp_recvmsg] > 0
+    assert k[CN.dup_data] == m["TCPLossProbes"] > 0 and m["TCPWinProbe"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "written for the per-segment sender: with TSO senders and readers woken by data (rxlab.engine.sender, "
-    "reader), 6.18.0's stream either drops nothing (readers woken in 2 µs) or takes the same RTO with and "
-    "without f5da7c45188e's cap (48 µs): the cap's effect needs a configuration found anew"))
 def test_the_rcvq_space_cap_lets_autotuning_free_a_flow_6_18_would_trap():
-    """Seed 000's stream on full 64 KB pages (1448 bytes charged 65792: scaling_ratio 5) on 6.18.0: the
-    first window drops skbs (TCPRcvQDrop) and window_clamp falls to tcp_win_from_space(128 KB) = 2560.
-    With f5da7c45188e's cap rcvq_space.space falls with it, so the next RTT's copied bytes exceed it and
-    tcp_rcv_space_adjust() grows sk_rcvbuf (by 256 / 5 for each byte of window): the flow gets out. With
+    """Seed 000's stream on full 64 KB pages with GRO off (each segment one skb, 1448 bytes charged 65792:
+    scaling_ratio 5, so window_clamp falls to tcp_win_from_space(128 KB) = 2560 at the first segment) on
+    6.18.0, whose admission is sk_rmem_alloc + len (f017c1f768b6). The second segment is coalesced into
+    the first (skb_try_coalesce: its page, 65536); the third does not fit, tcp_clamp_window() sets
+    sk_rcvbuf to the 131328 queued and it is dropped with a zero-window ACK; the rest of the initial
+    window falls beyond that window, so only the RTO recovers (with or without the cap). Then the window
+    of 131328 at ratio 5 (2565, rounded up to 3072) takes two segments per read, 2896 bytes. With
+    f5da7c45188e's cap rcvq_space.space fell to window_clamp, 2560, so that exceeds it and
+    tcp_rcv_space_adjust() grows sk_rcvbuf beyond an initial window of its skbs: the flow gets out. With
     a2cbb1603943's rule alone (6.11 to 6.13) rcvq_space.space stays at 14480, above anything the flow
-    copies in an RTT, autotuning never runs, and the flow stays trapped (Result.trapped())."""
+    copies in an RTT: autotuning never runs and sk_rcvbuf stays two skbs (Result.trapped(): short)."""
     from rxlab.studies.seeds import SEED000
 
-    kw = {"kernel": "6.18", "strategy": "full_page", "packets": 1000, **SEED000}
+    kw = {"kernel": "6.18", "strategy": "full_page", "packets": 1500, "wake_us": 48.0, "gro": False,
+          **SEED000, "queues": 1}
     capped, uncapped = simulate(SimConfig(**kw)), simulate(SimConfig(fixes=("a2cbb1603943",), **kw))
-    assert capped.conn[0, CN.rmem_drops] > 0 and uncapped.conn[0, CN.rmem_drops] > 0
-    assert capped.metrics()["trapped_connections"] == 0 and capped.conn[0, CN.rcvbuf] > 1 << 20
-    assert uncapped.metrics()["trapped_connections"] == 1
-    assert (uncapped.conn[0, CN.window_clamp], uncapped.conn[0, CN.rcvq_space]) == (2560, 14480)
+    for r in (capped, uncapped):
+        assert r.conn[0, CN.rmem_drops] > 0 and r.metrics()["TCPTimeouts"] == 1
+    c, u = capped.conn[0], uncapped.conn[0]
+    assert c[CN.rcvbuf] > c[CN.trap_need] == TCP_INIT_CWND * 65792 and c[CN.rcvq_space] > 2 * 1448
+    assert u[CN.rcvbuf] == 65792 + 65536 < u[CN.trap_need] and (u[CN.window_clamp], u[CN.rcvq_space]) == (2560, 14480)
+    assert "sk_rcvbuf" in uncapped.trapped()["why"].iloc[0] and capped.goodput_gbps > uncapped.goodput_gbps

@@ -13,9 +13,12 @@ from rxlab.kernel.tcp import (
     TCP_INIT_CWND,
     TCP_MIN_TSO_SEGS,
     TCP_PACING_SS_RATIO,
+    TCP_RTO_MIN_US,
     TCP_TSO_RTT_LOG,
     advmss,
+    tcp_win_from_space,
 )
+from rxlab.studies.seeds import READERS
 
 ONE = {"connections": 1, "queues": 1}
 FULL_64K = {"strategy": "full_page", "page_size": 65536, "arch": "arm64", **ONE}
@@ -167,6 +170,58 @@ def test_a_reader_woken_after_the_probe_is_held_by_zero_window_acks_not_trapped(
     faster = [run(**{**kw, "kernel": "7.0"}), run(**{**kw, "kernel": "6.18.17"}), run(**{**kw, "wake_us": 2.0})]
     assert all(r.metrics()["trapped_connections"] == r.metrics()["TCPTimeouts"] == 0 for r in faster)
     assert all(r.goodput_gbps > slow.goodput_gbps for r in faster)
+
+
+# seed 000's stream with GRO off (ethtool -K gro off): each segment is its own skb of a 64 KB page
+NO_GRO_64K = {"kernel": "6.17", "packets": 1500, "gro": False, **FULL_64K}
+
+
+def test_6_17_0_traps_a_stream_whose_segments_come_one_skb_each():
+    """6.17.0, default tcp_rmem, seed 000's stream on full 64 KB pages with GRO off: tcp_data_queue()
+    admits the first segment (one skb, truesize 65792 of the 131072 B tcp_rmem[1]); the second finds it
+    queued and tcp_try_rmem_schedule() refuses it by tcp_can_ingest() (1d2fbaad7cd8: sk_rmem_alloc +
+    truesize > sk_rcvbuf), so tcp_prune_queue() calls tcp_clamp_window(), which sets sk_rcvbuf to
+    sk_rmem_alloc: one skb, 65792; nothing collapses (the skb is not bloated at the measured ratio 5),
+    the segment is dropped (TCPRcvQDrop) and the ACK advertises a zero window (ICSK_ACK_NOMEM,
+    e2142825c120; rcv_wup = rcv_nxt, 8c670bdfa58e). The rest of the initial window follows the hole
+    beyond that window: tcp_sequence() drops it (BeyondWindow), so nothing is queued out of order and
+    no SACK tells the sender. The read reopens a window of one segment (tcp_win_from_space(65792) at
+    ratio 5 = 1285, rounded up to 2048), too small for tcp_send_loss_probe() to resend the last segment
+    (__tcp_retransmit_skb: beyond tcp_wnd_end, -EAGAIN, the RTO re-armed): only tcp_retransmit_timer()
+    recovers, after srtt + TCP_RTO_MIN, at every reader latency of READERS. With the reader woken after
+    48 µs sk_rcvbuf stays one skb to the end: tcp_rcv_space_adjust() grows it only for more than
+    rcvq_space.space copied in an RTT, 2560 (capped at window_clamp by f5da7c45188e when the ratio was
+    measured), and one segment per read is 1448. The flow is trapped (Result.trapped()): sk_rcvbuf
+    holds a tenth of an initial window of its skbs."""
+    for _, reader in READERS:
+        r = run(**NO_GRO_64K, **reader)
+        m, k = r.metrics(), r.conn[0]
+        assert m["trapped_connections"] == 1 and len(r.trapped()) == 1, reader
+        assert k[CN.rmem_drops] == r.counters[Ctr.TCPRcvQDrop] == r.counters[Ctr.PruneCalled] == 1, reader
+        assert r.counters[Ctr.BeyondWindow] >= TCP_INIT_CWND - 2 and k[CN.ofo_drops] == 0, reader
+        assert m["TCPTimeouts"] == 1 and m["TCPLossProbes"] == m["TCPSACKRecovery"] == 0, reader
+        assert r.t_us > TCP_RTO_MIN_US, reader
+    k = run(**NO_GRO_64K, wake_us=48.0).conn[0]
+    truesize = 65536 + 256  # a full page and the sk_buff (napi_build_skb)
+    assert k[CN.rcvbuf] == truesize and k[CN.trap_need] == TCP_INIT_CWND * truesize
+    assert k[CN.scaling] == (1448 << 8) // truesize == 5
+    assert k[CN.window_clamp] == k[CN.rcvq_space] == tcp_win_from_space(131072, scaling_ratio=5) == 2560
+
+
+def test_6_17_0_with_tcp_rmem_1_mb_does_not_trap_that_stream():
+    """The same stream with tcp_rmem[1] = 1 MB: tcp_can_ingest() admits the whole initial window (10 x
+    65792 = 657920 <= 1048576). The next flight, twice as large, overflows it and tcp_clamp_window()
+    sets sk_rcvbuf to what is queued, about 1 MB; the segments after the hole that fit are queued out
+    of order (tcp_data_queue_ofo) and SACKed, so fast recovery repairs the hole within round trips
+    (TCPSACKRecovery), and copied bytes per RTT above rcvq_space.space let tcp_rcv_space_adjust() grow
+    sk_rcvbuf beyond an initial window again: no RTO, not trapped, at every reader latency."""
+    for _, reader in READERS:
+        trapped = run(**NO_GRO_64K, **reader)
+        r = run(**NO_GRO_64K, tcp_rmem_default=1 << 20, **reader)
+        m, k = r.metrics(), r.conn[0]
+        assert m["trapped_connections"] == m["TCPTimeouts"] == 0 and r.trapped().empty, reader
+        assert k[CN.rcvbuf] > TCP_INIT_CWND * (65536 + 256) and r.t_us < TCP_RTO_MIN_US, reader
+        assert r.goodput_gbps > 10 * trapped.goodput_gbps, reader
 
 
 def test_sack_repairs_a_hole_the_zero_window_ack_does_not_prevent():

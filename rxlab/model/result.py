@@ -80,10 +80,11 @@ class Result:
         sk_rcvbuf below an initial window (TCP_INIT_CWND, include/net/tcp.h) of segments at their
         truesize after such drops, which drops what the window lets through. From 6.17
         (1d2fbaad7cd8) tcp_prune_queue() calls tcp_clamp_window() whenever the admission rule
-        refuses an skb, which sets sk_rcvbuf to what is queued without the skb; a flight that finds
-        the last one still queued is then dropped, and what follows the hole finds no room in the
-        out-of-order queue either, so the sender waits for its tail loss probe and RTO (the metrics
-        TCPLossProbes, TCPTimeouts). Such a flow's throughput is not a figure to compare.
+        refuses an skb, which sets sk_rcvbuf to what is queued without the skb; an skb that finds
+        another still queued is then dropped, and what follows the hole lies beyond the zero window
+        the drop advertised (e2142825c120) or finds no room in the out-of-order queue, so the sender
+        waits for its tail loss probe and RTO (the metrics TCPLossProbes, TCPTimeouts): seed 000's
+        stream with GRO off (tests/test_transport.py). Such a flow's throughput is not a figure to compare.
         ``trapped_at_us`` is when its first trap drop came (NaN for one the RTO alone marks)."""
         k = self.conn
         short = (k[:, CN.trap_need] > 0) & (k[:, CN.rcvbuf] < k[:, CN.trap_need])
