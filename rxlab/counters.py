@@ -92,6 +92,9 @@ class Ctr(IntEnum):
     TCPOFODrop = 65
     TCPOFOMerge = 66
     OfoPruned = 67
+    # sk_rmem_alloc charged as data is admitted (net/ipv4/tcp_input.c)
+    rmem_charged = 68
+    rmem_charged_payload = 69
 
 
 N_COUNTERS = len(Ctr)
@@ -219,6 +222,16 @@ DOC = {
                     "LINUX_MIB_TCPOFOMERGE in tcp_data_queue_ofo(), net/ipv4/tcp_input.c"),
     "OfoPruned": (("prunes that dropped skbs from the out-of-order queue's end to make room (their segments "
                    "count in ofo_drops)"), "LINUX_MIB_OFOPRUNED in tcp_prune_ofo_queue(), net/ipv4/tcp_input.c"),
+    "rmem_charged": (("bytes of truesize charged to sk_rmem_alloc as skbs were admitted to a receive or "
+                      "out-of-order queue: an skb's truesize when it goes on the queue, or the truesize delta "
+                      "when it coalesces into a queued skb; not the later re-charges of tcp_ofo_queue()'s "
+                      "coalesce or tcp_collapse()"),
+                     ("tcp_queue_rcv() (skb_set_owner_r, or tcp_try_coalesce's delta) and tcp_data_queue_ofo() "
+                      "(skb_set_owner_r, or tcp_ooo_try_coalesce's delta), net/ipv4/tcp_input.c")),
+    "rmem_charged_payload": (("TCP payload bytes of those skbs (the new bytes of a segment partly queued "
+                              "already): rmem_charged / rmem_charged_payload is what the socket was charged "
+                              "per byte of data it queued"),
+                             "end_seq - seq of the skbs tcp_data_queue() and tcp_data_queue_ofo() admitted"),
 }
 # the CPU classes counts are kept for: NAPI CPUs (the RX queues' softirq) and reading CPUs (the
 # applications', when app_cpus='remote'); Result.counters is their sum

@@ -1211,12 +1211,15 @@ class NaiveRx:
                                       SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff) if sock.receive_queue else -1
         if delta >= 0:
             sock.rmem_alloc += delta
+            core.c["rmem_charged"] += delta
             sock.page_bytes[sock.receive_queue[-1]] += in_pages
         else:
             sock.receive_queue.append(s)
             sock.page_bytes[s] = in_pages
             sock.ever_queued, sock.last_queued = True, s
             sock.rmem_alloc += truesize
+            core.c["rmem_charged"] += truesize
+        core.c["rmem_charged_payload"] += payload
         if payload >= 128:  # tcp_event_data_recv()
             self.tcp_grow_window(sock, payload, truesize)
         if sock.ofo:  # what now follows in order moves up; an ACK at once, the gap filled or not
@@ -1274,6 +1277,9 @@ class NaiveRx:
             self.tcp_grow_window(sock, payload, truesize)
         if done == "queued":
             sock.rmem_alloc += truesize
+            core.c["rmem_charged"] += truesize
+        if done != "dropped":
+            core.c["rmem_charged_payload"] += payload
         self.ofo_ack_check(sock)
 
     def ofo_ack_check(self, sock):
@@ -1300,6 +1306,7 @@ class NaiveRx:
         if delta < 0:
             return False
         sock.rmem_alloc += delta
+        self.core.c["rmem_charged"] += delta
         sock.page_bytes[to] += sock.page_bytes.pop(s)
         sock.ofo_n[to] += sock.ofo_n.pop(s)
         entry[1] = end

@@ -7,8 +7,11 @@ import math
 import pandas as pd
 import pytest
 
+from rxlab import SimConfig
 from rxlab.cli import main
 from rxlab.data import load_claims, load_connection_table
+from rxlab.kernel.sizes import arch_info, skb_data_align
+from rxlab.kernel.tcp import TCP_IP_HEADERS
 from rxlab.studies.claims import (
     EVALUATORS,
     VERDICTS,
@@ -225,11 +228,20 @@ def test_scoreboard(capsys, served_claims):
     assert up["verdict"] == "untestable here" and up["model_high"] < 1 and "(device;" in up["reason"]
     assert "CPU model alone gives" in up["why"] and "at 4" in up["why"]
     assert out["packets"] == 60000 and all(isinstance(c["flags"], str) for c in df.values())
-    # seed 001's v3 against 7.0's fix: about half the memory charged (2112 of 4352 B per packet: 51.5% less,
-    # 45.3% for GRO aggregates' stolen heads), half the len/truesize; the fix costs goodput where the window
-    # binds (a small tcp_rmem), hardly at the defaults. The charge per queued byte over the samples also
-    # moves with how the two runs' skbs coalesce in the queue, so it may pass the per-packet figure
-    assert 45 < df["truesize_rmem_undercount"]["model"] < 75
+    # seed 001's v3 against 7.0's fix: about half the memory charged, half the len/truesize; the fix costs
+    # goodput where the window binds (a small tcp_rmem), hardly at the defaults. Every segment admitted is
+    # charged its truesize T (an skb of its own, or chained on a frag_list) or T less the sk_buff S (its head
+    # stolen by GRO or the queue's coalesce): per payload byte each run lies in [(T - S) / mss, T / mss], so
+    # the undercount lies in [1 - T3 / (Tf - S), 1 - (T3 - S) / Tf] however differently the runs coalesce
+    under = df["truesize_rmem_undercount"]
+    cfg = SimConfig(strategy="full_page_v3", page_size=4096, connections=4)
+    t3, tf = (cfg.replace(strategy=s).geometry().truesize for s in ("full_page_v3", "full_page_v3_fixed"))
+    sk_buff = skb_data_align(arch_info(cfg.arch).sizeof_sk_buff, arch_info(cfg.arch).smp_cache_bytes)
+    mss = cfg.mtu - TCP_IP_HEADERS
+    per_byte = under["detail"]["charged_per_byte"]
+    for s, t in (("full_page_v3", t3), ("full_page_v3_fixed", tf)):
+        assert (t - sk_buff) / mss <= per_byte[s] <= t / mss, (s, per_byte[s] * mss)
+    assert 100 * (1 - t3 / (tf - sk_buff)) <= under["model"] <= 100 * (1 - (t3 - sk_buff) / tf)
     assert 45 < df["truesize_honest_window"]["model"] < 60
     g = df["truesize_honest_window"]["detail"]["goodput_gbps"]
     assert g["full_page_v3_fixed tcp_rmem 256 KB"] < 0.6 * g["full_page_v3 tcp_rmem 256 KB"]

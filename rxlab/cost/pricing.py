@@ -85,6 +85,15 @@ OPERATIONS = (
     # other CPUs' produces into its pool within a hold waits for each (the engine's ptr_ring_lock_wait)
     ("contention", "ptr_ring_produce: producer_lock, per other CPU's hold waited for", "ptr_ring_lock_wait",
      "ptr_ring_contention"),
+    # an skb after a hole (tcp_data_queue_ofo, TCPOFOQueue): beyond the in-order path every segment takes
+    # (stack_per_packet), its rb-tree insert after ooo_last_skb and its SACK block (tcp_sack_new_ofo_skb),
+    # then its rb_erase when tcp_ofo_queue() moves it to the receive queue an RTT later. The rest of the
+    # out-of-order counters cost nothing beyond this and their packets: TCPOFOMerge's rb_replace_node or
+    # rb_erase stands in for the erase its skbs then never get (and its frees are their packets'),
+    # TCPOFODrop frees an skb before any of this, OfoPruned erases skbs TCPOFOQueue priced. The senders'
+    # recovery (RetransSegs, TCPFastRetrans, TCPSACKRecovery, TCPLossProbes, TCPTimeouts, TCPWinProbe) is
+    # another host's work: the receiver pays for the segments it gets, which are packets like any other
+    ("tcp_ofo", "out-of-order queue: rb-tree insert, SACK block, rb_erase", "TCPOFOQueue", "ofo_queue"),
     # the reader's own work (tcp_recvmsg): its copy to user space and a wake-up per read
     ("reader", "copy to user (skb_copy_datagram_iter)", "bytes_to_user", "copy_to_user_per_byte"),
     ("reader", "wake-up, context switch and recvmsg per read", "tcp_recvmsg", "wakeup_per_read"),

@@ -62,6 +62,9 @@ PARAMS = {
     "ptr_ring_contention": (0.0, 50000.0, "cycles", ("a contended ptr_ring produce's wait per other CPU's produce "
                                                      "ahead of it in the producer_lock: one hold taken from another "
                                                      "CPU (hold + handoff)")),
+    "ofo_queue": (0.0, 20000.0, "cycles", ("an skb through TCP's out-of-order queue beyond the in-order path: "
+                                           "its rb-tree insert and SACK block (tcp_data_queue_ofo), its rb_erase "
+                                           "when tcp_ofo_queue() moves it")),
     "copy_to_user_per_byte": (0.0, 10.0, "cycles/byte", "the reader's copy of TCP payload to user space"),
     "wakeup_per_read": (0.0, 200000.0, "cycles", ("one read after a wake-up: try_to_wake_up, the context switch "
                                                   "and the recvmsg call (on the reading CPU)")),

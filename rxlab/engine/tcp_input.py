@@ -180,6 +180,9 @@ def tcp_data_queue_ofo(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         tcp_grow_window(rx.rc, k, payload, truesize)
     if done == OFO_QUEUED:
         k[CN.rmem] += truesize  # skb_set_owner_r()
+        st.c[Ctr.rmem_charged] += truesize
+    if done != OFO_DROPPED:
+        st.c[Ctr.rmem_charged_payload] += payload
     _ofo_ack_check(rx, c, t)
 
 
@@ -303,6 +306,7 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     delta = skb_try_coalesce(st, k[CN.tail], s, rc[RC.sizeof_sk_buff]) if k[CN.count] > 0 else -1
     if delta >= 0:
         k[CN.rmem] += delta
+        st.c[Ctr.rmem_charged] += delta
     else:
         rcvq_next[ix(s)] = NONE
         if k[CN.count] == 0:
@@ -312,6 +316,8 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         k[CN.tail] = s
         k[CN.count] += 1
         k[CN.rmem] += truesize
+        st.c[Ctr.rmem_charged] += truesize
+    st.c[Ctr.rmem_charged_payload] += payload
     if payload >= 128:
         tcp_grow_window(rc, k, payload, truesize)
     o = rx.ofo[ix(c)]

@@ -141,6 +141,7 @@ def _ooo_try_coalesce(st, rx, k, to, s, seq, end):
     if delta < 0:
         return False
     k[CN.rmem] += delta
+    st.c[Ctr.rmem_charged] += delta
     rx.ofo_seq[ix(to), OS.end] = end
     rx.ofo_seq[ix(to), OS.segs] += rx.ofo_seq[ix(s), OS.segs]
     return True

@@ -452,9 +452,10 @@ def _truesize_runs(ctx):
 
 
 def _charged_per_byte(r):
-    """sk_rmem_alloc charged per byte of packet data the queued skbs hold, over the run's samples."""
-    sf = r.samples_frame()
-    return float(sf["rmem"].sum() / max(sf["held"].sum(), 1))
+    """sk_rmem_alloc charged per byte of payload queued, over every skb the sockets admitted: the
+    truesize (or coalesce delta) each was charged, against the payload it brought (rmem_charged,
+    rmem_charged_payload)."""
+    return r.counter("rmem_charged") / max(r.counter("rmem_charged_payload"), 1)
 
 
 def _rmem_text(rmem, r):
@@ -486,7 +487,7 @@ def ev_truesize_rmem(ctx, claim):
     v3, fixed = runs["full_page_v3", None], runs["full_page_v3_fixed", None]
     details = "; ".join(
         f"{_rmem_text(rmem, runs['full_page_v3', rmem])}: v3 charges {_charged_per_byte(runs['full_page_v3', rmem]):.2f} "
-        f"B of sk_rmem_alloc per queued data byte, the fix {_charged_per_byte(runs['full_page_v3_fixed', rmem]):.2f} "
+        f"B of sk_rmem_alloc per byte of payload queued, the fix {_charged_per_byte(runs['full_page_v3_fixed', rmem]):.2f} "
         f"({under[rmem]:.1f}% under-counted); pages out of the allocator at the end: "
         f"{runs['full_page_v3', rmem].mem_used_end / 2**20:.0f} MB (v3), "
         f"{runs['full_page_v3_fixed', rmem].mem_used_end / 2**20:.0f} MB (fix)"
@@ -495,7 +496,9 @@ def ev_truesize_rmem(ctx, claim):
                                 f"{under[None]:.1f}% less than 7.0's fix, which charges what is pinned "
                                 f"({v3.geometry.truesize} B against {fixed.geometry.truesize} B per packet).",
                    details, detail={"undercount_pct": {_rmem_text(k, runs["full_page_v3", k]): round(v, 2)
-                                              for k, v in under.items()}})
+                                              for k, v in under.items()},
+                                    "charged_per_byte": {s: _charged_per_byte(runs[s, None])
+                                                         for s in ("full_page_v3", "full_page_v3_fixed")}})
 
 
 def ev_truesize_window(ctx, claim):
