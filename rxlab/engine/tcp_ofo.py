@@ -1,6 +1,6 @@
 """The receiver's out-of-order queue and its SACK blocks (net/ipv4/tcp_input.c tcp_data_queue_ofo,
 tcp_ofo_queue, tcp_prune_ofo_queue, tcp_sack_new_ofo_skb, tcp_sack_remove). The kernel keeps the queue
-in an rb-tree by sequence (tp->out_of_order_queue, e2318d5ef1b0, 4.9) with its last skb at hand
+in an rb-tree by sequence (tp->out_of_order_queue, 9f5afeae5152, 4.9) with its last skb at hand
 (tp->ooo_last_skb); rxlab keeps a list by sequence, linked through ``rcvq_next`` forwards and
 ``ofo_seq[:, OS.prev]`` backwards, and looks at the last skb first as the kernel does, so the usual
 case (a segment after the highest one queued) costs no walk. Every skb on it is charged to
