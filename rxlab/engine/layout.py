@@ -127,7 +127,10 @@ class DT(IntEnum):
     pp_recycle = 4
     cloned = 5  # skb->cloned: set on both skbs once cloned
     frag_list = 6  # skb_shinfo(skb)->frag_list: the first skb a GRO aggregate chained, or NONE
-    n = 7
+    # payload bytes a kmalloc'ed head holds beyond the headers the stack pulls (mlx5's non-linear striding
+    # RQ copies MLX5E_RX_MAX_HEAD into it): such a head with frags is not headers only (skb_headlen > 0)
+    head_data = 7
+    n = 8
 
 
 class G(IntEnum):
