@@ -27,6 +27,9 @@ CONFIGS = [
     {"connections": 300, "reader_cpus": 8, "skb_defer_max": 4, "app_read_us": 200.0},
     {"reconfigs": (Reconfig(at_packet=3000, mtu=3000), Reconfig(at_packet=6000, xdp=xdp_only("tx")),
                     Reconfig(at_packet=8000, xdp=(), fail=True))},
+    # mlx5's striding RQ: linear 2 KB strides; non-linear 256-byte ones (a copied head, fillers)
+    {"driver": "mlx5"},
+    {"driver": "mlx5", "mtu": 9000, "ack_fraction": 0.3},
 ]
 
 EXPECTED = [
@@ -42,6 +45,8 @@ EXPECTED = [
     "6d53afca5b02e1e6d34c9b80e016642934e50c6f70adc6e3068f60026ed88ca3",
     "b7cee3a3d995cb27d1ff8708b4b82f3be056cf75858d515ac21d2456d2014786",
     "09d5c075ea4c9bf9bc335cd48f86ba7b456f3e6b5d770a1d3c7cd0be5fb85143",
+    "24c28b12a13b865fc45dd4e5cc5f1754aaaf8cd79fd0f134c522f2f13dc07578",
+    "aab33316368ca3f3ff4cd2cb5a8ddad17034ea784bb23a8f86de855bb468bf0b",
 ]
 
 
