@@ -206,10 +206,11 @@ CONFIGS = [
     ("mpwqe_64k_honest_nogro", {"driver": "mlx5", "page_size": 65536, "ring_size": 256, "gro": False,
                                 "truesize_honest": True}),
     ("mpwqe_x86_jumbo_honest", {"driver": "mlx5", "arch": "x86_64", "mtu": 9000, "truesize_honest": True,
-                                "ring_size": 16}),
-    ("mpwqe_fail", {"driver": "mlx5", "mtu": 9000, "alloc_fail_rate": 0.05, "dma_map_fail_rate": 0.05, "seed": 5}),
-    ("mpwqe_reconfig", {"driver": "mlx5", "reconfigs": (
-        Reconfig(at_packet=400, mtu=9000), Reconfig(at_packet=800, xdp=xdp_only("tx"), mtu=1500))}),
+                                "ring_size": 16, "packets": 600}),
+    ("mpwqe_fail", {"driver": "mlx5", "mtu": 9000, "alloc_fail_rate": 0.05, "dma_map_fail_rate": 0.05, "seed": 5,
+                    "packets": 600}),
+    ("mpwqe_reconfig", {"driver": "mlx5", "packets": 600, "reconfigs": (
+        Reconfig(at_packet=200, mtu=9000), Reconfig(at_packet=400, xdp=xdp_only("tx"), mtu=1500))}),
 ]
 IDS = [c[0] for c in CONFIGS]
 
