@@ -59,6 +59,9 @@ class Data:
         self.pp_recycle = pp_recycle
         self.cloned = False
         self.frag_list = []  # skbs a GRO aggregate chained whole, in order
+        # payload bytes a kmalloc'ed head holds beyond the headers (mlx5's non-linear striding RQ copies
+        # MLX5E_RX_MAX_HEAD): such a head is never headers only
+        self.head_data = 0
 
 
 class Naive:
@@ -455,7 +458,7 @@ class Naive:
         header-data split, copied), move its frags alone, ``to`` charged its truesize less
         ``head_truesize`` (SKB_TRUESIZE(skb_end_offset(from)))."""
         dt, df = self.datas[self.skbs[to][0]], self.datas[self.skbs[frm][0]]
-        frags = df.head is None and bool(df.frags)
+        frags = df.head is None and bool(df.frags) and not df.head_data
         if (dt.pp_recycle != df.pp_recycle or dt.cloned or df.cloned or dt.frag_list or df.frag_list
                 or (df.head is None and not frags) or len(dt.frags) + len(df.frags) + (not frags) > MAX_SKB_FRAGS):
             self.c["skb_coalesce_refused"] += 1
@@ -484,7 +487,7 @@ class Naive:
         dl, ds = self.datas[self.skbs[last][0]], self.datas[self.skbs[s][0]]
         truesize, length = self.skbs[s][1], self.skbs[s][2]
         self.skbs[p][2] += length
-        if ds.head is None and ds.frags and len(dl.frags) + len(ds.frags) <= MAX_SKB_FRAGS:
+        if ds.head is None and ds.frags and not ds.head_data and len(dl.frags) + len(ds.frags) <= MAX_SKB_FRAGS:
             dl.frags += ds.frags
             self.skbs[p][1] += truesize - head_truesize
             d = self.skbs.pop(s)[0]

@@ -19,6 +19,12 @@ Each step names the kernel function it stands for:
   mlx5e_handle_rx_cqe -> mlx5e_skb_from_cqe_linear / _nonlinear (frag_page->frags counted out of
   MLX5E_PAGECNT_BIAS_MAX), mlx5e_free_rx_descs; rxlab refills at a poll's last completion before it
   goes up (the engine's order, README);
+- the same file's striding RQ: mlx5e_post_rx_mpwqes (mlx5e_free_rx_mpwqe, the deferred release, then
+  mlx5e_alloc_rx_mpwqe, stopping at a failed WQE), mlx5e_handle_rx_cqe_mpwrq (consumed strides, the
+  device's filler CQE when a packet does not fit a WQE's last strides) -> mlx5e_skb_from_cqe_mpwrq_linear
+  / _nonlinear (a copied MLX5E_RX_MAX_HEAD head, a frag per page charged its strides),
+  mlx5e_free_rx_descs (mlx5e_free_rx_missing_descs first); a WQE is posted as soon as it is allocated
+  (its UMR taken as complete at once, as in the engine);
 - net/core/dev.c net_rx_action (a poll of up to napi_budget packets, skb_defer_free_flush),
   GRO flushed at each poll's end (__napi_poll, or napi_complete_done when the link idles);
 - net/core/gro.c dev_gro_receive / skb_gro_receive / gro_flush_oldest / napi_gro_flush and
@@ -245,6 +251,34 @@ class Mlx5Rq:
         self.frag_pages = [None] * (page + 1)
 
 
+class Mlx5MpwRq:
+    """struct mlx5e_rq of the striding RQ: its linked list as a deque of the posted WQEs' indices in the
+    order the device takes them (the first is the one it fills) and the index the next WQE is allocated at
+    (actual_wq_head); each WQE (struct mlx5e_mpw_info) a dict of its frag pages ([page, frags] or None),
+    its consumed strides and whether its skip_release_bitmap is full."""
+
+    def __init__(self, q, pool, g, cfg, xdp, stats):
+        self.q = q
+        self.pool = pool
+        self.napi_cpu = q
+        self.sz = g.wqe_count
+        self.pages_per_wqe = g.pages_per_wqe
+        self.num_strides = g.strides_per_wqe
+        self.stride = g.stride_size
+        self.linear = g.linear
+        self.headroom = g.headroom
+        self.truesize_pinned = g.truesize_pinned
+        # params.c mlx5e_mpwqe_get_min_wqe_bulk(): min(UMR_WQE_BULK, wq_sz / 2 - 1)
+        self.min_wqe_bulk = min(2, self.sz // 2 - 1)
+        self.xdp_prog = xdp if g.xdp else None
+        self.xdp_pending = deque()
+        self.stats = stats
+        # mlx5e_alloc_rq(): "make sure that on first round release is not called"
+        self.wqes = [{"pages": [None] * self.pages_per_wqe, "consumed": 0, "skip": True} for _ in range(self.sz)]
+        self.posted = deque()
+        self.head = 0
+
+
 class Timers(dict):
     """The armed timers, {slot: due}, with a heap of (due, slot) as an index to the next: an entry
     whose slot was re-armed or disarmed since is stale and dropped when it comes to the top."""
@@ -344,7 +378,7 @@ class NaiveRx:
         n_cpus = Q + (cfg.reader_cpus if cfg.app_cpus == "remote" else 0)
         # page slots and driver buffers far beyond a small run's: if the engine ran out of either, it would show
         self.bnxt = cfg.driver == "bnxt"
-        self.mlx5 = cfg.driver == "mlx5_cyclic"
+        self.mlx5 = cfg.driver in ("mlx5", "mlx5_cyclic")  # mlx5 takes the striding RQ (Mlx5MpwRq)
         # pools per configuration: a queue's, and bnxt's separate head pools after them
         self.pools_per_config = Q * (2 if any(g.head_pool_size for g in self.geoms) else 1)
         self.core = Naive(page_size=cfg.page_size, n_pages=1 << 18, n_pools=self.pools_per_config * (1 + len(cfg.reconfigs)),
@@ -596,7 +630,9 @@ class NaiveRx:
     # -- mlx5 (the legacy cyclic RQ) ------------------------------------------------------------------
     def mlx5e_open_rq(self, q, pool, g, xdp):
         """mlx5e_alloc_rq(): a page_pool of 1 << log_rq_mtu_frames pages, mapped and synced by the pool;
-        the first poll posts the whole ring."""
+        the first poll posts the whole ring. The striding RQ's: mlx5e_open_mpwqe_rq."""
+        if g.variant == "striding":
+            return self.mlx5e_open_mpwqe_rq(q, pool, g, xdp)
         rq = Mlx5Rq(q, pool, g, self.cfg, xdp, self.qstats[q])
         self.core.pool_create(pool, g.pool_size, 0, True, True, self.cfg.page_size, q, self.cfg.spec.upfront_refs)
         self.mlx5e_post_rx_wqes(rq)
@@ -758,6 +794,180 @@ class NaiveRx:
         rq.pc = rq.cc
         self.core.pool_destroy(rq.pool, rq.napi_cpu)
 
+    # -- mlx5 (the striding RQ) ---------------------------------------------------------------------
+    def mlx5e_open_mpwqe_rq(self, q, pool, g, xdp):
+        """mlx5e_alloc_rq(): a page_pool of pages_per_wqe << log_rq_size pages (twice with XDP on a
+        non-linear RQ), mapped and synced by the pool; the first poll posts every WQE but the list's
+        reserved one."""
+        rq = Mlx5MpwRq(q, pool, g, self.cfg, xdp, self.qstats[q])
+        self.core.pool_create(pool, g.pool_size, 0, True, True, self.cfg.page_size, q, self.cfg.spec.upfront_refs)
+        self.mlx5e_post_rx_mpwqes(rq)
+        assert len(rq.posted) == rq.sz - 1, "could not fill the RX ring"
+        return rq
+
+    def mlx5e_free_rx_mpwqe(self, rq, wi):
+        """Unless its bitmap is full, every page of the WQE gives back the references it never handed out."""
+        if wi["skip"]:
+            return
+        for i in range(rq.pages_per_wqe):
+            self.mlx5e_release_page(rq, wi, i)
+
+    def mlx5e_release_page(self, rq, wi, i):
+        """mlx5e_page_release_fragmented(): page_pool_unref_netmem(BIAS_MAX - frags); at 0 it recycles."""
+        core = self.core
+        pid, frags = wi["pages"][i]
+        wi["pages"][i] = None
+        if core._unref(pid, self.cfg.page_size // 64 - frags, rq.napi_cpu, True) == 0:
+            core._put_unrefed(core.pages[pid].pool, pid, rq.napi_cpu, True, True, -1)
+
+    def mlx5e_alloc_rx_mpwqe(self, rq, wi):
+        """Each page from the pool, fragmented MLX5E_PAGECNT_BIAS_MAX; a failure releases those taken, the
+        last first, and fills the bitmap."""
+        core = self.core
+        for i in range(rq.pages_per_wqe):
+            pid = NONE
+            if self.inject and self.draw(self.cfg.alloc_fail_rate):
+                rq.stats["alloc_fail_injected"] += 1
+            else:
+                pid = core.pp_alloc_pages(rq.pool, rq.napi_cpu)
+            if pid == NONE:
+                for j in reversed(range(i)):
+                    self.mlx5e_release_page(rq, wi, j)
+                wi["skip"] = True
+                return False
+            core.pages[pid].ppref = self.cfg.page_size // 64
+            core._touch(pid, rq.napi_cpu, "store")
+            wi["pages"][i] = [pid, 0]
+        wi["skip"] = False
+        wi["consumed"] = 0
+        return True
+
+    def mlx5e_post_rx_mpwqes(self, rq):
+        """At least min_wqe_bulk WQEs missing (the list's size less its reserved entry, less those
+        posted): each from the head is freed (deferred release) then allocated, until one fails."""
+        missing = rq.sz - 1 - len(rq.posted)
+        if missing < rq.min_wqe_bulk:
+            return
+        for _ in range(missing):
+            wi = rq.wqes[rq.head]
+            self.mlx5e_free_rx_mpwqe(rq, wi)
+            if not self.mlx5e_alloc_rx_mpwqe(rq, wi):
+                return
+            rq.posted.append(rq.head)
+            rq.head = (rq.head + 1) % rq.sz
+
+    def mlx5e_stride_take(self, rq, page):
+        """frags++ on the page; its reference is now the caller's (pid)."""
+        page[1] += 1
+        self.core.pages[page[0]].users += 1
+        return page[0]
+
+    def mlx5e_handle_rx_cqe_mpwrq(self, rq, sock, length, is_ack):
+        """The packet takes the next strides of the WQE the device fills (a filler completes a WQE whose
+        strides left are too few); the skb is built on them; the WQE leaves the list when all are consumed."""
+        cpu = rq.napi_cpu
+        rq.stats["rx_packets"] += 1
+        rq.stats["rx_bytes"] += length
+        self.net_rx_action(rq)
+        self.xdp_tx_completions(rq, self.t)
+        r = self.mlx5e_skb_from_cqe_mpwrq(rq, length)
+        if self.softnet[cpu]["napi_left"] == 0:
+            self.mlx5e_post_rx_mpwqes(rq)
+        if r is not None:
+            self.deliver(rq, sock, r[0], length, is_ack, r[1])
+
+    def mlx5e_skb_from_cqe_mpwrq(self, rq, length):
+        core, cfg = self.core, self.cfg
+        bcnt = length + ETH_HLEN
+        cstrides = 1 if rq.linear else -(-bcnt // rq.stride)
+        if rq.posted and rq.wqes[rq.posted[0]]["consumed"] + cstrides > rq.num_strides:
+            rq.wqes[rq.posted.popleft()]["consumed"] = rq.num_strides  # the filler CQE
+        if not rq.posted:  # no WQE posted: the device drops the frame
+            rq.stats["rx_alloc_fail"] += 1
+            return None
+        wi = rq.wqes[rq.posted[0]]
+        first = wi["consumed"]
+        wi["consumed"] += cstrides
+        if wi["consumed"] == rq.num_strides:
+            rq.posted.popleft()
+        offset = first * rq.stride
+        page_idx, head_offset = divmod(offset, cfg.page_size)
+        a = arch_info(cfg.arch)
+        if rq.linear:
+            if rq.xdp_prog is not None:
+                p_pass, p_drop, p_tx, _ = rq.xdp_prog
+                r = self.rng.random_sample()
+                if r < p_pass:
+                    rq.stats["xdp_pass"] += 1
+                elif r < p_pass + p_drop:
+                    rq.stats["xdp_drop"] += 1
+                    return None
+                else:
+                    rq.stats["xdp_tx" if r < p_pass + p_drop + p_tx else "xdp_redirect"] += 1
+                    pid = self.mlx5e_stride_take(rq, wi["pages"][page_idx])
+                    core.pages[pid].users -= 1  # a buffer takes the reference
+                    b = core.buf_new(pid, head_offset, rq.stride, PP_FRAG, rq.q)
+                    if len(rq.xdp_pending) == self.hold_cap:
+                        self.xdp_tx_completions(rq, rq.xdp_pending[0][0])
+                    rq.xdp_pending.append((self.t + cfg.xdp_hold_us, b))
+                    return None
+            if not core.free_skbs or not core.free_datas:
+                rq.stats["skb_table_full"] += 1
+                return None
+            pid = self.mlx5e_stride_take(rq, wi["pages"][page_idx])
+            d = core.free_datas.pop()
+            core.datas[d] = Data(pid, head_offset, True)
+            truesize = rq.truesize_pinned if cfg.truesize_honest else (
+                skb_data_align(rq.headroom + bcnt, a.smp_cache_bytes)
+                + skb_shinfo_aligned(smp_cache_bytes=a.smp_cache_bytes) + self.sizeof_sk_buff)
+            s = core._new_skb(d, truesize, length)
+            core.c["skb_build"] += 1
+            return s, length
+        # non-linear: napi_alloc_skb(MLX5E_RX_MAX_HEAD), 256 bytes copied, the rest page by page as frags
+        if not core.free_skbs or not core.free_datas:
+            rq.stats["skb_table_full"] += 1
+            return None
+        shinfo = skb_shinfo_aligned(smp_cache_bytes=a.smp_cache_bytes)
+        head = skb_data_align(256 + NET_SKB_PAD, a.smp_cache_bytes) + shinfo
+        small = 256 <= napi_small_head_max(smp_cache_bytes=a.smp_cache_bytes)
+        head_truesize = (SKB_SMALL_HEAD_CACHE_SIZE if small else head) + self.sizeof_sk_buff
+        headlen = min(256, bcnt)
+        s = core.skb_alloc_copy(rq.napi_cpu, headlen - ETH_HLEN, head, head_truesize, small)
+        if s == NONE:
+            rq.stats["rx_alloc_fail"] += 1
+            return None
+        data = core.datas[core.skbs[s][0]]
+        data.pp_recycle = True
+        data.head_data = max(0, headlen - ETH_HLEN - TCP_IP_HEADERS)
+        in_pages = 0 if small else headlen - ETH_HLEN
+        left, off = bcnt - headlen, head_offset + headlen
+        if off >= cfg.page_size:
+            page_idx, off = page_idx + 1, off - cfg.page_size
+        while left:
+            n = min(cfg.page_size - off, left)
+            data.frags.append((self.mlx5e_stride_take(rq, wi["pages"][page_idx]), off))
+            core.skbs[s][1] += -(-n // rq.stride) * rq.stride
+            core.skbs[s][2] += n
+            in_pages += n
+            left -= n
+            page_idx, off = page_idx + 1, 0
+        if cfg.truesize_honest:
+            core.skbs[s][1] = head_truesize + cstrides * rq.stride
+        return s, in_pages
+
+    def mlx5e_free_rx_descs_mpwqe(self, rq):
+        """The missing WQEs from the head (the deferred releases and the reserved entry), then the posted
+        ones in the device's order, each released and its bitmap filled."""
+        for k in range(rq.sz - len(rq.posted)):
+            wi = rq.wqes[(rq.head + k) % rq.sz]
+            self.mlx5e_free_rx_mpwqe(rq, wi)
+            wi["skip"] = True
+        while rq.posted:
+            wi = rq.wqes[rq.posted.popleft()]
+            self.mlx5e_free_rx_mpwqe(rq, wi)
+            wi["skip"] = True
+        self.core.pool_destroy(rq.pool, rq.napi_cpu)
+
     def mana_create_rxq(self, q, pool, g, xdp, pre=None):
         """mana_create_rxq(): the queue's page_pool (mana_create_page_pool: pool_size, order, and
         DMA mapping + sync of PAGE_SIZE by the pool only for fragments), then every ring slot
@@ -788,7 +998,9 @@ class NaiveRx:
         """The queue's ring is empty: its poll ends with napi_complete_done(), which flushes GRO; the
         next packet starts a new poll."""
         self.softnet[rxq.napi_cpu]["napi_left"] = 0
-        if self.mlx5:  # mlx5e_napi_poll() posts WQEs before the poll completes
+        if isinstance(rxq, Mlx5MpwRq):  # mlx5e_napi_poll() posts WQEs before the poll completes
+            self.mlx5e_post_rx_mpwqes(rxq)
+        elif self.mlx5:
             self.mlx5e_post_rx_wqes(rxq)
         self.napi_gro_flush(rxq)
 
@@ -803,6 +1015,8 @@ class NaiveRx:
         flushes GRO (napi_gro_flush(n, HZ >= 1000) on a kernel with HZ below 1000)."""
         if self.bnxt:
             self.bnxt_rx_pkt(rxq, sock, length, is_ack)
+        elif isinstance(rxq, Mlx5MpwRq):
+            self.mlx5e_handle_rx_cqe_mpwrq(rxq, sock, length, is_ack)
         elif self.mlx5:
             self.mlx5e_handle_rx_cqe(rxq, sock, length, is_ack)
         else:
@@ -2064,6 +2278,9 @@ class NaiveRx:
             cpu = rxq.napi_cpu  # rxlab charges the teardown to the queue's CPU
             if self.bnxt:
                 self.bnxt_free_rx_skbs(rxq)
+                continue
+            if isinstance(rxq, Mlx5MpwRq):
+                self.mlx5e_free_rx_descs_mpwqe(rxq)
                 continue
             if self.mlx5:
                 self.mlx5e_free_rx_descs(rxq)

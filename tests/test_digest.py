@@ -27,6 +27,9 @@ CONFIGS = [
     {"connections": 300, "reader_cpus": 8, "skb_defer_max": 4, "app_read_us": 200.0},
     {"reconfigs": (Reconfig(at_packet=3000, mtu=3000), Reconfig(at_packet=6000, xdp=xdp_only("tx")),
                     Reconfig(at_packet=8000, xdp=(), fail=True))},
+    # mlx5's striding RQ: linear 2 KB strides; non-linear 256-byte ones (a copied head, fillers)
+    {"driver": "mlx5"},
+    {"driver": "mlx5", "mtu": 9000, "ack_fraction": 0.3},
 ]
 
 EXPECTED = [
@@ -42,6 +45,8 @@ EXPECTED = [
     "83eb534c990d93e86477e471be2dcb85afc79c4cfd7be4d6fb5b3a110eb09355",
     "38425b5d46ac477a1e1b5e47c35b3434740bc4789e8ccb561da86bda1a3e3c8e",
     "bdfb5a3ce93b174c364e2494a49e8535accf83df17ab54d3c4a2168cd8c8adf6",
+    "87a0d89e684aa7ec11a00f7b5582e454b4b829b317a2b5f92569f33968dff65a",
+    "0e7e890eedf10da1f000dd1adb23d5d3dd16ae3ded0f1335e7f0c1d773012723",
 ]
 
 

@@ -4,6 +4,7 @@ driver" recipe followed by a test that registers a toy driver and simulates it."
 import pytest
 
 from rxlab import Reconfig, SimConfig, simulate
+from rxlab.counters import Ctr
 from rxlab.errors import bad
 from rxlab.kernel.geometry import RxGeometry
 from rxlab.kernel.pagepool import page_pool_alloc
@@ -98,16 +99,20 @@ def test_mana_is_the_default_and_unknown_drivers_are_refused():
                         ring_size=toy_ring, queues=toy_queues))
 
 
-def test_mlx5s_striding_rq_has_its_geometry_and_is_refused_by_simulate():
+def test_mlx5s_striding_rq_simulates_and_refuses_only_what_the_engine_leaves_out():
     """mlx5: its default, the striding RQ (rxlab.kernel.mlx5), resolves through SimConfig with the
-    driver's own defaults; simulate() refuses it with the reason, rather than run it through another
-    queue. mlx5_cyclic, the legacy RQ, is the engine's (Mode.cyc)."""
+    driver's own defaults and is the engine's (Mode.mpw); a ring of more WQEs than mlx5e_post_rx_mpwqes()
+    counts in its u8 is refused with the reason. mlx5_cyclic, the legacy RQ, is the engine's (Mode.cyc)."""
     cfg = SimConfig(driver="mlx5", page_size=65536, mtu=1500)
     g = cfg.geometry()
-    assert g.variant == "striding" and g.mtu == 1500 and g.frags_per_page > 1 and cfg.nic.engine_refuses(g)
+    assert g.variant == "striding" and g.mtu == 1500 and g.frags_per_page > 1 and cfg.nic.engine_refuses(g) == ""
+    assert simulate(cfg.replace(packets=100, queues=1, connections=2)).counters[Ctr.skb_build] > 0
+    # params.c mlx5e_mpwqe_get_log_rq_size(): MTU 9000 on 4 KB pages, 8192 frames: 2^(13 - 4) = 512 WQEs
+    big = SimConfig(driver="mlx5", mtu=9000, ring_size=8192, queues=1)
+    assert big.geometry().wqe_count == 512
     with pytest.raises(ValueError, match=r"^driver='mlx5' is not allowed: a layout whose queue the engine "
-                                         r"simulates: mlx5's striding RQ .*rxlab geometry --driver mlx5"):
-        simulate(cfg.replace(packets=100))
+                                         r"simulates: mlx5's striding RQ of 512 WQEs .*rxlab geometry --driver mlx5"):
+        simulate(big.replace(packets=100))
     legacy = cfg.replace(driver="mlx5_cyclic")
     assert legacy.geometry().variant == "cyclic" and legacy.nic.engine_refuses(legacy.geometry()) == ""
     for driver in ("bnxt", "mlx5", "mlx5_cyclic"):

@@ -28,6 +28,8 @@ CONFIGS = [
     {"mtu": 9000, "tcp_rmem": 65536, "truesize_honest": True, "queues": 1},
     {"reconfigs": (Reconfig(at_packet=500, mtu=3000), Reconfig(at_packet=1000, xdp=xdp_only("tx")),
                    Reconfig(at_packet=1500, xdp=(), fail=True))},
+    # mlx5's striding RQ, non-linear: stride arithmetic, fillers, failed WQEs
+    {"driver": "mlx5", "mtu": 9000, "ack_fraction": 0.3, "alloc_fail_rate": 0.02, "queues": 1},
 ]
 FIELDS = ("counters", "counters_reader", "qstats", "conn", "samples", "ratio_hist", "inflight_end")
 

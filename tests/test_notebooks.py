@@ -261,9 +261,9 @@ def check_06_three_drivers(r):
     # XDP: the striding RQ's page-sized XDP stride exceeds its largest stride on 64 KB pages (every MTU);
     # MANA refuses only above MANA_XDP_MTU_MAX (3506 on 4 KB pages: MTUs 4000 and 9000 of the grid)
     assert r["refused_xdp_mlx5_64k"] == len(REPORT_MTUS) and r["refused_xdp_mana"] == 2
-    # mlx5's default, the striding RQ, is not simulated; its legacy RQ is: 3 drivers x 4/64 KB x MTU 1500/9000
-    assert r["not_simulated"] == "mlx5" and r["estimate_rows"] == 3 * 2 * 2
-    for d in ("mana", "bnxt", "mlx5_cyclic"):
+    # every default layout is simulated, mlx5's striding RQ and its legacy RQ too: 4 x 4/64 KB x MTU 1500/9000
+    assert r["not_simulated"] == "" and r["estimate_rows"] == 4 * 2 * 2
+    for d in ("mana", "bnxt", "mlx5", "mlx5_cyclic"):
         for page in (4, 64):
             for mtu in (1500, 9000):
                 k, line = f"{page}k_{mtu}", 200 * (mtu - 52) / (mtu + 38)  # goodput at 200 Gbps

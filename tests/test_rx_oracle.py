@@ -194,6 +194,23 @@ CONFIGS = [
                              "connections": 4, "gro": False, "clone_fraction": 1.0}),
     ("mlx5_reconfig", {"driver": "mlx5_cyclic", "mtu": 576, "reconfigs": (
         Reconfig(at_packet=300, mtu=9000), Reconfig(at_packet=700, xdp=xdp_only("tx"), mtu=1500))}),
+    # mlx5's striding RQ (driver mlx5): rings of 4 WQEs (the least) of 256 KB; linear 2 KB strides, 64 a
+    # 4 KB page, whole pages with XDP; jumbo frames non-linear in 256-byte strides (a copied head, a frag
+    # per page, fillers at each WQE's end); WQEs refilled at a poll's end, their pages released as the
+    # ring comes round; a failed WQE stops the refill and the ring drains
+    ("mpwqe", {"driver": "mlx5"}),
+    ("mpwqe_4k_jumbo", {"driver": "mlx5", "mtu": 9000, "tcp_rmem": 131072}),
+    ("mpwqe_4k_xdp", {"driver": "mlx5", "xdp": (0.4, 0.2, 0.2, 0.2)}),
+    ("mpwqe_16k_jumbo", {"driver": "mlx5", "page_size": 16384, "mtu": 9000, "ack_fraction": 0.3,
+                         "clone_fraction": 0.2}),
+    ("mpwqe_64k_honest_nogro", {"driver": "mlx5", "page_size": 65536, "ring_size": 256, "gro": False,
+                                "truesize_honest": True}),
+    ("mpwqe_x86_jumbo_honest", {"driver": "mlx5", "arch": "x86_64", "mtu": 9000, "truesize_honest": True,
+                                "ring_size": 16, "packets": 600}),
+    ("mpwqe_fail", {"driver": "mlx5", "mtu": 9000, "alloc_fail_rate": 0.05, "dma_map_fail_rate": 0.05, "seed": 5,
+                    "packets": 600}),
+    ("mpwqe_reconfig", {"driver": "mlx5", "packets": 600, "reconfigs": (
+        Reconfig(at_packet=200, mtu=9000), Reconfig(at_packet=400, xdp=xdp_only("tx"), mtu=1500))}),
 ]
 IDS = [c[0] for c in CONFIGS]
 
@@ -420,5 +437,28 @@ def test_mlx5_matches_the_naive_rx_model_on_drawn_configurations(data):
     cfg = SimConfig(**{**BASE, **kw})
     # refill units that end inside a page (small strides on small rings) are refused: test_engine_mlx5
     assume(not any(cfg.nic.engine_refuses(g) for g in plan(cfg).geoms))
+    d = differences(simulate(cfg), naive_simulate(cfg))
+    assert not d, f"{cfg}: " + "\n".join(d[:40])
+
+
+@settings(max_examples=3 if NOJIT else 10, deadline=None)
+@given(data=hst.data())
+def test_mlx5_striding_matches_the_naive_rx_model_on_drawn_configurations(data):
+    """mlx5's striding RQ (Mode.mpw) on drawn configurations: page sizes, linear and non-linear MTUs,
+    ring sizes (so WQEs per ring), XDP where the RQ stays linear (4 KB pages, MTU up to 3498), failures,
+    MTU changes."""
+    page = data.draw(hst.sampled_from([4096, 16384, 65536]))
+    mtu = data.draw(hst.sampled_from([576, 1500, 4000, 9000]))
+    kw = {
+        **_drawn(data),
+        "driver": "mlx5",
+        "page_size": page, "mtu": mtu,
+        "ring_size": data.draw(hst.sampled_from({4096: [16, 256, 1024], 16384: [64, 256, 1024], 65536: [256, 512]}[page])),
+        "xdp": data.draw(hst.sampled_from([(), (0.25, 0.25, 0.25, 0.25)] if page == 4096 and mtu <= 3498 else [()])),
+    }
+    if data.draw(hst.booleans(), "reconfigure"):
+        kw["reconfigs"] = (Reconfig(at_packet=data.draw(hst.integers(0, kw["packets"] - 1)),
+                                    mtu=data.draw(hst.sampled_from([1000, 1500, 9000]))),)
+    cfg = SimConfig(**{**BASE, **kw})
     d = differences(simulate(cfg), naive_simulate(cfg))
     assert not d, f"{cfg}: " + "\n".join(d[:40])

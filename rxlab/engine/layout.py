@@ -100,8 +100,8 @@ class BufKind(IntEnum):
     pp_frag = 0  # a page_pool fragment (pool maps DMA)
     pp_page = 1  # a whole page_pool page, mapped by the driver (full-page mode)
     page = 2  # a page not from a pool (pre-allocation, xdp_save_va)
-    # mlx5's struct mlx5e_frag_page: the driver's own hold on a page_pool page whose strides its legacy RQ
-    # hands out; ``size`` is the pp references it holds (MLX5E_PAGECNT_BIAS_MAX less the frags handed
+    # mlx5's struct mlx5e_frag_page: the driver's own hold on a page_pool page whose strides its RQ (legacy or
+    # striding) hands out; ``size`` is the pp references it holds (MLX5E_PAGECNT_BIAS_MAX less the frags handed
     # out), the buffer no slice of the page
     frag_page = 3
 
@@ -127,7 +127,10 @@ class DT(IntEnum):
     pp_recycle = 4
     cloned = 5  # skb->cloned: set on both skbs once cloned
     frag_list = 6  # skb_shinfo(skb)->frag_list: the first skb a GRO aggregate chained, or NONE
-    n = 7
+    # payload bytes a kmalloc'ed head holds beyond the headers the stack pulls (mlx5's non-linear striding
+    # RQ copies MLX5E_RX_MAX_HEAD into it): such a head with frags is not headers only (skb_headlen > 0)
+    head_data = 7
+    n = 8
 
 
 class G(IntEnum):
@@ -157,6 +160,7 @@ class Mode(IntEnum):
     pfc = 2  # the NAPI CPU's page_frag cache, DMA-mapped by the driver per buffer
     agg = 3  # bnxt_en normal mode: head_pool fragments on the RX ring, BNXT_RX_PAGE_SIZE on the agg ring
     cyc = 4  # mlx5's legacy cyclic RQ: WQEs of fragment strides on page_pool pages the driver counts out
+    mpw = 5  # mlx5's striding RQ: multi-packet WQEs of pages the driver counts out, a packet in its strides
 
 
 class QP(IntEnum):
@@ -200,7 +204,17 @@ class QP(IntEnum):
     headroom = 32  # rq->buff.headroom
     smp_cache = 33  # SMP_CACHE_BYTES: SKB_DATA_ALIGN's alignment
     shinfo = 34  # SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on the run's arch
-    n = 35
+    # Mode.mpw (mlx5's striding RQ: rxlab.engine.rxq_mlx5_mpwqe); 0 in the other modes. QP.wqes, ring_head (the
+    # WQE the device fills), headroom, smp_cache and shinfo as Mode.cyc; wqe_bulk is min_wqe_bulk; small_truesize
+    # the truesize of the non-linear skb's napi_alloc_skb(MLX5E_RX_MAX_HEAD) head. WQEs are rows of Rx.mpwqe,
+    # their pages columns of Rx.frag_pages (WQE w's page i at w * pages_per_wqe + i)
+    wq_sz = 35  # WQEs in the linked list (mlx5_wq_ll_get_size): at most wq_sz - 1 are posted
+    pages_per_wqe = 36  # rq->mpwqe.pages_per_wqe
+    num_strides = 37  # rq->mpwqe.num_strides: strides per WQE
+    log_stride = 38  # rq->mpwqe.log_stride_sz
+    linear = 39  # mlx5e_rx_mpwqe_is_linear_skb(): a packet per stride, its skb built on it
+    head_size = 40  # bytes of the non-linear skb's head from the page_frag cache; 0: the small-head cache
+    n = 41
 
 
 class WF(IntEnum):
@@ -214,6 +228,14 @@ class WF(IntEnum):
     size = 4  # frag_size: the most of a frame the fragment takes
     stride = 5  # frag_stride
     n = 6
+
+
+class MW(IntEnum):
+    """mpwqe[queue, wqe]: a WQE of mlx5's striding RQ (struct mlx5e_mpw_info)."""
+
+    consumed = 0  # wi->consumed_strides: the WQE completes when all rq->mpwqe.num_strides are
+    skip = 1  # skip_release_bitmap full: its pages are not the driver's to release (never allocated, or released)
+    n = 2
 
 
 class QS(IntEnum):

@@ -1,6 +1,6 @@
 """The driver's receive queue, behind one seam: each driver's queue (``Mode`` in rxlab.engine.layout,
 chosen per queue by the driver's geometry) has its module — rxq_mana (Mode.frag, full, pfc), rxq_bnxt
-(Mode.agg), rxq_mlx5 (Mode.cyc) — and this module sends each queue's ring fill, completion, poll end
+(Mode.agg), rxq_mlx5 (Mode.cyc), rxq_mlx5_mpwqe (Mode.mpw) — and this module sends each queue's ring fill, completion, poll end
 and teardown to its driver. ``rx_cqe`` hands NAPI (rxlab.engine.napi) the skb a driver built, or the
 buffer of a packet to build one on (``rx_skb``)."""
 
@@ -12,6 +12,11 @@ from rxlab.engine.page_pool import pool_destroy
 from rxlab.engine.rxq_bnxt import bnxt_alloc_one_rx_ring, bnxt_free_rx_skbs, bnxt_rx_pkt
 from rxlab.engine.rxq_mana import mana_alloc_rx_wqes, mana_destroy_rxq, mana_process_rx_cqe
 from rxlab.engine.rxq_mlx5 import mlx5e_free_rx_descs, mlx5e_handle_rx_cqe, mlx5e_post_rx_wqes
+from rxlab.engine.rxq_mlx5_mpwqe import (
+    mlx5e_free_rx_descs_mpwqe,
+    mlx5e_handle_rx_cqe_mpwrq,
+    mlx5e_post_rx_mpwqes,
+)
 from rxlab.engine.rxq_shared import release_holds
 
 
@@ -25,6 +30,8 @@ def fill_rings(st, rx):
             bnxt_alloc_one_rx_ring(st, rx, q)
         elif mode == Mode.cyc:  # mlx5e_activate_rq(): the first poll posts the whole ring
             mlx5e_post_rx_wqes(st, rx, q)
+        elif mode == Mode.mpw:
+            mlx5e_post_rx_mpwqes(st, rx, q)
         else:
             mana_alloc_rx_wqes(st, rx, q)
 
@@ -54,13 +61,18 @@ def rx_cqe(st, rx, q, length, t):
         if p[QP.napi_left] == 0:  # the poll's last completion: mlx5e_napi_poll() posts WQEs after its CQEs
             mlx5e_post_rx_wqes(st, rx, q)
         return s, NONE
+    if p[QP.mode] == Mode.mpw:
+        s = mlx5e_handle_rx_cqe_mpwrq(st, rx, q, length, t)
+        if p[QP.napi_left] == 0:
+            mlx5e_post_rx_mpwqes(st, rx, q)
+        return s, NONE
     return mana_process_rx_cqe(st, rx, q, length, t)
 
 
 @kernel
 def detach_queues(st, rx):
     """Every queue torn down by its driver (MANA: mana_destroy_rxq; bnxt_en: bnxt_free_rx_skbs; mlx5:
-    mlx5e_free_rx_descs then page_pool_destroy): XDP frames complete first; a pool whose pages
+    mlx5e_free_rx_descs, either RQ's, then page_pool_destroy): XDP frames complete first; a pool whose pages
     are still in sockets retires when the last one comes back. The caller completed the last
     polls first (polls_complete: GRO holds nothing)."""
     qp, rc = rx.qp, rx.rc
@@ -72,6 +84,9 @@ def detach_queues(st, rx):
         elif qp[q, QP.mode] == Mode.cyc:
             mlx5e_free_rx_descs(st, rx, q)
             pool_destroy(st, qp[q, QP.pool], cpu)
+        elif qp[q, QP.mode] == Mode.mpw:
+            mlx5e_free_rx_descs_mpwqe(st, rx, q)
+            pool_destroy(st, qp[q, QP.pool], cpu)
         else:
             mana_destroy_rxq(st, rx, q, cpu)
 
@@ -79,6 +94,8 @@ def detach_queues(st, rx):
 @inner
 def rxq_poll_end(st, rx, q):
     """What the driver does as queue ``q``'s poll ends, before napi_complete_done() flushes GRO:
-    mlx5's posts WQEs (mlx5e_napi_poll -> mlx5e_post_rx_wqes); the others refill per packet."""
+    mlx5's posts WQEs (mlx5e_napi_poll -> mlx5e_post_rx_wqes, or _mpwqes); the others refill per packet."""
     if rx.qp[ix(q), QP.mode] == Mode.cyc:
         mlx5e_post_rx_wqes(st, rx, q)
+    elif rx.qp[ix(q), QP.mode] == Mode.mpw:
+        mlx5e_post_rx_mpwqes(st, rx, q)

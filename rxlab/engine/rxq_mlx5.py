@@ -23,7 +23,7 @@ from rxlab.kernel.sizes import ETH_HLEN
 
 
 @inner
-def _frag_page_alloc(st, rx, q, slot):
+def mlx5e_page_alloc_fragmented(st, rx, q, slot):
     """mlx5e_page_alloc_fragmented(): page_pool_dev_alloc_netmems(), then page_pool_fragment_netmem(
     netmem, MLX5E_PAGECNT_BIAS_MAX = PAGE_SIZE / 64) and frags = 0: the driver holds that many pp
     references (its frag_page buffer). FALSE on failure (injected at alloc_fail_rate, as any refill)."""
@@ -43,7 +43,7 @@ def _frag_page_alloc(st, rx, q, slot):
 
 
 @inner
-def _frag_page_release(st, rx, q, slot):
+def mlx5e_page_release_fragmented(st, rx, q, slot):
     """mlx5e_page_release_fragmented(): page_pool_unref_netmem(netmem, MLX5E_PAGECNT_BIAS_MAX -
     frags), the references never handed out; if none is left elsewhere, page_pool_put_unrefed_netmem(
     pp, netmem, -1, true) recycles the page into the alloc cache."""
@@ -73,7 +73,7 @@ def _put_rx_frag(st, rx, q, f):
     """mlx5e_put_rx_frag(): a fragment flagged LAST_IN_PAGE and not SKIP_RELEASE releases its page."""
     fr = rx.wqe_frags[ix(q), ix(f)]
     if fr[WF.last] and not fr[WF.skip]:
-        _frag_page_release(st, rx, q, fr[WF.slot])
+        mlx5e_page_release_fragmented(st, rx, q, fr[WF.slot])
 
 
 @inner
@@ -99,7 +99,7 @@ def _alloc_rx_wqes(st, rx, q, i, n):
         f0 = (i + k) % W * nf
         for j in range(nf):
             fr = rx.wqe_frags[ix(q), ix(f0 + j)]
-            if fr[WF.offset] == 0 and not _frag_page_alloc(st, rx, q, fr[WF.slot]):
+            if fr[WF.offset] == 0 and not mlx5e_page_alloc_fragmented(st, rx, q, fr[WF.slot]):
                 for jj in range(j - 1, -1, -1):
                     _put_rx_frag(st, rx, q, f0 + jj)
                 return k

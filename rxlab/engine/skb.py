@@ -99,6 +99,7 @@ def _new_data(st, pid, offset, pp_recycle):
     st.data[ix(d), DT.nr_frags] = 0
     st.data[ix(d), DT.pp_recycle] = pp_recycle
     st.data[ix(d), DT.cloned] = 0
+    st.data[ix(d), DT.head_data] = 0
     return d
 
 
@@ -239,11 +240,13 @@ def skb_mark_for_recycle(st, s):
 def headers_only(st, s):
     """Whether skb ``s``'s head holds its headers only, its data all in frags: once the headers are
     pulled its headlen is 0, which skb_gro_receive() and skb_try_coalesce() merge by moving the frags
-    alone. In rxlab that is a kmalloc'ed head with frags: only bnxt's header-data split makes one
-    (bnxt_copy_skb of the headers, then the aggregation buffers), and the aggregates GRO builds on it
-    (a frame below the HDS threshold has no frags, and a longer head than the headers is not copied)."""
+    alone. In rxlab that is a kmalloc'ed head with frags and no payload in it (DT.head_data): bnxt's
+    header-data split makes one (bnxt_copy_skb of the headers, then the aggregation buffers), and the
+    aggregates GRO builds on it (a frame below the HDS threshold has no frags, and a longer head than
+    the headers is not copied); mlx5's non-linear striding RQ copies MLX5E_RX_MAX_HEAD bytes, payload
+    too, into its kmalloc'ed head, which is then neither stolen nor skipped (skb_head_is_locked)."""
     d = st.skbs[ix(s), SK.data]
-    return st.data[ix(d), DT.head_page] == NONE and st.data[ix(d), DT.nr_frags] > 0
+    return st.data[ix(d), DT.head_page] == NONE and st.data[ix(d), DT.nr_frags] > 0 and st.data[ix(d), DT.head_data] == 0
 
 
 @inner

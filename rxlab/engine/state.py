@@ -21,6 +21,7 @@ from rxlab.engine.layout import (
     GL,
     GR,
     MAX_SKB_FRAGS,
+    MW,
     NONE,
     OF,
     OS,
@@ -189,6 +190,7 @@ Rx = namedtuple("Rx", [
     "tpa",  # int64[queues, tpa_max]: bnxt's head buffers held for TPA (bnxt_tpa_info.data)
     "wqe_frags",  # int64[queues, wqe_frags_max, WF.n]: mlx5's legacy RQ, each WQE's fragments
     "frag_pages",  # int64[queues, frag_pages_max]: mlx5's frag pages, the driver's hold on each (a buffer) or NONE
+    "mpwqe",  # int64[queues, mpwqe_max, MW.n]: mlx5's striding RQ, each WQE's strides consumed and release flag
     "conn", "connf",  # int64[conns, CN.n], float64[conns, CF.n]: each connection's receive side
     "rcvq_next",  # int64[n_skbs]: receive queues, linked through the skb after each one
     "samples",  # float64[samples, SM.n]: memory over model time
@@ -214,13 +216,13 @@ Rx = namedtuple("Rx", [
 
 
 def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg_max=1, tpa_max=1, ack_cap=64,
-            wqe_frags_max=1, frag_pages_max=1):
+            wqe_frags_max=1, frag_pages_max=1, mpwqe_max=1):
     """Zeroed RX-path arrays: rings and holds empty (NONE), receive queues unlinked, no timer armed,
     no ACK in flight, no sender queued."""
     for name, v in (("queues", queues), ("ring_size", ring_size), ("conns", conns), ("n_skbs", n_skbs),
                     ("hold_cap", hold_cap), ("samples", samples), ("ratio_bins", ratio_bins),
                     ("agg_max", agg_max), ("tpa_max", tpa_max), ("ack_cap", ack_cap),
-                    ("wqe_frags_max", wqe_frags_max), ("frag_pages_max", frag_pages_max)):
+                    ("wqe_frags_max", wqe_frags_max), ("frag_pages_max", frag_pages_max), ("mpwqe_max", mpwqe_max)):
         check_int_range(name, v, 1, 1 << 26)
     return Rx(
         qp=np.zeros((queues, QP.n), np.int64), qstats=np.zeros((queues, QS.n), np.int64),
@@ -230,6 +232,7 @@ def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg
         agg=np.full((queues, agg_max), NONE, np.int64), tpa=np.full((queues, tpa_max), NONE, np.int64),
         wqe_frags=np.zeros((queues, wqe_frags_max, WF.n), np.int64),
         frag_pages=np.full((queues, frag_pages_max), NONE, np.int64),
+        mpwqe=np.zeros((queues, mpwqe_max, MW.n), np.int64),
         conn=np.zeros((conns, CN.n), np.int64), connf=np.zeros((conns, CF.n), np.float64),
         rcvq_next=np.full(n_skbs, NONE, np.int64),
         samples=np.zeros((samples, SM.n), np.float64), ratio_hist=np.zeros(ratio_bins, np.int64),

@@ -42,6 +42,7 @@ from rxlab.kernel.sizes import (
     ETH_MIN_MTU,
     MAX_SKB_FRAGS_DEFAULT,
     NET_SKB_PAD,
+    SKB_SMALL_HEAD_CACHE_SIZE,
     XDP_PACKET_HEADROOM,
     arch_info,
     build_skb_truesize,
@@ -283,6 +284,30 @@ def mlx5e_rx_compute_wqe_bulk_params(strides, wqe_index_mask, log_rq_mtu_frames,
     wqe_bulk = max(wqe_index_mask + 1, -(-min(max_bytes, ((1 << log_rq_mtu_frames) // 4) * total) // total))
     split_factor = -(-max_bytes // (pp_cache_refill * page_size))
     return wqe_bulk, -(-wqe_bulk // split_factor)
+
+
+UMR_WQE_BULK = 2  # params.c mlx5e_mpwqe_get_min_wqe_bulk()
+
+
+def mlx5e_mpwqe_get_min_wqe_bulk(wq_sz):
+    """params.c mlx5e_mpwqe_get_min_wqe_bulk(): the striding RQ refills once min(UMR_WQE_BULK, wq_sz / 2 - 1)
+    WQEs are missing (mlx5e_post_rx_mpwqes)."""
+    return min(UMR_WQE_BULK, wq_sz // 2 - 1)
+
+
+def mpwrq_nonlinear_head(page_size, arch="arm64", max_skb_frags=MAX_SKB_FRAGS_DEFAULT):
+    """The head mlx5e_skb_from_cqe_mpwrq_nonlinear() copies into: napi_alloc_skb(ALIGN(MLX5E_RX_MAX_HEAD,
+    sizeof(long))). Returns (bytes of the page_frag cache it takes, 0 for a kmalloc'ed head, and its
+    skb->truesize): __napi_alloc_skb() sends len + NET_SKB_PAD + NET_IP_ALIGN up to
+    SKB_WITH_OVERHEAD(SKB_SMALL_HEAD_CACHE_SIZE), or beyond SKB_WITH_OVERHEAD(PAGE_SIZE), to __alloc_skb()
+    (kmalloc_reserve), else takes SKB_HEAD_ALIGN(len) of the per-CPU page_frag cache. On x86_64 and arm64
+    (NET_IP_ALIGN 0) the 320 bytes fit the small-head cache."""
+    a = arch_info(arch)
+    shinfo = skb_shinfo_aligned(max_skb_frags, a.smp_cache_bytes)
+    n = MLX5E_RX_MAX_HEAD + NET_SKB_PAD + NET_IP_ALIGN
+    kmalloced = n <= SKB_SMALL_HEAD_CACHE_SIZE - shinfo or n > page_size - shinfo
+    return (0 if kmalloced else skb_data_align(n, a.smp_cache_bytes) + shinfo,
+            napi_alloc_skb_truesize(MLX5E_RX_MAX_HEAD, page_size, arch, max_skb_frags))
 
 
 def mlx5_rx_geometry(page_size, mtu, xdp=False, arch="arm64", ring_size=1 << MLX5E_PARAMS_DEFAULT_LOG_RQ_SIZE,

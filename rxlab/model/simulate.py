@@ -14,6 +14,7 @@ from rxlab.engine.layout import (
     CN,
     EV,
     GR,
+    MW,
     NONE,
     PL,
     QP,
@@ -36,7 +37,7 @@ from rxlab.engine.sender import senders_init
 from rxlab.engine.state import make_rx, make_state
 from rxlab.errors import bad
 from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE
-from rxlab.kernel.mlx5 import mlx5e_init_frags_partition
+from rxlab.kernel.mlx5 import mlx5e_init_frags_partition, mlx5e_mpwqe_get_min_wqe_bulk, mpwrq_nonlinear_head
 from rxlab.kernel.pagepool import (
     PAGE_FRAG_CACHE_MAX_SIZE,
     PP_RING_DEFAULT,
@@ -76,6 +77,8 @@ def _queue_layout(cfg, g):
         return Mode.agg, g.order, 1, g.truesize_pinned
     if g.variant == "cyclic":
         return Mode.cyc, 0, 1, g.truesize_pinned
+    if g.variant == "striding":
+        return Mode.mpw, 0, 1, g.truesize_pinned
     if g.frag_count == 1:
         return Mode.full, g.order, 0, g.truesize_pinned
     if cfg.spec.frag_source == "page_frag_cache":
@@ -103,6 +106,8 @@ def _attach(st, cfg, g, qp, pool_base):
             _attach_agg(st, cfg, g, p, pool_base + cfg.queues + q)
         if mode == Mode.cyc:
             _attach_cyc(cfg, g, p)
+        if mode == Mode.mpw:
+            _attach_mpw(cfg, g, p)
         # a new rxq: no saved XDP buffer, rings from slot 0; GRO holds nothing and the next packet
         # starts a new poll (polls_complete ran before detach_queues); the defer list goes on
         p[QP.save] = NONE
@@ -139,9 +144,28 @@ def _attach_cyc(cfg, g, p):
         smp_cache_bytes=a.smp_cache_bytes)
 
 
+def _attach_mpw(cfg, g, p):
+    """mlx5's striding RQ for queue row ``p`` (en_main.c mlx5e_alloc_rq, params.c): its linked list of
+    WQEs, their pages and strides, when it refills (mlx5e_mpwqe_get_min_wqe_bulk), its headroom, what
+    MLX5_SKB_FRAG_SZ() aligns to, and the non-linear skb's napi_alloc_skb() head. No WQE posted yet."""
+    a = arch_info(cfg.arch)
+    p[QP.wqes], p[QP.wq_sz], p[QP.pages_per_wqe] = 0, g.wqe_count, g.pages_per_wqe
+    p[QP.num_strides], p[QP.log_stride], p[QP.linear] = g.strides_per_wqe, g.stride_size.bit_length() - 1, g.linear
+    p[QP.wqe_bulk] = mlx5e_mpwqe_get_min_wqe_bulk(g.wqe_count)
+    p[QP.headroom], p[QP.smp_cache], p[QP.shinfo] = g.headroom, a.smp_cache_bytes, skb_shinfo_aligned(
+        smp_cache_bytes=a.smp_cache_bytes)
+    p[QP.head_size], p[QP.small_truesize] = mpwrq_nonlinear_head(cfg.page_size, cfg.arch)
+
+
 def _attach_wqes(rx, g):
     """mlx5e_init_frags_partition() for every queue of mlx5's legacy RQ: each WQE's fragments on
-    their page slots, every one SKIP_RELEASE (nothing allocated yet), no page held."""
+    their page slots, every one SKIP_RELEASE (nothing allocated yet), no page held. The striding RQ's
+    WQEs: skip_release_bitmap full ("on first round release is not called", mlx5e_alloc_rq), no page."""
+    if g.variant == "striding":
+        rx.mpwqe[:, :, MW.consumed] = 0
+        rx.mpwqe[:, :, MW.skip] = 1
+        rx.frag_pages[:] = NONE
+        return
     if g.variant != "cyclic":
         return
     nf = len(g.frag_sizes)
@@ -289,7 +313,7 @@ def build(cfg, pl):
                     n_cpus=sz.n_cpus, n_bufs=sz.n_bufs, n_skbs=sz.n_skbs, mem_limit=sz.mem_limit,
                     pp_alloc_cache=pl.pp_alloc_cache, lock_slots=sz.lock_slots)
     rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS,
-                 sz.agg_max, sz.tpa_max, sz.ack_cap, sz.wqe_frags_max, sz.frag_pages_max)
+                 sz.agg_max, sz.tpa_max, sz.ack_cap, sz.wqe_frags_max, sz.frag_pages_max, sz.mpwqe_max)
     _attach(st, cfg, pl.geoms[0], rx.qp, 0)
     _attach_wqes(rx, pl.geoms[0])
     for table, arr in ((pl.ints, rx.rc), (pl.floats, rx.rf)):
@@ -327,8 +351,10 @@ def _fill_uninjected(st, rx, cfg):
     rx.rf[RF.alloc_fail_rate] = cfg.alloc_fail_rate
     rx.rf[RF.dma_map_fail_rate] = cfg.dma_map_fail_rate
     st.glob[G.dma_fail_ppb] = round(cfg.dma_map_fail_rate * 1e9)
-    cyc = rx.qp[:, QP.mode] == Mode.cyc  # mlx5's legacy RQ posts WQEs, not Rx.ring's buffers
-    if (rx.ring[~cyc] == NONE).any() or (rx.qp[cyc, QP.wqes] < rx.ring.shape[1]).any():
+    cyc = rx.qp[:, QP.mode] == Mode.cyc  # mlx5's RQs post WQEs, not Rx.ring's buffers
+    mpw = rx.qp[:, QP.mode] == Mode.mpw  # the striding RQ's linked list keeps an entry in reserve
+    if ((rx.ring[~(cyc | mpw)] == NONE).any() or (rx.qp[cyc, QP.wqes] < rx.ring.shape[1]).any()
+            or (rx.qp[mpw, QP.wqes] < rx.qp[mpw, QP.wq_sz] - 1).any()):
         raise MemoryError("could not fill the RX rings")
 
 

@@ -24,6 +24,7 @@ from rxlab.engine.layout import (
     GL,
     GR,
     MAX_SKB_FRAGS,
+    MW,
     OF,
     OS,
     PF,
@@ -74,7 +75,8 @@ class Sizes(NamedTuple):
     agg_max: int = 1  # bnxt: aggregation ring entries per queue (Rx.agg's columns)
     tpa_max: int = 1  # bnxt: TPA head buffers per queue (Rx.tpa's columns)
     wqe_frags_max: int = 1  # mlx5's legacy RQ: fragments per queue (Rx.wqe_frags' rows)
-    frag_pages_max: int = 1  # mlx5's legacy RQ: pages its ring lays its strides on (Rx.frag_pages' columns)
+    frag_pages_max: int = 1  # mlx5's RQs: pages its ring lays its strides on (Rx.frag_pages' columns)
+    mpwqe_max: int = 1  # mlx5's striding RQ: WQEs per queue (Rx.mpwqe's rows)
 
 
 def copy_truesize_extra(arch):
@@ -142,9 +144,11 @@ def size_run(cfg, geoms):
     agg_max = max(x.agg_ring_size for x in geoms)
     tpa_max = max(x.tpa_bufs for x in geoms)
     head_pools = any(x.head_pool_size for x in geoms)
-    # mlx5's legacy RQ: its fragments, and the pages they lay on, each held by a buffer of the driver's
+    # mlx5's legacy RQ: its fragments; the striding RQ: its WQEs; and the pages either lays its strides
+    # on, each held by a buffer of the driver's
     wqe_frags = max(x.wqe_count * len(x.frag_sizes) for x in geoms)
-    frag_pages = max(x.ring_pages if x.frag_sizes else 0 for x in geoms)
+    mpwqe = max(x.wqe_count if x.variant == "striding" else 0 for x in geoms)
+    frag_pages = max(x.ring_pages if x.frag_sizes or x.variant == "striding" else 0 for x in geoms)
     extra = (agg_max + tpa_max + frag_pages
              + (PP_ALLOC_CACHE_SIZE + pool_size + PP_ALLOC_CACHE_REFILL if head_pools else 0))
     # per queue and configuration: the posted ring and a pre-allocated one, a full alloc cache and
@@ -159,7 +163,7 @@ def size_run(cfg, geoms):
                  n_bufs=Q * (2 * R + hold_cap + 2 + agg_max + tpa_max + frag_pages), n_skbs=n_skbs,
                  hold_cap=hold_cap, mem_limit=n_pages * unit, lock_slots=lock_slots(cfg), ack_cap=ack_cap(cfg),
                  agg_max=max(1, agg_max), tpa_max=max(1, tpa_max), wqe_frags_max=max(1, wqe_frags),
-                 frag_pages_max=max(1, frag_pages))
+                 frag_pages_max=max(1, frag_pages), mpwqe_max=max(1, mpwqe))
 
 
 def lock_slots(cfg):
@@ -206,7 +210,7 @@ def table_bytes(cfg, sz):
              + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max + 2 * sz.lock_slots)
              + 8 * sz.n_cpus * (FC.n + 1)
              + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max + GRO_HASH_BUCKETS * GL.n
-                        + sz.wqe_frags_max * WF.n + sz.frag_pages_max)
+                        + sz.wqe_frags_max * WF.n + sz.frag_pages_max + sz.mpwqe_max * MW.n)
              + 8 * cfg.connections * (CN.n + CF.n + GR.n + OF.n + SB.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
     parts = {"holds": sz.hold_cap * Q * (configs * PAGE_ROW + BUF_ROW + HOLD_ROW),

@@ -46,7 +46,7 @@ def explore_html(quick, grid=None, packets=None, cache=None, progress=None):
     intro = (f'<p class="rxlab-estimate">Throughput is an ESTIMATE. A precomputed grid: every figure below is the '
              f"sweep panel of the notebooks (<code>rxlab.views.panel</code>), runs of {packets:,} packets, "
              f"{figures} figures. Pick the swept axis, the values held, the platform, the Linux release and the "
-             "driver (mlx5: its buffer geometry only; the engine simulates MANA and bnxt). The figure and its "
+             "driver (the engine simulates MANA, bnxt and mlx5's two RQs). The figure and its "
              "caption are swapped in this page (nothing is fetched); the caption names the release, platform and "
              "packets it shows.</p>")
     return intro + body, figures

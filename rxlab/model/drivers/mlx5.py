@@ -6,9 +6,10 @@ Two registrations, one driver: ``mlx5`` takes the RQ type mlx5e_build_rq_params(
 the striding RQ on a device that has it (the assumption ``striding_rq_cap=True`` of
 :func:`rxlab.kernel.mlx5.mlx5_rx_geometry`: MLX5_CAP_GEN striding_rq, ConnectX-5 and later) for every
 page size and MTU rxlab takes; ``mlx5_cyclic`` the legacy cyclic RQ, as ``ethtool --set-priv-flags
-<dev> rx_striding_rq off`` sets it (or a device without the capability). The engine simulates the
-legacy RQ (``Mode.cyc``, :func:`rxlab.engine.rxq_mlx5.mlx5e_handle_rx_cqe`); the striding RQ not yet
-(``engine_layout`` below)."""
+<dev> rx_striding_rq off`` sets it (or a device without the capability). The engine simulates both: the
+legacy RQ (``Mode.cyc``, :func:`rxlab.engine.rxq_mlx5.mlx5e_handle_rx_cqe`) and the striding RQ
+(``Mode.mpw``, :func:`rxlab.engine.rxq_mlx5_mpwqe.mlx5e_handle_rx_cqe_mpwrq`), less what
+``engine_layout`` below names."""
 
 from rxlab.errors import bad, check_int_range
 from rxlab.kernel.mlx5 import (
@@ -48,8 +49,14 @@ def ring_size(rel, asked):
 
 
 def engine_layout(g):
-    """The engine simulates the legacy cyclic RQ; the striding RQ's multi-packet WQEs (UMR-mapped
-    pages, mlx5e_alloc_rx_mpwqe, mlx5e_skb_from_cqe_mpwrq_linear / _nonlinear) are not in it.
+    """The engine simulates the legacy cyclic RQ (``Mode.cyc``) and the striding RQ (``Mode.mpw``,
+    :mod:`rxlab.engine.rxq_mlx5_mpwqe`), with two exceptions.
+
+    A striding RQ of more than 256 WQEs: mlx5e_post_rx_mpwqes() counts the missing WQEs in a u8
+    (``u8 missing, i``), which such a ring overflows; the engine does not simulate what the truncated
+    count then posts (mlx5e_mpwqe_get_log_rq_size() makes one of a non-linear RQ of 8192 frames: MTU 9000
+    on 4 KB pages, ring_size 8192). XDP on a non-linear striding RQ (XDP multi-buffer, its
+    linear_page) the geometry refuses already (mlx5e_params_validate_xdp without xdp_frags).
 
     Nor a legacy RQ whose refill unit ends inside a page that wqe_index_mask + 1 WQEs share:
     mlx5e_rx_compute_wqe_bulk_params() does not align the unit to a page (it divides wqe_bulk by
@@ -60,9 +67,14 @@ def engine_layout(g):
     unit releases the new page while its WQEs are posted. Small rings with small strides do this
     (4 KB pages, MTU 576, ring 16; 16 KB pages, MTU 576, ring 64 from 7.1)."""
     if g.variant == "striding":
-        return "mlx5's striding RQ (mlx5e_alloc_rx_mpwqe, mlx5e_skb_from_cqe_mpwrq_*), its default where the " \
-               "device has it (mlx5e_build_rq_params), is not in the engine's receive queue; driver mlx5_cyclic " \
-               "simulates the legacy RQ (ethtool --set-priv-flags rx_striding_rq off)"
+        if g.wqe_count > 256:
+            return f"mlx5's striding RQ of {g.wqe_count} WQEs (mlx5e_mpwqe_get_log_rq_size): mlx5e_post_rx_mpwqes() " \
+                   "counts missing WQEs in a u8, which the engine does not simulate past 256 WQEs (a smaller " \
+                   "ring_size avoids it)"
+        if g.xdp and not g.linear:
+            return "XDP on mlx5's non-linear striding RQ (mlx5e_skb_from_cqe_mpwrq_nonlinear's linear_page, XDP " \
+                   "multi-buffer) is not in the engine"
+        return ""
     if g.refill_unit % (g.wqe_index_mask + 1):
         return f"mlx5's legacy RQ refilling {g.refill_unit} WQEs at a time (mlx5e_rx_compute_wqe_bulk_params) " \
                f"where {g.wqe_index_mask + 1} share a page: mlx5e_refill_rx_wqes() would post a page it has " \
