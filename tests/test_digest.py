@@ -27,6 +27,9 @@ CONFIGS = [
     {"connections": 300, "reader_cpus": 8, "skb_defer_max": 4, "app_read_us": 200.0},
     {"reconfigs": (Reconfig(at_packet=3000, mtu=3000), Reconfig(at_packet=6000, xdp=xdp_only("tx")),
                     Reconfig(at_packet=8000, xdp=(), fail=True))},
+    # bnxt_en's page mode: every XDP verdict, copied ACKs; 32 KB fragments of 64 KB pages with failures
+    {"driver": "bnxt", "xdp": (0.4, 0.2, 0.2, 0.2), "ack_fraction": 0.2},
+    {"driver": "bnxt", "page_size": 65536, "xdp": (0.5, 0.1, 0.1, 0.3), "alloc_fail_rate": 0.02, "seed": 3},
 ]
 
 EXPECTED = [
@@ -42,6 +45,8 @@ EXPECTED = [
     "6d53afca5b02e1e6d34c9b80e016642934e50c6f70adc6e3068f60026ed88ca3",
     "b7cee3a3d995cb27d1ff8708b4b82f3be056cf75858d515ac21d2456d2014786",
     "09d5c075ea4c9bf9bc335cd48f86ba7b456f3e6b5d770a1d3c7cd0be5fb85143",
+    "3b69539be107dd9eaab0ea153154058a3261fba6649d580396fbea9d9d1fd1e6",
+    "104582a4de9e39d0b1343dd3978f32a1527862702f4dccf5c8a5a0cb3ac63127",
 ]
 
 
