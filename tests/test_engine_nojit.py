@@ -28,6 +28,8 @@ CONFIGS = [
     {"mtu": 9000, "tcp_rmem": 65536, "truesize_honest": True, "queues": 1},
     {"reconfigs": (Reconfig(at_packet=500, mtu=3000), Reconfig(at_packet=1000, xdp=xdp_only("tx")),
                    Reconfig(at_packet=1500, xdp=(), fail=True))},
+    # bnxt_en's page mode: its verdict draws, then the refill's injected failures
+    {"driver": "bnxt", "xdp": (0.4, 0.2, 0.2, 0.2), "ack_fraction": 0.2, "alloc_fail_rate": 0.02},
 ]
 FIELDS = ("counters", "counters_reader", "qstats", "conn", "samples", "ratio_hist", "inflight_end")
 
