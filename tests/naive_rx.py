@@ -13,6 +13,8 @@ Each step names the kernel function it stands for:
   per ring, a head pool of its own where PAGE_SIZE > BNXT_RX_PAGE_SIZE), bnxt_alloc_one_rx_ring
   (RX ring, aggregation ring, TPA heads), bnxt_rx_pkt -> bnxt_copy_skb / bnxt_rx_skb ->
   __bnxt_rx_agg_netmems (bnxt_reuse_rx_data, bnxt_reuse_rx_agg_bufs on failure), bnxt_free_rx_skbs;
+  page mode (XDP): __bnxt_alloc_rx_page, bnxt_xdp.c bnxt_rx_xdp (DROP and TX repost the buffer,
+  REDIRECT replaces it first), bnxt_copy_xdp / bnxt_rx_page_skb;
 - drivers/net/ethernet/mellanox/mlx5/core/en_rx.c (the legacy cyclic RQ): mlx5e_init_frags_partition
   (en_main.c), mlx5e_post_rx_wqes -> mlx5e_refill_rx_wqes (mlx5e_free_rx_wqes, the deferred release,
   then mlx5e_alloc_rx_wqes -> mlx5e_get_rx_frag -> mlx5e_page_alloc_fragmented; a short bulk undone),
@@ -187,12 +189,13 @@ class RxQueue:
 
 
 class BnxtRxRing:
-    """struct bnxt_rx_ring_info in normal mode: the RX ring of heads (rx_buf_ring, consumed at
-    rx_next_cons), the aggregation ring (rx_agg_ring, consumed in order; a buffer reposted by
-    bnxt_reuse_rx_agg_bufs stays where it is, the ring being always full), the TPA heads
-    (rx_tpa[].data), the page_pool and the head pool."""
+    """struct bnxt_rx_ring_info: the RX ring of heads (rx_buf_ring, consumed at rx_next_cons), the
+    aggregation ring (rx_agg_ring, consumed in order; a buffer reposted by bnxt_reuse_rx_agg_bufs
+    stays where it is, the ring being always full), the TPA heads (rx_tpa[].data), the page_pool
+    and the head pool. In page mode (an XDP program) the RX ring holds BNXT_RX_PAGE_SIZE buffers
+    of the page_pool and there is neither aggregation ring nor TPA."""
 
-    def __init__(self, q, pool, head_pool, g, stats):
+    def __init__(self, q, pool, head_pool, g, xdp, stats):
         self.q = q
         self.pool = pool
         self.head_pool = head_pool
@@ -212,7 +215,8 @@ class BnxtRxRing:
         self.rx_agg_ring = []
         self.agg_cons = 0
         self.rx_tpa = []
-        self.xdp_prog = None
+        self.page_mode = g.xdp  # bnxt_set_rx_skb_mode(bp, true) while a program is attached
+        self.xdp_prog = xdp if g.xdp else None
         self.xdp_pending = deque()
         self.stats = stats
 
@@ -515,18 +519,19 @@ class NaiveRx:
             return None
         return core.buf_new(pid, off, size, PP_FRAG, rxr.q)
 
-    def bnxt_create_rx_ring(self, q, base, g):
+    def bnxt_create_rx_ring(self, q, base, g, xdp):
         """bnxt_alloc_rx_page_pool() (the ring's page_pool of pool_size rx_agg_ring_size /
         agg_size_fac, or page_pool_init's 1024 for 0; a head pool of its own where
         bnxt_separate_head_pool()), then bnxt_alloc_one_rx_ring(): the RX ring's heads, the
         aggregation ring, the TPA heads (bnxt_alloc_one_tpa_info_data)."""
         cfg, core = self.cfg, self.core
         head_pool = base + cfg.queues + q if g.head_pool_size else base + q
-        rxr = BnxtRxRing(q, base + q, head_pool, g, self.qstats[q])
+        rxr = BnxtRxRing(q, base + q, head_pool, g, xdp, self.qstats[q])
         core.pool_create(rxr.pool, g.pool_size or 1024, 0, True, True, cfg.page_size, q, cfg.spec.upfront_refs)
         if g.head_pool_size:
             core.pool_create(head_pool, g.head_pool_size, 0, True, True, cfg.page_size, q, cfg.spec.upfront_refs)
-        for buf, pool, size, n in ((rxr.rx_buf_ring, head_pool, rxr.rx_buf_size, cfg.ring_size),
+        rx_pool = rxr.pool if rxr.page_mode else head_pool  # __bnxt_alloc_rx_page / __bnxt_alloc_rx_frag
+        for buf, pool, size, n in ((rxr.rx_buf_ring, rx_pool, rxr.rx_buf_size, cfg.ring_size),
                                    (rxr.rx_agg_ring, rxr.pool, rxr.rx_page_size, rxr.rx_agg_ring_size),
                                    (rxr.rx_tpa, head_pool, rxr.rx_buf_size, rxr.max_tpa)):
             for _ in range(n):
@@ -537,6 +542,83 @@ class NaiveRx:
 
     def bnxt_reuse_rx_agg_bufs(self, rxr, n):
         rxr.agg_cons = (rxr.agg_cons + n) % rxr.rx_agg_ring_size if n else rxr.agg_cons
+
+    def bnxt_napi_alloc_skb(self, rxr, n):
+        """napi_alloc_skb(n) and the frame's first n bytes copied, less the Ethernet header: a small
+        head (kmalloc) when n fits SKB_SMALL_HEAD_CACHE_SIZE, else NET_SKB_PAD + n and its
+        skb_shared_info from the CPU's page_frag cache. (skb or NONE, small)."""
+        small = n <= napi_small_head_max()
+        head = skb_data_align(n + NET_SKB_PAD) + skb_shinfo_aligned()
+        truesize = (SKB_SMALL_HEAD_CACHE_SIZE if small else head) + self.sizeof_sk_buff
+        return self.core.skb_alloc_copy(rxr.napi_cpu, n - ETH_HLEN, head, truesize, small), small
+
+    def bnxt_rx_page_pkt(self, rxr, sock, length, is_ack):
+        """Page mode: the XDP verdict first. DROP and TX leave the buffer where it was
+        (bnxt_reuse_rx_data: TX sends from the RX page, which the ring keeps); REDIRECT posts a new
+        buffer first (none: the frame is dropped) and the page waits for xdp_return_frame. PASS: a
+        frame up to rx_copybreak is copied (bnxt_copy_xdp); a longer one posts a new buffer first
+        (none: dropped) and its headers are copied into napi_alloc_skb() with the page as frag 0
+        charged BNXT_RX_PAGE_SIZE (bnxt_rx_page_skb); no skb: the page goes back to the pool."""
+        core, cpu, cfg = self.core, rxr.napi_cpu, self.cfg
+        i = rxr.rx_next_cons
+        rxr.rx_next_cons = (i + 1) % cfg.ring_size
+        old = rxr.rx_buf_ring[i]
+        frame = length + ETH_HLEN
+        p_pass, p_drop, p_tx, _ = rxr.xdp_prog
+        r = self.rng.random_sample()
+        if r < p_pass:
+            rxr.stats["xdp_pass"] += 1
+        elif r < p_pass + p_drop:
+            rxr.stats["xdp_drop"] += 1
+            return
+        elif r < p_pass + p_drop + p_tx:
+            rxr.stats["xdp_tx"] += 1
+            return
+        else:
+            rxr.stats["xdp_redirect"] += 1
+            new = self.bnxt_alloc(rxr, rxr.pool, rxr.rx_buf_size)
+            if new is None:
+                rxr.stats["rx_alloc_fail"] += 1
+                return
+            rxr.rx_buf_ring[i] = new
+            if len(rxr.xdp_pending) == self.hold_cap:  # rxlab's bound: the oldest completes early
+                self.xdp_tx_completions(rxr, rxr.xdp_pending[0][0])
+            rxr.xdp_pending.append((self.t + cfg.xdp_hold_us, old))
+            return
+        if frame <= rxr.rx_copybreak:
+            if not core.free_skbs:
+                rxr.stats["skb_table_full"] += 1
+                return
+            s, small = self.bnxt_napi_alloc_skb(rxr, frame)
+            if s == NONE:
+                rxr.stats["rx_alloc_fail"] += 1
+                return
+            rxr.stats["copybreak"] += 1
+            self.deliver(rxr, sock, s, length, is_ack, 0 if small else length)
+            return
+        new = self.bnxt_alloc(rxr, rxr.pool, rxr.rx_buf_size)
+        if new is None:
+            rxr.stats["rx_alloc_fail"] += 1
+            return
+        rxr.rx_buf_ring[i] = new
+        if not core.free_skbs:
+            rxr.stats["skb_table_full"] += 1
+            core.buf_put(old, cpu, True)
+            return
+        headers = min(rxr.header_len, frame)
+        s, small = self.bnxt_napi_alloc_skb(rxr, headers)
+        if s == NONE:
+            rxr.stats["rx_alloc_fail"] += 1
+            core.buf_put(old, cpu, True)
+            return
+        data = core.datas[core.skbs[s][0]]
+        data.pp_recycle = True
+        pid, off, _, _, _ = core.bufs.pop(old)
+        core.free_bufs.append(old)
+        data.frags.append((pid, off))
+        core.skbs[s][1] += rxr.rx_buf_size
+        core.skbs[s][2] += frame - headers
+        self.deliver(rxr, sock, s, length, is_ack, (0 if small else headers - ETH_HLEN) + frame - headers)
 
     def bnxt_rx_pkt(self, rxr, sock, length, is_ack):
         """An L2 completion: the frame's headers alone in the head above the HDS threshold, else up
@@ -551,6 +633,9 @@ class NaiveRx:
         rxr.stats["rx_bytes"] += length
         self.net_rx_action(rxr)
         self.xdp_tx_completions(rxr, self.t)
+        if rxr.page_mode:
+            self.bnxt_rx_page_pkt(rxr, sock, length, is_ack)
+            return
         i = rxr.rx_next_cons
         rxr.rx_next_cons = (i + 1) % cfg.ring_size
         old = rxr.rx_buf_ring[i]
@@ -566,10 +651,7 @@ class NaiveRx:
                 rxr.stats["skb_table_full"] += 1
                 self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
                 return
-            small = head_len <= napi_small_head_max()
-            head = skb_data_align(head_len + NET_SKB_PAD) + skb_shinfo_aligned()
-            truesize = (SKB_SMALL_HEAD_CACHE_SIZE if small else head) + self.sizeof_sk_buff
-            s = core.skb_alloc_copy(cpu, head_len - ETH_HLEN, head, truesize, small)
+            s, small = self.bnxt_napi_alloc_skb(rxr, head_len)
             if s == NONE:
                 rxr.stats["rx_alloc_fail"] += 1
                 self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
@@ -2320,7 +2402,7 @@ class NaiveRx:
             self.mana_detach()
             self.inject = False
             base = self.pools_per_config * (i + 1)
-            self.rxqs = [self.mlx5e_open_rq(q, base + q, g, xdp) if self.mlx5 else self.bnxt_create_rx_ring(q, base, g)
+            self.rxqs = [self.mlx5e_open_rq(q, base + q, g, xdp) if self.mlx5 else self.bnxt_create_rx_ring(q, base, g, xdp)
                          for q in range(cfg.queues)]
             self.inject = True
             self.mtu, self.xdp = mtu, xdp
@@ -2338,7 +2420,7 @@ class NaiveRx:
     def run(self):
         cfg, core = self.cfg, self.core
         if self.bnxt:
-            self.rxqs = [self.bnxt_create_rx_ring(q, 0, self.geoms[0]) for q in range(cfg.queues)]
+            self.rxqs = [self.bnxt_create_rx_ring(q, 0, self.geoms[0], cfg.xdp) for q in range(cfg.queues)]
         elif self.mlx5:
             self.rxqs = [self.mlx5e_open_rq(q, q, self.geoms[0], cfg.xdp) for q in range(cfg.queues)]
         else:

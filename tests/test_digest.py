@@ -30,6 +30,9 @@ CONFIGS = [
     # mlx5's striding RQ: linear 2 KB strides; non-linear 256-byte ones (a copied head, fillers)
     {"driver": "mlx5"},
     {"driver": "mlx5", "mtu": 9000, "ack_fraction": 0.3},
+    # bnxt_en's page mode: every XDP verdict, copied ACKs; 32 KB fragments of 64 KB pages with failures
+    {"driver": "bnxt", "xdp": (0.4, 0.2, 0.2, 0.2), "ack_fraction": 0.2},
+    {"driver": "bnxt", "page_size": 65536, "xdp": (0.5, 0.1, 0.1, 0.3), "alloc_fail_rate": 0.02, "seed": 3},
 ]
 
 EXPECTED = [
@@ -47,6 +50,8 @@ EXPECTED = [
     "bdfb5a3ce93b174c364e2494a49e8535accf83df17ab54d3c4a2168cd8c8adf6",
     "87a0d89e684aa7ec11a00f7b5582e454b4b829b317a2b5f92569f33968dff65a",
     "0e7e890eedf10da1f000dd1adb23d5d3dd16ae3ded0f1335e7f0c1d773012723",
+    "005a43737cb8f86a02bd5dbe025b7b05f16896b904f0ac6a1af8faa6abc719e8",
+    "a5a6f5225b83e4a043bf935debb1c68ff08db3794ba317fc0e582259c10e65fb",
 ]
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from rxlab import Reconfig, SimConfig, simulate
 from rxlab.counters import Ctr
+from rxlab.engine.layout import QS
 from rxlab.errors import bad
 from rxlab.kernel.geometry import RxGeometry
 from rxlab.kernel.pagepool import page_pool_alloc
@@ -120,17 +121,22 @@ def test_mlx5s_striding_rq_simulates_and_refuses_only_what_the_engine_leaves_out
             SimConfig(driver=driver, strategy="full_page")
 
 
-def test_bnxt_simulates_in_normal_mode_and_refuses_page_mode_with_the_reason():
-    """bnxt's normal-mode queue is the engine's (Mode.agg); page mode (XDP attached, at the start or by
-    a reconfiguration) is refused before anything runs, naming it."""
+def test_bnxt_simulates_normal_and_page_mode_and_refuses_jumbo_page_mode_with_the_reason():
+    """bnxt's normal-mode queue is the engine's (Mode.agg), and so is page mode (XDP attached, at the
+    start or by a reconfiguration: Mode.page); page mode with the aggregation ring (a multi-buffer
+    program above BNXT_MAX_PAGE_MODE_MTU, which SimConfig never asks for) is refused, naming it."""
+    from rxlab.kernel.bnxt import bnxt_rx_geometry
+
     cfg = SimConfig(driver="bnxt", packets=200, queues=1, connections=2, ring_size=64, max_skbs=512)
     assert not cfg.nic.engine and cfg.nic.engine_refuses(cfg.geometry()) == ""
     assert simulate(cfg).counters.sum() > 0
-    why = r"^driver='bnxt' is not allowed: a layout whose queue the engine simulates: bnxt's page mode"
-    with pytest.raises(ValueError, match=why):
-        simulate(cfg.replace(xdp=(1.0, 0.0, 0.0, 0.0)))
-    with pytest.raises(ValueError, match=why):
-        simulate(cfg.replace(reconfigs=(Reconfig(at_packet=100, xdp=(1.0, 0.0, 0.0, 0.0)),)))
+    xdp = cfg.replace(xdp=(1.0, 0.0, 0.0, 0.0))
+    assert xdp.nic.engine_refuses(xdp.geometry()) == ""
+    assert simulate(xdp).qstats[0, QS.xdp_pass] == 200
+    r = simulate(cfg.replace(reconfigs=(Reconfig(at_packet=100, xdp=(1.0, 0.0, 0.0, 0.0)),)))
+    assert r.events[0]["ok"] and r.qstats[0, QS.xdp_pass] == 100
+    jumbo = bnxt_rx_geometry(4096, 9000, xdp=True, xdp_frags=True)
+    assert jumbo.agg_ring_size and cfg.nic.engine_refuses(jumbo).startswith("bnxt's jumbo page mode")
 
 
 @pytest.mark.parametrize("driver, kernel_geometry", [("bnxt", "bnxt_rx_geometry"), ("mlx5", "mlx5_rx_geometry")])

@@ -7,7 +7,7 @@ naive model; these tests pin the numbers themselves."""
 
 import pytest
 
-from rxlab import SimConfig, simulate
+from rxlab import SimConfig, simulate, xdp_only
 from rxlab.counters import Ctr
 from rxlab.engine.layout import CN, QS
 
@@ -75,3 +75,83 @@ def test_the_queue_pins_its_rings_and_tpa_heads():
     assert g.ring_pages == 64 // 4 + 256 // 4 + 256
     r = simulate(cfg)
     assert r.metrics()["mem_peak_bytes"] >= g.ring_pages * 4096
+
+
+# page mode (an XDP program attached: bnxt_xdp_set -> bnxt_set_rx_skb_mode(bp, true))
+PAGE_MODE = {**QUIET, "xdp": (1.0, 0.0, 0.0, 0.0)}
+
+
+def _pp_allocs(r):
+    """page_pool allocations after the rings' first fill (a run's counters start once the rings are
+    filled): from the alloc cache, a refill from the ptr_ring, or the page allocator."""
+    return r.counters[Ctr.alloc_fast] + r.counters[Ctr.alloc_refill] + r.counters[Ctr.alloc_slow]
+
+
+@pytest.mark.parametrize("page_size, mtu, arch, rx_page", [
+    # BNXT_RX_PAGE_SIZE (bnxt.h:762) is PAGE_SIZE up to 32 KB: the page itself on 4 and 16 KB pages
+    (4096, 1500, "x86_64", 4096),
+    # MTU 9000 on 16 KB pages: below BNXT_MAX_PAGE_MODE_MTU (bnxt.h:776: 16384 - 18 - 0 - 256 - 320 = 15790),
+    # one buffer
+    (16384, 9000, "arm64", 16384),
+    # 64 KB pages: a 32 KB fragment of a page_pool page (bnxt.c:919 __bnxt_alloc_rx_page: page_pool_dev_alloc_frag)
+    (65536, 1500, "arm64", 32768),
+])
+def test_a_passed_frame_is_charged_what_bnxt_rx_page_skb_charges(page_size, mtu, arch, rx_page):
+    """bnxt.c:2257 bnxt_rx_pkt(): len 1514 (or 9014) > rx_copybreak 256, so bp->rx_skb_func =
+    bnxt_rx_page_skb (bnxt.c:4860, no BNXT_FLAG_JUMBO): bnxt.c:1198 napi_alloc_skb(napi, payload) with
+    payload the hardware's payload offset, the 66 header bytes (14 + 20 + 32): 66 + NET_SKB_PAD fits a
+    small head (640) + sk_buff (256); bnxt.c:1206 skb_add_rx_frag(skb, 0, page, off, len,
+    BNXT_RX_PAGE_SIZE). With GRO off
+    and no reads, tcp_try_coalesce() moves each later skb's one frag into the first (its head holds
+    only the headers TCP pulled), charging the truesize less SKB_TRUESIZE(skb_end_offset(from)) =
+    SMALL_HEAD + SK_BUFF: one skb queued, 10 frags."""
+    r = simulate(SimConfig(**{**PAGE_MODE, "page_size": page_size, "mtu": mtu, "arch": arch}))
+    truesize = SMALL_HEAD + SK_BUFF + rx_page
+    c = r.conn[0]
+    assert c[CN.rmem_drops] == 0 and c[CN.packets] == 10 and c[CN.count] == 1
+    assert c[CN.rmem] == truesize + 9 * rx_page
+    assert r.geometry.truesize == truesize  # rxlab.kernel.bnxt's full-MTU frame in page mode
+    assert r.qstats[0, QS.xdp_pass] == 10 and r.qstats[0, QS.copybreak] == 0
+    # no skb is built on the page (napi_build_skb): each head is a copy of 66 - ETH_HLEN bytes
+    assert r.counters[Ctr.skb_build] == 0 and r.counters[Ctr.skb_small_head] == 10
+    assert r.counters[Ctr.bytes_copied] == 10 * (66 - 14)
+    # bnxt.c:1186 bnxt_alloc_rx_data() replaced each buffer before the skb took it: 10 pages,
+    # or on 64 KB pages 10 fragments, two to a page (page_pool_alloc_frag takes a new page when the
+    # current one, filled by the ring's even 64, has no room)
+    assert _pp_allocs(r) == 10 * rx_page // page_size
+    assert r.counters[Ctr.pp_frag_alloc] == (10 if rx_page < page_size else 0)
+
+
+@pytest.mark.parametrize("verdict, allocs", [
+    # bnxt_xdp.c:324 bnxt_rx_xdp(): XDP_DROP -> bnxt_reuse_rx_data(rxr, cons, page): the same page reposted
+    ("drop", 0),
+    # XDP_TX: bnxt_xdp.c:290 __bnxt_xmit_xdp() from the RX page, then :292 bnxt_reuse_rx_data() at once (the
+    # RX doorbell waits for bnxt_tx_int_xdp, whose :157 frees only a multi-buffer frame's frags): no page
+    # leaves the ring
+    ("tx", 0),
+    # XDP_REDIRECT: bnxt_xdp.c:301 bnxt_alloc_rx_data() first, the page held by the target until
+    # xdp_return_frame()
+    ("redirect", 10),
+])
+def test_xdp_verdicts_take_pages_only_for_redirect(verdict, allocs):
+    r = simulate(SimConfig(**{**PAGE_MODE, "xdp": xdp_only(verdict), "xdp_hold_us": 1e6}))
+    assert r.qstats[0, getattr(QS, "xdp_" + verdict)] == 10
+    assert _pp_allocs(r) == allocs
+    assert r.conn[0, CN.packets] == 0 and r.counters[Ctr.skb_build] == 0 and r.counters[Ctr.skb_small_head] == 0
+
+
+@pytest.mark.parametrize("verdict, refills", [
+    # XDP_PASS of a 1514-byte frame: bnxt.c:1186 bnxt_rx_page_skb() -> bnxt_alloc_rx_data() fails:
+    # bnxt_reuse_rx_data(rxr, cons, data) and NULL, the frame dropped (rx_oom_discards)
+    ("pass", 10),
+    # XDP_REDIRECT: bnxt_xdp.c:301 "if we are unable to allocate a new buffer, abort and reuse"
+    ("redirect", 10),
+    # XDP_DROP and XDP_TX repost the buffer and allocate nothing
+    ("drop", 0),
+    ("tx", 0),
+])
+def test_a_failed_refill_drops_the_frame_and_reposts_its_page(verdict, refills):
+    r = simulate(SimConfig(**{**PAGE_MODE, "xdp": xdp_only(verdict), "alloc_fail_rate": 1.0}))
+    assert r.qstats[0, QS.alloc_fail_injected] == refills and r.qstats[0, QS.rx_alloc_fail] == refills
+    assert r.qstats[0, getattr(QS, "xdp_" + verdict)] == 10
+    assert _pp_allocs(r) == 0 and r.conn[0, CN.packets] == 0

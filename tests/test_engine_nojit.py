@@ -30,6 +30,8 @@ CONFIGS = [
                    Reconfig(at_packet=1500, xdp=(), fail=True))},
     # mlx5's striding RQ, non-linear: stride arithmetic, fillers, failed WQEs
     {"driver": "mlx5", "mtu": 9000, "ack_fraction": 0.3, "alloc_fail_rate": 0.02, "queues": 1},
+    # bnxt_en's page mode: its verdict draws, then the refill's injected failures
+    {"driver": "bnxt", "xdp": (0.4, 0.2, 0.2, 0.2), "ack_fraction": 0.2, "alloc_fail_rate": 0.02},
 ]
 FIELDS = ("counters", "counters_reader", "qstats", "conn", "samples", "ratio_hist", "inflight_end")
 

@@ -174,6 +174,20 @@ CONFIGS = [
                              "gro": False, "clone_fraction": 1.0}),
     ("bnxt_reconfig_mtu", {"driver": "bnxt", "mtu": 576, "reconfigs": (
         Reconfig(at_packet=300, mtu=1500), Reconfig(at_packet=700, mtu=9000))}),
+    # bnxt_en's page mode (XDP): a page (a 32 KB fragment on 64 KB pages) per RX descriptor; XDP_DROP
+    # and XDP_TX repost it, XDP_REDIRECT holds it until xdp_return_frame, XDP_PASS copies ACKs and
+    # builds data skbs on the page (bnxt_rx_page_skb); failures on a small ring; the skb table full;
+    # a program attached and detached (normal mode again), and a jumbo MTU it refuses on 4 KB pages
+    ("bnxt_xdp_mix_acks", {"driver": "bnxt", "xdp": (0.4, 0.2, 0.2, 0.2), "ack_fraction": 0.3}),
+    ("bnxt_xdp_16k_jumbo_fail", {"driver": "bnxt", "page_size": 16384, "mtu": 9000, "xdp": (0.5, 0.1, 0.1, 0.3),
+                                 "alloc_fail_rate": 0.05, "seed": 4, "ring_size": 32, "tcp_rmem": 65536}),
+    ("bnxt_xdp_64k_redirect_honest", {"driver": "bnxt", "page_size": 65536, "xdp": (0.5, 0.0, 0.0, 0.5),
+                                      "xdp_hold_us": 500.0, "link_gbps": 25.0, "truesize_honest": True}),
+    ("bnxt_xdp_skb_table_full", {"driver": "bnxt", "xdp": xdp_only("pass"), "max_skbs": 64, "reader": "periodic",
+                                 "app_read_us": 2000.0, "connections": 4, "gro": False, "clone_fraction": 1.0}),
+    ("bnxt_reconfig_xdp", {"driver": "bnxt", "reconfigs": (
+        Reconfig(at_packet=300, xdp=xdp_only("tx")), Reconfig(at_packet=600, mtu=9000),
+        Reconfig(at_packet=800, xdp=()))}),
     # mlx5's legacy cyclic RQ: linear strides two to a 4 KB page (and 8, 32 to 16, 64 KB pages), a
     # whole page each with XDP; jumbo frames non-linear on 4 KB pages (four strides, three pages a
     # WQE) and linear 16 KB strides on larger pages; refills in bulks at a poll's end, the pages
@@ -401,17 +415,23 @@ def test_memory_efficiency_is_the_naive_models_held_over_pinned(name):
 @settings(max_examples=3 if NOJIT else 15, deadline=None)
 @given(data=hst.data())
 def test_bnxt_matches_the_naive_rx_model_on_drawn_configurations(data):
-    """bnxt's queue (Mode.agg) on drawn configurations: page sizes (a separate head pool on 64 KB),
-    MTUs on both sides of the header-data split threshold and jumbo, failures, MTU reconfigurations."""
+    """bnxt's queue (Mode.agg, and Mode.page with an XDP program) on drawn configurations: page sizes
+    (a separate head pool on 64 KB), MTUs on both sides of the header-data split threshold and jumbo,
+    XDP verdict mixes where page mode takes the MTU (BNXT_MAX_PAGE_MODE_MTU), failures, MTU and
+    program reconfigurations (a refused one too)."""
+    page = data.draw(hst.sampled_from([4096, 16384, 65536]))
+    mtu = data.draw(hst.sampled_from([576, 1500, 4000, 9000]))
+    xdps = [(), xdp_only("drop"), (0.25, 0.25, 0.25, 0.25), (0.7, 0.1, 0.1, 0.1)]
     kw = {
         **_drawn(data),
         "driver": "bnxt",
-        "page_size": data.draw(hst.sampled_from([4096, 16384, 65536])),
-        "mtu": data.draw(hst.sampled_from([576, 1500, 4000, 9000])),
+        "page_size": page, "mtu": mtu,
+        "xdp": data.draw(hst.sampled_from([()] if page == 4096 and mtu > 3500 else xdps)),
     }
     if data.draw(hst.booleans(), "reconfigure"):
         kw["reconfigs"] = (Reconfig(at_packet=data.draw(hst.integers(0, kw["packets"] - 1)),
-                                    mtu=data.draw(hst.sampled_from([1000, 1500, 9000]))),)
+                                    mtu=data.draw(hst.sampled_from([1000, 1500, 9000])),
+                                    xdp=data.draw(hst.sampled_from([None, (), xdp_only("tx")]))),)
     cfg = SimConfig(**{**BASE, **kw})
     d = differences(simulate(cfg), naive_simulate(cfg))
     assert not d, f"{cfg}: " + "\n".join(d[:40])

@@ -161,6 +161,7 @@ class Mode(IntEnum):
     agg = 3  # bnxt_en normal mode: head_pool fragments on the RX ring, BNXT_RX_PAGE_SIZE on the agg ring
     cyc = 4  # mlx5's legacy cyclic RQ: WQEs of fragment strides on page_pool pages the driver counts out
     mpw = 5  # mlx5's striding RQ: multi-packet WQEs of pages the driver counts out, a packet in its strides
+    page = 6  # bnxt_en page mode (XDP): a BNXT_RX_PAGE_SIZE page_pool page or fragment per RX descriptor
 
 
 class QP(IntEnum):
@@ -183,7 +184,7 @@ class QP(IntEnum):
     gro_count = 14  # flows whose aggregate this queue's NAPI holds (napi->gro_hash[].count summed)
     gro_page_len = 15  # packet bytes in pages those aggregates hold
     defer_count = 16  # skbs other CPUs deferred to this NAPI CPU since its last poll (defer_count)
-    # Mode.agg (bnxt_en: rxlab.engine.rxq_bnxt.bnxt_rx_pkt); 0 in the other modes
+    # Mode.agg and Mode.page (bnxt_en: rxlab.engine.rxq_bnxt); 0 in the other modes
     head_pool = 17  # the pool RX-ring heads come from (rxr->head_pool: the agg pool unless separate)
     agg_ring = 18  # aggregation ring entries posted (rx_agg_ring_size), each a column of Rx.agg
     agg_head = 19  # next aggregation buffer the device fills

@@ -1,7 +1,7 @@
 """The driver's receive queue, behind one seam: each driver's queue (``Mode`` in rxlab.engine.layout,
 chosen per queue by the driver's geometry) has its module — rxq_mana (Mode.frag, full, pfc), rxq_bnxt
-(Mode.agg), rxq_mlx5 (Mode.cyc), rxq_mlx5_mpwqe (Mode.mpw) — and this module sends each queue's ring fill, completion, poll end
-and teardown to its driver. ``rx_cqe`` hands NAPI (rxlab.engine.napi) the skb a driver built, or the
+(Mode.agg, page), rxq_mlx5 (Mode.cyc), rxq_mlx5_mpwqe (Mode.mpw) — and this module sends each queue's
+ring fill, completion, poll end and teardown to its driver. ``rx_cqe`` hands NAPI (rxlab.engine.napi) the skb a driver built, or the
 buffer of a packet to build one on (``rx_skb``)."""
 
 import numpy as np
@@ -9,7 +9,7 @@ import numpy as np
 from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import NONE, QP, QS, RC, Mode
 from rxlab.engine.page_pool import pool_destroy
-from rxlab.engine.rxq_bnxt import bnxt_alloc_one_rx_ring, bnxt_free_rx_skbs, bnxt_rx_pkt
+from rxlab.engine.rxq_bnxt import bnxt_alloc_one_rx_ring, bnxt_free_rx_skbs, bnxt_rx_page_pkt, bnxt_rx_pkt
 from rxlab.engine.rxq_mana import mana_alloc_rx_wqes, mana_destroy_rxq, mana_process_rx_cqe
 from rxlab.engine.rxq_mlx5 import mlx5e_free_rx_descs, mlx5e_handle_rx_cqe, mlx5e_post_rx_wqes
 from rxlab.engine.rxq_mlx5_mpwqe import (
@@ -26,7 +26,7 @@ def fill_rings(st, rx):
     calls from Python each unboxed the State and Rx (~5 us a call), a tenth of a 20 M-packet run."""
     for q in range(rx.ring.shape[0]):
         mode = rx.qp[q, QP.mode]
-        if mode == Mode.agg:
+        if mode == Mode.agg or mode == Mode.page:
             bnxt_alloc_one_rx_ring(st, rx, q)
         elif mode == Mode.cyc:  # mlx5e_activate_rq(): the first poll posts the whole ring
             mlx5e_post_rx_wqes(st, rx, q)
@@ -56,6 +56,8 @@ def rx_cqe(st, rx, q, length, t):
     release_holds(st, rx, q, t)
     if p[QP.mode] == Mode.agg:
         return bnxt_rx_pkt(st, rx, q, length), NONE
+    if p[QP.mode] == Mode.page:
+        return bnxt_rx_page_pkt(st, rx, q, length, t), NONE
     if p[QP.mode] == Mode.cyc:
         s = mlx5e_handle_rx_cqe(st, rx, q, length, t)
         if p[QP.napi_left] == 0:  # the poll's last completion: mlx5e_napi_poll() posts WQEs after its CQEs
@@ -79,7 +81,7 @@ def detach_queues(st, rx):
     for q in range(rc[RC.queues]):
         release_holds(st, rx, q, np.inf)
         cpu = qp[q, QP.napi_cpu]
-        if qp[q, QP.mode] == Mode.agg:
+        if qp[q, QP.mode] == Mode.agg or qp[q, QP.mode] == Mode.page:
             bnxt_free_rx_skbs(st, rx, q, cpu)
         elif qp[q, QP.mode] == Mode.cyc:
             mlx5e_free_rx_descs(st, rx, q)

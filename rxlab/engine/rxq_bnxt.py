@@ -1,13 +1,16 @@
-"""bnxt_en's receive queue in normal mode (drivers/net/ethernet/broadcom/bnxt/bnxt.c), ``Mode.agg``:
-heads on the RX ring, BNXT_RX_PAGE_SIZE buffers on the aggregation ring, head buffers held for TPA;
-``bnxt_rx_pkt`` builds the whole skb (head and aggregation frags) itself."""
+"""bnxt_en's receive queue (drivers/net/ethernet/broadcom/bnxt/bnxt.c, bnxt_xdp.c). Normal mode,
+``Mode.agg``: heads on the RX ring, BNXT_RX_PAGE_SIZE buffers on the aggregation ring, head buffers
+held for TPA; ``bnxt_rx_pkt`` builds the whole skb (head and aggregation frags) itself. Page mode
+(an XDP program attached: bnxt_set_rx_skb_mode(bp, true)), ``Mode.page``: one BNXT_RX_PAGE_SIZE
+page_pool buffer per RX descriptor, no aggregation ring; ``bnxt_rx_page_pkt`` runs the program's
+verdict (bnxt_rx_xdp) and builds the skb (bnxt_rx_page_skb)."""
 
 import numpy as np
 
 from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import FALSE, NONE, QP, QS, RC, RF, TRUE, BufKind, G
+from rxlab.engine.layout import FALSE, NONE, QP, QS, RC, RF, TRUE, BufKind, G, Mode
 from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
-from rxlab.engine.rxq_shared import rx_truesize
+from rxlab.engine.rxq_shared import rx_truesize, xdp_hold
 from rxlab.engine.skb import (
     buf_new,
     buf_put,
@@ -24,9 +27,10 @@ from rxlab.kernel.sizes import ETH_HLEN
 def bnxt_alloc(st, rx, q, pool, size):
     """bnxt_en's page_pool memory for queue ``q``, or NONE (the caller counts rx_alloc_fail):
     __bnxt_alloc_rx_frag() (page_pool_alloc_frag of rx_buf_size from the head pool) for a head,
-    __bnxt_alloc_rx_netmem() for an aggregation buffer: a whole page where BNXT_RX_PAGE_SIZE is
-    PAGE_SIZE (page_pool_alloc_netmems), else a BNXT_RX_PAGE_SIZE fragment of it. The pool maps
-    both (PP_FLAG_DMA_MAP, bnxt_alloc_rx_page_pool), so they are recorded as pool-mapped fragments."""
+    __bnxt_alloc_rx_netmem() for an aggregation buffer and __bnxt_alloc_rx_page() for a page-mode RX
+    buffer: a whole page where BNXT_RX_PAGE_SIZE is PAGE_SIZE (page_pool_alloc_netmems,
+    page_pool_dev_alloc_pages), else a BNXT_RX_PAGE_SIZE fragment of it. The pool maps all of them
+    (PP_FLAG_DMA_MAP, bnxt_alloc_rx_page_pool), so they are recorded as pool-mapped fragments."""
     p = rx.qp[ix(q)]
     cpu = p[QP.napi_cpu]
     if rx.rf[RF.alloc_fail_rate] > 0.0 and np.random.random() < rx.rf[RF.alloc_fail_rate]:
@@ -42,12 +46,19 @@ def bnxt_alloc(st, rx, q, pool, size):
 
 
 @inner
+def _rx_pool(p):
+    """The pool RX-ring buffers come from: bnxt_alloc_rx_data() takes rxr->page_pool in page mode
+    (__bnxt_alloc_rx_page), rxr->head_pool otherwise (__bnxt_alloc_rx_frag)."""
+    return p[QP.pool] if p[QP.mode] == Mode.page else p[QP.head_pool]
+
+
+@inner
 def bnxt_alloc_one_rx_ring(st, rx, q):
-    """bnxt_alloc_one_rx_ring(): the RX ring's heads, then the aggregation ring, then the TPA heads
-    (bnxt_alloc_one_tpa_info_data)."""
+    """bnxt_alloc_one_rx_ring(): the RX ring's buffers, then the aggregation ring, then the TPA heads
+    (bnxt_alloc_one_tpa_info_data); page mode has neither of the last two."""
     ring, p = rx.ring, rx.qp[q]
     for i in range(ring.shape[1]):
-        ring[q, i] = bnxt_alloc(st, rx, q, p[QP.head_pool], p[QP.alloc_size])
+        ring[q, i] = bnxt_alloc(st, rx, q, _rx_pool(p), p[QP.alloc_size])
     for i in range(p[QP.agg_ring]):
         rx.agg[q, i] = bnxt_alloc(st, rx, q, p[QP.pool], p[QP.agg_size])
     for i in range(p[QP.tpa]):
@@ -60,6 +71,19 @@ def _agg_advance(p, n):
     always full, so the producer's slot is the one the consumer left)."""
     if n > 0:
         p[QP.agg_head] = (p[QP.agg_head] + n) % p[QP.agg_ring]
+
+
+@inner
+def _napi_alloc_skb(st, rx, q, n):
+    """napi_alloc_skb(napi, n) and the frame's first ``n`` bytes copied into it, less the Ethernet
+    header eth_type_trans() pulls (bnxt_copy_skb / bnxt_copy_xdp, and bnxt_rx_page_skb's headers):
+    a head from the small-head cache when it fits one, else ALIGN(n + NET_SKB_PAD + NET_IP_ALIGN)
+    bytes of the NAPI CPU's page_frag cache. NONE when no skb or head can be had."""
+    rc, p = rx.rc, rx.qp[ix(q)]
+    aligned = (n + 63) // 64 * 64
+    small = n <= rc[RC.small_head]
+    truesize = p[QP.small_truesize] if small else aligned + rc[RC.copy_truesize_extra]
+    return skb_alloc_copy(st, p[QP.napi_cpu], n - ETH_HLEN, aligned + rc[RC.copy_head], truesize, small)
 
 
 @inner
@@ -78,7 +102,7 @@ def bnxt_rx_pkt(st, rx, q, length):
     (__bnxt_rx_agg_netmems); if a replacement fails, it and the rest are reposted
     (bnxt_reuse_rx_agg_bufs) and the skb is freed. A frame dropped before its aggregation buffers
     are taken reposts them too (the error path's bnxt_reuse_rx_agg_bufs; rxlab's skb_table_full)."""
-    qp, qstats, rc, ring, agg = rx.qp, rx.qstats, rx.rc, rx.ring, rx.agg
+    qp, qstats, ring, agg = rx.qp, rx.qstats, rx.ring, rx.agg
     p = qp[ix(q)]
     cpu = p[QP.napi_cpu]
     head = p[QP.ring_head]
@@ -96,10 +120,7 @@ def bnxt_rx_pkt(st, rx, q, length):
             qstats[ix(q), QS.skb_table_full] += 1
             _agg_advance(p, agg_bufs)
             return NONE
-        aligned = (head_len + 63) // 64 * 64
-        small = head_len <= rc[RC.small_head]
-        truesize = p[QP.small_truesize] if small else aligned + rc[RC.copy_truesize_extra]
-        s = skb_alloc_copy(st, cpu, head_len - ETH_HLEN, aligned + rc[RC.copy_head], truesize, small)
+        s = _napi_alloc_skb(st, rx, q, head_len)
         if s == NONE:
             qstats[ix(q), QS.rx_alloc_fail] += 1
             _agg_advance(p, agg_bufs)
@@ -138,10 +159,83 @@ def bnxt_rx_pkt(st, rx, q, length):
 
 
 @inner
+def bnxt_rx_page_pkt(st, rx, q, length, t):
+    """bnxt_rx_pkt() in page mode (an XDP program attached) for a ``length``-byte frame on bnxt queue
+    ``q``; returns the skb, or NONE when XDP consumed the frame or it was dropped.
+
+    The program runs first (bnxt_xdp_buff_init, bnxt_rx_xdp; its verdict drawn at the configured
+    rates). XDP_DROP reposts the buffer where it was (bnxt_reuse_rx_data). XDP_TX transmits from
+    the RX page and reposts the same buffer at once (__bnxt_xmit_xdp, bnxt_reuse_rx_data; the RX
+    doorbell waits for the TX completion, bnxt_tx_int_xdp, which gives back only a multi-buffer
+    frame's frags): no page leaves the ring, nothing is held. XDP_REDIRECT allocates the slot's new
+    buffer first (bnxt_alloc_rx_data; failing, the frame is dropped and the buffer reposted) and
+    the page stays with the redirect target until xdp_return_frame(). XDP_PASS goes on as without a
+    program: a frame of at most rx_copybreak bytes is copied (bnxt_copy_xdp) and the buffer
+    reposted; a longer one gets a new buffer first (bnxt_rx_page_skb -> bnxt_alloc_rx_data; on
+    failure the old one is reposted and the frame dropped), then napi_alloc_skb() of the headers
+    (the hardware's payload offset), the page added as frag 0 charged BNXT_RX_PAGE_SIZE, marked for
+    recycling; if napi_alloc_skb() fails the page goes back (page_pool_recycle_direct)."""
+    qp, qstats, rf, ring = rx.qp, rx.qstats, rx.rf, rx.ring
+    p = qp[ix(q)]
+    cpu = p[QP.napi_cpu]
+    head = p[QP.ring_head]
+    b = ring[ix(q), ix(head)]
+    p[QP.ring_head] = head + 1 if head + 1 < ring.shape[1] else 0
+    frame = length + ETH_HLEN
+    r = np.random.random()
+    if r < rf[RF.xdp_pass]:
+        qstats[ix(q), QS.xdp_pass] += 1
+    elif r < rf[RF.xdp_pass] + rf[RF.xdp_drop]:
+        qstats[ix(q), QS.xdp_drop] += 1
+        return NONE
+    elif r < rf[RF.xdp_pass] + rf[RF.xdp_drop] + rf[RF.xdp_tx]:
+        qstats[ix(q), QS.xdp_tx] += 1
+        return NONE
+    else:
+        qstats[ix(q), QS.xdp_redirect] += 1
+        nb = bnxt_alloc(st, rx, q, p[QP.pool], p[QP.alloc_size])
+        if nb == NONE:  # "if we are unable to allocate a new buffer, abort and reuse"
+            qstats[ix(q), QS.rx_alloc_fail] += 1
+            return NONE
+        ring[ix(q), ix(head)] = nb
+        xdp_hold(st, rx, q, b, t + rf[RF.xdp_hold_us])
+        return NONE
+    if frame <= p[QP.copybreak]:
+        if st.glob[G.skb_top] == 0:
+            qstats[ix(q), QS.skb_table_full] += 1
+            return NONE
+        s = _napi_alloc_skb(st, rx, q, frame)
+        if s == NONE:
+            qstats[ix(q), QS.rx_alloc_fail] += 1
+            return NONE
+        qstats[ix(q), QS.copybreak] += 1
+        return s
+    nb = bnxt_alloc(st, rx, q, p[QP.pool], p[QP.alloc_size])
+    if nb == NONE:
+        qstats[ix(q), QS.rx_alloc_fail] += 1
+        return NONE
+    ring[ix(q), ix(head)] = nb
+    if st.glob[G.skb_top] == 0:
+        qstats[ix(q), QS.skb_table_full] += 1
+        buf_put(st, b, cpu, TRUE)  # page_pool_recycle_direct()
+        return NONE
+    headers = min(p[QP.header_len], frame)
+    s = _napi_alloc_skb(st, rx, q, headers)
+    if s == NONE:
+        qstats[ix(q), QS.rx_alloc_fail] += 1
+        buf_put(st, b, cpu, TRUE)
+        return NONE
+    skb_mark_for_recycle(st, s)
+    skb_add_rx_frag(st, s, b, frame - headers, p[QP.alloc_size])
+    return s
+
+
+@inner
 def bnxt_free_rx_skbs(st, rx, q, cpu):
     """bnxt_free_rx_skbs() and bnxt_free_rx_rings() for bnxt queue ``q``: the TPA heads
-    (bnxt_free_one_tpa_info_data: page_pool_free_va(head_pool, data, false)), the RX ring's heads
-    (page_pool_free_va(head_pool, data, true)) and the aggregation ring's buffers
+    (bnxt_free_one_tpa_info_data: page_pool_free_va(head_pool, data, false)), the RX ring's buffers
+    (bnxt_free_one_rx_ring: page_pool_free_va(head_pool, data, true), in page mode
+    page_pool_recycle_direct(page_pool, data)) and the aggregation ring's buffers
     (page_pool_recycle_direct_netmem), then page_pool_destroy() of the pool and of a separate
     head pool."""
     p = rx.qp[ix(q)]

@@ -71,10 +71,10 @@ from rxlab.model.sizing import RATIO_BINS, Sizes, copy_truesize_extra, geometrie
 
 
 def _queue_layout(cfg, g):
-    """(mode, pool page order, pool maps DMA, pinned truesize) for geometry ``g``: a driver with a
-    head buffer and aggregation buffers (bnxt's normal mode) has its own mode."""
-    if g.head_use_size and not g.xdp:
-        return Mode.agg, g.order, 1, g.truesize_pinned
+    """(mode, pool page order, pool maps DMA, pinned truesize) for geometry ``g``: bnxt's queue has
+    modes of its own, normal (a head buffer and aggregation buffers) and page mode (XDP)."""
+    if g.head_use_size:
+        return Mode.page if g.xdp else Mode.agg, g.order, 1, g.truesize_pinned
     if g.variant == "cyclic":
         return Mode.cyc, 0, 1, g.truesize_pinned
     if g.variant == "striding":
@@ -102,7 +102,7 @@ def _attach(st, cfg, g, qp, pool_base):
         p[QP.head_pool] = p[QP.pool]
         p[QP.alloc_size], p[QP.align], p[QP.datasize] = g.alloc_size, align, g.datasize
         p[QP.truesize], p[QP.truesize_pinned], p[QP.xdp] = g.truesize, pinned, g.xdp
-        if mode == Mode.agg:
+        if mode == Mode.agg or mode == Mode.page:
             _attach_agg(st, cfg, g, p, pool_base + cfg.queues + q)
         if mode == Mode.cyc:
             _attach_cyc(cfg, g, p)
@@ -115,8 +115,9 @@ def _attach(st, cfg, g, qp, pool_base):
 
 
 def _attach_agg(st, cfg, g, p, head_pool):
-    """bnxt's normal mode for queue row ``p``: a separate head pool where the geometry has one,
-    the aggregation ring and TPA, and where a frame lands (bnxt_rx_pkt)."""
+    """bnxt's queue row ``p``: a separate head pool where the geometry has one (created in page mode
+    too, bnxt_alloc_rx_page_pool, though only normal mode's heads come from it), the aggregation
+    ring and TPA (none in page mode), and where a frame lands (bnxt_rx_pkt)."""
     if g.head_pool_size:
         pool_create(st, head_pool, g.head_pool_size, 0, 1, 1, cfg.page_size, p[QP.napi_cpu], cfg.spec.upfront_refs)
         p[QP.head_pool] = head_pool

@@ -10,8 +10,8 @@ its high / low end) and each strategy's gain over full_page with its band (logar
 so, when it spans orders of magnitude). Every seed claim ``rxlab.studies.claims.claim_marks`` says
 applies is drawn on the plot of its quantity, labelled with its claim id; a claim's value is in the
 plot's data (``marks``; each mark's artists carry its id as their gid). Configurations the driver
-refuses are shaded, with the driver's reason; a driver or a layout (bnxt's page mode) the engine does
-not simulate shows its geometry only.
+refuses are shaded, with the driver's reason; a layout the engine does not simulate (bnxt's jumbo
+page mode, a striding RQ of more than 256 WQEs) shows its geometry only.
 
 :class:`SweepPanel` is its ipywidgets shell (notebooks, ``make lab``); :func:`export_sweep` the same
 panel as an explorable page over a precomputed grid (``rxlab report``: each notebook's panel, and

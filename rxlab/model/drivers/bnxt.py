@@ -1,7 +1,8 @@
 """bnxt_en (drivers/net/ethernet/broadcom/bnxt/): Broadcom NetXtreme-C/E. Its kernel arithmetic is
 :mod:`rxlab.kernel.bnxt` (normal and page mode, BNXT_RX_PAGE_SIZE, the aggregation ring, TPA,
 header-data split, copybreak). The engine simulates its normal-mode queue (``Mode.agg``,
-:func:`rxlab.engine.rxq_bnxt.bnxt_rx_pkt`); page mode (XDP) not yet (``engine`` below)."""
+:func:`rxlab.engine.rxq_bnxt.bnxt_rx_pkt`) and page mode with a single-buffer XDP program
+(``Mode.page``, :func:`rxlab.engine.rxq_bnxt.bnxt_rx_page_pkt`)."""
 
 from rxlab.errors import bad, check_int_range
 from rxlab.kernel.bnxt import BNXT_DEFAULT_RX_RING_SIZE, BNXT_MAX_QUEUES, DEFAULT_QUEUES, bnxt_rx_geometry
@@ -25,10 +26,12 @@ def ring_size(rel, asked):
 
 
 def engine_layout(g):
-    """The engine simulates normal mode: page mode's XDP verdicts (bnxt_rx_xdp: XDP_DROP reposts the
-    buffer, XDP_TX completes into the RX ring) are not in it."""
-    return "bnxt's page mode (an XDP program: bnxt_rx_xdp, bnxt_rx_page_skb) is not in the engine's " \
-           "receive queue" if g.xdp else ""
+    """The engine simulates normal mode and single-buffer page mode; page mode with the aggregation
+    ring (a multi-buffer program above BNXT_MAX_PAGE_MODE_MTU: BNXT_FLAG_JUMBO,
+    bnxt_rx_agg_netmems_xdp, bnxt_rx_multi_page_skb, bnxt_xdp_build_skb) is not in it. The
+    adapter above never asks for one (no xdp_frags), so this guards later adapters."""
+    return "bnxt's jumbo page mode (a multi-buffer XDP program: bnxt_rx_multi_page_skb, bnxt_xdp_build_skb) " \
+           "is not in the engine's receive queue" if g.xdp and g.agg_ring_size else ""
 
 
 BNXT = register(Driver(
