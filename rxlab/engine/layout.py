@@ -146,10 +146,12 @@ class G(IntEnum):
     pp_cache_size = 7  # PP_ALLOC_CACHE_SIZE of the kernel simulated (kernel.pagepool.pp_alloc_cache)
     pp_cache_refill = 8  # PP_ALLOC_CACHE_REFILL
     dma_fail_ppb = 9  # injected page_pool_dma_map() failures, per 10**9 mappings (0: none)
-    lock_now = 10  # the model time of what runs now, in producer-lock holds (page_pool.ptr_ring_clock); NONE: off
+    lock_now = 10  # the model time of what runs now, in producer-lock holds (page_pool.ptr_ring_clock); NONE: off;
+    # page_pool.LOCK_STALE: not yet divided from lock_ps
     napi_cpus = 11  # CPUs 0..napi_cpus-1 are NAPI CPUs, the rest reading CPUs (the CPU class)
     lock_hold_ps = 12  # how long a produce holds a ptr_ring's producer_lock, in ps (SimConfig.ptr_ring_hold_ns)
-    n = 13
+    lock_ps = 13  # the model time of what runs now, in ps, while lock_now is LOCK_STALE
+    n = 14
 
 
 class Mode(IntEnum):

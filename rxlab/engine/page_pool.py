@@ -13,6 +13,7 @@ from rxlab.engine.layout import BIAS_MAX, FALSE, NONE, PF, PL, TRUE, G, Loc, Poo
 from rxlab.engine.pages import READ, RMW, STORE, page_alloc, put_page, touch
 
 DMA_FAILED = -2  # _new_page(): the page was allocated, page_pool_dma_map() failed, it is freed
+LOCK_STALE = -2  # G.lock_now: the clock moved to G.lock_ps, not yet divided into holds
 
 
 @kernel
@@ -63,8 +64,13 @@ def _cache_pop(st, q):
 def ptr_ring_clock(st, t):
     """What runs next runs at model time ``t`` (µs): produces into a ptr_ring are placed in time by
     it (``_producer_lock``). ``t`` infinite (the teardown's last read and polls, after the run's
-    counts are taken) stops placing them."""
-    st.glob[G.lock_now] = np.int64(t * 1e6) // st.glob[G.lock_hold_ps] if t < np.inf else NONE
+    counts are taken) stops placing them. Called per packet, while produces are rarer: the hold
+    (an integer division) is found by the first produce at ``t``."""
+    if t < np.inf:
+        st.glob[G.lock_ps] = np.int64(t * 1e6)
+        st.glob[G.lock_now] = LOCK_STALE
+    else:
+        st.glob[G.lock_now] = NONE
 
 
 @inner
@@ -91,6 +97,9 @@ def _producer_lock(st, q, cpu):
     now = st.glob[G.lock_now]
     if now == NONE:
         return
+    if now == LOCK_STALE:
+        now = st.glob[G.lock_ps] // st.glob[G.lock_hold_ps]
+        st.glob[G.lock_now] = now
     k = max(now, st.lock_cpu[ix(cpu)])
     if k - now >= st.lock_slots.shape[1]:
         st.c[Ctr.ptr_ring_produce_untimed] += 1
