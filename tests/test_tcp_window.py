@@ -107,8 +107,6 @@ def test_tcp_grow_window_grows_rcv_ssthresh_up_to_window_clamp():
     assert [_first_skbs(k, gro=False)[CN.rcv_ssthresh] for k in ("6.1", "6.6", "6.16")] == [64088, 31832, 43520]
 
 
-# a known gap, 2 x 20,000 packets: the compiled pass checks that it still fails (CONTRIBUTING.md, markers)
-@pytest.mark.jit_only
 @pytest.mark.xfail(strict=True, reason=(
     "written before __tcp_select_window() ended quick-ack mode below half the space (icsk_ack.quick = 0): "
     "now the ACK of data that would shrink the window is withheld (the delayed ACK), so the read finds it "
@@ -126,8 +124,6 @@ def test_a_read_that_frees_the_window_sends_an_update():
     assert big[CN.win_updates] == 0
 
 
-# a known gap, as above: the compiled pass checks that it still fails
-@pytest.mark.jit_only
 @pytest.mark.xfail(strict=True, reason=(
     "written for the per-segment sender: with TSO senders and readers woken by data (rxlab.engine.sender, "
     "reader), 6.18.0's stream either drops nothing (readers woken in 2 µs) or takes the same RTO with and "
