@@ -63,7 +63,7 @@ def same(st, n, step):
     check_invariants(st)
 
 
-@settings(max_examples=15 if NOJIT else 120, deadline=None)
+@settings(max_examples=15 if NOJIT else 60, deadline=None)
 @given(data=hst.data())
 def test_engine_matches_naive_model(data):
     page_size = data.draw(hst.sampled_from([4096, 16384, 65536]), "page_size")

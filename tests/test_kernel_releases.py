@@ -431,16 +431,15 @@ def test_geometry_follows_the_kernel(capsys):
     assert json.loads(capsys.readouterr().out)["truesize"] == 9600
 
 
-def _simulate_json(*argv):
-    p = subprocess.run([sys.executable, "-m", "rxlab", "simulate", "--json", "--packets", "2000",
-                        "--connections", "8", *argv], capture_output=True, text=True, check=False)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
+def _simulate_json(capsys, *argv):
+    """``rxlab simulate --json`` in this process: the command's defaults, not its process, are tested."""
+    assert main(["simulate", "--json", "--packets", "2000", "--connections", "8", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.jit_only  # two CLI runs (6.1 fills 64 rings): numba's cache makes them quick
-def test_simulate_runs_with_the_oldest_and_the_newest_kernel():
-    old, new = _simulate_json("--kernel", "6.1"), _simulate_json("--kernel", NEWEST)
+@pytest.mark.jit_only  # two CLI runs (6.1 fills 64 rings): seconds compiled
+def test_simulate_runs_with_the_oldest_and_the_newest_kernel(capsys):
+    old, new = _simulate_json(capsys, "--kernel", "6.1"), _simulate_json(capsys, "--kernel", NEWEST)
     differ = {k for k in old["config"] if old["config"][k] != new["config"][k]}
     assert differ == set(RELEASE_FIELDS) - {"tcp_rmem_default"} | {"kernel"}  # tcp_rmem[1]: 131072 in both
     assert old["config"]["kernel"] == "6.1" and old["metrics"]["packets"] == new["metrics"]["packets"] == 2000

@@ -114,6 +114,7 @@ def test_the_figure_holds_every_claim_value_it_draws(tmp_path, axis, held, platf
             assert float(cond) in drawn(p.figure, m.id)[0]
 
 
+@pytest.mark.jit_only  # views only: the interpreted engine would add nothing but minutes
 def test_a_second_draw_runs_no_simulation_and_a_new_sweep_shows_progress(tmp_path, counted):
     first = panel(tmp_path, "page_size")
     points = 3 * 2  # three page sizes, full_page and pp_frag
@@ -127,6 +128,7 @@ def test_a_second_draw_runs_no_simulation_and_a_new_sweep_shows_progress(tmp_pat
     assert len(counted) == 2 * points and again.last["computed"] == points
 
 
+@pytest.mark.jit_only  # views only: the interpreted engine would add nothing but minutes
 def test_steps_draw_as_steps_and_the_claims_follow_the_controls(tmp_path):
     p = panel(tmp_path, "mtu", page_size=4096)
     bpp = p.figure.axes[0]

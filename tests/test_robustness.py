@@ -624,6 +624,7 @@ def test_an_unreachable_dask_scheduler(tmp_path):
     one_line_error(p, 1, f"rxlab sweep: error: Timed out trying to connect to tcp://127.0.0.1:{port}")
 
 
+@pytest.mark.jit_only  # processes and signals; interpreted, the runs in its children add nothing (CONTRIBUTING.md)
 def test_a_reader_that_goes_away_is_no_error():
     """rxlab simulate --json | head -c 20: the pipe closes before (or while) rxlab writes."""
     p = subprocess.Popen([sys.executable, "-m", "rxlab", *SIMULATE_SMALL], cwd=ROOT, env=ENV,
@@ -878,6 +879,7 @@ else:
 """
 
 
+@pytest.mark.jit_only  # processes and signals; interpreted, the runs in its children add nothing (CONTRIBUTING.md)
 def test_workers_die_with_a_killed_sweep_even_holding_the_gil(tmp_path):
     """The watcher thread of each worker cannot run while a run holds the GIL: on Linux the
     kernel kills the workers with their parent (PR_SET_PDEATHSIG)."""
@@ -902,6 +904,7 @@ def test_workers_die_with_a_killed_sweep_even_holding_the_gil(tmp_path):
     assert gone, "pool workers outlived the sweep"
 
 
+@pytest.mark.jit_only  # processes and signals; interpreted, the runs in its children add nothing (CONTRIBUTING.md)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_sweep_keeps_its_promise(tmp_path, signum, capsys):
     """README, "Interrupting": every finished run is in the cache, whole; workers gone; no
@@ -1131,6 +1134,7 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+@pytest.mark.jit_only  # processes and signals; interpreted, the runs in its children add nothing (CONTRIBUTING.md)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_pool_worker_storing_its_finished_run_stores_it_before_it_stops(tmp_path, signum):
     """An interrupted sweep SIGKILLed its workers, and with them a run one had finished but not yet
@@ -1372,6 +1376,7 @@ print(df.attrs["sweep"]["computed"], len(df))
 """
 
 
+@pytest.mark.jit_only  # processes and signals; interpreted, the runs in its children add nothing (CONTRIBUTING.md)
 @pytest.mark.parametrize("workers", [1, 2])
 def test_concurrent_sweeps_on_one_cache_compute_each_run_once(tmp_path, workers):
     grid = {**GRID2, "seed": list(range(4))}

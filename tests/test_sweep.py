@@ -208,6 +208,9 @@ rxlab.sweep(eval(sys.argv[1]), 3, cache=sys.argv[2], workers=2, progress=False)
 """
 
 
+# about processes (a kill -9, pool workers that must exit) and the cache: interpreted, the engine in
+# the child and its workers adds nothing the compiled pass and the oracles do not check
+@pytest.mark.jit_only
 def test_kill_9_mid_sweep_then_resume(tmp_path, counted):
     cache = tmp_path / "c"
     total = 3 * RUNS
@@ -246,6 +249,7 @@ def dask_client():
         yield client
 
 
+@pytest.mark.jit_only  # the process pool and Dask carry runs; the engine is the same serially
 def test_serial_process_pool_and_dask_agree(tmp_path, dask_client):
     serial = quiet_sweep(GRID, 2, cache=tmp_path / "serial", workers=1)
     pool = quiet_sweep(GRID, 2, cache=tmp_path / "pool", workers=2)
@@ -255,6 +259,7 @@ def test_serial_process_pool_and_dask_agree(tmp_path, dask_client):
     pd.testing.assert_frame_equal(serial, dask)
 
 
+@pytest.mark.jit_only  # about the pool's start method; the engine is the same serially
 def test_a_pool_in_a_jupyter_kernel_comes_from_a_fork_server(tmp_path, monkeypatch):
     """A Jupyter kernel runs threads, and a process with threads is not safely forked."""
     assert rxlab.studies.sweep._start_method() == "fork"

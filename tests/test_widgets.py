@@ -10,6 +10,10 @@ from rxlab.cost.profiles import load_platforms
 from rxlab.views.format import quantity
 from rxlab.views.widgets import explorer
 
+# views only (the explorer's controls, figure and tables): the interpreted engine would add nothing but
+# minutes, as for test_panel's panels (CONTRIBUTING.md, markers)
+pytestmark = pytest.mark.jit_only
+
 
 @pytest.fixture(scope="module")
 def panel():
