@@ -3,6 +3,7 @@ window, TSO skbs and timers, ACKs back one RTT later, readers woken by their dat
 passes. Each expected value is worked from the kernel function the test names."""
 
 import functools
+from itertools import pairwise
 
 from rxlab import SimConfig, simulate
 from rxlab.counters import Ctr
@@ -237,6 +238,52 @@ def test_6_17_0_traps_a_stream_whose_segments_come_one_skb_each():
     rto = 50.0 + TCP_RTO_MIN_US
     n = first.conn[0][CN.timeouts]
     assert n > 1 and n * rto < first.t_us < (n + 1) * rto
+
+
+def test_6_17_0_cuts_a_retransmission_to_the_window():
+    """The trapped flow's first retransmissions after its RTO (48 µs reader), packet by packet: the read
+    leaves a window that ends inside a lost segment, and __tcp_retransmit_skb() sends it cut there
+    (avail_wnd = tcp_wnd_end() - seq below its length: len = avail_wnd, tcp_fragment()), one
+    retransmission (RetransSegs). It finds the segment before it still queued and is dropped for
+    memory. The segment's rest is an entry of its own: the next read's window lets it go as a short
+    segment from the cut to the segment's end, queued out of order. The next RTO sends the head
+    again: the window now holds the fragment and its rest, and tcp_retrans_try_collapse() takes the
+    rest back in, one segment of advmss."""
+    mss = advmss(1500)
+    rows = [run(**{**NO_GRO_64K, "wake_us": 48.0, "packets": n}).conn[0] for n in range(1, 21)]
+    i = next(i for i, k in enumerate(rows) if k[CN.seg_len] != mss)
+    before, cut, rest = rows[i - 1], rows[i], rows[i + 1]
+    seq, length = cut[CN.seg_seq], cut[CN.seg_len]
+    assert seq % mss == 0 and seq < before[CN.snd_max] and before[CN.timeouts] == 1
+    assert 0 < length == cut[CN.snd_edge] - seq < mss and cut[CN.retrans] == before[CN.retrans] + 1
+    assert cut[CN.rmem_drops] == before[CN.rmem_drops] + 1
+    assert rest[CN.seg_seq] == seq + length and rest[CN.seg_len] == mss - length
+    assert rest[CN.retrans] == cut[CN.retrans] + 1 and rest[CN.timeouts] == 1 and rest[CN.ofo_segs] == 1
+    again = next(k for k in rows[i + 2:] if k[CN.seg_seq] == seq)
+    assert again[CN.timeouts] == 2 and again[CN.seg_len] == mss
+
+
+# a window that stays below a segment: tcp_rmem 8192 on 6.6
+SMALL_WINDOW = {"kernel": "6.6", "ring_size": 512, "tcp_rmem": 8192, **ONE}
+
+
+def test_a_window_below_a_segment_is_probed_with_data():
+    """tcp_rmem = 8192 on 6.6: after the first segment the receiver's window stays below one MSS, so
+    tcp_write_xmit() sends nothing (tcp_snd_wnd_test) and, with nothing in flight, the zero-window
+    probe timer is armed (tcp_check_probe_timer, tcp_probe0_when: srtt + TCP_RTO_MIN). Its probe
+    carries data (tcp_send_probe0 -> tcp_write_wakeup): the window open by less than a segment, the
+    head of the write queue is cut to it (seg_size = tcp_wnd_end() - seq, tcp_fragment) and sent as
+    new data: not RetransSegs, and not TCPWinProbe, which tcp_xmit_probe_skb() counts for probes
+    without data. Its ACK leaves a window below a segment again: the flow moves one fragment per
+    probe timer."""
+    mss = advmss(1500)
+    rows = [run(**SMALL_WINDOW, packets=n) for n in range(1, 6)]
+    assert rows[0].conn[0][CN.seg_len] == mss
+    for prev, r in pairwise(rows):
+        p, k = prev.conn[0], r.conn[0]
+        assert k[CN.seg_seq] == p[CN.snd_nxt] and 0 < k[CN.seg_len] == k[CN.snd_edge] - k[CN.seg_seq] < mss
+        assert r.t_us - prev.t_us > 50.0 + TCP_RTO_MIN_US
+        assert k[CN.win_probes] == k[CN.retrans] == k[CN.timeouts] == 0
 
 
 def test_6_17_0_with_tcp_rmem_1_mb_does_not_trap_that_stream():
