@@ -1646,6 +1646,15 @@ class NaiveRx:
         sock.frags = sorted(keep + new)
         return True
 
+    def wnd_segs(self, sock):
+        """Segments the window lets go from snd_nxt: new data whole, retransmissions that start in it."""
+        nxt, edge, top = sock.snd_nxt, sock.snd_edge, sock.snd_max
+        if nxt >= top:
+            return (edge - nxt) // self.mss
+        if edge <= top:
+            return self.starts(sock, nxt, edge)
+        return self.pcount(sock, nxt, top) + (edge - top) // self.mss
+
     def retransmit_len(self, sock, seq):
         """__tcp_retransmit_skb() of the entry at ``seq``: cut to the window when it ends before the
         entry (tcp_fragment), the whole entry at a closed window (the head only), else collapsed with
@@ -1801,14 +1810,7 @@ class NaiveRx:
                     return self.retransmit_lost(sock)
                 out = self.pcount(sock, sock.snd_una, sock.snd_nxt) - sock.sacked_out
                 quota = min(max(sock.cwnd >> 1, 1), sock.cwnd - out)  # tcp_cwnd_test(): half cwnd at most
-                nxt, edge, top = sock.snd_nxt, sock.snd_edge, sock.snd_max
-                if nxt >= top:
-                    wnd = (edge - nxt) // mss
-                elif edge <= top:
-                    wnd = self.starts(sock, nxt, edge)
-                else:
-                    wnd = self.pcount(sock, nxt, top) + (edge - top) // mss
-                sock.burst = min(self.tso_segs(sock), quota, wnd)
+                sock.burst = min(self.tso_segs(sock), quota, self.wnd_segs(sock))
             if sock.ca_state == "recovery":
                 sock.prr_out += 1
             seq = sock.snd_nxt
@@ -1816,6 +1818,8 @@ class NaiveRx:
                 ln = self.retransmit_len(sock, seq)
             sock.snd_nxt += ln
             sock.burst -= 1
+            if seq < sock.snd_max and sock.burst > 0:  # after a collapse: entries still within the window
+                sock.burst = min(sock.burst, self.wnd_segs(sock))
         if seq < sock.snd_max:
             sock.stats["retrans"] += 1
         sock.snd_max = max(sock.snd_max, sock.snd_nxt)

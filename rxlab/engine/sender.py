@@ -292,6 +292,10 @@ def sender_xmit(rx, c, t):
             ln = tcp_retransmit_len(rx, c, seq)
         k[CN.snd_nxt] += ln
         k[CN.burst] -= 1
+        if seq < k[CN.snd_max] and k[CN.burst] > 0:
+            # a collapse took in entries the burst counted: the next must still start within the window
+            # (__tcp_retransmit_skb: -EAGAIN beyond it)
+            k[CN.burst] = min(k[CN.burst], _wnd_segs(rx, c, k, mss))
     if seq < k[CN.snd_max]:
         k[CN.retrans] += 1  # RetransSegs
     k[CN.snd_max] = max(k[CN.snd_max], k[CN.snd_nxt])
