@@ -1392,7 +1392,7 @@ class NaiveRx:
             sock.ofo.pop(0)
             n = sock.ofo_n.pop(s)
             if seq < sock.rcv_nxt:
-                cut = core.skbs[s][2] * ((sock.rcv_nxt - seq) // self.mss) // max(1, (end - seq) // self.mss)
+                cut = core.skbs[s][2] * (sock.rcv_nxt - seq) // (end - seq)
                 core.skbs[s][2] -= cut  # its segments' own length: it may predate an MTU change
                 sock.page_bytes[s] -= min(sock.page_bytes[s], cut)
                 old = min(n, (sock.rcv_nxt - seq) // self.mss)  # arrived again: in order already
