@@ -2108,7 +2108,7 @@ class NaiveRx:
                     self.ring_busy(sock, self.t + 0.5 * ack_wire)
                 else:
                     sock.seg_seq = seq
-                    length = self.mtu if sock.seg_len == self.mss else TCP_IP_HEADERS + sock.seg_len
+                    length = self.mtu if sock.seg_len == self.mss else min(self.mtu, TCP_IP_HEADERS + sock.seg_len)
                     self.napi_poll_one(self.rxqs[sock.queue], sock, length, False)
                     rel = cfg.release
                     if rel.window == "scaling_ratio":

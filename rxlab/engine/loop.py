@@ -173,10 +173,11 @@ def run(st, rx, t, stop):
                 napi_ring_busy(rx, k[CN.queue], t + 0.5 * ack_us)
             else:
                 k[CN.seg_seq] = seq
-                # a segment cut to the window (rxlab.engine.tcp_rtx) is shorter on the wire
+                # a segment cut to the window (rxlab.engine.tcp_rtx) is shorter on the wire (within an
+                # MTU lowered since advmss was set, as a whole segment is)
                 length, wire = mtu, wire_us
                 if k[CN.seg_len] != rc[RC.advmss]:
-                    length = np.int64(TCP_IP_HEADERS + k[CN.seg_len])
+                    length = np.int64(min(mtu, TCP_IP_HEADERS + k[CN.seg_len]))
                     wire = (length + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
                 rx_packet(st, rx, k[CN.queue], c, length, FALSE, t)
                 ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
