@@ -126,7 +126,8 @@ CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets
               "cwnd_usage_seq", "cwnd_limited", "in_sndq", "ca_state", "tlp_high_seq", "probes_out", "win_probes",
               "seg_seq", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
               "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe", "ack_nomem",
-              "zwin_drops", "oow_drops", "sacked_out", "lost_out", "fast_retrans", "sack_recovery", "ofo_segs")
+              "zwin_drops", "oow_drops", "sacked_out", "lost_out", "fast_retrans", "sack_recovery", "ofo_segs",
+              "seg_len")
 TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
@@ -364,6 +365,12 @@ class Socket:
         self.lost_hi = self.rexmit_nxt = self.fack = 0
         self.sacked_out = self.lost_out = 0
         self.prior_cwnd = self.prr_delivered = self.prr_out = 0
+        # its retransmission queue: advmss segments counted from ``grid``, but for the [start, end)
+        # entries a cut (tcp_fragment) or a collapse made, after each of which they count from its end;
+        # and the payload length of the segment on the wire
+        self.frags = []
+        self.grid = 0
+        self.seg_len = 0
 
 
 class NaiveRx:
@@ -1460,13 +1467,14 @@ class NaiveRx:
                 return
             self.tcp_data_queue_ofo(sock, s, cpu, segs, payload, seg, in_pages, seq)
             return
-        if seq < sock.rcv_nxt:
-            old = (sock.rcv_nxt - seq) // seg
-            core.skbs[s][2] -= old * self.mtu
-            in_pages -= min(in_pages, old * self.mtu)
+        if seq < sock.rcv_nxt:  # its old bytes: whole segments, and part of one cut otherwise before
+            gone = sock.rcv_nxt - seq
+            old = gone // seg
+            core.skbs[s][2] -= old * self.mtu + gone - old * seg
+            in_pages -= min(in_pages, old * self.mtu + gone - old * seg)
             sock.stats["dup_data"] += old
             segs -= old
-            payload -= old * seg
+            payload -= gone
         if sock.rcv_wup + sock.rcv_wnd <= sock.rcv_nxt:  # a zero receive window: TCPZeroWindowDrop
             core.c["TCPZeroWindowDrop"] += 1
             sock.stats["zwin_drops"] += segs
@@ -1687,7 +1695,7 @@ class NaiveRx:
             sock.ofo.pop(0)
             n = sock.ofo_n.pop(s)
             if seq < sock.rcv_nxt:
-                cut = core.skbs[s][2] * ((sock.rcv_nxt - seq) // self.mss) // max(1, (end - seq) // self.mss)
+                cut = core.skbs[s][2] * (sock.rcv_nxt - seq) // (end - seq)
                 core.skbs[s][2] -= cut  # its segments' own length: it may predate an MTU change
                 sock.page_bytes[s] -= min(sock.page_bytes[s], cut)
                 old = min(n, (sock.rcv_nxt - seq) // self.mss)  # arrived again: in order already
@@ -1886,10 +1894,92 @@ class NaiveRx:
     def can_send(self, sock):
         """A probe, or tcp_packets_in_flight() below cwnd for a lost segment or one the window allows."""
         return sock.xmit_probe or (self.in_flight(sock) < sock.cwnd
-                                   and (sock.snd_nxt + self.mss <= sock.snd_edge or sock.lost_out > 0))
+                                   and (self.wnd_allows(sock) or sock.lost_out > 0))
 
     def in_flight(self, sock):
-        return (sock.snd_nxt - sock.snd_una) // self.mss - sock.sacked_out - sock.lost_out
+        return self.pcount(sock, sock.snd_una, sock.snd_nxt) - sock.sacked_out - sock.lost_out
+
+    def wnd_allows(self, sock):
+        """New data whole within the window; a retransmission once it starts within it (cut to it)."""
+        if sock.snd_nxt < sock.snd_max:
+            return sock.snd_nxt < sock.snd_edge
+        return sock.snd_nxt + self.mss <= sock.snd_edge
+
+    # -- the retransmission queue (tcp_fragment, __tcp_retransmit_skb, tcp_retrans_try_collapse) ---
+    FRAGS = 16  # rxlab keeps at most this many cut entries: a cut beyond is sent, not kept
+
+    def rtx_entry(self, sock, seq):
+        """[start, end) of the entry that holds byte ``seq``."""
+        base = sock.grid
+        for s, e in sock.frags:
+            if seq < e:
+                if seq >= s:
+                    return s, e
+                start = base + (seq - base) // self.mss * self.mss
+                return start, min(start + self.mss, s)
+            base = e
+        start = base + (seq - base) // self.mss * self.mss
+        return start, start + self.mss
+
+    def entries(self, sock, lo, hi):
+        """The entries from the one holding ``lo`` to the one ending at or after ``hi``."""
+        out = []
+        while lo < hi:
+            out.append(self.rtx_entry(sock, lo))
+            lo = out[-1][1]
+        return out
+
+    def pcount(self, sock, lo, hi):
+        """Segments (entries) in [lo, hi); bytes // mss while none is cut."""
+        return len(self.entries(sock, lo, hi)) if sock.frags else (hi - lo) // self.mss
+
+    def starts(self, sock, lo, hi):
+        """Entries that start in [lo, hi): those a window ending at ``hi`` lets go from ``lo``."""
+        if hi <= lo:
+            return 0
+        return len(self.entries(sock, lo, hi)) if sock.frags else -(-(hi - lo) // self.mss)
+
+    def fragment(self, sock, lo, mid, hi):
+        """The entries in [lo, hi) become [lo, mid) and [mid, hi), or [lo, hi) when ``mid`` is ``hi``:
+        kept if FRAGS allows."""
+        keep = [f for f in sock.frags if f[1] <= lo or f[0] >= hi]
+        new = [[lo, mid]] + ([[mid, hi]] if mid < hi else [])
+        if len(keep) + len(new) > self.FRAGS:
+            return False
+        sock.frags = sorted(keep + new)
+        return True
+
+    def wnd_segs(self, sock):
+        """Segments the window lets go from snd_nxt: new data whole, retransmissions that start in it."""
+        nxt, edge, top = sock.snd_nxt, sock.snd_edge, sock.snd_max
+        if nxt >= top:
+            return (edge - nxt) // self.mss
+        if edge <= top:
+            return self.starts(sock, nxt, edge)
+        return self.pcount(sock, nxt, top) + (edge - top) // self.mss
+
+    def retransmit_len(self, sock, seq):
+        """__tcp_retransmit_skb() of the entry at ``seq``: cut to the window when it ends before the
+        entry (tcp_fragment), the whole entry at a closed window (the head only), else collapsed with
+        the next entries that fit in min(window, mss) and the window (tcp_retrans_try_collapse)."""
+        end = self.rtx_entry(sock, seq)[1]
+        avail = sock.snd_edge - seq
+        if avail <= 0:
+            return end - seq
+        if avail < end - seq:
+            self.fragment(sock, seq, seq + avail, end)
+            return avail
+        space = min(avail, self.mss) - (end - seq)
+        top = end
+        while space > 0 and top < sock.snd_max:
+            s2, e2 = self.rtx_entry(sock, top)
+            space -= e2 - s2
+            if space < 0 or e2 > sock.snd_edge:
+                break
+            top = e2
+        if top > end and self.fragment(sock, seq, top, top):
+            end = top
+        return end - seq
 
     def sndq_push(self, sock):
         if not sock.in_sndq:
@@ -1910,9 +2000,9 @@ class NaiveRx:
     def arm_xmit_timer(self, sock):
         """tcp_schedule_loss_probe / tcp_rearm_rto / tcp_check_probe_timer."""
         slot = self.slot(sock, 0)
-        out = (sock.snd_nxt - sock.snd_una) // self.mss
+        out = self.pcount(sock, sock.snd_una, sock.snd_nxt)
         if out == 0:
-            if sock.snd_nxt + self.mss > sock.snd_edge:
+            if not self.wnd_allows(sock):
                 if sock.recovery != 3:
                     sock.recovery = 3
                     base = max(self.cfg.rtt_us + TCP_RTO_MIN_US, float(TCP_RTO_MIN_US))
@@ -1934,14 +2024,14 @@ class NaiveRx:
         """An RTO enters TCP_CA_Loss (Reno's ssthresh on entering, one segment, all again from snd_una);
         a tail loss probe or a zero-window probe goes out as the sender's next packet."""
         kind, sock.recovery = sock.recovery, 0
-        mss = self.mss
         if kind == 4:  # RACK's reordering timeout
             self.rack_reo_timeout(sock)
             self.arm_xmit_timer(sock)
             if self.can_send(sock):
                 self.sndq_push(sock)
             return
-        if kind == 1 and sock.snd_nxt - mss >= sock.snd_edge and sock.snd_nxt - mss != sock.snd_una:
+        last = self.rtx_entry(sock, sock.snd_nxt - 1)[0] if kind == 1 else 0
+        if kind == 1 and last >= sock.snd_edge and last != sock.snd_una:
             sock.recovery = 2  # the probe's segment lies beyond a shrunk window: not sent, the RTO armed
             self.timers[self.slot(sock, 0)] = self.now + self.rto(sock)
             return
@@ -1958,7 +2048,7 @@ class NaiveRx:
             sock.backoff += 1
             self.timers[self.slot(sock, 0)] = self.now + self.rto(sock)
             sock.recovery = 2
-            if sock.snd_una + mss > sock.snd_edge:
+            if sock.snd_una >= sock.snd_edge:
                 sock.xmit_probe = 2  # the head goes again whatever the window
         else:
             sock.xmit_probe = kind
@@ -1967,7 +2057,7 @@ class NaiveRx:
     def tso_segs(self, sock):
         """tcp_tso_autosize() with tcp_update_pacing_rate()'s rate; at most half the largest window."""
         mss, rtt = self.mss, self.cfg.rtt_us
-        out = (sock.snd_nxt - sock.snd_una) // mss
+        out = self.pcount(sock, sock.snd_una, sock.snd_nxt)
         ratio = TCP_PACING_SS_RATIO if sock.cwnd < sock.ssthresh // 2 else TCP_PACING_CA_RATIO
         size = int(mss * max(sock.cwnd, out) * 1e6 / rtt * ratio / 100.0) >> SK_PACING_SHIFT
         r = int(rtt) >> TCP_TSO_RTT_LOG
@@ -1980,20 +2070,32 @@ class NaiveRx:
         return max(size // mss, TCP_MIN_TSO_SEGS)
 
     def xmit(self, sock):
-        """The sender's next segment: the probe asked for, or the next of its TSO skb. Returns its
-        sequence number, None for a zero-window probe."""
+        """The sender's next segment: the probe asked for, or the next of its TSO skb; a retransmission
+        cut to the window or collapsed (retransmit_len). A zero-window probe with the window open by
+        less than a segment carries new data cut to it (tcp_write_wakeup), the RTO armed, the probe's
+        backoff cleared. Returns its sequence number, None for a zero-window probe without data."""
         mss = self.mss
+        ln = mss
         if sock.xmit_probe == 3:
             sock.xmit_probe = 0
-            sock.stats["win_probes"] += 1
-            sock.probes_out += 1
-            sock.backoff = min(sock.backoff + 1, PROBE0_BACKOFF_MAX) if sock.backoff < PROBE0_BACKOFF_MAX \
-                else sock.backoff
-            return None
-        if sock.xmit_probe == 2:
+            seq = sock.snd_nxt
+            if seq >= sock.snd_edge:
+                sock.stats["win_probes"] += 1
+                sock.probes_out += 1
+                sock.backoff = min(sock.backoff + 1, PROBE0_BACKOFF_MAX) if sock.backoff < PROBE0_BACKOFF_MAX \
+                    else sock.backoff
+                return None
+            ln = min(sock.snd_edge - seq, mss)
+            self.fragment(sock, seq, seq + ln, seq + ln)
+            sock.snd_nxt = seq + ln
+            sock.probes_out = sock.backoff = 0
+            sock.recovery = 2
+            self.timers[self.slot(sock, 0)] = self.now + self.rto(sock)
+        elif sock.xmit_probe == 2:
             sock.xmit_probe = 0
             seq = sock.snd_una
-            sock.snd_nxt = seq + mss
+            ln = self.retransmit_len(sock, seq)
+            sock.snd_nxt = seq + ln
         elif sock.xmit_probe == 1:
             sock.xmit_probe = 0
             sock.stats["loss_probes"] += 1
@@ -2001,23 +2103,30 @@ class NaiveRx:
                 seq = sock.snd_nxt
                 sock.snd_nxt += mss
             else:
-                seq = sock.snd_nxt - mss
+                seq = self.rtx_entry(sock, sock.snd_nxt - 1)[0]
+                ln = self.retransmit_len(sock, seq)
             sock.tlp_high_seq = sock.snd_nxt
         else:
             if sock.burst == 0:
                 if sock.lost_out > 0:
+                    sock.seg_len = mss
                     return self.retransmit_lost(sock)
-                out = (sock.snd_nxt - sock.snd_una) // mss - sock.sacked_out
+                out = self.pcount(sock, sock.snd_una, sock.snd_nxt) - sock.sacked_out
                 quota = min(max(sock.cwnd >> 1, 1), sock.cwnd - out)  # tcp_cwnd_test(): half cwnd at most
-                sock.burst = min(self.tso_segs(sock), quota, (sock.snd_edge - sock.snd_nxt) // mss)
+                sock.burst = min(self.tso_segs(sock), quota, self.wnd_segs(sock))
             if sock.ca_state == "recovery":
                 sock.prr_out += 1
             seq = sock.snd_nxt
-            sock.snd_nxt += mss
+            if seq < sock.snd_max:
+                ln = self.retransmit_len(sock, seq)
+            sock.snd_nxt += ln
             sock.burst -= 1
+            if seq < sock.snd_max and sock.burst > 0:  # after a collapse: entries still within the window
+                sock.burst = min(sock.burst, self.wnd_segs(sock))
         if seq < sock.snd_max:
             sock.stats["retrans"] += 1
         sock.snd_max = max(sock.snd_max, sock.snd_nxt)
+        sock.seg_len = ln
         return seq
 
     def sent_one(self, sock):
@@ -2026,7 +2135,7 @@ class NaiveRx:
         the skb goes on."""
         if sock.burst > 0:
             return True
-        out = (sock.snd_nxt - sock.snd_una) // self.mss
+        out = self.pcount(sock, sock.snd_una, sock.snd_nxt)
         limited = out >= sock.cwnd
         if sock.snd_una >= sock.cwnd_usage_seq or limited or (not sock.cwnd_limited and out > sock.max_out):
             sock.cwnd_limited, sock.max_out, sock.cwnd_usage_seq = limited, out, sock.snd_nxt
@@ -2034,7 +2143,7 @@ class NaiveRx:
             self.arm_xmit_timer(sock)
         if self.can_send(sock):
             self.sndq_push(sock)
-        elif sock.snd_nxt + self.mss > sock.snd_edge and not limited:
+        elif not self.wnd_allows(sock) and not limited:
             sock.stats["stalls"] += 1
         return False
 
@@ -2042,7 +2151,6 @@ class NaiveRx:
         """tcp_ack(): the window, snd_una (backoff restarts), Reno's growth when cwnd-limited, the tail
         loss probe answered, TCP_CA_Loss left, SACK loss recovery outside it, timers, the zero-window
         probe stopped when it opens."""
-        mss = self.mss
         acked = ack - sock.snd_una
         if acked > 0 or edge > sock.snd_edge or edge == ack:  # tcp_may_update_window(): taken as is
             sock.snd_edge = edge
@@ -2050,6 +2158,9 @@ class NaiveRx:
         sacking = sock.ca_state != "loss" and bool(sacks or sock.sacked_out or sock.lost_out
                                                     or sock.ca_state == "recovery")
         if acked > 0:
+            acked_segs = self.pcount(sock, sock.snd_una, ack)
+            while sock.frags and sock.frags[0][1] <= ack:  # tcp_clean_rtx_queue()
+                sock.grid = sock.frags.pop(0)[1]
             sock.snd_una = ack
             sock.backoff = sock.probes_out = 0
             if sock.tlp_high_seq and ack >= sock.tlp_high_seq:
@@ -2058,14 +2169,14 @@ class NaiveRx:
                 sock.ca_state = "open"
             sock.snd_nxt = max(sock.snd_nxt, ack)
             if not sacking:
-                self.cong_avoid(sock, acked // mss)
+                self.cong_avoid(sock, acked_segs)
         armed = False
         if sacking:
             grow, armed = self.sack_ack(sock, acked, sacks)
             if grow > 0:
                 self.cong_avoid(sock, grow)
         if sock.recovery == 3:
-            if sock.snd_nxt + mss <= sock.snd_edge:
+            if self.wnd_allows(sock):
                 sock.recovery = sock.backoff = sock.probes_out = 0
                 self.timers.pop(self.slot(sock, 0), None)
             else:  # still closed: tcp_ack_probe() re-arms the probe timer from this ACK
@@ -2300,7 +2411,8 @@ class NaiveRx:
                     self.ring_busy(sock, self.t + 0.5 * ack_wire)
                 else:
                     sock.seg_seq = seq
-                    self.napi_poll_one(self.rxqs[sock.queue], sock, self.mtu, False)
+                    length = self.mtu if sock.seg_len == self.mss else min(self.mtu, TCP_IP_HEADERS + sock.seg_len)
+                    self.napi_poll_one(self.rxqs[sock.queue], sock, length, False)
                     rel = cfg.release
                     if rel.window == "scaling_ratio":
                         ratio = sock.scaling_ratio or rel.scaling_ratio_init
@@ -2308,8 +2420,9 @@ class NaiveRx:
                         ratio = sock.scaling_ratio or tcp_win_from_space(256, "adv_win_scale",
                                                                          adv_win_scale=rel.tcp_adv_win_scale)
                     self.ratio_hist[min(RATIO_BINS - 1, ratio * RATIO_BINS // 256)] += 1
-                    self.t += wire
-                    self.ring_busy(sock, self.t + 0.5 * wire)
+                    w = wire if length == self.mtu else (length + WIRE_OVERHEAD) * 8.0 / link
+                    self.t += w
+                    self.ring_busy(sock, self.t + 0.5 * w)
                 self.now = self.t
                 if not self.sent_one(sock):
                     self.cur = None
@@ -2449,7 +2562,8 @@ class NaiveRx:
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
             row.update({k: s.stats[k] for k in ("win_probes", "acks_sent", "dup_data", "ofo_drops", "wakes",
                                                 "fast_retrans", "sack_recovery")})
-            row.update(sacked_out=s.sacked_out, lost_out=s.lost_out, ofo_segs=sum(s.ofo_n.values()))
+            row.update(sacked_out=s.sacked_out, lost_out=s.lost_out, ofo_segs=sum(s.ofo_n.values()),
+                       seg_len=s.seg_len)
             row.update(backoff=s.backoff, recovery=s.recovery, snd_una=s.snd_una, snd_nxt=s.snd_nxt,
                        snd_edge=s.snd_edge, cwnd=s.cwnd, ssthresh=s.ssthresh, cwnd_cnt=s.cwnd_cnt, burst=s.burst,
                        max_out=s.max_out, cwnd_usage_seq=s.cwnd_usage_seq, cwnd_limited=int(s.cwnd_limited),

@@ -137,14 +137,19 @@ def test_from_6_17_a_full_64k_page_does_not_fit_and_drops():
     tcp_collapse() finds nothing bloated at the measured scaling_ratio, RcvPruned, and the packet is
     dropped (TCPRcvQDrop) since the queue is not empty. 6.16 admits by sk_rmem_alloc > sk_rcvbuf.
     Without GRO each segment is such an skb: with GRO the initial window arrives as one aggregate, forced
-    into the empty queue, whose zero-window ACK (e2142825c120) stops the sender until the read."""
+    into the empty queue, whose zero-window ACK (e2142825c120) stops the sender until the read. A
+    retransmission cut to the window (__tcp_retransmit_skb) leaves the rest of its segment to arrive
+    out of order: tcp_data_queue_ofo()'s failures to prune are RcvPruned too, dropped as TCPOFODrop;
+    and such a fragment, shorter than the window its page's truesize gives (1285 B at ratio 5), is
+    bloated: tcp_collapse() copies it, while no full segment is."""
     kw = {"strategy": "full_page", "page_size": 65536, "arch": "arm64", "wake_us": 48.0, "packets": 600,
           "gro": False}
     new, old = run(kernel="6.17", **kw), run(kernel="6.16", **kw)
     p = pressure(new)
     # TCPRcvQDrop counts skbs (GRO aggregates), rmem_drops their segments
-    assert p["RcvPruned"] > 0 and p["TCPRcvQDrop"] == p["RcvPruned"] <= new.conn[:, CN.rmem_drops].sum()
-    assert p["TCPRcvCollapsed"] == 0
+    assert p["TCPRcvQDrop"] > 0 and p["TCPRcvQDrop"] <= new.conn[:, CN.rmem_drops].sum()
+    assert p["RcvPruned"] == p["TCPRcvQDrop"] + new.counters[Ctr.TCPOFODrop]
+    assert p["TCPRcvCollapsed"] <= new.conn[:, CN.retrans].sum()  # cut retransmissions only
     assert pressure(old)["TCPRcvQDrop"] == 0
 
 
@@ -152,13 +157,15 @@ def test_from_6_17_an_empty_queue_drops_at_once_and_tcp_data_queue_takes_the_skb
     """972ca7a3bc9a (6.17): tcp_prune_queue() returns -1 while sk_rmem_alloc is 0, before PruneCalled
     and tcp_clamp_window(), which under 1d2fbaad7cd8's rule would set sk_rcvbuf to 0; tcp_data_queue()
     then takes the skb into the empty queue (sk_forced_mem_schedule). With tcp_rmem[1] at 4096 B the
-    window lets one segment through per read, and every skb (65792 B of truesize) is refused by the
-    admission rule into an empty queue: each gets in, none is counted as a prune, and sk_rcvbuf stays
-    4096 (it would be clamped to 0 at the first, and PruneCalled count every packet, without it)."""
+    first segment leaves a window below a segment, which the zero-window probe's data moves
+    (tcp_write_wakeup), and every skb (65792 B of truesize) is refused by the admission rule into an
+    empty queue: each gets in, none is counted as a prune, and tcp_clamp_window() never lowers
+    sk_rcvbuf below 4096 (it would clamp it to 0 at the first, and PruneCalled count every packet,
+    without it); only autotuning moves it, up, once data flows."""
     kw = {"strategy": "full_page", "page_size": 65536, "tcp_rmem_default": 4096, "connections": 1, "packets": 600}
     r = run(kernel="6.17", **kw)
     assert r.geometry.truesize > 4096 and r.conn[0, CN.packets] > 0
-    assert pressure(r) == dict.fromkeys(PRESSURE, 0) and r.conn[0, CN.rcvbuf] == 4096
+    assert pressure(r) == dict.fromkeys(PRESSURE, 0) and r.conn[0, CN.rcvbuf] >= 4096
     assert releases.release("6.17").source("prune_empty").commit == "972ca7a3bc9a"
 
 

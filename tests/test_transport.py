@@ -3,6 +3,7 @@ window, TSO skbs and timers, ACKs back one RTT later, readers woken by their dat
 passes. Each expected value is worked from the kernel function the test names."""
 
 import functools
+from itertools import pairwise
 
 from rxlab import SimConfig, simulate
 from rxlab.counters import Ctr
@@ -176,6 +177,19 @@ def test_a_reader_woken_after_the_probe_is_held_by_zero_window_acks_not_trapped(
 NO_GRO_64K = {"kernel": "6.17", "packets": 1500, "gro": False, **FULL_64K}
 
 
+def _first_run(kw, done, hi=400):
+    """The shortest run of ``kw`` (the fewest packets sent) whose connection 0 ``done`` holds, by
+    bisection: a run stopped after n packets is the first n packets of a longer one."""
+    lo = 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if done(run(**{**kw, "packets": mid}).conn[0]):
+            hi = mid
+        else:
+            lo = mid + 1
+    return run(**{**kw, "packets": lo})
+
+
 def test_6_17_0_traps_a_stream_whose_segments_come_one_skb_each():
     """6.17.0, default tcp_rmem, seed 000's stream on full 64 KB pages with GRO off: tcp_data_queue()
     admits the first segment (one skb, truesize 65792 of the 131072 B tcp_rmem[1]); the second finds it
@@ -188,24 +202,88 @@ def test_6_17_0_traps_a_stream_whose_segments_come_one_skb_each():
     no SACK tells the sender. The read reopens a window of one segment (tcp_win_from_space(65792) at
     ratio 5 = 1285, rounded up to 2048), too small for tcp_send_loss_probe() to resend the last segment
     (__tcp_retransmit_skb: beyond tcp_wnd_end, -EAGAIN, the RTO re-armed): only tcp_retransmit_timer()
-    recovers, after srtt + TCP_RTO_MIN, at every reader latency of READERS. With the reader woken after
-    48 µs sk_rcvbuf stays one skb to the end: tcp_rcv_space_adjust() grows it only for more than
-    rcvq_space.space copied in an RTT, 2560 (capped at window_clamp by f5da7c45188e when the ratio was
-    measured), and one segment per read is 1448. The flow is trapped (Result.trapped()): sk_rcvbuf
-    holds a tenth of an initial window of its skbs."""
+    recovers, after srtt + TCP_RTO_MIN, at every reader latency of READERS. The flow is trapped
+    (Result.trapped()): sk_rcvbuf holds a tenth of an initial window of its skbs.
+
+    Readers woken after 2 or 10 µs have read the segment before the retransmissions that follow the
+    RTO arrive: one RTO, and autotuning grows sk_rcvbuf again. With 48 µs sk_rcvbuf stays one skb to
+    the end (tcp_rcv_space_adjust() grows it only for more than rcvq_space.space copied in an RTT,
+    2560, capped at window_clamp by f5da7c45188e when the ratio was measured) and the initial window is
+    repaired at the pace of the RTOs: in TCP_CA_Loss __tcp_retransmit_skb() cuts a lost segment to the
+    window the read left (avail_wnd, tcp_fragment), so a segment and a sub-MSS fragment go back to
+    back; the fragment finds the segment still queued and is dropped (65792 + 65792 > 65792), and
+    waits for the next RTO. Each RTO's retransmission is acknowledged, so the backoff restarts
+    (tcp_ack_update_rtt) and every RTO waits srtt + TCP_RTO_MIN: the initial window arrives after
+    TCPTimeouts of them, with less than one more of everything else."""
     for _, reader in READERS:
         r = run(**NO_GRO_64K, **reader)
         m, k = r.metrics(), r.conn[0]
         assert m["trapped_connections"] == 1 and len(r.trapped()) == 1, reader
-        assert k[CN.rmem_drops] == r.counters[Ctr.TCPRcvQDrop] == r.counters[Ctr.PruneCalled] == 1, reader
-        assert r.counters[Ctr.BeyondWindow] >= TCP_INIT_CWND - 2 and k[CN.ofo_drops] == 0, reader
-        assert m["TCPTimeouts"] == 1 and m["TCPLossProbes"] == m["TCPSACKRecovery"] == 0, reader
+        assert r.counters[Ctr.BeyondWindow] >= TCP_INIT_CWND - 2, reader
+        assert m["TCPTimeouts"] >= 1 and m["TCPLossProbes"] == m["TCPSACKRecovery"] == 0, reader
         assert r.t_us > TCP_RTO_MIN_US, reader
-    k = run(**NO_GRO_64K, wake_us=48.0).conn[0]
+        if reader["wake_us"] < 48.0:
+            assert m["TCPTimeouts"] == k[CN.rmem_drops] == r.counters[Ctr.TCPRcvQDrop] == 1, reader
+            assert r.counters[Ctr.PruneCalled] == 1 and k[CN.ofo_drops] == 0, reader
+            assert k[CN.rcvbuf] > TCP_INIT_CWND * (65536 + 256), reader
+    kw = {**NO_GRO_64K, "wake_us": 48.0}
+    k = run(**kw).conn[0]
     truesize = 65536 + 256  # a full page and the sk_buff (napi_build_skb)
     assert k[CN.rcvbuf] == truesize and k[CN.trap_need] == TCP_INIT_CWND * truesize
     assert k[CN.scaling] == (1448 << 8) // truesize == 5
     assert k[CN.window_clamp] == k[CN.rcvq_space] == tcp_win_from_space(131072, scaling_ratio=5) == 2560
+    assert k[CN.timeouts] > 1 and k[CN.rmem_drops] > 1 and k[CN.retrans] > k[CN.timeouts]
+    # the initial window delivered: RTOs of srtt + TCP_RTO_MIN (the backoff restarted by each ACK)
+    first = _first_run(kw, lambda k: k[CN.rcv_nxt] >= TCP_INIT_CWND * advmss(1500))
+    rto = 50.0 + TCP_RTO_MIN_US
+    n = first.conn[0][CN.timeouts]
+    assert n > 1 and n * rto < first.t_us < (n + 1) * rto
+
+
+def test_6_17_0_cuts_a_retransmission_to_the_window():
+    """The trapped flow's first retransmissions after its RTO (48 µs reader), packet by packet: the read
+    leaves a window that ends inside a lost segment, and __tcp_retransmit_skb() sends it cut there
+    (avail_wnd = tcp_wnd_end() - seq below its length: len = avail_wnd, tcp_fragment()), one
+    retransmission (RetransSegs). It finds the segment before it still queued and is dropped for
+    memory. The segment's rest is an entry of its own: the next read's window lets it go as a short
+    segment from the cut to the segment's end, queued out of order. The next RTO sends the head
+    again: the window now holds the fragment and its rest, and tcp_retrans_try_collapse() takes the
+    rest back in, one segment of advmss."""
+    mss = advmss(1500)
+    rows = [run(**{**NO_GRO_64K, "wake_us": 48.0, "packets": n}).conn[0] for n in range(1, 21)]
+    i = next(i for i, k in enumerate(rows) if k[CN.seg_len] != mss)
+    before, cut, rest = rows[i - 1], rows[i], rows[i + 1]
+    seq, length = cut[CN.seg_seq], cut[CN.seg_len]
+    assert seq % mss == 0 and seq < before[CN.snd_max] and before[CN.timeouts] == 1
+    assert 0 < length == cut[CN.snd_edge] - seq < mss and cut[CN.retrans] == before[CN.retrans] + 1
+    assert cut[CN.rmem_drops] == before[CN.rmem_drops] + 1
+    assert rest[CN.seg_seq] == seq + length and rest[CN.seg_len] == mss - length
+    assert rest[CN.retrans] == cut[CN.retrans] + 1 and rest[CN.timeouts] == 1 and rest[CN.ofo_segs] == 1
+    again = next(k for k in rows[i + 2:] if k[CN.seg_seq] == seq)
+    assert again[CN.timeouts] == 2 and again[CN.seg_len] == mss
+
+
+# a window that stays below a segment: tcp_rmem 8192 on 6.6
+SMALL_WINDOW = {"kernel": "6.6", "ring_size": 512, "tcp_rmem": 8192, **ONE}
+
+
+def test_a_window_below_a_segment_is_probed_with_data():
+    """tcp_rmem = 8192 on 6.6: after the first segment the receiver's window stays below one MSS, so
+    tcp_write_xmit() sends nothing (tcp_snd_wnd_test) and, with nothing in flight, the zero-window
+    probe timer is armed (tcp_check_probe_timer, tcp_probe0_when: srtt + TCP_RTO_MIN). Its probe
+    carries data (tcp_send_probe0 -> tcp_write_wakeup): the window open by less than a segment, the
+    head of the write queue is cut to it (seg_size = tcp_wnd_end() - seq, tcp_fragment) and sent as
+    new data: not RetransSegs, and not TCPWinProbe, which tcp_xmit_probe_skb() counts for probes
+    without data. Its ACK leaves a window below a segment again: the flow moves one fragment per
+    probe timer."""
+    mss = advmss(1500)
+    rows = [run(**SMALL_WINDOW, packets=n) for n in range(1, 6)]
+    assert rows[0].conn[0][CN.seg_len] == mss
+    for prev, r in pairwise(rows):
+        p, k = prev.conn[0], r.conn[0]
+        assert k[CN.seg_seq] == p[CN.snd_nxt] and 0 < k[CN.seg_len] == k[CN.snd_edge] - k[CN.seg_seq] < mss
+        assert r.t_us - prev.t_us > 50.0 + TCP_RTO_MIN_US
+        assert k[CN.win_probes] == k[CN.retrans] == k[CN.timeouts] == 0
 
 
 def test_6_17_0_with_tcp_rmem_1_mb_does_not_trap_that_stream():
@@ -214,14 +292,15 @@ def test_6_17_0_with_tcp_rmem_1_mb_does_not_trap_that_stream():
     sets sk_rcvbuf to what is queued, about 1 MB; the segments after the hole that fit are queued out
     of order (tcp_data_queue_ofo) and SACKed, so fast recovery repairs the hole within round trips
     (TCPSACKRecovery), and copied bytes per RTT above rcvq_space.space let tcp_rcv_space_adjust() grow
-    sk_rcvbuf beyond an initial window again: no RTO, not trapped, at every reader latency."""
+    sk_rcvbuf beyond an initial window again: no RTO, not trapped, at every reader latency. The 48 µs
+    reader's trapped flow, repaired at the pace of its RTOs, is more than a hundred times slower."""
     for _, reader in READERS:
         trapped = run(**NO_GRO_64K, **reader)
         r = run(**NO_GRO_64K, tcp_rmem_default=1 << 20, **reader)
         m, k = r.metrics(), r.conn[0]
         assert m["trapped_connections"] == m["TCPTimeouts"] == 0 and r.trapped().empty, reader
         assert k[CN.rcvbuf] > TCP_INIT_CWND * (65536 + 256) and r.t_us < TCP_RTO_MIN_US, reader
-        assert r.goodput_gbps > 10 * trapped.goodput_gbps, reader
+        assert r.goodput_gbps > (100 if reader["wake_us"] == 48.0 else 10) * trapped.goodput_gbps, reader
 
 
 def test_sack_repairs_a_hole_the_zero_window_ack_does_not_prevent():

@@ -334,7 +334,8 @@ class CN(IntEnum):
     fast_retrans = 63  # the sender's TCPFastRetrans: lost segments sent again outside TCP_CA_Loss
     sack_recovery = 64  # the sender's TCPSACKRecovery: times it entered TCP_CA_Recovery (tcp_enter_recovery)
     ofo_segs = 65  # segments on the out-of-order queue, waiting for a hole to fill
-    n = 66
+    seg_len = 66  # the payload bytes of the data segment on its way (advmss, or less when cut: rxlab.engine.tcp_rtx)
+    n = 67
 
 
 class EV(IntEnum):
@@ -383,7 +384,11 @@ class SB(IntEnum):
     prr_delivered = 5
     prr_out = 6
     range = 7  # start and end of each SACKed range, by sequence
-    n = 7 + 2 * 16
+    # the retransmission queue's entries that are not advmss segments (rxlab.engine.tcp_rtx)
+    grid = 39  # the segments below the first kept entry are advmss each from here
+    n_frags = 40
+    frag = 41  # start and end of each kept entry, by sequence
+    n = 41 + 2 * 16
 
 
 class OS(IntEnum):

@@ -21,7 +21,7 @@ from rxlab.engine.tcp_ofo import tcp_ofo_purge
 from rxlab.engine.tcp_output import tcp_ack_now, tcp_send_ack
 from rxlab.engine.timers import timer_fired, timer_next
 from rxlab.kernel.sizes import WIRE_OVERHEAD
-from rxlab.kernel.tcp import ACK_LEN
+from rxlab.kernel.tcp import ACK_LEN, TCP_IP_HEADERS
 
 
 @inner
@@ -173,11 +173,17 @@ def run(st, rx, t, stop):
                 napi_ring_busy(rx, k[CN.queue], t + 0.5 * ack_us)
             else:
                 k[CN.seg_seq] = seq
-                rx_packet(st, rx, k[CN.queue], c, mtu, FALSE, t)
+                # a segment cut to the window (rxlab.engine.tcp_rtx) is shorter on the wire (within an
+                # MTU lowered since advmss was set, as a whole segment is)
+                length, wire = mtu, wire_us
+                if k[CN.seg_len] != rc[RC.advmss]:
+                    length = np.int64(min(mtu, TCP_IP_HEADERS + k[CN.seg_len]))
+                    wire = (length + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
+                rx_packet(st, rx, k[CN.queue], c, length, FALSE, t)
                 ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
                 ratio_hist[ix(min(nbins - 1, ratio * nbins // 256))] += 1
-                t += wire_us
-                napi_ring_busy(rx, k[CN.queue], t + 0.5 * wire_us)
+                t += wire
+                napi_ring_busy(rx, k[CN.queue], t + 0.5 * wire)
             if not sender_sent(rx, c, t):
                 cur = NONE
         sent += 1

@@ -16,10 +16,20 @@ with one packet out), then the RTO (srtt + TCP_RTO_MIN, doubled per timeout: the
 configured RTT is srtt, rttvar at its floor) puts the sender in TCP_CA_Loss: everything from snd_una
 is sent again, the window restarts at one segment (tcp_enter_loss, Reno's ssthresh half the window).
 A window too small for a segment with nothing in flight arms the zero-window probe
-(tcp_check_probe_timer, tcp_probe0_when)."""
+(tcp_check_probe_timer, tcp_probe0_when), which carries data cut to the window when it is open by
+less than a segment (tcp_write_wakeup); a retransmission is cut to the window too
+(__tcp_retransmit_skb: rxlab.engine.tcp_rtx)."""
 
 from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import AK, CN, EV, NONE, RC, RF, SB, CaState, Timer
+from rxlab.engine.tcp_rtx import (
+    rtx_clean,
+    rtx_entry,
+    rtx_pcount,
+    rtx_starts,
+    tcp_fragment,
+    tcp_retransmit_len,
+)
 from rxlab.engine.tcp_sack import tcp_rack_reo_timeout, tcp_retransmit_lost, tcp_sack_ack, tcp_sack_forget
 from rxlab.engine.timers import timer_arm, timer_cancel
 from rxlab.kernel.tcp import (
@@ -53,15 +63,25 @@ def sndq_push(rx, c):
 
 
 @inner
+def tcp_wnd_allows(k, mss):
+    """Whether the receive window lets the next segment go: new data whole (tcp_snd_wnd_test), a
+    retransmission in TCP_CA_Loss once it starts within the window (__tcp_retransmit_skb cuts it to
+    the window: rxlab.engine.tcp_rtx)."""
+    if k[CN.snd_nxt] < k[CN.snd_max]:
+        return k[CN.snd_nxt] < k[CN.snd_edge]
+    return k[CN.snd_nxt] + mss <= k[CN.snd_edge]
+
+
+@inner
 def can_send(rx, c):
     """tcp_write_xmit()'s tests for the next segment: a probe its timer asks for, or a segment the
     congestion window allows (tcp_cwnd_test: tcp_packets_in_flight() below cwnd) that is a lost one
-    to send again (tcp_xmit_retransmit_queue) or one the receive window allows (tcp_snd_wnd_test)."""
+    to send again (tcp_xmit_retransmit_queue) or one the receive window allows (tcp_wnd_allows)."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     return (k[CN.xmit_probe] != 0
-            or ((k[CN.snd_nxt] - k[CN.snd_una]) // mss - k[CN.sacked_out] - k[CN.lost_out] < k[CN.cwnd]
-                and (k[CN.snd_nxt] + mss <= k[CN.snd_edge] or k[CN.lost_out] > 0)))
+            or (rtx_pcount(rx, c, k[CN.snd_una], k[CN.snd_nxt]) - k[CN.sacked_out] - k[CN.lost_out] < k[CN.cwnd]
+                and (tcp_wnd_allows(k, mss) or k[CN.lost_out] > 0)))
 
 
 @inner
@@ -95,9 +115,9 @@ def tcp_arm_xmit_timer(rx, c, t):
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     slot = c * Timer.n + Timer.xmit
-    out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss
+    out = rtx_pcount(rx, c, k[CN.snd_una], k[CN.snd_nxt])
     if out == 0:
-        if k[CN.snd_nxt] + mss > k[CN.snd_edge]:
+        if not tcp_wnd_allows(k, mss):
             if k[CN.recovery] != 3:
                 k[CN.recovery] = 3
                 base = max(rx.rf[RF.rtt_us] + TCP_RTO_MIN_US, float(TCP_RTO_MIN_US))  # tcp_probe0_base
@@ -130,7 +150,6 @@ def tcp_xmit_timer(rx, c, t):
     is not sent; the RTO is armed instead (tcp_send_loss_probe). RACK's reordering timeout
     (rxlab.engine.tcp_sack)."""
     k = rx.conn[ix(c)]
-    mss = rx.rc[RC.advmss]
     kind = k[CN.recovery]
     k[CN.recovery] = 0
     if kind == 4:
@@ -139,7 +158,8 @@ def tcp_xmit_timer(rx, c, t):
         if can_send(rx, c):
             sndq_push(rx, c)
         return
-    if kind == 1 and k[CN.snd_nxt] - mss >= k[CN.snd_edge] and k[CN.snd_nxt] - mss != k[CN.snd_una]:
+    last = rtx_entry(rx, c, k[CN.snd_nxt] - 1)[0] if kind == 1 else 0
+    if kind == 1 and last >= k[CN.snd_edge] and last != k[CN.snd_una]:
         # a window shrunk below the last segment: __tcp_retransmit_skb() refuses it (-EAGAIN), no probe
         # goes out and tcp_send_loss_probe() re-arms the RTO (rearm_timer: tcp_rearm_rto)
         k[CN.recovery] = 2
@@ -162,7 +182,7 @@ def tcp_xmit_timer(rx, c, t):
         k[CN.backoff] += 1
         timer_arm(rx, c * Timer.n + Timer.xmit, t + _rto(rx, k))
         k[CN.recovery] = 2
-        if k[CN.snd_una] + mss > k[CN.snd_edge]:
+        if k[CN.snd_una] >= k[CN.snd_edge]:
             k[CN.xmit_probe] = 2  # tcp_retransmit_skb() of the head goes whatever the window: the probe
     else:
         k[CN.xmit_probe] = kind
@@ -170,7 +190,7 @@ def tcp_xmit_timer(rx, c, t):
 
 
 @inner
-def tcp_tso_segs(rx, k):
+def tcp_tso_segs(rx, c, k):
     """tcp_tso_autosize(): the pacing rate (tcp_update_pacing_rate: mss x max(cwnd, packets_out) /
     srtt, x 200 % in slow start below half ssthresh, else x 120 %) >> sk_pacing_shift, plus
     gso_max_size >> (min_rtt >> tcp_tso_rtt_log), at most gso_max_size; at least tcp_min_tso_segs
@@ -178,7 +198,7 @@ def tcp_tso_segs(rx, k):
     rc = rx.rc
     mss = rc[RC.advmss]
     rtt = rx.rf[RF.rtt_us]
-    out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss
+    out = rtx_pcount(rx, c, k[CN.snd_una], k[CN.snd_nxt])
     ratio = TCP_PACING_SS_RATIO if k[CN.cwnd] < k[CN.ssthresh] // 2 else TCP_PACING_CA_RATIO
     rate = mss * max(k[CN.cwnd], out) * 1e6 / rtt * ratio / 100.0  # bytes per second
     size = int(rate) >> SK_PACING_SHIFT
@@ -194,27 +214,59 @@ def tcp_tso_segs(rx, k):
 
 
 @inner
+def _wnd_segs(rx, c, k, mss):
+    """Segments the receive window lets go from snd_nxt: new data in whole segments (tcp_snd_wnd_test),
+    retransmissions in TCP_CA_Loss every entry that starts within it (rxlab.engine.tcp_rtx)."""
+    nxt, edge, top = k[CN.snd_nxt], k[CN.snd_edge], k[CN.snd_max]
+    if nxt >= top:
+        return (edge - nxt) // mss
+    if edge <= top:
+        return rtx_starts(rx, c, nxt, edge)
+    return rtx_pcount(rx, c, nxt, top) + (edge - top) // mss
+
+
+@inner
 def sender_xmit(rx, c, t):
     """Connection ``c`` puts its next segment on the wire at ``t``: the probe its timer asked for, or the
     next of its TSO skb (a new skb of tcp_tso_segs segments, as many as the congestion window and the
     receive window allow, when the last is done; tcp_cwnd_test()'s quota is at most half the window,
     max(cwnd >> 1, 1), "to ensure at least 2 GSO packets in flight": d649a7a81f3b, 2014), a lost
-    segment first (tcp_xmit_retransmit_queue). Returns the segment's sequence number, NONE for a
-    zero-window probe (a segment without data, tcp_xmit_probe_skb)."""
+    segment first (tcp_xmit_retransmit_queue). A retransmission is an entry of the retransmission
+    queue, cut to the window or collapsed with the next (__tcp_retransmit_skb: rxlab.engine.tcp_rtx);
+    the segment's payload bytes go in CN.seg_len. A zero-window probe with the window open by less
+    than a segment carries data (tcp_send_probe0 -> tcp_write_wakeup): the head of the write queue
+    cut to the window (tcp_fragment, seg_size = min(tcp_wnd_end() - seq, mss)), new data with the RTO
+    armed (tcp_event_new_data_sent: tcp_rearm_rto) and the probe's backoff cleared
+    (tcp_send_probe0 with packets out); TCPWinProbe counts the probes without data
+    (tcp_xmit_probe_skb). Returns the segment's sequence number, NONE for a zero-window probe
+    without data."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     probe = k[CN.xmit_probe]
+    ln = mss
     if probe == 3:
         k[CN.xmit_probe] = 0
-        k[CN.win_probes] += 1  # TCPWinProbe
-        k[CN.probes_out] += 1
-        if k[CN.backoff] < PROBE0_BACKOFF_MAX:
-            k[CN.backoff] += 1
-        return NONE
-    if probe == 2:  # the RTO's retransmission of the head, whatever the window
+        seq = k[CN.snd_nxt]
+        if seq >= k[CN.snd_edge]:  # tcp_xmit_probe_skb(): a segment without data
+            k[CN.win_probes] += 1  # TCPWinProbe
+            k[CN.probes_out] += 1
+            if k[CN.backoff] < PROBE0_BACKOFF_MAX:
+                k[CN.backoff] += 1
+            return NONE
+        # the window opened by less than a segment (the probe timer stops once it takes one, and
+        # a retransmission is sent once it starts within it): new data, cut to it
+        ln = min(k[CN.snd_edge] - seq, mss)
+        tcp_fragment(rx, c, seq, seq + ln, seq + ln)
+        k[CN.snd_nxt] = seq + ln
+        k[CN.probes_out] = 0
+        k[CN.backoff] = 0
+        k[CN.recovery] = 2
+        timer_arm(rx, c * Timer.n + Timer.xmit, t + _rto(rx, k))
+    elif probe == 2:  # the RTO's retransmission of the head, whatever the window
         k[CN.xmit_probe] = 0
         seq = k[CN.snd_una]
-        k[CN.snd_nxt] = seq + mss
+        ln = tcp_retransmit_len(rx, c, seq)
+        k[CN.snd_nxt] = seq + ln
     elif probe == 1:  # new data if the window allows it, else the last segment again
         k[CN.xmit_probe] = 0
         k[CN.loss_probes] += 1  # TCPLossProbes
@@ -222,23 +274,32 @@ def sender_xmit(rx, c, t):
             seq = k[CN.snd_nxt]
             k[CN.snd_nxt] += mss
         else:
-            seq = k[CN.snd_nxt] - mss
+            seq = rtx_entry(rx, c, k[CN.snd_nxt] - 1)[0]
+            ln = tcp_retransmit_len(rx, c, seq)
         k[CN.tlp_high_seq] = k[CN.snd_nxt]
     else:
         if k[CN.burst] == 0:
             if k[CN.lost_out] > 0:
+                k[CN.seg_len] = mss
                 return tcp_retransmit_lost(rx, c)
-            out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss - k[CN.sacked_out]
+            out = rtx_pcount(rx, c, k[CN.snd_una], k[CN.snd_nxt]) - k[CN.sacked_out]
             quota = min(max(k[CN.cwnd] >> 1, 1), k[CN.cwnd] - out)  # tcp_cwnd_test(): at most half cwnd
-            k[CN.burst] = min(tcp_tso_segs(rx, k), quota, (k[CN.snd_edge] - k[CN.snd_nxt]) // mss)
+            k[CN.burst] = min(tcp_tso_segs(rx, c, k), quota, _wnd_segs(rx, c, k, mss))
         if k[CN.ca_state] == CaState.recovery:
             rx.sb[ix(c), SB.prr_out] += 1
         seq = k[CN.snd_nxt]
-        k[CN.snd_nxt] += mss
+        if seq < k[CN.snd_max]:
+            ln = tcp_retransmit_len(rx, c, seq)
+        k[CN.snd_nxt] += ln
         k[CN.burst] -= 1
+        if seq < k[CN.snd_max] and k[CN.burst] > 0:
+            # a collapse took in entries the burst counted: the next must still start within the window
+            # (__tcp_retransmit_skb: -EAGAIN beyond it)
+            k[CN.burst] = min(k[CN.burst], _wnd_segs(rx, c, k, mss))
     if seq < k[CN.snd_max]:
         k[CN.retrans] += 1  # RetransSegs
     k[CN.snd_max] = max(k[CN.snd_max], k[CN.snd_nxt])
+    k[CN.seg_len] = ln
     return seq
 
 
@@ -253,7 +314,7 @@ def sender_sent(rx, c, t):
     if k[CN.burst] > 0:
         return True
     mss = rx.rc[RC.advmss]
-    out = (k[CN.snd_nxt] - k[CN.snd_una]) // mss
+    out = rtx_pcount(rx, c, k[CN.snd_una], k[CN.snd_nxt])
     limited = out >= k[CN.cwnd]
     if k[CN.snd_una] >= k[CN.cwnd_usage_seq] or limited or (k[CN.cwnd_limited] == 0 and out > k[CN.max_out]):
         k[CN.cwnd_limited] = limited
@@ -263,7 +324,7 @@ def sender_sent(rx, c, t):
         tcp_arm_xmit_timer(rx, c, t)
     if can_send(rx, c):
         sndq_push(rx, c)
-    elif k[CN.snd_nxt] + mss > k[CN.snd_edge] and not limited:
+    elif not tcp_wnd_allows(k, mss) and not limited:
         k[CN.stalls] += 1  # rwnd-limited (TCP_CHRONO_RWND_LIMITED)
     return False
 
@@ -313,6 +374,8 @@ def tcp_ack(rx, c, ack, edge, t, a):
     sacking = k[CN.ca_state] != CaState.loss and (a[AK.sack + 1] != 0 or k[CN.sacked_out] + k[CN.lost_out] != 0
                                                   or k[CN.ca_state] == CaState.recovery)
     if acked > 0:
+        acked_segs = rtx_pcount(rx, c, k[CN.snd_una], ack)
+        rtx_clean(rx, c, ack)
         k[CN.snd_una] = ack
         k[CN.backoff] = 0
         k[CN.probes_out] = 0
@@ -322,14 +385,14 @@ def tcp_ack(rx, c, ack, edge, t, a):
             k[CN.ca_state] = CaState.open
         k[CN.snd_nxt] = max(k[CN.snd_nxt], ack)  # data sent before an RTO went back, acknowledged since
         if not sacking:
-            _cong_avoid(k, acked // mss)
+            _cong_avoid(k, acked_segs)
     armed = False
     if sacking:
         grow, armed = tcp_sack_ack(rx, c, acked, a, t)
         if grow > 0:
             _cong_avoid(k, grow)
     if k[CN.recovery] == 3:
-        if k[CN.snd_nxt] + mss <= k[CN.snd_edge]:  # the window opened: the probe timer stops
+        if tcp_wnd_allows(k, mss):  # the window opened: the probe timer stops
             k[CN.recovery] = 0
             k[CN.backoff] = 0
             k[CN.probes_out] = 0

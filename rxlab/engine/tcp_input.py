@@ -256,13 +256,16 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         tcp_data_queue_ofo(st, rx, c, s, cpu, segs, payload, seg, seq, t)
         return
     if seq < k[CN.rcv_nxt]:  # "Partial packet, seq < rcv_next < end_seq": only the new bytes count
-        old = (k[CN.rcv_nxt] - seq) // seg
-        mtu = rc[RC.mtu]
-        st.skbs[ix(s), SK.len] -= old * mtu
-        st.skbs[ix(s), SK.page_len] -= min(st.skbs[ix(s), SK.page_len], old * mtu)
+        # the old bytes: whole segments, and part of one when a retransmission was cut or collapsed
+        # differently from what arrived before (rxlab.engine.tcp_rtx)
+        gone = k[CN.rcv_nxt] - seq
+        old = gone // seg
+        cut = old * rc[RC.mtu] + gone - old * seg
+        st.skbs[ix(s), SK.len] -= cut
+        st.skbs[ix(s), SK.page_len] -= min(st.skbs[ix(s), SK.page_len], cut)
         k[CN.dup_data] += old
         segs -= old
-        payload -= old * seg
+        payload -= gone
     if k[CN.rcv_edge] <= k[CN.rcv_nxt]:  # tcp_receive_window(tp) == 0: TCPZeroWindowDrop, out_of_window
         st.c[Ctr.TCPZeroWindowDrop] += 1
         k[CN.zwin_drops] += segs

@@ -240,8 +240,9 @@ def tcp_ofo_queue(st, rx, c, cpu):
         _unlink(rx, o, s)
         k[CN.ofo_segs] -= segs
         if seq < k[CN.rcv_nxt]:
-            # the old segments' share of its len: it may have waited across an MTU change
-            cut = st.skbs[ix(s), SK.len] * ((k[CN.rcv_nxt] - seq) // seg) // max(1, (end - seq) // seg)
+            # the old bytes' share of its len (it may have waited across an MTU change, or hold a
+            # segment cut to the window: rxlab.engine.tcp_rtx)
+            cut = st.skbs[ix(s), SK.len] * (k[CN.rcv_nxt] - seq) // (end - seq)
             st.skbs[ix(s), SK.len] -= cut
             drop = min(st.skbs[ix(s), SK.page_len], cut)
             st.skbs[ix(s), SK.page_len] -= drop

@@ -19,10 +19,11 @@ SB_RANGES SACKed ranges are kept (a SACK block that would make one more is ignor
 
 from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import AK, CN, RC, RF, SB, CaState, Timer
+from rxlab.engine.tcp_rtx import rtx_pcount
 from rxlab.engine.timers import timer_arm
 from rxlab.kernel.tcp import TCP_REORDERING, TCP_SACK_BLOCKS_SENT, TCP_TIMEOUT_MIN_US
 
-SB_RANGES = (SB.n - SB.range) // 2
+SB_RANGES = (SB.grid - SB.range) // 2
 
 
 @inner
@@ -99,9 +100,9 @@ def _lost_out(b, mss):
 
 
 @inner
-def _in_flight(k, mss):
+def _in_flight(rx, c, k):
     """tcp_packets_in_flight(): packets_out - (sacked_out + lost_out) + retrans_out."""
-    return (k[CN.snd_nxt] - k[CN.snd_una]) // mss - k[CN.sacked_out] - k[CN.lost_out]
+    return rtx_pcount(rx, c, k[CN.snd_una], k[CN.snd_nxt]) - k[CN.sacked_out] - k[CN.lost_out]
 
 
 @inner
@@ -121,7 +122,7 @@ def tcp_enter_recovery(rx, k, b):
 
 
 @inner
-def tcp_cwnd_reduction(k, b, mss, newly_acked_sacked, newly_lost, una_advanced):
+def tcp_cwnd_reduction(rx, c, k, b, newly_acked_sacked, newly_lost, una_advanced):
     """tcp_cwnd_reduction(), Proportional Rate Reduction (RFC 6937; net/ipv4/tcp_input.c): while more
     is in flight than ssthresh, send prr_delivered x ssthresh / prior_cwnd less what was sent since
     recovery began; else as much as was delivered (one more when snd_una advanced and nothing was
@@ -129,7 +130,7 @@ def tcp_cwnd_reduction(k, b, mss, newly_acked_sacked, newly_lost, una_advanced):
     window becomes what is in flight plus that."""
     if newly_acked_sacked <= 0:
         return
-    in_flight = _in_flight(k, mss)
+    in_flight = _in_flight(rx, c, k)
     delta = k[CN.ssthresh] - in_flight
     b[SB.prr_delivered] += newly_acked_sacked
     if delta < 0:
@@ -223,7 +224,7 @@ def tcp_sack_ack(rx, c, acked, a, t):
     if k[CN.ca_state] == CaState.open and k[CN.lost_out] > 0:
         tcp_enter_recovery(rx, k, b)
     if k[CN.ca_state] == CaState.recovery:
-        tcp_cwnd_reduction(k, b, mss, delivered, newly_lost, acked > 0)
+        tcp_cwnd_reduction(rx, c, k, b, delivered, newly_lost, acked > 0)
         return 0, armed
     return (delivered if acked > 0 else 0), armed
 
@@ -241,7 +242,7 @@ def tcp_rack_reo_timeout(rx, c, t):
     k[CN.lost_out] = _lost_out(b, mss)
     if k[CN.lost_out] != lost_before and k[CN.ca_state] != CaState.recovery:
         tcp_enter_recovery(rx, k, b)
-        tcp_cwnd_reduction(k, b, mss, 1, k[CN.lost_out] - lost_before, False)
+        tcp_cwnd_reduction(rx, c, k, b, 1, k[CN.lost_out] - lost_before, False)
 
 
 @inner
