@@ -10,7 +10,14 @@ import numpy as np
 from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import FALSE, NONE, QP, QS, RC, RF, TRUE, BufKind, G, Mode
 from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
-from rxlab.engine.rxq_shared import rx_truesize, xdp_hold
+from rxlab.engine.rxq_shared import (
+    XDP_DROP,
+    XDP_REDIRECT,
+    XDP_TX,
+    rx_truesize,
+    xdp_hold,
+    xdp_verdict,
+)
 from rxlab.engine.skb import (
     buf_new,
     buf_put,
@@ -182,17 +189,10 @@ def bnxt_rx_page_pkt(st, rx, q, length, t):
     b = ring[ix(q), ix(head)]
     p[QP.ring_head] = head + 1 if head + 1 < ring.shape[1] else 0
     frame = length + ETH_HLEN
-    r = np.random.random()
-    if r < rf[RF.xdp_pass]:
-        qstats[ix(q), QS.xdp_pass] += 1
-    elif r < rf[RF.xdp_pass] + rf[RF.xdp_drop]:
-        qstats[ix(q), QS.xdp_drop] += 1
+    verdict = xdp_verdict(rx, q)
+    if verdict == XDP_DROP or verdict == XDP_TX:  # the buffer stays on the ring, reposted
         return NONE
-    elif r < rf[RF.xdp_pass] + rf[RF.xdp_drop] + rf[RF.xdp_tx]:
-        qstats[ix(q), QS.xdp_tx] += 1
-        return NONE
-    else:
-        qstats[ix(q), QS.xdp_redirect] += 1
+    if verdict == XDP_REDIRECT:
         nb = bnxt_alloc(st, rx, q, p[QP.pool], p[QP.alloc_size])
         if nb == NONE:  # "if we are unable to allocate a new buffer, abort and reuse"
             qstats[ix(q), QS.rx_alloc_fail] += 1

@@ -12,7 +12,13 @@ from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import BF, FALSE, NONE, PL, QP, QS, RC, RF, TRUE, BufKind, G, Mode
 from rxlab.engine.page_frag import frag_alloc
 from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
-from rxlab.engine.rxq_shared import rx_truesize, xdp_hold
+from rxlab.engine.rxq_shared import (
+    XDP_DROP,
+    XDP_PASS,
+    rx_truesize,
+    xdp_hold,
+    xdp_verdict,
+)
 from rxlab.engine.skb import buf_new, buf_put, buf_put_process, skb_alloc_copy, skb_build
 
 
@@ -107,21 +113,14 @@ def mana_process_rx_cqe(st, rx, q, length, t):
         # mana_refill_rx_oob(): "if (!rxoob->from_pool || rxq->frag_count == 1)" unmap the old one
         dma_unmap(st)
     if p[QP.xdp]:
-        r = np.random.random()
-        if r < rf[RF.xdp_pass]:
-            qstats[ix(q), QS.xdp_pass] += 1
-        elif r < rf[RF.xdp_pass] + rf[RF.xdp_drop]:
-            qstats[ix(q), QS.xdp_drop] += 1
+        verdict = xdp_verdict(rx, q)
+        if verdict == XDP_DROP:
             if st.bufs[ix(b), BF.kind] == BufKind.page and p[QP.save] == NONE:
                 p[QP.save] = b
             else:
                 buf_put(st, b, cpu, TRUE)
             return NONE, NONE
-        else:
-            if r < rf[RF.xdp_pass] + rf[RF.xdp_drop] + rf[RF.xdp_tx]:
-                qstats[ix(q), QS.xdp_tx] += 1
-            else:
-                qstats[ix(q), QS.xdp_redirect] += 1
+        if verdict != XDP_PASS:
             xdp_hold(st, rx, q, b, t + rf[RF.xdp_hold_us])
             return NONE, NONE
     return NONE, b

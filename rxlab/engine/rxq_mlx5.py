@@ -17,7 +17,7 @@ from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import BF, FALSE, NONE, PF, QP, QS, RC, RF, TRUE, WF, BufKind, G
 from rxlab.engine.page_pool import pp_alloc_pages, pp_put_unrefed, pp_unref
 from rxlab.engine.pages import STORE, touch
-from rxlab.engine.rxq_shared import xdp_hold
+from rxlab.engine.rxq_shared import XDP_DROP, XDP_PASS, xdp_hold, xdp_verdict
 from rxlab.engine.skb import _buf_forget, buf_new, skb_add_rx_frag, skb_build
 from rxlab.kernel.sizes import ETH_HLEN
 
@@ -173,17 +173,10 @@ def mlx5e_handle_rx_cqe(st, rx, q, length, t):
     f0 = w * p[QP.num_frags]
     bcnt = length + ETH_HLEN
     if p[QP.xdp]:
-        r = np.random.random()
-        if r < rx.rf[RF.xdp_pass]:
-            rx.qstats[ix(q), QS.xdp_pass] += 1
-        elif r < rx.rf[RF.xdp_pass] + rx.rf[RF.xdp_drop]:
-            rx.qstats[ix(q), QS.xdp_drop] += 1
+        verdict = xdp_verdict(rx, q)
+        if verdict == XDP_DROP:
             return NONE
-        else:
-            if r < rx.rf[RF.xdp_pass] + rx.rf[RF.xdp_drop] + rx.rf[RF.xdp_tx]:
-                rx.qstats[ix(q), QS.xdp_tx] += 1
-            else:
-                rx.qstats[ix(q), QS.xdp_redirect] += 1
+        if verdict != XDP_PASS:
             xdp_hold(st, rx, q, _frag_take(st, rx, q, f0), t + rx.rf[RF.xdp_hold_us])
             return NONE
     if st.glob[G.skb_top] == 0 or st.glob[G.data_top] == 0:

@@ -25,7 +25,7 @@ import numpy as np
 from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import BF, DT, FALSE, MW, NONE, QP, QS, RC, RF, SK, TRUE, BufKind, G
 from rxlab.engine.rxq_mlx5 import mlx5e_page_alloc_fragmented, mlx5e_page_release_fragmented
-from rxlab.engine.rxq_shared import xdp_hold
+from rxlab.engine.rxq_shared import XDP_DROP, XDP_PASS, xdp_hold, xdp_verdict
 from rxlab.engine.skb import buf_new, skb_add_rx_frag, skb_alloc_copy, skb_build, skb_mark_for_recycle
 from rxlab.kernel.mlx5 import MLX5E_RX_MAX_HEAD
 from rxlab.kernel.sizes import ETH_HLEN
@@ -109,17 +109,10 @@ def mlx5e_skb_from_cqe_mpwrq_linear(st, rx, q, slot, head_offset, bcnt, length, 
     p = rx.qp[ix(q)]
     stride = np.int64(1) << p[QP.log_stride]
     if p[QP.xdp]:
-        r = np.random.random()
-        if r < rx.rf[RF.xdp_pass]:
-            rx.qstats[ix(q), QS.xdp_pass] += 1
-        elif r < rx.rf[RF.xdp_pass] + rx.rf[RF.xdp_drop]:
-            rx.qstats[ix(q), QS.xdp_drop] += 1
+        verdict = xdp_verdict(rx, q)
+        if verdict == XDP_DROP:
             return NONE
-        else:
-            if r < rx.rf[RF.xdp_pass] + rx.rf[RF.xdp_drop] + rx.rf[RF.xdp_tx]:
-                rx.qstats[ix(q), QS.xdp_tx] += 1
-            else:
-                rx.qstats[ix(q), QS.xdp_redirect] += 1
+        if verdict != XDP_PASS:
             xdp_hold(st, rx, q, _stride_take(st, rx, q, slot, head_offset, stride), t + rx.rf[RF.xdp_hold_us])
             return NONE
     if st.glob[G.skb_top] == 0 or st.glob[G.data_top] == 0:

@@ -1,9 +1,33 @@
-"""What every driver's receive queue shares: the skb->truesize a queue reports, and XDP_TX /
-XDP_REDIRECT frames held until their completion gives the page back (xdp_return_frame)."""
+"""What every driver's receive queue shares: the skb->truesize a queue reports, the XDP program's
+verdict, and XDP_TX / XDP_REDIRECT frames held until their completion gives the page back
+(xdp_return_frame)."""
+
+import numpy as np
 
 from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import FALSE, QP, RC
+from rxlab.engine.layout import FALSE, QP, QS, RC, RF
 from rxlab.engine.skb import buf_put
+
+XDP_PASS, XDP_DROP, XDP_TX, XDP_REDIRECT = 0, 1, 2, 3  # enum xdp_action's order
+
+
+@inner
+def xdp_verdict(rx, q):
+    """bpf_prog_run_xdp() on queue ``q``: the program's verdict for a frame, drawn from the run's mix of
+    verdicts (rxlab's stand-in for a program) and counted in the queue's stats."""
+    rf, qstats = rx.rf, rx.qstats
+    r = np.random.random()
+    if r < rf[RF.xdp_pass]:
+        qstats[ix(q), QS.xdp_pass] += 1
+        return XDP_PASS
+    if r < rf[RF.xdp_pass] + rf[RF.xdp_drop]:
+        qstats[ix(q), QS.xdp_drop] += 1
+        return XDP_DROP
+    if r < rf[RF.xdp_pass] + rf[RF.xdp_drop] + rf[RF.xdp_tx]:
+        qstats[ix(q), QS.xdp_tx] += 1
+        return XDP_TX
+    qstats[ix(q), QS.xdp_redirect] += 1
+    return XDP_REDIRECT
 
 
 @inner
