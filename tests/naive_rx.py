@@ -571,26 +571,16 @@ class NaiveRx:
         rxr.rx_next_cons = (i + 1) % cfg.ring_size
         old = rxr.rx_buf_ring[i]
         frame = length + ETH_HLEN
-        p_pass, p_drop, p_tx, _ = rxr.xdp_prog
-        r = self.rng.random_sample()
-        if r < p_pass:
-            rxr.stats["xdp_pass"] += 1
-        elif r < p_pass + p_drop:
-            rxr.stats["xdp_drop"] += 1
+        verdict = self.bpf_prog_run_xdp(rxr)
+        if verdict in ("drop", "tx"):  # the buffer stays on the ring
             return
-        elif r < p_pass + p_drop + p_tx:
-            rxr.stats["xdp_tx"] += 1
-            return
-        else:
-            rxr.stats["xdp_redirect"] += 1
+        if verdict == "redirect":
             new = self.bnxt_alloc(rxr, rxr.pool, rxr.rx_buf_size)
             if new is None:
                 rxr.stats["rx_alloc_fail"] += 1
                 return
             rxr.rx_buf_ring[i] = new
-            if len(rxr.xdp_pending) == self.hold_cap:  # rxlab's bound: the oldest completes early
-                self.xdp_tx_completions(rxr, rxr.xdp_pending[0][0])
-            rxr.xdp_pending.append((self.t + cfg.xdp_hold_us, old))
+            self.xdp_hold(rxr, old)
             return
         if frame <= rxr.rx_copybreak:
             if not core.free_skbs:
@@ -830,21 +820,13 @@ class NaiveRx:
         rq.cc += 1
         bcnt = length + ETH_HLEN
         if rq.xdp_prog is not None:
-            p_pass, p_drop, p_tx, _ = rq.xdp_prog
-            r = self.rng.random_sample()
-            if r < p_pass:
-                rq.stats["xdp_pass"] += 1
-            elif r < p_pass + p_drop:
-                rq.stats["xdp_drop"] += 1
+            verdict = self.bpf_prog_run_xdp(rq)
+            if verdict == "drop":
                 return None
-            else:
-                rq.stats["xdp_tx" if r < p_pass + p_drop + p_tx else "xdp_redirect"] += 1
+            if verdict != "pass":
                 pid, off = self.mlx5e_frag_skb(rq, frags[0])
                 core.pages[pid].users -= 1  # a buffer takes the reference
-                b = core.buf_new(pid, off, frags[0]["stride"], PP_FRAG, rq.q)
-                if len(rq.xdp_pending) == self.hold_cap:
-                    self.xdp_tx_completions(rq, rq.xdp_pending[0][0])
-                rq.xdp_pending.append((self.t + cfg.xdp_hold_us, b))
+                self.xdp_hold(rq, core.buf_new(pid, off, frags[0]["stride"], PP_FRAG, rq.q))
                 return None
         if not core.free_skbs or not core.free_datas:
             rq.stats["skb_table_full"] += 1
@@ -984,21 +966,13 @@ class NaiveRx:
         a = arch_info(cfg.arch)
         if rq.linear:
             if rq.xdp_prog is not None:
-                p_pass, p_drop, p_tx, _ = rq.xdp_prog
-                r = self.rng.random_sample()
-                if r < p_pass:
-                    rq.stats["xdp_pass"] += 1
-                elif r < p_pass + p_drop:
-                    rq.stats["xdp_drop"] += 1
+                verdict = self.bpf_prog_run_xdp(rq)
+                if verdict == "drop":
                     return None
-                else:
-                    rq.stats["xdp_tx" if r < p_pass + p_drop + p_tx else "xdp_redirect"] += 1
+                if verdict != "pass":
                     pid = self.mlx5e_stride_take(rq, wi["pages"][page_idx])
                     core.pages[pid].users -= 1  # a buffer takes the reference
-                    b = core.buf_new(pid, head_offset, rq.stride, PP_FRAG, rq.q)
-                    if len(rq.xdp_pending) == self.hold_cap:
-                        self.xdp_tx_completions(rq, rq.xdp_pending[0][0])
-                    rq.xdp_pending.append((self.t + cfg.xdp_hold_us, b))
+                    self.xdp_hold(rq, core.buf_new(pid, head_offset, rq.stride, PP_FRAG, rq.q))
                     return None
             if not core.free_skbs or not core.free_datas:
                 rq.stats["skb_table_full"] += 1
@@ -1119,6 +1093,23 @@ class NaiveRx:
         while rxq.xdp_pending and rxq.xdp_pending[0][0] <= now:
             self.core.buf_put(rxq.xdp_pending.popleft()[1], rxq.napi_cpu, False)
 
+    def bpf_prog_run_xdp(self, rxq):
+        """The queue's XDP program's verdict for a frame ("pass", "drop", "tx" or "redirect"), drawn
+        from its mix and counted in the queue's stats."""
+        p_pass, p_drop, p_tx, _ = rxq.xdp_prog
+        r = self.rng.random_sample()
+        verdict = ("pass" if r < p_pass else "drop" if r < p_pass + p_drop
+                   else "tx" if r < p_pass + p_drop + p_tx else "redirect")
+        rxq.stats["xdp_" + verdict] += 1
+        return verdict
+
+    def xdp_hold(self, rxq, b):
+        """An XDP_TX / XDP_REDIRECT frame on buffer ``b`` held until its completion (rxlab's bound on
+        frames in flight: the oldest completes early)."""
+        if len(rxq.xdp_pending) == self.hold_cap:
+            self.xdp_tx_completions(rxq, rxq.xdp_pending[0][0])
+        rxq.xdp_pending.append((self.t + self.cfg.xdp_hold_us, b))
+
     def mana_process_rx_cqe(self, rxq, sock, length, is_ack):
         """One RX completion: the buffer at buf_index carries the packet; copy-break copies it
         and reposts the same buffer, else mana_refill_rx_oob() posts a new one first (on failure
@@ -1161,22 +1152,15 @@ class NaiveRx:
         and the stack."""
         core, cpu = self.core, rxq.napi_cpu
         if rxq.xdp_prog is not None:
-            p_pass, p_drop, p_tx, _ = rxq.xdp_prog
-            r = self.rng.random_sample()
-            if r < p_pass:
-                rxq.stats["xdp_pass"] += 1
-            elif r < p_pass + p_drop:
-                rxq.stats["xdp_drop"] += 1
+            verdict = self.bpf_prog_run_xdp(rxq)
+            if verdict == "drop":
                 if not from_pool and rxq.xdp_save is None:
                     rxq.xdp_save = b
                 else:
                     core.buf_put(b, cpu, True)  # page_pool_recycle_direct()
                 return
-            else:
-                rxq.stats["xdp_tx" if r < p_pass + p_drop + p_tx else "xdp_redirect"] += 1
-                if len(rxq.xdp_pending) == self.hold_cap:  # rxlab's bound: the oldest completes early
-                    self.xdp_tx_completions(rxq, rxq.xdp_pending[0][0])
-                rxq.xdp_pending.append((self.t + self.cfg.xdp_hold_us, b))
+            if verdict != "pass":
+                self.xdp_hold(rxq, b)
                 return
         truesize = rxq.truesize_pinned if self.cfg.truesize_honest else rxq.truesize
         s = core.skb_build(b, truesize, length)
