@@ -37,18 +37,24 @@ def rtx_entry(rx, c, seq):
 
 
 @inner
-def rtx_pcount(rx, c, lo, hi):
-    """tcp_skb_pcount() summed over the entries in [lo, hi) (lo an entry's start or snd_una within one,
-    hi an entry's end): one per entry, each at most advmss (packets_out for [snd_una, snd_nxt))."""
-    mss = rx.rc[RC.advmss]
-    if rx.sb[ix(c), SB.n_frags] == 0:
-        return (hi - lo) // mss
+def _entries(rx, c, lo, hi):
+    """The entries met walking from ``lo`` to ``hi``, while cut entries are kept."""
     n = 0
     x = lo
     while x < hi:
         x = rtx_entry(rx, c, x)[1]
         n += 1
     return n
+
+
+@inner
+def rtx_pcount(rx, c, lo, hi):
+    """tcp_skb_pcount() summed over the entries in [lo, hi) (lo an entry's start or snd_una within one,
+    hi an entry's end): one per entry, each at most advmss (packets_out for [snd_una, snd_nxt))."""
+    mss = rx.rc[RC.advmss]
+    if rx.sb[ix(c), SB.n_frags] == 0:
+        return (hi - lo) // mss
+    return _entries(rx, c, lo, hi)
 
 
 @inner
@@ -60,12 +66,7 @@ def rtx_starts(rx, c, lo, hi):
         return 0
     if rx.sb[ix(c), SB.n_frags] == 0:
         return (hi - lo + mss - 1) // mss
-    n = 0
-    x = lo
-    while x < hi:
-        x = rtx_entry(rx, c, x)[1]
-        n += 1
-    return n
+    return _entries(rx, c, lo, hi)
 
 
 @inner
