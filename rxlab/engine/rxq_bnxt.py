@@ -14,6 +14,7 @@ from rxlab.engine.rxq_shared import (
     XDP_DROP,
     XDP_REDIRECT,
     XDP_TX,
+    rx_ring_pop,
     rx_truesize,
     xdp_hold,
     xdp_verdict,
@@ -112,9 +113,7 @@ def bnxt_rx_pkt(st, rx, q, length):
     qp, qstats, ring, agg = rx.qp, rx.qstats, rx.ring, rx.agg
     p = qp[ix(q)]
     cpu = p[QP.napi_cpu]
-    head = p[QP.ring_head]
-    b = ring[ix(q), ix(head)]
-    p[QP.ring_head] = head + 1 if head + 1 < ring.shape[1] else 0
+    head, b = rx_ring_pop(rx, q)
     frame = length + ETH_HLEN  # the device's length counts the Ethernet header; the skb's, after it
     if p[QP.hds_thresh] >= 0 and frame > p[QP.hds_thresh]:
         head_len = min(p[QP.header_len], frame)
@@ -185,9 +184,7 @@ def bnxt_rx_page_pkt(st, rx, q, length, t):
     qp, qstats, rf, ring = rx.qp, rx.qstats, rx.rf, rx.ring
     p = qp[ix(q)]
     cpu = p[QP.napi_cpu]
-    head = p[QP.ring_head]
-    b = ring[ix(q), ix(head)]
-    p[QP.ring_head] = head + 1 if head + 1 < ring.shape[1] else 0
+    head, b = rx_ring_pop(rx, q)
     frame = length + ETH_HLEN
     verdict = xdp_verdict(rx, q)
     if verdict == XDP_DROP or verdict == XDP_TX:  # the buffer stays on the ring, reposted

@@ -15,6 +15,7 @@ from rxlab.engine.page_pool import pool_destroy, pp_alloc_frag, pp_alloc_pages
 from rxlab.engine.rxq_shared import (
     XDP_DROP,
     XDP_PASS,
+    rx_ring_pop,
     rx_truesize,
     xdp_hold,
     xdp_verdict,
@@ -86,9 +87,7 @@ def mana_process_rx_cqe(st, rx, q, length, t):
     qp, qstats, rc, rf, ring = rx.qp, rx.qstats, rx.rc, rx.rf, rx.ring
     p = qp[ix(q)]
     cpu = p[QP.napi_cpu]
-    head = p[QP.ring_head]
-    b = ring[ix(q), ix(head)]
-    p[QP.ring_head] = head + 1 if head + 1 < ring.shape[1] else 0
+    head, b = rx_ring_pop(rx, q)
     if rc[RC.copybreak] and length <= rc[RC.copybreak] and not p[QP.xdp]:
         # copy-break: copy into a napi_alloc_skb() head, repost the same buffer
         ring[ix(q), ix(head)] = b

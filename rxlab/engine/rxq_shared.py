@@ -12,6 +12,16 @@ XDP_PASS, XDP_DROP, XDP_TX, XDP_REDIRECT = 0, 1, 2, 3  # enum xdp_action's order
 
 
 @inner
+def rx_ring_pop(rx, q):
+    """The RX ring's consumer moves on: (its slot, the buffer posted there) for the next completion
+    on queue ``q``; the driver reposts into that slot."""
+    p = rx.qp[ix(q)]
+    head = p[QP.ring_head]
+    p[QP.ring_head] = head + 1 if head + 1 < rx.ring.shape[1] else 0
+    return head, rx.ring[ix(q), ix(head)]
+
+
+@inner
 def xdp_verdict(rx, q):
     """bpf_prog_run_xdp() on queue ``q``: the program's verdict for a frame, drawn from the run's mix of
     verdicts (rxlab's stand-in for a program) and counted in the queue's stats."""
