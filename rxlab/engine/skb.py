@@ -316,43 +316,51 @@ def _skb_unref(st, s):
 
 
 @inner
-def _put_frags(st, d, cpu, softirq):
+def _put_pages(st, d, frags, head, cpu, softirq):
+    """Drop data area ``d``'s references to its frag pages (``frags``), then to its head page
+    (``head``; none for a kmalloc'ed head): one page_ref_put() site, which inlines page_pool's
+    return path."""
     pp = st.data[ix(d), DT.pp_recycle]
-    for i in range(st.data[ix(d), DT.nr_frags]):
-        page_ref_put(st, st.data_frags[ix(d), ix(2 * i)], pp, cpu, FALSE, softirq)
-        st.data_frags[ix(d), ix(2 * i)] = NONE
-        st.data_frags[ix(d), ix(2 * i + 1)] = NONE
-
-
-@inner
-def _put_head(st, d, cpu, softirq):
-    """skb_free_head(): the head page (none for a kmalloc'ed head), and the data area is free."""
-    if st.data[ix(d), DT.head_page] != NONE:
-        page_ref_put(st, st.data[ix(d), DT.head_page], st.data[ix(d), DT.pp_recycle], cpu, FALSE, softirq)
-    st.data[ix(d), DT.dataref] = NONE
-    _push(st.data_stack, st.glob, G.data_top, d)
+    n = st.data[ix(d), DT.nr_frags] if frags else 0
+    for i in range(n + 1):
+        if i < n:
+            pid = st.data_frags[ix(d), ix(2 * i)]
+            st.data_frags[ix(d), ix(2 * i)] = NONE
+            st.data_frags[ix(d), ix(2 * i + 1)] = NONE
+        else:
+            pid = st.data[ix(d), DT.head_page] if head else NONE
+            if pid == NONE:
+                return
+        page_ref_put(st, pid, pp, cpu, FALSE, softirq)
 
 
 @kernel
 def skb_free(st, s, cpu, softirq):
     """kfree_skb()/napi_consume_skb() on ``cpu``; with the last reference to the data area,
     skb_release_data() returns the frag pages, frees the frag_list chain (kfree_skb_list: a GRO
-    aggregate's chained skbs, in order), then the head page; direct recycling only in softirq on
-    the pool's CPU."""
+    aggregate's chained skbs, in order), then the head page (skb_free_head); direct recycling only
+    in softirq on the pool's CPU. One loop over the data areas, so that page_pool's return path is
+    inlined once (every inlined copy of skb_free carries it)."""
     d = _skb_unref(st, s)
     if d == NONE:
         return
-    _put_frags(st, d, cpu, softirq)
     chain = st.data[ix(d), DT.frag_list]
     st.data[ix(d), DT.frag_list] = NONE
-    while chain != NONE:
-        nxt = st.skbs[ix(chain), SK.next]
-        st.skbs[ix(chain), SK.next] = NONE
-        dc = _skb_unref(st, chain)  # chained skbs are never cloned, nor chain others
-        _put_frags(st, dc, cpu, softirq)
-        _put_head(st, dc, cpu, softirq)
-        chain = nxt
-    _put_head(st, d, cpu, softirq)
+    x, frags, head = d, TRUE, FALSE  # d's frags first; its head after its chain
+    while True:
+        _put_pages(st, x, frags, head, cpu, softirq)
+        if head:
+            st.data[ix(x), DT.dataref] = NONE
+            _push(st.data_stack, st.glob, G.data_top, x)
+            if x == d:
+                return
+        if chain != NONE:
+            nxt = st.skbs[ix(chain), SK.next]
+            st.skbs[ix(chain), SK.next] = NONE
+            x, frags, head = _skb_unref(st, chain), TRUE, TRUE  # never cloned, nor chain others
+            chain = nxt
+        else:
+            x, frags, head = d, FALSE, TRUE
 
 
 @kernel
