@@ -9,7 +9,7 @@ import numpy as np
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import CF, CN, NONE, OF, RC, RF, SK, TRUE, Admission, G, Nomem
+from rxlab.engine.layout import CF, CN, FALSE, NONE, OF, RC, RF, SK, TRUE, Admission, G, Nomem
 from rxlab.engine.reader import mark_dirty, tcp_data_ready
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
 from rxlab.engine.tcp import alloc_skb_truesize, tcp_grow_window, tcp_measure_rcv_mss, tcp_win_from_space
@@ -227,7 +227,8 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     more); with an out-of-order queue, tcp_ofo_queue() moves what now follows in order and
     tcp_sack_remove() drops the SACK blocks rcv_nxt reached; tcp_data_ready(); and
     __tcp_ack_snd_check(), at once while the out-of-order queue holds data or when it was emptied
-    (ICSK_ACK_NOW: "RFC5681. 4.2. SHOULD send immediate ACK, when gap in queue is filled")."""
+    (ICSK_ACK_NOW: "RFC5681. 4.2. SHOULD send immediate ACK, when gap in queue is filled"). Returns TRUE
+    when it drops ``s`` (netif_receive_skb frees it)."""
     rc, conn, connf, rcvq_next = rx.rc, rx.conn, rx.connf, rx.rcvq_next
     k = conn[ix(c)]
     # tcp_validate_incoming() -> tcp_sequence(): data ending beyond rcv_nxt + tcp_receive_window() is
@@ -238,23 +239,20 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         st.c[Ctr.BeyondWindow] += 1
         k[CN.oow_drops] += segs
         tcp_send_ack(rx, c, t)
-        skb_free(st, s, cpu, TRUE)
-        return
+        return TRUE
     if seq + payload <= k[CN.rcv_nxt]:  # "A retransmit, 2nd most common case. Force an immediate ack."
         k[CN.dup_data] += segs
         tcp_incr_quickack(rx, c)
         tcp_ack_now(rx, c, t)
-        skb_free(st, s, cpu, TRUE)
-        return
+        return TRUE
     if seq > k[CN.rcv_nxt]:
         if seq >= wend:  # !before(seq, rcv_nxt + tcp_receive_window(tp)): out_of_window, no MIB
             k[CN.oow_drops] += segs
             tcp_incr_quickack(rx, c)
             tcp_ack_now(rx, c, t)
-            skb_free(st, s, cpu, TRUE)
-            return
+            return TRUE
         tcp_data_queue_ofo(st, rx, c, s, cpu, segs, payload, seg, seq, t)
-        return
+        return FALSE
     if seq < k[CN.rcv_nxt]:  # "Partial packet, seq < rcv_next < end_seq": only the new bytes count
         # the old bytes: whole segments, and part of one when a retransmission was cut or collapsed
         # differently from what arrived before (rxlab.engine.tcp_rtx)
@@ -271,8 +269,7 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         k[CN.zwin_drops] += segs
         tcp_incr_quickack(rx, c)
         tcp_ack_now(rx, c, t)
-        skb_free(st, s, cpu, TRUE)
-        return
+        return TRUE
     need = _rmem_need(st, rx, s, payload)
     nomem = rc[RC.nomem] != Nomem.drop  # before 6.6 an empty queue takes the skb unchecked
     refused = ((k[CN.count] > 0 or nomem) and k[CN.rmem] + need > k[CN.rcvbuf]
@@ -295,8 +292,7 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
             tcp_send_ack(rx, c, t)  # ICSK_ACK_NOW: __tcp_ack_snd_check() sends it at once, advertising 0
         else:
             tcp_ack_snd_check(rx, c, t)  # before 6.6 nothing more is scheduled: an earlier ACK, if any
-        skb_free(st, s, cpu, TRUE)
-        return
+        return TRUE
     k[CN.packets] += segs
     # the socket now has data for the next read, whether or not the connection sent since the last
     # (GRO can hold a segment across a read, and an ACK or a poll's end completes it)
@@ -329,20 +325,24 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         tcp_sack_remove(o, k[CN.rcv_nxt])
         tcp_data_ready(st, rx, c, t)
         tcp_send_ack(rx, c, t)  # ICSK_ACK_NOW (a zero-window ACK too, if ICSK_ACK_NOMEM is set)
-        return
+        return FALSE
     tcp_data_ready(st, rx, c, t)  # (SACK blocks exist only while the out-of-order queue holds data)
     if k[CN.ack_nomem] != 0:
         tcp_send_ack(rx, c, t)  # forced in: ICSK_ACK_NOW, the zero-window ACK at once
     else:
         tcp_ack_snd_check(rx, c, t)
+    return FALSE
 
 
 @inner
 def netif_receive_skb(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     """The stack above GRO (__netif_receive_skb_core): a tap (packet socket) may take a clone of the
-    skb and consumes it in softirq; then TCP (tcp_v4_rcv -> tcp_data_queue)."""
+    skb and consumes it in softirq; then TCP (tcp_v4_rcv -> tcp_data_queue). An skb TCP drops is
+    freed here (tcp_drop_reason -> kfree_skb), at one call of skb_free: each inlined copy carries
+    page_pool's return path."""
     tap(st, rx, s, cpu)
-    tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t)
+    if tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
+        skb_free(st, s, cpu, TRUE)
 
 
 @inner
