@@ -12,11 +12,18 @@ A call that is not inlined passes the State's 16 arrays as ~130 scalar arguments
 
 Compile time (a cold start compiles the engine): numba compiles every kernel on its own, once
 per distinct signature of argument types, before its callers inline it; so kernels pass each
-other int64 flags, never literals (``layout.TRUE``), and ``run`` calls ``rx_packet`` from one
+other int64 flags, never literals (``layout.TRUE``), and ``run`` inlines ``rx_packet`` at one
 place. No kernel gets the C-callable wrapper numba makes for first-class function use
 (``no_cfunc_wrapper``), and a kernel only other kernels call is declared ``@inner``: no CPython
 wrapper either (it would unbox the State's and Rx's namedtuples of arrays, for nothing). An
 ``@inner`` kernel cannot be called from Python when compiled; use ``@kernel`` for that.
+
+Compile time also grows with every inlined copy of a kernel: LLVM optimises and emits each copy in
+``run``, and ``skb_free`` or TCP's receive path inlined at many call sites made ``run`` alone take
+most of a 216 CPU s cold compile. So a kernel with a large inlined tree is called from one place
+where it can be (one ``page_ref_put`` in ``skb_free``, one ``skb_free`` for TCP's drops), and a large
+path the loop rarely takes is a ``@called`` kernel: a function of its own that its caller calls,
+paying a real call (the State's and Rx's arrays as arguments) only when it runs.
 
 ``cache=True`` keys each function's cache on its own source file only, while a cached
 kernel holds the code of every kernel inlined into it and the counter and layout constants
@@ -228,3 +235,8 @@ kernel = njit(cache=True, _nrt=False, forceinline=True, no_cfunc_wrapper=True)
 
 inner = njit(cache=True, _nrt=False, forceinline=True, no_cfunc_wrapper=True, no_cpython_wrapper=True)
 """A kernel only other kernels call (not callable from Python when compiled)."""
+
+
+called = njit(cache=True, _nrt=False, no_cfunc_wrapper=True, no_cpython_wrapper=True)
+"""A kernel its callers call rather than inline (no ``forceinline``): for a large path a loop rarely
+takes (rxlab.engine.napi.rx_packet_call); the kernels it calls are inlined into it."""

@@ -12,7 +12,7 @@ import numpy as np
 
 from rxlab.engine.jit import inner, ix, kernel
 from rxlab.engine.layout import AK, CN, EV, FALSE, NONE, PL, QP, RC, RF, SM, TRUE, G, Timer
-from rxlab.engine.napi import napi_complete_done, napi_ring_busy, polls_complete, rx_packet
+from rxlab.engine.napi import napi_complete_done, napi_ring_busy, polls_complete, rx_packet, rx_packet_call
 from rxlab.engine.page_frag import frag_cache_drain
 from rxlab.engine.reader import any_dirty, ctz32, read_all, read_dirty, reader_wake
 from rxlab.engine.rxq import detach_queues
@@ -22,6 +22,8 @@ from rxlab.engine.tcp_output import tcp_ack_now, tcp_send_ack
 from rxlab.engine.timers import timer_fired, timer_next
 from rxlab.kernel.sizes import WIRE_OVERHEAD
 from rxlab.kernel.tcp import ACK_LEN, TCP_IP_HEADERS
+
+ACK_PACKET, PROBE_PACKET, DATA_PACKET = 0, 1, 2  # what the link sends next: a pure ACK, a zero-window probe, data
 
 
 @inner
@@ -148,9 +150,7 @@ def run(st, rx, t, stop):
             rx.next_read[0] = next_read
         if rf[RF.ack_fraction] > 0.0 and np.random.random() < rf[RF.ack_fraction]:
             c = np.random.randint(C)  # an ACK queues nothing itself (tcp_queue marks what GRO completes)
-            rx_packet(st, rx, conn[ix(c), CN.queue], c, np.int64(ACK_LEN), TRUE, t)
-            t += ack_us
-            napi_ring_busy(rx, conn[ix(c), CN.queue], t + 0.5 * ack_us)
+            what, length, wire = ACK_PACKET, np.int64(ACK_LEN), ack_us
         else:
             if cur == NONE:
                 cur = sndq_pop(rx)
@@ -164,28 +164,34 @@ def run(st, rx, t, stop):
                 t = max(t, min(due, next_read))
                 continue
             c = cur
-            k = conn[ix(c)]
             seq = sender_xmit(rx, c, t)
             if seq == NONE:  # a zero-window probe: no data, answered by an ACK of the window at once
-                rx_packet(st, rx, k[CN.queue], c, np.int64(ACK_LEN), TRUE, t)
-                tcp_ack_now(rx, c, t)
-                t += ack_us
-                napi_ring_busy(rx, k[CN.queue], t + 0.5 * ack_us)
+                what, length, wire = PROBE_PACKET, np.int64(ACK_LEN), ack_us
             else:
-                k[CN.seg_seq] = seq
+                conn[ix(c), CN.seg_seq] = seq
                 # a segment cut to the window (rxlab.engine.tcp_rtx) is shorter on the wire (within an
                 # MTU lowered since advmss was set, as a whole segment is)
-                length, wire = mtu, wire_us
-                if k[CN.seg_len] != rc[RC.advmss]:
-                    length = np.int64(min(mtu, TCP_IP_HEADERS + k[CN.seg_len]))
+                what, length, wire = DATA_PACKET, mtu, wire_us
+                if conn[ix(c), CN.seg_len] != rc[RC.advmss]:
+                    length = np.int64(min(mtu, TCP_IP_HEADERS + conn[ix(c), CN.seg_len]))
                     wire = (length + WIRE_OVERHEAD) * 8.0 / (rf[RF.link_gbps] * 1000.0)
-                rx_packet(st, rx, k[CN.queue], c, length, FALSE, t)
-                ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
-                ratio_hist[ix(min(nbins - 1, ratio * nbins // 256))] += 1
-                t += wire
-                napi_ring_busy(rx, k[CN.queue], t + 0.5 * wire)
-            if not sender_sent(rx, c, t):
-                cur = NONE
+        k = conn[ix(c)]
+        # rx_packet inlines the driver's, GRO's and TCP's receive paths, and LLVM compiles every inlined
+        # copy: data, the hot path, inlines its one copy; the rare pure ACKs and zero-window probes
+        # (ack_fraction is 0 by default) call a function that holds another
+        if what == DATA_PACKET:
+            rx_packet(st, rx, k[CN.queue], c, length, FALSE, t)
+        else:
+            rx_packet_call(st, rx, k[CN.queue], c, length, TRUE, t)
+        if what == PROBE_PACKET:
+            tcp_ack_now(rx, c, t)
+        elif what == DATA_PACKET:
+            ratio = k[CN.scaling] if k[CN.scaling] > 0 else rc[RC.scaling_init]
+            ratio_hist[ix(min(nbins - 1, ratio * nbins // 256))] += 1
+        t += wire
+        napi_ring_busy(rx, k[CN.queue], t + 0.5 * wire)
+        if what != ACK_PACKET and not sender_sent(rx, c, t):
+            cur = NONE
         sent += 1
         if sent == next_sample:
             next_sample += every

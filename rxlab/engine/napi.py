@@ -9,7 +9,7 @@ from rxlab.engine.gro import (
     napi_gro_receive,
     napi_gro_receive_head,
 )
-from rxlab.engine.jit import inner, ix, kernel
+from rxlab.engine.jit import called, inner, ix, kernel
 from rxlab.engine.layout import CN, GR, NONE, QP, QS, RC, TRUE, Timer
 from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.rxq import rx_cqe, rxq_poll_end
@@ -109,3 +109,9 @@ def rx_packet(st, rx, q, c, length, is_ack, t):
             return
         up = napi_gro_flush_one(st, rx, q)
 
+
+@called
+def rx_packet_call(st, rx, q, c, length, is_ack, t):
+    """rx_packet() in a function of its own, which run calls rather than inlines (rxlab.engine.jit.called):
+    for the packets the loop rarely sends, pure ACKs and zero-window probes."""
+    rx_packet(st, rx, q, c, length, is_ack, t)
