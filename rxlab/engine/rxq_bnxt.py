@@ -91,7 +91,7 @@ def _napi_alloc_skb(st, rx, q, n):
     aligned = (n + 63) // 64 * 64
     small = n <= rc[RC.small_head]
     truesize = p[QP.small_truesize] if small else aligned + rc[RC.copy_truesize_extra]
-    return skb_alloc_copy(st, p[QP.napi_cpu], n - ETH_HLEN, aligned + rc[RC.copy_head], truesize, small)
+    return skb_alloc_copy(st, p[QP.napi_cpu], n - ETH_HLEN, aligned + rc[RC.copy_head], truesize, np.int64(small))
 
 
 @inner

@@ -96,7 +96,8 @@ def mana_process_rx_cqe(st, rx, q, length, t):
             qstats[ix(q), QS.skb_table_full] += 1
             return NONE, NONE
         truesize = aligned + rc[RC.copy_truesize_extra]
-        s = skb_alloc_copy(st, cpu, length, aligned + rc[RC.copy_head], truesize, length <= rc[RC.small_head])
+        s = skb_alloc_copy(st, cpu, length, aligned + rc[RC.copy_head], truesize,
+                           np.int64(length <= rc[RC.small_head]))
         if s == NONE:
             qstats[ix(q), QS.rx_alloc_fail] += 1
             return NONE, NONE
