@@ -8,7 +8,7 @@ rxlab.engine.tcp_output's. A socket that queues data is marked for its reader an
 import numpy as np
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import inner, ix
+from rxlab.engine.jit import called, inner, ix
 from rxlab.engine.layout import CF, CN, FALSE, NONE, OF, RC, RF, SK, TRUE, Admission, G, Nomem
 from rxlab.engine.reader import mark_dirty, tcp_data_ready
 from rxlab.engine.skb import skb_alloc_kmalloc, skb_clone, skb_free, skb_try_coalesce
@@ -103,7 +103,7 @@ def tcp_collapse(st, rx, c, cpu):
     k[CN.tail] = tail
 
 
-@inner
+@called  # memory pressure is the rare path: not inlined (rxlab.engine.jit.called)
 def tcp_prune_queue(st, rx, c, need, in_seq, cpu):
     """tcp_try_rmem_schedule() found no room (sk_rmem_alloc + ``need`` > sk_rcvbuf, ``need`` 0, the
     truesize or the len by the release's admission rule): tcp_prune_queue() counts PruneCalled;
@@ -150,7 +150,7 @@ def _rmem_need(st, rx, s, payload):
     return 0
 
 
-@inner
+@called  # data after a hole, which only a loss brings: not inlined
 def tcp_data_queue_ofo(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     """tcp_data_queue_ofo() of skb ``s`` after a hole: tcp_try_rmem_schedule() as for in-order data
     (tcp_prune_queue() when it does not fit); if that fails the skb is dropped (TCPOFODrop, its
@@ -347,8 +347,14 @@ def netif_receive_skb(st, rx, c, s, cpu, segs, payload, seg, seq, t):
 
 @inner
 def tap(st, rx, s, cpu):
+    """A packet socket takes a clone of ``s`` (clone_fraction of the skbs; 0 by default) and consumes it."""
     cf = rx.rf[RF.clone_fraction]
     if cf > 0.0 and np.random.random() < cf:
-        cl = skb_clone(st, s)
-        if cl != NONE:
-            skb_free(st, cl, cpu, TRUE)
+        _tap_clone(st, s, cpu)
+
+
+@called  # not inlined: clone_fraction is a what-if, 0 by default
+def _tap_clone(st, s, cpu):
+    cl = skb_clone(st, s)
+    if cl != NONE:
+        skb_free(st, cl, cpu, TRUE)

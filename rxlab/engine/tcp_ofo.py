@@ -8,7 +8,7 @@ sk_rmem_alloc by its truesize (skb_set_owner_r) and holds its pages. rxlab keeps
 (tcp_dsack_set) and does not collapse the queue (tcp_collapse_ofo_queue)."""
 
 from rxlab.counters import Ctr
-from rxlab.engine.jit import inner, ix, kernel
+from rxlab.engine.jit import called, inner, ix, kernel
 from rxlab.engine.layout import CN, FALSE, NONE, OF, OS, RC, SK, TRUE
 from rxlab.engine.skb import skb_free, skb_try_coalesce
 from rxlab.kernel.tcp import TCP_NUM_SACKS
@@ -217,7 +217,7 @@ def tcp_ofo_insert(st, rx, c, s, seq, end, segs, cpu):
     return OFO_QUEUED
 
 
-@inner
+@called  # holes filled, which only a loss brings: not inlined (rxlab.engine.jit.called)
 def tcp_ofo_queue(st, rx, c, cpu):
     """tcp_ofo_queue() after rcv_nxt advanced: the queue's skbs it reached go to the receive queue in
     order (an skb all below rcv_nxt is dropped; one partly below keeps its new bytes, as
