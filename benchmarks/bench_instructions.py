@@ -12,6 +12,12 @@ compiled code, table set-up and teardown are the same in both and cancel (the ta
 what a run can hold at once, which ``--base`` already reaches). ``--connections`` adds rows of
 ``pp_frag 4K`` at other connection counts (the cost of finding per-connection state).
 
+They cancel only if they are the same: set-up is ~6 G instructions, and two identical processes
+differed by up to 8 M of them (+-40 a packet over 200,000 packets) while Python's string hashing
+and the address space layout were randomised. So each process runs with ``PYTHONHASHSEED=0`` and,
+when util-linux's ``setarch`` is there, with address space randomisation off (``setarch -R``):
+three identical processes then differed by 31 thousand instructions (0.2 a packet).
+
 valgrind is Debian's package (``apt-get install valgrind``); without it the benchmark says so and
 exits 0. Prints figures; asserts nothing. Record results in BENCHMARKS.md.
 """
@@ -33,9 +39,10 @@ CODE = ("import rxlab, sys; rxlab.simulate(rxlab.SimConfig(**{kw!r}, packets={pa
 
 def instructions(kw, packets):
     """Instructions (cachegrind's I refs) of a fresh process that simulates ``packets`` packets."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", NUMBA_DISABLE_JIT="0")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", NUMBA_DISABLE_JIT="0", PYTHONHASHSEED="0")
+    fixed_layout = ["setarch", "-R"] if shutil.which("setarch") else []
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no",
+        out = subprocess.run(fixed_layout + ["valgrind", "--tool=cachegrind", "--cache-sim=no",
                               f"--cachegrind-out-file={tmp}/cg.out", sys.executable, "-c",
                               CODE.format(kw=kw, packets=packets)],
                              env=env, capture_output=True, text=True, check=True)
