@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	touch $(STAMP)
 
-# The engine compiled into numba's on-disk cache (about 4 CPU minutes the first time on a machine, with a
+# The engine compiled into numba's on-disk cache (about 2 CPU minutes the first time on a machine, with a
 # progress bar; then loaded in a second), so that no notebook or widget waits on it
 engine: $(STAMP)
 	$(BIN)/python -m rxlab.views.lab --engine-only

@@ -120,7 +120,7 @@ class CompileProgress:
     loaded from its cache, so a warm start says nothing."""
 
     MESSAGE = ("rxlab: compiling the engine with numba (no compiled code cached for it yet: the first use "
-               "on this machine or after an edit to rxlab/engine; about 4 CPU minutes, then cached on disk)")
+               "on this machine or after an edit to rxlab/engine; about 2 CPU minutes, then cached on disk)")
 
     def __init__(self, out=None):
         self.out = out  # a text stream (default sys.stderr when it fires)
