@@ -269,6 +269,10 @@ METRICS = {
                         "blocks (the sender's MIB; tcp_xmit_retransmit_queue)"), "conn fast_retrans"),
     "TCPSACKRecovery": ("times a sender entered fast recovery, TCP_CA_Recovery (the sender's MIB; tcp_enter_recovery)",
                         "conn sack_recovery"),
+    "TCPSACKReneging": (("RTOs at which a sender found the receiver had reneged on data it SACKed (pruned its "
+                         "out-of-order queue) and forgot its scoreboard (the sender's MIB; tcp_timeout_mark_lost; "
+                         "an ACK that reaches a SACKed segment brings the RTO to max(RTT / 16, 10 ms))"),
+                        "conn sack_reneging"),
     "TCPWinProbe": ("zero-window probes the senders sent (the sender's MIB; tcp_send_probe0)", "conn win_probes"),
     "acks_sent": ("ACKs the receiver sent (tcp_send_ack: at once, delayed, or a window update after a read)",
                   "conn acks_sent"),

@@ -127,7 +127,7 @@ CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets
               "seg_seq", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
               "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe", "ack_nomem",
               "zwin_drops", "oow_drops", "sacked_out", "lost_out", "fast_retrans", "sack_recovery", "ofo_segs",
-              "seg_len")
+              "seg_len", "sack_reneging")
 TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
@@ -1878,10 +1878,28 @@ class NaiveRx:
     def can_send(self, sock):
         """A probe, or tcp_packets_in_flight() below cwnd for a lost segment or one the window allows."""
         return sock.xmit_probe or (self.in_flight(sock) < sock.cwnd
-                                   and (self.wnd_allows(sock) or sock.lost_out > 0))
+                                   and (self.wnd_allows(sock) or (sock.lost_out > 0 and self.lost_may_go(sock))))
 
     def in_flight(self, sock):
-        return self.pcount(sock, sock.snd_una, sock.snd_nxt) - sock.sacked_out - sock.lost_out
+        """packets_out - sacked_out - lost_out (+ retrans_out); in TCP_CA_Loss, resending from snd_nxt,
+        what is SACKed above it is not out either."""
+        out = self.pcount(sock, sock.snd_una, sock.snd_nxt) - sock.sacked_out - sock.lost_out
+        if sock.sacked_out and sock.snd_nxt < sock.snd_max:
+            out += self.sacked_segs(sock, sock.snd_nxt, sock.snd_max)
+        return out
+
+    @staticmethod
+    def sack_skip(sock, seq):
+        """The first byte from ``seq`` no SACKed range holds (tcp_xmit_retransmit_queue skips them)."""
+        for b, e in sock.scoreboard:
+            if b <= seq < e:
+                return e
+        return seq
+
+    def lost_may_go(self, sock):
+        """__tcp_retransmit_skb(): -EAGAIN for a lost segment beyond the window, unless it is snd_una."""
+        seq = self.sack_skip(sock, sock.rexmit_nxt)
+        return seq < sock.snd_edge or seq == sock.snd_una
 
     def wnd_allows(self, sock):
         """New data whole within the window; a retransmission once it starts within it (cut to it)."""
@@ -1958,7 +1976,7 @@ class NaiveRx:
         while space > 0 and top < sock.snd_max:
             s2, e2 = self.rtx_entry(sock, top)
             space -= e2 - s2
-            if space < 0 or e2 > sock.snd_edge:
+            if space < 0 or e2 > sock.snd_edge or self.sacked_in(sock, s2, e2):  # tcp_can_collapse
                 break
             top = e2
         if top > end and self.fragment(sock, seq, top, top):
@@ -2022,9 +2040,11 @@ class NaiveRx:
         if kind == 2:
             if sock.snd_edge > sock.snd_una:  # snd_wnd 0: the retransmission probes, no TCPTimeouts
                 sock.stats["timeouts"] += 1
-            sock.scoreboard = []  # forgotten: everything from snd_una goes again
-            sock.lost_hi = sock.rexmit_nxt = sock.fack = sock.snd_una
-            sock.sacked_out = sock.lost_out = 0
+            if sock.scoreboard and sock.scoreboard[0][0] <= sock.snd_una:  # tcp_timeout_mark_lost: reneged
+                sock.stats["sack_reneging"] += 1
+                sock.scoreboard, sock.sacked_out = [], 0
+            sock.lost_hi = sock.rexmit_nxt = sock.fack = sock.snd_una  # all again, over what is SACKed
+            sock.lost_out = 0
             if sock.ca_state == "open":
                 sock.ssthresh = max(sock.cwnd >> 1, 2)
             sock.ca_state, sock.high_seq = "loss", sock.snd_max
@@ -2079,7 +2099,7 @@ class NaiveRx:
             sock.xmit_probe = 0
             seq = sock.snd_una
             ln = self.retransmit_len(sock, seq)
-            sock.snd_nxt = seq + ln
+            sock.snd_nxt = self.sack_skip(sock, seq + ln)
         elif sock.xmit_probe == 1:
             sock.xmit_probe = 0
             sock.stats["loss_probes"] += 1
@@ -2093,20 +2113,21 @@ class NaiveRx:
         else:
             if sock.burst == 0:
                 if sock.lost_out > 0:
-                    sock.seg_len = mss
                     return self.retransmit_lost(sock)
-                out = self.pcount(sock, sock.snd_una, sock.snd_nxt) - sock.sacked_out
+                out = self.in_flight(sock)
                 quota = min(max(sock.cwnd >> 1, 1), sock.cwnd - out)  # tcp_cwnd_test(): half cwnd at most
                 sock.burst = min(self.tso_segs(sock), quota, self.wnd_segs(sock))
             if sock.ca_state == "recovery":
                 sock.prr_out += 1
             seq = sock.snd_nxt
+            sock.burst -= 1
             if seq < sock.snd_max:
                 ln = self.retransmit_len(sock, seq)
-            sock.snd_nxt += ln
-            sock.burst -= 1
-            if seq < sock.snd_max and sock.burst > 0:  # after a collapse: entries still within the window
-                sock.burst = min(sock.burst, self.wnd_segs(sock))
+                sock.snd_nxt = self.sack_skip(sock, seq + ln)
+                if sock.burst > 0:  # after a collapse or SACKed entries passed: those still within the window
+                    sock.burst = min(sock.burst, self.wnd_segs(sock))
+            else:
+                sock.snd_nxt += ln
         if seq < sock.snd_max:
             sock.stats["retrans"] += 1
         sock.snd_max = max(sock.snd_max, sock.snd_nxt)
@@ -2139,8 +2160,8 @@ class NaiveRx:
         if acked > 0 or edge > sock.snd_edge or edge == ack:  # tcp_may_update_window(): taken as is
             sock.snd_edge = edge
         sock.max_window = max(sock.max_window, edge - ack)
-        sacking = sock.ca_state != "loss" and bool(sacks or sock.sacked_out or sock.lost_out
-                                                    or sock.ca_state == "recovery")
+        sacking = bool(sacks or sock.sacked_out or sock.lost_out or sock.ca_state == "recovery")
+        acked_segs = 0
         if acked > 0:
             acked_segs = self.pcount(sock, sock.snd_una, ack)
             while sock.frags and sock.frags[0][1] <= ack:  # tcp_clean_rtx_queue()
@@ -2156,9 +2177,11 @@ class NaiveRx:
                 self.cong_avoid(sock, acked_segs)
         armed = False
         if sacking:
-            grow, armed = self.sack_ack(sock, acked, sacks)
+            grow, armed = self.sack_ack(sock, acked, acked_segs, sacks)
             if grow > 0:
                 self.cong_avoid(sock, grow)
+            if sock.snd_nxt < sock.snd_max:
+                sock.snd_nxt = self.sack_skip(sock, sock.snd_nxt)
         if sock.recovery == 3:
             if self.wnd_allows(sock):
                 sock.recovery = sock.backoff = sock.probes_out = 0
@@ -2212,9 +2235,15 @@ class NaiveRx:
         sock.scoreboard = sorted([r for r in sock.scoreboard if r not in touch] + [[lo, hi]])
         return new
 
+    def sacked_segs(self, sock, lo, hi):
+        """Entries in [lo, hi) SACKed whole (bytes // mss while none is cut)."""
+        if not sock.frags:
+            return self.sacked_in(sock, lo, hi) // self.mss
+        return sum(self.sacked_in(sock, s, e) == e - s for s, e in self.entries(sock, lo, hi))
+
     def lost_count(self, sock):
         lo, hi = sock.rexmit_nxt, sock.lost_hi
-        return 0 if hi <= lo else (hi - lo - self.sacked_in(sock, lo, hi)) // self.mss
+        return 0 if hi <= lo else self.pcount(sock, lo, hi) - self.sacked_segs(sock, lo, hi)
 
     def enter_recovery(self, sock):
         """tcp_enter_recovery (TCPSACKRecovery), tcp_init_cwnd_reduction, Reno's ssthresh."""
@@ -2255,32 +2284,32 @@ class NaiveRx:
         self.timers[self.slot(sock, 0)] = self.now + (int(self.cfg.rtt_us) >> 2) + TCP_TIMEOUT_MIN_US
         return True
 
-    def sack_ack(self, sock, acked, sacks):
-        """The scoreboard from the ACK, RACK, tcp_fastretrans_alert, PRR. Returns (segments for Reno's
-        growth, whether the xmit timer was set)."""
-        mss, una = self.mss, sock.snd_una
+    def sack_ack(self, sock, acked, acked_segs, sacks):
+        """The scoreboard from the ACK, RACK (not in TCP_CA_Loss), tcp_fastretrans_alert, PRR. Returns
+        (segments for Reno's growth, whether the xmit timer was set)."""
+        una = sock.snd_una
         delivered = 0
         if acked > 0:
-            prior = una - acked
-            before = self.sacked_in(sock, prior, una)
-            delivered = (acked - before) // mss
+            prior, held = una - acked, sock.sacked_out
             sock.scoreboard = [[max(b, una), e] for b, e in sock.scoreboard if e > una]
-            sock.sacked_out -= before // mss
+            sock.sacked_out = self.sacked_segs(sock, una, sock.snd_max)
+            delivered = acked_segs - (held - sock.sacked_out)
             if prior < sock.rexmit_nxt and sock.ca_state == "recovery":
                 sock.fack = max(sock.fack, sock.high_seq)
         sock.fack, sock.rexmit_nxt, sock.lost_hi = max(sock.fack, una), max(sock.rexmit_nxt, una), \
             max(sock.lost_hi, una)
+        held = sock.sacked_out
         for start, end in sacks:
             start = max(start, una)
             if end <= start or end > sock.snd_max:
                 continue
-            new = self.sack_insert(sock, start, end) // mss
-            if new > 0:
-                delivered += new
-                sock.sacked_out += new
+            if self.sack_insert(sock, start, end) > 0:
                 if start < sock.rexmit_nxt and sock.ca_state == "recovery":
                     sock.fack = max(sock.fack, sock.high_seq)
                 sock.fack = max(sock.fack, end)
+        if sacks:
+            sock.sacked_out = self.sacked_segs(sock, una, sock.snd_max)
+            delivered += sock.sacked_out - held
         lost_before = sock.lost_out = self.lost_count(sock)
         if acked > 0 and sock.scoreboard and sock.scoreboard[0][0] == una:  # reneging
             sock.recovery = 2
@@ -2288,7 +2317,7 @@ class NaiveRx:
             return 0, True
         if sock.ca_state == "recovery" and una >= sock.high_seq:
             sock.cwnd, sock.ca_state = sock.ssthresh, "open"
-        armed = self.rack_mark_lost(sock) if delivered > 0 else False
+        armed = self.rack_mark_lost(sock) if delivered > 0 and sock.ca_state != "loss" else False
         newly_lost = sock.lost_out - lost_before
         if sock.ca_state == "open" and sock.lost_out > 0:
             self.enter_recovery(sock)
@@ -2306,13 +2335,12 @@ class NaiveRx:
             self.cwnd_reduction(sock, 1, sock.lost_out - lost_before, False)
 
     def retransmit_lost(self, sock):
-        """tcp_xmit_retransmit_queue: the first lost segment not SACKed (RetransSegs, TCPFastRetrans)."""
-        seq = sock.rexmit_nxt
-        for b, e in sock.scoreboard:
-            if b <= seq < e:
-                seq = e
-        sock.rexmit_nxt = seq + self.mss
-        sock.lost_out -= 1
+        """tcp_xmit_retransmit_queue: the first lost entry not SACKed, cut to the window or collapsed
+        (retransmit_len; RetransSegs, TCPFastRetrans)."""
+        seq = self.sack_skip(sock, sock.rexmit_nxt)
+        sock.seg_len = self.retransmit_len(sock, seq)
+        sock.rexmit_nxt = seq + sock.seg_len
+        sock.lost_out = self.lost_count(sock)
         sock.stats["retrans"] += 1
         sock.stats["fast_retrans"] += 1
         sock.prr_out += 1
@@ -2545,7 +2573,7 @@ class NaiveRx:
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls", "trap_drops",
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
             row.update({k: s.stats[k] for k in ("win_probes", "acks_sent", "dup_data", "ofo_drops", "wakes",
-                                                "fast_retrans", "sack_recovery")})
+                                                "fast_retrans", "sack_recovery", "sack_reneging")})
             row.update(sacked_out=s.sacked_out, lost_out=s.lost_out, ofo_segs=sum(s.ofo_n.values()),
                        seg_len=s.seg_len)
             row.update(backoff=s.backoff, recovery=s.recovery, snd_una=s.snd_una, snd_nxt=s.snd_nxt,

@@ -104,6 +104,11 @@ CONFIGS = [
     # flight leaves the delayed ACK and memory pressure to move things; a 1 ms RTT
     ("transport_trap_6_17", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
                              "connections": 2, "wake_us": 48.0, "packets": 1500}),
+    # the same with GRO off: the first flight's second segment clamps sk_rcvbuf to one skb; in
+    # TCP_CA_Loss a retransmission cut to the window, its rest SACKed out of order, kept through the
+    # next RTO and reneged on when the receiver prunes it (TCPSACKReneging)
+    ("transport_trap_6_17_nogro", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
+                                   "connections": 1, "wake_us": 48.0, "gro": False, "packets": 120}),
     ("transport_window_probe", {"reader": "periodic", "app_read_us": 3e5, "so_rcvbuf": 16384, "queues": 1,
                                 "connections": 2, "packets": 437}),  # ends with a probe waiting for the link
     ("transport_rcvlowat_delack", {"rcvlowat": 1 << 16, "connections": 3, "gro": False, "wake_us": 10.0}),

@@ -5,9 +5,13 @@ passes. Each expected value is worked from the kernel function the test names.""
 import functools
 from itertools import pairwise
 
+import numba
+import numpy as np
+
 from rxlab import SimConfig, simulate
 from rxlab.counters import Ctr
-from rxlab.engine.layout import CN
+from rxlab.engine.layout import CN, SB, CaState
+from rxlab.engine.sender import can_send, sender_xmit
 from rxlab.kernel.tcp import (
     GSO_LEGACY_MAX_SIZE,
     SK_PACING_SHIFT,
@@ -19,6 +23,7 @@ from rxlab.kernel.tcp import (
     advmss,
     tcp_win_from_space,
 )
+from rxlab.model.simulate import build, plan
 from rxlab.studies.seeds import READERS
 
 ONE = {"connections": 1, "queues": 1}
@@ -213,8 +218,13 @@ def test_6_17_0_traps_a_stream_whose_segments_come_one_skb_each():
     window the read left (avail_wnd, tcp_fragment), so a segment and a sub-MSS fragment go back to
     back; the fragment finds the segment still queued and is dropped (65792 + 65792 > 65792), and
     waits for the next RTO. Each RTO's retransmission is acknowledged, so the backoff restarts
-    (tcp_ack_update_rtt) and every RTO waits srtt + TCP_RTO_MIN: the initial window arrives after
-    TCPTimeouts of them, with less than one more of everything else."""
+    (tcp_ack_update_rtt) and every RTO waits srtt + TCP_RTO_MIN, but those that find the receiver
+    reneged: the rest of a cut segment waits out of order, SACKed, and the scoreboard keeps it through
+    the next RTO (tcp_timeout_mark_lost); when the fragment before it arrives, the receiver, whose
+    sk_rcvbuf holds one skb, prunes it (tcp_prune_ofo_queue), so the ACK reaches a SACKed segment and
+    the RTO comes in max(srtt / 16, 10 ms) (tcp_check_sack_reneging), forgetting the scoreboard
+    (TCPSACKReneging). The initial window arrives after TCPTimeouts - TCPSACKReneging full RTOs, with
+    less than one more of everything else."""
     for _, reader in READERS:
         r = run(**NO_GRO_64K, **reader)
         m, k = r.metrics(), r.conn[0]
@@ -231,13 +241,16 @@ def test_6_17_0_traps_a_stream_whose_segments_come_one_skb_each():
     truesize = 65536 + 256  # a full page and the sk_buff (napi_build_skb)
     assert k[CN.rcvbuf] == truesize and k[CN.trap_need] == TCP_INIT_CWND * truesize
     assert k[CN.scaling] == (1448 << 8) // truesize == 5
-    assert k[CN.window_clamp] == k[CN.rcvq_space] == tcp_win_from_space(131072, scaling_ratio=5) == 2560
+    # capped at the clamp (f5da7c45188e): 2560 at ratio 5, or SOCK_MIN_RCVBUF / 2 = 2304 once a retransmission
+    # cut to 1200 B is measured at ratio 4 (tcp_measure_rcv_mss -> tcp_set_window_clamp's floor)
+    assert 2304 <= k[CN.window_clamp] == k[CN.rcvq_space] <= tcp_win_from_space(131072, scaling_ratio=5) == 2560
     assert k[CN.timeouts] > 1 and k[CN.rmem_drops] > 1 and k[CN.retrans] > k[CN.timeouts]
     # the initial window delivered: RTOs of srtt + TCP_RTO_MIN (the backoff restarted by each ACK)
     first = _first_run(kw, lambda k: k[CN.rcv_nxt] >= TCP_INIT_CWND * advmss(1500))
     rto = 50.0 + TCP_RTO_MIN_US
-    n = first.conn[0][CN.timeouts]
-    assert n > 1 and n * rto < first.t_us < (n + 1) * rto
+    k = first.conn[0]
+    n = k[CN.timeouts] - k[CN.sack_reneging]
+    assert k[CN.sack_reneging] > 0 and n > 1 and n * rto < first.t_us < (n + 1) * rto
 
 
 def test_6_17_0_cuts_a_retransmission_to_the_window():
@@ -246,9 +259,10 @@ def test_6_17_0_cuts_a_retransmission_to_the_window():
     (avail_wnd = tcp_wnd_end() - seq below its length: len = avail_wnd, tcp_fragment()), one
     retransmission (RetransSegs). It finds the segment before it still queued and is dropped for
     memory. The segment's rest is an entry of its own: the next read's window lets it go as a short
-    segment from the cut to the segment's end, queued out of order. The next RTO sends the head
-    again: the window now holds the fragment and its rest, and tcp_retrans_try_collapse() takes the
-    rest back in, one segment of advmss."""
+    segment from the cut to the segment's end, queued out of order and SACKed. The next RTO sends the
+    fragment again, alone: the scoreboard keeps the SACKed rest through the RTO
+    (tcp_timeout_mark_lost), so it is not sent again, and tcp_retrans_try_collapse() stops at it
+    (tcp_can_collapse: TCPCB_SACKED_ACKED), though the window now holds both."""
     mss = advmss(1500)
     rows = [run(**{**NO_GRO_64K, "wake_us": 48.0, "packets": n}).conn[0] for n in range(1, 21)]
     i = next(i for i, k in enumerate(rows) if k[CN.seg_len] != mss)
@@ -259,8 +273,10 @@ def test_6_17_0_cuts_a_retransmission_to_the_window():
     assert cut[CN.rmem_drops] == before[CN.rmem_drops] + 1
     assert rest[CN.seg_seq] == seq + length and rest[CN.seg_len] == mss - length
     assert rest[CN.retrans] == cut[CN.retrans] + 1 and rest[CN.timeouts] == 1 and rest[CN.ofo_segs] == 1
-    again = next(k for k in rows[i + 2:] if k[CN.seg_seq] == seq)
-    assert again[CN.timeouts] == 2 and again[CN.seg_len] == mss
+    j = next(j for j in range(i + 2, len(rows)) if rows[j][CN.seg_seq] == seq)
+    again = rows[j]
+    assert again[CN.timeouts] == 2 and again[CN.seg_len] == length and again[CN.sacked_out] == 1
+    assert again[CN.snd_edge] - seq >= mss and all(k[CN.seg_seq] != seq + length for k in rows[i + 2:j])
 
 
 # a window that stays below a segment: tcp_rmem 8192 on 6.6
@@ -344,3 +360,43 @@ def test_acks_come_back_an_rtt_later_with_the_window_then():
     until that ACK, so 20 segments (the window grown by slow start) take at least one RTT."""
     r = run(packets=2 * TCP_INIT_CWND, rtt_us=1000.0, **ONE)
     assert r.t_us > 1000.0 and r.conn[0, CN.acks_sent] >= 1
+
+
+
+@numba.njit(cache=True)
+def _send_while_allowed(rx, out):
+    """Connection 0's segments while tcp_write_xmit() may send (the engine's sender kernels have no
+    Python wrapper): (seq, payload bytes) rows in ``out``; returns how many."""
+    n = 0
+    while n < out.shape[0] and can_send(rx, 0):
+        out[n, 0] = sender_xmit(rx, 0, 0.0)
+        out[n, 1] = rx.conn[0, CN.seg_len]
+        n += 1
+    return n
+
+
+def test_a_fast_retransmission_is_cut_to_the_window_and_waits_beyond_it():
+    """__tcp_retransmit_skb() for the lost segments tcp_xmit_retransmit_queue() sends in TCP_CA_Recovery,
+    on a sender set by hand: ten segments out, the first two lost, the other eight SACKed, the window
+    ending 600 bytes into the second. The first goes whole; the second is cut to the window (avail_wnd
+    below its length: len = avail_wnd, tcp_fragment()), its rest a lost entry of its own
+    (tcp_skb_pcount() 1), which starts at tcp_wnd_end() and so waits (-EAGAIN) while the window stays;
+    once snd_una reaches it, it goes whatever the window ("our retransmit of one segment serves as a
+    zero window probe"), not collapsed with the SACKed entry after it (tcp_can_collapse)."""
+    cfg = SimConfig(**ONE)
+    _, rx = build(cfg, plan(cfg))
+    mss = advmss(1500)
+    k, b = rx.conn[0], rx.sb[0]
+    k[CN.snd_una], k[CN.snd_nxt], k[CN.snd_max], k[CN.high_seq] = 0, 10 * mss, 10 * mss, 10 * mss
+    k[CN.snd_edge], k[CN.cwnd], k[CN.ca_state] = mss + 600, 10, CaState.recovery
+    b[SB.n_ranges], b[SB.range], b[SB.range + 1] = 1, 2 * mss, 10 * mss
+    b[SB.rexmit_nxt], b[SB.lost_hi], b[SB.fack] = 0, 2 * mss, 10 * mss
+    k[CN.sacked_out], k[CN.lost_out] = 8, 2
+    out = np.zeros((4, 2), np.int64)
+    n = _send_while_allowed(rx, out)
+    assert out[:n].tolist() == [[0, mss], [mss, 600]]
+    assert k[CN.lost_out] == 1 and b[SB.rexmit_nxt] == mss + 600 and k[CN.fast_retrans] == k[CN.retrans] == 2
+    assert b[SB.n_frags] == 2 and (b[SB.frag + 2], b[SB.frag + 3]) == (mss + 600, 2 * mss)
+    k[CN.snd_una] = k[CN.snd_edge] = mss + 600  # acknowledged up to the cut; the window still closed
+    n = _send_while_allowed(rx, out)
+    assert out[:n].tolist() == [[mss + 600, mss - 600]] and k[CN.lost_out] == 0

@@ -335,7 +335,8 @@ class CN(IntEnum):
     sack_recovery = 64  # the sender's TCPSACKRecovery: times it entered TCP_CA_Recovery (tcp_enter_recovery)
     ofo_segs = 65  # segments on the out-of-order queue, waiting for a hole to fill
     seg_len = 66  # the payload bytes of the data segment on its way (advmss, or less when cut: rxlab.engine.tcp_rtx)
-    n = 67
+    sack_reneging = 67  # the sender's TCPSACKReneging: RTOs that found the receiver had reneged on a SACK
+    n = 68
 
 
 class EV(IntEnum):

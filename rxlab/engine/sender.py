@@ -14,7 +14,8 @@ TCP_CA_Recovery with PRR (rxlab.engine.tcp_sack). Else the sender's timers find 
 probe goes out 2 x srtt + 2 ms after the last send or ACK (tcp_schedule_loss_probe; + TCP_RTO_MIN
 with one packet out), then the RTO (srtt + TCP_RTO_MIN, doubled per timeout: the
 configured RTT is srtt, rttvar at its floor) puts the sender in TCP_CA_Loss: everything from snd_una
-is sent again, the window restarts at one segment (tcp_enter_loss, Reno's ssthresh half the window).
+the SACK scoreboard does not hold is sent again, the window restarts at one segment (tcp_enter_loss,
+tcp_timeout_mark_lost, Reno's ssthresh half the window).
 A window too small for a segment with nothing in flight arms the zero-window probe
 (tcp_check_probe_timer, tcp_probe0_when), which carries data cut to the window when it is open by
 less than a segment (tcp_write_wakeup); a retransmission is cut to the window too
@@ -30,7 +31,15 @@ from rxlab.engine.tcp_rtx import (
     tcp_fragment,
     tcp_retransmit_len,
 )
-from rxlab.engine.tcp_sack import tcp_rack_reo_timeout, tcp_retransmit_lost, tcp_sack_ack, tcp_sack_forget
+from rxlab.engine.tcp_sack import (
+    tcp_lost_may_go,
+    tcp_packets_in_flight,
+    tcp_rack_reo_timeout,
+    tcp_retransmit_lost,
+    tcp_sack_ack,
+    tcp_sack_skip,
+    tcp_timeout_mark_lost,
+)
 from rxlab.engine.timers import timer_arm, timer_cancel
 from rxlab.kernel.tcp import (
     PROBE0_BACKOFF_MAX,
@@ -76,12 +85,13 @@ def tcp_wnd_allows(k, mss):
 def can_send(rx, c):
     """tcp_write_xmit()'s tests for the next segment: a probe its timer asks for, or a segment the
     congestion window allows (tcp_cwnd_test: tcp_packets_in_flight() below cwnd) that is a lost one
-    to send again (tcp_xmit_retransmit_queue) or one the receive window allows (tcp_wnd_allows)."""
+    to send again (tcp_xmit_retransmit_queue; within the window, tcp_lost_may_go) or one the receive
+    window allows (tcp_wnd_allows)."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     return (k[CN.xmit_probe] != 0
-            or (rtx_pcount(rx, c, k[CN.snd_una], k[CN.snd_nxt]) - k[CN.sacked_out] - k[CN.lost_out] < k[CN.cwnd]
-                and (tcp_wnd_allows(k, mss) or k[CN.lost_out] > 0)))
+            or (tcp_packets_in_flight(rx, c, k) < k[CN.cwnd]
+                and (tcp_wnd_allows(k, mss) or (k[CN.lost_out] > 0 and tcp_lost_may_go(rx, c, k)))))
 
 
 @inner
@@ -142,7 +152,8 @@ def tcp_xmit_timer(rx, c, t):
     """The sender's timer fires (tcp_write_timer_handler). A tail loss probe (tcp_send_loss_probe) or a
     zero-window probe (tcp_send_probe0) is sent by the link as its next packet of ``c``. An RTO
     (tcp_retransmit_timer, TCPTimeouts): tcp_enter_loss() (ssthresh halved on entering, the window one
-    segment, everything from snd_una sent again; ssthresh is not lowered again in TCP_CA_Recovery),
+    segment, everything from snd_una the scoreboard does not hold sent again, tcp_timeout_mark_lost;
+    ssthresh is not lowered again in TCP_CA_Recovery),
     the backoff doubles the next RTO. With a window that
     cannot take the head (snd_wnd 0 after a memory failure's zero-window ACK), the head is sent again
     all the same (tcp_retransmit_skb of the head, the window probe; not TCPTimeouts when snd_wnd is 0:
@@ -169,7 +180,7 @@ def tcp_xmit_timer(rx, c, t):
         zero = k[CN.snd_edge] <= k[CN.snd_una]
         if not zero:
             k[CN.timeouts] += 1  # snd_wnd 0: "Receiver dastardly shrinks window", no TCPTimeouts
-        tcp_sack_forget(rx, c)
+        tcp_timeout_mark_lost(rx, c)
         if k[CN.ca_state] == CaState.open:
             k[CN.ssthresh] = max(k[CN.cwnd] >> 1, 2)  # tcp_reno_ssthresh
         k[CN.ca_state] = CaState.loss
@@ -233,10 +244,11 @@ def sender_xmit(rx, c, t):
     max(cwnd >> 1, 1), "to ensure at least 2 GSO packets in flight": d649a7a81f3b, 2014), a lost
     segment first (tcp_xmit_retransmit_queue). A retransmission is an entry of the retransmission
     queue, cut to the window or collapsed with the next (__tcp_retransmit_skb: rxlab.engine.tcp_rtx);
-    the segment's payload bytes go in CN.seg_len. A zero-window probe with the window open by less
-    than a segment carries data (tcp_send_probe0 -> tcp_write_wakeup): the head of the write queue
-    cut to the window (tcp_fragment, seg_size = min(tcp_wnd_end() - seq, mss)), new data with the RTO
-    armed (tcp_event_new_data_sent: tcp_rearm_rto) and the probe's backoff cleared
+    the segment's payload bytes go in CN.seg_len, and one sent again in TCP_CA_Loss is followed by the
+    next the scoreboard does not hold (tcp_xmit_retransmit_queue). A zero-window probe with the window
+    open by less than a segment carries data (tcp_send_probe0 -> tcp_write_wakeup): the head of the
+    write queue cut to the window (tcp_fragment, seg_size = min(tcp_wnd_end() - seq, mss)), new data
+    with the RTO armed (tcp_event_new_data_sent: tcp_rearm_rto) and the probe's backoff cleared
     (tcp_send_probe0 with packets out); TCPWinProbe counts the probes without data
     (tcp_xmit_probe_skb). Returns the segment's sequence number, NONE for a zero-window probe
     without data."""
@@ -266,7 +278,7 @@ def sender_xmit(rx, c, t):
         k[CN.xmit_probe] = 0
         seq = k[CN.snd_una]
         ln = tcp_retransmit_len(rx, c, seq)
-        k[CN.snd_nxt] = seq + ln
+        k[CN.snd_nxt] = tcp_sack_skip(rx, c, seq + ln)
     elif probe == 1:  # new data if the window allows it, else the last segment again
         k[CN.xmit_probe] = 0
         k[CN.loss_probes] += 1  # TCPLossProbes
@@ -280,22 +292,23 @@ def sender_xmit(rx, c, t):
     else:
         if k[CN.burst] == 0:
             if k[CN.lost_out] > 0:
-                k[CN.seg_len] = mss
                 return tcp_retransmit_lost(rx, c)
-            out = rtx_pcount(rx, c, k[CN.snd_una], k[CN.snd_nxt]) - k[CN.sacked_out]
+            out = tcp_packets_in_flight(rx, c, k)
             quota = min(max(k[CN.cwnd] >> 1, 1), k[CN.cwnd] - out)  # tcp_cwnd_test(): at most half cwnd
             k[CN.burst] = min(tcp_tso_segs(rx, c, k), quota, _wnd_segs(rx, c, k, mss))
         if k[CN.ca_state] == CaState.recovery:
             rx.sb[ix(c), SB.prr_out] += 1
         seq = k[CN.snd_nxt]
+        k[CN.burst] -= 1
         if seq < k[CN.snd_max]:
             ln = tcp_retransmit_len(rx, c, seq)
-        k[CN.snd_nxt] += ln
-        k[CN.burst] -= 1
-        if seq < k[CN.snd_max] and k[CN.burst] > 0:
-            # a collapse took in entries the burst counted: the next must still start within the window
-            # (__tcp_retransmit_skb: -EAGAIN beyond it)
-            k[CN.burst] = min(k[CN.burst], _wnd_segs(rx, c, k, mss))
+            k[CN.snd_nxt] = tcp_sack_skip(rx, c, seq + ln)
+            if k[CN.burst] > 0:
+                # a collapse took in, or SACKed entries passed over, entries the burst counted: the next
+                # must still start within the window (__tcp_retransmit_skb: -EAGAIN beyond it)
+                k[CN.burst] = min(k[CN.burst], _wnd_segs(rx, c, k, mss))
+        else:
+            k[CN.snd_nxt] += ln
     if seq < k[CN.snd_max]:
         k[CN.retrans] += 1  # RetransSegs
     k[CN.snd_max] = max(k[CN.snd_max], k[CN.snd_nxt])
@@ -362,7 +375,8 @@ def tcp_ack(rx, c, ack, edge, t, a):
     move left; acknowledged data leaves the sender (snd_una; the backoff restarts,
     tcp_ack_update_rtt), the window grows (tcp_cong_control), a tail loss probe is answered once the
     ACK covers it, TCP_CA_Loss ends once all it sent again is acknowledged; SACK blocks, a SACK
-    scoreboard or TCP_CA_Recovery take rxlab.engine.tcp_sack's loss recovery; the timers are
+    scoreboard or TCP_CA_Recovery take rxlab.engine.tcp_sack's loss recovery (in TCP_CA_Loss the
+    next to send again passes over what is SACKed); the timers are
     re-armed, and the zero-window probe stops once the window opens, or is re-armed from this ACK
     while it stays closed (tcp_ack_probe: tcp_probe0_when())."""
     k = rx.conn[ix(c)]
@@ -371,8 +385,8 @@ def tcp_ack(rx, c, ack, edge, t, a):
     if acked > 0 or edge > k[CN.snd_edge] or edge == ack:  # tcp_may_update_window(): snd_wnd = nwin
         k[CN.snd_edge] = edge
     k[CN.max_window] = max(k[CN.max_window], edge - ack)
-    sacking = k[CN.ca_state] != CaState.loss and (a[AK.sack + 1] != 0 or k[CN.sacked_out] + k[CN.lost_out] != 0
-                                                  or k[CN.ca_state] == CaState.recovery)
+    sacking = a[AK.sack + 1] != 0 or k[CN.sacked_out] + k[CN.lost_out] != 0 or k[CN.ca_state] == CaState.recovery
+    acked_segs = 0
     if acked > 0:
         acked_segs = rtx_pcount(rx, c, k[CN.snd_una], ack)
         rtx_clean(rx, c, ack)
@@ -388,9 +402,11 @@ def tcp_ack(rx, c, ack, edge, t, a):
             _cong_avoid(k, acked_segs)
     armed = False
     if sacking:
-        grow, armed = tcp_sack_ack(rx, c, acked, a, t)
+        grow, armed = tcp_sack_ack(rx, c, acked, acked_segs, a, t)
         if grow > 0:
             _cong_avoid(k, grow)
+        if k[CN.snd_nxt] < k[CN.snd_max]:
+            k[CN.snd_nxt] = tcp_sack_skip(rx, c, k[CN.snd_nxt])
     if k[CN.recovery] == 3:
         if tcp_wnd_allows(k, mss):  # the window opened: the probe timer stops
             k[CN.recovery] = 0

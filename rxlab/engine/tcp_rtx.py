@@ -18,6 +18,18 @@ SB_FRAGS = (SB.n - SB.frag) // 2
 
 
 @inner
+def sacked_in(b, lo, hi):
+    """Bytes of [lo, hi) SACKed in a sender's scoreboard (its row ``b`` of rx.sb; rxlab.engine.tcp_sack)."""
+    n = 0
+    for i in range(b[SB.n_ranges]):
+        s = max(b[ix(SB.range + 2 * i)], lo)
+        e = min(b[ix(SB.range + 2 * i + 1)], hi)
+        if e > s:
+            n += e - s
+    return n
+
+
+@inner
 def rtx_entry(rx, c, seq):
     """The entry of connection ``c``'s queue that holds byte ``seq``: (start, end)."""
     b = rx.sb[ix(c)]
@@ -55,6 +67,23 @@ def rtx_pcount(rx, c, lo, hi):
     if rx.sb[ix(c), SB.n_frags] == 0:
         return (hi - lo) // mss
     return _entries(rx, c, lo, hi)
+
+
+@inner
+def rtx_sacked_segs(rx, c, lo, hi):
+    """tcp_skb_pcount() summed over the entries in [lo, hi) (as rtx_pcount) that the scoreboard holds
+    SACKed whole (TCPCB_SACKED_ACKED): its SACKed bytes // advmss while no entry is cut."""
+    b = rx.sb[ix(c)]
+    if b[SB.n_frags] == 0:
+        return sacked_in(b, lo, hi) // rx.rc[RC.advmss]
+    n = 0
+    x = lo
+    while x < hi:
+        s, e = rtx_entry(rx, c, x)
+        if sacked_in(b, s, e) == e - s:
+            n += 1
+        x = e
+    return n
 
 
 @inner
@@ -128,9 +157,9 @@ def tcp_retransmit_len(rx, c, seq):
     and so below cur_mss), len = avail_wnd and tcp_fragment() cuts the entry there, its rest an entry
     of its own; avail_wnd <= 0 sends the whole entry (the caller asks only for snd_una then: "our
     retransmit of one segment serves as a zero window probe"). An entry shorter than min(avail_wnd,
-    cur_mss) takes in the entries after it while they fit in that and in the window
-    (tcp_retrans_try_collapse, tcp_retrans_collapse = 1; rxlab's entries are one segment each and
-    none is SACKed in TCP_CA_Loss, where rxlab retransmits them)."""
+    cur_mss) takes in the entries after it while they fit in that and in the window, up to one the
+    scoreboard holds SACKed (tcp_retrans_try_collapse, tcp_retrans_collapse = 1; tcp_can_collapse:
+    rxlab's entries are one segment each)."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     _, end = rtx_entry(rx, c, seq)
@@ -146,7 +175,7 @@ def tcp_retransmit_len(rx, c, seq):
         while top < k[CN.snd_max]:
             s, e = rtx_entry(rx, c, top)
             space -= e - s
-            if space < 0 or e > k[CN.snd_edge]:
+            if space < 0 or e > k[CN.snd_edge] or sacked_in(rx.sb[ix(c)], s, e) > 0:
                 break
             top = e
         if top > end and tcp_fragment(rx, c, seq, top, top):

@@ -9,33 +9,24 @@ every segment in [rexmit_nxt, lost_hi) not SACKed is lost and waits to be sent a
 and those below rexmit_nxt were. Segments leave in sequence order and the path does not reorder, so
 "sent before the latest segment delivered" (RACK, RFC 8985) is "below ``fack``": the end of the
 highest data SACKed or acknowledged, or, once a retransmission is delivered, high_seq (all of the
-flight before recovery was sent before any retransmission). Simplifications, stated: a lost
-retransmission waits for the RTO (RACK would find it from later deliveries); the reordering timer
+flight before recovery was sent before any retransmission). An RTO keeps the scoreboard unless the
+receiver reneged (tcp_timeout_mark_lost): in TCP_CA_Loss the SACK blocks still join it and the
+retransmissions from snd_una pass over what it holds (rxlab.engine.sender). Simplifications, stated: a
+lost retransmission waits for the RTO (RACK would find it from later deliveries; in TCP_CA_Loss,
+where its reordering window is 0, it would enter recovery, FLAG_LOST_RETRANS); the reordering timer
 waits the whole reordering window from the ACK that arms it (the kernel subtracts how much later the
 delivered segment left than the first one waiting), without the kernel's rounding to jiffies, as
-rxlab's other timers; after an RTO the scoreboard is forgotten and everything from snd_una is sent
-again (the kernel sends again only what was not SACKed, tcp_timeout_mark_lost); at most
-SB_RANGES SACKed ranges are kept (a SACK block that would make one more is ignored)."""
+rxlab's other timers; at most SB_RANGES SACKed ranges are kept (a SACK block that would make one
+more is ignored). sacked_out and lost_out count entries of the retransmission queue
+(rxlab.engine.tcp_rtx), as the kernel counts skbs by tcp_skb_pcount()."""
 
 from rxlab.engine.jit import inner, ix
-from rxlab.engine.layout import AK, CN, RC, RF, SB, CaState, Timer
-from rxlab.engine.tcp_rtx import rtx_pcount
+from rxlab.engine.layout import AK, CN, RF, SB, CaState, Timer
+from rxlab.engine.tcp_rtx import rtx_pcount, rtx_sacked_segs, sacked_in, tcp_retransmit_len
 from rxlab.engine.timers import timer_arm
 from rxlab.kernel.tcp import TCP_REORDERING, TCP_SACK_BLOCKS_SENT, TCP_TIMEOUT_MIN_US
 
 SB_RANGES = (SB.grid - SB.range) // 2
-
-
-@inner
-def _sacked_in(b, lo, hi):
-    """Bytes SACKed in [lo, hi)."""
-    n = 0
-    for i in range(b[SB.n_ranges]):
-        s = max(b[ix(SB.range + 2 * i)], lo)
-        e = min(b[ix(SB.range + 2 * i + 1)], hi)
-        if e > s:
-            n += e - s
-    return n
 
 
 @inner
@@ -61,7 +52,7 @@ def _sack_insert(b, start, end):
         return end - start
     s = min(start, b[ix(SB.range + 2 * i)])
     e = max(end, b[ix(SB.range + 2 * j - 1)])
-    new = e - s - _sacked_in(b, s, e)
+    new = e - s - sacked_in(b, s, e)
     b[ix(SB.range + 2 * i)] = s
     b[ix(SB.range + 2 * i + 1)] = e
     gone = j - i - 1
@@ -91,18 +82,33 @@ def _sack_trim(b, una):
 
 
 @inner
-def _lost_out(b, mss):
-    """Segments in [rexmit_nxt, lost_hi) not SACKed."""
+def _lost_out(rx, c, b):
+    """Entries in [rexmit_nxt, lost_hi) not SACKed."""
     lo, hi = b[SB.rexmit_nxt], b[SB.lost_hi]
     if hi <= lo:
         return 0
-    return (hi - lo - _sacked_in(b, lo, hi)) // mss
+    return rtx_pcount(rx, c, lo, hi) - rtx_sacked_segs(rx, c, lo, hi)
 
 
 @inner
-def _in_flight(rx, c, k):
-    """tcp_packets_in_flight(): packets_out - (sacked_out + lost_out) + retrans_out."""
-    return rtx_pcount(rx, c, k[CN.snd_una], k[CN.snd_nxt]) - k[CN.sacked_out] - k[CN.lost_out]
+def tcp_packets_in_flight(rx, c, k):
+    """tcp_packets_in_flight(): packets_out - (sacked_out + lost_out) + retrans_out. In TCP_CA_Loss
+    rxlab sends again from snd_nxt, below snd_max: what is SACKed above it is not out either."""
+    out = rtx_pcount(rx, c, k[CN.snd_una], k[CN.snd_nxt]) - k[CN.sacked_out] - k[CN.lost_out]
+    if k[CN.sacked_out] != 0 and k[CN.snd_nxt] < k[CN.snd_max]:
+        out += rtx_sacked_segs(rx, c, k[CN.snd_nxt], k[CN.snd_max])
+    return out
+
+
+@inner
+def tcp_sack_skip(rx, c, seq):
+    """The first byte from ``seq`` no SACKed range holds: tcp_xmit_retransmit_queue() passes over
+    TCPCB_SACKED_ACKED skbs."""
+    b = rx.sb[ix(c)]
+    for i in range(b[SB.n_ranges]):
+        if b[ix(SB.range + 2 * i)] <= seq < b[ix(SB.range + 2 * i + 1)]:
+            return b[ix(SB.range + 2 * i + 1)]
+    return seq
 
 
 @inner
@@ -130,7 +136,7 @@ def tcp_cwnd_reduction(rx, c, k, b, newly_acked_sacked, newly_lost, una_advanced
     window becomes what is in flight plus that."""
     if newly_acked_sacked <= 0:
         return
-    in_flight = _in_flight(rx, c, k)
+    in_flight = tcp_packets_in_flight(rx, c, k)
     delta = k[CN.ssthresh] - in_flight
     b[SB.prr_delivered] += newly_acked_sacked
     if delta < 0:
@@ -145,7 +151,7 @@ def tcp_cwnd_reduction(rx, c, k, b, newly_acked_sacked, newly_lost, una_advanced
 
 
 @inner
-def _rack_mark_lost(rx, c, k, b, mss, t):
+def _rack_mark_lost(rx, c, k, b, t):
     """tcp_rack_mark_lost(): the segments below RACK's frontier not SACKed nor lost yet are lost once
     the reordering window has passed (tcp_rack_reo_wnd: none in recovery or with TCP_REORDERING
     segments SACKed, else min_rtt / 4); while it has not, the reordering timer is armed
@@ -154,12 +160,12 @@ def _rack_mark_lost(rx, c, k, b, mss, t):
     hi = b[SB.fack]
     if hi <= lo:
         return False
-    if hi - lo == _sacked_in(b, lo, hi):  # nothing waits below the frontier
+    if hi - lo == sacked_in(b, lo, hi):  # nothing waits below the frontier
         b[SB.lost_hi] = hi
         return False
     if k[CN.ca_state] == CaState.recovery or k[CN.sacked_out] >= TCP_REORDERING:
         b[SB.lost_hi] = hi
-        k[CN.lost_out] = _lost_out(b, mss)
+        k[CN.lost_out] = _lost_out(rx, c, b)
         return False
     k[CN.recovery] = 4
     reo_wnd = float(int(rx.rf[RF.rtt_us]) >> 2)  # min(min_rtt >> 2, srtt): the configured RTT is both
@@ -168,32 +174,34 @@ def _rack_mark_lost(rx, c, k, b, mss, t):
 
 
 @inner
-def tcp_sack_ack(rx, c, acked, a, t):
-    """tcp_ack()'s loss recovery for an ACK that advanced snd_una by ``acked`` bytes (already applied)
-    and carries the SACK blocks ``a[AK.sack:]``, for a sender not in TCP_CA_Loss: the blocks above
-    snd_una join the scoreboard (tcp_sacktag_write_queue; D-SACK and older ones are ignored); ranges
+def tcp_sack_ack(rx, c, acked, acked_segs, a, t):
+    """tcp_ack()'s loss recovery for an ACK that advanced snd_una by ``acked`` bytes, ``acked_segs``
+    entries (already applied), and carries the SACK blocks ``a[AK.sack:]``: the blocks above snd_una
+    join the scoreboard (tcp_sacktag_write_queue; D-SACK and older ones are ignored); ranges
     snd_una reached leave it; RACK's frontier advances (tcp_rack_advance); an ACK that reaches a SACKed
     segment means the receiver reneged: the RTO fires in max(srtt / 16, 10 ms)
-    (tcp_check_sack_reneging); tcp_fastretrans_alert(): TCP_CA_Recovery ends once high_seq is
-    acknowledged (tcp_end_cwnd_reduction: cwnd = ssthresh), RACK marks losses, a loss in TCP_CA_Open
-    enters recovery. Returns (the segments delivered for Reno's growth, 0 in recovery where
-    tcp_cwnd_reduction() sets the window; whether the xmit timer was set here)."""
+    (tcp_check_sack_reneging, in every state); tcp_fastretrans_alert(): TCP_CA_Recovery ends once
+    high_seq is acknowledged (tcp_end_cwnd_reduction: cwnd = ssthresh), RACK marks losses, a loss in
+    TCP_CA_Open enters recovery. In TCP_CA_Loss only the scoreboard is kept (RACK there is not
+    modelled) and the window grows by what was delivered, acknowledged or SACKed (tcp_cong_control:
+    acked_sacked, when data was acknowledged). Returns (the segments delivered for Reno's growth, 0
+    in recovery where tcp_cwnd_reduction() sets the window; whether the xmit timer was set here)."""
     k = rx.conn[ix(c)]
     b = rx.sb[ix(c)]
-    mss = rx.rc[RC.advmss]
     una = k[CN.snd_una]
     delivered = 0
     if acked > 0:
         prior_una = una - acked
-        before = _sacked_in(b, prior_una, una)
-        delivered = (acked - before) // mss
+        held = k[CN.sacked_out]
         _sack_trim(b, una)
-        k[CN.sacked_out] -= before // mss
+        k[CN.sacked_out] = rtx_sacked_segs(rx, c, una, k[CN.snd_max])
+        delivered = acked_segs - (held - k[CN.sacked_out])  # those SACKed before were delivered then
         if prior_una < b[SB.rexmit_nxt] and k[CN.ca_state] == CaState.recovery:
             b[SB.fack] = max(b[SB.fack], k[CN.high_seq])  # a retransmission was delivered
     b[SB.fack] = max(b[SB.fack], una)
     b[SB.rexmit_nxt] = max(b[SB.rexmit_nxt], una)
     b[SB.lost_hi] = max(b[SB.lost_hi], una)
+    held = k[CN.sacked_out]
     for j in range(TCP_SACK_BLOCKS_SENT):
         end = a[ix(AK.sack + 2 * j + 1)]
         if end == 0:
@@ -201,14 +209,14 @@ def tcp_sack_ack(rx, c, acked, a, t):
         start = max(a[ix(AK.sack + 2 * j)], una)
         if end <= start or end > k[CN.snd_max]:
             continue
-        new = _sack_insert(b, start, end) // mss
-        if new > 0:
-            delivered += new
-            k[CN.sacked_out] += new
+        if _sack_insert(b, start, end) > 0:
             if start < b[SB.rexmit_nxt] and k[CN.ca_state] == CaState.recovery:
                 b[SB.fack] = max(b[SB.fack], k[CN.high_seq])
             b[SB.fack] = max(b[SB.fack], end)
-    lost_before = _lost_out(b, mss)
+    if a[AK.sack + 1] != 0:
+        k[CN.sacked_out] = rtx_sacked_segs(rx, c, una, k[CN.snd_max])
+        delivered += k[CN.sacked_out] - held
+    lost_before = _lost_out(rx, c, b)
     k[CN.lost_out] = lost_before
     if acked > 0 and b[SB.n_ranges] > 0 and b[SB.range] == una:  # FLAG_SACK_RENEGING
         k[CN.recovery] = 2
@@ -218,8 +226,8 @@ def tcp_sack_ack(rx, c, acked, a, t):
         k[CN.cwnd] = k[CN.ssthresh]
         k[CN.ca_state] = CaState.open
     armed = False
-    if delivered > 0:
-        armed = _rack_mark_lost(rx, c, k, b, mss, t)
+    if delivered > 0 and k[CN.ca_state] != CaState.loss:
+        armed = _rack_mark_lost(rx, c, k, b, t)
     newly_lost = k[CN.lost_out] - lost_before
     if k[CN.ca_state] == CaState.open and k[CN.lost_out] > 0:
         tcp_enter_recovery(rx, k, b)
@@ -236,28 +244,36 @@ def tcp_rack_reo_timeout(rx, c, t):
     segments go again."""
     k = rx.conn[ix(c)]
     b = rx.sb[ix(c)]
-    mss = rx.rc[RC.advmss]
     lost_before = k[CN.lost_out]
     b[SB.lost_hi] = max(b[SB.lost_hi], b[SB.fack])
-    k[CN.lost_out] = _lost_out(b, mss)
+    k[CN.lost_out] = _lost_out(rx, c, b)
     if k[CN.lost_out] != lost_before and k[CN.ca_state] != CaState.recovery:
         tcp_enter_recovery(rx, k, b)
         tcp_cwnd_reduction(rx, c, k, b, 1, k[CN.lost_out] - lost_before, False)
 
 
 @inner
+def tcp_lost_may_go(rx, c, k):
+    """Whether the first lost segment not SACKed may be sent again: __tcp_retransmit_skb() refuses one
+    that starts beyond the window (-EAGAIN) unless it is snd_una ("our retransmit of one segment
+    serves as a zero window probe")."""
+    seq = tcp_sack_skip(rx, c, rx.sb[ix(c), SB.rexmit_nxt])
+    return seq < k[CN.snd_edge] or seq == k[CN.snd_una]
+
+
+@inner
 def tcp_retransmit_lost(rx, c):
-    """tcp_xmit_retransmit_queue(): the first lost segment not SACKed is sent again (RetransSegs,
-    TCPFastRetrans outside TCP_CA_Loss; PRR's prr_out). Returns its sequence number."""
+    """tcp_xmit_retransmit_queue(): the first lost entry not SACKed is sent again as
+    __tcp_retransmit_skb() sends it, cut to the window or collapsed (rxlab.engine.tcp_rtx;
+    tcp_lost_may_go() said it may go; RetransSegs, TCPFastRetrans outside TCP_CA_Loss; PRR's
+    prr_out). Its payload bytes go in CN.seg_len; returns its sequence number."""
     k = rx.conn[ix(c)]
     b = rx.sb[ix(c)]
-    mss = rx.rc[RC.advmss]
-    seq = b[SB.rexmit_nxt]
-    for i in range(b[SB.n_ranges]):
-        if b[ix(SB.range + 2 * i)] <= seq < b[ix(SB.range + 2 * i + 1)]:
-            seq = b[ix(SB.range + 2 * i + 1)]
-    b[SB.rexmit_nxt] = seq + mss
-    k[CN.lost_out] -= 1
+    seq = tcp_sack_skip(rx, c, b[SB.rexmit_nxt])
+    ln = tcp_retransmit_len(rx, c, seq)
+    b[SB.rexmit_nxt] = seq + ln
+    k[CN.lost_out] = _lost_out(rx, c, b)
+    k[CN.seg_len] = ln
     k[CN.retrans] += 1
     k[CN.fast_retrans] += 1
     b[SB.prr_out] += 1
@@ -265,11 +281,18 @@ def tcp_retransmit_lost(rx, c):
 
 
 @inner
-def tcp_sack_forget(rx, c):
-    """An RTO: the scoreboard is forgotten (rxlab sends everything from snd_una again)."""
+def tcp_timeout_mark_lost(rx, c):
+    """An RTO (tcp_timeout_mark_lost, in tcp_enter_loss): the scoreboard is kept unless its head is
+    SACKed, which means the receiver reneged (pruned its out-of-order queue): then it is forgotten
+    (TCPSACKReneging).
+    Everything else from snd_una is lost, and rxlab sends it again in sequence from snd_una, passing
+    over what is SACKed (rxlab.engine.sender; the kernel spares segments sent within the last RTT
+    and reordering window, tcp_rack_skb_timeout(), which rxlab, keeping no send times, does not)."""
     k = rx.conn[ix(c)]
     b = rx.sb[ix(c)]
-    b[SB.n_ranges] = 0
+    if b[SB.n_ranges] > 0 and b[SB.range] <= k[CN.snd_una]:
+        k[CN.sack_reneging] += 1
+        b[SB.n_ranges] = 0
+        k[CN.sacked_out] = 0
     b[SB.lost_hi] = b[SB.rexmit_nxt] = b[SB.fack] = k[CN.snd_una]
-    k[CN.sacked_out] = 0
     k[CN.lost_out] = 0
