@@ -1902,9 +1902,10 @@ class NaiveRx:
         return seq < sock.snd_edge or seq == sock.snd_una
 
     def wnd_allows(self, sock):
-        """New data whole within the window; a retransmission once it starts within it (cut to it)."""
+        """New data whole within the window; a retransmission once it starts within it (cut to it), or
+        at snd_una whatever the window (__tcp_retransmit_skb)."""
         if sock.snd_nxt < sock.snd_max:
-            return sock.snd_nxt < sock.snd_edge
+            return sock.snd_nxt < sock.snd_edge or sock.snd_nxt == sock.snd_una
         return sock.snd_nxt + self.mss <= sock.snd_edge
 
     # -- the retransmission queue (tcp_fragment, __tcp_retransmit_skb, tcp_retrans_try_collapse) ---
@@ -1957,7 +1958,7 @@ class NaiveRx:
         if nxt >= top:
             return (edge - nxt) // self.mss
         if edge <= top:
-            return self.starts(sock, nxt, edge)
+            return max(self.starts(sock, nxt, edge), int(nxt == sock.snd_una))
         return self.pcount(sock, nxt, top) + (edge - top) // self.mss
 
     def retransmit_len(self, sock, seq):

@@ -400,3 +400,21 @@ def test_a_fast_retransmission_is_cut_to_the_window_and_waits_beyond_it():
     k[CN.snd_una] = k[CN.snd_edge] = mss + 600  # acknowledged up to the cut; the window still closed
     n = _send_while_allowed(rx, out)
     assert out[:n].tolist() == [[mss + 600, mss - 600]] and k[CN.lost_out] == 0
+
+
+def test_in_tcp_ca_loss_the_head_goes_again_into_a_closed_window():
+    """__tcp_retransmit_skb() refuses a retransmission that starts beyond tcp_wnd_end() (-EAGAIN) unless
+    it is snd_una, "our retransmit of one segment serves as a zero window probe": in TCP_CA_Loss, with
+    an ACK that leaves the head lost and not yet sent again (here the rest of a cut retransmission,
+    acknowledged up to the cut) and a zero window, tcp_xmit_retransmit_queue() sends the head whole and
+    nothing after it."""
+    cfg = SimConfig(**ONE)
+    _, rx = build(cfg, plan(cfg))
+    mss = advmss(1500)
+    k = rx.conn[0]
+    k[CN.snd_una] = k[CN.snd_nxt] = k[CN.snd_edge] = 3 * mss
+    k[CN.snd_max] = k[CN.high_seq] = 8 * mss
+    k[CN.cwnd], k[CN.ca_state] = 2, CaState.loss
+    out = np.zeros((4, 2), np.int64)
+    n = _send_while_allowed(rx, out)
+    assert out[:n].tolist() == [[3 * mss, mss]] and k[CN.retrans] == 1

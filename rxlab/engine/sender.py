@@ -75,9 +75,11 @@ def sndq_push(rx, c):
 def tcp_wnd_allows(k, mss):
     """Whether the receive window lets the next segment go: new data whole (tcp_snd_wnd_test), a
     retransmission in TCP_CA_Loss once it starts within the window (__tcp_retransmit_skb cuts it to
-    the window: rxlab.engine.tcp_rtx)."""
+    the window: rxlab.engine.tcp_rtx), or at snd_una whatever the window (-EAGAIN is for the others:
+    "our retransmit of one segment serves as a zero window probe"; after an RTO, or on an ACK that
+    leaves the head lost and not sent again, tcp_xmit_retransmit_queue)."""
     if k[CN.snd_nxt] < k[CN.snd_max]:
-        return k[CN.snd_nxt] < k[CN.snd_edge]
+        return k[CN.snd_nxt] < k[CN.snd_edge] or k[CN.snd_nxt] == k[CN.snd_una]
     return k[CN.snd_nxt] + mss <= k[CN.snd_edge]
 
 
@@ -227,12 +229,13 @@ def tcp_tso_segs(rx, c, k):
 @inner
 def _wnd_segs(rx, c, k, mss):
     """Segments the receive window lets go from snd_nxt: new data in whole segments (tcp_snd_wnd_test),
-    retransmissions in TCP_CA_Loss every entry that starts within it (rxlab.engine.tcp_rtx)."""
+    retransmissions in TCP_CA_Loss every entry that starts within it (rxlab.engine.tcp_rtx), the one
+    at snd_una whatever the window (tcp_wnd_allows)."""
     nxt, edge, top = k[CN.snd_nxt], k[CN.snd_edge], k[CN.snd_max]
     if nxt >= top:
         return (edge - nxt) // mss
     if edge <= top:
-        return rtx_starts(rx, c, nxt, edge)
+        return max(rtx_starts(rx, c, nxt, edge), 1 if nxt == k[CN.snd_una] else 0)
     return rtx_pcount(rx, c, nxt, top) + (edge - top) // mss
 
 
