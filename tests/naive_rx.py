@@ -2052,9 +2052,7 @@ class NaiveRx:
             sock.cwnd, sock.cwnd_cnt, sock.snd_nxt, sock.burst, sock.tlp_high_seq = 1, 0, sock.snd_una, 0, 0
             sock.backoff += 1
             self.timers[self.slot(sock, 0)] = self.now + self.rto(sock)
-            sock.recovery = 2
-            if sock.snd_una >= sock.snd_edge:
-                sock.xmit_probe = 2  # the head goes again whatever the window
+            sock.recovery = 2  # the head goes again whatever the window (wnd_allows)
         else:
             sock.xmit_probe = kind
         self.sndq_push(sock)
@@ -2096,11 +2094,6 @@ class NaiveRx:
             sock.probes_out = sock.backoff = 0
             sock.recovery = 2
             self.timers[self.slot(sock, 0)] = self.now + self.rto(sock)
-        elif sock.xmit_probe == 2:
-            sock.xmit_probe = 0
-            seq = sock.snd_una
-            ln = self.retransmit_len(sock, seq)
-            sock.snd_nxt = self.sack_skip(sock, seq + ln)
         elif sock.xmit_probe == 1:
             sock.xmit_probe = 0
             sock.stats["loss_probes"] += 1

@@ -323,7 +323,7 @@ class CN(IntEnum):
     snd_max = 54  # the highest byte ever sent: a segment below it is a retransmission (RetransSegs)
     high_seq = 55  # snd_max when the RTO put the sender in TCP_CA_Loss: it leaves once all is acknowledged
     max_window = 56  # max_window: the largest window advertised (tcp_bound_to_half_wnd)
-    xmit_probe = 57  # a probe its timer asks the sender to send: 1 a tail loss probe, 2 the RTO's retransmission of the head whatever the window, 3 a zero-window probe
+    xmit_probe = 57  # a probe its timer asks the sender to send: 1 a tail loss probe, 3 a zero-window probe
     ack_nomem = 58  # icsk_ack.pending & ICSK_ACK_NOMEM: the next ACK advertises a zero window (e2142825c120)
     zwin_drops = 59  # in-order segments dropped at a zero receive window (TCPZeroWindowDrop counts their skbs)
     oow_drops = 60  # segments dropped beyond the receive window by tcp_sequence() (BeyondWindow counts their skbs),

@@ -194,9 +194,7 @@ def tcp_xmit_timer(rx, c, t):
         k[CN.tlp_high_seq] = 0
         k[CN.backoff] += 1
         timer_arm(rx, c * Timer.n + Timer.xmit, t + _rto(rx, k))
-        k[CN.recovery] = 2
-        if k[CN.snd_una] >= k[CN.snd_edge]:
-            k[CN.xmit_probe] = 2  # tcp_retransmit_skb() of the head goes whatever the window: the probe
+        k[CN.recovery] = 2  # the head goes again whatever the window (tcp_wnd_allows): the probe
     else:
         k[CN.xmit_probe] = kind
     sndq_push(rx, c)
@@ -277,11 +275,6 @@ def sender_xmit(rx, c, t):
         k[CN.backoff] = 0
         k[CN.recovery] = 2
         timer_arm(rx, c * Timer.n + Timer.xmit, t + _rto(rx, k))
-    elif probe == 2:  # the RTO's retransmission of the head, whatever the window
-        k[CN.xmit_probe] = 0
-        seq = k[CN.snd_una]
-        ln = tcp_retransmit_len(rx, c, seq)
-        k[CN.snd_nxt] = tcp_sack_skip(rx, c, seq + ln)
     elif probe == 1:  # new data if the window allows it, else the last segment again
         k[CN.xmit_probe] = 0
         k[CN.loss_probes] += 1  # TCPLossProbes
