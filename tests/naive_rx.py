@@ -2046,7 +2046,7 @@ class NaiveRx:
                 sock.scoreboard, sock.sacked_out = [], 0
             sock.lost_hi = sock.rexmit_nxt = sock.fack = sock.snd_una  # all again, over what is SACKed
             sock.lost_out = 0
-            if sock.ca_state == "open":
+            if sock.ca_state == "open" or (sock.ca_state == "loss" and sock.backoff == 0):  # tcp_enter_loss
                 sock.ssthresh = max(sock.cwnd >> 1, 2)
             sock.ca_state, sock.high_seq = "loss", sock.snd_max
             sock.cwnd, sock.cwnd_cnt, sock.snd_nxt, sock.burst, sock.tlp_high_seq = 1, 0, sock.snd_una, 0, 0

@@ -418,3 +418,16 @@ def test_in_tcp_ca_loss_the_head_goes_again_into_a_closed_window():
     out = np.zeros((4, 2), np.int64)
     n = _send_while_allowed(rx, out)
     assert out[:n].tolist() == [[3 * mss, mss]] and k[CN.retrans] == 1
+
+
+def test_an_rto_in_tcp_ca_loss_lowers_ssthresh_again_once_an_ack_advanced():
+    """tcp_enter_loss() lowers ssthresh "if it has not yet been made inside this window": on entering
+    from TCP_CA_Open, and in TCP_CA_Loss when icsk_retransmits is 0, an ACK having advanced snd_una
+    since the last RTO (tcp_ack). The trapped stream (48 µs reader): its first RTO halves the initial
+    window, ssthresh 5; the retransmission is acknowledged, and slow start in TCP_CA_Loss grows cwnd at
+    most to that 5, so the second RTO sets tcp_reno_ssthresh() = max(cwnd >> 1, 2) = 2."""
+    kw = {**NO_GRO_64K, "wake_us": 48.0}
+    first = _first_run(kw, lambda k: k[CN.timeouts] >= 1).conn[0]
+    second = _first_run(kw, lambda k: k[CN.timeouts] >= 2).conn[0]
+    assert first[CN.ssthresh] == TCP_INIT_CWND >> 1 and first[CN.cwnd] == 1
+    assert second[CN.ca_state] == CaState.loss and second[CN.ssthresh] == 2 and second[CN.cwnd] == 1

@@ -155,8 +155,9 @@ def tcp_xmit_timer(rx, c, t):
     zero-window probe (tcp_send_probe0) is sent by the link as its next packet of ``c``. An RTO
     (tcp_retransmit_timer, TCPTimeouts): tcp_enter_loss() (ssthresh halved on entering, the window one
     segment, everything from snd_una the scoreboard does not hold sent again, tcp_timeout_mark_lost;
-    ssthresh is not lowered again in TCP_CA_Recovery),
-    the backoff doubles the next RTO. With a window that
+    ssthresh is lowered "if it has not yet been made inside this window": not in TCP_CA_Recovery, in
+    TCP_CA_Loss once an ACK has advanced snd_una since the last RTO, icsk_retransmits 0, which
+    rxlab's backoff tells), the backoff doubles the next RTO. With a window that
     cannot take the head (snd_wnd 0 after a memory failure's zero-window ACK), the head is sent again
     all the same (tcp_retransmit_skb of the head, the window probe; not TCPTimeouts when snd_wnd is 0:
     "Receiver dastardly shrinks window"). A tail loss probe whose segment lies beyond a shrunk window
@@ -183,7 +184,7 @@ def tcp_xmit_timer(rx, c, t):
         if not zero:
             k[CN.timeouts] += 1  # snd_wnd 0: "Receiver dastardly shrinks window", no TCPTimeouts
         tcp_timeout_mark_lost(rx, c)
-        if k[CN.ca_state] == CaState.open:
+        if k[CN.ca_state] == CaState.open or (k[CN.ca_state] == CaState.loss and k[CN.backoff] == 0):
             k[CN.ssthresh] = max(k[CN.cwnd] >> 1, 2)  # tcp_reno_ssthresh
         k[CN.ca_state] = CaState.loss
         k[CN.high_seq] = k[CN.snd_max]
