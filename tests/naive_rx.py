@@ -1524,7 +1524,8 @@ class NaiveRx:
 
     def tcp_ack_snd_check(self, sock):
         """__tcp_ack_snd_check(): more than a full segment unacknowledged and the window not shrinking
-        (or below SO_RCVLOWAT unread), or quick-ack mode: now; else the delayed ACK."""
+        (or below SO_RCVLOWAT unread), or quick-ack mode: now; else the delayed ACK (now if its timer
+        is due within ato / 4)."""
         if not sock.ack_pending:
             return
         if ((sock.rcv_nxt - sock.rcv_wup > sock.rcv_mss
@@ -1532,9 +1533,12 @@ class NaiveRx:
                   or self.select_window_now(sock) >= sock.rcv_wnd))
                 or sock.ack_quick > 0):
             self.tcp_send_ack(sock)
-        else:
+        else:  # tcp_send_delayed_ack(): a pending timer within ato / 4 sends the ACK now
             slot = self.slot(sock, 1)
-            if self.timers.get(slot, np.inf) > self.now + TCP_DELACK_MIN_US:
+            due = self.timers.get(slot, np.inf)
+            if due <= self.now + TCP_DELACK_MIN_US / 4:
+                self.tcp_send_ack(sock)
+            elif due > self.now + TCP_DELACK_MIN_US:
                 self.timers[slot] = self.now + TCP_DELACK_MIN_US
 
     def rmem_need(self, truesize, payload):

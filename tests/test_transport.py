@@ -12,6 +12,7 @@ from rxlab import SimConfig, simulate
 from rxlab.counters import Ctr
 from rxlab.engine.layout import CN, SB, CaState
 from rxlab.engine.sender import can_send, sender_xmit
+from rxlab.engine.tcp_output import tcp_ack_snd_check
 from rxlab.kernel.tcp import (
     GSO_LEGACY_MAX_SIZE,
     SK_PACING_SHIFT,
@@ -431,3 +432,27 @@ def test_an_rto_in_tcp_ca_loss_lowers_ssthresh_again_once_an_ack_advanced():
     second = _first_run(kw, lambda k: k[CN.timeouts] >= 2).conn[0]
     assert first[CN.ssthresh] == TCP_INIT_CWND >> 1 and first[CN.cwnd] == 1
     assert second[CN.ca_state] == CaState.loss and second[CN.ssthresh] == 2 and second[CN.cwnd] == 1
+
+
+@numba.njit(cache=True)
+def _ack_snd_check(rx, t):
+    tcp_ack_snd_check(rx, 0, t)
+
+
+def test_a_delayed_ack_about_to_expire_goes_now():
+    """tcp_send_delayed_ack() with its timer pending: "If delack timer is about to expire, send ACK now"
+    (within ato >> 2 = 10 ms of TCP_ATO_MIN's 40); an earlier timer is kept otherwise. One segment
+    unacknowledged, not quick-ack mode: __tcp_ack_snd_check() leaves it to the delayed ACK."""
+    from rxlab.engine.layout import Timer
+    from rxlab.kernel.tcp import TCP_DELACK_MIN_US
+
+    cfg = SimConfig(**ONE)
+    _, rx = build(cfg, plan(cfg))
+    k = rx.conn[0]
+    k[CN.rcv_nxt] = k[CN.rcv_wup] + advmss(1500)
+    slot = Timer.delack
+    for armed_at, sent in ((-0.70 * TCP_DELACK_MIN_US, False), (-0.76 * TCP_DELACK_MIN_US, True)):
+        k[CN.ack_pending], k[CN.acks_sent], k[CN.ack_quick] = 1, 0, 0
+        rx.tq_due[slot] = 1e6 + armed_at + TCP_DELACK_MIN_US
+        _ack_snd_check(rx, 1e6)
+        assert k[CN.acks_sent] == int(sent) and (rx.tq_due[slot] == np.inf) == sent, armed_at

@@ -76,7 +76,8 @@ def tcp_ack_snd_check(rx, c, t):
     """__tcp_ack_snd_check() after data was queued: an ACK now if more than one full segment is not
     acknowledged and the window does not shrink (or less than SO_RCVLOWAT is queued), or in
     quick-ack mode; else the delayed ACK (tcp_send_delayed_ack: icsk_ack.ato, TCP_ATO_MIN = 40 ms
-    while segments keep arriving, an earlier timer kept)."""
+    while segments keep arriving, an earlier timer kept, and the ACK sent now when that timer is
+    "about to expire", within ato >> 2)."""
     k = rx.conn[ix(c)]
     if k[CN.ack_pending] == 0:
         return
@@ -87,7 +88,10 @@ def tcp_ack_snd_check(rx, c, t):
         tcp_send_ack(rx, c, t)
         return
     slot = c * Timer.n + Timer.delack
-    if rx.tq_due[ix(slot)] > t + TCP_DELACK_MIN_US:
+    due = rx.tq_due[ix(slot)]
+    if due <= t + (TCP_DELACK_MIN_US >> 2):
+        tcp_send_ack(rx, c, t)
+    elif due > t + TCP_DELACK_MIN_US:
         timer_arm(rx, slot, t + TCP_DELACK_MIN_US)
 
 
