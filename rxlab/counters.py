@@ -273,6 +273,9 @@ METRICS = {
                          "out-of-order queue) and forgot its scoreboard (the sender's MIB; tcp_timeout_mark_lost; "
                          "an ACK that reaches a SACKed segment brings the RTO to max(RTT / 16, 10 ms))"),
                         "conn sack_reneging"),
+    "TCPLossProbeRecovery": (("losses a sender's tail loss probe repaired: an ACK beyond the probe that sent the "
+                              "last segment again, the window then halved (the sender's MIB; tcp_process_tlp_ack)"),
+                             "conn tlp_recovery"),
     "TCPWinProbe": ("zero-window probes the senders sent (the sender's MIB; tcp_send_probe0)", "conn win_probes"),
     "acks_sent": ("ACKs the receiver sent (tcp_send_ack: at once, delayed, or a window update after a read)",
                   "conn acks_sent"),

@@ -127,7 +127,7 @@ CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets
               "seg_seq", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
               "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe", "ack_nomem",
               "zwin_drops", "oow_drops", "sacked_out", "lost_out", "fast_retrans", "sack_recovery", "ofo_segs",
-              "seg_len", "sack_reneging")
+              "seg_len", "sack_reneging", "tlp_recovery")
 TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
@@ -354,6 +354,7 @@ class Socket:
         self.max_out, self.cwnd_usage_seq, self.cwnd_limited = 0, 0, False
         self.ca_state = "open"
         self.tlp_high_seq = self.high_seq = 0
+        self.tlp_retrans = False
         self.backoff = 0  # icsk_backoff
         self.recovery = 0  # what the xmit timer is armed for: 0 nothing, 1 TLP, 2 RTO, 3 zero-window probe
         self.xmit_probe = 0  # the probe the timer asked for
@@ -1438,8 +1439,7 @@ class NaiveRx:
             return
         if seq + payload <= sock.rcv_nxt:
             sock.stats["dup_data"] += segs
-            self.tcp_incr_quickack(sock)
-            self.tcp_ack_now(sock)
+            self.tcp_send_dsack(sock, seq, seq + payload)
             core.skb_free(s, cpu, True)
             return
         if seq > sock.rcv_nxt:
@@ -1839,7 +1839,15 @@ class NaiveRx:
             self.ack_ring_full += 1
             return
         self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, edge,
-                          tuple(tuple(b) for b in sock.sacks[:TCP_SACK_BLOCKS_SENT])))
+                          tuple(tuple(b) for b in sock.sacks[:TCP_SACK_BLOCKS_SENT]), None))
+
+    def tcp_send_dsack(self, sock, start, end):
+        """The immediate ACK of a segment that arrived again, carrying its D-SACK block (tcp_dsack_set)."""
+        queued = len(self.acks)
+        self.tcp_incr_quickack(sock)
+        self.tcp_ack_now(sock)
+        if len(self.acks) > queued:
+            self.acks[-1] = self.acks[-1][:5] + ((start, end),)
 
     def tcp_ack_now(self, sock):
         sock.ack_pending = True
@@ -2107,6 +2115,7 @@ class NaiveRx:
             else:
                 seq = self.rtx_entry(sock, sock.snd_nxt - 1)[0]
                 ln = self.retransmit_len(sock, seq)
+            sock.tlp_retrans = seq < sock.snd_max
             sock.tlp_high_seq = sock.snd_nxt
         else:
             if sock.burst == 0:
@@ -2150,11 +2159,12 @@ class NaiveRx:
             sock.stats["stalls"] += 1
         return False
 
-    def tcp_ack(self, sock, ack, edge, sacks):
+    def tcp_ack(self, sock, ack, edge, sacks, dsack=None):
         """tcp_ack(): the window, snd_una (backoff restarts), Reno's growth when cwnd-limited, the tail
         loss probe answered, TCP_CA_Loss left, SACK loss recovery outside it, timers, the zero-window
         probe stopped when it opens."""
         acked = ack - sock.snd_una
+        wnd_update = edge != sock.snd_edge
         if acked > 0 or edge > sock.snd_edge or edge == ack:  # tcp_may_update_window(): taken as is
             sock.snd_edge = edge
         sock.max_window = max(sock.max_window, edge - ack)
@@ -2166,13 +2176,15 @@ class NaiveRx:
                 sock.grid = sock.frags.pop(0)[1]
             sock.snd_una = ack
             sock.backoff = sock.probes_out = 0
-            if sock.tlp_high_seq and ack >= sock.tlp_high_seq:
-                sock.tlp_high_seq = 0
+            if sock.tlp_high_seq:
+                self.process_tlp_ack(sock, ack, dsack, False)
             if sock.ca_state == "loss" and ack >= sock.high_seq:
                 sock.ca_state = "open"
             sock.snd_nxt = max(sock.snd_nxt, ack)
             if not sacking:
                 self.cong_avoid(sock, acked_segs)
+        elif sock.tlp_high_seq:
+            self.process_tlp_ack(sock, ack, dsack, not wnd_update and not sacks)
         armed = False
         if sacking:
             grow, armed = self.sack_ack(sock, acked, acked_segs, sacks)
@@ -2194,6 +2206,22 @@ class NaiveRx:
             self.arm_xmit_timer(sock)
         if self.can_send(sock):
             self.sndq_push(sock)
+
+    def process_tlp_ack(self, sock, ack, dsack, dup):
+        """tcp_process_tlp_ack(): a probe of new data is done once acknowledged; one that resent the last
+        segment shows a loss when the ACK goes beyond it (CWR: ssthresh halved, cwnd = ssthresh,
+        TCPLossProbeRecovery), none when D-SACKed (a segment at most, ending at the probe's snd_nxt) or
+        on a pure duplicate ACK."""
+        if ack < sock.tlp_high_seq:
+            return
+        if not sock.tlp_retrans or (dsack and dsack[1] == sock.tlp_high_seq and dsack[1] - dsack[0] <= self.mss):
+            sock.tlp_high_seq = 0
+        elif ack > sock.tlp_high_seq:
+            sock.ssthresh = sock.cwnd = max(sock.cwnd >> 1, 2)
+            sock.cwnd_cnt = sock.tlp_high_seq = 0
+            sock.stats["tlp_recovery"] += 1
+        elif dup:
+            sock.tlp_high_seq = 0
 
     def cong_avoid(self, sock, segs):
         """Reno's growth (tcp_reno_cong_avoid) when cwnd-limited: slow start, then tcp_cong_avoid_ai."""
@@ -2357,8 +2385,8 @@ class NaiveRx:
         due, kind, slot = self.next_event()
         self.now = due
         if kind == "ack":
-            _, c, ack, edge, sacks = self.acks.popleft()
-            self.tcp_ack(self.socks[c], ack, edge, sacks)
+            _, c, ack, edge, sacks, dsack = self.acks.popleft()
+            self.tcp_ack(self.socks[c], ack, edge, sacks, dsack)
             return
         del self.timers[slot]
         C = len(self.socks)
@@ -2571,7 +2599,8 @@ class NaiveRx:
             row.update({k: s.stats[k] for k in ("delivered", "packets", "rmem_drops", "stalls", "trap_drops",
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
             row.update({k: s.stats[k] for k in ("win_probes", "acks_sent", "dup_data", "ofo_drops", "wakes",
-                                                "fast_retrans", "sack_recovery", "sack_reneging")})
+                                                "fast_retrans", "sack_recovery", "sack_reneging",
+                                                "tlp_recovery")})
             row.update(sacked_out=s.sacked_out, lost_out=s.lost_out, ofo_segs=sum(s.ofo_n.values()),
                        seg_len=s.seg_len)
             row.update(backoff=s.backoff, recovery=s.recovery, snd_una=s.snd_una, snd_nxt=s.snd_nxt,

@@ -209,8 +209,8 @@ def test_out_of_order_queue_by_hand(run, profiles):
         assert t.cycles_per_packet_high == pytest.approx(p.highs["stack_per_packet"] + 0.04 * p.highs["ofo_queue"])
     # a run whose senders recovered losses: only TCPOFOQueue of its out-of-order counters is priced
     row = run.to_frame()
-    for k in ("RetransSegs", "TCPFastRetrans", "TCPSACKRecovery", "TCPSACKReneging", "TCPLossProbes", "TCPTimeouts",
-              "TCPWinProbe"):
+    for k in ("RetransSegs", "TCPFastRetrans", "TCPSACKRecovery", "TCPSACKReneging", "TCPLossProbes",
+              "TCPLossProbeRecovery", "TCPTimeouts", "TCPWinProbe"):
         row[k] = 1000
     assert rxlab.cost.pricing.cycles_per_packet(row, profiles["x86_64_server"])[0] == pytest.approx(
         rxlab.cost.pricing.cycles_per_packet(run.to_frame(), profiles["x86_64_server"])[0])

@@ -109,6 +109,10 @@ CONFIGS = [
     # next RTO and reneged on when the receiver prunes it (TCPSACKReneging)
     ("transport_trap_6_17_nogro", {"kernel": "6.17", "strategy": "full_page", "page_size": 65536, "queues": 1,
                                    "connections": 1, "wake_us": 48.0, "gro": False, "packets": 120}),
+    # a tail loss probe that resends the last segment into a closed window and repairs a lost tail:
+    # XDP drops, a 16 KB buffer read every 5 ms (past the probe's 2 x srtt + 2 ms): TCPLossProbeRecovery
+    ("transport_tlp_recovery", {"xdp": (0.95, 0.05, 0.0, 0.0), "so_rcvbuf": 16384, "reader": "periodic",
+                                "app_read_us": 5000.0, "queues": 1, "connections": 1, "packets": 1500}),
     ("transport_window_probe", {"reader": "periodic", "app_read_us": 3e5, "so_rcvbuf": 16384, "queues": 1,
                                 "connections": 2, "packets": 437}),  # ends with a probe waiting for the link
     ("transport_rcvlowat_delack", {"rcvlowat": 1 << 16, "connections": 3, "gro": False, "wake_us": 10.0}),

@@ -10,8 +10,8 @@ import numpy as np
 
 from rxlab import SimConfig, simulate
 from rxlab.counters import Ctr
-from rxlab.engine.layout import CN, SB, CaState
-from rxlab.engine.sender import can_send, sender_xmit
+from rxlab.engine.layout import AK, CN, SB, CaState
+from rxlab.engine.sender import can_send, sender_xmit, tcp_ack
 from rxlab.engine.tcp_output import tcp_ack_snd_check
 from rxlab.kernel.tcp import (
     GSO_LEGACY_MAX_SIZE,
@@ -456,3 +456,39 @@ def test_a_delayed_ack_about_to_expire_goes_now():
         rx.tq_due[slot] = 1e6 + armed_at + TCP_DELACK_MIN_US
         _ack_snd_check(rx, 1e6)
         assert k[CN.acks_sent] == int(sent) and (rx.tq_due[slot] == np.inf) == sent, armed_at
+
+
+@numba.njit(cache=True)
+def _tcp_ack(rx, ack, edge, a):
+    tcp_ack(rx, 0, ack, edge, 1e6, a)
+
+
+def test_a_tail_loss_probe_that_repaired_a_loss_halves_the_window():
+    """tcp_process_tlp_ack() for a probe that sent the last segment again (tlp_retrans), on a sender set
+    by hand (ten segments out, not cwnd-limited, so Reno does not grow the window): an ACK of exactly
+    the probe's snd_nxt leaves it outstanding; the next ACK beyond it shows the probe repaired a loss,
+    and the window is reduced as in TCP_CA_CWR (tcp_init_cwnd_reduction: ssthresh = max(cwnd >> 1, 2);
+    tcp_end_cwnd_reduction: cwnd = ssthresh), TCPLossProbeRecovery. Had the original arrived too, the
+    ACK the probe's copy forces D-SACKs it (FLAG_DSACK_TLP, even with a window update) or is a pure
+    duplicate ACK: the probe ends with no reduction."""
+    cfg = SimConfig(**ONE)
+    mss = advmss(1500)
+    for dup in (None, "pure", "dsack"):
+        _, rx = build(cfg, plan(cfg))
+        k, b = rx.conn[0], rx.sb[0]
+        a = np.zeros(AK.n, np.int64)
+        k[CN.snd_nxt] = k[CN.snd_max] = k[CN.tlp_high_seq] = 10 * mss
+        k[CN.snd_edge], k[CN.cwnd], k[CN.ssthresh], k[CN.cwnd_limited] = 30 * mss, 10, 1 << 30, 0
+        b[SB.tlp_retrans] = 1
+        if dup:  # the original arrived: the probe's copy is acknowledged by a duplicate ACK
+            k[CN.snd_una] = 10 * mss
+            if dup == "dsack":
+                a[AK.dsack], a[AK.dsack + 1] = 9 * mss, 10 * mss
+            _tcp_ack(rx, 10 * mss, (31 if dup == "dsack" else 30) * mss, a)
+            assert k[CN.tlp_high_seq] == 0 and k[CN.cwnd] == 10 and k[CN.tlp_recovery] == 0, dup
+            continue
+        _tcp_ack(rx, 10 * mss, 30 * mss, a)
+        assert k[CN.tlp_high_seq] == 10 * mss and k[CN.cwnd] == 10
+        k[CN.snd_nxt] = k[CN.snd_max] = 12 * mss
+        _tcp_ack(rx, 12 * mss, 32 * mss, a)
+        assert k[CN.tlp_high_seq] == 0 and k[CN.ssthresh] == k[CN.cwnd] == 5 and k[CN.tlp_recovery] == 1

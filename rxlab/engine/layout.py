@@ -336,7 +336,8 @@ class CN(IntEnum):
     ofo_segs = 65  # segments on the out-of-order queue, waiting for a hole to fill
     seg_len = 66  # the payload bytes of the data segment on its way (advmss, or less when cut: rxlab.engine.tcp_rtx)
     sack_reneging = 67  # the sender's TCPSACKReneging: RTOs that found the receiver had reneged on a SACK
-    n = 68
+    tlp_recovery = 68  # the sender's TCPLossProbeRecovery: losses a tail loss probe repaired (tcp_process_tlp_ack)
+    n = 69
 
 
 class EV(IntEnum):
@@ -360,7 +361,9 @@ class AK(IntEnum):
     edge = 2  # the right edge of the window it advertises
     # its SACK blocks (tcp_options_write: at most 3 beside timestamps), start and end of each, 0 0 for none
     sack = 3
-    n = 9
+    # a D-SACK block (RFC 2883; tcp_dsack_set): start and end of a segment that arrived again, 0 0 for none
+    dsack = 9
+    n = 11
 
 
 class OF(IntEnum):
@@ -384,12 +387,13 @@ class SB(IntEnum):
     prior_cwnd = 4  # tp->prior_cwnd, tp->prr_delivered, tp->prr_out (tcp_init_cwnd_reduction)
     prr_delivered = 5
     prr_out = 6
-    range = 7  # start and end of each SACKed range, by sequence
+    tlp_retrans = 7  # tp->tlp_retrans: the outstanding tail loss probe sent the last segment again
+    range = 8  # start and end of each SACKed range, by sequence
     # the retransmission queue's entries that are not advmss segments (rxlab.engine.tcp_rtx)
-    grid = 39  # the segments below the first kept entry are advmss each from here
-    n_frags = 40
-    frag = 41  # start and end of each kept entry, by sequence
-    n = 41 + 2 * 16
+    grid = 40  # the segments below the first kept entry are advmss each from here
+    n_frags = 41
+    frag = 42  # start and end of each kept entry, by sequence
+    n = 42 + 2 * 16
 
 
 class OS(IntEnum):

@@ -285,6 +285,7 @@ def sender_xmit(rx, c, t):
         else:
             seq = rtx_entry(rx, c, k[CN.snd_nxt] - 1)[0]
             ln = tcp_retransmit_len(rx, c, seq)
+        rx.sb[ix(c), SB.tlp_retrans] = seq < k[CN.snd_max]
         k[CN.tlp_high_seq] = k[CN.snd_nxt]
     else:
         if k[CN.burst] == 0:
@@ -364,6 +365,31 @@ def _cong_avoid(k, acked):
 
 
 @inner
+def tcp_process_tlp_ack(rx, c, k, ack, a, dup):
+    """tcp_process_tlp_ack(): an ACK at or beyond the tail loss probe's snd_nxt answers it. A probe of
+    new data is done; one that sent the last segment again (SB.tlp_retrans) arrived with the original
+    when the ACK D-SACKs it (FLAG_DSACK_TLP: a D-SACK block of at most a segment ending at the probe's
+    snd_nxt, tcp_check_dsack) or is a pure duplicate (``dup``: nothing acknowledged, no window update,
+    no SACK block): no loss; it repaired one when the ACK goes beyond it: the window is reduced as in
+    TCP_CA_CWR (tcp_init_cwnd_reduction, Reno's ssthresh; tcp_end_cwnd_reduction, cwnd = ssthresh;
+    tcp_try_keep_open, TCP_CA_Open), TCPLossProbeRecovery. An ACK of exactly the probe's snd_nxt leaves
+    it outstanding."""
+    if ack < k[CN.tlp_high_seq]:
+        return
+    if rx.sb[ix(c), SB.tlp_retrans] == 0 or (a[AK.dsack + 1] == k[CN.tlp_high_seq]
+                                            and a[AK.dsack + 1] - a[AK.dsack] <= rx.rc[RC.advmss]):
+        k[CN.tlp_high_seq] = 0
+    elif ack > k[CN.tlp_high_seq]:
+        k[CN.ssthresh] = max(k[CN.cwnd] >> 1, 2)  # tcp_reno_ssthresh
+        k[CN.cwnd] = k[CN.ssthresh]
+        k[CN.cwnd_cnt] = 0
+        k[CN.tlp_high_seq] = 0
+        k[CN.tlp_recovery] += 1
+    elif dup:
+        k[CN.tlp_high_seq] = 0
+
+
+@inner
 def tcp_ack(rx, c, ack, edge, t, a):
     """An ACK of ``ack`` advertising a window up to ``edge`` (its row ``a`` of rx.ack, with its SACK
     blocks) reaches connection ``c``'s sender at ``t`` (tcp_ack): the window is taken as advertised
@@ -371,7 +397,7 @@ def tcp_ack(rx, c, ack, edge, t, a):
     tcp_may_update_window; a zero window updates it from 6.6, 800a666141de), so tcp_wnd_end() may
     move left; acknowledged data leaves the sender (snd_una; the backoff restarts,
     tcp_ack_update_rtt), the window grows (tcp_cong_control), a tail loss probe is answered once the
-    ACK covers it, TCP_CA_Loss ends once all it sent again is acknowledged; SACK blocks, a SACK
+    ACK covers it (tcp_process_tlp_ack), TCP_CA_Loss ends once all it sent again is acknowledged; SACK blocks, a SACK
     scoreboard or TCP_CA_Recovery take rxlab.engine.tcp_sack's loss recovery (in TCP_CA_Loss the
     next to send again passes over what is SACKed); the timers are
     re-armed, and the zero-window probe stops once the window opens, or is re-armed from this ACK
@@ -379,6 +405,7 @@ def tcp_ack(rx, c, ack, edge, t, a):
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     acked = ack - k[CN.snd_una]
+    wnd_update = edge != k[CN.snd_edge]
     if acked > 0 or edge > k[CN.snd_edge] or edge == ack:  # tcp_may_update_window(): snd_wnd = nwin
         k[CN.snd_edge] = edge
     k[CN.max_window] = max(k[CN.max_window], edge - ack)
@@ -390,13 +417,15 @@ def tcp_ack(rx, c, ack, edge, t, a):
         k[CN.snd_una] = ack
         k[CN.backoff] = 0
         k[CN.probes_out] = 0
-        if k[CN.tlp_high_seq] != 0 and ack >= k[CN.tlp_high_seq]:
-            k[CN.tlp_high_seq] = 0
+        if k[CN.tlp_high_seq] != 0:
+            tcp_process_tlp_ack(rx, c, k, ack, a, False)
         if k[CN.ca_state] == CaState.loss and ack >= k[CN.high_seq]:
             k[CN.ca_state] = CaState.open
         k[CN.snd_nxt] = max(k[CN.snd_nxt], ack)  # data sent before an RTO went back, acknowledged since
         if not sacking:
             _cong_avoid(k, acked_segs)
+    elif k[CN.tlp_high_seq] != 0:
+        tcp_process_tlp_ack(rx, c, k, ack, a, not wnd_update and a[AK.sack + 1] == 0)
     armed = False
     if sacking:
         grow, armed = tcp_sack_ack(rx, c, acked, acked_segs, a, t)

@@ -27,6 +27,7 @@ from rxlab.engine.tcp_output import (
     tcp_event_data_recv,
     tcp_incr_quickack,
     tcp_send_ack,
+    tcp_send_dsack,
 )
 from rxlab.kernel.tcp import TCP_INIT_CWND, TCP_IP_HEADERS
 
@@ -242,8 +243,7 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         return TRUE
     if seq + payload <= k[CN.rcv_nxt]:  # "A retransmit, 2nd most common case. Force an immediate ack."
         k[CN.dup_data] += segs
-        tcp_incr_quickack(rx, c)
-        tcp_ack_now(rx, c, t)
+        tcp_send_dsack(rx, c, t, seq, seq + payload)
         return TRUE
     if seq > k[CN.rcv_nxt]:
         if seq >= wend:  # !before(seq, rcv_nxt + tcp_receive_window(tp)): out_of_window, no MIB

@@ -4,8 +4,9 @@ in an rb-tree by sequence (tp->out_of_order_queue, 9f5afeae5152, 4.9) with its l
 (tp->ooo_last_skb); rxlab keeps a list by sequence, linked through ``rcvq_next`` forwards and
 ``ofo_seq[:, OS.prev]`` backwards, and looks at the last skb first as the kernel does, so the usual
 case (a segment after the highest one queued) costs no walk. Every skb on it is charged to
-sk_rmem_alloc by its truesize (skb_set_owner_r) and holds its pages. rxlab keeps no D-SACK
-(tcp_dsack_set) and does not collapse the queue (tcp_collapse_ofo_queue)."""
+sk_rmem_alloc by its truesize (skb_set_owner_r) and holds its pages. rxlab sends no D-SACK for
+out-of-order data that arrives again (tcp_dsack_set; only for data below rcv_nxt:
+rxlab.engine.tcp_output.tcp_send_dsack) and does not collapse the queue (tcp_collapse_ofo_queue)."""
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import called, inner, ix, kernel

@@ -14,7 +14,8 @@ from rxlab.kernel.tcp import TCP_DELACK_MIN_US, TCP_MAX_QUICKACKS, TCP_RTO_MIN_U
 def tcp_send_ack(rx, c, t):
     """tcp_send_ack(): an ACK of rcv_nxt, advertising tcp_select_window()'s window (rxlab.engine.tcp:
     rcv_wup becomes rcv_nxt, the offered window is not shrunk) and the first SACK blocks
-    (tcp_established_options: TCP_SACK_BLOCKS_SENT beside the timestamps; no D-SACK). It reaches the
+    (tcp_established_options: TCP_SACK_BLOCKS_SENT beside the timestamps; a D-SACK only from
+    tcp_send_dsack). It reaches the
     sender at ``t`` + RTT.
     The delayed ACK is cancelled and quick-ack mode counts one ACK down (tcp_event_ack_sent,
     tcp_dec_quickack_mode)."""
@@ -45,7 +46,24 @@ def tcp_send_ack(rx, c, t):
         a[ix(AK.sack + 2 * j + 1)] = o[ix(OF.sack + 2 * j + 1)]
     if n < TCP_SACK_BLOCKS_SENT:
         a[ix(AK.sack + 2 * n + 1)] = 0  # the blocks end with an empty one
+    a[AK.dsack + 1] = 0
     ev[EV.ack_count] += 1
+
+
+@inner
+def tcp_send_dsack(rx, c, t, start, end):
+    """A segment [start, end) that arrived again, all of it below rcv_nxt: tcp_dsack_set() and the
+    immediate ACK tcp_data_queue() forces ("A retransmit, 2nd most common case"), which carries the
+    D-SACK block (tcp_options_write writes it first, before the SACK blocks; rxlab beside them)."""
+    ev = rx.evq
+    queued = ev[EV.ack_count]
+    tcp_incr_quickack(rx, c)
+    tcp_ack_now(rx, c, t)
+    if ev[EV.ack_count] > queued:
+        i = ev[EV.ack_head] + queued
+        i = i - rx.ack_t.shape[0] if i >= rx.ack_t.shape[0] else i
+        rx.ack[ix(i), AK.dsack] = start
+        rx.ack[ix(i), AK.dsack + 1] = end
 
 
 @inner
