@@ -2159,10 +2159,10 @@ class NaiveRx:
             sock.stats["stalls"] += 1
         return False
 
-    def tcp_ack(self, sock, ack, edge, sacks, dsack=None):
+    def tcp_ack(self, sock, ack, edge, sacks, dsack):
         """tcp_ack(): the window, snd_una (backoff restarts), Reno's growth when cwnd-limited, the tail
-        loss probe answered, TCP_CA_Loss left, SACK loss recovery outside it, timers, the zero-window
-        probe stopped when it opens."""
+        loss probe answered (``dsack``: a D-SACK block or None), TCP_CA_Loss left, the SACK scoreboard
+        (in TCP_CA_Loss too) and loss recovery, timers, the zero-window probe stopped when it opens."""
         acked = ack - sock.snd_una
         wnd_update = edge != sock.snd_edge
         if acked > 0 or edge > sock.snd_edge or edge == ack:  # tcp_may_update_window(): taken as is
