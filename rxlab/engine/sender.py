@@ -397,11 +397,11 @@ def tcp_ack(rx, c, ack, edge, t, a):
     tcp_may_update_window; a zero window updates it from 6.6, 800a666141de), so tcp_wnd_end() may
     move left; acknowledged data leaves the sender (snd_una; the backoff restarts,
     tcp_ack_update_rtt), the window grows (tcp_cong_control), a tail loss probe is answered once the
-    ACK covers it (tcp_process_tlp_ack), TCP_CA_Loss ends once all it sent again is acknowledged; SACK blocks, a SACK
-    scoreboard or TCP_CA_Recovery take rxlab.engine.tcp_sack's loss recovery (in TCP_CA_Loss the
-    next to send again passes over what is SACKed); the timers are
-    re-armed, and the zero-window probe stops once the window opens, or is re-armed from this ACK
-    while it stays closed (tcp_ack_probe: tcp_probe0_when())."""
+    ACK covers it (tcp_process_tlp_ack), TCP_CA_Loss ends once all it sent again is acknowledged;
+    SACK blocks, a SACK scoreboard or TCP_CA_Recovery take rxlab.engine.tcp_sack's loss recovery (in
+    TCP_CA_Loss the next to send again passes over what is SACKed); the timers are re-armed, and the
+    zero-window probe stops once the window opens, or is re-armed from this ACK while it stays closed
+    (tcp_ack_probe: tcp_probe0_when())."""
     k = rx.conn[ix(c)]
     mss = rx.rc[RC.advmss]
     acked = ack - k[CN.snd_una]
