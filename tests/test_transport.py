@@ -10,12 +10,13 @@ import numpy as np
 
 from rxlab import SimConfig, simulate
 from rxlab.counters import Ctr
-from rxlab.engine.layout import AK, CN, SB, CaState
+from rxlab.engine.layout import AK, CN, SB, CaState, Timer
 from rxlab.engine.sender import can_send, sender_xmit, tcp_ack
 from rxlab.engine.tcp_output import tcp_ack_snd_check
 from rxlab.kernel.tcp import (
     GSO_LEGACY_MAX_SIZE,
     SK_PACING_SHIFT,
+    TCP_DELACK_MIN_US,
     TCP_INIT_CWND,
     TCP_MIN_TSO_SEGS,
     TCP_PACING_SS_RATIO,
@@ -364,6 +365,13 @@ def test_acks_come_back_an_rtt_later_with_the_window_then():
 
 
 
+def _by_hand():
+    """The engine's arrays for one connection at its starting state (build()), for a test to set a
+    sender or receiver by hand and call the kernels through the njit helpers below."""
+    cfg = SimConfig(**ONE)
+    return build(cfg, plan(cfg))[1]
+
+
 @numba.njit(cache=True)
 def _send_while_allowed(rx, out):
     """Connection 0's segments while tcp_write_xmit() may send (the engine's sender kernels have no
@@ -384,8 +392,7 @@ def test_a_fast_retransmission_is_cut_to_the_window_and_waits_beyond_it():
     (tcp_skb_pcount() 1), which starts at tcp_wnd_end() and so waits (-EAGAIN) while the window stays;
     once snd_una reaches it, it goes whatever the window ("our retransmit of one segment serves as a
     zero window probe"), not collapsed with the SACKed entry after it (tcp_can_collapse)."""
-    cfg = SimConfig(**ONE)
-    _, rx = build(cfg, plan(cfg))
+    rx = _by_hand()
     mss = advmss(1500)
     k, b = rx.conn[0], rx.sb[0]
     k[CN.snd_una], k[CN.snd_nxt], k[CN.snd_max], k[CN.high_seq] = 0, 10 * mss, 10 * mss, 10 * mss
@@ -409,8 +416,7 @@ def test_in_tcp_ca_loss_the_head_goes_again_into_a_closed_window():
     an ACK that leaves the head lost and not yet sent again (here the rest of a cut retransmission,
     acknowledged up to the cut) and a zero window, tcp_xmit_retransmit_queue() sends the head whole and
     nothing after it."""
-    cfg = SimConfig(**ONE)
-    _, rx = build(cfg, plan(cfg))
+    rx = _by_hand()
     mss = advmss(1500)
     k = rx.conn[0]
     k[CN.snd_una] = k[CN.snd_nxt] = k[CN.snd_edge] = 3 * mss
@@ -443,11 +449,7 @@ def test_a_delayed_ack_about_to_expire_goes_now():
     """tcp_send_delayed_ack() with its timer pending: "If delack timer is about to expire, send ACK now"
     (within ato >> 2 = 10 ms of TCP_ATO_MIN's 40); an earlier timer is kept otherwise. One segment
     unacknowledged, not quick-ack mode: __tcp_ack_snd_check() leaves it to the delayed ACK."""
-    from rxlab.engine.layout import Timer
-    from rxlab.kernel.tcp import TCP_DELACK_MIN_US
-
-    cfg = SimConfig(**ONE)
-    _, rx = build(cfg, plan(cfg))
+    rx = _by_hand()
     k = rx.conn[0]
     k[CN.rcv_nxt] = k[CN.rcv_wup] + advmss(1500)
     slot = Timer.delack
@@ -471,10 +473,9 @@ def test_a_tail_loss_probe_that_repaired_a_loss_halves_the_window():
     tcp_end_cwnd_reduction: cwnd = ssthresh), TCPLossProbeRecovery. Had the original arrived too, the
     ACK the probe's copy forces D-SACKs it (FLAG_DSACK_TLP, even with a window update) or is a pure
     duplicate ACK: the probe ends with no reduction."""
-    cfg = SimConfig(**ONE)
     mss = advmss(1500)
     for dup in (None, "pure", "dsack"):
-        _, rx = build(cfg, plan(cfg))
+        rx = _by_hand()
         k, b = rx.conn[0], rx.sb[0]
         a = np.zeros(AK.n, np.int64)
         k[CN.snd_nxt] = k[CN.snd_max] = k[CN.tlp_high_seq] = 10 * mss
