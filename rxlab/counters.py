@@ -276,6 +276,9 @@ METRICS = {
     "TCPLossProbeRecovery": (("losses a sender's tail loss probe repaired: an ACK beyond the probe that sent the "
                               "last segment again, the window then halved (the sender's MIB; tcp_process_tlp_ack)"),
                              "conn tlp_recovery"),
+    "TCPLostRetransmit": (("retransmissions a sender found lost again: by RACK, a segment sent after one delivered "
+                           "before it, or at an RTO (the sender's MIB; tcp_mark_skb_lost). In TCP_CA_Loss such a "
+                           "loss enters fast recovery (291a00d1a70f)"), "conn lost_retrans"),
     "TCPWinProbe": ("zero-window probes the senders sent (the sender's MIB; tcp_send_probe0)", "conn win_probes"),
     "acks_sent": ("ACKs the receiver sent (tcp_send_ack: at once, delayed, or a window update after a read)",
                   "conn acks_sent"),

@@ -127,7 +127,7 @@ CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets
               "seg_seq", "copied_seq", "ack_quick", "ack_pending", "acks_sent", "dup_data", "ofo_drops",
               "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe", "ack_nomem",
               "zwin_drops", "oow_drops", "sacked_out", "lost_out", "fast_retrans", "sack_recovery", "ofo_segs",
-              "seg_len", "sack_reneging", "tlp_recovery")
+              "seg_len", "sack_reneging", "tlp_recovery", "lost_retrans")
 TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
@@ -366,6 +366,8 @@ class Socket:
         self.lost_hi = self.rexmit_nxt = self.fack = 0
         self.sacked_out = self.lost_out = 0
         self.prior_cwnd = self.prr_delivered = self.prr_out = 0
+        # the retransmissions in flight (TCPCB_SACKED_RETRANS), oldest first: (start, end, snd_max, sent at)
+        self.in_flight_rtx = []
         # its retransmission queue: advmss segments counted from ``grid``, but for the [start, end)
         # entries a cut (tcp_fragment) or a collapse made, after each of which they count from its end;
         # and the payload length of the segment on the wire
@@ -1902,11 +1904,14 @@ class NaiveRx:
 
     @staticmethod
     def sack_skip(sock, seq):
-        """The first byte from ``seq`` no SACKed range holds (tcp_xmit_retransmit_queue skips them)."""
-        for b, e in sock.scoreboard:
-            if b <= seq < e:
-                return e
-        return seq
+        """The first byte from ``seq`` neither SACKed nor sent again and in flight
+        (tcp_xmit_retransmit_queue skips TCPCB_SACKED_ACKED and TCPCB_SACKED_RETRANS)."""
+        spans = [(b, e) for b, e in sock.scoreboard] + [(r[0], r[1]) for r in sock.in_flight_rtx]
+        while True:
+            hit = [e for b, e in spans if b <= seq < e]
+            if not hit:
+                return seq
+            seq = max(hit)
 
     def lost_may_go(self, sock):
         """__tcp_retransmit_skb(): -EAGAIN for a lost segment beyond the window, unless it is snd_una."""
@@ -2056,6 +2061,9 @@ class NaiveRx:
             if sock.scoreboard and sock.scoreboard[0][0] <= sock.snd_una:  # tcp_timeout_mark_lost: reneged
                 sock.stats["sack_reneging"] += 1
                 sock.scoreboard, sock.sacked_out = [], 0
+            for r in sock.in_flight_rtx:  # lost again
+                self.rtx_mark_lost(sock, r)
+            sock.in_flight_rtx = []
             sock.lost_hi = sock.rexmit_nxt = sock.fack = sock.snd_una  # all again, over what is SACKed
             sock.lost_out = 0
             if sock.ca_state == "open" or (sock.ca_state == "loss" and sock.backoff == 0):  # tcp_enter_loss
@@ -2130,6 +2138,7 @@ class NaiveRx:
             sock.burst -= 1
             if seq < sock.snd_max:
                 ln = self.retransmit_len(sock, seq)
+                self.rtx_sent(sock, seq, seq + ln)
                 sock.snd_nxt = self.sack_skip(sock, seq + ln)
                 if sock.burst > 0:  # after a collapse or SACKed entries passed: those still within the window
                     sock.burst = min(sock.burst, self.wnd_segs(sock))
@@ -2179,7 +2188,7 @@ class NaiveRx:
             if sock.tlp_high_seq:
                 self.process_tlp_ack(sock, ack, dsack, False)
             if sock.ca_state == "loss" and ack >= sock.high_seq:
-                sock.ca_state = "open"
+                sock.ca_state, sock.in_flight_rtx = "open", []
             sock.snd_nxt = max(sock.snd_nxt, ack)
             if not sacking:
                 self.cong_avoid(sock, acked_segs)
@@ -2267,9 +2276,67 @@ class NaiveRx:
             return self.sacked_in(sock, lo, hi) // self.mss
         return sum(self.sacked_in(sock, s, e) == e - s for s, e in self.entries(sock, lo, hi))
 
+    def unsacked(self, sock, lo, hi):
+        return self.pcount(sock, lo, hi) - self.sacked_segs(sock, lo, hi)
+
     def lost_count(self, sock):
+        """Entries in [rexmit_nxt, lost_hi) neither SACKed nor sent again and in flight."""
         lo, hi = sock.rexmit_nxt, sock.lost_hi
-        return 0 if hi <= lo else self.pcount(sock, lo, hi) - self.sacked_segs(sock, lo, hi)
+        if hi <= lo:
+            return 0
+        n = self.unsacked(sock, lo, hi)
+        for r in sock.in_flight_rtx:
+            if min(r[1], hi) > max(r[0], lo):
+                n -= self.unsacked(sock, max(r[0], lo), min(r[1], hi))
+        return n
+
+    def rtx_sent(self, sock, lo, hi):
+        """A retransmission leaves: logged last in send order (RACK's tsorted_sent_queue), those it
+        covers (collapsed into it) dropped, the oldest dropped beyond 8."""
+        sock.in_flight_rtx = [r for r in sock.in_flight_rtx if not (lo <= r[0] and r[1] <= hi)][-7:]
+        sock.in_flight_rtx.append((lo, hi, sock.snd_max, int(self.now * 1000.0)))
+
+    def rtx_delivered(self, sock, r):
+        lo = max(r[0], sock.snd_una)
+        return r[1] <= lo or self.sacked_in(sock, lo, r[1]) == r[1] - lo
+
+    def rtx_mark_lost(self, sock, r):
+        """tcp_mark_skb_lost() of a retransmission in flight: TCPLostRetransmit, its entries not SACKed."""
+        lo = max(r[0], sock.snd_una)
+        if r[1] > lo:
+            sock.stats["lost_retrans"] += self.unsacked(sock, lo, r[1])
+
+    def unsacked_top(self, sock, lo, hi):
+        """The end of the highest byte of [lo, hi) no SACKed range holds, else ``lo``."""
+        top = hi
+        while any(b < top <= e for b, e in sock.scoreboard):
+            top = next(b for b, e in sock.scoreboard if b < top <= e)
+        return max(top, lo)
+
+    def rack_lost_retrans(self, sock, top):
+        """RACK in recovery or loss (reordering window 0): a retransmission in flight sent before the
+        latest segment delivered is lost. The latest: a retransmission in flight delivered whole at least
+        min_rtt (the configured RTT) after it left, or new data up to ``top``, sent after every
+        retransmission that left with snd_max below ``top``. In TCP_CA_Loss, TCP_CA_Recovery follows."""
+        now, rtt = int(self.now * 1000.0), int(self.cfg.rtt_us * 1000.0)
+        latest = -1  # the index of the latest retransmission sent before the latest segment delivered
+        for i, r in enumerate(sock.in_flight_rtx):
+            if r[2] < top:
+                latest = max(latest, i)
+            if now - r[3] >= rtt and self.rtx_delivered(sock, r):
+                latest = max(latest, i - 1)
+        lost = [r for i, r in enumerate(sock.in_flight_rtx) if i <= latest and not self.rtx_delivered(sock, r)]
+        for r in lost:
+            self.rtx_mark_lost(sock, r)
+        sock.in_flight_rtx = [r for i, r in enumerate(sock.in_flight_rtx)
+                              if i > latest and not self.rtx_delivered(sock, r)]
+        if latest < 0:
+            return
+        if sock.ca_state == "loss":
+            sock.snd_nxt, sock.burst, sock.lost_hi = sock.snd_max, 0, sock.snd_max
+            self.enter_recovery(sock)
+        sock.rexmit_nxt = sock.snd_una
+        sock.lost_out = self.lost_count(sock)
 
     def enter_recovery(self, sock):
         """tcp_enter_recovery (TCPSACKRecovery), tcp_init_cwnd_reduction, Reno's ssthresh."""
@@ -2315,8 +2382,10 @@ class NaiveRx:
         (segments for Reno's growth, whether the xmit timer was set)."""
         una = sock.snd_una
         delivered = 0
+        top = 0  # where the data this ACK newly delivered ends
         if acked > 0:
             prior, held = una - acked, sock.sacked_out
+            top = self.unsacked_top(sock, prior, una)
             sock.scoreboard = [[max(b, una), e] for b, e in sock.scoreboard if e > una]
             sock.sacked_out = self.sacked_segs(sock, una, sock.snd_max)
             delivered = acked_segs - (held - sock.sacked_out)
@@ -2329,6 +2398,7 @@ class NaiveRx:
             start = max(start, una)
             if end <= start or end > sock.snd_max:
                 continue
+            top = max(top, self.unsacked_top(sock, start, end))
             if self.sack_insert(sock, start, end) > 0:
                 if start < sock.rexmit_nxt and sock.ca_state == "recovery":
                     sock.fack = max(sock.fack, sock.high_seq)
@@ -2342,7 +2412,9 @@ class NaiveRx:
             self.timers[self.slot(sock, 0)] = self.now + max(self.cfg.rtt_us / 16.0, 10_000.0)
             return 0, True
         if sock.ca_state == "recovery" and una >= sock.high_seq:
-            sock.cwnd, sock.ca_state = sock.ssthresh, "open"
+            sock.cwnd, sock.ca_state, sock.in_flight_rtx = sock.ssthresh, "open", []
+        if sock.in_flight_rtx and delivered > 0 and sock.ca_state != "open":
+            self.rack_lost_retrans(sock, top)
         armed = self.rack_mark_lost(sock) if delivered > 0 and sock.ca_state != "loss" else False
         newly_lost = sock.lost_out - lost_before
         if sock.ca_state == "open" and sock.lost_out > 0:
@@ -2366,6 +2438,7 @@ class NaiveRx:
         seq = self.sack_skip(sock, sock.rexmit_nxt)
         sock.seg_len = self.retransmit_len(sock, seq)
         sock.rexmit_nxt = seq + sock.seg_len
+        self.rtx_sent(sock, seq, seq + sock.seg_len)
         sock.lost_out = self.lost_count(sock)
         sock.stats["retrans"] += 1
         sock.stats["fast_retrans"] += 1
@@ -2600,7 +2673,7 @@ class NaiveRx:
                                                 "trap_need", "loss_probes", "timeouts", "retrans")})
             row.update({k: s.stats[k] for k in ("win_probes", "acks_sent", "dup_data", "ofo_drops", "wakes",
                                                 "fast_retrans", "sack_recovery", "sack_reneging",
-                                                "tlp_recovery")})
+                                                "tlp_recovery", "lost_retrans")})
             row.update(sacked_out=s.sacked_out, lost_out=s.lost_out, ofo_segs=sum(s.ofo_n.values()),
                        seg_len=s.seg_len)
             row.update(backoff=s.backoff, recovery=s.recovery, snd_una=s.snd_una, snd_nxt=s.snd_nxt,

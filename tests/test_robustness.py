@@ -322,8 +322,9 @@ def test_tables_follow_the_packets_not_the_knobs():
     assert sum(sizing.table_bytes(hold, sz).values()) < 50e6
     skbs = SimConfig(connections=65536, max_skbs=16777216, tcp_rmem=2147483648)
     sz = sizing.size_run(skbs, sizing.geometries(skbs))
-    # GRO holds at most a poll's packets a queue
-    assert sz.n_skbs == skbs.packets + skbs.queues * (4 + skbs.napi_budget) + 16 and sum(sizing.table_bytes(skbs, sz).values()) < 200e6
+    # GRO holds at most a poll's packets a queue; a connection's rows are about 1.9 KB (rxlab.engine.layout)
+    assert sz.n_skbs == skbs.packets + skbs.queues * (4 + skbs.napi_budget) + 16
+    assert sum(sizing.table_bytes(skbs, sz).values()) < 210e6
 
 
 def test_the_2000_packet_xdp_tx_run_of_the_issue_runs(capsys):

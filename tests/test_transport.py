@@ -7,6 +7,7 @@ from itertools import pairwise
 
 import numba
 import numpy as np
+import pytest
 
 from rxlab import SimConfig, simulate
 from rxlab.counters import Ctr
@@ -216,28 +217,32 @@ def test_6_17_0_traps_a_stream_whose_segments_come_one_skb_each():
     RTO arrive: one RTO, and autotuning grows sk_rcvbuf again. With 48 µs sk_rcvbuf stays one skb to
     the end (tcp_rcv_space_adjust() grows it only for more than rcvq_space.space copied in an RTT,
     2560, capped at window_clamp by f5da7c45188e when the ratio was measured) and the initial window is
-    repaired at the pace of the RTOs: in TCP_CA_Loss __tcp_retransmit_skb() cuts a lost segment to the
+    repaired a fragment at a time: in TCP_CA_Loss __tcp_retransmit_skb() cuts a lost segment to the
     window the read left (avail_wnd, tcp_fragment), so a segment and a sub-MSS fragment go back to
-    back; the fragment finds the segment still queued and is dropped (65792 + 65792 > 65792), and
-    waits for the next RTO. Each RTO's retransmission is acknowledged, so the backoff restarts
-    (tcp_ack_update_rtt) and every RTO waits srtt + TCP_RTO_MIN, but those that find the receiver
-    reneged: the rest of a cut segment waits out of order, SACKed, and the scoreboard keeps it through
-    the next RTO (tcp_timeout_mark_lost); when the fragment before it arrives, the receiver, whose
-    sk_rcvbuf holds one skb, prunes it (tcp_prune_ofo_queue), so the ACK reaches a SACKed segment and
-    the RTO comes in max(srtt / 16, 10 ms) (tcp_check_sack_reneging), forgetting the scoreboard
-    (TCPSACKReneging). The initial window arrives after TCPTimeouts - TCPSACKReneging full RTOs, with
-    less than one more of everything else."""
+    back; the fragment finds the segment still queued and is dropped (65792 + 65792 > 65792). The
+    segment's rest, sent after the next read, is queued out of order and SACKed: RACK finds the
+    fragment, sent before it, lost (tcp_rack_detect_loss, reordering window 0 in TCP_CA_Loss;
+    TCPLostRetransmit) and the sender enters TCP_CA_Recovery (FLAG_LOST_RETRANS, 291a00d1a70f),
+    resending it an RTT later. So each drop is repaired either by a full RTO (srtt + TCP_RTO_MIN, the
+    backoff restarted by each acknowledged retransmission, tcp_ack_update_rtt) or by such a recovery.
+    The fragment resent in recovery fills the hole, and the receiver, whose sk_rcvbuf holds one skb,
+    prunes the rest to take it (tcp_prune_ofo_queue): the ACK reaches a SACKed segment, so the RTO comes
+    in max(srtt / 16, 10 ms) (tcp_check_sack_reneging, TCPSACKReneging). Each of those in-order
+    fragments, after the queue was pruned, waits for its delayed ACK (TCP_DELACK_MIN: no out-of-order
+    data, no quick ACKs). The initial window arrives after TCPTimeouts - TCPSACKReneging full RTOs and
+    the reneging RTOs, with at most two delayed ACKs between two reneging RTOs."""
     for _, reader in READERS:
         r = run(**NO_GRO_64K, **reader)
         m, k = r.metrics(), r.conn[0]
         assert m["trapped_connections"] == 1 and len(r.trapped()) == 1, reader
         assert r.counters[Ctr.BeyondWindow] >= TCP_INIT_CWND - 2, reader
-        assert m["TCPTimeouts"] >= 1 and m["TCPLossProbes"] == m["TCPSACKRecovery"] == 0, reader
+        assert m["TCPTimeouts"] >= 1 and m["TCPLossProbes"] == 0, reader
         assert r.t_us > TCP_RTO_MIN_US, reader
         if reader["wake_us"] < 48.0:
             assert m["TCPTimeouts"] == k[CN.rmem_drops] == r.counters[Ctr.TCPRcvQDrop] == 1, reader
             assert r.counters[Ctr.PruneCalled] == 1 and k[CN.ofo_drops] == 0, reader
             assert k[CN.rcvbuf] > TCP_INIT_CWND * (65536 + 256), reader
+            assert m["TCPSACKRecovery"] == m["TCPLostRetransmit"] == 0, reader
     kw = {**NO_GRO_64K, "wake_us": 48.0}
     k = run(**kw).conn[0]
     truesize = 65536 + 256  # a full page and the sk_buff (napi_build_skb)
@@ -247,12 +252,15 @@ def test_6_17_0_traps_a_stream_whose_segments_come_one_skb_each():
     # cut to 1200 B is measured at ratio 4 (tcp_measure_rcv_mss -> tcp_set_window_clamp's floor)
     assert 2304 <= k[CN.window_clamp] == k[CN.rcvq_space] <= tcp_win_from_space(131072, scaling_ratio=5) == 2560
     assert k[CN.timeouts] > 1 and k[CN.rmem_drops] > 1 and k[CN.retrans] > k[CN.timeouts]
-    # the initial window delivered: RTOs of srtt + TCP_RTO_MIN (the backoff restarted by each ACK)
+    # every drop repaired by a full RTO or by a recovery entered on a lost retransmission
+    assert k[CN.sack_recovery] > 0 and k[CN.lost_retrans] >= k[CN.sack_recovery]
+    assert k[CN.rmem_drops] == k[CN.timeouts] - k[CN.sack_reneging] + k[CN.sack_recovery]
+    # the initial window delivered: full RTOs of srtt + TCP_RTO_MIN, reneging RTOs of 10 ms, delayed ACKs
     first = _first_run(kw, lambda k: k[CN.rcv_nxt] >= TCP_INIT_CWND * advmss(1500))
-    rto = 50.0 + TCP_RTO_MIN_US
     k = first.conn[0]
-    n = k[CN.timeouts] - k[CN.sack_reneging]
-    assert k[CN.sack_reneging] > 0 and n > 1 and n * rto < first.t_us < (n + 1) * rto
+    n, reneged = k[CN.timeouts] - k[CN.sack_reneging], k[CN.sack_reneging]
+    floor = n * (50.0 + TCP_RTO_MIN_US) + reneged * 10_000.0
+    assert reneged > 0 and n >= 1 and floor < first.t_us < floor + 2 * (reneged + 1) * TCP_DELACK_MIN_US
 
 
 def test_6_17_0_cuts_a_retransmission_to_the_window():
@@ -261,12 +269,15 @@ def test_6_17_0_cuts_a_retransmission_to_the_window():
     (avail_wnd = tcp_wnd_end() - seq below its length: len = avail_wnd, tcp_fragment()), one
     retransmission (RetransSegs). It finds the segment before it still queued and is dropped for
     memory. The segment's rest is an entry of its own: the next read's window lets it go as a short
-    segment from the cut to the segment's end, queued out of order and SACKed. The next RTO sends the
-    fragment again, alone: the scoreboard keeps the SACKed rest through the RTO
-    (tcp_timeout_mark_lost), so it is not sent again, and tcp_retrans_try_collapse() stops at it
-    (tcp_can_collapse: TCPCB_SACKED_ACKED), though the window now holds both."""
+    segment from the cut to the segment's end, queued out of order and SACKed. That SACK shows the
+    fragment, sent before the rest, lost (tcp_rack_detect_loss: reordering window 0 in TCP_CA_Loss,
+    TCPLostRetransmit), so the sender enters TCP_CA_Recovery (FLAG_LOST_RETRANS, 291a00d1a70f) and
+    sends the fragment again alone when that ACK arrives, an RTT after the rest left, not at the next
+    RTO: tcp_retrans_try_collapse() stops at the SACKed rest (tcp_can_collapse: TCPCB_SACKED_ACKED),
+    though the window now holds both."""
     mss = advmss(1500)
-    rows = [run(**{**NO_GRO_64K, "wake_us": 48.0, "packets": n}).conn[0] for n in range(1, 21)]
+    runs = [run(**{**NO_GRO_64K, "wake_us": 48.0, "packets": n}) for n in range(1, 21)]
+    rows = [r.conn[0] for r in runs]
     i = next(i for i, k in enumerate(rows) if k[CN.seg_len] != mss)
     before, cut, rest = rows[i - 1], rows[i], rows[i + 1]
     seq, length = cut[CN.seg_seq], cut[CN.seg_len]
@@ -275,10 +286,13 @@ def test_6_17_0_cuts_a_retransmission_to_the_window():
     assert cut[CN.rmem_drops] == before[CN.rmem_drops] + 1
     assert rest[CN.seg_seq] == seq + length and rest[CN.seg_len] == mss - length
     assert rest[CN.retrans] == cut[CN.retrans] + 1 and rest[CN.timeouts] == 1 and rest[CN.ofo_segs] == 1
+    assert rest[CN.ca_state] == CaState.loss and rest[CN.lost_retrans] == 0
     j = next(j for j in range(i + 2, len(rows)) if rows[j][CN.seg_seq] == seq)
     again = rows[j]
-    assert again[CN.timeouts] == 2 and again[CN.seg_len] == length and again[CN.sacked_out] == 1
-    assert again[CN.snd_edge] - seq >= mss and all(k[CN.seg_seq] != seq + length for k in rows[i + 2:j])
+    assert j == i + 2 and runs[j].t_us == pytest.approx(runs[i + 1].t_us + 50.0, abs=1.0)
+    assert again[CN.timeouts] == 1 and again[CN.ca_state] == CaState.recovery
+    assert again[CN.lost_retrans] == again[CN.sack_recovery] == again[CN.fast_retrans] == 1
+    assert again[CN.seg_len] == length and again[CN.sacked_out] == 1 and again[CN.snd_edge] - seq >= mss
 
 
 # a window that stays below a segment: tcp_rmem 8192 on 6.6
@@ -408,6 +422,42 @@ def test_a_fast_retransmission_is_cut_to_the_window_and_waits_beyond_it():
     k[CN.snd_una] = k[CN.snd_edge] = mss + 600  # acknowledged up to the cut; the window still closed
     n = _send_while_allowed(rx, out)
     assert out[:n].tolist() == [[mss + 600, mss - 600]] and k[CN.lost_out] == 0
+
+
+def test_rack_finds_a_retransmission_lost_from_what_was_sent_after_it():
+    """tcp_rack_detect_loss() in TCP_CA_Recovery (reordering window 0) for the retransmissions in flight
+    (TCPCB_SACKED_RETRANS), on a sender set by hand: ten segments out, the first two lost, the other
+    eight SACKed; the two go again, then two new segments. The latest segment an ACK delivers decides,
+    by when it left (tcp_rack_advance, RACK's send order): new data SACKed left after both
+    retransmissions, so both are lost again (tcp_mark_skb_lost: TCPLostRetransmit), are no longer in
+    flight and go again, the first from snd_una; the second retransmission SACKed left after the first
+    only; the first acknowledged shows nothing of the second, sent after it; and a retransmission
+    delivered sooner than min_rtt after it left may be its original's delivery, which RACK does not
+    take (tcp_rack_advance)."""
+    mss = advmss(1500)
+    cases = {"new data": ([10 * mss, 11 * mss], 0, 2), "second": ([mss, 2 * mss], 0, 1),
+             "first": ([0, 0], mss, 0), "second too soon": ([mss, 2 * mss], 0, 0)}
+    for case, (block, ack, lost) in cases.items():
+        rx = _by_hand()
+        k, b = rx.conn[0], rx.sb[0]
+        k[CN.snd_nxt], k[CN.snd_max], k[CN.high_seq] = 10 * mss, 10 * mss, 10 * mss
+        k[CN.snd_edge], k[CN.cwnd], k[CN.ca_state] = 30 * mss, 4, CaState.recovery
+        b[SB.n_ranges], b[SB.range], b[SB.range + 1] = 1, 2 * mss, 10 * mss
+        b[SB.rexmit_nxt], b[SB.lost_hi], b[SB.fack] = 0, 2 * mss, 10 * mss
+        k[CN.sacked_out], k[CN.lost_out] = 8, 2
+        out = np.zeros((8, 2), np.int64)
+        n = _send_while_allowed(rx, out)
+        assert out[:n, 0].tolist() == [0, mss, 10 * mss, 11 * mss] and b[SB.n_rtx] == 2, case
+        if case == "second too soon":  # as if the second had left 10 µs before the ACK (at 1 s)
+            b[SB.rtx + 4 + 3] = int((1e6 - 10.0) * 1000)
+        a = np.zeros(AK.n, np.int64)
+        a[AK.sack], a[AK.sack + 1] = block
+        _tcp_ack(rx, ack, 30 * mss, a)
+        assert k[CN.lost_retrans] == lost and k[CN.lost_out] == lost, case
+        if lost:
+            k[CN.cwnd] = 8
+            n = _send_while_allowed(rx, out)
+            assert out[:lost, 0].tolist() == [0, mss][:lost] and k[CN.fast_retrans] == 2 + lost, case
 
 
 def test_in_tcp_ca_loss_the_head_goes_again_into_a_closed_window():

@@ -91,8 +91,8 @@ OPERATIONS = (
     # out-of-order counters cost nothing beyond this and their packets: TCPOFOMerge's rb_replace_node or
     # rb_erase stands in for the erase its skbs then never get (and its frees are their packets'),
     # TCPOFODrop frees an skb before any of this, OfoPruned erases skbs TCPOFOQueue priced. The senders'
-    # recovery (RetransSegs, TCPFastRetrans, TCPSACKRecovery, TCPSACKReneging, TCPLossProbes,
-    # TCPLossProbeRecovery, TCPTimeouts, TCPWinProbe) is
+    # recovery (RetransSegs, TCPFastRetrans, TCPSACKRecovery, TCPSACKReneging, TCPLostRetransmit,
+    # TCPLossProbes, TCPLossProbeRecovery, TCPTimeouts, TCPWinProbe) is
     # another host's work: the receiver pays for the segments it gets, which are packets like any other
     ("tcp_ofo", "out-of-order queue: rb-tree insert, SACK block, rb_erase", "TCPOFOQueue", "ofo_queue"),
     # the reader's own work (tcp_recvmsg): its copy to user space and a wake-up per read

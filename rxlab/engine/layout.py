@@ -337,7 +337,8 @@ class CN(IntEnum):
     seg_len = 66  # the payload bytes of the data segment on its way (advmss, or less when cut: rxlab.engine.tcp_rtx)
     sack_reneging = 67  # the sender's TCPSACKReneging: RTOs that found the receiver had reneged on a SACK
     tlp_recovery = 68  # the sender's TCPLossProbeRecovery: losses a tail loss probe repaired (tcp_process_tlp_ack)
-    n = 69
+    lost_retrans = 69  # the sender's TCPLostRetransmit: retransmissions marked lost again (tcp_mark_skb_lost)
+    n = 70
 
 
 class EV(IntEnum):
@@ -393,7 +394,10 @@ class SB(IntEnum):
     grid = 40  # the segments below the first kept entry are advmss each from here
     n_frags = 41
     frag = 42  # start and end of each kept entry, by sequence
-    n = 42 + 2 * 16
+    # the retransmissions in flight (TCPCB_SACKED_RETRANS), in the order they left (RACK, rxlab.engine.tcp_sack)
+    n_rtx = 42 + 2 * 16
+    rtx = 43 + 2 * 16  # of each: start, end, snd_max when it left, the time it left (ns, its skb_mstamp)
+    n = 43 + 2 * 16 + 4 * 8
 
 
 class OS(IntEnum):

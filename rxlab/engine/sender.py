@@ -36,8 +36,9 @@ from rxlab.engine.tcp_sack import (
     tcp_packets_in_flight,
     tcp_rack_reo_timeout,
     tcp_retransmit_lost,
+    tcp_rexmit_skip,
+    tcp_rtx_sent,
     tcp_sack_ack,
-    tcp_sack_skip,
     tcp_timeout_mark_lost,
 )
 from rxlab.engine.timers import timer_arm, timer_cancel
@@ -290,7 +291,7 @@ def sender_xmit(rx, c, t):
     else:
         if k[CN.burst] == 0:
             if k[CN.lost_out] > 0:
-                return tcp_retransmit_lost(rx, c)
+                return tcp_retransmit_lost(rx, c, t)
             out = tcp_packets_in_flight(rx, c, k)
             quota = min(max(k[CN.cwnd] >> 1, 1), k[CN.cwnd] - out)  # tcp_cwnd_test(): at most half cwnd
             k[CN.burst] = min(tcp_tso_segs(rx, c, k), quota, _wnd_segs(rx, c, k, mss))
@@ -300,7 +301,8 @@ def sender_xmit(rx, c, t):
         k[CN.burst] -= 1
         if seq < k[CN.snd_max]:
             ln = tcp_retransmit_len(rx, c, seq)
-            k[CN.snd_nxt] = tcp_sack_skip(rx, c, seq + ln)
+            tcp_rtx_sent(rx, c, seq, seq + ln, t)
+            k[CN.snd_nxt] = tcp_rexmit_skip(rx, c, seq + ln)
             if k[CN.burst] > 0:
                 # a collapse took in, or SACKed entries passed over, entries the burst counted: the next
                 # must still start within the window (__tcp_retransmit_skb: -EAGAIN beyond it)
@@ -421,6 +423,7 @@ def tcp_ack(rx, c, ack, edge, t, a):
             tcp_process_tlp_ack(rx, c, k, ack, a, False)
         if k[CN.ca_state] == CaState.loss and ack >= k[CN.high_seq]:
             k[CN.ca_state] = CaState.open
+            rx.sb[ix(c), SB.n_rtx] = 0
         k[CN.snd_nxt] = max(k[CN.snd_nxt], ack)  # data sent before an RTO went back, acknowledged since
         if not sacking:
             _cong_avoid(k, acked_segs)
@@ -432,7 +435,7 @@ def tcp_ack(rx, c, ack, edge, t, a):
         if grow > 0:
             _cong_avoid(k, grow)
         if k[CN.snd_nxt] < k[CN.snd_max]:
-            k[CN.snd_nxt] = tcp_sack_skip(rx, c, k[CN.snd_nxt])
+            k[CN.snd_nxt] = tcp_rexmit_skip(rx, c, k[CN.snd_nxt])
     if k[CN.recovery] == 3:
         if tcp_wnd_allows(k, mss):  # the window opened: the probe timer stops
             k[CN.recovery] = 0

@@ -14,7 +14,7 @@ sends the rest of its skb. At most SB_FRAGS entries are kept: a cut beyond that 
 from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import CN, RC, SB
 
-SB_FRAGS = (SB.n - SB.frag) // 2
+SB_FRAGS = (SB.n_rtx - SB.frag) // 2
 
 
 @inner

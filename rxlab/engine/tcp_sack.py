@@ -11,9 +11,10 @@ and those below rexmit_nxt were. Segments leave in sequence order and the path d
 highest data SACKed or acknowledged, or, once a retransmission is delivered, high_seq (all of the
 flight before recovery was sent before any retransmission). An RTO keeps the scoreboard unless the
 receiver reneged (tcp_timeout_mark_lost): in TCP_CA_Loss the SACK blocks still join it and the
-retransmissions from snd_una pass over what it holds (rxlab.engine.sender). Simplifications, stated: a
-lost retransmission waits for the RTO (RACK would find it from later deliveries; in TCP_CA_Loss,
-where its reordering window is 0, it would enter recovery, FLAG_LOST_RETRANS); the reordering timer
+retransmissions from snd_una pass over what it holds (rxlab.engine.sender). Retransmissions leave out
+of sequence order, so those in flight are logged in the order they left (``SB.rtx``, the last
+RTX_LOG), and RACK finds one lost when a segment sent after it is delivered first
+(_rack_lost_retrans). Simplifications, stated: the reordering timer
 waits the whole reordering window from the ACK that arms it (the kernel subtracts how much later the
 delivered segment left than the first one waiting), without the kernel's rounding to jiffies, as
 rxlab's other timers; at most SB_RANGES SACKed ranges are kept (a SACK block that would make one
@@ -27,6 +28,7 @@ from rxlab.engine.timers import timer_arm
 from rxlab.kernel.tcp import TCP_REORDERING, TCP_SACK_BLOCKS_SENT, TCP_TIMEOUT_MIN_US
 
 SB_RANGES = (SB.grid - SB.range) // 2
+RTX_LOG = (SB.n - SB.rtx) // 4
 
 
 @inner
@@ -82,12 +84,24 @@ def _sack_trim(b, una):
 
 
 @inner
+def _unsacked(rx, c, lo, hi):
+    """Entries in [lo, hi) not SACKed."""
+    return rtx_pcount(rx, c, lo, hi) - rtx_sacked_segs(rx, c, lo, hi)
+
+
+@inner
 def _lost_out(rx, c, b):
-    """Entries in [rexmit_nxt, lost_hi) not SACKed."""
+    """Entries in [rexmit_nxt, lost_hi) neither SACKed nor sent again and in flight."""
     lo, hi = b[SB.rexmit_nxt], b[SB.lost_hi]
     if hi <= lo:
         return 0
-    return rtx_pcount(rx, c, lo, hi) - rtx_sacked_segs(rx, c, lo, hi)
+    n = _unsacked(rx, c, lo, hi)
+    for i in range(b[SB.n_rtx]):
+        s = max(b[ix(SB.rtx + 4 * i)], lo)
+        e = min(b[ix(SB.rtx + 4 * i + 1)], hi)
+        if e > s:
+            n -= _unsacked(rx, c, s, e)
+    return n
 
 
 @inner
@@ -101,13 +115,19 @@ def tcp_packets_in_flight(rx, c, k):
 
 
 @inner
-def tcp_sack_skip(rx, c, seq):
-    """The first byte from ``seq`` no SACKed range holds: tcp_xmit_retransmit_queue() passes over
-    TCPCB_SACKED_ACKED skbs."""
+def tcp_rexmit_skip(rx, c, seq):
+    """The first byte from ``seq`` that is neither SACKed nor sent again and in flight:
+    tcp_xmit_retransmit_queue() passes over skbs TCPCB_SACKED_ACKED or TCPCB_SACKED_RETRANS."""
     b = rx.sb[ix(c)]
-    for i in range(b[SB.n_ranges]):
-        if b[ix(SB.range + 2 * i)] <= seq < b[ix(SB.range + 2 * i + 1)]:
-            return b[ix(SB.range + 2 * i + 1)]
+    at = -1
+    while at != seq:
+        at = seq
+        for i in range(b[SB.n_ranges]):
+            if b[ix(SB.range + 2 * i)] <= seq < b[ix(SB.range + 2 * i + 1)]:
+                seq = b[ix(SB.range + 2 * i + 1)]
+        for i in range(b[SB.n_rtx]):
+            if b[ix(SB.rtx + 4 * i)] <= seq < b[ix(SB.rtx + 4 * i + 1)]:
+                seq = b[ix(SB.rtx + 4 * i + 1)]
     return seq
 
 
@@ -125,6 +145,115 @@ def tcp_enter_recovery(rx, k, b):
     b[SB.prr_out] = 0
     k[CN.ssthresh] = max(k[CN.cwnd] >> 1, 2)
     k[CN.ca_state] = CaState.recovery
+
+
+@inner
+def tcp_rtx_sent(rx, c, lo, hi, t):
+    """A retransmission of [lo, hi) left at ``t``: TCPCB_SACKED_RETRANS, its skb's timestamp renewed and
+    the skb moved to the tail of RACK's send order (tcp_update_skb_after_send: tp->tsorted_sent_queue),
+    logged with snd_max then (the new data sent after it lies above). The ones it covers (a collapse
+    took them in: tcp_collapse_retrans) leave the log; with RTX_LOG kept the oldest leaves too: RACK
+    finds it lost when it finds the oldest logged one lost, as it was sent before it, and snd_una
+    reaches it otherwise."""
+    b = rx.sb[ix(c)]
+    n = 0
+    for i in range(b[SB.n_rtx]):
+        r = SB.rtx + 4 * i
+        if lo <= b[ix(r)] and b[ix(r + 1)] <= hi:
+            continue
+        if n != i:
+            for f in range(4):
+                b[ix(SB.rtx + 4 * n + f)] = b[ix(r + f)]
+        n += 1
+    if n == RTX_LOG:
+        for m in range(4, 4 * n):
+            b[ix(SB.rtx + m - 4)] = b[ix(SB.rtx + m)]
+        n -= 1
+    r = SB.rtx + 4 * n
+    b[ix(r)] = lo
+    b[ix(r + 1)] = hi
+    b[ix(r + 2)] = rx.conn[ix(c), CN.snd_max]
+    b[ix(r + 3)] = int(t * 1000.0)
+    b[SB.n_rtx] = n + 1
+
+
+@inner
+def _unsacked_top(b, lo, hi):
+    """The end of the highest byte of [lo, hi) the scoreboard does not hold, ``lo`` if none."""
+    top = hi
+    for i in range(b[SB.n_ranges] - 1, -1, -1):
+        if b[ix(SB.range + 2 * i)] < top <= b[ix(SB.range + 2 * i + 1)]:
+            top = b[ix(SB.range + 2 * i)]
+    return max(top, lo)
+
+
+@inner
+def _rtx_delivered(b, i, una):
+    """Whether logged retransmission ``i`` is acknowledged or SACKed whole."""
+    lo = max(b[ix(SB.rtx + 4 * i)], una)
+    hi = b[ix(SB.rtx + 4 * i + 1)]
+    return hi <= lo or sacked_in(b, lo, hi) == hi - lo
+
+
+@inner
+def _rtx_lost(rx, c, b, i, una):
+    """tcp_mark_skb_lost() of logged retransmission ``i`` (LOST and SACKED_RETRANS): no longer sent
+    again, its entries not SACKed counted in TCPLostRetransmit."""
+    lo = max(b[ix(SB.rtx + 4 * i)], una)
+    hi = b[ix(SB.rtx + 4 * i + 1)]
+    if hi > lo:
+        rx.conn[ix(c), CN.lost_retrans] += _unsacked(rx, c, lo, hi)
+
+
+@inner
+def _rack_lost_retrans(rx, c, k, b, top, t):
+    """tcp_rack_detect_loss() for the retransmissions in flight, in TCP_CA_Recovery and TCP_CA_Loss,
+    where the reordering window is 0 (tcp_rack_reo_wnd: no reordering seen): one sent before the latest
+    segment this ACK delivered is lost (tcp_rack_skb_timeout() <= 0: the path does not reorder). The
+    latest is a logged retransmission delivered whole, unless it was delivered sooner than min_rtt after
+    it left (tcp_rack_advance: then its original may have been; rxlab's min_rtt is the configured RTT),
+    or the data newly delivered ending at ``top`` (not SACKed before, tcp_sacktag_one and
+    tcp_clean_rtx_queue), sent after every retransmission that left while snd_max was below it.
+    Delivered ones leave the log; lost ones leave it too (tcp_mark_skb_lost: TCPLostRetransmit), and
+    everything from snd_una neither SACKed nor in flight is lost again: what was sent again before them
+    and no longer logged was sent before the oldest logged. In TCP_CA_Loss a lost retransmission enters
+    TCP_CA_Recovery (FLAG_LOST_RETRANS in tcp_fastretrans_alert; 291a00d1a70f "tcp: reduce cwnd if
+    retransmit is lost in CA_Loss"): every segment the RTO marked is lost and not yet sent again, and
+    PRR takes the window. Returns whether any was lost."""
+    una = k[CN.snd_una]
+    n = b[SB.n_rtx]
+    now = int(t * 1000.0)
+    min_rtt = int(rx.rf[RF.rtt_us] * 1000.0)
+    older = 0
+    for i in range(n):
+        r = SB.rtx + 4 * i
+        if b[ix(r + 2)] < top:
+            older = i + 1
+        if now - b[ix(r + 3)] >= min_rtt and _rtx_delivered(b, i, una):
+            older = max(older, i)
+    kept = 0
+    for i in range(n):
+        r = SB.rtx + 4 * i
+        if _rtx_delivered(b, i, una):
+            continue
+        if i < older:
+            _rtx_lost(rx, c, b, i, una)
+            continue
+        if kept != i:
+            for f in range(4):
+                b[ix(SB.rtx + 4 * kept + f)] = b[ix(r + f)]
+        kept += 1
+    b[SB.n_rtx] = kept
+    if older == 0:
+        return False
+    if k[CN.ca_state] == CaState.loss:
+        k[CN.snd_nxt] = k[CN.snd_max]
+        k[CN.burst] = 0
+        b[SB.lost_hi] = k[CN.snd_max]
+        tcp_enter_recovery(rx, k, b)
+    b[SB.rexmit_nxt] = una
+    k[CN.lost_out] = _lost_out(rx, c, b)
+    return True
 
 
 @inner
@@ -181,17 +310,23 @@ def tcp_sack_ack(rx, c, acked, acked_segs, a, t):
     snd_una reached leave it; RACK's frontier advances (tcp_rack_advance); an ACK that reaches a SACKed
     segment means the receiver reneged: the RTO fires in max(srtt / 16, 10 ms)
     (tcp_check_sack_reneging, in every state); tcp_fastretrans_alert(): TCP_CA_Recovery ends once
-    high_seq is acknowledged (tcp_end_cwnd_reduction: cwnd = ssthresh), RACK marks losses, a loss in
-    TCP_CA_Open enters recovery. In TCP_CA_Loss only the scoreboard is kept (RACK there is not
-    modelled) and the window grows by what was delivered, acknowledged or SACKed (tcp_cong_control:
-    acked_sacked, when data was acknowledged). Returns (the segments delivered for Reno's growth, 0
-    in recovery where tcp_cwnd_reduction() sets the window; whether the xmit timer was set here)."""
+    high_seq is acknowledged (tcp_end_cwnd_reduction: cwnd = ssthresh), RACK marks losses (lost
+    retransmissions in TCP_CA_Recovery and TCP_CA_Loss, which then enters recovery), a loss in
+    TCP_CA_Open enters recovery. In TCP_CA_Loss RACK finds only lost retransmissions (new data is
+    not sent there before all the RTO marked is) and the window grows by what was delivered,
+    acknowledged or SACKed (tcp_cong_control: acked_sacked, when data was acknowledged). Returns (the
+    segments delivered for Reno's growth, 0 in recovery where tcp_cwnd_reduction() sets the window;
+    whether the xmit timer was set here)."""
     k = rx.conn[ix(c)]
     b = rx.sb[ix(c)]
     una = k[CN.snd_una]
     delivered = 0
+    logged = b[SB.n_rtx] > 0
+    top = 0  # the end of the data this ACK newly delivered, for RACK's lost retransmissions
     if acked > 0:
         prior_una = una - acked
+        if logged:
+            top = _unsacked_top(b, prior_una, una)
         held = k[CN.sacked_out]
         _sack_trim(b, una)
         k[CN.sacked_out] = rtx_sacked_segs(rx, c, una, k[CN.snd_max])
@@ -209,6 +344,8 @@ def tcp_sack_ack(rx, c, acked, acked_segs, a, t):
         start = max(a[ix(AK.sack + 2 * j)], una)
         if end <= start or end > k[CN.snd_max]:
             continue
+        if logged:
+            top = max(top, _unsacked_top(b, start, end))
         if _sack_insert(b, start, end) > 0:
             if start < b[SB.rexmit_nxt] and k[CN.ca_state] == CaState.recovery:
                 b[SB.fack] = max(b[SB.fack], k[CN.high_seq])
@@ -225,6 +362,9 @@ def tcp_sack_ack(rx, c, acked, acked_segs, a, t):
     if k[CN.ca_state] == CaState.recovery and una >= k[CN.high_seq]:
         k[CN.cwnd] = k[CN.ssthresh]
         k[CN.ca_state] = CaState.open
+        b[SB.n_rtx] = 0
+    if logged and delivered > 0 and k[CN.ca_state] != CaState.open:
+        _rack_lost_retrans(rx, c, k, b, top, t)
     armed = False
     if delivered > 0 and k[CN.ca_state] != CaState.loss:
         armed = _rack_mark_lost(rx, c, k, b, t)
@@ -257,21 +397,22 @@ def tcp_lost_may_go(rx, c, k):
     """Whether the first lost segment not SACKed may be sent again: __tcp_retransmit_skb() refuses one
     that starts beyond the window (-EAGAIN) unless it is snd_una ("our retransmit of one segment
     serves as a zero window probe")."""
-    seq = tcp_sack_skip(rx, c, rx.sb[ix(c), SB.rexmit_nxt])
+    seq = tcp_rexmit_skip(rx, c, rx.sb[ix(c), SB.rexmit_nxt])
     return seq < k[CN.snd_edge] or seq == k[CN.snd_una]
 
 
 @inner
-def tcp_retransmit_lost(rx, c):
-    """tcp_xmit_retransmit_queue(): the first lost entry not SACKed is sent again as
-    __tcp_retransmit_skb() sends it, cut to the window or collapsed (rxlab.engine.tcp_rtx;
+def tcp_retransmit_lost(rx, c, t):
+    """tcp_xmit_retransmit_queue(): the first lost entry neither SACKed nor in flight is sent again at
+    ``t`` as __tcp_retransmit_skb() sends it, cut to the window or collapsed (rxlab.engine.tcp_rtx;
     tcp_lost_may_go() said it may go; RetransSegs, TCPFastRetrans outside TCP_CA_Loss; PRR's
     prr_out). Its payload bytes go in CN.seg_len; returns its sequence number."""
     k = rx.conn[ix(c)]
     b = rx.sb[ix(c)]
-    seq = tcp_sack_skip(rx, c, b[SB.rexmit_nxt])
+    seq = tcp_rexmit_skip(rx, c, b[SB.rexmit_nxt])
     ln = tcp_retransmit_len(rx, c, seq)
     b[SB.rexmit_nxt] = seq + ln
+    tcp_rtx_sent(rx, c, seq, seq + ln, t)
     k[CN.lost_out] = _lost_out(rx, c, b)
     k[CN.seg_len] = ln
     k[CN.retrans] += 1
@@ -285,14 +426,18 @@ def tcp_timeout_mark_lost(rx, c):
     """An RTO (tcp_timeout_mark_lost, in tcp_enter_loss): the scoreboard is kept unless its head is
     SACKed, which means the receiver reneged (pruned its out-of-order queue): then it is forgotten
     (TCPSACKReneging).
-    Everything else from snd_una is lost, and rxlab sends it again in sequence from snd_una, passing
-    over what is SACKed (rxlab.engine.sender; the kernel spares segments sent within the last RTT
-    and reordering window, tcp_rack_skb_timeout(), which rxlab, keeping no send times, does not)."""
+    Everything else from snd_una is lost, the retransmissions in flight again (TCPLostRetransmit), and
+    rxlab sends it again in sequence from snd_una, passing over what is SACKed (rxlab.engine.sender;
+    the kernel spares segments sent within the last RTT and reordering window, tcp_rack_skb_timeout(),
+    which rxlab, keeping no send times of new data, does not)."""
     k = rx.conn[ix(c)]
     b = rx.sb[ix(c)]
     if b[SB.n_ranges] > 0 and b[SB.range] <= k[CN.snd_una]:
         k[CN.sack_reneging] += 1
         b[SB.n_ranges] = 0
         k[CN.sacked_out] = 0
+    for i in range(b[SB.n_rtx]):
+        _rtx_lost(rx, c, b, i, k[CN.snd_una])
+    b[SB.n_rtx] = 0
     b[SB.lost_hi] = b[SB.rexmit_nxt] = b[SB.fack] = k[CN.snd_una]
     k[CN.lost_out] = 0

@@ -150,6 +150,7 @@ class Result:
             "TCPSACKRecovery": int(self.conn[:, CN.sack_recovery].sum()),
             "TCPSACKReneging": int(self.conn[:, CN.sack_reneging].sum()),
             "TCPLossProbeRecovery": int(self.conn[:, CN.tlp_recovery].sum()),
+            "TCPLostRetransmit": int(self.conn[:, CN.lost_retrans].sum()),
             "TCPWinProbe": int(self.conn[:, CN.win_probes].sum()),
             "acks_sent": int(self.conn[:, CN.acks_sent].sum()),
             "ack_ring_full": self.ack_ring_full,
