@@ -368,6 +368,7 @@ class Socket:
         self.prior_cwnd = self.prr_delivered = self.prr_out = 0
         # the retransmissions in flight (TCPCB_SACKED_RETRANS), oldest first: (start, end, snd_max, sent at)
         self.in_flight_rtx = []
+        self.frto = 0  # F-RTO: 1 after an RTO, 2 new data first until the next ACK
         # its retransmission queue: advmss segments counted from ``grid``, but for the [start, end)
         # entries a cut (tcp_fragment) or a collapse made, after each of which they count from its end;
         # and the payload length of the segment on the wire
@@ -2068,6 +2069,7 @@ class NaiveRx:
             sock.lost_out = 0
             if sock.ca_state == "open" or (sock.ca_state == "loss" and sock.backoff == 0):  # tcp_enter_loss
                 sock.ssthresh = max(sock.cwnd >> 1, 2)
+            sock.frto = int(sock.ca_state == "open" or sock.backoff > 0)  # F-RTO step 1
             sock.ca_state, sock.high_seq = "loss", sock.snd_max
             sock.cwnd, sock.cwnd_cnt, sock.snd_nxt, sock.burst, sock.tlp_high_seq = 1, 0, sock.snd_una, 0, 0
             sock.backoff += 1
@@ -2127,7 +2129,7 @@ class NaiveRx:
             sock.tlp_high_seq = sock.snd_nxt
         else:
             if sock.burst == 0:
-                if sock.lost_out > 0:
+                if sock.lost_out > 0 and sock.frto != 2:
                     return self.retransmit_lost(sock)
                 out = self.in_flight(sock)
                 quota = min(max(sock.cwnd >> 1, 1), sock.cwnd - out)  # tcp_cwnd_test(): half cwnd at most
@@ -2174,6 +2176,8 @@ class NaiveRx:
         (in TCP_CA_Loss too) and loss recovery, timers, the zero-window probe stopped when it opens."""
         acked = ack - sock.snd_una
         wnd_update = edge != sock.snd_edge
+        if sock.frto == 2:  # F-RTO's new data went on the last ACK
+            sock.frto = 1
         if acked > 0 or edge > sock.snd_edge or edge == ack:  # tcp_may_update_window(): taken as is
             sock.snd_edge = edge
         sock.max_window = max(sock.max_window, edge - ack)
@@ -2211,10 +2215,27 @@ class NaiveRx:
                                                                  TCP_RTO_MAX_US)
                 if acked <= 0:
                     return
+        if acked > 0 and sock.ca_state == "loss" and sock.frto == 1:
+            self.frto_new_data(sock)
         if not armed and (acked > 0 or sock.recovery in (0, 4)):
             self.arm_xmit_timer(sock)
         if self.can_send(sock):
             self.sndq_push(sock)
+
+    def frto_new_data(self, sock):
+        """F-RTO step 2b (tcp_process_loss): the first ACK advancing snd_una after an RTO, nothing new
+        sent since, sends new data first if a segment fits both windows (REXMIT_NEW); the segments not
+        yet sent again keep their lost marks for the next ACK. Else F-RTO ends."""
+        if sock.snd_max != sock.high_seq:
+            return
+        if sock.snd_max + self.mss > sock.snd_edge or self.in_flight(sock) >= sock.cwnd:
+            sock.frto = 0
+            return
+        sock.frto = 2
+        if sock.snd_nxt < sock.snd_max:
+            sock.rexmit_nxt, sock.lost_hi = sock.snd_nxt, sock.snd_max
+            sock.lost_out = self.lost_count(sock)
+            sock.snd_nxt, sock.burst = sock.snd_max, 0
 
     def process_tlp_ack(self, sock, ack, dsack, dup):
         """tcp_process_tlp_ack(): a probe of new data is done once acknowledged; one that resent the last
@@ -2333,7 +2354,7 @@ class NaiveRx:
         if latest < 0:
             return
         if sock.ca_state == "loss":
-            sock.snd_nxt, sock.burst, sock.lost_hi = sock.snd_max, 0, sock.snd_max
+            sock.snd_nxt, sock.burst, sock.lost_hi, sock.frto = sock.snd_max, 0, sock.snd_max, 0
             self.enter_recovery(sock)
         sock.rexmit_nxt = sock.snd_una
         sock.lost_out = self.lost_count(sock)
@@ -2441,7 +2462,8 @@ class NaiveRx:
         self.rtx_sent(sock, seq, seq + sock.seg_len)
         sock.lost_out = self.lost_count(sock)
         sock.stats["retrans"] += 1
-        sock.stats["fast_retrans"] += 1
+        if sock.ca_state != "loss":  # TCPSlowStartRetrans in TCP_CA_Loss
+            sock.stats["fast_retrans"] += 1
         sock.prr_out += 1
         return seq
 

@@ -460,6 +460,38 @@ def test_rack_finds_a_retransmission_lost_from_what_was_sent_after_it():
             assert out[:lost, 0].tolist() == [0, mss][:lost] and k[CN.fast_retrans] == 2 + lost, case
 
 
+def test_f_rto_sends_new_data_on_the_first_ack_after_an_rto():
+    """F-RTO (RFC 5682 sec 3.1; net.ipv4.tcp_frto = 2, tcp_process_loss), on a sender set by hand just
+    after an RTO (TCP_CA_Loss, ten segments out, the head sent again, cwnd 1): the ACK of the head
+    advances snd_una short of high_seq with nothing new sent since the RTO, so the sender sends new data
+    (step 2b, REXMIT_NEW) in the window this ACK grew to two segments, not the next lost segment. The
+    next ACK, a SACK of that new data, shows the loss real (step 3a): the segments the RTO marked go
+    again first, as retransmissions in TCP_CA_Loss (TCPSlowStartRetrans, not TCPFastRetrans). With a
+    window that cannot take a new segment F-RTO ends at once and the lost segments go on from snd_una."""
+    mss = advmss(1500)
+    for edge in (30 * mss, 10 * mss + 100):
+        rx = _by_hand()
+        k, b = rx.conn[0], rx.sb[0]
+        k[CN.snd_nxt], k[CN.snd_max], k[CN.high_seq], k[CN.snd_edge] = mss, 10 * mss, 10 * mss, edge
+        k[CN.cwnd], k[CN.ssthresh], k[CN.cwnd_limited], k[CN.ca_state] = 1, 5, 1, CaState.loss
+        b[SB.frto] = 1
+        a = np.zeros(AK.n, np.int64)
+        _tcp_ack(rx, mss, edge, a)
+        out = np.zeros((4, 2), np.int64)
+        n = _send_while_allowed(rx, out)
+        assert k[CN.cwnd] == 2 and k[CN.ca_state] == CaState.loss, edge
+        if edge < 11 * mss:
+            assert b[SB.frto] == 0 and out[:n, 0].tolist() == [mss, 2 * mss] and k[CN.lost_out] == 0
+            continue
+        assert b[SB.frto] == 2 and out[:n, 0].tolist() == [10 * mss, 11 * mss]
+        assert k[CN.lost_out] == 9 and k[CN.retrans] == 0
+        a[AK.sack], a[AK.sack + 1] = 10 * mss, 11 * mss
+        _tcp_ack(rx, mss, edge, a)
+        n = _send_while_allowed(rx, out)
+        assert b[SB.frto] == 1 and out[:n, 0].tolist() == [mss]
+        assert k[CN.retrans] == 1 and k[CN.fast_retrans] == 0 and k[CN.lost_out] == 8
+
+
 def test_in_tcp_ca_loss_the_head_goes_again_into_a_closed_window():
     """__tcp_retransmit_skb() refuses a retransmission that starts beyond tcp_wnd_end() (-EAGAIN) unless
     it is snd_una, "our retransmit of one segment serves as a zero window probe": in TCP_CA_Loss, with

@@ -397,7 +397,8 @@ class SB(IntEnum):
     # the retransmissions in flight (TCPCB_SACKED_RETRANS), in the order they left (RACK, rxlab.engine.tcp_sack)
     n_rtx = 42 + 2 * 16
     rtx = 43 + 2 * 16  # of each: start, end, snd_max when it left, the time it left (ns, its skb_mstamp)
-    n = 43 + 2 * 16 + 4 * 8
+    frto = 43 + 2 * 16 + 4 * 8  # tp->frto (F-RTO, RFC 5682): 1 after an RTO, 2 new data first until the next ACK
+    n = 44 + 2 * 16 + 4 * 8
 
 
 class OS(IntEnum):

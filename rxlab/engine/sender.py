@@ -15,7 +15,8 @@ probe goes out 2 x srtt + 2 ms after the last send or ACK (tcp_schedule_loss_pro
 with one packet out), then the RTO (srtt + TCP_RTO_MIN, doubled per timeout: the
 configured RTT is srtt, rttvar at its floor) puts the sender in TCP_CA_Loss: everything from snd_una
 the SACK scoreboard does not hold is sent again, the window restarts at one segment (tcp_enter_loss,
-tcp_timeout_mark_lost, Reno's ssthresh half the window).
+tcp_timeout_mark_lost, Reno's ssthresh half the window), new data first on the first ACK if the window
+allows (F-RTO, tcp_frto_new_data).
 A window too small for a segment with nothing in flight arms the zero-window probe
 (tcp_check_probe_timer, tcp_probe0_when), which carries data cut to the window when it is open by
 less than a segment (tcp_write_wakeup); a retransmission is cut to the window too
@@ -33,6 +34,7 @@ from rxlab.engine.tcp_rtx import (
 )
 from rxlab.engine.tcp_sack import (
     tcp_lost_may_go,
+    tcp_lost_out,
     tcp_packets_in_flight,
     tcp_rack_reo_timeout,
     tcp_retransmit_lost,
@@ -187,6 +189,8 @@ def tcp_xmit_timer(rx, c, t):
         tcp_timeout_mark_lost(rx, c)
         if k[CN.ca_state] == CaState.open or (k[CN.ca_state] == CaState.loss and k[CN.backoff] == 0):
             k[CN.ssthresh] = max(k[CN.cwnd] >> 1, 2)  # tcp_reno_ssthresh
+        # F-RTO step 1: unless loss recovery was under way, but for a timeout recurring on the same snd_una
+        rx.sb[ix(c), SB.frto] = 1 if k[CN.ca_state] == CaState.open or k[CN.backoff] > 0 else 0
         k[CN.ca_state] = CaState.loss
         k[CN.high_seq] = k[CN.snd_max]
         k[CN.cwnd] = 1
@@ -290,7 +294,7 @@ def sender_xmit(rx, c, t):
         k[CN.tlp_high_seq] = k[CN.snd_nxt]
     else:
         if k[CN.burst] == 0:
-            if k[CN.lost_out] > 0:
+            if k[CN.lost_out] > 0 and rx.sb[ix(c), SB.frto] != 2:
                 return tcp_retransmit_lost(rx, c, t)
             out = tcp_packets_in_flight(rx, c, k)
             quota = min(max(k[CN.cwnd] >> 1, 1), k[CN.cwnd] - out)  # tcp_cwnd_test(): at most half cwnd
@@ -408,6 +412,8 @@ def tcp_ack(rx, c, ack, edge, t, a):
     mss = rx.rc[RC.advmss]
     acked = ack - k[CN.snd_una]
     wnd_update = edge != k[CN.snd_edge]
+    if rx.sb[ix(c), SB.frto] == 2:  # F-RTO's new data went on the last ACK: lost segments first again
+        rx.sb[ix(c), SB.frto] = 1
     if acked > 0 or edge > k[CN.snd_edge] or edge == ack:  # tcp_may_update_window(): snd_wnd = nwin
         k[CN.snd_edge] = edge
     k[CN.max_window] = max(k[CN.max_window], edge - ack)
@@ -448,10 +454,38 @@ def tcp_ack(rx, c, ack, edge, t, a):
                       t + min(base * 2.0 ** min(k[CN.backoff], PROBE0_BACKOFF_MAX), TCP_RTO_MAX_US))
             if acked <= 0:
                 return
+    if acked > 0 and k[CN.ca_state] == CaState.loss and rx.sb[ix(c), SB.frto] == 1:
+        tcp_frto_new_data(rx, c, k, mss)
     if not armed and (acked > 0 or k[CN.recovery] == 0 or k[CN.recovery] == 4):
         tcp_arm_xmit_timer(rx, c, t)
     if can_send(rx, c):
         sndq_push(rx, c)
+
+
+@inner
+def tcp_frto_new_data(rx, c, k, mss):
+    """F-RTO (RFC 5682 sec 3.1, SACK-enhanced; net.ipv4.tcp_frto = 2, tcp_process_loss): the first ACK
+    after an RTO that advances snd_una, short of high_seq and with no new data sent since, sends new
+    data instead of more retransmissions (step 2b, REXMIT_NEW) if a segment of it fits in the window and
+    the congestion window, as updated by this ACK (tcp_xmit_recovery pushes after tcp_cong_control);
+    else F-RTO ends (tp->frto = 0) and retransmission goes on. The segments the RTO marked lost and not
+    yet sent again, [snd_nxt, snd_max) for rxlab's resending from snd_una, keep their marks
+    (rxlab.engine.tcp_sack) and go first from the next ACK (REXMIT_LOST, step 3a). An RTO found
+    spurious, never-retransmitted data below high_seq acknowledged or SACKed (step 3b), is not undone:
+    rxlab's RTOs follow drops."""
+    b = rx.sb[ix(c)]
+    if k[CN.snd_max] != k[CN.high_seq]:
+        return
+    if k[CN.snd_max] + mss > k[CN.snd_edge] or tcp_packets_in_flight(rx, c, k) >= k[CN.cwnd]:
+        b[SB.frto] = 0
+        return
+    b[SB.frto] = 2
+    if k[CN.snd_nxt] < k[CN.snd_max]:
+        b[SB.rexmit_nxt] = k[CN.snd_nxt]
+        b[SB.lost_hi] = k[CN.snd_max]
+        k[CN.lost_out] = tcp_lost_out(rx, c, b)
+        k[CN.snd_nxt] = k[CN.snd_max]
+        k[CN.burst] = 0
 
 
 @inner

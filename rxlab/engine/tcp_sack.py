@@ -28,7 +28,7 @@ from rxlab.engine.timers import timer_arm
 from rxlab.kernel.tcp import TCP_REORDERING, TCP_SACK_BLOCKS_SENT, TCP_TIMEOUT_MIN_US
 
 SB_RANGES = (SB.grid - SB.range) // 2
-RTX_LOG = (SB.n - SB.rtx) // 4
+RTX_LOG = (SB.frto - SB.rtx) // 4
 
 
 @inner
@@ -90,7 +90,7 @@ def _unsacked(rx, c, lo, hi):
 
 
 @inner
-def _lost_out(rx, c, b):
+def tcp_lost_out(rx, c, b):
     """Entries in [rexmit_nxt, lost_hi) neither SACKed nor sent again and in flight."""
     lo, hi = b[SB.rexmit_nxt], b[SB.lost_hi]
     if hi <= lo:
@@ -250,9 +250,10 @@ def _rack_lost_retrans(rx, c, k, b, top, t):
         k[CN.snd_nxt] = k[CN.snd_max]
         k[CN.burst] = 0
         b[SB.lost_hi] = k[CN.snd_max]
+        b[SB.frto] = 0
         tcp_enter_recovery(rx, k, b)
     b[SB.rexmit_nxt] = una
-    k[CN.lost_out] = _lost_out(rx, c, b)
+    k[CN.lost_out] = tcp_lost_out(rx, c, b)
     return True
 
 
@@ -294,7 +295,7 @@ def _rack_mark_lost(rx, c, k, b, t):
         return False
     if k[CN.ca_state] == CaState.recovery or k[CN.sacked_out] >= TCP_REORDERING:
         b[SB.lost_hi] = hi
-        k[CN.lost_out] = _lost_out(rx, c, b)
+        k[CN.lost_out] = tcp_lost_out(rx, c, b)
         return False
     k[CN.recovery] = 4
     reo_wnd = float(int(rx.rf[RF.rtt_us]) >> 2)  # min(min_rtt >> 2, srtt): the configured RTT is both
@@ -353,7 +354,7 @@ def tcp_sack_ack(rx, c, acked, acked_segs, a, t):
     if a[AK.sack + 1] != 0:
         k[CN.sacked_out] = rtx_sacked_segs(rx, c, una, k[CN.snd_max])
         delivered += k[CN.sacked_out] - held
-    lost_before = _lost_out(rx, c, b)
+    lost_before = tcp_lost_out(rx, c, b)
     k[CN.lost_out] = lost_before
     if acked > 0 and b[SB.n_ranges] > 0 and b[SB.range] == una:  # FLAG_SACK_RENEGING
         k[CN.recovery] = 2
@@ -386,7 +387,7 @@ def tcp_rack_reo_timeout(rx, c, t):
     b = rx.sb[ix(c)]
     lost_before = k[CN.lost_out]
     b[SB.lost_hi] = max(b[SB.lost_hi], b[SB.fack])
-    k[CN.lost_out] = _lost_out(rx, c, b)
+    k[CN.lost_out] = tcp_lost_out(rx, c, b)
     if k[CN.lost_out] != lost_before and k[CN.ca_state] != CaState.recovery:
         tcp_enter_recovery(rx, k, b)
         tcp_cwnd_reduction(rx, c, k, b, 1, k[CN.lost_out] - lost_before, False)
@@ -413,10 +414,11 @@ def tcp_retransmit_lost(rx, c, t):
     ln = tcp_retransmit_len(rx, c, seq)
     b[SB.rexmit_nxt] = seq + ln
     tcp_rtx_sent(rx, c, seq, seq + ln, t)
-    k[CN.lost_out] = _lost_out(rx, c, b)
+    k[CN.lost_out] = tcp_lost_out(rx, c, b)
     k[CN.seg_len] = ln
     k[CN.retrans] += 1
-    k[CN.fast_retrans] += 1
+    if k[CN.ca_state] != CaState.loss:  # TCPSlowStartRetrans in TCP_CA_Loss (F-RTO's lost segments)
+        k[CN.fast_retrans] += 1
     b[SB.prr_out] += 1
     return seq
 
