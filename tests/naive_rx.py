@@ -319,6 +319,7 @@ class Socket:
         self.ofo = []
         self.ofo_n = {}  # the segments each skb on it holds
         self.sacks = []
+        self.dsack = None  # the D-SACK block the next ACK carries (tp->duplicate_sack while rx_opt.dsack)
         # packet bytes in pages of each queued skb (rxlab's dynamic memory efficiency): a skb built
         # on a buffer, or copied into a page_frag head, holds its length in pages; one copied into
         # a kmalloc'ed head holds none; a coalesced skb adds what it stole
@@ -1437,6 +1438,9 @@ class NaiveRx:
         if seq + payload > wend and (seq > wend or sock.receive_queue):
             core.c["BeyondWindow"] += 1
             sock.stats["oow_drops"] += segs
+            if seq < sock.rcv_nxt:  # tcp_send_dupack(): quick-ack mode, the old bytes D-SACKed
+                self.tcp_incr_quickack(sock)
+                sock.dsack = (seq, sock.rcv_nxt)
             self.tcp_send_ack(sock)
             core.skb_free(s, cpu, True)
             return
@@ -1455,6 +1459,7 @@ class NaiveRx:
             self.tcp_data_queue_ofo(sock, s, cpu, segs, payload, seg, in_pages, seq)
             return
         if seq < sock.rcv_nxt:  # its old bytes: whole segments, and part of one cut otherwise before
+            sock.dsack = (seq, sock.rcv_nxt)  # the old bytes D-SACKed
             gone = sock.rcv_nxt - seq
             old = gone // seg
             core.skbs[s][2] -= old * self.mtu + gone - old * seg
@@ -1629,13 +1634,17 @@ class NaiveRx:
                     break
                 if seq < e[1]:
                     if end <= e[1]:
+                        sock.dsack = (seq, end)
                         core.c["TCPOFOMerge"] += 1
                         del sock.page_bytes[s]
                         sock.stats["dup_data"] += sock.ofo_n.pop(s)
                         core.skb_free(s, cpu, True)
                         self.tcp_sack_new_ofo_skb(sock, seq, end)
                         return "dropped"
-                    if seq == e[0]:
+                    if seq > e[0]:  # partial overlap
+                        sock.dsack = (seq, e[1])
+                    else:
+                        self.dsack_extend(sock, e[0], e[1])
                         core.c["TCPOFOMerge"] += 1
                         sock.stats["dup_data"] += sock.ofo_n[e[2]]
                         self.ofo_free(sock, i, cpu)
@@ -1647,11 +1656,22 @@ class NaiveRx:
                 i = len(q)
         q.insert(i, [seq, end, s])
         while i + 1 < len(q) and end > q[i + 1][0] and end >= q[i + 1][1]:
+            self.dsack_extend(sock, q[i + 1][0], q[i + 1][1])
             core.c["TCPOFOMerge"] += 1
             sock.stats["dup_data"] += sock.ofo_n[q[i + 1][2]]
             self.ofo_free(sock, i + 1, cpu)
+        if i + 1 < len(q) and end > q[i + 1][0]:
+            self.dsack_extend(sock, q[i + 1][0], end)
         self.tcp_sack_new_ofo_skb(sock, seq, end)
         return "queued"
+
+    @staticmethod
+    def dsack_extend(sock, seq, end):
+        """tcp_dsack_extend(): the pending D-SACK grows over [seq, end) if they meet, else stays; or is set."""
+        if sock.dsack is None:
+            sock.dsack = (seq, end)
+        elif seq <= sock.dsack[1] and sock.dsack[0] <= end:
+            sock.dsack = (min(seq, sock.dsack[0]), max(end, sock.dsack[1]))
 
     def tcp_sack_new_ofo_skb(self, sock, seq, end):
         """A block it touches grows over it, goes first and swallows those it reaches; else a new first
@@ -1838,19 +1858,20 @@ class NaiveRx:
             sock.ack_pending = False
             self.timers.pop(self.slot(sock, 1), None)
         sock.stats["acks_sent"] += 1
+        dsack, sock.dsack = sock.dsack, None  # a D-SACK block takes the place of the last SACK block
         if len(self.acks) == self.ack_cap:
             self.ack_ring_full += 1
             return
+        blocks = sock.sacks[:TCP_SACK_BLOCKS_SENT - (dsack is not None)]
         self.acks.append((self.now + self.cfg.rtt_us, sock.c, sock.rcv_nxt, edge,
-                          tuple(tuple(b) for b in sock.sacks[:TCP_SACK_BLOCKS_SENT]), None))
+                          tuple(tuple(b) for b in blocks), dsack))
 
     def tcp_send_dsack(self, sock, start, end):
-        """The immediate ACK of a segment that arrived again, carrying its D-SACK block (tcp_dsack_set)."""
-        queued = len(self.acks)
+        """The immediate ACK of a segment that arrived again, carrying its D-SACK block (tcp_dsack_set),
+        which takes the place of the last SACK block the option space holds (tcp_established_options)."""
+        sock.dsack = (start, end)
         self.tcp_incr_quickack(sock)
         self.tcp_ack_now(sock)
-        if len(self.acks) > queued:
-            self.acks[-1] = self.acks[-1][:5] + ((start, end),)
 
     def tcp_ack_now(self, sock):
         sock.ack_pending = True

@@ -5,11 +5,14 @@ SACK blocks in the ACKs, pruning under pressure. Small runs: both passes."""
 import functools
 import itertools
 
+import numba
+
 from rxlab import SimConfig, simulate
 from rxlab.counters import Ctr
 from rxlab.engine.layout import AK, CN, EV, NONE, OF, OS, SK
 from rxlab.engine.loop import seed_rng
-from rxlab.engine.tcp_ofo import tcp_ofo_purge
+from rxlab.engine.tcp_ofo import tcp_dsack_set, tcp_ofo_purge
+from rxlab.engine.tcp_output import tcp_send_ack
 from rxlab.kernel.tcp import TCP_NUM_SACKS, TCP_SACK_BLOCKS_SENT, advmss
 from rxlab.model.simulate import build, plan, run_sliced
 
@@ -96,3 +99,34 @@ def test_pruning_drops_the_out_of_order_queue_from_its_end():
     mss = advmss(1500)
     assert all(k[CN.packets] * mss == k[CN.rcv_nxt] > 0 for k in r.conn)
     assert r.metrics()["drop_tcp_ofo"] == r.conn[:, CN.ofo_drops].sum()
+
+
+@numba.njit(cache=True)
+def _dsack_then_two_acks(rx, start, end):
+    """A D-SACK of [start, end) pending, then two ACKs (the engine's kernels have no Python wrapper)."""
+    tcp_dsack_set(rx.ofo[0], start, end)
+    tcp_send_ack(rx, 0, 0.0)
+    tcp_send_ack(rx, 0, 0.0)
+
+
+def test_a_d_sack_block_takes_the_place_of_the_last_sack_block():
+    """tcp_established_options(): beside the timestamps the option space holds TCP_SACK_BLOCKS_SENT
+    blocks, and a pending D-SACK block (tcp_dsack_set: tp->rx_opt.dsack) is one of them (eff_sacks =
+    num_sacks + dsack), written first and then cleared (tcp_options_write): the ACK carrying it has one
+    SACK block fewer, the next ACK all of them and no D-SACK. On a receiver set by hand: four SACK
+    blocks kept, a duplicate segment pending."""
+    mss = advmss(1500)
+    cfg = SimConfig(queues=1, connections=1)
+    rx = build(cfg, plan(cfg))[1]
+    o = rx.ofo[0]
+    o[OF.num_sacks] = TCP_NUM_SACKS
+    for i in range(TCP_NUM_SACKS):  # the most recent first
+        o[OF.sack + 2 * i], o[OF.sack + 2 * i + 1] = (10 - 2 * i) * mss, (11 - 2 * i) * mss
+    _dsack_then_two_acks(rx, mss, 2 * mss)
+    head = rx.evq[EV.ack_head]
+    first, second = rx.ack[head], rx.ack[head + 1]
+    edges = [e for i in range(TCP_SACK_BLOCKS_SENT) for e in ((10 - 2 * i) * mss, (11 - 2 * i) * mss)]
+    sent = AK.sack + 2 * TCP_SACK_BLOCKS_SENT
+    assert (first[AK.dsack], first[AK.dsack + 1]) == (mss, 2 * mss) and o[OF.dsack + 1] == 0
+    assert first[AK.sack:sent - 2].tolist() == edges[:-2] and first[sent - 1] == 0  # end 0: no third block
+    assert second[AK.dsack + 1] == 0 and second[AK.sack:sent].tolist() == edges

@@ -375,7 +375,8 @@ class OF(IntEnum):
     count = 2
     num_sacks = 3  # tp->rx_opt.num_sacks
     sack = 4  # tp->selective_acks[TCP_NUM_SACKS]: start and end of each, the most recent first
-    n = 12
+    dsack = 12  # tp->duplicate_sack[0] while tp->rx_opt.dsack: start and end (end 0: none), for the next ACK
+    n = 14
 
 
 class SB(IntEnum):

@@ -16,6 +16,7 @@ from rxlab.engine.tcp import alloc_skb_truesize, tcp_grow_window, tcp_measure_rc
 from rxlab.engine.tcp_ofo import (
     OFO_DROPPED,
     OFO_QUEUED,
+    tcp_dsack_set,
     tcp_ofo_insert,
     tcp_ofo_queue,
     tcp_prune_ofo_queue,
@@ -209,7 +210,8 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     is dropped (DelayedACKLost, quick-ack mode and an ACK at once); data after a hole that starts at the
     window's right edge or beyond is dropped as out_of_window (CN.oow_drops, no MIB: quick-ack mode and
     an ACK at once), other data after a hole goes to the out-of-order queue (tcp_data_queue_ofo, which
-    sets no ICSK_ACK_NOMEM); a segment partly queued already keeps only its new bytes. In-order data
+    sets no ICSK_ACK_NOMEM); a segment partly queued already keeps only its new bytes, the old ones
+    D-SACKed in the next ACK (tcp_dsack_set). In-order data
     meeting a zero receive window (tcp_receive_window() == 0) is dropped (TCPZeroWindowDrop,
     CN.zwin_drops; out_of_window: quick-ack mode and an ACK at once).
     tcp_try_rmem_schedule() by the release's admission rule
@@ -239,6 +241,9 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
     if seq + payload > wend and (seq > wend or k[CN.count] > 0):
         st.c[Ctr.BeyondWindow] += 1
         k[CN.oow_drops] += segs
+        if seq < k[CN.rcv_nxt]:  # tcp_send_dupack(): quick-ack mode, the old bytes D-SACKed
+            tcp_incr_quickack(rx, c)
+            tcp_dsack_set(rx.ofo[ix(c)], seq, k[CN.rcv_nxt])
         tcp_send_ack(rx, c, t)
         return TRUE
     if seq + payload <= k[CN.rcv_nxt]:  # "A retransmit, 2nd most common case. Force an immediate ack."
@@ -255,7 +260,8 @@ def tcp_queue(st, rx, c, s, cpu, segs, payload, seg, seq, t):
         return FALSE
     if seq < k[CN.rcv_nxt]:  # "Partial packet, seq < rcv_next < end_seq": only the new bytes count
         # the old bytes: whole segments, and part of one when a retransmission was cut or collapsed
-        # differently from what arrived before (rxlab.engine.tcp_rtx)
+        # differently from what arrived before (rxlab.engine.tcp_rtx); they are D-SACKed
+        tcp_dsack_set(rx.ofo[ix(c)], seq, k[CN.rcv_nxt])
         gone = k[CN.rcv_nxt] - seq
         old = gone // seg
         cut = old * rc[RC.mtu] + gone - old * seg

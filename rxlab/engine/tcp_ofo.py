@@ -4,9 +4,9 @@ in an rb-tree by sequence (tp->out_of_order_queue, 9f5afeae5152, 4.9) with its l
 (tp->ooo_last_skb); rxlab keeps a list by sequence, linked through ``rcvq_next`` forwards and
 ``ofo_seq[:, OS.prev]`` backwards, and looks at the last skb first as the kernel does, so the usual
 case (a segment after the highest one queued) costs no walk. Every skb on it is charged to
-sk_rmem_alloc by its truesize (skb_set_owner_r) and holds its pages. rxlab sends no D-SACK for
-out-of-order data that arrives again (tcp_dsack_set; only for data below rcv_nxt:
-rxlab.engine.tcp_output.tcp_send_dsack) and does not collapse the queue (tcp_collapse_ofo_queue)."""
+sk_rmem_alloc by its truesize (skb_set_owner_r) and holds its pages. Data that arrives again is
+D-SACKed in the next ACK (tcp_dsack_set, tcp_dsack_extend; rxlab.engine.tcp_output.tcp_send_ack). rxlab
+does not collapse the queue (tcp_collapse_ofo_queue)."""
 
 from rxlab.counters import Ctr
 from rxlab.engine.jit import called, inner, ix, kernel
@@ -29,6 +29,25 @@ def _sack_extend(o, i, seq, end):
         o[ix(j + 1)] = max(o[ix(j + 1)], end)
         return True
     return False
+
+
+@inner
+def tcp_dsack_set(o, seq, end):
+    """tcp_dsack_set(): [seq, end) arrived again; the next ACK carries it as its D-SACK block
+    (tp->duplicate_sack[0], tp->rx_opt.dsack)."""
+    o[OF.dsack] = seq
+    o[OF.dsack + 1] = end
+
+
+@inner
+def tcp_dsack_extend(o, seq, end):
+    """tcp_dsack_extend(): the pending D-SACK block grows over [seq, end) if they touch or overlap
+    (tcp_sack_extend), else stays; with none pending, tcp_dsack_set()."""
+    if o[OF.dsack + 1] == 0:
+        tcp_dsack_set(o, seq, end)
+    elif seq <= o[OF.dsack + 1] and o[OF.dsack] <= end:
+        o[OF.dsack] = min(o[OF.dsack], seq)
+        o[OF.dsack + 1] = max(o[OF.dsack + 1], end)
 
 
 @inner
@@ -155,7 +174,9 @@ def tcp_ofo_insert(st, rx, c, s, seq, end, segs, cpu):
     place, is coalesced into it (tcp_ooo_try_coalesce); one whose data is all queued already is
     dropped (TCPOFOMerge); one that starts with a queued skb and covers it replaces it (TCPOFOMerge)
     and the skbs it covers after it go too (TCPOFOMerge each); one partly overlapping is queued
-    whole. Then tcp_sack_new_ofo_skb(). Returns OFO_QUEUED if ``s`` itself went on the queue (the
+    whole. What was queued already is D-SACKed: all of a dropped skb, the overlap of a partly
+    overlapping one, the skbs replaced or covered and the part of the next it reaches (tcp_dsack_set,
+    tcp_dsack_extend). Then tcp_sack_new_ofo_skb(). Returns OFO_QUEUED if ``s`` itself went on the queue (the
     caller charges its truesize, after tcp_grow_window() as the kernel's ``end:`` does), OFO_COALESCED
     or OFO_DROPPED."""
     k = rx.conn[ix(c)]
@@ -186,6 +207,7 @@ def tcp_ofo_insert(st, rx, c, s, seq, end, segs, cpu):
             break
         if seq < rx.ofo_seq[ix(p), OS.end]:
             if end <= rx.ofo_seq[ix(p), OS.end]:  # "All the bits are present. Drop."
+                tcp_dsack_set(o, seq, end)
                 st.c[Ctr.TCPOFOMerge] += 1
                 k[CN.held] -= st.skbs[ix(s), SK.page_len]
                 k[CN.ofo_segs] -= segs
@@ -193,7 +215,10 @@ def tcp_ofo_insert(st, rx, c, s, seq, end, segs, cpu):
                 skb_free(st, s, cpu, TRUE)
                 tcp_sack_new_ofo_skb(o, seq, end)
                 return OFO_DROPPED
-            if seq == rx.ofo_seq[ix(p), OS.seq]:  # s covers p: it takes p's place
+            if seq > rx.ofo_seq[ix(p), OS.seq]:  # "Partial overlap."
+                tcp_dsack_set(o, seq, rx.ofo_seq[ix(p), OS.end])
+            else:  # s covers p: it takes p's place
+                tcp_dsack_extend(o, seq, rx.ofo_seq[ix(p), OS.end])
                 st.c[Ctr.TCPOFOMerge] += 1
                 k[CN.dup_data] += rx.ofo_seq[ix(p), OS.segs]
                 nxt = rx.rcvq_next[ix(p)]
@@ -210,10 +235,13 @@ def tcp_ofo_insert(st, rx, c, s, seq, end, segs, cpu):
     p = rx.rcvq_next[ix(s)]
     while p != NONE and end > rx.ofo_seq[ix(p), OS.seq] and end >= rx.ofo_seq[ix(p), OS.end]:
         nxt = rx.rcvq_next[ix(p)]
+        tcp_dsack_extend(o, rx.ofo_seq[ix(p), OS.seq], rx.ofo_seq[ix(p), OS.end])
         st.c[Ctr.TCPOFOMerge] += 1
         k[CN.dup_data] += rx.ofo_seq[ix(p), OS.segs]
         _ofo_drop(st, rx, k, o, p, cpu, TRUE)
         p = nxt
+    if p != NONE and end > rx.ofo_seq[ix(p), OS.seq]:  # s reaches into the next one
+        tcp_dsack_extend(o, rx.ofo_seq[ix(p), OS.seq], end)
     tcp_sack_new_ofo_skb(o, seq, end)
     return OFO_QUEUED
 

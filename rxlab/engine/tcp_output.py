@@ -6,6 +6,7 @@ later (``rx.ack``: every ACK takes the same time, so the ring is in order of arr
 from rxlab.engine.jit import inner, ix
 from rxlab.engine.layout import AK, CF, CN, EV, OF, RC, RF, Timer
 from rxlab.engine.tcp import __tcp_select_window, tcp_select_window
+from rxlab.engine.tcp_ofo import tcp_dsack_set
 from rxlab.engine.timers import timer_arm, timer_cancel
 from rxlab.kernel.tcp import TCP_DELACK_MIN_US, TCP_MAX_QUICKACKS, TCP_RTO_MIN_US, TCP_SACK_BLOCKS_SENT
 
@@ -14,9 +15,9 @@ from rxlab.kernel.tcp import TCP_DELACK_MIN_US, TCP_MAX_QUICKACKS, TCP_RTO_MIN_U
 def tcp_send_ack(rx, c, t):
     """tcp_send_ack(): an ACK of rcv_nxt, advertising tcp_select_window()'s window (rxlab.engine.tcp:
     rcv_wup becomes rcv_nxt, the offered window is not shrunk) and the first SACK blocks
-    (tcp_established_options: TCP_SACK_BLOCKS_SENT beside the timestamps; a D-SACK only from
-    tcp_send_dsack). It reaches the
-    sender at ``t`` + RTT.
+    (tcp_established_options: TCP_SACK_BLOCKS_SENT beside the timestamps), or a D-SACK block pending
+    and one SACK block fewer (eff_sacks = num_sacks + dsack; tcp_options_write writes it first and
+    clears it; rxlab beside them). It reaches the sender at ``t`` + RTT.
     The delayed ACK is cancelled and quick-ack mode counts one ACK down (tcp_event_ack_sent,
     tcp_dec_quickack_mode)."""
     k = rx.conn[ix(c)]
@@ -27,6 +28,9 @@ def tcp_send_ack(rx, c, t):
         k[CN.ack_pending] = 0
         timer_cancel(rx, c * Timer.n + Timer.delack)
     k[CN.acks_sent] += 1
+    o = rx.ofo[ix(c)]
+    dsack_end = o[OF.dsack + 1]  # sent with this ACK, so no longer pending
+    o[OF.dsack + 1] = 0
     ev = rx.evq
     cap = rx.ack_t.shape[0]
     if ev[EV.ack_count] == cap:
@@ -39,14 +43,14 @@ def tcp_send_ack(rx, c, t):
     a[AK.conn] = c
     a[AK.seq] = k[CN.rcv_nxt]
     a[AK.edge] = edge
-    o = rx.ofo[ix(c)]
-    n = min(o[OF.num_sacks], TCP_SACK_BLOCKS_SENT)
+    n = min(o[OF.num_sacks], TCP_SACK_BLOCKS_SENT - (dsack_end != 0))
     for j in range(n):
         a[ix(AK.sack + 2 * j)] = o[ix(OF.sack + 2 * j)]
         a[ix(AK.sack + 2 * j + 1)] = o[ix(OF.sack + 2 * j + 1)]
     if n < TCP_SACK_BLOCKS_SENT:
         a[ix(AK.sack + 2 * n + 1)] = 0  # the blocks end with an empty one
-    a[AK.dsack + 1] = 0
+    a[AK.dsack] = o[OF.dsack]
+    a[AK.dsack + 1] = dsack_end
     ev[EV.ack_count] += 1
 
 
@@ -54,16 +58,10 @@ def tcp_send_ack(rx, c, t):
 def tcp_send_dsack(rx, c, t, start, end):
     """A segment [start, end) that arrived again, all of it below rcv_nxt: tcp_dsack_set() and the
     immediate ACK tcp_data_queue() forces ("A retransmit, 2nd most common case"), which carries the
-    D-SACK block (tcp_options_write writes it first, before the SACK blocks; rxlab beside them)."""
-    ev = rx.evq
-    queued = ev[EV.ack_count]
+    D-SACK block (tcp_send_ack)."""
+    tcp_dsack_set(rx.ofo[ix(c)], start, end)
     tcp_incr_quickack(rx, c)
     tcp_ack_now(rx, c, t)
-    if ev[EV.ack_count] > queued:
-        i = ev[EV.ack_head] + queued
-        i = i - rx.ack_t.shape[0] if i >= rx.ack_t.shape[0] else i
-        rx.ack[ix(i), AK.dsack] = start
-        rx.ack[ix(i), AK.dsack + 1] = end
 
 
 @inner
