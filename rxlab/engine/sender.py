@@ -22,7 +22,7 @@ A window too small for a segment with nothing in flight arms the zero-window pro
 less than a segment (tcp_write_wakeup); a retransmission is cut to the window too
 (__tcp_retransmit_skb: rxlab.engine.tcp_rtx)."""
 
-from rxlab.engine.jit import inner, ix, kernel
+from rxlab.engine.jit import called, inner, ix, kernel
 from rxlab.engine.layout import AK, CN, EV, NONE, RC, RF, SB, CaState, Timer
 from rxlab.engine.tcp_rtx import (
     rtx_clean,
@@ -462,7 +462,7 @@ def tcp_ack(rx, c, ack, edge, t, a):
         sndq_push(rx, c)
 
 
-@inner
+@called  # after RTOs only: not inlined (rxlab.engine.jit.called)
 def tcp_frto_new_data(rx, c, k, mss):
     """F-RTO (RFC 5682 sec 3.1, SACK-enhanced; net.ipv4.tcp_frto = 2, tcp_process_loss): the first ACK
     after an RTO that advances snd_una, short of high_seq and with no new data sent since, sends new

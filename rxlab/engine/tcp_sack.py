@@ -21,7 +21,7 @@ rxlab's other timers; at most SB_RANGES SACKed ranges are kept (a SACK block tha
 more is ignored). sacked_out and lost_out count entries of the retransmission queue
 (rxlab.engine.tcp_rtx), as the kernel counts skbs by tcp_skb_pcount()."""
 
-from rxlab.engine.jit import inner, ix
+from rxlab.engine.jit import called, inner, ix
 from rxlab.engine.layout import AK, CN, RF, SB, CaState, Timer
 from rxlab.engine.tcp_rtx import rtx_pcount, rtx_sacked_segs, sacked_in, tcp_retransmit_len
 from rxlab.engine.timers import timer_arm
@@ -89,7 +89,7 @@ def _unsacked(rx, c, lo, hi):
     return rtx_pcount(rx, c, lo, hi) - rtx_sacked_segs(rx, c, lo, hi)
 
 
-@inner
+@called  # loss recovery only: not inlined
 def tcp_lost_out(rx, c, b):
     """Entries in [rexmit_nxt, lost_hi) neither SACKed nor sent again and in flight."""
     lo, hi = b[SB.rexmit_nxt], b[SB.lost_hi]
@@ -114,7 +114,7 @@ def tcp_packets_in_flight(rx, c, k):
     return out
 
 
-@inner
+@called  # loss recovery only: not inlined (rxlab.engine.jit.called)
 def tcp_rexmit_skip(rx, c, seq):
     """The first byte from ``seq`` that is neither SACKed nor sent again and in flight:
     tcp_xmit_retransmit_queue() passes over skbs TCPCB_SACKED_ACKED or TCPCB_SACKED_RETRANS."""
@@ -147,7 +147,7 @@ def tcp_enter_recovery(rx, k, b):
     k[CN.ca_state] = CaState.recovery
 
 
-@inner
+@called  # retransmissions only: not inlined
 def tcp_rtx_sent(rx, c, lo, hi, t):
     """A retransmission of [lo, hi) left at ``t``: TCPCB_SACKED_RETRANS, its skb's timestamp renewed and
     the skb moved to the tail of RACK's send order (tcp_update_skb_after_send: tp->tsorted_sent_queue),
@@ -205,7 +205,7 @@ def _rtx_lost(rx, c, b, i, una):
         rx.conn[ix(c), CN.lost_retrans] += _unsacked(rx, c, lo, hi)
 
 
-@inner
+@called  # retransmissions in flight only: not inlined
 def _rack_lost_retrans(rx, c, k, b, top, t):
     """tcp_rack_detect_loss() for the retransmissions in flight, in TCP_CA_Recovery and TCP_CA_Loss,
     where the reordering window is 0 (tcp_rack_reo_wnd: no reordering seen): one sent before the latest
@@ -303,7 +303,7 @@ def _rack_mark_lost(rx, c, k, b, t):
     return True
 
 
-@inner
+@called  # loss recovery only: not inlined, with all it calls (rxlab.engine.jit.called)
 def tcp_sack_ack(rx, c, acked, acked_segs, a, t):
     """tcp_ack()'s loss recovery for an ACK that advanced snd_una by ``acked`` bytes, ``acked_segs``
     entries (already applied), and carries the SACK blocks ``a[AK.sack:]``: the blocks above snd_una
@@ -423,7 +423,7 @@ def tcp_retransmit_lost(rx, c, t):
     return seq
 
 
-@inner
+@called  # RTOs only: not inlined
 def tcp_timeout_mark_lost(rx, c):
     """An RTO (tcp_timeout_mark_lost, in tcp_enter_loss): the scoreboard is kept unless its head is
     SACKed, which means the receiver reneged (pruned its out-of-order queue): then it is forgotten
