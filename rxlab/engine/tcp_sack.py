@@ -197,8 +197,8 @@ def _rtx_delivered(b, i, una):
 
 @inner
 def _rtx_lost(rx, c, b, i, una):
-    """tcp_mark_skb_lost() of logged retransmission ``i`` (LOST and SACKED_RETRANS): no longer sent
-    again, its entries not SACKed counted in TCPLostRetransmit."""
+    """tcp_mark_skb_lost() of logged retransmission ``i`` (LOST and SACKED_RETRANS): no longer in
+    flight, its entries not SACKed counted in TCPLostRetransmit."""
     lo = max(b[ix(SB.rtx + 4 * i)], una)
     hi = b[ix(SB.rtx + 4 * i + 1)]
     if hi > lo:
