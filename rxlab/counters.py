@@ -257,7 +257,7 @@ METRICS = {
     "rwnd_stalls": (("times the receive window stopped a sender that had data to send (tcp_snd_wnd_test; the "
                      "kernel's TCP_CHRONO_RWND_LIMITED), plus skbs dropped for receive memory"), "conn stalls"),
     "trapped_connections": (("connections whose progress the sender's retransmission timers set: receive-memory "
-                             "drops that only an RTO recovered, or sk_rcvbuf left below an initial window "
+                             "drops that needed an RTO to recover, or sk_rcvbuf left below an initial window "
                              "(TCP_INIT_CWND) of their segments (Result.trapped())"),
                             "conn rmem_drops and timeouts, or trap_need > rcvbuf"),
     "TCPLossProbes": (("tail loss probes the senders sent (the sender's MIB; 2 x RTT + 2 ms after the last send "

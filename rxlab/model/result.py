@@ -75,7 +75,7 @@ class Result:
     def trapped(self):
         """The connections trapped in the run, and why: their progress was set by the sender's
         retransmission timers, not by the buffers. Either it dropped skbs for receive memory
-        (TCPRcvQDrop) and only an RTO (at least TCP_RTO_MIN, 200 ms, doubling) recovered them, so
+        (TCPRcvQDrop) and needed an RTO (at least TCP_RTO_MIN, 200 ms, doubling) to recover, so
         the run's throughput is a wait on the timer and depends on the run's length; or it ends with
         sk_rcvbuf below an initial window (TCP_INIT_CWND, include/net/tcp.h) of segments at their
         truesize after such drops, which drops what the window lets through. From 6.17
@@ -96,7 +96,7 @@ class Result:
         why = [(f"sk_rcvbuf {int(k[c, CN.rcvbuf])} B < {int(k[c, CN.trap_need])} B, an initial window of its "
                 f"segments, after drops under {adm} admission") if short[c] else
                (f"{int(k[c, CN.rmem_drops])} segments dropped for receive memory under {adm} admission, "
-                f"recovered only by {int(k[c, CN.timeouts])} RTO(s) of 200 ms or more") for c in idx]
+                f"recovered with {int(k[c, CN.timeouts])} RTO(s) of 200 ms or more") for c in idx]
         return pd.DataFrame({"connection": idx, "trapped_at_us": at, "rcvbuf": k[idx, CN.rcvbuf],
                              "need": k[idx, CN.trap_need], "trap_drops": k[idx, CN.trap_drops],
                              "timeouts": k[idx, CN.timeouts], "why": why})
