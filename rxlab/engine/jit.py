@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 
 from numba import njit, types
+from numba.core.base import BaseContext
 from numba.core.extending import intrinsic, overload
 
 from rxlab.atomic import atomic_path
@@ -239,6 +240,27 @@ inner = njit(cache=True, _nrt=False, forceinline=True, no_cfunc_wrapper=True, no
 """A kernel only other kernels call (not callable from Python when compiled)."""
 
 
-called = njit(cache=True, _nrt=False, no_cfunc_wrapper=True, no_cpython_wrapper=True)
-"""A kernel its callers call rather than inline (no ``forceinline``): for a large path a loop rarely
-takes (rxlab.engine.napi.rx_packet_call); the kernels it calls are inlined into it."""
+_CALLED = set()  # (module, qualified name) of the @called kernels, which LLVM must not inline
+
+
+def called(fn):
+    """A kernel its callers call rather than inline: for a large path a loop rarely takes
+    (rxlab.engine.napi.rx_packet_call); the kernels it calls are inlined into it. Leaving out
+    ``forceinline`` is not enough: numba still marks such a kernel ``alwaysinline`` when a forceinline
+    kernel calls it (its function descriptor's ``inline``), so LLVM inlined it at every call site
+    (``loop.run`` held four copies of ``rx_packet_call`` and took 160 CPU s to compile); its
+    declaration and definition are marked ``noinline`` instead."""
+    _CALLED.add((fn.__module__, fn.__qualname__))
+    return njit(cache=True, _nrt=False, no_cfunc_wrapper=True, no_cpython_wrapper=True)(fn)
+
+
+def _declare_function(self, module, fndesc, _declare=BaseContext.declare_function):
+    if (fndesc.modname, fndesc.qualname) not in _CALLED:
+        return _declare(self, module, fndesc)
+    fndesc.inline = False
+    fn = _declare(self, module, fndesc)
+    fn.attributes.add("noinline")
+    return fn
+
+
+BaseContext.declare_function = _declare_function
