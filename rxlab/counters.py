@@ -286,6 +286,8 @@ METRICS = {
                        "cap, rxlab.model.sizing.ACK_CAP_MAX: an RTT of over half a million segments)"),
                       "Rx.evq"),
     "reader_wakes": ("times sk_data_ready woke a reader (reader woken)", "conn wakes"),
+    "tpa_packets": (("segments bnxt's device aggregated (hardware GRO, TPA: ethtool -S tpa_packets), "
+                     "each reaching the host in one skb per aggregation"), "qstats tpa_packets"),
     "mem_efficiency_buffer": (("static memory efficiency: bytes of a full-MTU frame per byte of page one "
                                "buffer pins"), "RxGeometry: datasize / ((PAGE_SIZE << order) / frags_per_page)"),
     "mem_efficiency_ring": (("static memory efficiency of a posted ring: full-MTU frame bytes per byte "

@@ -60,6 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 from naive import Data, Naive
 
+from rxlab.kernel.bnxt import TPA_MIN_AGG_LEN
 from rxlab.kernel.gro import GRO_HASH_BUCKETS, GRO_LEGACY_MAX_SIZE, MAX_GRO_SKBS
 from rxlab.kernel.pagepool import PAGE_FRAG_CACHE_MAX_SIZE, dma_get_cache_alignment, pp_alloc_cache
 from rxlab.kernel.rss import flow_hashes, flow_queues
@@ -117,7 +118,7 @@ PRE_ALLOC_FAILED = "Insufficient memory for tx/rx re-config: old configuration k
 
 QS_NAMES = ("rx_packets", "rx_bytes", "rx_alloc_fail", "alloc_fail_injected", "dma_map_fail_injected",
             "xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "acks", "copybreak", "napi_polls",
-            "skb_table_full")
+            "skb_table_full", "tpa_events", "tpa_packets")
 CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets", "rmem_drops", "stalls",
               "scaling", "tail", "rcvbuf", "rcv_nxt", "rcvq_seq", "rcvq_space", "rcv_edge", "held", "rcv_mss",
               "last_seg", "trap_drops", "trap_need", "backoff", "recovery", "loss_probes", "timeouts", "retrans",
@@ -128,7 +129,8 @@ CONN_NAMES = ("queue", "app_cpu", "rmem", "head", "count", "delivered", "packets
               "reader_woken", "wakes", "snd_max", "high_seq", "max_window", "xmit_probe", "ack_nomem",
               "zwin_drops", "oow_drops", "sacked_out", "lost_out", "fast_retrans", "sack_recovery", "ofo_segs",
               "seg_len", "sack_reneging", "tlp_recovery", "lost_retrans")
-TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end)
+TIMERS = 3  # a connection's timer slots (xmit, delack, wake), then one per queue (its NAPI poll's end), then
+# one per queue (its oldest TPA aggregation's end)
 SAMPLE_NAMES = ("t_us", "mem_used", "inflight", "rmem", "queued", "held")
 
 
@@ -206,6 +208,10 @@ class BnxtRxRing:
         self.rx_page_size = g.agg_buf_size or g.page_size
         self.rx_agg_ring_size = g.agg_ring_size
         self.max_tpa = g.tpa_bufs
+        # TPA (hardware GRO): the device's open aggregations {agg_id: context} in the order they started,
+        # and the free agg_ids, the last freed taken first
+        self.tpa_open = {}
+        self.tpa_free = list(range(g.tpa_bufs))[::-1]
         self.rx_copybreak = g.copybreak
         self.hds_thresh = g.hds_thresh if g.header_split else None
         self.header_len = g.header_len
@@ -311,6 +317,7 @@ class Socket:
         self.queue = queue
         self.bucket = bucket  # the flow's GRO hash bucket: its hash's low bits
         self.gro = None  # the aggregate NAPI GRO holds: {"p", "last", "segs", "payload", "gso_size", "page_bytes"}
+        self.tpa = None  # bnxt: the agg_id of the flow's open TPA aggregation
         self.rcv_mss = tcp_initialize_rcv_mss(mss, rcv_wnd)
         self.last_seg_size = 0
         self.app_cpu = app_cpu
@@ -622,15 +629,14 @@ class NaiveRx:
         core.skbs[s][2] += frame - headers
         self.deliver(rxr, sock, s, length, is_ack, (0 if small else headers - ETH_HLEN) + frame - headers)
 
+    def bnxt_head_len(self, rxr, frame):
+        """The frame's headers alone in the head above the HDS threshold, else up to rx_buf_use_size."""
+        if rxr.hds_thresh is not None and frame > rxr.hds_thresh:
+            return min(rxr.header_len, frame)
+        return min(frame, rxr.rx_buf_use_size)
+
     def bnxt_rx_pkt(self, rxr, sock, length, is_ack):
-        """An L2 completion: the frame's headers alone in the head above the HDS threshold, else up
-        to rx_buf_use_size of it; the rest in BNXT_RX_PAGE_SIZE aggregation buffers. A head of at
-        most rx_copybreak is copied (bnxt_copy_skb, the buffer reposted: bnxt_reuse_rx_data), a
-        longer one replaced first (bnxt_alloc_rx_data; failing, the frame is dropped) and the skb
-        built on it (napi_build_skb(data, rx_buf_size)); each aggregation buffer replaced and added
-        as a frag charged BNXT_RX_PAGE_SIZE, or on failure it and the rest reposted and the skb
-        freed. A frame dropped before its aggregation buffers reposts them."""
-        core, cpu, cfg = self.core, rxr.napi_cpu, self.cfg
+        """An L2 completion: the RX ring's next head and the aggregation buffers its frame fills."""
         rxr.stats["rx_packets"] += 1
         rxr.stats["rx_bytes"] += length
         self.net_rx_action(rxr)
@@ -639,25 +645,34 @@ class NaiveRx:
             self.bnxt_rx_page_pkt(rxr, sock, length, is_ack)
             return
         i = rxr.rx_next_cons
-        rxr.rx_next_cons = (i + 1) % cfg.ring_size
-        old = rxr.rx_buf_ring[i]
+        rxr.rx_next_cons = (i + 1) % self.cfg.ring_size
         frame = length + ETH_HLEN  # the completion's length counts the Ethernet header
-        if rxr.hds_thresh is not None and frame > rxr.hds_thresh:
-            head_len = min(rxr.header_len, frame)
-        else:
-            head_len = min(frame, rxr.rx_buf_use_size)
-        rest = frame - head_len
+        head_len = self.bnxt_head_len(rxr, frame)
+        got = self.bnxt_rx_skb(rxr, rxr.rx_buf_ring, i, head_len, frame - head_len)
+        if got is not None:
+            self.deliver(rxr, sock, got[0], length, is_ack, got[1])
+
+    def bnxt_rx_skb(self, rxr, slots, i, head_len, rest):
+        """(skb, its bytes in pages) of a frame whose first head_len bytes are in the head buffer
+        ``slots[i]`` (an RX ring slot, or a TPA context's head) and ``rest`` in the aggregation ring's next
+        buffers, packed; None when dropped. A head of at most rx_copybreak is copied (bnxt_copy_skb, the
+        buffer stays: bnxt_reuse_rx_data), a longer one replaced first (bnxt_alloc_rx_data; failing, the
+        frame is dropped) and the skb built on it (napi_build_skb(data, rx_buf_size)); each aggregation
+        buffer replaced and added as a frag charged BNXT_RX_PAGE_SIZE, or on failure it and the rest
+        reposted and the skb freed. A frame dropped before its aggregation buffers reposts them."""
+        core, cpu, cfg = self.core, rxr.napi_cpu, self.cfg
+        old = slots[i]
         agg_bufs = -(-rest // rxr.rx_page_size)
         if head_len <= rxr.rx_copybreak:
             if not core.free_skbs:
                 rxr.stats["skb_table_full"] += 1
                 self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
-                return
+                return None
             s, small = self.bnxt_napi_alloc_skb(rxr, head_len)
             if s == NONE:
                 rxr.stats["rx_alloc_fail"] += 1
                 self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
-                return
+                return None
             rxr.stats["copybreak"] += 1
             in_pages = 0 if small else head_len - ETH_HLEN
         else:
@@ -665,14 +680,14 @@ class NaiveRx:
             if new is None:
                 rxr.stats["rx_alloc_fail"] += 1
                 self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
-                return
-            rxr.rx_buf_ring[i] = new
+                return None
+            slots[i] = new
             s = core.skb_build(old, rxr.truesize_pinned if cfg.truesize_honest else rxr.truesize, head_len - ETH_HLEN)
             if s == NONE:
                 rxr.stats["skb_table_full"] += 1
                 core.buf_put(old, cpu, True)
                 self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs)
-                return
+                return None
             in_pages = head_len - ETH_HLEN
         data = core.datas[core.skbs[s][0]]
         if agg_bufs:
@@ -683,7 +698,7 @@ class NaiveRx:
                 rxr.stats["rx_alloc_fail"] += 1
                 self.bnxt_reuse_rx_agg_bufs(rxr, agg_bufs - k)
                 core.skb_free(s, cpu, True)
-                return
+                return None
             ab = rxr.rx_agg_ring[rxr.agg_cons]
             rxr.rx_agg_ring[rxr.agg_cons] = new
             self.bnxt_reuse_rx_agg_bufs(rxr, 1)
@@ -695,7 +710,77 @@ class NaiveRx:
             core.skbs[s][2] += frag
             in_pages += frag
             rest -= rxr.rx_page_size
-        self.deliver(rxr, sock, s, length, is_ack, in_pages)
+        return s, in_pages
+
+    # -- bnxt_en's TPA (hardware GRO) ------------------------------------------------------------------
+    def tpa_slot(self, rxr):
+        return len(self.socks) * TIMERS + self.cfg.queues + rxr.q
+
+    def tpa_retime(self, rxr):
+        """The queue's TPA timer: when its oldest open aggregation's runs out."""
+        if rxr.tpa_open:
+            self.timers[self.tpa_slot(rxr)] = next(iter(rxr.tpa_open.values()))["t"] + self.cfg.tpa_timer_us
+        else:
+            self.timers.pop(self.tpa_slot(rxr), None)
+
+    def bnxt_tpa_rx(self, rxr, sock, length, is_ack):
+        """The device with TPA on: a data segment that follows the flow's aggregation in sequence, is not
+        larger than its first and keeps it within 64 KB joins it (ending it when shorter); anything else of the flow ends it first; a data segment of min_agg_len payload
+        or more starts one if a context is free. False: the frame goes on as an L2 completion."""
+        payload = length - TCP_IP_HEADERS
+        if sock.tpa is not None:
+            x = rxr.tpa_open[sock.tpa]
+            if (not is_ack and sock.seg_seq == x["seq"] + x["payload"] and payload <= x["mss"]
+                    and TCP_IP_HEADERS + x["payload"] + payload < GRO_LEGACY_MAX_SIZE):
+                rxr.stats["rx_packets"] += 1
+                rxr.stats["rx_bytes"] += length
+                x["segs"] += 1
+                x["payload"] += payload
+                x["agg_bytes"] += payload
+                if payload < x["mss"]:
+                    self.bnxt_tpa_end(rxr, sock.tpa)
+                return True
+            self.bnxt_tpa_end(rxr, sock.tpa)
+        if is_ack or payload < TPA_MIN_AGG_LEN or not rxr.tpa_free:
+            return False
+        self.bnxt_tpa_start(rxr, sock, length, payload)
+        return True
+
+    def bnxt_tpa_start(self, rxr, sock, length, payload):
+        """TPA_START (bnxt_tpa_start): the head buffer the frame landed in goes to the context, whose
+        spare head is posted in its place; the next descriptor's buffer is reposted; none of the budget."""
+        a = rxr.tpa_free.pop()
+        rxr.stats["rx_packets"] += 1
+        rxr.stats["rx_bytes"] += length
+        self.net_rx_action(rxr, 0)
+        i = rxr.rx_next_cons
+        rxr.rx_buf_ring[i], rxr.rx_tpa[a] = rxr.rx_tpa[a], rxr.rx_buf_ring[i]
+        rxr.rx_next_cons = (i + 2) % self.cfg.ring_size
+        frame = length + ETH_HLEN
+        head_len = self.bnxt_head_len(rxr, frame)
+        rxr.tpa_open[a] = {"c": sock.c, "seq": sock.seg_seq, "segs": 1, "payload": payload, "mss": payload,
+                           "head_len": head_len, "agg_bytes": frame - head_len, "t": self.now}
+        sock.tpa = a
+        if len(rxr.tpa_open) == 1:
+            self.tpa_retime(rxr)
+
+    def bnxt_tpa_end(self, rxr, a):
+        """TPA_END of aggregation ``a`` (bnxt_tpa_end), one of the budget: the skb on the context's head and
+        its aggregation buffers; several segments make a GSO skb (bnxt_gro_skb) for GRO; after the poll's
+        last completion GRO is flushed."""
+        x = rxr.tpa_open.pop(a)
+        sock = self.socks[x["c"]]
+        sock.tpa = None
+        rxr.tpa_free.append(a)
+        self.tpa_retime(rxr)
+        self.net_rx_action(rxr)
+        rxr.stats["tpa_events"] += 1
+        rxr.stats["tpa_packets"] += x["segs"]
+        got = self.bnxt_rx_skb(rxr, rxr.rx_tpa, a, x["head_len"], x["agg_bytes"])
+        if got is not None:
+            self.napi_gro_receive_hw(sock, got[0], x["segs"], x["payload"], x["mss"], x["seq"], got[1])
+        if self.softnet[rxr.napi_cpu]["napi_left"] == 0:
+            self.napi_gro_flush(rxr)
 
     def bnxt_free_rx_skbs(self, rxr):
         """bnxt_free_rx_skbs(): the TPA heads (page_pool_free_va(head_pool, data, false)), the RX
@@ -1052,15 +1137,16 @@ class NaiveRx:
             rxq.rx_oobs.append(b)
         return rxq
 
-    def net_rx_action(self, rxq):
-        """A packet taken by the queue's NAPI: a new poll (and a flush of the CPU's defer list,
-        skb_defer_free_flush, which restarts defer_count) every napi_budget packets."""
+    def net_rx_action(self, rxq, budget=1):
+        """A completion taken by the queue's NAPI, ``budget`` of the poll's (bnxt's TPA_START none): a new
+        poll (and a flush of the CPU's defer list, skb_defer_free_flush, which restarts defer_count)
+        when none is running, each taking napi_budget packets."""
         sd = self.softnet[rxq.napi_cpu]
         if sd["napi_left"] == 0:
             rxq.stats["napi_polls"] += 1
             sd["defer_count"] = 0
             sd["napi_left"] = self.cfg.napi_budget
-        sd["napi_left"] -= 1
+        sd["napi_left"] -= budget
 
     def napi_complete_done(self, rxq):
         """The queue's ring is empty: its poll ends with napi_complete_done(), which flushes GRO; the
@@ -1075,6 +1161,8 @@ class NaiveRx:
     def polls_complete(self):
         """Every ring is empty (traffic stopped, or a reconfiguration): each queue's poll ends."""
         for rxq in self.rxqs:
+            while isinstance(rxq, BnxtRxRing) and rxq.tpa_open:  # the device ends its aggregations first
+                self.bnxt_tpa_end(rxq, next(iter(rxq.tpa_open)))
             self.timers.pop(len(self.socks) * TIMERS + rxq.q, None)
             self.napi_complete_done(rxq)
 
@@ -1082,6 +1170,8 @@ class NaiveRx:
         """A completion taken by the poll; after the poll's last (its napi_budget-th), __napi_poll()
         flushes GRO (napi_gro_flush(n, HZ >= 1000) on a kernel with HZ below 1000)."""
         if self.bnxt:
+            if rxq.max_tpa and (not is_ack or sock.tpa is not None) and self.bnxt_tpa_rx(rxq, sock, length, is_ack):
+                return
             self.bnxt_rx_pkt(rxq, sock, length, is_ack)
         elif isinstance(rxq, Mlx5MpwRq):
             self.mlx5e_handle_rx_cqe_mpwrq(rxq, sock, length, is_ack)
@@ -1224,6 +1314,42 @@ class NaiveRx:
         bucket.append(sock)
         sock.gro = {"p": s, "last": s, "segs": 1, "payload": payload, "gso_size": payload, "page_bytes": in_pages,
                     "seq": sock.seg_seq}
+
+    def napi_gro_receive_hw(self, sock, s, segs, payload, mss, seq, in_pages):
+        """napi_gro_receive() of a TPA skb: several segments are a GSO skb (gso_size mss, count segs),
+        one an ordinary segment. tcp_gro_receive(): it merges into the flow's held aggregate if it follows
+        it in sequence, with the same gso_size (a GSO skb) or not larger than it (a segment), the same
+        pp_recycle and within gro_max_size; then a short one (len != count * gso_size, len < mss)
+        completes the aggregate. Not merged, the aggregate completes and the skb is held in its place,
+        or goes up after it when a short GSO skb; with none held, a short GSO skb goes up, another is
+        held (its bucket's oldest completed first when full)."""
+        core = self.core
+        short = segs > 1 and payload != segs * mss
+        agg = sock.gro
+        if agg is not None:
+            recycle = core.datas[core.skbs[agg["p"]][0]].pp_recycle != core.datas[core.skbs[s][0]].pp_recycle
+            if (seq != agg["seq"] + agg["payload"] or (segs > 1 and mss != agg["gso_size"])
+                    or (segs == 1 and payload > agg["gso_size"]) or recycle
+                    or TCP_IP_HEADERS + agg["payload"] + payload >= GRO_LEGACY_MAX_SIZE):
+                self.napi_gro_complete(sock)
+            else:
+                agg["last"] = core.skb_gro_receive(agg["p"], agg["last"], s, self.sizeof_sk_buff,
+                                                   SKB_SMALL_HEAD_CACHE_SIZE + self.sizeof_sk_buff)
+                agg["segs"] += segs
+                agg["payload"] += payload
+                agg["page_bytes"] += in_pages
+                if short or (segs == 1 and payload < agg["gso_size"]):
+                    self.napi_gro_complete(sock)
+                return
+        if short:
+            self.netif_receive_skb(sock, s, segs, payload, mss, in_pages, seq)
+            return
+        bucket = self.gro_hash[self.rxqs[sock.queue].napi_cpu][sock.bucket]
+        if len(bucket) == MAX_GRO_SKBS:
+            self.napi_gro_complete(bucket[0])
+        bucket.append(sock)
+        sock.gro = {"p": s, "last": s, "segs": segs, "payload": payload, "gso_size": mss if segs > 1 else payload,
+                    "page_bytes": in_pages, "seq": seq}
 
     def napi_gro_complete(self, sock):
         """The flow's aggregate leaves its bucket and goes up the stack as one skb."""
@@ -2506,6 +2632,11 @@ class NaiveRx:
             return
         del self.timers[slot]
         C = len(self.socks)
+        if slot >= C * TIMERS + self.cfg.queues:  # a TPA aggregation times out: the poll that takes it ends
+            rxq = self.rxqs[slot - C * TIMERS - self.cfg.queues]
+            self.bnxt_tpa_end(rxq, next(iter(rxq.tpa_open)))
+            self.timers[C * TIMERS + rxq.q] = due
+            return
         if slot >= C * TIMERS:
             self.napi_complete_done(self.rxqs[slot - C * TIMERS])
             return
@@ -2589,7 +2720,9 @@ class NaiveRx:
         return {"t_us": self.t, "mem_used": core.mem_used,
                 "inflight": sum(core.pool_inflight(p) for p in core.pools),
                 "rmem": sum(s.rmem_alloc for s in self.socks), "queued": sum(len(s.receive_queue) for s in self.socks),
-                "held": sum(sum(s.page_bytes.values()) + (s.gro["page_bytes"] if s.gro else 0) for s in self.socks)}
+                "held": sum(sum(s.page_bytes.values()) + (s.gro["page_bytes"] if s.gro else 0) for s in self.socks)
+                + sum(x["head_len"] - ETH_HLEN + x["agg_bytes"] for rxq in self.rxqs if isinstance(rxq, BnxtRxRing)
+                      for x in rxq.tpa_open.values())}
 
     # -- reconfiguration ---------------------------------------------------------------------------
     def mana_pre_alloc_rxbufs(self, g, fail):

@@ -1,6 +1,6 @@
-"""bnxt_en's receive queue in the engine (rxlab.engine.rxq_bnxt.bnxt_rx_pkt, Mode.agg) against kernel
-arithmetic worked by hand: what each skb is charged, which frames are copied, how many buffers the
-queue pins. Lines cited are drivers/net/ethernet/broadcom/bnxt/bnxt.c of Linux v6.19 unless said.
+"""bnxt_en's receive queue in the engine (rxlab.engine.rxq_bnxt.bnxt_rx_pkt, Mode.agg, and its TPA:
+rxlab.engine.rxq_bnxt_tpa) against kernel arithmetic worked by hand: what each skb is charged, which
+frames are copied, how many buffers the queue pins. Lines cited are drivers/net/ethernet/broadcom/bnxt/bnxt.c of Linux v6.19 unless said.
 
 The oracle (tests/test_rx_oracle.py, the bnxt_* configurations) compares every counter with the
 naive model; these tests pin the numbers themselves."""
@@ -22,17 +22,22 @@ SMALL_HEAD = 640
 
 
 @pytest.mark.parametrize("page_size, mtu, arch, truesize, copied, queued", [
-    # bnxt_init_ring_params(): hds_thresh = 640; a 1514-byte frame is above it, so bnxt_hwrm_vnic_set_hds()
-    # puts its 66 header bytes in the head: len 66 <= rx_copybreak 256 -> bnxt_copy_skb(): napi_alloc_skb(66),
-    # a small head (640) + sk_buff (256); __bnxt_rx_agg_netmems(): one BNXT_RX_PAGE_SIZE (4096) frag
-    (4096, 1500, "x86_64", SMALL_HEAD + SK_BUFF + 4096, True, 1),
-    # MTU 9000: 9014 - 66 = 8948 bytes in DIV_ROUND_UP(8948, 4096) = 3 aggregation buffers
+    # GRO off: bnxt_fix_features() drops NETIF_F_GRO_HW, so no TPA (bnxt_set_tpa_flags), and
+    # bnxt_reinit_features() -> bnxt_set_ring_params(): rx_size = SKB_DATA_ALIGN(1500 + 14 + 2 + 8) = 1536,
+    # rx_space = 1536 + ALIGN(max(NET_SKB_PAD, XDP_PACKET_HEADROOM 256), 8) + 320 (skb_shared_info) = 2112
+    # fits a page: no aggregation ring. The 1514-byte frame is in the head (rx_buf_use_size 1536), above
+    # rx_copybreak 256: bnxt_rx_skb(): napi_build_skb(data, rx_buf_size 2112) = 2112 + sk_buff
+    (4096, 1500, "x86_64", 2112 + SK_BUFF, False, 1),
+    # MTU 9000: rx_space > PAGE_SIZE, BNXT_FLAG_JUMBO: agg_factor ALIGN(9000 - 40, 4096) / 4096 = 3, the head
+    # max3(256, 256, hds_thresh 640) bytes; a 9014-byte frame is above hds_thresh, so bnxt_hwrm_vnic_set_hds()
+    # puts its 66 header bytes in the head: len 66 <= rx_copybreak -> bnxt_copy_skb(): napi_alloc_skb(66), a
+    # small head (640) + sk_buff (256); 9014 - 66 = 8948 bytes in DIV_ROUND_UP(8948, 4096) = 3
+    # BNXT_RX_PAGE_SIZE (4096) frags (__bnxt_rx_agg_netmems)
     (4096, 9000, "x86_64", SMALL_HEAD + SK_BUFF + 3 * 4096, True, 2),
-    # 64 KB pages: BNXT_RX_PAGE_SIZE = 32 KB ("The RXBD length is 16-bit"), one buffer
-    (65536, 1500, "arm64", SMALL_HEAD + SK_BUFF + 32768, True, 1),
-    # MTU 576: 590 bytes <= hds_thresh, all in the head (rx_buf_use_size 640), 590 > rx_copybreak:
-    # bnxt_rx_skb(): napi_build_skb(data, rx_buf_size 1024) = 1024 + sk_buff
-    (4096, 576, "x86_64", 1024 + SK_BUFF, False, 1),
+    # 64 KB pages, MTU 1500: the same 2112-byte head, one of a 64 KB page's 31 (page_pool_alloc_frag)
+    (65536, 1500, "arm64", 2112 + SK_BUFF, False, 1),
+    # MTU 576: rx_size SKB_DATA_ALIGN(600) = 640, rx_space 640 + 256 + 320 = 1216; 590 bytes > rx_copybreak
+    (4096, 576, "x86_64", 1216 + SK_BUFF, False, 1),
 ])
 def test_each_data_skb_is_charged_what_bnxt_rx_pkt_charges(page_size, mtu, arch, truesize, copied, queued):
     r = simulate(SimConfig(**{**QUIET, "page_size": page_size, "mtu": mtu, "arch": arch}))
@@ -48,19 +53,54 @@ def test_each_data_skb_is_charged_what_bnxt_rx_pkt_charges(page_size, mtu, arch,
     assert r.geometry.truesize == truesize  # the geometry's full-MTU frame, from rxlab.kernel.bnxt
     assert r.qstats[0, QS.copybreak] == (10 if copied else 0)
     assert r.counters[Ctr.skb_build] == (0 if copied else 10)
+    assert r.qstats[0, QS.tpa_events] == 0
+
+
+def test_tpa_packs_the_initial_window_into_one_skb():
+    """Hardware GRO (TPA, on by default with GRO): the sender's initial window of 10 segments is one
+    aggregation, which its timer ends (rxlab's tpa_timer_us). bnxt_tpa_start() keeps the first frame's
+    head buffer: its 66 header bytes (header-data split). bnxt_tpa_end(): len 66 <= rx_copybreak ->
+    bnxt_copy_skb(), a small head (640) + sk_buff (256); the payload, 10 x 1448 = 14480 bytes, packed
+    into aggregation buffers (the driver leaves AGG_PACK_AS_GRO unset: "the more efficient LRO rules of
+    filling all aggregation buffers"), DIV_ROUND_UP(14480, 4096) = 4 of BNXT_RX_PAGE_SIZE, each a frag
+    charged 4096 (__bnxt_rx_agg_netmems). One skb of 17280 bytes, where per-frame completions merged by
+    software GRO are charged 896 + 10 x 4096 = 41856: skb_gro_receive() takes each frame's one frag."""
+    r = simulate(SimConfig(**{**QUIET, "gro": True}))
+    c = r.conn[0]
+    assert r.qstats[0, QS.tpa_events] == 1 and r.qstats[0, QS.tpa_packets] == 10
+    assert c[CN.packets] == 10 and c[CN.count] == 1
+    assert c[CN.rmem] == SMALL_HEAD + SK_BUFF + 4 * 4096
+    # one copied head, no skb built on a buffer, nothing merged in software: bnxt_gro_skb() made the skb
+    # a GSO skb of 10 segments, which GRO holds as it is (dev_gro_receive: count = gso_segs)
+    assert r.qstats[0, QS.copybreak] == 1 and r.counters[Ctr.skb_build] == 0
+    assert r.counters[Ctr.gro_merge] == 0 and r.counters[Ctr.gro_complete] == 1
+    # without hardware GRO (rx-gro-hw off) at GRO on: no aggregation ring (as with GRO off, above), each
+    # frame built on its 2112-byte head; software GRO steals the heads as frags: 10 x 2112 + sk_buff
+    r = simulate(SimConfig(**{**QUIET, "gro": True, "gro_hw": False}))
+    assert r.qstats[0, QS.tpa_events] == 0 and r.conn[0, CN.rmem] == 10 * 2112 + SK_BUFF
+
+
+def test_tpa_ends_an_aggregation_within_an_ipv4_length():
+    """The device follows GRO's rules (VNIC_TPA_CFG_REQ_FLAGS_GRO): an aggregation holds at most what a
+    64 KB IPv4 length does, 45 segments of 1448 bytes (52 + 45 x 1448 = 65212; a 46th would make 66660),
+    so a flow's segments in one burst make aggregations of at most 45, the next starting where one ends."""
+    r = simulate(SimConfig(**{**QUIET, "gro": True, "packets": 400, "so_rcvbuf": 1 << 24, "rmem_max": 1 << 25,
+                              "rtt_us": 0.5}))
+    events, segs = int(r.qstats[0, QS.tpa_events]), int(r.qstats[0, QS.tpa_packets])
+    assert segs == 400 and r.conn[0, CN.rmem_drops] == 0
+    assert -(-400 // 45) <= events < 400 // 10
 
 
 def test_gro_takes_the_aggregation_pages_of_header_split_frames_as_frags():
-    """net/core/gro.c skb_gro_receive(): a copied head holds the headers only (headlen <= offset), so the
-    segment's frag moves into the aggregate and its small head is freed: an aggregate is charged its
-    first segment's truesize and BNXT_RX_PAGE_SIZE for each further one; 17 fit (MAX_SKB_FRAGS), then
-    frag_list. The sender's initial window (10 segments) is one aggregate, its next TSO skb (20 after
-    slow start, at a 0.5 µs RTT) another."""
-    r = simulate(SimConfig(**{**QUIET, "gro": True, "packets": 10 + 17, "rtt_us": 0.5}))
-    assert r.counters[Ctr.gro_merge] == 9 + 16 and r.counters[Ctr.gro_merge_frag_list] == 0
-    assert r.conn[0, CN.rmem] == 2 * (SMALL_HEAD + SK_BUFF) + (10 + 17) * 4096 and r.conn[0, CN.count] == 2
-    r = simulate(SimConfig(**{**QUIET, "gro": True, "packets": 10 + 18, "rtt_us": 0.5}))
-    assert r.counters[Ctr.gro_merge_frag_list] == 1
+    """Without hardware GRO (rx-gro-hw off), jumbo frames keep the aggregation ring (BNXT_FLAG_JUMBO) and
+    header-data split: a copied head holds the headers only (headlen <= offset), so net/core/gro.c
+    skb_gro_receive() moves its 3 frags into the aggregate's last skb while they fit MAX_SKB_FRAGS (17:
+    3 + 4 x 3 = 15), then chains the next on frag_list and fills that one's frags. An aggregate stops
+    below gro_max_size: 7 segments of 8948 bytes (52 + 7 x 8948 = 62688; an 8th would pass 65536). The
+    initial window: an aggregate of 7 (4 merges by frags, 1 on frag_list, 1 into its frags), then one of 3."""
+    r = simulate(SimConfig(**{**QUIET, "gro": True, "gro_hw": False, "mtu": 9000}))
+    assert r.qstats[0, QS.tpa_events] == 0 and r.conn[0, CN.packets] == 10
+    assert r.counters[Ctr.gro_merge] == 4 + 1 + 2 and r.counters[Ctr.gro_merge_frag_list] == 1
 
 
 def test_the_queue_pins_its_rings_and_tpa_heads():
@@ -69,7 +109,7 @@ def test_the_queue_pins_its_rings_and_tpa_heads():
     bp->max_tpa = 256 heads for TPA (bnxt_alloc_one_tpa_info_data): 16 + 256 + 64 pages for a ring of
     64; with page_pool's bulk refill (PP_ALLOC_CACHE_REFILL = 64) the allocator hands out more pages
     than posted, so the check is on the pages posted, not mem_used."""
-    cfg = SimConfig(**{**QUIET, "packets": 1})
+    cfg = SimConfig(**{**QUIET, "gro": True, "packets": 1})  # with GRO, hardware GRO: TPA's ring layout
     g = cfg.geometry()
     assert (g.agg_ring_size, g.tpa_bufs, g.frags_per_page) == (256, 256, 4)
     assert g.ring_pages == 64 // 4 + 256 // 4 + 256

@@ -137,14 +137,14 @@ INT_RANGES = {"queues": (1, 64), "napi_budget": (1, 1024), "connections": (1, 65
               "rcvlowat": (1, 1 << 24)}  # rcvlowat: half the default tcp_rmem[2] (tcp_set_rcvlowat)
 FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
 POSITIVE = {"app_read_us": 1e6, "xdp_hold_us": 1e6, "rtt_us": 1e6, "link_gbps": 1e4, "ptr_ring_hold_ns": 1e6,
-            "wake_us": 1e6}
+            "wake_us": 1e6, "tpa_timer_us": 1e6}
 CHOICES = {"page_size": (4096, 16384, 65536), "arch": ("x86_64", "arm64"), "strategy": tuple(STRATEGIES),
            "app_cpus": ("remote", "napi"), "reader": ("woken", "periodic"),
            "kernel": tuple(r.name for r in releases.releases()),
            "driver": tuple(DRIVERS)}
 RELEASE_DEFAULTED = ("strategy", "ring_size", "queues", "tcp_rmem_default", "tcp_rmem", "skb_defer_max")  # None: the release's value
 NONE_ALLOWED = (*RELEASE_DEFAULTED, "rmem_max")  # None: the release's value, or net.core.rmem_max's default
-BOOLS = ("gro", "truesize_honest", "defer_free")
+BOOLS = ("gro", "gro_hw", "truesize_honest", "defer_free")
 NAN = float("nan")
 
 
@@ -278,7 +278,7 @@ RUN_EDGES = {
     "strategy": list(STRATEGIES), "app_cpus": ["remote", "napi"],
     "xdp": [(), xdp_only("pass"), xdp_only("drop"), xdp_only("tx"), xdp_only("redirect"), (0.25,) * 4],
     **{k: [0.0, 0.5, 1.0] for k in FRACTIONS},
-    "app_read_us": [1e-3, 50.0, 1e6], "xdp_hold_us": [1e-3, 20.0, 1e6], "rtt_us": [1e-3, 1e6],
+    "app_read_us": [1e-3, 50.0, 1e6], "xdp_hold_us": [1e-3, 20.0, 1e6], "tpa_timer_us": [1e-3, 1e6], "rtt_us": [1e-3, 1e6],
     "link_gbps": [1e-3, 200.0, 1e4], **{k: [True, False] for k in BOOLS},
     "reader": ["woken", "periodic"], "wake_us": [1e-3, 2.0, 1e6], "rcvlowat": [1, 2048],  # at most half of the smallest tcp_rmem[2]
 }

@@ -183,6 +183,18 @@ CONFIGS = [
                              "gro": False, "clone_fraction": 1.0}),
     ("bnxt_reconfig_mtu", {"driver": "bnxt", "mtu": 576, "reconfigs": (
         Reconfig(at_packet=300, mtu=1500), Reconfig(at_packet=700, mtu=9000))}),
+    # bnxt's TPA (hardware GRO): pure ACKs end their flow's aggregation, short timers end them mid-stream
+    # with flows interleaved, a poll's budget taken by TPA_ENDs, drops and retransmissions out of
+    # sequence, segments below min_agg_len after an MTU change, every context of a queue taken (256: the
+    # rest go as L2 frames), no TPA (rx-gro-hw off: no aggregation ring at MTU 1500)
+    ("bnxt_tpa_acks_timer", {"driver": "bnxt", "ack_fraction": 0.3, "clone_fraction": 0.2, "tpa_timer_us": 2.0,
+                             "connections": 6, "queues": 1}),
+    ("bnxt_tpa_budget_loss", {"driver": "bnxt", "napi_budget": 2, "alloc_fail_rate": 0.02, "seed": 7,
+                              "tcp_rmem": 65536, "packets": 2000}),
+    ("bnxt_tpa_mtu_down", {"driver": "bnxt", "reconfigs": (Reconfig(at_packet=300, mtu=1000),)}),
+    ("bnxt_tpa_contexts_full", {"driver": "bnxt", "connections": 300, "queues": 1, "packets": 3100,
+                                "tpa_timer_us": 1e4, "link_gbps": 25.0}),
+    ("bnxt_gro_hw_off", {"driver": "bnxt", "gro_hw": False}),
     # bnxt_en's page mode (XDP): a page (a 32 KB fragment on 64 KB pages) per RX descriptor; XDP_DROP
     # and XDP_TX repost it, XDP_REDIRECT holds it until xdp_return_frame, XDP_PASS copies ACKs and
     # builds data skbs on the page (bnxt_rx_page_skb); failures on a small ring; the skb table full;
@@ -426,8 +438,8 @@ def test_memory_efficiency_is_the_naive_models_held_over_pinned(name):
 def test_bnxt_matches_the_naive_rx_model_on_drawn_configurations(data):
     """bnxt's queue (Mode.agg, and Mode.page with an XDP program) on drawn configurations: page sizes
     (a separate head pool on 64 KB), MTUs on both sides of the header-data split threshold and jumbo,
-    XDP verdict mixes where page mode takes the MTU (BNXT_MAX_PAGE_MODE_MTU), failures, MTU and
-    program reconfigurations (a refused one too)."""
+    XDP verdict mixes where page mode takes the MTU (BNXT_MAX_PAGE_MODE_MTU), hardware GRO on and off
+    with TPA timers short and long, failures, MTU and program reconfigurations (a refused one too)."""
     page = data.draw(hst.sampled_from([4096, 16384, 65536]))
     mtu = data.draw(hst.sampled_from([576, 1500, 4000, 9000]))
     xdps = [(), xdp_only("drop"), (0.25, 0.25, 0.25, 0.25), (0.7, 0.1, 0.1, 0.1)]
@@ -436,6 +448,8 @@ def test_bnxt_matches_the_naive_rx_model_on_drawn_configurations(data):
         "driver": "bnxt",
         "page_size": page, "mtu": mtu,
         "xdp": data.draw(hst.sampled_from([()] if page == 4096 and mtu > 3500 else xdps)),
+        "gro_hw": data.draw(hst.booleans(), "gro_hw"),
+        "tpa_timer_us": data.draw(hst.sampled_from([1.0, 32.0, 300.0]), "tpa_timer_us"),
     }
     if data.draw(hst.booleans(), "reconfigure"):
         kw["reconfigs"] = (Reconfig(at_packet=data.draw(hst.integers(0, kw["packets"] - 1)),

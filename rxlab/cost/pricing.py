@@ -46,6 +46,9 @@ BOUNDS = ("line", "cpu", "reader_cpu", "window", "device")  # "cpu": the RX (NAP
 DEVICE_CATEGORY = "device (empirical)"
 DEVICE_NOTE = ("device (empirical): a throughput ceiling read off a measured table, NOT a CPU cost; "
                "throughput(..., device_factor=False) leaves it out")
+TPA_NOTE = ("segments bnxt's hardware GRO aggregated (tpa_packets) are each priced at stack_per_packet, "
+            "a figure measured with software GRO: an upper bound, as TPA takes one completion and one skb "
+            "per aggregation")
 
 # (category, operation, counter(s) it counts, parameter); counts are per received packet, on the CPU
 # class that did them. A counter expression is a sum of counters, each with a sign and an integer
@@ -370,7 +373,8 @@ def throughput(rows, profile, device_factor=True):
         out[f"util_{cls}_low"] = np.minimum.reduce([mid, *ends])
         out[f"util_{cls}_high"] = np.maximum.reduce([mid, *ends])
         out[f"util_{cls}_at_low"], out[f"util_{cls}_at_high"] = ends
-    out["note"] = ESTIMATE_NOTE + ("; " + DEVICE_NOTE if profile.device is not None and device_factor else "")
+    out["note"] = (ESTIMATE_NOTE + ("; " + DEVICE_NOTE if profile.device is not None and device_factor else "")
+                   + ("; " + TPA_NOTE if "tpa_packets" in df and (df["tpa_packets"] > 0).any() else ""))
     cols = ["platform", "cycles_per_packet", "cycles_per_packet_low", "cycles_per_packet_high", "rx_cores",
             "pps_per_core", "gbps_line", "gbps_cpu", "gbps_cpu_low", "gbps_cpu_high",
             "cycles_per_packet_reader", "cycles_per_packet_reader_low", "cycles_per_packet_reader_high",

@@ -58,8 +58,9 @@ def skb_gro_receive(st, g, s, sizeof_sk_buff, head_truesize):
 
 
 @inner
-def gro_hold(rx, q, c, s, payload, page_len):
-    """dev_gro_receive() -> GRO_HELD: ``s`` starts connection ``c``'s aggregate, the youngest on its
+def gro_hold(rx, q, c, s, payload, page_len, segs, gso_size, seq):
+    """dev_gro_receive() -> GRO_HELD: ``s`` (``segs`` segments of ``gso_size`` from sequence number
+    ``seq``: one, or a hardware aggregate) starts connection ``c``'s aggregate, the youngest on its
     bucket's list (the caller made room: gro_flush_oldest)."""
     g = rx.gro[ix(c)]
     lst = rx.gro_list[ix(q), ix(g[GR.bucket])]
@@ -75,10 +76,10 @@ def gro_hold(rx, q, c, s, payload, page_len):
     rx.qp[ix(q), QP.gro_page_len] += page_len
     g[GR.skb] = s
     g[GR.last] = s
-    g[GR.segs] = 1
+    g[GR.segs] = segs
     g[GR.payload] = payload
-    g[GR.gso_size] = payload
-    g[GR.seq] = rx.conn[ix(c), CN.seg_seq]
+    g[GR.gso_size] = gso_size
+    g[GR.seq] = seq
 
 
 @inner
@@ -171,7 +172,7 @@ def napi_gro_receive(st, rx, q, c, s, payload):
         if _gro_flushes(st, rx, g, st.data[ix(st.skbs[ix(s), SK.data]), DT.pp_recycle], payload,
                         rx.conn[ix(c), CN.seg_seq]):
             done = napi_gro_complete(st, rx, q, c)
-            gro_hold(rx, q, c, s, payload, page_len)
+            gro_hold(rx, q, c, s, payload, page_len, 1, payload, rx.conn[ix(c), CN.seg_seq])
             return done
         skb_gro_receive(st, g, s, rx.rc[RC.sizeof_sk_buff], rx.qp[ix(q), QP.small_truesize])
         if _gro_merged(rx, q, c, payload, page_len):
@@ -181,7 +182,7 @@ def napi_gro_receive(st, rx, q, c, s, payload):
     done = (c, NONE, 0, 0, 0, 0)
     if lst[GL.count] == MAX_GRO_SKBS:
         done = napi_gro_complete(st, rx, q, lst[GL.oldest])
-    gro_hold(rx, q, c, s, payload, page_len)
+    gro_hold(rx, q, c, s, payload, page_len, 1, payload, rx.conn[ix(c), CN.seg_seq])
     return done
 
 
@@ -214,3 +215,47 @@ def napi_gro_receive_head(st, rx, q, c, b, truesize, length, payload):
     if _gro_merged(rx, q, c, payload, length):
         return napi_gro_complete(st, rx, q, c)
     return c, NONE, 0, 0, 0, 0
+
+
+@inner
+def napi_gro_receive_hw(st, rx, q, c, s, segs, payload, mss, seq):
+    """napi_gro_receive() of bnxt's TPA skb ``s`` of connection ``c``: ``segs`` segments of ``mss``
+    bytes (``payload`` in all) from sequence number ``seq``. With more than one, bnxt_gro_skb() made it
+    a GSO skb (gso_size mss, NAPI_GRO_CB count segs), which dev_gro_receive() takes as it is; with one,
+    an ordinary segment. tcp_gro_receive(): a GSO skb merges into the flow's held aggregate only with
+    the same gso_size (``mss != skb_shinfo(skb)->gso_size``), a segment only if not larger than it;
+    either must follow it in sequence, with its pp_recycle and within gro_max_size. Not merged, the
+    held aggregate completes (pp = p) and the skb is held in its place; merged, a short one (len !=
+    count * gso_size, or len < mss) completes it (out_check_final). A GSO skb with no aggregate held
+    is held unless short, which goes up at once (GRO_NORMAL).
+
+    Returns the aggregate completed (as napi_gro_complete(), or a NONE skb) and whether ``s`` itself goes
+    up at once, after it."""
+    g = rx.gro[ix(c)]
+    page_len = st.skbs[ix(s), SK.page_len]
+    short = payload != segs * mss
+    done = (c, NONE, 0, 0, 0, 0)
+    if g[GR.skb] != NONE:
+        if (seq != g[GR.seq] + g[GR.payload] or (segs > 1 and mss != g[GR.gso_size])
+                or (segs == 1 and payload > g[GR.gso_size])
+                or st.data[ix(st.skbs[ix(g[GR.skb]), SK.data]), DT.pp_recycle] != st.data[ix(st.skbs[ix(s), SK.data]), DT.pp_recycle]
+                or TCP_IP_HEADERS + g[GR.payload] + payload >= rx.rc[RC.gro_max_size]):
+            done = napi_gro_complete(st, rx, q, c)
+            if segs > 1 and short:
+                return done, True
+            gro_hold(rx, q, c, s, payload, page_len, segs, mss if segs > 1 else payload, seq)
+            return done, False
+        skb_gro_receive(st, g, s, rx.rc[RC.sizeof_sk_buff], rx.qp[ix(q), QP.small_truesize])
+        g[GR.segs] += segs
+        g[GR.payload] += payload
+        rx.qp[ix(q), QP.gro_page_len] += page_len
+        if short or (segs == 1 and payload < g[GR.gso_size]):
+            return napi_gro_complete(st, rx, q, c), False
+        return done, False
+    if segs > 1 and short:
+        return done, True
+    lst = rx.gro_list[ix(q), ix(g[GR.bucket])]
+    if lst[GL.count] == MAX_GRO_SKBS:
+        done = napi_gro_complete(st, rx, q, lst[GL.oldest])
+    gro_hold(rx, q, c, s, payload, page_len, segs, mss if segs > 1 else payload, seq)
+    return done, False

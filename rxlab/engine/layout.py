@@ -217,7 +217,30 @@ class QP(IntEnum):
     log_stride = 38  # rq->mpwqe.log_stride_sz
     linear = 39  # mlx5e_rx_mpwqe_is_linear_skb(): a packet per stride, its skb built on it
     head_size = 40  # bytes of the non-linear skb's head from the page_frag cache; 0: the small-head cache
-    n = 41
+    # Mode.agg with TPA (bnxt's hardware GRO, rxlab.engine.rxq_bnxt_tpa): aggregation contexts are rows of
+    # Rx.tpa_info, each with its head buffer in Rx.tpa; the open ones linked oldest to newest (TI.older, TI.newer)
+    tpa_on = 41  # the device aggregates (NETIF_F_GRO_HW: TPA); 0 without TPA
+    tpa_free = 42  # a free aggregation context (free ones linked through TI.newer), or NONE
+    tpa_oldest = 43  # the open aggregation started first (its timer is the queue's), or NONE
+    tpa_newest = 44
+    tpa_bytes = 45  # packet bytes the open aggregations hold in the queue's buffers
+    n = 46
+
+
+class TI(IntEnum):
+    """tpa_info[queue, agg_id]: one of bnxt's TPA aggregation contexts (struct bnxt_tpa_info, and what the
+    device holds for it between TPA_START and TPA_END)."""
+
+    conn = 0  # the connection it aggregates, or NONE when free
+    seq = 1  # the sequence number of its first segment
+    segs = 2  # segments aggregated (TPA_END_TPA_SEGS)
+    payload = 3  # their payload bytes
+    mss = 4  # the first segment's payload: the aggregate's gso_size (rx_tpa_end_cmp_seg_len)
+    head_len = 5  # bytes of the first frame in the head buffer (tpa_info->len)
+    agg_bytes = 6  # bytes in aggregation buffers, packed ("LRO rules of filling all aggregation buffers")
+    older = 7  # the open aggregation started before it, or NONE
+    newer = 8  # the one started after it (or the next free context), or NONE
+    n = 9
 
 
 class WF(IntEnum):
@@ -257,7 +280,9 @@ class QS(IntEnum):
     copybreak = 10
     napi_polls = 11
     skb_table_full = 12  # dropped: rxlab's bound on skbs in flight (SimConfig.max_skbs) reached
-    n = 13
+    tpa_events = 13  # bnxt's TPA aggregations completed (TPA_END; ethtool -S tpa_events)
+    tpa_packets = 14  # segments those aggregations held (ethtool -S tpa_packets)
+    n = 15
 
 
 class CN(IntEnum):
@@ -541,7 +566,8 @@ class GR(IntEnum):
     older = 6  # the flow held before this one on that list, or NONE (the list links through gro rows)
     newer = 7  # the flow held after it, or NONE
     seq = 8  # the sequence number of its first segment (tcp_gro_receive merges only the next in order)
-    n = 9
+    tpa = 9  # the flow's open TPA aggregation on its queue (an agg_id of Rx.tpa_info), or NONE
+    n = 10
 
 
 class GL(IntEnum):
@@ -570,7 +596,8 @@ class RF(IntEnum):
     alloc_fail_rate = 10
     dma_map_fail_rate = 11
     wake_us = 12  # the readers' median scheduling latency after sk_data_ready (µs)
-    n = 13
+    tpa_timer_us = 13  # how long bnxt's device keeps an aggregation open (max_agg_timer: the firmware's)
+    n = 14
 
 
 class SM(IntEnum):

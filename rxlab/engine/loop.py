@@ -11,8 +11,19 @@ throughput show up in delivered bytes.
 import numpy as np
 
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import AK, CN, EV, FALSE, NONE, PL, QP, RC, RF, SM, TRUE, G, Timer
-from rxlab.engine.napi import napi_complete_done, napi_ring_busy, polls_complete, rx_packet, rx_packet_call
+from rxlab.engine.layout import AK, CN, EV, NONE, PL, QP, RC, RF, SM, TI, G, Timer
+from rxlab.engine.napi import (
+    ACK,
+    DATA,
+    NO_FRAME,
+    TPA_END,
+    napi_complete_done,
+    napi_ring_busy,
+    polls_complete,
+    rx_frame,
+    rx_packet,
+    rx_packet_call,
+)
 from rxlab.engine.page_frag import frag_cache_drain
 from rxlab.engine.reader import any_dirty, ctz32, read_all, read_dirty, reader_wake
 from rxlab.engine.rxq import detach_queues
@@ -58,9 +69,9 @@ def _sample(st, rx, i, t):
                 held += conn[ix(c), CN.held]
     samples[ix(i), SM.rmem] = rmem
     samples[ix(i), SM.queued] = queued
-    # packet bytes GRO holds sit in pages too, on their way to a socket
+    # packet bytes GRO holds sit in pages too, on their way to a socket, as do those of bnxt's open TPA aggregations
     for q in range(rx.qp.shape[0]):
-        held += rx.qp[ix(q), QP.gro_page_len]
+        held += rx.qp[ix(q), QP.gro_page_len] + rx.qp[ix(q), QP.tpa_bytes]
     samples[ix(i), SM.held] = held
 
 
@@ -85,7 +96,7 @@ def next_event(rx):
 def run_event(st, rx, slot, due):
     """The next event, timer ``slot`` being the next timer, due at ``due`` (next_event): an ACK first
     when one is due with it (tcp_ack), else the timer (the sender's, the delayed ACK, a reader's
-    wake-up, a NAPI poll's end)."""
+    wake-up, a NAPI poll's end, a TPA aggregation's end)."""
     ev = rx.evq
     if ev[EV.ack_count] > 0 and rx.ack_t[ix(ev[EV.ack_head])] <= due:
         i = ev[EV.ack_head]
@@ -95,7 +106,13 @@ def run_event(st, rx, slot, due):
         tcp_ack(rx, a[AK.conn], a[AK.seq], a[AK.edge], rx.ack_t[ix(i)], a)
         return
     timer_fired(rx, slot)
-    C = rx.rc[RC.conns]
+    C, Q = rx.rc[RC.conns], rx.rc[RC.queues]
+    if slot >= C * Timer.n + Q:  # bnxt's oldest TPA aggregation on the queue times out: its poll ends at once
+        q = slot - C * Timer.n - Q
+        rx_packet_call(st, rx, q, rx.tpa_info[ix(q), ix(rx.qp[ix(q), QP.tpa_oldest]), TI.conn], NO_FRAME,
+                       TPA_END, due)
+        napi_ring_busy(rx, q, due)
+        return
     if slot >= C * Timer.n:
         napi_complete_done(st, rx, slot - C * Timer.n, due)
         return
@@ -179,10 +196,11 @@ def run(st, rx, t, stop):
         # rx_packet inlines the driver's, GRO's and TCP's receive paths, and LLVM compiles every inlined
         # copy: data, the hot path, inlines its one copy; the rare pure ACKs and zero-window probes
         # (ack_fraction is 0 by default) call a function that holds another
-        if what == DATA_PACKET:
-            rx_packet(st, rx, k[CN.queue], c, length, FALSE, t)
-        else:
-            rx_packet_call(st, rx, k[CN.queue], c, length, TRUE, t)
+        if rx_frame(st, rx, k[CN.queue], c, length, DATA if what == DATA_PACKET else ACK, t):
+            if what == DATA_PACKET:
+                rx_packet(st, rx, k[CN.queue], c, length, DATA, t)
+            else:
+                rx_packet_call(st, rx, k[CN.queue], c, length, ACK, t)
         if what == PROBE_PACKET:
             tcp_ack_now(rx, c, t)
         elif what == DATA_PACKET:

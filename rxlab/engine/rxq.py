@@ -37,22 +37,31 @@ def fill_rings(st, rx):
 
 
 @inner
+def napi_poll_take(rx, q, n):
+    """Queue ``q``'s NAPI poll takes a completion that counts ``n`` of its budget (bnxt's TPA_START
+    and TPA_AGG count none: __bnxt_poll_work); with no poll running, a new one starts and may take
+    up to napi_budget packets."""
+    p = rx.qp[ix(q)]
+    if p[QP.napi_left] == 0:
+        rx.qstats[ix(q), QS.napi_polls] += 1
+        # net_rx_action() -> skb_defer_free_flush(): the count restarts (rxlab frees a deferred
+        # skb on this CPU when app_read defers it, not here: see the README's simplifications)
+        p[QP.defer_count] = 0
+        p[QP.napi_left] = rx.rc[RC.napi_budget]
+    p[QP.napi_left] -= n
+
+
+@inner
 def rx_cqe(st, rx, q, length, t):
     """One completion on queue ``q``: the NAPI poll's budget and the queue's counters, due XDP
     completions, then the driver's completion handler. Returns (skb, buffer) as
     rxlab.engine.rxq_mana.mana_process_rx_cqe does; the drivers that build their skbs themselves
     return (skb or NONE, NONE)."""
-    qstats, rc = rx.qstats, rx.rc
+    qstats = rx.qstats
     p = rx.qp[ix(q)]
     qstats[ix(q), QS.rx_packets] += 1
     qstats[ix(q), QS.rx_bytes] += length
-    if p[QP.napi_left] == 0:  # a new poll takes up to napi_budget packets
-        qstats[ix(q), QS.napi_polls] += 1
-        # net_rx_action() -> skb_defer_free_flush(): the count restarts (rxlab frees a deferred
-        # skb on this CPU when app_read defers it, not here: see the README's simplifications)
-        p[QP.defer_count] = 0
-        p[QP.napi_left] = rc[RC.napi_budget]
-    p[QP.napi_left] -= 1
+    napi_poll_take(rx, q, 1)
     release_holds(st, rx, q, t)
     if p[QP.mode] == Mode.agg:
         return bnxt_rx_pkt(st, rx, q, length), NONE

@@ -95,31 +95,34 @@ def _napi_alloc_skb(st, rx, q, n):
 
 
 @inner
-def bnxt_rx_pkt(st, rx, q, length):
-    """bnxt_rx_pkt() for an L2 completion of a ``length``-byte frame on bnxt queue ``q``; returns the
-    skb, or NONE when the frame is dropped (rx_oom_discards: rx_alloc_fail here).
+def bnxt_head_len(p, frame):
+    """Bytes of a ``frame``-byte frame the device puts in the head buffer of bnxt queue row ``p``: with
+    header-data split (the VNIC's hds_threshold) the headers alone of a frame above the threshold,
+    otherwise up to rx_buf_use_size (the jumbo threshold); the rest goes to aggregation buffers."""
+    if p[QP.hds_thresh] >= 0 and frame > p[QP.hds_thresh]:
+        return min(p[QP.header_len], frame)
+    return min(frame, p[QP.buf_use_size])
 
-    Where the frame lands: with header-data split (the VNIC's hds_threshold) a frame above the
-    threshold puts its headers in the RX-ring head and the rest in aggregation buffers; otherwise the
-    head takes up to rx_buf_use_size bytes (the jumbo threshold) and the rest goes to aggregation
-    buffers of BNXT_RX_PAGE_SIZE each. A head of at most rx_copybreak bytes is copied (bnxt_copy_skb:
-    napi_alloc_skb) and the buffer reposted (bnxt_reuse_rx_data); a longer one gets a new buffer
-    first (bnxt_alloc_rx_data; on failure the old one is reposted and the frame dropped) and the skb
-    is built on it (bnxt_rx_skb: napi_build_skb(data, rx_buf_size)). Each aggregation buffer is
-    replaced (bnxt_alloc_rx_netmem) and becomes a frag charged BNXT_RX_PAGE_SIZE
-    (__bnxt_rx_agg_netmems); if a replacement fails, it and the rest are reposted
-    (bnxt_reuse_rx_agg_bufs) and the skb is freed. A frame dropped before its aggregation buffers
-    are taken reposts them too (the error path's bnxt_reuse_rx_agg_bufs; rxlab's skb_table_full)."""
-    qp, qstats, ring, agg = rx.qp, rx.qstats, rx.ring, rx.agg
+
+@inner
+def bnxt_rx_skb(st, rx, q, slots, si, head_len, rest):
+    """The skb of a frame (or a TPA aggregate) on bnxt queue ``q`` whose first ``head_len`` bytes are in
+    the head buffer posted at ``slots[q, si]`` (an RX ring slot, or a TPA context's head in Rx.tpa) and
+    ``rest`` bytes in the aggregation ring's next buffers, packed; NONE when it is dropped
+    (rx_oom_discards: rx_alloc_fail here).
+
+    A head of at most rx_copybreak bytes is copied (bnxt_copy_skb: napi_alloc_skb) and the buffer
+    stays (bnxt_reuse_rx_data); a longer one gets a new buffer first (bnxt_alloc_rx_data,
+    __bnxt_alloc_rx_frag; on failure the old one stays and the frame is dropped) and the skb is built
+    on it (bnxt_rx_skb: napi_build_skb(data, rx_buf_size)). Each aggregation buffer is replaced
+    (bnxt_alloc_rx_netmem) and becomes a frag charged BNXT_RX_PAGE_SIZE (__bnxt_rx_agg_netmems); if
+    a replacement fails, it and the rest are reposted (bnxt_reuse_rx_agg_bufs) and the skb is freed.
+    A frame dropped before its aggregation buffers are taken reposts them too (the error path's
+    bnxt_reuse_rx_agg_bufs, bnxt_abort_tpa; rxlab's skb_table_full)."""
+    qp, qstats, agg = rx.qp, rx.qstats, rx.agg
     p = qp[ix(q)]
     cpu = p[QP.napi_cpu]
-    head, b = rx_ring_pop(rx, q)
-    frame = length + ETH_HLEN  # the device's length counts the Ethernet header; the skb's, after it
-    if p[QP.hds_thresh] >= 0 and frame > p[QP.hds_thresh]:
-        head_len = min(p[QP.header_len], frame)
-    else:
-        head_len = min(frame, p[QP.buf_use_size])
-    rest = frame - head_len
+    b = slots[ix(q), ix(si)]
     agg_bufs = (rest + p[QP.agg_size] - 1) // p[QP.agg_size] if rest > 0 else 0
     if head_len <= p[QP.copybreak]:
         if st.glob[G.skb_top] == 0:
@@ -136,10 +139,9 @@ def bnxt_rx_pkt(st, rx, q, length):
         nb = bnxt_alloc(st, rx, q, p[QP.head_pool], p[QP.alloc_size])
         if nb == NONE:
             qstats[ix(q), QS.rx_alloc_fail] += 1
-            ring[ix(q), ix(head)] = b
             _agg_advance(p, agg_bufs)
             return NONE
-        ring[ix(q), ix(head)] = nb
+        slots[ix(q), ix(si)] = nb
         s = skb_build(st, b, rx_truesize(rx, q), head_len - ETH_HLEN)
         if s == NONE:
             qstats[ix(q), QS.skb_table_full] += 1
@@ -162,6 +164,17 @@ def bnxt_rx_pkt(st, rx, q, length):
         skb_add_rx_frag(st, s, ab, min(rest, p[QP.agg_size]), p[QP.agg_size])
         rest -= p[QP.agg_size]
     return s
+
+
+@inner
+def bnxt_rx_pkt(st, rx, q, length):
+    """bnxt_rx_pkt() for an L2 completion of a ``length``-byte frame on bnxt queue ``q``: the RX ring's
+    next head (bnxt_head_len) and aggregation buffers become its skb (bnxt_rx_skb); NONE when the frame
+    is dropped."""
+    head, _ = rx_ring_pop(rx, q)
+    frame = length + ETH_HLEN  # the device's length counts the Ethernet header; the skb's, after it
+    head_len = bnxt_head_len(rx.qp[ix(q)], frame)
+    return bnxt_rx_skb(st, rx, q, rx.ring, head, head_len, frame - head_len)
 
 
 @inner

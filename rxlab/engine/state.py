@@ -34,6 +34,7 @@ from rxlab.engine.layout import (
     SB,
     SK,
     SM,
+    TI,
     WF,
     G,
     Timer,
@@ -188,6 +189,8 @@ Rx = namedtuple("Rx", [
     "hold_buf", "hold_t",  # int64/float64[queues, hold_cap]: XDP_TX/REDIRECT buffers until completion
     "agg",  # int64[queues, agg_max]: bnxt's aggregation ring, the buffer posted in each slot
     "tpa",  # int64[queues, tpa_max]: bnxt's head buffers held for TPA (bnxt_tpa_info.data)
+    "tpa_info",  # int64[queues, tpa_max, TI.n]: bnxt's TPA aggregation contexts (rxlab.engine.rxq_bnxt_tpa)
+    "tpa_t",  # float64[queues, tpa_max]: when each open aggregation started (its timer runs from there)
     "wqe_frags",  # int64[queues, wqe_frags_max, WF.n]: mlx5's legacy RQ, each WQE's fragments
     "frag_pages",  # int64[queues, frag_pages_max]: mlx5's frag pages, the driver's hold on each (a buffer) or NONE
     "mpwqe",  # int64[queues, mpwqe_max, MW.n]: mlx5's striding RQ, each WQE's strides consumed and release flag
@@ -206,7 +209,7 @@ Rx = namedtuple("Rx", [
     "sndq",  # int64[conns]: the connections that may send, a ring (rxlab.engine.sender)
     "ack_t", "ack",  # float64[ack_cap], int64[ack_cap, AK.n]: ACKs on their way back, a ring by arrival
     # the timers (rxlab.engine.timers): per slot (connection x Timer.n + kind, then one per queue: its NAPI
-    # poll's end) when it is due (inf: not armed) and its key in the heap; the heap of slots, and each
+    # poll's end, then one per queue: its oldest TPA aggregation's timer) when it is due (inf: not armed) and its key in the heap; the heap of slots, and each
     # slot's place in it (NONE: not in it)
     "tq_due", "tq_key", "tq_heap", "tq_pos",
     "ofo",  # int64[conns, OF.n]: each connection's out-of-order queue and SACK blocks (rxlab.engine.tcp_ofo)
@@ -230,6 +233,7 @@ def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg
         ring=np.full((queues, ring_size), NONE, np.int64),
         hold_buf=np.full((queues, hold_cap), NONE, np.int64), hold_t=np.zeros((queues, hold_cap), np.float64),
         agg=np.full((queues, agg_max), NONE, np.int64), tpa=np.full((queues, tpa_max), NONE, np.int64),
+        tpa_info=np.full((queues, tpa_max, TI.n), NONE, np.int64), tpa_t=np.zeros((queues, tpa_max), np.float64),
         wqe_frags=np.zeros((queues, wqe_frags_max, WF.n), np.int64),
         frag_pages=np.full((queues, frag_pages_max), NONE, np.int64),
         mpwqe=np.zeros((queues, mpwqe_max, MW.n), np.int64),
@@ -243,8 +247,8 @@ def make_rx(queues, ring_size, conns, n_skbs, hold_cap, samples, ratio_bins, agg
         gro_list=_gro_lists(queues),
         evq=_evq(), sndq=np.zeros(conns, np.int64),
         ack_t=np.zeros(ack_cap, np.float64), ack=np.zeros((ack_cap, AK.n), np.int64),
-        tq_due=np.full(conns * Timer.n + queues, np.inf), tq_key=np.full(conns * Timer.n + queues, np.inf),
-        tq_heap=np.zeros(conns * Timer.n + queues, np.int64),
-        tq_pos=np.full(conns * Timer.n + queues, NONE, np.int64),
+        tq_due=np.full(conns * Timer.n + 2 * queues, np.inf), tq_key=np.full(conns * Timer.n + 2 * queues, np.inf),
+        tq_heap=np.zeros(conns * Timer.n + 2 * queues, np.int64),
+        tq_pos=np.full(conns * Timer.n + 2 * queues, NONE, np.int64),
         ofo=_ofo_rows(conns), ofo_seq=np.zeros((n_skbs, OS.n), np.int64), sb=np.zeros((conns, SB.n), np.int64),
     )

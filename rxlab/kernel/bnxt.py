@@ -58,6 +58,18 @@ BNXT_MAX_RX_COPYBREAK = 1024  # bnxt.h; bnxt_set_tunable() returns -ERANGE above
 BNXT_HDS_THRESHOLD_MAX = 1023  # bnxt.h: kernel_ering->hds_thresh_max
 MAX_TPA = 64  # bnxt.h: TPA aggregations before P5 chips
 MAX_TPA_P5 = 256  # bnxt.h: bnxt_alloc_tpa_info() takes max(max_tpa_v2, MAX_TPA_P5) on P5+
+# TPA as bnxt_hwrm_vnic_set_tpa() programs it on P5+ chips (VNIC_TPA_CFG_REQ_FLAGS_GRO: "according to Linux
+# Generic Receive Offload (GRO) rules"; AGG_PACK_AS_GRO unset: "the more efficient LRO rules of filling all
+# aggregation buffers"; field meanings from the HWRM spec's comments, DPDK drivers/net/bnxt/hsi_struct_def_dpdk.h
+# at 38f72e500b3b, struct hwrm_vnic_tpa_cfg_input)
+# req->min_agg_len, "minimum amount of payload length required to start an aggregation context" (the spec
+# calls the field deprecated, the minimum the firmware's: rxlab takes the 512 the driver asks for)
+TPA_MIN_AGG_LEN = 512
+# How long the device keeps an aggregation open. bnxt_hwrm_vnic_set_tpa() leaves max_agg_timer to the
+# firmware, and no public source states its default: rxlab assumes 32 µs, mlx5's default hardware-LRO
+# timeout (MLX5E_DEFAULT_LRO_TIMEOUT, drivers/net/ethernet/mellanox/mlx5/core/en.h), the one aggregation
+# timer a Linux driver states. SimConfig.tpa_timer_us sweeps it.
+TPA_TIMER_US = 32.0
 RX_BD_SIZE = 16  # sizeof(struct rx_bd)
 BNXT_AGG_FACTOR_MAX = 4  # bnxt_set_ring_params(): min_t(u32, 4, 65536 / BNXT_RX_PAGE_SIZE)
 BNXT_MAX_QUEUES = 256  # the firmware's ring resources bound it (bnxt_get_max_rings); rxlab's cap

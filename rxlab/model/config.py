@@ -3,6 +3,7 @@
 from dataclasses import asdict, dataclass, fields
 
 from rxlab.errors import bad, check_choice, check_int_range, is_bool, is_int, is_real
+from rxlab.kernel.bnxt import TPA_TIMER_US
 from rxlab.kernel.mana import (
     ADAPTER_MTU_DEFAULT,
     ADAPTER_MTU_RANGE,
@@ -46,9 +47,9 @@ INT_RANGES = {
 MANA_XDP_PAD = PAGE_SIZE_MIN - mana_xdp_mtu_max(PAGE_SIZE_MIN)
 FRACTIONS = ("ack_fraction", "clone_fraction", "alloc_fail_rate", "dma_map_fail_rate")
 # from 1 ns (1 Mbps): below, model time overflows to infinity and a run says nothing
-REAL_RANGES = {"app_read_us": (1e-3, 1e6), "xdp_hold_us": (1e-3, 1e6), "link_gbps": (1e-3, 1e4),
+REAL_RANGES = {"app_read_us": (1e-3, 1e6), "xdp_hold_us": (1e-3, 1e6), "tpa_timer_us": (1e-3, 1e6), "link_gbps": (1e-3, 1e4),
                "rtt_us": (1e-3, 1e6), "wake_us": (1e-3, 1e6), "ptr_ring_hold_ns": (1e-3, 1e6)}
-BOOLS = ("gro", "truesize_honest", "defer_free")
+BOOLS = ("gro", "gro_hw", "truesize_honest", "defer_free")
 # What each field is and its unit, for `rxlab simulate --help` (tests/test_cli.py: one per field)
 MEANING = {
     "kernel": ("Linux release whose defaults and behaviours the run follows (rxlab kernels)", ""),
@@ -66,6 +67,8 @@ MEANING = {
     "app_cpus": ("where the applications read: on other CPUs than the NAPI ones, or on them", ""),
     "ack_fraction": ("fraction of arriving packets that are pure ACKs (66 bytes)", "fraction"),
     "gro": ("NAPI GRO (ethtool -K gro)", ""),
+    "gro_hw": (("hardware GRO where the driver has it (ethtool -K rx-gro-hw): bnxt's TPA; off without gro "
+                "(bnxt_fix_features)"), ""),
     "clone_fraction": ("fraction of skbs also delivered to a tap (skb_clone)", "fraction"),
     "tcp_rmem": ("tcp_rmem[2], the most autotuning grows sk_rcvbuf to", "bytes"),
     "tcp_rmem_default": ("tcp_rmem[1], the sk_rcvbuf a socket starts with (at most tcp_rmem[2])", "bytes"),
@@ -84,6 +87,8 @@ MEANING = {
     "skb_defer_max": ("net.core.skb_defer_max", "skbs"),
     "reader_cpus": ("CPUs the applications read on (app_cpus remote)", "CPUs"),
     "xdp_hold_us": ("how long XDP_TX and XDP_REDIRECT hold a buffer until completion", "µs"),
+    "tpa_timer_us": (("bnxt: how long the device keeps a hardware-GRO (TPA) aggregation open (the firmware's "
+                      "max_agg_timer; assumed, rxlab.kernel.bnxt.TPA_TIMER_US)"), "µs"),
     "ptr_ring_hold_ns": (("how long a produce holds a page_pool ptr_ring's producer lock: produces of other "
                           "CPUs within it contend (data/page_pool_cross_cpu.md)"), "ns"),
     "link_gbps": ("link speed", "Gbps"),
@@ -184,10 +189,10 @@ class SimConfig:
     as SK_RMEM_MAX, 212992) or 0..2**31 - 1; ``copybreak`` 0..4096; ``skb_defer_max`` 0..2**20; ``max_skbs``
     64..2**24; ``packets`` 1..10**10; ``samples`` 1..100000; ``seed`` 0..2**32 - 1; the
     fractions ``ack_fraction``, ``clone_fraction``, ``alloc_fail_rate``, ``dma_map_fail_rate``
-    and each of ``xdp``'s 0..1; ``app_read_us``, ``wake_us``, ``xdp_hold_us``, ``rtt_us``, ``ptr_ring_hold_ns``
+    and each of ``xdp``'s 0..1; ``app_read_us``, ``wake_us``, ``xdp_hold_us``, ``tpa_timer_us``, ``rtt_us``, ``ptr_ring_hold_ns``
     0.001..10**6, ``reader`` woken or periodic; ``rcvlowat`` 1..half of tcp_rmem[2], at most 2**30 (of sk_rcvbuf under
     ``so_rcvbuf``, tcp_set_rcvlowat);
-    ``link_gbps`` 0.001..10**4; ``gro``, ``truesize_honest``, ``defer_free`` True or False;
+    ``link_gbps`` 0.001..10**4; ``gro``, ``gro_hw``, ``truesize_honest``, ``defer_free`` True or False;
     ``reconfigs`` a tuple of :class:`Reconfig`. Integers may be NumPy integers, numbers
     NumPy floats. Together, the tables the run needs must fit the engine and
     ``rxlab.model.sizing.memory_limit()`` (half the machine's memory, or ``$RXLAB_MAX_MEMORY``):
@@ -211,6 +216,7 @@ class SimConfig:
     app_cpus: str = "remote"  # application threads on other CPUs than the NAPI ones, or the same
     ack_fraction: float = 0.0  # fraction of arriving packets that are pure ACKs (66 bytes)
     gro: bool = True  # NAPI GRO (ethtool -K gro): segments of a flow aggregated before TCP
+    gro_hw: bool = True  # NETIF_F_GRO_HW, on by default where the driver has it (bnxt: TPA); needs gro
     clone_fraction: float = 0.0  # skbs (GRO aggregates, ACKs) also delivered to a tap (skb_clone)
     tcp_rmem_default: int | None = None  # tcp_rmem[1], the sk_rcvbuf a socket starts with; None: the release's
     tcp_rmem: int | None = None  # tcp_rmem[2], the most autotuning grows sk_rcvbuf to; None: the release's
@@ -233,6 +239,7 @@ class SimConfig:
     # app_cpus='remote': connection c reads on the (c mod reading_cpus)-th CPU after the NAPI ones
     reader_cpus: int = 64
     xdp_hold_us: float = 20.0  # XDP_TX / XDP_REDIRECT hold a buffer until completion
+    tpa_timer_us: float = TPA_TIMER_US  # bnxt: a TPA aggregation closes this long after it started, at the latest
     # a produce holds the ptr_ring's producer_lock this long: the hold fitted to bench_page_pool_cross_cpu's
     # published t(n) by simulating that benchmark (rxlab.cost.calibrate.fit_cross_cpu, data/page_pool_cross_cpu.md)
     ptr_ring_hold_ns: float = 26.4

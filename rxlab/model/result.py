@@ -155,6 +155,7 @@ class Result:
             "acks_sent": int(self.conn[:, CN.acks_sent].sum()),
             "ack_ring_full": self.ack_ring_full,
             "reader_wakes": int(self.conn[:, CN.wakes].sum()),
+            "tpa_packets": int(self.qstats[:, QS.tpa_packets].sum()),
             "mem_efficiency_buffer": self.geometry.mem_efficiency_buffer,
             "mem_efficiency_ring": self.geometry.mem_efficiency_ring,
             **self.mem_efficiency(),

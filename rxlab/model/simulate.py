@@ -20,6 +20,7 @@ from rxlab.engine.layout import (
     QP,
     RC,
     RF,
+    TI,
     Admission,
     Clamp,
     G,
@@ -87,7 +88,7 @@ def _queue_layout(cfg, g):
     return Mode.frag, g.order, 1, g.truesize_pinned
 
 
-def _attach(st, cfg, g, qp, pool_base):
+def _attach(st, cfg, g, rx, pool_base):
     """Every queue created (MANA: mana_create_rxq): a page_pool per queue (mana_create_page_pool)
     and the driver's per-queue parameters; a bnxt queue's heads may have a pool of their own
     (bnxt_alloc_rx_page_pool), after the queues' pools."""
@@ -97,13 +98,15 @@ def _attach(st, cfg, g, qp, pool_base):
         # page_pool_init(): a pool_size of 0 takes the default ptr_ring of 1024
         pool_create(st, pool_base + q, g.pool_size or PP_RING_DEFAULT, order, dma, dma, cfg.page_size, q,
                     cfg.spec.upfront_refs)
-        p = qp[q]
+        p = rx.qp[q]
         p[QP.pool], p[QP.napi_cpu], p[QP.mode] = pool_base + q, q, mode
         p[QP.head_pool] = p[QP.pool]
         p[QP.alloc_size], p[QP.align], p[QP.datasize] = g.alloc_size, align, g.datasize
         p[QP.truesize], p[QP.truesize_pinned], p[QP.xdp] = g.truesize, pinned, g.xdp
+        # no hardware GRO, no aggregation open (a bnxt queue's own below)
+        p[QP.tpa_on], p[QP.tpa_free], p[QP.tpa_oldest], p[QP.tpa_newest], p[QP.tpa_bytes] = 0, NONE, NONE, NONE, 0
         if mode == Mode.agg or mode == Mode.page:
-            _attach_agg(st, cfg, g, p, pool_base + cfg.queues + q)
+            _attach_agg(st, cfg, g, p, pool_base + cfg.queues + q, rx.tpa_info[q])
         if mode == Mode.cyc:
             _attach_cyc(cfg, g, p)
         if mode == Mode.mpw:
@@ -114,15 +117,22 @@ def _attach(st, cfg, g, qp, pool_base):
         p[QP.ring_head] = p[QP.hold_head] = p[QP.hold_count] = 0
 
 
-def _attach_agg(st, cfg, g, p, head_pool):
+def _attach_agg(st, cfg, g, p, head_pool, tpa_info):
     """bnxt's queue row ``p``: a separate head pool where the geometry has one (created in page mode
     too, bnxt_alloc_rx_page_pool, though only normal mode's heads come from it), the aggregation
-    ring and TPA (none in page mode), and where a frame lands (bnxt_rx_pkt)."""
+    ring and TPA (none in page mode or without hardware GRO; its contexts ``tpa_info`` all free), and
+    where a frame lands (bnxt_rx_pkt)."""
     if g.head_pool_size:
         pool_create(st, head_pool, g.head_pool_size, 0, 1, 1, cfg.page_size, p[QP.napi_cpu], cfg.spec.upfront_refs)
         p[QP.head_pool] = head_pool
     p[QP.agg_ring], p[QP.agg_head], p[QP.agg_size] = g.agg_ring_size, 0, g.agg_buf_size or cfg.page_size
     p[QP.tpa], p[QP.copybreak] = g.tpa_bufs, g.copybreak
+    p[QP.tpa_on] = int(g.tpa_bufs > 0)
+    p[QP.tpa_free] = 0 if g.tpa_bufs else NONE
+    tpa_info[:] = NONE
+    tpa_info[:g.tpa_bufs, TI.newer] = np.arange(1, g.tpa_bufs + 1)
+    if g.tpa_bufs:
+        tpa_info[g.tpa_bufs - 1, TI.newer] = NONE
     p[QP.hds_thresh] = g.hds_thresh if g.header_split else -1
     p[QP.header_len], p[QP.buf_use_size] = g.header_len, g.head_use_size
     a = arch_info(cfg.arch)
@@ -251,7 +261,7 @@ def _params(cfg):
     floats = {
         RF.ack_fraction: cfg.ack_fraction, RF.clone_fraction: cfg.clone_fraction,
         RF.xdp_pass: p, RF.xdp_drop: d, RF.xdp_tx: tx, RF.xdp_redirect: r,
-        RF.app_read_us: cfg.app_read_us, RF.xdp_hold_us: cfg.xdp_hold_us,
+        RF.app_read_us: cfg.app_read_us, RF.xdp_hold_us: cfg.xdp_hold_us, RF.tpa_timer_us: cfg.tpa_timer_us,
         RF.link_gbps: cfg.link_gbps, RF.rtt_us: cfg.rtt_us,
         RF.alloc_fail_rate: cfg.alloc_fail_rate, RF.dma_map_fail_rate: cfg.dma_map_fail_rate,
         RF.wake_us: cfg.wake_us,
@@ -315,7 +325,7 @@ def build(cfg, pl):
                     pp_alloc_cache=pl.pp_alloc_cache, lock_slots=sz.lock_slots)
     rx = make_rx(cfg.queues, cfg.ring_size, cfg.connections, sz.n_skbs, sz.hold_cap, cfg.samples, RATIO_BINS,
                  sz.agg_max, sz.tpa_max, sz.ack_cap, sz.wqe_frags_max, sz.frag_pages_max, sz.mpwqe_max)
-    _attach(st, cfg, pl.geoms[0], rx.qp, 0)
+    _attach(st, cfg, pl.geoms[0], rx, 0)
     _attach_wqes(rx, pl.geoms[0])
     for table, arr in ((pl.ints, rx.rc), (pl.floats, rx.rf)):
         for k, v in table.items():
@@ -381,7 +391,7 @@ def _reconfigure(st, rx, cfg, i, r, cur, t):
         return event, cur
     polls_complete(st, rx, t)  # the port stops: the last polls complete
     detach_queues(st, rx)
-    _attach(st, cfg, g2, rx.qp, _pools_per_config(cfg, geometries(cfg)) * (i + 1))
+    _attach(st, cfg, g2, rx, _pools_per_config(cfg, geometries(cfg)) * (i + 1))
     _attach_wqes(rx, g2)
     rx.rc[RC.mtu] = mtu
     rx.rf[RF.xdp_pass:RF.xdp_redirect + 1] = _xdp_fractions(xdp)

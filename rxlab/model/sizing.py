@@ -36,6 +36,7 @@ from rxlab.engine.layout import (
     SB,
     SK,
     SM,
+    TI,
     WF,
     G,
     Timer,
@@ -209,8 +210,8 @@ def table_bytes(cfg, sz):
     total = (sz.n_pages * PAGE_ROW + sz.n_bufs * BUF_ROW + sz.n_skbs * SKB_ROW + Q * sz.hold_cap * HOLD_ROW
              + 8 * sz.n_pools * (PL.n + PP_ALLOC_CACHE_SIZE + sz.ring_max + 2 * sz.lock_slots)
              + 8 * sz.n_cpus * (FC.n + 1)
-             + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max + GRO_HASH_BUCKETS * GL.n
-                        + sz.wqe_frags_max * WF.n + sz.frag_pages_max + sz.mpwqe_max * MW.n)
+             + 8 * Q * (QP.n + QS.n + cfg.ring_size + sz.agg_max + sz.tpa_max * (TI.n + 2) + GRO_HASH_BUCKETS * GL.n
+                        + sz.wqe_frags_max * WF.n + sz.frag_pages_max + sz.mpwqe_max * MW.n + 8)
              + 8 * cfg.connections * (CN.n + CF.n + GR.n + OF.n + SB.n + 1 + 4 * Timer.n) + 8 * sz.ack_cap * (AK.n + 1)
              + 8 * cfg.samples * SM.n + 8 * (G.n + N_COUNTERS + RC.n + RF.n + RATIO_BINS + 3))
     parts = {"holds": sz.hold_cap * Q * (configs * PAGE_ROW + BUF_ROW + HOLD_ROW),

@@ -28,7 +28,7 @@ from rxlab.counters import METRICS, READER_PREFIX, Ctr
 from rxlab.errors import bad
 from rxlab.model.config import FIELDS
 
-MODEL_VERSION = 36  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
+MODEL_VERSION = 37  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-allocation unmaps;
 # 5: memory efficiency; 6: kernel releases (SimConfig.kernel, online_cpus; the newest release's defaults);
 # 7: page_pool's own DMA mappings fail at dma_map_fail_rate; 8: a detached queue's full pages go to the ptr_ring;
 # 9: the receive side as each release has it (autotuning, SO_RCVBUF, prune/collapse and admission, the
@@ -94,6 +94,8 @@ MODEL_VERSION = 36  # 2: reader_cpus, skb_defer_max; 3: Toeplitz RSS; 4: pre-all
 # 36: D-SACK of data that arrives again out of order, partly below rcv_nxt or beyond the window
 # (tcp_data_queue_ofo, tcp_dsack_extend, tcp_send_dupack; OF.dsack); an ACK with a D-SACK carries one
 # SACK block fewer (tcp_established_options)
+# 37: bnxt's hardware GRO (TPA: rxlab.engine.rxq_bnxt_tpa; SimConfig.gro_hw, tpa_timer_us); without GRO no
+# TPA and, at MTU 1500, no aggregation ring (bnxt_fix_features); QS tpa_events, tpa_packets; metric tpa_packets
 """Version of what ``simulate()`` computes. Bump it whenever a change to the engine, the
 simulation or ``Result.to_frame()`` changes any number or column a run produces: cached results
 of other versions are then no longer found (they stay on disk under ``model-<N>/`` until

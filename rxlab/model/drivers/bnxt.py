@@ -1,7 +1,7 @@
 """bnxt_en (drivers/net/ethernet/broadcom/bnxt/): Broadcom NetXtreme-C/E. Its kernel arithmetic is
 :mod:`rxlab.kernel.bnxt` (normal and page mode, BNXT_RX_PAGE_SIZE, the aggregation ring, TPA,
 header-data split, copybreak). The engine simulates its normal-mode queue (``Mode.agg``,
-:func:`rxlab.engine.rxq_bnxt.bnxt_rx_pkt`) and page mode with a single-buffer XDP program
+:func:`rxlab.engine.rxq_bnxt.bnxt_rx_pkt`, with the device's TPA aggregations: rxlab.engine.rxq_bnxt_tpa) and page mode with a single-buffer XDP program
 (``Mode.page``, :func:`rxlab.engine.rxq_bnxt.bnxt_rx_page_pkt`)."""
 
 from rxlab.errors import bad, check_int_range
@@ -11,12 +11,16 @@ from rxlab.model.drivers.registry import Driver, queues_up_to, register
 
 def geometry(cfg, mtu, xdp, variant):
     """bnxt_set_ring_params() and bnxt_set_rx_skb_mode(): page mode while XDP is attached, normal
-    mode (page_pool fragments, the aggregation ring with hardware GRO) otherwise. The layout is the
+    mode (page_pool fragments, the aggregation ring with hardware GRO, rxlab.engine.rxq_bnxt_tpa)
+    otherwise. The layout is the
     driver's, not a strategy's: a page-per-buffer strategy outside XDP has no bnxt counterpart."""
     if variant != "post":
         raise bad("strategy", cfg.strategy, "a strategy of the driver's own layout (bnxt has a page per "
                   "buffer only in page mode, with XDP: bnxt_set_rx_skb_mode)")
-    return bnxt_rx_geometry(cfg.page_size, mtu, xdp, cfg.arch, cfg.ring_size, cfg.queues)
+    # bnxt_fix_features(): no NETIF_F_GRO_HW without NETIF_F_GRO, and then no TPA (bnxt_set_tpa_flags)
+    # and, at MTU 1500, no aggregation ring (bnxt_reinit_features -> bnxt_set_ring_params)
+    return bnxt_rx_geometry(cfg.page_size, mtu, xdp, cfg.arch, cfg.ring_size, cfg.queues,
+                            gro_hw=cfg.gro and cfg.gro_hw)
 
 
 def ring_size(rel, asked):
