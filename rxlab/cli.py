@@ -34,7 +34,7 @@ def _geometry(args):
     from rxlab.model.config import SimConfig, xdp_only
 
     kw = {k: getattr(args, k) for k in ("driver", "kernel", "page_size", "mtu", "arch", "ring_size", "queues",
-                                        "adapter_mtu") if getattr(args, k) is not None}
+                                        "adapter_mtu", "gro_hw") if getattr(args, k) is not None}
     cfg = SimConfig(xdp=xdp_only("pass") if args.xdp else (), **kw)
     g = cfg.geometry(variant=args.variant)
     _note_ring_size(args, cfg)
@@ -417,6 +417,9 @@ def parser():
     g.add_argument("--mtu", type=int, default=1500,
                    help=f"interface MTU [bytes], {ETH_MIN_MTU}..adapter_mtu - {ETH_HLEN}; default 1500")
     g.add_argument("--xdp", action="store_true", help="an XDP program is attached; default none")
+    g.add_argument("--gro-hw", action=argparse.BooleanOptionalAction, default=None,
+                   help="hardware GRO where the driver has it (ethtool -K rx-gro-hw; bnxt: TPA, whose aggregation "
+                        "ring it needs at MTU 1500); default on")
     g.add_argument("--kernel", default=releases.DEFAULT,
                    help="Linux release: the defaults below and MANA's truesize follow it, one of "
                         f"{', '.join(releases.names())}; default {releases.DEFAULT}")

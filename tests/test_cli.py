@@ -32,6 +32,16 @@ def test_geometry_table(capsys):
     assert lines["nic_bytes"] == str(2 * 1024 * 16384)
 
 
+def test_geometry_without_hardware_gro(capsys):
+    """bnxt with rx-gro-hw off: no TPA, and bnxt_set_ring_params() gives MTU 1500 no aggregation ring, the
+    frame in a head of SKB_DATA_ALIGN(1524) + ALIGN(XDP_PACKET_HEADROOM, 8) + 320 = 1536 + 256 + 320 bytes."""
+    assert main(["geometry", "--driver", "bnxt", "--no-gro-hw", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["agg_ring_size"], d["tpa_bufs"], d["alloc_size"]) == (0, 0, 2112)
+    assert main(["geometry", "--driver", "bnxt", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tpa_bufs"] == 256
+
+
 @pytest.mark.parametrize("argv,needle", [
     (["geometry", "--page-size", "5000"], "page_size=5000 is not allowed"),
     (["geometry", "--mtu", "4000", "--xdp"], "mtu=4000 is not allowed: 68..3506"),

@@ -92,6 +92,7 @@ def _controls():
         "alloc_fail_rate": fslider("alloc fail rate", 0.0, 0.05, d.alloc_fail_rate, 0.001),
         "truesize_honest": check("truesize honest", d.truesize_honest),
         "gro": check("NAPI GRO", d.gro),
+        "gro_hw": check("hardware GRO (bnxt)", d.gro_hw),
         "defer_free": check("defer free to NAPI CPU", d.defer_free),
         "skb_defer_max": islider("skb_defer_max", 0, 1024, d.skb_defer_max, 16),
     }
