@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import rxlab
-from rxlab.cost.pricing import DEVICE_CATEGORY, ESTIMATE_NOTE, OPERATIONS, throughput
+from rxlab.cost.pricing import DEVICE_CATEGORY, ESTIMATE_NOTE, OPERATIONS, TPA_NOTE, throughput
 from rxlab.cost.profiles import CLASSES, HELD, PARAMS, Profile, load_platforms
 from rxlab.engine.layout import CN, QS
 from rxlab.kernel.tcp import TCP_IP_HEADERS
@@ -247,6 +247,19 @@ def test_three_bounds_and_which_binds(run, profiles):
     t = throughput(row, p).iloc[0]
     assert (t.gbps, t.binds, t.gbps_window) == (3.0, "window", 3.0)
     assert t.note == ESTIMATE_NOTE and "ESTIMATE" in t.note
+
+
+@pytest.mark.no_engine
+def test_a_row_with_hardware_gro_says_how_its_segments_are_priced(run, profiles):
+    """Segments bnxt's TPA aggregated cost the host one completion and one skb per aggregation, which
+    no profile prices: each is priced as a software-GRO segment, and the note says so."""
+    p = profiles["x86_64_server"]
+    row = zero_row(run, packets=1000)
+    assert TPA_NOTE not in throughput(row, p).note[0]
+    row["tpa_packets"] = 900
+    t = throughput(row, p).iloc[0]
+    assert t.note.startswith(ESTIMATE_NOTE) and t.note.endswith(TPA_NOTE)
+    assert t.cycles_per_packet == pytest.approx(p["stack_per_packet"])  # all 1000 at stack_per_packet
 
 
 @pytest.mark.no_engine
