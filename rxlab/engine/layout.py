@@ -511,7 +511,8 @@ class RC(IntEnum):
     gso_max_size = 35  # sk_gso_max_size of the sender's device: a TSO skb's most bytes
     nomem = 36  # Nomem: what tcp_data_queue() does when tcp_try_rmem_schedule() fails
     ooo_ratio = 37  # tcp_data_queue_ofo() calls tcp_measure_rcv_mss() (38d7e4443365)
-    n = 38
+    tpa = 38  # a layout of the run has hardware GRO (bnxt's TPA): frames go to the device's first (QP.tpa_on)
+    n = 39
 
 
 class Grow(IntEnum):

@@ -11,18 +11,17 @@ throughput show up in delivered bytes.
 import numpy as np
 
 from rxlab.engine.jit import inner, ix, kernel
-from rxlab.engine.layout import AK, CN, EV, NONE, PL, QP, RC, RF, SM, TI, G, Timer
+from rxlab.engine.layout import AK, CN, EV, NONE, PL, QP, RC, RF, SM, G, Timer
 from rxlab.engine.napi import (
     ACK,
     DATA,
-    NO_FRAME,
-    TPA_END,
     napi_complete_done,
     napi_ring_busy,
     polls_complete,
-    rx_frame,
     rx_packet,
     rx_packet_call,
+    tpa_frame,
+    tpa_timeout,
 )
 from rxlab.engine.page_frag import frag_cache_drain
 from rxlab.engine.reader import any_dirty, ctz32, read_all, read_dirty, reader_wake
@@ -108,10 +107,7 @@ def run_event(st, rx, slot, due):
     timer_fired(rx, slot)
     C, Q = rx.rc[RC.conns], rx.rc[RC.queues]
     if slot >= C * Timer.n + Q:  # bnxt's oldest TPA aggregation on the queue times out: its poll ends at once
-        q = slot - C * Timer.n - Q
-        rx_packet_call(st, rx, q, rx.tpa_info[ix(q), ix(rx.qp[ix(q), QP.tpa_oldest]), TI.conn], NO_FRAME,
-                       TPA_END, due)
-        napi_ring_busy(rx, q, due)
+        tpa_timeout(st, rx, slot - C * Timer.n - Q, due)
         return
     if slot >= C * Timer.n:
         napi_complete_done(st, rx, slot - C * Timer.n, due)
@@ -196,7 +192,8 @@ def run(st, rx, t, stop):
         # rx_packet inlines the driver's, GRO's and TCP's receive paths, and LLVM compiles every inlined
         # copy: data, the hot path, inlines its one copy; the rare pure ACKs and zero-window probes
         # (ack_fraction is 0 by default) call a function that holds another
-        if rx_frame(st, rx, k[CN.queue], c, length, DATA if what == DATA_PACKET else ACK, t):
+        # in a run with hardware GRO the device sees the frame first (a call: no cost to other runs)
+        if not rc[RC.tpa] or tpa_frame(st, rx, k[CN.queue], c, length, DATA if what == DATA_PACKET else ACK, t):
             if what == DATA_PACKET:
                 rx_packet(st, rx, k[CN.queue], c, length, DATA, t)
             else:

@@ -123,7 +123,7 @@ def rx_packet(st, rx, q, c, length, kind, t):
         uc, us, segs, payload, seg, seq = up
         if us != NONE:
             netif_receive_skb(st, rx, uc, us, cpu, segs, payload, seg, seq, t)
-        if after[1] != NONE:
+        if kind == TPA_END and after[1] != NONE:
             up, after = after, (c, NONE, 0, 0, 0, 0)
             continue
         if s != NONE and kind == ACK:  # TCP consumes the ACK, after the aggregate it completed
@@ -142,12 +142,13 @@ def rx_packet_call(st, rx, q, c, length, kind, t):
     rx_packet(st, rx, q, c, length, kind, t)
 
 
-@inner
-def rx_frame(st, rx, q, c, length, kind, t):
-    """A frame of connection ``c`` reaches queue ``q``'s device at ``t``. With TPA on (bnxt's hardware
-    GRO) the device sees it first: it may take it into the flow's aggregation, or end that aggregation
-    first, whose TPA_END the poll takes (rx_packet_call) before the frame goes on. Returns whether the
-    frame is an L2 completion for rx_packet()."""
+@called
+def tpa_frame(st, rx, q, c, length, kind, t):
+    """A frame of connection ``c`` reaches queue ``q``'s device at ``t`` in a run with hardware GRO. With
+    TPA on the queue (bnxt's) the device sees it first: it may take it into the flow's aggregation, or
+    end that aggregation first, whose TPA_END the poll takes (rx_packet_call) before the frame goes on.
+    Returns whether the frame is an L2 completion for rx_packet(). A function of its own: the loop
+    calls it only in runs with hardware GRO (RC.tpa)."""
     if not rx.qp[ix(q), QP.tpa_on] or (kind != DATA and rx.gro[ix(c), GR.tpa] == NONE):
         return True
     r = bnxt_tpa_rx(st, rx, q, c, length, kind, t)
@@ -157,3 +158,11 @@ def rx_frame(st, rx, q, c, length, kind, t):
     elif r == TPA_TOOK_END:
         rx_packet_call(st, rx, q, c, length, TPA_END, t)
     return r == TPA_L2
+
+
+@called
+def tpa_timeout(st, rx, q, t):
+    """Queue ``q``'s oldest TPA aggregation times out at ``t``: the poll takes its TPA_END and, the ring
+    empty, ends at once."""
+    rx_packet_call(st, rx, q, rx.tpa_info[ix(q), ix(rx.qp[ix(q), QP.tpa_oldest]), TI.conn], NO_FRAME, TPA_END, t)
+    napi_ring_busy(rx, q, t)

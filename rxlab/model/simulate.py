@@ -228,9 +228,9 @@ def _windows(cfg, rcvbuf, locked):
     return rcv_wnd, wscale, clamp, ssthresh, max(1, space)
 
 
-def _params(cfg):
-    """The RC and RF columns' values for the configuration: ({RC column: int}, {RF column: float}),
-    one entry per column."""
+def _params(cfg, geoms):
+    """The RC and RF columns' values for the configuration whose layouts are ``geoms``: ({RC column:
+    int}, {RF column: float}), one entry per column."""
     a = arch_info(cfg.arch)
     rel = cfg.release
     win_mode, adv_win_scale, scaling_init = _window(rel)
@@ -252,7 +252,7 @@ def _params(cfg):
         RC.low_rtt_us: rel.rcvbuf_low_rtt_us, RC.admission: Admission[rel.admission],
         RC.shinfo: skb_shinfo_aligned(), RC.gro_max_size: GRO_LEGACY_MAX_SIZE,
         RC.prune_empty: rel.prune_empty == "drop", RC.nomem: Nomem[rel.rcvq_nomem],
-        RC.ooo_ratio: rel.ooo_updates_ratio,
+        RC.ooo_ratio: rel.ooo_updates_ratio, RC.tpa: any(g.tpa_bufs for g in geoms),
         RC.rcv_wscale: _windows(cfg, rcvbuf, locked)[1], RC.clamp: Clamp[rel.window_clamp],
         RC.clamp_floor: sock_min_rcvbuf(cfg.arch) // 2,
         RC.reader: Reader[cfg.reader], RC.rcvlowat: cfg.rcvlowat, RC.gso_max_size: GSO_LEGACY_MAX_SIZE,
@@ -296,7 +296,7 @@ class Plan:
 def plan(cfg):
     """The :class:`Plan` of ``cfg``."""
     geoms = tuple(geometries(cfg))  # sizes must cover every layout the run may switch to
-    ints, floats = _params(cfg)
+    ints, floats = _params(cfg, geoms)
     C = cfg.connections
     # RSS: the Toeplitz hash through the indirection table picks the queue; its low bits, NAPI GRO's
     # bucket (dev_gro_receive)
