@@ -13,10 +13,17 @@ from rxlab.engine.gro import (
     napi_gro_receive_hw,
 )
 from rxlab.engine.jit import called, inner, ix, kernel
-from rxlab.engine.layout import CN, FALSE, GR, NONE, QP, QS, RC, TI, TRUE, Timer
+from rxlab.engine.layout import CN, FALSE, GR, NONE, QP, QS, RC, TRUE, Timer
 from rxlab.engine.page_pool import ptr_ring_clock
 from rxlab.engine.rxq import rx_cqe, rxq_poll_end
-from rxlab.engine.rxq_bnxt_tpa import TPA_END_FIRST, TPA_L2, TPA_TOOK_END, bnxt_tpa_end, bnxt_tpa_rx
+from rxlab.engine.rxq_bnxt_tpa import (
+    TPA_END_FIRST,
+    TPA_L2,
+    TPA_TOOK_END,
+    bnxt_tpa_end,
+    bnxt_tpa_rx,
+    tpa_oldest_conn,
+)
 from rxlab.engine.rxq_mana import rx_skb
 from rxlab.engine.rxq_shared import rx_truesize
 from rxlab.engine.skb import skb_free
@@ -65,8 +72,7 @@ def polls_complete(st, rx, t):
     n = 0
     for q in range(rx.rc[RC.queues]):
         while rx.qp[ix(q), QP.tpa_oldest] != NONE:  # bnxt's device ends its open aggregations (TPA) first
-            rx_packet_call(st, rx, q, rx.tpa_info[ix(q), ix(rx.qp[ix(q), QP.tpa_oldest]), TI.conn], NO_FRAME,
-                           TPA_END, t)
+            rx_packet_call(st, rx, q, tpa_oldest_conn(rx, q), NO_FRAME, TPA_END, t)
         timer_cancel(rx, rx.rc[RC.conns] * Timer.n + q)
         n += napi_complete_done(st, rx, q, t)
     return n
@@ -164,5 +170,5 @@ def tpa_frame(st, rx, q, c, length, kind, t):
 def tpa_timeout(st, rx, q, t):
     """Queue ``q``'s oldest TPA aggregation times out at ``t``: the poll takes its TPA_END and, the ring
     empty, ends at once."""
-    rx_packet_call(st, rx, q, rx.tpa_info[ix(q), ix(rx.qp[ix(q), QP.tpa_oldest]), TI.conn], NO_FRAME, TPA_END, t)
+    rx_packet_call(st, rx, q, tpa_oldest_conn(rx, q), NO_FRAME, TPA_END, t)
     napi_ring_busy(rx, q, t)

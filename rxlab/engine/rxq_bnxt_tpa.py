@@ -51,6 +51,12 @@ def _tpa_retime(rx, q):
 
 
 @inner
+def tpa_oldest_conn(rx, q):
+    """The connection of the aggregation queue ``q``'s device opened first (the next its timer ends)."""
+    return rx.tpa_info[ix(q), ix(rx.qp[ix(q), QP.tpa_oldest]), TI.conn]
+
+
+@inner
 def bnxt_tpa_start(st, rx, q, c, length, payload, seq, t):
     """A ``length``-byte data segment of connection ``c`` starts an aggregation on queue ``q`` at ``t``
     (the caller checked a context is free): TPA_START, taken by the poll (bnxt_tpa_start)."""

@@ -209,8 +209,8 @@ Rx = namedtuple("Rx", [
     "sndq",  # int64[conns]: the connections that may send, a ring (rxlab.engine.sender)
     "ack_t", "ack",  # float64[ack_cap], int64[ack_cap, AK.n]: ACKs on their way back, a ring by arrival
     # the timers (rxlab.engine.timers): per slot (connection x Timer.n + kind, then one per queue: its NAPI
-    # poll's end, then one per queue: its oldest TPA aggregation's timer) when it is due (inf: not armed) and its key in the heap; the heap of slots, and each
-    # slot's place in it (NONE: not in it)
+    # poll's end, then one per queue: its oldest TPA aggregation's timer) when it is due (inf: not armed)
+    # and its key in the heap; the heap of slots, and each slot's place in it (NONE: not in it)
     "tq_due", "tq_key", "tq_heap", "tq_pos",
     "ofo",  # int64[conns, OF.n]: each connection's out-of-order queue and SACK blocks (rxlab.engine.tcp_ofo)
     "ofo_seq",  # int64[n_skbs, OS.n]: each skb's sequence range while on an out-of-order queue
